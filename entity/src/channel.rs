@@ -1,0 +1,74 @@
+//! Table `channels`.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::enums::{ChannelKind, ChannelStatus, MatchKey, OversellPolicy, PricePolicy};
+
+/// A connected marketplace or web store account, with its per-channel settings.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "channels")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub kind: ChannelKind,
+    #[sea_orm(column_type = "Text")]
+    pub name: String,
+    /// ISO 3166-1 alpha-2 (VN, TH, MY, SG, PH, ID).
+    #[sea_orm(column_type = "String(StringLen::N(2))")]
+    pub country: String,
+    #[sea_orm(column_type = "Text")]
+    pub base_url: String,
+    /// Nonce + ciphertext, base64. Never returned by the API.
+    #[sea_orm(column_type = "Text")]
+    pub credentials_encrypted: String,
+    pub status: ChannelStatus,
+    #[sea_orm(column_type = "Text")]
+    pub shop_external_id: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub shop_name: Option<String>,
+    pub access_token_expires_at: Option<DateTimeUtc>,
+    pub sync_price: bool,
+    pub sync_quantity: bool,
+    pub process_orders_in_hub: bool,
+    /// Warehouse whose stock is pushed; null = the default warehouse.
+    pub stock_warehouse_id: Option<i64>,
+    /// Warehouse channel orders take stock from; null = the default warehouse.
+    pub order_warehouse_id: Option<i64>,
+    pub price_policy: PricePolicy,
+    pub match_key: MatchKey,
+    pub order_backfill_days: i32,
+    /// Quantity pushed for variants that allow overselling (see `oversell_policy`).
+    pub oversell_quantity: i64,
+    pub oversell_policy: OversellPolicy,
+    pub order_poll_overlap_seconds: i32,
+    pub stock_drift_repair: bool,
+    pub push_history_retention_days: i32,
+    pub status_mapping_overrides: Option<Json>,
+    pub orders_cursor_at: Option<DateTimeUtc>,
+    pub orders_reconciled_until: Option<DateTimeUtc>,
+    pub connected_at: Option<DateTimeUtc>,
+    pub disconnected_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::warehouse::Entity",
+        from = "Column::StockWarehouseId",
+        to = "super::warehouse::Column::Id",
+        on_delete = "SetNull"
+    )]
+    StockWarehouse,
+    #[sea_orm(
+        belongs_to = "super::warehouse::Entity",
+        from = "Column::OrderWarehouseId",
+        to = "super::warehouse::Column::Id",
+        on_delete = "SetNull"
+    )]
+    OrderWarehouse,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

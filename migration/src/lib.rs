@@ -1,0 +1,60 @@
+//! Schema migrations of the omnisync hub: one dated file per table or change (see `docs/data-model.md`).
+//!
+//! Portable across SQLite and PostgreSQL: sea-query's schema builder only, foreign keys declared inside
+//! `CREATE TABLE` (SQLite cannot add them later), closed sets stored as `VARCHAR`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261130_000001_create_warehouses;
+mod m20261130_000002_create_products;
+mod m20261130_000003_create_product_variants;
+mod m20261130_000004_create_inventory_levels;
+mod m20261130_000005_create_inventory_ledger;
+mod m20261130_000006_create_channels;
+mod m20261130_000007_create_channel_listings;
+mod m20261130_000008_create_product_links;
+mod m20261130_000009_create_customers;
+mod m20261130_000010_create_orders;
+mod m20261130_000011_create_order_lines;
+mod m20261130_000012_create_order_events;
+mod m20261130_000013_create_sync_errors;
+mod m20261130_000014_create_stock_pushes;
+mod m20261130_000015_create_webhook_events;
+mod m20261130_000016_create_returns;
+mod m20261130_000017_create_return_lines;
+mod m20261130_000018_create_export_slips;
+mod m20261130_000019_create_export_slip_lines;
+mod m20261130_000020_create_sync_runs;
+mod m20261130_000021_create_api_tokens;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261130_000001_create_warehouses::Migration),
+            Box::new(m20261130_000002_create_products::Migration),
+            Box::new(m20261130_000003_create_product_variants::Migration),
+            Box::new(m20261130_000004_create_inventory_levels::Migration),
+            Box::new(m20261130_000005_create_inventory_ledger::Migration),
+            Box::new(m20261130_000006_create_channels::Migration),
+            Box::new(m20261130_000007_create_channel_listings::Migration),
+            Box::new(m20261130_000008_create_product_links::Migration),
+            Box::new(m20261130_000009_create_customers::Migration),
+            Box::new(m20261130_000010_create_orders::Migration),
+            Box::new(m20261130_000011_create_order_lines::Migration),
+            Box::new(m20261130_000012_create_order_events::Migration),
+            Box::new(m20261130_000013_create_sync_errors::Migration),
+            Box::new(m20261130_000014_create_stock_pushes::Migration),
+            Box::new(m20261130_000015_create_webhook_events::Migration),
+            Box::new(m20261130_000016_create_returns::Migration),
+            Box::new(m20261130_000017_create_return_lines::Migration),
+            Box::new(m20261130_000018_create_export_slips::Migration),
+            Box::new(m20261130_000019_create_export_slip_lines::Migration),
+            Box::new(m20261130_000020_create_sync_runs::Migration),
+            Box::new(m20261130_000021_create_api_tokens::Migration),
+        ]
+    }
+}

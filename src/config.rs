@@ -1,0 +1,103 @@
+//! Typed settings, read from command-line flags and the environment (see README's configuration table).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Everything the application needs to start. Built by the CLI from flags/environment, or directly by tests.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `sqlite://…` (embedded default) or `postgres://…`.
+    pub database_url: String,
+    /// When set, jobs (and later live events) go through Redis; otherwise an embedded durable queue.
+    pub redis_url: Option<String>,
+    /// Address the HTTP server binds; port 0 picks a free port (tests).
+    pub bind: SocketAddr,
+    /// 32-byte key (base64 or hex) encrypting channel credentials at rest.
+    pub secret_key: Option<String>,
+    /// ISO 4217 code of the catalog's prices.
+    pub currency: String,
+    /// Prefix of every queue name, so several hubs (or test runs) can share one Redis.
+    pub queue_namespace: String,
+    /// Run job workers in this process.
+    pub run_workers: bool,
+    /// Jobs run at once by this process's worker.
+    pub worker_concurrency: usize,
+    /// How often an idle worker looks for new jobs.
+    pub queue_poll_interval_ms: u64,
+}
+
+impl Settings {
+    /// Defaults for a local embedded run, with `database_url` as given.
+    pub fn embedded(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            redis_url: None,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            secret_key: None,
+            currency: "VND".to_owned(),
+            queue_namespace: "omnisync".to_owned(),
+            run_workers: true,
+            worker_concurrency: 4,
+            queue_poll_interval_ms: 200,
+        }
+    }
+
+    pub fn database_kind(&self) -> DatabaseKind {
+        if self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://") {
+            DatabaseKind::Postgres
+        } else {
+            DatabaseKind::Sqlite
+        }
+    }
+
+    /// The file behind a SQLite URL (`sqlite://data/omnisync.db?mode=rwc` → `data/omnisync.db`);
+    /// `None` for PostgreSQL and in-memory SQLite.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        if self.database_kind() != DatabaseKind::Sqlite {
+            return None;
+        }
+        let rest = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() || path.starts_with(":memory:") {
+            return None;
+        }
+        Some(PathBuf::from(path))
+    }
+
+    /// A file beside the SQLite database (key file, queue file), named `<stem><suffix>`.
+    pub fn sibling_file(&self, suffix: &str) -> Option<PathBuf> {
+        let db = self.sqlite_path()?;
+        let stem = db.file_stem()?.to_string_lossy().into_owned();
+        Some(db.with_file_name(format!("{stem}{suffix}")))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_url_gives_the_database_file_and_its_siblings() {
+        let settings = Settings::embedded("sqlite://data/omnisync.db?mode=rwc");
+        assert_eq!(settings.sqlite_path(), Some(PathBuf::from("data/omnisync.db")));
+        assert_eq!(settings.sibling_file(".key"), Some(PathBuf::from("data/omnisync.key")));
+        assert_eq!(settings.sibling_file("-queue.db"), Some(PathBuf::from("data/omnisync-queue.db")));
+    }
+
+    #[test]
+    fn memory_and_postgres_urls_have_no_file() {
+        assert_eq!(Settings::embedded("sqlite::memory:").sqlite_path(), None);
+        let pg = Settings::embedded("postgres://postgres@127.0.0.1/hub");
+        assert_eq!(pg.database_kind(), DatabaseKind::Postgres);
+        assert_eq!(pg.sqlite_path(), None);
+    }
+}

@@ -1,0 +1,71 @@
+//! How service outcomes become GraphQL: expected refusals are `userErrors`; faults are a top-level error with
+//! `extensions.code = "INTERNAL"` and no internals (the cause chain goes to the log).
+
+use async_graphql::{ErrorExtensions, SimpleObject};
+
+use crate::domain::errors::{ErrorCode, FieldError};
+use crate::services::{ServiceError, ServiceResult};
+
+/// A refused input. Nothing of the mutation was written.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct UserError {
+    /// Path to the input field at fault, from the mutation's arguments (list indexes included); null when the
+    /// error concerns the whole request.
+    pub field: Option<Vec<String>>,
+    /// Stable code to branch on.
+    pub code: ErrorCode,
+    /// What went wrong and how to fix it, for a merchant.
+    pub message: String,
+}
+
+impl UserError {
+    /// `args`: the mutation's top-level argument names; other paths are inside its `input` argument.
+    fn from_field_error(err: FieldError, args: &[&str]) -> Self {
+        let mut field = err.field;
+        if let Some(first) = field.first()
+            && !args.contains(&first.as_str())
+        {
+            field.insert(0, "input".to_owned());
+        }
+        Self { field: (!field.is_empty()).then_some(field), code: err.code, message: err.message }
+    }
+}
+
+/// Splits a service result into (value, userErrors); a fault becomes the top-level INTERNAL error.
+pub fn split<T>(result: ServiceResult<T>, args: &[&str]) -> async_graphql::Result<(Option<T>, Vec<UserError>)> {
+    match result {
+        Ok(value) => Ok((Some(value), Vec::new())),
+        Err(ServiceError::Rejected(errors)) => {
+            Ok((None, errors.into_iter().map(|e| UserError::from_field_error(e, args)).collect()))
+        }
+        Err(ServiceError::Unexpected(err)) => Err(internal(err)),
+    }
+}
+
+/// Field errors found in the GraphQL layer itself (bad global ids), as user errors.
+pub fn user_errors(errors: Vec<FieldError>, args: &[&str]) -> Vec<UserError> {
+    errors.into_iter().map(|e| UserError::from_field_error(e, args)).collect()
+}
+
+/// For queries: a fault becomes the INTERNAL error; a refusal becomes an error with its code.
+pub fn query<T>(result: ServiceResult<T>) -> async_graphql::Result<T> {
+    match result {
+        Ok(v) => Ok(v),
+        Err(ServiceError::Rejected(errors)) => {
+            let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
+            let code = errors.first().map(|e| format!("{:?}", e.code)).unwrap_or_default();
+            Err(async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code)))
+        }
+        Err(ServiceError::Unexpected(err)) => Err(internal(err)),
+    }
+}
+
+pub fn internal(err: anyhow::Error) -> async_graphql::Error {
+    tracing::error!(error = ?err, "internal error while resolving a request");
+    async_graphql::Error::new("internal error").extend_with(|_, e| e.set("code", "INTERNAL"))
+}
+
+/// A rejection with one error, for checks made in resolvers.
+pub fn rejected(field: &[&str], code: ErrorCode, message: impl Into<String>) -> ServiceError {
+    ServiceError::rejected(field, code, message)
+}

@@ -1,0 +1,58 @@
+//! The `Node` interface: fetch any major object by its global id.
+
+use async_graphql::{Context, ID, Interface, Object, Result};
+
+use super::app;
+use super::catalog::{Product, ProductVariant, Warehouse};
+use super::errors::query;
+use super::inventory::InventoryLevel;
+use super::relay::decode_any;
+use super::sync_runs::SyncRun;
+use crate::services::{catalog, inventory, sync_runs};
+
+/// An object with a global id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    Warehouse(Warehouse),
+    Product(Product),
+    ProductVariant(ProductVariant),
+    InventoryLevel(InventoryLevel),
+    SyncRun(SyncRun),
+}
+
+async fn load(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
+    let Some((kind, raw)) = decode_any(id) else { return Ok(None) };
+    let db = &app(ctx)?.db;
+    Ok(match kind.as_str() {
+        "Warehouse" => query(catalog::warehouse(db, raw).await)?.map(|m| Node::Warehouse(Warehouse(m))),
+        "Product" => query(catalog::product(db, raw).await)?.map(|m| Node::Product(Product(m))),
+        "ProductVariant" => query(catalog::variant(db, raw).await)?.map(|m| Node::ProductVariant(ProductVariant(m))),
+        "InventoryLevel" => query(inventory::level(db, raw).await)?.map(|m| Node::InventoryLevel(InventoryLevel(m))),
+        "SyncRun" => query(sync_runs::get(db, raw).await)?.map(|m| Node::SyncRun(SyncRun(m))),
+        _ => None,
+    })
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// The object with this global id; null if it does not exist or the id is not one of this API.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        load(ctx, &id).await
+    }
+
+    /// Several objects by global id (at most 100), in the order asked; null for each that does not exist.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        if ids.len() > 100 {
+            return Err(async_graphql::Error::new("at most 100 ids per request"));
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for id in &ids {
+            out.push(load(ctx, id).await?);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,145 @@
+//! Relay conventions: opaque global ids, cursors, and connection arguments.
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{ErrorExtensions, ID, OutputType, SimpleObject};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+
+use crate::domain::errors::ErrorCode;
+use crate::services::pagination::{MAX_PAGE_SIZE, Page, PageArgs};
+
+/// `Product` + 42 → an opaque id. Clients must not parse it.
+pub fn global_id(type_name: &str, id: i64) -> ID {
+    ID(B64.encode(format!("{type_name}:{id}")))
+}
+
+/// The numeric id inside a global id of `type_name`, or `None` when it is not one.
+pub fn decode_id(type_name: &str, id: &ID) -> Option<i64> {
+    let (kind, raw) = decode_any(id)?;
+    (kind == type_name).then_some(raw)
+}
+
+/// Type name and numeric id of any global id.
+pub fn decode_any(id: &ID) -> Option<(String, i64)> {
+    let bytes = B64.decode(id.as_str()).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (kind, raw) = text.split_once(':')?;
+    let raw: i64 = raw.parse().ok().filter(|n: &i64| *n > 0)?;
+    Some((kind.to_owned(), raw))
+}
+
+/// For a query argument: a GraphQL error when the id is not of `type_name`.
+pub fn require_id(type_name: &str, id: &ID) -> async_graphql::Result<i64> {
+    decode_id(type_name, id).ok_or_else(|| {
+        async_graphql::Error::new(format!("\"{}\" is not a {type_name} id", id.as_str()))
+            .extend_with(|_, e| e.set("code", "INVALID_ID"))
+    })
+}
+
+/// For a mutation argument: a user error naming the field when the id is not of `type_name`.
+pub fn input_id(type_name: &str, id: &ID, field: &[&str]) -> Result<i64, crate::domain::errors::FieldError> {
+    decode_id(type_name, id).ok_or_else(|| {
+        crate::domain::errors::FieldError::new(field, ErrorCode::InvalidId, format!("\"{}\" is not a {type_name} id", id.as_str()))
+    })
+}
+
+fn cursor(id: i64) -> String {
+    B64.encode(format!("cursor:{id}"))
+}
+
+fn decode_cursor(arg: &str, value: &str) -> async_graphql::Result<i64> {
+    B64.decode(value)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("cursor:").and_then(|n| n.parse().ok()))
+        .ok_or_else(|| bad_request(format!("`{arg}` is not a cursor returned by this API"), "BAD_CURSOR"))
+}
+
+fn bad_request(message: String, code: &'static str) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(move |_, e| e.set("code", code))
+}
+
+/// The arguments of every connection field.
+pub struct ConnectionArgs {
+    pub after: Option<String>,
+    pub before: Option<String>,
+    pub first: Option<i32>,
+    pub last: Option<i32>,
+    pub reverse: Option<bool>,
+}
+
+impl ConnectionArgs {
+    /// Validates and decodes: page sizes 0..=100, not both `first` and `last`, cursors of this API.
+    pub fn page(&self) -> async_graphql::Result<PageArgs> {
+        if self.first.is_some() && self.last.is_some() {
+            return Err(bad_request("pass `first` or `last`, not both".into(), "BAD_PAGINATION"));
+        }
+        let size = |name: &str, v: Option<i32>| -> async_graphql::Result<Option<u64>> {
+            match v {
+                None => Ok(None),
+                Some(n) if n < 0 => Err(bad_request(format!("`{name}` can't be negative"), "BAD_PAGINATION")),
+                Some(n) if n as u64 > MAX_PAGE_SIZE => Err(bad_request(
+                    format!("`{name}` is {n}, above the maximum page size of {MAX_PAGE_SIZE}"),
+                    "PAGE_TOO_LARGE",
+                )),
+                Some(n) => Ok(Some(n as u64)),
+            }
+        };
+        Ok(PageArgs {
+            after: self.after.as_deref().map(|c| decode_cursor("after", c)).transpose()?,
+            before: self.before.as_deref().map(|c| decode_cursor("before", c)).transpose()?,
+            first: size("first", self.first)?,
+            last: size("last", self.last)?,
+            reverse: self.reverse.unwrap_or(false),
+        })
+    }
+}
+
+/// Extra connection field: how many items match the filter, across all pages.
+#[derive(SimpleObject)]
+pub struct TotalCount {
+    /// Items matching the filter, across all pages.
+    pub total_count: u64,
+}
+
+pub type Conn<T> = Connection<String, T, TotalCount, EmptyFields>;
+
+/// Builds a connection from a service page; `id_of` gives each item's key for its cursor.
+pub fn connection<M, T: OutputType>(page: Page<M>, id_of: impl Fn(&M) -> i64, wrap: impl Fn(M) -> T) -> Conn<T> {
+    let mut conn = Connection::with_additional_fields(
+        page.has_previous_page,
+        page.has_next_page,
+        TotalCount { total_count: page.total_count },
+    );
+    conn.edges.extend(page.items.into_iter().map(|m| Edge::new(cursor(id_of(&m)), wrap(m))));
+    conn
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn global_ids_round_trip_and_are_typed() {
+        let id = global_id("Product", 42);
+        assert_eq!(decode_id("Product", &id), Some(42));
+        assert_eq!(decode_id("Warehouse", &id), None);
+        assert_eq!(decode_id("Product", &ID("not-an-id".into())), None);
+        assert_eq!(decode_id("Product", &ID(B64.encode("Product:-1"))), None);
+    }
+
+    #[test]
+    fn page_args_refuse_oversize_negative_and_bad_cursors() {
+        let args = |first: Option<i32>, after: Option<&str>| ConnectionArgs {
+            after: after.map(str::to_owned),
+            before: None,
+            first,
+            last: None,
+            reverse: None,
+        };
+        assert!(args(Some(101), None).page().is_err());
+        assert!(args(Some(-1), None).page().is_err());
+        assert!(args(Some(10), Some("garbage")).page().is_err());
+        assert_eq!(args(Some(100), Some(&cursor(7))).page().expect("ok").after, Some(7));
+    }
+}

@@ -1,0 +1,229 @@
+//! Sync runs: the state of every background job, and the live stream of one run.
+
+use async_graphql::{Context, Enum, ErrorExtensions, ID, InputObject, Object, Result, SimpleObject, Subscription};
+use futures::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use entity::enums::SyncRunKind;
+use entity::sync_run;
+
+use super::app;
+use super::errors::{UserError, query, split, user_errors};
+use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
+use crate::domain::errors::FieldError;
+use crate::events::HubEvent;
+use crate::jobs;
+use crate::services::sync_runs::{self, SyncRunFilter};
+
+/// What a sync run does.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::SyncRunKind")]
+pub enum SyncRunKindGql {
+    /// Recompute products' on-hand totals.
+    ProductTotals,
+    /// Read every listing of a channel.
+    PullListings,
+    /// Link hub products to channel listings.
+    LinkProducts,
+    /// Re-run matching for chosen links.
+    Relink,
+    /// Push stock and price to a channel.
+    StockPush,
+    /// Compare a channel's quantities with the hub's.
+    StockReconcile,
+    /// Import orders changed on a channel.
+    OrderPoll,
+    /// Fetch one channel order.
+    OrderFetch,
+}
+
+/// Where a sync run is.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::SyncRunStatus")]
+pub enum SyncRunStatusGql {
+    Created,
+    Running,
+    Completed,
+    Failed,
+    Canceled,
+}
+
+/// One run of a background job, with live counters.
+pub struct SyncRun(pub sync_run::Model);
+
+#[Object]
+impl SyncRun {
+    pub async fn id(&self) -> ID {
+        global_id("SyncRun", self.0.id)
+    }
+    async fn kind(&self) -> SyncRunKindGql {
+        self.0.kind.into()
+    }
+    async fn status(&self) -> SyncRunStatusGql {
+        self.0.status.into()
+    }
+    /// Items to process (known once the run started).
+    async fn total(&self) -> i64 {
+        self.0.total
+    }
+    async fn processed(&self) -> i64 {
+        self.0.processed
+    }
+    async fn succeeded(&self) -> i64 {
+        self.0.succeeded
+    }
+    async fn failed(&self) -> i64 {
+        self.0.failed
+    }
+    async fn skipped(&self) -> i64 {
+        self.0.skipped
+    }
+    /// Why the run failed.
+    async fn error_message(&self) -> Option<&str> {
+        self.0.error_message.as_deref()
+    }
+    /// How many times a worker started it (more than 1 after a crash or restart).
+    async fn attempts(&self) -> i32 {
+        self.0.attempts
+    }
+    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.created_at
+    }
+    async fn started_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.started_at
+    }
+    async fn finished_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.finished_at
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct SyncRunFilterInput {
+    pub kind: Option<SyncRunKindGql>,
+    pub status: Option<SyncRunStatusGql>,
+}
+
+#[derive(Default)]
+pub struct SyncRunQuery;
+
+#[Object]
+impl SyncRunQuery {
+    async fn sync_run(&self, ctx: &Context<'_>, id: ID) -> Result<Option<SyncRun>> {
+        let id = require_id("SyncRun", &id)?;
+        Ok(query(sync_runs::get(&app(ctx)?.db, id).await)?.map(SyncRun))
+    }
+
+    /// Sync runs, oldest first (`reverse` for newest first). At most 100 a page.
+    #[allow(clippy::too_many_arguments)]
+    async fn sync_runs(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+        reverse: Option<bool>,
+        filter: Option<SyncRunFilterInput>,
+    ) -> Result<Conn<SyncRun>> {
+        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let filter = filter.unwrap_or_default();
+        let filter = SyncRunFilter { kind: filter.kind.map(Into::into), status: filter.status.map(Into::into), channel_id: None };
+        let found = query(sync_runs::list(&app(ctx)?.db, &filter, &page).await)?;
+        Ok(connection(found, |r| r.id, SyncRun))
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct ProductInventoryRecomputeInput {
+    /// Products to recompute; all products when omitted.
+    pub product_ids: Option<Vec<ID>>,
+}
+
+#[derive(SimpleObject)]
+pub struct SyncRunPayload {
+    /// The run, CREATED; follow it with the `syncRun` query or subscription.
+    pub sync_run: Option<SyncRun>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct SyncRunMutation;
+
+#[Object]
+impl SyncRunMutation {
+    /// Starts a PRODUCT_TOTALS run recomputing `Product.totalOnHand`; returns at once.
+    async fn product_inventory_recompute(&self, ctx: &Context<'_>, input: Option<ProductInventoryRecomputeInput>) -> Result<SyncRunPayload> {
+        let ids = input.and_then(|i| i.product_ids);
+        let mut errors: Vec<FieldError> = Vec::new();
+        let product_ids: Option<Vec<i64>> = ids.map(|ids| {
+            ids.iter()
+                .enumerate()
+                .filter_map(|(i, id)| input_id("Product", id, &["productIds", &i.to_string()]).map_err(|e| errors.push(e)).ok())
+                .collect()
+        });
+        if !errors.is_empty() {
+            return Ok(SyncRunPayload { sync_run: None, user_errors: user_errors(errors, &[]) });
+        }
+        let input = serde_json::json!({ "productIds": product_ids });
+        let (run, user_errors) = split(jobs::enqueue_run(app(ctx)?, SyncRunKind::ProductTotals, None, Some(input)).await, &[])?;
+        Ok(SyncRunPayload { sync_run: run.map(SyncRun), user_errors })
+    }
+}
+
+#[derive(Default)]
+pub struct SyncRunSubscription;
+
+#[Subscription]
+impl SyncRunSubscription {
+    /// The run's state now, then after every change, ending with its final state.
+    async fn sync_run(&self, ctx: &Context<'_>, id: ID) -> Result<impl Stream<Item = SyncRun> + use<>> {
+        let app = app(ctx)?.clone();
+        let run_id = require_id("SyncRun", &id)?;
+        // Subscribe before reading, so no change between the read and the subscription is missed.
+        let events = app.events.subscribe();
+        let first = query(sync_runs::get(&app.db, run_id).await)?.ok_or_else(|| {
+            async_graphql::Error::new(format!("no sync run with id {}", id.as_str())).extend_with(|_, e| e.set("code", "NOT_FOUND"))
+        })?;
+        struct State {
+            app: crate::context::AppContext,
+            events: tokio::sync::broadcast::Receiver<HubEvent>,
+            pending_first: Option<sync_run::Model>,
+            done: bool,
+            last_sent: Option<sync_run::Model>,
+        }
+        let state = State { app, events, pending_first: Some(first), done: false, last_sent: None };
+        Ok(futures::stream::unfold(state, move |mut s| async move {
+            if s.done {
+                return None;
+            }
+            if let Some(run) = s.pending_first.take() {
+                s.done = sync_runs::is_finished(run.status);
+                s.last_sent = Some(run.clone());
+                return Some((SyncRun(run), s));
+            }
+            loop {
+                match s.events.recv().await {
+                    Ok(HubEvent::SyncRunChanged { run_id: changed }) if changed == run_id => {}
+                    Ok(_) => continue,
+                    // Lagged: some events were dropped; re-reading the row below catches up.
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return None,
+                }
+                let run = match sync_runs::get(&s.app.db, run_id).await {
+                    Ok(Some(run)) => run,
+                    Ok(None) => return None,
+                    Err(err) => {
+                        tracing::warn!(run_id, error = %err, "syncRun subscription could not read the run");
+                        continue;
+                    }
+                };
+                if s.last_sent.as_ref() == Some(&run) {
+                    continue;
+                }
+                s.done = sync_runs::is_finished(run.status);
+                s.last_sent = Some(run.clone());
+                return Some((SyncRun(run), s));
+            }
+        }))
+    }
+}

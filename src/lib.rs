@@ -1,0 +1,14 @@
+//! omnisync: one catalog, one stock ledger and one order book, kept in step with every sales channel.
+//!
+//! Dependency direction: `graphql → services → domain, entity`; `jobs → services`; `domain` does no I/O.
+
+pub mod config;
+pub mod context;
+pub mod domain;
+pub mod events;
+pub mod graphql;
+pub mod jobs;
+pub mod secrets;
+pub mod services;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,113 @@
+//! The `omnisync` command: serve, worker, migrate, export-schema.
+
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+
+use omnisync::config::Settings;
+use omnisync::{graphql, startup, telemetry};
+
+#[derive(Parser)]
+#[command(name = "omnisync", version, about = "Omnichannel sync hub: one catalog, one stock ledger, one order book")]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args, Clone)]
+struct CommonArgs {
+    /// Hub database: sqlite://… (embedded default) or postgres://…
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://omnisync.db?mode=rwc", global = true)]
+    database_url: String,
+    /// Redis for the job queue; without it, an embedded queue (SQLite file, or PostgreSQL tables).
+    #[arg(long, env = "REDIS_URL", global = true)]
+    redis_url: Option<String>,
+    /// 32-byte key (base64 or hex) encrypting channel credentials; generated into a key file in embedded mode.
+    #[arg(long, env = "OMNISYNC_SECRET_KEY", global = true, hide_env_values = true)]
+    secret_key: Option<String>,
+    /// Currency of catalog prices (ISO 4217).
+    #[arg(long, env = "OMNISYNC_CURRENCY", default_value = "VND", global = true)]
+    currency: String,
+    /// Prefix of queue names, to share one Redis between hubs.
+    #[arg(long, env = "OMNISYNC_QUEUE_NAMESPACE", default_value = "omnisync", global = true)]
+    queue_namespace: String,
+    /// Jobs run at once by this process's worker.
+    #[arg(long, env = "OMNISYNC_WORKER_CONCURRENCY", default_value_t = 4, global = true)]
+    worker_concurrency: usize,
+    /// Log format: text or json.
+    #[arg(long, env = "OMNISYNC_LOG_FORMAT", default_value = "text", global = true)]
+    log_format: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (and run workers unless --no-worker). The default command.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "OMNISYNC_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Serve the API only; run workers with `omnisync worker`.
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run job workers only (scale out over one Redis or PostgreSQL).
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
+    ExportSchema,
+}
+
+impl CommonArgs {
+    fn settings(&self) -> Settings {
+        let mut s = Settings::embedded(self.database_url.clone());
+        s.redis_url = self.redis_url.clone().filter(|u| !u.trim().is_empty());
+        s.secret_key = self.secret_key.clone().filter(|k| !k.trim().is_empty());
+        s.currency = self.currency.trim().to_uppercase();
+        s.queue_namespace = self.queue_namespace.clone();
+        s.worker_concurrency = self.worker_concurrency;
+        s
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // One TLS provider for every client (ring, already built for sqlx); see docs/architecture.md.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve { bind: "127.0.0.1:8080".parse()?, no_worker: false });
+    if let Command::ExportSchema = command {
+        print!("{}", graphql::sdl());
+        return Ok(());
+    }
+    telemetry::init(cli.common.log_format.eq_ignore_ascii_case("json"));
+    let mut settings = cli.common.settings();
+    match command {
+        Command::Serve { bind, no_worker } => {
+            settings.bind = bind;
+            settings.run_workers = !no_worker;
+            let app = startup::Application::build(settings).await?;
+            println!("omnisync: GraphiQL at http://{}:{}/graphql", bind.ip(), app.port());
+            app.run_until_stopped().await.context("the HTTP server stopped")?;
+        }
+        Command::Worker => {
+            let ctx = startup::build_context(settings).await?;
+            let workers = startup::start_workers(&ctx).await?;
+            tracing::info!(queue = ctx.queue.backend_name(), "omnisync worker running");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
+                _ = workers => tracing::error!("the worker pool stopped"),
+            }
+        }
+        Command::Migrate => {
+            let db = startup::connect_database(&settings).await?;
+            startup::migrate(&db).await?;
+            println!("migrations applied");
+        }
+        Command::ExportSchema => unreachable!("handled above"),
+    }
+    Ok(())
+}

@@ -1,0 +1,360 @@
+//! The stock ledger. Every change to on-hand, committed or pending-export goes through `apply_movement`, inside
+//! the caller's write transaction, together with its ledger row; so the ledger always sums to the levels.
+
+use std::collections::{BTreeMap, HashSet};
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use entity::enums::{LedgerReason, LedgerReference};
+use entity::{inventory_ledger, inventory_level, product, product_variant, warehouse};
+
+use super::pagination::{Page, PageArgs, paginate};
+use super::{ServiceError, ServiceResult, begin_write};
+use crate::domain::errors::{ErrorCode, FieldError};
+use crate::domain::inventory::{self as rules, Delta, Quantities};
+use crate::domain::text;
+
+/// Most changes one adjust/set request may carry.
+pub const MAX_CHANGES_PER_REQUEST: usize = 250;
+
+/// One stock movement of one level, with why it happened.
+#[derive(Debug, Clone)]
+pub struct Movement {
+    pub variant_id: i64,
+    pub warehouse_id: i64,
+    pub delta: Delta,
+    pub reason: LedgerReason,
+    pub reference: Option<(LedgerReference, i64)>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LevelChange {
+    pub level: inventory_level::Model,
+    /// `None` when nothing moved (a set to the value already stored).
+    pub ledger: Option<inventory_ledger::Model>,
+}
+
+pub fn quantities(level: &inventory_level::Model) -> Quantities {
+    Quantities { on_hand: level.on_hand, committed: level.committed, pending_export: level.pending_export }
+}
+
+/// Locks the level of (variant, warehouse), creating it at zero if it does not exist. On PostgreSQL the row lock
+/// serialises concurrent movements of one level; on SQLite the write transaction already holds the database lock.
+async fn lock_level(txn: &DatabaseTransaction, variant_id: i64, warehouse_id: i64) -> ServiceResult<inventory_level::Model> {
+    inventory_level::Entity::insert(inventory_level::ActiveModel {
+        variant_id: Set(variant_id),
+        warehouse_id: Set(warehouse_id),
+        on_hand: Set(0),
+        committed: Set(0),
+        pending_export: Set(0),
+        updated_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    })
+    .on_conflict(OnConflict::columns([inventory_level::Column::VariantId, inventory_level::Column::WarehouseId]).do_nothing().to_owned())
+    .exec_without_returning(txn)
+    .await?;
+    inventory_level::Entity::find()
+        .filter(inventory_level::Column::VariantId.eq(variant_id))
+        .filter(inventory_level::Column::WarehouseId.eq(warehouse_id))
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction")))
+}
+
+/// A variant's name as a merchant reads it: "Áo thun / Đỏ - M".
+pub async fn variant_label<C: ConnectionTrait>(db: &C, variant: &product_variant::Model) -> ServiceResult<String> {
+    let product_title = product::Entity::find_by_id(variant.product_id).one(db).await?.map(|p| p.title).unwrap_or_default();
+    Ok(format!("{product_title} / {}", variant.title))
+}
+
+/// The one place stock changes: locks the level, applies the rule, writes the level and its ledger row.
+pub async fn apply_movement(
+    txn: &DatabaseTransaction,
+    variant: &product_variant::Model,
+    movement: &Movement,
+) -> ServiceResult<LevelChange> {
+    let level = lock_level(txn, movement.variant_id, movement.warehouse_id).await?;
+    let current = quantities(&level);
+    if movement.delta.is_zero() {
+        return Ok(LevelChange { level, ledger: None });
+    }
+    let label = variant_label(txn, variant).await?;
+    let next = rules::apply(current, movement.delta, variant.allow_oversell, &label)?;
+    let now = chrono::Utc::now();
+    let mut active: inventory_level::ActiveModel = level.into();
+    active.on_hand = Set(next.on_hand);
+    active.committed = Set(next.committed);
+    active.pending_export = Set(next.pending_export);
+    active.updated_at = Set(now);
+    let level = active.update(txn).await?;
+    let ledger = inventory_ledger::ActiveModel {
+        variant_id: Set(movement.variant_id),
+        warehouse_id: Set(movement.warehouse_id),
+        on_hand_delta: Set(movement.delta.on_hand),
+        committed_delta: Set(movement.delta.committed),
+        pending_export_delta: Set(movement.delta.pending_export),
+        on_hand_after: Set(next.on_hand),
+        committed_after: Set(next.committed),
+        pending_export_after: Set(next.pending_export),
+        reason: Set(movement.reason),
+        reference_type: Set(movement.reference.map(|(t, _)| t)),
+        reference_id: Set(movement.reference.map(|(_, id)| id)),
+        note: Set(movement.note.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(LevelChange { level, ledger: Some(ledger) })
+}
+
+#[derive(Debug, Clone)]
+pub struct AdjustChange {
+    pub variant_id: i64,
+    pub warehouse_id: i64,
+    pub delta: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SetQuantity {
+    pub variant_id: i64,
+    pub warehouse_id: i64,
+    pub on_hand: i64,
+    /// Compare-and-set: the on-hand quantity the caller last saw; the write is refused if it changed since.
+    pub compare_on_hand: Option<i64>,
+}
+
+/// Adds deltas to on-hand stock, all or nothing.
+pub async fn adjust(db: &DatabaseConnection, reason: LedgerReason, note: Option<String>, changes: Vec<AdjustChange>) -> ServiceResult<Vec<LevelChange>> {
+    let keys: Vec<_> = changes.iter().map(|c| (c.variant_id, c.warehouse_id)).collect();
+    let mut errors = check_request_shape("changes", &keys);
+    for (i, c) in changes.iter().enumerate() {
+        if c.delta == 0 {
+            errors.push(FieldError::new(&["changes", &i.to_string(), "delta"], ErrorCode::Invalid, "delta can't be zero"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Rejected(errors));
+    }
+    let note = text::optional("note", note.as_deref(), 1000)?;
+    let txn = begin_write(db).await?;
+    let variants = load_targets(&txn, "changes", &keys).await?;
+    let mut results = BTreeMap::new();
+    // Lock levels in key order, so two requests touching the same levels cannot deadlock.
+    for (i, c) in sorted_by_key(&changes, |c| (c.variant_id, c.warehouse_id)) {
+        let movement = Movement {
+            variant_id: c.variant_id,
+            warehouse_id: c.warehouse_id,
+            delta: Delta { on_hand: c.delta, ..Delta::default() },
+            reason,
+            reference: None,
+            note: note.clone(),
+        };
+        let change = apply_movement(&txn, &variants[&c.variant_id], &movement)
+            .await
+            .map_err(|e| at_index(e, "changes", i))?;
+        results.insert(i, change);
+    }
+    txn.commit().await?;
+    Ok(results.into_values().collect())
+}
+
+/// Sets on-hand stock to absolute values (a stock count), all or nothing; each may carry a compare-and-set guard.
+pub async fn set(db: &DatabaseConnection, reason: LedgerReason, note: Option<String>, quantities_in: Vec<SetQuantity>) -> ServiceResult<Vec<LevelChange>> {
+    let keys: Vec<_> = quantities_in.iter().map(|q| (q.variant_id, q.warehouse_id)).collect();
+    let errors = check_request_shape("quantities", &keys);
+    if !errors.is_empty() {
+        return Err(ServiceError::Rejected(errors));
+    }
+    let note = text::optional("note", note.as_deref(), 1000)?;
+    let txn = begin_write(db).await?;
+    let variants = load_targets(&txn, "quantities", &keys).await?;
+    let mut results = BTreeMap::new();
+    for (i, q) in sorted_by_key(&quantities_in, |q| (q.variant_id, q.warehouse_id)) {
+        let level = lock_level(&txn, q.variant_id, q.warehouse_id).await?;
+        if let Some(expected) = q.compare_on_hand
+            && expected != level.on_hand
+        {
+            return Err(ServiceError::Rejected(vec![FieldError::new(
+                &["quantities", &i.to_string(), "compareOnHand"],
+                ErrorCode::StaleQuantity,
+                format!("on hand is {} now, not {expected}: it changed since you read it; read it again and retry", level.on_hand),
+            )]));
+        }
+        let movement = Movement {
+            variant_id: q.variant_id,
+            warehouse_id: q.warehouse_id,
+            delta: Delta { on_hand: q.on_hand - level.on_hand, ..Delta::default() },
+            reason,
+            reference: None,
+            note: note.clone(),
+        };
+        let change = apply_movement(&txn, &variants[&q.variant_id], &movement)
+            .await
+            .map_err(|e| at_index(e, "quantities", i))?;
+        results.insert(i, change);
+    }
+    txn.commit().await?;
+    Ok(results.into_values().collect())
+}
+
+fn check_request_shape(list: &str, keys: &[(i64, i64)]) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if keys.is_empty() {
+        errors.push(FieldError::new(&[list], ErrorCode::Blank, format!("{list} can't be empty")));
+    }
+    if keys.len() > MAX_CHANGES_PER_REQUEST {
+        errors.push(FieldError::new(&[list], ErrorCode::TooMany, format!("at most {MAX_CHANGES_PER_REQUEST} {list} per request")));
+    }
+    let mut seen = HashSet::new();
+    for (i, key) in keys.iter().enumerate() {
+        if !seen.insert(*key) {
+            errors.push(FieldError::new(&[list, &i.to_string()], ErrorCode::DuplicateEntry, "this variant and warehouse appear twice in the request"));
+        }
+    }
+    errors
+}
+
+/// Loads every variant named in the request and checks every warehouse exists; all misses are reported at once.
+async fn load_targets(txn: &DatabaseTransaction, list: &str, keys: &[(i64, i64)]) -> ServiceResult<BTreeMap<i64, product_variant::Model>> {
+    let variant_ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+    let warehouse_ids: Vec<i64> = keys.iter().map(|k| k.1).collect();
+    let variants: BTreeMap<i64, product_variant::Model> = product_variant::Entity::find()
+        .filter(product_variant::Column::Id.is_in(variant_ids))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    let warehouses: HashSet<i64> = warehouse::Entity::find()
+        .filter(warehouse::Column::Id.is_in(warehouse_ids))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|w| w.id)
+        .collect();
+    let mut errors = Vec::new();
+    for (i, (variant_id, warehouse_id)) in keys.iter().enumerate() {
+        if !variants.contains_key(variant_id) {
+            errors.push(FieldError::new(&[list, &i.to_string(), "variantId"], ErrorCode::NotFound, "Variant not found"));
+        }
+        if !warehouses.contains(warehouse_id) {
+            errors.push(FieldError::new(&[list, &i.to_string(), "warehouseId"], ErrorCode::NotFound, "Warehouse not found"));
+        }
+    }
+    if errors.is_empty() { Ok(variants) } else { Err(ServiceError::Rejected(errors)) }
+}
+
+fn sorted_by_key<T, K: Ord>(items: &[T], key: impl Fn(&T) -> K) -> Vec<(usize, &T)> {
+    let mut indexed: Vec<_> = items.iter().enumerate().collect();
+    indexed.sort_by_key(|(_, item)| key(item));
+    indexed
+}
+
+/// Places a movement's field errors under the request list entry they came from.
+fn at_index(err: ServiceError, list: &str, i: usize) -> ServiceError {
+    match err {
+        ServiceError::Rejected(errors) => {
+            ServiceError::Rejected(errors.into_iter().map(|e| e.under(&[list.to_owned(), i.to_string()])).collect())
+        }
+        other => other,
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LevelFilter {
+    pub variant_id: Option<i64>,
+    pub warehouse_id: Option<i64>,
+}
+
+pub async fn levels(db: &DatabaseConnection, filter: &LevelFilter, page: &PageArgs) -> ServiceResult<Page<inventory_level::Model>> {
+    let mut select = inventory_level::Entity::find();
+    if let Some(id) = filter.variant_id {
+        select = select.filter(inventory_level::Column::VariantId.eq(id));
+    }
+    if let Some(id) = filter.warehouse_id {
+        select = select.filter(inventory_level::Column::WarehouseId.eq(id));
+    }
+    paginate(db, select, inventory_level::Column::Id, page).await
+}
+
+pub async fn levels_of_variant(db: &DatabaseConnection, variant_id: i64) -> ServiceResult<Vec<inventory_level::Model>> {
+    Ok(inventory_level::Entity::find()
+        .filter(inventory_level::Column::VariantId.eq(variant_id))
+        .order_by_asc(inventory_level::Column::WarehouseId)
+        .all(db)
+        .await?)
+}
+
+pub async fn level(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<inventory_level::Model>> {
+    Ok(inventory_level::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn ledger(db: &DatabaseConnection, filter: &LevelFilter, page: &PageArgs) -> ServiceResult<Page<inventory_ledger::Model>> {
+    let mut select = inventory_ledger::Entity::find();
+    if let Some(id) = filter.variant_id {
+        select = select.filter(inventory_ledger::Column::VariantId.eq(id));
+    }
+    if let Some(id) = filter.warehouse_id {
+        select = select.filter(inventory_ledger::Column::WarehouseId.eq(id));
+    }
+    paginate(db, select, inventory_ledger::Column::Id, page).await
+}
+
+pub async fn all_product_ids(db: &DatabaseConnection) -> ServiceResult<Vec<i64>> {
+    Ok(product::Entity::find()
+        .select_only()
+        .column(product::Column::Id)
+        .order_by_asc(product::Column::Id)
+        .into_tuple::<i64>()
+        .all(db)
+        .await?)
+}
+
+/// Writes `total_on_hand` (sum of on-hand over every variant and warehouse) of each product that exists;
+/// returns how many were written (ids of deleted products are skipped).
+pub async fn recompute_product_totals(db: &DatabaseConnection, product_ids: &[i64]) -> ServiceResult<usize> {
+    let variants: Vec<(i64, i64)> = product_variant::Entity::find()
+        .select_only()
+        .column(product_variant::Column::Id)
+        .column(product_variant::Column::ProductId)
+        .filter(product_variant::Column::ProductId.is_in(product_ids.to_vec()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let product_of: BTreeMap<i64, i64> = variants.iter().copied().collect();
+    let levels: Vec<(i64, i64)> = inventory_level::Entity::find()
+        .select_only()
+        .column(inventory_level::Column::VariantId)
+        .column(inventory_level::Column::OnHand)
+        .filter(inventory_level::Column::VariantId.is_in(product_of.keys().copied().collect::<Vec<_>>()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut totals: BTreeMap<i64, i64> = product_ids.iter().map(|id| (*id, 0)).collect();
+    for (variant_id, on_hand) in levels {
+        if let Some(product_id) = product_of.get(&variant_id) {
+            *totals.entry(*product_id).or_default() += on_hand;
+        }
+    }
+    let txn = begin_write(db).await?;
+    let now = chrono::Utc::now();
+    let mut written = 0;
+    for (product_id, total) in totals {
+        let result = product::Entity::update_many()
+            .col_expr(product::Column::TotalOnHand, sea_orm::sea_query::Expr::value(total))
+            .col_expr(product::Column::TotalsComputedAt, sea_orm::sea_query::Expr::value(now))
+            .filter(product::Column::Id.eq(product_id))
+            .exec(&txn)
+            .await?;
+        written += result.rows_affected as usize;
+    }
+    txn.commit().await?;
+    Ok(written)
+}

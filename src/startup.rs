@@ -1,0 +1,162 @@
+//! Building and running the application: database, migrations, queue, workers, HTTP server.
+//! `Application::build` binds before it returns (port 0 in tests gives a free port).
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, web};
+use anyhow::Context as _;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use migration::MigratorTrait;
+use serde_json::json;
+
+use crate::config::{DatabaseKind, Settings};
+use crate::context::AppContext;
+use crate::events::EventBus;
+use crate::graphql::{self, AppSchema};
+use crate::jobs::{self, queue::JobQueue, worker};
+use crate::secrets::SecretBox;
+
+/// Connects to the hub database. SQLite gets WAL (readers never block the writer), a busy timeout (writers
+/// queue instead of failing) and foreign keys on.
+pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(settings.database_url.clone());
+    options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
+    match settings.database_kind() {
+        DatabaseKind::Sqlite => {
+            if let Some(dir) = settings.sqlite_path().and_then(|p| p.parent().map(|d| d.to_path_buf())).filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            let in_memory = settings.sqlite_path().is_none();
+            // An in-memory database exists once per connection: keep exactly one, forever.
+            options.max_connections(if in_memory { 1 } else { 8 }).min_connections(1);
+            if in_memory {
+                options.idle_timeout(None::<Duration>).max_lifetime(None::<Duration>);
+            }
+            options.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(15))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
+        }
+        DatabaseKind::Postgres => {
+            options.max_connections(20).min_connections(1);
+        }
+    }
+    Database::connect(options).await.with_context(|| format!("cannot connect to the database at {}", redact(&settings.database_url)))
+}
+
+/// A URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{}@{}", &url[..scheme + 3], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    migration::Migrator::up(db, None).await.context("database migrations failed")
+}
+
+/// Everything a process needs, before it serves or works: database (migrated), queue, secrets.
+pub async fn build_context(settings: Settings) -> anyhow::Result<AppContext> {
+    let embedded = settings.database_kind() == DatabaseKind::Sqlite;
+    let secrets = SecretBox::load_or_create(settings.secret_key.as_deref(), settings.sibling_file(".key").as_deref(), embedded)?;
+    let db = connect_database(&settings).await?;
+    migrate(&db).await?;
+    let queue = JobQueue::connect(&settings).await?;
+    Ok(AppContext { db, queue, events: EventBus::default(), secrets, settings: Arc::new(settings) })
+}
+
+/// Starts this process's workers after re-queuing runs whose job was lost.
+pub async fn start_workers(ctx: &AppContext) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let requeued = jobs::recover_unfinished_runs(ctx).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if requeued > 0 {
+        tracing::info!(requeued, "re-queued unfinished sync runs");
+    }
+    Ok(worker::spawn(ctx.clone()))
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    context: AppContext,
+    _workers: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let run_workers = settings.run_workers;
+        let listener = TcpListener::bind(settings.bind).with_context(|| format!("cannot bind {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let context = build_context(settings).await?;
+        let workers = if run_workers { Some(start_workers(&context).await?) } else { None };
+        let server = http_server(listener, context.clone())?;
+        tracing::info!(port, queue = context.queue.backend_name(), workers = run_workers, "omnisync is serving");
+        Ok(Self { port, server, context, _workers: workers })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn context(&self) -> &AppContext {
+        &self.context
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn http_server(listener: TcpListener, context: AppContext) -> anyhow::Result<Server> {
+    let schema: AppSchema = graphql::build_schema(Some(context.clone()));
+    let schema = web::Data::new(schema);
+    let context = web::Data::new(context);
+    let server = actix_web::HttpServer::new(move || {
+        App::new()
+            .app_data(schema.clone())
+            .app_data(context.clone())
+            .app_data(web::JsonConfig::default().limit(2 * 1024 * 1024))
+            .route("/graphql", web::post().to(graphql::graphql_post))
+            .route("/graphql", web::get().to(graphql::graphiql))
+            .route("/graphql/ws", web::get().to(graphql::graphql_ws))
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz))
+    })
+    .listen(listener)?
+    .workers(2)
+    .run();
+    Ok(server)
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// Ready when the database and the queue both answer.
+async fn readyz(ctx: web::Data<AppContext>) -> HttpResponse {
+    let database = ctx.db.execute_unprepared("SELECT 1").await.map(|_| ()).map_err(|e| e.to_string());
+    let queue = ctx.queue.ping().await.map_err(|e| e.to_string());
+    let ok = database.is_ok() && queue.is_ok();
+    if let Err(err) = &database {
+        tracing::warn!(error = %err, "readiness: database unavailable");
+    }
+    if let Err(err) = &queue {
+        tracing::warn!(error = %err, "readiness: queue unavailable");
+    }
+    let body = json!({
+        "status": if ok { "ok" } else { "unavailable" },
+        "database": if database.is_ok() { "ok" } else { "unavailable" },
+        "queue": if queue.is_ok() { "ok" } else { "unavailable" },
+        "queueBackend": ctx.queue.backend_name(),
+    });
+    if ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+}
