@@ -75,8 +75,7 @@ impl CommonArgs {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    // One TLS provider for every client (ring, already built for sqlx); see docs/architecture.md.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    startup::install_tls_provider();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve { bind: "127.0.0.1:8080".parse()?, no_worker: false });
     if let Command::ExportSchema = command {

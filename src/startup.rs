@@ -19,6 +19,11 @@ use crate::graphql::{self, AppSchema};
 use crate::jobs::{self, queue::JobQueue, worker};
 use crate::secrets::SecretBox;
 
+/// One TLS provider for every client (ring, which sqlx already builds; reqwest is built without its own).
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Connects to the hub database. SQLite gets WAL (readers never block the writer), a busy timeout (writers
 /// queue instead of failing) and foreign keys on.
 pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {

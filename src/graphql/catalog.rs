@@ -91,7 +91,8 @@ impl Product {
     async fn totals_computed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.totals_computed_at
     }
-    /// The variants, in position order (at most 100).
+    /// The variants, in position order (at most 100). Costs 10× its selection in query complexity.
+    #[graphql(complexity = "10 * child_complexity")]
     async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<ProductVariant>> {
         let variants = query(catalog::variants_of(&app(ctx)?.db, self.0.id).await)?;
         Ok(variants.into_iter().map(ProductVariant).collect())
@@ -170,7 +171,8 @@ impl ProductVariant {
     async fn hidden(&self) -> bool {
         self.0.hidden
     }
-    /// Stock of this variant in each warehouse where it has a level.
+    /// Stock of this variant in each warehouse where it has a level. Costs 5× its selection in query complexity.
+    #[graphql(complexity = "5 * child_complexity")]
     async fn inventory_levels(&self, ctx: &Context<'_>) -> Result<Vec<InventoryLevel>> {
         let levels: Vec<inventory_level::Model> = query(inventory::levels_of_variant(&app(ctx)?.db, self.0.id).await)?;
         Ok(levels.into_iter().map(InventoryLevel).collect())

@@ -1,0 +1,258 @@
+use std::time::Duration;
+
+use omnisync::config::Settings;
+use omnisync::context::AppContext;
+use omnisync::startup::{self, Application};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+/// Which storage a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file + apalis SQLite queue (the embedded default).
+    Sqlite,
+    /// PostgreSQL + Redis queue (production).
+    PostgresRedis,
+    /// PostgreSQL + apalis PostgreSQL queue (no Redis).
+    PostgresQueue,
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn services_required() -> bool {
+    std::env::var("OMNISYNC_REQUIRE_SERVICES").map(|v| v == "1").unwrap_or(false)
+}
+
+/// A visible SKIPPED line, or a failure when services are required.
+fn skip(what: &str, err: impl std::fmt::Display) {
+    assert!(!services_required(), "{what} is unreachable and OMNISYNC_REQUIRE_SERVICES=1: {err}");
+    println!("SKIPPED: {what} unreachable: {err}");
+    eprintln!("SKIPPED: {what} unreachable: {err}");
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub ctx: AppContext,
+    pub settings: Settings,
+    pub backend: Backend,
+    cleanup: Cleanup,
+}
+
+pub enum Cleanup {
+    Dir(std::path::PathBuf),
+    PgDatabase(String),
+}
+
+pub struct Options {
+    pub run_workers: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { run_workers: true }
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, Options::default()).await
+}
+
+/// Settings for a fresh, isolated store on `backend` (a new SQLite dir, or a new PostgreSQL database and queue
+/// namespace). `None` when the backend's services are unreachable.
+pub async fn fresh_settings(backend: Backend) -> Option<(Settings, Cleanup)> {
+    let tag = ulid::Ulid::generate().to_string().to_lowercase();
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("omnisync-test-{tag}"));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let settings = Settings::embedded(format!("sqlite://{}/omnisync.db?mode=rwc", dir.display()));
+            Some((settings, Cleanup::Dir(dir)))
+        }
+        Backend::PostgresRedis | Backend::PostgresQueue => {
+            let admin_url = postgres_admin_url();
+            let admin = match tokio::time::timeout(Duration::from_secs(5), Database::connect(&admin_url)).await {
+                Ok(Ok(db)) => db,
+                Ok(Err(err)) => {
+                    skip("PostgreSQL", err);
+                    return None;
+                }
+                Err(_) => {
+                    skip("PostgreSQL", "timeout");
+                    return None;
+                }
+            };
+            let name = format!("omnisync_test_{tag}");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            let _ = admin.close().await;
+            let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin_url.clone());
+            let mut settings = Settings::embedded(format!("{base}/{name}"));
+            settings.secret_key = Some(omnisync::secrets::SecretBox::generate_key_text());
+            settings.queue_namespace = format!("omnisync-test-{tag}");
+            if backend == Backend::PostgresRedis {
+                let url = redis_url();
+                let reachable = async {
+                    let client = redis::Client::open(url.as_str())?;
+                    let mut conn = client.get_multiplexed_async_connection().await?;
+                    redis::cmd("PING").query_async::<String>(&mut conn).await
+                };
+                if let Err(err) = tokio::time::timeout(Duration::from_secs(5), reachable).await.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+                    drop_pg_database(&name).await;
+                    skip("Redis", err);
+                    return None;
+                }
+                settings.redis_url = Some(url);
+            }
+            Some((settings, Cleanup::PgDatabase(name)))
+        }
+    }
+}
+
+async fn drop_pg_database(name: &str) {
+    if let Ok(admin) = Database::connect(&postgres_admin_url()).await {
+        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        let _ = admin.close().await;
+    }
+}
+
+pub async fn spawn_app_with(backend: Backend, options: Options) -> Option<TestApp> {
+    let (settings, cleanup) = fresh_settings(backend).await?;
+    Some(start(settings, cleanup, backend, options).await)
+}
+
+async fn start(mut settings: Settings, cleanup: Cleanup, backend: Backend, options: Options) -> TestApp {
+    startup::install_tls_provider();
+    omnisync::telemetry::init(false);
+    settings.bind = "127.0.0.1:0".parse().expect("addr");
+    settings.run_workers = options.run_workers;
+    settings.queue_poll_interval_ms = 50;
+    let app = Application::build(settings.clone()).await.expect("the application starts");
+    let port = app.port();
+    let ctx = app.context().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
+        ctx,
+        settings,
+        backend,
+        cleanup,
+    }
+}
+
+impl TestApp {
+    /// A second process's view: another application on the same database and queue (a restart, or a peer).
+    pub async fn sibling(&self, options: Options) -> TestApp {
+        let cleanup = Cleanup::Dir(std::env::temp_dir().join("omnisync-none"));
+        start(self.settings.clone(), cleanup, self.backend, options).await
+    }
+
+    /// POSTs a GraphQL document; returns the whole response body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        assert!(response.status().is_success(), "HTTP status {}", response.status());
+        response.json().await.expect("JSON body")
+    }
+
+    /// POSTs a GraphQL document that must succeed; returns `data`.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected GraphQL errors: {body:#}");
+        body["data"].clone()
+    }
+
+    pub async fn default_warehouse_id(&self) -> String {
+        let data = self.gql("{ warehouses(first: 10) { edges { node { id isDefault } } } }", json!({})).await;
+        data["warehouses"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .find(|e| e["node"]["isDefault"] == true)
+            .map(|e| e["node"]["id"].as_str().expect("id").to_owned())
+            .expect("a default warehouse")
+    }
+
+    /// Creates a product with the given variants (JSON inputs); returns the product JSON (id, variants{id,sku}).
+    pub async fn create_product(&self, title: &str, variants: Value) -> Value {
+        let data = self
+            .gql(
+                "mutation($input: ProductInput!) { productCreate(input: $input) {
+                    product { id title variants { id sku barcode title } }
+                    userErrors { field code message } } }",
+                json!({ "input": { "title": title, "variants": variants } }),
+            )
+            .await;
+        let payload = &data["productCreate"];
+        assert_eq!(payload["userErrors"], json!([]), "product created without errors");
+        payload["product"].clone()
+    }
+
+    /// Waits (polling the API, bounded) until the run is finished; returns it.
+    pub async fn wait_for_run(&self, run_id: &str) -> Value {
+        for _ in 0..300 {
+            let data = self
+                .gql("query($id: ID!) { syncRun(id: $id) { id status total processed succeeded failed skipped attempts errorMessage } }", json!({ "id": run_id }))
+                .await;
+            let status = data["syncRun"]["status"].as_str().unwrap_or_default().to_owned();
+            if ["COMPLETED", "FAILED", "CANCELED"].contains(&status.as_str()) {
+                return data["syncRun"].clone();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("sync run {run_id} did not finish in 15 s");
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/graphql/ws", self.port)
+    }
+
+    /// Drops the test's database or directory.
+    pub async fn cleanup(self) {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::PgDatabase(name) => {
+                let _ = self.ctx.db.clone().close().await;
+                drop_pg_database(name).await;
+            }
+        }
+    }
+}
+
+/// Runs one async test body on the SQLite and PostgreSQL + Redis backends (two tests, named after them).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await {
+                    super::$body(&app).await;
+                    app.cleanup().await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres_and_redis() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::PostgresRedis).await {
+                    super::$body(&app).await;
+                    app.cleanup().await;
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,14 @@
+//! One integration-test binary: every test spawns the real application on a random port and speaks HTTP and
+//! WebSocket to it. Tests that touch storage run on both backends: SQLite + embedded queue, and PostgreSQL +
+//! Redis (`TEST_DATABASE_URL`, `TEST_REDIS_URL`; unreachable → SKIPPED, or a failure with
+//! `OMNISYNC_REQUIRE_SERVICES=1`).
+
+mod helpers;
+
+mod catalog;
+mod health;
+mod inventory;
+mod jobs;
+mod pagination;
+mod schema;
+mod subscriptions;

@@ -1,0 +1,117 @@
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+const SUBSCRIBE_RUN: &str = "subscription($id: ID!) { syncRun(id: $id) { status total processed } }";
+
+async fn connect(app: &TestApp, protocol: &str) -> Socket {
+    let mut request = app.ws_url().into_client_request().expect("request");
+    request.headers_mut().insert("Sec-WebSocket-Protocol", protocol.parse().expect("header"));
+    let (mut socket, response) = tokio_tungstenite::connect_async(request).await.expect("WebSocket connects");
+    assert_eq!(response.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok()), Some(protocol));
+    send(&mut socket, json!({ "type": "connection_init", "payload": {} })).await;
+    let ack = receive(&mut socket).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    socket
+}
+
+async fn send(socket: &mut Socket, message: Value) {
+    socket.send(Message::Text(message.to_string().into())).await.expect("sent");
+}
+
+/// The next JSON message, skipping keep-alives and pings; bounded wait.
+async fn receive(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
+            .await
+            .expect("a message within 15 s")
+            .expect("socket open")
+            .expect("valid frame");
+        if let Message::Text(text) = message {
+            let value: Value = serde_json::from_str(&text).expect("JSON message");
+            if value["type"] != "ka" && value["type"] != "ping" && value["type"] != "pong" {
+                return value;
+            }
+        }
+    }
+}
+
+fn rank(status: &str) -> u8 {
+    match status {
+        "CREATED" => 0,
+        "RUNNING" => 1,
+        _ => 2,
+    }
+}
+
+/// Starts a run while no worker runs, subscribes, then starts the workers: the subscription delivers the run's
+/// states in order and completes after the final one.
+async fn sync_run_subscription_streams_states_in_order(backend: Backend, protocol: &str, subscribe: &str, next: &str) {
+    let Some(app) = spawn_app_with(backend, Options { run_workers: false }).await else { return };
+    app.create_product("Kệ sách", json!([{ "price": "1000" }])).await;
+    let run_id = app.gql("mutation { productInventoryRecompute { syncRun { id } } }", json!({})).await["productInventoryRecompute"]["syncRun"]["id"]
+        .clone();
+
+    let mut socket = connect(&app, protocol).await;
+    send(&mut socket, json!({ "id": "1", "type": subscribe, "payload": { "query": SUBSCRIBE_RUN, "variables": { "id": run_id } } })).await;
+    let first = receive(&mut socket).await;
+    assert_eq!(first["type"], next, "{first}");
+    assert_eq!(first["payload"]["data"]["syncRun"]["status"], "CREATED");
+
+    let _workers = omnisync::startup::start_workers(&app.ctx).await.expect("workers start");
+    let mut statuses = vec!["CREATED".to_owned()];
+    loop {
+        let message = receive(&mut socket).await;
+        if message["type"] == "complete" {
+            break;
+        }
+        assert_eq!(message["type"], next, "{message}");
+        statuses.push(message["payload"]["data"]["syncRun"]["status"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(statuses.last().map(String::as_str), Some("COMPLETED"), "ends with the final state: {statuses:?}");
+    assert!(statuses.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])), "in order: {statuses:?}");
+
+    // An unknown run: an error on the socket, and the socket stays usable.
+    let unknown = omnisync::graphql::relay::global_id("SyncRun", 999_999);
+    send(&mut socket, json!({ "id": "2", "type": subscribe, "payload": { "query": SUBSCRIBE_RUN, "variables": { "id": unknown } } })).await;
+    let error = receive(&mut socket).await;
+    let error_text = error.to_string();
+    assert!(error_text.contains("no sync run"), "{error}");
+    send(&mut socket, json!({ "id": "3", "type": subscribe, "payload": { "query": SUBSCRIBE_RUN, "variables": { "id": run_id } } })).await;
+    let still = loop {
+        // Skip the end of subscription 2 (the legacy protocol sends `complete` after its error).
+        let message = receive(&mut socket).await;
+        if message["id"] == "3" {
+            break message;
+        }
+    };
+    assert_eq!(still["payload"]["data"]["syncRun"]["status"], "COMPLETED", "{still}");
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_run_streams_over_graphql_transport_ws_on_sqlite() {
+    sync_run_subscription_streams_states_in_order(Backend::Sqlite, "graphql-transport-ws", "subscribe", "next").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_run_streams_over_graphql_transport_ws_on_postgres_and_redis() {
+    sync_run_subscription_streams_states_in_order(Backend::PostgresRedis, "graphql-transport-ws", "subscribe", "next").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_run_streams_over_legacy_graphql_ws_on_sqlite() {
+    sync_run_subscription_streams_states_in_order(Backend::Sqlite, "graphql-ws", "start", "data").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_run_streams_over_legacy_graphql_ws_on_postgres_and_redis() {
+    sync_run_subscription_streams_states_in_order(Backend::PostgresRedis, "graphql-ws", "start", "data").await;
+}
