@@ -59,6 +59,17 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     ExportSchema,
+    /// Run the five marketplace simulators on ports PORT..PORT+4 (lazada, shopee, tiki, tiktok, webstore).
+    /// The first stdout line is a JSON object keyed by kind with each one's base URL and credentials.
+    Sim {
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        #[arg(long, default_value_t = 9100)]
+        port: u16,
+        /// Seeded products per simulator (1 to 3 SKUs each: SKU-0001-1, …).
+        #[arg(long, default_value_t = 20)]
+        seed: usize,
+    },
 }
 
 impl CommonArgs {
@@ -83,6 +94,9 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     telemetry::init(cli.common.log_format.eq_ignore_ascii_case("json"));
+    if let Command::Sim { host, port, seed } = &command {
+        return run_simulators(host, *port, *seed).await;
+    }
     let mut settings = cli.common.settings();
     match command {
         Command::Serve { bind, no_worker } => {
@@ -106,7 +120,25 @@ async fn main() -> anyhow::Result<()> {
             startup::migrate(&db).await?;
             println!("migrations applied");
         }
-        Command::ExportSchema => unreachable!("handled above"),
+        Command::ExportSchema | Command::Sim { .. } => unreachable!("handled above"),
     }
+    Ok(())
+}
+
+async fn run_simulators(host: &str, port: u16, products: usize) -> anyhow::Result<()> {
+    let handles = omnisync::sim::start_all(host, port, 42, products).context("cannot start the simulators")?;
+    let mut summary = serde_json::Map::new();
+    for handle in &handles {
+        summary.insert(
+            handle.kind.as_str().to_owned(),
+            serde_json::json!({
+                "baseUrl": handle.base_url,
+                "credentials": omnisync::sim::control::credentials_json(&handle.state),
+            }),
+        );
+    }
+    println!("{}", serde_json::Value::Object(summary));
+    tracing::info!(host, first_port = port, "simulators running; Ctrl-C to stop");
+    tokio::signal::ctrl_c().await?;
     Ok(())
 }

@@ -1,14 +1,14 @@
-//! Encryption of channel credentials at rest (XChaCha20-Poly1305, random 192-bit nonce per value).
+//! Encryption of channel credentials at rest (AES-256-GCM, random 96-bit nonce per value).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
 use rand::RngCore;
 use std::path::Path;
 
 const VERSION_PREFIX: &str = "v1:";
-const NONCE_LEN: usize = 24;
+const NONCE_LEN: usize = 12;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -25,7 +25,7 @@ pub enum SecretError {
 /// Holds the key; cheap to clone.
 #[derive(Clone)]
 pub struct SecretBox {
-    cipher: XChaCha20Poly1305,
+    cipher: Aes256Gcm,
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -43,7 +43,7 @@ impl SecretBox {
             BASE64.decode(text).map_err(|_| SecretError::BadKey)?
         };
         let key: [u8; 32] = bytes.try_into().map_err(|_| SecretError::BadKey)?;
-        Ok(Self { cipher: XChaCha20Poly1305::new(&key.into()) })
+        Ok(Self { cipher: Aes256Gcm::new(&key.into()) })
     }
 
     /// A fresh random key in the text form `from_key_text` reads.
@@ -81,7 +81,7 @@ impl SecretBox {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
         // Encryption with a valid key and nonce length cannot fail; an empty ciphertext would fail decryption.
-        let ciphertext = self.cipher.encrypt(XNonce::from_slice(&nonce), plaintext).unwrap_or_default();
+        let ciphertext = self.cipher.encrypt(Nonce::from_slice(&nonce), plaintext).unwrap_or_default();
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ciphertext);
         format!("{VERSION_PREFIX}{}", BASE64.encode(out))
@@ -95,7 +95,7 @@ impl SecretBox {
         }
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
         self.cipher
-            .decrypt(XNonce::from_slice(nonce), ciphertext)
+            .decrypt(Nonce::from_slice(nonce), ciphertext)
             .map_err(|_| SecretError::Undecryptable)
     }
 }

@@ -256,3 +256,42 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// A marketplace simulator on a free local port, seeded with `seed_products` products (SKUs `SKU-0001-1`, …).
+pub fn start_sim(kind: omnisync::channels::Kind, seed_products: usize) -> omnisync::sim::SimHandle {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+    omnisync::sim::start_kind(kind, listener, 42, seed_products).expect("simulator starts")
+}
+
+/// Token stores that remember what the connector saved (to check refreshed tokens are persisted).
+#[derive(Default)]
+pub struct RecordingTokenStore {
+    pub saved: std::sync::Mutex<Vec<omnisync::channels::Credentials>>,
+}
+
+#[async_trait::async_trait]
+impl omnisync::channels::TokenStore for RecordingTokenStore {
+    async fn save(&self, credentials: &omnisync::channels::Credentials) -> Result<(), omnisync::channels::ConnectorError> {
+        self.saved.lock().unwrap_or_else(|p| p.into_inner()).push(credentials.clone());
+        Ok(())
+    }
+}
+
+/// A connector to `sim` with the simulator's credentials, fast retries and no shared rate limit.
+pub fn connector_for(
+    sim: &omnisync::sim::SimHandle,
+    tokens: std::sync::Arc<dyn omnisync::channels::TokenStore>,
+) -> std::sync::Arc<dyn omnisync::channels::Connector> {
+    use omnisync::channels::{ApiClient, ConnectorConfig, RateLimiter, RetryPolicy, connector};
+    startup::install_tls_provider();
+    let http = ApiClient::new(sim.kind.as_str(), RateLimiter::new(1000, sim.kind.as_str(), None), RetryPolicy::fast()).expect("client");
+    connector(ConnectorConfig {
+        kind: sim.kind,
+        base_url: sim.base_url.clone(),
+        country: "VN".into(),
+        credentials: sim.state.credentials.clone(),
+        http,
+        tokens,
+    })
+    .expect("connector")
+}

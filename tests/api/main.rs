@@ -6,6 +6,11 @@
 mod helpers;
 
 mod catalog;
+mod channel_lazada;
+mod channel_shopee;
+mod channel_tiki;
+mod channel_tiktok;
+mod channel_webstore;
 mod health;
 mod inventory;
 mod jobs;

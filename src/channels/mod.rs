@@ -1,0 +1,280 @@
+//! Marketplace connectors. One trait for what the hub needs from any channel; one module per marketplace with its
+//! signing, wire types and mapping; shared HTTP (retry, rate limit, tracing) in `http`.
+//!
+//! Dependency direction: `channels → domain` only.
+
+pub mod http;
+pub mod lazada;
+pub mod rate_limit;
+pub mod shopee;
+pub mod tiki;
+pub mod tiktok;
+pub mod webstore;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::channel::{
+    ActionOutcome, ChannelEvent, ChannelOrder, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
+    StockPriceUpdate, UpdateReport, WebhookRequest,
+};
+pub use http::{ApiClient, RetryPolicy};
+pub use rate_limit::RateLimiter;
+
+/// The marketplaces (mirrors `entity::enums::ChannelKind`; kept here so connectors depend on nothing but domain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Kind {
+    Lazada,
+    Shopee,
+    Tiki,
+    Tiktok,
+    Webstore,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [Kind::Lazada, Kind::Shopee, Kind::Tiki, Kind::Tiktok, Kind::Webstore];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Kind::Lazada => "lazada",
+            Kind::Shopee => "shopee",
+            Kind::Tiki => "tiki",
+            Kind::Tiktok => "tiktok",
+            Kind::Webstore => "webstore",
+        }
+    }
+}
+
+/// Everything a connector may need to authenticate. Which fields a kind uses is documented on its module.
+/// Stored encrypted (JSON) on the channel row; never returned by the API.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credentials {
+    /// Lazada/TikTok app key, Shopee partner id, Tiki v2 client id.
+    pub app_key: Option<String>,
+    /// Lazada/TikTok app secret, Shopee partner key, Tiki v2 client secret, web store API secret.
+    pub app_secret: Option<String>,
+    /// Tiki v1 `tiki-api` key; web store API key.
+    pub api_key: Option<String>,
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub access_token_expires_at: Option<DateTime<Utc>>,
+    pub refresh_token_expires_at: Option<DateTime<Utc>>,
+    /// Shopee shop id; TikTok shop id.
+    pub shop_id: Option<String>,
+    /// TikTok shop cipher.
+    pub shop_cipher: Option<String>,
+    /// Secret that signs webhook pushes where it differs from `app_secret` (web store).
+    pub webhook_secret: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    /// Never prints a secret: only which fields are present.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let present = |v: &Option<String>| if v.is_some() { "set" } else { "-" };
+        f.debug_struct("Credentials")
+            .field("app_key", &self.app_key)
+            .field("app_secret", &present(&self.app_secret))
+            .field("api_key", &present(&self.api_key))
+            .field("access_token", &present(&self.access_token))
+            .field("refresh_token", &present(&self.refresh_token))
+            .field("access_token_expires_at", &self.access_token_expires_at)
+            .field("shop_id", &self.shop_id)
+            .field("shop_cipher", &self.shop_cipher)
+            .finish()
+    }
+}
+
+/// Where new tokens go after a refresh (the channel row, encrypted). Connectors call it before using them.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn save(&self, credentials: &Credentials) -> Result<(), ConnectorError>;
+}
+
+/// A store that keeps nothing (tests, `omnisync sim` clients).
+pub struct NoTokenStore;
+
+#[async_trait]
+impl TokenStore for NoTokenStore {
+    async fn save(&self, _: &Credentials) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+}
+
+/// How to reach one channel account.
+#[derive(Clone)]
+pub struct ConnectorConfig {
+    pub kind: Kind,
+    /// API base URL (the real host by default; a simulator's URL in tests and demos).
+    pub base_url: String,
+    pub country: String,
+    pub credentials: Credentials,
+    pub http: ApiClient,
+    pub tokens: Arc<dyn TokenStore>,
+}
+
+/// Why a connector call failed. Expected marketplace refusals carry the marketplace's own code and message.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum ConnectorError {
+    /// Credentials or signature refused (`code` is the marketplace's).
+    #[error("{path}: credentials refused ({code}): {message}")]
+    Auth { path: String, code: String, message: String },
+    /// The access token expired and could not be refreshed.
+    #[error("{path}: access token expired and refresh failed: {message}")]
+    TokenExpired { path: String, message: String },
+    /// Still rate-limited after the retries.
+    #[error("{path}: rate limited by the marketplace")]
+    RateLimited { path: String },
+    /// The marketplace refused the request (`code`, `message` are its own).
+    #[error("{path}: {code}: {message}")]
+    Api { path: String, code: String, message: String },
+    /// Server errors (5xx) after the retries.
+    #[error("{path}: server error {status} after retries")]
+    Server { path: String, status: u16, body: String },
+    /// Timeouts or connection failures after the retries.
+    #[error("{path}: {message}")]
+    Transport { path: String, message: String },
+    /// An answer that could not be understood; the raw body is kept (truncated).
+    #[error("{path}: unreadable answer: {message}")]
+    Parse { path: String, message: String, body: String },
+    /// A webhook whose signature does not verify, or that is malformed.
+    #[error("webhook refused: {0}")]
+    BadWebhook(String),
+    /// The marketplace API has no such operation.
+    #[error("not supported by this marketplace: {0}")]
+    Unsupported(&'static str),
+    /// Missing or malformed credentials for this kind (before any call).
+    #[error("credentials incomplete: {0}")]
+    Config(String),
+}
+
+impl ConnectorError {
+    /// Keeps at most 2 KiB of a raw body in errors and logs.
+    pub fn truncate_body(body: &[u8]) -> String {
+        let text = String::from_utf8_lossy(body);
+        if text.len() <= 2048 {
+            text.into_owned()
+        } else {
+            let mut end = 2048;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!("{}…", &text[..end])
+        }
+    }
+
+    pub fn parse(path: &str, err: impl std::fmt::Display, body: &[u8]) -> Self {
+        Self::Parse { path: path.to_owned(), message: err.to_string(), body: Self::truncate_body(body) }
+    }
+}
+
+pub type ConnectorResult<T> = Result<T, ConnectorError>;
+
+/// What the hub needs from any channel.
+#[async_trait]
+pub trait Connector: Send + Sync {
+    fn kind(&self) -> Kind;
+
+    /// Checks the credentials with one real call and reads the shop's identity.
+    async fn shop_identity(&self) -> ConnectorResult<ShopIdentity>;
+
+    /// Every listing SKU of the shop, walking every page.
+    async fn list_listings(&self) -> ConnectorResult<Vec<Listing>>;
+
+    /// Sends stock and/or price for many SKUs, in as few calls as the API's batch maximum allows.
+    async fn update_stock_price(&self, updates: &[StockPriceUpdate]) -> ConnectorResult<UpdateReport>;
+
+    /// Orders created or updated in `[from, to)`, walking the API's window limits and pages.
+    async fn list_orders(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: OrderTimeField) -> ConnectorResult<Vec<OrderRef>>;
+
+    /// Orders with their lines, in as few calls as the API allows.
+    async fn get_orders(&self, external_ids: &[String]) -> ConnectorResult<Vec<ChannelOrder>>;
+
+    /// A seller action on one order.
+    async fn order_action(&self, external_order_id: &str, action: &OrderAction) -> ConnectorResult<ActionOutcome>;
+
+    /// Verifies a push with the marketplace's own signature and parses its events.
+    fn verify_webhook(&self, request: &WebhookRequest) -> ConnectorResult<Vec<ChannelEvent>>;
+
+    /// Channels without push (Tiki): pull pending events and acknowledge them.
+    async fn drain_events(&self) -> ConnectorResult<Vec<ChannelEvent>> {
+        Err(ConnectorError::Unsupported("event queue"))
+    }
+
+    /// The credentials now in use (after any token refresh).
+    async fn current_credentials(&self) -> Credentials;
+}
+
+/// The connector for `config.kind`.
+pub fn connector(config: ConnectorConfig) -> ConnectorResult<Arc<dyn Connector>> {
+    Ok(match config.kind {
+        Kind::Lazada => Arc::new(lazada::LazadaConnector::new(config)?),
+        Kind::Shopee => Arc::new(shopee::ShopeeConnector::new(config)?),
+        Kind::Tiki => Arc::new(tiki::TikiConnector::new(config)?),
+        Kind::Tiktok => Arc::new(tiktok::TiktokConnector::new(config)?),
+        Kind::Webstore => Arc::new(webstore::WebstoreConnector::new(config)?),
+    })
+}
+
+/// The real API host of a kind (the default `base_url` of a channel).
+pub fn default_base_url(kind: Kind, country: &str) -> String {
+    match kind {
+        Kind::Lazada => lazada::default_base_url(country),
+        Kind::Shopee => shopee::DEFAULT_BASE_URL.to_owned(),
+        Kind::Tiki => tiki::DEFAULT_BASE_URL.to_owned(),
+        Kind::Tiktok => tiktok::DEFAULT_BASE_URL.to_owned(),
+        Kind::Webstore => String::new(),
+    }
+}
+
+/// Hex HMAC-SHA256 of `message` with `key` (lowercase). Used by several marketplaces' signatures.
+pub fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
+    let mut mac = match Hmac::<sha2::Sha256>::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => return String::new(),
+    };
+    mac.update(message);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Constant-time comparison of two signatures (hex, case-insensitive when `ignore_case`).
+pub fn signatures_match(expected: &str, given: &str, ignore_case: bool) -> bool {
+    let (a, b) = if ignore_case { (expected.to_ascii_lowercase(), given.to_ascii_lowercase()) } else { (expected.to_owned(), given.to_owned()) };
+    if a.len() != b.len() {
+        return false;
+    }
+    a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_matches_rfc_4231_case_2() {
+        assert_eq!(
+            hmac_sha256_hex(b"Jefe", b"what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn signature_comparison_is_exact_up_to_case() {
+        assert!(signatures_match("ABCD", "abcd", true));
+        assert!(!signatures_match("ABCD", "abcd", false));
+        assert!(!signatures_match("abcd", "abce", true));
+        assert!(!signatures_match("abcd", "abc", true));
+    }
+
+    #[test]
+    fn credentials_debug_never_shows_secrets() {
+        let c = Credentials { app_secret: Some("s3cret".into()), access_token: Some("tok".into()), ..Credentials::default() };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret") && !shown.contains("tok\""));
+    }
+}

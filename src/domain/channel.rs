@@ -1,0 +1,207 @@
+//! Channel-neutral value types: what the hub knows of a marketplace's listings, orders and pushes, whatever the
+//! wire format. Connectors (`crate::channels`) translate to and from these.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Marketplace countries (SPEC §1).
+pub const COUNTRIES: [&str; 6] = ["VN", "TH", "MY", "SG", "PH", "ID"];
+
+/// Currency of a marketplace country; `None` for a country we do not sell in.
+pub fn currency_of_country(country: &str) -> Option<&'static str> {
+    Some(match country {
+        "VN" => "VND",
+        "TH" => "THB",
+        "MY" => "MYR",
+        "SG" => "SGD",
+        "PH" => "PHP",
+        "ID" => "IDR",
+        _ => return None,
+    })
+}
+
+/// The shop behind a set of credentials, read when connecting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopIdentity {
+    pub external_id: String,
+    pub name: String,
+    pub country: Option<String>,
+}
+
+/// One sellable SKU of a channel listing, as last seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Listing {
+    /// The marketplace's product / item id.
+    pub external_product_id: String,
+    /// The marketplace's SKU / model id (equal to the product id for single-SKU products where the API has none).
+    pub external_sku_id: String,
+    /// The merchant's code on the channel: the field matched against the hub's barcode or SKU.
+    pub seller_sku: Option<String>,
+    pub title: String,
+    pub variant_title: Option<String>,
+    /// Option name/value pairs, in the channel's order.
+    pub options: Vec<(String, String)>,
+    /// Selling price, minor units of the channel's currency.
+    pub price_minor: Option<i64>,
+    /// List ("original") price, minor units.
+    pub list_price_minor: Option<i64>,
+    pub quantity: Option<i64>,
+    /// The channel's status text (active, inactive, …).
+    pub status: Option<String>,
+    /// The SKU as the channel sent it (kept for comparison and debugging).
+    pub raw: serde_json::Value,
+}
+
+/// A stock and/or price change for one channel SKU. `None` fields are not sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockPriceUpdate {
+    pub external_product_id: String,
+    pub external_sku_id: String,
+    pub seller_sku: Option<String>,
+    pub quantity: Option<i64>,
+    pub price_minor: Option<i64>,
+}
+
+/// The channel's answer for one SKU of an update.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkuUpdateResult {
+    pub external_sku_id: String,
+    pub ok: bool,
+    /// The channel's code and message when refused.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateReport {
+    /// API calls made (batches).
+    pub calls: usize,
+    pub results: Vec<SkuUpdateResult>,
+}
+
+/// Which time an order search filters on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderTimeField {
+    Created,
+    Updated,
+}
+
+/// An order as found by a search: enough to decide whether to fetch it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRef {
+    pub external_id: String,
+    pub status_raw: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub line1: Option<String>,
+    pub ward: Option<String>,
+    pub district: Option<String>,
+    pub province: Option<String>,
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelCustomer {
+    pub external_id: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// An order with its lines, as the channel has it now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelOrder {
+    pub external_id: String,
+    pub order_number: Option<String>,
+    /// The channel's own status, verbatim (mapped to a hub status by `domain` rules, never guessed here).
+    pub status_raw: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub currency: String,
+    pub customer: ChannelCustomer,
+    pub shipping_address: Address,
+    pub payment_method: Option<String>,
+    pub subtotal_minor: i64,
+    pub shipping_fee_minor: i64,
+    pub discount_minor: i64,
+    pub total_minor: i64,
+    pub lines: Vec<ChannelOrderLine>,
+    pub raw: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelOrderLine {
+    pub external_line_id: String,
+    pub external_product_id: Option<String>,
+    pub external_sku_id: Option<String>,
+    pub seller_sku: Option<String>,
+    pub title: String,
+    pub variant_title: Option<String>,
+    pub quantity: i64,
+    /// Unit price, minor units.
+    pub price_minor: i64,
+    pub discount_minor: i64,
+    /// Line-level status where the channel has one (Lazada items).
+    pub status_raw: Option<String>,
+}
+
+/// Seller actions on a channel order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderAction {
+    /// Pack / confirm and mark ready to ship.
+    ReadyToShip,
+    Cancel { reason: String },
+    /// Print the shipping label / documents.
+    PrintLabel,
+    /// Hand over to the carrier (Tiki "await pickup").
+    AwaitPickup,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionOutcome {
+    /// The order's raw status after the action, when the channel says it.
+    pub status_raw: Option<String>,
+    pub message: Option<String>,
+}
+
+/// What a push (or pulled event) is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    OrderCreated,
+    OrderStatusChanged,
+    ProductChanged,
+    TokenExpiring,
+    Other,
+}
+
+/// One verified event from a channel (a webhook push, or an entry of Tiki's event queue).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelEvent {
+    pub kind: EventKind,
+    /// Unique per event for deduplication (the channel's message id, or a hash of the body).
+    pub dedup_key: String,
+    pub external_order_id: Option<String>,
+    pub status_raw: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub raw: serde_json::Value,
+}
+
+/// A webhook request as received, for signature checking.
+#[derive(Debug, Clone)]
+pub struct WebhookRequest {
+    /// The full URL the channel called (Shopee signs it).
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl WebhookRequest {
+    /// A header's value, case-insensitive.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}

@@ -1,0 +1,346 @@
+//! Local simulators of each marketplace, speaking the real wire protocol on the real paths, as strict as the
+//! real ones (signatures, page sizes, batch maxima, windows, token expiry, error shapes). Tests, the demo and
+//! `omnisync sim` use them; any client of the real API works against them by changing only the host.
+//!
+//! Shared here: the state (`SimState`: credentials, the in-memory shop, faults), the fault middleware, the
+//! control API under `/_sim/…`, and webhook delivery. Each marketplace module implements `MarketplaceSim`.
+
+pub mod control;
+pub mod lazada;
+pub mod shopee;
+pub mod store;
+pub mod tiki;
+pub mod tiktok;
+pub mod webstore;
+
+use std::collections::VecDeque;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::channels::{Credentials, Kind};
+pub use store::{SimOrder, SimOrderLine, SimProduct, SimSku, SimStore};
+
+/// A marketplace's behaviour in the simulator.
+pub trait MarketplaceSim: Send + Sync + 'static {
+    fn kind(&self) -> Kind;
+    /// Whether calls carry OAuth access tokens (then the simulator issues a pair at start).
+    fn uses_oauth(&self) -> bool {
+        true
+    }
+    /// Registers the marketplace's real API routes (handlers read `web::Data<Arc<SimState>>`).
+    fn configure(&self, cfg: &mut web::ServiceConfig);
+    /// Every raw order status the API can return; the control API accepts only these.
+    fn order_statuses(&self) -> &'static [&'static str];
+    /// Status of a newly placed order.
+    fn initial_order_status(&self) -> &'static str;
+    /// The marketplace's answer when rate limiting.
+    fn rate_limited(&self) -> HttpResponse;
+    /// The marketplace's answer on an internal error.
+    fn server_error(&self) -> HttpResponse {
+        HttpResponse::InternalServerError().content_type("text/plain").body("internal server error")
+    }
+    /// The push the marketplace sends when an order is created or changes status (`None`: it has no push).
+    fn order_webhook(&self, state: &SimState, order: &SimOrder, created: bool) -> Option<WebhookPush>;
+    /// Called with the store locked after an order is created or changes (Tiki records its event queue here).
+    fn on_order_changed(&self, _store: &mut SimStore, _order_id: u64, _created: bool) {}
+}
+
+/// A webhook the simulator will POST to the configured URL.
+#[derive(Debug, Clone)]
+pub struct WebhookPush {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Faults injected into the real API routes (never into `/_sim`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    RateLimit,
+    ServerError,
+    /// Answer after this many milliseconds.
+    Slow(u64),
+    /// Close the connection without an answer.
+    Drop,
+}
+
+/// Random fault probabilities applied to every request (0.0 to 1.0), for long fault runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct FaultRates {
+    pub server_error: f64,
+    pub timeout: f64,
+    pub rate_limit: f64,
+    /// How long a "timeout" answer is delayed (milliseconds).
+    pub timeout_ms: u64,
+}
+
+#[derive(Default)]
+struct Faults {
+    queue: VecDeque<Fault>,
+    rates: FaultRates,
+}
+
+/// Everything one simulator holds.
+pub struct SimState {
+    pub kind: Kind,
+    pub base_url: String,
+    /// The credentials a client should use (also printed by `omnisync sim`).
+    pub credentials: Credentials,
+    pub store: Mutex<SimStore>,
+    faults: Mutex<Faults>,
+    webhook_url: Mutex<Option<String>>,
+    http: reqwest::Client,
+    pub(crate) marketplace: Arc<dyn MarketplaceSim>,
+}
+
+impl SimState {
+    /// The shop, locked. A poisoned lock (a panicked handler) still gives the data: the simulator keeps serving.
+    pub fn store(&self) -> MutexGuard<'_, SimStore> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn inject(&self, fault: Fault, count: usize) {
+        let mut faults = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        faults.queue.extend(std::iter::repeat_n(fault, count));
+    }
+
+    pub fn set_fault_rates(&self, rates: FaultRates) {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner()).rates = rates;
+    }
+
+    fn next_fault(&self) -> Option<Fault> {
+        let mut faults = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = faults.queue.pop_front() {
+            return Some(f);
+        }
+        let rates = faults.rates;
+        let roll: f64 = rand::rng().random();
+        if roll < rates.server_error {
+            Some(Fault::ServerError)
+        } else if roll < rates.server_error + rates.timeout {
+            Some(Fault::Slow(rates.timeout_ms.max(1)))
+        } else if roll < rates.server_error + rates.timeout + rates.rate_limit {
+            Some(Fault::RateLimit)
+        } else {
+            None
+        }
+    }
+
+    pub fn set_webhook_url(&self, url: Option<String>) {
+        *self.webhook_url.lock().unwrap_or_else(|p| p.into_inner()) = url;
+    }
+
+    pub fn webhook_url(&self) -> Option<String> {
+        self.webhook_url.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Places an order for `(seller_sku, quantity)` lines at `created_at` (now when `None`); fires the
+    /// marketplace's push. Unknown SKUs are refused.
+    pub async fn create_order(&self, lines: &[(String, i64)], created_at: Option<chrono::DateTime<chrono::Utc>>) -> Result<SimOrder, String> {
+        let order = {
+            let mut store = self.store();
+            let mut order_lines = Vec::new();
+            for (seller_sku, quantity) in lines {
+                let (product, sku) = store.sku_by_seller_sku(seller_sku).ok_or_else(|| format!("unknown seller SKU {seller_sku}"))?;
+                let (product_id, sku_id, title, price) = (product.id, sku.id, product.title.clone(), sku.price);
+                order_lines.push(SimOrderLine {
+                    id: 0,
+                    product_id,
+                    sku_id,
+                    seller_sku: seller_sku.clone(),
+                    title,
+                    quantity: *quantity,
+                    price,
+                    status: self.marketplace.initial_order_status().to_owned(),
+                });
+            }
+            for line in &mut order_lines {
+                line.id = store.next_id();
+            }
+            let id = store.next_id();
+            let at = created_at.unwrap_or_else(chrono::Utc::now);
+            let order = SimOrder {
+                id,
+                order_number: format!("{}{id}", self.kind.as_str().to_uppercase().chars().take(2).collect::<String>()),
+                status: self.marketplace.initial_order_status().to_owned(),
+                created_at: at,
+                updated_at: at,
+                buyer_name: "Nguyễn Văn A".into(),
+                buyer_phone: "0901234567".into(),
+                address: "12 Lê Lợi".into(),
+                ward: "Phường Bến Nghé".into(),
+                district: "Quận 1".into(),
+                province: "Hồ Chí Minh".into(),
+                shipping_fee: 15_000,
+                cancel_reason: None,
+                lines: order_lines,
+                package_id: None,
+            };
+            store.orders.push(order.clone());
+            self.marketplace.on_order_changed(&mut store, id, true);
+            order
+        };
+        self.push_order_webhook(&order, true).await;
+        Ok(order)
+    }
+
+    /// Moves an order (and its lines) to a raw status the marketplace knows; fires the push.
+    pub async fn set_order_status(&self, order_id: u64, status: &str) -> Result<SimOrder, String> {
+        if !self.marketplace.order_statuses().contains(&status) {
+            return Err(format!("{status} is not a {} order status", self.kind.as_str()));
+        }
+        let order = {
+            let mut store = self.store();
+            let order = store.order_mut(order_id).ok_or_else(|| format!("no order {order_id}"))?;
+            order.status = status.to_owned();
+            order.updated_at = chrono::Utc::now();
+            for line in &mut order.lines {
+                line.status = status.to_owned();
+            }
+            let order = order.clone();
+            self.marketplace.on_order_changed(&mut store, order_id, false);
+            order
+        };
+        self.push_order_webhook(&order, false).await;
+        Ok(order)
+    }
+
+    /// Delivers the order push now (awaited, so tests are deterministic); failures are logged, not retried.
+    pub async fn push_order_webhook(&self, order: &SimOrder, created: bool) {
+        let Some(url) = self.webhook_url() else { return };
+        let Some(push) = self.marketplace.order_webhook(self, order, created) else { return };
+        let mut request = self.http.post(&url).body(push.body);
+        for (name, value) in push.headers {
+            request = request.header(name, value);
+        }
+        match request.timeout(Duration::from_secs(5)).send().await {
+            Ok(resp) => tracing::debug!(kind = self.kind.as_str(), status = resp.status().as_u16(), "simulator pushed a webhook"),
+            Err(err) => tracing::warn!(kind = self.kind.as_str(), error = %err, "simulator webhook delivery failed"),
+        }
+    }
+}
+
+/// A running simulator.
+#[derive(Clone)]
+pub struct SimHandle {
+    pub kind: Kind,
+    pub base_url: String,
+    pub state: Arc<SimState>,
+}
+
+/// Starts `marketplace` on `listener` with `seed_products` seeded products (SKUs `SKU-0001-1`, …); returns once
+/// it accepts requests. Must be called inside a tokio runtime.
+pub fn start(
+    marketplace: Arc<dyn MarketplaceSim>,
+    listener: TcpListener,
+    credentials: Credentials,
+    seed: u64,
+    seed_products: usize,
+) -> std::io::Result<SimHandle> {
+    let addr = listener.local_addr()?;
+    let kind = marketplace.kind();
+    let base_url = format!("http://{addr}");
+    let mut store = SimStore::default();
+    store.seed(seed, seed_products, "SKU-");
+    let mut credentials = credentials;
+    if marketplace.uses_oauth() {
+        // A ready-to-use pair, as if the seller had just authorised the app.
+        let issued = store.tokens.issue(chrono::Duration::hours(4), chrono::Duration::days(30));
+        let now = chrono::Utc::now();
+        credentials.access_token = Some(issued.access_token);
+        credentials.refresh_token = Some(issued.refresh_token);
+        credentials.access_token_expires_at = Some(now + chrono::Duration::seconds(issued.access_expires_in));
+        credentials.refresh_token_expires_at = Some(now + chrono::Duration::seconds(issued.refresh_expires_in));
+    }
+    let state = Arc::new(SimState {
+        kind,
+        base_url: base_url.clone(),
+        credentials,
+        store: Mutex::new(store),
+        faults: Mutex::new(Faults::default()),
+        webhook_url: Mutex::new(None),
+        http: reqwest::Client::new(),
+        marketplace: marketplace.clone(),
+    });
+    let data = web::Data::new(state.clone());
+    let server = HttpServer::new(move || {
+        let marketplace = marketplace.clone();
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(8 * 1024 * 1024))
+            .configure(control::configure)
+            .service(web::scope("").wrap(from_fn(inject_faults)).configure(move |cfg| marketplace.configure(cfg)))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    tokio::spawn(server);
+    Ok(SimHandle { kind, base_url, state })
+}
+
+/// Applies the next injected fault, if any, before the real handler runs.
+async fn inject_faults(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse, actix_web::Error> {
+    let state = req.app_data::<web::Data<Arc<SimState>>>().map(|d| d.get_ref().clone());
+    if let Some(state) = state {
+        match state.next_fault() {
+            Some(Fault::RateLimit) => return Ok(req.into_response(state.marketplace.rate_limited())),
+            Some(Fault::ServerError) => return Ok(req.into_response(state.marketplace.server_error())),
+            Some(Fault::Drop) => {
+                let broken = futures::stream::once(async { Err::<web::Bytes, _>(std::io::Error::other("connection dropped by the simulator")) });
+                return Ok(req.into_response(HttpResponse::Ok().streaming(broken)));
+            }
+            Some(Fault::Slow(ms)) => tokio::time::sleep(Duration::from_millis(ms)).await,
+            None => {}
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// The simulator of `kind` with the given credentials.
+pub fn marketplace(kind: Kind) -> Arc<dyn MarketplaceSim> {
+    match kind {
+        Kind::Lazada => Arc::new(lazada::LazadaSim),
+        Kind::Shopee => Arc::new(shopee::ShopeeSim),
+        Kind::Tiki => Arc::new(tiki::TikiSim),
+        Kind::Tiktok => Arc::new(tiktok::TiktokSim),
+        Kind::Webstore => Arc::new(webstore::WebstoreSim),
+    }
+}
+
+/// The app/shop credentials a simulator of `kind` accepts (tokens are issued at start, see `start`).
+pub fn default_credentials(kind: Kind) -> Credentials {
+    match kind {
+        Kind::Lazada => lazada::sim_credentials(),
+        Kind::Shopee => shopee::sim_credentials(),
+        Kind::Tiki => tiki::sim_credentials(),
+        Kind::Tiktok => tiktok::sim_credentials(),
+        Kind::Webstore => webstore::sim_credentials(),
+    }
+}
+
+/// Starts one simulator of `kind` on `listener`: its credentials' access token is registered as valid.
+pub fn start_kind(kind: Kind, listener: TcpListener, seed: u64, seed_products: usize) -> std::io::Result<SimHandle> {
+    start(marketplace(kind), listener, default_credentials(kind), seed, seed_products)
+}
+
+/// `omnisync sim`: all five, on ports `port`..`port+4`; returns their handles in `Kind::ALL` order.
+pub fn start_all(host: &str, port: u16, seed: u64, seed_products: usize) -> std::io::Result<Vec<SimHandle>> {
+    Kind::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            let listener = TcpListener::bind((host, port + i as u16))?;
+            start_kind(*kind, listener, seed, seed_products)
+        })
+        .collect()
+}

@@ -1,0 +1,1 @@
+//! lazada connector against its simulator, over real HTTP.

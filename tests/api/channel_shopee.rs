@@ -1,0 +1,1 @@
+//! shopee connector against its simulator, over real HTTP.

@@ -1,0 +1,1 @@
+//! tiki connector against its simulator, over real HTTP.

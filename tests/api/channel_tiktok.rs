@@ -1,0 +1,1 @@
+//! tiktok connector against its simulator, over real HTTP.

@@ -1,0 +1,1 @@
+//! webstore connector against its simulator, over real HTTP.
