@@ -24,6 +24,8 @@ pub struct Settings {
     pub worker_concurrency: usize,
     /// How often an idle worker looks for new jobs.
     pub queue_poll_interval_ms: u64,
+    /// The hub's public base URL (OAuth redirects, webhook addresses); defaults to `http://<bind>`.
+    pub public_url: Option<String>,
 }
 
 impl Settings {
@@ -39,7 +41,13 @@ impl Settings {
             run_workers: true,
             worker_concurrency: 4,
             queue_poll_interval_ms: 200,
+            public_url: None,
         }
+    }
+
+    /// Where marketplaces and browsers reach this hub.
+    pub fn public_base_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind)).trim_end_matches('/').to_owned()
     }
 
     pub fn database_kind(&self) -> DatabaseKind {

@@ -37,6 +37,9 @@ struct CommonArgs {
     /// Jobs run at once by this process's worker.
     #[arg(long, env = "OMNISYNC_WORKER_CONCURRENCY", default_value_t = 4, global = true)]
     worker_concurrency: usize,
+    /// Where marketplaces and browsers reach this hub (OAuth redirects, webhook URLs); default http://<bind>.
+    #[arg(long, env = "OMNISYNC_PUBLIC_URL", global = true)]
+    public_url: Option<String>,
     /// Log format: text or json.
     #[arg(long, env = "OMNISYNC_LOG_FORMAT", default_value = "text", global = true)]
     log_format: String,
@@ -80,6 +83,7 @@ impl CommonArgs {
         s.currency = self.currency.trim().to_uppercase();
         s.queue_namespace = self.queue_namespace.clone();
         s.worker_concurrency = self.worker_concurrency;
+        s.public_url = self.public_url.clone().filter(|u| !u.trim().is_empty());
         s
     }
 }

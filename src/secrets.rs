@@ -26,6 +26,8 @@ pub enum SecretError {
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: Aes256Gcm,
+    /// Key for message authentication (OAuth `state`), derived from the same secret but never used to encrypt.
+    mac_key: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -43,7 +45,14 @@ impl SecretBox {
             BASE64.decode(text).map_err(|_| SecretError::BadKey)?
         };
         let key: [u8; 32] = bytes.try_into().map_err(|_| SecretError::BadKey)?;
-        Ok(Self { cipher: Aes256Gcm::new(&key.into()) })
+        let mac_key = {
+            use sha2::Digest;
+            let mut hasher = sha2::Sha256::new();
+            hasher.update(b"omnisync mac key v1");
+            hasher.update(key);
+            hasher.finalize().into()
+        };
+        Ok(Self { cipher: Aes256Gcm::new(&key.into()), mac_key })
     }
 
     /// A fresh random key in the text form `from_key_text` reads.
@@ -85,6 +94,11 @@ impl SecretBox {
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ciphertext);
         format!("{VERSION_PREFIX}{}", BASE64.encode(out))
+    }
+
+    /// An authentication tag for `message` (hex), e.g. to sign an OAuth `state` the hub gets back later.
+    pub fn mac(&self, message: &str) -> String {
+        crate::channels::hmac_sha256_hex(&self.mac_key, message.as_bytes())
     }
 
     pub fn decrypt(&self, stored: &str) -> Result<Vec<u8>, SecretError> {

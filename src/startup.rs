@@ -97,10 +97,11 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
         let run_workers = settings.run_workers;
         let listener = TcpListener::bind(settings.bind).with_context(|| format!("cannot bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        settings.bind.set_port(port);
         let context = build_context(settings).await?;
         let workers = if run_workers { Some(start_workers(&context).await?) } else { None };
         let server = http_server(listener, context.clone())?;
@@ -135,6 +136,7 @@ fn http_server(listener: TcpListener, context: AppContext) -> anyhow::Result<Ser
             .route("/graphql/ws", web::get().to(graphql::graphql_ws))
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
+            .route("/oauth/{kind}/callback", web::get().to(graphql::channels::oauth_callback))
     })
     .listen(listener)?
     .workers(2)

@@ -57,6 +57,8 @@ db_enum! {
 db_enum! {
     /// Connection state of a channel account.
     pub enum ChannelStatus {
+        /// Created with app credentials, waiting for the seller's consent (OAuth callback).
+        PendingAuthorization = "PENDING_AUTHORIZATION",
         /// Credentials accepted; the channel syncs.
         Connected = "CONNECTED",
         /// Disconnected by the merchant; nothing syncs, imported orders stay.

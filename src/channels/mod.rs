@@ -206,6 +206,101 @@ pub trait Connector: Send + Sync {
 
     /// The credentials now in use (after any token refresh).
     async fn current_credentials(&self) -> Credentials;
+
+    /// OAuth: exchanges the authorization code of the consent redirect for tokens. `callback` holds every query
+    /// parameter of the redirect (Shopee adds `shop_id`); `redirect_uri` is the one the consent URL named.
+    async fn exchange_authorization_code(
+        &self,
+        _code: &str,
+        _callback: &[(String, String)],
+        _redirect_uri: Option<&str>,
+    ) -> ConnectorResult<Credentials> {
+        Err(ConnectorError::Unsupported("authorization code exchange"))
+    }
+}
+
+/// Requests per second the hub allows itself per channel account: below each marketplace's published quota
+/// (Lazada 50/s on stock APIs, TikTok 50 QPS per API, Tiki 200/s); Shopee publishes none (UNCONFIRMED), so 10/s.
+pub fn default_rate_per_second(kind: Kind) -> u32 {
+    match kind {
+        Kind::Lazada => 40,
+        Kind::Shopee => 10,
+        Kind::Tiki => 100,
+        Kind::Tiktok => 40,
+        Kind::Webstore => 20,
+    }
+}
+
+/// Whether a kind connects through OAuth (app key/secret + consent, with access and refresh tokens).
+pub fn uses_oauth(kind: Kind) -> bool {
+    matches!(kind, Kind::Lazada | Kind::Shopee | Kind::Tiktok)
+}
+
+/// The marketplace's seller consent page. When `base_url` is not the real host (a simulator), the simulator's
+/// consent page (`/_sim/oauth/authorize`), which redirects at once with a code. Shopee's link is signed, so it
+/// needs the partner key (`app_secret`).
+pub fn authorization_url(
+    kind: Kind,
+    base_url: &str,
+    country: &str,
+    app_key: &str,
+    app_secret: Option<&str>,
+    redirect_uri: &str,
+    state: &str,
+) -> Result<String, String> {
+    let real = base_url.is_empty() || base_url == default_base_url(kind, country);
+    let mut url = if !real {
+        url::Url::parse(&format!("{}/_sim/oauth/authorize", base_url.trim_end_matches('/'))).map_err(|e| e.to_string())?
+    } else {
+        let consent = match kind {
+            Kind::Lazada => "https://auth.lazada.com/oauth/authorize",
+            Kind::Shopee => "https://partner.shopeemobile.com/api/v2/shop/auth_partner",
+            Kind::Tiktok => "https://auth.tiktok-shops.com/oauth/authorize",
+            Kind::Tiki => "https://api.tiki.vn/sc/oauth2/auth",
+            Kind::Webstore => return Err("the web store connects with an API key, not OAuth".into()),
+        };
+        url::Url::parse(consent).map_err(|e| e.to_string())?
+    };
+    {
+        let mut q = url.query_pairs_mut();
+        match kind {
+            Kind::Lazada => {
+                q.append_pair("response_type", "code")
+                    .append_pair("client_id", app_key)
+                    .append_pair("redirect_uri", redirect_uri)
+                    .append_pair("force_auth", "true")
+                    .append_pair("country", &country.to_ascii_lowercase())
+                    .append_pair("state", state);
+            }
+            Kind::Shopee => {
+                let secret = app_secret.ok_or("Shopee consent links are signed: the partner key (appSecret) is needed")?;
+                let timestamp = chrono::Utc::now().timestamp().to_string();
+                let path = "/api/v2/shop/auth_partner";
+                let sign = hmac_sha256_hex(secret.as_bytes(), format!("{app_key}{path}{timestamp}").as_bytes());
+                // Shopee passes no state through; the hub's state rides inside the redirect URL.
+                let redirect = format!("{redirect_uri}{}state={state}", if redirect_uri.contains('?') { "&" } else { "?" });
+                q.append_pair("partner_id", app_key)
+                    .append_pair("timestamp", &timestamp)
+                    .append_pair("sign", &sign)
+                    .append_pair("redirect", &redirect);
+            }
+            Kind::Tiktok => {
+                q.append_pair("app_key", app_key).append_pair("state", state).append_pair("redirect_uri", redirect_uri);
+            }
+            Kind::Tiki => {
+                q.append_pair("response_type", "code")
+                    .append_pair("client_id", app_key)
+                    .append_pair("redirect_uri", redirect_uri)
+                    .append_pair("scope", "offline all")
+                    .append_pair("state", state);
+            }
+            Kind::Webstore => {}
+        }
+        if !real {
+            q.append_pair("kind", kind.as_str());
+        }
+    }
+    Ok(url.into())
 }
 
 /// The connector for `config.kind`.

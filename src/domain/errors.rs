@@ -35,6 +35,14 @@ pub enum ErrorCode {
     DuplicateEntry,
     /// Too many items in one request (the message says the limit).
     TooMany,
+    /// The marketplace refused the credentials or the call (the message quotes its answer).
+    ChannelRefused,
+    /// The marketplace could not be reached or answered with an error; nothing was saved. Retry later.
+    ChannelUnavailable,
+    /// A destructive action needs `confirm: true`.
+    ConfirmationRequired,
+    /// The action does not apply in the object's current state (the message says why).
+    InvalidState,
 }
 
 /// One refused input: where (`field`, a path into the mutation's arguments), which code, and a message a

@@ -1,7 +1,11 @@
 //! Pure rules and value types: no I/O, no database, no HTTP. Unit-tested where they live.
 
 pub mod channel;
+pub mod channel_settings;
 pub mod errors;
 pub mod inventory;
+pub mod linking;
 pub mod money;
+pub mod order_status;
+pub mod stock_push;
 pub mod text;

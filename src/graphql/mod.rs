@@ -2,6 +2,7 @@
 //! Resolvers are thin: read the context, call one service function, build the payload.
 
 pub mod catalog;
+pub mod channels;
 pub mod errors;
 pub mod inventory;
 pub mod node;
@@ -21,10 +22,21 @@ pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 20_000;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(node::NodeQuery, catalog::CatalogQuery, inventory::InventoryQuery, sync_runs::SyncRunQuery);
+pub struct QueryRoot(
+    node::NodeQuery,
+    catalog::CatalogQuery,
+    inventory::InventoryQuery,
+    sync_runs::SyncRunQuery,
+    channels::ChannelQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(catalog::CatalogMutation, inventory::InventoryMutation, sync_runs::SyncRunMutation);
+pub struct MutationRoot(
+    catalog::CatalogMutation,
+    inventory::InventoryMutation,
+    sync_runs::SyncRunMutation,
+    channels::ChannelMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(sync_runs::SyncRunSubscription);

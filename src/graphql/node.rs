@@ -4,11 +4,12 @@ use async_graphql::{Context, ID, Interface, Object, Result};
 
 use super::app;
 use super::catalog::{Product, ProductVariant, Warehouse};
+use super::channels::Channel;
 use super::errors::query;
 use super::inventory::InventoryLevel;
 use super::relay::decode_any;
 use super::sync_runs::SyncRun;
-use crate::services::{catalog, inventory, sync_runs};
+use crate::services::{catalog, channels, inventory, sync_runs};
 
 /// An object with a global id.
 #[derive(Interface)]
@@ -19,6 +20,7 @@ pub enum Node {
     ProductVariant(ProductVariant),
     InventoryLevel(InventoryLevel),
     SyncRun(SyncRun),
+    Channel(Channel),
 }
 
 async fn load(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
@@ -30,6 +32,7 @@ async fn load(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
         "ProductVariant" => query(catalog::variant(db, raw).await)?.map(|m| Node::ProductVariant(ProductVariant(m))),
         "InventoryLevel" => query(inventory::level(db, raw).await)?.map(|m| Node::InventoryLevel(InventoryLevel(m))),
         "SyncRun" => query(sync_runs::get(db, raw).await)?.map(|m| Node::SyncRun(SyncRun(m))),
+        "Channel" => query(channels::get(db, raw).await)?.map(|m| Node::Channel(Channel(m))),
         _ => None,
     })
 }

@@ -88,6 +88,14 @@ impl JobQueue {
         }
     }
 
+    /// The Redis connection, when the queue is on Redis (shared rate limits use it too).
+    pub fn redis(&self) -> Option<ConnectionManager> {
+        match self {
+            Self::Redis { conn, .. } => Some(conn.clone()),
+            _ => None,
+        }
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self {
             Self::Redis { .. } => "redis",

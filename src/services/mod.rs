@@ -2,6 +2,7 @@
 //! `ServiceError::Rejected` with field errors, anything else is `Unexpected`. No GraphQL types here.
 
 pub mod catalog;
+pub mod channels;
 pub mod inventory;
 pub mod pagination;
 pub mod sync_runs;

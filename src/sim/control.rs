@@ -22,7 +22,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/products", web::post().to(add_products))
             .route("/orders", web::get().to(orders))
             .route("/orders", web::post().to(create_order))
-            .route("/orders/{id}/status", web::post().to(set_status)),
+            .route("/orders/{id}/status", web::post().to(set_status))
+            .route("/oauth/authorize", web::get().to(authorize)),
     );
 }
 
@@ -192,4 +193,27 @@ async fn set_status(state: State, path: web::Path<u64>, body: web::Json<SetStatu
         Ok(order) => HttpResponse::Ok().json(order),
         Err(message) => bad(message),
     }
+}
+
+/// The seller consent page, simulated: the seller "approves" at once and is redirected back with a one-time code
+/// (and, like Shopee, the shop id). Reads `redirect_uri` (Lazada, TikTok, Tiki) or `redirect` (Shopee).
+async fn authorize(state: State, query: web::Query<std::collections::HashMap<String, String>>) -> HttpResponse {
+    let Some(redirect) = query.get("redirect_uri").or_else(|| query.get("redirect")) else {
+        return bad("redirect_uri is required");
+    };
+    let Ok(mut target) = url::Url::parse(redirect) else {
+        return bad("redirect_uri is not a URL");
+    };
+    let code = state.store().tokens.issue_code();
+    {
+        let mut pairs = target.query_pairs_mut();
+        pairs.append_pair("code", &code);
+        if let Some(shop_id) = &state.credentials.shop_id {
+            pairs.append_pair("shop_id", shop_id);
+        }
+        if let Some(s) = query.get("state") {
+            pairs.append_pair("state", s);
+        }
+    }
+    HttpResponse::Found().insert_header(("Location", target.to_string())).finish()
 }

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod catalog;
+mod channels;
 mod channel_lazada;
 mod channel_shopee;
 mod channel_tiki;

@@ -1,0 +1,605 @@
+//! Channel accounts (SPEC §1): connect (credentials checked by one real call, stored encrypted), settings,
+//! disconnect, the OAuth consent round trip, and building the connector of a stored channel.
+//!
+//! This is the one service that talks to marketplaces (through `crate::channels`): connecting is a
+//! credential check, not background work.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+};
+
+use entity::enums::{ChannelKind, ChannelStatus, LinkState, MatchKey, OversellPolicy, PricePolicy};
+use entity::{channel, channel_listing, order, product_link, warehouse};
+
+use super::pagination::{Page, PageArgs, paginate};
+use super::{ServiceError, ServiceResult};
+use crate::channels::{
+    self, ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, RateLimiter, RetryPolicy, TokenStore,
+};
+use crate::context::AppContext;
+use crate::domain::channel::{COUNTRIES, currency_of_country};
+use crate::domain::channel_settings;
+use crate::domain::errors::{ErrorCode, FieldError};
+use crate::domain::text;
+
+pub fn kind_of(kind: ChannelKind) -> Kind {
+    match kind {
+        ChannelKind::Lazada => Kind::Lazada,
+        ChannelKind::Shopee => Kind::Shopee,
+        ChannelKind::Tiki => Kind::Tiki,
+        ChannelKind::Tiktok => Kind::Tiktok,
+        ChannelKind::Webstore => Kind::Webstore,
+    }
+}
+
+fn parse_kind(text: &str) -> Option<ChannelKind> {
+    Some(match text.trim().to_ascii_uppercase().as_str() {
+        "LAZADA" => ChannelKind::Lazada,
+        "SHOPEE" => ChannelKind::Shopee,
+        "TIKI" => ChannelKind::Tiki,
+        "TIKTOK" => ChannelKind::Tiktok,
+        "WEBSTORE" => ChannelKind::Webstore,
+        _ => return None,
+    })
+}
+
+/// Human name of a kind, for messages.
+pub fn kind_name(kind: ChannelKind) -> &'static str {
+    match kind {
+        ChannelKind::Lazada => "Lazada",
+        ChannelKind::Shopee => "Shopee",
+        ChannelKind::Tiki => "Tiki",
+        ChannelKind::Tiktok => "TikTok Shop",
+        ChannelKind::Webstore => "the web store",
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CredentialsInput {
+    pub api_key: Option<String>,
+    pub app_key: Option<String>,
+    pub app_secret: Option<String>,
+    pub authorization_code: Option<String>,
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub shop_id: Option<String>,
+    pub shop_cipher: Option<String>,
+    pub webhook_secret: Option<String>,
+}
+
+/// Settings of SPEC §1; `None` leaves a setting as it is (or at its kind's default on connect).
+#[derive(Debug, Clone, Default)]
+pub struct SettingsInput {
+    pub sync_price: Option<bool>,
+    pub sync_quantity: Option<bool>,
+    pub process_orders_in_hub: Option<bool>,
+    /// `Some(None)`: back to the default warehouse.
+    pub stock_warehouse_id: Option<Option<i64>>,
+    pub order_warehouse_id: Option<Option<i64>>,
+    pub price_policy: Option<PricePolicy>,
+    pub match_key: Option<MatchKey>,
+    pub order_backfill_days: Option<i32>,
+    pub oversell_quantity: Option<i64>,
+    pub oversell_policy: Option<OversellPolicy>,
+    pub order_poll_overlap_seconds: Option<i32>,
+    pub stock_drift_repair: Option<bool>,
+    pub push_history_retention_days: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ConnectInput {
+    pub kind: String,
+    pub name: String,
+    pub country: String,
+    pub base_url: Option<String>,
+    pub credentials: CredentialsInput,
+    pub settings: SettingsInput,
+}
+
+#[derive(Debug, Clone)]
+pub struct Connected {
+    pub channel: channel::Model,
+    /// For a connection waiting for the seller's consent: where to send the seller.
+    pub authorization_url: Option<String>,
+}
+
+fn clean(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+fn blank(field: &str, message: String) -> FieldError {
+    FieldError::new(&["credentials", field], ErrorCode::Blank, message)
+}
+
+/// The credentials a kind needs, from the input: missing pieces are named.
+fn credentials_for(kind: ChannelKind, input: &CredentialsInput) -> Result<(Credentials, Option<String>), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let c = Credentials {
+        app_key: clean(&input.app_key),
+        app_secret: clean(&input.app_secret),
+        api_key: clean(&input.api_key),
+        access_token: clean(&input.access_token),
+        refresh_token: clean(&input.refresh_token),
+        shop_id: clean(&input.shop_id),
+        shop_cipher: clean(&input.shop_cipher),
+        webhook_secret: clean(&input.webhook_secret),
+        ..Credentials::default()
+    };
+    let code = clean(&input.authorization_code);
+    let name = kind_name(kind);
+    match kind {
+        ChannelKind::Lazada | ChannelKind::Shopee | ChannelKind::Tiktok => {
+            if c.app_key.is_none() {
+                errors.push(blank("appKey", format!("{name} needs the app key (Shopee: partner id)")));
+            }
+            if c.app_secret.is_none() {
+                errors.push(blank("appSecret", format!("{name} needs the app secret (Shopee: partner key)")));
+            }
+            if code.is_some() && c.access_token.is_some() {
+                errors.push(FieldError::new(&["credentials", "authorizationCode"], ErrorCode::Invalid, "give an authorization code or tokens, not both"));
+            }
+            if c.access_token.is_some() && c.refresh_token.is_none() {
+                errors.push(blank("refreshToken", format!("{name} access tokens expire: give the refresh token too")));
+            }
+            if kind == ChannelKind::Shopee && c.shop_id.is_none() && code.is_none() {
+                errors.push(blank("shopId", "Shopee calls are per shop: give the shop id".into()));
+            }
+        }
+        ChannelKind::Tiki => {
+            let v2 = c.app_key.is_some() || c.app_secret.is_some();
+            if c.api_key.is_none() && !v2 {
+                errors.push(blank("apiKey", "Tiki needs an API key (v1) or a client id and secret (v2)".into()));
+            }
+            if v2 && (c.app_key.is_none() || c.app_secret.is_none()) {
+                errors.push(blank(if c.app_key.is_none() { "appKey" } else { "appSecret" }, "Tiki v2 needs both the client id (appKey) and the client secret (appSecret)".into()));
+            }
+        }
+        ChannelKind::Webstore => {
+            if c.api_key.is_none() {
+                errors.push(blank("apiKey", "the web store needs its API key".into()));
+            }
+            if c.app_secret.is_none() {
+                errors.push(blank("appSecret", "the web store needs its API secret".into()));
+            }
+        }
+    }
+    if errors.is_empty() { Ok((c, code)) } else { Err(errors) }
+}
+
+fn check_base_url(kind: ChannelKind, given: Option<&str>, country: &str) -> Result<String, FieldError> {
+    let given = given.map(str::trim).filter(|s| !s.is_empty());
+    let Some(url) = given else {
+        let default = channels::default_base_url(kind_of(kind), country);
+        if default.is_empty() {
+            return Err(FieldError::new(&["baseUrl"], ErrorCode::Blank, "the web store's base URL is required (e.g. https://shop.example.com)"));
+        }
+        return Ok(default);
+    };
+    match url::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Ok(url.trim_end_matches('/').to_owned()),
+        _ => Err(FieldError::new(&["baseUrl"], ErrorCode::Invalid, format!("\"{url}\" is not an http(s) URL"))),
+    }
+}
+
+/// A connector error as the merchant should read it (nothing was saved).
+fn refused(kind: ChannelKind, err: ConnectorError) -> ServiceError {
+    let name = kind_name(kind);
+    match err {
+        ConnectorError::Auth { code, message, .. } | ConnectorError::Api { code, message, .. } => ServiceError::rejected(
+            &["credentials"],
+            ErrorCode::ChannelRefused,
+            format!("{name} refused the credentials: {code}: {message}"),
+        ),
+        ConnectorError::TokenExpired { message, .. } => ServiceError::rejected(
+            &["credentials"],
+            ErrorCode::ChannelRefused,
+            format!("{name} refused the tokens (expired and not refreshable): {message}"),
+        ),
+        ConnectorError::Config(message) => ServiceError::rejected(&["credentials"], ErrorCode::Invalid, message),
+        other => ServiceError::rejected(&["baseUrl"], ErrorCode::ChannelUnavailable, format!("{name} could not be reached: {other}")),
+    }
+}
+
+/// An HTTP client for one channel account, with its rate limit (shared through Redis when the hub has one).
+fn api_client(ctx: &AppContext, kind: Kind, limiter_key: &str) -> ServiceResult<ApiClient> {
+    let limiter = RateLimiter::new(channels::default_rate_per_second(kind), limiter_key, ctx.queue.redis());
+    ApiClient::new(kind.as_str(), limiter, RetryPolicy::default()).map_err(|e| ServiceError::Unexpected(e.into()))
+}
+
+/// Writes refreshed tokens back to the channel row, encrypted.
+struct DbTokenStore {
+    db: DatabaseConnection,
+    secrets: crate::secrets::SecretBox,
+    channel_id: i64,
+}
+
+#[async_trait]
+impl TokenStore for DbTokenStore {
+    async fn save(&self, credentials: &Credentials) -> Result<(), ConnectorError> {
+        let sealed = seal(&self.secrets, credentials).map_err(|e| ConnectorError::Config(e.to_string()))?;
+        let update = channel::ActiveModel {
+            id: Set(self.channel_id),
+            credentials_encrypted: Set(sealed),
+            access_token_expires_at: Set(credentials.access_token_expires_at),
+            updated_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        };
+        update.update(&self.db).await.map(|_| ()).map_err(|e| ConnectorError::Config(format!("saving refreshed tokens: {e}")))
+    }
+}
+
+/// Tokens of a connection being made are kept in memory until the channel row exists.
+struct PendingTokens;
+
+#[async_trait]
+impl TokenStore for PendingTokens {
+    async fn save(&self, _: &Credentials) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+}
+
+fn seal(secrets: &crate::secrets::SecretBox, credentials: &Credentials) -> anyhow::Result<String> {
+    Ok(secrets.encrypt(&serde_json::to_vec(credentials)?))
+}
+
+fn unseal(secrets: &crate::secrets::SecretBox, stored: &str) -> anyhow::Result<Credentials> {
+    Ok(serde_json::from_slice(&secrets.decrypt(stored)?)?)
+}
+
+fn connector_with(
+    ctx: &AppContext,
+    kind: ChannelKind,
+    base_url: &str,
+    country: &str,
+    credentials: Credentials,
+    tokens: Arc<dyn TokenStore>,
+    limiter_key: &str,
+) -> ServiceResult<Arc<dyn Connector>> {
+    let http = api_client(ctx, kind_of(kind), limiter_key)?;
+    channels::connector(ConnectorConfig {
+        kind: kind_of(kind),
+        base_url: base_url.to_owned(),
+        country: country.to_owned(),
+        credentials,
+        http,
+        tokens,
+    })
+    .map_err(|e| refused(kind, e))
+}
+
+/// The connector of a stored channel (credentials decrypted; refreshed tokens saved back).
+pub async fn connector_for(ctx: &AppContext, channel: &channel::Model) -> ServiceResult<Arc<dyn Connector>> {
+    let credentials = unseal(&ctx.secrets, &channel.credentials_encrypted).map_err(ServiceError::Unexpected)?;
+    let tokens = Arc::new(DbTokenStore { db: ctx.db.clone(), secrets: ctx.secrets.clone(), channel_id: channel.id });
+    connector_with(ctx, channel.kind, &channel.base_url, &channel.country, credentials, tokens, &format!("channel-{}", channel.id))
+}
+
+/// The OAuth `state` of a pending channel: its id, authenticated, so a callback cannot name another channel.
+fn oauth_state(ctx: &AppContext, channel_id: i64) -> String {
+    let tag = ctx.secrets.mac(&format!("oauth-state:{channel_id}"));
+    format!("{channel_id}.{}", &tag[..32])
+}
+
+fn channel_of_state(ctx: &AppContext, state: &str) -> Option<i64> {
+    let (id, tag) = state.split_once('.')?;
+    let id: i64 = id.parse().ok()?;
+    let expected = oauth_state(ctx, id);
+    channels::signatures_match(&expected, &format!("{id}.{tag}"), false).then_some(id)
+}
+
+/// Where the marketplace sends the seller back after consent.
+pub fn redirect_uri(ctx: &AppContext, kind: ChannelKind) -> String {
+    format!("{}/oauth/{}/callback", ctx.settings.public_base_url(), kind_of(kind).as_str())
+}
+
+pub async fn connect(ctx: &AppContext, input: ConnectInput) -> ServiceResult<Connected> {
+    let mut errors = Vec::new();
+    let kind = parse_kind(&input.kind);
+    if kind.is_none() {
+        errors.push(FieldError::new(&["kind"], ErrorCode::Invalid, format!("unknown channel kind \"{}\": use LAZADA, SHOPEE, TIKI, TIKTOK or WEBSTORE", input.kind)));
+    }
+    let name = text::required("name", &input.name, text::MAX_TITLE_LEN).map_err(|e| errors.push(e)).ok();
+    let country = input.country.trim().to_ascii_uppercase();
+    if !COUNTRIES.contains(&country.as_str()) {
+        errors.push(FieldError::new(&["country"], ErrorCode::Invalid, format!("unknown country \"{}\": use one of {}", input.country, COUNTRIES.join(", "))));
+    }
+    let Some(kind) = kind else { return Err(ServiceError::Rejected(errors)) };
+    let base_url = check_base_url(kind, input.base_url.as_deref(), &country).map_err(|e| errors.push(e)).ok();
+    let creds = credentials_for(kind, &input.credentials).map_err(|e| errors.extend(e)).ok();
+    errors.extend(check_settings(ctx, &input.settings).await?);
+    let (Some(name), Some(base_url), Some((credentials, code)), true) = (name, base_url, creds, errors.is_empty()) else {
+        return Err(ServiceError::Rejected(errors));
+    };
+
+    let needs_consent = channels::uses_oauth(kind_of(kind)) && code.is_none() && credentials.access_token.is_none();
+    if needs_consent {
+        let channel = insert_channel(ctx, kind, &name, &country, &base_url, &credentials, &input.settings, ChannelStatus::PendingAuthorization, None).await?;
+        let url = channels::authorization_url(
+            kind_of(kind),
+            &base_url,
+            &country,
+            credentials.app_key.as_deref().unwrap_or_default(),
+            credentials.app_secret.as_deref(),
+            &redirect_uri(ctx, kind),
+            &oauth_state(ctx, channel.id),
+        )
+        .map_err(|m| ServiceError::rejected(&["credentials"], ErrorCode::Invalid, m))?;
+        return Ok(Connected { channel, authorization_url: Some(url) });
+    }
+
+    let limiter_key = format!("connect-{}", ulid::Ulid::generate());
+    let connector = connector_with(ctx, kind, &base_url, &country, credentials.clone(), Arc::new(PendingTokens), &limiter_key)?;
+    let credentials = match code {
+        Some(code) => connector
+            .exchange_authorization_code(&code, &[], Some(&redirect_uri(ctx, kind)))
+            .await
+            .map_err(|e| refused(kind, e))?,
+        None => credentials,
+    };
+    let connector = connector_with(ctx, kind, &base_url, &country, credentials, Arc::new(PendingTokens), &limiter_key)?;
+    let identity = connector.shop_identity().await.map_err(|e| refused(kind, e))?;
+    let credentials = connector.current_credentials().await;
+    let channel = insert_channel(ctx, kind, &name, &country, &base_url, &credentials, &input.settings, ChannelStatus::Connected, Some(identity)).await?;
+    Ok(Connected { channel, authorization_url: None })
+}
+
+/// Completes a pending connection from the consent redirect (`GET /oauth/{kind}/callback`).
+pub async fn complete_authorization(ctx: &AppContext, kind_path: &str, params: &[(String, String)]) -> ServiceResult<channel::Model> {
+    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let invalid = |m: &str| ServiceError::rejected(&["state"], ErrorCode::Invalid, m);
+    let state = param("state").ok_or_else(|| invalid("the callback has no state"))?;
+    let channel_id = channel_of_state(ctx, &state).ok_or_else(|| invalid("the callback's state was not issued by this hub"))?;
+    let code = param("code").ok_or_else(|| ServiceError::rejected(&["code"], ErrorCode::Blank, "the callback has no authorization code (did the seller decline?)"))?;
+    let channel = channel::Entity::find_by_id(channel_id).one(&ctx.db).await?.ok_or_else(|| ServiceError::not_found(&["state"], "Channel"))?;
+    if kind_of(channel.kind).as_str() != kind_path {
+        return Err(invalid("the callback is for another marketplace"));
+    }
+    if channel.status != ChannelStatus::PendingAuthorization {
+        return Err(ServiceError::rejected(&["state"], ErrorCode::InvalidState, "this channel is not waiting for authorization"));
+    }
+    let credentials = unseal(&ctx.secrets, &channel.credentials_encrypted).map_err(ServiceError::Unexpected)?;
+    let limiter_key = format!("channel-{}", channel.id);
+    let connector = connector_with(ctx, channel.kind, &channel.base_url, &channel.country, credentials, Arc::new(PendingTokens), &limiter_key)?;
+    let credentials = connector
+        .exchange_authorization_code(&code, params, Some(&redirect_uri(ctx, channel.kind)))
+        .await
+        .map_err(|e| refused(channel.kind, e))?;
+    let connector = connector_with(ctx, channel.kind, &channel.base_url, &channel.country, credentials, Arc::new(PendingTokens), &limiter_key)?;
+    let identity = connector.shop_identity().await.map_err(|e| refused(channel.kind, e))?;
+    let credentials = connector.current_credentials().await;
+    let now = chrono::Utc::now();
+    let mut active: channel::ActiveModel = channel.into();
+    active.credentials_encrypted = Set(seal(&ctx.secrets, &credentials).map_err(ServiceError::Unexpected)?);
+    active.access_token_expires_at = Set(credentials.access_token_expires_at);
+    active.status = Set(ChannelStatus::Connected);
+    active.shop_external_id = Set(Some(identity.external_id));
+    active.shop_name = Set(Some(identity.name));
+    active.connected_at = Set(Some(now));
+    active.updated_at = Set(now);
+    Ok(active.update(&ctx.db).await?)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_channel(
+    ctx: &AppContext,
+    kind: ChannelKind,
+    name: &str,
+    country: &str,
+    base_url: &str,
+    credentials: &Credentials,
+    settings: &SettingsInput,
+    status: ChannelStatus,
+    identity: Option<crate::domain::channel::ShopIdentity>,
+) -> ServiceResult<channel::Model> {
+    let defaults = channel_settings::defaults(kind);
+    let now = chrono::Utc::now();
+    let connected = status == ChannelStatus::Connected;
+    let model = channel::ActiveModel {
+        kind: Set(kind),
+        name: Set(name.to_owned()),
+        country: Set(country.to_owned()),
+        base_url: Set(base_url.to_owned()),
+        credentials_encrypted: Set(seal(&ctx.secrets, credentials).map_err(ServiceError::Unexpected)?),
+        status: Set(status),
+        shop_external_id: Set(identity.as_ref().map(|i| i.external_id.clone())),
+        shop_name: Set(identity.map(|i| i.name)),
+        access_token_expires_at: Set(credentials.access_token_expires_at),
+        sync_price: Set(settings.sync_price.unwrap_or(true)),
+        sync_quantity: Set(settings.sync_quantity.unwrap_or(true)),
+        process_orders_in_hub: Set(settings.process_orders_in_hub.unwrap_or(false)),
+        stock_warehouse_id: Set(settings.stock_warehouse_id.flatten()),
+        order_warehouse_id: Set(settings.order_warehouse_id.flatten()),
+        price_policy: Set(settings.price_policy.unwrap_or(defaults.price_policy)),
+        match_key: Set(settings.match_key.unwrap_or(defaults.match_key)),
+        order_backfill_days: Set(settings.order_backfill_days.unwrap_or(defaults.order_backfill_days)),
+        oversell_quantity: Set(settings.oversell_quantity.unwrap_or(channel_settings::DEFAULT_OVERSELL_QUANTITY)),
+        oversell_policy: Set(settings.oversell_policy.unwrap_or(defaults.oversell_policy)),
+        order_poll_overlap_seconds: Set(settings.order_poll_overlap_seconds.unwrap_or(120)),
+        stock_drift_repair: Set(settings.stock_drift_repair.unwrap_or(false)),
+        push_history_retention_days: Set(settings.push_history_retention_days.unwrap_or(30)),
+        status_mapping_overrides: Set(None),
+        orders_cursor_at: Set(None),
+        orders_reconciled_until: Set(None),
+        connected_at: Set(connected.then_some(now)),
+        disconnected_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Ok(model.insert(&ctx.db).await?)
+}
+
+async fn check_settings(ctx: &AppContext, s: &SettingsInput) -> ServiceResult<Vec<FieldError>> {
+    let mut errors = channel_settings::check_numbers(s.order_backfill_days, s.oversell_quantity, s.order_poll_overlap_seconds, s.push_history_retention_days);
+    for (field, id) in [("stockWarehouseId", s.stock_warehouse_id.flatten()), ("orderWarehouseId", s.order_warehouse_id.flatten())] {
+        if let Some(id) = id
+            && warehouse::Entity::find_by_id(id).one(&ctx.db).await?.is_none()
+        {
+            errors.push(FieldError::new(&["settings", field], ErrorCode::NotFound, "Warehouse not found"));
+        }
+    }
+    Ok(errors)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UpdateInput {
+    pub name: Option<String>,
+    pub base_url: Option<String>,
+    /// Replaces the stored credentials after checking them with one real call.
+    pub credentials: Option<CredentialsInput>,
+    pub settings: SettingsInput,
+}
+
+/// Changes settings (from now on; nothing already done is rewritten) and/or replaces credentials.
+pub async fn update(ctx: &AppContext, id: i64, input: UpdateInput) -> ServiceResult<channel::Model> {
+    let current = channel::Entity::find_by_id(id).one(&ctx.db).await?.ok_or_else(|| ServiceError::not_found(&["id"], "Channel"))?;
+    let mut errors = check_settings(ctx, &input.settings).await?;
+    let name = input.name.as_deref().map(|n| text::required("name", n, text::MAX_TITLE_LEN)).transpose().map_err(|e| errors.push(e)).ok().flatten();
+    let base_url = match input.base_url.as_deref() {
+        Some(url) => check_base_url(current.kind, Some(url), &current.country).map_err(|e| errors.push(e)).ok(),
+        None => Some(current.base_url.clone()),
+    };
+    let new_credentials = match &input.credentials {
+        Some(c) => credentials_for(current.kind, c).map_err(|e| errors.extend(e)).ok().map(|(creds, _)| creds),
+        None => None,
+    };
+    let Some(base_url) = base_url else { return Err(ServiceError::Rejected(errors)) };
+    if !errors.is_empty() {
+        return Err(ServiceError::Rejected(errors));
+    }
+    let mut active: channel::ActiveModel = current.clone().into();
+    if let Some(credentials) = new_credentials {
+        let connector = connector_with(ctx, current.kind, &base_url, &current.country, credentials, Arc::new(PendingTokens), &format!("channel-{id}"))?;
+        let identity = connector.shop_identity().await.map_err(|e| refused(current.kind, e))?;
+        let credentials = connector.current_credentials().await;
+        active.credentials_encrypted = Set(seal(&ctx.secrets, &credentials).map_err(ServiceError::Unexpected)?);
+        active.access_token_expires_at = Set(credentials.access_token_expires_at);
+        active.shop_external_id = Set(Some(identity.external_id));
+        active.shop_name = Set(Some(identity.name));
+        if current.status != ChannelStatus::Disconnected {
+            active.status = Set(ChannelStatus::Connected);
+        }
+    }
+    if let Some(name) = name {
+        active.name = Set(name);
+    }
+    active.base_url = Set(base_url);
+    let s = &input.settings;
+    if let Some(v) = s.sync_price {
+        active.sync_price = Set(v);
+    }
+    if let Some(v) = s.sync_quantity {
+        active.sync_quantity = Set(v);
+    }
+    if let Some(v) = s.process_orders_in_hub {
+        active.process_orders_in_hub = Set(v);
+    }
+    if let Some(v) = s.stock_warehouse_id {
+        active.stock_warehouse_id = Set(v);
+    }
+    if let Some(v) = s.order_warehouse_id {
+        active.order_warehouse_id = Set(v);
+    }
+    if let Some(v) = s.price_policy {
+        active.price_policy = Set(v);
+    }
+    if let Some(v) = s.match_key {
+        active.match_key = Set(v);
+    }
+    if let Some(v) = s.order_backfill_days {
+        active.order_backfill_days = Set(v);
+    }
+    if let Some(v) = s.oversell_quantity {
+        active.oversell_quantity = Set(v);
+    }
+    if let Some(v) = s.oversell_policy {
+        active.oversell_policy = Set(v);
+    }
+    if let Some(v) = s.order_poll_overlap_seconds {
+        active.order_poll_overlap_seconds = Set(v);
+    }
+    if let Some(v) = s.stock_drift_repair {
+        active.stock_drift_repair = Set(v);
+    }
+    if let Some(v) = s.push_history_retention_days {
+        active.push_history_retention_days = Set(v);
+    }
+    active.updated_at = Set(chrono::Utc::now());
+    Ok(active.update(&ctx.db).await?)
+}
+
+/// Stops the account (SPEC §1): no more order updates, links stop syncing; imported orders stay.
+pub async fn disconnect(db: &DatabaseConnection, id: i64, confirm: bool) -> ServiceResult<channel::Model> {
+    let current = channel::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ServiceError::not_found(&["id"], "Channel"))?;
+    if !confirm {
+        return Err(ServiceError::rejected(
+            &["confirm"],
+            ErrorCode::ConfirmationRequired,
+            format!("disconnecting \"{}\" stops its order updates and stock pushes: pass confirm: true", current.name),
+        ));
+    }
+    if current.status == ChannelStatus::Disconnected {
+        return Err(ServiceError::rejected(&["id"], ErrorCode::InvalidState, format!("\"{}\" is already disconnected", current.name)));
+    }
+    let now = chrono::Utc::now();
+    let mut active: channel::ActiveModel = current.into();
+    active.status = Set(ChannelStatus::Disconnected);
+    active.disconnected_at = Set(Some(now));
+    active.updated_at = Set(now);
+    Ok(active.update(db).await?)
+}
+
+pub async fn get(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<channel::Model>> {
+    Ok(channel::Entity::find_by_id(id).one(db).await?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ChannelFilter {
+    pub kind: Option<ChannelKind>,
+    pub status: Option<ChannelStatus>,
+}
+
+pub async fn list(db: &DatabaseConnection, filter: &ChannelFilter, page: &PageArgs) -> ServiceResult<Page<channel::Model>> {
+    let mut select = channel::Entity::find();
+    if let Some(kind) = filter.kind {
+        select = select.filter(channel::Column::Kind.eq(kind));
+    }
+    if let Some(status) = filter.status {
+        select = select.filter(channel::Column::Status.eq(status));
+    }
+    paginate(db, select, channel::Column::Id, page).await
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChannelCounts {
+    pub listings: u64,
+    pub links: u64,
+    pub link_errors: u64,
+    pub sync_errors: u64,
+    pub orders: u64,
+}
+
+pub async fn counts(db: &DatabaseConnection, channel_id: i64) -> ServiceResult<ChannelCounts> {
+    let links = |state: Option<LinkState>| {
+        let mut q = product_link::Entity::find().filter(product_link::Column::ChannelId.eq(channel_id));
+        if let Some(state) = state {
+            q = q.filter(product_link::Column::State.eq(state));
+        }
+        q.count(db)
+    };
+    Ok(ChannelCounts {
+        listings: channel_listing::Entity::find().filter(channel_listing::Column::ChannelId.eq(channel_id)).count(db).await?,
+        links: links(None).await?,
+        link_errors: links(Some(LinkState::LinkError)).await?,
+        sync_errors: links(Some(LinkState::SyncError)).await?,
+        orders: order::Entity::find().filter(order::Column::ChannelId.eq(channel_id)).count(db).await?,
+    })
+}
+
+/// The currency of a channel's prices.
+pub fn currency(channel: &channel::Model) -> &'static str {
+    currency_of_country(&channel.country).unwrap_or("VND")
+}
