@@ -227,7 +227,7 @@ pub fn default_rate_per_second(kind: Kind) -> u32 {
         Kind::Shopee => 10,
         Kind::Tiki => 100,
         Kind::Tiktok => 40,
-        Kind::Webstore => 20,
+        Kind::Webstore => 2,
     }
 }
 
@@ -321,7 +321,7 @@ pub fn default_base_url(kind: Kind, country: &str) -> String {
         Kind::Shopee => shopee::DEFAULT_BASE_URL.to_owned(),
         Kind::Tiki => tiki::DEFAULT_BASE_URL.to_owned(),
         Kind::Tiktok => tiktok::DEFAULT_BASE_URL.to_owned(),
-        Kind::Webstore => String::new(),
+        Kind::Webstore => webstore::DEFAULT_BASE_URL.to_owned(),
     }
 }
 

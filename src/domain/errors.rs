@@ -19,8 +19,6 @@ pub enum ErrorCode {
     InvalidMoney,
     /// Another variant of the same product already uses this SKU.
     SkuTaken,
-    /// Another variant of the same product already uses this barcode.
-    BarcodeTaken,
     /// More than three options, or an option value without a name.
     InvalidOptions,
     /// The change would take on-hand stock below zero for a variant that does not allow overselling.

@@ -84,7 +84,8 @@ pub struct ListingSku {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Linked { listing_id: i64 },
-    Failed { code: LinkErrorCode, message: String },
+    /// `listing_id`: the listing the variant matched, when the failure is about that pairing.
+    Failed { code: LinkErrorCode, message: String, listing_id: Option<i64> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +129,7 @@ pub fn match_variants(variants: &[HubVariant], listings: &[ListingSku], ctx: &Ma
     let name = key_name(ctx.key);
     let mut decisions = Vec::new();
     for (product_id, product_variants) in by_product {
-        let fail = |v: &HubVariant, code, message: String| Decision { variant_id: v.id, product_id, outcome: Outcome::Failed { code, message } };
+        let fail = |v: &HubVariant, code, message: String| Decision { variant_id: v.id, product_id, outcome: Outcome::Failed { code, message, listing_id: None } };
         // Duplicate keys inside the product: every variant of it fails.
         let mut seen = HashSet::new();
         let duplicates: Vec<&str> = product_variants.iter().filter_map(|v| v.key(ctx.key)).filter(|k| !seen.insert(*k)).collect();
@@ -181,6 +182,7 @@ pub fn match_variants(variants: &[HubVariant], listings: &[ListingSku], ctx: &Ma
 fn check_listing(v: &HubVariant, listing: &ListingSku, ctx: &MatchContext<'_>) -> Outcome {
     if !listing.options.is_empty() && !v.options.is_empty() && listing.options.len() != v.options.len() {
         return Outcome::Failed {
+            listing_id: Some(listing.listing_id),
             code: LinkErrorCode::OptionMismatch,
             message: format!(
                 "{}: {} option(s) in the hub ({}), {} on the channel ({}); make them the same",
@@ -198,6 +200,7 @@ fn check_listing(v: &HubVariant, listing: &ListingSku, ctx: &MatchContext<'_>) -
     {
         let show = |m| crate::domain::money::from_minor(m, ctx.currency);
         return Outcome::Failed {
+            listing_id: Some(listing.listing_id),
             code: LinkErrorCode::PriceAboveListPrice,
             message: format!(
                 "{}: hub price {} {} is above the channel's list price {} {}; lower it or raise the list price",

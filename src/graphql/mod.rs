@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod channels;
 pub mod errors;
 pub mod inventory;
+pub mod linking;
 pub mod node;
 pub mod relay;
 pub mod sync_runs;
@@ -28,6 +29,7 @@ pub struct QueryRoot(
     inventory::InventoryQuery,
     sync_runs::SyncRunQuery,
     channels::ChannelQuery,
+    linking::LinkingQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -36,6 +38,7 @@ pub struct MutationRoot(
     inventory::InventoryMutation,
     sync_runs::SyncRunMutation,
     channels::ChannelMutation,
+    linking::LinkingMutation,
 );
 
 #[derive(MergedSubscription, Default)]

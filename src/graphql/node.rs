@@ -5,11 +5,12 @@ use async_graphql::{Context, ID, Interface, Object, Result};
 use super::app;
 use super::catalog::{Product, ProductVariant, Warehouse};
 use super::channels::Channel;
+use super::linking::{ChannelListing, ProductLink};
 use super::errors::query;
 use super::inventory::InventoryLevel;
 use super::relay::decode_any;
 use super::sync_runs::SyncRun;
-use crate::services::{catalog, channels, inventory, sync_runs};
+use crate::services::{catalog, channels, inventory, linking, sync_runs};
 
 /// An object with a global id.
 #[derive(Interface)]
@@ -21,6 +22,8 @@ pub enum Node {
     InventoryLevel(InventoryLevel),
     SyncRun(SyncRun),
     Channel(Channel),
+    ProductLink(ProductLink),
+    ChannelListing(ChannelListing),
 }
 
 async fn load(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
@@ -33,6 +36,8 @@ async fn load(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
         "InventoryLevel" => query(inventory::level(db, raw).await)?.map(|m| Node::InventoryLevel(InventoryLevel(m))),
         "SyncRun" => query(sync_runs::get(db, raw).await)?.map(|m| Node::SyncRun(SyncRun(m))),
         "Channel" => query(channels::get(db, raw).await)?.map(|m| Node::Channel(Channel(m))),
+        "ProductLink" => query(linking::link(db, raw).await)?.map(|m| Node::ProductLink(ProductLink(m))),
+        "ChannelListing" => query(linking::listing(db, raw).await)?.map(|m| Node::ChannelListing(ChannelListing(m))),
         _ => None,
     })
 }

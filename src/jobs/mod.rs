@@ -1,6 +1,7 @@
 //! Background work. Every slow step is a sync run (a database row) plus one queue job carrying only the run id.
 //! The handler claims the run, does the work, and finishes the run; a stale or duplicate delivery does nothing.
 
+pub mod linking;
 pub mod product_totals;
 pub mod queue;
 pub mod worker;
@@ -50,6 +51,9 @@ pub async fn execute(ctx: &AppContext, run_id: i64, job_id: &str) -> ServiceResu
     ctx.events.publish(HubEvent::SyncRunChanged { run_id });
     let outcome = match run.kind {
         SyncRunKind::ProductTotals => product_totals::run(ctx, &run).await,
+        SyncRunKind::PullListings => linking::run_pull(ctx, &run).await,
+        SyncRunKind::LinkProducts => linking::run_link(ctx, &run).await,
+        SyncRunKind::Relink => linking::run_relink(ctx, &run).await,
         other => Err(ServiceError::Unexpected(anyhow::anyhow!("no handler for {} runs in this version", other.as_str()))),
     };
     let (status, message) = match outcome {

@@ -350,6 +350,8 @@ pub async fn product_delete(db: &DatabaseConnection, id: i64) -> ServiceResult<i
     if !found {
         return Err(ServiceError::not_found(&["id"], "Product"));
     }
+    let variant_ids: Vec<i64> = variants_in(&txn, id).await?.iter().map(|v| v.id).collect();
+    super::linking::mark_variants_deleted(&txn, &variant_ids).await?;
     product::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     Ok(id)
@@ -403,6 +405,7 @@ pub async fn variant_delete(db: &DatabaseConnection, id: i64) -> ServiceResult<i
     if siblings <= 1 {
         return Err(ServiceError::rejected(&["id"], ErrorCode::Invalid, "a product keeps at least one variant: delete the product instead"));
     }
+    super::linking::mark_variants_deleted(&txn, &[id]).await?;
     product_variant::Entity::delete_by_id(id).exec(&txn).await?;
     touch_product(&txn, current.product_id).await?;
     txn.commit().await?;
@@ -604,8 +607,8 @@ fn validate_options(given: &[OptionPair]) -> Result<Vec<OptionPair>, FieldError>
     Ok(out)
 }
 
-/// SKU and barcode must be unique within one product (across products duplicates are kept in the data and
-/// reported by linking, which is where they matter).
+/// SKUs must be unique within one product. Barcodes may repeat (within and across products): merchants' data
+/// has such duplicates, and linking reports them where they matter (SPEC §2), instead of the catalog refusing.
 /// `in_list`: the drafts came as the `variants` list of a product input (paths get `variants.<i>.`).
 fn duplicate_codes_among(drafts: &[VariantDraft], stored: &[product_variant::Model], in_list: bool) -> Vec<FieldError> {
     let mut errors = Vec::new();
@@ -618,12 +621,6 @@ fn duplicate_codes_among(drafts: &[VariantDraft], stored: &[product_variant::Mod
             let taken = earlier.iter().any(|e| e.sku.as_ref() == Some(sku)) || stored.iter().any(|s| s.sku.as_ref() == Some(sku));
             if taken {
                 errors.push(FieldError { field: path("sku"), code: ErrorCode::SkuTaken, message: format!("SKU \"{sku}\" is already used by another variant of this product") });
-            }
-        }
-        if let Some(barcode) = &d.barcode {
-            let taken = earlier.iter().any(|e| e.barcode.as_ref() == Some(barcode)) || stored.iter().any(|s| s.barcode.as_ref() == Some(barcode));
-            if taken {
-                errors.push(FieldError { field: path("barcode"), code: ErrorCode::BarcodeTaken, message: format!("barcode \"{barcode}\" is already used by another variant of this product") });
             }
         }
     }

@@ -4,11 +4,12 @@
 pub mod catalog;
 pub mod channels;
 pub mod inventory;
+pub mod linking;
 pub mod pagination;
 pub mod sync_runs;
 
 use sea_orm::{
-    AccessMode, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
+    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
     TransactionTrait,
 };
 
@@ -53,7 +54,6 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 /// plain READ COMMITTED transaction and rows are locked with `SELECT … FOR UPDATE` where it matters.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     db.begin_with_options(TransactionOptions {
-        access_mode: Some(AccessMode::ReadWrite),
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..TransactionOptions::default()
     })

@@ -59,7 +59,7 @@ async fn bad_product_input_is_refused_with_field_paths_and_nothing_is_written(ap
     assert_eq!(products["products"]["totalCount"], 0, "nothing half-written");
     assert_eq!(products["productVariants"]["totalCount"], 0);
 
-    // Duplicate SKU and barcode within one product (all else valid): refused with their codes.
+    // A duplicate SKU within one product is refused; a duplicate barcode is kept (linking reports it).
     let data = app
         .gql(
             "mutation($input: ProductInput!) { productCreate(input: $input) { product { id } userErrors { field code } } }",
@@ -69,12 +69,12 @@ async fn bad_product_input_is_refused_with_field_paths_and_nothing_is_written(ap
         .await;
     assert_eq!(
         data["productCreate"]["userErrors"],
-        json!([{ "field": ["input", "variants", "1", "sku"], "code": "SKU_TAKEN" }, { "field": ["input", "variants", "1", "barcode"], "code": "BARCODE_TAKEN" }])
+        json!([{ "field": ["input", "variants", "1", "sku"], "code": "SKU_TAKEN" }])
     );
 }
 on_both_backends!(product_create_bad_input, bad_product_input_is_refused_with_field_paths_and_nothing_is_written);
 
-async fn the_same_barcode_on_two_products_is_kept_for_linking_to_report_but_not_within_one_product(app: &TestApp) {
+async fn barcodes_may_repeat_but_a_sku_is_unique_within_its_product(app: &TestApp) {
     let first = app.create_product("Mũ", json!([{ "sku": "M-1", "barcode": "SHARED", "price": "50000" }])).await;
     app.create_product("Mũ lưỡi trai", json!([{ "sku": "M-1", "barcode": "SHARED", "price": "60000" }])).await;
 
@@ -93,7 +93,7 @@ async fn the_same_barcode_on_two_products_is_kept_for_linking_to_report_but_not_
     let search = app.gql("{ productVariants(filter: { search: \"M-1\" }) { totalCount } }", json!({})).await;
     assert_eq!(search["productVariants"]["totalCount"], 2);
 }
-on_both_backends!(code_uniqueness, the_same_barcode_on_two_products_is_kept_for_linking_to_report_but_not_within_one_product);
+on_both_backends!(code_uniqueness, barcodes_may_repeat_but_a_sku_is_unique_within_its_product);
 
 async fn products_and_variants_are_updated_searched_and_deleted(app: &TestApp) {
     let p = app

@@ -259,6 +259,8 @@ macro_rules! on_both_backends {
 
 /// A marketplace simulator on a free local port, seeded with `seed_products` products (SKUs `SKU-0001-1`, …).
 pub fn start_sim(kind: omnisync::channels::Kind, seed_products: usize) -> omnisync::sim::SimHandle {
+    // The simulator's own webhook client is a reqwest client too.
+    startup::install_tls_provider();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
     omnisync::sim::start_kind(kind, listener, 42, seed_products).expect("simulator starts")
 }

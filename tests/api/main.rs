@@ -15,6 +15,7 @@ mod channel_webstore;
 mod health;
 mod inventory;
 mod jobs;
+mod linking;
 mod pagination;
 mod schema;
 mod subscriptions;

@@ -1,32 +1,106 @@
-//! Lazada simulator (stub: being implemented).
+//! Lazada simulator: the LazOP gateway under `/rest/…` (same API names, parameters, signature, envelopes and
+//! error codes as `https://api.lazada.vn/rest`), the token endpoints of `auth.lazada.com/rest` on the same
+//! host, and order pushes signed like Lazada's. Status lives on order items, as on Lazada.
+
+mod auth;
+mod gateway;
+mod orders;
+mod products;
 
 use actix_web::{HttpResponse, web};
+use serde_json::json;
 
+use crate::channels::lazada::sign::sign_push;
 use crate::channels::{Credentials, Kind};
 use crate::sim::{MarketplaceSim, SimOrder, SimState, WebhookPush};
 
+/// The app key the simulator accepts (numeric, like Lazada's).
+pub const SIM_APP_KEY: &str = "100123";
+/// The app secret the simulator signs and verifies with.
+pub const SIM_APP_SECRET: &str = "lazada-sim-secret-0c7f1e2d9b";
+/// The simulated seller.
+pub const SIM_SELLER_ID: &str = "200045678";
+pub const SIM_SELLER_NAME: &str = "Omnisync Lazada Sim Shop";
+pub const SIM_SHORT_CODE: &str = "VN1Q2W3E";
+/// The simulated venture (Vietnam): prices are VND.
+pub const SIM_CURRENCY: &str = "VND";
+
+/// Every item status `/orders/get` can return (the GetOrders status list plus `repacked`,
+/// `ready_to_ship_pending` and `shipping` from its `statuses` example). `topack` / `toship` are filter aliases,
+/// not statuses.
+pub const ITEM_STATUSES: [&str; 20] = [
+    "unpaid",
+    "pending",
+    "repacked",
+    "packed",
+    "ready_to_ship_pending",
+    "ready_to_ship",
+    "shipping",
+    "shipped",
+    "delivered",
+    "failed",
+    "failed_delivery",
+    "canceled",
+    "returned",
+    "lost",
+    "lost_by_3pl",
+    "damaged_by_3pl",
+    "shipped_back",
+    "shipped_back_success",
+    "shipped_back_failed",
+    "package_scrapped",
+];
+
+/// The Lazada simulator.
 pub struct LazadaSim;
 
-/// The app credentials this simulator accepts.
+/// The app credentials this simulator accepts (tokens are issued at start).
 pub fn sim_credentials() -> Credentials {
-    Credentials::default()
+    Credentials { app_key: Some(SIM_APP_KEY.into()), app_secret: Some(SIM_APP_SECRET.into()), ..Credentials::default() }
 }
 
 impl MarketplaceSim for LazadaSim {
     fn kind(&self) -> Kind {
         Kind::Lazada
     }
-    fn configure(&self, _cfg: &mut web::ServiceConfig) {}
-    fn order_statuses(&self) -> &'static [&'static str] {
-        &["pending"]
+
+    fn configure(&self, cfg: &mut web::ServiceConfig) {
+        cfg.route("/rest/{api:.*}", web::route().to(gateway::handle));
     }
+
+    fn order_statuses(&self) -> &'static [&'static str] {
+        &ITEM_STATUSES
+    }
+
     fn initial_order_status(&self) -> &'static str {
         "pending"
     }
+
+    /// Lazada throttles with HTTP 200 and business code `901` (its HTTP status for throttling is UNCONFIRMED;
+    /// its errors normally come with 200).
     fn rate_limited(&self) -> HttpResponse {
-        HttpResponse::TooManyRequests().finish()
+        gateway::error("ISP", crate::channels::lazada::codes::RATE_LIMIT, "E901: The request is too frequent, or the requested functionality is temporarily disabled.")
     }
-    fn order_webhook(&self, _state: &SimState, _order: &SimOrder, _created: bool) -> Option<WebhookPush> {
-        None
+
+    /// A trade-order push (message type 0): the order's status, its first item, the status time in seconds.
+    fn order_webhook(&self, state: &SimState, order: &SimOrder, _created: bool) -> Option<WebhookPush> {
+        let first_item = order.lines.first().map(|l| orders::item_id(l.id, 0).to_string()).unwrap_or_default();
+        let body = json!({
+            "seller_id": SIM_SELLER_ID,
+            "message_type": 0,
+            "data": {
+                "order_status": order.status,
+                "trade_order_id": order.id.to_string(),
+                "trade_order_line_id": first_item,
+                "status_update_time": order.updated_at.timestamp(),
+            },
+            "timestamp": chrono::Utc::now().timestamp_millis(),
+            "site": "lazada_vn",
+        });
+        let body = serde_json::to_vec(&body).ok()?;
+        let app_key = state.credentials.app_key.clone().unwrap_or_else(|| SIM_APP_KEY.into());
+        let secret = state.credentials.app_secret.clone().unwrap_or_else(|| SIM_APP_SECRET.into());
+        let signature = sign_push(&app_key, &secret, &body);
+        Some(WebhookPush { headers: vec![("Content-Type".into(), "application/json".into()), ("Authorization".into(), signature)], body })
     }
 }

@@ -1,32 +1,123 @@
-//! Webstore simulator (stub: being implemented).
+//! Web store simulator: the Admin REST API 2024-01 of docs/webstore-api.md on its real paths, with HTTP Basic
+//! key/secret checks, page and batch maxima, order actions and signed webhook pushes.
+
+mod api;
+pub mod json;
 
 use actix_web::{HttpResponse, web};
+use serde_json::Value;
+use sha2::Digest;
 
+use crate::channels::webstore::sign::{WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TOPIC_HEADER, webhook_signature};
 use crate::channels::{Credentials, Kind};
 use crate::sim::{MarketplaceSim, SimOrder, SimState, WebhookPush};
 
+/// The web store simulator.
 pub struct WebstoreSim;
 
-/// The app credentials this simulator accepts.
+/// Every order status the store has (docs/webstore-api.md).
+pub const ORDER_STATUSES: &[&str] = &["open", "fulfilled", "shipped", "delivered", "cancelled", "returned"];
+/// The domain the simulated store reports and signs pushes with.
+pub const SHOP_DOMAIN: &str = "cuahangmau.example.vn";
+
+/// The API key, secret and webhook secret this simulator accepts.
 pub fn sim_credentials() -> Credentials {
-    Credentials::default()
+    Credentials {
+        api_key: Some("wsk_sim_7f3a9c2e51b84d06".into()),
+        app_secret: Some("wss_sim_2b8e4f1a9c6d3e70".into()),
+        webhook_secret: Some("whsec_sim_5c1e8a2f7b3d9e64".into()),
+        ..Credentials::default()
+    }
+}
+
+/// A signed push of `body` on `topic`, with the headers the store sends. `event_seed` makes the event id stable
+/// for one event (a redelivery repeats it).
+pub fn signed_push(state: &SimState, topic: &str, body: &Value, event_seed: &str) -> WebhookPush {
+    let body = body.to_string().into_bytes();
+    let secret = state.credentials.webhook_secret.as_deref().unwrap_or_default();
+    let digest = hex::encode(sha2::Sha256::digest(format!("{topic}:{event_seed}").as_bytes()));
+    let event_id = format!("{}-{}-{}-{}-{}", &digest[0..8], &digest[8..12], &digest[12..16], &digest[16..20], &digest[20..32]);
+    WebhookPush {
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            (WEBHOOK_TOPIC_HEADER.into(), topic.into()),
+            (WEBHOOK_SIGNATURE_HEADER.into(), webhook_signature(secret, &body)),
+            (WEBHOOK_EVENT_ID_HEADER.into(), event_id),
+            ("X-Webstore-Shop-Domain".into(), SHOP_DOMAIN.into()),
+            ("X-Webstore-Api-Version".into(), "2024-01".into()),
+            ("X-Webstore-Triggered-At".into(), json::store_time(chrono::Utc::now())),
+        ],
+        body,
+    }
+}
+
+/// Delivers a push to the configured webhook URL, if any (awaited, so tests stay deterministic).
+pub(crate) async fn deliver(state: &SimState, push: WebhookPush) {
+    let Some(url) = state.webhook_url() else { return };
+    // reqwest needs a rustls provider before building a client (idempotent: an installed one stays).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = match reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build() {
+        Ok(client) => client,
+        Err(err) => {
+            tracing::warn!(error = %err, "web store simulator: no HTTP client for webhooks");
+            return;
+        }
+    };
+    let mut request = client.post(&url).body(push.body);
+    for (name, value) in push.headers {
+        request = request.header(name, value);
+    }
+    if let Err(err) = request.send().await {
+        tracing::warn!(error = %err, "web store simulator: webhook delivery failed");
+    }
 }
 
 impl MarketplaceSim for WebstoreSim {
     fn kind(&self) -> Kind {
         Kind::Webstore
     }
-    fn configure(&self, _cfg: &mut web::ServiceConfig) {}
+
+    fn uses_oauth(&self) -> bool {
+        false
+    }
+
+    fn configure(&self, cfg: &mut web::ServiceConfig) {
+        api::configure(cfg);
+    }
+
     fn order_statuses(&self) -> &'static [&'static str] {
-        &["pending"]
+        ORDER_STATUSES
     }
+
     fn initial_order_status(&self) -> &'static str {
-        "pending"
+        "open"
     }
+
     fn rate_limited(&self) -> HttpResponse {
-        HttpResponse::TooManyRequests().finish()
+        HttpResponse::TooManyRequests()
+            .insert_header(("Retry-After", "1.0"))
+            .insert_header((api::CALL_LIMIT_HEADER, "40/40"))
+            .json(json::error_body(
+                "too_many_requests",
+                "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.",
+            ))
     }
-    fn order_webhook(&self, _state: &SimState, _order: &SimOrder, _created: bool) -> Option<WebhookPush> {
-        None
+
+    fn server_error(&self) -> HttpResponse {
+        HttpResponse::InternalServerError().json(json::error_body("internal_error", "Internal error, please retry."))
+    }
+
+    fn order_webhook(&self, state: &SimState, order: &SimOrder, created: bool) -> Option<WebhookPush> {
+        let topic = if created {
+            "orders/create"
+        } else if order.status == "cancelled" {
+            "orders/cancelled"
+        } else {
+            "orders/updated"
+        };
+        // Called with the store unlocked (`SimState::push_order_webhook`): the body needs variant titles from it.
+        let body = json::order(order, &state.store());
+        let seed = format!("{}:{}", order.id, order.updated_at.timestamp_nanos_opt().unwrap_or_default());
+        Some(signed_push(state, topic, &body, &seed))
     }
 }
