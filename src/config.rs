@@ -26,6 +26,8 @@ pub struct Settings {
     pub queue_poll_interval_ms: u64,
     /// The hub's public base URL (OAuth redirects, webhook addresses); defaults to `http://<bind>`.
     pub public_url: Option<String>,
+    /// Seconds between scheduler ticks in worker processes (order polling, pushes, reconciliation); 0: off.
+    pub scheduler_interval_secs: u64,
 }
 
 impl Settings {
@@ -42,6 +44,7 @@ impl Settings {
             worker_concurrency: 4,
             queue_poll_interval_ms: 200,
             public_url: None,
+            scheduler_interval_secs: 15,
         }
     }
 

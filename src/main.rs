@@ -40,6 +40,9 @@ struct CommonArgs {
     /// Where marketplaces and browsers reach this hub (OAuth redirects, webhook URLs); default http://<bind>.
     #[arg(long, env = "OMNISYNC_PUBLIC_URL", global = true)]
     public_url: Option<String>,
+    /// Seconds between scheduler ticks (order polling, stock pushes, reconciliation); 0 turns it off.
+    #[arg(long, env = "OMNISYNC_SCHEDULER_INTERVAL", default_value_t = 15, global = true)]
+    scheduler_interval: u64,
     /// Log format: text or json.
     #[arg(long, env = "OMNISYNC_LOG_FORMAT", default_value = "text", global = true)]
     log_format: String,
@@ -84,6 +87,7 @@ impl CommonArgs {
         s.queue_namespace = self.queue_namespace.clone();
         s.worker_concurrency = self.worker_concurrency;
         s.public_url = self.public_url.clone().filter(|u| !u.trim().is_empty());
+        s.scheduler_interval_secs = self.scheduler_interval;
         s
     }
 }

@@ -86,6 +86,9 @@ pub async fn start_workers(ctx: &AppContext) -> anyhow::Result<tokio::task::Join
     if requeued > 0 {
         tracing::info!(requeued, "re-queued unfinished sync runs");
     }
+    if ctx.settings.scheduler_interval_secs > 0 {
+        jobs::scheduler::spawn(ctx.clone(), Duration::from_secs(ctx.settings.scheduler_interval_secs));
+    }
     Ok(worker::spawn(ctx.clone()))
 }
 

@@ -281,7 +281,8 @@ mod tests {
 
     #[test]
     fn each_rule_of_spec_section_2_gives_its_code() {
-        let cases: Vec<(Vec<HubVariant>, Vec<ListingSku>, Vec<Option<LinkErrorCode>>)> = vec![
+        type Case = (Vec<HubVariant>, Vec<ListingSku>, Vec<Option<LinkErrorCode>>);
+        let cases: Vec<Case> = vec![
             (vec![variant(1, 10, Some("A"), 0, 100)], vec![listing(7, "A", 0, None)], vec![None]),
             (vec![variant(1, 10, None, 0, 100)], vec![listing(7, "A", 0, None)], vec![Some(LinkErrorCode::NoMatchKey)]),
             (vec![variant(1, 10, Some("B"), 0, 100)], vec![listing(7, "A", 0, None)], vec![Some(LinkErrorCode::NotFoundOnChannel)]),

@@ -243,6 +243,7 @@ impl ChannelQuery {
     /// The marketplace's seller consent URL for an app (real OAuth flow). `channelConnect` without tokens
     /// returns the same URL bound to a pending connection, whose redirect completes it. Shopee's link is signed,
     /// so it needs `appSecret`. `baseUrl`: a simulator's URL gives the simulator's consent page.
+    #[allow(clippy::too_many_arguments)]
     async fn channel_authorization_url(
         &self,
         kind: ChannelKindGql,

@@ -4,6 +4,7 @@
 pub mod linking;
 pub mod product_totals;
 pub mod queue;
+pub mod scheduler;
 pub mod worker;
 
 use serde::{Deserialize, Serialize};

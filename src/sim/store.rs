@@ -243,7 +243,7 @@ mod tests {
         b.seed(7, 10, "SKU-");
         let prices = |s: &SimStore| s.products.iter().flat_map(|p| p.skus.iter().map(|k| k.price)).collect::<Vec<_>>();
         assert_eq!(prices(&a), prices(&b));
-        assert_eq!(a.sku_count(), 4 * 1 + 3 * 2 + 3 * 3);
+        assert_eq!(a.sku_count(), 4 + 3 * 2 + 3 * 3, "4 products with 1 SKU, 3 with 2, 3 with 3");
         assert!(a.sku_by_seller_sku("SKU-0003-3").is_some());
     }
 

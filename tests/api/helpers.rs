@@ -133,6 +133,8 @@ async fn start(mut settings: Settings, cleanup: Cleanup, backend: Backend, optio
     settings.bind = "127.0.0.1:0".parse().expect("addr");
     settings.run_workers = options.run_workers;
     settings.queue_poll_interval_ms = 50;
+    // Tests drive scheduled work themselves (`jobs::scheduler::tick`).
+    settings.scheduler_interval_secs = 0;
     let app = Application::build(settings.clone()).await.expect("the application starts");
     let port = app.port();
     let ctx = app.context().clone();
