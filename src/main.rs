@@ -65,6 +65,11 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     ExportSchema,
+    /// Measure: `bench link --variants N [--backend sqlite|postgres] [--json]`.
+    Bench {
+        #[command(subcommand)]
+        which: BenchCommand,
+    },
     /// Run the five marketplace simulators on ports PORT..PORT+4 (lazada, shopee, tiki, tiktok, webstore).
     /// The first stdout line is a JSON object keyed by kind with each one's base URL and credentials.
     Sim {
@@ -75,6 +80,20 @@ enum Command {
         /// Seeded products per simulator (1 to 3 SKUs each: SKU-0001-1, …).
         #[arg(long, default_value_t = 20)]
         seed: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Bulk link of N listings to N hub variants (2% without barcode, 1% conflicting).
+    Link {
+        #[arg(long, default_value_t = 10_000)]
+        variants: usize,
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: omnisync::bench::Backend,
+        /// One JSON line.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -105,6 +124,11 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Sim { host, port, seed } = &command {
         return run_simulators(host, *port, *seed).await;
     }
+    if let Command::Bench { which } = command {
+        return match which {
+            BenchCommand::Link { variants, backend, json } => omnisync::bench::link::run(variants, backend, json).await,
+        };
+    }
     let mut settings = cli.common.settings();
     match command {
         Command::Serve { bind, no_worker } => {
@@ -128,7 +152,7 @@ async fn main() -> anyhow::Result<()> {
             startup::migrate(&db).await?;
             println!("migrations applied");
         }
-        Command::ExportSchema | Command::Sim { .. } => unreachable!("handled above"),
+        Command::ExportSchema | Command::Sim { .. } | Command::Bench { .. } => unreachable!("handled above"),
     }
     Ok(())
 }

@@ -207,6 +207,12 @@ pub trait Connector: Send + Sync {
     /// The credentials now in use (after any token refresh).
     async fn current_credentials(&self) -> Credentials;
 
+    /// Creates a product on the channel, hidden from buyers (SPEC §2: only the web store allows it; the hub never
+    /// creates products on marketplaces). Returns its listings.
+    async fn create_hidden_product(&self, _draft: &webstore::ProductDraft) -> ConnectorResult<Vec<Listing>> {
+        Err(ConnectorError::Unsupported("creating products"))
+    }
+
     /// OAuth: exchanges the authorization code of the consent redirect for tokens. `callback` holds every query
     /// parameter of the redirect (Shopee adds `shop_id`); `redirect_uri` is the one the consent URL named.
     async fn exchange_authorization_code(

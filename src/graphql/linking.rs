@@ -427,7 +427,8 @@ impl LinkingMutation {
         };
         let result = async {
             connected(ctx, channel_id).await?;
-            let input = serde_json::to_value(LinkInput { selection }).map_err(|e| ServiceError::Unexpected(e.into()))?;
+            service::check_request_ids(&app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?.db, channel_id, selection.product_ids.as_deref(), None).await?;
+            let input = serde_json::to_value(LinkInput { selection, ..LinkInput::default() }).map_err(|e| ServiceError::Unexpected(e.into()))?;
             jobs::enqueue_run(app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?, SyncRunKind::LinkProducts, Some(channel_id), Some(input)).await
         }
         .await;
@@ -448,6 +449,7 @@ impl LinkingMutation {
         };
         let result = async {
             connected(ctx, channel_id).await?;
+            service::check_request_ids(&app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?.db, channel_id, None, link_ids.as_deref()).await?;
             let input = serde_json::to_value(RelinkInput { link_ids }).map_err(|e| ServiceError::Unexpected(e.into()))?;
             jobs::enqueue_run(app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?, SyncRunKind::Relink, Some(channel_id), Some(input)).await
         }
@@ -488,7 +490,7 @@ impl LinkingMutation {
             Err(e) => return Ok(ProductCreateFromListingPayload { product: None, product_links: None, user_errors: user_errors(vec![e], &["listingId"]) }),
         };
         let app = app(ctx)?;
-        let (created, user_errors) = split(service::create_product_from_listing(&app.db, &app.settings.currency, listing).await, &["listingId"])?;
+        let (created, user_errors) = split(service::create_product_from_listing(&app.db, &app.settings.currency, listing, false).await, &["listingId"])?;
         Ok(match created {
             Some((product, links)) => ProductCreateFromListingPayload {
                 product: Some(Product(product)),

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use entity::enums::ChannelStatus;
+use entity::enums::{ChannelKind, ChannelStatus};
 use entity::{channel, sync_run};
 
 use crate::context::AppContext;
@@ -16,10 +16,23 @@ use crate::services::{ServiceError, ServiceResult, channels};
 /// Products matched per transaction (and per progress update).
 const BATCH: usize = 50;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LinkInput {
     pub selection: Selection,
+    /// Read the channel's listings first (default). Off when they were just pulled.
+    #[serde(default = "yes")]
+    pub refresh_listings: bool,
+}
+
+impl Default for LinkInput {
+    fn default() -> Self {
+        Self { selection: Selection::default(), refresh_listings: true }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -64,9 +77,15 @@ pub async fn run_pull(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<
 pub async fn run_link(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {
     let channel = connected_channel(ctx, run).await?;
     let input: LinkInput = input(run)?;
-    pull(ctx, &channel).await?;
+    if input.refresh_listings {
+        pull(ctx, &channel).await?;
+    }
     let products = linking::selected_products(&ctx.db, &channel, &input.selection).await?;
-    match_products(ctx, run, &channel, &products).await
+    let counters = match_products(ctx, run, &channel, &products).await?;
+    if channel.kind == ChannelKind::Webstore {
+        create_missing(ctx, run, &channel, &products, counters).await?;
+    }
+    Ok(())
 }
 
 pub async fn run_relink(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {
@@ -74,10 +93,10 @@ pub async fn run_relink(ctx: &AppContext, run: &sync_run::Model) -> ServiceResul
     let input: RelinkInput = input(run)?;
     pull(ctx, &channel).await?;
     let products = linking::products_of_links(&ctx.db, channel.id, input.link_ids.as_deref()).await?;
-    match_products(ctx, run, &channel, &products).await
+    match_products(ctx, run, &channel, &products).await.map(|_| ())
 }
 
-async fn match_products(ctx: &AppContext, run: &sync_run::Model, channel: &channel::Model, products: &[i64]) -> ServiceResult<()> {
+async fn match_products(ctx: &AppContext, run: &sync_run::Model, channel: &channel::Model, products: &[i64]) -> ServiceResult<Counters> {
     let mut counters = Counters { total: products.len() as i64, ..Counters::default() };
     sync_runs::record_progress(&ctx.db, run.id, counters).await?;
     ctx.events.publish(HubEvent::SyncRunChanged { run_id: run.id });
@@ -93,5 +112,48 @@ async fn match_products(ctx: &AppContext, run: &sync_run::Model, channel: &chann
         sync_runs::record_progress(&ctx.db, run.id, counters).await?;
         ctx.events.publish(HubEvent::SyncRunChanged { run_id: run.id });
     }
+    // New links are push-pending: their first push goes out now.
+    super::stock_push::kick(ctx).await;
+    Ok(counters)
+}
+
+/// The web store's "create missing" (SPEC §2 [Sapo]): selected hub products the store lacks entirely are created
+/// there, hidden and without images, and linked; store products no hub variant knows (by SKU) are created in
+/// the hub with cost price = the store's retail price, and linked. A product the store refuses keeps its
+/// NOT_FOUND_ON_CHANNEL error (the refusal is logged with the store's code).
+async fn create_missing(ctx: &AppContext, run: &sync_run::Model, channel: &channel::Model, products: &[i64], mut counters: Counters) -> ServiceResult<()> {
+    let connector = channels::connector_for(ctx, channel).await?;
+    let mut created_on_store = Vec::new();
+    for product_id in linking::products_missing_on_channel(&ctx.db, channel.id, products).await? {
+        let Some(draft) = linking::draft_for_channel(&ctx.db, product_id).await? else { continue };
+        match connector.create_hidden_product(&draft).await {
+            Ok(listings) => {
+                linking::store_listings(&ctx.db, channel.id, &listings).await?;
+                created_on_store.push(product_id);
+            }
+            Err(err) => tracing::warn!(product_id, error = %err, "the web store refused to create a product"),
+        }
+    }
+    if !created_on_store.is_empty() {
+        let variants = linking::hub_variants(&ctx.db, &created_on_store).await?;
+        let decisions = linking::decide(&ctx.db, channel, &variants).await?;
+        let counts = linking::apply_decisions(&ctx.db, channel.id, &variants, &decisions).await?;
+        counters.succeeded += counts.products_linked;
+        counters.failed -= counts.products_linked;
+    }
+    for listing_id in linking::listing_products_unknown_to_hub(&ctx.db, channel.id).await? {
+        counters.total += 1;
+        counters.processed += 1;
+        match linking::create_product_from_listing(&ctx.db, &ctx.settings.currency, listing_id, true).await {
+            Ok(_) => counters.succeeded += 1,
+            Err(ServiceError::Rejected(errors)) => {
+                counters.failed += 1;
+                tracing::warn!(listing_id, errors = ?errors, "a web store product could not become a hub product");
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    sync_runs::record_progress(&ctx.db, run.id, counters).await?;
+    ctx.events.publish(HubEvent::SyncRunChanged { run_id: run.id });
     Ok(())
 }

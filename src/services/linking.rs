@@ -254,57 +254,170 @@ pub struct LinkCounts {
     pub variants_failed: i64,
 }
 
-/// Writes the decisions for one batch of products in one transaction: links, link errors, sync errors; stale
-/// links of these variants (no longer produced by matching) are removed, unless the merchant unlinked them.
+/// Rows per multi-row INSERT when writing links and sync errors.
+const WRITE_CHUNK: usize = 200;
+
+/// Writes the decisions for one batch of products in one transaction, in a handful of statements whatever the
+/// batch size (no per-variant round trip): links upserted on their listing, variant-level link errors replaced,
+/// sync errors opened, counted again, or resolved. Links these variants had that matching no longer makes are
+/// removed — unless the merchant unlinked them.
 pub async fn apply_decisions(db: &DatabaseConnection, channel_id: i64, variants: &[HubVariant], decisions: &[Decision]) -> ServiceResult<LinkCounts> {
-    let txn = begin_write(db).await?;
     let at = now();
-    let mut counts = LinkCounts::default();
-    let by_variant: BTreeMap<i64, Vec<&Decision>> = decisions.iter().fold(BTreeMap::new(), |mut m, d| {
-        m.entry(d.variant_id).or_default().push(d);
-        m
-    });
-    for v in variants {
-        let mine = by_variant.get(&v.id).cloned().unwrap_or_default();
-        let mut kept_listings = Vec::new();
-        let mut failure: Option<(LinkErrorCode, String, Option<i64>)> = None;
-        for d in &mine {
-            match &d.outcome {
-                Outcome::Linked { listing_id } => {
-                    upsert_listing_link(&txn, channel_id, *listing_id, v, LinkState::Linked, None, at).await?;
-                    kept_listings.push(*listing_id);
-                }
-                Outcome::Failed { code, message, listing_id } => {
-                    if failure.is_none() {
-                        failure = Some((*code, message.clone(), *listing_id));
-                    }
-                }
-            }
-        }
-        // Links of this variant that matching no longer makes.
-        let mut stale = product_link::Entity::delete_many()
-            .filter(product_link::Column::ChannelId.eq(channel_id))
-            .filter(product_link::Column::VariantId.eq(v.id))
-            .filter(product_link::Column::State.ne(LinkState::Unlinked));
-        if !kept_listings.is_empty() {
-            stale = stale.filter(Condition::any().add(product_link::Column::ListingId.is_null()).add(product_link::Column::ListingId.is_not_in(kept_listings.clone())));
-        }
-        stale.exec(&txn).await?;
-        match failure {
-            Some((code, message, listing_id)) if kept_listings.is_empty() => {
-                let link_id = match listing_id {
-                    Some(listing_id) => upsert_listing_link(&txn, channel_id, listing_id, v, LinkState::LinkError, Some((code, &message)), at).await?,
-                    None => insert_variant_error(&txn, channel_id, v, code, &message, at).await?,
-                };
-                record_sync_error(&txn, channel_id, Some(link_id), v.id, listing_id, code.as_str(), &message, at).await?;
-                counts.variants_failed += 1;
-            }
-            _ => {
-                resolve_sync_errors(&txn, channel_id, v.id, at).await?;
-                counts.variants_linked += 1;
+    let variant_ids: Vec<i64> = variants.iter().map(|v| v.id).collect();
+    let by_id: HashMap<i64, &HubVariant> = variants.iter().map(|v| (v.id, v)).collect();
+
+    // What matching wants, per variant: its linked listings, or its first failure.
+    let mut linked: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    let mut failed: BTreeMap<i64, (LinkErrorCode, String, Option<i64>)> = BTreeMap::new();
+    for d in decisions {
+        match &d.outcome {
+            Outcome::Linked { listing_id } => linked.entry(d.variant_id).or_default().push(*listing_id),
+            Outcome::Failed { code, message, listing_id } => {
+                failed.entry(d.variant_id).or_insert_with(|| (*code, message.clone(), *listing_id));
             }
         }
     }
+    failed.retain(|v, _| !linked.contains_key(v));
+
+    let txn = begin_write(db).await?;
+    // Listing links wanted now: (listing, variant, state, error).
+    let mut wanted: Vec<(i64, i64, LinkState, Option<(LinkErrorCode, String)>)> = Vec::new();
+    for (variant_id, listings) in &linked {
+        wanted.extend(listings.iter().map(|l| (*l, *variant_id, LinkState::Linked, None)));
+    }
+    for (variant_id, (code, message, listing)) in &failed {
+        if let Some(l) = listing {
+            wanted.push((*l, *variant_id, LinkState::LinkError, Some((*code, message.clone()))));
+        }
+    }
+    let wanted_listings: Vec<i64> = wanted.iter().map(|w| w.0).collect();
+    let mut existing: HashMap<i64, product_link::Model> = HashMap::new();
+    for chunk in wanted_listings.chunks(IN_CHUNK) {
+        for l in product_link::Entity::find().filter(product_link::Column::ListingId.is_in(chunk.to_vec())).all(&txn).await? {
+            if let Some(listing_id) = l.listing_id {
+                existing.insert(listing_id, l);
+            }
+        }
+    }
+
+    // Stale links of these variants (and all their listing-less error rows, rewritten below).
+    for chunk in variant_ids.chunks(IN_CHUNK) {
+        let mut stale = product_link::Entity::delete_many()
+            .filter(product_link::Column::ChannelId.eq(channel_id))
+            .filter(product_link::Column::VariantId.is_in(chunk.to_vec()))
+            .filter(product_link::Column::State.ne(LinkState::Unlinked));
+        if !wanted_listings.is_empty() && wanted_listings.len() <= IN_CHUNK * 4 {
+            stale = stale.filter(Condition::any().add(product_link::Column::ListingId.is_null()).add(product_link::Column::ListingId.is_not_in(wanted_listings.clone())));
+        } else if !wanted_listings.is_empty() {
+            // Very large batches: keep every row that has a listing; upserts below overwrite the wanted ones and
+            // a second pass removes listing links no longer wanted.
+            stale = stale.filter(product_link::Column::ListingId.is_null());
+        }
+        stale.exec(&txn).await?;
+    }
+
+    let rows: Vec<product_link::ActiveModel> = wanted
+        .iter()
+        .map(|(listing_id, variant_id, state, error)| {
+            let prior = existing.get(listing_id);
+            let product_id = by_id.get(variant_id).map(|v| v.product_id);
+            let same_variant = prior.is_some_and(|p| p.variant_id == Some(*variant_id));
+            let is_linked = *state == LinkState::Linked;
+            product_link::ActiveModel {
+                channel_id: Set(channel_id),
+                listing_id: Set(Some(*listing_id)),
+                variant_id: Set(Some(*variant_id)),
+                product_id: Set(product_id),
+                state: Set(*state),
+                error_code: Set(error.as_ref().map(|(c, _)| c.as_str().to_owned())),
+                error_message: Set(error.as_ref().map(|(_, m)| m.clone())),
+                // What was pushed for another variant says nothing about this one.
+                last_pushed_quantity: Set(prior.filter(|_| same_variant).and_then(|p| p.last_pushed_quantity)),
+                last_pushed_price_minor: Set(prior.filter(|_| same_variant).and_then(|p| p.last_pushed_price_minor)),
+                last_pushed_at: Set(prior.filter(|_| same_variant).and_then(|p| p.last_pushed_at)),
+                push_pending: Set(is_linked),
+                push_requested_at: Set(if is_linked { Some(at) } else { prior.and_then(|p| p.push_requested_at) }),
+                linked_at: Set(if is_linked { Some(at) } else { prior.and_then(|p| p.linked_at) }),
+                created_at: Set(prior.map(|p| p.created_at).unwrap_or(at)),
+                updated_at: Set(at),
+                ..Default::default()
+            }
+        })
+        .collect();
+    for chunk in rows.chunks(WRITE_CHUNK) {
+        product_link::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(product_link::Column::ListingId)
+                    .update_columns([
+                        product_link::Column::ChannelId,
+                        product_link::Column::VariantId,
+                        product_link::Column::ProductId,
+                        product_link::Column::State,
+                        product_link::Column::ErrorCode,
+                        product_link::Column::ErrorMessage,
+                        product_link::Column::LastPushedQuantity,
+                        product_link::Column::LastPushedPriceMinor,
+                        product_link::Column::LastPushedAt,
+                        product_link::Column::PushPending,
+                        product_link::Column::PushRequestedAt,
+                        product_link::Column::LinkedAt,
+                        product_link::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    if wanted_listings.len() > IN_CHUNK * 4 {
+        // Second pass of very large batches: listing links of these variants that matching did not make now.
+        let wanted_set: BTreeSet<i64> = wanted_listings.iter().copied().collect();
+        for chunk in variant_ids.chunks(IN_CHUNK) {
+            let stale: Vec<i64> = product_link::Entity::find()
+                .filter(product_link::Column::ChannelId.eq(channel_id))
+                .filter(product_link::Column::VariantId.is_in(chunk.to_vec()))
+                .filter(product_link::Column::State.ne(LinkState::Unlinked))
+                .all(&txn)
+                .await?
+                .into_iter()
+                .filter(|l| l.listing_id.is_some_and(|id| !wanted_set.contains(&id)))
+                .map(|l| l.id)
+                .collect();
+            if !stale.is_empty() {
+                product_link::Entity::delete_many().filter(product_link::Column::Id.is_in(stale)).exec(&txn).await?;
+            }
+        }
+    }
+
+    let error_rows: Vec<product_link::ActiveModel> = failed
+        .iter()
+        .filter(|(_, (_, _, listing))| listing.is_none())
+        .map(|(variant_id, (code, message, _))| product_link::ActiveModel {
+            channel_id: Set(channel_id),
+            listing_id: Set(None),
+            variant_id: Set(Some(*variant_id)),
+            product_id: Set(by_id.get(variant_id).map(|v| v.product_id)),
+            state: Set(LinkState::LinkError),
+            error_code: Set(Some(code.as_str().to_owned())),
+            error_message: Set(Some(message.clone())),
+            last_pushed_quantity: Set(None),
+            last_pushed_price_minor: Set(None),
+            last_pushed_at: Set(None),
+            push_pending: Set(false),
+            push_requested_at: Set(None),
+            linked_at: Set(None),
+            created_at: Set(at),
+            updated_at: Set(at),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in error_rows.chunks(WRITE_CHUNK) {
+        product_link::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+    }
+
+    record_link_errors(&txn, channel_id, &variant_ids, &failed, at).await?;
+    txn.commit().await?;
+
+    let mut counts = LinkCounts { variants_linked: linked.len() as i64, variants_failed: failed.len() as i64, ..LinkCounts::default() };
     let products: BTreeSet<i64> = variants.iter().map(|v| v.product_id).collect();
     for p in products {
         match linking::product_state(decisions, p) {
@@ -312,8 +425,82 @@ pub async fn apply_decisions(db: &DatabaseConnection, channel_id: i64, variants:
             Err(_) => counts.products_failed += 1,
         }
     }
-    txn.commit().await?;
     Ok(counts)
+}
+
+/// Sync errors of a batch, in bulk: one open error per (channel, variant, code) — repeats count occurrences —
+/// and every other open product error of these variants resolved (the data changed, or the link now works).
+async fn record_link_errors<C: ConnectionTrait>(
+    txn: &C,
+    channel_id: i64,
+    variant_ids: &[i64],
+    failed: &BTreeMap<i64, (LinkErrorCode, String, Option<i64>)>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<()> {
+    let mut open: Vec<sync_error::Model> = Vec::new();
+    for chunk in variant_ids.chunks(IN_CHUNK) {
+        open.extend(
+            sync_error::Entity::find()
+                .filter(sync_error::Column::ChannelId.eq(channel_id))
+                .filter(sync_error::Column::Kind.eq(SyncErrorKind::Product))
+                .filter(sync_error::Column::VariantId.is_in(chunk.to_vec()))
+                .filter(sync_error::Column::ResolvedAt.is_null())
+                .all(txn)
+                .await?,
+        );
+    }
+    let mut repeat = Vec::new();
+    let mut resolve = Vec::new();
+    let mut still_open: BTreeSet<i64> = BTreeSet::new();
+    for e in &open {
+        let same = e.variant_id.and_then(|v| failed.get(&v)).is_some_and(|(code, _, _)| code.as_str() == e.code);
+        if same {
+            repeat.push(e.id);
+            still_open.extend(e.variant_id);
+        } else {
+            resolve.push(e.id);
+        }
+    }
+    for chunk in resolve.chunks(IN_CHUNK) {
+        sync_error::Entity::update_many()
+            .col_expr(sync_error::Column::ResolvedAt, Expr::value(at))
+            .filter(sync_error::Column::Id.is_in(chunk.to_vec()))
+            .exec(txn)
+            .await?;
+    }
+    for chunk in repeat.chunks(IN_CHUNK) {
+        sync_error::Entity::update_many()
+            .col_expr(sync_error::Column::Occurrences, Expr::col(sync_error::Column::Occurrences).add(1))
+            .col_expr(sync_error::Column::LastSeenAt, Expr::value(at))
+            .filter(sync_error::Column::Id.is_in(chunk.to_vec()))
+            .exec(txn)
+            .await?;
+    }
+    let new_rows: Vec<sync_error::ActiveModel> = failed
+        .iter()
+        .filter(|(v, _)| !still_open.contains(v))
+        .map(|(variant_id, (code, message, listing_id))| sync_error::ActiveModel {
+            channel_id: Set(Some(channel_id)),
+            kind: Set(SyncErrorKind::Product),
+            code: Set(code.as_str().to_owned()),
+            message: Set(message.clone()),
+            product_link_id: Set(None),
+            variant_id: Set(Some(*variant_id)),
+            listing_id: Set(*listing_id),
+            order_id: Set(None),
+            details: Set(None),
+            occurrences: Set(1),
+            first_seen_at: Set(at),
+            last_seen_at: Set(at),
+            resolved_at: Set(None),
+            dismissed_at: Set(None),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in new_rows.chunks(WRITE_CHUNK) {
+        sync_error::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
+    }
+    Ok(())
 }
 
 async fn upsert_listing_link<C: ConnectionTrait>(
@@ -374,102 +561,6 @@ async fn upsert_listing_link<C: ConnectionTrait>(
         }
     };
     Ok(model.id)
-}
-
-async fn insert_variant_error<C: ConnectionTrait>(
-    txn: &C,
-    channel_id: i64,
-    v: &HubVariant,
-    code: LinkErrorCode,
-    message: &str,
-    at: chrono::DateTime<chrono::Utc>,
-) -> ServiceResult<i64> {
-    Ok(product_link::ActiveModel {
-        channel_id: Set(channel_id),
-        listing_id: Set(None),
-        variant_id: Set(Some(v.id)),
-        product_id: Set(Some(v.product_id)),
-        state: Set(LinkState::LinkError),
-        error_code: Set(Some(code.as_str().to_owned())),
-        error_message: Set(Some(message.to_owned())),
-        last_pushed_quantity: Set(None),
-        last_pushed_price_minor: Set(None),
-        last_pushed_at: Set(None),
-        push_pending: Set(false),
-        push_requested_at: Set(None),
-        linked_at: Set(None),
-        created_at: Set(at),
-        updated_at: Set(at),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?
-    .id)
-}
-
-/// One open sync error per (channel, variant, code): a repeat counts an occurrence instead of a new row.
-#[allow(clippy::too_many_arguments)]
-async fn record_sync_error<C: ConnectionTrait>(
-    txn: &C,
-    channel_id: i64,
-    link_id: Option<i64>,
-    variant_id: i64,
-    listing_id: Option<i64>,
-    code: &str,
-    message: &str,
-    at: chrono::DateTime<chrono::Utc>,
-) -> ServiceResult<()> {
-    // Other open link errors of this variant were about an earlier state of its data.
-    sync_error::Entity::update_many()
-        .col_expr(sync_error::Column::ResolvedAt, Expr::value(at))
-        .filter(sync_error::Column::ChannelId.eq(channel_id))
-        .filter(sync_error::Column::VariantId.eq(variant_id))
-        .filter(sync_error::Column::Kind.eq(SyncErrorKind::Product))
-        .filter(sync_error::Column::Code.ne(code))
-        .filter(sync_error::Column::ResolvedAt.is_null())
-        .exec(txn)
-        .await?;
-    let open = sync_error::Entity::find()
-        .filter(sync_error::Column::ChannelId.eq(channel_id))
-        .filter(sync_error::Column::VariantId.eq(variant_id))
-        .filter(sync_error::Column::Code.eq(code))
-        .filter(sync_error::Column::ResolvedAt.is_null())
-        .one(txn)
-        .await?;
-    match open {
-        Some(e) => {
-            let occurrences = e.occurrences + 1;
-            let mut active: sync_error::ActiveModel = e.into();
-            active.occurrences = Set(occurrences);
-            active.message = Set(message.to_owned());
-            active.product_link_id = Set(link_id);
-            active.listing_id = Set(listing_id);
-            active.last_seen_at = Set(at);
-            active.update(txn).await?;
-        }
-        None => {
-            sync_error::ActiveModel {
-                channel_id: Set(Some(channel_id)),
-                kind: Set(SyncErrorKind::Product),
-                code: Set(code.to_owned()),
-                message: Set(message.to_owned()),
-                product_link_id: Set(link_id),
-                variant_id: Set(Some(variant_id)),
-                listing_id: Set(listing_id),
-                order_id: Set(None),
-                details: Set(None),
-                occurrences: Set(1),
-                first_seen_at: Set(at),
-                last_seen_at: Set(at),
-                resolved_at: Set(None),
-                dismissed_at: Set(None),
-                ..Default::default()
-            }
-            .insert(txn)
-            .await?;
-        }
-    }
-    Ok(())
 }
 
 /// The cause is fixed: the variant's open product errors on this channel are resolved (history kept).
@@ -728,10 +819,12 @@ pub async fn product_link_state(db: &DatabaseConnection, channel_id: i64, produc
 
 /// Creates a hub product from a channel listing's product (all its SKUs not linked yet) and links each SKU to
 /// the new variant (SPEC §2 [Biz]). The matching field becomes the variant's barcode or SKU per `matchKey`.
+/// `cost_is_price`: the web store's "create missing" sets the hub cost price to the store's retail price [Sapo].
 pub async fn create_product_from_listing(
     db: &DatabaseConnection,
     hub_currency: &str,
     listing_id: i64,
+    cost_is_price: bool,
 ) -> ServiceResult<(product::Model, Vec<product_link::Model>)> {
     let first = listing(db, listing_id).await?.ok_or_else(|| ServiceError::not_found(&["listingId"], "Listing"))?;
     let channel = channel::Entity::find_by_id(first.channel_id).one(db).await?.ok_or_else(|| ServiceError::not_found(&["listingId"], "Channel"))?;
@@ -762,6 +855,7 @@ pub async fn create_product_from_listing(
                 barcode: Some(if channel.match_key == MatchKey::Barcode { code } else { None }),
                 price: Some(crate::domain::money::from_minor(l.price_minor.unwrap_or(0), channel_currency)),
                 list_price: l.list_price_minor.map(|p| Some(crate::domain::money::from_minor(p, channel_currency))),
+                cost_price: cost_is_price.then(|| Some(crate::domain::money::from_minor(l.price_minor.unwrap_or(0), channel_currency))),
                 options: Some(listing_options(l).into_iter().map(|(name, value)| super::catalog::OptionPair { name, value }).collect()),
                 ..Default::default()
             }
@@ -867,4 +961,133 @@ pub async fn listings(db: &DatabaseConnection, channel_id: i64, search: Option<&
         select = select.filter(channel_listing::Column::Id.not_in_subquery(linked));
     }
     paginate(db, select, channel_listing::Column::Id, page).await
+}
+
+/// Hub products of `product_ids` that the channel lacks entirely: every variant's link error is
+/// NOT_FOUND_ON_CHANNEL (the web store's "create missing" makes them there).
+pub async fn products_missing_on_channel(db: &DatabaseConnection, channel_id: i64, product_ids: &[i64]) -> ServiceResult<Vec<i64>> {
+    let mut missing = Vec::new();
+    for chunk in product_ids.chunks(IN_CHUNK) {
+        let variants: Vec<(i64, i64)> = product_variant::Entity::find()
+            .select_only()
+            .column(product_variant::Column::Id)
+            .column(product_variant::Column::ProductId)
+            .filter(product_variant::Column::ProductId.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let not_found: BTreeSet<i64> = product_link::Entity::find()
+            .filter(product_link::Column::ChannelId.eq(channel_id))
+            .filter(product_link::Column::ProductId.is_in(chunk.to_vec()))
+            .filter(product_link::Column::ErrorCode.eq(LinkErrorCode::NotFoundOnChannel.as_str()))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|l| l.variant_id)
+            .collect();
+        let mut by_product: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for (variant, product) in variants {
+            by_product.entry(product).or_default().push(variant);
+        }
+        missing.extend(by_product.into_iter().filter(|(_, vs)| vs.iter().all(|v| not_found.contains(v))).map(|(p, _)| p));
+    }
+    Ok(missing)
+}
+
+/// The channel's products none of whose SKUs is linked or known to the hub (by SKU): the web store's products
+/// that "create missing" brings into the hub. One listing id per channel product.
+pub async fn listing_products_unknown_to_hub(db: &DatabaseConnection, channel_id: i64) -> ServiceResult<Vec<i64>> {
+    let listings = channel_listing::Entity::find()
+        .filter(channel_listing::Column::ChannelId.eq(channel_id))
+        .filter(channel_listing::Column::LinkExcluded.eq(false))
+        .order_by_asc(channel_listing::Column::Id)
+        .all(db)
+        .await?;
+    let codes: BTreeSet<String> = listings.iter().filter_map(|l| l.seller_sku.clone()).collect();
+    let mut known: BTreeSet<String> = BTreeSet::new();
+    let codes: Vec<String> = codes.into_iter().collect();
+    for chunk in codes.chunks(IN_CHUNK) {
+        let found: Vec<Option<String>> = product_variant::Entity::find()
+            .select_only()
+            .column(product_variant::Column::Sku)
+            .filter(product_variant::Column::Sku.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        known.extend(found.into_iter().flatten());
+    }
+    let linked: BTreeSet<i64> = product_link::Entity::find()
+        .filter(product_link::Column::ChannelId.eq(channel_id))
+        .filter(product_link::Column::ListingId.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|l| l.listing_id)
+        .collect();
+    let mut groups: BTreeMap<String, Vec<&channel_listing::Model>> = BTreeMap::new();
+    for l in &listings {
+        groups.entry(l.external_product_id.clone()).or_default().push(l);
+    }
+    Ok(groups
+        .into_values()
+        .filter(|g| g.iter().all(|l| !linked.contains(&l.id) && l.seller_sku.as_ref().is_some_and(|s| !known.contains(s))))
+        .filter_map(|g| g.first().map(|l| l.id))
+        .collect())
+}
+
+/// The hub product as a web store draft (SKUs, prices in the channel's minor units, options); `None` when a
+/// variant has no SKU (it cannot be matched back).
+pub async fn draft_for_channel(db: &DatabaseConnection, product_id: i64) -> ServiceResult<Option<crate::channels::webstore::ProductDraft>> {
+    let Some(p) = product::Entity::find_by_id(product_id).one(db).await? else { return Ok(None) };
+    let variants = product_variant::Entity::find()
+        .filter(product_variant::Column::ProductId.eq(product_id))
+        .order_by_asc(product_variant::Column::Position)
+        .all(db)
+        .await?;
+    let mut drafts = Vec::with_capacity(variants.len());
+    for v in &variants {
+        let Some(sku) = v.sku.clone() else { return Ok(None) };
+        drafts.push(crate::channels::webstore::VariantDraft {
+            seller_sku: sku,
+            price_minor: v.price_minor,
+            list_price_minor: v.list_price_minor,
+            // Stock follows with the first push (the new links are push-pending).
+            quantity: 0,
+            options: super::catalog::stored_options(v).into_iter().map(|o| (o.name, o.value)).collect(),
+        });
+    }
+    Ok(Some(crate::channels::webstore::ProductDraft { title: p.title, variants: drafts }))
+}
+
+/// Refuses ids that do not exist: products (anywhere) and links (on the channel), each named by its index.
+pub async fn check_request_ids(db: &DatabaseConnection, channel_id: i64, product_ids: Option<&[i64]>, link_ids: Option<&[i64]>) -> ServiceResult<()> {
+    let mut errors = Vec::new();
+    if let Some(ids) = product_ids {
+        let mut found = BTreeSet::new();
+        for chunk in ids.chunks(IN_CHUNK) {
+            let rows: Vec<i64> = product::Entity::find().select_only().column(product::Column::Id).filter(product::Column::Id.is_in(chunk.to_vec())).into_tuple().all(db).await?;
+            found.extend(rows);
+        }
+        errors.extend(ids.iter().enumerate().filter(|(_, id)| !found.contains(id)).map(|(i, _)| {
+            crate::domain::errors::FieldError::new(&["productIds", &i.to_string()], ErrorCode::NotFound, "Product not found")
+        }));
+    }
+    if let Some(ids) = link_ids {
+        let mut found = BTreeSet::new();
+        for chunk in ids.chunks(IN_CHUNK) {
+            let rows: Vec<i64> = product_link::Entity::find()
+                .select_only()
+                .column(product_link::Column::Id)
+                .filter(product_link::Column::ChannelId.eq(channel_id))
+                .filter(product_link::Column::Id.is_in(chunk.to_vec()))
+                .into_tuple()
+                .all(db)
+                .await?;
+            found.extend(rows);
+        }
+        errors.extend(ids.iter().enumerate().filter(|(_, id)| !found.contains(id)).map(|(i, _)| {
+            crate::domain::errors::FieldError::new(&["linkIds", &i.to_string()], ErrorCode::NotFound, "Link not found on this channel (deleted links cannot be relinked)")
+        }));
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ServiceError::Rejected(errors)) }
 }

@@ -151,3 +151,48 @@ async fn a_forged_oauth_state_is_refused(app: &TestApp) {
     assert!(body.to_string().contains("not issued by this hub"), "{body}");
 }
 on_both_backends!(channel_oauth_forged_state, a_forged_oauth_state_is_refused);
+
+/// Two worker processes' limiters for one channel share a Redis window: together they stay within the quota.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limiters_of_several_processes_share_one_quota_through_redis() {
+    let url = crate::helpers::redis_url();
+    let conn = match redis::Client::open(url.as_str()) {
+        Ok(client) => match tokio::time::timeout(std::time::Duration::from_secs(5), client.get_connection_manager()).await {
+            Ok(Ok(conn)) => conn,
+            other => {
+                let reason = format!("{:?}", other.map(|r| r.map(|_| ())));
+                assert!(std::env::var("OMNISYNC_REQUIRE_SERVICES").as_deref() != Ok("1"), "Redis unreachable: {reason}");
+                println!("SKIPPED: Redis unreachable: {reason}");
+                return;
+            }
+        },
+        Err(err) => panic!("bad Redis URL: {err}"),
+    };
+    let key = format!("test-{}", ulid::Ulid::generate());
+    let per_second = 10;
+    let first = omnisync::channels::RateLimiter::new(per_second, &key, Some(conn.clone()));
+    let second = omnisync::channels::RateLimiter::new(per_second, &key, Some(conn));
+    let started = std::time::Instant::now();
+    let stamps = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for limiter in [first, second] {
+        for _ in 0..15 {
+            let (limiter, stamps) = (limiter.clone(), stamps.clone());
+            tasks.push(tokio::spawn(async move {
+                limiter.acquire().await;
+                stamps.lock().unwrap_or_else(|p| p.into_inner()).push(chrono::Utc::now().timestamp());
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.expect("task");
+    }
+    let stamps = stamps.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let mut per_window: std::collections::BTreeMap<i64, u32> = std::collections::BTreeMap::new();
+    for s in stamps {
+        *per_window.entry(s).or_default() += 1;
+    }
+    assert!(per_window.values().all(|n| *n <= per_second), "at most {per_second} in any second: {per_window:?}");
+    assert!(per_window.len() >= 3, "30 requests at 10/s span at least three one-second windows: {per_window:?}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1000), "{:?}", started.elapsed());
+}

@@ -272,3 +272,76 @@ async fn a_link_run_survives_a_restart_on_sqlite() {
 async fn a_link_run_survives_a_restart_on_postgres_and_redis() {
     a_link_run_of_a_dead_process_finishes_after_restart_without_duplicates(crate::helpers::Backend::PostgresRedis).await;
 }
+
+/// The web store's "create missing" (SPEC §2 [Sapo]): hub products the store lacks are created there hidden;
+/// store products the hub lacks are created in the hub with cost price = retail price; everything ends linked.
+async fn web_store_linking_creates_what_is_missing_on_both_sides(app: &TestApp) {
+    let sim = start_sim(Kind::Webstore, 3);
+    let c = &sim.state.credentials;
+    let connected = app
+        .gql(
+            "mutation($input: ChannelConnectInput!) { channelConnect(input: $input) { channel { id settings { matchKey } } userErrors { field code message } } }",
+            json!({ "input": { "kind": "WEBSTORE", "name": "Web", "country": "VN", "baseUrl": sim.base_url,
+                "credentials": { "apiKey": c.api_key, "appSecret": c.app_secret, "webhookSecret": c.webhook_secret } } }),
+        )
+        .await;
+    assert_eq!(connected["channelConnect"]["userErrors"], json!([]), "{connected}");
+    assert_eq!(connected["channelConnect"]["channel"]["settings"]["matchKey"], "SKU");
+    let channel = connected["channelConnect"]["channel"]["id"].clone();
+    app.create_product("Hub only", json!([{ "sku": "HUB-ONLY-1", "price": "120000" }])).await;
+    app.create_product("On both", json!([{ "sku": "SKU-0001-1", "price": "90000" }])).await;
+
+    let run = link_all(app, &channel).await;
+    assert_eq!(run["status"], "COMPLETED", "{run}");
+    {
+        let store = sim.state.store();
+        let created = store.products.iter().find(|p| p.skus.iter().any(|s| s.seller_sku == "HUB-ONLY-1")).expect("created on the store");
+        assert!(created.hidden, "created hidden");
+        assert_eq!(created.skus[0].price, 120_000);
+    }
+    let synced = view(app, &channel, "SYNCED").await;
+    let mut skus: Vec<&str> = synced.iter().map(|l| l["listing"]["sellerSku"].as_str().unwrap_or("")).collect();
+    skus.sort_unstable();
+    assert_eq!(skus, ["HUB-ONLY-1", "SKU-0001-1", "SKU-0002-1", "SKU-0002-2", "SKU-0003-1", "SKU-0003-2", "SKU-0003-3"]);
+    assert!(view(app, &channel, "LINK_ERROR").await.is_empty());
+    let imported = app
+        .gql("{ productVariants(filter: { search: \"SKU-0003\" }) { edges { node { sku price { amount } costPrice { amount } } } } }", json!({}))
+        .await;
+    for edge in imported["productVariants"]["edges"].as_array().expect("edges") {
+        assert_eq!(edge["node"]["costPrice"], edge["node"]["price"], "cost price = store retail price: {edge}");
+    }
+}
+on_both_backends!(webstore_create_missing, web_store_linking_creates_what_is_missing_on_both_sides);
+
+async fn bad_link_requests_get_user_errors(app: &TestApp) {
+    let sim = start_sim(Kind::Lazada, 2);
+    let channel = connect_lazada(app, &sim).await;
+    let product = app.create_product("P", json!([{ "sku": "P1", "barcode": "SKU-0001-1", "price": "1000" }])).await["id"].clone();
+    let missing = omnisync::graphql::relay::global_id("Product", 999_999);
+    let create = "mutation($input: ProductLinksCreateInput!) { productLinksCreate(input: $input) { syncRun { id } userErrors { field code } } }";
+    let cases = [
+        (json!({ "channelId": channel, "productIds": [product, missing] }), json!([{ "field": ["input", "productIds", "1"], "code": "NOT_FOUND" }])),
+        (json!({ "channelId": omnisync::graphql::relay::global_id("Channel", 999), "productIds": [product] }), json!([{ "field": ["input", "channelId"], "code": "NOT_FOUND" }])),
+        (json!({ "channelId": channel }), json!([{ "field": ["input", "productIds"], "code": "BLANK" }])),
+        (json!({ "channelId": "garbage", "filter": {} }), json!([{ "field": ["input", "channelId"], "code": "INVALID_ID" }])),
+    ];
+    for (input, expected) in cases {
+        let data = app.gql(create, json!({ "input": input })).await;
+        assert_eq!(data["productLinksCreate"]["userErrors"], expected, "{input}");
+        assert_eq!(data["productLinksCreate"]["syncRun"], json!(null));
+    }
+    let relink = app
+        .gql(
+            "mutation($c: ID!, $l: [ID!]) { productLinksRelink(input: { channelId: $c, linkIds: $l }) { syncRun { id } userErrors { field code message } } }",
+            json!({ "c": channel, "l": [omnisync::graphql::relay::global_id("ProductLink", 424_242)] }),
+        )
+        .await;
+    assert_eq!(relink["productLinksRelink"]["userErrors"][0]["field"], json!(["input", "linkIds", "0"]));
+    assert_eq!(relink["productLinksRelink"]["userErrors"][0]["code"], "NOT_FOUND");
+
+    app.gql("mutation($c: ID!) { channelDisconnect(id: $c, confirm: true) { userErrors { code } } }", json!({ "c": channel })).await;
+    let data = app.gql(create, json!({ "input": { "channelId": channel, "productIds": [product] } })).await;
+    assert_eq!(data["productLinksCreate"]["userErrors"], json!([{ "field": ["input", "channelId"], "code": "INVALID_STATE" }]), "a disconnected channel");
+    assert_eq!(app.gql("{ syncRuns { totalCount } }", json!({})).await["syncRuns"]["totalCount"], 0, "no run was started");
+}
+on_both_backends!(link_bad_input, bad_link_requests_get_user_errors);

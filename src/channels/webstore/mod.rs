@@ -99,7 +99,7 @@ impl WebstoreConnector {
     }
 
     /// Creates a product hidden from the storefront (`published: false`) and returns its listings, one per variant.
-    pub async fn create_hidden_product(&self, draft: &ProductDraft) -> ConnectorResult<Vec<Listing>> {
+    pub async fn create_hidden(&self, draft: &ProductDraft) -> ConnectorResult<Vec<Listing>> {
         let path = "/products.json";
         let mut option_names: Vec<&str> = Vec::new();
         for (name, _) in draft.variants.iter().flat_map(|v| v.options.iter()) {
@@ -187,6 +187,10 @@ fn product_id(path: &str, raw: &Value) -> ConnectorResult<u64> {
 
 #[async_trait]
 impl Connector for WebstoreConnector {
+    async fn create_hidden_product(&self, draft: &ProductDraft) -> ConnectorResult<Vec<Listing>> {
+        self.create_hidden(draft).await
+    }
+
     fn kind(&self) -> Kind {
         Kind::Webstore
     }

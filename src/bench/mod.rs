@@ -1,0 +1,131 @@
+//! Benchmarks (`omnisync bench …`): each sets up a fresh store on the chosen backend, starts what it needs
+//! (simulators, workers) in this process, measures, prints its figures (one JSON line with `--json`), and cleans
+//! up. Figures and the commands that produced them are kept in docs/performance.md.
+
+pub mod link;
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
+
+use crate::config::Settings;
+use crate::context::AppContext;
+use crate::services::sync_runs;
+
+/// Which storage a benchmark runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// SQLite file + embedded queue (the default deployment).
+    Sqlite,
+    /// PostgreSQL + Redis (`OMNISYNC_BENCH_DATABASE_URL`, `OMNISYNC_BENCH_REDIS_URL`; local defaults).
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// A fresh, isolated store for one benchmark, removed on `cleanup`.
+pub struct BenchEnv {
+    pub ctx: AppContext,
+    pub backend: Backend,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(std::path::PathBuf),
+    Database { admin_url: String, name: String },
+}
+
+impl BenchEnv {
+    /// Builds the store, migrates it and starts this process's workers (no scheduler: benchmarks drive runs).
+    pub async fn start(backend: Backend, worker_concurrency: usize) -> anyhow::Result<Self> {
+        crate::startup::install_tls_provider();
+        let tag = ulid::Ulid::generate().to_string().to_lowercase();
+        let (mut settings, cleanup) = match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("omnisync-bench-{tag}"));
+                std::fs::create_dir_all(&dir)?;
+                (Settings::embedded(format!("sqlite://{}/omnisync.db?mode=rwc", dir.display())), Cleanup::Dir(dir))
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("OMNISYNC_BENCH_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+                let name = format!("omnisync_bench_{tag}");
+                let admin = Database::connect(&admin_url).await.context("PostgreSQL unreachable")?;
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+                let _ = admin.close().await;
+                let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or_else(|| admin_url.clone());
+                let mut s = Settings::embedded(format!("{base}/{name}"));
+                s.redis_url = Some(std::env::var("OMNISYNC_BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()));
+                s.secret_key = Some(crate::secrets::SecretBox::generate_key_text());
+                s.queue_namespace = format!("omnisync-bench-{tag}");
+                (s, Cleanup::Database { admin_url, name })
+            }
+        };
+        settings.worker_concurrency = worker_concurrency;
+        settings.scheduler_interval_secs = 0;
+        settings.queue_poll_interval_ms = 50;
+        let ctx = crate::startup::build_context(settings).await?;
+        crate::startup::start_workers(&ctx).await?;
+        Ok(Self { ctx, backend, cleanup })
+    }
+
+    /// Waits for a run to finish; returns it with how long it took since `started`.
+    pub async fn wait(&self, run_id: i64, started: Instant, limit: Duration) -> anyhow::Result<(entity::sync_run::Model, Duration)> {
+        loop {
+            let run = sync_runs::get(&self.ctx.db, run_id).await.map_err(|e| anyhow::anyhow!("{e}"))?.context("run vanished")?;
+            if sync_runs::is_finished(run.status) {
+                return Ok((run, started.elapsed()));
+            }
+            if started.elapsed() > limit {
+                anyhow::bail!("run {run_id} did not finish within {limit:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn cleanup(self) {
+        match self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Database { admin_url, name } => {
+                let _ = self.ctx.db.clone().close().await;
+                if let Ok(admin) = Database::connect(&admin_url).await {
+                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                }
+            }
+        }
+    }
+}
+
+/// Peak resident memory of this process so far, in MiB (Linux `VmHWM`); 0 where unknown.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
+        .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
+        .unwrap_or(0.0)
+}
+
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// Prints a result: one JSON line, or a readable block.
+pub fn report(json: bool, result: &Value) {
+    if json {
+        println!("{result}");
+    } else if let Value::Object(map) = result {
+        for (k, v) in map {
+            println!("{k:>16}: {v}");
+        }
+    }
+}
