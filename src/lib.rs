@@ -8,6 +8,7 @@ pub mod domain;
 pub mod events;
 pub mod graphql;
 pub mod jobs;
+pub mod metrics;
 pub mod bench;
 pub mod channels;
 pub mod secrets;

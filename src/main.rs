@@ -70,6 +70,11 @@ enum Command {
         #[command(subcommand)]
         which: BenchCommand,
     },
+    /// API tokens: `token create --scope admin|write|read [--name N]` prints a new token once.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
     /// Run the five marketplace simulators on ports PORT..PORT+4 (lazada, shopee, tiki, tiktok, webstore).
     /// The first stdout line is a JSON object keyed by kind with each one's base URL and credentials.
     Sim {
@@ -84,11 +89,47 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum TokenCommand {
+    /// Creates a token and prints its secret (only its hash is stored).
+    Create {
+        #[arg(long, value_parser = ["read", "write", "admin"], default_value = "read")]
+        scope: String,
+        #[arg(long, default_value = "command line")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum BenchCommand {
     /// Bulk link of N listings to N hub variants (2% without barcode, 1% conflicting).
     Link {
         #[arg(long, default_value_t = 10_000)]
         variants: usize,
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: omnisync::bench::Backend,
+        /// One JSON line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// N orders on 4 simulated channels, half announced by webhook, all reachable by polling: import rate, p99
+    /// latency from creation to the hub, duplicates, lost orders.
+    Orders {
+        #[arg(long, default_value_t = 10_000)]
+        orders: usize,
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: omnisync::bench::Backend,
+        /// One JSON line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stock changes reaching N SKUs on up to 4 simulated channels: latency, API calls, rate, convergence.
+    Stock {
+        #[arg(long, default_value_t = 10_000)]
+        skus: usize,
+        #[arg(long, default_value_t = 100_000)]
+        changes: usize,
+        #[arg(long, default_value_t = 4)]
+        channels: usize,
         #[arg(long, value_enum, default_value = "sqlite")]
         backend: omnisync::bench::Backend,
         /// One JSON line.
@@ -127,6 +168,8 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Bench { which } = command {
         return match which {
             BenchCommand::Link { variants, backend, json } => omnisync::bench::link::run(variants, backend, json).await,
+            BenchCommand::Orders { orders, backend, json } => omnisync::bench::orders::run(orders, backend, json).await,
+            BenchCommand::Stock { skus, changes, channels, backend, json } => omnisync::bench::stock::run(skus, changes, channels, backend, json).await,
         };
     }
     let mut settings = cli.common.settings();
@@ -146,6 +189,17 @@ async fn main() -> anyhow::Result<()> {
                 _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
                 _ = workers => tracing::error!("the worker pool stopped"),
             }
+        }
+        Command::Token { action: TokenCommand::Create { scope, name } } => {
+            let db = startup::connect_database(&settings).await?;
+            startup::migrate(&db).await?;
+            let scope = match scope.as_str() {
+                "admin" => entity::enums::TokenScope::Admin,
+                "write" => entity::enums::TokenScope::Write,
+                _ => entity::enums::TokenScope::Read,
+            };
+            let (_, secret) = omnisync::services::api_tokens::create(&db, &name, scope).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{secret}");
         }
         Command::Migrate => {
             let db = startup::connect_database(&settings).await?;

@@ -77,7 +77,8 @@ pub async fn build_context(settings: Settings) -> anyhow::Result<AppContext> {
     let db = connect_database(&settings).await?;
     migrate(&db).await?;
     let queue = JobQueue::connect(&settings).await?;
-    Ok(AppContext { db, queue, events: EventBus::default(), secrets, settings: Arc::new(settings) })
+    let events = EventBus::connect(settings.redis_url.as_deref(), &settings.queue_namespace)?;
+    Ok(AppContext { db, queue, events, secrets, settings: Arc::new(settings) })
 }
 
 /// Starts this process's workers after re-queuing runs whose job was lost.
@@ -106,6 +107,10 @@ impl Application {
         let port = listener.local_addr()?.port();
         settings.bind.set_port(port);
         let context = build_context(settings).await?;
+        if let Some(secret) = crate::services::api_tokens::first_admin_token(&context.db).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+            // Shown once: only its hash is stored.
+            println!("omnisync: first start; an ADMIN API token was created (shown only now): {secret}");
+        }
         let workers = if run_workers { Some(start_workers(&context).await?) } else { None };
         let server = http_server(listener, context.clone())?;
         tracing::info!(port, queue = context.queue.backend_name(), workers = run_workers, "omnisync is serving");
@@ -139,7 +144,13 @@ fn http_server(listener: TcpListener, context: AppContext) -> anyhow::Result<Ser
             .route("/graphql/ws", web::get().to(graphql::graphql_ws))
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(metrics))
             .route("/oauth/{kind}/callback", web::get().to(graphql::channels::oauth_callback))
+            .service(
+                web::resource("/webhooks/{channel_id}")
+                    .app_data(web::PayloadConfig::new(graphql::webhooks::MAX_BODY_BYTES))
+                    .route(web::post().to(graphql::webhooks::receive)),
+            )
     })
     .listen(listener)?
     .workers(2)
@@ -169,4 +180,21 @@ async fn readyz(ctx: web::Data<AppContext>) -> HttpResponse {
         "queueBackend": ctx.queue.backend_name(),
     });
     if ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+}
+
+/// Prometheus text format; needs a token (any scope), like the API.
+async fn metrics(ctx: web::Data<AppContext>, req: actix_web::HttpRequest) -> HttpResponse {
+    let header = req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if graphql::principal_of(&ctx, header).await.is_none() {
+        return HttpResponse::Unauthorized().json(json!({ "error": "unauthorized" }));
+    }
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let pending = entity::product_link::Entity::find().filter(entity::product_link::Column::PushPending.eq(true)).count(&ctx.db).await.unwrap_or(0);
+    let mut gauges = vec![("omnisync_pushes_pending", vec![], pending as f64)];
+    for kind in [entity::enums::ChannelKind::Lazada, entity::enums::ChannelKind::Shopee, entity::enums::ChannelKind::Tiki, entity::enums::ChannelKind::Tiktok, entity::enums::ChannelKind::Webstore] {
+        let channels: Vec<i64> = entity::channel::Entity::find().filter(entity::channel::Column::Kind.eq(kind)).all(&ctx.db).await.unwrap_or_default().into_iter().map(|c| c.id).collect();
+        let orders = if channels.is_empty() { 0 } else { entity::order::Entity::find().filter(entity::order::Column::ChannelId.is_in(channels)).count(&ctx.db).await.unwrap_or(0) };
+        gauges.push(("omnisync_orders", vec![("channel", kind.as_str().to_ascii_lowercase())], orders as f64));
+    }
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::metrics::render(&gauges))
 }

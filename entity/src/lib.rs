@@ -12,6 +12,7 @@ pub mod export_slip;
 pub mod export_slip_line;
 pub mod inventory_ledger;
 pub mod inventory_level;
+pub mod lease;
 pub mod order;
 pub mod order_event;
 pub mod order_line;
@@ -36,6 +37,7 @@ pub mod prelude {
     pub use super::export_slip_line::Entity as ExportSlipLine;
     pub use super::inventory_ledger::Entity as InventoryLedger;
     pub use super::inventory_level::Entity as InventoryLevel;
+    pub use super::lease::Entity as Lease;
     pub use super::order::Entity as Order;
     pub use super::order_event::Entity as OrderEvent;
     pub use super::order_line::Entity as OrderLine;

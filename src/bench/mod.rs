@@ -3,6 +3,8 @@
 //! up. Figures and the commands that produced them are kept in docs/performance.md.
 
 pub mod link;
+pub mod orders;
+pub mod stock;
 
 use std::time::{Duration, Instant};
 

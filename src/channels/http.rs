@@ -147,6 +147,7 @@ impl ApiClient {
                 Err(err) => Err(err),
             };
             let latency_ms = started.elapsed().as_millis() as u64;
+            crate::metrics::marketplace_call(&self.label, path, response.as_ref().map(|r| r.status).unwrap_or(0), started.elapsed());
             let response = match response {
                 Ok(r) => r,
                 Err(err) => {

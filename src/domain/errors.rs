@@ -41,6 +41,10 @@ pub enum ErrorCode {
     ConfirmationRequired,
     /// The action does not apply in the object's current state (the message says why).
     InvalidState,
+    /// Some lines of the order are not linked to hub variants: link them first.
+    UnlinkedOrderLines,
+    /// More units returned than were sold (less earlier returns) on an order line.
+    ReturnExceedsSold,
 }
 
 /// One refused input: where (`field`, a path into the mutation's arguments), which code, and a message a

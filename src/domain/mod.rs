@@ -3,9 +3,11 @@
 pub mod channel;
 pub mod channel_settings;
 pub mod errors;
+pub mod export_slips;
 pub mod inventory;
 pub mod linking;
 pub mod money;
 pub mod order_status;
+pub mod orders;
 pub mod stock_push;
 pub mod text;

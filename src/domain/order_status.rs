@@ -13,8 +13,8 @@ const UNPAID: Option<PaymentStatus> = Some(PaymentStatus::Unpaid);
 const PAID: Option<PaymentStatus> = Some(PaymentStatus::Paid);
 const RETURNED: Option<PaymentStatus> = Some(PaymentStatus::Returned);
 
-/// Lazada item statuses (the 19 `status` filter values, plus `repacked` and `shipping` from the status-flow
-/// guide). Labels from [H-Laz]: Chưa giao hàng → PENDING, Chờ giao hàng → READY_TO_SHIP, Đang giao hàng →
+/// Lazada item statuses (the 19 `status` filter values, plus `repacked`, `ready_to_ship_pending` and `shipping`
+/// from the status-flow guide). Labels from [H-Laz]: Chưa giao hàng → PENDING, Chờ giao hàng → READY_TO_SHIP, Đang giao hàng →
 /// IN_TRANSIT, Đã giao hàng → DELIVERED, Hủy giao hàng → DELIVERY_FAILED.
 const LAZADA: &[Row] = &[
     ("unpaid", Pending, UNPAID),
@@ -22,6 +22,7 @@ const LAZADA: &[Row] = &[
     ("topack", Pending, None),
     ("packed", ReadyToShip, None),
     ("repacked", ReadyToShip, None),
+    ("ready_to_ship_pending", ReadyToShip, None),
     ("toship", ReadyToShip, None),
     ("ready_to_ship", ReadyToShip, None),
     ("shipped", InTransit, None),
@@ -96,16 +97,13 @@ const TIKTOK: &[Row] = &[
     ("CANCEL", Cancelled, None),
 ];
 
-/// Web store order statuses (docs/webstore-api.md).
+/// Web store order statuses (docs/webstore-api.md): `financial_status` is `pending` while open, fulfilled or
+/// shipped, `paid` once delivered, `voided` when cancelled, `refunded` when returned.
 const WEBSTORE: &[Row] = &[
-    ("pending", Pending, UNPAID),
-    ("paid", Pending, PAID),
-    ("confirmed", Pending, None),
-    ("ready_to_ship", ReadyToShip, None),
-    ("fulfilled", ReadyToShip, None),
-    ("shipped", InTransit, None),
+    ("open", Pending, UNPAID),
+    ("fulfilled", ReadyToShip, UNPAID),
+    ("shipped", InTransit, UNPAID),
     ("delivered", Delivered, PAID),
-    ("delivery_failed", DeliveryFailed, None),
     ("cancelled", Cancelled, None),
     ("returned", Delivered, RETURNED),
 ];
@@ -168,6 +166,30 @@ mod tests {
         let overrides = HashMap::from([("IN_CANCEL".to_owned(), OrderStatus::Cancelled), ("TELEPORTED".to_owned(), OrderStatus::Delivered)]);
         assert_eq!(map_status(ChannelKind::Shopee, "in_cancel", &overrides).status, OrderStatus::Cancelled);
         assert!(map_status(ChannelKind::Shopee, "TELEPORTED", &overrides).recognized);
+    }
+
+    #[test]
+    fn every_status_each_simulator_can_return_is_in_its_kinds_table() {
+        use crate::channels::Kind;
+        for kind in Kind::ALL {
+            let hub_kind = match kind {
+                Kind::Lazada => ChannelKind::Lazada,
+                Kind::Shopee => ChannelKind::Shopee,
+                Kind::Tiki => ChannelKind::Tiki,
+                Kind::Tiktok => ChannelKind::Tiktok,
+                Kind::Webstore => ChannelKind::Webstore,
+            };
+            for raw in crate::sim::marketplace(kind).order_statuses() {
+                let mapped = map_status(hub_kind, raw, &HashMap::new());
+                assert!(mapped.recognized, "{kind:?} status {raw} has no row in its table");
+            }
+        }
+    }
+
+    #[test]
+    fn the_web_store_table_is_exactly_the_protocols_statuses() {
+        let raws: Vec<&str> = table(ChannelKind::Webstore).iter().map(|(r, _, _)| *r).collect();
+        assert_eq!(raws, crate::sim::webstore::ORDER_STATUSES);
     }
 
     #[test]

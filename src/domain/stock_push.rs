@@ -103,6 +103,83 @@ pub fn price_to_push(prices: VariantPrices, settings: &PushSettings) -> Option<i
     })
 }
 
+/// The stale-push guard (issue 5): while an order event of the channel is still waiting to be imported, a push
+/// must not RAISE the channel's quantity (the order may already have sold those units); lowering is always
+/// allowed. An unknown channel quantity (never pushed) counts as a possible raise.
+pub fn may_push_quantity(new_quantity: i64, channel_quantity: Option<i64>, orders_waiting: bool) -> bool {
+    !orders_waiting || channel_quantity.is_some_and(|current| new_quantity <= current)
+}
+
+/// What one push round sends for a link: only the fields that differ from what the channel was last given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PushPlan {
+    pub quantity: Option<i64>,
+    pub price: Option<i64>,
+    /// A quantity raise held back by the stale-push guard: the link stays pending until the orders are in.
+    pub held: bool,
+}
+
+impl PushPlan {
+    pub fn sends_anything(&self) -> bool {
+        self.quantity.is_some() || self.price.is_some()
+    }
+}
+
+/// Decides a push from the values computed now and the values last pushed. Equal values are not sent again, so
+/// many changes that end where they started cost no call.
+pub fn plan_push(quantity: Option<i64>, price: Option<i64>, last_quantity: Option<i64>, last_price: Option<i64>, orders_waiting: bool) -> PushPlan {
+    let mut plan = PushPlan { quantity: quantity.filter(|q| Some(*q) != last_quantity), price: price.filter(|p| Some(*p) != last_price), held: false };
+    if let Some(q) = plan.quantity
+        && !may_push_quantity(q, last_quantity, orders_waiting)
+    {
+        plan.quantity = None;
+        plan.held = true;
+    }
+    plan
+}
+
+/// Wait before retrying a failed push: 10 s, doubling per failure, at most 15 minutes.
+pub fn retry_delay(failures: i32) -> chrono::Duration {
+    let exponent = failures.clamp(1, 16) - 1;
+    let seconds = 10i64.saturating_mul(1i64 << exponent).min(15 * 60);
+    chrono::Duration::seconds(seconds)
+}
+
+/// Drift between what a channel shows and what the hub last pushed: `Some((channel, pushed))` when they differ.
+/// Nothing pushed yet, or nothing read, is not drift.
+pub fn drift(channel_quantity: Option<i64>, last_pushed: Option<i64>) -> Option<(i64, i64)> {
+    match (channel_quantity, last_pushed) {
+        (Some(channel), Some(pushed)) if channel != pushed => Some((channel, pushed)),
+        _ => None,
+    }
+}
+
+/// One sentence a merchant reads: why the channel gets this number.
+pub fn explain(decision: &QuantityDecision, level: Quantities, settings: &PushSettings, warehouse_name: &str) -> String {
+    let q = decision.quantity.map(|q| q.to_string()).unwrap_or_default();
+    match decision.rule {
+        QuantityRule::SyncOff => "quantity sync is off for this channel: no quantity is sent".to_owned(),
+        QuantityRule::NotTracked => "the variant does not track inventory: no quantity is sent".to_owned(),
+        QuantityRule::OversellAlways => format!("the variant allows selling when out of stock and the channel's policy is ALWAYS: the oversell quantity {q} is sent"),
+        QuantityRule::OversellRealQuantity => format!(
+            "the variant allows selling when out of stock; {warehouse_name} has {} available (> 0), so the real quantity {q} is sent",
+            real_quantity(level, settings.warehouse_chosen).0
+        ),
+        QuantityRule::OversellOutOfStock => format!("the variant allows selling when out of stock and {warehouse_name} has none: the oversell quantity {q} is sent"),
+        QuantityRule::DefaultWarehouseOnHand => {
+            format!("on hand in the default warehouse {warehouse_name} is {}{}: {q} is sent", level.on_hand, if level.on_hand < 0 { ", floored at 0" } else { "" })
+        }
+        QuantityRule::ChosenWarehouseAvailable => format!(
+            "in {warehouse_name}: on hand {} − committed {} − pending export {} = {}{}: {q} is sent",
+            level.on_hand,
+            level.committed,
+            level.pending_export,
+            level.available(),
+            if level.available() < 0 { ", floored at 0" } else { "" }
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +247,48 @@ mod tests {
         assert_eq!(price_to_push(prices, &s), Some(100), "no cost price: retail");
         s.sync_price = false;
         assert_eq!(price_to_push(prices, &s), None);
+    }
+
+    #[test]
+    fn the_guard_holds_raises_while_orders_wait_and_always_lets_lowering_through() {
+        assert!(may_push_quantity(10, Some(5), false), "no order waiting: anything goes");
+        assert!(!may_push_quantity(10, Some(5), true), "a raise waits for the orders");
+        assert!(may_push_quantity(3, Some(5), true), "lowering is always allowed");
+        assert!(may_push_quantity(5, Some(5), true), "equal is not a raise");
+        assert!(!may_push_quantity(0, None, true), "never pushed: could be a raise");
+    }
+
+    #[test]
+    fn a_plan_sends_only_what_changed_and_holds_a_guarded_raise() {
+        assert_eq!(plan_push(Some(7), Some(100), Some(7), Some(100), false), PushPlan::default());
+        assert_eq!(plan_push(Some(8), Some(100), Some(7), Some(100), false), PushPlan { quantity: Some(8), price: None, held: false });
+        assert_eq!(plan_push(Some(8), Some(120), Some(7), Some(100), true), PushPlan { quantity: None, price: Some(120), held: true });
+        assert_eq!(plan_push(Some(6), None, Some(7), None, true), PushPlan { quantity: Some(6), price: None, held: false });
+        assert!(!plan_push(None, None, Some(1), Some(1), false).sends_anything());
+    }
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_fifteen_minutes() {
+        assert_eq!(retry_delay(1).num_seconds(), 10);
+        assert_eq!(retry_delay(2).num_seconds(), 20);
+        assert_eq!(retry_delay(4).num_seconds(), 80);
+        assert_eq!(retry_delay(50).num_seconds(), 900);
+    }
+
+    #[test]
+    fn drift_needs_both_numbers_and_a_difference() {
+        assert_eq!(drift(Some(12), Some(15)), Some((12, 15)));
+        assert_eq!(drift(Some(15), Some(15)), None);
+        assert_eq!(drift(None, Some(15)), None);
+        assert_eq!(drift(Some(3), None), None);
+    }
+
+    #[test]
+    fn explanations_name_the_numbers() {
+        let s = settings(true, OversellPolicy::Always);
+        let v = VariantFlags { track_inventory: true, allow_oversell: false };
+        let l = level(40, 2, 1);
+        let d = quantity_to_push(v, l, &s);
+        assert_eq!(explain(&d, l, &s, "Kho HN"), "in Kho HN: on hand 40 − committed 2 − pending export 1 = 37: 37 is sent");
     }
 }

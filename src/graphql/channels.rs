@@ -194,6 +194,18 @@ impl Channel {
     async fn connected_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.connected_at
     }
+    /// Where the marketplace must send its pushes (configure it in the marketplace's app console).
+    async fn webhook_url(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(format!("{}/webhooks/{}", app(ctx)?.settings.public_base_url(), self.0.id))
+    }
+    /// Every order of the channel updated before this time is known to be imported (moved by each completed poll).
+    async fn orders_reconciled_until(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.orders_reconciled_until
+    }
+    /// How the channel's raw order statuses map to hub statuses: its kind's table with this channel's overrides.
+    async fn status_mapping(&self) -> Vec<super::orders::StatusMappingRow> {
+        super::orders::mapping_rows(&self.0)
+    }
     async fn disconnected_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.disconnected_at
     }
@@ -420,6 +432,10 @@ impl ChannelMutation {
         };
         let update = UpdateInput { name: input.name, base_url: input.base_url, credentials: input.credentials.map(Into::into), settings };
         let (channel, user_errors) = split(service::update(app(ctx)?, id, update).await, &["id"])?;
+        if channel.is_some() {
+            // New push settings made the channel's links push-pending.
+            crate::jobs::stock_push::kick_soon(app(ctx)?);
+        }
         Ok(ChannelPayload { channel: channel.map(Channel), user_errors })
     }
 

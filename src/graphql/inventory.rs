@@ -283,6 +283,8 @@ fn changes_payload(ctx: &Context<'_>, result: Result<Vec<LevelChange>, ServiceEr
         for c in changes {
             events.publish(HubEvent::InventoryChanged { variant_id: c.level.variant_id, warehouse_id: c.level.warehouse_id });
         }
+        // The links these changes marked push-pending go out now (the scheduler catches anything missed).
+        crate::jobs::stock_push::kick_soon(app(ctx)?);
     }
     let changes = changes.map(|cs| {
         cs.into_iter()

@@ -1,14 +1,21 @@
 //! The GraphQL API: one schema built in one place, served over HTTP and WebSocket by actix-web.
 //! Resolvers are thin: read the context, call one service function, build the payload.
 
+pub mod api_tokens;
+pub mod auth;
 pub mod catalog;
 pub mod channels;
 pub mod errors;
 pub mod inventory;
 pub mod linking;
+pub mod live;
 pub mod node;
+pub mod orders;
 pub mod relay;
+pub mod stock;
+pub mod sync_errors;
 pub mod sync_runs;
+pub mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
@@ -30,6 +37,10 @@ pub struct QueryRoot(
     sync_runs::SyncRunQuery,
     channels::ChannelQuery,
     linking::LinkingQuery,
+    orders::OrderQuery,
+    api_tokens::ApiTokenQuery,
+    sync_errors::SyncErrorQuery,
+    stock::StockQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -39,10 +50,14 @@ pub struct MutationRoot(
     sync_runs::SyncRunMutation,
     channels::ChannelMutation,
     linking::LinkingMutation,
+    orders::OrderMutation,
+    api_tokens::ApiTokenMutation,
+    sync_errors::SyncErrorMutation,
+    stock::StockMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(sync_runs::SyncRunSubscription);
+pub struct SubscriptionRoot(sync_runs::SyncRunSubscription, orders::OrderSubscription, live::LiveSubscription);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -51,7 +66,8 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .extension(Tracing);
+        .extension(Tracing)
+        .extension(auth::ScopeCheck);
     if let Some(ctx) = ctx {
         builder = builder.data(ctx);
     }
@@ -67,8 +83,32 @@ pub(crate) fn app<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppContext
     ctx.data::<AppContext>()
 }
 
-pub async fn graphql_post(schema: web::Data<AppSchema>, req: GraphQLRequest) -> GraphQLResponse {
-    schema.execute(req.into_inner()).await.into()
+/// 401 with a JSON error and no detail of why (missing, malformed, unknown and revoked look the same).
+fn unauthorized() -> HttpResponse {
+    HttpResponse::Unauthorized().insert_header(("WWW-Authenticate", "Bearer")).json(serde_json::json!({ "error": "unauthorized" }))
+}
+
+/// The caller of a request bearing `Authorization: Bearer <token>`, if the token is live.
+pub async fn principal_of(ctx: &AppContext, authorization: Option<&str>) -> Option<auth::Principal> {
+    let secret = crate::services::api_tokens::bearer(authorization?)?;
+    match crate::services::api_tokens::verify(&ctx.db, secret).await {
+        Ok(Some(token)) => Some(auth::Principal { token_id: token.id, scope: token.scope }),
+        Ok(None) => None,
+        Err(err) => {
+            tracing::error!(error = %err, "token check failed");
+            None
+        }
+    }
+}
+
+fn authorization_header(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+}
+
+pub async fn graphql_post(schema: web::Data<AppSchema>, ctx: web::Data<AppContext>, http: HttpRequest, req: GraphQLRequest) -> HttpResponse {
+    let Some(principal) = principal_of(&ctx, authorization_header(&http)).await else { return unauthorized() };
+    let response: GraphQLResponse = schema.execute(req.into_inner().data(principal)).await.into();
+    actix_web::Responder::respond_to(response, &http).map_into_boxed_body()
 }
 
 pub async fn graphiql() -> HttpResponse {
@@ -79,6 +119,30 @@ pub async fn graphiql() -> HttpResponse {
 
 /// WebSocket subscriptions; speaks graphql-transport-ws and the legacy graphql-ws (chosen by the client's
 /// Sec-WebSocket-Protocol).
-pub async fn graphql_ws(schema: web::Data<AppSchema>, req: HttpRequest, payload: web::Payload) -> actix_web::Result<HttpResponse> {
-    GraphQLSubscription::new(AppSchema::clone(&schema)).start(&req, payload)
+pub async fn graphql_ws(schema: web::Data<AppSchema>, ctx: web::Data<AppContext>, req: HttpRequest, payload: web::Payload) -> actix_web::Result<HttpResponse> {
+    // A token on the upgrade request is checked now; otherwise the `connection_init` payload must carry one.
+    let from_header = match authorization_header(&req) {
+        Some(header) => match principal_of(&ctx, Some(header)).await {
+            Some(p) => Some(p),
+            None => return Ok(unauthorized()),
+        },
+        None => None,
+    };
+    let ctx = ctx.get_ref().clone();
+    GraphQLSubscription::new(AppSchema::clone(&schema))
+        .on_connection_init(move |payload: serde_json::Value| async move {
+            let principal = match from_header {
+                Some(p) => Some(p),
+                None => {
+                    let given = ["Authorization", "authorization", "authToken"].iter().find_map(|k| payload.get(*k).and_then(|v| v.as_str()).map(str::to_owned));
+                    let header = given.map(|g| if g.contains(' ') { g } else { format!("Bearer {g}") });
+                    principal_of(&ctx, header.as_deref()).await
+                }
+            };
+            let principal = principal.ok_or_else(|| async_graphql::Error::new("unauthorized"))?;
+            let mut data = async_graphql::Data::default();
+            data.insert(principal);
+            Ok(data)
+        })
+        .start(&req, payload)
 }

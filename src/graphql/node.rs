@@ -8,7 +8,9 @@ use super::channels::Channel;
 use super::linking::{ChannelListing, ProductLink};
 use super::errors::query;
 use super::inventory::InventoryLevel;
+use super::orders::Order;
 use super::relay::decode_any;
+use super::stock::{ExportSlip, OrderReturn};
 use super::sync_runs::SyncRun;
 use crate::services::{catalog, channels, inventory, linking, sync_runs};
 
@@ -24,6 +26,9 @@ pub enum Node {
     Channel(Channel),
     ProductLink(ProductLink),
     ChannelListing(ChannelListing),
+    Order(Order),
+    ExportSlip(ExportSlip),
+    OrderReturn(OrderReturn),
 }
 
 async fn load(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
@@ -38,6 +43,9 @@ async fn load(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
         "Channel" => query(channels::get(db, raw).await)?.map(|m| Node::Channel(Channel(m))),
         "ProductLink" => query(linking::link(db, raw).await)?.map(|m| Node::ProductLink(ProductLink(m))),
         "ChannelListing" => query(linking::listing(db, raw).await)?.map(|m| Node::ChannelListing(ChannelListing(m))),
+        "Order" => query(crate::services::order_ops::get(db, raw).await)?.map(|m| Node::Order(Order(m))),
+        "ExportSlip" => query(crate::services::export_slips::get(db, raw).await)?.map(|m| Node::ExportSlip(ExportSlip(m))),
+        "OrderReturn" => query(crate::services::export_slips::get_return(db, raw).await)?.map(|m| Node::OrderReturn(OrderReturn(m))),
         _ => None,
     })
 }

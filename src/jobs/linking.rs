@@ -104,6 +104,14 @@ async fn match_products(ctx: &AppContext, run: &sync_run::Model, channel: &chann
         let variants = linking::hub_variants(&ctx.db, batch).await?;
         let decisions = linking::decide(&ctx.db, channel, &variants).await?;
         let counts = linking::apply_decisions(&ctx.db, channel.id, &variants, &decisions).await?;
+        ctx.events.publish(HubEvent::ChannelActivity {
+            channel_id: channel.id,
+            kind: crate::events::ActivityKind::LinkResult,
+            sku: None,
+            value: Some(counts.variants_linked),
+            ok: counts.variants_failed == 0,
+            message: format!("{} variants linked, {} not linked", counts.variants_linked, counts.variants_failed),
+        });
         let with_variants = counts.products_linked + counts.products_failed;
         counters.processed += batch.len() as i64;
         counters.succeeded += counts.products_linked;

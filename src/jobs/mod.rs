@@ -2,9 +2,11 @@
 //! The handler claims the run, does the work, and finishes the run; a stale or duplicate delivery does nothing.
 
 pub mod linking;
+pub mod orders;
 pub mod product_totals;
 pub mod queue;
 pub mod scheduler;
+pub mod stock_push;
 pub mod worker;
 
 use serde::{Deserialize, Serialize};
@@ -50,12 +52,16 @@ pub async fn execute(ctx: &AppContext, run_id: i64, job_id: &str) -> ServiceResu
         return Ok(());
     };
     ctx.events.publish(HubEvent::SyncRunChanged { run_id });
+    let started = std::time::Instant::now();
     let outcome = match run.kind {
         SyncRunKind::ProductTotals => product_totals::run(ctx, &run).await,
         SyncRunKind::PullListings => linking::run_pull(ctx, &run).await,
         SyncRunKind::LinkProducts => linking::run_link(ctx, &run).await,
         SyncRunKind::Relink => linking::run_relink(ctx, &run).await,
-        other => Err(ServiceError::Unexpected(anyhow::anyhow!("no handler for {} runs in this version", other.as_str()))),
+        SyncRunKind::OrderPoll => orders::run_poll(ctx, &run).await,
+        SyncRunKind::OrderFetch => orders::run_fetch(ctx, &run).await,
+        SyncRunKind::StockPush => stock_push::run_push(ctx, &run).await,
+        SyncRunKind::StockReconcile => stock_push::run_reconcile(ctx, &run).await,
     };
     let (status, message) = match outcome {
         Ok(()) => (SyncRunStatus::Completed, None),
@@ -67,6 +73,7 @@ pub async fn execute(ctx: &AppContext, run_id: i64, job_id: &str) -> ServiceResu
             (SyncRunStatus::Failed, Some(format!("{err:#}")))
         }
     };
+    crate::metrics::job_finished(run.kind.as_str(), &status.as_str().to_ascii_lowercase(), started.elapsed());
     sync_runs::finish(&ctx.db, run_id, status, message).await?;
     ctx.events.publish(HubEvent::SyncRunChanged { run_id });
     Ok(())

@@ -13,6 +13,9 @@ use entity::{channel, sync_run};
 use crate::context::AppContext;
 use crate::services::ServiceResult;
 
+/// Seconds between read-back reconciliations of a channel's quantities (STOCK_RECONCILE).
+pub const STOCK_RECONCILE_EVERY_SECS: i64 = 3600;
+
 /// Enqueues a run of `kind` for `channel_id` unless one is already waiting or running. Returns the new run.
 pub async fn enqueue_unless_active(
     ctx: &AppContext,
@@ -39,9 +42,12 @@ pub async fn connected_channels(ctx: &AppContext) -> ServiceResult<Vec<channel::
 
 /// One pass over every scheduled task. Tests call it directly to drive scheduling deterministically.
 pub async fn tick(ctx: &AppContext) -> ServiceResult<usize> {
-    let enqueued = 0;
-    let _channels = connected_channels(ctx).await?;
+    let mut enqueued = 0;
+    let channels = connected_channels(ctx).await?;
     // Scheduled tasks register here, each adding the runs it enqueued to `enqueued`.
+    enqueued += super::stock_push::schedule_pushes(ctx).await?;
+    enqueued += super::stock_push::schedule_reconciles(ctx, &channels, chrono::Duration::seconds(STOCK_RECONCILE_EVERY_SECS)).await?;
+    enqueued += super::orders::schedule(ctx, &channels).await?;
     Ok(enqueued)
 }
 

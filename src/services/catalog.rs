@@ -394,6 +394,9 @@ pub async fn variant_update(db: &DatabaseConnection, currency: &str, id: i64, fi
     active.created_at = Set(current.created_at);
     let model = active.update(&txn).await?;
     touch_product(&txn, current.product_id).await?;
+    if super::stock_push::variant_push_fields_changed(&current, &model) {
+        super::stock_push::mark_variants(&txn, &[id]).await?;
+    }
     txn.commit().await?;
     Ok(model)
 }

@@ -528,7 +528,12 @@ pub async fn update(ctx: &AppContext, id: i64, input: UpdateInput) -> ServiceRes
         active.push_history_retention_days = Set(v);
     }
     active.updated_at = Set(chrono::Utc::now());
-    Ok(active.update(&ctx.db).await?)
+    let updated = active.update(&ctx.db).await?;
+    // From now on the links push per the new settings (SPEC §1: a change applies from the moment it is saved).
+    if super::stock_push::channel_push_settings_changed(&current, &updated) {
+        super::stock_push::mark_channel(&ctx.db, id).await?;
+    }
+    Ok(updated)
 }
 
 /// Stops the account (SPEC §1): no more order updates, links stop syncing; imported orders stay.

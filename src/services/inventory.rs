@@ -111,6 +111,8 @@ pub async fn apply_movement(
     }
     .insert(txn)
     .await?;
+    // Same transaction: the links whose pushed quantity this changes become push-pending.
+    super::stock_push::on_level_changed(txn, variant, movement.warehouse_id, current, next).await?;
     Ok(LevelChange { level, ledger: Some(ledger) })
 }
 

@@ -667,6 +667,17 @@ pub async fn set_link(db: &DatabaseConnection, listing_id: i64, variant_id: i64)
         .exec(&txn)
         .await?;
     resolve_sync_errors(&txn, listing.channel_id, variant.id, at).await?;
+    // Orders already imported with this listing show the hub product (SPEC §2 [Biz]). Lines that already moved
+    // stock keep their variant: the order import releases and re-reserves those when it next applies the order.
+    entity::order_line::Entity::update_many()
+        .col_expr(entity::order_line::Column::VariantId, Expr::value(variant.id))
+        .col_expr(entity::order_line::Column::Unit, Expr::value(variant.unit.clone()))
+        .col_expr(entity::order_line::Column::ImageUrl, Expr::value(variant.image_url.clone()))
+        .filter(entity::order_line::Column::ListingId.eq(listing.id))
+        .filter(entity::order_line::Column::ReservedQuantity.eq(0))
+        .filter(entity::order_line::Column::FulfilledQuantity.eq(0))
+        .exec(&txn)
+        .await?;
     let model = product_link::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("link vanished")))?;
     txn.commit().await?;
     Ok(model)

@@ -1,12 +1,20 @@
 //! Use-cases over the database. Each public write is one transaction; expected refusals are
 //! `ServiceError::Rejected` with field errors, anything else is `Unexpected`. No GraphQL types here.
 
+pub mod api_tokens;
 pub mod catalog;
 pub mod channels;
+pub mod export_slips;
 pub mod inventory;
+pub mod leases;
 pub mod linking;
+pub mod order_ops;
+pub mod orders;
 pub mod pagination;
+pub mod stock_push;
+pub mod sync_errors;
 pub mod sync_runs;
+pub mod webhooks;
 
 use sea_orm::{
     DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,

@@ -37,6 +37,8 @@ fn skip(what: &str, err: impl std::fmt::Display) {
 }
 
 pub struct TestApp {
+    /// An ADMIN token every request of the helpers carries.
+    pub token: String,
     pub address: String,
     pub port: u16,
     pub client: reqwest::Client,
@@ -139,7 +141,9 @@ async fn start(mut settings: Settings, cleanup: Cleanup, backend: Backend, optio
     let port = app.port();
     let ctx = app.context().clone();
     tokio::spawn(app.run_until_stopped());
+    let (_, token) = omnisync::services::api_tokens::create(&ctx.db, "tests", entity::enums::TokenScope::Admin).await.expect("a test token");
     TestApp {
+        token,
         address: format!("http://127.0.0.1:{port}"),
         port,
         client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
@@ -162,6 +166,7 @@ impl TestApp {
         let response = self
             .client
             .post(format!("{}/graphql", self.address))
+            .bearer_auth(&self.token)
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await

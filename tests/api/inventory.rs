@@ -148,10 +148,11 @@ async fn twenty_concurrent_adjustments_of_one_variant_lose_no_update(app: &TestA
     let v = p["variants"][0]["id"].clone();
     let tasks: Vec<_> = (1..=20)
         .map(|delta| {
-            let (client, address, v, wh) = (app.client.clone(), app.address.clone(), v.clone(), wh.clone());
+            let (client, address, v, wh, token) = (app.client.clone(), app.address.clone(), v.clone(), wh.clone(), app.token.clone());
             tokio::spawn(async move {
                 let body: Value = client
                     .post(format!("{address}/graphql"))
+                    .bearer_auth(token)
                     .json(&json!({ "query": ADJUST, "variables": { "input": { "reason": "RECEIVED", "changes": [{ "variantId": v, "warehouseId": wh, "delta": delta }] } } }))
                     .send()
                     .await

@@ -5,17 +5,25 @@
 
 mod helpers;
 
+mod auth;
 mod catalog;
 mod channels;
+mod cluster;
 mod channel_lazada;
 mod channel_shopee;
 mod channel_tiki;
 mod channel_tiktok;
 mod channel_webstore;
+mod export_slips;
 mod health;
 mod inventory;
 mod jobs;
 mod linking;
+mod metrics;
+mod orders;
 mod pagination;
 mod schema;
+mod stock_push;
 mod subscriptions;
+mod sync_errors;
+mod webhooks;

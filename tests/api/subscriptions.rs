@@ -16,7 +16,7 @@ async fn connect(app: &TestApp, protocol: &str) -> Socket {
     request.headers_mut().insert("Sec-WebSocket-Protocol", protocol.parse().expect("header"));
     let (mut socket, response) = tokio_tungstenite::connect_async(request).await.expect("WebSocket connects");
     assert_eq!(response.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok()), Some(protocol));
-    send(&mut socket, json!({ "type": "connection_init", "payload": {} })).await;
+    send(&mut socket, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", app.token) } })).await;
     let ack = receive(&mut socket).await;
     assert_eq!(ack["type"], "connection_ack", "{ack}");
     socket
@@ -114,4 +114,62 @@ async fn sync_run_streams_over_legacy_graphql_ws_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_run_streams_over_legacy_graphql_ws_on_postgres_and_redis() {
     sync_run_subscription_streams_states_in_order(Backend::PostgresRedis, "graphql-ws", "start", "data").await;
+}
+
+/// `channelEvents` streams a link run's batches in order; an unknown channel is an error on the socket, which
+/// stays usable.
+async fn channel_events_stream_link_results_in_order(app: &TestApp) {
+    let sim = crate::helpers::start_sim(omnisync::channels::Kind::Lazada, 120);
+    let c = &sim.state.credentials;
+    let channel = app
+        .gql(
+            "mutation($input: ChannelConnectInput!) { channelConnect(input: $input) { channel { id } } }",
+            json!({ "input": { "kind": "LAZADA", "name": "L", "country": "VN", "baseUrl": sim.base_url,
+                "credentials": { "appKey": c.app_key, "appSecret": c.app_secret, "accessToken": c.access_token, "refreshToken": c.refresh_token } } }),
+        )
+        .await["channelConnect"]["channel"]["id"]
+        .clone();
+    for i in 1..=120 {
+        app.create_product(&format!("P{i}"), json!([{ "sku": format!("H{i}"), "barcode": format!("SKU-{i:04}-1"), "price": "1000" }])).await;
+    }
+    let mut socket = connect(app, "graphql-transport-ws").await;
+    let unknown = omnisync::graphql::relay::global_id("Channel", 987_654);
+    let query = "subscription($c: ID!) { channelEvents(channelId: $c, kinds: [LINK_RESULT]) { kind value ok message } }";
+    send(&mut socket, json!({ "id": "x", "type": "subscribe", "payload": { "query": query, "variables": { "c": unknown } } })).await;
+    let error = receive(&mut socket).await;
+    assert_eq!(error["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND", "{error}");
+    assert!(error.to_string().contains("no channel"), "{error}");
+
+    send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": { "c": channel } } })).await;
+    // Let the subscription register before the run starts (the first message only comes with an event).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let run = app.gql("mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } } }", json!({ "c": channel })).await;
+    app.wait_for_run(run["productLinksCreate"]["syncRun"]["id"].as_str().expect("run")).await;
+    let mut linked = Vec::new();
+    while linked.iter().sum::<i64>() < 120 {
+        let message = receive(&mut socket).await;
+        if message["id"] == "x" {
+            continue; // the end of the refused subscription
+        }
+        assert_eq!(message["id"], "1", "{message}");
+        assert_eq!(message["payload"]["data"]["channelEvents"]["kind"], "LINK_RESULT");
+        linked.push(message["payload"]["data"]["channelEvents"]["value"].as_i64().unwrap_or(0));
+    }
+    assert_eq!(linked, [50, 50, 20], "one event per batch of 50 products, in order");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channel_events_stream_in_order_on_sqlite() {
+    if let Some(app) = crate::helpers::spawn_app(Backend::Sqlite).await {
+        channel_events_stream_link_results_in_order(&app).await;
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channel_events_stream_in_order_through_redis() {
+    if let Some(app) = crate::helpers::spawn_app(Backend::PostgresRedis).await {
+        channel_events_stream_link_results_in_order(&app).await;
+        app.cleanup().await;
+    }
 }

@@ -1,0 +1,251 @@
+//! `omnisync bench orders --orders N`: four simulators (Lazada, Shopee, TikTok, the web store) take N orders of 1–5
+//! lines between them; every second order is announced by webhook, the others only by polling (a poll of each
+//! channel every 2 s, as the scheduler would). Measures how long until every order is in the hub, orders imported
+//! per second, the p99 time from creation on the simulator to the order in the hub (for the orders announced by
+//! webhook; the polled ones separately), duplicates (orders or reservations twice) and lost orders.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpServer, web};
+use chrono::{DateTime, Utc};
+use rand::{Rng, SeedableRng};
+use rust_decimal::Decimal;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use serde_json::json;
+
+use entity::enums::{LedgerReason, LedgerReference, SyncRunKind};
+use entity::{inventory_ledger, order, order_line};
+
+use super::{Backend, BenchEnv, cores, peak_rss_mb};
+use crate::channels::Kind;
+use crate::context::AppContext;
+use crate::jobs;
+use crate::services::catalog::{self, ProductFields, VariantFields};
+use crate::services::channels::{ConnectInput, CredentialsInput, connect};
+use crate::services::inventory::{self, AdjustChange};
+use crate::sim::SimHandle;
+
+const KINDS: [Kind; 4] = [Kind::Lazada, Kind::Shopee, Kind::Tiktok, Kind::Webstore];
+/// Seeded products per simulator (1–3 SKUs each: 20 SKUs for 10).
+const SEED_PRODUCTS: usize = 10;
+const POLL_EVERY: Duration = Duration::from_secs(2);
+
+pub async fn run(orders: usize, backend: Backend, json_out: bool) -> anyhow::Result<()> {
+    let env = BenchEnv::start(backend, 4).await?;
+    let result = measure(&env, orders).await;
+    env.cleanup().await;
+    let result = result?;
+    super::report(json_out, &result);
+    Ok(())
+}
+
+/// Serves the webhook route (the only HTTP the benchmark needs) on a free port, with the context's public URL
+/// set to it (Shopee signs the URL it calls).
+fn serve_webhooks(env: &BenchEnv) -> anyhow::Result<AppContext> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let mut settings = (*env.ctx.settings).clone();
+    settings.public_url = Some(format!("http://{addr}"));
+    let ctx = AppContext { settings: Arc::new(settings), ..env.ctx.clone() };
+    let data = web::Data::new(ctx.clone());
+    let server = HttpServer::new(move || {
+        App::new().app_data(data.clone()).service(
+            web::resource("/webhooks/{channel_id}")
+                .app_data(web::PayloadConfig::new(crate::graphql::webhooks::MAX_BODY_BYTES))
+                .route(web::post().to(crate::graphql::webhooks::receive)),
+        )
+    })
+    .workers(2)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    tokio::spawn(server);
+    Ok(ctx)
+}
+
+fn sim_credentials(sim: &SimHandle) -> CredentialsInput {
+    let c = &sim.state.credentials;
+    CredentialsInput {
+        api_key: c.api_key.clone(),
+        app_key: c.app_key.clone(),
+        app_secret: c.app_secret.clone(),
+        access_token: c.access_token.clone(),
+        refresh_token: c.refresh_token.clone(),
+        shop_id: c.shop_id.clone(),
+        shop_cipher: c.shop_cipher.clone(),
+        webhook_secret: c.webhook_secret.clone(),
+        ..Default::default()
+    }
+}
+
+/// The simulator's order id behind a channel's external order id (Shopee: date + 8 base-36 digits).
+fn sim_id_of(kind: Kind, external_id: &str) -> Option<u64> {
+    match kind {
+        Kind::Shopee => u64::from_str_radix(&external_id.get(6..)?.to_ascii_lowercase(), 36).ok(),
+        _ => external_id.parse().ok(),
+    }
+}
+
+fn p99(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    let index = ((values.len() as f64 * 0.99).ceil() as usize).clamp(1, values.len()) - 1;
+    (values[index] * 10.0).round() / 10.0
+}
+
+async fn measure(env: &BenchEnv, total: usize) -> anyhow::Result<serde_json::Value> {
+    let ctx = serve_webhooks(env)?;
+    // Simulators, each with the same seeded SKUs (SKU-0001-1 …), and one hub variant per SKU with plenty of stock.
+    let mut sims = Vec::new();
+    for kind in KINDS {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        sims.push(crate::sim::start_kind(kind, listener, 42, SEED_PRODUCTS)?);
+    }
+    let skus: Vec<String> = sims[0].state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| s.seller_sku.clone())).collect();
+    let warehouse = catalog::default_warehouse(&ctx.db).await.map_err(|e| anyhow::anyhow!("{e}"))?.id;
+    let mut changes = Vec::new();
+    for code in &skus {
+        let variant = VariantFields { sku: Some(Some(code.clone())), barcode: Some(Some(code.clone())), price: Some(Decimal::from(10_000)), ..Default::default() };
+        let (_, variants) = catalog::product_create(&ctx.db, &ctx.settings.currency, ProductFields { title: Some(format!("Bench {code}")), ..Default::default() }, vec![variant])
+            .await
+            .map_err(|e| anyhow::anyhow!("product: {e}"))?;
+        changes.extend(variants.iter().map(|v| AdjustChange { variant_id: v.id, warehouse_id: warehouse, delta: 1_000_000 }));
+    }
+    inventory::adjust(&ctx.db, LedgerReason::Received, None, changes).await.map_err(|e| anyhow::anyhow!("stock: {e}"))?;
+
+    let mut channels = Vec::new();
+    for sim in &sims {
+        let connected = connect(
+            &ctx,
+            ConnectInput {
+                kind: format!("{:?}", sim.kind).to_uppercase(),
+                name: format!("{} bench", sim.kind.as_str()),
+                country: "VN".into(),
+                base_url: Some(sim.base_url.clone()),
+                credentials: sim_credentials(sim),
+                settings: Default::default(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("connect {}: {e}", sim.kind.as_str()))?;
+        let channel = connected.channel;
+        let link = jobs::enqueue_run(&ctx, SyncRunKind::LinkProducts, Some(channel.id), None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        env.wait(link.id, Instant::now(), Duration::from_secs(300)).await?;
+        channels.push(channel.id);
+    }
+    let webhook_url = |channel_id: i64| format!("{}/webhooks/{channel_id}", ctx.settings.public_base_url());
+
+    // Polling, as the scheduler does it: a poll per channel every 2 s (never two at once).
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let poller = {
+        let (ctx, channels, done) = (ctx.clone(), channels.clone(), done.clone());
+        tokio::spawn(async move {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                for id in &channels {
+                    if let Err(err) = jobs::scheduler::enqueue_unless_active(&ctx, SyncRunKind::OrderPoll, *id, None).await {
+                        tracing::warn!(error = %err, "bench poll not queued");
+                    }
+                }
+                tokio::time::sleep(POLL_EVERY).await;
+            }
+        })
+    };
+
+    // The orders: round robin over the four shops, every second one announced by webhook.
+    let started = Instant::now();
+    let mut creators = Vec::new();
+    for (i, sim) in sims.iter().enumerate() {
+        let sim = sim.clone();
+        let skus = skus.clone();
+        let url = webhook_url(channels[i]);
+        let mine = total / KINDS.len() + usize::from(i < total % KINDS.len());
+        creators.push(tokio::spawn(async move {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(i as u64);
+            let mut created: Vec<(u64, DateTime<Utc>, bool)> = Vec::with_capacity(mine);
+            for n in 0..mine {
+                let announced = n % 2 == 0;
+                sim.state.set_webhook_url(announced.then(|| url.clone()));
+                let lines: Vec<(String, i64)> = (0..rng.random_range(1..=5)).map(|_| (skus[rng.random_range(0..skus.len())].clone(), rng.random_range(1..=3))).collect();
+                let at = Utc::now();
+                match sim.state.create_order(&lines, Some(at)).await {
+                    Ok(order) => created.push((order.id, at, announced)),
+                    Err(err) => tracing::warn!(error = %err, "bench order not created"),
+                }
+            }
+            created
+        }));
+    }
+    let mut placed: HashMap<(i64, u64), (DateTime<Utc>, bool)> = HashMap::new();
+    for (i, creator) in creators.into_iter().enumerate() {
+        for (id, at, announced) in creator.await? {
+            placed.insert((channels[i], id), (at, announced));
+        }
+    }
+    let created_in = started.elapsed();
+
+    let limit = Duration::from_secs(600);
+    loop {
+        let count = order::Entity::find().count(&ctx.db).await?;
+        if count as usize >= placed.len() || started.elapsed() > limit {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = poller.await;
+
+    // Latency, duplicates, losses.
+    let rows: Vec<(i64, i64, String, DateTime<Utc>)> = order::Entity::find()
+        .select_only()
+        .column(order::Column::Id)
+        .column(order::Column::ChannelId)
+        .column(order::Column::ExternalId)
+        .column(order::Column::CreatedAt)
+        .into_tuple()
+        .all(&ctx.db)
+        .await?;
+    let kind_of: HashMap<i64, Kind> = channels.iter().copied().zip(KINDS).collect();
+    let (mut webhook_ms, mut polled_ms) = (Vec::new(), Vec::new());
+    let mut seen: HashMap<(i64, u64), usize> = HashMap::new();
+    for (_, channel_id, external, created_at) in &rows {
+        let Some(sim_id) = kind_of.get(channel_id).and_then(|k| sim_id_of(*k, external)) else { continue };
+        *seen.entry((*channel_id, sim_id)).or_default() += 1;
+        if let Some((at, announced)) = placed.get(&(*channel_id, sim_id)) {
+            let ms = (*created_at - *at).num_microseconds().unwrap_or(0) as f64 / 1000.0;
+            if *announced { webhook_ms.push(ms) } else { polled_ms.push(ms) }
+        }
+    }
+    let duplicate_orders: usize = seen.values().map(|n| n.saturating_sub(1)).sum();
+    let lost = placed.keys().filter(|k| !seen.contains_key(*k)).count();
+    // A reservation made twice would show as more committed units in the ledger than the orders hold.
+    let reserved: Vec<i64> = inventory_ledger::Entity::find()
+        .select_only()
+        .column(inventory_ledger::Column::CommittedDelta)
+        .filter(inventory_ledger::Column::Reason.eq(LedgerReason::OrderReserved))
+        .filter(inventory_ledger::Column::ReferenceType.eq(LedgerReference::Order))
+        .into_tuple()
+        .all(&ctx.db)
+        .await?;
+    let ordered: Vec<i64> = order_line::Entity::find().select_only().column(order_line::Column::Quantity).into_tuple().all(&ctx.db).await?;
+    let double_reserved = (reserved.iter().sum::<i64>() - ordered.iter().sum::<i64>()).max(0);
+    let backend = env.backend.name();
+    Ok(json!({
+        "bench": "orders",
+        "backend": backend,
+        "orders": placed.len(),
+        "seconds": (seconds * 100.0).round() / 100.0,
+        "orders_per_s": ((placed.len() as f64 / seconds) * 10.0).round() / 10.0,
+        "p99_ms": p99(webhook_ms),
+        "p99_polled_ms": p99(polled_ms),
+        "duplicates": duplicate_orders as i64 + double_reserved,
+        "lost": lost,
+        "created_in_s": (created_in.as_secs_f64() * 100.0).round() / 100.0,
+        "cores": cores(),
+        "peak_rss_mb": peak_rss_mb(),
+    }))
+}

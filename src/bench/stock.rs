@@ -1,0 +1,366 @@
+//! `omnisync bench stock --skus N --changes M --channels C`: N SKUs linked on C simulated marketplaces (Lazada,
+//! Shopee, Tiki, TikTok), then M random stock changes driven into the hub in requests of 100. Prints the time from
+//! a hub change to the channel holding the new quantity (p50/p99, per change and channel: from the change's commit
+//! to the accepted push whose value was computed after it), marketplace update calls made against the fewest the
+//! APIs' batch maxima allow, the rate changes were applied, and whether every simulator ended equal to the hub.
+//!
+//! The helpers (seeding, connecting, settling, the convergence check) serve the integration tests too.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use rand::{Rng, SeedableRng};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+
+use entity::enums::{LedgerReason, LinkState, SyncRunKind, SyncRunStatus};
+use entity::{channel, inventory_level, product, product_link, product_variant, stock_push, sync_run};
+
+use super::{Backend, BenchEnv, cores, peak_rss_mb};
+use crate::channels::Kind;
+use crate::context::AppContext;
+use crate::jobs;
+use crate::services::channels::{ConnectInput, CredentialsInput, connect};
+use crate::services::inventory::{self, AdjustChange};
+use crate::services::stock_push::{self as push, METRICS};
+use crate::sim::{SimHandle, SimProduct, SimSku};
+
+/// The marketplaces of the benchmark, in order (`--channels` takes the first ones).
+pub const KINDS: [Kind; 4] = [Kind::Lazada, Kind::Shopee, Kind::Tiki, Kind::Tiktok];
+/// SKUs per product (marketplaces that update per product then batch well).
+pub const PER_PRODUCT: usize = 10;
+/// Changes per `inventory::adjust` request.
+const CHANGES_PER_REQUEST: usize = 100;
+const INSERT_CHUNK: usize = 500;
+
+/// The seller SKU of SKU `i`: `<prefix><product>-<n>`.
+pub fn code(prefix: &str, i: usize) -> String {
+    format!("{prefix}{:05}-{}", i / PER_PRODUCT + 1, i % PER_PRODUCT + 1)
+}
+
+/// Adds `skus` SKUs (10 per product, no options, quantity 0, price 100,000 / list 120,000) to a simulator.
+pub fn seed_sim(sim: &SimHandle, skus: usize, prefix: &str) {
+    let mut store = sim.state.store();
+    let now = chrono::Utc::now();
+    for p in 0..skus.div_ceil(PER_PRODUCT) {
+        let id = store.next_id();
+        let count = PER_PRODUCT.min(skus - p * PER_PRODUCT);
+        let skus = (0..count)
+            .map(|j| SimSku { id: store.next_id(), seller_sku: code(prefix, p * PER_PRODUCT + j), price: 100_000, list_price: 120_000, quantity: 0, options: Vec::new() })
+            .collect();
+        store.products.push(SimProduct { id, title: format!("Stock bench {p}"), status: "active".into(), hidden: false, created_at: now, updated_at: now, skus });
+    }
+}
+
+/// The same SKUs in the hub (barcode = SKU = the seller SKU); returns the variant ids in SKU order.
+pub async fn seed_hub(db: &DatabaseConnection, skus: usize, prefix: &str) -> anyhow::Result<Vec<i64>> {
+    let now = chrono::Utc::now();
+    let products = skus.div_ceil(PER_PRODUCT);
+    let rows: Vec<product::ActiveModel> = (0..products)
+        .map(|p| product::ActiveModel { title: Set(format!("{prefix} product {p}")), total_on_hand: Set(0), created_at: Set(now), updated_at: Set(now), ..Default::default() })
+        .collect();
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        product::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
+    }
+    let product_ids: Vec<i64> = product::Entity::find()
+        .filter(product::Column::Title.starts_with(format!("{prefix} product ")))
+        .order_by_asc(product::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let mut variant_rows = Vec::with_capacity(skus);
+    for i in 0..skus {
+        let c = code(prefix, i);
+        variant_rows.push(product_variant::ActiveModel {
+            product_id: Set(product_ids[i / PER_PRODUCT]),
+            title: Set(format!("V{}", i % PER_PRODUCT + 1)),
+            position: Set((i % PER_PRODUCT) as i32),
+            sku: Set(Some(c.clone())),
+            barcode: Set(Some(c)),
+            price_minor: Set(100_000),
+            track_inventory: Set(true),
+            allow_oversell: Set(false),
+            hidden: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+    }
+    for chunk in variant_rows.chunks(INSERT_CHUNK) {
+        product_variant::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
+    }
+    let by_sku: HashMap<String, i64> = product_variant::Entity::find()
+        .filter(product_variant::Column::ProductId.is_in(product_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| (v.sku.unwrap_or_default(), v.id))
+        .collect();
+    (0..skus).map(|i| by_sku.get(&code(prefix, i)).copied().context("a seeded variant is missing")).collect()
+}
+
+/// Connects a channel to a simulator with the simulator's credentials.
+pub async fn connect_sim(ctx: &AppContext, sim: &SimHandle) -> anyhow::Result<channel::Model> {
+    let c = &sim.state.credentials;
+    let kind = crate::services::channels::kind_name(match sim.kind {
+        Kind::Lazada => entity::enums::ChannelKind::Lazada,
+        Kind::Shopee => entity::enums::ChannelKind::Shopee,
+        Kind::Tiki => entity::enums::ChannelKind::Tiki,
+        Kind::Tiktok => entity::enums::ChannelKind::Tiktok,
+        Kind::Webstore => entity::enums::ChannelKind::Webstore,
+    });
+    let connected = connect(
+        ctx,
+        ConnectInput {
+            kind: sim.kind.as_str().to_uppercase(),
+            name: format!("{kind} (simulator)"),
+            country: "VN".into(),
+            base_url: Some(sim.base_url.clone()),
+            credentials: CredentialsInput {
+                api_key: c.api_key.clone(),
+                app_key: c.app_key.clone(),
+                app_secret: c.app_secret.clone(),
+                authorization_code: None,
+                access_token: c.access_token.clone(),
+                refresh_token: c.refresh_token.clone(),
+                shop_id: c.shop_id.clone(),
+                shop_cipher: c.shop_cipher.clone(),
+                webhook_secret: c.webhook_secret.clone(),
+            },
+            settings: Default::default(),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("connecting {}: {e:?}", sim.kind.as_str()))?;
+    Ok(connected.channel)
+}
+
+/// Waits until no link is due for a push and no push run is waiting or running (kicking pushes meanwhile).
+/// `fast_forward`: links waiting out a retry backoff are made due at once (time passes faster in tests).
+pub async fn settle(ctx: &AppContext, limit: Duration, fast_forward: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        if fast_forward {
+            product_link::Entity::update_many()
+                .col_expr(product_link::Column::PushRequestedAt, sea_orm::sea_query::Expr::value(chrono::Utc::now()))
+                .filter(product_link::Column::PushPending.eq(true))
+                .filter(product_link::Column::PushRequestedAt.gt(chrono::Utc::now()))
+                .exec(&ctx.db)
+                .await?;
+        }
+        jobs::stock_push::kick(ctx).await;
+        let due = push::channels_with_due_pushes(&ctx.db).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let active = sync_run::Entity::find()
+            .filter(sync_run::Column::Kind.eq(SyncRunKind::StockPush))
+            .filter(sync_run::Column::Status.is_in([SyncRunStatus::Created, SyncRunStatus::Running]))
+            .count(&ctx.db)
+            .await?;
+        let pending_later = if fast_forward {
+            product_link::Entity::find().filter(product_link::Column::PushPending.eq(true)).filter(product_link::Column::State.is_in([LinkState::Linked, LinkState::SyncError])).count(&ctx.db).await?
+        } else {
+            0
+        };
+        if due.is_empty() && active == 0 && pending_later == 0 {
+            return Ok(());
+        }
+        if started.elapsed() > limit {
+            anyhow::bail!("pushes did not settle within {limit:?} ({} channels due, {active} runs active, {pending_later} pending)", due.len());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// SKUs whose quantity on the simulator differs from what the hub's rules give now: (seller SKU, hub, channel).
+pub async fn mismatches(ctx: &AppContext, channel: &channel::Model, sim: &SimHandle) -> anyhow::Result<Vec<(String, i64, Option<i64>)>> {
+    let db = &ctx.db;
+    let links = product_link::Entity::find()
+        .filter(product_link::Column::ChannelId.eq(channel.id))
+        .filter(product_link::Column::State.is_in([LinkState::Linked, LinkState::SyncError]))
+        .find_also_related(entity::channel_listing::Entity)
+        .all(db)
+        .await?;
+    let warehouse = push::stock_warehouse(db, channel).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let levels: HashMap<i64, inventory_level::Model> =
+        inventory_level::Entity::find().filter(inventory_level::Column::WarehouseId.eq(warehouse.id)).all(db).await?.into_iter().map(|l| (l.variant_id, l)).collect();
+    let variants: HashMap<i64, product_variant::Model> = product_variant::Entity::find().all(db).await?.into_iter().map(|v| (v.id, v)).collect();
+    let on_sim: HashMap<String, i64> = sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| (s.seller_sku.clone(), s.quantity))).collect();
+    let settings = push::push_settings(channel);
+    let mut out = Vec::new();
+    for (link, listing) in links {
+        let (Some(listing), Some(variant)) = (listing, link.variant_id.and_then(|id| variants.get(&id))) else { continue };
+        let level = levels.get(&variant.id).map(inventory::quantities).unwrap_or_default();
+        let Some(want) = crate::domain::stock_push::quantity_to_push(push::variant_flags(variant), level, &settings).quantity else { continue };
+        let sku = listing.seller_sku.clone().unwrap_or_default();
+        let have = on_sim.get(&sku).copied();
+        if have != Some(want) {
+            out.push((sku, want, have));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn run(skus: usize, changes: usize, channels: usize, backend: Backend, json_out: bool) -> anyhow::Result<()> {
+    let env = BenchEnv::start(backend, 8).await?;
+    let result = measure(&env, skus, changes, channels.clamp(1, KINDS.len())).await;
+    env.cleanup().await;
+    let result = result?;
+    super::report(json_out, &result);
+    Ok(())
+}
+
+/// A wall-clock instant (computed and accepted times of a push).
+type At = chrono::DateTime<chrono::Utc>;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+async fn measure(env: &BenchEnv, skus: usize, changes: usize, channel_count: usize) -> anyhow::Result<serde_json::Value> {
+    let ctx = &env.ctx;
+    let prefix = "BS-";
+    let mut sims = Vec::new();
+    for kind in &KINDS[..channel_count] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let sim = crate::sim::start_kind(*kind, listener, 7, 0)?;
+        seed_sim(&sim, skus, prefix);
+        sims.push(sim);
+    }
+    let variant_ids = seed_hub(&ctx.db, skus, prefix).await?;
+    let mut connected = Vec::new();
+    for sim in &sims {
+        let channel = connect_sim(ctx, sim).await?;
+        let run = jobs::enqueue_run(ctx, SyncRunKind::LinkProducts, Some(channel.id), Some(serde_json::to_value(jobs::linking::LinkInput::default())?))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let (linked, _) = env.wait(run.id, Instant::now(), Duration::from_secs(1800)).await?;
+        if linked.status != SyncRunStatus::Completed {
+            anyhow::bail!("linking {} failed: {:?}", sim.kind.as_str(), linked.error_message);
+        }
+        connected.push((channel, sim));
+    }
+    settle(ctx, Duration::from_secs(1800), false).await.context("first push")?;
+
+    // The changes: requests of 100 distinct variants, on hand kept ≥ 0.
+    let (calls0, min0) = (METRICS.calls.load(Ordering::Relaxed), METRICS.min_calls.load(Ordering::Relaxed));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2024);
+    let mut on_hand: HashMap<i64, i64> = variant_ids.iter().map(|id| (*id, 0)).collect();
+    let mut log: Vec<(chrono::DateTime<chrono::Utc>, Vec<i64>)> = Vec::new();
+    let started = Instant::now();
+    let mut done = 0;
+    while done < changes {
+        let n = CHANGES_PER_REQUEST.min(changes - done).min(variant_ids.len());
+        let mut chosen = HashSet::new();
+        while chosen.len() < n {
+            chosen.insert(variant_ids[rng.random_range(0..variant_ids.len())]);
+        }
+        let batch: Vec<AdjustChange> = chosen
+            .iter()
+            .map(|id| {
+                let current = on_hand[id];
+                let mut delta: i64 = rng.random_range(-3..=5);
+                if delta == 0 || current + delta < 0 {
+                    delta = rng.random_range(1..=5);
+                }
+                AdjustChange { variant_id: *id, warehouse_id: 0, delta }
+            })
+            .collect();
+        let default_wh = crate::services::catalog::default_warehouse(&ctx.db).await.map_err(|e| anyhow::anyhow!("{e:?}"))?.id;
+        let batch: Vec<AdjustChange> = batch.into_iter().map(|c| AdjustChange { warehouse_id: default_wh, ..c }).collect();
+        inventory::adjust(&ctx.db, LedgerReason::Adjustment, None, batch.clone()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let at = chrono::Utc::now();
+        for c in &batch {
+            *on_hand.entry(c.variant_id).or_default() += c.delta;
+        }
+        log.push((at, batch.iter().map(|c| c.variant_id).collect()));
+        jobs::stock_push::kick(ctx).await;
+        done += n;
+    }
+    let apply_secs = started.elapsed().as_secs_f64();
+    settle(ctx, Duration::from_secs(1800), false).await.context("last push")?;
+    let api_calls = METRICS.calls.load(Ordering::Relaxed) - calls0;
+    let min_api_calls = METRICS.min_calls.load(Ordering::Relaxed) - min0;
+
+    // Latency: per change and channel, from the commit to the first accepted push computed after it.
+    let bench_start = log.first().map(|(t, _)| *t).unwrap_or_else(chrono::Utc::now);
+    let links: Vec<product_link::Model> = product_link::Entity::find().filter(product_link::Column::VariantId.is_not_null()).all(&ctx.db).await?;
+    let links_of: HashMap<i64, Vec<i64>> = links.iter().fold(HashMap::new(), |mut m, l| {
+        if let Some(v) = l.variant_id {
+            m.entry(v).or_insert_with(Vec::new).push(l.id);
+        }
+        m
+    });
+    let mut pushes: BTreeMap<i64, Vec<(At, At)>> = BTreeMap::new();
+    for p in stock_push::Entity::find().filter(stock_push::Column::Ok.eq(true)).filter(stock_push::Column::CreatedAt.gte(bench_start)).all(&ctx.db).await? {
+        let computed = p.inputs.get("computedAt").and_then(|v| v.as_str()).and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&chrono::Utc));
+        if let (Some(link), Some(computed)) = (p.product_link_id, computed) {
+            pushes.entry(link).or_default().push((computed, p.created_at));
+        }
+    }
+    for v in pushes.values_mut() {
+        v.sort();
+    }
+    let kind_of_link: HashMap<i64, &'static str> = {
+        let kinds: HashMap<i64, &'static str> = connected.iter().map(|(c, s)| (c.id, s.kind.as_str())).collect();
+        links.iter().filter_map(|l| kinds.get(&l.channel_id).map(|k| (l.id, *k))).collect()
+    };
+    let mut latencies = Vec::new();
+    let mut per_kind: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+    // A change undone before the next push (5 → 8 → 5) needs no push: the channel already holds the value.
+    let mut collapsed = 0usize;
+    for (at, variants) in &log {
+        for v in variants {
+            for link in links_of.get(v).map(Vec::as_slice).unwrap_or(&[]) {
+                let found = pushes.get(link).and_then(|ps| ps.iter().find(|(computed, _)| computed >= at));
+                match found {
+                    Some((_, accepted)) => {
+                        let ms = (*accepted - *at).num_microseconds().unwrap_or(0) as f64 / 1000.0;
+                        latencies.push(ms);
+                        per_kind.entry(kind_of_link.get(link).copied().unwrap_or("?")).or_default().push(ms);
+                    }
+                    None => collapsed += 1,
+                }
+            }
+        }
+    }
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    let round2 = |x: f64| (x * 100.0).round() / 100.0;
+    let by_channel: serde_json::Map<String, serde_json::Value> = per_kind
+        .into_iter()
+        .map(|(k, mut v)| {
+            v.sort_by(|a, b| a.total_cmp(b));
+            (k.to_owned(), json!({ "p50_ms": round2(percentile(&v, 50.0)), "p99_ms": round2(percentile(&v, 99.0)) }))
+        })
+        .collect();
+    let mut bad = 0;
+    for (channel, sim) in &connected {
+        bad += mismatches(ctx, channel, sim).await?.len();
+    }
+    Ok(json!({
+        "bench": "stock",
+        "backend": env.backend.name(),
+        "skus": skus,
+        "changes": changes,
+        "channels": channel_count,
+        "p50_ms": round2(percentile(&latencies, 50.0)),
+        "p99_ms": round2(percentile(&latencies, 99.0)),
+        "api_calls": api_calls,
+        "min_api_calls": min_api_calls,
+        "api_calls_per_changed_sku": round2(api_calls as f64 / (changes.max(1) * channel_count) as f64),
+        "changes_per_s": round2(changes as f64 / apply_secs),
+        "converged": bad == 0,
+        "mismatched_skus": bad,
+        "changes_collapsed": collapsed,
+        "by_channel": by_channel,
+        "latency_samples": latencies.len(),
+        "peak_rss_mb": peak_rss_mb(),
+        "cores": cores(),
+    }))
+}

@@ -1,0 +1,327 @@
+//! Order rules (SPEC §4), pure: which channel update wins, what an order's status does to its stock, what a
+//! return refunds, which seller actions a status allows, and how customers are saved.
+
+use chrono::{DateTime, Utc};
+
+use entity::enums::{ChannelKind, LedgerReason, OrderStatus, PaymentStatus};
+
+use super::channel::Address;
+use super::inventory::Delta;
+
+/// How far along its life an order is; a channel update never moves an order to a lower rank when both updates
+/// carry the same time (channels with second precision can report two changes in one second).
+fn rank(status: OrderStatus) -> i32 {
+    match status {
+        OrderStatus::Unrecognized => -1,
+        OrderStatus::Pending => 0,
+        OrderStatus::ReadyToShip => 1,
+        OrderStatus::InTransit => 2,
+        OrderStatus::DeliveryFailed | OrderStatus::Delivered => 3,
+        OrderStatus::Cancelled => 4,
+    }
+}
+
+/// A channel time as the databases keep it (microseconds): compare and store only that, or an update would look
+/// newer than itself once read back from PostgreSQL.
+pub fn stored_time(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::DurationRound;
+    t.duration_trunc(chrono::Duration::microseconds(1)).unwrap_or(t)
+}
+
+/// What the hub holds of an order, to compare with a channel update.
+#[derive(Debug, Clone, Copy)]
+pub struct Known<'a> {
+    pub channel_updated_at: Option<DateTime<Utc>>,
+    pub channel_status: Option<&'a str>,
+    /// The channel status's mapping (not the hub status, which may be the merchant's under processOrdersInHub).
+    pub mapped: OrderStatus,
+}
+
+/// Whether a channel update is to be applied: never an older one (by the channel's update time); at the same time,
+/// only one that does not move the order backwards.
+pub fn should_apply(known: Option<Known<'_>>, updated_at: DateTime<Utc>, status_raw: &str, mapped: OrderStatus) -> bool {
+    let Some(known) = known else { return true };
+    let Some(at) = known.channel_updated_at else { return true };
+    if updated_at != at {
+        return updated_at > at;
+    }
+    known.channel_status.is_some_and(|s| s == status_raw) || rank(mapped) >= rank(known.mapped)
+}
+
+/// What an order in a hub status does to the stock of its lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockPhase {
+    /// Open: its units are committed (reserved) in the order's warehouse.
+    Reserve,
+    /// Delivered (or returned — a return restocks only when recorded): its units left on hand.
+    Fulfil,
+    /// Cancelled: the reservation is released and units already taken are put back on hand.
+    Release,
+    /// Unrecognized: nothing moves until the status is known.
+    Keep,
+}
+
+pub fn stock_phase(status: OrderStatus) -> StockPhase {
+    match status {
+        OrderStatus::Pending | OrderStatus::ReadyToShip | OrderStatus::InTransit | OrderStatus::DeliveryFailed => StockPhase::Reserve,
+        OrderStatus::Delivered => StockPhase::Fulfil,
+        OrderStatus::Cancelled => StockPhase::Release,
+        OrderStatus::Unrecognized => StockPhase::Keep,
+    }
+}
+
+/// Stock bookkeeping of one order line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LineStock {
+    pub quantity: i64,
+    /// Units the order holds committed now.
+    pub reserved: i64,
+    /// Units that left on hand for the order.
+    pub fulfilled: i64,
+    /// Units handled by export slips (not cancelled): the slips move those, not the order.
+    pub in_slips: i64,
+}
+
+/// One movement to make for a line, and how the line's counters change with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockStep {
+    pub reason: LedgerReason,
+    pub delta: Delta,
+    pub reserved_delta: i64,
+    pub fulfilled_delta: i64,
+}
+
+/// The movements that bring a line to what `phase` wants. Counters make it idempotent: applying the plan and then
+/// planning again gives nothing, so a repeated update (webhook and poll, a re-run after a crash) moves stock once.
+pub fn plan_line(line: LineStock, phase: StockPhase) -> Vec<StockStep> {
+    let managed = (line.quantity - line.in_slips).max(0);
+    let mut steps = Vec::new();
+    match phase {
+        StockPhase::Keep => {}
+        StockPhase::Reserve => {
+            let want = (managed - line.fulfilled).max(0);
+            let d = want - line.reserved;
+            if d > 0 {
+                steps.push(StockStep { reason: LedgerReason::OrderReserved, delta: Delta { committed: d, ..Delta::default() }, reserved_delta: d, fulfilled_delta: 0 });
+            } else if d < 0 {
+                steps.push(StockStep { reason: LedgerReason::OrderReleased, delta: Delta { committed: d, ..Delta::default() }, reserved_delta: d, fulfilled_delta: 0 });
+            }
+        }
+        StockPhase::Fulfil => {
+            let taken = line.reserved.max(0);
+            let extra = (managed - line.fulfilled - taken).max(0);
+            if taken + extra > 0 {
+                steps.push(StockStep {
+                    reason: LedgerReason::OrderFulfilled,
+                    delta: Delta { on_hand: -(taken + extra), committed: -taken, ..Delta::default() },
+                    reserved_delta: -taken,
+                    fulfilled_delta: taken + extra,
+                });
+            }
+        }
+        StockPhase::Release => {
+            if line.reserved > 0 {
+                steps.push(StockStep {
+                    reason: LedgerReason::OrderReleased,
+                    delta: Delta { committed: -line.reserved, ..Delta::default() },
+                    reserved_delta: -line.reserved,
+                    fulfilled_delta: 0,
+                });
+            }
+            if line.fulfilled > 0 {
+                steps.push(StockStep {
+                    reason: LedgerReason::OrderRestocked,
+                    delta: Delta { on_hand: line.fulfilled, ..Delta::default() },
+                    reserved_delta: 0,
+                    fulfilled_delta: -line.fulfilled,
+                });
+            }
+        }
+    }
+    steps
+}
+
+/// Whether a new order's stock is followed. An order first seen already delivered or cancelled that was placed
+/// before the channel was connected (the backfill) happened before the hub kept the stock: it is recorded
+/// without moving stock. Everything else is.
+pub fn tracks_stock(first_status: OrderStatus, placed_at: DateTime<Utc>, connected_at: Option<DateTime<Utc>>) -> bool {
+    let finished = matches!(first_status, OrderStatus::Delivered | OrderStatus::Cancelled | OrderStatus::DeliveryFailed);
+    !(finished && connected_at.is_some_and(|c| placed_at < c))
+}
+
+/// The payment status and refunded amount of a returned order: every line returned → RETURNED, some → PARTIALLY_RETURNED.
+/// `lines`: each line's amount (minor units, after its discount) and whether it was returned.
+pub fn refund(lines: &[(i64, bool)]) -> (PaymentStatus, i64) {
+    let refunded = lines.iter().filter(|(_, r)| *r).map(|(a, _)| *a).sum();
+    let all = !lines.is_empty() && lines.iter().all(|(_, r)| *r);
+    (if all { PaymentStatus::Returned } else { PaymentStatus::PartiallyReturned }, refunded)
+}
+
+/// A seller action from the hub on a channel order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionKind {
+    ReadyToShip,
+    Cancel,
+    PrintLabel,
+    AwaitPickup,
+}
+
+impl ActionKind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::ReadyToShip => "ready to ship",
+            Self::Cancel => "cancel",
+            Self::PrintLabel => "print the shipping label",
+            Self::AwaitPickup => "await pickup",
+        }
+    }
+
+    /// The hub status after the channel accepted the action (`None`: unchanged).
+    pub fn status_after(&self) -> Option<OrderStatus> {
+        match self {
+            Self::ReadyToShip | Self::AwaitPickup => Some(OrderStatus::ReadyToShip),
+            Self::Cancel => Some(OrderStatus::Cancelled),
+            Self::PrintLabel => None,
+        }
+    }
+}
+
+/// Whether the order's hub status allows the action; the refusal says why.
+pub fn action_allowed(action: ActionKind, status: OrderStatus) -> Result<(), String> {
+    let ok = match action {
+        ActionKind::ReadyToShip => status == OrderStatus::Pending,
+        ActionKind::Cancel | ActionKind::PrintLabel | ActionKind::AwaitPickup => matches!(status, OrderStatus::Pending | OrderStatus::ReadyToShip),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("an order in status {} can't be sent \"{}\"", status.as_str(), action.label()))
+    }
+}
+
+/// A phone number as the key of a customer: digits and a leading +, nothing else.
+pub fn normalize_phone(phone: Option<&str>) -> Option<String> {
+    let phone = phone?.trim();
+    let mut out: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    if out.is_empty() {
+        return None;
+    }
+    if phone.starts_with('+') {
+        out.insert(0, '+');
+    }
+    Some(out)
+}
+
+/// The customer's email: Tiki shares none, so the hub builds `<phone>@<country code>.phone` [H-Tiki] (country code
+/// as the ISO code in lower case, e.g. `0901234567@vn.phone`); other channels give theirs, if any.
+pub fn customer_email(kind: ChannelKind, phone: Option<&str>, country: &str, given: Option<&str>) -> Option<String> {
+    match kind {
+        ChannelKind::Tiki => normalize_phone(phone).map(|p| format!("{p}@{}.phone", country.trim().to_ascii_lowercase())),
+        _ => given.map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned),
+    }
+}
+
+/// The shipping address as saved: Lazada's without the ward [H-Laz].
+pub fn saved_address(kind: ChannelKind, address: &Address) -> Address {
+    let mut address = address.clone();
+    if kind == ChannelKind::Lazada {
+        address.ward = None;
+    }
+    address
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + s, 0).single().expect("time")
+    }
+
+    #[test]
+    fn an_older_update_never_wins_and_a_same_time_update_never_moves_backwards() {
+        let known = Known { channel_updated_at: Some(at(10)), channel_status: Some("shipped"), mapped: OrderStatus::InTransit };
+        assert!(should_apply(None, at(0), "pending", OrderStatus::Pending), "a new order");
+        assert!(!should_apply(Some(known), at(5), "delivered", OrderStatus::Delivered), "older, whatever it says");
+        assert!(should_apply(Some(known), at(11), "pending", OrderStatus::Pending), "newer, whatever it says");
+        assert!(should_apply(Some(known), at(10), "shipped", OrderStatus::InTransit), "the same update again");
+        assert!(should_apply(Some(known), at(10), "delivered", OrderStatus::Delivered), "same second, further along");
+        assert!(!should_apply(Some(known), at(10), "packed", OrderStatus::ReadyToShip), "same second, backwards");
+    }
+
+    fn run(mut line: LineStock, phase: StockPhase) -> (LineStock, Vec<StockStep>) {
+        let steps = plan_line(line, phase);
+        for s in &steps {
+            line.reserved += s.reserved_delta;
+            line.fulfilled += s.fulfilled_delta;
+        }
+        (line, steps)
+    }
+
+    #[test]
+    fn an_order_reserves_then_fulfils_and_each_phase_moves_stock_once() {
+        let line = LineStock { quantity: 3, ..LineStock::default() };
+        let (line, steps) = run(line, StockPhase::Reserve);
+        assert_eq!(steps.len(), 1);
+        assert_eq!((steps[0].reason, steps[0].delta.committed), (LedgerReason::OrderReserved, 3));
+        assert!(plan_line(line, StockPhase::Reserve).is_empty(), "reserving again moves nothing");
+        let (line, steps) = run(line, StockPhase::Fulfil);
+        assert_eq!((steps[0].reason, steps[0].delta), (LedgerReason::OrderFulfilled, Delta { on_hand: -3, committed: -3, pending_export: 0 }));
+        assert_eq!((line.reserved, line.fulfilled), (0, 3));
+        assert!(plan_line(line, StockPhase::Fulfil).is_empty(), "delivered twice takes stock once");
+    }
+
+    #[test]
+    fn cancel_releases_the_reservation_and_restocks_what_was_taken_exactly_once() {
+        let reserved = LineStock { quantity: 2, reserved: 2, ..LineStock::default() };
+        let (after, steps) = run(reserved, StockPhase::Release);
+        assert_eq!(steps.iter().map(|s| s.reason).collect::<Vec<_>>(), [LedgerReason::OrderReleased]);
+        assert!(plan_line(after, StockPhase::Release).is_empty());
+        let taken = LineStock { quantity: 2, fulfilled: 2, ..LineStock::default() };
+        let (after, steps) = run(taken, StockPhase::Release);
+        assert_eq!((steps[0].reason, steps[0].delta.on_hand), (LedgerReason::OrderRestocked, 2));
+        assert!(plan_line(after, StockPhase::Release).is_empty());
+    }
+
+    #[test]
+    fn units_on_export_slips_are_left_to_the_slips_and_unknown_statuses_move_nothing() {
+        let line = LineStock { quantity: 5, in_slips: 2, ..LineStock::default() };
+        assert_eq!(plan_line(line, StockPhase::Reserve)[0].delta.committed, 3);
+        assert!(plan_line(line, StockPhase::Keep).is_empty());
+        let delivered_first = plan_line(LineStock { quantity: 4, ..LineStock::default() }, StockPhase::Fulfil);
+        assert_eq!(delivered_first[0].delta, Delta { on_hand: -4, committed: 0, pending_export: 0 }, "first seen delivered: straight off on hand");
+    }
+
+    #[test]
+    fn backfilled_finished_orders_do_not_move_stock() {
+        assert!(!tracks_stock(OrderStatus::Delivered, at(0), Some(at(100))));
+        assert!(tracks_stock(OrderStatus::Pending, at(0), Some(at(100))), "open backfilled orders reserve (SPEC §4)");
+        assert!(tracks_stock(OrderStatus::Delivered, at(200), Some(at(100))), "delivered before the hub saw it, but placed after connecting");
+    }
+
+    #[test]
+    fn returns_refund_the_returned_lines() {
+        assert_eq!(refund(&[(100, true), (50, true)]), (PaymentStatus::Returned, 150));
+        assert_eq!(refund(&[(100, true), (50, false)]), (PaymentStatus::PartiallyReturned, 100));
+    }
+
+    #[test]
+    fn actions_are_allowed_only_in_the_statuses_that_permit_them() {
+        assert!(action_allowed(ActionKind::ReadyToShip, OrderStatus::Pending).is_ok());
+        assert!(action_allowed(ActionKind::ReadyToShip, OrderStatus::ReadyToShip).is_err());
+        assert!(action_allowed(ActionKind::Cancel, OrderStatus::ReadyToShip).is_ok());
+        let refused = action_allowed(ActionKind::Cancel, OrderStatus::InTransit).expect_err("in transit");
+        assert!(refused.contains("IN_TRANSIT"), "{refused}");
+    }
+
+    #[test]
+    fn customers_follow_each_channels_rules() {
+        assert_eq!(customer_email(ChannelKind::Tiki, Some("090 123 4567"), "VN", None).as_deref(), Some("0901234567@vn.phone"));
+        assert_eq!(customer_email(ChannelKind::Shopee, Some("0901234567"), "VN", Some(" a@b.vn ")).as_deref(), Some("a@b.vn"));
+        assert_eq!(normalize_phone(Some("+84 90-123")).as_deref(), Some("+8490123"));
+        let address = Address { ward: Some("Phường Bến Nghé".into()), district: Some("Quận 1".into()), ..Address::default() };
+        assert_eq!(saved_address(ChannelKind::Lazada, &address).ward, None);
+        assert!(saved_address(ChannelKind::Tiki, &address).ward.is_some());
+    }
+}

@@ -1,0 +1,116 @@
+//! API tokens (ADMIN scope): create (the secret is shown once), revoke, list.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+
+use entity::api_token;
+
+use super::app;
+use super::errors::{UserError, query, split, user_errors};
+use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id};
+use crate::services::api_tokens as service;
+
+/// What a token may do.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::TokenScope")]
+pub enum TokenScopeGql {
+    /// Queries and subscriptions.
+    Read,
+    /// Also mutations, except managing channels and tokens.
+    Write,
+    /// Everything.
+    Admin,
+}
+
+/// An API token. Its secret is shown once, at creation; only a hash is kept.
+pub struct ApiToken(pub api_token::Model);
+
+#[Object]
+impl ApiToken {
+    pub async fn id(&self) -> ID {
+        global_id("ApiToken", self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn scope(&self) -> TokenScopeGql {
+        self.0.scope.into()
+    }
+    /// The first characters of the secret, to recognise it.
+    async fn prefix(&self) -> &str {
+        &self.0.token_prefix
+    }
+    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.created_at
+    }
+    /// Last use, to the minute.
+    async fn last_used_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.last_used_at
+    }
+    async fn revoked_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.revoked_at
+    }
+}
+
+#[derive(Default)]
+pub struct ApiTokenQuery;
+
+#[Object]
+impl ApiTokenQuery {
+    /// API tokens (ADMIN scope), oldest first. At most 100 a page.
+    async fn api_tokens(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+        reverse: Option<bool>,
+    ) -> Result<Conn<ApiToken>> {
+        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let found = query(service::list(&app(ctx)?.db, &page).await)?;
+        Ok(connection(found, |t| t.id, ApiToken))
+    }
+}
+
+#[derive(InputObject)]
+pub struct ApiTokenCreateInput {
+    pub name: String,
+    pub scope: TokenScopeGql,
+}
+
+#[derive(SimpleObject)]
+pub struct ApiTokenCreatePayload {
+    pub api_token: Option<ApiToken>,
+    /// The secret, to send as `Authorization: Bearer <secret>`. Shown this once; store it now.
+    pub secret: Option<String>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct ApiTokenRevokePayload {
+    pub api_token: Option<ApiToken>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct ApiTokenMutation;
+
+#[Object]
+impl ApiTokenMutation {
+    /// Creates a token (ADMIN scope).
+    async fn api_token_create(&self, ctx: &Context<'_>, input: ApiTokenCreateInput) -> Result<ApiTokenCreatePayload> {
+        let (created, user_errors) = split(service::create(&app(ctx)?.db, &input.name, input.scope.into()).await, &[])?;
+        let (token, secret) = created.map(|(t, s)| (Some(ApiToken(t)), Some(s))).unwrap_or((None, None));
+        Ok(ApiTokenCreatePayload { api_token: token, secret, user_errors })
+    }
+
+    /// Revokes a token at once (ADMIN scope); requests with it get 401 from then on.
+    async fn api_token_revoke(&self, ctx: &Context<'_>, id: ID) -> Result<ApiTokenRevokePayload> {
+        let id = match input_id("ApiToken", &id, &["id"]) {
+            Ok(id) => id,
+            Err(e) => return Ok(ApiTokenRevokePayload { api_token: None, user_errors: user_errors(vec![e], &["id"]) }),
+        };
+        let (token, user_errors) = split(service::revoke(&app(ctx)?.db, id).await, &["id"])?;
+        Ok(ApiTokenRevokePayload { api_token: token.map(ApiToken), user_errors })
+    }
+}

@@ -1,0 +1,625 @@
+//! Orders (SPEC §4): the list and one order with lines, customer, history and errors; seller actions sent to the
+//! channel; hub-only status changes; resync; status mapping overrides; the live stream of order changes.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
+use futures::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use entity::enums::SyncRunKind;
+use entity::{customer, order, order_event, order_line, sync_error};
+
+use super::app;
+use super::catalog::{Money, ProductVariant, Warehouse};
+use super::channels::Channel;
+use super::errors::{UserError, query, split, user_errors};
+use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
+use super::sync_runs::{SyncRun, SyncRunPayload};
+use crate::domain::channel::Address;
+use crate::domain::errors::{ErrorCode, FieldError};
+use crate::domain::orders::ActionKind;
+use crate::events::HubEvent;
+use crate::jobs;
+use crate::jobs::orders::FetchInput;
+use crate::services::order_ops::{self as service, OrderFilter};
+use crate::services::{ServiceError, catalog, channels};
+
+/// An order's status in the hub, mapped from its channel's status.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::OrderStatus")]
+pub enum OrderStatusGql {
+    /// Placed, not yet ready to ship ("Chưa giao hàng").
+    Pending,
+    /// Packed, waiting for pickup ("Chờ giao hàng").
+    ReadyToShip,
+    /// Handed to the carrier ("Đang giao hàng").
+    InTransit,
+    /// Delivered ("Đã giao hàng").
+    Delivered,
+    /// Delivery failed ("Hủy giao hàng").
+    DeliveryFailed,
+    Cancelled,
+    /// The channel reported a status no mapping knows (see the order's sync errors; add a mapping).
+    Unrecognized,
+}
+
+/// An order's payment status.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::PaymentStatus")]
+pub enum PaymentStatusGql {
+    Paid,
+    /// Not paid yet (e.g. cash on delivery).
+    Unpaid,
+    /// Refunded without a return.
+    Refunded,
+    /// Returned in full; see `refunded`.
+    Returned,
+    /// Partly returned; see `refunded`.
+    PartiallyReturned,
+}
+
+/// Kind of a line of an order's history.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::OrderEventKind")]
+pub enum OrderEventKindGql {
+    Imported,
+    StatusChanged,
+    StockReserved,
+    StockReleased,
+    StockRestocked,
+    StockFulfilled,
+    ReturnRecorded,
+    ExportSlip,
+    ChannelAction,
+    Note,
+}
+
+/// A postal address as the channel gave it (Lazada's without the ward).
+#[derive(SimpleObject)]
+pub struct OrderAddress {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    /// Street and number.
+    pub line1: Option<String>,
+    pub ward: Option<String>,
+    pub district: Option<String>,
+    pub province: Option<String>,
+    pub country: Option<String>,
+}
+
+fn address(json: Option<&serde_json::Value>) -> Option<OrderAddress> {
+    let a: Address = serde_json::from_value(json?.clone()).ok()?;
+    Some(OrderAddress { name: a.name, phone: a.phone, line1: a.line1, ward: a.ward, district: a.district, province: a.province, country: a.country })
+}
+
+/// A customer saved from channel orders: one per phone number.
+pub struct Customer(pub customer::Model);
+
+#[Object]
+impl Customer {
+    async fn id(&self) -> ID {
+        global_id("Customer", self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Digits (and a leading +) only.
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+    /// Tiki customers get `<phone>@<country code>.phone`.
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    /// The last shipping address seen.
+    async fn address(&self) -> Option<OrderAddress> {
+        address(self.0.address.as_ref())
+    }
+}
+
+/// A line of an order.
+pub struct OrderLine(pub order_line::Model, String);
+
+#[Object]
+impl OrderLine {
+    async fn id(&self) -> ID {
+        global_id("OrderLine", self.0.id)
+    }
+    /// The channel's SKU code of the line.
+    async fn seller_sku(&self) -> Option<&str> {
+        self.0.seller_sku.as_deref()
+    }
+    /// The title on the channel.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn variant_title(&self) -> Option<&str> {
+        self.0.variant_title.as_deref()
+    }
+    /// The hub variant; null while the line's listing is not linked.
+    async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
+        let Some(id) = self.0.variant_id else { return Ok(None) };
+        Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
+    }
+    /// The channel listing the line sold.
+    async fn listing(&self, ctx: &Context<'_>) -> Result<Option<super::linking::ChannelListing>> {
+        let Some(id) = self.0.listing_id else { return Ok(None) };
+        Ok(query(crate::services::linking::listing(&app(ctx)?.db, id).await)?.map(super::linking::ChannelListing))
+    }
+    async fn quantity(&self) -> i64 {
+        self.0.quantity
+    }
+    /// Unit price.
+    async fn price(&self) -> Money {
+        Money::new(self.0.price_minor, &self.1)
+    }
+    /// Discount on the whole line.
+    async fn discount(&self) -> Money {
+        Money::new(self.0.discount_minor, &self.1)
+    }
+    /// Units the order holds committed in its warehouse now.
+    async fn reserved_quantity(&self) -> i64 {
+        self.0.reserved_quantity
+    }
+    /// Units that left on hand for the order.
+    async fn fulfilled_quantity(&self) -> i64 {
+        self.0.fulfilled_quantity
+    }
+    /// Units returned and recorded in the hub.
+    async fn returned_quantity(&self) -> i64 {
+        self.0.returned_quantity
+    }
+    /// The hub variant's unit, once linked.
+    async fn unit(&self) -> Option<&str> {
+        self.0.unit.as_deref()
+    }
+    /// The hub product's image, once linked.
+    async fn image_url(&self) -> Option<&str> {
+        self.0.image_url.as_deref()
+    }
+}
+
+/// A line of an order's history.
+pub struct OrderEvent(pub order_event::Model);
+
+#[Object]
+impl OrderEvent {
+    async fn id(&self) -> ID {
+        global_id("OrderEvent", self.0.id)
+    }
+    async fn kind(&self) -> OrderEventKindGql {
+        self.0.kind.into()
+    }
+    async fn message(&self) -> &str {
+        &self.0.message
+    }
+    /// Hub status before (STATUS_CHANGED).
+    async fn from_status(&self) -> Option<OrderStatusGql> {
+        self.0.from_status.map(Into::into)
+    }
+    /// Hub status after (STATUS_CHANGED).
+    async fn to_status(&self) -> Option<OrderStatusGql> {
+        self.0.to_status.map(Into::into)
+    }
+    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.created_at
+    }
+}
+
+/// An open sync error of an order (unlinked lines, unknown status, refused stock movement).
+pub struct OrderSyncError(pub sync_error::Model);
+
+#[Object]
+impl OrderSyncError {
+    /// ORDER_PRODUCT_NOT_LINKED, ORDER_STATUS_UNRECOGNIZED or ORDER_STOCK_REFUSED.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn message(&self) -> &str {
+        &self.0.message
+    }
+    /// How many times it was seen.
+    async fn occurrences(&self) -> i32 {
+        self.0.occurrences
+    }
+    async fn first_seen_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.first_seen_at
+    }
+    async fn last_seen_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.last_seen_at
+    }
+}
+
+/// An order imported from a channel.
+pub struct Order(pub order::Model);
+
+#[Object]
+impl Order {
+    pub async fn id(&self) -> ID {
+        global_id("Order", self.0.id)
+    }
+    /// The channel account it came from.
+    async fn channel(&self, ctx: &Context<'_>) -> Result<Option<Channel>> {
+        Ok(query(channels::get(&app(ctx)?.db, self.0.channel_id).await)?.map(Channel))
+    }
+    /// The channel's order id.
+    async fn external_id(&self) -> &str {
+        &self.0.external_id
+    }
+    /// The order number shown to the buyer (the channel's).
+    async fn number(&self) -> &str {
+        self.0.order_number.as_deref().unwrap_or(&self.0.external_id)
+    }
+    /// The hub status (mapped from the channel's, unless orders are processed in the hub).
+    async fn status(&self) -> OrderStatusGql {
+        self.0.hub_status.into()
+    }
+    /// The channel's own status, verbatim.
+    async fn channel_status(&self) -> Option<&str> {
+        self.0.channel_status.as_deref()
+    }
+    async fn payment_status(&self) -> PaymentStatusGql {
+        self.0.payment_status.into()
+    }
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        let Some(id) = self.0.customer_id else { return Ok(None) };
+        Ok(query(service::customer(&app(ctx)?.db, id).await)?.map(Customer))
+    }
+    async fn customer_name(&self) -> Option<&str> {
+        self.0.customer_name.as_deref()
+    }
+    async fn customer_phone(&self) -> Option<&str> {
+        self.0.customer_phone.as_deref()
+    }
+    async fn customer_email(&self) -> Option<&str> {
+        self.0.customer_email.as_deref()
+    }
+    async fn shipping_address(&self) -> Option<OrderAddress> {
+        address(self.0.shipping_address.as_ref())
+    }
+    async fn subtotal(&self) -> Money {
+        Money::new(self.0.subtotal_minor, &self.0.currency)
+    }
+    async fn shipping_fee(&self) -> Money {
+        Money::new(self.0.shipping_fee_minor, &self.0.currency)
+    }
+    async fn discount(&self) -> Money {
+        Money::new(self.0.discount_minor, &self.0.currency)
+    }
+    async fn total(&self) -> Money {
+        Money::new(self.0.total_minor, &self.0.currency)
+    }
+    /// Refunded by the channel (returns).
+    async fn refunded(&self) -> Money {
+        Money::new(self.0.refunded_minor, &self.0.currency)
+    }
+    /// The warehouse the order takes stock from; null when its stock is not followed (orders the backfill found
+    /// already finished).
+    async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
+        let Some(id) = self.0.warehouse_id else { return Ok(None) };
+        Ok(query(catalog::warehouse(&app(ctx)?.db, id).await)?.map(Warehouse))
+    }
+    /// Some lines are not linked to a hub variant (see `syncErrors`); they take no stock until linked.
+    async fn has_unlinked_lines(&self) -> bool {
+        self.0.has_unlinked_lines
+    }
+    async fn cancel_reason(&self) -> Option<&str> {
+        self.0.cancel_reason.as_deref()
+    }
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
+        let lines = query(service::lines(&app(ctx)?.db, self.0.id).await)?;
+        Ok(lines.into_iter().map(|l| OrderLine(l, self.0.currency.clone())).collect())
+    }
+    /// The order's history, oldest first: import, status changes, stock movements, channel actions.
+    async fn events(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
+        Ok(query(service::events(&app(ctx)?.db, self.0.id).await)?.into_iter().map(OrderEvent).collect())
+    }
+    /// Export slips made for the order (SPEC §5).
+    async fn export_slips(&self, ctx: &Context<'_>) -> Result<Vec<super::stock::ExportSlip>> {
+        Ok(query(service::export_slips(&app(ctx)?.db, self.0.id).await)?.into_iter().map(super::stock::ExportSlip).collect())
+    }
+    /// Open sync errors of this order.
+    async fn sync_errors(&self, ctx: &Context<'_>) -> Result<Vec<OrderSyncError>> {
+        Ok(query(service::open_errors(&app(ctx)?.db, self.0.id).await)?.into_iter().map(OrderSyncError).collect())
+    }
+    /// When the buyer placed it.
+    async fn placed_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.placed_at
+    }
+    /// The channel's last update time the hub applied (older updates never win).
+    async fn channel_updated_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.channel_updated_at
+    }
+    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Which orders to list.
+#[derive(InputObject, Default)]
+pub struct OrderFilterInput {
+    pub channel_id: Option<ID>,
+    pub status: Option<OrderStatusGql>,
+    pub payment_status: Option<PaymentStatusGql>,
+    /// Placed at or after.
+    pub placed_from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Placed before.
+    pub placed_to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Order number, customer name or phone contains.
+    pub search: Option<String>,
+    /// Only orders with (true) or without (false) unlinked lines.
+    pub has_unlinked_lines: Option<bool>,
+}
+
+impl OrderFilterInput {
+    fn decode(self, field: &str) -> Result<OrderFilter, FieldError> {
+        let channel_id = self.channel_id.as_ref().map(|id| input_id("Channel", id, &[field, "channelId"])).transpose()?;
+        Ok(OrderFilter {
+            channel_id,
+            status: self.status.map(Into::into),
+            payment_status: self.payment_status.map(Into::into),
+            placed_from: self.placed_from,
+            placed_to: self.placed_to,
+            search: self.search,
+            has_unlinked_lines: self.has_unlinked_lines,
+        })
+    }
+}
+
+/// One row of a channel's status mapping.
+#[derive(SimpleObject)]
+pub struct StatusMappingRow {
+    /// The channel's raw status.
+    pub channel_status: String,
+    pub status: OrderStatusGql,
+    /// The payment status the channel status implies, if any.
+    pub payment_status: Option<PaymentStatusGql>,
+    /// Set on this channel by `statusMappingUpdate` (else the built-in table of its kind).
+    pub overridden: bool,
+}
+
+/// The effective status mapping of a channel.
+pub fn mapping_rows(channel: &entity::channel::Model) -> Vec<StatusMappingRow> {
+    service::mapping(channel)
+        .into_iter()
+        .map(|r| StatusMappingRow { channel_status: r.channel_status, status: r.status.into(), payment_status: r.payment_status.map(Into::into), overridden: r.overridden })
+        .collect()
+}
+
+#[derive(Default)]
+pub struct OrderQuery;
+
+#[Object]
+impl OrderQuery {
+    /// Orders, oldest first (`reverse` for newest first). At most 100 a page.
+    #[allow(clippy::too_many_arguments)]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+        reverse: Option<bool>,
+        filter: Option<OrderFilterInput>,
+    ) -> Result<Conn<Order>> {
+        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let filter = filter.unwrap_or_default().decode("filter").map_err(|e| async_graphql::Error::new(e.message))?;
+        let found = query(service::list(&app(ctx)?.db, &filter, &page).await)?;
+        Ok(connection(found, |o| o.id, Order))
+    }
+
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Order>> {
+        let id = require_id("Order", &id)?;
+        Ok(query(service::get(&app(ctx)?.db, id).await)?.map(Order))
+    }
+}
+
+/// The order after a mutation.
+#[derive(SimpleObject)]
+pub struct OrderPayload {
+    pub order: Option<Order>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// Runs started by a resync (one per channel).
+#[derive(SimpleObject)]
+pub struct OrdersResyncPayload {
+    /// One ORDER_FETCH run per channel concerned, CREATED.
+    pub sync_runs: Vec<SyncRun>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// Which orders to fetch again from their channels and re-apply: `orderIds`, or a `filter`.
+#[derive(InputObject)]
+pub struct OrdersResyncInput {
+    /// At most 1,000.
+    pub order_ids: Option<Vec<ID>>,
+    /// At most 10,000 orders match.
+    pub filter: Option<OrderFilterInput>,
+}
+
+/// One override of a channel's status mapping.
+#[derive(InputObject)]
+pub struct StatusMappingInput {
+    /// The channel's raw status (matched ignoring case).
+    pub channel_status: String,
+    /// The hub status it maps to; null removes the override (back to the built-in table).
+    pub status: Option<OrderStatusGql>,
+}
+
+/// A channel's mapping after `statusMappingUpdate`.
+#[derive(SimpleObject)]
+pub struct StatusMappingUpdatePayload {
+    pub channel: Option<Channel>,
+    pub status_mapping: Vec<StatusMappingRow>,
+    pub user_errors: Vec<UserError>,
+}
+
+const RESYNC_MAX_IDS: usize = 1000;
+const RESYNC_MAX_FILTER: u64 = 10_000;
+
+async fn action(ctx: &Context<'_>, order_id: ID, kind: ActionKind, reason: Option<String>) -> Result<OrderPayload> {
+    let id = match input_id("Order", &order_id, &["orderId"]) {
+        Ok(id) => id,
+        Err(e) => return Ok(OrderPayload { order: None, user_errors: user_errors(vec![e], &["orderId"]) }),
+    };
+    let app = app(ctx)?;
+    let (order, user_errors) = split(service::act(app, id, kind, reason).await, &["orderId", "reason"])?;
+    if let Some(o) = &order {
+        app.events.publish(HubEvent::OrderChanged { order_id: o.id, channel_id: o.channel_id });
+    }
+    Ok(OrderPayload { order: order.map(Order), user_errors })
+}
+
+#[derive(Default)]
+pub struct OrderMutation;
+
+#[Object]
+impl OrderMutation {
+    /// Confirms the order on its channel ("ready to ship": pack and mark ready); on success the hub order moves to
+    /// READY_TO_SHIP. A channel refusal is a CHANNEL_REFUSED userError quoting it; nothing changes then.
+    async fn order_ready_to_ship(&self, ctx: &Context<'_>, order_id: ID) -> Result<OrderPayload> {
+        action(ctx, order_id, ActionKind::ReadyToShip, None).await
+    }
+
+    /// Cancels the order on its channel; on success the hub order is CANCELLED and its stock goes back.
+    async fn order_cancel(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<OrderPayload> {
+        action(ctx, order_id, ActionKind::Cancel, Some(reason)).await
+    }
+
+    /// Asks the channel for the shipping label (where it has one: Lazada, Tiki, TikTok).
+    async fn order_print_label(&self, ctx: &Context<'_>, order_id: ID) -> Result<OrderPayload> {
+        action(ctx, order_id, ActionKind::PrintLabel, None).await
+    }
+
+    /// Tells the channel the package awaits the carrier's pickup (Tiki).
+    async fn order_await_pickup(&self, ctx: &Context<'_>, order_id: ID) -> Result<OrderPayload> {
+        action(ctx, order_id, ActionKind::AwaitPickup, None).await
+    }
+
+    /// Changes the hub status of an order whose channel processes orders in the hub; not sent to the channel.
+    async fn order_status_update(&self, ctx: &Context<'_>, order_id: ID, status: OrderStatusGql) -> Result<OrderPayload> {
+        let id = match input_id("Order", &order_id, &["orderId"]) {
+            Ok(id) => id,
+            Err(e) => return Ok(OrderPayload { order: None, user_errors: user_errors(vec![e], &["orderId"]) }),
+        };
+        let app = app(ctx)?;
+        let (order, user_errors) = split(service::set_hub_status(&app.db, id, status.into()).await, &["orderId", "status"])?;
+        if let Some(o) = &order {
+            app.events.publish(HubEvent::OrderChanged { order_id: o.id, channel_id: o.channel_id });
+        }
+        Ok(OrderPayload { order: order.map(Order), user_errors })
+    }
+
+    /// Fetches orders again from their channels and re-applies them (one ORDER_FETCH run per channel).
+    async fn orders_resync(&self, ctx: &Context<'_>, input: OrdersResyncInput) -> Result<OrdersResyncPayload> {
+        let app = app(ctx)?;
+        let mut errors = Vec::new();
+        let mut targets: Vec<(i64, i64, String)> = Vec::new();
+        match (input.order_ids, input.filter) {
+            (Some(ids), None) if !ids.is_empty() && ids.len() <= RESYNC_MAX_IDS => {
+                let decoded: Vec<i64> = ids.iter().enumerate().filter_map(|(i, id)| input_id("Order", id, &["orderIds", &i.to_string()]).map_err(|e| errors.push(e)).ok()).collect();
+                let found = query(service::by_ids(&app.db, &decoded).await)?;
+                for (i, id) in decoded.iter().enumerate() {
+                    match found.iter().find(|o| o.id == *id) {
+                        Some(o) => targets.push((o.id, o.channel_id, o.external_id.clone())),
+                        None => errors.push(FieldError::new(&["orderIds", &i.to_string()], ErrorCode::NotFound, "Order not found")),
+                    }
+                }
+            }
+            (None, Some(filter)) => match filter.decode("filter") {
+                Ok(filter) => {
+                    targets = query(service::ids_matching(&app.db, &filter, RESYNC_MAX_FILTER + 1).await)?;
+                    if targets.len() as u64 > RESYNC_MAX_FILTER {
+                        errors.push(FieldError::new(&["filter"], ErrorCode::TooMany, format!("more than {RESYNC_MAX_FILTER} orders match: narrow the filter")));
+                    }
+                }
+                Err(e) => errors.push(e),
+            },
+            _ => errors.push(FieldError::new(&["orderIds"], ErrorCode::Invalid, format!("give orderIds (1 to {RESYNC_MAX_IDS}) or a filter, not both"))),
+        }
+        if !errors.is_empty() {
+            return Ok(OrdersResyncPayload { sync_runs: vec![], user_errors: user_errors(errors, &[]) });
+        }
+        let mut by_channel: std::collections::BTreeMap<i64, Vec<String>> = std::collections::BTreeMap::new();
+        for (_, channel_id, external) in targets {
+            by_channel.entry(channel_id).or_default().push(external);
+        }
+        let mut runs = Vec::new();
+        for (channel_id, ids) in by_channel {
+            let input = serde_json::to_value(FetchInput { external_ids: Some(ids) }).map_err(|e| super::errors::internal(e.into()))?;
+            let (run, user_errors) = split(jobs::enqueue_run(app, SyncRunKind::OrderFetch, Some(channel_id), Some(input)).await, &[])?;
+            if !user_errors.is_empty() {
+                return Ok(OrdersResyncPayload { sync_runs: runs, user_errors });
+            }
+            runs.extend(run.map(SyncRun));
+        }
+        Ok(OrdersResyncPayload { sync_runs: runs, user_errors: vec![] })
+    }
+
+    /// Polls the channel for orders now (an ORDER_POLL run: Tiki's event queue, the webhook inbox, and every
+    /// order updated since the last poll), instead of waiting for the schedule.
+    async fn channel_orders_sync(&self, ctx: &Context<'_>, channel_id: ID) -> Result<SyncRunPayload> {
+        let app = app(ctx)?;
+        let id = match input_id("Channel", &channel_id, &["channelId"]) {
+            Ok(id) => id,
+            Err(e) => return Ok(SyncRunPayload { sync_run: None, user_errors: user_errors(vec![e], &["channelId"]) }),
+        };
+        let result = async {
+            let channel = channels::get(&app.db, id).await?.ok_or_else(|| ServiceError::not_found(&["channelId"], "Channel"))?;
+            if channel.status != entity::enums::ChannelStatus::Connected {
+                return Err(ServiceError::rejected(&["channelId"], ErrorCode::InvalidState, format!("\"{}\" is not connected", channel.name)));
+            }
+            jobs::enqueue_run(app, SyncRunKind::OrderPoll, Some(id), None).await
+        }
+        .await;
+        let (run, user_errors) = split(result, &["channelId"])?;
+        Ok(SyncRunPayload { sync_run: run.map(SyncRun), user_errors })
+    }
+
+    /// Overrides how a channel's raw order statuses map to hub statuses (or removes overrides). Applies to the
+    /// channel's updates from now on; resync orders to re-map them at once.
+    async fn status_mapping_update(&self, ctx: &Context<'_>, channel_id: ID, mappings: Vec<StatusMappingInput>) -> Result<StatusMappingUpdatePayload> {
+        let id = match input_id("Channel", &channel_id, &["channelId"]) {
+            Ok(id) => id,
+            Err(e) => return Ok(StatusMappingUpdatePayload { channel: None, status_mapping: vec![], user_errors: user_errors(vec![e], &["channelId"]) }),
+        };
+        let changes = mappings.into_iter().map(|m| (m.channel_status, m.status.map(Into::into))).collect();
+        let (channel, user_errors) = split(service::update_mapping(&app(ctx)?.db, id, changes).await, &["channelId", "mappings"])?;
+        let status_mapping = channel.as_ref().map(mapping_rows).unwrap_or_default();
+        Ok(StatusMappingUpdatePayload { channel: channel.map(Channel), status_mapping, user_errors })
+    }
+}
+
+#[derive(Default)]
+pub struct OrderSubscription;
+
+#[Subscription]
+impl OrderSubscription {
+    /// Orders as they are imported or change (status, stock, lines), optionally of one channel.
+    async fn order_changed(&self, ctx: &Context<'_>, channel_id: Option<ID>) -> Result<impl Stream<Item = Order> + use<>> {
+        let app = app(ctx)?.clone();
+        let channel = channel_id.as_ref().map(|id| require_id("Channel", id)).transpose()?;
+        let events = app.events.subscribe();
+        Ok(futures::stream::unfold((app, events), move |(app, mut events)| async move {
+            loop {
+                let order_id = match events.recv().await {
+                    Ok(HubEvent::OrderChanged { order_id, channel_id }) if channel.is_none_or(|c| c == channel_id) => order_id,
+                    Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
+                };
+                match service::get(&app.db, order_id).await {
+                    Ok(Some(order)) => return Some((Order(order), (app, events))),
+                    Ok(None) => continue,
+                    Err(err) => {
+                        tracing::warn!(order_id, error = %err, "orderChanged subscription could not read the order");
+                        continue;
+                    }
+                }
+            }
+        }))
+    }
+}

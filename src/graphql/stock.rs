@@ -1,0 +1,562 @@
+//! Stock push (explanation, history, push and reconcile runs), export slips and returns.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+
+use entity::enums::{ExportSlipStatus, SyncRunKind};
+use entity::{export_slip, export_slip_line, order_return, return_line, stock_push};
+
+use super::app;
+use super::catalog::{Money, ProductVariant, Warehouse};
+use super::channels::{Channel, OversellPolicyGql, PricePolicyGql};
+use super::errors::{UserError, query, split, user_errors};
+use super::inventory::InventoryLevel;
+use super::linking::ProductLink;
+use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
+use super::sync_runs::{SyncRun, SyncRunPayload};
+use crate::context::AppContext;
+use crate::domain::errors::{ErrorCode, FieldError};
+use crate::domain::stock_push::QuantityRule;
+use crate::events::HubEvent;
+use crate::jobs;
+use crate::services::export_slips::{self as slips, ReturnInput, ReturnLineInput, SlipFilter};
+use crate::services::inventory::LevelChange;
+use crate::services::stock_push::{self as service, Explanation, PushFilter};
+use crate::services::{ServiceError, ServiceResult, catalog, channels};
+
+/// After a write that moved stock: tell subscribers, and queue the pushes it made due (in the background; the
+/// scheduler catches anything missed).
+fn stock_moved(ctx: &AppContext, changes: &[LevelChange]) {
+    for c in changes {
+        ctx.events.publish(HubEvent::InventoryChanged { variant_id: c.level.variant_id, warehouse_id: c.level.warehouse_id });
+    }
+    jobs::stock_push::kick_soon(ctx);
+}
+
+// ------------------------------------------------------------------------------------------------ explanation
+
+/// Why a channel shows (or will show) a quantity and price for a variant: the number, the rule, and its inputs.
+pub struct StockExplanation(Explanation);
+
+#[Object]
+impl StockExplanation {
+    async fn variant(&self) -> ProductVariant {
+        ProductVariant(self.0.variant.clone())
+    }
+    async fn channel(&self) -> Channel {
+        Channel(self.0.channel.clone())
+    }
+    /// The quantity the hub pushes now; null when no quantity is sent (sync off, not tracked).
+    async fn quantity(&self) -> Option<i64> {
+        self.0.decision.quantity
+    }
+    /// The SPEC §3 rule that decided `quantity`.
+    async fn rule(&self) -> QuantityRule {
+        self.0.decision.rule
+    }
+    /// The whole reasoning in one sentence.
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+    /// The warehouse whose stock the channel gets (its stock warehouse, else the default).
+    async fn warehouse(&self) -> Warehouse {
+        Warehouse(self.0.warehouse.clone())
+    }
+    /// Whether the channel chose a stock warehouse (then on hand − committed − pending export is pushed).
+    async fn warehouse_chosen(&self) -> bool {
+        self.0.settings.warehouse_chosen
+    }
+    /// On hand in that warehouse.
+    async fn on_hand(&self) -> i64 {
+        self.0.level.on_hand
+    }
+    /// Reserved by open orders in that warehouse.
+    async fn committed(&self) -> i64 {
+        self.0.level.committed
+    }
+    /// On waiting export slips in that warehouse.
+    async fn pending_export(&self) -> i64 {
+        self.0.level.pending_export
+    }
+    /// onHand − committed − pendingExport.
+    async fn available(&self) -> i64 {
+        self.0.level.available()
+    }
+    async fn track_inventory(&self) -> bool {
+        self.0.variant.track_inventory
+    }
+    /// The variant may be sold when out of stock.
+    async fn allow_oversell(&self) -> bool {
+        self.0.variant.allow_oversell
+    }
+    /// The channel's oversell policy (used when `allowOversell`).
+    async fn oversell_policy(&self) -> OversellPolicyGql {
+        self.0.settings.oversell_policy.into()
+    }
+    /// The quantity pushed for overselling variants (units).
+    async fn oversell_quantity(&self) -> i64 {
+        self.0.settings.oversell_quantity
+    }
+    async fn sync_quantity(&self) -> bool {
+        self.0.settings.sync_quantity
+    }
+    async fn sync_price(&self) -> bool {
+        self.0.settings.sync_price
+    }
+    async fn price_policy(&self) -> PricePolicyGql {
+        self.0.settings.price_policy.into()
+    }
+    /// The price the hub pushes now (per `pricePolicy`); null when `syncPrice` is off.
+    async fn price(&self) -> Option<Money> {
+        self.0.price.map(|p| Money::new(p, channels::currency(&self.0.channel)))
+    }
+    /// The variant's link on this channel (null: not linked, nothing is pushed).
+    async fn link(&self) -> Option<ProductLink> {
+        self.0.link.clone().map(ProductLink)
+    }
+    /// The quantity the channel was last given (or last read back), if any.
+    async fn last_pushed_quantity(&self) -> Option<i64> {
+        self.0.link.as_ref().and_then(|l| l.last_pushed_quantity)
+    }
+    async fn last_pushed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.link.as_ref().and_then(|l| l.last_pushed_at)
+    }
+    /// A push of this link is waiting (the value changed since the last push, or a retry is due).
+    async fn push_pending(&self) -> bool {
+        self.0.link.as_ref().is_some_and(|l| l.push_pending)
+    }
+    /// An order event of this channel is still waiting to be imported: quantity raises wait until it is.
+    async fn orders_waiting(&self) -> bool {
+        self.0.orders_waiting
+    }
+    /// The quantity is a raise held back by the stale-push guard right now.
+    async fn held(&self) -> bool {
+        self.0.held
+    }
+}
+
+/// One push sent to a channel (kept `pushHistoryRetentionDays`).
+pub struct StockPush(pub stock_push::Model);
+
+#[Object]
+impl StockPush {
+    async fn id(&self) -> ID {
+        global_id("StockPush", self.0.id)
+    }
+    async fn channel(&self, ctx: &Context<'_>) -> Result<Option<Channel>> {
+        Ok(query(channels::get(&app(ctx)?.db, self.0.channel_id).await)?.map(Channel))
+    }
+    /// The variant (null once deleted; the history stays).
+    async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
+        let Some(id) = self.0.variant_id else { return Ok(None) };
+        Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
+    }
+    async fn seller_sku(&self) -> Option<&str> {
+        self.0.seller_sku.as_deref()
+    }
+    /// Quantity sent (null: not part of this push).
+    async fn quantity(&self) -> Option<i64> {
+        self.0.quantity
+    }
+    /// Price sent, minor units of the channel's currency (null: not part of this push).
+    async fn price_minor(&self) -> Option<i64> {
+        self.0.price_minor
+    }
+    /// What decided the values: rule, warehouse, on hand, committed, pending export, policies, previous values.
+    async fn inputs(&self) -> async_graphql::Json<serde_json::Value> {
+        async_graphql::Json(self.0.inputs.clone())
+    }
+    /// The channel accepted it.
+    async fn ok(&self) -> bool {
+        self.0.ok
+    }
+    /// The channel's answer for this SKU.
+    async fn response(&self) -> Option<async_graphql::Json<serde_json::Value>> {
+        self.0.response.clone().map(async_graphql::Json)
+    }
+    async fn error_code(&self) -> Option<&str> {
+        self.0.error_code.as_deref()
+    }
+    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.created_at
+    }
+}
+
+/// Filters of the push history.
+#[derive(InputObject, Default)]
+pub struct StockPushFilterInput {
+    pub variant_id: Option<ID>,
+    pub link_id: Option<ID>,
+    /// Only accepted (true) or refused (false) pushes.
+    pub ok: Option<bool>,
+}
+
+// ------------------------------------------------------------------------------------------------ slips
+
+/// State of an export slip.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::ExportSlipStatus")]
+pub enum ExportSlipStatusGql {
+    /// Created; units are pending export ("Chờ xuất kho").
+    Waiting,
+    /// The goods left the warehouse ("Đã xuất kho").
+    Exported,
+    /// Cancelled; the units are available again ("Đã hủy").
+    Cancelled,
+}
+
+/// Stock leaving a warehouse for a channel order (SPEC §5). Its status never changes the order's.
+pub struct ExportSlip(pub export_slip::Model);
+
+#[Object]
+impl ExportSlip {
+    pub async fn id(&self) -> ID {
+        global_id("ExportSlip", self.0.id)
+    }
+    /// The slip's number, e.g. PXK-42-1.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn status(&self) -> ExportSlipStatusGql {
+        self.0.status.into()
+    }
+    /// Global id of the order (type Order).
+    async fn order_id(&self) -> ID {
+        global_id("Order", self.0.order_id)
+    }
+    async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
+        Ok(query(catalog::warehouse(&app(ctx)?.db, self.0.warehouse_id).await)?.map(Warehouse))
+    }
+    /// One line per order line.
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<ExportSlipLine>> {
+        Ok(query(slips::lines(&app(ctx)?.db, self.0.id).await)?.into_iter().map(ExportSlipLine).collect())
+    }
+    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.created_at
+    }
+    async fn exported_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.exported_at
+    }
+    async fn cancelled_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.cancelled_at
+    }
+}
+
+/// A line of an export slip.
+pub struct ExportSlipLine(pub export_slip_line::Model);
+
+#[Object]
+impl ExportSlipLine {
+    /// Global id of the order line (type OrderLine).
+    async fn order_line_id(&self) -> Option<ID> {
+        self.0.order_line_id.map(|id| global_id("OrderLine", id))
+    }
+    async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
+        Ok(query(catalog::variant(&app(ctx)?.db, self.0.variant_id).await)?.map(ProductVariant))
+    }
+    /// Units on the slip.
+    async fn quantity(&self) -> i64 {
+        self.0.quantity
+    }
+    /// Units taken over from the order's reservation in the same warehouse (moved from committed to pending
+    /// export, so they are not counted twice).
+    async fn moved_from_committed(&self) -> i64 {
+        self.0.moved_from_committed
+    }
+}
+
+/// Filters of export slips.
+#[derive(InputObject, Default)]
+pub struct ExportSlipFilterInput {
+    pub status: Option<ExportSlipStatusGql>,
+    pub order_id: Option<ID>,
+    pub warehouse_id: Option<ID>,
+}
+
+/// Result of an export slip mutation.
+#[derive(SimpleObject)]
+pub struct ExportSlipPayload {
+    /// The slip after the change; null when refused.
+    pub export_slip: Option<ExportSlip>,
+    /// The stock levels the change moved.
+    pub levels: Vec<InventoryLevel>,
+    pub user_errors: Vec<UserError>,
+}
+
+// ------------------------------------------------------------------------------------------------ returns
+
+/// State of a recorded return.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::ReturnStatus")]
+pub enum ReturnStatusGql {
+    /// Recorded; nothing was put back on hand.
+    Recorded,
+    /// Some units were put back on hand.
+    Restocked,
+}
+
+/// A return recorded in the hub for an order: which lines, how many, what went back on hand (SPEC §4).
+pub struct OrderReturn(pub order_return::Model);
+
+#[Object]
+impl OrderReturn {
+    pub async fn id(&self) -> ID {
+        global_id("OrderReturn", self.0.id)
+    }
+    /// Global id of the order (type Order).
+    async fn order_id(&self) -> ID {
+        global_id("Order", self.0.order_id)
+    }
+    /// Where restocked units went.
+    async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
+        Ok(query(catalog::warehouse(&app(ctx)?.db, self.0.warehouse_id).await)?.map(Warehouse))
+    }
+    async fn status(&self) -> ReturnStatusGql {
+        self.0.status.into()
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderReturnLine>> {
+        Ok(query(slips::return_lines(&app(ctx)?.db, self.0.id).await)?.into_iter().map(OrderReturnLine).collect())
+    }
+    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.created_at
+    }
+}
+
+/// A line of a return.
+pub struct OrderReturnLine(pub return_line::Model);
+
+#[Object]
+impl OrderReturnLine {
+    /// Global id of the order line (type OrderLine).
+    async fn order_line_id(&self) -> ID {
+        global_id("OrderLine", self.0.order_line_id)
+    }
+    async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
+        let Some(id) = self.0.variant_id else { return Ok(None) };
+        Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
+    }
+    /// Units returned.
+    async fn quantity(&self) -> i64 {
+        self.0.quantity
+    }
+    /// Units put back on hand.
+    async fn restock_quantity(&self) -> i64 {
+        self.0.restock_quantity
+    }
+}
+
+/// One line of a return to record.
+#[derive(InputObject)]
+pub struct OrderReturnLineInput {
+    /// Global id of the order line (type OrderLine).
+    pub order_line_id: ID,
+    /// Units returned: at least 1, at most sold less already returned.
+    pub quantity: i64,
+    /// Put these units back on hand (a ledger entry RETURN_RESTOCKED); false records them only.
+    pub restock: bool,
+}
+
+/// Result of `orderReturnRecord`.
+#[derive(SimpleObject)]
+pub struct OrderReturnRecordPayload {
+    /// The recorded return; null when refused.
+    pub order_return: Option<OrderReturn>,
+    /// The stock levels restocking moved.
+    pub levels: Vec<InventoryLevel>,
+    pub user_errors: Vec<UserError>,
+}
+
+// ------------------------------------------------------------------------------------------------ roots
+
+#[derive(Default)]
+pub struct StockQuery;
+
+#[Object]
+impl StockQuery {
+    /// The quantity (and price) that was or would be pushed for a variant to a channel, and why: rule applied,
+    /// warehouse, on hand, committed, pending export, oversell policy, guard.
+    async fn stock_explanation(&self, ctx: &Context<'_>, variant_id: ID, channel_id: ID) -> Result<StockExplanation> {
+        let (v, c) = (require_id("ProductVariant", &variant_id)?, require_id("Channel", &channel_id)?);
+        Ok(StockExplanation(query(service::explain(&app(ctx)?.db, v, c).await)?))
+    }
+
+    /// Push history of a channel, oldest first (`reverse` for newest first). At most 100 a page.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
+    async fn stock_pushes(
+        &self,
+        ctx: &Context<'_>,
+        channel_id: ID,
+        filter: Option<StockPushFilterInput>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+        reverse: Option<bool>,
+    ) -> Result<Conn<StockPush>> {
+        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let f = filter.unwrap_or_default();
+        let filter = PushFilter {
+            channel_id: Some(require_id("Channel", &channel_id)?),
+            variant_id: f.variant_id.as_ref().map(|id| require_id("ProductVariant", id)).transpose()?,
+            link_id: f.link_id.as_ref().map(|id| require_id("ProductLink", id)).transpose()?,
+            ok: f.ok,
+        };
+        let found = query(service::history(&app(ctx)?.db, &filter, &page).await)?;
+        Ok(connection(found, |p| p.id, StockPush))
+    }
+
+    async fn export_slip(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ExportSlip>> {
+        Ok(query(slips::get(&app(ctx)?.db, require_id("ExportSlip", &id)?).await)?.map(ExportSlip))
+    }
+
+    /// Export slips, by status, order and warehouse. At most 100 a page.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
+    async fn export_slips(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ExportSlipFilterInput>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+        reverse: Option<bool>,
+    ) -> Result<Conn<ExportSlip>> {
+        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let f = filter.unwrap_or_default();
+        let filter = SlipFilter {
+            status: f.status.map(ExportSlipStatus::from),
+            order_id: f.order_id.as_ref().map(|id| require_id("Order", id)).transpose()?,
+            warehouse_id: f.warehouse_id.as_ref().map(|id| require_id("Warehouse", id)).transpose()?,
+        };
+        let found = query(slips::list(&app(ctx)?.db, &filter, &page).await)?;
+        Ok(connection(found, |s| s.id, ExportSlip))
+    }
+
+    async fn order_return(&self, ctx: &Context<'_>, id: ID) -> Result<Option<OrderReturn>> {
+        Ok(query(slips::get_return(&app(ctx)?.db, require_id("OrderReturn", &id)?).await)?.map(OrderReturn))
+    }
+}
+
+fn run_payload(result: (Option<entity::sync_run::Model>, Vec<UserError>)) -> SyncRunPayload {
+    SyncRunPayload { sync_run: result.0.map(SyncRun), user_errors: result.1 }
+}
+
+fn slip_payload(ctx: &Context<'_>, result: ServiceResult<slips::SlipChange>, args: &[&str]) -> Result<ExportSlipPayload> {
+    let (change, user_errors) = split(result, args)?;
+    let Some(change) = change else { return Ok(ExportSlipPayload { export_slip: None, levels: Vec::new(), user_errors }) };
+    stock_moved(app(ctx)?, &change.changes);
+    Ok(ExportSlipPayload { export_slip: Some(ExportSlip(change.slip)), levels: change.changes.into_iter().map(|c| InventoryLevel(c.level)).collect(), user_errors })
+}
+
+fn slip_refused(errors: Vec<FieldError>, args: &[&str]) -> ExportSlipPayload {
+    ExportSlipPayload { export_slip: None, levels: Vec::new(), user_errors: user_errors(errors, args) }
+}
+
+async fn start_run(ctx: &Context<'_>, channel_id: &ID, kind: SyncRunKind) -> Result<SyncRunPayload> {
+    let channel_id = match input_id("Channel", channel_id, &["channelId"]) {
+        Ok(id) => id,
+        Err(e) => return Ok(run_payload((None, user_errors(vec![e], &["channelId"])))),
+    };
+    let app = app(ctx)?;
+    let result = async {
+        let channel = channels::get(&app.db, channel_id).await?.ok_or_else(|| ServiceError::not_found(&["channelId"], "Channel"))?;
+        if channel.status != entity::enums::ChannelStatus::Connected {
+            return Err(ServiceError::rejected(&["channelId"], ErrorCode::InvalidState, format!("\"{}\" is not connected", channel.name)));
+        }
+        if kind == SyncRunKind::StockPush {
+            // A push on request sends every link's value again if it differs from the last one pushed.
+            service::mark_channel(&app.db, channel_id).await?;
+        }
+        jobs::enqueue_run(app, kind, Some(channel_id), None).await
+    }
+    .await;
+    Ok(run_payload(split(result, &["channelId"])?))
+}
+
+#[derive(Default)]
+pub struct StockMutation;
+
+#[Object]
+impl StockMutation {
+    /// Pushes every linked variant's quantity and price to the channel now (a job); only values that differ
+    /// from the last push are sent. Pushes also happen on their own after every change.
+    async fn stock_push_start(&self, ctx: &Context<'_>, channel_id: ID) -> Result<SyncRunPayload> {
+        start_run(ctx, &channel_id, SyncRunKind::StockPush).await
+    }
+
+    /// Reads the channel's quantities back and compares them with what the hub pushed (a job): differences
+    /// become STOCK_DRIFT sync errors, repaired with a push when the channel's `stockDriftRepair` is on.
+    async fn stock_reconcile_start(&self, ctx: &Context<'_>, channel_id: ID) -> Result<SyncRunPayload> {
+        start_run(ctx, &channel_id, SyncRunKind::StockReconcile).await
+    }
+
+    /// Creates a WAITING export slip for every line of an order, from a warehouse (SPEC §5): available − qty,
+    /// pending export + qty. Orders processing, packed, in transit or completed, with every line linked.
+    async fn export_slip_create(&self, ctx: &Context<'_>, order_id: ID, warehouse_id: ID) -> Result<ExportSlipPayload> {
+        let args = ["orderId", "warehouseId"];
+        let o = input_id("Order", &order_id, &["orderId"]);
+        let w = input_id("Warehouse", &warehouse_id, &["warehouseId"]);
+        let (o, w) = match (o, w) {
+            (Ok(o), Ok(w)) => (o, w),
+            (o, w) => return Ok(slip_refused(o.err().into_iter().chain(w.err()).collect(), &args)),
+        };
+        slip_payload(ctx, slips::create(&app(ctx)?.db, o, w).await, &args)
+    }
+
+    /// Marks a WAITING slip EXPORTED: the goods left (pending export − qty, on hand − qty).
+    async fn export_slip_export(&self, ctx: &Context<'_>, id: ID) -> Result<ExportSlipPayload> {
+        match input_id("ExportSlip", &id, &["id"]) {
+            Ok(id) => slip_payload(ctx, slips::export(&app(ctx)?.db, id).await, &["id"]),
+            Err(e) => Ok(slip_refused(vec![e], &["id"])),
+        }
+    }
+
+    /// Cancels a WAITING slip: pending export − qty, available + qty. An exported slip can't be cancelled.
+    async fn export_slip_cancel(&self, ctx: &Context<'_>, id: ID) -> Result<ExportSlipPayload> {
+        match input_id("ExportSlip", &id, &["id"]) {
+            Ok(id) => slip_payload(ctx, slips::cancel(&app(ctx)?.db, id).await, &["id"]),
+            Err(e) => Ok(slip_refused(vec![e], &["id"])),
+        }
+    }
+
+    /// Records a return of an order: which lines and how many; lines with `restock` go back on hand in the
+    /// warehouse (default: the order's). More than was sold (less earlier returns) is refused.
+    async fn order_return_record(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        lines: Vec<OrderReturnLineInput>,
+        warehouse_id: Option<ID>,
+        #[graphql(desc = "Shown on the return, up to 1000 characters.")] note: Option<String>,
+    ) -> Result<OrderReturnRecordPayload> {
+        let args = ["orderId", "lines", "warehouseId", "note"];
+        let mut errors = Vec::new();
+        let order = input_id("Order", &order_id, &["orderId"]).map_err(|e| errors.push(e)).ok();
+        let warehouse = warehouse_id.as_ref().and_then(|id| input_id("Warehouse", id, &["warehouseId"]).map_err(|e| errors.push(e)).ok());
+        let lines: Vec<ReturnLineInput> = lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                let id = input_id("OrderLine", &l.order_line_id, &["lines", &i.to_string(), "orderLineId"]).map_err(|e| errors.push(e)).ok()?;
+                Some(ReturnLineInput { order_line_id: id, quantity: l.quantity, restock: l.restock })
+            })
+            .collect();
+        let Some(order_id) = order.filter(|_| errors.is_empty()) else {
+            return Ok(OrderReturnRecordPayload { order_return: None, levels: Vec::new(), user_errors: user_errors(errors, &args) });
+        };
+        let app = app(ctx)?;
+        let result = slips::record_return(&app.db, ReturnInput { order_id, warehouse_id: warehouse, note, lines }).await;
+        let (change, user_errors) = split(result, &args)?;
+        let Some(change) = change else { return Ok(OrderReturnRecordPayload { order_return: None, levels: Vec::new(), user_errors }) };
+        stock_moved(app, &change.changes);
+        Ok(OrderReturnRecordPayload {
+            order_return: Some(OrderReturn(change.recorded)),
+            levels: change.changes.into_iter().map(|c| InventoryLevel(c.level)).collect(),
+            user_errors,
+        })
+    }
+}

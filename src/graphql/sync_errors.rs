@@ -1,0 +1,166 @@
+//! The sync error list and its dismissal.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+
+use entity::sync_error;
+
+use super::app;
+use super::catalog::ProductVariant;
+use super::channels::Channel;
+use super::errors::{UserError, query, split, user_errors};
+use super::linking::ChannelListing;
+use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
+use crate::domain::errors::{ErrorCode, FieldError};
+use crate::services::sync_errors::{self as service, SyncErrorFilter};
+use crate::services::{catalog, channels, linking};
+
+/// What a sync error is about.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::enums::SyncErrorKind")]
+pub enum SyncErrorKindGql {
+    /// A product link or a stock/price push.
+    Product,
+    /// An order import.
+    Order,
+}
+
+/// A problem syncing a product or an order, with what to do about it. Resolved automatically when the cause is
+/// fixed; the merchant may dismiss it.
+pub struct SyncError(pub sync_error::Model);
+
+#[Object]
+impl SyncError {
+    pub async fn id(&self) -> ID {
+        global_id("SyncError", self.0.id)
+    }
+    async fn channel(&self, ctx: &Context<'_>) -> Result<Option<Channel>> {
+        let Some(id) = self.0.channel_id else { return Ok(None) };
+        Ok(query(channels::get(&app(ctx)?.db, id).await)?.map(Channel))
+    }
+    async fn kind(&self) -> SyncErrorKindGql {
+        self.0.kind.into()
+    }
+    /// Stable code (link error codes, STOCK_DRIFT, push and order codes).
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn message(&self) -> &str {
+        &self.0.message
+    }
+    async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
+        let Some(id) = self.0.variant_id else { return Ok(None) };
+        Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
+    }
+    async fn listing(&self, ctx: &Context<'_>) -> Result<Option<ChannelListing>> {
+        let Some(id) = self.0.listing_id else { return Ok(None) };
+        Ok(query(linking::listing(&app(ctx)?.db, id).await)?.map(ChannelListing))
+    }
+    /// Numeric id of the order concerned (ORDER errors).
+    async fn order_id(&self) -> Option<ID> {
+        self.0.order_id.map(|id| global_id("Order", id))
+    }
+    /// How many times it happened while open.
+    async fn occurrences(&self) -> i32 {
+        self.0.occurrences
+    }
+    async fn first_seen_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.first_seen_at
+    }
+    async fn last_seen_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.last_seen_at
+    }
+    /// When its cause was fixed.
+    async fn resolved_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.resolved_at
+    }
+    async fn dismissed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.dismissed_at
+    }
+}
+
+#[derive(InputObject, Default, Clone)]
+pub struct SyncErrorFilterInput {
+    pub channel_id: Option<ID>,
+    pub kind: Option<SyncErrorKindGql>,
+    pub code: Option<String>,
+    /// Message contains this text.
+    pub search: Option<String>,
+    /// Also dismissed errors.
+    #[graphql(default)]
+    pub include_dismissed: bool,
+    /// Also errors whose cause was fixed.
+    #[graphql(default)]
+    pub include_resolved: bool,
+}
+
+impl SyncErrorFilterInput {
+    fn decode(self, field: &str) -> Result<SyncErrorFilter, FieldError> {
+        Ok(SyncErrorFilter {
+            channel_id: self.channel_id.as_ref().map(|id| input_id("Channel", id, &[field, "channelId"])).transpose()?,
+            kind: self.kind.map(Into::into),
+            code: self.code,
+            search: self.search,
+            include_dismissed: self.include_dismissed,
+            include_resolved: self.include_resolved,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct SyncErrorQuery;
+
+#[Object]
+impl SyncErrorQuery {
+    /// Open sync errors (SPEC §6), newest last (`reverse` for newest first); filters by channel, kind, code and
+    /// text. At most 100 a page.
+    #[allow(clippy::too_many_arguments)]
+    async fn sync_errors(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SyncErrorFilterInput>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+        reverse: Option<bool>,
+    ) -> Result<Conn<SyncError>> {
+        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let filter = filter.unwrap_or_default();
+        if let Some(id) = &filter.channel_id {
+            require_id("Channel", id)?;
+        }
+        let filter = filter.decode("filter").map_err(|e| async_graphql::Error::new(e.message))?;
+        let found = query(service::list(&app(ctx)?.db, &filter, &page).await)?;
+        Ok(connection(found, |e| e.id, SyncError))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct SyncErrorsDismissPayload {
+    /// How many errors were dismissed now.
+    pub dismissed_count: Option<u64>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct SyncErrorMutation;
+
+#[Object]
+impl SyncErrorMutation {
+    /// Dismisses errors (SPEC §6 "delete"), by ids and/or by filter; they stay in the history.
+    async fn sync_errors_dismiss(&self, ctx: &Context<'_>, ids: Option<Vec<ID>>, filter: Option<SyncErrorFilterInput>) -> Result<SyncErrorsDismissPayload> {
+        let mut errors = Vec::new();
+        let ids: Option<Vec<i64>> = ids.map(|ids| {
+            ids.iter().enumerate().filter_map(|(i, id)| input_id("SyncError", id, &["ids", &i.to_string()]).map_err(|e| errors.push(e)).ok()).collect()
+        });
+        let filter = filter.map(|f| f.decode("filter")).transpose().map_err(|e| errors.push(e)).ok().flatten();
+        if ids.is_none() && filter.is_none() && errors.is_empty() {
+            errors.push(FieldError::new(&["ids"], ErrorCode::Blank, "give ids, or a filter"));
+        }
+        if !errors.is_empty() {
+            return Ok(SyncErrorsDismissPayload { dismissed_count: None, user_errors: user_errors(errors, &["ids", "filter"]) });
+        }
+        let (count, user_errors) = split(service::dismiss(&app(ctx)?.db, ids.as_deref(), filter.as_ref()).await, &["ids", "filter"])?;
+        Ok(SyncErrorsDismissPayload { dismissed_count: count, user_errors })
+    }
+}

@@ -1,0 +1,230 @@
+//! ORDER_FETCH and ORDER_POLL runs. Both end in `services::orders::apply_channel_order`, the one idempotent
+//! upsert, so an order reached by a webhook, by polling and by a resync — in any order, any number of times, or
+//! again after a crash — is stored once with the channel's newest state.
+//!
+//! - ORDER_FETCH without input drains the channel's webhook inbox: fetches every order with unprocessed events
+//!   (in the API's batches) and applies it, marking the events processed. With `externalIds` it resyncs those.
+//! - ORDER_POLL pulls Tiki's event queue (Tiki has no push), drains the inbox, walks the orders updated since the
+//!   channel's cursor (minus the overlap; the first run reaches back `orderBackfillDays`), re-syncs orders kept
+//!   with unlinked lines whose products got linked, then moves the cursor and `ordersReconciledUntil`.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+
+use entity::enums::{ChannelKind, ChannelStatus, SyncRunKind, SyncRunStatus};
+use entity::{channel, order, sync_run};
+
+use crate::channels::Connector;
+use crate::context::AppContext;
+use crate::domain::channel::OrderTimeField;
+use crate::domain::errors::ErrorCode;
+use crate::events::HubEvent;
+use crate::services::orders::{self as service, Applied};
+use crate::services::sync_runs::{self, Counters};
+use crate::services::{ServiceError, ServiceResult, channels, webhooks};
+
+/// Orders per detail request (Lazada, Shopee and TikTok accept 50; others are fetched one by one anyway).
+const FETCH_BATCH: usize = 50;
+/// Orders read from the inbox per round.
+const INBOX_ROUND: usize = 500;
+/// Orders kept with unlinked lines re-synced per poll.
+const RELINK_LIMIT: u64 = 500;
+
+/// How often a channel is polled; Tiki has no push, so its event queue is pulled more often.
+pub fn poll_every(kind: ChannelKind) -> chrono::Duration {
+    match kind {
+        ChannelKind::Tiki => chrono::Duration::seconds(15),
+        _ => chrono::Duration::seconds(60),
+    }
+}
+
+/// Input of an ORDER_FETCH run: the orders to resync; none = drain the webhook inbox.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FetchInput {
+    pub external_ids: Option<Vec<String>>,
+}
+
+/// Queues an inbox drain for the channel unless one is waiting to start (a waiting run will read every event
+/// stored before it starts; a running one may already have read past them, so it does not count).
+pub async fn enqueue_inbox_fetch(ctx: &AppContext, channel_id: i64) -> ServiceResult<Option<sync_run::Model>> {
+    let waiting = sync_run::Entity::find()
+        .filter(sync_run::Column::Kind.eq(SyncRunKind::OrderFetch))
+        .filter(sync_run::Column::ChannelId.eq(channel_id))
+        .filter(sync_run::Column::Status.eq(SyncRunStatus::Created))
+        .filter(sync_run::Column::Input.is_null())
+        .one(&ctx.db)
+        .await?;
+    if waiting.is_some() {
+        return Ok(None);
+    }
+    super::enqueue_run(ctx, SyncRunKind::OrderFetch, Some(channel_id), None).await.map(Some)
+}
+
+/// Scheduled work: an ORDER_POLL for every connected channel that is due (never two at once per channel).
+pub async fn schedule(ctx: &AppContext, channels: &[channel::Model]) -> ServiceResult<usize> {
+    let now = Utc::now();
+    let mut enqueued = 0;
+    for c in channels {
+        let due = c.orders_cursor_at.is_none_or(|at| now - at >= poll_every(c.kind));
+        if due && super::scheduler::enqueue_unless_active(ctx, SyncRunKind::OrderPoll, c.id, None).await?.is_some() {
+            enqueued += 1;
+            continue;
+        }
+        // Orders kept for unlinked lines are re-synced as soon as their products are linked, not at the next poll.
+        let relinked = service::orders_with_newly_linked_lines(&ctx.db, c.id, RELINK_LIMIT).await?;
+        if !relinked.is_empty() {
+            let input = serde_json::to_value(FetchInput { external_ids: Some(relinked) }).map_err(anyhow::Error::from)?;
+            if super::scheduler::enqueue_unless_active(ctx, SyncRunKind::OrderFetch, c.id, Some(input)).await?.is_some() {
+                enqueued += 1;
+            }
+        }
+    }
+    Ok(enqueued)
+}
+
+async fn connected_channel(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<channel::Model> {
+    let id = run.channel_id.ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("this run has no channel")))?;
+    let channel = channels::get(&ctx.db, id).await?.ok_or_else(|| ServiceError::rejected(&["channelId"], ErrorCode::NotFound, "the channel was deleted"))?;
+    if channel.status != ChannelStatus::Connected {
+        return Err(ServiceError::rejected(
+            &["channelId"],
+            ErrorCode::InvalidState,
+            format!("\"{}\" is not connected ({}): its orders are not synced", channel.name, channel.status.as_str()),
+        ));
+    }
+    Ok(channel)
+}
+
+struct Importer<'a> {
+    ctx: &'a AppContext,
+    run: &'a sync_run::Model,
+    channel: channel::Model,
+    connector: std::sync::Arc<dyn Connector>,
+    counters: Counters,
+}
+
+impl Importer<'_> {
+    /// Fetches `ids` in batches and applies each order; events received up to `cutoff` are answered by it.
+    async fn fetch_and_apply(&mut self, ids: &[String], cutoff: Option<DateTime<Utc>>) -> ServiceResult<()> {
+        for chunk in ids.chunks(FETCH_BATCH) {
+            self.counters.total += chunk.len() as i64;
+            let orders = self.connector.get_orders(chunk).await.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("fetching orders from \"{}\": {e}", self.channel.name)))?;
+            let mut returned = HashSet::new();
+            for co in &orders {
+                returned.insert(co.external_id.clone());
+                let applied = service::apply_channel_order(&self.ctx.db, &self.channel, co, cutoff).await?;
+                match &applied {
+                    Applied::Imported(_) | Applied::Updated(_) => self.counters.succeeded += 1,
+                    Applied::Stale(_) => self.counters.skipped += 1,
+                    Applied::NotImported(_) => self.counters.failed += 1,
+                }
+                if let Some(order_id) = applied.order_id().filter(|_| !matches!(applied, Applied::Stale(_))) {
+                    self.ctx.events.publish(HubEvent::OrderChanged { order_id, channel_id: self.channel.id });
+                }
+            }
+            for id in chunk.iter().filter(|id| !returned.contains(*id)) {
+                self.counters.failed += 1;
+                let message = format!("\"{}\" announced order {id}, but does not return it", self.channel.name);
+                service::open_error(&self.ctx.db, self.channel.id, None, service::codes::NOT_FOUND_ON_CHANNEL, &message, Some(serde_json::json!({ "externalOrderId": id }))).await?;
+                if let Some(cutoff) = cutoff {
+                    service::mark_events_processed(&self.ctx.db, self.channel.id, id, cutoff, Some(&message)).await?;
+                }
+            }
+            self.counters.processed += chunk.len() as i64;
+            sync_runs::record_progress(&self.ctx.db, self.run.id, self.counters).await?;
+        }
+        Ok(())
+    }
+
+    /// Applies every order with unprocessed webhook events, until none is left that this run has not tried.
+    async fn drain_inbox(&mut self) -> ServiceResult<()> {
+        let mut attempted = HashSet::new();
+        loop {
+            let (ids, cutoff) = webhooks::pending_orders(&self.ctx.db, self.channel.id, INBOX_ROUND).await?;
+            let fresh: Vec<String> = ids.into_iter().filter(|id| attempted.insert(id.clone())).collect();
+            if fresh.is_empty() {
+                return Ok(());
+            }
+            self.fetch_and_apply(&fresh, Some(cutoff)).await?;
+        }
+    }
+}
+
+async fn importer<'a>(ctx: &'a AppContext, run: &'a sync_run::Model) -> ServiceResult<Importer<'a>> {
+    let channel = connected_channel(ctx, run).await?;
+    let connector = channels::connector_for(ctx, &channel).await?;
+    Ok(Importer { ctx, run, channel, connector, counters: Counters::default() })
+}
+
+pub async fn run_fetch(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {
+    let input: FetchInput = run.input.clone().map(serde_json::from_value).transpose().map_err(anyhow::Error::from)?.unwrap_or_default();
+    let mut importer = importer(ctx, run).await?;
+    match input.external_ids {
+        Some(ids) => importer.fetch_and_apply(&ids, Some(Utc::now())).await,
+        None => importer.drain_inbox().await,
+    }
+}
+
+pub async fn run_poll(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {
+    let mut importer = importer(ctx, run).await?;
+    let channel = importer.channel.clone();
+    if channel.kind == ChannelKind::Tiki {
+        let events = importer.connector.drain_events().await.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("pulling Tiki's event queue: {e}")))?;
+        webhooks::store_events(&ctx.db, channel.id, &events).await?;
+    }
+    importer.drain_inbox().await?;
+
+    let to = Utc::now();
+    let from = match channel.orders_cursor_at {
+        Some(cursor) => cursor - chrono::Duration::seconds(i64::from(channel.order_poll_overlap_seconds.max(0))),
+        None => channel.connected_at.unwrap_or(channel.created_at).min(to) - chrono::Duration::days(i64::from(channel.order_backfill_days.max(0))),
+    };
+    let refs = importer
+        .connector
+        .list_orders(from, to, OrderTimeField::Updated)
+        .await
+        .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("listing orders of \"{}\": {e}", channel.name)))?;
+    let known: HashMap<String, (Option<DateTime<Utc>>, Option<String>)> = {
+        let mut known = HashMap::new();
+        for chunk in refs.chunks(500) {
+            let ids: Vec<String> = chunk.iter().map(|r| r.external_id.clone()).collect();
+            for o in order::Entity::find().filter(order::Column::ChannelId.eq(channel.id)).filter(order::Column::ExternalId.is_in(ids)).all(&ctx.db).await? {
+                known.insert(o.external_id, (o.channel_updated_at, o.channel_status));
+            }
+        }
+        known
+    };
+    // Orders the hub already holds at this update (the overlap, and orders a webhook brought) are not fetched.
+    let mut wanted = Vec::new();
+    for r in &refs {
+        let up_to_date = match (known.get(&r.external_id), r.updated_at.map(crate::domain::orders::stored_time)) {
+            (Some((Some(held_at), held_status)), Some(at)) => at <= *held_at && (r.status_raw.is_none() || r.status_raw == *held_status || at < *held_at),
+            _ => false,
+        };
+        if up_to_date {
+            importer.counters.skipped += 1;
+        } else if !wanted.contains(&r.external_id) {
+            wanted.push(r.external_id.clone());
+        }
+    }
+    importer.counters.total += importer.counters.skipped;
+    importer.counters.processed += importer.counters.skipped;
+    importer.fetch_and_apply(&wanted, None).await?;
+
+    let relink = service::orders_with_newly_linked_lines(&ctx.db, channel.id, RELINK_LIMIT).await?;
+    importer.fetch_and_apply(&relink, None).await?;
+
+    channel::Entity::update_many()
+        .col_expr(channel::Column::OrdersCursorAt, Expr::value(to))
+        .col_expr(channel::Column::OrdersReconciledUntil, Expr::value(to))
+        .filter(channel::Column::Id.eq(channel.id))
+        .exec(&ctx.db)
+        .await?;
+    sync_runs::record_progress(&ctx.db, run.id, importer.counters).await?;
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! STOCK_PUSH and STOCK_RECONCILE runs of one channel.
+//!
+//! A push run takes the channel's lease (or ends at once: the holder will see its work), then runs rounds until
+//! no link is due, releases the lease, and looks once more: a change committed while the lease was held is then
+//! either seen here or by the run its kick queued. So every change is pushed, and pushes of one channel never
+//! interleave, across any number of worker processes.
+
+use std::time::{Duration, Instant};
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use entity::enums::{ChannelStatus, SyncRunKind, SyncRunStatus};
+use entity::{channel, sync_run};
+
+use crate::context::AppContext;
+use crate::domain::errors::ErrorCode;
+use crate::events::HubEvent;
+use crate::services::stock_push::{self as service, RoundReport};
+use crate::services::sync_runs::{self, Counters};
+use crate::services::{ServiceError, ServiceResult, channels, leases};
+
+/// How long a push lease lasts without renewal (renewed every round).
+const LEASE_TTL_SECS: i64 = 60;
+/// A run hands over to a fresh run after this long, so one busy channel does not hold a worker forever.
+const MAX_RUN: Duration = Duration::from_secs(30);
+/// A reconciliation waits this long for a running push to finish.
+const RECONCILE_LEASE_WAIT: Duration = Duration::from_secs(30);
+
+async fn connected_channel(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<channel::Model> {
+    let id = run.channel_id.ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("this run has no channel")))?;
+    let channel = channels::get(&ctx.db, id).await?.ok_or_else(|| ServiceError::rejected(&["channelId"], ErrorCode::NotFound, "the channel was deleted"))?;
+    if channel.status != ChannelStatus::Connected {
+        return Err(ServiceError::rejected(
+            &["channelId"],
+            ErrorCode::InvalidState,
+            format!("\"{}\" is not connected ({}): nothing is pushed", channel.name, channel.status.as_str()),
+        ));
+    }
+    Ok(channel)
+}
+
+/// Queues a push run for the channel unless one is already waiting to start (a waiting run computes its values
+/// when it sends, so it covers every change made before it). A running one does not count: it may have
+/// collected its links already.
+pub async fn request_push(ctx: &AppContext, channel_id: i64) -> ServiceResult<Option<sync_run::Model>> {
+    let waiting = sync_run::Entity::find()
+        .filter(sync_run::Column::Kind.eq(SyncRunKind::StockPush))
+        .filter(sync_run::Column::ChannelId.eq(channel_id))
+        .filter(sync_run::Column::Status.eq(SyncRunStatus::Created))
+        .one(&ctx.db)
+        .await?;
+    if waiting.is_some() {
+        return Ok(None);
+    }
+    super::enqueue_run(ctx, SyncRunKind::StockPush, Some(channel_id), None).await.map(Some)
+}
+
+/// After a stock or price change: queues pushes for every connected channel with links due now. Returns the runs
+/// queued. Failures are logged, never the caller's: the scheduler's tick pushes anyway.
+pub async fn kick(ctx: &AppContext) -> usize {
+    match kick_inner(ctx).await {
+        Ok(n) => n,
+        Err(err) => {
+            tracing::warn!(error = %err, "could not queue stock pushes; the scheduler will");
+            0
+        }
+    }
+}
+
+/// `kick` in the background, for callers that must not wait (resolvers after a stock write).
+pub fn kick_soon(ctx: &AppContext) {
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        kick(&ctx).await;
+    });
+}
+
+async fn kick_inner(ctx: &AppContext) -> ServiceResult<usize> {
+    let due = service::channels_with_due_pushes(&ctx.db).await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let connected = channel::Entity::find()
+        .filter(channel::Column::Id.is_in(due))
+        .filter(channel::Column::Status.eq(ChannelStatus::Connected))
+        .all(&ctx.db)
+        .await?;
+    let mut queued = 0;
+    for c in connected {
+        if request_push(ctx, c.id).await?.is_some() {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+fn add(counters: &mut Counters, r: &RoundReport) {
+    counters.total += r.links as i64;
+    counters.processed += r.links as i64;
+    counters.succeeded += r.succeeded as i64;
+    counters.failed += r.failed as i64;
+    counters.skipped += (r.unchanged + r.held) as i64;
+}
+
+pub async fn run_push(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {
+    let channel = connected_channel(ctx, run).await?;
+    let lease = service::lease_name(channel.id);
+    let owner = run.job_id.clone().unwrap_or_else(|| format!("run-{}", run.id));
+    let ttl = chrono::Duration::seconds(LEASE_TTL_SECS);
+    let connector = channels::connector_for(ctx, &channel).await?;
+    let started = Instant::now();
+    let mut counters = Counters::default();
+    let mut calls = 0;
+    loop {
+        if !leases::acquire(&ctx.db, &lease, &owner, ttl).await? {
+            tracing::debug!(channel_id = channel.id, run_id = run.id, "another worker is pushing this channel");
+            break;
+        }
+        let outcome = push_while_due(ctx, run, &channel, &*connector, &lease, &owner, started, &mut counters, &mut calls).await;
+        leases::release(&ctx.db, &lease, &owner).await?;
+        outcome?;
+        // Released: anything that became due while we held the lease is ours to push (its kick may have found
+        // us running and our lease taken).
+        if !service::has_due_pushes(&ctx.db, channel.id).await? {
+            break;
+        }
+        if started.elapsed() >= MAX_RUN {
+            request_push(ctx, channel.id).await?;
+            break;
+        }
+    }
+    sync_runs::record_progress(&ctx.db, run.id, counters).await?;
+    if let Err(err) = service::prune_history(&ctx.db, &channel).await {
+        tracing::warn!(channel_id = channel.id, error = %err, "could not prune push history");
+    }
+    tracing::info!(channel_id = channel.id, run_id = run.id, links = counters.total, failed = counters.failed, calls, "stock push finished");
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn push_while_due(
+    ctx: &AppContext,
+    run: &sync_run::Model,
+    channel: &channel::Model,
+    connector: &dyn crate::channels::Connector,
+    lease: &str,
+    owner: &str,
+    started: Instant,
+    counters: &mut Counters,
+    calls: &mut usize,
+) -> ServiceResult<()> {
+    loop {
+        let report = service::round(&ctx.db, channel, connector).await?;
+        if report.links == 0 {
+            return Ok(());
+        }
+        add(counters, &report);
+        *calls += report.calls;
+        sync_runs::record_progress(&ctx.db, run.id, *counters).await?;
+        ctx.events.publish(HubEvent::SyncRunChanged { run_id: run.id });
+        if started.elapsed() >= MAX_RUN {
+            return Ok(());
+        }
+        if !leases::acquire(&ctx.db, lease, owner, chrono::Duration::seconds(LEASE_TTL_SECS)).await? {
+            return Err(ServiceError::Unexpected(anyhow::anyhow!("the push lease of channel {} was lost mid-run", channel.id)));
+        }
+    }
+}
+
+pub async fn run_reconcile(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {
+    let channel = connected_channel(ctx, run).await?;
+    let lease = service::lease_name(channel.id);
+    let owner = run.job_id.clone().unwrap_or_else(|| format!("run-{}", run.id));
+    // Holding the push lease: no push changes the channel between reading it and comparing.
+    if !leases::acquire_within(&ctx.db, &lease, &owner, chrono::Duration::seconds(LEASE_TTL_SECS), RECONCILE_LEASE_WAIT).await? {
+        return Err(ServiceError::rejected(&["channelId"], ErrorCode::InvalidState, "a stock push of this channel kept running; try again later"));
+    }
+    let outcome = async {
+        let connector = channels::connector_for(ctx, &channel).await?;
+        let listings = connector.list_listings().await.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("reading quantities: {e}")))?;
+        service::reconcile(&ctx.db, &channel, &listings).await
+    }
+    .await;
+    leases::release(&ctx.db, &lease, &owner).await?;
+    let report = outcome?;
+    let compared = report.compared as i64;
+    let drifted = report.drifted as i64;
+    sync_runs::record_progress(&ctx.db, run.id, Counters { total: compared, processed: compared, succeeded: compared - drifted, failed: drifted, skipped: 0 }).await?;
+    if report.repaired > 0 {
+        request_push(ctx, channel.id).await?;
+    }
+    Ok(())
+}
+
+/// Scheduler task: pushes for channels with due links (retries after backoff, held raises, missed kicks).
+pub async fn schedule_pushes(ctx: &AppContext) -> ServiceResult<usize> {
+    kick_inner(ctx).await
+}
+
+/// Scheduler task: one reconciliation per connected channel every `every`.
+pub async fn schedule_reconciles(ctx: &AppContext, channels: &[channel::Model], every: chrono::Duration) -> ServiceResult<usize> {
+    let mut queued = 0;
+    let since = chrono::Utc::now() - every;
+    for c in channels {
+        // A channel connected less than a period ago has just been read by linking.
+        if c.connected_at.is_some_and(|at| at > since) {
+            continue;
+        }
+        let recent = sync_run::Entity::find()
+            .filter(sync_run::Column::Kind.eq(SyncRunKind::StockReconcile))
+            .filter(sync_run::Column::ChannelId.eq(c.id))
+            .filter(sync_run::Column::CreatedAt.gt(since))
+            .one(&ctx.db)
+            .await?;
+        if recent.is_some() {
+            continue;
+        }
+        if super::scheduler::enqueue_unless_active(ctx, SyncRunKind::StockReconcile, c.id, None).await?.is_some() {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}

@@ -1,0 +1,90 @@
+//! The sync error list (SPEC §6): product and order errors per channel, filterable; dismissible. Errors are
+//! resolved automatically when their cause is fixed (linking, pushes and order imports do that) and keep their
+//! history: a resolved or dismissed error stays in the table.
+
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+
+use entity::enums::SyncErrorKind;
+use entity::sync_error;
+
+use super::pagination::{Page, PageArgs, paginate};
+use super::{ServiceResult, begin_write, contains_pattern};
+
+#[derive(Debug, Clone, Default)]
+pub struct SyncErrorFilter {
+    pub channel_id: Option<i64>,
+    pub kind: Option<SyncErrorKind>,
+    pub code: Option<String>,
+    /// Message contains (case-insensitive for ASCII).
+    pub search: Option<String>,
+    pub include_dismissed: bool,
+    /// Also errors whose cause was fixed (their history).
+    pub include_resolved: bool,
+}
+
+fn filtered(filter: &SyncErrorFilter) -> sea_orm::Select<sync_error::Entity> {
+    let mut select = sync_error::Entity::find();
+    if let Some(id) = filter.channel_id {
+        select = select.filter(sync_error::Column::ChannelId.eq(id));
+    }
+    if let Some(kind) = filter.kind {
+        select = select.filter(sync_error::Column::Kind.eq(kind));
+    }
+    if let Some(code) = filter.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        select = select.filter(sync_error::Column::Code.eq(code));
+    }
+    if let Some(term) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        select = select.filter(
+            Condition::all().add(
+                Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(sync_error::Column::Message)))
+                    .like(LikeExpr::new(contains_pattern(&term.to_lowercase())).escape('\\')),
+            ),
+        );
+    }
+    if !filter.include_dismissed {
+        select = select.filter(sync_error::Column::DismissedAt.is_null());
+    }
+    if !filter.include_resolved {
+        select = select.filter(sync_error::Column::ResolvedAt.is_null());
+    }
+    select
+}
+
+pub async fn list(db: &DatabaseConnection, filter: &SyncErrorFilter, page: &PageArgs) -> ServiceResult<Page<sync_error::Model>> {
+    paginate(db, filtered(filter), sync_error::Column::Id, page).await
+}
+
+pub async fn get(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<sync_error::Model>> {
+    Ok(sync_error::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Dismisses errors by id and/or every error a filter matches; returns how many were dismissed now.
+pub async fn dismiss(db: &DatabaseConnection, ids: Option<&[i64]>, filter: Option<&SyncErrorFilter>) -> ServiceResult<u64> {
+    let txn = begin_write(db).await?;
+    let now = chrono::Utc::now();
+    let mut dismissed = 0;
+    if let Some(ids) = ids {
+        dismissed += sync_error::Entity::update_many()
+            .col_expr(sync_error::Column::DismissedAt, Expr::value(now))
+            .filter(sync_error::Column::Id.is_in(ids.to_vec()))
+            .filter(sync_error::Column::DismissedAt.is_null())
+            .exec(&txn)
+            .await?
+            .rows_affected;
+    }
+    if let Some(filter) = filter {
+        let matching = SyncErrorFilter { include_dismissed: false, ..filter.clone() };
+        let ids: Vec<i64> = filtered(&matching).all(&txn).await?.into_iter().map(|e| e.id).collect();
+        for chunk in ids.chunks(500) {
+            dismissed += sync_error::Entity::update_many()
+                .col_expr(sync_error::Column::DismissedAt, Expr::value(now))
+                .filter(sync_error::Column::Id.is_in(chunk.to_vec()))
+                .exec(&txn)
+                .await?
+                .rows_affected;
+        }
+    }
+    txn.commit().await?;
+    Ok(dismissed)
+}

@@ -1,0 +1,144 @@
+//! The webhook inbox (`webhook_events`): every verified push (and every event pulled from Tiki's queue) is stored
+//! once, deduplicated on (channel, dedup key), before anything else happens. An order event stays unprocessed
+//! (`processed_at` NULL: seen, not yet applied) until the order fetched after it is applied; the stock-push guard
+//! of issue 5 relies on exactly that meaning.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use entity::enums::ChannelStatus;
+use entity::{channel, webhook_event};
+
+use super::{ServiceError, ServiceResult, channels};
+use crate::channels::ConnectorError;
+use crate::context::AppContext;
+use crate::domain::channel::{ChannelEvent, EventKind, WebhookRequest};
+
+/// Largest webhook body accepted (bigger bodies are refused with 413 before they are read whole).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Why a push was refused; nothing was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("no channel {0}")]
+    UnknownChannel(String),
+    #[error("channel {0} is not connected ({1})")]
+    NotConnected(i64, &'static str),
+    #[error("the body is not JSON")]
+    NotJson,
+    #[error("signature refused: {0}")]
+    BadSignature(String),
+    #[error("this channel takes no pushes: {0}")]
+    Unsupported(String),
+    #[error(transparent)]
+    Fault(#[from] ServiceError),
+}
+
+/// What a verified push did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Received {
+    pub channel_id: i64,
+    /// Events stored now.
+    pub stored: usize,
+    /// Events already in the inbox (replays and retries).
+    pub duplicates: usize,
+    /// Whether some stored event asks for an order fetch.
+    pub orders_to_fetch: bool,
+}
+
+fn is_order_event(e: &ChannelEvent) -> bool {
+    matches!(e.kind, EventKind::OrderCreated | EventKind::OrderStatusChanged) && e.external_order_id.is_some()
+}
+
+/// Verifies and stores a push for `channel_path` (the channel's numeric id, from the URL).
+pub async fn receive(ctx: &AppContext, channel_path: &str, request: WebhookRequest) -> Result<Received, Refusal> {
+    let Ok(channel_id) = channel_path.trim().parse::<i64>() else { return Err(Refusal::UnknownChannel(channel_path.to_owned())) };
+    let channel = channel::Entity::find_by_id(channel_id).one(&ctx.db).await.map_err(ServiceError::from)?;
+    let Some(channel) = channel else { return Err(Refusal::UnknownChannel(channel_path.to_owned())) };
+    if channel.status != ChannelStatus::Connected {
+        return Err(Refusal::NotConnected(channel.id, channel.status.as_str()));
+    }
+    if serde_json::from_slice::<serde::de::IgnoredAny>(&request.body).is_err() {
+        return Err(Refusal::NotJson);
+    }
+    let connector = channels::connector_for(ctx, &channel).await?;
+    let events = connector.verify_webhook(&request).map_err(|e| match e {
+        ConnectorError::Unsupported(what) => Refusal::Unsupported(what.to_owned()),
+        other => Refusal::BadSignature(other.to_string()),
+    })?;
+    let (stored, duplicates, orders) = store_events(&ctx.db, channel.id, &events).await?;
+    Ok(Received { channel_id: channel.id, stored, duplicates, orders_to_fetch: orders > 0 })
+}
+
+/// Stores events in the inbox, each once. Events that ask nothing of orders are stored processed. Returns (stored,
+/// duplicates, stored order events).
+pub async fn store_events(db: &DatabaseConnection, channel_id: i64, events: &[ChannelEvent]) -> ServiceResult<(usize, usize, usize)> {
+    let (mut stored, mut duplicates, mut orders) = (0, 0, 0);
+    let at = Utc::now();
+    for e in events {
+        let order = is_order_event(e);
+        let row = webhook_event::ActiveModel {
+            channel_id: Set(channel_id),
+            dedup_key: Set(e.dedup_key.clone()),
+            topic: Set(Some(format!("{:?}", e.kind))),
+            external_order_id: Set(e.external_order_id.clone()),
+            payload: Set(e.raw.clone()),
+            received_at: Set(at),
+            processed_at: Set(if order { None } else { Some(at) }),
+            error: Set(None),
+            ..Default::default()
+        };
+        let inserted = webhook_event::Entity::insert(row)
+            .on_conflict(OnConflict::columns([webhook_event::Column::ChannelId, webhook_event::Column::DedupKey]).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+        if inserted == 0 {
+            duplicates += 1;
+            tracing::debug!(channel_id, dedup_key = %e.dedup_key, "webhook event already received: ignored");
+        } else {
+            stored += 1;
+            if order {
+                orders += 1;
+            }
+        }
+    }
+    Ok((stored, duplicates, orders))
+}
+
+/// Orders with unprocessed events on the channel, oldest event first, at most `limit`; and the time the read was
+/// made (events received up to then are answered by a fetch made after it).
+pub async fn pending_orders(db: &DatabaseConnection, channel_id: i64, limit: usize) -> ServiceResult<(Vec<String>, DateTime<Utc>)> {
+    let cutoff = Utc::now();
+    let rows: Vec<Option<String>> = webhook_event::Entity::find()
+        .select_only()
+        .column(webhook_event::Column::ExternalOrderId)
+        .filter(webhook_event::Column::ChannelId.eq(channel_id))
+        .filter(webhook_event::Column::ProcessedAt.is_null())
+        .filter(webhook_event::Column::ReceivedAt.lte(cutoff))
+        .order_by_asc(webhook_event::Column::Id)
+        .limit((limit * 4) as u64)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut ids: Vec<String> = Vec::new();
+    for id in rows.into_iter().flatten() {
+        if !ids.contains(&id) {
+            ids.push(id);
+            if ids.len() == limit {
+                break;
+            }
+        }
+    }
+    Ok((ids, cutoff))
+}
+
+/// How many events of the channel are seen but not yet applied.
+pub async fn unprocessed_count(db: &DatabaseConnection, channel_id: i64) -> ServiceResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(webhook_event::Entity::find()
+        .filter(webhook_event::Column::ChannelId.eq(channel_id))
+        .filter(webhook_event::Column::ProcessedAt.is_null())
+        .count(db)
+        .await?)
+}

@@ -1,0 +1,134 @@
+//! API tokens: every endpoint refuses a request without a live token; scopes are enforced per operation.
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+async fn post(app: &TestApp, token: Option<&str>, query: &str) -> (u16, Value) {
+    let mut request = app.client.post(format!("{}/graphql", app.address)).json(&json!({ "query": query }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("sent");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn token(app: &TestApp, scope: &str) -> String {
+    let data = app
+        .gql(
+            "mutation($s: TokenScopeGql!) { apiTokenCreate(input: { name: \"t\", scope: $s }) { secret apiToken { id scope prefix } userErrors { code } } }",
+            json!({ "s": scope }),
+        )
+        .await;
+    data["apiTokenCreate"]["secret"].as_str().expect("secret").to_owned()
+}
+
+async fn requests_without_a_live_token_get_401_with_no_detail(app: &TestApp) {
+    for bad in [None, Some("osk_not-a-real-token"), Some("garbage")] {
+        let (status, body) = post(app, bad, "{ products { totalCount } }").await;
+        assert_eq!(status, 401, "{bad:?}");
+        assert_eq!(body, json!({ "error": "unauthorized" }), "no detail of why");
+    }
+    // A revoked token stops working at once.
+    let secret = token(app, "READ").await;
+    assert_eq!(post(app, Some(&secret), "{ products { totalCount } }").await.0, 200);
+    let id = app.gql("{ apiTokens(last: 1) { edges { node { id } } } }", json!({})).await["apiTokens"]["edges"][0]["node"]["id"].clone();
+    let revoked = app.gql("mutation($id: ID!) { apiTokenRevoke(id: $id) { apiToken { revokedAt } userErrors { code } } }", json!({ "id": id })).await;
+    assert!(revoked["apiTokenRevoke"]["apiToken"]["revokedAt"].is_string());
+    assert_eq!(post(app, Some(&secret), "{ products { totalCount } }").await.0, 401);
+
+    // WebSocket: a bad token on the upgrade is a 401; without any token the connection_init is refused.
+    let mut request = app.ws_url().into_client_request().expect("request");
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
+    request.headers_mut().insert("Authorization", "Bearer osk_wrong".parse().expect("header"));
+    let refused = tokio_tungstenite::connect_async(request).await;
+    assert!(matches!(refused, Err(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status() == 401), "{refused:?}");
+    let mut request = app.ws_url().into_client_request().expect("request");
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("upgrade");
+    socket.send(Message::Text(json!({ "type": "connection_init", "payload": {} }).to_string().into())).await.expect("sent");
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next()).await.expect("an answer");
+    let refused = match answer {
+        Some(Ok(Message::Close(frame))) => frame.map(|f| f.reason.to_string()).unwrap_or_default(),
+        Some(Ok(Message::Text(text))) => text.to_string(),
+        None | Some(Err(_)) => "closed".to_owned(),
+        Some(Ok(other)) => format!("{other:?}"),
+    };
+    assert!(!refused.contains("connection_ack"), "no ack without a token: {refused}");
+}
+on_both_backends!(auth_required, requests_without_a_live_token_get_401_with_no_detail);
+
+async fn each_scope_allows_only_its_operations(app: &TestApp) {
+    let read = token(app, "READ").await;
+    let write = token(app, "WRITE").await;
+    let (status, body) = post(app, Some(&read), "{ products { totalCount } }").await;
+    assert_eq!((status, body["data"]["products"]["totalCount"].as_i64()), (200, Some(0)));
+
+    let mutation = "mutation { warehouseCreate(input: { name: \"W\" }) { warehouse { id } } }";
+    let (_, body) = post(app, Some(&read), mutation).await;
+    assert_eq!(body["errors"][0]["message"], "this operation needs the WRITE scope; the token has READ", "{body}");
+    assert!(body["data"].is_null(), "nothing ran");
+    let (_, body) = post(app, Some(&write), mutation).await;
+    assert!(body["data"]["warehouseCreate"]["warehouse"]["id"].is_string(), "{body}");
+
+    let admin_only = "mutation { channelDisconnect(id: \"Q2hhbm5lbDox\", confirm: true) { userErrors { code } } }";
+    let (_, body) = post(app, Some(&write), admin_only).await;
+    assert_eq!(body["errors"][0]["message"], "this operation needs the ADMIN scope; the token has WRITE", "{body}");
+    let (_, body) = post(app, Some(&write), "{ apiTokens { totalCount } }").await;
+    assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("ADMIN"), "{body}");
+    let (_, body) = post(app, Some(&app.token), admin_only).await;
+    assert_eq!(body["data"]["channelDisconnect"]["userErrors"][0]["code"], "NOT_FOUND", "ADMIN may: {body}");
+}
+on_both_backends!(auth_scopes, each_scope_allows_only_its_operations);
+
+/// The binary: on the very first start of an empty database `serve` prints one admin token, once; and
+/// `omnisync token create --scope admin` prints a usable token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_start_prints_an_admin_token_once_and_the_cli_creates_tokens() {
+    let dir = std::env::temp_dir().join(format!("omnisync-first-{}", ulid::Ulid::generate()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let db = format!("sqlite://{}/omnisync.db?mode=rwc", dir.display());
+    let first_line = |args: &[&str]| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_omnisync"))
+            .args(args)
+            .env("DATABASE_URL", &db)
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("omnisync starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+        let mut seen = Vec::new();
+        while let Some(Ok(line)) = lines.next() {
+            let done = line.contains("GraphiQL at");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        seen
+    };
+    let first = first_line(&["serve", "--bind", "127.0.0.1:0"]);
+    let token_lines: Vec<&String> = first.iter().filter(|l| l.contains("ADMIN API token")).collect();
+    assert_eq!(token_lines.len(), 1, "{first:?}");
+    assert!(token_lines[0].contains("osk_"));
+    let second = first_line(&["serve", "--bind", "127.0.0.1:0"]);
+    assert!(!second.iter().any(|l| l.contains("ADMIN API token")), "printed once only: {second:?}");
+
+    let created = std::process::Command::new(env!("CARGO_BIN_EXE_omnisync"))
+        .args(["token", "create", "--scope", "admin", "--name", "ci"])
+        .env("DATABASE_URL", &db)
+        .output()
+        .expect("token create");
+    let secret = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    assert!(secret.starts_with("osk_") && secret.len() > 40, "{secret}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,0 +1,168 @@
+//! Running as a cluster: two API processes and two worker processes (the real binary) against one PostgreSQL
+//! and one Redis. A bulk link started through one API process is watched to the end through a subscription on
+//! the other; every job runs exactly once.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use omnisync::channels::Kind;
+
+use crate::helpers::{Backend, fresh_settings, start_sim};
+
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn spawn(settings: &omnisync::config::Settings, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_omnisync"))
+        .args(args)
+        .env("DATABASE_URL", &settings.database_url)
+        .env("REDIS_URL", settings.redis_url.clone().unwrap_or_default())
+        .env("OMNISYNC_SECRET_KEY", settings.secret_key.clone().unwrap_or_default())
+        .env("OMNISYNC_QUEUE_NAMESPACE", &settings.queue_namespace)
+        .env("OMNISYNC_SCHEDULER_INTERVAL", "0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("omnisync starts")
+}
+
+async fn ready(client: &reqwest::Client, base: &str) {
+    for _ in 0..200 {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{base} did not become ready");
+}
+
+async fn gql(client: &reqwest::Client, base: &str, token: &str, query: &str, variables: Value) -> Value {
+    let body: Value = client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_api_and_two_worker_processes_share_jobs_and_live_events() {
+    let Some((settings, _cleanup)) = fresh_settings(Backend::PostgresRedis).await else { return };
+    omnisync::startup::install_tls_provider();
+    // Migrate once before the processes start, so they do not race to create the schema.
+    let db = omnisync::startup::connect_database(&settings).await.expect("db");
+    omnisync::startup::migrate(&db).await.expect("migrated");
+    let (_, token) = omnisync::services::api_tokens::create(&db, "cluster test", entity::enums::TokenScope::Admin).await.expect("token");
+
+    let (port_a, port_b) = (free_port(), free_port());
+    let mut processes = Processes(vec![
+        spawn(&settings, &["serve", "--no-worker", "--bind", &format!("127.0.0.1:{port_a}")]),
+        spawn(&settings, &["serve", "--no-worker", "--bind", &format!("127.0.0.1:{port_b}")]),
+    ]);
+    let (a, b) = (format!("http://127.0.0.1:{port_a}"), format!("http://127.0.0.1:{port_b}"));
+    let client = reqwest::Client::new();
+    ready(&client, &a).await;
+    ready(&client, &b).await;
+
+    let sim = start_sim(Kind::Lazada, 300);
+    let c = &sim.state.credentials;
+    let channel = gql(
+        &client,
+        &a,
+        &token,
+        "mutation($input: ChannelConnectInput!) { channelConnect(input: $input) { channel { id } userErrors { message } } }",
+        json!({ "input": { "kind": "LAZADA", "name": "Lazada", "country": "VN", "baseUrl": sim.base_url,
+            "credentials": { "appKey": c.app_key, "appSecret": c.app_secret, "accessToken": c.access_token, "refreshToken": c.refresh_token } } }),
+    )
+    .await["channelConnect"]["channel"]["id"]
+        .clone();
+    for i in 1..=300 {
+        gql(
+            &client,
+            &a,
+            &token,
+            "mutation($input: ProductInput!) { productCreate(input: $input) { userErrors { message } } }",
+            json!({ "input": { "title": format!("P{i}"), "variants": [{ "sku": format!("H{i}"), "barcode": format!("SKU-{i:04}-1"), "price": "1000" }] } }),
+        )
+        .await;
+    }
+    // Runs queued before any worker exists: a bulk link and ten totals runs.
+    let link = gql(&client, &a, &token, "mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } } }", json!({ "c": channel }))
+        .await["productLinksCreate"]["syncRun"]["id"]
+        .clone();
+    for _ in 0..10 {
+        gql(&client, &a, &token, "mutation { productInventoryRecompute { syncRun { id } } }", json!({})).await;
+    }
+
+    // Watch the link run from the other API process.
+    let mut request = format!("ws://127.0.0.1:{port_b}/graphql/ws").into_client_request().expect("request");
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("ws");
+    let send = |v: Value| Message::Text(v.to_string().into());
+    socket.send(send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }))).await.expect("init");
+    socket
+        .send(send(json!({ "id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($id: ID!) { syncRun(id: $id) { status processed total } }", "variables": { "id": link } } })))
+        .await
+        .expect("subscribe");
+
+    processes.0.push(spawn(&settings, &["worker"]));
+    processes.0.push(spawn(&settings, &["worker"]));
+
+    let mut statuses = Vec::new();
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(60), socket.next()).await.expect("an event within 60 s").expect("open").expect("frame");
+        let Message::Text(text) = message else { continue };
+        let value: Value = serde_json::from_str(&text).expect("json");
+        match value["type"].as_str() {
+            Some("next") => statuses.push(value["payload"]["data"]["syncRun"]["status"].as_str().unwrap_or_default().to_owned()),
+            Some("complete") => break,
+            _ => {}
+        }
+    }
+    assert_eq!(statuses.first().map(String::as_str), Some("CREATED"), "{statuses:?}");
+    assert_eq!(statuses.last().map(String::as_str), Some("COMPLETED"), "watched to the end across processes: {statuses:?}");
+    assert!(statuses.iter().any(|s| s == "RUNNING"), "saw it running, relayed through Redis: {statuses:?}");
+
+    // Every run completes, each executed exactly once by the two workers.
+    for _ in 0..300 {
+        let runs = gql(&client, &b, &token, "{ syncRuns(first: 100) { edges { node { status attempts } } } }", json!({})).await;
+        let edges = runs["syncRuns"]["edges"].as_array().cloned().unwrap_or_default();
+        // The 11 queued runs, and the stock pushes the new links asked for.
+        if edges.len() >= 11 && edges.iter().all(|e| e["node"]["status"] == "COMPLETED") {
+            assert!(edges.iter().all(|e| e["node"]["attempts"] == 1), "each run executed once: {edges:?}");
+            let links = gql(&client, &a, &token, "query($c: ID!) { productLinks(channelId: $c, view: SYNCED) { totalCount } }", json!({ "c": channel })).await;
+            assert_eq!(links["productLinks"]["totalCount"], 300);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let runs = gql(&client, &b, &token, "{ syncRuns(first: 100) { edges { node { kind status attempts errorMessage } } } }", json!({})).await;
+    panic!("not every run completed: {runs}");
+}

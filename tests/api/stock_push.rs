@@ -1,0 +1,414 @@
+//! Stock and price push (SPEC §3) end to end against the simulators: batched rounds, collapse of many changes,
+//! failures as sync errors with backoff, the stale-push guard, read-back reconciliation, the explanation of a
+//! number, and convergence of four marketplaces under 20% injected 5xx.
+
+use std::time::Duration;
+
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::json;
+
+use entity::enums::{LedgerReason, LinkState, SyncRunKind};
+use entity::{channel, product_link, stock_push, sync_error, sync_run, webhook_event};
+use omnisync::bench::stock as fixtures;
+use omnisync::channels::Kind;
+use omnisync::graphql::relay::global_id;
+use omnisync::services::inventory::{self, AdjustChange};
+use omnisync::services::stock_push::{self as service, RoundReport};
+use omnisync::services::{channels, sync_runs};
+use omnisync::jobs;
+use omnisync::sim::{Fault, FaultRates, SimHandle};
+
+use crate::helpers::{Backend, TestApp, spawn_app, start_sim};
+
+/// Runs a body on both backends with an app whose workers are off: the test drives every job itself.
+macro_rules! on_both_backends_driven {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, $crate::helpers::Options { run_workers: false }).await {
+                    super::$body(&app).await;
+                    app.cleanup().await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres_and_redis() {
+                if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::PostgresRedis, $crate::helpers::Options { run_workers: false })
+                    .await
+                {
+                    super::$body(&app).await;
+                    app.cleanup().await;
+                }
+            }
+        }
+    };
+}
+
+/// Queues a run and executes it here (workers are off); returns the finished run.
+pub async fn run_job(app: &TestApp, kind: SyncRunKind, channel_id: i64, input: Option<serde_json::Value>) -> sync_run::Model {
+    let run = jobs::enqueue_run(&app.ctx, kind, Some(channel_id), input).await.expect("queued");
+    jobs::execute(&app.ctx, run.id, run.job_id.as_deref().expect("job id")).await.expect("executed");
+    sync_runs::get(&app.ctx.db, run.id).await.expect("read").expect("run")
+}
+
+/// A simulator of `kind` with `skus` SKUs (quantity 9 each), the same SKUs in the hub, connected and linked.
+async fn linked(app: &TestApp, kind: Kind, skus: usize) -> (SimHandle, channel::Model, Vec<i64>) {
+    let sim = start_sim(kind, 0);
+    fixtures::seed_sim(&sim, skus, "T-");
+    for p in &mut sim.state.store().products {
+        for s in &mut p.skus {
+            s.quantity = 9;
+        }
+    }
+    let variants = fixtures::seed_hub(&app.ctx.db, skus, "T-").await.expect("hub seeded");
+    let channel = fixtures::connect_sim(&app.ctx, &sim).await.expect("connected");
+    let run = run_job(app, SyncRunKind::LinkProducts, channel.id, Some(serde_json::to_value(jobs::linking::LinkInput::default()).expect("json"))).await;
+    assert_eq!(run.status, entity::enums::SyncRunStatus::Completed, "{run:?}");
+    let linked = product_link::Entity::find().filter(product_link::Column::ChannelId.eq(channel.id)).filter(product_link::Column::State.eq(LinkState::Linked)).count(&app.ctx.db).await.expect("count");
+    assert_eq!(linked as usize, skus, "every SKU linked");
+    (sim, channel, variants)
+}
+
+async fn round(app: &TestApp, channel_id: i64) -> RoundReport {
+    let channel = channels::get(&app.ctx.db, channel_id).await.expect("read").expect("channel");
+    let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
+    service::round(&app.ctx.db, &channel, &*connector).await.expect("round")
+}
+
+async fn adjust(app: &TestApp, changes: &[(i64, i64)]) {
+    let wh = omnisync::services::catalog::default_warehouse(&app.ctx.db).await.expect("default").id;
+    let changes = changes.iter().map(|(v, d)| AdjustChange { variant_id: *v, warehouse_id: wh, delta: *d }).collect();
+    inventory::adjust(&app.ctx.db, LedgerReason::Received, None, changes).await.expect("adjusted");
+}
+
+fn sim_quantity(sim: &SimHandle, i: usize) -> i64 {
+    let sku = fixtures::code("T-", i);
+    sim.state.store().sku_by_seller_sku(&sku).map(|(_, s)| s.quantity).expect("sku on the simulator")
+}
+
+async fn link_of(app: &TestApp, channel_id: i64, variant_id: i64) -> product_link::Model {
+    product_link::Entity::find()
+        .filter(product_link::Column::ChannelId.eq(channel_id))
+        .filter(product_link::Column::VariantId.eq(variant_id))
+        .one(&app.ctx.db)
+        .await
+        .expect("read")
+        .expect("link")
+}
+
+async fn changes_reach_the_channel_in_as_few_calls_as_the_batch_maximum_allows_and_every_push_is_recorded(app: &TestApp) {
+    let (sim, channel, variants) = linked(app, Kind::Lazada, 120).await;
+
+    // First push: 120 SKUs, Lazada takes 50 per call.
+    let first = round(app, channel.id).await;
+    assert_eq!((first.links, first.sent, first.succeeded, first.calls), (120, 120, 120, 3), "{first:?}");
+    assert_eq!((0..120).map(|i| sim_quantity(&sim, i)).collect::<Vec<_>>(), vec![0; 120], "the hub has none");
+    assert_eq!(round(app, channel.id).await, RoundReport::default(), "nothing is due any more");
+
+    // Seven changes: one call.
+    adjust(app, &(0..7).map(|i| (variants[i], i as i64 + 1)).collect::<Vec<_>>()).await;
+    let seven = round(app, channel.id).await;
+    assert_eq!((seven.links, seven.sent, seven.calls), (7, 7, 1), "{seven:?}");
+    assert_eq!((0..8).map(|i| sim_quantity(&sim, i)).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6, 7, 0]);
+
+    // Five changes of one SKU before the push collapse into one push of the latest value.
+    for _ in 0..5 {
+        adjust(app, &[(variants[10], 2)]).await;
+    }
+    let collapsed = round(app, channel.id).await;
+    assert_eq!((collapsed.links, collapsed.sent, collapsed.calls), (1, 1, 1));
+    assert_eq!(sim_quantity(&sim, 10), 10);
+
+    // A change undone before the push costs no call.
+    adjust(app, &[(variants[11], 3)]).await;
+    adjust(app, &[(variants[11], -3)]).await;
+    let undone = round(app, channel.id).await;
+    assert_eq!((undone.links, undone.unchanged, undone.sent, undone.calls), (1, 1, 0, 0));
+
+    // The history of a SKU's quantity on the channel, with the inputs of each number.
+    let link = link_of(app, channel.id, variants[10]).await;
+    assert_eq!((link.last_pushed_quantity, link.push_pending, link.state), (Some(10), false, LinkState::Linked));
+    let data = app
+        .gql(
+            "query($c: ID!, $v: ID!) { stockPushes(channelId: $c, filter: { variantId: $v }, first: 10) { totalCount edges { node {
+                quantity priceMinor ok sellerSku inputs } } } }",
+            json!({ "c": global_id("Channel", channel.id), "v": global_id("ProductVariant", variants[10]) }),
+        )
+        .await;
+    let pushes = &data["stockPushes"];
+    assert_eq!(pushes["totalCount"], 2, "{pushes}");
+    let last = &pushes["edges"][1]["node"];
+    assert_eq!((last["quantity"].as_i64(), last["ok"].as_bool(), last["sellerSku"].as_str()), (Some(10), Some(true), Some("T-00002-1")));
+    assert_eq!(last["priceMinor"], json!(null), "the price did not change, so it was not sent again");
+    assert_eq!((last["inputs"]["rule"].as_str(), last["inputs"]["onHand"].as_i64(), last["inputs"]["previousQuantity"].as_i64()), (Some("DefaultWarehouseOnHand"), Some(10), Some(0)));
+}
+on_both_backends_driven!(batched_pushes, changes_reach_the_channel_in_as_few_calls_as_the_batch_maximum_allows_and_every_push_is_recorded);
+
+async fn a_failed_push_is_a_sync_error_retried_after_a_backoff_and_a_success_clears_it(app: &TestApp) {
+    let (sim, channel, variants) = linked(app, Kind::Lazada, 3).await;
+    round(app, channel.id).await;
+    adjust(app, &[(variants[0], 4), (variants[1], 5), (variants[2], 6)]).await;
+
+    // Every attempt of the call fails (the client retries 5 times).
+    sim.state.inject(Fault::ServerError, 5);
+    let failed = round(app, channel.id).await;
+    assert_eq!((failed.sent, failed.failed, failed.succeeded), (3, 3, 0), "{failed:?}");
+    let link = link_of(app, channel.id, variants[0]).await;
+    assert_eq!((link.state, link.error_code.as_deref(), link.push_pending), (LinkState::SyncError, Some(service::PUSH_FAILED), true));
+    assert!(link.push_requested_at.expect("retry time") > chrono::Utc::now() + chrono::Duration::seconds(5), "retried after a backoff, not at once");
+    let error = sync_error::Entity::find().filter(sync_error::Column::ProductLinkId.eq(link.id)).one(&app.ctx.db).await.expect("read").expect("a sync error");
+    assert_eq!((error.code.as_str(), error.occurrences, error.resolved_at), (service::PUSH_FAILED, 1, None));
+    assert!(error.message.contains("T-00001-1") && error.message.contains("500"), "{}", error.message);
+    assert_eq!(round(app, channel.id).await.links, 0, "waiting out the backoff");
+    let view = app
+        .gql("query($c: ID!) { productLinks(channelId: $c, view: SYNC_ERROR, first: 10) { totalCount } }", json!({ "c": global_id("Channel", channel.id) }))
+        .await;
+    assert_eq!(view["productLinks"]["totalCount"], 3, "the merchant sees them in the sync-error view");
+
+    // The backoff is over: the retry sends the values of now and clears the error.
+    adjust(app, &[(variants[0], 1)]).await;
+    product_link::Entity::update_many()
+        .col_expr(product_link::Column::PushRequestedAt, sea_orm::sea_query::Expr::value(chrono::Utc::now()))
+        .filter(product_link::Column::ChannelId.eq(channel.id))
+        .exec(&app.ctx.db)
+        .await
+        .expect("time passes");
+    let retried = round(app, channel.id).await;
+    assert_eq!((retried.sent, retried.succeeded), (3, 3), "{retried:?}");
+    assert_eq!((sim_quantity(&sim, 0), sim_quantity(&sim, 1), sim_quantity(&sim, 2)), (5, 5, 6));
+    let link = link_of(app, channel.id, variants[0]).await;
+    assert_eq!((link.state, link.error_code, link.last_pushed_quantity, link.push_pending), (LinkState::Linked, None, Some(5), false));
+    let error = sync_error::Entity::find_by_id(error.id).one(&app.ctx.db).await.expect("read").expect("kept");
+    assert!(error.resolved_at.is_some(), "resolved, history kept");
+    let refused = stock_push::Entity::find().filter(stock_push::Column::Ok.eq(false)).count(&app.ctx.db).await.expect("count");
+    assert_eq!(refused, 3, "failed pushes are kept in the history too");
+}
+on_both_backends_driven!(failed_pushes, a_failed_push_is_a_sync_error_retried_after_a_backoff_and_a_success_clears_it);
+
+async fn a_push_never_raises_a_quantity_while_an_order_of_the_channel_waits_to_be_imported(app: &TestApp) {
+    let (sim, channel, variants) = linked(app, Kind::Tiki, 2).await;
+    adjust(app, &[(variants[0], 10), (variants[1], 10)]).await;
+    round(app, channel.id).await;
+    assert_eq!((sim_quantity(&sim, 0), sim_quantity(&sim, 1)), (10, 10));
+
+    // An order event arrived and is not imported yet.
+    let event = webhook_event::ActiveModel {
+        channel_id: Set(channel.id),
+        dedup_key: Set("evt-1".into()),
+        topic: Set(Some("order".into())),
+        external_order_id: Set(Some("123".into())),
+        payload: Set(json!({})),
+        received_at: Set(chrono::Utc::now()),
+        processed_at: Set(None),
+        error: Set(None),
+        ..Default::default()
+    }
+    .insert(&app.ctx.db)
+    .await
+    .expect("event stored");
+    adjust(app, &[(variants[0], 5), (variants[1], -4)]).await;
+    let guarded = round(app, channel.id).await;
+    assert_eq!((guarded.sent, guarded.held), (1, 1), "{guarded:?}");
+    assert_eq!((sim_quantity(&sim, 0), sim_quantity(&sim, 1)), (10, 6), "the raise waits, the lowering goes");
+    let explained = app
+        .gql(
+            "query($v: ID!, $c: ID!) { stockExplanation(variantId: $v, channelId: $c) { quantity held ordersWaiting pushPending lastPushedQuantity summary } }",
+            json!({ "v": global_id("ProductVariant", variants[0]), "c": global_id("Channel", channel.id) }),
+        )
+        .await;
+    let e = &explained["stockExplanation"];
+    assert_eq!((e["quantity"].as_i64(), e["held"].as_bool(), e["ordersWaiting"].as_bool(), e["lastPushedQuantity"].as_i64()), (Some(15), Some(true), Some(true), Some(10)));
+    assert!(e["summary"].as_str().unwrap_or_default().contains("held back"), "{e}");
+
+    // The order is imported: the raise goes out.
+    let mut active: webhook_event::ActiveModel = event.into();
+    active.processed_at = Set(Some(chrono::Utc::now()));
+    active.update(&app.ctx.db).await.expect("processed");
+    product_link::Entity::update_many()
+        .col_expr(product_link::Column::PushRequestedAt, sea_orm::sea_query::Expr::value(chrono::Utc::now()))
+        .filter(product_link::Column::ChannelId.eq(channel.id))
+        .exec(&app.ctx.db)
+        .await
+        .expect("recheck now");
+    let released = round(app, channel.id).await;
+    assert_eq!((released.sent, released.held), (1, 0));
+    assert_eq!(sim_quantity(&sim, 0), 15);
+}
+on_both_backends_driven!(stale_push_guard, a_push_never_raises_a_quantity_while_an_order_of_the_channel_waits_to_be_imported);
+
+async fn the_explanation_names_the_rule_the_warehouse_and_every_quantity_behind_the_number(app: &TestApp) {
+    let (_sim, channel, variants) = linked(app, Kind::Tiki, 2).await;
+    let db = &app.ctx.db;
+    // A chosen stock warehouse with 40 on hand, 2 committed, 1 pending export: 37 is pushed.
+    let wh = omnisync::services::catalog::warehouse_create(db, omnisync::services::catalog::WarehouseFields { name: Some("Kho Hà Nội".into()), ..Default::default() })
+        .await
+        .expect("warehouse");
+    let updated = app
+        .gql(
+            "mutation($id: ID!, $w: ID!) { channelUpdate(id: $id, input: { settings: { stockWarehouseId: $w } }) { userErrors { field code message } } }",
+            json!({ "id": global_id("Channel", channel.id), "w": global_id("Warehouse", wh.id) }),
+        )
+        .await;
+    assert_eq!(updated["channelUpdate"]["userErrors"], json!([]));
+    let variant = omnisync::services::catalog::variant(db, variants[0]).await.expect("read").expect("variant");
+    let txn = omnisync::services::begin_write(db).await.expect("txn");
+    let movement = |delta: omnisync::domain::inventory::Delta| inventory::Movement { variant_id: variant.id, warehouse_id: wh.id, delta, reason: LedgerReason::Received, reference: None, note: None };
+    inventory::apply_movement(&txn, &variant, &movement(omnisync::domain::inventory::Delta { on_hand: 40, committed: 2, pending_export: 1 })).await.expect("moved");
+    txn.commit().await.expect("commit");
+    let q = "query($v: ID!, $c: ID!) { stockExplanation(variantId: $v, channelId: $c) { quantity rule warehouse { name } warehouseChosen onHand committed
+        pendingExport available oversellPolicy oversellQuantity price { amount currencyCode } pushPending summary } }";
+    let ids = json!({ "v": global_id("ProductVariant", variants[0]), "c": global_id("Channel", channel.id) });
+    let e = app.gql(q, ids.clone()).await["stockExplanation"].clone();
+    assert_eq!(
+        e,
+        json!({ "quantity": 37, "rule": "CHOSEN_WAREHOUSE_AVAILABLE", "warehouse": { "name": "Kho Hà Nội" }, "warehouseChosen": true, "onHand": 40,
+            "committed": 2, "pendingExport": 1, "available": 37, "oversellPolicy": "WHEN_OUT_OF_STOCK", "oversellQuantity": 50000,
+            "price": { "amount": "100000", "currencyCode": "VND" }, "pushPending": true,
+            "summary": "in Kho Hà Nội: on hand 40 − committed 2 − pending export 1 = 37: 37 is sent" })
+    );
+
+    // Continue selling on Tiki: the real quantity while there is one, else 50,000.
+    app.gql("mutation($v: ID!) { productVariantUpdate(id: $v, input: { allowOversell: true }) { userErrors { code } } }", json!({ "v": global_id("ProductVariant", variants[1]) })).await;
+    let ids = json!({ "v": global_id("ProductVariant", variants[1]), "c": global_id("Channel", channel.id) });
+    let e = app.gql(q, ids).await["stockExplanation"].clone();
+    assert_eq!((e["quantity"].as_i64(), e["rule"].as_str()), (Some(50_000), Some("OVERSELL_OUT_OF_STOCK")));
+    // Unknown ids are errors naming the argument.
+    let missing = app.graphql(q, json!({ "v": global_id("ProductVariant", 999_999), "c": global_id("Channel", channel.id) })).await;
+    assert!(missing["errors"][0]["message"].as_str().unwrap_or_default().contains("Variant not found"), "{missing}");
+}
+on_both_backends_driven!(stock_explanation, the_explanation_names_the_rule_the_warehouse_and_every_quantity_behind_the_number);
+
+async fn reconciliation_reports_drift_with_both_numbers_and_repairs_it_when_the_channel_asks(app: &TestApp) {
+    let (sim, channel, variants) = linked(app, Kind::Lazada, 3).await;
+    adjust(app, &[(variants[0], 7)]).await;
+    round(app, channel.id).await;
+    // Someone changed the quantity on the marketplace.
+    let sku_id = sim.state.store().sku_by_seller_sku(&fixtures::code("T-", 0)).map(|(_, s)| s.id).expect("sku");
+    sim.state.store().sku_mut(sku_id).expect("sku").quantity = 3;
+
+    let run = run_job(app, SyncRunKind::StockReconcile, channel.id, None).await;
+    assert_eq!((run.total, run.succeeded, run.failed), (3, 2, 1), "{run:?}");
+    let link = link_of(app, channel.id, variants[0]).await;
+    let drift = sync_error::Entity::find()
+        .filter(sync_error::Column::ProductLinkId.eq(link.id))
+        .filter(sync_error::Column::Code.eq(service::STOCK_DRIFT))
+        .one(&app.ctx.db)
+        .await
+        .expect("read")
+        .expect("drift reported");
+    assert_eq!(drift.message, "T-00001-1: the channel shows 3, the hub last pushed 7");
+    assert_eq!(drift.details.as_ref().map(|d| (d["channelQuantity"].clone(), d["pushedQuantity"].clone())), Some((json!(3), json!(7))));
+    assert!(!link.push_pending, "repair is off by default: reported only");
+    assert_eq!(sim_quantity(&sim, 0), 3);
+
+    // With repair on, the next reconciliation pushes the hub's value again.
+    let updated = app
+        .gql("mutation($id: ID!) { channelUpdate(id: $id, input: { settings: { stockDriftRepair: true } }) { userErrors { code } } }", json!({ "id": global_id("Channel", channel.id) }))
+        .await;
+    assert_eq!(updated["channelUpdate"]["userErrors"], json!([]));
+    run_job(app, SyncRunKind::StockReconcile, channel.id, None).await;
+    let repair = round(app, channel.id).await;
+    assert_eq!((repair.sent, repair.succeeded), (1, 1));
+    assert_eq!(sim_quantity(&sim, 0), 7);
+    let clean = run_job(app, SyncRunKind::StockReconcile, channel.id, None).await;
+    assert_eq!(clean.failed, 0);
+    let open = sync_error::Entity::find().filter(sync_error::Column::Code.eq(service::STOCK_DRIFT)).filter(sync_error::Column::ResolvedAt.is_null()).count(&app.ctx.db).await.expect("count");
+    assert_eq!(open, 0, "the drift is resolved once the numbers agree");
+}
+on_both_backends_driven!(reconciliation, reconciliation_reports_drift_with_both_numbers_and_repairs_it_when_the_channel_asks);
+
+/// Four marketplaces, 20% of their answers 5xx, random changes: every simulator ends with the hub's numbers.
+async fn every_marketplace_converges_to_the_hub_after_a_run_with_one_answer_in_five_failing(app: &TestApp) {
+    let kinds = [Kind::Lazada, Kind::Shopee, Kind::Tiki, Kind::Tiktok];
+    let skus = 40;
+    let mut sims = Vec::new();
+    for kind in kinds {
+        let s = start_sim(kind, 0);
+        fixtures::seed_sim(&s, skus, "C-");
+        sims.push(s);
+    }
+    let variants = fixtures::seed_hub(&app.ctx.db, skus, "C-").await.expect("hub");
+    let mut connected = Vec::new();
+    for s in &sims {
+        let c = fixtures::connect_sim(&app.ctx, s).await.expect("connected");
+        let started = app
+            .gql(
+                "mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } userErrors { message } } }",
+                json!({ "c": global_id("Channel", c.id) }),
+            )
+            .await;
+        let run = app.wait_for_run(started["productLinksCreate"]["syncRun"]["id"].as_str().expect("run")).await;
+        assert_eq!(run["status"], "COMPLETED", "{run}");
+        connected.push(c);
+    }
+    for s in &sims {
+        s.state.set_fault_rates(FaultRates { server_error: 0.2, ..FaultRates::default() });
+    }
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let mut on_hand = vec![0i64; skus];
+    for _ in 0..8 {
+        let mut changes = Vec::new();
+        for i in rand::seq::index::sample(&mut rng, skus, 15) {
+            let delta = if on_hand[i] > 3 && rng.random_bool(0.4) { -rng.random_range(1..=3) } else { rng.random_range(1..=6) };
+            on_hand[i] += delta;
+            changes.push((variants[i], delta));
+        }
+        adjust(app, &changes).await;
+        jobs::stock_push::kick(&app.ctx).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    fixtures::settle(&app.ctx, Duration::from_secs(120), true).await.expect("pushes settle");
+    for (c, s) in connected.iter().zip(&sims) {
+        let wrong = fixtures::mismatches(&app.ctx, c, s).await.expect("compared");
+        assert_eq!(wrong, [], "{} ends equal to the hub", s.kind.as_str());
+        let values: Vec<i64> = (0..skus).map(|i| s.state.store().sku_by_seller_sku(&fixtures::code("C-", i)).map(|(_, k)| k.quantity).unwrap_or(-1)).collect();
+        assert_eq!(values, on_hand, "{}", s.kind.as_str());
+    }
+}
+
+mod convergence_under_faults {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        if let Some(app) = super::spawn_app(super::Backend::Sqlite).await {
+            super::every_marketplace_converges_to_the_hub_after_a_run_with_one_answer_in_five_failing(&app).await;
+            app.cleanup().await;
+        }
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres_and_redis() {
+        if let Some(app) = super::spawn_app(super::Backend::PostgresRedis).await {
+            super::every_marketplace_converges_to_the_hub_after_a_run_with_one_answer_in_five_failing(&app).await;
+            app.cleanup().await;
+        }
+    }
+}
+
+/// Two processes pushing one channel at once never interleave: one holds the lease, the other ends at once.
+async fn pushes_of_one_channel_never_run_in_two_workers_at_once(app: &TestApp) {
+    let (_sim, channel, _variants) = linked(app, Kind::Lazada, 2).await;
+    let lease = service::lease_name(channel.id);
+    assert!(omnisync::services::leases::acquire(&app.ctx.db, &lease, "worker-a", chrono::Duration::seconds(60)).await.expect("lease"));
+    assert!(!omnisync::services::leases::acquire(&app.ctx.db, &lease, "worker-b", chrono::Duration::seconds(60)).await.expect("lease"), "held by a");
+    // A push run while another holds the lease sends nothing.
+    let run = run_job(app, SyncRunKind::StockPush, channel.id, None).await;
+    assert_eq!((run.status, run.total), (entity::enums::SyncRunStatus::Completed, 0));
+    assert_eq!(link_count_pending(app, channel.id).await, 2, "left for the holder");
+    omnisync::services::leases::release(&app.ctx.db, &lease, "worker-a").await.expect("released");
+    let run = run_job(app, SyncRunKind::StockPush, channel.id, None).await;
+    assert_eq!((run.total, run.succeeded), (2, 2));
+    assert_eq!(link_count_pending(app, channel.id).await, 0);
+    // An expired lease is free again.
+    assert!(omnisync::services::leases::acquire(&app.ctx.db, &lease, "worker-a", chrono::Duration::seconds(-1)).await.expect("lease"));
+    assert!(omnisync::services::leases::acquire(&app.ctx.db, &lease, "worker-b", chrono::Duration::seconds(60)).await.expect("lease"), "expired");
+}
+on_both_backends_driven!(push_lease, pushes_of_one_channel_never_run_in_two_workers_at_once);
+
+async fn link_count_pending(app: &TestApp, channel_id: i64) -> u64 {
+    product_link::Entity::find()
+        .filter(product_link::Column::ChannelId.eq(channel_id))
+        .filter(product_link::Column::PushPending.eq(true))
+        .count(&app.ctx.db)
+        .await
+        .expect("count")
+}
