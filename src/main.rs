@@ -101,6 +101,13 @@ enum TokenCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Server memory with N idle subscription sockets open, then closed.
+    Ws {
+        #[arg(long, default_value_t = 10_000)]
+        connections: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Bulk link of N listings to N hub variants (2% without barcode, 1% conflicting).
     Link {
         #[arg(long, default_value_t = 10_000)]
@@ -168,6 +175,7 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Bench { which } = command {
         return match which {
             BenchCommand::Link { variants, backend, json } => omnisync::bench::link::run(variants, backend, json).await,
+            BenchCommand::Ws { connections, json } => omnisync::bench::ws::run(connections, json).await,
             BenchCommand::Orders { orders, backend, json } => omnisync::bench::orders::run(orders, backend, json).await,
             BenchCommand::Stock { skus, changes, channels, backend, json } => omnisync::bench::stock::run(skus, changes, channels, backend, json).await,
         };

@@ -3,6 +3,7 @@
 //! up. Figures and the commands that produced them are kept in docs/performance.md.
 
 pub mod link;
+pub mod ws;
 pub mod orders;
 pub mod stock;
 
