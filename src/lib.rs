@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod context;
+pub mod demo;
 pub mod domain;
 pub mod events;
 pub mod graphql;

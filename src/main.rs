@@ -70,6 +70,14 @@ enum Command {
         #[command(subcommand)]
         which: BenchCommand,
     },
+    /// The whole hub in one process: simulators, a seeded shop, links, and live order traffic.
+    Demo {
+        #[arg(long, env = "OMNISYNC_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// First of the five simulator ports.
+        #[arg(long, default_value_t = 9100)]
+        sim_port: u16,
+    },
     /// API tokens: `token create --scope admin|write|read [--name N]` prints a new token once.
     Token {
         #[command(subcommand)]
@@ -172,6 +180,9 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Sim { host, port, seed } = &command {
         return run_simulators(host, *port, *seed).await;
     }
+    if let Command::Demo { bind, sim_port } = command {
+        return omnisync::demo::run(bind, sim_port).await;
+    }
     if let Command::Bench { which } = command {
         return match which {
             BenchCommand::Link { variants, backend, json } => omnisync::bench::link::run(variants, backend, json).await,
@@ -214,7 +225,7 @@ async fn main() -> anyhow::Result<()> {
             startup::migrate(&db).await?;
             println!("migrations applied");
         }
-        Command::ExportSchema | Command::Sim { .. } | Command::Bench { .. } => unreachable!("handled above"),
+        Command::ExportSchema | Command::Sim { .. } | Command::Bench { .. } | Command::Demo { .. } => unreachable!("handled above"),
     }
     Ok(())
 }

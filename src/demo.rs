@@ -1,0 +1,197 @@
+//! `omnisync demo`: the whole hub in one process on the embedded default — the five marketplace simulators, a
+//! seeded shop (about 200 products, two warehouses, one account per channel with matching, missing and
+//! conflicting codes), a bulk link per channel, and simulators that keep placing orders and moving them
+//! (shipping, delivering, cancelling, returning) at a gentle rate, so queries and subscriptions show a living
+//! shop.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use rand::{Rng, SeedableRng};
+
+use entity::enums::{LedgerReason, SyncRunKind, TokenScope};
+
+use crate::channels::Kind;
+use crate::config::Settings;
+use crate::context::AppContext;
+use crate::services::{api_tokens, catalog, channels, inventory};
+use crate::sim::SimHandle;
+use crate::startup::Application;
+
+const PRODUCTS: usize = 200;
+
+/// Order flows the traffic walks through, per marketplace (raw statuses of its API).
+fn flow(kind: Kind) -> (&'static [&'static str], &'static str, Option<&'static str>) {
+    match kind {
+        Kind::Lazada => (&["pending", "ready_to_ship", "shipped", "delivered"], "canceled", Some("returned")),
+        Kind::Shopee => (&["READY_TO_SHIP", "PROCESSED", "SHIPPED", "COMPLETED"], "CANCELLED", Some("TO_RETURN")),
+        Kind::Tiki => (&["queueing", "packaging", "ready_to_ship", "shipping", "complete"], "canceled", Some("returned")),
+        Kind::Tiktok => (&["AWAITING_SHIPMENT", "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED"], "CANCELLED", None),
+        Kind::Webstore => (&["open", "fulfilled", "shipped", "delivered"], "cancelled", Some("returned")),
+    }
+}
+
+pub async fn run(bind: std::net::SocketAddr, sim_port: u16) -> anyhow::Result<()> {
+    crate::startup::install_tls_provider();
+    let dir = std::path::PathBuf::from("omnisync-demo");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let sims = crate::sim::start_all("127.0.0.1", sim_port, 42, PRODUCTS).context("starting the simulators")?;
+
+    let mut settings = Settings::embedded(format!("sqlite://{}/omnisync.db?mode=rwc", dir.display()));
+    settings.bind = bind;
+    let app = Application::build(settings).await?;
+    let ctx = app.context().clone();
+    let port = app.port();
+    let server = tokio::spawn(app.run_until_stopped());
+
+    seed_shop(&ctx).await?;
+    for sim in &sims {
+        let channel = connect(&ctx, sim).await?;
+        sim.state.set_webhook_url(Some(format!("{}/webhooks/{}", ctx.settings.public_base_url(), channel)));
+        crate::jobs::enqueue_run(&ctx, SyncRunKind::LinkProducts, Some(channel), None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let (_, token) = api_tokens::create(&ctx.db, "demo", TokenScope::Admin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    banner(port, &token, &sims);
+    tokio::spawn(traffic(sims.clone()));
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => println!("demo stopped"),
+        result = server => { result??; }
+    }
+    Ok(())
+}
+
+/// About 200 products (one per seeded marketplace product, same variant count), two warehouses, some stock.
+/// Codes: barcode = SKU = the marketplaces' seller SKU (`SKU-0001-1`), except every 25th product (no barcode),
+/// every 40th (a code no channel has) and products 199 and 200 (sharing a barcode: a conflict).
+async fn seed_shop(ctx: &AppContext) -> anyhow::Result<()> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let hanoi = catalog::warehouse_create(&ctx.db, catalog::WarehouseFields { name: Some("Kho Hà Nội".into()), code: Some(Some("HN".into())), ..Default::default() })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let main = catalog::default_warehouse(&ctx.db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    for i in 1..=PRODUCTS {
+        let count = (i - 1) % 3 + 1;
+        let variants = (1..=count)
+            .map(|j| {
+                let code = format!("SKU-{i:04}-{j}");
+                let barcode = match i {
+                    _ if i % 25 == 0 && j == 1 => None,
+                    _ if i % 40 == 0 => Some(format!("NOPE-{i}")),
+                    200 => Some("SKU-0199-1".to_owned()),
+                    _ => Some(code.clone()),
+                };
+                catalog::VariantFields {
+                    sku: Some(Some(code)),
+                    barcode: Some(barcode),
+                    // Below every simulator list price (≥ 70,000), so the price check passes.
+                    price: Some(rust_decimal::Decimal::from(rng.random_range(20u32..60) * 1000)),
+                    // Two options, like the simulators' multi-SKU products.
+                    options: (count > 1).then(|| {
+                        vec![
+                            catalog::OptionPair { name: "Màu".into(), value: ["Đỏ", "Xanh", "Đen", "Trắng"][(j - 1) % 4].into() },
+                            catalog::OptionPair { name: "Size".into(), value: ["S", "M", "L", "XL"][(i + j - 1) % 4].into() },
+                        ]
+                    }),
+                    allow_oversell: Some(i % 10 == 0),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let fields = catalog::ProductFields { title: Some(format!("Sản phẩm {i:03}")), ..Default::default() };
+        let (_, created) = catalog::product_create(&ctx.db, &ctx.settings.currency, fields, variants).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let changes = created
+            .iter()
+            .flat_map(|v| {
+                [(v.id, main.id, i64::from(rng.random_range(0u32..60))), (v.id, hanoi.id, i64::from(rng.random_range(0u32..20)))]
+            })
+            .filter(|(_, _, d)| *d > 0)
+            .map(|(variant_id, warehouse_id, delta)| inventory::AdjustChange { variant_id, warehouse_id, delta })
+            .collect::<Vec<_>>();
+        if !changes.is_empty() {
+            inventory::adjust(&ctx.db, LedgerReason::Received, Some("demo stock".into()), changes).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        }
+    }
+    Ok(())
+}
+
+async fn connect(ctx: &AppContext, sim: &SimHandle) -> anyhow::Result<i64> {
+    let c = &sim.state.credentials;
+    let credentials = match sim.kind {
+        Kind::Tiki => channels::CredentialsInput { api_key: c.api_key.clone(), ..Default::default() },
+        Kind::Webstore => channels::CredentialsInput { api_key: c.api_key.clone(), app_secret: c.app_secret.clone(), webhook_secret: c.webhook_secret.clone(), ..Default::default() },
+        _ => channels::CredentialsInput {
+            app_key: c.app_key.clone(),
+            app_secret: c.app_secret.clone(),
+            access_token: c.access_token.clone(),
+            refresh_token: c.refresh_token.clone(),
+            shop_id: c.shop_id.clone(),
+            shop_cipher: c.shop_cipher.clone(),
+            ..Default::default()
+        },
+    };
+    let input = channels::ConnectInput {
+        kind: sim.kind.as_str().to_uppercase(),
+        name: format!("{} (simulator)", sim.kind.as_str()),
+        country: "VN".into(),
+        base_url: Some(sim.base_url.clone()),
+        credentials,
+        settings: Default::default(),
+    };
+    let connected = channels::connect(ctx, input).await.map_err(|e| anyhow::anyhow!("connecting {}: {e:?}", sim.kind.as_str()))?;
+    Ok(connected.channel.id)
+}
+
+fn banner(port: u16, token: &str, sims: &[SimHandle]) {
+    println!();
+    println!("omnisync demo is running.");
+    println!("  GraphiQL:  http://127.0.0.1:{port}/graphql   (add the header  Authorization: Bearer {token})");
+    println!("  API token: {token}");
+    for sim in sims {
+        println!("  {:<9} simulator: {}", sim.kind.as_str(), sim.base_url);
+    }
+    println!();
+    println!("Try:");
+    println!("  {{ channels {{ edges {{ node {{ id name status counts {{ listings links linkErrors orders }} }} }} }} }}");
+    println!("  {{ syncErrors(first: 10) {{ totalCount edges {{ node {{ code message }} }} }} }}");
+    println!("  subscription {{ orderUpdated {{ id }} }}   (GraphiQL runs it over /graphql/ws)");
+    println!();
+    println!("The simulators place an order every few seconds and move older ones along. Ctrl-C stops.");
+}
+
+/// Orders and status changes at a gentle rate: a new order, or the next step of an open one, every ~2 s.
+async fn traffic(sims: Vec<SimHandle>) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(99);
+    loop {
+        tokio::time::sleep(Duration::from_millis(rng.random_range(1000..3000))).await;
+        let sim = &sims[rng.random_range(0..sims.len())];
+        let (steps, cancel, returned) = flow(sim.kind);
+        let open: Vec<(u64, String)> = {
+            let store = sim.state.store();
+            store.orders.iter().filter(|o| steps[..steps.len() - 1].contains(&o.status.as_str())).map(|o| (o.id, o.status.clone())).collect()
+        };
+        let roll: f64 = rng.random();
+        if open.is_empty() || roll < 0.45 {
+            let product = rng.random_range(1..=PRODUCTS);
+            let sku = format!("SKU-{product:04}-1");
+            if let Err(e) = sim.state.create_order(&[(sku, i64::from(rng.random_range(1u32..3)))], None).await {
+                tracing::debug!(error = %e, "demo order not placed");
+            }
+            continue;
+        }
+        let (id, status) = &open[rng.random_range(0..open.len())];
+        let next = if roll < 0.52 {
+            cancel
+        } else {
+            let at = steps.iter().position(|s| s == status).unwrap_or(0);
+            match (steps.get(at + 1), returned) {
+                (Some(next), _) => next,
+                (None, Some(r)) if roll > 0.95 => r,
+                _ => continue,
+            }
+        };
+        if let Err(e) = sim.state.set_order_status(*id, next).await {
+            tracing::debug!(error = %e, "demo status change refused");
+        }
+    }
+}
