@@ -109,6 +109,17 @@ enum TokenCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Read latency and throughput: a page of 50 products with variants and levels, 64 connections.
+    Graphql {
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: omnisync::bench::Backend,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Server memory with N idle subscription sockets open, then closed.
     Ws {
         #[arg(long, default_value_t = 10_000)]
@@ -187,6 +198,7 @@ async fn main() -> anyhow::Result<()> {
         return match which {
             BenchCommand::Link { variants, backend, json } => omnisync::bench::link::run(variants, backend, json).await,
             BenchCommand::Ws { connections, json } => omnisync::bench::ws::run(connections, json).await,
+            BenchCommand::Graphql { backend, connections, seconds, json } => omnisync::bench::graphql::run(backend, connections, seconds, json).await,
             BenchCommand::Orders { orders, backend, json } => omnisync::bench::orders::run(orders, backend, json).await,
             BenchCommand::Stock { skus, changes, channels, backend, json } => omnisync::bench::stock::run(skus, changes, channels, backend, json).await,
         };
@@ -197,6 +209,10 @@ async fn main() -> anyhow::Result<()> {
             settings.bind = bind;
             settings.run_workers = !no_worker;
             let app = startup::Application::build(settings).await?;
+            if let Some(secret) = omnisync::services::api_tokens::first_admin_token(&app.context().db).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                // Shown once: only its hash is stored.
+                println!("omnisync: first start; an ADMIN API token was created (shown only now): {secret}");
+            }
             println!("omnisync: GraphiQL at http://{}:{}/graphql", bind.ip(), app.port());
             app.run_until_stopped().await.context("the HTTP server stopped")?;
         }

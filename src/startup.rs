@@ -107,10 +107,6 @@ impl Application {
         let port = listener.local_addr()?.port();
         settings.bind.set_port(port);
         let context = build_context(settings).await?;
-        if let Some(secret) = crate::services::api_tokens::first_admin_token(&context.db).await.map_err(|e| anyhow::anyhow!("{e}"))? {
-            // Shown once: only its hash is stored.
-            println!("omnisync: first start; an ADMIN API token was created (shown only now): {secret}");
-        }
         let workers = if run_workers { Some(start_workers(&context).await?) } else { None };
         let server = http_server(listener, context.clone())?;
         tracing::info!(port, queue = context.queue.backend_name(), workers = run_workers, "omnisync is serving");

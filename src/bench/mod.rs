@@ -2,6 +2,7 @@
 //! (simulators, workers) in this process, measures, prints its figures (one JSON line with `--json`), and cleans
 //! up. Figures and the commands that produced them are kept in docs/performance.md.
 
+pub mod graphql;
 pub mod link;
 pub mod ws;
 pub mod orders;
@@ -50,6 +51,25 @@ enum Cleanup {
 impl BenchEnv {
     /// Builds the store, migrates it and starts this process's workers (no scheduler: benchmarks drive runs).
     pub async fn start(backend: Backend, worker_concurrency: usize) -> anyhow::Result<Self> {
+        let (mut settings, cleanup) = Self::fresh_settings(backend).await?;
+        settings.worker_concurrency = worker_concurrency;
+        let ctx = crate::startup::build_context(settings).await?;
+        crate::startup::start_workers(&ctx).await?;
+        Ok(Self { ctx, backend, cleanup })
+    }
+
+    /// Builds the store and serves the API from this process (workers included), on a free port.
+    pub async fn serve(backend: Backend) -> anyhow::Result<(Self, u16)> {
+        let (mut settings, cleanup) = Self::fresh_settings(backend).await?;
+        settings.bind = "127.0.0.1:0".parse()?;
+        let app = crate::startup::Application::build(settings).await?;
+        let (ctx, port) = (app.context().clone(), app.port());
+        tokio::spawn(app.run_until_stopped());
+        Ok((Self { ctx, backend, cleanup }, port))
+    }
+
+    /// Settings for a fresh store on `backend` (no scheduler: benchmarks drive runs) and how to remove it.
+    async fn fresh_settings(backend: Backend) -> anyhow::Result<(Settings, Cleanup)> {
         crate::startup::install_tls_provider();
         let tag = ulid::Ulid::generate().to_string().to_lowercase();
         let (mut settings, cleanup) = match backend {
@@ -72,12 +92,9 @@ impl BenchEnv {
                 (s, Cleanup::Database { admin_url, name })
             }
         };
-        settings.worker_concurrency = worker_concurrency;
         settings.scheduler_interval_secs = 0;
         settings.queue_poll_interval_ms = 50;
-        let ctx = crate::startup::build_context(settings).await?;
-        crate::startup::start_workers(&ctx).await?;
-        Ok(Self { ctx, backend, cleanup })
+        Ok((settings, cleanup))
     }
 
     /// Waits for a run to finish; returns it with how long it took since `started`.

@@ -5,9 +5,10 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
-use async_graphql::{ServerError, ServerResult, Variables};
+use async_graphql::{Response, ServerError, ServerResult, Variables};
+use tracing::Instrument;
 
 use entity::enums::TokenScope;
 
@@ -87,5 +88,29 @@ mod tests {
         assert_eq!(required_scope(OperationType::Mutation, &["productCreate", "channelConnect"], false), TokenScope::Admin);
         assert_eq!(required_scope(OperationType::Query, &["apiTokens"], false), TokenScope::Admin);
         assert_eq!(required_scope(OperationType::Mutation, &[], true), TokenScope::Admin, "spreads at the root: the strictest");
+    }
+}
+
+/// One tracing span per GraphQL operation (name, duration, whether it erred) — not one per field, which would
+/// cost more than the resolvers themselves on large pages.
+pub struct OperationSpan;
+
+impl ExtensionFactory for OperationSpan {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(OperationSpanExtension)
+    }
+}
+
+struct OperationSpanExtension;
+
+#[async_trait::async_trait]
+impl Extension for OperationSpanExtension {
+    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+        let span = tracing::info_span!("graphql", operation = operation_name.unwrap_or("anonymous"), errors = tracing::field::Empty);
+        let started = std::time::Instant::now();
+        let response = next.run(ctx, operation_name).instrument(span.clone()).await;
+        span.record("errors", response.errors.len());
+        tracing::debug!(parent: &span, took_ms = started.elapsed().as_millis() as u64, "graphql operation");
+        response
     }
 }

@@ -11,7 +11,6 @@ use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, requir
 use super::app;
 use crate::domain::money;
 use crate::services::catalog::{self, OptionPair, ProductFields, ProductFilter, VariantFields, VariantFilter, WarehouseFields};
-use crate::services::inventory;
 
 // ------------------------------------------------------------------------------------------------ types
 
@@ -94,7 +93,8 @@ impl Product {
     /// The variants, in position order (at most 100). Costs 10× its selection in query complexity.
     #[graphql(complexity = "10 * child_complexity")]
     async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<ProductVariant>> {
-        let variants = query(catalog::variants_of(&app(ctx)?.db, self.0.id).await)?;
+        let loader = ctx.data::<super::loaders::HubLoader>()?;
+        let variants = loader.load_one(super::loaders::VariantsOf(self.0.id)).await.map_err(super::loaders::failed)?.unwrap_or_default();
         Ok(variants.into_iter().map(ProductVariant).collect())
     }
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
@@ -174,7 +174,8 @@ impl ProductVariant {
     /// Stock of this variant in each warehouse where it has a level. Costs 5× its selection in query complexity.
     #[graphql(complexity = "5 * child_complexity")]
     async fn inventory_levels(&self, ctx: &Context<'_>) -> Result<Vec<InventoryLevel>> {
-        let levels: Vec<inventory_level::Model> = query(inventory::levels_of_variant(&app(ctx)?.db, self.0.id).await)?;
+        let loader = ctx.data::<super::loaders::HubLoader>()?;
+        let levels: Vec<inventory_level::Model> = loader.load_one(super::loaders::LevelsOf(self.0.id)).await.map_err(super::loaders::failed)?.unwrap_or_default();
         Ok(levels.into_iter().map(InventoryLevel).collect())
     }
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {

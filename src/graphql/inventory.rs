@@ -26,7 +26,8 @@ impl InventoryLevel {
         Ok(query(catalog::variant(&app(ctx)?.db, self.0.variant_id).await)?.map(ProductVariant))
     }
     async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
-        Ok(query(catalog::warehouse(&app(ctx)?.db, self.0.warehouse_id).await)?.map(Warehouse))
+        let loader = ctx.data::<super::loaders::HubLoader>()?;
+        Ok(loader.load_one(super::loaders::WarehouseId(self.0.warehouse_id)).await.map_err(super::loaders::failed)?.map(Warehouse))
     }
     /// Units physically in the warehouse. Below zero only for variants that allow overselling.
     async fn on_hand(&self) -> i64 {

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod inventory;
 pub mod linking;
 pub mod live;
+pub mod loaders;
 pub mod node;
 pub mod orders;
 pub mod relay;
@@ -19,7 +20,7 @@ pub mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{Context, MergedObject, MergedSubscription, Schema, extensions::Tracing};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
 
 use crate::context::AppContext;
@@ -57,7 +58,7 @@ pub struct MutationRoot(
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(sync_runs::SyncRunSubscription, orders::OrderSubscription, live::LiveSubscription);
+pub struct SubscriptionRoot(sync_runs::SyncRunSubscription, live::LiveSubscription);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -66,10 +67,10 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .extension(Tracing)
+        .extension(auth::OperationSpan)
         .extension(auth::ScopeCheck);
     if let Some(ctx) = ctx {
-        builder = builder.data(ctx);
+        builder = builder.data(loaders::new(ctx.db.clone())).data(ctx);
     }
     builder.finish()
 }
