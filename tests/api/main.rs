@@ -8,6 +8,7 @@ mod helpers;
 mod auth;
 mod catalog;
 mod channels;
+mod fuzz;
 mod cluster;
 mod channel_lazada;
 mod channel_shopee;
