@@ -210,17 +210,21 @@ pub async fn product(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<p
 
 pub async fn products(db: &DatabaseConnection, filter: &ProductFilter, page: &PageArgs) -> ServiceResult<Page<product::Model>> {
     let mut select = product::Entity::find();
-    if let Some(term) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let by_code = Query::select()
-            .column(product_variant::Column::ProductId)
-            .from(product_variant::Entity)
-            .cond_where(code_prefix(term))
-            .to_owned();
-        select = select.filter(
-            Condition::any().add(lower_contains(product::Column::Title, term)).add(product::Column::Id.in_subquery(by_code)),
-        );
+    if let Some(term) = filter.search.as_deref() {
+        select = select.filter(product_search(term));
     }
     paginate(db, select, product::Column::Id, page).await
+}
+
+/// Products whose title contains `term` (case-insensitive for ASCII) or with a variant whose SKU or barcode
+/// starts with it (exact case). A blank term matches everything.
+pub fn product_search(term: &str) -> Condition {
+    let term = term.trim();
+    if term.is_empty() {
+        return Condition::all();
+    }
+    let by_code = Query::select().column(product_variant::Column::ProductId).from(product_variant::Entity).cond_where(code_prefix(term)).to_owned();
+    Condition::any().add(lower_contains(product::Column::Title, term)).add(product::Column::Id.in_subquery(by_code))
 }
 
 pub async fn variants_of(db: &DatabaseConnection, product_id: i64) -> ServiceResult<Vec<product_variant::Model>> {

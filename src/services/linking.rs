@@ -101,23 +101,8 @@ pub async fn selected_products(db: &DatabaseConnection, channel: &channel::Model
     if let Some(ids) = &selection.product_ids {
         select = select.filter(product::Column::Id.is_in(ids.clone()));
     }
-    if let Some(term) = selection.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let pattern = prefix_pattern(term);
-        let by_code = Query::select()
-            .column(product_variant::Column::ProductId)
-            .from(product_variant::Entity)
-            .cond_where(
-                Condition::any()
-                    .add(product_variant::Column::Sku.like(LikeExpr::new(pattern.clone()).escape('\\')))
-                    .add(product_variant::Column::Barcode.like(LikeExpr::new(pattern).escape('\\'))),
-            )
-            .to_owned();
-        let lower = super::contains_pattern(&term.to_lowercase());
-        select = select.filter(
-            Condition::any()
-                .add(Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(product::Column::Title))).like(LikeExpr::new(lower).escape('\\')))
-                .add(product::Column::Id.in_subquery(by_code)),
-        );
+    if let Some(term) = selection.search.as_deref() {
+        select = select.filter(super::catalog::product_search(term));
     }
     if let Some(has) = selection.has_match_key {
         let key_col = key_column(channel.match_key);
