@@ -76,21 +76,6 @@ impl Extension for ScopeCheckExtension {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn operations_need_read_write_or_admin() {
-        assert_eq!(required_scope(OperationType::Query, &["products"], false), TokenScope::Read);
-        assert_eq!(required_scope(OperationType::Subscription, &["syncRun"], false), TokenScope::Read);
-        assert_eq!(required_scope(OperationType::Mutation, &["productCreate"], false), TokenScope::Write);
-        assert_eq!(required_scope(OperationType::Mutation, &["productCreate", "channelConnect"], false), TokenScope::Admin);
-        assert_eq!(required_scope(OperationType::Query, &["apiTokens"], false), TokenScope::Admin);
-        assert_eq!(required_scope(OperationType::Mutation, &[], true), TokenScope::Admin, "spreads at the root: the strictest");
-    }
-}
-
 /// One tracing span per GraphQL operation (name, duration, whether it erred) — not one per field, which would
 /// cost more than the resolvers themselves on large pages.
 pub struct OperationSpan;
@@ -112,5 +97,20 @@ impl Extension for OperationSpanExtension {
         span.record("errors", response.errors.len());
         tracing::debug!(parent: &span, took_ms = started.elapsed().as_millis() as u64, "graphql operation");
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_need_read_write_or_admin() {
+        assert_eq!(required_scope(OperationType::Query, &["products"], false), TokenScope::Read);
+        assert_eq!(required_scope(OperationType::Subscription, &["syncRun"], false), TokenScope::Read);
+        assert_eq!(required_scope(OperationType::Mutation, &["productCreate"], false), TokenScope::Write);
+        assert_eq!(required_scope(OperationType::Mutation, &["productCreate", "channelConnect"], false), TokenScope::Admin);
+        assert_eq!(required_scope(OperationType::Query, &["apiTokens"], false), TokenScope::Admin);
+        assert_eq!(required_scope(OperationType::Mutation, &[], true), TokenScope::Admin, "spreads at the root: the strictest");
     }
 }

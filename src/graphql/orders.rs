@@ -1,9 +1,7 @@
 //! Orders (SPEC §4): the list and one order with lines, customer, history and errors; seller actions sent to the
-//! channel; hub-only status changes; resync; status mapping overrides; the live stream of order changes.
+//! channel; hub-only status changes; resync; status mapping overrides. (The live stream is `orderUpdated`, in `live`.)
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
-use futures::Stream;
-use tokio::sync::broadcast::error::RecvError;
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 
 use entity::enums::SyncRunKind;
 use entity::{customer, order, order_event, order_line, sync_error};
@@ -591,35 +589,5 @@ impl OrderMutation {
         let (channel, user_errors) = split(service::update_mapping(&app(ctx)?.db, id, changes).await, &["channelId", "mappings"])?;
         let status_mapping = channel.as_ref().map(mapping_rows).unwrap_or_default();
         Ok(StatusMappingUpdatePayload { channel: channel.map(Channel), status_mapping, user_errors })
-    }
-}
-
-#[derive(Default)]
-pub struct OrderSubscription;
-
-#[Subscription]
-impl OrderSubscription {
-    /// Orders as they are imported or change (status, stock, lines), optionally of one channel.
-    async fn order_changed(&self, ctx: &Context<'_>, channel_id: Option<ID>) -> Result<impl Stream<Item = Order> + use<>> {
-        let app = app(ctx)?.clone();
-        let channel = channel_id.as_ref().map(|id| require_id("Channel", id)).transpose()?;
-        let events = app.events.subscribe();
-        Ok(futures::stream::unfold((app, events), move |(app, mut events)| async move {
-            loop {
-                let order_id = match events.recv().await {
-                    Ok(HubEvent::OrderChanged { order_id, channel_id }) if channel.is_none_or(|c| c == channel_id) => order_id,
-                    Ok(_) | Err(RecvError::Lagged(_)) => continue,
-                    Err(RecvError::Closed) => return None,
-                };
-                match service::get(&app.db, order_id).await {
-                    Ok(Some(order)) => return Some((Order(order), (app, events))),
-                    Ok(None) => continue,
-                    Err(err) => {
-                        tracing::warn!(order_id, error = %err, "orderChanged subscription could not read the order");
-                        continue;
-                    }
-                }
-            }
-        }))
     }
 }

@@ -266,7 +266,8 @@ pub async fn apply_decisions(db: &DatabaseConnection, channel_id: i64, variants:
 
     let txn = begin_write(db).await?;
     // Listing links wanted now: (listing, variant, state, error).
-    let mut wanted: Vec<(i64, i64, LinkState, Option<(LinkErrorCode, String)>)> = Vec::new();
+    type Wanted = (i64, i64, LinkState, Option<(LinkErrorCode, String)>);
+    let mut wanted: Vec<Wanted> = Vec::new();
     for (variant_id, listings) in &linked {
         wanted.extend(listings.iter().map(|l| (*l, *variant_id, LinkState::Linked, None)));
     }

@@ -51,6 +51,26 @@ fn is_order_event(e: &ChannelEvent) -> bool {
     matches!(e.kind, EventKind::OrderCreated | EventKind::OrderStatusChanged) && e.external_order_id.is_some()
 }
 
+/// Connectors used to verify pushes, per channel and channel version: building one decrypts the credentials and
+/// builds an HTTP client, far slower than checking a signature. A changed channel row (new credentials, refreshed
+/// tokens) has a new `updated_at`, hence a new entry.
+type Verifiers = std::sync::Mutex<std::collections::HashMap<i64, (DateTime<Utc>, std::sync::Arc<dyn crate::channels::Connector>)>>;
+
+fn verifiers() -> &'static Verifiers {
+    static CACHE: std::sync::OnceLock<Verifiers> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+async fn verifier(ctx: &AppContext, channel: &channel::Model) -> ServiceResult<std::sync::Arc<dyn crate::channels::Connector>> {
+    let cached = verifiers().lock().unwrap_or_else(|p| p.into_inner()).get(&channel.id).filter(|(at, _)| *at == channel.updated_at).map(|(_, c)| c.clone());
+    if let Some(connector) = cached {
+        return Ok(connector);
+    }
+    let connector = channels::connector_for(ctx, channel).await?;
+    verifiers().lock().unwrap_or_else(|p| p.into_inner()).insert(channel.id, (channel.updated_at, connector.clone()));
+    Ok(connector)
+}
+
 /// Verifies and stores a push for `channel_path` (the channel's numeric id, from the URL).
 pub async fn receive(ctx: &AppContext, channel_path: &str, request: WebhookRequest) -> Result<Received, Refusal> {
     let Ok(channel_id) = channel_path.trim().parse::<i64>() else { return Err(Refusal::UnknownChannel(channel_path.to_owned())) };
@@ -62,7 +82,7 @@ pub async fn receive(ctx: &AppContext, channel_path: &str, request: WebhookReque
     if serde_json::from_slice::<serde::de::IgnoredAny>(&request.body).is_err() {
         return Err(Refusal::NotJson);
     }
-    let connector = channels::connector_for(ctx, &channel).await?;
+    let connector = verifier(ctx, &channel).await?;
     let events = connector.verify_webhook(&request).map_err(|e| match e {
         ConnectorError::Unsupported(what) => Refusal::Unsupported(what.to_owned()),
         other => Refusal::BadSignature(other.to_string()),
