@@ -166,3 +166,103 @@ async fn two_api_and_two_worker_processes_share_jobs_and_live_events() {
     let runs = gql(&client, &b, &token, "{ syncRuns(first: 100) { edges { node { kind status attempts errorMessage } } } }", json!({})).await;
     panic!("not every run completed: {runs}");
 }
+
+/// A worker process is killed (SIGKILL) in the middle of a bulk link; another worker finishes the run after the
+/// queue notices the dead worker, and the result has no duplicate links.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_link_survives_its_worker_being_killed_mid_run() {
+    let Some((settings, _cleanup)) = fresh_settings(Backend::PostgresRedis).await else { return };
+    omnisync::startup::install_tls_provider();
+    let db = omnisync::startup::connect_database(&settings).await.expect("db");
+    omnisync::startup::migrate(&db).await.expect("migrated");
+    let (_, token) = omnisync::services::api_tokens::create(&db, "kill test", entity::enums::TokenScope::Admin).await.expect("token");
+    let port = free_port();
+    let mut processes = Processes(vec![spawn(&settings, &["serve", "--no-worker", "--bind", &format!("127.0.0.1:{port}")])]);
+    let api = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    ready(&client, &api).await;
+
+    let products = 3000;
+    let sim = start_sim(Kind::Lazada, products);
+    let c = &sim.state.credentials;
+    let channel = gql(
+        &client,
+        &api,
+        &token,
+        "mutation($input: ChannelConnectInput!) { channelConnect(input: $input) { channel { id } } }",
+        json!({ "input": { "kind": "LAZADA", "name": "Lazada", "country": "VN", "baseUrl": sim.base_url,
+            "credentials": { "appKey": c.app_key, "appSecret": c.app_secret, "accessToken": c.access_token, "refreshToken": c.refresh_token } } }),
+    )
+    .await["channelConnect"]["channel"]["id"]
+        .clone();
+    // The hub catalog, written directly (fast): one variant per product, barcode = the listing's seller SKU.
+    {
+        use sea_orm::{ActiveValue::Set, EntityTrait};
+        let now = chrono::Utc::now();
+        let rows: Vec<entity::product::ActiveModel> = (0..products)
+            .map(|i| entity::product::ActiveModel { title: Set(format!("P{i}")), total_on_hand: Set(0), created_at: Set(now), updated_at: Set(now), ..Default::default() })
+            .collect();
+        for chunk in rows.chunks(500) {
+            entity::product::Entity::insert_many(chunk.to_vec()).exec_without_returning(&db).await.expect("products");
+        }
+        let first = entity::product::Entity::find().one(&db).await.expect("read").expect("a product").id;
+        let variants: Vec<entity::product_variant::ActiveModel> = (0..products)
+            .map(|i| entity::product_variant::ActiveModel {
+                product_id: Set(first + i as i64),
+                title: Set("Default Title".into()),
+                position: Set(0),
+                sku: Set(Some(format!("H{i}"))),
+                barcode: Set(Some(format!("SKU-{:04}-1", i + 1))),
+                price_minor: Set(1000),
+                track_inventory: Set(true),
+                allow_oversell: Set(false),
+                hidden: Set(false),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .collect();
+        for chunk in variants.chunks(500) {
+            entity::product_variant::Entity::insert_many(chunk.to_vec()).exec_without_returning(&db).await.expect("variants");
+        }
+    }
+    let run = gql(&client, &api, &token, "mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } } }", json!({ "c": channel }))
+        .await["productLinksCreate"]["syncRun"]["id"]
+        .clone();
+    let run_query = "query($id: ID!) { syncRun(id: $id) { status processed total attempts } }";
+
+    // Slow the marketplace so the run is caught mid-way, then kill its worker.
+    sim.state.set_fault_rates(omnisync::sim::FaultRates { timeout: 1.0, timeout_ms: 40, ..Default::default() });
+    let mut first_worker = spawn(&settings, &["worker"]);
+    let mut seen_running = false;
+    for _ in 0..600 {
+        let state = gql(&client, &api, &token, run_query, json!({ "id": run })).await;
+        if state["syncRun"]["status"] == "RUNNING" {
+            seen_running = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(seen_running, "the run started");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    first_worker.kill().expect("SIGKILL");
+    let _ = first_worker.wait();
+    let mid = gql(&client, &api, &token, run_query, json!({ "id": run })).await;
+    assert_eq!(mid["syncRun"]["status"], "RUNNING", "killed mid-run: {mid}");
+    sim.state.set_fault_rates(omnisync::sim::FaultRates::default());
+
+    processes.0.push(spawn(&settings, &["worker"]));
+    for _ in 0..1200 {
+        let state = gql(&client, &api, &token, run_query, json!({ "id": run })).await;
+        if state["syncRun"]["status"] == "COMPLETED" {
+            assert_eq!(state["syncRun"]["attempts"], 2, "ran again after the kill: {state}");
+            let links = gql(&client, &api, &token, "query($c: ID!) { productLinks(channelId: $c) { totalCount } synced: productLinks(channelId: $c, view: SYNCED) { totalCount } }", json!({ "c": channel })).await;
+            assert_eq!(links["productLinks"]["totalCount"], products, "one link per listing, no duplicates: {links}");
+            assert_eq!(links["synced"]["totalCount"], products);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let state = gql(&client, &api, &token, run_query, json!({ "id": run })).await;
+    panic!("the run did not complete after the kill: {state}");
+}
