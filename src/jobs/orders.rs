@@ -27,8 +27,9 @@ use crate::services::orders::{self as service, Applied};
 use crate::services::sync_runs::{self, Counters};
 use crate::services::{ServiceError, ServiceResult, channels, webhooks};
 
-/// Orders per detail request (Lazada, Shopee and TikTok accept 50; others are fetched one by one anyway).
-const FETCH_BATCH: usize = 50;
+/// Orders handed to the connector at once (each splits them into its API's batch maximum: the web store takes
+/// 100, Lazada, Shopee and TikTok 50) and applied between two progress updates.
+const FETCH_BATCH: usize = 100;
 /// Orders read from the inbox per round.
 const INBOX_ROUND: usize = 500;
 /// Orders kept with unlinked lines re-synced per poll.
@@ -201,19 +202,21 @@ pub async fn run_poll(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<
     };
     // Orders the hub already holds at this update (the overlap, and orders a webhook brought) are not fetched.
     let mut wanted = Vec::new();
+    let mut held = 0;
     for r in &refs {
         let up_to_date = match (known.get(&r.external_id), r.updated_at.map(crate::domain::orders::stored_time)) {
             (Some((Some(held_at), held_status)), Some(at)) => at <= *held_at && (r.status_raw.is_none() || r.status_raw == *held_status || at < *held_at),
             _ => false,
         };
         if up_to_date {
-            importer.counters.skipped += 1;
+            held += 1;
         } else if !wanted.contains(&r.external_id) {
             wanted.push(r.external_id.clone());
         }
     }
-    importer.counters.total += importer.counters.skipped;
-    importer.counters.processed += importer.counters.skipped;
+    importer.counters.total += held;
+    importer.counters.processed += held;
+    importer.counters.skipped += held;
     importer.fetch_and_apply(&wanted, None).await?;
 
     let relink = service::orders_with_newly_linked_lines(&ctx.db, channel.id, RELINK_LIMIT).await?;

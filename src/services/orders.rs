@@ -459,12 +459,13 @@ async fn try_apply(db: &DatabaseConnection, channel: &channel::Model, co: &Chann
         }
     };
 
-    let lines = upsert_lines(&txn, &order, co, &resolved).await?;
+    let lines = upsert_lines(&txn, &order, co, &resolved, imported).await?;
     let unlinked: Vec<&order_line::Model> = lines.iter().filter(|l| l.variant_id.is_none()).collect();
     let unlinked_count = unlinked.len();
-    if unlinked.is_empty() {
+    // A just-inserted order has no errors, slips or lines yet: those reads and updates are skipped.
+    if unlinked.is_empty() && !imported {
         resolve_errors(&txn, order.id, codes::PRODUCT_NOT_LINKED).await?;
-    } else {
+    } else if !unlinked.is_empty() {
         let skus: Vec<String> = unlinked.iter().map(|l| l.seller_sku.clone().unwrap_or_else(|| l.title.clone())).collect();
         let message = format!(
             "{} order {number}: {} not linked to a hub product ({}); the order is kept and re-synced once linked",
@@ -475,7 +476,9 @@ async fn try_apply(db: &DatabaseConnection, channel: &channel::Model, co: &Chann
         open_error(&txn, channel.id, Some(order.id), codes::PRODUCT_NOT_LINKED, &message, None).await?;
     }
     if mapped.recognized {
-        resolve_errors(&txn, order.id, codes::STATUS_UNRECOGNIZED).await?;
+        if !imported {
+            resolve_errors(&txn, order.id, codes::STATUS_UNRECOGNIZED).await?;
+        }
     } else {
         let message = format!(
             "{} order {number} has status \"{}\", which no mapping knows: add it with statusMappingUpdate",
@@ -495,7 +498,7 @@ async fn try_apply(db: &DatabaseConnection, channel: &channel::Model, co: &Chann
     } else if channel.process_orders_in_hub && previous_raw.as_deref() != Some(co.status_raw.as_str()) {
         add_event(&txn, order.id, OrderEventKind::Note, format!("{raw_note} (not applied: orders of this channel are processed in the hub)"), None, None).await?;
     }
-    let order = apply_stock(&txn, order, lines, None).await?;
+    let order = apply_stock(&txn, order, lines, imported).await?;
     let order = set_unlinked_flag(&txn, order, unlinked_count).await?;
     if let Some(cutoff) = events_cutoff {
         mark_events_processed(&txn, channel.id, &co.external_id, cutoff, None).await?;
@@ -514,15 +517,19 @@ async fn set_unlinked_flag(txn: &DatabaseTransaction, order: order::Model, unlin
 }
 
 /// Inserts new lines and refreshes known ones (by the channel's line id); stock counters are left to `apply_stock`.
-async fn upsert_lines(txn: &DatabaseTransaction, order: &order::Model, co: &ChannelOrder, resolved: &[Resolved]) -> ServiceResult<Vec<order_line::Model>> {
+async fn upsert_lines(txn: &DatabaseTransaction, order: &order::Model, co: &ChannelOrder, resolved: &[Resolved], fresh: bool) -> ServiceResult<Vec<order_line::Model>> {
     let order_id = order.id;
-    let existing: HashMap<String, order_line::Model> = order_line::Entity::find()
+    let existing: HashMap<String, order_line::Model> = if fresh {
+        HashMap::new()
+    } else {
+        order_line::Entity::find()
         .filter(order_line::Column::OrderId.eq(order_id))
         .all(txn)
         .await?
         .into_iter()
-        .map(|l| (l.external_line_id.clone().unwrap_or_else(|| format!("#{}", l.id)), l))
-        .collect();
+            .map(|l| (l.external_line_id.clone().unwrap_or_else(|| format!("#{}", l.id)), l))
+            .collect()
+    };
     let variant_ids: Vec<i64> = resolved.iter().filter_map(|r| r.variant_id).collect();
     let variants: HashMap<i64, product_variant::Model> = if variant_ids.is_empty() {
         HashMap::new()
@@ -666,15 +673,15 @@ fn event_verb(reason: LedgerReason) -> &'static str {
 }
 
 /// Brings every linked line's stock to what the order's hub status wants, through the ledger, writing one history
-/// line per kind of movement. `lines`: the order's lines (None: read them). A refused movement (e.g. on hand below
+/// line per kind of movement. `fresh`: the order was inserted in this transaction (no slips, no errors yet). A refused movement (e.g. on hand below
 /// zero) leaves that line as it was and opens a sync error; the rest goes on.
-pub async fn apply_stock(txn: &DatabaseTransaction, order: order::Model, lines: Vec<order_line::Model>, _note: Option<&str>) -> ServiceResult<order::Model> {
+pub async fn apply_stock(txn: &DatabaseTransaction, order: order::Model, lines: Vec<order_line::Model>, fresh: bool) -> ServiceResult<order::Model> {
     let Some(warehouse_id) = order.warehouse_id else { return Ok(order) };
     let phase = rules::stock_phase(order.hub_status);
     if phase == StockPhase::Keep {
         return Ok(order);
     }
-    let in_slips = units_in_slips(txn, order.id).await?;
+    let in_slips = if fresh { HashMap::new() } else { units_in_slips(txn, order.id).await? };
     let variant_ids: Vec<i64> = lines.iter().filter_map(|l| l.variant_id).collect();
     if variant_ids.is_empty() {
         return Ok(order);
@@ -736,7 +743,9 @@ pub async fn apply_stock(txn: &DatabaseTransaction, order: order::Model, lines: 
         add_event(txn, order.id, event_kind(reason), format!("{verb} in {warehouse_name}: {}", items.join(", ")), None, None).await?;
     }
     if refused.is_empty() {
-        resolve_errors(txn, order.id, codes::STOCK_REFUSED).await?;
+        if !fresh {
+            resolve_errors(txn, order.id, codes::STOCK_REFUSED).await?;
+        }
     } else {
         let number = order.order_number.clone().unwrap_or_else(|| order.external_id.clone());
         open_error(txn, order.channel_id, Some(order.id), codes::STOCK_REFUSED, &format!("order {number}: {}", refused.join("; ")), None).await?;
@@ -758,7 +767,7 @@ pub async fn change_hub_status(txn: &DatabaseTransaction, order: order::Model, t
         order
     };
     let lines = order_line::Entity::find().filter(order_line::Column::OrderId.eq(order.id)).all(txn).await?;
-    apply_stock(txn, order, lines, None).await
+    apply_stock(txn, order, lines, false).await
 }
 
 /// Orders of the channel kept with unlinked lines of which some line got linked since (its listing, or a listing
