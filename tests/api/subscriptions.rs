@@ -173,3 +173,43 @@ async fn channel_events_stream_in_order_through_redis() {
         app.cleanup().await;
     }
 }
+
+/// `orderUpdated` streams imported and changed orders of a channel as their webhooks are applied, in order.
+async fn order_updates_stream_as_webhooks_are_applied(app: &TestApp) {
+    let shop = crate::orders::connect(app, omnisync::channels::Kind::Lazada, json!({})).await;
+    crate::orders::linked_variant(app, &shop, "SKU-0001-1", 10).await;
+    let mut socket = connect(app, "graphql-transport-ws").await;
+    let query = "subscription($c: ID!) { orderUpdated(filter: { channelId: $c }) { externalId status } }";
+    send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": { "c": shop.channel } } })).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let order = shop.sim.state.create_order(&[("SKU-0001-1".into(), 2)], None).await.expect("placed");
+    let first = receive(&mut socket).await;
+    assert_eq!(first["payload"]["data"]["orderUpdated"], json!({ "externalId": order.id.to_string(), "status": "PENDING" }), "{first}");
+    shop.sim.state.set_order_status(order.id, "ready_to_ship").await.expect("moved");
+    loop {
+        let next = receive(&mut socket).await;
+        let update = &next["payload"]["data"]["orderUpdated"];
+        assert_eq!(update["externalId"], order.id.to_string());
+        if update["status"] == "READY_TO_SHIP" {
+            break;
+        }
+        assert_eq!(update["status"], "PENDING", "never backwards: {next}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_updates_stream_on_sqlite() {
+    if let Some(app) = crate::helpers::spawn_app(Backend::Sqlite).await {
+        order_updates_stream_as_webhooks_are_applied(&app).await;
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_updates_stream_through_redis() {
+    if let Some(app) = crate::helpers::spawn_app(Backend::PostgresRedis).await {
+        order_updates_stream_as_webhooks_are_applied(&app).await;
+        app.cleanup().await;
+    }
+}
