@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder,
+    PaginatorTrait, QueryFilter,
 };
 
 use entity::{inventory_ledger, inventory_level, product, product_variant, warehouse};
@@ -225,15 +225,6 @@ pub fn product_search(term: &str) -> Condition {
     }
     let by_code = Query::select().column(product_variant::Column::ProductId).from(product_variant::Entity).cond_where(code_prefix(term)).to_owned();
     Condition::any().add(lower_contains(product::Column::Title, term)).add(product::Column::Id.in_subquery(by_code))
-}
-
-pub async fn variants_of(db: &DatabaseConnection, product_id: i64) -> ServiceResult<Vec<product_variant::Model>> {
-    Ok(product_variant::Entity::find()
-        .filter(product_variant::Column::ProductId.eq(product_id))
-        .order_by_asc(product_variant::Column::Position)
-        .order_by_asc(product_variant::Column::Id)
-        .all(db)
-        .await?)
 }
 
 pub async fn variant(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<product_variant::Model>> {

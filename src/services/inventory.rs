@@ -286,14 +286,6 @@ pub async fn levels(db: &DatabaseConnection, filter: &LevelFilter, page: &PageAr
     paginate(db, select, inventory_level::Column::Id, page).await
 }
 
-pub async fn levels_of_variant(db: &DatabaseConnection, variant_id: i64) -> ServiceResult<Vec<inventory_level::Model>> {
-    Ok(inventory_level::Entity::find()
-        .filter(inventory_level::Column::VariantId.eq(variant_id))
-        .order_by_asc(inventory_level::Column::WarehouseId)
-        .all(db)
-        .await?)
-}
-
 pub async fn level(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<inventory_level::Model>> {
     Ok(inventory_level::Entity::find_by_id(id).one(db).await?)
 }
