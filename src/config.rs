@@ -28,6 +28,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Seconds between scheduler ticks in worker processes (order polling, pushes, reconciliation); 0: off.
     pub scheduler_interval_secs: u64,
+    /// Longest wait for one marketplace answer before the call counts as failed (and is retried).
+    pub channel_timeout_ms: u64,
 }
 
 impl Settings {
@@ -45,6 +47,7 @@ impl Settings {
             queue_poll_interval_ms: 200,
             public_url: None,
             scheduler_interval_secs: 15,
+            channel_timeout_ms: 30_000,
         }
     }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::channels::ChannelHttp;
 use crate::config::Settings;
 use crate::events::EventBus;
 use crate::jobs::queue::JobQueue;
@@ -16,4 +17,6 @@ pub struct AppContext {
     pub events: EventBus,
     pub secrets: SecretBox,
     pub settings: Arc<Settings>,
+    /// The marketplace HTTP client and rate-limit buckets every connector of this process shares.
+    pub channel_http: ChannelHttp,
 }

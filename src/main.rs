@@ -8,6 +8,26 @@ use clap::{Args, Parser, Subcommand};
 use omnisync::config::Settings;
 use omnisync::{graphql, startup, telemetry};
 
+/// mimalloc, told to purge freed pages at once (below): glibc's per-thread arenas, and mimalloc with its default
+/// delayed purge (which idle threads never run), both kept the memory of 10,000 closed subscription sockets
+/// (docs/performance.md, `bench ws`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc reads `MIMALLOC_PURGE_DELAY` when the process starts, before `main`; setting the option from `main`
+/// (`mi_option_set`) did not reach every thread's pages in `bench ws`. So the process runs itself again once with
+/// the variable set (an operator's own value is kept). If that fails, it goes on with the default.
+fn purge_freed_memory_at_once() {
+    use std::os::unix::process::CommandExt as _;
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        let failure = std::process::Command::new(exe).args(std::env::args_os().skip(1)).env("MIMALLOC_PURGE_DELAY", "0").exec();
+        eprintln!("omnisync: running with the allocator's default purge delay ({failure})");
+    }
+}
+
 #[derive(Parser)]
 #[command(name = "omnisync", version, about = "Omnichannel sync hub: one catalog, one stock ledger, one order book")]
 struct Cli {
@@ -43,6 +63,9 @@ struct CommonArgs {
     /// Seconds between scheduler ticks (order polling, stock pushes, reconciliation); 0 turns it off.
     #[arg(long, env = "OMNISYNC_SCHEDULER_INTERVAL", default_value_t = 15, global = true)]
     scheduler_interval: u64,
+    /// Milliseconds to wait for one marketplace answer before retrying it.
+    #[arg(long, env = "OMNISYNC_CHANNEL_TIMEOUT_MS", default_value_t = 30_000, global = true)]
+    channel_timeout_ms: u64,
     /// Log format: text or json.
     #[arg(long, env = "OMNISYNC_LOG_FORMAT", default_value = "text", global = true)]
     log_format: String,
@@ -109,6 +132,16 @@ enum TokenCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Every benchmark below, one after another (link, stock, orders, graphql, ws); one JSON line each.
+    All {
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: omnisync::bench::Backend,
+        /// `full`: the sizes of the issues' targets (takes a while); `quick`: a few minutes in all.
+        #[arg(long, value_enum, default_value = "full")]
+        scale: omnisync::bench::Scale,
+        #[arg(long)]
+        json: bool,
+    },
     /// Read latency and throughput: a page of 50 products with variants and levels, 64 connections.
     Graphql {
         #[arg(long, value_enum, default_value = "sqlite")]
@@ -174,12 +207,18 @@ impl CommonArgs {
         s.worker_concurrency = self.worker_concurrency;
         s.public_url = self.public_url.clone().filter(|u| !u.trim().is_empty());
         s.scheduler_interval_secs = self.scheduler_interval;
+        s.channel_timeout_ms = self.channel_timeout_ms;
         s
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Before anything else: it may run the process again.
+    purge_freed_memory_at_once();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     startup::install_tls_provider();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve { bind: "127.0.0.1:8080".parse()?, no_worker: false });
@@ -196,6 +235,7 @@ async fn main() -> anyhow::Result<()> {
     }
     if let Command::Bench { which } = command {
         return match which {
+            BenchCommand::All { backend, scale, json } => omnisync::bench::all(backend, scale, json).await,
             BenchCommand::Link { variants, backend, json } => omnisync::bench::link::run(variants, backend, json).await,
             BenchCommand::Ws { connections, json } => omnisync::bench::ws::run(connections, json).await,
             BenchCommand::Graphql { backend, connections, seconds, json } => omnisync::bench::graphql::run(backend, connections, seconds, json).await,

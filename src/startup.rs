@@ -24,8 +24,10 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Connects to the hub database. SQLite gets WAL (readers never block the writer), a busy timeout (writers
-/// queue instead of failing) and foreign keys on.
+/// Connects to the hub database. SQLite gets WAL (readers never block the writer) with `synchronous = NORMAL`
+/// (the setting SQLite recommends for WAL: a commit is safe from a crash of the process and never corrupts the
+/// file; only a power loss can drop the last commits, where FULL would cost an fsync per commit), a busy timeout
+/// (writers queue instead of failing) and foreign keys on.
 pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(settings.database_url.clone());
     options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
@@ -36,12 +38,13 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseCon
             }
             let in_memory = settings.sqlite_path().is_none();
             // An in-memory database exists once per connection: keep exactly one, forever.
-            options.max_connections(if in_memory { 1 } else { 8 }).min_connections(1);
+            options.max_connections(if in_memory { 1 } else { 1 }).min_connections(1);
             if in_memory {
                 options.idle_timeout(None::<Duration>).max_lifetime(None::<Duration>);
             }
             options.map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(15))
                     .foreign_keys(true)
                     .create_if_missing(true)
@@ -72,13 +75,15 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 
 /// Everything a process needs, before it serves or works: database (migrated), queue, secrets.
 pub async fn build_context(settings: Settings) -> anyhow::Result<AppContext> {
+    install_tls_provider();
     let embedded = settings.database_kind() == DatabaseKind::Sqlite;
     let secrets = SecretBox::load_or_create(settings.secret_key.as_deref(), settings.sibling_file(".key").as_deref(), embedded)?;
     let db = connect_database(&settings).await?;
     migrate(&db).await?;
     let queue = JobQueue::connect(&settings).await?;
     let events = EventBus::connect(settings.redis_url.as_deref(), &settings.queue_namespace)?;
-    Ok(AppContext { db, queue, events, secrets, settings: Arc::new(settings) })
+    let channel_http = crate::channels::ChannelHttp::new()?;
+    Ok(AppContext { db, queue, events, secrets, settings: Arc::new(settings), channel_http })
 }
 
 /// Starts this process's workers after re-queuing runs whose job was lost.

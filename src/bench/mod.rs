@@ -135,6 +135,47 @@ pub fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Starts a new peak for `peak_rss_mb` (Linux: writing 5 to `clear_refs` resets `VmHWM`), so that benchmarks run
+/// one after another in one process each report their own peak.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Sizes for `bench all`: the issues' own (`Full`), or a quick pass of a few minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scale {
+    Full,
+    Quick,
+}
+
+/// `omnisync bench all`: link, stock, orders, GraphQL reads and idle sockets, one after another, each on a fresh
+/// store; every benchmark prints its own line. A failing benchmark is reported and the others still run.
+pub async fn all(backend: Backend, scale: Scale, json: bool) -> anyhow::Result<()> {
+    let full = scale == Scale::Full;
+    let pick = |full_size: usize, quick_size: usize| if full { full_size } else { quick_size };
+    let mut failed = Vec::new();
+    let mut note = |name: &'static str, result: anyhow::Result<()>| {
+        if let Err(err) = result {
+            if json {
+                println!("{}", serde_json::json!({ "bench": name, "error": format!("{err:#}"), "cores": cores() }));
+            } else {
+                eprintln!("bench {name} failed: {err:#}");
+            }
+            failed.push(name);
+        }
+    };
+    reset_peak_rss();
+    note("link", link::run(pick(100_000, 10_000), backend, json).await);
+    reset_peak_rss();
+    note("stock", stock::run(pick(10_000, 2_000), pick(100_000, 10_000), 4, backend, json).await);
+    reset_peak_rss();
+    note("orders", orders::run(pick(10_000, 2_000), backend, json).await);
+    reset_peak_rss();
+    note("graphql", graphql::run(backend, 64, 10, json).await);
+    note("ws", ws::run(pick(10_000, 2_000), json).await);
+    if failed.is_empty() { Ok(()) } else { anyhow::bail!("benchmarks failed: {}", failed.join(", ")) }
+}
+
 pub fn cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }

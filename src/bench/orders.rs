@@ -157,6 +157,7 @@ async fn measure(env: &BenchEnv, total: usize) -> anyhow::Result<serde_json::Val
 
     // The orders: round robin over the four shops, every second one announced by webhook.
     let started = Instant::now();
+    let started_at = Utc::now();
     let mut creators = Vec::new();
     for (i, sim) in sims.iter().enumerate() {
         let sim = sim.clone();
@@ -211,6 +212,8 @@ async fn measure(env: &BenchEnv, total: usize) -> anyhow::Result<serde_json::Val
         .await?;
     let kind_of: HashMap<i64, Kind> = channels.iter().copied().zip(KINDS).collect();
     let (mut webhook_ms, mut polled_ms) = (Vec::new(), Vec::new());
+    // Per channel: p99 from creation to the hub, and when its last order arrived (from the start).
+    let mut by_channel: HashMap<Kind, (Vec<f64>, f64)> = HashMap::new();
     let mut seen: HashMap<(i64, u64), usize> = HashMap::new();
     for (_, channel_id, external, created_at) in &rows {
         let Some(sim_id) = kind_of.get(channel_id).and_then(|k| sim_id_of(*k, external)) else { continue };
@@ -218,8 +221,17 @@ async fn measure(env: &BenchEnv, total: usize) -> anyhow::Result<serde_json::Val
         if let Some((at, announced)) = placed.get(&(*channel_id, sim_id)) {
             let ms = (*created_at - *at).num_microseconds().unwrap_or(0) as f64 / 1000.0;
             if *announced { webhook_ms.push(ms) } else { polled_ms.push(ms) }
+            if let Some(kind) = kind_of.get(channel_id) {
+                let entry = by_channel.entry(*kind).or_default();
+                entry.0.push(ms);
+                entry.1 = entry.1.max((*created_at - started_at).num_milliseconds() as f64 / 1000.0);
+            }
         }
     }
+    let by_channel: serde_json::Map<String, serde_json::Value> = by_channel
+        .into_iter()
+        .map(|(kind, (ms, last))| (kind.as_str().to_owned(), json!({ "p99_ms": p99(ms), "last_in_s": (last * 100.0).round() / 100.0 })))
+        .collect();
     let duplicate_orders: usize = seen.values().map(|n| n.saturating_sub(1)).sum();
     let lost = placed.keys().filter(|k| !seen.contains_key(*k)).count();
     // A reservation made twice would show as more committed units in the ledger than the orders hold.
@@ -244,6 +256,7 @@ async fn measure(env: &BenchEnv, total: usize) -> anyhow::Result<serde_json::Val
         "p99_polled_ms": p99(polled_ms),
         "duplicates": duplicate_orders as i64 + double_reserved,
         "lost": lost,
+        "by_channel": by_channel,
         "created_in_s": (created_in.as_secs_f64() * 100.0).round() / 100.0,
         "cores": cores(),
         "peak_rss_mb": peak_rss_mb(),

@@ -10,7 +10,7 @@ use rand::Rng;
 use reqwest::header::HeaderMap;
 
 use super::ConnectorError;
-use super::rate_limit::RateLimiter;
+use super::rate_limit::{LocalBuckets, RateLimiter};
 
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -106,14 +106,36 @@ pub struct ApiClient {
     label: Arc<str>,
 }
 
+/// What every connector of a process shares: one HTTP client (its connection pool and TLS roots, which are
+/// costly to build per run) and the local rate-limit buckets.
+#[derive(Clone)]
+pub struct ChannelHttp {
+    pub client: reqwest::Client,
+    pub buckets: LocalBuckets,
+}
+
+impl ChannelHttp {
+    pub fn new() -> Result<Self, ConnectorError> {
+        Ok(Self { client: http_client()?, buckets: LocalBuckets::default() })
+    }
+}
+
+fn http_client() -> Result<reqwest::Client, ConnectorError> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("omnisync/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ConnectorError::Config(format!("HTTP client: {e}")))
+}
+
 impl ApiClient {
+    /// A client with an HTTP client of its own.
     pub fn new(label: impl Into<Arc<str>>, limiter: RateLimiter, retry: RetryPolicy) -> Result<Self, ConnectorError> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("omnisync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ConnectorError::Config(format!("HTTP client: {e}")))?;
-        Ok(Self { client, limiter, retry, label: label.into() })
+        Ok(Self::with_client(http_client()?, label, limiter, retry))
+    }
+
+    pub fn with_client(client: reqwest::Client, label: impl Into<Arc<str>>, limiter: RateLimiter, retry: RetryPolicy) -> Self {
+        Self { client, limiter, retry, label: label.into() }
     }
 
     pub fn label(&self) -> &str {

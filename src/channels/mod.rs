@@ -22,6 +22,7 @@ use crate::domain::channel::{
     StockPriceUpdate, UpdateReport, WebhookRequest,
 };
 pub use http::{ApiClient, RetryPolicy};
+pub use http::ChannelHttp;
 pub use rate_limit::RateLimiter;
 
 /// The marketplaces (mirrors `entity::enums::ChannelKind`; kept here so connectors depend on nothing but domain).

@@ -1,6 +1,7 @@
 //! Per-channel request rate limiting. In one process: a token bucket. With Redis: a shared one-second window
 //! (`INCR` on a per-second key), so several worker processes together stay within the marketplace's quota.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,18 +15,40 @@ pub enum RateLimiter {
     Shared(Arc<SharedWindow>),
 }
 
+/// This process's token buckets, one per limiter key. Connectors are built per run, so without it two runs of
+/// one channel account in one process (a push and an order fetch) would each get the whole quota.
+#[derive(Clone, Default)]
+pub struct LocalBuckets(Arc<std::sync::Mutex<HashMap<String, Arc<LocalBucket>>>>);
+
+impl LocalBuckets {
+    fn bucket(&self, key: &str, per_second: u32) -> Arc<LocalBucket> {
+        let mut buckets = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let bucket = buckets.entry(key.to_owned()).or_insert_with(|| Arc::new(LocalBucket::new(per_second)));
+        if bucket.per_second != f64::from(per_second) {
+            *bucket = Arc::new(LocalBucket::new(per_second));
+        }
+        bucket.clone()
+    }
+}
+
 impl RateLimiter {
-    /// `per_second` requests per second for the channel `key`; shared through Redis when `redis` is given.
+    /// `per_second` requests per second for the channel `key`, with a bucket of its own; shared through Redis when
+    /// `redis` is given.
     pub fn new(per_second: u32, key: &str, redis: Option<ConnectionManager>) -> Self {
         let per_second = per_second.max(1);
+        Self::with_bucket(per_second, key, redis, Arc::new(LocalBucket::new(per_second)))
+    }
+
+    /// As `new`, drawing from the process's bucket for `key` (and falling back to it when Redis is unreachable).
+    pub fn pooled(per_second: u32, key: &str, redis: Option<ConnectionManager>, buckets: &LocalBuckets) -> Self {
+        let per_second = per_second.max(1);
+        Self::with_bucket(per_second, key, redis, buckets.bucket(key, per_second))
+    }
+
+    fn with_bucket(per_second: u32, key: &str, redis: Option<ConnectionManager>, bucket: Arc<LocalBucket>) -> Self {
         match redis {
-            Some(conn) => Self::Shared(Arc::new(SharedWindow {
-                conn,
-                key: format!("omnisync:ratelimit:{key}"),
-                per_second,
-                fallback: LocalBucket::new(per_second),
-            })),
-            None => Self::Local(Arc::new(LocalBucket::new(per_second))),
+            Some(conn) => Self::Shared(Arc::new(SharedWindow { conn, key: format!("omnisync:ratelimit:{key}"), per_second, fallback: bucket })),
+            None => Self::Local(bucket),
         }
     }
 
@@ -73,7 +96,7 @@ pub struct SharedWindow {
     key: String,
     per_second: u32,
     /// Used while Redis is unreachable: this process alone still stays within the quota.
-    fallback: LocalBucket,
+    fallback: Arc<LocalBucket>,
 }
 
 impl SharedWindow {
@@ -117,5 +140,25 @@ mod tests {
         let elapsed = started.elapsed();
         assert!(elapsed >= Duration::from_millis(400), "{elapsed:?}");
         assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    }
+
+    #[tokio::test]
+    async fn pooled_limiters_of_one_key_share_one_quota() {
+        let buckets = LocalBuckets::default();
+        let (first, second) = (RateLimiter::pooled(20, "k", None, &buckets), RateLimiter::pooled(20, "k", None, &buckets));
+        let other = RateLimiter::pooled(20, "other", None, &buckets);
+        let started = Instant::now();
+        for _ in 0..15 {
+            first.acquire().await;
+            second.acquire().await;
+        }
+        // 30 requests on one key: 20 burst, 10 more at 20/s.
+        assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
+        // Another key still has its whole burst.
+        let started = Instant::now();
+        for _ in 0..20 {
+            other.acquire().await;
+        }
+        assert!(started.elapsed() < Duration::from_millis(100), "{:?}", started.elapsed());
     }
 }

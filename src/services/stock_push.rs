@@ -405,13 +405,38 @@ pub fn minimum_calls(kind: ChannelKind, updates: &[StockPriceUpdate]) -> usize {
     }
 }
 
+/// Whether the kind's update API takes one product per call (so a batch must not split a product).
+fn updates_per_product(kind: ChannelKind) -> bool {
+    matches!(kind, ChannelKind::Shopee | ChannelKind::Tiktok)
+}
+
+/// The batches to send, as ranges of `pushes` (sorted by product): fixed-size chunks of the API's maximum, or for
+/// per-product APIs one product at a time (split only when it has more SKUs than one call takes), so that no
+/// product costs two calls where one would do.
+fn batches(kind: ChannelKind, products: &[&str]) -> Vec<std::ops::Range<usize>> {
+    let max = chunk_size(kind).max(1);
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < products.len() {
+        let mut end = (start + max).min(products.len());
+        if updates_per_product(kind) {
+            end = start + products[start..end].iter().take_while(|p| **p == products[start]).count();
+        }
+        out.push(start..end);
+        start = end;
+    }
+    out
+}
+
 /// Sends the planned pushes in batches (sorted by product, so per-product APIs group well). A call that fails as
 /// a whole fails each of its SKUs with the call's error. Returns one outcome per push and the calls made.
 pub async fn send(connector: &dyn Connector, kind: ChannelKind, pushes: &mut [PlannedPush]) -> (Vec<PushOutcome>, usize) {
     pushes.sort_by(|a, b| (a.update.external_product_id.as_str(), a.link_id).cmp(&(b.update.external_product_id.as_str(), b.link_id)));
     let mut outcomes = Vec::with_capacity(pushes.len());
     let mut calls = 0;
-    for chunk in pushes.chunks(chunk_size(kind)) {
+    let products: Vec<&str> = pushes.iter().map(|p| p.update.external_product_id.as_str()).collect();
+    for range in batches(kind, &products) {
+        let chunk = &pushes[range];
         let updates: Vec<StockPriceUpdate> = chunk.iter().map(|p| p.update.clone()).collect();
         match connector.update_stock_price(&updates).await {
             Ok(report) => {
@@ -821,4 +846,25 @@ pub async fn history(db: &DatabaseConnection, filter: &PushFilter, page: &PageAr
 
 pub async fn push(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<stock_push::Model>> {
     Ok(stock_push::Entity::find_by_id(id).one(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_fill_the_api_maximum_and_never_split_a_product_for_per_product_apis() {
+        // 30 SKUs of product A, 30 of B, 60 of C (sorted by product, as `send` sorts them).
+        let products: Vec<&str> = std::iter::repeat_n("A", 30).chain(std::iter::repeat_n("B", 30)).chain(std::iter::repeat_n("C", 60)).collect();
+        let lazada = batches(ChannelKind::Lazada, &products);
+        assert_eq!(lazada, vec![0..50, 50..100, 100..120], "fixed chunks of 50 across products");
+        let max = chunk_size(ChannelKind::Tiktok);
+        let tiktok = batches(ChannelKind::Tiktok, &products);
+        assert!(tiktok.iter().all(|r| products[r.clone()].iter().all(|p| *p == products[r.start])), "one product per batch: {tiktok:?}");
+        assert!(tiktok.iter().all(|r| r.len() <= max));
+        assert_eq!(tiktok.iter().map(|r| r.len()).sum::<usize>(), products.len(), "every push in exactly one batch");
+        let calls_for_c = tiktok.iter().filter(|r| products[r.start] == "C").count();
+        assert_eq!(calls_for_c, 60usize.div_ceil(max), "a product larger than one call is split only as needed");
+        assert!(batches(ChannelKind::Shopee, &[]).is_empty());
+    }
 }

@@ -1,11 +1,12 @@
-//! Randomised robustness (seeded, so failures reproduce): marketplace push and response parsers never panic on
-//! any input, and the GraphQL endpoint never answers 5xx to random documents and variables.
+//! Property-based robustness (proptest; a failure prints the shrunk input that caused it): marketplace push and
+//! response parsers never panic on any input, and the GraphQL endpoint never answers 5xx to random documents and
+//! variables.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 
 use omnisync::channels::{ApiClient, Connector, ConnectorConfig, Credentials, Kind, NoTokenStore, RateLimiter, RetryPolicy, connector};
@@ -36,70 +37,79 @@ fn build(kind: Kind, base_url: &str) -> Arc<dyn Connector> {
         .expect("connector")
 }
 
-/// Random JSON: nested objects and arrays with the field names marketplaces use, values of the wrong types.
-fn random_json(rng: &mut StdRng, depth: u32) -> Value {
+fn runner(cases: u32) -> TestRunner {
+    TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() })
+}
+
+/// JSON shaped like marketplace answers: nested objects and arrays with the field names they use, values of the
+/// wrong types.
+fn marketplace_json() -> impl Strategy<Value = Value> {
     const KEYS: &[&str] = &[
         "code", "data", "response", "message", "error", "products", "skus", "items", "orders", "order_list", "item_id", "SellerSku",
         "seller_sku", "model_sku", "original_sku", "price", "quantity", "status", "order_status", "order_id", "order_sn", "more",
         "next_cursor", "next_page_token", "total", "count", "variants", "sku", "id", "created_at", "update_time", "paging",
     ];
-    match rng.random_range(0..if depth > 3 { 5 } else { 8 }) {
-        0 => Value::Null,
-        1 => json!(rng.random::<i64>()),
-        2 => json!(rng.random::<f64>() * 1e6),
-        3 => json!(["0", "", "abc", "2026-11-30T00:00:00+07:00", "-1", "1e309"][rng.random_range(0..6)]),
-        4 => json!(rng.random::<bool>()),
-        5 | 6 => Value::Object((0..rng.random_range(0..6)).map(|_| (KEYS[rng.random_range(0..KEYS.len())].to_owned(), random_json(rng, depth + 1))).collect()),
-        _ => Value::Array((0..rng.random_range(0..4)).map(|_| random_json(rng, depth + 1)).collect()),
-    }
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)),
+        any::<bool>().prop_map(Value::Bool),
+        prop::sample::select(vec!["0", "", "abc", "2026-11-30T00:00:00+07:00", "-1", "1e309", "null"]).prop_map(|s| json!(s)),
+        "[ -~]{0,16}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((prop::sample::select(KEYS), inner), 0..6)
+                .prop_map(|fields| Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+        ]
+    })
 }
 
-fn random_body(rng: &mut StdRng) -> Vec<u8> {
-    match rng.random_range(0..4) {
-        0 => (0..rng.random_range(0..200)).map(|_| rng.random::<u8>()).collect(),
-        1 => {
-            let text = random_json(rng, 0).to_string();
-            let cut = rng.random_range(0..=text.len());
-            text.as_bytes()[..cut].to_vec()
-        }
-        _ => random_json(rng, 0).to_string().into_bytes(),
-    }
+/// A body: random bytes, marketplace-like JSON, or such JSON cut short.
+fn body() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..200),
+        marketplace_json().prop_map(|v| v.to_string().into_bytes()),
+        (marketplace_json(), any::<prop::sample::Index>()).prop_map(|(v, cut)| {
+            let text = v.to_string().into_bytes();
+            let at = cut.index(text.len() + 1);
+            text[..at].to_vec()
+        }),
+    ]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn push_parsers_of_every_marketplace_never_panic_on_random_input() {
-    let mut rng = StdRng::seed_from_u64(2026);
+#[test]
+fn push_parsers_of_every_marketplace_never_panic_on_any_input() {
+    const HEADERS: [&str; 5] = ["Authorization", "authorization", "X-Webstore-Hmac-Sha256", "X-Webstore-Event-Id", "X-Webstore-Topic"];
     for kind in Kind::ALL {
         let connector = build(kind, "http://127.0.0.1:9");
-        for _ in 0..1500 {
-            let body = random_body(&mut rng);
-            let signature = if rng.random() { hex::encode((0..32).map(|_| rng.random::<u8>()).collect::<Vec<u8>>()) } else { String::from_utf8_lossy(&random_body(&mut rng)).into_owned() };
-            let headers = ["Authorization", "authorization", "X-Webstore-Hmac-Sha256", "X-Webstore-Event-Id", "X-Webstore-Topic"]
-                .iter()
-                .filter(|_| rng.random_bool(0.7))
-                .map(|h| ((*h).to_owned(), signature.clone()))
-                .collect();
-            // Errors are expected; a panic fails the test.
-            let _ = connector.verify_webhook(&WebhookRequest { url: "http://hub.example/webhooks/1".into(), headers, body });
-        }
+        let signature = prop_oneof![prop::collection::vec(any::<u8>(), 32).prop_map(hex::encode), "[ -~]{0,80}"];
+        let input = (body(), signature, prop::collection::vec(any::<bool>(), HEADERS.len()));
+        runner(500)
+            .run(&input, |(body, signature, present)| {
+                let headers = HEADERS.iter().zip(present).filter(|(_, on)| *on).map(|(h, _)| ((*h).to_owned(), signature.clone())).collect();
+                // Errors are expected; a panic fails the property.
+                let _ = connector.verify_webhook(&WebhookRequest { url: "http://hub.example/webhooks/1".into(), headers, body });
+                Ok(())
+            })
+            .unwrap_or_else(|failure| panic!("{kind:?}: {failure}"));
     }
 }
 
-/// A server answering every request with a random status and random bytes.
-fn garbage_server() -> String {
+/// The answer the stand-in marketplace gives to every request: status, body, and whether it says "retry after".
+type Answer = (u16, Vec<u8>, bool);
+
+/// A server answering every request with the answer the property under test chose.
+fn scripted_server(answer: Arc<Mutex<Answer>>) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
     let address = format!("http://{}", listener.local_addr().expect("addr"));
-    let rng = Arc::new(std::sync::Mutex::new(StdRng::seed_from_u64(77)));
     let server = HttpServer::new(move || {
-        let rng = rng.clone();
+        let answer = answer.clone();
         App::new().default_service(web::to(move || {
-            let rng = rng.clone();
+            let answer = answer.clone();
             async move {
-                let (status, body, retry) = {
-                    let mut rng = rng.lock().unwrap_or_else(|p| p.into_inner());
-                    let status = [200u16, 200, 200, 200, 400, 401, 403, 404, 429, 500, 503][rng.random_range(0..11)];
-                    (status, random_body(&mut rng), rng.random_bool(0.3))
-                };
+                let (status, body, retry) = answer.lock().unwrap_or_else(|p| p.into_inner()).clone();
                 let mut response = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::OK));
                 if retry {
                     response.insert_header(("Retry-After", "0"));
@@ -117,62 +127,77 @@ fn garbage_server() -> String {
     address
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn response_parsers_of_every_marketplace_never_panic_on_random_answers() {
-    let base = garbage_server();
+#[test]
+fn response_parsers_of_every_marketplace_never_panic_on_any_answer() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let answer: Arc<Mutex<Answer>> = Arc::new(Mutex::new((200, Vec::new(), false)));
+    let base = rt.block_on(async { scripted_server(answer.clone()) });
     let from = chrono::Utc::now() - chrono::Duration::days(2);
     let to = chrono::Utc::now();
+    let status = prop::sample::select(vec![200u16, 200, 200, 200, 400, 401, 403, 404, 429, 500, 503]);
     for kind in Kind::ALL {
         let connector = build(kind, &base);
-        for i in 0..40 {
-            // Each call ends in Ok or a typed error; the task must not panic.
-            let c = connector.clone();
-            let outcome = tokio::spawn(async move {
-                match i % 5 {
-                    0 => c.shop_identity().await.map(|_| ()),
-                    1 => c.list_listings().await.map(|_| ()),
-                    2 => c.list_orders(from, to, OrderTimeField::Updated).await.map(|_| ()),
-                    3 => c.get_orders(&["1".into(), "2".into()]).await.map(|_| ()),
-                    _ => c
-                        .update_stock_price(&[StockPriceUpdate { external_product_id: "1".into(), external_sku_id: "2".into(), seller_sku: Some("S".into()), quantity: Some(3), price_minor: Some(1000) }])
-                        .await
-                        .map(|_| ()),
-                }
+        runner(60)
+            .run(&(status.clone(), body(), any::<bool>(), 0..5u8), |(status, body, retry, call)| {
+                *answer.lock().unwrap_or_else(|p| p.into_inner()) = (status, body, retry);
+                let c = connector.clone();
+                // Each call ends in Ok or a typed error; a panic of the task fails the property.
+                let outcome = rt.block_on(tokio::spawn(async move {
+                    match call {
+                        0 => c.shop_identity().await.map(|_| ()),
+                        1 => c.list_listings().await.map(|_| ()),
+                        2 => c.list_orders(from, to, OrderTimeField::Updated).await.map(|_| ()),
+                        3 => c.get_orders(&["1".into(), "2".into()]).await.map(|_| ()),
+                        _ => c
+                            .update_stock_price(&[StockPriceUpdate {
+                                external_product_id: "1".into(),
+                                external_sku_id: "2".into(),
+                                seller_sku: Some("S".into()),
+                                quantity: Some(3),
+                                price_minor: Some(1000),
+                            }])
+                            .await
+                            .map(|_| ()),
+                    }
+                }));
+                prop_assert!(outcome.is_ok(), "{kind:?} call {call} panicked");
+                Ok(())
             })
-            .await;
-            assert!(outcome.is_ok(), "{kind:?} call {i} panicked");
-        }
+            .unwrap_or_else(|failure| panic!("{kind:?}: {failure}"));
     }
 }
 
 /// Random documents built from the schema's words, random variables and random bytes: never a 5xx.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_graphql_endpoint_never_answers_5xx_to_random_documents() {
-    let Some(app) = spawn_app(Backend::Sqlite).await else { return };
-    let mut rng = StdRng::seed_from_u64(42);
+#[test]
+fn the_graphql_endpoint_never_answers_5xx_to_random_documents() {
     const WORDS: &[&str] = &[
         "query", "mutation", "subscription", "{", "}", "(", ")", ":", "$x", "...", "on", "products", "product", "variants", "edges", "node", "id",
         "title", "first", "after", "\"abc\"", "100000", "-1", "null", "true", "warehouses", "inventoryAdjustQuantities", "input", "changes",
         "productCreate", "userErrors", "code", "field", "syncRuns", "channels", "__schema", "types", "name", "@include(if: true)", "[", "]",
         "fragment", "F", "totalCount", "productLinks", "channelId", "view", "LINK_ERROR", "syncErrors", "filter",
     ];
-    for i in 0..400 {
-        let document: String = (0..rng.random_range(1..40)).map(|_| WORDS[rng.random_range(0..WORDS.len())]).collect::<Vec<_>>().join(" ");
-        let body = if i % 10 == 9 {
-            String::from_utf8_lossy(&random_body(&mut rng)).into_owned()
-        } else {
-            json!({ "query": document, "variables": random_json(&mut rng, 0) }).to_string()
-        };
-        let response = app
-            .client
-            .post(format!("{}/graphql", app.address))
-            .bearer_auth(&app.token)
-            .header("content-type", "application/json")
-            .body(body.clone())
-            .send()
-            .await
-            .expect("an answer");
-        assert!(response.status().as_u16() < 500, "{} for {body}", response.status());
-    }
-    app.cleanup().await;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let Some(app) = rt.block_on(spawn_app(Backend::Sqlite)) else { return };
+    let document = prop::collection::vec(prop::sample::select(WORDS), 1..40).prop_map(|words| words.join(" "));
+    let request = prop_oneof![
+        9 => (document, marketplace_json()).prop_map(|(query, variables)| json!({ "query": query, "variables": variables }).to_string()),
+        1 => body().prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
+    ];
+    let result = runner(300).run(&request, |body| {
+        let status = rt.block_on(async {
+            app.client
+                .post(format!("{}/graphql", app.address))
+                .bearer_auth(&app.token)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        });
+        let status = status.map_err(|e| TestCaseError::fail(format!("no answer: {e}")))?;
+        prop_assert!(status < 500, "{} for {}", status, body);
+        Ok(())
+    });
+    rt.block_on(app.cleanup());
+    result.unwrap_or_else(|failure| panic!("{failure}"));
 }

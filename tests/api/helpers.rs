@@ -125,7 +125,13 @@ async fn drop_pg_database(name: &str) {
 }
 
 pub async fn spawn_app_with(backend: Backend, options: Options) -> Option<TestApp> {
-    let (settings, cleanup) = fresh_settings(backend).await?;
+    spawn_app_configured(backend, options, |_| {}).await
+}
+
+/// As `spawn_app_with`, with the settings edited first (a shorter marketplace timeout, another Redis, …).
+pub async fn spawn_app_configured(backend: Backend, options: Options, edit: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    let (mut settings, cleanup) = fresh_settings(backend).await?;
+    edit(&mut settings);
     Some(start(settings, cleanup, backend, options).await)
 }
 

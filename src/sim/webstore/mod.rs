@@ -54,16 +54,7 @@ pub fn signed_push(state: &SimState, topic: &str, body: &Value, event_seed: &str
 /// Delivers a push to the configured webhook URL, if any (awaited, so tests stay deterministic).
 pub(crate) async fn deliver(state: &SimState, push: WebhookPush) {
     let Some(url) = state.webhook_url() else { return };
-    // reqwest needs a rustls provider before building a client (idempotent: an installed one stays).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = match reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build() {
-        Ok(client) => client,
-        Err(err) => {
-            tracing::warn!(error = %err, "web store simulator: no HTTP client for webhooks");
-            return;
-        }
-    };
-    let mut request = client.post(&url).body(push.body);
+    let mut request = state.http.post(&url).timeout(std::time::Duration::from_secs(5)).body(push.body);
     for (name, value) in push.headers {
         request = request.header(name, value);
     }
