@@ -24,7 +24,7 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Connects to the hub database. SQLite gets WAL (readers never block the writer) with `synchronous = NORMAL`
+/// Connects to the hub database. SQLite gets one connection, WAL with `synchronous = NORMAL`
 /// (the setting SQLite recommends for WAL: a commit is safe from a crash of the process and never corrupts the
 /// file; only a power loss can drop the last commits, where FULL would cost an fsync per commit), a busy timeout
 /// (writers queue instead of failing) and foreign keys on.
@@ -37,8 +37,9 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseCon
                 std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
             }
             let in_memory = settings.sqlite_path().is_none();
-            // An in-memory database exists once per connection: keep exactly one, forever.
-            options.max_connections(if in_memory { 1 } else { 1 }).min_connections(1);
+            // One connection: an in-memory database exists once per connection (kept forever), and a file
+            // database serialises writers anyway (docs/architecture.md, "Decisions").
+            options.max_connections(1).min_connections(1);
             if in_memory {
                 options.idle_timeout(None::<Duration>).max_lifetime(None::<Duration>);
             }
@@ -186,8 +187,8 @@ async fn readyz(ctx: web::Data<AppContext>) -> HttpResponse {
 /// Prometheus text format; needs a token (any scope), like the API.
 async fn metrics(ctx: web::Data<AppContext>, req: actix_web::HttpRequest) -> HttpResponse {
     let header = req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    if graphql::principal_of(&ctx, header).await.is_none() {
-        return HttpResponse::Unauthorized().json(json!({ "error": "unauthorized" }));
+    if let Err(why) = graphql::principal_of(&ctx, header).await {
+        return why.response();
     }
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let pending = entity::product_link::Entity::find().filter(entity::product_link::Column::PushPending.eq(true)).count(&ctx.db).await.unwrap_or(0);

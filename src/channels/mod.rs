@@ -194,6 +194,13 @@ pub trait Connector: Send + Sync {
     /// Orders with their lines, in as few calls as the API allows.
     async fn get_orders(&self, external_ids: &[String]) -> ConnectorResult<Vec<ChannelOrder>>;
 
+    /// A hint before `get_orders(external_ids)`: these orders were all updated at or after `updated_since`. A
+    /// marketplace whose list call returns whole orders (Lazada) may read them from it, many a call, instead of
+    /// one detail call each. Nothing else changes: `get_orders` still answers for every id.
+    async fn prefetch_orders(&self, _external_ids: &[String], _updated_since: DateTime<Utc>) -> ConnectorResult<()> {
+        Ok(())
+    }
+
     /// A seller action on one order.
     async fn order_action(&self, external_order_id: &str, action: &OrderAction) -> ConnectorResult<ActionOutcome>;
 

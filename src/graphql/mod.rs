@@ -85,19 +85,41 @@ pub(crate) fn app<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppContext
 }
 
 /// 401 with a JSON error and no detail of why (missing, malformed, unknown and revoked look the same).
-fn unauthorized() -> HttpResponse {
+pub fn unauthorized() -> HttpResponse {
     HttpResponse::Unauthorized().insert_header(("WWW-Authenticate", "Bearer")).json(serde_json::json!({ "error": "unauthorized" }))
 }
 
+/// The token could not be checked (the database did not answer): the caller may well be authorised.
+pub fn unavailable() -> HttpResponse {
+    HttpResponse::ServiceUnavailable().insert_header(("Retry-After", "1")).json(serde_json::json!({ "error": "unavailable" }))
+}
+
+/// Why a request has no caller.
+pub enum Unauthenticated {
+    /// No token, or not a live one: 401.
+    Refused,
+    /// The check itself failed (logged): 503, never a 401 for a token that may be valid.
+    Unavailable,
+}
+
+impl Unauthenticated {
+    pub fn response(&self) -> HttpResponse {
+        match self {
+            Self::Refused => unauthorized(),
+            Self::Unavailable => unavailable(),
+        }
+    }
+}
+
 /// The caller of a request bearing `Authorization: Bearer <token>`, if the token is live.
-pub async fn principal_of(ctx: &AppContext, authorization: Option<&str>) -> Option<auth::Principal> {
-    let secret = crate::services::api_tokens::bearer(authorization?)?;
+pub async fn principal_of(ctx: &AppContext, authorization: Option<&str>) -> Result<auth::Principal, Unauthenticated> {
+    let secret = authorization.and_then(crate::services::api_tokens::bearer).ok_or(Unauthenticated::Refused)?;
     match crate::services::api_tokens::verify(&ctx.db, secret).await {
-        Ok(Some(token)) => Some(auth::Principal { token_id: token.id, scope: token.scope }),
-        Ok(None) => None,
+        Ok(Some(token)) => Ok(auth::Principal { token_id: token.id, scope: token.scope }),
+        Ok(None) => Err(Unauthenticated::Refused),
         Err(err) => {
             tracing::error!(error = %err, "token check failed");
-            None
+            Err(Unauthenticated::Unavailable)
         }
     }
 }
@@ -107,7 +129,10 @@ fn authorization_header(req: &HttpRequest) -> Option<&str> {
 }
 
 pub async fn graphql_post(schema: web::Data<AppSchema>, ctx: web::Data<AppContext>, http: HttpRequest, req: GraphQLRequest) -> HttpResponse {
-    let Some(principal) = principal_of(&ctx, authorization_header(&http)).await else { return unauthorized() };
+    let principal = match principal_of(&ctx, authorization_header(&http)).await {
+        Ok(principal) => principal,
+        Err(why) => return why.response(),
+    };
     let response: GraphQLResponse = schema.execute(req.into_inner().data(principal)).await.into();
     actix_web::Responder::respond_to(response, &http).map_into_boxed_body()
 }
@@ -124,8 +149,8 @@ pub async fn graphql_ws(schema: web::Data<AppSchema>, ctx: web::Data<AppContext>
     // A token on the upgrade request is checked now; otherwise the `connection_init` payload must carry one.
     let from_header = match authorization_header(&req) {
         Some(header) => match principal_of(&ctx, Some(header)).await {
-            Some(p) => Some(p),
-            None => return Ok(unauthorized()),
+            Ok(p) => Some(p),
+            Err(why) => return Ok(why.response()),
         },
         None => None,
     };
@@ -137,7 +162,11 @@ pub async fn graphql_ws(schema: web::Data<AppSchema>, ctx: web::Data<AppContext>
                 None => {
                     let given = ["Authorization", "authorization", "authToken"].iter().find_map(|k| payload.get(*k).and_then(|v| v.as_str()).map(str::to_owned));
                     let header = given.map(|g| if g.contains(' ') { g } else { format!("Bearer {g}") });
-                    principal_of(&ctx, header.as_deref()).await
+                    match principal_of(&ctx, header.as_deref()).await {
+                        Ok(p) => Some(p),
+                        Err(Unauthenticated::Refused) => None,
+                        Err(Unauthenticated::Unavailable) => return Err(async_graphql::Error::new("unavailable: try again")),
+                    }
                 }
             };
             let principal = principal.ok_or_else(|| async_graphql::Error::new("unauthorized"))?;

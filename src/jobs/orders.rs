@@ -7,6 +7,11 @@
 //! - ORDER_POLL pulls Tiki's event queue (Tiki has no push), drains the inbox, walks the orders updated since the
 //!   channel's cursor (minus the overlap; the first run reaches back `orderBackfillDays`), re-syncs orders kept
 //!   with unlinked lines whose products got linked, then moves the cursor and `ordersReconciledUntil`.
+//!
+//! Both hold the channel's orders lease while they import: one channel's imports never run twice at once (they
+//! would fetch the same orders) and a busy channel never fills every worker slot. A drain that finds the lease
+//! taken ends at once; the holder, after releasing it, queues another drain if events are still waiting. A drain
+//! is bounded (`MAX_DRAIN_ROUNDS`), so polls get their turn on a channel that never stops pushing.
 
 use std::collections::{HashMap, HashSet};
 
@@ -25,7 +30,7 @@ use crate::domain::errors::ErrorCode;
 use crate::events::HubEvent;
 use crate::services::orders::{self as service, Applied};
 use crate::services::sync_runs::{self, Counters};
-use crate::services::{ServiceError, ServiceResult, channels, webhooks};
+use crate::services::{ServiceError, ServiceResult, channels, leases, webhooks};
 
 /// Orders handed to the connector at once (each splits them into its API's batch maximum: the web store takes
 /// 100, Lazada, Shopee and TikTok 50) and applied between two progress updates.
@@ -34,6 +39,21 @@ const FETCH_BATCH: usize = 100;
 const INBOX_ROUND: usize = 500;
 /// Orders kept with unlinked lines re-synced per poll.
 const RELINK_LIMIT: u64 = 500;
+/// Rounds of `INBOX_ROUND` orders one drain applies before it hands over (the next drain is queued at once).
+const MAX_DRAIN_ROUNDS: usize = 4;
+/// The orders lease lasts this long without renewal (renewed every batch).
+const ORDERS_LEASE_TTL_SECS: i64 = 60;
+/// How long a poll waits for a drain of its channel to finish; after that the poll leaves its window (the cursor
+/// does not move) to the next one.
+const POLL_LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn orders_lease(channel_id: i64) -> String {
+    format!("orders:{channel_id}")
+}
+
+/// How long before its push an order may have changed on the channel (marketplaces push within seconds; an order
+/// outside this margin is still fetched, one detail call each).
+const PUSH_DELAY_MARGIN_SECS: i64 = 120;
 
 /// How often a channel is polled; Tiki has no push, so its event queue is pulled more often.
 pub fn poll_every(kind: ChannelKind) -> chrono::Duration {
@@ -107,6 +127,8 @@ struct Importer<'a> {
     channel: channel::Model,
     connector: std::sync::Arc<dyn Connector>,
     counters: Counters,
+    /// The orders lease's owner (this run's job).
+    owner: String,
 }
 
 impl Importer<'_> {
@@ -138,41 +160,99 @@ impl Importer<'_> {
             }
             self.counters.processed += chunk.len() as i64;
             sync_runs::record_progress(&self.ctx.db, self.run.id, self.counters).await?;
+            if !orders.is_empty() {
+                // Imports reserve stock: channels pushing "on hand − committed" must hear of it now, not at the
+                // scheduler's next tick.
+                super::stock_push::kick(self.ctx).await;
+            }
+            if !leases::acquire(&self.ctx.db, &orders_lease(self.channel.id), &self.owner, chrono::Duration::seconds(ORDERS_LEASE_TTL_SECS)).await? {
+                return Err(ServiceError::Unexpected(anyhow::anyhow!("the orders lease of channel {} was lost mid-run", self.channel.id)));
+            }
         }
         Ok(())
     }
 
-    /// Applies every order with unprocessed webhook events, until none is left that this run has not tried.
+    /// Applies orders with unprocessed webhook events, until none is left that this run has not tried or it has
+    /// done `MAX_DRAIN_ROUNDS` rounds.
     async fn drain_inbox(&mut self) -> ServiceResult<()> {
         let mut attempted = HashSet::new();
-        loop {
-            let (ids, cutoff) = webhooks::pending_orders(&self.ctx.db, self.channel.id, INBOX_ROUND).await?;
-            let fresh: Vec<String> = ids.into_iter().filter(|id| attempted.insert(id.clone())).collect();
+        for _ in 0..MAX_DRAIN_ROUNDS {
+            let pending = webhooks::pending_orders(&self.ctx.db, self.channel.id, INBOX_ROUND).await?;
+            let fresh: Vec<String> = pending.ids.into_iter().filter(|id| attempted.insert(id.clone())).collect();
             if fresh.is_empty() {
                 return Ok(());
             }
-            self.fetch_and_apply(&fresh, Some(cutoff)).await?;
+            if let Some(received) = pending.oldest_received_at {
+                // The orders changed on the channel shortly before their push arrived.
+                let since = received - chrono::Duration::seconds(PUSH_DELAY_MARGIN_SECS);
+                if let Err(err) = self.connector.prefetch_orders(&fresh, since).await {
+                    // Only a shortcut: `get_orders` below still fetches every order.
+                    tracing::warn!(channel_id = self.channel.id, error = %err, "prefetching pushed orders failed");
+                }
+            }
+            self.fetch_and_apply(&fresh, Some(pending.cutoff)).await?;
         }
+        Ok(())
+    }
+
+    /// Runs `work` holding the channel's orders lease, waiting up to `wait` for it. `false`: another run holds it
+    /// (nothing was done). After releasing, queues a drain if pushed orders are still waiting.
+    async fn with_lease<F>(&mut self, wait: std::time::Duration, work: F) -> ServiceResult<bool>
+    where
+        F: for<'b> FnOnce(&'b mut Self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ServiceResult<()>> + Send + 'b>>,
+    {
+        let lease = orders_lease(self.channel.id);
+        let ttl = chrono::Duration::seconds(ORDERS_LEASE_TTL_SECS);
+        if !leases::acquire_within(&self.ctx.db, &lease, &self.owner, ttl, wait).await? {
+            tracing::debug!(channel_id = self.channel.id, run_id = self.run.id, "another run is importing this channel's orders");
+            return Ok(false);
+        }
+        let outcome = work(self).await;
+        leases::release(&self.ctx.db, &lease, &self.owner).await?;
+        outcome?;
+        // Events stored while we held the lease may have found their drain ending at once: queue the next one.
+        if webhooks::unprocessed_count(&self.ctx.db, self.channel.id).await? > 0 {
+            enqueue_inbox_fetch(self.ctx, self.channel.id).await?;
+        }
+        Ok(true)
     }
 }
 
 async fn importer<'a>(ctx: &'a AppContext, run: &'a sync_run::Model) -> ServiceResult<Importer<'a>> {
     let channel = connected_channel(ctx, run).await?;
     let connector = channels::connector_for(ctx, &channel).await?;
-    Ok(Importer { ctx, run, channel, connector, counters: Counters::default() })
+    let owner = run.job_id.clone().unwrap_or_else(|| format!("run-{}", run.id));
+    Ok(Importer { ctx, run, channel, connector, counters: Counters::default(), owner })
 }
 
 pub async fn run_fetch(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {
     let input: FetchInput = run.input.clone().map(serde_json::from_value).transpose().map_err(anyhow::Error::from)?.unwrap_or_default();
     let mut importer = importer(ctx, run).await?;
     match input.external_ids {
-        Some(ids) => importer.fetch_and_apply(&ids, Some(Utc::now())).await,
-        None => importer.drain_inbox().await,
+        // A resync names its orders: it waits its turn rather than dropping them.
+        Some(ids) => {
+            let ids = std::sync::Arc::new(ids);
+            let done = importer.with_lease(POLL_LEASE_WAIT, |i| Box::pin(async move { i.fetch_and_apply(&ids, Some(Utc::now())).await })).await?;
+            if done { Ok(()) } else { Err(busy(&importer.channel)) }
+        }
+        None => importer.with_lease(std::time::Duration::ZERO, |i| Box::pin(i.drain_inbox())).await.map(|_| ()),
     }
+}
+
+/// A run that could not take the orders lease in time: it fails, and the work stays for the next run.
+fn busy(channel: &channel::Model) -> ServiceError {
+    ServiceError::rejected(&["channelId"], ErrorCode::InvalidState, format!("\"{}\" is busy importing orders; try again in a moment", channel.name))
 }
 
 pub async fn run_poll(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {
     let mut importer = importer(ctx, run).await?;
+    let done = importer.with_lease(POLL_LEASE_WAIT, |i| Box::pin(poll(i))).await?;
+    if done { Ok(()) } else { Err(busy(&importer.channel)) }
+}
+
+async fn poll(importer: &mut Importer<'_>) -> ServiceResult<()> {
+    let ctx = importer.ctx;
+    let run = importer.run;
     let channel = importer.channel.clone();
     if channel.kind == ChannelKind::Tiki {
         let events = importer.connector.drain_events().await.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("pulling Tiki's event queue: {e}")))?;
@@ -202,6 +282,7 @@ pub async fn run_poll(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<
     };
     // Orders the hub already holds at this update (the overlap, and orders a webhook brought) are not fetched.
     let mut wanted = Vec::new();
+    let mut wanted_once = HashSet::new();
     let mut held = 0;
     for r in &refs {
         let up_to_date = match (known.get(&r.external_id), r.updated_at.map(crate::domain::orders::stored_time)) {
@@ -210,7 +291,7 @@ pub async fn run_poll(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<
         };
         if up_to_date {
             held += 1;
-        } else if !wanted.contains(&r.external_id) {
+        } else if wanted_once.insert(r.external_id.clone()) {
             wanted.push(r.external_id.clone());
         }
     }

@@ -19,6 +19,8 @@ const MAX_ATTEMPTS: usize = 5;
 /// A worker that misses this many heartbeats is dead; its running jobs go back to the queue.
 const HEARTBEAT: Duration = Duration::from_secs(5);
 const MISSED_HEARTBEATS: usize = 3;
+/// A readiness probe answers within this, even while the queue's store is unreachable.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Clone)]
 pub enum JobQueue {
@@ -37,10 +39,15 @@ impl JobQueue {
         let queue = Self::queue_name(settings);
         if let Some(url) = &settings.redis_url {
             let client = redis::Client::open(url.as_str()).context("REDIS_URL is not a valid Redis URL")?;
-            // The connection manager's default 500 ms response timeout breaks workers under load.
+            // The connection manager's default 500 ms response timeout breaks workers under load. After a lost
+            // connection it reconnects by itself; few quick retries per attempt (not the default six, up to
+            // ~12 s) so that while Redis is down a push or a ping fails within a second or two instead of
+            // hanging, and the next command starts a new attempt.
             let config = redis::aio::ConnectionManagerConfig::new()
                 .set_response_timeout(Some(Duration::from_secs(10)))
-                .set_connection_timeout(Some(Duration::from_secs(5)));
+                .set_connection_timeout(Some(Duration::from_secs(5)))
+                .set_number_of_retries(2)
+                .set_max_delay(Duration::from_millis(500));
             let conn = client.get_connection_manager_with_config(config).await.context("cannot connect to Redis")?;
             let config = apalis_redis::Config::default()
                 .queue(&queue)
@@ -127,8 +134,12 @@ impl JobQueue {
         Ok(matches!(status, Some(Status::Pending | Status::Queued | Status::Running)))
     }
 
-    /// Readiness: the queue's store answers.
+    /// Readiness: the queue's store answers, within `PING_TIMEOUT`.
     pub async fn ping(&self) -> anyhow::Result<()> {
+        tokio::time::timeout(PING_TIMEOUT, self.ping_inner()).await.map_err(|_| anyhow::anyhow!("the job queue did not answer within {PING_TIMEOUT:?}"))?
+    }
+
+    async fn ping_inner(&self) -> anyhow::Result<()> {
         match self {
             Self::Redis { conn, .. } => {
                 let mut conn = conn.clone();

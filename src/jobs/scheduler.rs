@@ -2,6 +2,9 @@
 //! the same kind for the same channel while one is still CREATED or RUNNING, so a slow run is never doubled and
 //! several worker processes ticking at once enqueue it once (the check and the insert share a write
 //! transaction on SQLite; on PostgreSQL a duplicate that slips through finds nothing to do).
+//!
+//! Each tick also re-queues runs whose job the queue lost (a Redis restart or flush while the process lives),
+//! once they have waited `jobs::RECOVERY_GRACE` — not only at process start.
 
 use std::time::Duration;
 
@@ -41,8 +44,16 @@ pub async fn connected_channels(ctx: &AppContext) -> ServiceResult<Vec<channel::
 }
 
 /// One pass over every scheduled task. Tests call it directly to drive scheduling deterministically.
+/// Returns the runs enqueued, re-queued lost runs included.
 pub async fn tick(ctx: &AppContext) -> ServiceResult<usize> {
-    let mut enqueued = 0;
+    // First, and whatever it meets: a queue still down fails it, and the scheduling below reports that anyway.
+    let mut enqueued = match super::recover_lost_runs(ctx, super::RECOVERY_GRACE).await {
+        Ok(n) => n,
+        Err(err) => {
+            tracing::warn!(error = %err, "re-queuing lost sync runs failed; the next tick tries again");
+            0
+        }
+    };
     let channels = connected_channels(ctx).await?;
     // Scheduled tasks register here, each adding the runs it enqueued to `enqueued`.
     enqueued += super::stock_push::schedule_pushes(ctx).await?;

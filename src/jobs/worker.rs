@@ -1,52 +1,77 @@
-//! The worker pool: one apalis monitor per process, consuming the `sync` queue.
+//! The worker pool: one apalis worker per process, consuming the `sync` queue.
+//!
+//! A worker whose queue fails (Redis restarted, a connection dropped) stops with an error; `spawn` starts a new one
+//! under a new name after a short backoff, for as long as the process lives, so the process picks up jobs again as
+//! soon as the queue is back. Executions run in tasks of their own: a run in progress does not need the queue, so
+//! it finishes even if its worker stops meanwhile (its run's lease keeps a re-delivery of the job from starting a
+//! second execution; see `services::sync_runs`).
 
 use std::time::Duration;
 
-use apalis::prelude::{BackendExt, BoxDynError, Data, Monitor, TaskId, WorkerBuilder, WorkerBuilderExt};
+use apalis::prelude::{BackendExt, BoxDynError, Data, TaskId, WorkerBuilder, WorkerBuilderExt};
 use tracing::Instrument;
 
 use super::SyncJob;
 use super::queue::JobQueue;
 use crate::context::AppContext;
 
+/// Waits between worker restarts: doubling from the first to the last while the queue stays down.
+const RESTART_BACKOFF_FIRST: Duration = Duration::from_millis(250);
+const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(4);
+/// A worker that ran this long was healthy: the next failure starts the backoff over.
+const HEALTHY_RUN: Duration = Duration::from_secs(30);
+
 async fn handle_sync_job(job: SyncJob, task_id: TaskId, ctx: Data<AppContext>) -> Result<(), BoxDynError> {
     let span = tracing::info_span!("job", queue = "sync", run_id = job.run_id, job_id = %task_id);
-    super::execute(&ctx, job.run_id, &task_id.to_string()).instrument(span).await.map_err(|e| -> BoxDynError { Box::new(e) })
+    let ctx: AppContext = (*ctx).clone();
+    let job_id = task_id.to_string();
+    // Detached from the worker: if the worker stops (its queue failed), dropping this future leaves the execution
+    // running to the end instead of abandoning the run half-done.
+    let execution = tokio::spawn(async move { super::execute(&ctx, job.run_id, &job_id).await }.instrument(span));
+    match execution.await {
+        Ok(result) => result.map_err(|e| -> BoxDynError { Box::new(e) }),
+        // A panic in a handler: the job fails (and is retried by the queue); the worker goes on.
+        Err(join) => Err(Box::new(join)),
+    }
 }
 
-/// Starts the workers in the background. Worker names are unique per process: apalis refuses a name still
-/// registered as alive, which a restarted process reusing its name would hit.
-pub fn spawn(ctx: AppContext) -> tokio::task::JoinHandle<()> {
-    let name = format!("omnisync-{}-{}", std::process::id(), ulid::Ulid::generate());
+/// Runs one worker until its queue fails (an error) or it stops.
+async fn run_worker(ctx: AppContext, name: String) -> Result<(), apalis::prelude::WorkerError> {
     let poll = Duration::from_millis(ctx.settings.queue_poll_interval_ms);
     let concurrency = ctx.settings.worker_concurrency.max(1);
-    let monitor = Monitor::new().should_restart(|_, _| true);
-    let monitor = match ctx.queue.clone() {
-        JobQueue::Redis { storage, .. } => monitor.register(move |i| {
-            WorkerBuilder::new(format!("{name}-{i}"))
-                .backend(storage.clone().poll_with_interval(poll))
-                .data(ctx.clone())
-                .concurrency(concurrency)
-                .build(handle_sync_job)
-        }),
-        JobQueue::Sqlite(storage) => monitor.register(move |i| {
-            WorkerBuilder::new(format!("{name}-{i}"))
-                .backend(storage.clone().poll_with_interval(poll))
-                .data(ctx.clone())
-                .concurrency(concurrency)
-                .build(handle_sync_job)
-        }),
-        JobQueue::Postgres(storage) => monitor.register(move |i| {
-            WorkerBuilder::new(format!("{name}-{i}"))
-                .backend(storage.clone().poll_with_interval(poll))
-                .data(ctx.clone())
-                .concurrency(concurrency)
-                .build(handle_sync_job)
-        }),
-    };
+    match ctx.queue.clone() {
+        JobQueue::Redis { storage, .. } => {
+            WorkerBuilder::new(name).backend(storage.poll_with_interval(poll)).data(ctx).concurrency(concurrency).build(handle_sync_job).run().await
+        }
+        JobQueue::Sqlite(storage) => {
+            WorkerBuilder::new(name).backend(storage.poll_with_interval(poll)).data(ctx).concurrency(concurrency).build(handle_sync_job).run().await
+        }
+        JobQueue::Postgres(storage) => {
+            WorkerBuilder::new(name).backend(storage.poll_with_interval(poll)).data(ctx).concurrency(concurrency).build(handle_sync_job).run().await
+        }
+    }
+}
+
+/// Starts the workers in the background, restarting them whenever they stop. Worker names are unique per process
+/// and per restart: apalis refuses a name still registered as alive, which a restarted worker reusing its name
+/// would hit.
+pub fn spawn(ctx: AppContext) -> tokio::task::JoinHandle<()> {
+    let name = format!("omnisync-{}-{}", std::process::id(), ulid::Ulid::generate());
     tokio::spawn(async move {
-        if let Err(err) = monitor.run().await {
-            tracing::error!(error = %err, "the job worker monitor stopped");
+        let mut backoff = RESTART_BACKOFF_FIRST;
+        for generation in 0u64.. {
+            let started = std::time::Instant::now();
+            // Its own task, so a panic inside apalis ends this worker, not the restart loop.
+            match tokio::spawn(run_worker(ctx.clone(), format!("{name}-{generation}"))).await {
+                Ok(Ok(())) => tracing::warn!("the job worker stopped; restarting it"),
+                Ok(Err(err)) => tracing::warn!(error = %err, "the job worker lost its queue; restarting it"),
+                Err(err) => tracing::error!(error = %err, "the job worker panicked; restarting it"),
+            }
+            if started.elapsed() >= HEALTHY_RUN {
+                backoff = RESTART_BACKOFF_FIRST;
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(RESTART_BACKOFF_MAX);
         }
     })
 }

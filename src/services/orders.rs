@@ -198,9 +198,9 @@ async fn save_customer(txn: &DatabaseTransaction, channel: &channel::Model, co: 
             }
         }
         None => {
-            customer::ActiveModel {
+            let row = customer::ActiveModel {
                 channel_id: Set(Some(channel.id)),
-                external_id: Set(external_id),
+                external_id: Set(external_id.clone()),
                 name: Set(display),
                 phone: Set(phone),
                 email: Set(email),
@@ -208,9 +208,23 @@ async fn save_customer(txn: &DatabaseTransaction, channel: &channel::Model, co: 
                 created_at: Set(at),
                 updated_at: Set(at),
                 ..Default::default()
+            };
+            // Two imports of one buyer at once (two channels' workers): the second takes the first's row instead
+            // of failing on the (channel, buyer id) unique index.
+            let inserted = customer::Entity::insert(row)
+                .on_conflict(OnConflict::columns([customer::Column::ChannelId, customer::Column::ExternalId]).do_nothing().to_owned())
+                .exec_with_returning(txn)
+                .await;
+            match inserted {
+                Ok(model) => model,
+                Err(sea_orm::DbErr::RecordNotInserted) => customer::Entity::find()
+                    .filter(customer::Column::ChannelId.eq(channel.id))
+                    .filter(customer::Column::ExternalId.eq(external_id.clone()))
+                    .one(txn)
+                    .await?
+                    .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("customer {external_id:?} vanished inside its transaction")))?,
+                Err(err) => return Err(err.into()),
             }
-            .insert(txn)
-            .await?
         }
     };
     Ok(Some(saved))

@@ -219,6 +219,9 @@ pub struct PlannedPush {
     pub rule: QuantityRule,
     /// What decided the values (stored with the push).
     pub inputs: serde_json::Value,
+    /// The link's `push_requested_at` when collected. The link stays pending while its push is in flight (a
+    /// worker killed mid-round must leave it due) and `record` clears it only if no change re-marked it since.
+    pub requested_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What a round collected.
@@ -291,7 +294,7 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
         if plan.held {
             held.push(link.id);
             out.held += 1;
-        } else {
+        } else if !plan.sends_anything() {
             cleared.push(link.id);
         }
         if !plan.sends_anything() {
@@ -314,6 +317,7 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
             plan,
             rule: decision.rule,
             inputs,
+            requested_at: link.push_requested_at,
         });
     }
     for chunk in cleared.chunks(IN_CHUNK) {
@@ -527,6 +531,17 @@ pub async fn record(db: &DatabaseConnection, channel: &channel::Model, pushes: &
             }
             if let Some(price) = p.plan.price {
                 update = update.col_expr(product_link::Column::LastPushedPriceMinor, Expr::value(price));
+            }
+            if !p.plan.held {
+                // Done, unless a change re-marked the link while this push was in flight.
+                let unchanged = match p.requested_at {
+                    Some(requested) => product_link::Column::PushRequestedAt.eq(requested),
+                    None => product_link::Column::PushRequestedAt.is_null(),
+                };
+                update = update.col_expr(
+                    product_link::Column::PushPending,
+                    Expr::case(unchanged, Expr::value(false)).finally(Expr::col(product_link::Column::PushPending)).into(),
+                );
             }
             update.filter(product_link::Column::Id.eq(p.link_id)).exec(&txn).await?;
             ok_links.push(p.link_id);

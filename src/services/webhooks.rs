@@ -126,13 +126,23 @@ pub async fn store_events(db: &DatabaseConnection, channel_id: i64, events: &[Ch
     Ok((stored, duplicates, orders))
 }
 
-/// Orders with unprocessed events on the channel, oldest event first, at most `limit`; and the time the read was
-/// made (events received up to then are answered by a fetch made after it).
-pub async fn pending_orders(db: &DatabaseConnection, channel_id: i64, limit: usize) -> ServiceResult<(Vec<String>, DateTime<Utc>)> {
+/// Orders with unprocessed webhook events, read by `pending_orders`.
+pub struct PendingOrders {
+    /// Oldest event first, each order once.
+    pub ids: Vec<String>,
+    /// When the read was made: events received up to then are answered by a fetch made after it.
+    pub cutoff: DateTime<Utc>,
+    /// When the oldest of these events arrived (the orders were updated on the channel before it).
+    pub oldest_received_at: Option<DateTime<Utc>>,
+}
+
+/// Orders with unprocessed events on the channel, oldest event first, at most `limit`.
+pub async fn pending_orders(db: &DatabaseConnection, channel_id: i64, limit: usize) -> ServiceResult<PendingOrders> {
     let cutoff = Utc::now();
-    let rows: Vec<Option<String>> = webhook_event::Entity::find()
+    let rows: Vec<(Option<String>, DateTime<Utc>)> = webhook_event::Entity::find()
         .select_only()
         .column(webhook_event::Column::ExternalOrderId)
+        .column(webhook_event::Column::ReceivedAt)
         .filter(webhook_event::Column::ChannelId.eq(channel_id))
         .filter(webhook_event::Column::ProcessedAt.is_null())
         .filter(webhook_event::Column::ReceivedAt.lte(cutoff))
@@ -141,16 +151,18 @@ pub async fn pending_orders(db: &DatabaseConnection, channel_id: i64, limit: usi
         .into_tuple()
         .all(db)
         .await?;
+    let oldest_received_at = rows.iter().map(|(_, at)| *at).min();
     let mut ids: Vec<String> = Vec::new();
-    for id in rows.into_iter().flatten() {
-        if !ids.contains(&id) {
+    let mut seen = std::collections::HashSet::new();
+    for id in rows.into_iter().filter_map(|(id, _)| id) {
+        if seen.insert(id.clone()) {
             ids.push(id);
             if ids.len() == limit {
                 break;
             }
         }
     }
-    Ok((ids, cutoff))
+    Ok(PendingOrders { ids, cutoff, oldest_received_at })
 }
 
 /// How many events of the channel are seen but not yet applied.

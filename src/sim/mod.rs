@@ -15,6 +15,7 @@ pub mod webstore;
 
 use std::collections::VecDeque;
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -98,6 +99,9 @@ pub struct SimState {
     pub store: Mutex<SimStore>,
     faults: Mutex<Faults>,
     webhook_url: Mutex<Option<String>>,
+    /// Orders are refused beyond a listing's quantity and lower it (off: tests that only need orders to exist
+    /// place them whatever the listing shows).
+    enforce_stock: AtomicBool,
     http: reqwest::Client,
     pub(crate) marketplace: Arc<dyn MarketplaceSim>,
 }
@@ -143,8 +147,15 @@ impl SimState {
         self.webhook_url.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// On: behave like a real marketplace — an order for more than a listing's quantity is refused, and a placed
+    /// order lowers it. Off (the default): orders never look at quantities.
+    pub fn set_enforce_stock(&self, on: bool) {
+        self.enforce_stock.store(on, Ordering::SeqCst);
+    }
+
     /// Places an order for `(seller_sku, quantity)` lines at `created_at` (now when `None`); fires the
-    /// marketplace's push. Unknown SKUs are refused.
+    /// marketplace's push. Unknown SKUs are refused; with `set_enforce_stock(true)`, so is an order for more than
+    /// a listing holds (nothing changes then), and an accepted one lowers the listings.
     pub async fn create_order(&self, lines: &[(String, i64)], created_at: Option<chrono::DateTime<chrono::Utc>>) -> Result<SimOrder, String> {
         let order = {
             let mut store = self.store();
@@ -162,6 +173,27 @@ impl SimState {
                     price,
                     status: self.marketplace.initial_order_status().to_owned(),
                 });
+            }
+            if self.enforce_stock.load(Ordering::SeqCst) {
+                // Checked and taken under the one store lock, so concurrent buyers can't both get the last unit.
+                let mut wanted: Vec<(u64, i64)> = Vec::new();
+                for line in &order_lines {
+                    match wanted.iter_mut().find(|(id, _)| *id == line.sku_id) {
+                        Some((_, q)) => *q += line.quantity,
+                        None => wanted.push((line.sku_id, line.quantity)),
+                    }
+                }
+                for (sku_id, quantity) in &wanted {
+                    let sku = store.sku_mut(*sku_id).ok_or_else(|| format!("unknown SKU {sku_id}"))?;
+                    if sku.quantity < *quantity {
+                        return Err(format!("insufficient stock for {}: {} left, {quantity} ordered", sku.seller_sku, sku.quantity));
+                    }
+                }
+                for (sku_id, quantity) in &wanted {
+                    if let Some(sku) = store.sku_mut(*sku_id) {
+                        sku.quantity -= quantity;
+                    }
+                }
             }
             for line in &mut order_lines {
                 line.id = store.next_id();
@@ -268,6 +300,7 @@ pub fn start(
         store: Mutex::new(store),
         faults: Mutex::new(Faults::default()),
         webhook_url: Mutex::new(None),
+        enforce_stock: AtomicBool::new(false),
         http: reqwest::Client::new(),
         marketplace: marketplace.clone(),
     });

@@ -14,7 +14,7 @@ use omnisync::channels::Kind;
 
 use crate::helpers::{Backend, fresh_settings, start_sim};
 
-struct Processes(Vec<Child>);
+pub(crate) struct Processes(pub(crate) Vec<Child>);
 
 impl Drop for Processes {
     fn drop(&mut self) {
@@ -25,11 +25,11 @@ impl Drop for Processes {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
-fn spawn(settings: &omnisync::config::Settings, args: &[&str]) -> Child {
+pub(crate) fn spawn(settings: &omnisync::config::Settings, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_omnisync"))
         .args(args)
         .env("DATABASE_URL", &settings.database_url)
@@ -44,7 +44,7 @@ fn spawn(settings: &omnisync::config::Settings, args: &[&str]) -> Child {
         .expect("omnisync starts")
 }
 
-async fn ready(client: &reqwest::Client, base: &str) {
+pub(crate) async fn ready(client: &reqwest::Client, base: &str) {
     for _ in 0..200 {
         if let Ok(r) = client.get(format!("{base}/readyz")).send().await
             && r.status().is_success()
@@ -56,7 +56,7 @@ async fn ready(client: &reqwest::Client, base: &str) {
     panic!("{base} did not become ready");
 }
 
-async fn gql(client: &reqwest::Client, base: &str, token: &str, query: &str, variables: Value) -> Value {
+pub(crate) async fn gql(client: &reqwest::Client, base: &str, token: &str, query: &str, variables: Value) -> Value {
     let body: Value = client
         .post(format!("{base}/graphql"))
         .bearer_auth(token)

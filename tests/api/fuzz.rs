@@ -142,7 +142,7 @@ fn response_parsers_of_every_marketplace_never_panic_on_any_answer() {
                 *answer.lock().unwrap_or_else(|p| p.into_inner()) = (status, body, retry);
                 let c = connector.clone();
                 // Each call ends in Ok or a typed error; a panic of the task fails the property.
-                let outcome = rt.block_on(tokio::spawn(async move {
+                let outcome = rt.block_on(rt.spawn(async move {
                     match call {
                         0 => c.shop_identity().await.map(|_| ()),
                         1 => c.list_listings().await.map(|_| ()),

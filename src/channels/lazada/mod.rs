@@ -41,6 +41,9 @@ pub const ORDERS_MAX_OFFSET: usize = 5_000;
 pub const ORDER_ITEMS_BATCH: usize = 50;
 /// Concurrent `/order/get` calls while fetching order details (Lazada has no multi-order detail API).
 const ORDER_DETAIL_CONCURRENCY: usize = 4;
+/// Fewest orders worth a list walk instead of detail calls (`prefetch_orders`); the walk may take one page per
+/// this many wanted orders before it stops and leaves the rest to detail calls.
+const PREFETCH_MIN_ORDERS: usize = 10;
 
 /// The real API gateway of a Lazada venture country (Vietnam when unknown).
 pub fn default_base_url(country: &str) -> String {
@@ -66,6 +69,9 @@ pub struct LazadaConnector {
     /// Venture country, upper case (`VN`, …).
     country: String,
     currency: &'static str,
+    /// Orders read whole by a list call of this connector (`/orders/get` returns the same order object as
+    /// `/order/get`), taken by `get_orders` instead of a detail call each. Connectors live for one run.
+    listed: std::sync::Mutex<HashMap<String, Value>>,
 }
 
 impl LazadaConnector {
@@ -78,7 +84,74 @@ impl LazadaConnector {
         let gateway = gateway_of(&base_url);
         let auth_gateway = if is_real_gateway(&gateway) { REAL_AUTH_GATEWAY.to_owned() } else { gateway.clone() };
         let client = Client::new(config.http, gateway, auth_gateway, config.credentials, config.tokens)?;
-        Ok(Self { client, country, currency })
+        Ok(Self { client, country, currency, listed: Default::default() })
+    }
+
+    /// Walks `/orders/get` over `[from, to)` (by creation or update time), windows and pages; keeps every order
+    /// read in `listed`. Stops after `max_pages` pages when given.
+    async fn walk_orders(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: OrderTimeField, max_pages: Option<usize>) -> ConnectorResult<Vec<OrderRef>> {
+        let api = "/orders/get";
+        let (after_key, before_key, sort_by) = match by {
+            OrderTimeField::Created => ("created_after", "created_before", "created_at"),
+            OrderTimeField::Updated => ("update_after", "update_before", "updated_at"),
+        };
+        // Filters have second precision and are inclusive; the half-open range is applied here.
+        let second = chrono::Duration::seconds(1);
+        let end = to.duration_trunc(second).map_err(|e| ConnectorError::Config(e.to_string()))? + second;
+        let mut window_start = from.duration_trunc(second).map_err(|e| ConnectorError::Config(e.to_string()))?;
+        let mut offset = 0usize;
+        let mut seen = HashSet::new();
+        let mut found = Vec::new();
+        let mut pages = 0usize;
+        while window_start < end && max_pages.is_none_or(|max| pages < max) {
+            pages += 1;
+            let params = [
+                param(after_key, &mapping::format_filter_time(window_start)),
+                param(before_key, &mapping::format_filter_time(end)),
+                param("sort_by", sort_by),
+                param("sort_direction", "ASC"),
+                param("offset", &offset.to_string()),
+                param("limit", &ORDERS_PAGE_SIZE.to_string()),
+            ];
+            let reply = self.client.call(Method::Get, api, &params).await?;
+            let page: wire::OrdersPage = reply.data(api)?;
+            let count = page.orders.len();
+            let mut last_time = None;
+            for raw in &page.orders {
+                let order: wire::Order = serde_json::from_value(raw.clone()).map_err(|e| ConnectorError::parse(api, e, &reply.body))?;
+                let time_text = if by == OrderTimeField::Created { &order.created_at } else { &order.updated_at };
+                let time = mapping::parse_time(time_text).ok_or_else(|| ConnectorError::parse(api, format!("bad time {time_text}"), &reply.body))?;
+                last_time = Some(time);
+                if time < from || time >= to || !seen.insert(order.order_id.0.clone()) {
+                    continue;
+                }
+                self.listed.lock().unwrap_or_else(|p| p.into_inner()).insert(order.order_id.0.clone(), raw.clone());
+                found.push(OrderRef {
+                    external_id: order.order_id.0.clone(),
+                    status_raw: order_status_of(order.statuses.iter().map(String::as_str)),
+                    updated_at: mapping::parse_time(&order.updated_at),
+                });
+            }
+            offset += count;
+            let total = page.count_total.or(page.count).and_then(|t| usize::try_from(t).ok());
+            if count < ORDERS_PAGE_SIZE || total.is_some_and(|t| offset >= t) {
+                break;
+            }
+            if offset > ORDERS_MAX_OFFSET {
+                let Some(last) = last_time else { break };
+                let next_start = last.duration_trunc(second).map_err(|e| ConnectorError::Config(e.to_string()))?;
+                if next_start <= window_start {
+                    return Err(ConnectorError::Api {
+                        path: api.to_owned(),
+                        code: "14".into(),
+                        message: format!("more than {ORDERS_MAX_OFFSET} orders in one second: the walk cannot continue"),
+                    });
+                }
+                window_start = next_start;
+                offset = 0;
+            }
+        }
+        Ok(found)
     }
 
     /// `/order/get` data of one order (kept raw for mapping with its items).
@@ -228,65 +301,16 @@ impl Connector for LazadaConnector {
     }
 
     async fn list_orders(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: OrderTimeField) -> ConnectorResult<Vec<OrderRef>> {
-        let api = "/orders/get";
-        let (after_key, before_key, sort_by) = match by {
-            OrderTimeField::Created => ("created_after", "created_before", "created_at"),
-            OrderTimeField::Updated => ("update_after", "update_before", "updated_at"),
-        };
-        // Filters have second precision and are inclusive; the half-open range is applied here.
-        let second = chrono::Duration::seconds(1);
-        let end = to.duration_trunc(second).map_err(|e| ConnectorError::Config(e.to_string()))? + second;
-        let mut window_start = from.duration_trunc(second).map_err(|e| ConnectorError::Config(e.to_string()))?;
-        let mut offset = 0usize;
-        let mut seen = HashSet::new();
-        let mut found = Vec::new();
-        while window_start < end {
-            let params = [
-                param(after_key, &mapping::format_filter_time(window_start)),
-                param(before_key, &mapping::format_filter_time(end)),
-                param("sort_by", sort_by),
-                param("sort_direction", "ASC"),
-                param("offset", &offset.to_string()),
-                param("limit", &ORDERS_PAGE_SIZE.to_string()),
-            ];
-            let reply = self.client.call(Method::Get, api, &params).await?;
-            let page: wire::OrdersPage = reply.data(api)?;
-            let count = page.orders.len();
-            let mut last_time = None;
-            for raw in &page.orders {
-                let order: wire::Order = serde_json::from_value(raw.clone()).map_err(|e| ConnectorError::parse(api, e, &reply.body))?;
-                let time_text = if by == OrderTimeField::Created { &order.created_at } else { &order.updated_at };
-                let time = mapping::parse_time(time_text).ok_or_else(|| ConnectorError::parse(api, format!("bad time {time_text}"), &reply.body))?;
-                last_time = Some(time);
-                if time < from || time >= to || !seen.insert(order.order_id.0.clone()) {
-                    continue;
-                }
-                found.push(OrderRef {
-                    external_id: order.order_id.0.clone(),
-                    status_raw: order_status_of(order.statuses.iter().map(String::as_str)),
-                    updated_at: mapping::parse_time(&order.updated_at),
-                });
-            }
-            offset += count;
-            let total = page.count_total.or(page.count).and_then(|t| usize::try_from(t).ok());
-            if count < ORDERS_PAGE_SIZE || total.is_some_and(|t| offset >= t) {
-                break;
-            }
-            if offset > ORDERS_MAX_OFFSET {
-                let Some(last) = last_time else { break };
-                let next_start = last.duration_trunc(second).map_err(|e| ConnectorError::Config(e.to_string()))?;
-                if next_start <= window_start {
-                    return Err(ConnectorError::Api {
-                        path: api.to_owned(),
-                        code: "14".into(),
-                        message: format!("more than {ORDERS_MAX_OFFSET} orders in one second: the walk cannot continue"),
-                    });
-                }
-                window_start = next_start;
-                offset = 0;
-            }
+        self.walk_orders(from, to, by, None).await
+    }
+
+    async fn prefetch_orders(&self, external_ids: &[String], updated_since: DateTime<Utc>) -> ConnectorResult<()> {
+        if external_ids.len() < PREFETCH_MIN_ORDERS {
+            return Ok(());
         }
-        Ok(found)
+        // Each page read must save detail calls: at most one page per PREFETCH_MIN_ORDERS wanted orders.
+        let budget = external_ids.len() / PREFETCH_MIN_ORDERS;
+        self.walk_orders(updated_since, Utc::now() + chrono::Duration::seconds(1), OrderTimeField::Updated, Some(budget)).await.map(|_| ())
     }
 
     async fn get_orders(&self, external_ids: &[String]) -> ConnectorResult<Vec<ChannelOrder>> {
@@ -307,9 +331,20 @@ impl Connector for LazadaConnector {
             }
         }
         let detail_api = "/order/get";
-        let owned: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
-        let details: Vec<(String, Value)> =
-            futures::stream::iter(owned.into_iter().map(|id| self.order_detail(id))).buffered(ORDER_DETAIL_CONCURRENCY).try_collect().await?;
+        let mut details: Vec<(String, Value)> = Vec::with_capacity(ids.len());
+        let mut unlisted: Vec<String> = Vec::new();
+        {
+            let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+            for id in &ids {
+                match listed.remove(*id) {
+                    Some(raw) => details.push(((*id).to_owned(), raw)),
+                    None => unlisted.push((*id).to_owned()),
+                }
+            }
+        }
+        let fetched: Vec<(String, Value)> =
+            futures::stream::iter(unlisted.into_iter().map(|id| self.order_detail(id))).buffered(ORDER_DETAIL_CONCURRENCY).try_collect().await?;
+        details.extend(fetched);
         let mut orders = Vec::with_capacity(details.len());
         for (id, order_raw) in details {
             let items = items_of.get(&id).map(Vec::as_slice).unwrap_or_default();
