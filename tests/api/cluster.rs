@@ -44,6 +44,32 @@ pub(crate) fn spawn(settings: &omnisync::config::Settings, args: &[&str]) -> Chi
         .expect("omnisync starts")
 }
 
+/// A fresh store on PostgreSQL + Redis (migrated), an ADMIN token, and one API process (`serve --no-worker`) on
+/// it, ready. `None` when the services are unreachable (the test is skipped).
+pub(crate) struct ApiProcess {
+    pub settings: omnisync::config::Settings,
+    pub _cleanup: crate::helpers::Cleanup,
+    pub db: sea_orm::DatabaseConnection,
+    pub token: String,
+    pub processes: Processes,
+    pub api: String,
+    pub client: reqwest::Client,
+}
+
+pub(crate) async fn api_process() -> Option<ApiProcess> {
+    let (settings, cleanup) = fresh_settings(Backend::PostgresRedis).await?;
+    omnisync::startup::install_tls_provider();
+    let db = omnisync::startup::connect_database(&settings).await.expect("db");
+    omnisync::startup::migrate(&db).await.expect("migrated");
+    let (_, token) = omnisync::services::api_tokens::create(&db, "kill test", entity::enums::TokenScope::Admin).await.expect("token");
+    let port = free_port();
+    let processes = Processes(vec![spawn(&settings, &["serve", "--no-worker", "--bind", &format!("127.0.0.1:{port}")])]);
+    let api = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    ready(&client, &api).await;
+    Some(ApiProcess { settings, _cleanup: cleanup, db, token, processes, api, client })
+}
+
 pub(crate) async fn ready(client: &reqwest::Client, base: &str) {
     for _ in 0..200 {
         if let Ok(r) = client.get(format!("{base}/readyz")).send().await
@@ -171,16 +197,7 @@ async fn two_api_and_two_worker_processes_share_jobs_and_live_events() {
 /// queue notices the dead worker, and the result has no duplicate links.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_link_survives_its_worker_being_killed_mid_run() {
-    let Some((settings, _cleanup)) = fresh_settings(Backend::PostgresRedis).await else { return };
-    omnisync::startup::install_tls_provider();
-    let db = omnisync::startup::connect_database(&settings).await.expect("db");
-    omnisync::startup::migrate(&db).await.expect("migrated");
-    let (_, token) = omnisync::services::api_tokens::create(&db, "kill test", entity::enums::TokenScope::Admin).await.expect("token");
-    let port = free_port();
-    let mut processes = Processes(vec![spawn(&settings, &["serve", "--no-worker", "--bind", &format!("127.0.0.1:{port}")])]);
-    let api = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    ready(&client, &api).await;
+    let Some(ApiProcess { settings, _cleanup, db, token, mut processes, api, client }) = api_process().await else { return };
 
     let products = 3000;
     let sim = start_sim(Kind::Lazada, products);

@@ -31,7 +31,8 @@ use omnisync::jobs;
 use omnisync::services::inventory::{self, AdjustChange};
 use omnisync::sim::{Fault, FaultRates, SimHandle};
 
-use crate::helpers::{Backend, Options, TestApp, spawn_app, spawn_app_configured, start_sim};
+use crate::helpers::{Backend, Options, TestApp, spawn_app_configured, start_sim};
+use crate::on_both_backends;
 
 /// The hub's per-call marketplace timeout in the fault run, and the simulators' slow answers (longer: the hub
 /// really times out and retries).
@@ -51,13 +52,7 @@ async fn connect_and_link(app: &TestApp, sim: &SimHandle, settings: Option<serde
             .await;
         assert_eq!(updated["channelUpdate"]["userErrors"], json!([]), "{updated}");
     }
-    let started = app
-        .gql(
-            "mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } userErrors { message } } }",
-            json!({ "c": global_id("Channel", c.id) }),
-        )
-        .await;
-    let run = app.wait_for_run(started["productLinksCreate"]["syncRun"]["id"].as_str().expect("run")).await;
+    let run = app.link_everything(c.id).await;
     assert_eq!(run["status"], "COMPLETED", "{}: {run}", sim.kind.as_str());
     omnisync::services::channels::get(&app.ctx.db, c.id).await.expect("read").expect("channel")
 }
@@ -505,19 +500,4 @@ async fn eight_streams_oversell_only_by_push_latency_and_every_channel_ends_at_t
     }
 }
 
-mod eight_concurrent_order_streams {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_sqlite() {
-        if let Some(app) = super::spawn_app(super::Backend::Sqlite).await {
-            super::eight_streams_oversell_only_by_push_latency_and_every_channel_ends_at_the_hubs_number(&app).await;
-            app.cleanup().await;
-        }
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_postgres_and_redis() {
-        if let Some(app) = super::spawn_app(super::Backend::PostgresRedis).await {
-            super::eight_streams_oversell_only_by_push_latency_and_every_channel_ends_at_the_hubs_number(&app).await;
-            app.cleanup().await;
-        }
-    }
-}
+on_both_backends!(eight_concurrent_order_streams, eight_streams_oversell_only_by_push_latency_and_every_channel_ends_at_the_hubs_number);

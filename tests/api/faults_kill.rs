@@ -14,7 +14,7 @@ use entity::{inventory_ledger, order, order_line, product_link, stock_push, sync
 use omnisync::channels::Kind;
 use omnisync::sim::{FaultRates, SimHandle};
 
-use crate::cluster::{Processes, free_port, gql, ready, spawn};
+use crate::cluster::{ApiProcess, Processes, api_process, free_port, gql, ready, spawn};
 use crate::helpers::{Backend, fresh_settings, start_sim};
 
 const CONNECT: &str = "mutation($input: ChannelConnectInput!) { channelConnect(input: $input) { channel { id } userErrors { message } } }";
@@ -210,16 +210,7 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
 /// through 200 orders. A new worker and a poll bring every order in once, each reserved once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_import_survives_its_worker_being_killed() {
-    let Some((settings, _cleanup)) = fresh_settings(Backend::PostgresRedis).await else { return };
-    omnisync::startup::install_tls_provider();
-    let db = omnisync::startup::connect_database(&settings).await.expect("db");
-    omnisync::startup::migrate(&db).await.expect("migrated");
-    let (_, token) = omnisync::services::api_tokens::create(&db, "kill test", entity::enums::TokenScope::Admin).await.expect("token");
-    let port = free_port();
-    let mut processes = Processes(vec![spawn(&settings, &["serve", "--no-worker", "--bind", &format!("127.0.0.1:{port}")])]);
-    let api = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    ready(&client, &api).await;
+    let Some(ApiProcess { settings, _cleanup, db, token, mut processes, api, client }) = api_process().await else { return };
 
     let sim = start_sim(Kind::Lazada, 10);
     let skus: Vec<String> = sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| s.seller_sku.clone())).collect();

@@ -15,6 +15,8 @@ use omnisync::events::HubEvent;
 use omnisync::jobs;
 use omnisync::services::sync_runs;
 
+use crate::linking::connect_lazada;
+
 use crate::helpers::{Backend, Options, TestApp, postgres_admin_url, spawn_app_configured, spawn_app_with, start_sim};
 
 fn free_port() -> u16 {
@@ -90,19 +92,6 @@ impl Drop for PrivateRedis {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-async fn connect_lazada(app: &TestApp, sim: &omnisync::sim::SimHandle) -> Value {
-    let c = &sim.state.credentials;
-    let data = app
-        .gql(
-            "mutation($input: ChannelConnectInput!) { channelConnect(input: $input) { channel { id } userErrors { field code message } } }",
-            json!({ "input": { "kind": "LAZADA", "name": "Lazada", "country": "VN", "baseUrl": sim.base_url,
-                "credentials": { "appKey": c.app_key, "appSecret": c.app_secret, "accessToken": c.access_token, "refreshToken": c.refresh_token } } }),
-        )
-        .await;
-    assert_eq!(data["channelConnect"]["userErrors"], json!([]), "{data}");
-    data["channelConnect"]["channel"]["id"].clone()
 }
 
 fn run_id_of(payload: &Value) -> i64 {

@@ -229,6 +229,17 @@ impl TestApp {
         panic!("sync run {run_id} did not finish in 15 s");
     }
 
+    /// Links every product of the channel (`productLinksCreate` over everything) and waits for the run.
+    pub async fn link_everything(&self, channel_id: i64) -> Value {
+        let started = self
+            .gql(
+                "mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } userErrors { message } } }",
+                json!({ "c": omnisync::graphql::relay::global_id("Channel", channel_id) }),
+            )
+            .await;
+        self.wait_for_run(started["productLinksCreate"]["syncRun"]["id"].as_str().expect("a link run")).await
+    }
+
     pub fn ws_url(&self) -> String {
         format!("ws://127.0.0.1:{}/graphql/ws", self.port)
     }

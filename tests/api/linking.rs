@@ -9,7 +9,8 @@ use omnisync::sim::SimHandle;
 use crate::helpers::{Options, TestApp, start_sim};
 use crate::on_both_backends;
 
-async fn connect_lazada(app: &TestApp, sim: &SimHandle) -> Value {
+/// Connects a Lazada channel to `sim` through GraphQL; returns its global id.
+pub(crate) async fn connect_lazada(app: &TestApp, sim: &SimHandle) -> Value {
     let c = &sim.state.credentials;
     let data = app
         .gql(

@@ -331,13 +331,7 @@ async fn every_marketplace_converges_to_the_hub_after_a_run_with_one_answer_in_f
     let mut connected = Vec::new();
     for s in &sims {
         let c = fixtures::connect_sim(&app.ctx, s).await.expect("connected");
-        let started = app
-            .gql(
-                "mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } userErrors { message } } }",
-                json!({ "c": global_id("Channel", c.id) }),
-            )
-            .await;
-        let run = app.wait_for_run(started["productLinksCreate"]["syncRun"]["id"].as_str().expect("run")).await;
+        let run = app.link_everything(c.id).await;
         assert_eq!(run["status"], "COMPLETED", "{run}");
         connected.push(c);
     }
