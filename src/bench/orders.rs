@@ -88,6 +88,21 @@ fn sim_id_of(kind: Kind, external_id: &str) -> Option<u64> {
     }
 }
 
+/// Units reserved by orders (the ledger's ORDER_RESERVED committed deltas, reference ORDER) and units on order
+/// lines: equal when every order reserved once.
+pub async fn reserved_and_ordered_units(db: &sea_orm::DatabaseConnection) -> Result<(i64, i64), sea_orm::DbErr> {
+    let reserved: Vec<i64> = inventory_ledger::Entity::find()
+        .select_only()
+        .column(inventory_ledger::Column::CommittedDelta)
+        .filter(inventory_ledger::Column::Reason.eq(LedgerReason::OrderReserved))
+        .filter(inventory_ledger::Column::ReferenceType.eq(LedgerReference::Order))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let ordered: Vec<i64> = order_line::Entity::find().select_only().column(order_line::Column::Quantity).into_tuple().all(db).await?;
+    Ok((reserved.iter().sum(), ordered.iter().sum()))
+}
+
 fn p99(mut values: Vec<f64>) -> f64 {
     if values.is_empty() {
         return 0.0;
@@ -235,16 +250,8 @@ async fn measure(env: &BenchEnv, total: usize) -> anyhow::Result<serde_json::Val
     let duplicate_orders: usize = seen.values().map(|n| n.saturating_sub(1)).sum();
     let lost = placed.keys().filter(|k| !seen.contains_key(*k)).count();
     // A reservation made twice would show as more committed units in the ledger than the orders hold.
-    let reserved: Vec<i64> = inventory_ledger::Entity::find()
-        .select_only()
-        .column(inventory_ledger::Column::CommittedDelta)
-        .filter(inventory_ledger::Column::Reason.eq(LedgerReason::OrderReserved))
-        .filter(inventory_ledger::Column::ReferenceType.eq(LedgerReference::Order))
-        .into_tuple()
-        .all(&ctx.db)
-        .await?;
-    let ordered: Vec<i64> = order_line::Entity::find().select_only().column(order_line::Column::Quantity).into_tuple().all(&ctx.db).await?;
-    let double_reserved = (reserved.iter().sum::<i64>() - ordered.iter().sum::<i64>()).max(0);
+    let (reserved, ordered) = reserved_and_ordered_units(&ctx.db).await?;
+    let double_reserved = (reserved - ordered).max(0);
     let backend = env.backend.name();
     Ok(json!({
         "bench": "orders",

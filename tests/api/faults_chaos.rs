@@ -21,8 +21,8 @@ use rand::{Rng, SeedableRng};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
-use entity::enums::{LedgerReason, LedgerReference, SyncRunKind, SyncRunStatus};
-use entity::{channel, inventory_ledger, inventory_level, order, order_line, sync_run};
+use entity::enums::{LedgerReason, SyncRunKind, SyncRunStatus};
+use entity::{channel, inventory_ledger, inventory_level, order, sync_run};
 use omnisync::bench::stock as fixtures;
 use omnisync::channels::Kind;
 use omnisync::context::AppContext;
@@ -125,19 +125,8 @@ async fn settle_orders(app: &TestApp, channel_ids: &[i64], limit: Duration, mut 
     }
 }
 
-/// Sum of the ledger's ORDER_RESERVED committed deltas (reference ORDER), and of every order line's quantity.
 async fn reserved_and_ordered(ctx: &AppContext) -> (i64, i64) {
-    let reserved: i64 = inventory_ledger::Entity::find()
-        .filter(inventory_ledger::Column::Reason.eq(LedgerReason::OrderReserved))
-        .filter(inventory_ledger::Column::ReferenceType.eq(LedgerReference::Order))
-        .all(&ctx.db)
-        .await
-        .expect("ledger")
-        .iter()
-        .map(|l| l.committed_delta)
-        .sum();
-    let ordered: i64 = order_line::Entity::find().all(&ctx.db).await.expect("lines").iter().map(|l| l.quantity).sum();
-    (reserved, ordered)
+    omnisync::bench::orders::reserved_and_ordered_units(&ctx.db).await.expect("ledger and lines")
 }
 
 /// The hub's marketplace calls so far (process-wide metrics) that got no answer (0: the hub's timeout fired), a

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde_json::{Value, json};
 
-use entity::enums::{LedgerReason, LedgerReference, SyncRunKind, SyncRunStatus};
-use entity::{inventory_ledger, order, order_line, product_link, stock_push, sync_run};
+use entity::enums::{LedgerReason, SyncRunKind, SyncRunStatus};
+use entity::{order, product_link, stock_push, sync_run};
 use omnisync::channels::Kind;
 use omnisync::sim::{FaultRates, SimHandle};
 
@@ -309,18 +309,9 @@ async fn an_order_import_survives_its_worker_being_killed() {
     assert_eq!(in_hub, on_sim, "the hub holds exactly the simulator's orders");
 
     // Each order's units reserved once (a reservation made twice would show as more committed units).
-    let lines: Vec<i64> = order_line::Entity::find().select_only().column(order_line::Column::Quantity).into_tuple().all(&db).await.expect("lines");
-    assert_eq!(lines.iter().sum::<i64>(), ordered_units, "every line imported");
-    let reserved: Vec<i64> = inventory_ledger::Entity::find()
-        .select_only()
-        .column(inventory_ledger::Column::CommittedDelta)
-        .filter(inventory_ledger::Column::Reason.eq(LedgerReason::OrderReserved))
-        .filter(inventory_ledger::Column::ReferenceType.eq(LedgerReference::Order))
-        .into_tuple()
-        .all(&db)
-        .await
-        .expect("ledger");
-    assert_eq!(reserved.iter().sum::<i64>(), ordered_units, "reserved once: {} ledger rows", reserved.len());
+    let (reserved, on_lines) = omnisync::bench::orders::reserved_and_ordered_units(&db).await.expect("ledger and lines");
+    assert_eq!(on_lines, ordered_units, "every line imported");
+    assert_eq!(reserved, ordered_units, "reserved once");
     let committed: Vec<i64> = entity::inventory_level::Entity::find().select_only().column(entity::inventory_level::Column::Committed).into_tuple().all(&db).await.expect("levels");
     assert_eq!(committed.iter().sum::<i64>(), ordered_units, "levels agree with the ledger");
 
