@@ -1,11 +1,11 @@
 //! The stock ledger. Every change to on-hand, committed or pending-export goes through `apply_movement`, inside
 //! the caller's write transaction, together with its ledger row; so the ledger always sums to the levels.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
 
@@ -46,24 +46,11 @@ pub fn quantities(level: &inventory_level::Model) -> Quantities {
 /// Locks the level of (variant, warehouse), creating it at zero if it does not exist. On PostgreSQL the row lock
 /// serialises concurrent movements of one level; on SQLite the write transaction already holds the database lock.
 async fn lock_level(txn: &DatabaseTransaction, variant_id: i64, warehouse_id: i64) -> ServiceResult<inventory_level::Model> {
-    inventory_level::Entity::insert(inventory_level::ActiveModel {
-        variant_id: Set(variant_id),
-        warehouse_id: Set(warehouse_id),
-        on_hand: Set(0),
-        committed: Set(0),
-        pending_export: Set(0),
-        updated_at: Set(chrono::Utc::now()),
-        ..Default::default()
-    })
-    .on_conflict(OnConflict::columns([inventory_level::Column::VariantId, inventory_level::Column::WarehouseId]).do_nothing().to_owned())
-    .exec_without_returning(txn)
-    .await?;
-    inventory_level::Entity::find()
-        .filter(inventory_level::Column::VariantId.eq(variant_id))
-        .filter(inventory_level::Column::WarehouseId.eq(warehouse_id))
-        .lock_exclusive()
-        .one(txn)
-        .await?
+    let mut book = LevelBook::default();
+    book.lock(txn, [(variant_id, warehouse_id)]).await?;
+    book.levels
+        .remove(&(variant_id, warehouse_id))
+        .map(|l| l.model)
         .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction")))
 }
 
@@ -73,47 +60,215 @@ pub async fn variant_label<C: ConnectionTrait>(db: &C, variant: &product_variant
     Ok(format!("{product_title} / {}", variant.title))
 }
 
-/// The one place stock changes: locks the level, applies the rule, writes the level and its ledger row.
+/// Levels locked by one write transaction, the movements applied to them in memory, and their ledger rows:
+/// `flush` writes it all (levels, ledger, the links to push) in a few statements whatever the number of
+/// movements. Every stock change goes through a book; `apply_movement` is a book of one.
+#[derive(Default)]
+pub struct LevelBook {
+    levels: BTreeMap<(i64, i64), BookLevel>,
+    ledger: Vec<inventory_ledger::ActiveModel>,
+    variants: HashMap<i64, product_variant::Model>,
+}
+
+struct BookLevel {
+    model: inventory_level::Model,
+    /// As locked.
+    before: Quantities,
+    /// After the movements applied so far.
+    now: Quantities,
+    moved: bool,
+}
+
+/// Levels locked or written per statement (bound parameters stay far below both databases' limits).
+const LEVELS_PER_STATEMENT: usize = 200;
+
+impl LevelBook {
+    /// Locks the levels of `keys` not locked yet, creating missing ones at zero. Rows are locked in (variant,
+    /// warehouse) order, the order every writer uses, so two transactions never wait on each other in a cycle.
+    pub async fn lock(&mut self, txn: &DatabaseTransaction, keys: impl IntoIterator<Item = (i64, i64)>) -> ServiceResult<()> {
+        let wanted: BTreeSet<(i64, i64)> = keys.into_iter().filter(|k| !self.levels.contains_key(k)).collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let wanted: Vec<(i64, i64)> = wanted.into_iter().collect();
+        for chunk in wanted.chunks(LEVELS_PER_STATEMENT) {
+            self.select_locked(txn, chunk).await?;
+            let missing: Vec<(i64, i64)> = chunk.iter().copied().filter(|k| !self.levels.contains_key(k)).collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let at = chrono::Utc::now();
+            let rows = missing.iter().map(|&(variant_id, warehouse_id)| inventory_level::ActiveModel {
+                variant_id: Set(variant_id),
+                warehouse_id: Set(warehouse_id),
+                on_hand: Set(0),
+                committed: Set(0),
+                pending_export: Set(0),
+                updated_at: Set(at),
+                ..Default::default()
+            });
+            inventory_level::Entity::insert_many(rows)
+                .on_conflict(OnConflict::columns([inventory_level::Column::VariantId, inventory_level::Column::WarehouseId]).do_nothing().to_owned())
+                .exec_without_returning(txn)
+                .await?;
+            self.select_locked(txn, &missing).await?;
+            if missing.iter().any(|k| !self.levels.contains_key(k)) {
+                return Err(ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Locks the levels of `keys` that exist (in key order), creating none: for levels a transaction may move.
+    pub async fn lock_existing(&mut self, txn: &DatabaseTransaction, keys: impl IntoIterator<Item = (i64, i64)>) -> ServiceResult<()> {
+        let wanted: Vec<(i64, i64)> = keys.into_iter().filter(|k| !self.levels.contains_key(k)).collect::<BTreeSet<_>>().into_iter().collect();
+        for chunk in wanted.chunks(LEVELS_PER_STATEMENT) {
+            self.select_locked(txn, chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn select_locked(&mut self, txn: &DatabaseTransaction, keys: &[(i64, i64)]) -> ServiceResult<()> {
+        let variant_ids: BTreeSet<i64> = keys.iter().map(|k| k.0).collect();
+        let warehouse_ids: BTreeSet<i64> = keys.iter().map(|k| k.1).collect();
+        let wanted: HashSet<&(i64, i64)> = keys.iter().collect();
+        let rows = inventory_level::Entity::find()
+            .filter(inventory_level::Column::VariantId.is_in(variant_ids))
+            .filter(inventory_level::Column::WarehouseId.is_in(warehouse_ids))
+            .order_by_asc(inventory_level::Column::VariantId)
+            .order_by_asc(inventory_level::Column::WarehouseId)
+            .lock_exclusive()
+            .all(txn)
+            .await?;
+        for model in rows {
+            let key = (model.variant_id, model.warehouse_id);
+            if wanted.contains(&key) && !self.levels.contains_key(&key) {
+                let q = quantities(&model);
+                self.levels.insert(key, BookLevel { model, before: q, now: q, moved: false });
+            }
+        }
+        Ok(())
+    }
+
+    /// The level as the movements so far left it (locking it first if needed).
+    pub async fn current(&mut self, txn: &DatabaseTransaction, variant_id: i64, warehouse_id: i64) -> ServiceResult<Quantities> {
+        self.lock(txn, [(variant_id, warehouse_id)]).await?;
+        self.levels
+            .get(&(variant_id, warehouse_id))
+            .map(|l| l.now)
+            .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction")))
+    }
+
+    /// Applies one movement by the stock rule (`domain::inventory::apply`); a refusal changes nothing.
+    pub async fn apply(&mut self, txn: &DatabaseTransaction, variant: &product_variant::Model, movement: &Movement) -> ServiceResult<Quantities> {
+        let current = self.current(txn, movement.variant_id, movement.warehouse_id).await?;
+        if movement.delta.is_zero() {
+            return Ok(current);
+        }
+        let next = match rules::apply(current, movement.delta, variant.allow_oversell, "") {
+            Ok(next) => next,
+            // The merchant-facing message names the variant: read its product only when refusing.
+            Err(_) => {
+                let label = variant_label(txn, variant).await?;
+                let refusal = rules::apply(current, movement.delta, variant.allow_oversell, &label).err();
+                return Err(ServiceError::Rejected(refusal.into_iter().collect()));
+            }
+        };
+        let level = self
+            .levels
+            .get_mut(&(movement.variant_id, movement.warehouse_id))
+            .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction")))?;
+        level.now = next;
+        level.moved = true;
+        self.ledger.push(inventory_ledger::ActiveModel {
+            variant_id: Set(movement.variant_id),
+            warehouse_id: Set(movement.warehouse_id),
+            on_hand_delta: Set(movement.delta.on_hand),
+            committed_delta: Set(movement.delta.committed),
+            pending_export_delta: Set(movement.delta.pending_export),
+            on_hand_after: Set(next.on_hand),
+            committed_after: Set(next.committed),
+            pending_export_after: Set(next.pending_export),
+            reason: Set(movement.reason),
+            reference_type: Set(movement.reference.map(|(t, _)| t)),
+            reference_id: Set(movement.reference.map(|(_, id)| id)),
+            note: Set(movement.note.clone()),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        });
+        self.variants.entry(variant.id).or_insert_with(|| variant.clone());
+        Ok(next)
+    }
+
+    /// Writes the moved levels, the ledger rows (in the order the movements were applied, returned) and marks the
+    /// links whose pushed quantity changed, all in the caller's transaction.
+    pub async fn flush(self, txn: &DatabaseTransaction) -> ServiceResult<(Vec<inventory_level::Model>, Vec<inventory_ledger::Model>)> {
+        let at = chrono::Utc::now();
+        let moved: Vec<&BookLevel> = self.levels.values().filter(|l| l.moved).collect();
+        for chunk in moved.chunks(LEVELS_PER_STATEMENT) {
+            let case = |value: fn(&Quantities) -> i64, column: inventory_level::Column| -> Expr {
+                let mut statement = CaseStatement::new();
+                for l in chunk {
+                    statement = statement.case(inventory_level::Column::Id.eq(l.model.id), value(&l.now));
+                }
+                statement.finally(Expr::col(column)).into()
+            };
+            inventory_level::Entity::update_many()
+                .col_expr(inventory_level::Column::OnHand, case(|q| q.on_hand, inventory_level::Column::OnHand))
+                .col_expr(inventory_level::Column::Committed, case(|q| q.committed, inventory_level::Column::Committed))
+                .col_expr(inventory_level::Column::PendingExport, case(|q| q.pending_export, inventory_level::Column::PendingExport))
+                .col_expr(inventory_level::Column::UpdatedAt, Expr::value(at))
+                .filter(inventory_level::Column::Id.is_in(chunk.iter().map(|l| l.model.id)))
+                .exec(txn)
+                .await?;
+        }
+        let mut ledger = Vec::with_capacity(self.ledger.len());
+        for chunk in self.ledger.chunks(LEVELS_PER_STATEMENT) {
+            ledger.extend(inventory_ledger::Entity::insert_many(chunk.to_vec()).exec_with_returning(txn).await?);
+        }
+        let changes: Vec<super::stock_push::LevelMove> = moved
+            .iter()
+            .filter_map(|l| {
+                self.variants.get(&l.model.variant_id).map(|variant| super::stock_push::LevelMove {
+                    variant,
+                    warehouse_id: l.model.warehouse_id,
+                    before: l.before,
+                    after: l.now,
+                })
+            })
+            .collect();
+        // Same transaction: the links whose pushed quantity this changes become push-pending.
+        super::stock_push::on_levels_changed(txn, &changes).await?;
+        let levels = moved
+            .into_iter()
+            .map(|l| inventory_level::Model {
+                on_hand: l.now.on_hand,
+                committed: l.now.committed,
+                pending_export: l.now.pending_export,
+                updated_at: at,
+                ..l.model.clone()
+            })
+            .collect();
+        Ok((levels, ledger))
+    }
+}
+
+/// The one place stock changes, for a single movement: a book of one (see `LevelBook`).
 pub async fn apply_movement(
     txn: &DatabaseTransaction,
     variant: &product_variant::Model,
     movement: &Movement,
 ) -> ServiceResult<LevelChange> {
-    let level = lock_level(txn, movement.variant_id, movement.warehouse_id).await?;
-    let current = quantities(&level);
-    if movement.delta.is_zero() {
+    let mut book = LevelBook::default();
+    book.apply(txn, variant, movement).await?;
+    let key = (movement.variant_id, movement.warehouse_id);
+    let unmoved = book.levels.get(&key).filter(|l| !l.moved).map(|l| l.model.clone());
+    if let Some(level) = unmoved {
         return Ok(LevelChange { level, ledger: None });
     }
-    let label = variant_label(txn, variant).await?;
-    let next = rules::apply(current, movement.delta, variant.allow_oversell, &label)?;
-    let now = chrono::Utc::now();
-    let mut active: inventory_level::ActiveModel = level.into();
-    active.on_hand = Set(next.on_hand);
-    active.committed = Set(next.committed);
-    active.pending_export = Set(next.pending_export);
-    active.updated_at = Set(now);
-    let level = active.update(txn).await?;
-    let ledger = inventory_ledger::ActiveModel {
-        variant_id: Set(movement.variant_id),
-        warehouse_id: Set(movement.warehouse_id),
-        on_hand_delta: Set(movement.delta.on_hand),
-        committed_delta: Set(movement.delta.committed),
-        pending_export_delta: Set(movement.delta.pending_export),
-        on_hand_after: Set(next.on_hand),
-        committed_after: Set(next.committed),
-        pending_export_after: Set(next.pending_export),
-        reason: Set(movement.reason),
-        reference_type: Set(movement.reference.map(|(t, _)| t)),
-        reference_id: Set(movement.reference.map(|(_, id)| id)),
-        note: Set(movement.note.clone()),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    // Same transaction: the links whose pushed quantity this changes become push-pending.
-    super::stock_push::on_level_changed(txn, variant, movement.warehouse_id, current, next).await?;
-    Ok(LevelChange { level, ledger: Some(ledger) })
+    let (mut levels, mut ledger) = book.flush(txn).await?;
+    let level = levels.pop().ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction")))?;
+    Ok(LevelChange { level, ledger: ledger.pop() })
 }
 
 #[derive(Debug, Clone)]

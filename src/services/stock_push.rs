@@ -7,7 +7,7 @@
 //! again, so the next round sends the newer value. Rounds of one channel never overlap: the job holds the
 //! channel's lease (`services::leases`) across processes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
@@ -92,51 +92,56 @@ async fn mark<C: ConnectionTrait>(db: &C, condition: Condition) -> ServiceResult
     Ok(result.rows_affected)
 }
 
-/// Called by `inventory::apply_movement` inside its transaction, after the level was written: marks the links of
-/// the variant whose pushed quantity changes with this movement (the channel's stock warehouse is this one and
-/// the rule gives another number).
-pub async fn on_level_changed(
-    txn: &DatabaseTransaction,
-    variant: &product_variant::Model,
-    warehouse_id: i64,
-    before: Quantities,
-    after: Quantities,
-) -> ServiceResult<()> {
-    let links = product_link::Entity::find()
-        .filter(product_link::Column::VariantId.eq(variant.id))
-        .filter(product_link::Column::State.is_in(SYNCING))
-        .find_also_related(channel::Entity)
-        .all(txn)
-        .await?;
-    if links.is_empty() {
+/// A level written by a stock movement: what it was before the transaction's movements and after them.
+pub struct LevelMove<'a> {
+    pub variant: &'a product_variant::Model,
+    pub warehouse_id: i64,
+    pub before: Quantities,
+    pub after: Quantities,
+}
+
+/// Called by `inventory::LevelBook::flush` inside its transaction, after the levels were written: marks the links
+/// whose pushed quantity changes with these moves (the channel's stock warehouse is the level's and the rule
+/// gives another number).
+pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>]) -> ServiceResult<()> {
+    if moves.is_empty() {
         return Ok(());
     }
-    let mut default_id = None;
     let mut ids = Vec::new();
-    for (link, channel) in links {
-        let Some(channel) = channel else { continue };
-        let stock_id = match channel.stock_warehouse_id {
-            Some(id) => id,
-            None => match default_id {
+    let mut default_id = None;
+    let variant_ids: Vec<i64> = moves.iter().map(|m| m.variant.id).collect::<BTreeSet<i64>>().into_iter().collect();
+    for chunk in variant_ids.chunks(IN_CHUNK) {
+        let links = product_link::Entity::find()
+            .filter(product_link::Column::VariantId.is_in(chunk.to_vec()))
+            .filter(product_link::Column::State.is_in(SYNCING))
+            .find_also_related(channel::Entity)
+            .all(txn)
+            .await?;
+        for (link, channel) in links {
+            let Some(channel) = channel else { continue };
+            let stock_id = match channel.stock_warehouse_id {
                 Some(id) => id,
-                None => {
-                    let id = super::catalog::default_warehouse(txn).await?.id;
-                    default_id = Some(id);
-                    id
-                }
-            },
-        };
-        if stock_id != warehouse_id {
-            continue;
-        }
-        let settings = push_settings(&channel);
-        let flags = variant_flags(variant);
-        if quantity_to_push(flags, before, &settings).quantity != quantity_to_push(flags, after, &settings).quantity {
-            ids.push(link.id);
+                None => match default_id {
+                    Some(id) => id,
+                    None => {
+                        let id = super::catalog::default_warehouse(txn).await?.id;
+                        default_id = Some(id);
+                        id
+                    }
+                },
+            };
+            let settings = push_settings(&channel);
+            let changed = moves.iter().filter(|m| Some(m.variant.id) == link.variant_id && m.warehouse_id == stock_id).any(|m| {
+                let flags = variant_flags(m.variant);
+                quantity_to_push(flags, m.before, &settings).quantity != quantity_to_push(flags, m.after, &settings).quantity
+            });
+            if changed {
+                ids.push(link.id);
+            }
         }
     }
-    if !ids.is_empty() {
-        mark(txn, Condition::all().add(product_link::Column::Id.is_in(ids))).await?;
+    for chunk in ids.chunks(IN_CHUNK) {
+        mark(txn, Condition::all().add(product_link::Column::Id.is_in(chunk.to_vec()))).await?;
     }
     Ok(())
 }
