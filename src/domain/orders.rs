@@ -230,6 +230,49 @@ pub fn saved_address(kind: ChannelKind, address: &Address) -> Address {
     address
 }
 
+/// What one order poll lists, and where it leaves the channel's cursors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollPlan {
+    /// Update-time windows `[from, to)` to list, oldest first, never overlapping.
+    pub windows: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Listed up to here (the next poll's fresh window starts here).
+    pub cursor: DateTime<Utc>,
+    /// Every order updated before this is known to be imported (`ordersReconciledUntil`).
+    pub settled: DateTime<Utc>,
+}
+
+/// How far a poll's fresh window reaches back before the cursor: most orders that show up late in a listing
+/// (written after the update time they carry, or at the edge of a second-precision time filter) do so within
+/// seconds. UNCONFIRMED for the real marketplaces; the settled pass catches whatever is later.
+pub const FRESH_RELIST: chrono::Duration = chrono::Duration::seconds(5);
+
+/// The windows of an order poll. A marketplace may show an order in its update-time listing some time after
+/// that update (`overlap`, the channel's `orderPollOverlapSeconds`): a window listed at once can miss it. So each
+/// stretch of time is listed fresh (from the cursor, less `FRESH_RELIST`, to now: for speed) and once more when
+/// it has settled (when `overlap` has passed since its end) — rather than re-listing the whole overlap at every
+/// poll, which at a poll every few seconds lists each order dozens of times and spends the channel's request
+/// quota on it. `settled` None (a channel first polled before this rule): the cursor minus the overlap, what the
+/// previous rule had covered. `cursor` None: the first poll, from `first_from` (connection time −
+/// `orderBackfillDays`).
+pub fn poll_plan(cursor: Option<DateTime<Utc>>, settled: Option<DateTime<Utc>>, first_from: DateTime<Utc>, now: DateTime<Utc>, overlap: chrono::Duration) -> PollPlan {
+    let settles_to = now - overlap.max(chrono::Duration::zero());
+    let Some(cursor) = cursor.map(|c| c.min(now)) else {
+        let from = first_from.min(now);
+        return PollPlan { windows: vec![(from, now)], cursor: now, settled: settles_to.max(from) };
+    };
+    let settled = settled.unwrap_or(cursor - overlap).min(cursor);
+    let fresh_from = (cursor - FRESH_RELIST.min(overlap.max(chrono::Duration::zero()))).max(settled);
+    let windows = if settles_to <= settled {
+        vec![(fresh_from, now)]
+    } else if settles_to >= fresh_from {
+        // The polls are further apart than the overlap: one window covers both.
+        vec![(settled, now)]
+    } else {
+        vec![(settled, settles_to), (fresh_from, now)]
+    };
+    PollPlan { windows: windows.into_iter().filter(|(from, to)| from < to).collect(), cursor: now, settled: settles_to.max(settled) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +280,57 @@ mod tests {
 
     fn at(s: i64) -> DateTime<Utc> {
         Utc.timestamp_opt(1_700_000_000 + s, 0).single().expect("time")
+    }
+
+    #[test]
+    fn a_poll_lists_each_stretch_fresh_then_once_settled() {
+        let overlap = chrono::Duration::seconds(120);
+        let back = FRESH_RELIST.num_seconds();
+        // First poll: from the backfill start to now; settled up to now − overlap.
+        let first = poll_plan(None, None, at(-86_400), at(0), overlap);
+        assert_eq!(first, PollPlan { windows: vec![(at(-86_400), at(0))], cursor: at(0), settled: at(-120) });
+        // Polls 2 s apart: the 2 s that settled since, and the fresh stretch reaching back FRESH_RELIST.
+        let next = poll_plan(Some(first.cursor), Some(first.settled), at(-86_400), at(2), overlap);
+        assert_eq!(next.windows, vec![(at(-120), at(-118)), (at(-back), at(2))]);
+        assert_eq!((next.cursor, next.settled), (at(2), at(-118)));
+        // Five minutes of polls every 2 s: the settle windows tile time exactly once; the fresh ones cover every
+        // second a few times (FRESH_RELIST / 2 + 1 or so) — not the 61 times of re-listing the whole overlap.
+        let (mut cursor, mut settled) = (first.cursor, first.settled);
+        let (mut settle_passes, mut fresh_passes) = (vec![0u32; 440], vec![0u32; 440]);
+        // Index of a second counted from −120 s (`t` relative to at(0)).
+        let slot = |t: i64| usize::try_from(t + 120).expect("after −120 s");
+        let rel = |t: DateTime<Utc>| t.timestamp() - at(0).timestamp();
+        for t in (2..=300).step_by(2) {
+            let plan = poll_plan(Some(cursor), Some(settled), at(-86_400), at(t), overlap);
+            assert_eq!(plan.windows.len(), 2, "{plan:?}");
+            for s in rel(plan.windows[0].0)..rel(plan.windows[0].1) {
+                settle_passes[slot(s)] += 1;
+            }
+            for s in rel(plan.windows[1].0)..rel(plan.windows[1].1) {
+                fresh_passes[slot(s)] += 1;
+            }
+            (cursor, settled) = (plan.cursor, plan.settled);
+        }
+        assert_eq!(settled, at(180));
+        assert!(settle_passes[..slot(180)].iter().all(|&n| n == 1), "{settle_passes:?}");
+        let most = u32::try_from(back / 2 + 2).expect("small");
+        assert!(fresh_passes[slot(0)..slot(300)].iter().all(|&n| (1..=most).contains(&n)), "{fresh_passes:?}");
+    }
+
+    #[test]
+    fn polls_further_apart_than_the_overlap_list_one_window_and_no_overlap_lists_from_the_cursor() {
+        let overlap = chrono::Duration::seconds(120);
+        let plan = poll_plan(Some(at(0)), Some(at(-120)), at(-86_400), at(600), overlap);
+        assert_eq!(plan.windows, vec![(at(-120), at(600))]);
+        assert_eq!(plan.settled, at(480));
+        let none = poll_plan(Some(at(0)), Some(at(0)), at(-86_400), at(5), chrono::Duration::zero());
+        assert_eq!(none, PollPlan { windows: vec![(at(0), at(5))], cursor: at(5), settled: at(5) });
+        // A channel polled before the rule (no settled time): it had covered the cursor minus the overlap.
+        let old = poll_plan(Some(at(0)), None, at(-86_400), at(2), overlap);
+        assert_eq!(old.windows, vec![(at(-120), at(-118)), (at(-FRESH_RELIST.num_seconds()), at(2))]);
+        // A backfill start later than now − overlap: settled no earlier than it.
+        let first = poll_plan(None, None, at(-10), at(0), overlap);
+        assert_eq!(first.settled, at(-10));
     }
 
     #[test]

@@ -4,9 +4,11 @@
 //!
 //! - ORDER_FETCH without input drains the channel's webhook inbox: fetches every order with unprocessed events
 //!   (in the API's batches) and applies it, marking the events processed. With `externalIds` it resyncs those.
-//! - ORDER_POLL pulls Tiki's event queue (Tiki has no push), drains the inbox, walks the orders updated since the
-//!   channel's cursor (minus the overlap; the first run reaches back `orderBackfillDays`), re-syncs orders kept
-//!   with unlinked lines whose products got linked, then moves the cursor and `ordersReconciledUntil`.
+//! - ORDER_POLL pulls Tiki's event queue (Tiki has no push), lists the orders updated in the windows of
+//!   `domain::orders::poll_plan` (fresh since the cursor, and once more each stretch that has settled; the first
+//!   run reaches back `orderBackfillDays`), then, holding the lease, drains the inbox, fetches what the hub does
+//!   not hold yet, re-syncs orders kept with unlinked lines whose products got linked, and moves the cursor and
+//!   `ordersReconciledUntil`.
 //!
 //! Both hold the channel's orders lease while they import: one channel's imports never run twice at once (they
 //! would fetch the same orders) and a busy channel never fills every worker slot. A drain that finds the lease
@@ -25,7 +27,8 @@ use entity::{channel, order, sync_run};
 
 use crate::channels::Connector;
 use crate::context::AppContext;
-use crate::domain::channel::OrderTimeField;
+use crate::domain::channel::{OrderRef, OrderTimeField};
+use crate::domain::orders as rules;
 use crate::domain::errors::ErrorCode;
 use crate::events::HubEvent;
 use crate::services::orders::{self as service, Applied};
@@ -246,30 +249,38 @@ fn busy(channel: &channel::Model) -> ServiceError {
 
 pub async fn run_poll(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {
     let mut importer = importer(ctx, run).await?;
-    let done = importer.with_lease(POLL_LEASE_WAIT, |i| Box::pin(poll(i))).await?;
-    if done { Ok(()) } else { Err(busy(&importer.channel)) }
-}
-
-async fn poll(importer: &mut Importer<'_>) -> ServiceResult<()> {
-    let ctx = importer.ctx;
-    let run = importer.run;
     let channel = importer.channel.clone();
     if channel.kind == ChannelKind::Tiki {
         let events = importer.connector.drain_events().await.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("pulling Tiki's event queue: {e}")))?;
         webhooks::store_events(&ctx.db, channel.id, &events).await?;
     }
-    importer.drain_inbox().await?;
+    // Listing needs no lease: drains of this channel go on meanwhile; what is applied waits for the lease.
+    let plan = rules::poll_plan(
+        channel.orders_cursor_at,
+        channel.orders_reconciled_until,
+        channel.connected_at.unwrap_or(channel.created_at) - chrono::Duration::days(i64::from(channel.order_backfill_days.max(0))),
+        Utc::now(),
+        chrono::Duration::seconds(i64::from(channel.order_poll_overlap_seconds.max(0))),
+    );
+    let mut refs = Vec::new();
+    for (from, to) in &plan.windows {
+        refs.extend(
+            importer
+                .connector
+                .list_orders(*from, *to, OrderTimeField::Updated)
+                .await
+                .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("listing orders of \"{}\": {e}", channel.name)))?,
+        );
+    }
+    let done = importer.with_lease(POLL_LEASE_WAIT, |i| Box::pin(poll(i, refs, plan))).await?;
+    if done { Ok(()) } else { Err(busy(&importer.channel)) }
+}
 
-    let to = Utc::now();
-    let from = match channel.orders_cursor_at {
-        Some(cursor) => cursor - chrono::Duration::seconds(i64::from(channel.order_poll_overlap_seconds.max(0))),
-        None => channel.connected_at.unwrap_or(channel.created_at).min(to) - chrono::Duration::days(i64::from(channel.order_backfill_days.max(0))),
-    };
-    let refs = importer
-        .connector
-        .list_orders(from, to, OrderTimeField::Updated)
-        .await
-        .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("listing orders of \"{}\": {e}", channel.name)))?;
+async fn poll(importer: &mut Importer<'_>, refs: Vec<OrderRef>, plan: rules::PollPlan) -> ServiceResult<()> {
+    let ctx = importer.ctx;
+    let run = importer.run;
+    let channel = importer.channel.clone();
+    importer.drain_inbox().await?;
     let known: HashMap<String, (Option<DateTime<Utc>>, Option<String>)> = {
         let mut known = HashMap::new();
         for chunk in refs.chunks(500) {
@@ -304,8 +315,8 @@ async fn poll(importer: &mut Importer<'_>) -> ServiceResult<()> {
     importer.fetch_and_apply(&relink, None).await?;
 
     channel::Entity::update_many()
-        .col_expr(channel::Column::OrdersCursorAt, Expr::value(to))
-        .col_expr(channel::Column::OrdersReconciledUntil, Expr::value(to))
+        .col_expr(channel::Column::OrdersCursorAt, Expr::value(plan.cursor))
+        .col_expr(channel::Column::OrdersReconciledUntil, Expr::value(plan.settled))
         .filter(channel::Column::Id.eq(channel.id))
         .exec(&ctx.db)
         .await?;
