@@ -50,6 +50,15 @@ const ORDERS_LEASE_TTL_SECS: i64 = 60;
 /// does not move) to the next one.
 const POLL_LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// A spawned task that ends with its handle: a fetch ahead is not left running when its run fails.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 fn orders_lease(channel_id: i64) -> String {
     format!("orders:{channel_id}")
 }
@@ -135,42 +144,65 @@ struct Importer<'a> {
 }
 
 impl Importer<'_> {
-    /// Fetches `ids` in batches and applies each order; events received up to `cutoff` are answered by it.
+    /// Fetches `ids` in batches and applies them, a batch per transaction; events received up to `cutoff` are
+    /// answered by it. The next batch is fetched while the current one is applied (the channel's API and the
+    /// database are both waited on, one would otherwise idle while the other works).
     async fn fetch_and_apply(&mut self, ids: &[String], cutoff: Option<DateTime<Utc>>) -> ServiceResult<()> {
-        for chunk in ids.chunks(FETCH_BATCH) {
-            self.counters.total += chunk.len() as i64;
-            let orders = self.connector.get_orders(chunk).await.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("fetching orders from \"{}\": {e}", self.channel.name)))?;
-            let mut returned = HashSet::new();
-            for co in &orders {
-                returned.insert(co.external_id.clone());
-                let applied = service::apply_channel_order(&self.ctx.db, &self.channel, co, cutoff).await?;
-                match &applied {
-                    Applied::Imported(_) | Applied::Updated(_) => self.counters.succeeded += 1,
-                    Applied::Stale(_) => self.counters.skipped += 1,
-                    Applied::NotImported(_) => self.counters.failed += 1,
-                }
-                if let Some(order_id) = applied.order_id().filter(|_| !matches!(applied, Applied::Stale(_))) {
-                    self.ctx.events.publish(HubEvent::OrderChanged { order_id, channel_id: self.channel.id });
-                }
+        let chunks: Vec<Vec<String>> = ids.chunks(FETCH_BATCH).map(<[String]>::to_vec).collect();
+        let connector = self.connector.clone();
+        let fetch = |chunk: &Vec<String>| {
+            let (connector, chunk) = (connector.clone(), chunk.clone());
+            AbortOnDrop(tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                let fetched = connector.get_orders(&chunk).await;
+                (fetched, started.elapsed())
+            }))
+        };
+        let mut pending = chunks.first().map(fetch);
+        for (i, chunk) in chunks.iter().enumerate() {
+            let Some(mut handle) = pending.take() else { break };
+            let (fetched, fetch_time) = (&mut handle.0).await.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("fetching orders: {e}")))?;
+            let orders = fetched.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("fetching orders from \"{}\": {e}", self.channel.name)))?;
+            pending = chunks.get(i + 1).map(fetch);
+            let started = std::time::Instant::now();
+            self.apply_fetched(chunk, orders, cutoff).await?;
+            tracing::debug!(channel_id = self.channel.id, orders = chunk.len(), fetch_ms = fetch_time.as_millis() as u64, apply_ms = started.elapsed().as_millis() as u64, "order batch imported");
+        }
+        Ok(())
+    }
+
+    /// Applies one fetched batch (`chunk`: the ids asked for) and records the run's progress.
+    async fn apply_fetched(&mut self, chunk: &[String], orders: Vec<crate::domain::channel::ChannelOrder>, cutoff: Option<DateTime<Utc>>) -> ServiceResult<()> {
+        self.counters.total += chunk.len() as i64;
+        let applied = service::apply_channel_orders(&self.ctx.db, &self.channel, &orders, cutoff).await?;
+        let returned: HashSet<&str> = orders.iter().map(|co| co.external_id.as_str()).collect();
+        for applied in &applied {
+            match applied {
+                Applied::Imported(_) | Applied::Updated(_) => self.counters.succeeded += 1,
+                Applied::Stale(_) => self.counters.skipped += 1,
+                Applied::NotImported(_) => self.counters.failed += 1,
             }
-            for id in chunk.iter().filter(|id| !returned.contains(*id)) {
-                self.counters.failed += 1;
-                let message = format!("\"{}\" announced order {id}, but does not return it", self.channel.name);
-                service::open_error(&self.ctx.db, self.channel.id, None, service::codes::NOT_FOUND_ON_CHANNEL, &message, Some(serde_json::json!({ "externalOrderId": id }))).await?;
-                if let Some(cutoff) = cutoff {
-                    service::mark_events_processed(&self.ctx.db, self.channel.id, id, cutoff, Some(&message)).await?;
-                }
+            if let Some(order_id) = applied.order_id().filter(|_| !matches!(applied, Applied::Stale(_))) {
+                self.ctx.events.publish(HubEvent::OrderChanged { order_id, channel_id: self.channel.id });
             }
-            self.counters.processed += chunk.len() as i64;
-            sync_runs::record_progress(&self.ctx.db, self.run.id, self.counters).await?;
-            if !orders.is_empty() {
-                // Imports reserve stock: channels pushing "on hand − committed" must hear of it now, not at the
-                // scheduler's next tick.
-                super::stock_push::kick(self.ctx).await;
+        }
+        for id in chunk.iter().filter(|id| !returned.contains(id.as_str())) {
+            self.counters.failed += 1;
+            let message = format!("\"{}\" announced order {id}, but does not return it", self.channel.name);
+            service::open_error(&self.ctx.db, self.channel.id, None, service::codes::NOT_FOUND_ON_CHANNEL, &message, Some(serde_json::json!({ "externalOrderId": id }))).await?;
+            if let Some(cutoff) = cutoff {
+                service::mark_events_processed(&self.ctx.db, self.channel.id, id, cutoff, Some(&message)).await?;
             }
-            if !leases::acquire(&self.ctx.db, &orders_lease(self.channel.id), &self.owner, chrono::Duration::seconds(ORDERS_LEASE_TTL_SECS)).await? {
-                return Err(ServiceError::Unexpected(anyhow::anyhow!("the orders lease of channel {} was lost mid-run", self.channel.id)));
-            }
+        }
+        self.counters.processed += chunk.len() as i64;
+        sync_runs::record_progress(&self.ctx.db, self.run.id, self.counters).await?;
+        if !orders.is_empty() {
+            // Imports reserve stock: channels pushing "on hand − committed" must hear of it now, not at the
+            // scheduler's next tick.
+            super::stock_push::kick(self.ctx).await;
+        }
+        if !leases::acquire(&self.ctx.db, &orders_lease(self.channel.id), &self.owner, chrono::Duration::seconds(ORDERS_LEASE_TTL_SECS)).await? {
+            return Err(ServiceError::Unexpected(anyhow::anyhow!("the orders lease of channel {} was lost mid-run", self.channel.id)));
         }
         Ok(())
     }
