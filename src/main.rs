@@ -175,6 +175,9 @@ enum BenchCommand {
     Orders {
         #[arg(long, default_value_t = 10_000)]
         orders: usize,
+        /// Orders created per second across the simulators (0: as fast as they can).
+        #[arg(long, default_value_t = 0.0)]
+        rate: f64,
         #[arg(long, value_enum, default_value = "sqlite")]
         backend: omnisync::bench::Backend,
         /// One JSON line.
@@ -239,7 +242,7 @@ async fn run() -> anyhow::Result<()> {
             BenchCommand::Link { variants, backend, json } => omnisync::bench::link::run(variants, backend, json).await,
             BenchCommand::Ws { connections, json } => omnisync::bench::ws::run(connections, json).await,
             BenchCommand::Graphql { backend, connections, seconds, json } => omnisync::bench::graphql::run(backend, connections, seconds, json).await,
-            BenchCommand::Orders { orders, backend, json } => omnisync::bench::orders::run(orders, backend, json).await,
+            BenchCommand::Orders { orders, rate, backend, json } => omnisync::bench::orders::run(orders, rate, backend, json).await,
             BenchCommand::Stock { skus, changes, channels, backend, json } => omnisync::bench::stock::run(skus, changes, channels, backend, json).await,
         };
     }

@@ -2,7 +2,9 @@
 //! lines between them; every second order is announced by webhook, the others only by polling (a poll of each
 //! channel every 2 s, as the scheduler would). Measures how long until every order is in the hub, orders imported
 //! per second, the p99 time from creation on the simulator to the order in the hub (for the orders announced by
-//! webhook; the polled ones separately), duplicates (orders or reservations twice) and lost orders.
+//! webhook; the polled ones separately), duplicates (orders or reservations twice) and lost orders. `--rate R`
+//! paces the simulators to R orders a second between them (a shop's steady flow, where the latency is the hub's
+//! own); without it they create orders as fast as they can (a burst, where the latency is mostly the backlog).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,9 +34,9 @@ const KINDS: [Kind; 4] = [Kind::Lazada, Kind::Shopee, Kind::Tiktok, Kind::Websto
 const SEED_PRODUCTS: usize = 10;
 const POLL_EVERY: Duration = Duration::from_secs(2);
 
-pub async fn run(orders: usize, backend: Backend, json_out: bool) -> anyhow::Result<()> {
+pub async fn run(orders: usize, rate: f64, backend: Backend, json_out: bool) -> anyhow::Result<()> {
     let env = BenchEnv::start(backend, 4).await?;
-    let result = measure(&env, orders).await;
+    let result = measure(&env, orders, rate).await;
     env.cleanup().await;
     let result = result?;
     super::report(json_out, &result);
@@ -112,7 +114,7 @@ fn p99(mut values: Vec<f64>) -> f64 {
     (values[index] * 10.0).round() / 10.0
 }
 
-async fn measure(env: &BenchEnv, total: usize) -> anyhow::Result<serde_json::Value> {
+async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serde_json::Value> {
     let ctx = serve_webhooks(env)?;
     // Simulators, each with the same seeded SKUs (SKU-0001-1 …), and one hub variant per SKU with plenty of stock.
     let mut sims = Vec::new();
@@ -179,10 +181,15 @@ async fn measure(env: &BenchEnv, total: usize) -> anyhow::Result<serde_json::Val
         let skus = skus.clone();
         let url = webhook_url(channels[i]);
         let mine = total / KINDS.len() + usize::from(i < total % KINDS.len());
+        // Each simulator takes its share of the rate.
+        let interval = (rate > 0.0).then(|| Duration::from_secs_f64(KINDS.len() as f64 / rate));
         creators.push(tokio::spawn(async move {
             let mut rng = rand::rngs::StdRng::seed_from_u64(i as u64);
             let mut created: Vec<(u64, DateTime<Utc>, bool)> = Vec::with_capacity(mine);
             for n in 0..mine {
+                if let Some(interval) = interval {
+                    tokio::time::sleep_until((started + interval * n as u32).into()).await;
+                }
                 let announced = n % 2 == 0;
                 sim.state.set_webhook_url(announced.then(|| url.clone()));
                 let lines: Vec<(String, i64)> = (0..rng.random_range(1..=5)).map(|_| (skus[rng.random_range(0..skus.len())].clone(), rng.random_range(1..=3))).collect();
@@ -257,6 +264,7 @@ async fn measure(env: &BenchEnv, total: usize) -> anyhow::Result<serde_json::Val
         "bench": "orders",
         "backend": backend,
         "orders": placed.len(),
+        "rate": (rate > 0.0).then_some(rate),
         "seconds": (seconds * 100.0).round() / 100.0,
         "orders_per_s": ((placed.len() as f64 / seconds) * 10.0).round() / 10.0,
         "p99_ms": p99(webhook_ms),

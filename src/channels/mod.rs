@@ -194,11 +194,18 @@ pub trait Connector: Send + Sync {
     /// Orders with their lines, in as few calls as the API allows.
     async fn get_orders(&self, external_ids: &[String]) -> ConnectorResult<Vec<ChannelOrder>>;
 
-    /// A hint before `get_orders(external_ids)`: these orders were all updated at or after `updated_since`. A
+    /// A hint before `get_orders(external_ids)`: these orders were pushed, all updated at or after
+    /// `updated_since`; `pushes` are the verified bodies of their push events (when `pushes_carry_orders`). A
     /// marketplace whose list call returns whole orders (Lazada) may read them from it, many a call, instead of
-    /// one detail call each. Nothing else changes: `get_orders` still answers for every id.
-    async fn prefetch_orders(&self, _external_ids: &[String], _updated_since: DateTime<Utc>) -> ConnectorResult<()> {
+    /// one detail call each; one whose push carries the whole order (the web store) may take it from there.
+    /// Nothing else changes: `get_orders` still answers for every id.
+    async fn prefetch_orders(&self, _external_ids: &[String], _updated_since: DateTime<Utc>, _pushes: &[serde_json::Value]) -> ConnectorResult<()> {
         Ok(())
+    }
+
+    /// Whether this marketplace's order pushes carry the whole order (so `prefetch_orders` wants their bodies).
+    fn pushes_carry_orders(&self) -> bool {
+        false
     }
 
     /// A seller action on one order.

@@ -220,7 +220,9 @@ impl Importer<'_> {
             if let Some(received) = pending.oldest_received_at {
                 // The orders changed on the channel shortly before their push arrived.
                 let since = received - chrono::Duration::seconds(PUSH_DELAY_MARGIN_SECS);
-                if let Err(err) = self.connector.prefetch_orders(&fresh, since).await {
+                let pushes =
+                    if self.connector.pushes_carry_orders() { webhooks::pending_payloads(&self.ctx.db, self.channel.id, &fresh, pending.cutoff).await? } else { Vec::new() };
+                if let Err(err) = self.connector.prefetch_orders(&fresh, since, &pushes).await {
                     // Only a shortcut: `get_orders` below still fetches every order.
                     tracing::warn!(channel_id = self.channel.id, error = %err, "prefetching pushed orders failed");
                 }

@@ -165,6 +165,26 @@ pub async fn pending_orders(db: &DatabaseConnection, channel_id: i64, limit: usi
     Ok(PendingOrders { ids, cutoff, oldest_received_at })
 }
 
+/// The bodies of the channel's unprocessed push events about these orders received up to `cutoff` (for
+/// marketplaces whose push carries the whole order).
+pub async fn pending_payloads(db: &DatabaseConnection, channel_id: i64, external_ids: &[String], cutoff: DateTime<Utc>) -> ServiceResult<Vec<serde_json::Value>> {
+    let mut out = Vec::new();
+    for chunk in external_ids.chunks(500) {
+        let payloads: Vec<serde_json::Value> = webhook_event::Entity::find()
+            .select_only()
+            .column(webhook_event::Column::Payload)
+            .filter(webhook_event::Column::ChannelId.eq(channel_id))
+            .filter(webhook_event::Column::ExternalOrderId.is_in(chunk.to_vec()))
+            .filter(webhook_event::Column::ProcessedAt.is_null())
+            .filter(webhook_event::Column::ReceivedAt.lte(cutoff))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(payloads);
+    }
+    Ok(out)
+}
+
 /// How many events of the channel are seen but not yet applied.
 pub async fn unprocessed_count(db: &DatabaseConnection, channel_id: i64) -> ServiceResult<u64> {
     use sea_orm::PaginatorTrait;

@@ -41,9 +41,9 @@ pub const ORDERS_MAX_OFFSET: usize = 5_000;
 pub const ORDER_ITEMS_BATCH: usize = 50;
 /// Concurrent `/order/get` calls while fetching order details (Lazada has no multi-order detail API).
 const ORDER_DETAIL_CONCURRENCY: usize = 4;
-/// Fewest orders worth a list walk instead of detail calls (`prefetch_orders`); the walk may take one page per
-/// this many wanted orders before it stops and leaves the rest to detail calls.
-const PREFETCH_MIN_ORDERS: usize = 10;
+/// Fewest orders worth reading the list instead of detail calls (`prefetch_orders`); the read may take one page
+/// per this many wanted orders before it stops and leaves the rest to detail calls.
+const PREFETCH_MIN_ORDERS: usize = 2;
 
 /// The real API gateway of a Lazada venture country (Vietnam when unknown).
 pub fn default_base_url(country: &str) -> String {
@@ -88,8 +88,8 @@ impl LazadaConnector {
     }
 
     /// Walks `/orders/get` over `[from, to)` (by creation or update time), windows and pages; keeps every order
-    /// read in `listed`. Stops after `max_pages` pages when given.
-    async fn walk_orders(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: OrderTimeField, max_pages: Option<usize>) -> ConnectorResult<Vec<OrderRef>> {
+    /// read in `listed`.
+    async fn walk_orders(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: OrderTimeField) -> ConnectorResult<Vec<OrderRef>> {
         let api = "/orders/get";
         let (after_key, before_key, sort_by) = match by {
             OrderTimeField::Created => ("created_after", "created_before", "created_at"),
@@ -102,9 +102,7 @@ impl LazadaConnector {
         let mut offset = 0usize;
         let mut seen = HashSet::new();
         let mut found = Vec::new();
-        let mut pages = 0usize;
-        while window_start < end && max_pages.is_none_or(|max| pages < max) {
-            pages += 1;
+        while window_start < end {
             let params = [
                 param(after_key, &mapping::format_filter_time(window_start)),
                 param(before_key, &mapping::format_filter_time(end)),
@@ -152,6 +150,45 @@ impl LazadaConnector {
             }
         }
         Ok(found)
+    }
+
+    /// Reads `/orders/get` newest first (by update time) back to `since`, keeping every order read in `listed`,
+    /// until each of `wanted` was read, a page comes back short, or `max_pages` pages. Pushed orders changed just
+    /// now: they are on the first page or two, where an oldest-first walk would reach them last.
+    async fn read_recent(&self, since: DateTime<Utc>, wanted: &[String], max_pages: usize) -> ConnectorResult<()> {
+        let api = "/orders/get";
+        let second = chrono::Duration::seconds(1);
+        let after = since.duration_trunc(second).map_err(|e| ConnectorError::Config(e.to_string()))?;
+        let before = Utc::now().duration_trunc(second).map_err(|e| ConnectorError::Config(e.to_string()))? + second;
+        let mut missing: HashSet<&str> = wanted.iter().map(String::as_str).collect();
+        let mut offset = 0usize;
+        for _ in 0..max_pages {
+            if missing.is_empty() || offset > ORDERS_MAX_OFFSET {
+                break;
+            }
+            let params = [
+                param("update_after", &mapping::format_filter_time(after)),
+                param("update_before", &mapping::format_filter_time(before)),
+                param("sort_by", "updated_at"),
+                param("sort_direction", "DESC"),
+                param("offset", &offset.to_string()),
+                param("limit", &ORDERS_PAGE_SIZE.to_string()),
+            ];
+            let reply = self.client.call(Method::Get, api, &params).await?;
+            let page: wire::OrdersPage = reply.data(api)?;
+            let count = page.orders.len();
+            let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+            for raw in &page.orders {
+                let order: wire::Order = serde_json::from_value(raw.clone()).map_err(|e| ConnectorError::parse(api, e, &reply.body))?;
+                missing.remove(order.order_id.0.as_str());
+                listed.insert(order.order_id.0.clone(), raw.clone());
+            }
+            if count < ORDERS_PAGE_SIZE {
+                break;
+            }
+            offset += count;
+        }
+        Ok(())
     }
 
     /// `/order/get` data of one order (kept raw for mapping with its items).
@@ -301,16 +338,23 @@ impl Connector for LazadaConnector {
     }
 
     async fn list_orders(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: OrderTimeField) -> ConnectorResult<Vec<OrderRef>> {
-        self.walk_orders(from, to, by, None).await
+        self.walk_orders(from, to, by).await
     }
 
-    async fn prefetch_orders(&self, external_ids: &[String], updated_since: DateTime<Utc>) -> ConnectorResult<()> {
+    async fn prefetch_orders(&self, external_ids: &[String], updated_since: DateTime<Utc>, _pushes: &[Value]) -> ConnectorResult<()> {
+        {
+            // A copy read earlier in this run may predate the push: these come from this read or a detail call.
+            let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+            for id in external_ids {
+                listed.remove(id);
+            }
+        }
         if external_ids.len() < PREFETCH_MIN_ORDERS {
             return Ok(());
         }
         // Each page read must save detail calls: at most one page per PREFETCH_MIN_ORDERS wanted orders.
         let budget = external_ids.len() / PREFETCH_MIN_ORDERS;
-        self.walk_orders(updated_since, Utc::now() + chrono::Duration::seconds(1), OrderTimeField::Updated, Some(budget)).await.map(|_| ())
+        self.read_recent(updated_since, external_ids, budget).await
     }
 
     async fn get_orders(&self, external_ids: &[String]) -> ConnectorResult<Vec<ChannelOrder>> {

@@ -7,7 +7,7 @@ pub mod mapping;
 pub mod sign;
 mod wire;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -68,6 +68,9 @@ pub struct WebstoreConnector {
     /// `Basic …`, computed once (the key pair never changes during a connector's life).
     authorization: String,
     currency: &'static str,
+    /// Orders read by `list_orders` (whole orders: the list and the by-id call return the same object), taken by
+    /// `get_orders` instead of calling again, for the life of the connector (one run).
+    listed: std::sync::Mutex<HashMap<String, ChannelOrder>>,
 }
 
 /// An answer with the API path it came from (for parse errors).
@@ -95,7 +98,7 @@ impl WebstoreConnector {
         };
         let authorization = basic_authorization(api_key, secret);
         let currency = currency_of_country(&config.country).ok_or_else(|| ConnectorError::Config(format!("unknown country {}", config.country)))?;
-        Ok(Self { config, authorization, currency })
+        Ok(Self { config, authorization, currency, listed: Default::default() })
     }
 
     /// Creates a product hidden from the storefront (`published: false`) and returns its listings, one per variant.
@@ -284,12 +287,15 @@ impl Connector for WebstoreConnector {
         loop {
             let answer = self.call(Method::GET, "/orders.json", &query, None).await?;
             let page: OrdersPage = answer.json()?;
+            let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
             for raw in &page.orders {
                 let (external_id, status, updated_at) = order_summary(&answer.path, raw)?;
                 if seen.insert(external_id.clone()) {
+                    listed.insert(external_id.clone(), order_of(&answer.path, raw, self.currency)?);
                     found.push(OrderRef { external_id, status_raw: Some(status), updated_at });
                 }
             }
+            drop(listed);
             match page.next_page_info {
                 Some(cursor) if !page.orders.is_empty() => query = vec![("limit", ORDERS_PAGE_MAX.to_string()), ("page_info", cursor)],
                 _ => return Ok(found),
@@ -302,6 +308,18 @@ impl Connector for WebstoreConnector {
         let mut seen = HashSet::new();
         let ids: Vec<&str> = external_ids.iter().map(|id| id.trim()).filter(|id| id.parse::<u64>().is_ok() && seen.insert(*id)).collect();
         let mut orders = Vec::with_capacity(ids.len());
+        let ids: Vec<&str> = {
+            let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+            ids.into_iter()
+                .filter(|id| match listed.remove(*id) {
+                    Some(order) => {
+                        orders.push(order);
+                        false
+                    }
+                    None => true,
+                })
+                .collect()
+        };
         for chunk in ids.chunks(ORDERS_BY_ID_MAX) {
             let query = [("ids", chunk.join(",")), ("status", "any".to_owned()), ("limit", ORDERS_PAGE_MAX.to_string())];
             let answer = self.call(Method::GET, "/orders.json", &query, None).await?;
@@ -311,6 +329,30 @@ impl Connector for WebstoreConnector {
             }
         }
         Ok(orders)
+    }
+
+    async fn prefetch_orders(&self, external_ids: &[String], _updated_since: DateTime<Utc>, pushes: &[Value]) -> ConnectorResult<()> {
+        // A copy listed earlier in this run may predate the pushes: only the pushes' own bodies (the newest of
+        // each order) or a fresh read answer for these orders.
+        let wanted: HashSet<&str> = external_ids.iter().map(|id| id.trim()).collect();
+        let mut newest: HashMap<String, ChannelOrder> = HashMap::new();
+        for body in pushes {
+            // An order push is the order object; anything else (or a body that does not parse) is fetched instead.
+            let Ok(order) = order_of("webhook", body, self.currency) else { continue };
+            if wanted.contains(order.external_id.as_str()) && newest.get(&order.external_id).is_none_or(|known| known.updated_at < order.updated_at) {
+                newest.insert(order.external_id.clone(), order);
+            }
+        }
+        let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+        for id in &wanted {
+            listed.remove(*id);
+        }
+        listed.extend(newest);
+        Ok(())
+    }
+
+    fn pushes_carry_orders(&self) -> bool {
+        true
     }
 
     async fn order_action(&self, external_order_id: &str, action: &OrderAction) -> ConnectorResult<ActionOutcome> {
