@@ -271,6 +271,47 @@ async fn the_same_order_by_webhook_and_polling_several_times_and_out_of_order_is
 }
 on_both_backends!(orders_webhook_and_polling_converge, the_same_order_by_webhook_and_polling_several_times_and_out_of_order_is_stored_once_with_the_newest_status);
 
+async fn a_web_store_push_carries_the_order_so_it_is_imported_without_calling_the_store(app: &TestApp) {
+    let shop = connect(app, Kind::Webstore, json!({})).await;
+    let variant = linked_variant(app, &shop, "SKU-0001-1", 10).await;
+    // From now on every call to the store's API fails: only the pushes' own bodies can bring the order in.
+    shop.sim.state.inject(omnisync::sim::Fault::ServerError, 10_000);
+    let placed = shop.sim.state.create_order(&[("SKU-0001-1".to_owned(), 2)], None).await.expect("order");
+    settle(app, &shop).await;
+    let imported = the_order(app, &shop).await;
+    assert_eq!((imported["status"].as_str(), imported["lines"][0]["reservedQuantity"].as_i64()), (Some("PENDING"), Some(2)), "{imported:#}");
+    assert_eq!(stock(app, &variant).await, (10, 2));
+
+    // Two pushes waiting together (the second newer): the newest body wins, once.
+    let drains_before = order_fetch_runs(app, &shop).await;
+    shop.sim.state.set_webhook_url(None);
+    next_second().await;
+    let fulfilled = shop.sim.state.set_order_status(placed.id, "fulfilled").await.expect("fulfilled");
+    next_second().await;
+    let cancelled = shop.sim.state.set_order_status(placed.id, "cancelled").await.expect("cancelled");
+    shop.sim.state.set_webhook_url(Some(format!("{}/webhooks/{}", app.address, shop.channel_id)));
+    shop.sim.state.push_order_webhook(&cancelled, false).await;
+    shop.sim.state.push_order_webhook(&fulfilled, false).await;
+    settle(app, &shop).await;
+    let order = the_order(app, &shop).await;
+    assert_eq!(order["status"], "CANCELLED", "{order:#}");
+    assert_eq!(stock(app, &variant).await, (10, 0), "the reservation was released");
+    assert!(order_fetch_runs(app, &shop).await > drains_before);
+    let reasons = ledger(app, &variant).await;
+    assert_eq!((count(&reasons, LedgerReason::OrderReserved), count(&reasons, LedgerReason::OrderReleased)), (1, 1), "{reasons:?}");
+}
+on_both_backends!(orders_webstore_push_bodies, a_web_store_push_carries_the_order_so_it_is_imported_without_calling_the_store);
+
+async fn order_fetch_runs(app: &TestApp, shop: &Shop) -> u64 {
+    entity::sync_run::Entity::find()
+        .filter(entity::sync_run::Column::ChannelId.eq(shop.channel_id))
+        .filter(entity::sync_run::Column::Kind.eq(SyncRunKind::OrderFetch))
+        .filter(entity::sync_run::Column::Status.eq(SyncRunStatus::Completed))
+        .count(&app.ctx.db)
+        .await
+        .expect("runs")
+}
+
 async fn a_cancel_on_the_channel_releases_or_restocks_exactly_once(app: &TestApp) {
     let shop = connect(app, Kind::Shopee, json!({})).await;
     let variant = linked_variant(app, &shop, "SKU-0002-1", 10).await;
