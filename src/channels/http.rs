@@ -157,7 +157,7 @@ impl ApiClient {
         loop {
             attempt += 1;
             let last = attempt >= self.retry.max_attempts;
-            self.limiter.acquire().await;
+            self.limiter.acquire(path).await;
             let started = Instant::now();
             let sent = build(&self.client).timeout(self.retry.timeout).send().await;
             let response = match sent {

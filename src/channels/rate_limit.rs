@@ -13,6 +13,22 @@ pub enum RateLimiter {
     Unlimited,
     Local(Arc<LocalBucket>),
     Shared(Arc<SharedWindow>),
+    /// A quota per API (the marketplace counts each API separately): one limiter per API name, made on first use.
+    PerApi(Arc<PerApi>),
+}
+
+pub struct PerApi {
+    per_second: u32,
+    key: String,
+    redis: Option<ConnectionManager>,
+    buckets: LocalBuckets,
+    limiters: std::sync::Mutex<HashMap<String, RateLimiter>>,
+}
+
+/// The API a request path names, for per-API quotas: path segments that are ids (more than 8 digits, such as
+/// TikTok's product and package ids; version segments like `202309` are 6) become `{id}`, so one API is one quota.
+pub fn api_name(path: &str) -> String {
+    path.split('/').map(|segment| if segment.len() > 8 && segment.bytes().all(|b| b.is_ascii_digit()) { "{id}" } else { segment }).collect::<Vec<_>>().join("/")
 }
 
 /// This process's token buckets, one per limiter key. Connectors are built per run, so without it two runs of
@@ -45,6 +61,11 @@ impl RateLimiter {
         Self::with_bucket(per_second, key, redis, buckets.bucket(key, per_second))
     }
 
+    /// As `pooled`, with a quota of `per_second` for each API of the channel `key` (see `api_name`).
+    pub fn pooled_per_api(per_second: u32, key: &str, redis: Option<ConnectionManager>, buckets: &LocalBuckets) -> Self {
+        Self::PerApi(Arc::new(PerApi { per_second: per_second.max(1), key: key.to_owned(), redis, buckets: buckets.clone(), limiters: Default::default() }))
+    }
+
     fn with_bucket(per_second: u32, key: &str, redis: Option<ConnectionManager>, bucket: Arc<LocalBucket>) -> Self {
         match redis {
             Some(conn) => Self::Shared(Arc::new(SharedWindow { conn, key: format!("omnisync:ratelimit:{key}"), per_second, fallback: bucket })),
@@ -52,12 +73,24 @@ impl RateLimiter {
         }
     }
 
-    /// Waits until one more request is allowed.
-    pub async fn acquire(&self) {
+    /// Waits until one more request to `path` is allowed.
+    pub async fn acquire(&self, path: &str) {
         match self {
             Self::Unlimited => {}
             Self::Local(bucket) => bucket.acquire().await,
             Self::Shared(window) => window.acquire().await,
+            Self::PerApi(apis) => {
+                let limiter = {
+                    let api = api_name(path);
+                    let mut limiters = apis.limiters.lock().unwrap_or_else(|p| p.into_inner());
+                    limiters
+                        .entry(api.clone())
+                        .or_insert_with(|| Self::pooled(apis.per_second, &format!("{}:{api}", apis.key), apis.redis.clone(), &apis.buckets))
+                        .clone()
+                };
+                // `pooled` never makes another PerApi: no recursion.
+                Box::pin(limiter.acquire(path)).await
+            }
         }
     }
 }
@@ -129,12 +162,38 @@ impl SharedWindow {
 mod tests {
     use super::*;
 
+    #[test]
+    fn an_api_name_keeps_versions_and_drops_ids() {
+        assert_eq!(api_name("/product/202309/products/1729382256910944578/inventory/update"), "/product/202309/products/{id}/inventory/update");
+        assert_eq!(api_name("/api/v2/order/get_order_detail"), "/api/v2/order/get_order_detail");
+        assert_eq!(api_name("/orders/get"), "/orders/get");
+    }
+
+    #[tokio::test]
+    async fn per_api_quotas_do_not_share_their_buckets() {
+        let buckets = LocalBuckets::default();
+        let limiter = RateLimiter::pooled_per_api(20, "p", None, &buckets);
+        let started = Instant::now();
+        // 20 on each of two APIs: both bursts at once.
+        for _ in 0..20 {
+            limiter.acquire("/orders/get").await;
+            limiter.acquire("/product/202309/products/1111111111/inventory/update").await;
+        }
+        assert!(started.elapsed() < Duration::from_millis(300), "{:?}", started.elapsed());
+        // The same API again (another product id) is over its quota: it waits.
+        let before = Instant::now();
+        for _ in 0..5 {
+            limiter.acquire("/product/202309/products/2222222222/inventory/update").await;
+        }
+        assert!(before.elapsed() >= Duration::from_millis(150), "{:?}", before.elapsed());
+    }
+
     #[tokio::test]
     async fn a_local_bucket_spreads_requests_over_time() {
         let limiter = RateLimiter::new(20, "t", None);
         let started = Instant::now();
         for _ in 0..30 {
-            limiter.acquire().await;
+            limiter.acquire("/a").await;
         }
         // 20 immediately (burst), the next 10 at 20/s: about half a second.
         let elapsed = started.elapsed();
@@ -149,15 +208,15 @@ mod tests {
         let other = RateLimiter::pooled(20, "other", None, &buckets);
         let started = Instant::now();
         for _ in 0..15 {
-            first.acquire().await;
-            second.acquire().await;
+            first.acquire("/a").await;
+            second.acquire("/a").await;
         }
         // 30 requests on one key: 20 burst, 10 more at 20/s.
         assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
         // Another key still has its whole burst.
         let started = Instant::now();
         for _ in 0..20 {
-            other.acquire().await;
+            other.acquire("/a").await;
         }
         assert!(started.elapsed() < Duration::from_millis(100), "{:?}", started.elapsed());
     }

@@ -205,7 +205,12 @@ fn refused(kind: ChannelKind, err: ConnectorError) -> ServiceError {
 
 /// An HTTP client for one channel account, with its rate limit (shared through Redis when the hub has one).
 fn api_client(ctx: &AppContext, kind: Kind, limiter_key: &str) -> ServiceResult<ApiClient> {
-    let limiter = RateLimiter::pooled(channels::default_rate_per_second(kind), limiter_key, ctx.queue.redis(), &ctx.channel_http.buckets);
+    let (per_second, redis, buckets) = (channels::default_rate_per_second(kind), ctx.queue.redis(), &ctx.channel_http.buckets);
+    let limiter = if channels::quota_per_api(kind) {
+        RateLimiter::pooled_per_api(per_second, limiter_key, redis, buckets)
+    } else {
+        RateLimiter::pooled(per_second, limiter_key, redis, buckets)
+    };
     let retry = RetryPolicy { timeout: std::time::Duration::from_millis(ctx.settings.channel_timeout_ms.max(1)), ..RetryPolicy::default() };
     Ok(ApiClient::with_client(ctx.channel_http.client.clone(), kind.as_str(), limiter, retry))
 }
