@@ -343,7 +343,11 @@ async fn poll(importer: &mut Importer<'_>, refs: Vec<OrderRef>, plan: rules::Pol
     importer.counters.total += held;
     importer.counters.processed += held;
     importer.counters.skipped += held;
-    importer.fetch_and_apply(&wanted, None).await?;
+    for chunk in wanted.chunks(FETCH_BATCH * 2) {
+        importer.fetch_and_apply(chunk, None).await?;
+        // Pushed orders do not wait behind a long poll (it holds the lease): they are drained between its batches.
+        importer.drain_inbox().await?;
+    }
 
     let relink = service::orders_with_newly_linked_lines(&ctx.db, channel.id, RELINK_LIMIT).await?;
     importer.fetch_and_apply(&relink, None).await?;
