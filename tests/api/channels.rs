@@ -179,7 +179,7 @@ async fn rate_limiters_of_several_processes_share_one_quota_through_redis() {
         for _ in 0..15 {
             let (limiter, stamps) = (limiter.clone(), stamps.clone());
             tasks.push(tokio::spawn(async move {
-                limiter.acquire().await;
+                limiter.acquire("/orders/get").await;
                 stamps.lock().unwrap_or_else(|p| p.into_inner()).push(chrono::Utc::now().timestamp());
             }));
         }
