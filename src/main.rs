@@ -192,6 +192,9 @@ enum BenchCommand {
         changes: usize,
         #[arg(long, default_value_t = 4)]
         channels: usize,
+        /// Changes per second (0: as fast as the hub takes them).
+        #[arg(long, default_value_t = 0.0)]
+        rate: f64,
         #[arg(long, value_enum, default_value = "sqlite")]
         backend: omnisync::bench::Backend,
         /// One JSON line.
@@ -243,7 +246,7 @@ async fn run() -> anyhow::Result<()> {
             BenchCommand::Ws { connections, json } => omnisync::bench::ws::run(connections, json).await,
             BenchCommand::Graphql { backend, connections, seconds, json } => omnisync::bench::graphql::run(backend, connections, seconds, json).await,
             BenchCommand::Orders { orders, rate, backend, json } => omnisync::bench::orders::run(orders, rate, backend, json).await,
-            BenchCommand::Stock { skus, changes, channels, backend, json } => omnisync::bench::stock::run(skus, changes, channels, backend, json).await,
+            BenchCommand::Stock { skus, changes, channels, rate, backend, json } => omnisync::bench::stock::run(skus, changes, channels, rate, backend, json).await,
         };
     }
     let mut settings = cli.common.settings();

@@ -167,7 +167,7 @@ pub async fn all(backend: Backend, scale: Scale, json: bool) -> anyhow::Result<(
     reset_peak_rss();
     note("link", link::run(pick(100_000, 10_000), backend, json).await);
     reset_peak_rss();
-    note("stock", stock::run(pick(10_000, 2_000), pick(100_000, 10_000), 4, backend, json).await);
+    note("stock", stock::run(pick(10_000, 2_000), pick(100_000, 10_000), 4, 0.0, backend, json).await);
     reset_peak_rss();
     note("orders", orders::run(pick(10_000, 2_000), 0.0, backend, json).await);
     reset_peak_rss();

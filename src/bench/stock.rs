@@ -203,9 +203,10 @@ pub async fn mismatches(ctx: &AppContext, channel: &channel::Model, sim: &SimHan
     Ok(out)
 }
 
-pub async fn run(skus: usize, changes: usize, channels: usize, backend: Backend, json_out: bool) -> anyhow::Result<()> {
+/// `rate`: changes per second (0: as fast as the hub takes them).
+pub async fn run(skus: usize, changes: usize, channels: usize, rate: f64, backend: Backend, json_out: bool) -> anyhow::Result<()> {
     let env = BenchEnv::start(backend, 8).await?;
-    let result = measure(&env, skus, changes, channels.clamp(1, KINDS.len())).await;
+    let result = measure(&env, skus, changes, channels.clamp(1, KINDS.len()), rate).await;
     env.cleanup().await;
     let result = result?;
     super::report(json_out, &result);
@@ -223,7 +224,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-async fn measure(env: &BenchEnv, skus: usize, changes: usize, channel_count: usize) -> anyhow::Result<serde_json::Value> {
+async fn measure(env: &BenchEnv, skus: usize, changes: usize, channel_count: usize, rate: f64) -> anyhow::Result<serde_json::Value> {
     let ctx = &env.ctx;
     let prefix = "BS-";
     let mut sims = Vec::new();
@@ -255,8 +256,13 @@ async fn measure(env: &BenchEnv, skus: usize, changes: usize, channel_count: usi
     let mut log: Vec<(chrono::DateTime<chrono::Utc>, Vec<i64>)> = Vec::new();
     let started = Instant::now();
     let mut done = 0;
+    // Paced: ten requests a second, each of a tenth of the rate.
+    let per_request = if rate > 0.0 { ((rate / 10.0).ceil() as usize).clamp(1, CHANGES_PER_REQUEST) } else { CHANGES_PER_REQUEST };
     while done < changes {
-        let n = CHANGES_PER_REQUEST.min(changes - done).min(variant_ids.len());
+        if rate > 0.0 {
+            tokio::time::sleep_until((started + Duration::from_secs_f64(done as f64 / rate)).into()).await;
+        }
+        let n = per_request.min(changes - done).min(variant_ids.len());
         let mut chosen = HashSet::new();
         while chosen.len() < n {
             chosen.insert(variant_ids[rng.random_range(0..variant_ids.len())]);
@@ -355,6 +361,7 @@ async fn measure(env: &BenchEnv, skus: usize, changes: usize, channel_count: usi
         "min_api_calls": min_api_calls,
         "api_calls_per_changed_sku": round2(api_calls as f64 / (changes.max(1) * channel_count) as f64),
         "changes_per_s": round2(changes as f64 / apply_secs),
+        "rate": (rate > 0.0).then_some(rate),
         "converged": bad == 0,
         "mismatched_skus": bad,
         "changes_collapsed": collapsed,

@@ -25,10 +25,19 @@ pub struct PerApi {
     limiters: std::sync::Mutex<HashMap<String, RateLimiter>>,
 }
 
-/// The API a request path names, for per-API quotas: path segments that are ids (more than 8 digits, such as
-/// TikTok's product and package ids; version segments like `202309` are 6) become `{id}`, so one API is one quota.
+/// The API a request path names, for per-API quotas: numeric path segments are ids (TikTok's product and package
+/// ids) and become `{id}`, so one API is one quota whatever it acts on — except a version right after the module
+/// (`/product/202309/…`, TikTok's `/{module}/{yyyymm}/…` layout).
 pub fn api_name(path: &str) -> String {
-    path.split('/').map(|segment| if segment.len() > 8 && segment.bytes().all(|b| b.is_ascii_digit()) { "{id}" } else { segment }).collect::<Vec<_>>().join("/")
+    path.split('/')
+        .enumerate()
+        .map(|(i, segment)| {
+            let numeric = !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit());
+            let version = i == 2 && segment.len() == 6;
+            if numeric && !version { "{id}" } else { segment }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// This process's token buckets, one per limiter key. Connectors are built per run, so without it two runs of
@@ -165,6 +174,8 @@ mod tests {
     #[test]
     fn an_api_name_keeps_versions_and_drops_ids() {
         assert_eq!(api_name("/product/202309/products/1729382256910944578/inventory/update"), "/product/202309/products/{id}/inventory/update");
+        assert_eq!(api_name("/product/202309/products/100042/inventory/update"), "/product/202309/products/{id}/inventory/update");
+        assert_eq!(api_name("/fulfillment/202309/packages/200123/ship"), "/fulfillment/202309/packages/{id}/ship");
         assert_eq!(api_name("/api/v2/order/get_order_detail"), "/api/v2/order/get_order_detail");
         assert_eq!(api_name("/orders/get"), "/orders/get");
     }
@@ -177,13 +188,13 @@ mod tests {
         // 20 on each of two APIs: both bursts at once.
         for _ in 0..20 {
             limiter.acquire("/orders/get").await;
-            limiter.acquire("/product/202309/products/1111111111/inventory/update").await;
+            limiter.acquire("/product/202309/products/111111/inventory/update").await;
         }
         assert!(started.elapsed() < Duration::from_millis(300), "{:?}", started.elapsed());
         // The same API again (another product id) is over its quota: it waits.
         let before = Instant::now();
         for _ in 0..5 {
-            limiter.acquire("/product/202309/products/2222222222/inventory/update").await;
+            limiter.acquire("/product/202309/products/222222/inventory/update").await;
         }
         assert!(before.elapsed() >= Duration::from_millis(150), "{:?}", before.elapsed());
     }
