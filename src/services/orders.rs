@@ -1,7 +1,8 @@
 //! Order import (SPEC §4): one idempotent upsert keyed by (channel, external order id) that every path uses —
-//! webhook fetches, polling, resyncs. In one write transaction it maps the status, saves the customer, upserts
-//! the lines against the channel's links, moves stock through the ledger (`inventory::apply_movement`), writes the
-//! order's history and sync errors, and marks the webhook events it answers as processed.
+//! webhook fetches, polling, resyncs — applied a fetched batch per write transaction. It maps the status, saves
+//! the customer, upserts the lines against the channel's links, moves stock through the ledger
+//! (`inventory::LevelBook`), writes the order's history and sync errors, and marks the webhook events it answers
+//! as processed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -222,23 +223,14 @@ async fn resolve_errors_of<C: ConnectionTrait>(db: &C, order_ids: &[i64], code: 
 /// the channel as read after them. `processed_at` stays NULL for events not applied yet (the stock-push guard
 /// of issue 5 relies on that meaning).
 pub async fn mark_events_processed<C: ConnectionTrait>(db: &C, channel_id: i64, external_id: &str, cutoff: DateTime<Utc>, error: Option<&str>) -> ServiceResult<()> {
+    mark_orders_events_processed(db, channel_id, &[external_id.to_owned()], cutoff, error).await
+}
+
+/// `mark_events_processed` for several orders with the same outcome.
+async fn mark_orders_events_processed<C: ConnectionTrait>(db: &C, channel_id: i64, external_ids: &[String], cutoff: DateTime<Utc>, error: Option<&str>) -> ServiceResult<()> {
     webhook_event::Entity::update_many()
         .col_expr(webhook_event::Column::ProcessedAt, Expr::value(now()))
         .col_expr(webhook_event::Column::Error, Expr::value(error.map(str::to_owned)))
-        .filter(webhook_event::Column::ChannelId.eq(channel_id))
-        .filter(webhook_event::Column::ExternalOrderId.eq(external_id))
-        .filter(webhook_event::Column::ProcessedAt.is_null())
-        .filter(webhook_event::Column::ReceivedAt.lte(cutoff))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// `mark_events_processed` for several orders answered without an error.
-async fn mark_orders_events_processed<C: ConnectionTrait>(db: &C, channel_id: i64, external_ids: &[String], cutoff: DateTime<Utc>) -> ServiceResult<()> {
-    webhook_event::Entity::update_many()
-        .col_expr(webhook_event::Column::ProcessedAt, Expr::value(now()))
-        .col_expr(webhook_event::Column::Error, Expr::value(Option::<String>::None))
         .filter(webhook_event::Column::ChannelId.eq(channel_id))
         .filter(webhook_event::Column::ExternalOrderId.is_in(external_ids.to_vec()))
         .filter(webhook_event::Column::ProcessedAt.is_null())
@@ -849,7 +841,7 @@ impl<'c> Batch<'c> {
         }
         if let Some(cutoff) = events_cutoff {
             for chunk in self.processed.chunks(ROWS_PER_STATEMENT) {
-                mark_orders_events_processed(txn, self.channel.id, chunk, cutoff).await?;
+                mark_orders_events_processed(txn, self.channel.id, chunk, cutoff, None).await?;
             }
         }
         Ok(())
