@@ -1,5 +1,6 @@
-//! The stock ledger. Every change to on-hand, committed or pending-export goes through `apply_movement`, inside
-//! the caller's write transaction, together with its ledger row; so the ledger always sums to the levels.
+//! The stock ledger. Every change to on-hand, committed or pending-export goes through a `LevelBook` (one movement:
+//! `apply_movement`), inside the caller's write transaction, together with its ledger row; so the ledger always
+//! sums to the levels.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
