@@ -25,6 +25,8 @@ pub struct Model {
     pub last_pushed_at: Option<DateTimeUtc>,
     pub push_pending: bool,
     pub push_requested_at: Option<DateTimeUtc>,
+    /// A push of this link timed out and may still land until then; after it the link is pushed once more.
+    pub push_in_doubt_until: Option<DateTimeUtc>,
     pub linked_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -3,7 +3,7 @@
 //! latency). Requests are built afresh for every attempt, because signatures carry timestamps.
 //! URLs, query strings and bodies are never logged: they carry tokens and signatures.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
@@ -56,6 +56,13 @@ impl RetryPolicy {
         let half = capped / 2;
         half + half.mul_f64(rand::rng().random::<f64>())
     }
+
+    /// How long after an attempt was sent a marketplace may still apply it when the hub gave up on its answer:
+    /// three timeouts, at least 5 s. UNCONFIRMED: no marketplace documents how late a request it received may be
+    /// applied; this is the plausible bound (the simulators apply a slow request ~1.7 timeouts after it was sent).
+    pub fn in_doubt_for(&self) -> Duration {
+        (self.timeout * 3).max(Duration::from_secs(5))
+    }
 }
 
 /// A marketplace answer as received.
@@ -104,6 +111,9 @@ pub struct ApiClient {
     limiter: RateLimiter,
     retry: RetryPolicy,
     label: Arc<str>,
+    /// Until when a request this client gave up on (timed out, or failed after it may have been sent) may still
+    /// be applied by the marketplace. Shared by the client's clones.
+    in_doubt_until: Arc<Mutex<Option<Instant>>>,
 }
 
 /// What every connector of a process shares: one HTTP client (its connection pool and TLS roots, which are
@@ -135,7 +145,22 @@ impl ApiClient {
     }
 
     pub fn with_client(client: reqwest::Client, label: impl Into<Arc<str>>, limiter: RateLimiter, retry: RetryPolicy) -> Self {
-        Self { client, limiter, retry, label: label.into() }
+        Self { client, limiter, retry, label: label.into(), in_doubt_until: Arc::default() }
+    }
+
+    /// The latest time until which a request this client gave up on may still be applied by the marketplace
+    /// (`None`: it never gave up on one). A caller compares it before and after a call: if it moved, that call's
+    /// request may land later than the answer the caller acts on.
+    pub fn in_doubt_until(&self) -> Option<Instant> {
+        *self.in_doubt_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn gave_up_on(&self, sent_at: Instant) {
+        let until = sent_at + self.retry.in_doubt_for();
+        let mut slot = self.in_doubt_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.is_none_or(|t| t < until) {
+            *slot = Some(until);
+        }
     }
 
     pub fn label(&self) -> &str {
@@ -174,6 +199,10 @@ impl ApiClient {
                 Ok(r) => r,
                 Err(err) => {
                     let kind = if err.is_timeout() { "timeout" } else if err.is_connect() { "connect" } else { "transport" };
+                    if !err.is_connect() {
+                        // The marketplace may have received it and may still apply it.
+                        self.gave_up_on(started);
+                    }
                     tracing::warn!(channel = %self.label, path, error_kind = kind, latency_ms, attempt, "marketplace call failed");
                     if last {
                         return Err(ConnectorError::Transport { path: path.to_owned(), message: format!("{kind} error after {attempt} attempts") });

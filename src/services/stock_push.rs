@@ -9,10 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, NullOrdering};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    Order, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -227,6 +227,8 @@ pub struct PlannedPush {
     /// The link's `push_requested_at` when collected. The link stays pending while its push is in flight (a
     /// worker killed mid-round must leave it due) and `record` clears it only if no change re-marked it since.
     pub requested_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The link's `push_in_doubt_until` when collected: an earlier push may still land until then.
+    pub in_doubt_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What a round collected.
@@ -253,6 +255,9 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
     let links = product_link::Entity::find()
         .filter(product_link::Column::ChannelId.eq(channel.id))
         .filter(due_condition(at))
+        // Least recently pushed first: a link that changes all the time cannot keep others waiting (by id, the
+        // first 500 links of a busy channel were pushed round after round and the rest waited for a lull).
+        .order_by_with_nulls(product_link::Column::LastPushedAt, Order::Asc, NullOrdering::First)
         .order_by_asc(product_link::Column::Id)
         .limit(limit)
         // A link locked by a stock movement in flight is skipped, not waited for: that movement marks it again
@@ -291,7 +296,10 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
         let level = levels.get(&variant.id).copied().unwrap_or_default();
         let decision = quantity_to_push(variant_flags(variant), level, &settings);
         let price = price_to_push(variant_prices(variant), &settings);
-        let plan = rules::plan_push(decision.quantity, price, link.last_pushed_quantity, link.last_pushed_price_minor, waiting);
+        // After a push that may still land, what the channel shows is unknown: send the values even if equal.
+        let (last_quantity, last_price) =
+            if link.push_in_doubt_until.is_some() { (None, None) } else { (link.last_pushed_quantity, link.last_pushed_price_minor) };
+        let plan = rules::plan_push(decision.quantity, price, last_quantity, last_price, waiting);
         if decision.rule == QuantityRule::NotTracked {
             let message = format!("{} does not track inventory: its quantity is not pushed to this channel", super::inventory::variant_label(&txn, variant).await?);
             record_error(&txn, channel.id, link, NOT_TRACKED, &message, None, at).await?;
@@ -323,11 +331,13 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
             rule: decision.rule,
             inputs,
             requested_at: link.push_requested_at,
+            in_doubt_until: link.push_in_doubt_until,
         });
     }
     for chunk in cleared.chunks(IN_CHUNK) {
         product_link::Entity::update_many()
             .col_expr(product_link::Column::PushPending, Expr::value(false))
+            .col_expr(product_link::Column::PushInDoubtUntil, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None))
             .filter(product_link::Column::Id.is_in(chunk.to_vec()))
             .exec(&txn)
             .await?;
@@ -382,6 +392,9 @@ pub struct PushOutcome {
     pub ok: bool,
     pub error: Option<String>,
     pub response: serde_json::Value,
+    /// Until when a request of this push or an earlier one may still be applied by the channel (the hub gave up
+    /// on its answer): the link is pushed once more after that.
+    pub in_doubt_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// SKUs per call for a kind: the API's batch maximum where it has one (Shopee and TikTok group by product
@@ -439,6 +452,10 @@ fn batches(kind: ChannelKind, products: &[&str]) -> Vec<std::ops::Range<usize>> 
 
 /// Sends the planned pushes in batches (sorted by product, so per-product APIs group well). A call that fails as
 /// a whole fails each of its SKUs with the call's error. Returns one outcome per push and the calls made.
+///
+/// A call during which the connector gave up on a request (its timeout fired: the marketplace may still apply
+/// it, later than anything sent after it) leaves its pushes in doubt, as does an earlier push in doubt past the
+/// moment this one was sent; `record` keeps such links due until the doubt ends.
 pub async fn send(connector: &dyn Connector, kind: ChannelKind, pushes: &mut [PlannedPush]) -> (Vec<PushOutcome>, usize) {
     pushes.sort_by(|a, b| (a.update.external_product_id.as_str(), a.link_id).cmp(&(b.update.external_product_id.as_str(), b.link_id)));
     let mut outcomes = Vec::with_capacity(pushes.len());
@@ -447,7 +464,12 @@ pub async fn send(connector: &dyn Connector, kind: ChannelKind, pushes: &mut [Pl
     for range in batches(kind, &products) {
         let chunk = &pushes[range];
         let updates: Vec<StockPriceUpdate> = chunk.iter().map(|p| p.update.clone()).collect();
-        match connector.update_stock_price(&updates).await {
+        let (sent_at, doubt_before) = (now(), connector.api().in_doubt_until());
+        let result = connector.update_stock_price(&updates).await;
+        let doubt_after = connector.api().in_doubt_until();
+        let new_doubt = doubt_after.filter(|_| doubt_after != doubt_before).map(wall_clock);
+        let in_doubt = |p: &PlannedPush| new_doubt.max(p.in_doubt_until.filter(|until| *until > sent_at));
+        match result {
             Ok(report) => {
                 calls += report.calls;
                 let mut by_sku: HashMap<&str, Vec<&crate::domain::channel::SkuUpdateResult>> = HashMap::new();
@@ -456,9 +478,15 @@ pub async fn send(connector: &dyn Connector, kind: ChannelKind, pushes: &mut [Pl
                 }
                 for p in chunk {
                     let result = by_sku.get_mut(p.update.external_sku_id.as_str()).and_then(|v| (!v.is_empty()).then(|| v.remove(0)));
+                    let in_doubt_until = in_doubt(p);
                     outcomes.push(match result {
-                        Some(r) => PushOutcome { ok: r.ok, error: r.error.clone(), response: json!({ "ok": r.ok, "error": r.error, "calls": report.calls }) },
-                        None => PushOutcome { ok: false, error: Some("the channel did not report on this SKU".into()), response: json!({ "calls": report.calls }) },
+                        Some(r) => PushOutcome { ok: r.ok, error: r.error.clone(), response: json!({ "ok": r.ok, "error": r.error, "calls": report.calls }), in_doubt_until },
+                        None => PushOutcome {
+                            ok: false,
+                            error: Some("the channel did not report on this SKU".into()),
+                            response: json!({ "calls": report.calls }),
+                            in_doubt_until,
+                        },
                     });
                 }
             }
@@ -466,11 +494,22 @@ pub async fn send(connector: &dyn Connector, kind: ChannelKind, pushes: &mut [Pl
                 calls += 1;
                 let message = err.to_string();
                 let kind = connector_error_kind(&err);
-                outcomes.extend(chunk.iter().map(|_| PushOutcome { ok: false, error: Some(message.clone()), response: json!({ "error": message, "kind": kind }) }));
+                outcomes.extend(chunk.iter().map(|p| PushOutcome {
+                    ok: false,
+                    error: Some(message.clone()),
+                    response: json!({ "error": message, "kind": kind }),
+                    in_doubt_until: in_doubt(p),
+                }));
             }
         }
     }
     (outcomes, calls)
+}
+
+/// The wall-clock time of a monotonic instant (now, if it has passed).
+fn wall_clock(instant: std::time::Instant) -> chrono::DateTime<chrono::Utc> {
+    let ahead = instant.saturating_duration_since(std::time::Instant::now());
+    now() + chrono::Duration::from_std(ahead).unwrap_or_else(|_| chrono::Duration::zero())
 }
 
 fn connector_error_kind(err: &ConnectorError) -> &'static str {
@@ -537,12 +576,23 @@ pub async fn record(db: &DatabaseConnection, channel: &channel::Model, pushes: &
             if let Some(price) = p.plan.price {
                 update = update.col_expr(product_link::Column::LastPushedPriceMinor, Expr::value(price));
             }
-            if !p.plan.held {
+            let unchanged = match p.requested_at {
+                Some(requested) => product_link::Column::PushRequestedAt.eq(requested),
+                None => product_link::Column::PushRequestedAt.is_null(),
+            };
+            if let Some(until) = o.in_doubt_until {
+                // An earlier request may land after this one: pushed again once it can no longer (sooner if a
+                // change re-marked the link meanwhile; that push is then in doubt too, until the same time).
+                update = update
+                    .col_expr(product_link::Column::PushPending, Expr::value(true))
+                    .col_expr(
+                        product_link::Column::PushRequestedAt,
+                        Expr::case(unchanged, Expr::value(until)).finally(Expr::col(product_link::Column::PushRequestedAt)).into(),
+                    )
+                    .col_expr(product_link::Column::PushInDoubtUntil, Expr::value(until));
+            } else if !p.plan.held {
+                update = update.col_expr(product_link::Column::PushInDoubtUntil, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None));
                 // Done, unless a change re-marked the link while this push was in flight.
-                let unchanged = match p.requested_at {
-                    Some(requested) => product_link::Column::PushRequestedAt.eq(requested),
-                    None => product_link::Column::PushRequestedAt.is_null(),
-                };
                 update = update.col_expr(
                     product_link::Column::PushPending,
                     Expr::case(unchanged, Expr::value(false)).finally(Expr::col(product_link::Column::PushPending)).into(),
@@ -556,13 +606,18 @@ pub async fn record(db: &DatabaseConnection, channel: &channel::Model, pushes: &
             let Some(link) = link else { continue };
             let message = format!("{} not pushed: {}", p.update.seller_sku.as_deref().unwrap_or(&p.update.external_sku_id), o.error.as_deref().unwrap_or("refused"));
             let failures = record_error(&txn, channel.id, &link, PUSH_FAILED, &message, Some(json!({ "answer": o.response })), at).await?;
-            product_link::Entity::update_many()
+            let retry_at = (at + rules::retry_delay(failures)).max(o.in_doubt_until.unwrap_or(at));
+            let mut update = product_link::Entity::update_many()
                 .col_expr(product_link::Column::State, Expr::value(LinkState::SyncError))
                 .col_expr(product_link::Column::ErrorCode, Expr::value(PUSH_FAILED))
                 .col_expr(product_link::Column::ErrorMessage, Expr::value(message))
                 .col_expr(product_link::Column::PushPending, Expr::value(true))
-                .col_expr(product_link::Column::PushRequestedAt, Expr::value(at + rules::retry_delay(failures)))
-                .col_expr(product_link::Column::UpdatedAt, Expr::value(at))
+                .col_expr(product_link::Column::PushRequestedAt, Expr::value(retry_at))
+                .col_expr(product_link::Column::UpdatedAt, Expr::value(at));
+            if let Some(until) = o.in_doubt_until {
+                update = update.col_expr(product_link::Column::PushInDoubtUntil, Expr::value(until));
+            }
+            update
                 .filter(product_link::Column::Id.eq(p.link_id))
                 .filter(product_link::Column::State.is_in(SYNCING))
                 .exec(&txn)

@@ -398,6 +398,86 @@ async fn pushes_of_one_channel_never_run_in_two_workers_at_once(app: &TestApp) {
 }
 on_both_backends_driven!(push_lease, pushes_of_one_channel_never_run_in_two_workers_at_once);
 
+/// A round takes the least recently pushed links first: links that change all the time cannot keep the others
+/// waiting (rounds of one link here, every link changing before each round).
+async fn links_that_change_all_the_time_do_not_keep_the_others_waiting(app: &TestApp) {
+    let (_sim, channel, variants) = linked(app, Kind::Lazada, 3).await;
+    round(app, channel.id).await;
+    let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
+    let mut pushed = Vec::new();
+    for _ in 0..3 {
+        adjust(app, &variants.iter().map(|v| (*v, 1)).collect::<Vec<_>>()).await;
+        let mut collected = service::collect(&app.ctx.db, &channel, 1).await.expect("collected");
+        assert_eq!(collected.pushes.len(), 1, "{collected:?}");
+        let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes).await;
+        service::record(&app.ctx.db, &channel, &collected.pushes, &outcomes).await.expect("recorded");
+        pushed.push(collected.pushes[0].variant_id);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    pushed.sort();
+    assert_eq!(pushed, variants, "each link had its turn");
+}
+on_both_backends_driven!(push_fairness, links_that_change_all_the_time_do_not_keep_the_others_waiting);
+
+/// A push whose answer the hub gave up on (its timeout fired, the client retried) may still be applied by the
+/// marketplace after a newer push. The link stays due, is not pushed while the late request may land, and is
+/// pushed once more after that: the channel ends at the hub's number.
+async fn a_push_the_hub_gave_up_on_is_sent_again_once_it_can_no_longer_land(app: &TestApp) {
+    let (sim, channel, variants) = linked(app, Kind::Lazada, 1).await;
+    adjust(app, &[(variants[0], 10)]).await;
+    round(app, channel.id).await;
+    assert_eq!(sim_quantity(&sim, 0), 10);
+
+    // The next request is answered (and applied) after 3 s; the hub gives up at 300 ms and its retry succeeds.
+    sim.state.inject(Fault::Slow(3000), 1);
+    adjust(app, &[(variants[0], 2)]).await;
+    let started = std::time::Instant::now();
+    let first = round(app, channel.id).await;
+    assert_eq!((first.sent, first.succeeded), (1, 1), "{first:?}");
+    let link = link_of(app, channel.id, variants[0]).await;
+    let doubt = link.push_in_doubt_until.expect("the request given up on may still land");
+    assert!(link.push_pending, "pushed again later");
+    assert!(doubt > chrono::Utc::now() + chrono::Duration::seconds(3), "in doubt longer than the slow answer takes: {doubt}");
+
+    // A newer value goes out before the late request lands, and the late request then overwrites it.
+    adjust(app, &[(variants[0], -5)]).await;
+    let newer = round(app, channel.id).await;
+    assert_eq!((newer.sent, newer.succeeded), (1, 1), "{newer:?}");
+    assert!(started.elapsed() < Duration::from_millis(2500), "sent before the late request lands: {:?}", started.elapsed());
+    assert_eq!(sim_quantity(&sim, 0), 7);
+    tokio::time::sleep_until(tokio::time::Instant::from_std(started + Duration::from_millis(3500))).await;
+    assert_eq!(sim_quantity(&sim, 0), 12, "the request given up on landed after the newer push");
+    assert_eq!(round(app, channel.id).await.links, 0, "nothing is sent while the late request may still land");
+
+    // Once it can no longer land, the hub's value is sent again although it was "already pushed".
+    let wait = (doubt - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(100);
+    tokio::time::sleep(wait).await;
+    let repair = round(app, channel.id).await;
+    assert_eq!((repair.sent, repair.succeeded), (1, 1), "{repair:?}");
+    assert_eq!(sim_quantity(&sim, 0), 7, "the channel ends at the hub's number");
+    let link = link_of(app, channel.id, variants[0]).await;
+    assert_eq!((link.push_pending, link.push_in_doubt_until, link.last_pushed_quantity), (false, None, Some(7)));
+    assert_eq!(round(app, channel.id).await, RoundReport::default(), "settled: nothing more to send");
+}
+
+mod late_request_pushed_again {
+    async fn run(backend: super::Backend) {
+        let options = crate::helpers::Options { run_workers: false };
+        if let Some(app) = crate::helpers::spawn_app_configured(backend, options, |s| s.channel_timeout_ms = 300).await {
+            super::a_push_the_hub_gave_up_on_is_sent_again_once_it_can_no_longer_land(&app).await;
+            app.cleanup().await;
+        }
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        run(super::Backend::Sqlite).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres_and_redis() {
+        run(super::Backend::PostgresRedis).await;
+    }
+}
+
 async fn link_count_pending(app: &TestApp, channel_id: i64) -> u64 {
     product_link::Entity::find()
         .filter(product_link::Column::ChannelId.eq(channel_id))

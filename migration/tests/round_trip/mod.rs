@@ -221,6 +221,7 @@ pub async fn write_and_read_every_table(db: &DatabaseConnection) {
             last_pushed_at: Some(at()),
             push_pending: true,
             push_requested_at: Some(at()),
+            push_in_doubt_until: Some(at()),
             linked_at: Some(at()),
             created_at: at(),
             updated_at: at(),

@@ -90,6 +90,10 @@ pub struct Client {
 }
 
 impl Client {
+    pub fn api(&self) -> &ApiClient {
+        &self.http
+    }
+
     pub fn new(http: ApiClient, gateway: String, auth_gateway: String, credentials: Credentials, tokens: Arc<dyn TokenStore>) -> ConnectorResult<Self> {
         let app_key = credentials.app_key.clone().filter(|k| !k.is_empty()).ok_or_else(|| ConnectorError::Config("Lazada needs an app key".into()))?;
         let app_secret =

@@ -232,6 +232,10 @@ impl Connector for LazadaConnector {
         Kind::Lazada
     }
 
+    fn api(&self) -> &crate::channels::ApiClient {
+        self.client.api()
+    }
+
     async fn shop_identity(&self) -> ConnectorResult<ShopIdentity> {
         let api = "/seller/get";
         let seller: wire::Seller = self.client.call(Method::Get, api, &[]).await?.data(api)?;

@@ -118,6 +118,10 @@ pub struct Client {
 }
 
 impl Client {
+    pub fn api(&self) -> &ApiClient {
+        &self.http
+    }
+
     pub fn new(base_url: &str, credentials: Credentials, http: ApiClient, tokens: Arc<dyn TokenStore>) -> ConnectorResult<Self> {
         let base = url::Url::parse(base_url).map_err(|e| ConnectorError::Config(format!("base URL {base_url:?}: {e}")))?;
         if !matches!(base.scheme(), "http" | "https") {

@@ -279,6 +279,10 @@ impl Connector for ShopeeConnector {
         Kind::Shopee
     }
 
+    fn api(&self) -> &crate::channels::ApiClient {
+        self.client.api()
+    }
+
     async fn shop_identity(&self) -> ConnectorResult<ShopIdentity> {
         let info: ShopInfo = self.get(SHOP_INFO, &[]).await?.whole(SHOP_INFO)?;
         let shop_id = client::shop_id_of(&self.client.credentials().await)?;

@@ -258,6 +258,10 @@ impl Connector for TikiConnector {
         Kind::Tiki
     }
 
+    fn api(&self) -> &crate::channels::ApiClient {
+        &self.client.config.http
+    }
+
     async fn shop_identity(&self) -> ConnectorResult<ShopIdentity> {
         let path = format!("{}/sellers/me", self.prefix());
         let seller: wire::Seller = self.get_json(&path, &[]).await?;

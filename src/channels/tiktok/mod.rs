@@ -217,6 +217,10 @@ impl Connector for TiktokConnector {
         Kind::Tiktok
     }
 
+    fn api(&self) -> &crate::channels::ApiClient {
+        &self.config.http
+    }
+
     async fn shop_identity(&self) -> ConnectorResult<ShopIdentity> {
         let shop = self.authorized_shop().await?;
         Ok(ShopIdentity { external_id: shop.id, name: shop.name.unwrap_or_default(), country: shop.region })

@@ -198,6 +198,10 @@ impl Connector for WebstoreConnector {
         Kind::Webstore
     }
 
+    fn api(&self) -> &crate::channels::ApiClient {
+        &self.config.http
+    }
+
     async fn shop_identity(&self) -> ConnectorResult<ShopIdentity> {
         let answer = self.call(Method::GET, "/shop.json", &[], None).await?;
         let ShopEnvelope { shop } = answer.json()?;
