@@ -269,6 +269,10 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
         txn.commit().await?;
         return Ok(Collected::default());
     }
+    let mut links = links;
+    if updates_per_product(channel.kind) {
+        links.extend(due_links_of_same_products(&txn, channel.id, &links, at).await?);
+    }
     let variant_ids: Vec<i64> = links.iter().filter_map(|l| l.variant_id).collect();
     let listing_ids: Vec<i64> = links.iter().filter_map(|l| l.listing_id).collect();
     let variants: HashMap<i64, product_variant::Model> =
@@ -351,6 +355,54 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
     }
     txn.commit().await?;
     Ok(out)
+}
+
+/// For APIs that update one product per call: the other due links of the channel products these links belong to.
+/// They ride in the same calls for free; left to later rounds, a product whose SKUs changed at different times
+/// would cost a call per SKU (seen in `bench stock`: Shopee and TikTok made ~3 calls per product per cycle).
+async fn due_links_of_same_products(
+    txn: &DatabaseTransaction,
+    channel_id: i64,
+    links: &[product_link::Model],
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<Vec<product_link::Model>> {
+    let taken: BTreeSet<i64> = links.iter().map(|l| l.id).collect();
+    let listing_ids: Vec<i64> = links.iter().filter_map(|l| l.listing_id).collect();
+    let mut products = BTreeSet::new();
+    for chunk in listing_ids.chunks(IN_CHUNK) {
+        let found: Vec<String> = channel_listing::Entity::find()
+            .select_only()
+            .column(channel_listing::Column::ExternalProductId)
+            .filter(channel_listing::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        products.extend(found);
+    }
+    let products: Vec<String> = products.into_iter().collect();
+    let mut siblings = Vec::new();
+    for chunk in products.chunks(IN_CHUNK) {
+        let listings: Vec<i64> = channel_listing::Entity::find()
+            .select_only()
+            .column(channel_listing::Column::Id)
+            .filter(channel_listing::Column::ChannelId.eq(channel_id))
+            .filter(channel_listing::Column::ExternalProductId.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        for listings in listings.chunks(IN_CHUNK) {
+            let found = product_link::Entity::find()
+                .filter(product_link::Column::ChannelId.eq(channel_id))
+                .filter(product_link::Column::ListingId.is_in(listings.to_vec()))
+                .filter(due_condition(at))
+                .order_by_asc(product_link::Column::Id)
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .all(txn)
+                .await?;
+            siblings.extend(found.into_iter().filter(|l| !taken.contains(&l.id)));
+        }
+    }
+    Ok(siblings)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -419,6 +419,37 @@ async fn links_that_change_all_the_time_do_not_keep_the_others_waiting(app: &Tes
 }
 on_both_backends_driven!(push_fairness, links_that_change_all_the_time_do_not_keep_the_others_waiting);
 
+/// Where the API updates one product per call (Shopee, TikTok), a round takes every due SKU of the products it
+/// takes: SKUs of one product that changed at different times still cost one call, not one each.
+async fn a_round_takes_every_due_sku_of_a_product_where_a_call_updates_one_product(app: &TestApp, kind: Kind) {
+    let (sim, channel, variants) = linked(app, kind, 20).await;
+    round(app, channel.id).await;
+    // SKU 0 is pushed alone first, so its last push is newer than its siblings'.
+    adjust(app, &[(variants[0], 1)]).await;
+    assert_eq!(round(app, channel.id).await.calls, 1);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    // Then every SKU of the first product changes; the first link a round of one takes brings its siblings.
+    adjust(app, &(0..10).map(|i| (variants[i], 2)).collect::<Vec<_>>()).await;
+    let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
+    let mut collected = service::collect(&app.ctx.db, &channel, 1).await.expect("collected");
+    assert_eq!(collected.pushes.len(), 10, "{}: the whole product", kind.as_str());
+    let (outcomes, calls) = service::send(&*connector, channel.kind, &mut collected.pushes).await;
+    assert_eq!(calls, 1, "{}: one call for the product", kind.as_str());
+    service::record(&app.ctx.db, &channel, &collected.pushes, &outcomes).await.expect("recorded");
+    assert_eq!((0..10).map(|i| sim_quantity(&sim, i)).collect::<Vec<_>>(), [3, 2, 2, 2, 2, 2, 2, 2, 2, 2], "{}", kind.as_str());
+    assert_eq!(link_count_pending(app, channel.id).await, 0);
+}
+
+async fn whole_products_on_shopee(app: &TestApp) {
+    a_round_takes_every_due_sku_of_a_product_where_a_call_updates_one_product(app, Kind::Shopee).await;
+}
+on_both_backends_driven!(push_whole_products_shopee, whole_products_on_shopee);
+
+async fn whole_products_on_tiktok(app: &TestApp) {
+    a_round_takes_every_due_sku_of_a_product_where_a_call_updates_one_product(app, Kind::Tiktok).await;
+}
+on_both_backends_driven!(push_whole_products_tiktok, whole_products_on_tiktok);
+
 /// A push whose answer the hub gave up on (its timeout fired, the client retried) may still be applied by the
 /// marketplace after a newer push. The link stays due, is not pushed while the late request may land, and is
 /// pushed once more after that: the channel ends at the hub's number.
