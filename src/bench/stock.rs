@@ -319,6 +319,8 @@ async fn measure(env: &BenchEnv, skus: usize, changes: usize, channel_count: usi
     };
     let mut latencies = Vec::new();
     let mut per_kind: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+    // The slowest samples, for `RUST_LOG=omnisync::bench=debug`: (ms, seconds into the run, channel, link).
+    let mut slowest: Vec<(f64, f64, &'static str, i64)> = Vec::new();
     // A change undone before the next push (5 → 8 → 5) needs no push: the channel already holds the value.
     let mut collapsed = 0usize;
     for (at, variants) in &log {
@@ -329,7 +331,9 @@ async fn measure(env: &BenchEnv, skus: usize, changes: usize, channel_count: usi
                     Some((_, accepted)) => {
                         let ms = (*accepted - *at).num_microseconds().unwrap_or(0) as f64 / 1000.0;
                         latencies.push(ms);
-                        per_kind.entry(kind_of_link.get(link).copied().unwrap_or("?")).or_default().push(ms);
+                        let kind = kind_of_link.get(link).copied().unwrap_or("?");
+                        per_kind.entry(kind).or_default().push(ms);
+                        slowest.push((ms, (*at - bench_start).num_milliseconds() as f64 / 1000.0, kind, *link));
                     }
                     None => collapsed += 1,
                 }
@@ -337,6 +341,10 @@ async fn measure(env: &BenchEnv, skus: usize, changes: usize, channel_count: usi
         }
     }
     latencies.sort_by(|a, b| a.total_cmp(b));
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (ms, offset_s, kind, link) in slowest.iter().take(20) {
+        tracing::debug!(ms, offset_s, channel = kind, link, "slow change");
+    }
     let round2 = |x: f64| (x * 100.0).round() / 100.0;
     let by_channel: serde_json::Map<String, serde_json::Value> = per_kind
         .into_iter()
