@@ -104,3 +104,37 @@ pub fn spawn(ctx: AppContext) -> tokio::task::JoinHandle<()> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    struct CountingWaker(AtomicUsize);
+
+    impl futures::task::ArcWake for CountingWaker {
+        fn wake_by_ref(this: &Arc<Self>) {
+            this.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// After it fires, the strategy wakes the worker again one interval later without being polled in between
+    /// (the case apalis's interval strategy missed: the worker's poll ended with an empty fetch).
+    #[tokio::test]
+    async fn wakes_the_worker_every_interval_even_when_not_polled_after_firing() {
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = futures::task::waker(counter.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut strategy = EveryInterval::new(Duration::from_millis(20));
+        let snapshot = PollSnapshot::default();
+        assert!(strategy.poll_drive(&mut cx, &snapshot).is_pending(), "not due yet");
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1, "woken when due");
+        assert!(strategy.poll_drive(&mut cx, &snapshot).is_ready(), "fires");
+        // Not polled again: the next deadline must still wake the worker.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert_eq!(counter.0.load(Ordering::SeqCst), 2, "woken at the next interval without another poll");
+    }
+}
