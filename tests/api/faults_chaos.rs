@@ -31,7 +31,7 @@ use omnisync::jobs;
 use omnisync::services::inventory::{self, AdjustChange};
 use omnisync::sim::{Fault, FaultRates, SimHandle};
 
-use crate::helpers::{Backend, Options, TestApp, spawn_app_configured, start_sim};
+use crate::helpers::{TestApp, start_sim};
 use crate::on_both_backends;
 
 /// The hub's per-call marketplace timeout in the fault run, and the simulators' slow answers (longer: the hub
@@ -280,23 +280,12 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
     );
 }
 
-mod faults_every_order_once_and_converged {
-    async fn run(backend: super::Backend) {
-        let app = super::spawn_app_configured(backend, super::Options::default(), |s| s.channel_timeout_ms = super::HUB_TIMEOUT_MS).await;
-        if let Some(app) = app {
-            super::every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_and_429s(&app).await;
-            app.cleanup().await;
-        }
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_sqlite() {
-        run(super::Backend::Sqlite).await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_postgres_and_redis() {
-        run(super::Backend::PostgresRedis).await;
-    }
-}
+on_both_backends!(
+    faults_every_order_once_and_converged,
+    every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_and_429s,
+    options: crate::helpers::Options::default(),
+    settings: |s| s.channel_timeout_ms = super::HUB_TIMEOUT_MS
+);
 
 // ------------------------------------------------------------------------------------------------ 2. streams
 

@@ -258,9 +258,28 @@ impl TestApp {
     }
 }
 
-/// Runs one async test body on the SQLite and PostgreSQL + Redis backends (two tests, named after them).
+/// Runs one async test body on the SQLite and PostgreSQL + Redis backends (two tests, named after them); the
+/// second form starts the app with `Options` and a settings edit (paths in them are resolved inside `mod $name`).
 #[macro_export]
 macro_rules! on_both_backends {
+    ($name:ident, $body:ident, options: $options:expr, settings: $edit:expr) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                if let Some(app) = $crate::helpers::spawn_app_configured($crate::helpers::Backend::Sqlite, $options, $edit).await {
+                    super::$body(&app).await;
+                    app.cleanup().await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres_and_redis() {
+                if let Some(app) = $crate::helpers::spawn_app_configured($crate::helpers::Backend::PostgresRedis, $options, $edit).await {
+                    super::$body(&app).await;
+                    app.cleanup().await;
+                }
+            }
+        }
+    };
     ($name:ident, $body:ident) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,29 +18,13 @@ use omnisync::services::{channels, sync_runs};
 use omnisync::jobs;
 use omnisync::sim::{Fault, FaultRates, SimHandle};
 
-use crate::helpers::{Backend, TestApp, spawn_app, start_sim};
+use crate::helpers::{TestApp, start_sim};
+use crate::on_both_backends;
 
 /// Runs a body on both backends with an app whose workers are off: the test drives every job itself.
 macro_rules! on_both_backends_driven {
     ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_sqlite() {
-                if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, $crate::helpers::Options { run_workers: false }).await {
-                    super::$body(&app).await;
-                    app.cleanup().await;
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_postgres_and_redis() {
-                if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::PostgresRedis, $crate::helpers::Options { run_workers: false })
-                    .await
-                {
-                    super::$body(&app).await;
-                    app.cleanup().await;
-                }
-            }
-        }
+        $crate::on_both_backends!($name, $body, options: $crate::helpers::Options { run_workers: false }, settings: |_| {});
     };
 }
 
@@ -361,22 +345,7 @@ async fn every_marketplace_converges_to_the_hub_after_a_run_with_one_answer_in_f
     }
 }
 
-mod convergence_under_faults {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_sqlite() {
-        if let Some(app) = super::spawn_app(super::Backend::Sqlite).await {
-            super::every_marketplace_converges_to_the_hub_after_a_run_with_one_answer_in_five_failing(&app).await;
-            app.cleanup().await;
-        }
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_postgres_and_redis() {
-        if let Some(app) = super::spawn_app(super::Backend::PostgresRedis).await {
-            super::every_marketplace_converges_to_the_hub_after_a_run_with_one_answer_in_five_failing(&app).await;
-            app.cleanup().await;
-        }
-    }
-}
+on_both_backends!(convergence_under_faults, every_marketplace_converges_to_the_hub_after_a_run_with_one_answer_in_five_failing);
 
 /// Two processes pushing one channel at once never interleave: one holds the lease, the other ends at once.
 async fn pushes_of_one_channel_never_run_in_two_workers_at_once(app: &TestApp) {
@@ -491,23 +460,12 @@ async fn a_push_the_hub_gave_up_on_is_sent_again_once_it_can_no_longer_land(app:
     assert_eq!(round(app, channel.id).await, RoundReport::default(), "settled: nothing more to send");
 }
 
-mod late_request_pushed_again {
-    async fn run(backend: super::Backend) {
-        let options = crate::helpers::Options { run_workers: false };
-        if let Some(app) = crate::helpers::spawn_app_configured(backend, options, |s| s.channel_timeout_ms = 300).await {
-            super::a_push_the_hub_gave_up_on_is_sent_again_once_it_can_no_longer_land(&app).await;
-            app.cleanup().await;
-        }
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_sqlite() {
-        run(super::Backend::Sqlite).await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_postgres_and_redis() {
-        run(super::Backend::PostgresRedis).await;
-    }
-}
+on_both_backends!(
+    late_request_pushed_again,
+    a_push_the_hub_gave_up_on_is_sent_again_once_it_can_no_longer_land,
+    options: crate::helpers::Options { run_workers: false },
+    settings: |s| s.channel_timeout_ms = 300
+);
 
 async fn link_count_pending(app: &TestApp, channel_id: i64) -> u64 {
     product_link::Entity::find()
