@@ -275,6 +275,8 @@ async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serd
         "p99_polled_ms": p99(polled_ms),
         "duplicates": duplicate_orders as i64 + double_reserved,
         "lost": lost,
+        // Calls the simulators refused for exceeding the marketplace's quota (the hub's limiter should keep it 0).
+        "refused_by_quota": sims.iter().map(|sim| sim.state.quota_refusals()).sum::<u64>(),
         "by_channel": by_channel,
         "created_in_s": (created_in.as_secs_f64() * 100.0).round() / 100.0,
         "cores": cores(),

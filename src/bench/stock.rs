@@ -372,6 +372,8 @@ async fn measure(env: &BenchEnv, skus: usize, changes: usize, channel_count: usi
         "rate": (rate > 0.0).then_some(rate),
         "converged": bad == 0,
         "mismatched_skus": bad,
+        // Calls the simulators refused for exceeding the marketplace's quota (the hub's limiter should keep it 0).
+        "refused_by_quota": connected.iter().map(|(_, sim)| sim.state.quota_refusals()).sum::<u64>(),
         "changes_collapsed": collapsed,
         "by_channel": by_channel,
         "latency_samples": latencies.len(),

@@ -7,6 +7,7 @@
 
 pub mod control;
 pub mod lazada;
+pub mod quota;
 pub mod shopee;
 pub mod store;
 pub mod tiki;
@@ -44,6 +45,8 @@ pub trait MarketplaceSim: Send + Sync + 'static {
     fn initial_order_status(&self) -> &'static str;
     /// The marketplace's answer when rate limiting.
     fn rate_limited(&self) -> HttpResponse;
+    /// How the marketplace counts requests against its quota.
+    fn quota(&self) -> quota::Quota;
     /// The marketplace's answer on an internal error.
     fn server_error(&self) -> HttpResponse {
         HttpResponse::InternalServerError().content_type("text/plain").body("internal server error")
@@ -102,6 +105,7 @@ pub struct SimState {
     /// Orders are refused beyond a listing's quantity and lower it (off: tests that only need orders to exist
     /// place them whatever the listing shows).
     enforce_stock: AtomicBool,
+    quota: Mutex<quota::QuotaCounter>,
     http: reqwest::Client,
     pub(crate) marketplace: Arc<dyn MarketplaceSim>,
 }
@@ -119,6 +123,16 @@ impl SimState {
 
     pub fn set_fault_rates(&self, rates: FaultRates) {
         self.faults.lock().unwrap_or_else(|p| p.into_inner()).rates = rates;
+    }
+
+    /// Counts a request against the marketplace's quota; false: refuse it as the marketplace would.
+    fn admit(&self, path: &str) -> bool {
+        self.quota.lock().unwrap_or_else(|p| p.into_inner()).admit(self.marketplace.quota(), path, std::time::Instant::now())
+    }
+
+    /// Requests refused for exceeding the marketplace's quota.
+    pub fn quota_refusals(&self) -> u64 {
+        self.quota.lock().unwrap_or_else(|p| p.into_inner()).refused()
     }
 
     fn next_fault(&self) -> Option<Fault> {
@@ -301,6 +315,7 @@ pub fn start(
         faults: Mutex::new(Faults::default()),
         webhook_url: Mutex::new(None),
         enforce_stock: AtomicBool::new(false),
+        quota: Mutex::default(),
         http: reqwest::Client::new(),
         marketplace: marketplace.clone(),
     });
@@ -321,10 +336,14 @@ pub fn start(
     Ok(SimHandle { kind, base_url, state })
 }
 
-/// Applies the next injected fault, if any, before the real handler runs.
+/// Refuses a request over the marketplace's quota, then applies the next injected fault, if any, before the real
+/// handler runs.
 async fn inject_faults(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse, actix_web::Error> {
     let state = req.app_data::<web::Data<Arc<SimState>>>().map(|d| d.get_ref().clone());
     if let Some(state) = state {
+        if !state.admit(req.path()) {
+            return Ok(req.into_response(state.marketplace.rate_limited()));
+        }
         match state.next_fault() {
             Some(Fault::RateLimit) => return Ok(req.into_response(state.marketplace.rate_limited())),
             Some(Fault::ServerError) => return Ok(req.into_response(state.marketplace.server_error())),

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use omnisync::channels::lazada::sign::sign_request;
-use omnisync::channels::{ApiClient, Connector, ConnectorConfig, ConnectorError, Kind, NoTokenStore, RateLimiter, RetryPolicy, connector};
+use omnisync::channels::{ApiClient, Connector, ConnectorConfig, ConnectorError, Kind, NoTokenStore, RetryPolicy, connector};
 use omnisync::domain::channel::{OrderAction, OrderTimeField, StockPriceUpdate, WebhookRequest};
 use omnisync::sim::lazada::LazadaSim;
 use omnisync::sim::{Fault, MarketplaceSim, SimHandle};
@@ -28,7 +28,7 @@ fn lazada(seed_products: usize) -> (SimHandle, Arc<dyn Connector>) {
 
 /// A connector to `sim` with other credentials or base URL.
 fn connector_with(sim: &SimHandle, base_url: String, credentials: omnisync::channels::Credentials, tokens: Arc<dyn omnisync::channels::TokenStore>) -> Arc<dyn Connector> {
-    let http = ApiClient::new("lazada", RateLimiter::new(1000, "lazada-test", None), RetryPolicy::fast()).expect("client");
+    let http = ApiClient::new("lazada", crate::helpers::hub_limiter(Kind::Lazada), RetryPolicy::fast()).expect("client");
     connector(ConnectorConfig { kind: sim.kind, base_url, country: "VN".into(), credentials, http, tokens }).expect("connector")
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use omnisync::channels::shopee::{self, ShopeeConnector, minimum_update_calls, sign};
-use omnisync::channels::{ApiClient, Connector, ConnectorConfig, ConnectorError, Kind, NoTokenStore, RateLimiter, RetryPolicy};
+use omnisync::channels::{ApiClient, Connector, ConnectorConfig, ConnectorError, Kind, NoTokenStore, RetryPolicy};
 use omnisync::domain::channel::{EventKind, OrderAction, OrderTimeField, StockPriceUpdate, WebhookRequest};
 use omnisync::sim::shopee::{ShopeeSim, order_sn};
 use omnisync::sim::{Fault, MarketplaceSim, SimHandle};
@@ -269,7 +269,7 @@ fn config(sim: &SimHandle, credentials: omnisync::channels::Credentials, tokens:
         base_url: sim.base_url.clone(),
         country: "VN".into(),
         credentials,
-        http: ApiClient::new("shopee", RateLimiter::new(1000, "shopee-test", None), RetryPolicy::fast()).expect("client"),
+        http: ApiClient::new("shopee", crate::helpers::hub_limiter(Kind::Shopee), RetryPolicy::fast()).expect("client"),
         tokens,
     }
 }

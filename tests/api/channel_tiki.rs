@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, DurationRound, Utc};
 use omnisync::channels::tiki::wire;
-use omnisync::channels::{ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, NoTokenStore, RateLimiter, RetryPolicy, TokenStore, connector};
+use omnisync::channels::{ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, NoTokenStore, RetryPolicy, TokenStore, connector};
 use omnisync::domain::channel::{EventKind, OrderAction, OrderTimeField, StockPriceUpdate, WebhookRequest};
 use omnisync::sim::{Fault, SimHandle};
 use serde_json::{Value, json};
@@ -27,7 +27,7 @@ fn tiki(seed_products: usize) -> (SimHandle, Arc<dyn Connector>) {
 }
 
 fn connector_with(base_url: &str, credentials: Credentials, tokens: Arc<dyn TokenStore>) -> Arc<dyn Connector> {
-    let http = ApiClient::new("tiki", RateLimiter::new(1000, "tiki-test", None), RetryPolicy::fast()).expect("client");
+    let http = ApiClient::new("tiki", crate::helpers::hub_limiter(Kind::Tiki), RetryPolicy::fast()).expect("client");
     connector(ConnectorConfig { kind: Kind::Tiki, base_url: base_url.to_owned(), country: "VN".into(), credentials, http, tokens }).expect("connector")
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use omnisync::channels::tiktok::{self, MAX_SKUS_PER_UPDATE_CALL, codes, sign};
 use omnisync::channels::{
-    ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, NoTokenStore, RateLimiter, RetryPolicy, TokenStore,
+    ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, NoTokenStore, RetryPolicy, TokenStore,
 };
 use omnisync::domain::channel::{EventKind, OrderAction, OrderTimeField, StockPriceUpdate, WebhookRequest};
 use omnisync::sim::tiktok::{TiktokSim, WEBHOOK_CANCELLED_SPELLING};
@@ -26,7 +26,7 @@ fn start_tiktok(products: usize) -> SimHandle {
 /// A connector to `base_url` with the given credentials (for cases `connector_for` does not cover).
 fn connector_with(base_url: &str, credentials: Credentials, tokens: Arc<dyn TokenStore>) -> Arc<dyn Connector> {
     omnisync::startup::install_tls_provider();
-    let http = ApiClient::new("tiktok", RateLimiter::new(1000, "tiktok-test", None), RetryPolicy::fast()).expect("client");
+    let http = ApiClient::new("tiktok", crate::helpers::hub_limiter(Kind::Tiktok), RetryPolicy::fast()).expect("client");
     omnisync::channels::connector(config_with(base_url, credentials, tokens, http)).expect("connector")
 }
 
@@ -295,7 +295,7 @@ async fn an_authorization_code_is_exchanged_once_for_working_tokens() {
     let code = sim.state.store().tokens.issue_code();
     let app_only = Credentials { access_token: None, refresh_token: None, access_token_expires_at: None, ..sim.state.credentials.clone() };
     omnisync::startup::install_tls_provider();
-    let http = ApiClient::new("tiktok", RateLimiter::new(1000, "tiktok-test", None), RetryPolicy::fast()).expect("client");
+    let http = ApiClient::new("tiktok", crate::helpers::hub_limiter(Kind::Tiktok), RetryPolicy::fast()).expect("client");
     let config = config_with(&sim.base_url, app_only, Arc::new(NoTokenStore), http);
 
     let credentials = tiktok::exchange_authorization_code(&config, &code).await.expect("exchanged");

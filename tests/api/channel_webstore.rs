@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use omnisync::channels::webstore::{API_PREFIX, ProductDraft, SET_BATCH_MAX, VariantDraft, WebstoreConnector, sign};
-use omnisync::channels::{ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, NoTokenStore, RateLimiter, RetryPolicy};
+use omnisync::channels::{ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, NoTokenStore, RetryPolicy};
 use omnisync::domain::channel::{EventKind, OrderAction, OrderTimeField, StockPriceUpdate, WebhookRequest};
 use omnisync::sim::webstore::WebstoreSim;
 use omnisync::sim::{Fault, MarketplaceSim, SimHandle};
@@ -23,7 +23,7 @@ fn start_sim(kind: Kind, seed_products: usize) -> SimHandle {
 /// The concrete connector (for `create_hidden_product`), with the given base URL and credentials.
 fn webstore_connector(base_url: &str, credentials: Credentials) -> WebstoreConnector {
     omnisync::startup::install_tls_provider();
-    let http = ApiClient::new("webstore", RateLimiter::new(1000, "webstore", None), RetryPolicy::fast()).expect("client");
+    let http = ApiClient::new("webstore", crate::helpers::hub_limiter(Kind::Webstore), RetryPolicy::fast()).expect("client");
     WebstoreConnector::new(ConnectorConfig {
         kind: Kind::Webstore,
         base_url: base_url.to_owned(),

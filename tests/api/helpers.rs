@@ -323,13 +323,21 @@ impl omnisync::channels::TokenStore for RecordingTokenStore {
 }
 
 /// A connector to `sim` with the simulator's credentials, fast retries and no shared rate limit.
+/// The request limiter the hub gives a channel of `kind` (its quotas; the simulators refuse what the marketplaces
+/// would), for tests that build connectors themselves.
+pub fn hub_limiter(kind: omnisync::channels::Kind) -> omnisync::channels::RateLimiter {
+    use omnisync::channels::{RateLimiter, default_rate_per_second, quota_per_api};
+    let rate = default_rate_per_second(kind);
+    if quota_per_api(kind) { RateLimiter::pooled_per_api(rate, kind.as_str(), None, &Default::default()) } else { RateLimiter::new(rate, kind.as_str(), None) }
+}
+
 pub fn connector_for(
     sim: &omnisync::sim::SimHandle,
     tokens: std::sync::Arc<dyn omnisync::channels::TokenStore>,
 ) -> std::sync::Arc<dyn omnisync::channels::Connector> {
-    use omnisync::channels::{ApiClient, ConnectorConfig, RateLimiter, RetryPolicy, connector};
+    use omnisync::channels::{ApiClient, ConnectorConfig, RetryPolicy, connector};
     startup::install_tls_provider();
-    let http = ApiClient::new(sim.kind.as_str(), RateLimiter::new(1000, sim.kind.as_str(), None), RetryPolicy::fast()).expect("client");
+    let http = ApiClient::new(sim.kind.as_str(), hub_limiter(sim.kind), RetryPolicy::fast()).expect("client");
     connector(ConnectorConfig {
         kind: sim.kind,
         base_url: sim.base_url.clone(),

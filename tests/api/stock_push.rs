@@ -419,6 +419,30 @@ async fn whole_products_on_tiktok(app: &TestApp) {
 }
 on_both_backends_driven!(push_whole_products_tiktok, whole_products_on_tiktok);
 
+/// The simulators enforce the marketplaces' quotas (TikTok: 50 a second per API) with the marketplace's own
+/// answer, and the hub's limiter keeps under them: a first push of 150 products (300 calls, stock and price) is
+/// never refused, while 70 calls at once from a client that does not limit itself are.
+async fn the_hub_keeps_within_the_quotas_the_simulators_enforce(app: &TestApp) {
+    let (sim, channel, _variants) = linked(app, Kind::Tiktok, 1500).await;
+    let first = round(app, channel.id).await;
+    assert_eq!((first.sent, first.failed), (500, 0), "a round of 500 links: {first:?}");
+    while round(app, channel.id).await.links > 0 {}
+    assert_eq!(link_count_pending(app, channel.id).await, 0);
+    assert_eq!(sim.state.quota_refusals(), 0, "the hub stayed within TikTok's quota");
+
+    let client = reqwest::Client::new();
+    let url = format!("{}/product/202309/products/1/inventory/update", sim.base_url);
+    let answers = futures::future::join_all((0..70).map(|_| client.post(&url).body("{}").send())).await;
+    let refused: Vec<serde_json::Value> = futures::future::join_all(
+        answers.into_iter().map(|a| a.expect("answered")).filter(|a| a.status() == 429).map(|a| async move { a.json::<serde_json::Value>().await.expect("json") }),
+    )
+    .await;
+    assert!(refused.len() >= 20, "beyond 50 in a second: refused {}", refused.len());
+    assert_eq!(refused[0]["code"], 36009002, "TikTok's rate-limit answer: {}", refused[0]);
+    assert_eq!(sim.state.quota_refusals(), refused.len() as u64);
+}
+on_both_backends_driven!(quotas_enforced, the_hub_keeps_within_the_quotas_the_simulators_enforce);
+
 /// A push whose answer the hub gave up on (its timeout fired, the client retried) may still be applied by the
 /// marketplace after a newer push. The link stays due, is not pushed while the late request may land, and is
 /// pushed once more after that: the channel ends at the hub's number.

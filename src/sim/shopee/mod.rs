@@ -90,6 +90,12 @@ impl MarketplaceSim for ShopeeSim {
         "READY_TO_SHIP"
     }
 
+    /// Shopee publishes no number (UNCONFIRMED): 50 per second per API, the hub's assumption
+    /// (`channels::default_rate_per_second`) with the same margin it keeps elsewhere.
+    fn quota(&self) -> crate::sim::quota::Quota {
+        crate::sim::quota::Quota::PerSecond { limit: 50, per_api: true }
+    }
+
     fn rate_limited(&self) -> HttpResponse {
         gate::error(RATE_LIMIT_ERROR, RATE_LIMIT_MESSAGE)
     }

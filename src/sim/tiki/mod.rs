@@ -105,6 +105,11 @@ impl MarketplaceSim for TikiSim {
         "queueing"
     }
 
+    /// Tiki: 200 requests per second per seller ([EXC] B.8).
+    fn quota(&self) -> crate::sim::quota::Quota {
+        crate::sim::quota::Quota::PerSecond { limit: 200, per_api: false }
+    }
+
     fn rate_limited(&self) -> HttpResponse {
         errors(429, "Too Many Requests - Your rate limit is exceed")
     }

@@ -129,6 +129,11 @@ impl MarketplaceSim for TiktokSim {
         "AWAITING_SHIPMENT"
     }
 
+    /// TikTok: 50 QPS per API, per app and shop ([RATE]).
+    fn quota(&self) -> crate::sim::quota::Quota {
+        crate::sim::quota::Quota::PerSecond { limit: 50, per_api: true }
+    }
+
     fn rate_limited(&self) -> HttpResponse {
         // TikTok sends no Retry-After (none documented): clients back off.
         HttpResponse::TooManyRequests().json(envelope_body(codes::RATE_LIMITED, "Too many requests. You've made too many requests in a short period of time."))

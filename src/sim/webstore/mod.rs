@@ -84,6 +84,11 @@ impl MarketplaceSim for WebstoreSim {
         "open"
     }
 
+    /// The web store: a leaky bucket of 40 calls draining 2 a second (its call-limit header reports `n/40`).
+    fn quota(&self) -> crate::sim::quota::Quota {
+        crate::sim::quota::Quota::Bucket { capacity: 40.0, per_second: 2.0 }
+    }
+
     fn rate_limited(&self) -> HttpResponse {
         HttpResponse::TooManyRequests()
             .insert_header(("Retry-After", "1.0"))
