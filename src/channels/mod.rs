@@ -252,19 +252,29 @@ pub fn quota_per_api(kind: Kind) -> bool {
     matches!(kind, Kind::Lazada | Kind::Shopee | Kind::Tiktok)
 }
 
-/// Requests per second the hub allows itself per channel account (per API where `quota_per_api`): below each marketplace's published quota
-/// (Lazada 50/s on stock APIs, TikTok 50 QPS per API, Tiki 200/s per seller; Tiki's team once answered 100/s,
-/// tikivn/open-api-docs#150, which the hub keeps to). Shopee publishes none (UNCONFIRMED): integrators report that ~100 requests/s hold while bursts of hundreds
-/// are throttled more and more (python-shopee#54), so 40/s per API, the margin taken for Lazada and TikTok. A
-/// throttled call ("Too many requests") waits and retries like a 429, so a lower real quota slows pushes
-/// without losing any.
+/// Requests per second the marketplace itself allows a shop (per API where `quota_per_api`); the simulators
+/// enforce these (`sim::quota`), the web store's as the drain of a bucket of 40. Lazada: 50 on stock and price
+/// updates ([GUIDE-INV]), other APIs' per-API rates are console-set (UNCONFIRMED), taken as the same. TikTok: 50
+/// per API. Tiki: 200 per seller. The web store: 2. Shopee publishes none (UNCONFIRMED): integrators report that
+/// ~100 requests/s hold while bursts of hundreds are throttled more and more (python-shopee#54), so 50 per API,
+/// as TikTok.
+pub fn marketplace_quota_per_second(kind: Kind) -> u32 {
+    match kind {
+        Kind::Lazada | Kind::Shopee | Kind::Tiktok => 50,
+        Kind::Tiki => 200,
+        Kind::Webstore => 2,
+    }
+}
+
+/// Requests per second the hub allows itself per channel account (per API where `quota_per_api`): 80% of
+/// `marketplace_quota_per_second`, leaving room for clock skew and calls outside the hub; Tiki 100, the rate
+/// Tiki's team once gave (tikivn/open-api-docs#150); the web store its whole drain rate (its bucket absorbs
+/// bursts). A throttled call waits and retries like a 429, so a lower real quota slows calls without losing any.
 pub fn default_rate_per_second(kind: Kind) -> u32 {
     match kind {
-        Kind::Lazada => 40,
-        Kind::Shopee => 40,
+        Kind::Lazada | Kind::Shopee | Kind::Tiktok => marketplace_quota_per_second(kind) * 4 / 5,
         Kind::Tiki => 100,
-        Kind::Tiktok => 40,
-        Kind::Webstore => 2,
+        Kind::Webstore => marketplace_quota_per_second(kind),
     }
 }
 
@@ -386,6 +396,15 @@ pub fn signatures_match(expected: &str, given: &str, ignore_case: bool) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hub_asks_less_than_every_marketplace_allows() {
+        for kind in Kind::ALL {
+            let (hub, quota) = (default_rate_per_second(kind), marketplace_quota_per_second(kind));
+            assert!(hub >= 1 && hub <= quota, "{}: the hub's {hub}/s within the marketplace's {quota}/s", kind.as_str());
+        }
+        assert_eq!(default_rate_per_second(Kind::Tiktok), 40, "80% of TikTok's documented 50 per API");
+    }
 
     #[test]
     fn hmac_matches_rfc_4231_case_2() {

@@ -76,14 +76,13 @@ impl MarketplaceSim for LazadaSim {
         "pending"
     }
 
-    /// Lazada throttles with HTTP 200 and business code `901` (its HTTP status for throttling is UNCONFIRMED;
-    /// its errors normally come with 200).
-    /// Lazada: 50 calls/s per seller on inventory and price updates ([GUIDE-INV]); other APIs are throttled per API
-    /// (code 901) at console-set rates (UNCONFIRMED), taken as the same.
+    /// Per API (`channels::marketplace_quota_per_second`).
     fn quota(&self) -> crate::sim::quota::Quota {
-        crate::sim::quota::Quota::PerSecond { limit: 50, per_api: true }
+        crate::sim::quota::Quota::PerSecond { limit: crate::channels::marketplace_quota_per_second(Kind::Lazada) as usize, per_api: true }
     }
 
+    /// Lazada throttles with HTTP 200 and business code `901` (its HTTP status for throttling is UNCONFIRMED;
+    /// its errors normally come with 200).
     fn rate_limited(&self) -> HttpResponse {
         gateway::error("ISP", crate::channels::lazada::codes::RATE_LIMIT, "E901: The request is too frequent, or the requested functionality is temporarily disabled.")
     }

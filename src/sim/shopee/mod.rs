@@ -90,10 +90,9 @@ impl MarketplaceSim for ShopeeSim {
         "READY_TO_SHIP"
     }
 
-    /// Shopee publishes no number (UNCONFIRMED): 50 per second per API, the hub's assumption
-    /// (`channels::default_rate_per_second`) with the same margin it keeps elsewhere.
+    /// Per API (`channels::marketplace_quota_per_second`; Shopee's number is UNCONFIRMED).
     fn quota(&self) -> crate::sim::quota::Quota {
-        crate::sim::quota::Quota::PerSecond { limit: 50, per_api: true }
+        crate::sim::quota::Quota::PerSecond { limit: crate::channels::marketplace_quota_per_second(Kind::Shopee) as usize, per_api: true }
     }
 
     fn rate_limited(&self) -> HttpResponse {

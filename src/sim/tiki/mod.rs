@@ -105,9 +105,9 @@ impl MarketplaceSim for TikiSim {
         "queueing"
     }
 
-    /// Tiki: 200 requests per second per seller ([EXC] B.8).
+    /// One quota per seller (`channels::marketplace_quota_per_second`).
     fn quota(&self) -> crate::sim::quota::Quota {
-        crate::sim::quota::Quota::PerSecond { limit: 200, per_api: false }
+        crate::sim::quota::Quota::PerSecond { limit: crate::channels::marketplace_quota_per_second(Kind::Tiki) as usize, per_api: false }
     }
 
     fn rate_limited(&self) -> HttpResponse {

@@ -129,9 +129,9 @@ impl MarketplaceSim for TiktokSim {
         "AWAITING_SHIPMENT"
     }
 
-    /// TikTok: 50 QPS per API, per app and shop ([RATE]).
+    /// Per API, per app and shop (`channels::marketplace_quota_per_second`).
     fn quota(&self) -> crate::sim::quota::Quota {
-        crate::sim::quota::Quota::PerSecond { limit: 50, per_api: true }
+        crate::sim::quota::Quota::PerSecond { limit: crate::channels::marketplace_quota_per_second(Kind::Tiktok) as usize, per_api: true }
     }
 
     fn rate_limited(&self) -> HttpResponse {

@@ -84,9 +84,9 @@ impl MarketplaceSim for WebstoreSim {
         "open"
     }
 
-    /// The web store: a leaky bucket of 40 calls draining 2 a second (its call-limit header reports `n/40`).
+    /// A leaky bucket of 40 calls (its call-limit header reports `n/40`), draining `channels::marketplace_quota_per_second`.
     fn quota(&self) -> crate::sim::quota::Quota {
-        crate::sim::quota::Quota::Bucket { capacity: 40.0, per_second: 2.0 }
+        crate::sim::quota::Quota::Bucket { capacity: 40.0, per_second: f64::from(crate::channels::marketplace_quota_per_second(Kind::Webstore)) }
     }
 
     fn rate_limited(&self) -> HttpResponse {
