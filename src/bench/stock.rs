@@ -145,10 +145,14 @@ pub async fn settle(ctx: &AppContext, limit: Duration, fast_forward: bool) -> an
     let started = Instant::now();
     loop {
         if fast_forward {
+            // Backoffs and held raises are cut short; the wait for a request that may still land is not (pushing
+            // inside it is what it guards against, and under injected timeouts every early push may extend it).
+            let now = chrono::Utc::now();
             product_link::Entity::update_many()
-                .col_expr(product_link::Column::PushRequestedAt, sea_orm::sea_query::Expr::value(chrono::Utc::now()))
+                .col_expr(product_link::Column::PushRequestedAt, sea_orm::sea_query::Expr::value(now))
                 .filter(product_link::Column::PushPending.eq(true))
-                .filter(product_link::Column::PushRequestedAt.gt(chrono::Utc::now()))
+                .filter(product_link::Column::PushRequestedAt.gt(now))
+                .filter(sea_orm::Condition::any().add(product_link::Column::PushInDoubtUntil.is_null()).add(product_link::Column::PushInDoubtUntil.lte(now)))
                 .exec(&ctx.db)
                 .await?;
         }
