@@ -613,7 +613,7 @@ async fn a_worker_killed_mid_import_loses_nothing(backend: crate::helpers::Backe
         .expect("the pushes queued an inbox fetch");
     assert_eq!(run.status, SyncRunStatus::Created);
 
-    // Run the job in this process and kill it once the first batch (100) is in and the second fetch hangs.
+    // Run the job in this process and kill it once the first batch is in.
     let ctx = api_only.ctx.clone();
     let job_id = run.job_id.clone().expect("job id");
     let worker = tokio::spawn(async move { omnisync::jobs::execute(&ctx, run.id, &job_id).await });
@@ -625,14 +625,8 @@ async fn a_worker_killed_mid_import_loses_nothing(backend: crate::helpers::Backe
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    shop.sim.state.inject(omnisync::sim::Fault::Slow(10_000), 1);
-    for _ in 0..400 {
-        imported = entity::order::Entity::find().count(&api_only.ctx.db).await.expect("count");
-        if imported >= 100 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    // Killed as soon as the first batch is committed: the next batch is fetched ahead and applied within
+    // milliseconds, so waiting for a hung fetch raced with it.
     worker.abort();
     let _ = worker.await;
     assert!(imported > 0 && (imported as usize) < ORDERS, "killed mid-import: {imported} of {ORDERS} imported");
