@@ -70,10 +70,7 @@ impl Settings {
         if self.database_kind() != DatabaseKind::Sqlite {
             return None;
         }
-        let rest = self
-            .database_url
-            .strip_prefix("sqlite://")
-            .or_else(|| self.database_url.strip_prefix("sqlite:"))?;
+        let rest = self.database_url.strip_prefix("sqlite://").or_else(|| self.database_url.strip_prefix("sqlite:"))?;
         let path = rest.split('?').next().unwrap_or_default();
         if path.is_empty() || path.starts_with(":memory:") {
             return None;

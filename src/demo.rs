@@ -25,7 +25,9 @@ fn flow(kind: Kind) -> (&'static [&'static str], &'static str, Option<&'static s
     match kind {
         Kind::Lazada => (&["pending", "ready_to_ship", "shipped", "delivered"], "canceled", Some("returned")),
         Kind::Shopee => (&["READY_TO_SHIP", "PROCESSED", "SHIPPED", "COMPLETED"], "CANCELLED", Some("TO_RETURN")),
-        Kind::Tiki => (&["queueing", "packaging", "ready_to_ship", "shipping", "complete"], "canceled", Some("returned")),
+        Kind::Tiki => {
+            (&["queueing", "packaging", "ready_to_ship", "shipping", "complete"], "canceled", Some("returned"))
+        }
         Kind::Tiktok => (&["AWAITING_SHIPMENT", "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED"], "CANCELLED", None),
         Kind::Webstore => (&["open", "fulfilled", "shipped", "delivered"], "cancelled", Some("returned")),
     }
@@ -49,9 +51,12 @@ pub async fn run(bind: std::net::SocketAddr, sim_port: u16) -> anyhow::Result<()
     for sim in &sims {
         let channel = connect(&ctx, sim).await?;
         sim.state.set_webhook_url(Some(format!("{}/webhooks/{}", ctx.settings.public_base_url(), channel)));
-        crate::jobs::enqueue_run(&ctx, SyncRunKind::LinkProducts, Some(channel), None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::jobs::enqueue_run(&ctx, SyncRunKind::LinkProducts, Some(channel), None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    let (_, token) = api_tokens::create(&ctx.db, "demo", TokenScope::Admin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (_, token) =
+        api_tokens::create(&ctx.db, "demo", TokenScope::Admin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     banner(port, &token, &sims);
     tokio::spawn(traffic(sims.clone()));
     tokio::select! {
@@ -66,9 +71,16 @@ pub async fn run(bind: std::net::SocketAddr, sim_port: u16) -> anyhow::Result<()
 /// every 40th (a code no channel has) and products 199 and 200 (sharing a barcode: a conflict).
 async fn seed_shop(ctx: &AppContext) -> anyhow::Result<()> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    let hanoi = catalog::warehouse_create(&ctx.db, catalog::WarehouseFields { name: Some("Kho Hà Nội".into()), code: Some(Some("HN".into())), ..Default::default() })
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hanoi = catalog::warehouse_create(
+        &ctx.db,
+        catalog::WarehouseFields {
+            name: Some("Kho Hà Nội".into()),
+            code: Some(Some("HN".into())),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let main = catalog::default_warehouse(&ctx.db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     for i in 1..=PRODUCTS {
         let count = (i - 1) % 3 + 1;
@@ -89,8 +101,14 @@ async fn seed_shop(ctx: &AppContext) -> anyhow::Result<()> {
                     // Two options, like the simulators' multi-SKU products.
                     options: (count > 1).then(|| {
                         vec![
-                            catalog::OptionPair { name: "Màu".into(), value: ["Đỏ", "Xanh", "Đen", "Trắng"][(j - 1) % 4].into() },
-                            catalog::OptionPair { name: "Size".into(), value: ["S", "M", "L", "XL"][(i + j - 1) % 4].into() },
+                            catalog::OptionPair {
+                                name: "Màu".into(),
+                                value: ["Đỏ", "Xanh", "Đen", "Trắng"][(j - 1) % 4].into(),
+                            },
+                            catalog::OptionPair {
+                                name: "Size".into(),
+                                value: ["S", "M", "L", "XL"][(i + j - 1) % 4].into(),
+                            },
                         ]
                     }),
                     allow_oversell: Some(i % 10 == 0),
@@ -99,17 +117,24 @@ async fn seed_shop(ctx: &AppContext) -> anyhow::Result<()> {
             })
             .collect();
         let fields = catalog::ProductFields { title: Some(format!("Sản phẩm {i:03}")), ..Default::default() };
-        let (_, created) = catalog::product_create(&ctx.db, &ctx.settings.currency, fields, variants).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let (_, created) = catalog::product_create(&ctx.db, &ctx.settings.currency, fields, variants)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let changes = created
             .iter()
             .flat_map(|v| {
-                [(v.id, main.id, i64::from(rng.random_range(0u32..60))), (v.id, hanoi.id, i64::from(rng.random_range(0u32..20)))]
+                [
+                    (v.id, main.id, i64::from(rng.random_range(0u32..60))),
+                    (v.id, hanoi.id, i64::from(rng.random_range(0u32..20))),
+                ]
             })
             .filter(|(_, _, d)| *d > 0)
             .map(|(variant_id, warehouse_id, delta)| inventory::AdjustChange { variant_id, warehouse_id, delta })
             .collect::<Vec<_>>();
         if !changes.is_empty() {
-            inventory::adjust(&ctx.db, LedgerReason::Received, Some("demo stock".into()), changes).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            inventory::adjust(&ctx.db, LedgerReason::Received, Some("demo stock".into()), changes)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         }
     }
     Ok(())
@@ -119,7 +144,12 @@ async fn connect(ctx: &AppContext, sim: &SimHandle) -> anyhow::Result<i64> {
     let c = &sim.state.credentials;
     let credentials = match sim.kind {
         Kind::Tiki => channels::CredentialsInput { api_key: c.api_key.clone(), ..Default::default() },
-        Kind::Webstore => channels::CredentialsInput { api_key: c.api_key.clone(), app_secret: c.app_secret.clone(), webhook_secret: c.webhook_secret.clone(), ..Default::default() },
+        Kind::Webstore => channels::CredentialsInput {
+            api_key: c.api_key.clone(),
+            app_secret: c.app_secret.clone(),
+            webhook_secret: c.webhook_secret.clone(),
+            ..Default::default()
+        },
         _ => channels::CredentialsInput {
             app_key: c.app_key.clone(),
             app_secret: c.app_secret.clone(),
@@ -138,7 +168,8 @@ async fn connect(ctx: &AppContext, sim: &SimHandle) -> anyhow::Result<i64> {
         credentials,
         settings: Default::default(),
     };
-    let connected = channels::connect(ctx, input).await.map_err(|e| anyhow::anyhow!("connecting {}: {e:?}", sim.kind.as_str()))?;
+    let connected =
+        channels::connect(ctx, input).await.map_err(|e| anyhow::anyhow!("connecting {}: {e:?}", sim.kind.as_str()))?;
     Ok(connected.channel.id)
 }
 
@@ -152,7 +183,9 @@ fn banner(port: u16, token: &str, sims: &[SimHandle]) {
     }
     println!();
     println!("Try:");
-    println!("  {{ channels {{ edges {{ node {{ id name status counts {{ listings links linkErrors orders }} }} }} }} }}");
+    println!(
+        "  {{ channels {{ edges {{ node {{ id name status counts {{ listings links linkErrors orders }} }} }} }} }}"
+    );
     println!("  {{ syncErrors(first: 10) {{ totalCount edges {{ node {{ code message }} }} }} }}");
     println!("  subscription {{ orderUpdated {{ id }} }}   (GraphiQL runs it over /graphql/ws)");
     println!();
@@ -168,7 +201,12 @@ async fn traffic(sims: Vec<SimHandle>) {
         let (steps, cancel, returned) = flow(sim.kind);
         let open: Vec<(u64, String)> = {
             let store = sim.state.store();
-            store.orders.iter().filter(|o| steps[..steps.len() - 1].contains(&o.status.as_str())).map(|o| (o.id, o.status.clone())).collect()
+            store
+                .orders
+                .iter()
+                .filter(|o| steps[..steps.len() - 1].contains(&o.status.as_str()))
+                .map(|o| (o.id, o.status.clone()))
+                .collect()
         };
         let roll: f64 = rng.random();
         if open.is_empty() || roll < 0.45 {

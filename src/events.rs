@@ -28,7 +28,14 @@ pub enum ActivityKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HubEvent {
     /// Something happened on a channel: a link batch, a push (SKU, value, ok or error), a sync error.
-    ChannelActivity { channel_id: i64, kind: ActivityKind, sku: Option<String>, value: Option<i64>, ok: bool, message: String },
+    ChannelActivity {
+        channel_id: i64,
+        kind: ActivityKind,
+        sku: Option<String>,
+        value: Option<i64>,
+        ok: bool,
+        message: String,
+    },
     /// A sync run changed state or counters.
     SyncRunChanged { run_id: i64 },
     /// A stock level changed.

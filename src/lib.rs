@@ -2,6 +2,8 @@
 //!
 //! Dependency direction: `graphql → services → domain, entity`; `jobs → services`; `domain` does no I/O.
 
+pub mod bench;
+pub mod channels;
 pub mod config;
 pub mod context;
 pub mod demo;
@@ -10,10 +12,8 @@ pub mod events;
 pub mod graphql;
 pub mod jobs;
 pub mod metrics;
-pub mod bench;
-pub mod channels;
 pub mod secrets;
-pub mod sim;
 pub mod services;
+pub mod sim;
 pub mod startup;
 pub mod telemetry;

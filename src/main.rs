@@ -23,7 +23,8 @@ fn purge_freed_memory_at_once() {
         return;
     }
     if let Ok(exe) = std::env::current_exe() {
-        let failure = std::process::Command::new(exe).args(std::env::args_os().skip(1)).env("MIMALLOC_PURGE_DELAY", "0").exec();
+        let failure =
+            std::process::Command::new(exe).args(std::env::args_os().skip(1)).env("MIMALLOC_PURGE_DELAY", "0").exec();
         eprintln!("omnisync: running with the allocator's default purge delay ({failure})");
     }
 }
@@ -244,9 +245,15 @@ async fn run() -> anyhow::Result<()> {
             BenchCommand::All { backend, scale, json } => omnisync::bench::all(backend, scale, json).await,
             BenchCommand::Link { variants, backend, json } => omnisync::bench::link::run(variants, backend, json).await,
             BenchCommand::Ws { connections, json } => omnisync::bench::ws::run(connections, json).await,
-            BenchCommand::Graphql { backend, connections, seconds, json } => omnisync::bench::graphql::run(backend, connections, seconds, json).await,
-            BenchCommand::Orders { orders, rate, backend, json } => omnisync::bench::orders::run(orders, rate, backend, json).await,
-            BenchCommand::Stock { skus, changes, channels, rate, backend, json } => omnisync::bench::stock::run(skus, changes, channels, rate, backend, json).await,
+            BenchCommand::Graphql { backend, connections, seconds, json } => {
+                omnisync::bench::graphql::run(backend, connections, seconds, json).await
+            }
+            BenchCommand::Orders { orders, rate, backend, json } => {
+                omnisync::bench::orders::run(orders, rate, backend, json).await
+            }
+            BenchCommand::Stock { skus, changes, channels, rate, backend, json } => {
+                omnisync::bench::stock::run(skus, changes, channels, rate, backend, json).await
+            }
         };
     }
     let mut settings = cli.common.settings();
@@ -255,7 +262,10 @@ async fn run() -> anyhow::Result<()> {
             settings.bind = bind;
             settings.run_workers = !no_worker;
             let app = startup::Application::build(settings).await?;
-            if let Some(secret) = omnisync::services::api_tokens::first_admin_token(&app.context().db).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+            if let Some(secret) = omnisync::services::api_tokens::first_admin_token(&app.context().db)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
                 // Shown once: only its hash is stored.
                 println!("omnisync: first start; an ADMIN API token was created (shown only now): {secret}");
             }
@@ -279,7 +289,8 @@ async fn run() -> anyhow::Result<()> {
                 "write" => entity::enums::TokenScope::Write,
                 _ => entity::enums::TokenScope::Read,
             };
-            let (_, secret) = omnisync::services::api_tokens::create(&db, &name, scope).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (_, secret) =
+                omnisync::services::api_tokens::create(&db, &name, scope).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{secret}");
         }
         Command::Migrate => {
@@ -287,7 +298,9 @@ async fn run() -> anyhow::Result<()> {
             startup::migrate(&db).await?;
             println!("migrations applied");
         }
-        Command::ExportSchema | Command::Sim { .. } | Command::Bench { .. } | Command::Demo { .. } => unreachable!("handled above"),
+        Command::ExportSchema | Command::Sim { .. } | Command::Bench { .. } | Command::Demo { .. } => {
+            unreachable!("handled above")
+        }
     }
     Ok(())
 }

@@ -28,7 +28,10 @@ fn with<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
 const HELP: &[(&str, &str)] = &[
     ("omnisync_jobs_total", "Jobs run, by kind and outcome."),
     ("omnisync_job_duration_seconds", "Time to run a job, by kind."),
-    ("omnisync_marketplace_calls_total", "Calls to marketplaces, by channel kind, API path and HTTP status (0: no answer)."),
+    (
+        "omnisync_marketplace_calls_total",
+        "Calls to marketplaces, by channel kind, API path and HTTP status (0: no answer).",
+    ),
     ("omnisync_marketplace_call_duration_seconds", "Latency of marketplace calls, by channel kind."),
     ("omnisync_pushes_pending", "Product links waiting for a stock or price push."),
     ("omnisync_orders", "Orders in the hub, by channel kind."),
@@ -36,7 +39,9 @@ const HELP: &[(&str, &str)] = &[
 
 pub fn job_finished(kind: &str, outcome: &str, took: Duration) {
     with(|r| {
-        *r.counters.entry(("omnisync_jobs_total", vec![("kind", kind.to_owned()), ("outcome", outcome.to_owned())])).or_default() += 1.0;
+        *r.counters
+            .entry(("omnisync_jobs_total", vec![("kind", kind.to_owned()), ("outcome", outcome.to_owned())]))
+            .or_default() += 1.0;
         let s = r.summaries.entry(("omnisync_job_duration_seconds", vec![("kind", kind.to_owned())])).or_default();
         s.0 += took.as_secs_f64();
         s.1 += 1;
@@ -47,7 +52,10 @@ pub fn marketplace_call(channel: &str, path: &str, status: u16, took: Duration) 
     with(|r| {
         let labels = vec![("channel", channel.to_owned()), ("path", path.to_owned()), ("status", status.to_string())];
         *r.counters.entry(("omnisync_marketplace_calls_total", labels)).or_default() += 1.0;
-        let s = r.summaries.entry(("omnisync_marketplace_call_duration_seconds", vec![("channel", channel.to_owned())])).or_default();
+        let s = r
+            .summaries
+            .entry(("omnisync_marketplace_call_duration_seconds", vec![("channel", channel.to_owned())]))
+            .or_default();
         s.0 += took.as_secs_f64();
         s.1 += 1;
     });
@@ -114,7 +122,9 @@ mod tests {
         job_finished("LINK_PRODUCTS", "completed", Duration::from_millis(10));
         let text = render(&[("omnisync_pushes_pending", vec![], 3.0)]);
         assert!(text.contains("# TYPE omnisync_marketplace_calls_total counter"));
-        assert!(text.contains("omnisync_marketplace_calls_total{channel=\"lazada\",path=\"/orders/get\",status=\"200\"}"));
+        assert!(
+            text.contains("omnisync_marketplace_calls_total{channel=\"lazada\",path=\"/orders/get\",status=\"200\"}")
+        );
         assert!(text.contains("omnisync_job_duration_seconds_count{kind=\"LINK_PRODUCTS\"}"));
         assert!(text.contains("omnisync_pushes_pending 3"));
         assert_eq!(escape("a\"b\\c"), "a\\\"b\\\\c");

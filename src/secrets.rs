@@ -1,9 +1,9 @@
 //! Encryption of channel credentials at rest (AES-256-GCM, random 96-bit nonce per value).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use rand::RngCore;
 use std::path::Path;
 
@@ -108,9 +108,7 @@ impl SecretBox {
             return Err(SecretError::Undecryptable);
         }
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
-        self.cipher
-            .decrypt(Nonce::from_slice(nonce), ciphertext)
-            .map_err(|_| SecretError::Undecryptable)
+        self.cipher.decrypt(Nonce::from_slice(nonce), ciphertext).map_err(|_| SecretError::Undecryptable)
     }
 }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, web};
 use anyhow::Context as _;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use migration::MigratorTrait;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use serde_json::json;
 
 use crate::config::{DatabaseKind, Settings};
@@ -33,7 +33,11 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseCon
     options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
     match settings.database_kind() {
         DatabaseKind::Sqlite => {
-            if let Some(dir) = settings.sqlite_path().and_then(|p| p.parent().map(|d| d.to_path_buf())).filter(|d| !d.as_os_str().is_empty()) {
+            if let Some(dir) = settings
+                .sqlite_path()
+                .and_then(|p| p.parent().map(|d| d.to_path_buf()))
+                .filter(|d| !d.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
             }
             let in_memory = settings.sqlite_path().is_none();
@@ -55,7 +59,9 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseCon
             options.max_connections(20).min_connections(1);
         }
     }
-    Database::connect(options).await.with_context(|| format!("cannot connect to the database at {}", redact(&settings.database_url)))
+    Database::connect(options)
+        .await
+        .with_context(|| format!("cannot connect to the database at {}", redact(&settings.database_url)))
 }
 
 /// A URL without its password, for messages.
@@ -78,7 +84,8 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 pub async fn build_context(settings: Settings) -> anyhow::Result<AppContext> {
     install_tls_provider();
     let embedded = settings.database_kind() == DatabaseKind::Sqlite;
-    let secrets = SecretBox::load_or_create(settings.secret_key.as_deref(), settings.sibling_file(".key").as_deref(), embedded)?;
+    let secrets =
+        SecretBox::load_or_create(settings.secret_key.as_deref(), settings.sibling_file(".key").as_deref(), embedded)?;
     let db = connect_database(&settings).await?;
     migrate(&db).await?;
     let queue = JobQueue::connect(&settings).await?;
@@ -191,11 +198,36 @@ async fn metrics(ctx: web::Data<AppContext>, req: actix_web::HttpRequest) -> Htt
         return why.response();
     }
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-    let pending = entity::product_link::Entity::find().filter(entity::product_link::Column::PushPending.eq(true)).count(&ctx.db).await.unwrap_or(0);
+    let pending = entity::product_link::Entity::find()
+        .filter(entity::product_link::Column::PushPending.eq(true))
+        .count(&ctx.db)
+        .await
+        .unwrap_or(0);
     let mut gauges = vec![("omnisync_pushes_pending", vec![], pending as f64)];
-    for kind in [entity::enums::ChannelKind::Lazada, entity::enums::ChannelKind::Shopee, entity::enums::ChannelKind::Tiki, entity::enums::ChannelKind::Tiktok, entity::enums::ChannelKind::Webstore] {
-        let channels: Vec<i64> = entity::channel::Entity::find().filter(entity::channel::Column::Kind.eq(kind)).all(&ctx.db).await.unwrap_or_default().into_iter().map(|c| c.id).collect();
-        let orders = if channels.is_empty() { 0 } else { entity::order::Entity::find().filter(entity::order::Column::ChannelId.is_in(channels)).count(&ctx.db).await.unwrap_or(0) };
+    for kind in [
+        entity::enums::ChannelKind::Lazada,
+        entity::enums::ChannelKind::Shopee,
+        entity::enums::ChannelKind::Tiki,
+        entity::enums::ChannelKind::Tiktok,
+        entity::enums::ChannelKind::Webstore,
+    ] {
+        let channels: Vec<i64> = entity::channel::Entity::find()
+            .filter(entity::channel::Column::Kind.eq(kind))
+            .all(&ctx.db)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let orders = if channels.is_empty() {
+            0
+        } else {
+            entity::order::Entity::find()
+                .filter(entity::order::Column::ChannelId.is_in(channels))
+                .count(&ctx.db)
+                .await
+                .unwrap_or(0)
+        };
         gauges.push(("omnisync_orders", vec![("channel", kind.as_str().to_ascii_lowercase())], orders as f64));
     }
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::metrics::render(&gauges))

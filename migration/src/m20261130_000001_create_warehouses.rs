@@ -48,13 +48,7 @@ impl MigrationTrait for Migration {
                 Warehouses::CreatedAt,
                 Warehouses::UpdatedAt,
             ])
-            .values([
-                "Kho tổng".into(),
-                "MAIN".into(),
-                true.into(),
-                now.clone(),
-                now,
-            ])
+            .values(["Kho tổng".into(), "MAIN".into(), true.into(), now.clone(), now])
             .map_err(|e| DbErr::Migration(format!("seeding the default warehouse: {e}")))?
             .to_owned();
         manager.exec_stmt(seed).await?;
@@ -62,9 +56,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Warehouses::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Warehouses::Table).to_owned()).await
     }
 }
 

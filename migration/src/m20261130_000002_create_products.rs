@@ -25,20 +25,14 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("idx_products_title")
-                    .table(Products::Table)
-                    .col(Products::Title)
-                    .to_owned(),
+                Index::create().name("idx_products_title").table(Products::Table).col(Products::Title).to_owned(),
             )
             .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Products::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Products::Table).to_owned()).await
     }
 }
 

@@ -21,9 +21,7 @@ impl MigrationTrait for Migration {
                     .col(string(Channels::Status))
                     .col(text_null(Channels::ShopExternalId))
                     .col(text_null(Channels::ShopName))
-                    .col(timestamp_with_time_zone_null(
-                        Channels::AccessTokenExpiresAt,
-                    ))
+                    .col(timestamp_with_time_zone_null(Channels::AccessTokenExpiresAt))
                     .col(boolean(Channels::SyncPrice).default(true))
                     .col(boolean(Channels::SyncQuantity).default(true))
                     .col(boolean(Channels::ProcessOrdersInHub).default(false))
@@ -39,9 +37,7 @@ impl MigrationTrait for Migration {
                     .col(integer(Channels::PushHistoryRetentionDays).default(30))
                     .col(json_null(Channels::StatusMappingOverrides))
                     .col(timestamp_with_time_zone_null(Channels::OrdersCursorAt))
-                    .col(timestamp_with_time_zone_null(
-                        Channels::OrdersReconciledUntil,
-                    ))
+                    .col(timestamp_with_time_zone_null(Channels::OrdersReconciledUntil))
                     .col(timestamp_with_time_zone_null(Channels::ConnectedAt))
                     .col(timestamp_with_time_zone_null(Channels::DisconnectedAt))
                     .col(timestamp_with_time_zone(Channels::CreatedAt))
@@ -65,20 +61,14 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("idx_channels_kind")
-                    .table(Channels::Table)
-                    .col(Channels::Kind)
-                    .to_owned(),
+                Index::create().name("idx_channels_kind").table(Channels::Table).col(Channels::Kind).to_owned(),
             )
             .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Channels::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Channels::Table).to_owned()).await
     }
 }
 

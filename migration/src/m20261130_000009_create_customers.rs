@@ -44,20 +44,14 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("idx_customers_phone")
-                    .table(Customers::Table)
-                    .col(Customers::Phone)
-                    .to_owned(),
+                Index::create().name("idx_customers_phone").table(Customers::Table).col(Customers::Phone).to_owned(),
             )
             .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Customers::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Customers::Table).to_owned()).await
     }
 }
 

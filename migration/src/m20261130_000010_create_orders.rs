@@ -86,20 +86,14 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("idx_orders_placed_at")
-                    .table(Orders::Table)
-                    .col(Orders::PlacedAt)
-                    .to_owned(),
+                Index::create().name("idx_orders_placed_at").table(Orders::Table).col(Orders::PlacedAt).to_owned(),
             )
             .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Orders::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Orders::Table).to_owned()).await
     }
 }
 

@@ -40,20 +40,14 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("idx_returns_order_id")
-                    .table(Returns::Table)
-                    .col(Returns::OrderId)
-                    .to_owned(),
+                Index::create().name("idx_returns_order_id").table(Returns::Table).col(Returns::OrderId).to_owned(),
             )
             .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Returns::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Returns::Table).to_owned()).await
     }
 }
 

@@ -41,11 +41,7 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("idx_sync_runs_status")
-                    .table(SyncRuns::Table)
-                    .col(SyncRuns::Status)
-                    .to_owned(),
+                Index::create().name("idx_sync_runs_status").table(SyncRuns::Table).col(SyncRuns::Status).to_owned(),
             )
             .await?;
         manager
@@ -62,9 +58,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(SyncRuns::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(SyncRuns::Table).to_owned()).await
     }
 }
 

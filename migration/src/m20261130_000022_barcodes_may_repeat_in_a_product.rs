@@ -17,7 +17,9 @@ enum ProductVariants {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_index(Index::drop().name("uq_product_variants_product_id_barcode").table(ProductVariants::Table).to_owned())
+            .drop_index(
+                Index::drop().name("uq_product_variants_product_id_barcode").table(ProductVariants::Table).to_owned(),
+            )
             .await?;
         manager
             .create_index(
@@ -33,7 +35,9 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_index(Index::drop().name("idx_product_variants_product_id_barcode").table(ProductVariants::Table).to_owned())
+            .drop_index(
+                Index::drop().name("idx_product_variants_product_id_barcode").table(ProductVariants::Table).to_owned(),
+            )
             .await?;
         manager
             .create_index(

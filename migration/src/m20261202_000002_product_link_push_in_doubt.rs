@@ -11,12 +11,21 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .alter_table(Table::alter().table(ProductLinks::Table).add_column(timestamp_with_time_zone_null(ProductLinks::PushInDoubtUntil)).to_owned())
+            .alter_table(
+                Table::alter()
+                    .table(ProductLinks::Table)
+                    .add_column(timestamp_with_time_zone_null(ProductLinks::PushInDoubtUntil))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.alter_table(Table::alter().table(ProductLinks::Table).drop_column(ProductLinks::PushInDoubtUntil).to_owned()).await
+        manager
+            .alter_table(
+                Table::alter().table(ProductLinks::Table).drop_column(ProductLinks::PushInDoubtUntil).to_owned(),
+            )
+            .await
     }
 }
 

@@ -1,5 +1,8 @@
 //! The migrations run up, down and up again on SQLite and on PostgreSQL, and agree with the entities.
 
+// A test fails by panicking: unwrapping is how it reports.
+#![allow(clippy::unwrap_used)]
+
 mod round_trip;
 
 use std::collections::hash_map::RandomState;
@@ -9,8 +12,8 @@ use std::time::Duration;
 
 use entity::warehouse;
 use migration::sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
-    DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    EntityTrait, QueryFilter,
 };
 use migration::{Migrator, MigratorTrait};
 
@@ -18,9 +21,7 @@ const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 async fn connect(url: &str) -> Result<DatabaseConnection, migration::DbErr> {
     let mut options = ConnectOptions::new(url);
-    options
-        .connect_timeout(Duration::from_secs(5))
-        .sqlx_logging(false);
+    options.connect_timeout(Duration::from_secs(5)).sqlx_logging(false);
     Database::connect(options).await
 }
 
@@ -39,10 +40,7 @@ async fn migrations_go_up_down_and_up_again(db: DatabaseConnection) {
         .await
         .expect("read seaql_migrations");
     assert!(recorded.is_empty(), "down left migrations recorded");
-    assert!(
-        warehouse::Entity::find().all(&db).await.is_err(),
-        "down dropped the tables"
-    );
+    assert!(warehouse::Entity::find().all(&db).await.is_err(), "down dropped the tables");
     Migrator::up(&db, None).await.expect("second up");
 
     let defaults = warehouse::Entity::find()
@@ -54,11 +52,7 @@ async fn migrations_go_up_down_and_up_again(db: DatabaseConnection) {
     assert_eq!(defaults[0].name, "Kho tổng");
     assert_eq!(defaults[0].code.as_deref(), Some("MAIN"));
     assert_eq!(
-        warehouse::Entity::find()
-            .all(&db)
-            .await
-            .expect("read warehouses")
-            .len(),
+        warehouse::Entity::find().all(&db).await.expect("read warehouses").len(),
         1,
         "the seed is the only warehouse"
     );
@@ -70,10 +64,7 @@ async fn migrations_go_up_down_and_up_again(db: DatabaseConnection) {
         updated_at: Set(defaults[0].updated_at),
         ..Default::default()
     };
-    assert!(
-        second_default.insert(&db).await.is_err(),
-        "a second default warehouse is rejected"
-    );
+    assert!(second_default.insert(&db).await.is_err(), "a second default warehouse is rejected");
     let other = warehouse::ActiveModel {
         name: Set("Kho 2".to_owned()),
         is_default: Set(false),
@@ -81,10 +72,7 @@ async fn migrations_go_up_down_and_up_again(db: DatabaseConnection) {
         updated_at: Set(defaults[0].updated_at),
         ..Default::default()
     };
-    other
-        .insert(&db)
-        .await
-        .expect("any number of non-default warehouses");
+    other.insert(&db).await.expect("any number of non-default warehouses");
 }
 
 #[tokio::test]
@@ -107,24 +95,13 @@ async fn migrations_go_up_down_and_up_again_on_postgres() {
         }
     };
 
-    let name = format!(
-        "omnisync_migtest_{:016x}",
-        RandomState::new().build_hasher().finish()
-    );
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create the test database");
-    let db = connect(&with_database(&admin_url, &name))
-        .await
-        .expect("connect to the test database");
+    let name = format!("omnisync_migtest_{:016x}", RandomState::new().build_hasher().finish());
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create the test database");
+    let db = connect(&with_database(&admin_url, &name)).await.expect("connect to the test database");
 
     // Run in a task so that the database is dropped even when a check fails.
     let outcome = tokio::spawn(migrations_go_up_down_and_up_again(db)).await;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .await
-        .expect("drop the test database");
+    admin.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.expect("drop the test database");
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }

@@ -28,19 +28,31 @@ async fn seed(env: &BenchEnv) -> anyhow::Result<()> {
     let warehouse = catalog::default_warehouse(&ctx.db).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     for i in 0..200 {
         let variants = (0..3)
-            .map(|j| catalog::VariantFields { sku: Some(Some(format!("G-{i}-{j}"))), price: Some(rust_decimal::Decimal::from(10_000 + i)), ..Default::default() })
+            .map(|j| catalog::VariantFields {
+                sku: Some(Some(format!("G-{i}-{j}"))),
+                price: Some(rust_decimal::Decimal::from(10_000 + i)),
+                ..Default::default()
+            })
             .collect();
         let fields = catalog::ProductFields { title: Some(format!("Bench {i}")), ..Default::default() };
-        let (_, created) = catalog::product_create(&ctx.db, &ctx.settings.currency, fields, variants).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let changes = created.iter().map(|v| inventory::AdjustChange { variant_id: v.id, warehouse_id: warehouse.id, delta: 5 }).collect();
-        inventory::adjust(&ctx.db, LedgerReason::Received, None, changes).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let (_, created) = catalog::product_create(&ctx.db, &ctx.settings.currency, fields, variants)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let changes = created
+            .iter()
+            .map(|v| inventory::AdjustChange { variant_id: v.id, warehouse_id: warehouse.id, delta: 5 })
+            .collect();
+        inventory::adjust(&ctx.db, LedgerReason::Received, None, changes)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }
     Ok(())
 }
 
 async fn measure(env: &BenchEnv, port: u16, connections: usize, seconds: u64) -> anyhow::Result<serde_json::Value> {
     seed(env).await?;
-    let (_, token) = api_tokens::create(&env.ctx.db, "bench", TokenScope::Read).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let (_, token) =
+        api_tokens::create(&env.ctx.db, "bench", TokenScope::Read).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let url = format!("http://127.0.0.1:{port}/graphql");
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let errors = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -55,7 +67,13 @@ async fn measure(env: &BenchEnv, port: u16, connections: usize, seconds: u64) ->
             let mut mine = Vec::new();
             while Instant::now() < deadline {
                 let t = Instant::now();
-                let ok = client.post(&url).bearer_auth(&token).json(&json!({ "query": QUERY })).send().await.is_ok_and(|r| r.status().is_success());
+                let ok = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({ "query": QUERY }))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
                 if ok {
                     mine.push(t.elapsed());
                 } else {
@@ -71,7 +89,11 @@ async fn measure(env: &BenchEnv, port: u16, connections: usize, seconds: u64) ->
     let elapsed = started.elapsed().as_secs_f64();
     let mut all = latencies.lock().await.clone();
     all.sort_unstable();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0);
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
+    };
     let round = |x: f64| (x * 10.0).round() / 10.0;
     Ok(json!({
         "bench": "graphql",

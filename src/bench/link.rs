@@ -70,12 +70,16 @@ async fn measure(env: &BenchEnv, variants: usize) -> anyhow::Result<serde_json::
     let limit = Duration::from_secs(1800);
 
     let started = Instant::now();
-    let pull = jobs::enqueue_run(ctx, SyncRunKind::PullListings, Some(channel_id), None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pull = jobs::enqueue_run(ctx, SyncRunKind::PullListings, Some(channel_id), None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let (pulled, pull_time) = env.wait(pull.id, started, limit).await?;
 
     let input = serde_json::to_value(LinkInput { refresh_listings: false, ..LinkInput::default() })?;
     let started = Instant::now();
-    let link = jobs::enqueue_run(ctx, SyncRunKind::LinkProducts, Some(channel_id), Some(input)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let link = jobs::enqueue_run(ctx, SyncRunKind::LinkProducts, Some(channel_id), Some(input))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let (linked, link_time) = env.wait(link.id, started, limit).await?;
     if linked.error_message.is_some() {
         anyhow::bail!("link run failed: {:?}", linked.error_message);

@@ -4,9 +4,9 @@
 
 pub mod graphql;
 pub mod link;
-pub mod ws;
 pub mod orders;
 pub mod stock;
+pub mod ws;
 
 use std::time::{Duration, Instant};
 
@@ -79,14 +79,16 @@ impl BenchEnv {
                 (Settings::embedded(format!("sqlite://{}/omnisync.db?mode=rwc", dir.display())), Cleanup::Dir(dir))
             }
             Backend::Postgres => {
-                let admin_url = std::env::var("OMNISYNC_BENCH_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+                let admin_url = std::env::var("OMNISYNC_BENCH_DATABASE_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
                 let name = format!("omnisync_bench_{tag}");
                 let admin = Database::connect(&admin_url).await.context("PostgreSQL unreachable")?;
                 admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
                 let _ = admin.close().await;
                 let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or_else(|| admin_url.clone());
                 let mut s = Settings::embedded(format!("{base}/{name}"));
-                s.redis_url = Some(std::env::var("OMNISYNC_BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()));
+                s.redis_url =
+                    Some(std::env::var("OMNISYNC_BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()));
                 s.secret_key = Some(crate::secrets::SecretBox::generate_key_text());
                 s.queue_namespace = format!("omnisync-bench-{tag}");
                 (s, Cleanup::Database { admin_url, name })
@@ -98,9 +100,17 @@ impl BenchEnv {
     }
 
     /// Waits for a run to finish; returns it with how long it took since `started`.
-    pub async fn wait(&self, run_id: i64, started: Instant, limit: Duration) -> anyhow::Result<(entity::sync_run::Model, Duration)> {
+    pub async fn wait(
+        &self,
+        run_id: i64,
+        started: Instant,
+        limit: Duration,
+    ) -> anyhow::Result<(entity::sync_run::Model, Duration)> {
         loop {
-            let run = sync_runs::get(&self.ctx.db, run_id).await.map_err(|e| anyhow::anyhow!("{e}"))?.context("run vanished")?;
+            let run = sync_runs::get(&self.ctx.db, run_id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .context("run vanished")?;
             if sync_runs::is_finished(run.status) {
                 return Ok((run, started.elapsed()));
             }
@@ -130,7 +140,12 @@ impl BenchEnv {
 pub fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
         .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
         .unwrap_or(0.0)
 }

@@ -101,7 +101,8 @@ pub async fn reserved_and_ordered_units(db: &sea_orm::DatabaseConnection) -> Res
         .into_tuple()
         .all(db)
         .await?;
-    let ordered: Vec<i64> = order_line::Entity::find().select_only().column(order_line::Column::Quantity).into_tuple().all(db).await?;
+    let ordered: Vec<i64> =
+        order_line::Entity::find().select_only().column(order_line::Column::Quantity).into_tuple().all(db).await?;
     Ok((reserved.iter().sum(), ordered.iter().sum()))
 }
 
@@ -122,17 +123,34 @@ async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serd
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         sims.push(crate::sim::start_kind(kind, listener, 42, SEED_PRODUCTS)?);
     }
-    let skus: Vec<String> = sims[0].state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| s.seller_sku.clone())).collect();
+    let skus: Vec<String> =
+        sims[0].state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| s.seller_sku.clone())).collect();
     let warehouse = catalog::default_warehouse(&ctx.db).await.map_err(|e| anyhow::anyhow!("{e}"))?.id;
     let mut changes = Vec::new();
     for code in &skus {
-        let variant = VariantFields { sku: Some(Some(code.clone())), barcode: Some(Some(code.clone())), price: Some(Decimal::from(10_000)), ..Default::default() };
-        let (_, variants) = catalog::product_create(&ctx.db, &ctx.settings.currency, ProductFields { title: Some(format!("Bench {code}")), ..Default::default() }, vec![variant])
-            .await
-            .map_err(|e| anyhow::anyhow!("product: {e}"))?;
-        changes.extend(variants.iter().map(|v| AdjustChange { variant_id: v.id, warehouse_id: warehouse, delta: 1_000_000 }));
+        let variant = VariantFields {
+            sku: Some(Some(code.clone())),
+            barcode: Some(Some(code.clone())),
+            price: Some(Decimal::from(10_000)),
+            ..Default::default()
+        };
+        let (_, variants) = catalog::product_create(
+            &ctx.db,
+            &ctx.settings.currency,
+            ProductFields { title: Some(format!("Bench {code}")), ..Default::default() },
+            vec![variant],
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("product: {e}"))?;
+        changes.extend(variants.iter().map(|v| AdjustChange {
+            variant_id: v.id,
+            warehouse_id: warehouse,
+            delta: 1_000_000,
+        }));
     }
-    inventory::adjust(&ctx.db, LedgerReason::Received, None, changes).await.map_err(|e| anyhow::anyhow!("stock: {e}"))?;
+    inventory::adjust(&ctx.db, LedgerReason::Received, None, changes)
+        .await
+        .map_err(|e| anyhow::anyhow!("stock: {e}"))?;
 
     let mut channels = Vec::new();
     for sim in &sims {
@@ -150,7 +168,9 @@ async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serd
         .await
         .map_err(|e| anyhow::anyhow!("connect {}: {e}", sim.kind.as_str()))?;
         let channel = connected.channel;
-        let link = jobs::enqueue_run(&ctx, SyncRunKind::LinkProducts, Some(channel.id), None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let link = jobs::enqueue_run(&ctx, SyncRunKind::LinkProducts, Some(channel.id), None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         env.wait(link.id, Instant::now(), Duration::from_secs(300)).await?;
         channels.push(channel.id);
     }
@@ -163,7 +183,9 @@ async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serd
         tokio::spawn(async move {
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
                 for id in &channels {
-                    if let Err(err) = jobs::scheduler::enqueue_unless_active(&ctx, SyncRunKind::OrderPoll, *id, None).await {
+                    if let Err(err) =
+                        jobs::scheduler::enqueue_unless_active(&ctx, SyncRunKind::OrderPoll, *id, None).await
+                    {
                         tracing::warn!(error = %err, "bench poll not queued");
                     }
                 }
@@ -192,7 +214,9 @@ async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serd
                 }
                 let announced = n % 2 == 0;
                 sim.state.set_webhook_url(announced.then(|| url.clone()));
-                let lines: Vec<(String, i64)> = (0..rng.random_range(1..=5)).map(|_| (skus[rng.random_range(0..skus.len())].clone(), rng.random_range(1..=3))).collect();
+                let lines: Vec<(String, i64)> = (0..rng.random_range(1..=5))
+                    .map(|_| (skus[rng.random_range(0..skus.len())].clone(), rng.random_range(1..=3)))
+                    .collect();
                 let at = Utc::now();
                 match sim.state.create_order(&lines, Some(at)).await {
                     Ok(order) => created.push((order.id, at, announced)),
@@ -243,7 +267,11 @@ async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serd
         *seen.entry((*channel_id, sim_id)).or_default() += 1;
         if let Some((at, announced)) = placed.get(&(*channel_id, sim_id)) {
             let ms = (*created_at - *at).num_microseconds().unwrap_or(0) as f64 / 1000.0;
-            if *announced { webhook_ms.push(ms) } else { polled_ms.push(ms) }
+            if *announced {
+                webhook_ms.push(ms)
+            } else {
+                polled_ms.push(ms)
+            }
             if let Some(kind) = kind_of.get(channel_id) {
                 let entry = by_channel.entry(*kind).or_default();
                 entry.0.push(ms);

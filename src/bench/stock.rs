@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use rand::{Rng, SeedableRng};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
 use serde_json::json;
 
 use entity::enums::{LedgerReason, LinkState, SyncRunKind, SyncRunStatus};
@@ -48,9 +50,24 @@ pub fn seed_sim(sim: &SimHandle, skus: usize, prefix: &str) {
         let id = store.next_id();
         let count = PER_PRODUCT.min(skus - p * PER_PRODUCT);
         let skus = (0..count)
-            .map(|j| SimSku { id: store.next_id(), seller_sku: code(prefix, p * PER_PRODUCT + j), price: 100_000, list_price: 120_000, quantity: 0, options: Vec::new() })
+            .map(|j| SimSku {
+                id: store.next_id(),
+                seller_sku: code(prefix, p * PER_PRODUCT + j),
+                price: 100_000,
+                list_price: 120_000,
+                quantity: 0,
+                options: Vec::new(),
+            })
             .collect();
-        store.products.push(SimProduct { id, title: format!("Stock bench {p}"), status: "active".into(), hidden: false, created_at: now, updated_at: now, skus });
+        store.products.push(SimProduct {
+            id,
+            title: format!("Stock bench {p}"),
+            status: "active".into(),
+            hidden: false,
+            created_at: now,
+            updated_at: now,
+            skus,
+        });
     }
 }
 
@@ -59,7 +76,13 @@ pub async fn seed_hub(db: &DatabaseConnection, skus: usize, prefix: &str) -> any
     let now = chrono::Utc::now();
     let products = skus.div_ceil(PER_PRODUCT);
     let rows: Vec<product::ActiveModel> = (0..products)
-        .map(|p| product::ActiveModel { title: Set(format!("{prefix} product {p}")), total_on_hand: Set(0), created_at: Set(now), updated_at: Set(now), ..Default::default() })
+        .map(|p| product::ActiveModel {
+            title: Set(format!("{prefix} product {p}")),
+            total_on_hand: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
         .collect();
     for chunk in rows.chunks(INSERT_CHUNK) {
         product::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
@@ -152,7 +175,11 @@ pub async fn settle(ctx: &AppContext, limit: Duration, fast_forward: bool) -> an
                 .col_expr(product_link::Column::PushRequestedAt, sea_orm::sea_query::Expr::value(now))
                 .filter(product_link::Column::PushPending.eq(true))
                 .filter(product_link::Column::PushRequestedAt.gt(now))
-                .filter(sea_orm::Condition::any().add(product_link::Column::PushInDoubtUntil.is_null()).add(product_link::Column::PushInDoubtUntil.lte(now)))
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(product_link::Column::PushInDoubtUntil.is_null())
+                        .add(product_link::Column::PushInDoubtUntil.lte(now)),
+                )
                 .exec(&ctx.db)
                 .await?;
         }
@@ -164,7 +191,11 @@ pub async fn settle(ctx: &AppContext, limit: Duration, fast_forward: bool) -> an
             .count(&ctx.db)
             .await?;
         let pending_later = if fast_forward {
-            product_link::Entity::find().filter(product_link::Column::PushPending.eq(true)).filter(product_link::Column::State.is_in([LinkState::Linked, LinkState::SyncError])).count(&ctx.db).await?
+            product_link::Entity::find()
+                .filter(product_link::Column::PushPending.eq(true))
+                .filter(product_link::Column::State.is_in([LinkState::Linked, LinkState::SyncError]))
+                .count(&ctx.db)
+                .await?
         } else {
             0
         };
@@ -172,14 +203,21 @@ pub async fn settle(ctx: &AppContext, limit: Duration, fast_forward: bool) -> an
             return Ok(());
         }
         if started.elapsed() > limit {
-            anyhow::bail!("pushes did not settle within {limit:?} ({} channels due, {active} runs active, {pending_later} pending)", due.len());
+            anyhow::bail!(
+                "pushes did not settle within {limit:?} ({} channels due, {active} runs active, {pending_later} pending)",
+                due.len()
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 /// SKUs whose quantity on the simulator differs from what the hub's rules give now: (seller SKU, hub, channel).
-pub async fn mismatches(ctx: &AppContext, channel: &channel::Model, sim: &SimHandle) -> anyhow::Result<Vec<(String, i64, Option<i64>)>> {
+pub async fn mismatches(
+    ctx: &AppContext,
+    channel: &channel::Model,
+    sim: &SimHandle,
+) -> anyhow::Result<Vec<(String, i64, Option<i64>)>> {
     let db = &ctx.db;
     let links = product_link::Entity::find()
         .filter(product_link::Column::ChannelId.eq(channel.id))
@@ -188,16 +226,34 @@ pub async fn mismatches(ctx: &AppContext, channel: &channel::Model, sim: &SimHan
         .all(db)
         .await?;
     let warehouse = push::stock_warehouse(db, channel).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let levels: HashMap<i64, inventory_level::Model> =
-        inventory_level::Entity::find().filter(inventory_level::Column::WarehouseId.eq(warehouse.id)).all(db).await?.into_iter().map(|l| (l.variant_id, l)).collect();
-    let variants: HashMap<i64, product_variant::Model> = product_variant::Entity::find().all(db).await?.into_iter().map(|v| (v.id, v)).collect();
-    let on_sim: HashMap<String, i64> = sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| (s.seller_sku.clone(), s.quantity))).collect();
+    let levels: HashMap<i64, inventory_level::Model> = inventory_level::Entity::find()
+        .filter(inventory_level::Column::WarehouseId.eq(warehouse.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.variant_id, l))
+        .collect();
+    let variants: HashMap<i64, product_variant::Model> =
+        product_variant::Entity::find().all(db).await?.into_iter().map(|v| (v.id, v)).collect();
+    let on_sim: HashMap<String, i64> = sim
+        .state
+        .store()
+        .products
+        .iter()
+        .flat_map(|p| p.skus.iter().map(|s| (s.seller_sku.clone(), s.quantity)))
+        .collect();
     let settings = push::push_settings(channel);
     let mut out = Vec::new();
     for (link, listing) in links {
-        let (Some(listing), Some(variant)) = (listing, link.variant_id.and_then(|id| variants.get(&id))) else { continue };
+        let (Some(listing), Some(variant)) = (listing, link.variant_id.and_then(|id| variants.get(&id))) else {
+            continue;
+        };
         let level = levels.get(&variant.id).map(inventory::quantities).unwrap_or_default();
-        let Some(want) = crate::domain::stock_push::quantity_to_push(push::variant_flags(variant), level, &settings).quantity else { continue };
+        let Some(want) =
+            crate::domain::stock_push::quantity_to_push(push::variant_flags(variant), level, &settings).quantity
+        else {
+            continue;
+        };
         let sku = listing.seller_sku.clone().unwrap_or_default();
         let have = on_sim.get(&sku).copied();
         if have != Some(want) {
@@ -208,7 +264,14 @@ pub async fn mismatches(ctx: &AppContext, channel: &channel::Model, sim: &SimHan
 }
 
 /// `rate`: changes per second (0: as fast as the hub takes them).
-pub async fn run(skus: usize, changes: usize, channels: usize, rate: f64, backend: Backend, json_out: bool) -> anyhow::Result<()> {
+pub async fn run(
+    skus: usize,
+    changes: usize,
+    channels: usize,
+    rate: f64,
+    backend: Backend,
+    json_out: bool,
+) -> anyhow::Result<()> {
     let env = BenchEnv::start(backend, 8).await?;
     let result = measure(&env, skus, changes, channels.clamp(1, KINDS.len()), rate).await;
     env.cleanup().await;
@@ -228,7 +291,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-async fn measure(env: &BenchEnv, skus: usize, changes: usize, channel_count: usize, rate: f64) -> anyhow::Result<serde_json::Value> {
+async fn measure(
+    env: &BenchEnv,
+    skus: usize,
+    changes: usize,
+    channel_count: usize,
+    rate: f64,
+) -> anyhow::Result<serde_json::Value> {
     let ctx = &env.ctx;
     let prefix = "BS-";
     let mut sims = Vec::new();
@@ -242,9 +311,14 @@ async fn measure(env: &BenchEnv, skus: usize, changes: usize, channel_count: usi
     let mut connected = Vec::new();
     for sim in &sims {
         let channel = connect_sim(ctx, sim).await?;
-        let run = jobs::enqueue_run(ctx, SyncRunKind::LinkProducts, Some(channel.id), Some(serde_json::to_value(jobs::linking::LinkInput::default())?))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let run = jobs::enqueue_run(
+            ctx,
+            SyncRunKind::LinkProducts,
+            Some(channel.id),
+            Some(serde_json::to_value(jobs::linking::LinkInput::default())?),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let (linked, _) = env.wait(run.id, Instant::now(), Duration::from_secs(1800)).await?;
         if linked.status != SyncRunStatus::Completed {
             anyhow::bail!("linking {} failed: {:?}", sim.kind.as_str(), linked.error_message);
@@ -261,7 +335,8 @@ async fn measure(env: &BenchEnv, skus: usize, changes: usize, channel_count: usi
     let started = Instant::now();
     let mut done = 0;
     // Paced: ten requests a second, each of a tenth of the rate.
-    let per_request = if rate > 0.0 { ((rate / 10.0).ceil() as usize).clamp(1, CHANGES_PER_REQUEST) } else { CHANGES_PER_REQUEST };
+    let per_request =
+        if rate > 0.0 { ((rate / 10.0).ceil() as usize).clamp(1, CHANGES_PER_REQUEST) } else { CHANGES_PER_REQUEST };
     while done < changes {
         if rate > 0.0 {
             tokio::time::sleep_until((started + Duration::from_secs_f64(done as f64 / rate)).into()).await;
@@ -282,9 +357,13 @@ async fn measure(env: &BenchEnv, skus: usize, changes: usize, channel_count: usi
                 AdjustChange { variant_id: *id, warehouse_id: 0, delta }
             })
             .collect();
-        let default_wh = crate::services::catalog::default_warehouse(&ctx.db).await.map_err(|e| anyhow::anyhow!("{e:?}"))?.id;
-        let batch: Vec<AdjustChange> = batch.into_iter().map(|c| AdjustChange { warehouse_id: default_wh, ..c }).collect();
-        inventory::adjust(&ctx.db, LedgerReason::Adjustment, None, batch.clone()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let default_wh =
+            crate::services::catalog::default_warehouse(&ctx.db).await.map_err(|e| anyhow::anyhow!("{e:?}"))?.id;
+        let batch: Vec<AdjustChange> =
+            batch.into_iter().map(|c| AdjustChange { warehouse_id: default_wh, ..c }).collect();
+        inventory::adjust(&ctx.db, LedgerReason::Adjustment, None, batch.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let at = chrono::Utc::now();
         for c in &batch {
             *on_hand.entry(c.variant_id).or_default() += c.delta;
@@ -300,7 +379,8 @@ async fn measure(env: &BenchEnv, skus: usize, changes: usize, channel_count: usi
 
     // Latency: per change and channel, from the commit to the first accepted push computed after it.
     let bench_start = log.first().map(|(t, _)| *t).unwrap_or_else(chrono::Utc::now);
-    let links: Vec<product_link::Model> = product_link::Entity::find().filter(product_link::Column::VariantId.is_not_null()).all(&ctx.db).await?;
+    let links: Vec<product_link::Model> =
+        product_link::Entity::find().filter(product_link::Column::VariantId.is_not_null()).all(&ctx.db).await?;
     let links_of: HashMap<i64, Vec<i64>> = links.iter().fold(HashMap::new(), |mut m, l| {
         if let Some(v) = l.variant_id {
             m.entry(v).or_insert_with(Vec::new).push(l.id);
@@ -308,8 +388,18 @@ async fn measure(env: &BenchEnv, skus: usize, changes: usize, channel_count: usi
         m
     });
     let mut pushes: BTreeMap<i64, Vec<(At, At)>> = BTreeMap::new();
-    for p in stock_push::Entity::find().filter(stock_push::Column::Ok.eq(true)).filter(stock_push::Column::CreatedAt.gte(bench_start)).all(&ctx.db).await? {
-        let computed = p.inputs.get("computedAt").and_then(|v| v.as_str()).and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&chrono::Utc));
+    for p in stock_push::Entity::find()
+        .filter(stock_push::Column::Ok.eq(true))
+        .filter(stock_push::Column::CreatedAt.gte(bench_start))
+        .all(&ctx.db)
+        .await?
+    {
+        let computed = p
+            .inputs
+            .get("computedAt")
+            .and_then(|v| v.as_str())
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+            .map(|d| d.with_timezone(&chrono::Utc));
         if let (Some(link), Some(computed)) = (p.product_link_id, computed) {
             pushes.entry(link).or_default().push((computed, p.created_at));
         }

@@ -15,7 +15,12 @@ fn open_fds(pid: u32) -> usize {
 fn rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
         .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
         .unwrap_or(0.0)
 }
@@ -29,7 +34,10 @@ pub async fn run(connections: usize, json_out: bool) -> anyhow::Result<()> {
         let settings = crate::config::Settings::embedded(db.clone());
         let conn = crate::startup::connect_database(&settings).await?;
         crate::startup::migrate(&conn).await?;
-        crate::services::api_tokens::create(&conn, "bench", entity::enums::TokenScope::Read).await.map_err(|e| anyhow::anyhow!("{e}"))?.1
+        crate::services::api_tokens::create(&conn, "bench", entity::enums::TokenScope::Read)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .1
     };
     let mut server = std::process::Command::new(std::env::current_exe()?)
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
@@ -99,7 +107,13 @@ async fn open(port: u16, token: &str) -> anyhow::Result<Socket> {
     let mut request = format!("ws://127.0.0.1:{port}/graphql/ws").into_client_request()?;
     request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse()?);
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
-    socket.send(Message::Text(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }).to_string().into())).await?;
+    socket
+        .send(Message::Text(
+            json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })
+                .to_string()
+                .into(),
+        ))
+        .await?;
     loop {
         match socket.next().await {
             Some(Ok(Message::Text(text))) if text.contains("connection_ack") => return Ok(socket),

@@ -144,7 +144,12 @@ impl ApiClient {
         Ok(Self::with_client(http_client()?, label, limiter, retry))
     }
 
-    pub fn with_client(client: reqwest::Client, label: impl Into<Arc<str>>, limiter: RateLimiter, retry: RetryPolicy) -> Self {
+    pub fn with_client(
+        client: reqwest::Client,
+        label: impl Into<Arc<str>>,
+        limiter: RateLimiter,
+        retry: RetryPolicy,
+    ) -> Self {
         Self { client, limiter, retry, label: label.into(), in_doubt_until: Arc::default() }
     }
 
@@ -194,18 +199,32 @@ impl ApiClient {
                 Err(err) => Err(err),
             };
             let latency_ms = started.elapsed().as_millis() as u64;
-            crate::metrics::marketplace_call(&self.label, path, response.as_ref().map(|r| r.status).unwrap_or(0), started.elapsed());
+            crate::metrics::marketplace_call(
+                &self.label,
+                path,
+                response.as_ref().map(|r| r.status).unwrap_or(0),
+                started.elapsed(),
+            );
             let response = match response {
                 Ok(r) => r,
                 Err(err) => {
-                    let kind = if err.is_timeout() { "timeout" } else if err.is_connect() { "connect" } else { "transport" };
+                    let kind = if err.is_timeout() {
+                        "timeout"
+                    } else if err.is_connect() {
+                        "connect"
+                    } else {
+                        "transport"
+                    };
                     if !err.is_connect() {
                         // The marketplace may have received it and may still apply it.
                         self.gave_up_on(started);
                     }
                     tracing::warn!(channel = %self.label, path, error_kind = kind, latency_ms, attempt, "marketplace call failed");
                     if last {
-                        return Err(ConnectorError::Transport { path: path.to_owned(), message: format!("{kind} error after {attempt} attempts") });
+                        return Err(ConnectorError::Transport {
+                            path: path.to_owned(),
+                            message: format!("{kind} error after {attempt} attempts"),
+                        });
                     }
                     tokio::time::sleep(self.retry.backoff(attempt)).await;
                     continue;
@@ -243,11 +262,19 @@ mod tests {
 
     #[test]
     fn backoff_grows_is_capped_and_jittered() {
-        let policy = RetryPolicy { base_delay: Duration::from_millis(100), max_delay: Duration::from_millis(1000), ..RetryPolicy::default() };
+        let policy = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(1000),
+            ..RetryPolicy::default()
+        };
         for attempt in 1..10 {
             let d = policy.backoff(attempt);
             let ceiling = (Duration::from_millis(100) * (1 << (attempt - 1).min(16))).min(Duration::from_millis(1000));
-            assert!(d >= ceiling / 2 && d <= ceiling, "attempt {attempt}: {d:?} within [{:?}, {ceiling:?}]", ceiling / 2);
+            assert!(
+                d >= ceiling / 2 && d <= ceiling,
+                "attempt {attempt}: {d:?} within [{:?}, {ceiling:?}]",
+                ceiling / 2
+            );
         }
     }
 

@@ -21,8 +21,8 @@ use crate::domain::channel::{
     ActionOutcome, ChannelEvent, ChannelOrder, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
     StockPriceUpdate, UpdateReport, WebhookRequest,
 };
-pub use http::{ApiClient, RetryPolicy};
 pub use http::ChannelHttp;
+pub use http::{ApiClient, RetryPolicy};
 pub use rate_limit::RateLimiter;
 
 /// The marketplaces (mirrors `entity::enums::ChannelKind`; kept here so connectors depend on nothing but domain).
@@ -192,7 +192,12 @@ pub trait Connector: Send + Sync {
     async fn update_stock_price(&self, updates: &[StockPriceUpdate]) -> ConnectorResult<UpdateReport>;
 
     /// Orders created or updated in `[from, to)`, walking the API's window limits and pages.
-    async fn list_orders(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: OrderTimeField) -> ConnectorResult<Vec<OrderRef>>;
+    async fn list_orders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        by: OrderTimeField,
+    ) -> ConnectorResult<Vec<OrderRef>>;
 
     /// Orders with their lines, in as few calls as the API allows.
     async fn get_orders(&self, external_ids: &[String]) -> ConnectorResult<Vec<ChannelOrder>>;
@@ -202,7 +207,12 @@ pub trait Connector: Send + Sync {
     /// marketplace whose list call returns whole orders (Lazada) may read them from it, many a call, instead of
     /// one detail call each; one whose push carries the whole order (the web store) may take it from there.
     /// Nothing else changes: `get_orders` still answers for every id.
-    async fn prefetch_orders(&self, _external_ids: &[String], _updated_since: DateTime<Utc>, _pushes: &[serde_json::Value]) -> ConnectorResult<()> {
+    async fn prefetch_orders(
+        &self,
+        _external_ids: &[String],
+        _updated_since: DateTime<Utc>,
+        _pushes: &[serde_json::Value],
+    ) -> ConnectorResult<()> {
         Ok(())
     }
 
@@ -297,7 +307,8 @@ pub fn authorization_url(
 ) -> Result<String, String> {
     let real = base_url.is_empty() || base_url == default_base_url(kind, country);
     let mut url = if !real {
-        url::Url::parse(&format!("{}/_sim/oauth/authorize", base_url.trim_end_matches('/'))).map_err(|e| e.to_string())?
+        url::Url::parse(&format!("{}/_sim/oauth/authorize", base_url.trim_end_matches('/')))
+            .map_err(|e| e.to_string())?
     } else {
         let consent = match kind {
             Kind::Lazada => "https://auth.lazada.com/oauth/authorize",
@@ -320,12 +331,14 @@ pub fn authorization_url(
                     .append_pair("state", state);
             }
             Kind::Shopee => {
-                let secret = app_secret.ok_or("Shopee consent links are signed: the partner key (appSecret) is needed")?;
+                let secret =
+                    app_secret.ok_or("Shopee consent links are signed: the partner key (appSecret) is needed")?;
                 let timestamp = chrono::Utc::now().timestamp().to_string();
                 let path = "/api/v2/shop/auth_partner";
                 let sign = hmac_sha256_hex(secret.as_bytes(), format!("{app_key}{path}{timestamp}").as_bytes());
                 // Shopee passes no state through; the hub's state rides inside the redirect URL.
-                let redirect = format!("{redirect_uri}{}state={state}", if redirect_uri.contains('?') { "&" } else { "?" });
+                let redirect =
+                    format!("{redirect_uri}{}state={state}", if redirect_uri.contains('?') { "&" } else { "?" });
                 q.append_pair("partner_id", app_key)
                     .append_pair("timestamp", &timestamp)
                     .append_pair("sign", &sign)
@@ -386,7 +399,11 @@ pub fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
 
 /// Constant-time comparison of two signatures (hex, case-insensitive when `ignore_case`).
 pub fn signatures_match(expected: &str, given: &str, ignore_case: bool) -> bool {
-    let (a, b) = if ignore_case { (expected.to_ascii_lowercase(), given.to_ascii_lowercase()) } else { (expected.to_owned(), given.to_owned()) };
+    let (a, b) = if ignore_case {
+        (expected.to_ascii_lowercase(), given.to_ascii_lowercase())
+    } else {
+        (expected.to_owned(), given.to_owned())
+    };
     if a.len() != b.len() {
         return false;
     }
@@ -401,7 +418,11 @@ mod tests {
     fn the_hub_asks_less_than_every_marketplace_allows() {
         for kind in Kind::ALL {
             let (hub, quota) = (default_rate_per_second(kind), marketplace_quota_per_second(kind));
-            assert!(hub >= 1 && hub <= quota, "{}: the hub's {hub}/s within the marketplace's {quota}/s", kind.as_str());
+            assert!(
+                hub >= 1 && hub <= quota,
+                "{}: the hub's {hub}/s within the marketplace's {quota}/s",
+                kind.as_str()
+            );
         }
         assert_eq!(default_rate_per_second(Kind::Tiktok), 40, "80% of TikTok's documented 50 per API");
     }
@@ -424,7 +445,11 @@ mod tests {
 
     #[test]
     fn credentials_debug_never_shows_secrets() {
-        let c = Credentials { app_secret: Some("s3cret".into()), access_token: Some("tok".into()), ..Credentials::default() };
+        let c = Credentials {
+            app_secret: Some("s3cret".into()),
+            access_token: Some("tok".into()),
+            ..Credentials::default()
+        };
         let shown = format!("{c:?}");
         assert!(!shown.contains("s3cret") && !shown.contains("tok\""));
     }

@@ -76,13 +76,29 @@ impl RateLimiter {
     }
 
     /// As `pooled`, with a quota of `per_second` for each API of the channel `key` (see `api_name`).
-    pub fn pooled_per_api(per_second: u32, key: &str, redis: Option<ConnectionManager>, buckets: &LocalBuckets) -> Self {
-        Self::PerApi(Arc::new(PerApi { per_second: per_second.max(1), key: key.to_owned(), redis, buckets: buckets.clone(), limiters: Default::default() }))
+    pub fn pooled_per_api(
+        per_second: u32,
+        key: &str,
+        redis: Option<ConnectionManager>,
+        buckets: &LocalBuckets,
+    ) -> Self {
+        Self::PerApi(Arc::new(PerApi {
+            per_second: per_second.max(1),
+            key: key.to_owned(),
+            redis,
+            buckets: buckets.clone(),
+            limiters: Default::default(),
+        }))
     }
 
     fn with_bucket(per_second: u32, key: &str, redis: Option<ConnectionManager>, bucket: Arc<LocalBucket>) -> Self {
         match redis {
-            Some(conn) => Self::Shared(Arc::new(SharedWindow { conn, key: format!("omnisync:ratelimit:{key}"), per_second, fallback: bucket })),
+            Some(conn) => Self::Shared(Arc::new(SharedWindow {
+                conn,
+                key: format!("omnisync:ratelimit:{key}"),
+                per_second,
+                fallback: bucket,
+            })),
             None => Self::Local(bucket),
         }
     }
@@ -99,7 +115,14 @@ impl RateLimiter {
                     let mut limiters = apis.limiters.lock().unwrap_or_else(|p| p.into_inner());
                     limiters
                         .entry(api.clone())
-                        .or_insert_with(|| Self::pooled(apis.per_second, &format!("{}:{api}", apis.key), apis.redis.clone(), &apis.buckets))
+                        .or_insert_with(|| {
+                            Self::pooled(
+                                apis.per_second,
+                                &format!("{}:{api}", apis.key),
+                                apis.redis.clone(),
+                                &apis.buckets,
+                            )
+                        })
                         .clone()
                 };
                 // `pooled` never makes another PerApi: no recursion.
@@ -189,8 +212,14 @@ mod tests {
 
     #[test]
     fn an_api_name_keeps_versions_and_drops_ids() {
-        assert_eq!(api_name("/product/202309/products/1729382256910944578/inventory/update"), "/product/202309/products/{id}/inventory/update");
-        assert_eq!(api_name("/product/202309/products/100042/inventory/update"), "/product/202309/products/{id}/inventory/update");
+        assert_eq!(
+            api_name("/product/202309/products/1729382256910944578/inventory/update"),
+            "/product/202309/products/{id}/inventory/update"
+        );
+        assert_eq!(
+            api_name("/product/202309/products/100042/inventory/update"),
+            "/product/202309/products/{id}/inventory/update"
+        );
         assert_eq!(api_name("/fulfillment/202309/packages/200123/ship"), "/fulfillment/202309/packages/{id}/ship");
         assert_eq!(api_name("/api/v2/order/get_order_detail"), "/api/v2/order/get_order_detail");
         assert_eq!(api_name("/orders/get"), "/orders/get");
@@ -217,7 +246,10 @@ mod tests {
 
     /// The most requests any one-second interval of `times` holds.
     fn busiest_second(times: &[Instant]) -> usize {
-        (0..times.len()).map(|i| times[i..].iter().take_while(|t| t.duration_since(times[i]) < Duration::from_secs(1)).count()).max().unwrap_or(0)
+        (0..times.len())
+            .map(|i| times[i..].iter().take_while(|t| t.duration_since(times[i]) < Duration::from_secs(1)).count())
+            .max()
+            .unwrap_or(0)
     }
 
     #[tokio::test]
@@ -249,7 +281,8 @@ mod tests {
     async fn pooled_limiters_of_one_key_share_one_quota() {
         let buckets = LocalBuckets::default();
         // 80/s: bursts of 10.
-        let (first, second) = (RateLimiter::pooled(80, "k", None, &buckets), RateLimiter::pooled(80, "k", None, &buckets));
+        let (first, second) =
+            (RateLimiter::pooled(80, "k", None, &buckets), RateLimiter::pooled(80, "k", None, &buckets));
         let other = RateLimiter::pooled(80, "other", None, &buckets);
         let started = Instant::now();
         for _ in 0..15 {

@@ -154,7 +154,9 @@ pub struct ChannelOrderLine {
 pub enum OrderAction {
     /// Pack / confirm and mark ready to ship.
     ReadyToShip,
-    Cancel { reason: String },
+    Cancel {
+        reason: String,
+    },
     /// Print the shipping label / documents.
     PrintLabel,
     /// Hand over to the carrier (Tiki "await pickup").

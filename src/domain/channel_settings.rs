@@ -23,7 +23,11 @@ pub fn defaults(kind: ChannelKind) -> KindDefaults {
     KindDefaults {
         match_key: if kind == ChannelKind::Webstore { MatchKey::Sku } else { MatchKey::Barcode },
         order_backfill_days: if kind == ChannelKind::Webstore { 0 } else { 60 },
-        oversell_policy: if kind == ChannelKind::Lazada { OversellPolicy::Always } else { OversellPolicy::WhenOutOfStock },
+        oversell_policy: if kind == ChannelKind::Lazada {
+            OversellPolicy::Always
+        } else {
+            OversellPolicy::WhenOutOfStock
+        },
         price_policy: PricePolicy::Retail,
     }
 }
@@ -40,7 +44,11 @@ pub fn check_numbers(
         if let Some(v) = value
             && !(min..=max).contains(&v)
         {
-            errors.push(FieldError::new(&["settings", field], ErrorCode::Invalid, format!("{field} must be between {min} and {max} {unit}, got {v}")));
+            errors.push(FieldError::new(
+                &["settings", field],
+                ErrorCode::Invalid,
+                format!("{field} must be between {min} and {max} {unit}, got {v}"),
+            ));
         }
     };
     range("orderBackfillDays", order_backfill_days.map(i64::from), 0, 365, "days");

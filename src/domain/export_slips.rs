@@ -57,7 +57,10 @@ pub fn cancel_line(quantity: i64, moved_from_committed: i64, order_open: bool) -
 
 /// Whether an order still needs its reserved stock (not finished either way).
 pub fn order_open(status: OrderStatus) -> bool {
-    matches!(status, OrderStatus::Pending | OrderStatus::ReadyToShip | OrderStatus::InTransit | OrderStatus::Unrecognized)
+    matches!(
+        status,
+        OrderStatus::Pending | OrderStatus::ReadyToShip | OrderStatus::InTransit | OrderStatus::Unrecognized
+    )
 }
 
 /// Units of a line that can still be returned: sold less already returned.
@@ -77,7 +80,10 @@ mod tests {
     #[test]
     fn slips_are_allowed_for_processing_packing_in_transit_and_completed_orders_only() {
         use OrderStatus::*;
-        let allowed: Vec<_> = [Pending, ReadyToShip, InTransit, Delivered, DeliveryFailed, Cancelled, Unrecognized].into_iter().filter(|s| slip_allowed(*s)).collect();
+        let allowed: Vec<_> = [Pending, ReadyToShip, InTransit, Delivered, DeliveryFailed, Cancelled, Unrecognized]
+            .into_iter()
+            .filter(|s| slip_allowed(*s))
+            .collect();
         assert_eq!(allowed, [Pending, ReadyToShip, InTransit, Delivered]);
     }
 

@@ -83,9 +83,15 @@ pub struct ListingSku {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Linked { listing_id: i64 },
+    Linked {
+        listing_id: i64,
+    },
     /// `listing_id`: the listing the variant matched, when the failure is about that pairing.
-    Failed { code: LinkErrorCode, message: String, listing_id: Option<i64> },
+    Failed {
+        code: LinkErrorCode,
+        message: String,
+        listing_id: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,33 +135,52 @@ pub fn match_variants(variants: &[HubVariant], listings: &[ListingSku], ctx: &Ma
     let name = key_name(ctx.key);
     let mut decisions = Vec::new();
     for (product_id, product_variants) in by_product {
-        let fail = |v: &HubVariant, code, message: String| Decision { variant_id: v.id, product_id, outcome: Outcome::Failed { code, message, listing_id: None } };
+        let fail = |v: &HubVariant, code, message: String| Decision {
+            variant_id: v.id,
+            product_id,
+            outcome: Outcome::Failed { code, message, listing_id: None },
+        };
         // Duplicate keys inside the product: every variant of it fails.
         let mut seen = HashSet::new();
-        let duplicates: Vec<&str> = product_variants.iter().filter_map(|v| v.key(ctx.key)).filter(|k| !seen.insert(*k)).collect();
+        let duplicates: Vec<&str> =
+            product_variants.iter().filter_map(|v| v.key(ctx.key)).filter(|k| !seen.insert(*k)).collect();
         if !duplicates.is_empty() {
             let list = duplicates.iter().map(|d| format!("\"{d}\"")).collect::<Vec<_>>().join(", ");
             for v in &product_variants {
                 decisions.push(fail(
                     v,
                     LinkErrorCode::DuplicateInProduct,
-                    format!("{}: variants of this product share the {name} {list}; give each variant its own {name}", v.label()),
+                    format!(
+                        "{}: variants of this product share the {name} {list}; give each variant its own {name}",
+                        v.label()
+                    ),
                 ));
             }
             continue;
         }
         for v in product_variants {
             let Some(key) = v.key(ctx.key) else {
-                decisions.push(fail(v, LinkErrorCode::NoMatchKey, format!("{} has no {name}: add one to link it", v.label())));
+                decisions.push(fail(
+                    v,
+                    LinkErrorCode::NoMatchKey,
+                    format!("{} has no {name}: add one to link it", v.label()),
+                ));
                 continue;
             };
-            let others: Vec<&String> = ctx.key_owners.get(key).map(|owners| owners.iter().filter(|(p, _)| *p != product_id).map(|(_, t)| t).collect()).unwrap_or_default();
+            let others: Vec<&String> = ctx
+                .key_owners
+                .get(key)
+                .map(|owners| owners.iter().filter(|(p, _)| *p != product_id).map(|(_, t)| t).collect())
+                .unwrap_or_default();
             if !others.is_empty() {
                 let names = others.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(", ");
                 decisions.push(fail(
                     v,
                     LinkErrorCode::ConflictAcrossProducts,
-                    format!("{}: the {name} \"{key}\" is also used by {names}; neither is linked until one changes it", v.label()),
+                    format!(
+                        "{}: the {name} \"{key}\" is also used by {names}; neither is linked until one changes it",
+                        v.label()
+                    ),
                 ));
                 continue;
             }
@@ -163,9 +188,18 @@ pub fn match_variants(variants: &[HubVariant], listings: &[ListingSku], ctx: &Ma
             let linkable: Vec<&&ListingSku> = candidates.iter().copied().filter(|l| !l.excluded).collect();
             if linkable.is_empty() {
                 let (code, message) = if candidates.is_empty() {
-                    (LinkErrorCode::NotFoundOnChannel, format!("{}: no listing on the channel has the {name} \"{key}\"; set it as the listing's seller SKU there", v.label()))
+                    (
+                        LinkErrorCode::NotFoundOnChannel,
+                        format!(
+                            "{}: no listing on the channel has the {name} \"{key}\"; set it as the listing's seller SKU there",
+                            v.label()
+                        ),
+                    )
                 } else {
-                    (LinkErrorCode::ListingExcluded, format!("{}: the listing with {name} \"{key}\" was removed from sync for good", v.label()))
+                    (
+                        LinkErrorCode::ListingExcluded,
+                        format!("{}: the listing with {name} \"{key}\" was removed from sync for good", v.label()),
+                    )
                 };
                 decisions.push(fail(v, code, message));
                 continue;
@@ -285,9 +319,17 @@ mod tests {
         let cases: Vec<Case> = vec![
             (vec![variant(1, 10, Some("A"), 0, 100)], vec![listing(7, "A", 0, None)], vec![None]),
             (vec![variant(1, 10, None, 0, 100)], vec![listing(7, "A", 0, None)], vec![Some(LinkErrorCode::NoMatchKey)]),
-            (vec![variant(1, 10, Some("B"), 0, 100)], vec![listing(7, "A", 0, None)], vec![Some(LinkErrorCode::NotFoundOnChannel)]),
             (
-                vec![variant(1, 10, Some("A"), 0, 100), variant(2, 10, Some("A"), 0, 100), variant(3, 10, Some("C"), 0, 100)],
+                vec![variant(1, 10, Some("B"), 0, 100)],
+                vec![listing(7, "A", 0, None)],
+                vec![Some(LinkErrorCode::NotFoundOnChannel)],
+            ),
+            (
+                vec![
+                    variant(1, 10, Some("A"), 0, 100),
+                    variant(2, 10, Some("A"), 0, 100),
+                    variant(3, 10, Some("C"), 0, 100),
+                ],
                 vec![listing(7, "A", 0, None), listing(8, "C", 0, None)],
                 vec![Some(LinkErrorCode::DuplicateInProduct); 3],
             ),
@@ -296,8 +338,16 @@ mod tests {
                 vec![listing(7, "A", 0, None)],
                 vec![Some(LinkErrorCode::ConflictAcrossProducts); 2],
             ),
-            (vec![variant(1, 10, Some("A"), 3, 100)], vec![listing(7, "A", 2, None)], vec![Some(LinkErrorCode::OptionMismatch)]),
-            (vec![variant(1, 10, Some("A"), 0, 200)], vec![listing(7, "A", 0, Some(150))], vec![Some(LinkErrorCode::PriceAboveListPrice)]),
+            (
+                vec![variant(1, 10, Some("A"), 3, 100)],
+                vec![listing(7, "A", 2, None)],
+                vec![Some(LinkErrorCode::OptionMismatch)],
+            ),
+            (
+                vec![variant(1, 10, Some("A"), 0, 200)],
+                vec![listing(7, "A", 0, Some(150))],
+                vec![Some(LinkErrorCode::PriceAboveListPrice)],
+            ),
             (vec![variant(1, 10, Some("A"), 0, 150)], vec![listing(7, "A", 0, Some(150))], vec![None]),
         ];
         for (i, (variants, listings, expected)) in cases.into_iter().enumerate() {
@@ -322,7 +372,10 @@ mod tests {
     fn a_variant_links_to_every_listing_with_its_key_except_excluded_ones() {
         let mut excluded = listing(9, "A", 0, None);
         excluded.excluded = true;
-        let decisions = run(&[variant(1, 10, Some("A"), 0, 100)], &[listing(7, "A", 0, None), listing(8, "A", 0, None), excluded.clone()]);
+        let decisions = run(
+            &[variant(1, 10, Some("A"), 0, 100)],
+            &[listing(7, "A", 0, None), listing(8, "A", 0, None), excluded.clone()],
+        );
         assert_eq!(decisions.len(), 2);
         let only_excluded = run(&[variant(1, 10, Some("A"), 0, 100)], &[excluded]);
         assert_eq!(code(&only_excluded[0]), Some(LinkErrorCode::ListingExcluded));
@@ -330,7 +383,8 @@ mod tests {
 
     #[test]
     fn a_product_is_linked_only_when_all_its_variants_are() {
-        let decisions = run(&[variant(1, 10, Some("A"), 0, 1), variant(2, 10, Some("B"), 0, 1)], &[listing(7, "A", 0, None)]);
+        let decisions =
+            run(&[variant(1, 10, Some("A"), 0, 1), variant(2, 10, Some("B"), 0, 1)], &[listing(7, "A", 0, None)]);
         assert_eq!(product_state(&decisions, 10), Err(vec![2]));
         let all = run(&[variant(1, 10, Some("A"), 0, 1)], &[listing(7, "A", 0, None)]);
         assert_eq!(product_state(&all, 10), Ok(()));

@@ -163,7 +163,10 @@ mod tests {
         let none = HashMap::new();
         let unknown = map_status(ChannelKind::Shopee, "TELEPORTED", &none);
         assert_eq!((unknown.status, unknown.recognized), (OrderStatus::Unrecognized, false));
-        let overrides = HashMap::from([("IN_CANCEL".to_owned(), OrderStatus::Cancelled), ("TELEPORTED".to_owned(), OrderStatus::Delivered)]);
+        let overrides = HashMap::from([
+            ("IN_CANCEL".to_owned(), OrderStatus::Cancelled),
+            ("TELEPORTED".to_owned(), OrderStatus::Delivered),
+        ]);
         assert_eq!(map_status(ChannelKind::Shopee, "in_cancel", &overrides).status, OrderStatus::Cancelled);
         assert!(map_status(ChannelKind::Shopee, "TELEPORTED", &overrides).recognized);
     }
@@ -196,7 +199,9 @@ mod tests {
     fn returned_statuses_set_the_payment_status_and_tables_have_no_duplicates() {
         let none = HashMap::new();
         assert_eq!(map_status(ChannelKind::Tiki, "returned", &none).payment, Some(PaymentStatus::Returned));
-        for kind in [ChannelKind::Lazada, ChannelKind::Shopee, ChannelKind::Tiki, ChannelKind::Tiktok, ChannelKind::Webstore] {
+        for kind in
+            [ChannelKind::Lazada, ChannelKind::Shopee, ChannelKind::Tiki, ChannelKind::Tiktok, ChannelKind::Webstore]
+        {
             let rows = table(kind);
             for (i, (raw, _, _)) in rows.iter().enumerate() {
                 assert!(!rows[..i].iter().any(|(r, _, _)| r.eq_ignore_ascii_case(raw)), "{kind:?}: {raw} twice");

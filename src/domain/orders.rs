@@ -39,7 +39,12 @@ pub struct Known<'a> {
 
 /// Whether a channel update is to be applied: never an older one (by the channel's update time); at the same time,
 /// only one that does not move the order backwards.
-pub fn should_apply(known: Option<Known<'_>>, updated_at: DateTime<Utc>, status_raw: &str, mapped: OrderStatus) -> bool {
+pub fn should_apply(
+    known: Option<Known<'_>>,
+    updated_at: DateTime<Utc>,
+    status_raw: &str,
+    mapped: OrderStatus,
+) -> bool {
     let Some(known) = known else { return true };
     let Some(at) = known.channel_updated_at else { return true };
     if updated_at != at {
@@ -63,7 +68,9 @@ pub enum StockPhase {
 
 pub fn stock_phase(status: OrderStatus) -> StockPhase {
     match status {
-        OrderStatus::Pending | OrderStatus::ReadyToShip | OrderStatus::InTransit | OrderStatus::DeliveryFailed => StockPhase::Reserve,
+        OrderStatus::Pending | OrderStatus::ReadyToShip | OrderStatus::InTransit | OrderStatus::DeliveryFailed => {
+            StockPhase::Reserve
+        }
         OrderStatus::Delivered => StockPhase::Fulfil,
         OrderStatus::Cancelled => StockPhase::Release,
         OrderStatus::Unrecognized => StockPhase::Keep,
@@ -102,9 +109,19 @@ pub fn plan_line(line: LineStock, phase: StockPhase) -> Vec<StockStep> {
             let want = (managed - line.fulfilled).max(0);
             let d = want - line.reserved;
             if d > 0 {
-                steps.push(StockStep { reason: LedgerReason::OrderReserved, delta: Delta { committed: d, ..Delta::default() }, reserved_delta: d, fulfilled_delta: 0 });
+                steps.push(StockStep {
+                    reason: LedgerReason::OrderReserved,
+                    delta: Delta { committed: d, ..Delta::default() },
+                    reserved_delta: d,
+                    fulfilled_delta: 0,
+                });
             } else if d < 0 {
-                steps.push(StockStep { reason: LedgerReason::OrderReleased, delta: Delta { committed: d, ..Delta::default() }, reserved_delta: d, fulfilled_delta: 0 });
+                steps.push(StockStep {
+                    reason: LedgerReason::OrderReleased,
+                    delta: Delta { committed: d, ..Delta::default() },
+                    reserved_delta: d,
+                    fulfilled_delta: 0,
+                });
             }
         }
         StockPhase::Fulfil => {
@@ -145,7 +162,8 @@ pub fn plan_line(line: LineStock, phase: StockPhase) -> Vec<StockStep> {
 /// before the channel was connected (the backfill) happened before the hub kept the stock: it is recorded
 /// without moving stock. Everything else is.
 pub fn tracks_stock(first_status: OrderStatus, placed_at: DateTime<Utc>, connected_at: Option<DateTime<Utc>>) -> bool {
-    let finished = matches!(first_status, OrderStatus::Delivered | OrderStatus::Cancelled | OrderStatus::DeliveryFailed);
+    let finished =
+        matches!(first_status, OrderStatus::Delivered | OrderStatus::Cancelled | OrderStatus::DeliveryFailed);
     !(finished && connected_at.is_some_and(|c| placed_at < c))
 }
 
@@ -190,7 +208,9 @@ impl ActionKind {
 pub fn action_allowed(action: ActionKind, status: OrderStatus) -> Result<(), String> {
     let ok = match action {
         ActionKind::ReadyToShip => status == OrderStatus::Pending,
-        ActionKind::Cancel | ActionKind::PrintLabel | ActionKind::AwaitPickup => matches!(status, OrderStatus::Pending | OrderStatus::ReadyToShip),
+        ActionKind::Cancel | ActionKind::PrintLabel | ActionKind::AwaitPickup => {
+            matches!(status, OrderStatus::Pending | OrderStatus::ReadyToShip)
+        }
     };
     if ok {
         Ok(())
@@ -216,7 +236,9 @@ pub fn normalize_phone(phone: Option<&str>) -> Option<String> {
 /// as the ISO code in lower case, e.g. `0901234567@vn.phone`); other channels give theirs, if any.
 pub fn customer_email(kind: ChannelKind, phone: Option<&str>, country: &str, given: Option<&str>) -> Option<String> {
     match kind {
-        ChannelKind::Tiki => normalize_phone(phone).map(|p| format!("{p}@{}.phone", country.trim().to_ascii_lowercase())),
+        ChannelKind::Tiki => {
+            normalize_phone(phone).map(|p| format!("{p}@{}.phone", country.trim().to_ascii_lowercase()))
+        }
         _ => given.map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned),
     }
 }
@@ -254,7 +276,13 @@ pub const FRESH_RELIST: chrono::Duration = chrono::Duration::seconds(5);
 /// quota on it. `settled` None (a channel first polled before this rule): the cursor minus the overlap, what the
 /// previous rule had covered. `cursor` None: the first poll, from `first_from` (connection time −
 /// `orderBackfillDays`).
-pub fn poll_plan(cursor: Option<DateTime<Utc>>, settled: Option<DateTime<Utc>>, first_from: DateTime<Utc>, now: DateTime<Utc>, overlap: chrono::Duration) -> PollPlan {
+pub fn poll_plan(
+    cursor: Option<DateTime<Utc>>,
+    settled: Option<DateTime<Utc>>,
+    first_from: DateTime<Utc>,
+    now: DateTime<Utc>,
+    overlap: chrono::Duration,
+) -> PollPlan {
     let settles_to = now - overlap.max(chrono::Duration::zero());
     let Some(cursor) = cursor.map(|c| c.min(now)) else {
         let from = first_from.min(now);
@@ -270,7 +298,11 @@ pub fn poll_plan(cursor: Option<DateTime<Utc>>, settled: Option<DateTime<Utc>>, 
     } else {
         vec![(settled, settles_to), (fresh_from, now)]
     };
-    PollPlan { windows: windows.into_iter().filter(|(from, to)| from < to).collect(), cursor: now, settled: settles_to.max(settled) }
+    PollPlan {
+        windows: windows.into_iter().filter(|(from, to)| from < to).collect(),
+        cursor: now,
+        settled: settles_to.max(settled),
+    }
 }
 
 #[cfg(test)]
@@ -335,7 +367,8 @@ mod tests {
 
     #[test]
     fn an_older_update_never_wins_and_a_same_time_update_never_moves_backwards() {
-        let known = Known { channel_updated_at: Some(at(10)), channel_status: Some("shipped"), mapped: OrderStatus::InTransit };
+        let known =
+            Known { channel_updated_at: Some(at(10)), channel_status: Some("shipped"), mapped: OrderStatus::InTransit };
         assert!(should_apply(None, at(0), "pending", OrderStatus::Pending), "a new order");
         assert!(!should_apply(Some(known), at(5), "delivered", OrderStatus::Delivered), "older, whatever it says");
         assert!(should_apply(Some(known), at(11), "pending", OrderStatus::Pending), "newer, whatever it says");
@@ -361,7 +394,10 @@ mod tests {
         assert_eq!((steps[0].reason, steps[0].delta.committed), (LedgerReason::OrderReserved, 3));
         assert!(plan_line(line, StockPhase::Reserve).is_empty(), "reserving again moves nothing");
         let (line, steps) = run(line, StockPhase::Fulfil);
-        assert_eq!((steps[0].reason, steps[0].delta), (LedgerReason::OrderFulfilled, Delta { on_hand: -3, committed: -3, pending_export: 0 }));
+        assert_eq!(
+            (steps[0].reason, steps[0].delta),
+            (LedgerReason::OrderFulfilled, Delta { on_hand: -3, committed: -3, pending_export: 0 })
+        );
         assert_eq!((line.reserved, line.fulfilled), (0, 3));
         assert!(plan_line(line, StockPhase::Fulfil).is_empty(), "delivered twice takes stock once");
     }
@@ -384,14 +420,21 @@ mod tests {
         assert_eq!(plan_line(line, StockPhase::Reserve)[0].delta.committed, 3);
         assert!(plan_line(line, StockPhase::Keep).is_empty());
         let delivered_first = plan_line(LineStock { quantity: 4, ..LineStock::default() }, StockPhase::Fulfil);
-        assert_eq!(delivered_first[0].delta, Delta { on_hand: -4, committed: 0, pending_export: 0 }, "first seen delivered: straight off on hand");
+        assert_eq!(
+            delivered_first[0].delta,
+            Delta { on_hand: -4, committed: 0, pending_export: 0 },
+            "first seen delivered: straight off on hand"
+        );
     }
 
     #[test]
     fn backfilled_finished_orders_do_not_move_stock() {
         assert!(!tracks_stock(OrderStatus::Delivered, at(0), Some(at(100))));
         assert!(tracks_stock(OrderStatus::Pending, at(0), Some(at(100))), "open backfilled orders reserve (SPEC §4)");
-        assert!(tracks_stock(OrderStatus::Delivered, at(200), Some(at(100))), "delivered before the hub saw it, but placed after connecting");
+        assert!(
+            tracks_stock(OrderStatus::Delivered, at(200), Some(at(100))),
+            "delivered before the hub saw it, but placed after connecting"
+        );
     }
 
     #[test]
@@ -411,10 +454,19 @@ mod tests {
 
     #[test]
     fn customers_follow_each_channels_rules() {
-        assert_eq!(customer_email(ChannelKind::Tiki, Some("090 123 4567"), "VN", None).as_deref(), Some("0901234567@vn.phone"));
-        assert_eq!(customer_email(ChannelKind::Shopee, Some("0901234567"), "VN", Some(" a@b.vn ")).as_deref(), Some("a@b.vn"));
+        assert_eq!(
+            customer_email(ChannelKind::Tiki, Some("090 123 4567"), "VN", None).as_deref(),
+            Some("0901234567@vn.phone")
+        );
+        assert_eq!(
+            customer_email(ChannelKind::Shopee, Some("0901234567"), "VN", Some(" a@b.vn ")).as_deref(),
+            Some("a@b.vn")
+        );
         assert_eq!(normalize_phone(Some("+84 90-123")).as_deref(), Some("+8490123"));
-        let address = Address { ward: Some("Phường Bến Nghé".into()), district: Some("Quận 1".into()), ..Address::default() };
+        let address =
+            Address {
+                ward: Some("Phường Bến Nghé".into()), district: Some("Quận 1".into()), ..Address::default()
+            };
         assert_eq!(saved_address(ChannelKind::Lazada, &address).ward, None);
         assert!(saved_address(ChannelKind::Tiki, &address).ward.is_some());
     }

@@ -127,8 +127,18 @@ impl PushPlan {
 
 /// Decides a push from the values computed now and the values last pushed. Equal values are not sent again, so
 /// many changes that end where they started cost no call.
-pub fn plan_push(quantity: Option<i64>, price: Option<i64>, last_quantity: Option<i64>, last_price: Option<i64>, orders_waiting: bool) -> PushPlan {
-    let mut plan = PushPlan { quantity: quantity.filter(|q| Some(*q) != last_quantity), price: price.filter(|p| Some(*p) != last_price), held: false };
+pub fn plan_push(
+    quantity: Option<i64>,
+    price: Option<i64>,
+    last_quantity: Option<i64>,
+    last_price: Option<i64>,
+    orders_waiting: bool,
+) -> PushPlan {
+    let mut plan = PushPlan {
+        quantity: quantity.filter(|q| Some(*q) != last_quantity),
+        price: price.filter(|p| Some(*p) != last_price),
+        held: false,
+    };
     if let Some(q) = plan.quantity
         && !may_push_quantity(q, last_quantity, orders_waiting)
     {
@@ -155,19 +165,32 @@ pub fn drift(channel_quantity: Option<i64>, last_pushed: Option<i64>) -> Option<
 }
 
 /// One sentence a merchant reads: why the channel gets this number.
-pub fn explain(decision: &QuantityDecision, level: Quantities, settings: &PushSettings, warehouse_name: &str) -> String {
+pub fn explain(
+    decision: &QuantityDecision,
+    level: Quantities,
+    settings: &PushSettings,
+    warehouse_name: &str,
+) -> String {
     let q = decision.quantity.map(|q| q.to_string()).unwrap_or_default();
     match decision.rule {
         QuantityRule::SyncOff => "quantity sync is off for this channel: no quantity is sent".to_owned(),
         QuantityRule::NotTracked => "the variant does not track inventory: no quantity is sent".to_owned(),
-        QuantityRule::OversellAlways => format!("the variant allows selling when out of stock and the channel's policy is ALWAYS: the oversell quantity {q} is sent"),
+        QuantityRule::OversellAlways => format!(
+            "the variant allows selling when out of stock and the channel's policy is ALWAYS: the oversell quantity {q} is sent"
+        ),
         QuantityRule::OversellRealQuantity => format!(
             "the variant allows selling when out of stock; {warehouse_name} has {} available (> 0), so the real quantity {q} is sent",
             real_quantity(level, settings.warehouse_chosen).0
         ),
-        QuantityRule::OversellOutOfStock => format!("the variant allows selling when out of stock and {warehouse_name} has none: the oversell quantity {q} is sent"),
+        QuantityRule::OversellOutOfStock => format!(
+            "the variant allows selling when out of stock and {warehouse_name} has none: the oversell quantity {q} is sent"
+        ),
         QuantityRule::DefaultWarehouseOnHand => {
-            format!("on hand in the default warehouse {warehouse_name} is {}{}: {q} is sent", level.on_hand, if level.on_hand < 0 { ", floored at 0" } else { "" })
+            format!(
+                "on hand in the default warehouse {warehouse_name} is {}{}: {q} is sent",
+                level.on_hand,
+                if level.on_hand < 0 { ", floored at 0" } else { "" }
+            )
         }
         QuantityRule::ChosenWarehouseAvailable => format!(
             "in {warehouse_name}: on hand {} − committed {} − pending export {} = {}{}: {q} is sent",
@@ -233,7 +256,10 @@ mod tests {
         s.oversell_quantity = 999;
         assert_eq!(quantity_to_push(v, level(1, 0, 0), &s).quantity, Some(999));
         s.sync_quantity = false;
-        assert_eq!(quantity_to_push(v, level(1, 0, 0), &s), QuantityDecision { quantity: None, rule: QuantityRule::SyncOff });
+        assert_eq!(
+            quantity_to_push(v, level(1, 0, 0), &s),
+            QuantityDecision { quantity: None, rule: QuantityRule::SyncOff }
+        );
     }
 
     #[test]
@@ -261,9 +287,18 @@ mod tests {
     #[test]
     fn a_plan_sends_only_what_changed_and_holds_a_guarded_raise() {
         assert_eq!(plan_push(Some(7), Some(100), Some(7), Some(100), false), PushPlan::default());
-        assert_eq!(plan_push(Some(8), Some(100), Some(7), Some(100), false), PushPlan { quantity: Some(8), price: None, held: false });
-        assert_eq!(plan_push(Some(8), Some(120), Some(7), Some(100), true), PushPlan { quantity: None, price: Some(120), held: true });
-        assert_eq!(plan_push(Some(6), None, Some(7), None, true), PushPlan { quantity: Some(6), price: None, held: false });
+        assert_eq!(
+            plan_push(Some(8), Some(100), Some(7), Some(100), false),
+            PushPlan { quantity: Some(8), price: None, held: false }
+        );
+        assert_eq!(
+            plan_push(Some(8), Some(120), Some(7), Some(100), true),
+            PushPlan { quantity: None, price: Some(120), held: true }
+        );
+        assert_eq!(
+            plan_push(Some(6), None, Some(7), None, true),
+            PushPlan { quantity: Some(6), price: None, held: false }
+        );
         assert!(!plan_push(None, None, Some(1), Some(1), false).sends_anything());
     }
 
@@ -289,6 +324,9 @@ mod tests {
         let v = VariantFlags { track_inventory: true, allow_oversell: false };
         let l = level(40, 2, 1);
         let d = quantity_to_push(v, l, &s);
-        assert_eq!(explain(&d, l, &s, "Kho HN"), "in Kho HN: on hand 40 − committed 2 − pending export 1 = 37: 37 is sent");
+        assert_eq!(
+            explain(&d, l, &s, "Kho HN"),
+            "in Kho HN: on hand 40 − committed 2 − pending export 1 = 37: 37 is sent"
+        );
     }
 }

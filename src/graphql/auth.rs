@@ -22,7 +22,8 @@ pub struct Principal {
 }
 
 /// Root fields that manage channels and tokens (SPEC: ADMIN scope), queries and mutations alike.
-pub const ADMIN_FIELDS: &[&str] = &["channelConnect", "channelUpdate", "channelDisconnect", "apiTokenCreate", "apiTokenRevoke", "apiTokens"];
+pub const ADMIN_FIELDS: &[&str] =
+    &["channelConnect", "channelUpdate", "channelDisconnect", "apiTokenCreate", "apiTokenRevoke", "apiTokens"];
 
 fn scope_name(scope: TokenScope) -> &'static str {
     scope.as_str()
@@ -50,7 +51,13 @@ struct ScopeCheckExtension;
 
 #[async_trait::async_trait]
 impl Extension for ScopeCheckExtension {
-    async fn parse_query(&self, ctx: &ExtensionContext<'_>, query: &str, variables: &Variables, next: NextParseQuery<'_>) -> ServerResult<ExecutableDocument> {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
         // No principal: the schema runs without the HTTP layer (SDL export, unit tests of resolvers).
         let Some(principal) = ctx.data_opt::<Principal>() else { return Ok(document) };
@@ -67,7 +74,11 @@ impl Extension for ScopeCheckExtension {
             let needed = required_scope(op.ty, &fields, spreads);
             if rank(principal.scope) < rank(needed) {
                 return Err(ServerError::new(
-                    format!("this operation needs the {} scope; the token has {}", scope_name(needed), scope_name(principal.scope)),
+                    format!(
+                        "this operation needs the {} scope; the token has {}",
+                        scope_name(needed),
+                        scope_name(principal.scope)
+                    ),
                     None,
                 ));
             }
@@ -90,8 +101,17 @@ struct OperationSpanExtension;
 
 #[async_trait::async_trait]
 impl Extension for OperationSpanExtension {
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
-        let span = tracing::info_span!("graphql", operation = operation_name.unwrap_or("anonymous"), errors = tracing::field::Empty);
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let span = tracing::info_span!(
+            "graphql",
+            operation = operation_name.unwrap_or("anonymous"),
+            errors = tracing::field::Empty
+        );
         let started = std::time::Instant::now();
         let response = next.run(ctx, operation_name).instrument(span.clone()).await;
         span.record("errors", response.errors.len());
@@ -109,8 +129,15 @@ mod tests {
         assert_eq!(required_scope(OperationType::Query, &["products"], false), TokenScope::Read);
         assert_eq!(required_scope(OperationType::Subscription, &["syncRun"], false), TokenScope::Read);
         assert_eq!(required_scope(OperationType::Mutation, &["productCreate"], false), TokenScope::Write);
-        assert_eq!(required_scope(OperationType::Mutation, &["productCreate", "channelConnect"], false), TokenScope::Admin);
+        assert_eq!(
+            required_scope(OperationType::Mutation, &["productCreate", "channelConnect"], false),
+            TokenScope::Admin
+        );
         assert_eq!(required_scope(OperationType::Query, &["apiTokens"], false), TokenScope::Admin);
-        assert_eq!(required_scope(OperationType::Mutation, &[], true), TokenScope::Admin, "spreads at the root: the strictest");
+        assert_eq!(
+            required_scope(OperationType::Mutation, &[], true),
+            TokenScope::Admin,
+            "spreads at the root: the strictest"
+        );
     }
 }

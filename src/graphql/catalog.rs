@@ -5,12 +5,14 @@ use rust_decimal::Decimal;
 
 use entity::{inventory_level, product, product_variant, warehouse};
 
+use super::app;
 use super::errors::{UserError, query, split, user_errors};
 use super::inventory::InventoryLevel;
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
-use super::app;
 use crate::domain::money;
-use crate::services::catalog::{self, OptionPair, ProductFields, ProductFilter, VariantFields, VariantFilter, WarehouseFields};
+use crate::services::catalog::{
+    self, OptionPair, ProductFields, ProductFilter, VariantFields, VariantFilter, WarehouseFields,
+};
 
 // ------------------------------------------------------------------------------------------------ types
 
@@ -94,7 +96,11 @@ impl Product {
     #[graphql(complexity = "10 * child_complexity")]
     async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<ProductVariant>> {
         let loader = ctx.data::<super::loaders::HubLoader>()?;
-        let variants = loader.load_one(super::loaders::VariantsOf(self.0.id)).await.map_err(super::loaders::failed)?.unwrap_or_default();
+        let variants = loader
+            .load_one(super::loaders::VariantsOf(self.0.id))
+            .await
+            .map_err(super::loaders::failed)?
+            .unwrap_or_default();
         Ok(variants.into_iter().map(ProductVariant).collect())
     }
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
@@ -175,7 +181,11 @@ impl ProductVariant {
     #[graphql(complexity = "5 * child_complexity")]
     async fn inventory_levels(&self, ctx: &Context<'_>) -> Result<Vec<InventoryLevel>> {
         let loader = ctx.data::<super::loaders::HubLoader>()?;
-        let levels: Vec<inventory_level::Model> = loader.load_one(super::loaders::LevelsOf(self.0.id)).await.map_err(super::loaders::failed)?.unwrap_or_default();
+        let levels: Vec<inventory_level::Model> = loader
+            .load_one(super::loaders::LevelsOf(self.0.id))
+            .await
+            .map_err(super::loaders::failed)?
+            .unwrap_or_default();
         Ok(levels.into_iter().map(InventoryLevel).collect())
     }
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
@@ -446,7 +456,8 @@ impl CatalogMutation {
     async fn product_create(&self, ctx: &Context<'_>, input: ProductInput) -> Result<ProductPayload> {
         let app = app(ctx)?;
         let (fields, variants) = input.split();
-        let (created, user_errors) = split(catalog::product_create(&app.db, &app.settings.currency, fields, variants).await, &[])?;
+        let (created, user_errors) =
+            split(catalog::product_create(&app.db, &app.settings.currency, fields, variants).await, &[])?;
         Ok(ProductPayload { product: created.map(|(p, _)| Product(p)), user_errors })
     }
 
@@ -470,24 +481,42 @@ impl CatalogMutation {
         Ok(deleted("Product", split(catalog::product_delete(&app(ctx)?.db, id).await, &["id"])?))
     }
 
-    async fn product_variant_create(&self, ctx: &Context<'_>, product_id: ID, input: VariantInput) -> Result<ProductVariantPayload> {
+    async fn product_variant_create(
+        &self,
+        ctx: &Context<'_>,
+        product_id: ID,
+        input: VariantInput,
+    ) -> Result<ProductVariantPayload> {
         let app = app(ctx)?;
         let product_id = match input_id("Product", &product_id, &["productId"]) {
             Ok(id) => id,
-            Err(e) => return Ok(ProductVariantPayload { product_variant: None, user_errors: user_errors(vec![e], &["productId"]) }),
+            Err(e) => {
+                return Ok(ProductVariantPayload {
+                    product_variant: None,
+                    user_errors: user_errors(vec![e], &["productId"]),
+                });
+            }
         };
         let result = catalog::variant_create(&app.db, &app.settings.currency, product_id, input.into()).await;
         let (v, user_errors) = split(result, &["productId"])?;
         Ok(ProductVariantPayload { product_variant: v.map(ProductVariant), user_errors })
     }
 
-    async fn product_variant_update(&self, ctx: &Context<'_>, id: ID, input: VariantInput) -> Result<ProductVariantPayload> {
+    async fn product_variant_update(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: VariantInput,
+    ) -> Result<ProductVariantPayload> {
         let app = app(ctx)?;
         let id = match input_id("ProductVariant", &id, &["id"]) {
             Ok(id) => id,
-            Err(e) => return Ok(ProductVariantPayload { product_variant: None, user_errors: user_errors(vec![e], &["id"]) }),
+            Err(e) => {
+                return Ok(ProductVariantPayload { product_variant: None, user_errors: user_errors(vec![e], &["id"]) });
+            }
         };
-        let (v, user_errors) = split(catalog::variant_update(&app.db, &app.settings.currency, id, input.into()).await, &["id"])?;
+        let (v, user_errors) =
+            split(catalog::variant_update(&app.db, &app.settings.currency, id, input.into()).await, &["id"])?;
         if v.is_some() {
             // A price or stock-rule change made the variant's links push-pending.
             crate::jobs::stock_push::kick_soon(app);

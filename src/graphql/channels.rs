@@ -11,7 +11,9 @@ use super::errors::{UserError, query, split, user_errors};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use crate::context::AppContext;
 use crate::domain::errors::FieldError;
-use crate::services::channels::{self as service, ChannelFilter, ConnectInput, CredentialsInput, SettingsInput, UpdateInput};
+use crate::services::channels::{
+    self as service, ChannelFilter, ConnectInput, CredentialsInput, SettingsInput, UpdateInput,
+};
 use crate::services::{ServiceError, catalog};
 
 /// A sales channel kind.
@@ -189,7 +191,13 @@ impl Channel {
     }
     async fn counts(&self, ctx: &Context<'_>) -> Result<ChannelCounts> {
         let c = query(service::counts(&app(ctx)?.db, self.0.id).await)?;
-        Ok(ChannelCounts { listings: c.listings, links: c.links, link_errors: c.link_errors, sync_errors: c.sync_errors, orders: c.orders })
+        Ok(ChannelCounts {
+            listings: c.listings,
+            links: c.links,
+            link_errors: c.link_errors,
+            sync_errors: c.sync_errors,
+            orders: c.orders,
+        })
     }
     async fn connected_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.connected_at
@@ -268,8 +276,16 @@ impl ChannelQuery {
     ) -> Result<String> {
         let kind = service::kind_of(kind.into());
         let state = state.unwrap_or_else(|| ulid::Ulid::generate().to_string());
-        crate::channels::authorization_url(kind, base_url.as_deref().unwrap_or_default(), &country.to_ascii_uppercase(), &app_key, app_secret.as_deref(), &redirect_uri, &state)
-            .map_err(async_graphql::Error::new)
+        crate::channels::authorization_url(
+            kind,
+            base_url.as_deref().unwrap_or_default(),
+            &country.to_ascii_uppercase(),
+            &app_key,
+            app_secret.as_deref(),
+            &redirect_uri,
+            &state,
+        )
+        .map_err(async_graphql::Error::new)
     }
 }
 
@@ -336,7 +352,9 @@ impl ChannelSettingsInput {
             match v {
                 MaybeUndefined::Undefined => None,
                 MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(id) => input_id("Warehouse", &id, &["settings", field]).map_err(|e| errors.push(e)).ok().map(Some),
+                MaybeUndefined::Value(id) => {
+                    input_id("Warehouse", &id, &["settings", field]).map_err(|e| errors.push(e)).ok().map(Some)
+                }
             }
         };
         SettingsInput {
@@ -405,7 +423,11 @@ impl ChannelMutation {
         let mut errors = Vec::new();
         let settings = input.settings.unwrap_or_default().decode(&mut errors);
         if !errors.is_empty() {
-            return Ok(ChannelConnectPayload { channel: None, authorization_url: None, user_errors: user_errors(errors, &[]) });
+            return Ok(ChannelConnectPayload {
+                channel: None,
+                authorization_url: None,
+                user_errors: user_errors(errors, &[]),
+            });
         }
         let input = ConnectInput {
             kind: input.kind,
@@ -417,7 +439,11 @@ impl ChannelMutation {
         };
         let (connected, user_errors) = split(service::connect(app(ctx)?, input).await, &[])?;
         Ok(match connected {
-            Some(c) => ChannelConnectPayload { channel: Some(Channel(c.channel)), authorization_url: c.authorization_url, user_errors },
+            Some(c) => ChannelConnectPayload {
+                channel: Some(Channel(c.channel)),
+                authorization_url: c.authorization_url,
+                user_errors,
+            },
             None => ChannelConnectPayload { channel: None, authorization_url: None, user_errors },
         })
     }
@@ -430,7 +456,12 @@ impl ChannelMutation {
         let Some(id) = id.filter(|_| errors.is_empty()) else {
             return Ok(ChannelPayload { channel: None, user_errors: user_errors(errors, &["id"]) });
         };
-        let update = UpdateInput { name: input.name, base_url: input.base_url, credentials: input.credentials.map(Into::into), settings };
+        let update = UpdateInput {
+            name: input.name,
+            base_url: input.base_url,
+            credentials: input.credentials.map(Into::into),
+            settings,
+        };
         let (channel, user_errors) = split(service::update(app(ctx)?, id, update).await, &["id"])?;
         if channel.is_some() {
             // New push settings made the channel's links push-pending.
@@ -444,7 +475,9 @@ impl ChannelMutation {
     async fn channel_disconnect(&self, ctx: &Context<'_>, id: ID, confirm: bool) -> Result<ChannelPayload> {
         let id = match input_id("Channel", &id, &["id"]) {
             Ok(id) => id,
-            Err(e) => return Ok(ChannelPayload { channel: None, user_errors: user_errors(vec![e], &["id", "confirm"]) }),
+            Err(e) => {
+                return Ok(ChannelPayload { channel: None, user_errors: user_errors(vec![e], &["id", "confirm"]) });
+            }
         };
         let (channel, user_errors) = split(service::disconnect(&app(ctx)?.db, id, confirm).await, &["id", "confirm"])?;
         Ok(ChannelPayload { channel: channel.map(Channel), user_errors })
@@ -453,7 +486,8 @@ impl ChannelMutation {
 
 /// `GET /oauth/{kind}/callback?code=…&state=…`: the marketplace's redirect after consent.
 pub async fn oauth_callback(ctx: web::Data<AppContext>, path: web::Path<String>, req: HttpRequest) -> HttpResponse {
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
+    let params: Vec<(String, String)> =
+        url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
     match service::complete_authorization(&ctx, &path.into_inner(), &params).await {
         Ok(channel) => HttpResponse::Ok().json(serde_json::json!({
             "status": "connected",

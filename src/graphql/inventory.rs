@@ -27,7 +27,11 @@ impl InventoryLevel {
     }
     async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
         let loader = ctx.data::<super::loaders::HubLoader>()?;
-        Ok(loader.load_one(super::loaders::WarehouseId(self.0.warehouse_id)).await.map_err(super::loaders::failed)?.map(Warehouse))
+        Ok(loader
+            .load_one(super::loaders::WarehouseId(self.0.warehouse_id))
+            .await
+            .map_err(super::loaders::failed)?
+            .map(Warehouse))
     }
     /// Units physically in the warehouse. Below zero only for variants that allow overselling.
     async fn on_hand(&self) -> i64 {
@@ -270,26 +274,41 @@ pub struct InventoryChangesPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn decode_pair(list: &str, i: usize, variant_id: &ID, warehouse_id: &ID, errors: &mut Vec<FieldError>) -> Option<(i64, i64)> {
+fn decode_pair(
+    list: &str,
+    i: usize,
+    variant_id: &ID,
+    warehouse_id: &ID,
+    errors: &mut Vec<FieldError>,
+) -> Option<(i64, i64)> {
     let index = i.to_string();
     let v = input_id("ProductVariant", variant_id, &[list, &index, "variantId"]).map_err(|e| errors.push(e)).ok();
     let w = input_id("Warehouse", warehouse_id, &[list, &index, "warehouseId"]).map_err(|e| errors.push(e)).ok();
     Some((v?, w?))
 }
 
-fn changes_payload(ctx: &Context<'_>, result: Result<Vec<LevelChange>, ServiceError>) -> Result<InventoryChangesPayload> {
+fn changes_payload(
+    ctx: &Context<'_>,
+    result: Result<Vec<LevelChange>, ServiceError>,
+) -> Result<InventoryChangesPayload> {
     let (changes, user_errors) = split(result, &[])?;
     if let Some(changes) = &changes {
         let events = &app(ctx)?.events;
         for c in changes {
-            events.publish(HubEvent::InventoryChanged { variant_id: c.level.variant_id, warehouse_id: c.level.warehouse_id });
+            events.publish(HubEvent::InventoryChanged {
+                variant_id: c.level.variant_id,
+                warehouse_id: c.level.warehouse_id,
+            });
         }
         // The links these changes marked push-pending go out now (the scheduler catches anything missed).
         crate::jobs::stock_push::kick_soon(app(ctx)?);
     }
     let changes = changes.map(|cs| {
         cs.into_iter()
-            .map(|c| InventoryChange { level: InventoryLevel(c.level), ledger_entry: c.ledger.map(InventoryLedgerEntry) })
+            .map(|c| InventoryChange {
+                level: InventoryLevel(c.level),
+                ledger_entry: c.ledger.map(InventoryLedgerEntry),
+            })
             .collect()
     });
     Ok(InventoryChangesPayload { changes, user_errors })
@@ -305,14 +324,19 @@ pub struct InventoryMutation;
 #[Object]
 impl InventoryMutation {
     /// Adds or removes on-hand units, all or nothing, one ledger entry per change.
-    async fn inventory_adjust_quantities(&self, ctx: &Context<'_>, input: InventoryAdjustInput) -> Result<InventoryChangesPayload> {
+    async fn inventory_adjust_quantities(
+        &self,
+        ctx: &Context<'_>,
+        input: InventoryAdjustInput,
+    ) -> Result<InventoryChangesPayload> {
         let mut errors = Vec::new();
         let changes: Vec<AdjustChange> = input
             .changes
             .iter()
             .enumerate()
             .filter_map(|(i, c)| {
-                let (variant_id, warehouse_id) = decode_pair("changes", i, &c.variant_id, &c.warehouse_id, &mut errors)?;
+                let (variant_id, warehouse_id) =
+                    decode_pair("changes", i, &c.variant_id, &c.warehouse_id, &mut errors)?;
                 Some(AdjustChange { variant_id, warehouse_id, delta: c.delta })
             })
             .collect();
@@ -324,14 +348,19 @@ impl InventoryMutation {
     }
 
     /// Sets on-hand quantities (a stock count), all or nothing, with optional compare-and-set per quantity.
-    async fn inventory_set_quantities(&self, ctx: &Context<'_>, input: InventorySetInput) -> Result<InventoryChangesPayload> {
+    async fn inventory_set_quantities(
+        &self,
+        ctx: &Context<'_>,
+        input: InventorySetInput,
+    ) -> Result<InventoryChangesPayload> {
         let mut errors = Vec::new();
         let quantities: Vec<SetQuantity> = input
             .quantities
             .iter()
             .enumerate()
             .filter_map(|(i, q)| {
-                let (variant_id, warehouse_id) = decode_pair("quantities", i, &q.variant_id, &q.warehouse_id, &mut errors)?;
+                let (variant_id, warehouse_id) =
+                    decode_pair("quantities", i, &q.variant_id, &q.warehouse_id, &mut errors)?;
                 Some(SetQuantity { variant_id, warehouse_id, on_hand: q.on_hand, compare_on_hand: q.compare_on_hand })
             })
             .collect();

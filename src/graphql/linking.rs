@@ -76,7 +76,10 @@ impl ChannelListing {
         self.0.variant_title.as_deref()
     }
     async fn options(&self) -> Vec<super::catalog::VariantOption> {
-        service::listing_options(&self.0).into_iter().map(|(name, value)| super::catalog::VariantOption { name, value }).collect()
+        service::listing_options(&self.0)
+            .into_iter()
+            .map(|(name, value)| super::catalog::VariantOption { name, value })
+            .collect()
     }
     async fn price(&self, ctx: &Context<'_>) -> Result<Option<Money>> {
         listing_money(ctx, self.0.channel_id, self.0.price_minor).await
@@ -162,9 +165,18 @@ impl ProductLink {
 
 fn parse_code(text: &str) -> Option<LinkErrorCode> {
     use LinkErrorCode::*;
-    [NoMatchKey, NotFoundOnChannel, DuplicateInProduct, ConflictAcrossProducts, OptionMismatch, PriceAboveListPrice, VariantDeleted, ListingExcluded]
-        .into_iter()
-        .find(|c| c.as_str() == text)
+    [
+        NoMatchKey,
+        NotFoundOnChannel,
+        DuplicateInProduct,
+        ConflictAcrossProducts,
+        OptionMismatch,
+        PriceAboveListPrice,
+        VariantDeleted,
+        ListingExcluded,
+    ]
+    .into_iter()
+    .find(|c| c.as_str() == text)
 }
 
 /// A product's link state on one channel.
@@ -260,13 +272,22 @@ impl LinkingQuery {
     }
 
     /// A product's link state on a channel: linked only when all its variants are.
-    async fn product_link_status(&self, ctx: &Context<'_>, product_id: ID, channel_id: ID) -> Result<ProductLinkStatus> {
+    async fn product_link_status(
+        &self,
+        ctx: &Context<'_>,
+        product_id: ID,
+        channel_id: ID,
+    ) -> Result<ProductLinkStatus> {
         let product_id = require_id("Product", &product_id)?;
         let channel_id = require_id("Channel", &channel_id)?;
         let db = &app(ctx)?.db;
         Ok(match query(service::product_link_state(db, channel_id, product_id).await)? {
-            ProductLinkState::NotLinked => ProductLinkStatus { state: ProductChannelState::NotLinked, failing_variants: vec![] },
-            ProductLinkState::Linked => ProductLinkStatus { state: ProductChannelState::Linked, failing_variants: vec![] },
+            ProductLinkState::NotLinked => {
+                ProductLinkStatus { state: ProductChannelState::NotLinked, failing_variants: vec![] }
+            }
+            ProductLinkState::Linked => {
+                ProductLinkStatus { state: ProductChannelState::Linked, failing_variants: vec![] }
+            }
             ProductLinkState::Failed(ids) => {
                 let mut failing = Vec::new();
                 for id in ids {
@@ -284,19 +305,37 @@ impl LinkingQuery {
         let link_id = require_id("ProductLink", &link_id)?;
         let app = app(ctx)?;
         let rows = query(service::compare(&app.db, &app.settings.currency, link_id).await)?;
-        Ok(rows.into_iter().map(|r| LinkFieldComparison { field: r.field.to_owned(), hub: r.hub, channel: r.channel, differs: r.differs }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| LinkFieldComparison {
+                field: r.field.to_owned(),
+                hub: r.hub,
+                channel: r.channel,
+                differs: r.differs,
+            })
+            .collect())
     }
 
     /// A dry run of bulk linking against the listings last pulled from the channel: what would link and why the
     /// rest would not. Nothing is written. At most 500 variants.
-    async fn product_links_preview(&self, ctx: &Context<'_>, input: ProductLinksCreateInput) -> Result<Vec<LinkPreview>> {
+    async fn product_links_preview(
+        &self,
+        ctx: &Context<'_>,
+        input: ProductLinksCreateInput,
+    ) -> Result<Vec<LinkPreview>> {
         let app = app(ctx)?;
-        let (channel_id, selection) = decode_selection(&input).map_err(|e| async_graphql::Error::new(e.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ")))?;
-        let channel = query(channels::get(&app.db, channel_id).await)?.ok_or_else(|| async_graphql::Error::new("Channel not found"))?;
+        let (channel_id, selection) = decode_selection(&input).map_err(|e| {
+            async_graphql::Error::new(e.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "))
+        })?;
+        let channel = query(channels::get(&app.db, channel_id).await)?
+            .ok_or_else(|| async_graphql::Error::new("Channel not found"))?;
         let products = query(service::selected_products(&app.db, &channel, &selection).await)?;
         let variants = query(service::hub_variants(&app.db, &products).await)?;
         if variants.len() > 500 {
-            return Err(async_graphql::Error::new(format!("the selection has {} variants; preview at most 500 (narrow the filter)", variants.len())));
+            return Err(async_graphql::Error::new(format!(
+                "the selection has {} variants; preview at most 500 (narrow the filter)",
+                variants.len()
+            )));
         }
         let decisions = query(service::decide(&app.db, &channel, &variants).await)?;
         let mut out = Vec::with_capacity(decisions.len());
@@ -310,7 +349,13 @@ impl LinkingQuery {
                 Some(id) => query(service::listing(&app.db, id).await)?.map(ChannelListing),
                 None => None,
             };
-            out.push(LinkPreview { variant: ProductVariant(variant), listing, would_link, error_code: code, error_message: message });
+            out.push(LinkPreview {
+                variant: ProductVariant(variant),
+                listing,
+                would_link,
+                error_code: code,
+                error_message: message,
+            });
         }
         Ok(out)
     }
@@ -341,12 +386,25 @@ fn decode_selection(input: &ProductLinksCreateInput) -> Result<(i64, Selection),
     let channel_id = input_id("Channel", &input.channel_id, &["channelId"]).map_err(|e| errors.push(e)).ok();
     let product_ids = input.product_ids.as_ref().map(|ids| {
         if ids.len() > 10_000 {
-            errors.push(FieldError::new(&["productIds"], ErrorCode::TooMany, "at most 10,000 products per run; use a filter"));
+            errors.push(FieldError::new(
+                &["productIds"],
+                ErrorCode::TooMany,
+                "at most 10,000 products per run; use a filter",
+            ));
         }
-        ids.iter().enumerate().filter_map(|(i, id)| input_id("Product", id, &["productIds", &i.to_string()]).map_err(|e| errors.push(e)).ok()).collect::<Vec<_>>()
+        ids.iter()
+            .enumerate()
+            .filter_map(|(i, id)| {
+                input_id("Product", id, &["productIds", &i.to_string()]).map_err(|e| errors.push(e)).ok()
+            })
+            .collect::<Vec<_>>()
     });
     if input.product_ids.is_none() && input.filter.is_none() {
-        errors.push(FieldError::new(&["productIds"], ErrorCode::Blank, "choose products: productIds, or a filter (an empty filter selects every product)"));
+        errors.push(FieldError::new(
+            &["productIds"],
+            ErrorCode::Blank,
+            "choose products: productIds, or a filter (an empty filter selects every product)",
+        ));
     }
     let filter = input.filter.as_ref();
     let selection = Selection {
@@ -396,11 +454,16 @@ pub struct ProductCreateFromListingPayload {
 }
 
 async fn connected(ctx: &Context<'_>, channel_id: i64) -> ServiceResult<()> {
-    let channel = channels::get(&app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?.db, channel_id)
-        .await?
-        .ok_or_else(|| ServiceError::not_found(&["channelId"], "Channel"))?;
+    let channel =
+        channels::get(&app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?.db, channel_id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found(&["channelId"], "Channel"))?;
     if channel.status != ChannelStatus::Connected {
-        return Err(rejected(&["channelId"], ErrorCode::InvalidState, format!("\"{}\" is not connected", channel.name)));
+        return Err(rejected(
+            &["channelId"],
+            ErrorCode::InvalidState,
+            format!("\"{}\" is not connected", channel.name),
+        ));
     }
     Ok(())
 }
@@ -410,7 +473,10 @@ fn run_payload(result: (Option<entity::sync_run::Model>, Vec<UserError>)) -> Syn
 }
 
 fn ids_of(list: &[ID], type_name: &str, field: &str, errors: &mut Vec<FieldError>) -> Vec<i64> {
-    list.iter().enumerate().filter_map(|(i, id)| input_id(type_name, id, &[field, &i.to_string()]).map_err(|e| errors.push(e)).ok()).collect()
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, id)| input_id(type_name, id, &[field, &i.to_string()]).map_err(|e| errors.push(e)).ok())
+        .collect()
 }
 
 #[derive(Default)]
@@ -427,9 +493,22 @@ impl LinkingMutation {
         };
         let result = async {
             connected(ctx, channel_id).await?;
-            service::check_request_ids(&app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?.db, channel_id, selection.product_ids.as_deref(), None).await?;
-            let input = serde_json::to_value(LinkInput { selection, ..LinkInput::default() }).map_err(|e| ServiceError::Unexpected(e.into()))?;
-            jobs::enqueue_run(app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?, SyncRunKind::LinkProducts, Some(channel_id), Some(input)).await
+            service::check_request_ids(
+                &app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?.db,
+                channel_id,
+                selection.product_ids.as_deref(),
+                None,
+            )
+            .await?;
+            let input = serde_json::to_value(LinkInput { selection, ..LinkInput::default() })
+                .map_err(|e| ServiceError::Unexpected(e.into()))?;
+            jobs::enqueue_run(
+                app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?,
+                SyncRunKind::LinkProducts,
+                Some(channel_id),
+                Some(input),
+            )
+            .await
         }
         .await;
         Ok(run_payload(split(result, &[])?))
@@ -442,16 +521,33 @@ impl LinkingMutation {
         let link_ids = input.link_ids.as_ref().map(|ids| ids_of(ids, "ProductLink", "linkIds", &mut errors));
         let all = input.all_errors.unwrap_or(false);
         if link_ids.is_some() == all {
-            errors.push(FieldError::new(&["linkIds"], ErrorCode::Invalid, "give linkIds, or allErrors: true (not both)"));
+            errors.push(FieldError::new(
+                &["linkIds"],
+                ErrorCode::Invalid,
+                "give linkIds, or allErrors: true (not both)",
+            ));
         }
         let Some(channel_id) = channel_id.filter(|_| errors.is_empty()) else {
             return Ok(run_payload((None, user_errors(errors, &[]))));
         };
         let result = async {
             connected(ctx, channel_id).await?;
-            service::check_request_ids(&app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?.db, channel_id, None, link_ids.as_deref()).await?;
-            let input = serde_json::to_value(RelinkInput { link_ids }).map_err(|e| ServiceError::Unexpected(e.into()))?;
-            jobs::enqueue_run(app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?, SyncRunKind::Relink, Some(channel_id), Some(input)).await
+            service::check_request_ids(
+                &app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?.db,
+                channel_id,
+                None,
+                link_ids.as_deref(),
+            )
+            .await?;
+            let input =
+                serde_json::to_value(RelinkInput { link_ids }).map_err(|e| ServiceError::Unexpected(e.into()))?;
+            jobs::enqueue_run(
+                app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?,
+                SyncRunKind::Relink,
+                Some(channel_id),
+                Some(input),
+            )
+            .await
         }
         .await;
         Ok(run_payload(split(result, &[])?))
@@ -465,7 +561,13 @@ impl LinkingMutation {
         };
         let result = async {
             connected(ctx, channel_id).await?;
-            jobs::enqueue_run(app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?, SyncRunKind::PullListings, Some(channel_id), None).await
+            jobs::enqueue_run(
+                app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?,
+                SyncRunKind::PullListings,
+                Some(channel_id),
+                None,
+            )
+            .await
         }
         .await;
         Ok(run_payload(split(result, &["channelId"])?))
@@ -477,20 +579,37 @@ impl LinkingMutation {
         let listing = input_id("ChannelListing", &listing_id, &["listingId"]).map_err(|e| errors.push(e)).ok();
         let variant = input_id("ProductVariant", &variant_id, &["variantId"]).map_err(|e| errors.push(e)).ok();
         let (Some(listing), Some(variant)) = (listing, variant) else {
-            return Ok(ProductLinkPayload { product_link: None, user_errors: user_errors(errors, &["listingId", "variantId"]) });
+            return Ok(ProductLinkPayload {
+                product_link: None,
+                user_errors: user_errors(errors, &["listingId", "variantId"]),
+            });
         };
-        let (link, user_errors) = split(service::set_link(&app(ctx)?.db, listing, variant).await, &["listingId", "variantId"])?;
+        let (link, user_errors) =
+            split(service::set_link(&app(ctx)?.db, listing, variant).await, &["listingId", "variantId"])?;
         Ok(ProductLinkPayload { product_link: link.map(ProductLink), user_errors })
     }
 
     /// Creates a hub product from a listing's product (all its unlinked SKUs) and links them.
-    async fn product_create_from_listing(&self, ctx: &Context<'_>, listing_id: ID) -> Result<ProductCreateFromListingPayload> {
+    async fn product_create_from_listing(
+        &self,
+        ctx: &Context<'_>,
+        listing_id: ID,
+    ) -> Result<ProductCreateFromListingPayload> {
         let listing = match input_id("ChannelListing", &listing_id, &["listingId"]) {
             Ok(id) => id,
-            Err(e) => return Ok(ProductCreateFromListingPayload { product: None, product_links: None, user_errors: user_errors(vec![e], &["listingId"]) }),
+            Err(e) => {
+                return Ok(ProductCreateFromListingPayload {
+                    product: None,
+                    product_links: None,
+                    user_errors: user_errors(vec![e], &["listingId"]),
+                });
+            }
         };
         let app = app(ctx)?;
-        let (created, user_errors) = split(service::create_product_from_listing(&app.db, &app.settings.currency, listing, false).await, &["listingId"])?;
+        let (created, user_errors) = split(
+            service::create_product_from_listing(&app.db, &app.settings.currency, listing, false).await,
+            &["listingId"],
+        )?;
         Ok(match created {
             Some((product, links)) => ProductCreateFromListingPayload {
                 product: Some(Product(product)),
@@ -512,7 +631,10 @@ impl LinkingMutation {
             return Ok(ProductLinksPayload { product_links: None, user_errors: user_errors(errors, &["linkIds"]) });
         }
         let (links, user_errors) = split(service::unlink(&app(ctx)?.db, &ids).await, &["linkIds"])?;
-        Ok(ProductLinksPayload { product_links: links.map(|ls| ls.into_iter().map(ProductLink).collect()), user_errors })
+        Ok(ProductLinksPayload {
+            product_links: links.map(|ls| ls.into_iter().map(ProductLink).collect()),
+            user_errors,
+        })
     }
 
     /// Delete link ("hủy đồng bộ"): permanent; the listings leave the sync list and cannot be linked again.
@@ -526,6 +648,9 @@ impl LinkingMutation {
             return Ok(ProductLinksDeletePayload { deleted_ids: None, user_errors: user_errors(errors, &["linkIds"]) });
         }
         let (deleted, user_errors) = split(service::delete_links(&app(ctx)?.db, &ids).await, &["linkIds"])?;
-        Ok(ProductLinksDeletePayload { deleted_ids: deleted.map(|ids| ids.into_iter().map(|id| global_id("ProductLink", id)).collect()), user_errors })
+        Ok(ProductLinksDeletePayload {
+            deleted_ids: deleted.map(|ids| ids.into_iter().map(|id| global_id("ProductLink", id)).collect()),
+            user_errors,
+        })
     }
 }

@@ -60,7 +60,16 @@ fn channel_event(event: HubEvent, channel: i64) -> Option<ChannelEvent> {
     let at = chrono::Utc::now();
     match event {
         HubEvent::ChannelActivity { channel_id, kind, sku, value, ok, message } if channel_id == channel => {
-            Some(ChannelEvent { channel_id: global_id("Channel", channel_id), kind: kind.into(), sku, value, ok, message, order_id: None, at })
+            Some(ChannelEvent {
+                channel_id: global_id("Channel", channel_id),
+                kind: kind.into(),
+                sku,
+                value,
+                ok,
+                message,
+                order_id: None,
+                at,
+            })
         }
         HubEvent::OrderChanged { order_id, channel_id } if channel_id == channel => Some(ChannelEvent {
             channel_id: global_id("Channel", channel_id),
@@ -77,7 +86,8 @@ fn channel_event(event: HubEvent, channel: i64) -> Option<ChannelEvent> {
 }
 
 fn not_found(what: &str, id: &ID) -> async_graphql::Error {
-    async_graphql::Error::new(format!("no {what} with id {}", id.as_str())).extend_with(|_, e| e.set("code", "NOT_FOUND"))
+    async_graphql::Error::new(format!("no {what} with id {}", id.as_str()))
+        .extend_with(|_, e| e.set("code", "NOT_FOUND"))
 }
 
 #[derive(InputObject, Default)]
@@ -93,7 +103,12 @@ pub struct LiveSubscription;
 #[Subscription]
 impl LiveSubscription {
     /// Everything happening on a channel, in order: link results, pushes, orders, sync errors. `kinds` narrows it.
-    async fn channel_events(&self, ctx: &Context<'_>, channel_id: ID, kinds: Option<Vec<ChannelEventKind>>) -> Result<impl Stream<Item = ChannelEvent> + use<>> {
+    async fn channel_events(
+        &self,
+        ctx: &Context<'_>,
+        channel_id: ID,
+        kinds: Option<Vec<ChannelEventKind>>,
+    ) -> Result<impl Stream<Item = ChannelEvent> + use<>> {
         let app = app(ctx)?.clone();
         let id = require_id("Channel", &channel_id)?;
         let receiver = app.events.subscribe();
@@ -106,14 +121,19 @@ impl LiveSubscription {
     }
 
     /// Orders as they are imported or change, optionally for one channel and in chosen statuses.
-    async fn order_updated(&self, ctx: &Context<'_>, filter: Option<OrderUpdatedFilter>) -> Result<impl Stream<Item = Order> + use<>> {
+    async fn order_updated(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrderUpdatedFilter>,
+    ) -> Result<impl Stream<Item = Order> + use<>> {
         let app = app(ctx)?.clone();
         let filter = filter.unwrap_or_default();
         let channel = filter.channel_id.as_ref().map(|id| require_id("Channel", id)).transpose()?;
         if let (Some(id), Some(raw)) = (channel, &filter.channel_id) {
             query(channels::get(&app.db, id).await)?.ok_or_else(|| not_found("channel", raw))?;
         }
-        let statuses: Option<Vec<entity::enums::OrderStatus>> = filter.statuses.map(|s| s.into_iter().map(Into::into).collect());
+        let statuses: Option<Vec<entity::enums::OrderStatus>> =
+            filter.statuses.map(|s| s.into_iter().map(Into::into).collect());
         let receiver = app.events.subscribe();
         let stream = tokio_stream_of(receiver).filter_map(move |event| {
             let (db, statuses) = (app.db.clone(), statuses.clone());

@@ -80,7 +80,8 @@ impl Loader<WarehouseId> for Loaders {
 
     async fn load(&self, keys: &[WarehouseId]) -> Result<HashMap<WarehouseId, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = warehouse::Entity::find().filter(warehouse::Column::Id.is_in(ids)).all(&self.db).await.map_err(Arc::new)?;
+        let rows =
+            warehouse::Entity::find().filter(warehouse::Column::Id.is_in(ids)).all(&self.db).await.map_err(Arc::new)?;
         Ok(rows.into_iter().map(|w| (WarehouseId(w.id), w)).collect())
     }
 }

@@ -86,12 +86,16 @@ pub(crate) fn app<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppContext
 
 /// 401 with a JSON error and no detail of why (missing, malformed, unknown and revoked look the same).
 pub fn unauthorized() -> HttpResponse {
-    HttpResponse::Unauthorized().insert_header(("WWW-Authenticate", "Bearer")).json(serde_json::json!({ "error": "unauthorized" }))
+    HttpResponse::Unauthorized()
+        .insert_header(("WWW-Authenticate", "Bearer"))
+        .json(serde_json::json!({ "error": "unauthorized" }))
 }
 
 /// The token could not be checked (the database did not answer): the caller may well be authorised.
 pub fn unavailable() -> HttpResponse {
-    HttpResponse::ServiceUnavailable().insert_header(("Retry-After", "1")).json(serde_json::json!({ "error": "unavailable" }))
+    HttpResponse::ServiceUnavailable()
+        .insert_header(("Retry-After", "1"))
+        .json(serde_json::json!({ "error": "unavailable" }))
 }
 
 /// Why a request has no caller.
@@ -128,7 +132,12 @@ fn authorization_header(req: &HttpRequest) -> Option<&str> {
     req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok())
 }
 
-pub async fn graphql_post(schema: web::Data<AppSchema>, ctx: web::Data<AppContext>, http: HttpRequest, req: GraphQLRequest) -> HttpResponse {
+pub async fn graphql_post(
+    schema: web::Data<AppSchema>,
+    ctx: web::Data<AppContext>,
+    http: HttpRequest,
+    req: GraphQLRequest,
+) -> HttpResponse {
     let principal = match principal_of(&ctx, authorization_header(&http)).await {
         Ok(principal) => principal,
         Err(why) => return why.response(),
@@ -145,7 +154,12 @@ pub async fn graphiql() -> HttpResponse {
 
 /// WebSocket subscriptions; speaks graphql-transport-ws and the legacy graphql-ws (chosen by the client's
 /// Sec-WebSocket-Protocol).
-pub async fn graphql_ws(schema: web::Data<AppSchema>, ctx: web::Data<AppContext>, req: HttpRequest, payload: web::Payload) -> actix_web::Result<HttpResponse> {
+pub async fn graphql_ws(
+    schema: web::Data<AppSchema>,
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
     // A token on the upgrade request is checked now; otherwise the `connection_init` payload must carry one.
     let from_header = match authorization_header(&req) {
         Some(header) => match principal_of(&ctx, Some(header)).await {
@@ -160,12 +174,16 @@ pub async fn graphql_ws(schema: web::Data<AppSchema>, ctx: web::Data<AppContext>
             let principal = match from_header {
                 Some(p) => Some(p),
                 None => {
-                    let given = ["Authorization", "authorization", "authToken"].iter().find_map(|k| payload.get(*k).and_then(|v| v.as_str()).map(str::to_owned));
+                    let given = ["Authorization", "authorization", "authToken"]
+                        .iter()
+                        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()).map(str::to_owned));
                     let header = given.map(|g| if g.contains(' ') { g } else { format!("Bearer {g}") });
                     match principal_of(&ctx, header.as_deref()).await {
                         Ok(p) => Some(p),
                         Err(Unauthenticated::Refused) => None,
-                        Err(Unauthenticated::Unavailable) => return Err(async_graphql::Error::new("unavailable: try again")),
+                        Err(Unauthenticated::Unavailable) => {
+                            return Err(async_graphql::Error::new("unavailable: try again"));
+                        }
                     }
                 }
             };

@@ -5,9 +5,9 @@ use async_graphql::{Context, ID, Interface, Object, Result};
 use super::app;
 use super::catalog::{Product, ProductVariant, Warehouse};
 use super::channels::Channel;
-use super::linking::{ChannelListing, ProductLink};
 use super::errors::query;
 use super::inventory::InventoryLevel;
+use super::linking::{ChannelListing, ProductLink};
 use super::orders::Order;
 use super::relay::decode_any;
 use super::stock::{ExportSlip, OrderReturn};
@@ -44,8 +44,12 @@ async fn load(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
         "ProductLink" => query(linking::link(db, raw).await)?.map(|m| Node::ProductLink(ProductLink(m))),
         "ChannelListing" => query(linking::listing(db, raw).await)?.map(|m| Node::ChannelListing(ChannelListing(m))),
         "Order" => query(crate::services::order_ops::get(db, raw).await)?.map(|m| Node::Order(Order(m))),
-        "ExportSlip" => query(crate::services::export_slips::get(db, raw).await)?.map(|m| Node::ExportSlip(ExportSlip(m))),
-        "OrderReturn" => query(crate::services::export_slips::get_return(db, raw).await)?.map(|m| Node::OrderReturn(OrderReturn(m))),
+        "ExportSlip" => {
+            query(crate::services::export_slips::get(db, raw).await)?.map(|m| Node::ExportSlip(ExportSlip(m)))
+        }
+        "OrderReturn" => {
+            query(crate::services::export_slips::get_return(db, raw).await)?.map(|m| Node::OrderReturn(OrderReturn(m)))
+        }
         _ => None,
     })
 }

@@ -86,7 +86,15 @@ pub struct OrderAddress {
 
 fn address(json: Option<&serde_json::Value>) -> Option<OrderAddress> {
     let a: Address = serde_json::from_value(json?.clone()).ok()?;
-    Some(OrderAddress { name: a.name, phone: a.phone, line1: a.line1, ward: a.ward, district: a.district, province: a.province, country: a.country })
+    Some(OrderAddress {
+        name: a.name,
+        phone: a.phone,
+        line1: a.line1,
+        ward: a.ward,
+        district: a.district,
+        province: a.province,
+        country: a.country,
+    })
 }
 
 /// A customer saved from channel orders: one per phone number.
@@ -313,7 +321,10 @@ impl Order {
     }
     /// Export slips made for the order (SPEC §5).
     async fn export_slips(&self, ctx: &Context<'_>) -> Result<Vec<super::stock::ExportSlip>> {
-        Ok(query(service::export_slips(&app(ctx)?.db, self.0.id).await)?.into_iter().map(super::stock::ExportSlip).collect())
+        Ok(query(service::export_slips(&app(ctx)?.db, self.0.id).await)?
+            .into_iter()
+            .map(super::stock::ExportSlip)
+            .collect())
     }
     /// Open sync errors of this order.
     async fn sync_errors(&self, ctx: &Context<'_>) -> Result<Vec<OrderSyncError>> {
@@ -353,7 +364,8 @@ pub struct OrderFilterInput {
 
 impl OrderFilterInput {
     fn decode(self, field: &str) -> Result<OrderFilter, FieldError> {
-        let channel_id = self.channel_id.as_ref().map(|id| input_id("Channel", id, &[field, "channelId"])).transpose()?;
+        let channel_id =
+            self.channel_id.as_ref().map(|id| input_id("Channel", id, &[field, "channelId"])).transpose()?;
         Ok(OrderFilter {
             channel_id,
             status: self.status.map(Into::into),
@@ -382,7 +394,12 @@ pub struct StatusMappingRow {
 pub fn mapping_rows(channel: &entity::channel::Model) -> Vec<StatusMappingRow> {
     service::mapping(channel)
         .into_iter()
-        .map(|r| StatusMappingRow { channel_status: r.channel_status, status: r.status.into(), payment_status: r.payment_status.map(Into::into), overridden: r.overridden })
+        .map(|r| StatusMappingRow {
+            channel_status: r.channel_status,
+            status: r.status.into(),
+            payment_status: r.payment_status.map(Into::into),
+            overridden: r.overridden,
+        })
         .collect()
 }
 
@@ -499,13 +516,19 @@ impl OrderMutation {
     }
 
     /// Changes the hub status of an order whose channel processes orders in the hub; not sent to the channel.
-    async fn order_status_update(&self, ctx: &Context<'_>, order_id: ID, status: OrderStatusGql) -> Result<OrderPayload> {
+    async fn order_status_update(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        status: OrderStatusGql,
+    ) -> Result<OrderPayload> {
         let id = match input_id("Order", &order_id, &["orderId"]) {
             Ok(id) => id,
             Err(e) => return Ok(OrderPayload { order: None, user_errors: user_errors(vec![e], &["orderId"]) }),
         };
         let app = app(ctx)?;
-        let (order, user_errors) = split(service::set_hub_status(&app.db, id, status.into()).await, &["orderId", "status"])?;
+        let (order, user_errors) =
+            split(service::set_hub_status(&app.db, id, status.into()).await, &["orderId", "status"])?;
         if let Some(o) = &order {
             app.events.publish(HubEvent::OrderChanged { order_id: o.id, channel_id: o.channel_id });
         }
@@ -519,12 +542,22 @@ impl OrderMutation {
         let mut targets: Vec<(i64, i64, String)> = Vec::new();
         match (input.order_ids, input.filter) {
             (Some(ids), None) if !ids.is_empty() && ids.len() <= RESYNC_MAX_IDS => {
-                let decoded: Vec<i64> = ids.iter().enumerate().filter_map(|(i, id)| input_id("Order", id, &["orderIds", &i.to_string()]).map_err(|e| errors.push(e)).ok()).collect();
+                let decoded: Vec<i64> = ids
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, id)| {
+                        input_id("Order", id, &["orderIds", &i.to_string()]).map_err(|e| errors.push(e)).ok()
+                    })
+                    .collect();
                 let found = query(service::by_ids(&app.db, &decoded).await)?;
                 for (i, id) in decoded.iter().enumerate() {
                     match found.iter().find(|o| o.id == *id) {
                         Some(o) => targets.push((o.id, o.channel_id, o.external_id.clone())),
-                        None => errors.push(FieldError::new(&["orderIds", &i.to_string()], ErrorCode::NotFound, "Order not found")),
+                        None => errors.push(FieldError::new(
+                            &["orderIds", &i.to_string()],
+                            ErrorCode::NotFound,
+                            "Order not found",
+                        )),
                     }
                 }
             }
@@ -532,12 +565,20 @@ impl OrderMutation {
                 Ok(filter) => {
                     targets = query(service::ids_matching(&app.db, &filter, RESYNC_MAX_FILTER + 1).await)?;
                     if targets.len() as u64 > RESYNC_MAX_FILTER {
-                        errors.push(FieldError::new(&["filter"], ErrorCode::TooMany, format!("more than {RESYNC_MAX_FILTER} orders match: narrow the filter")));
+                        errors.push(FieldError::new(
+                            &["filter"],
+                            ErrorCode::TooMany,
+                            format!("more than {RESYNC_MAX_FILTER} orders match: narrow the filter"),
+                        ));
                     }
                 }
                 Err(e) => errors.push(e),
             },
-            _ => errors.push(FieldError::new(&["orderIds"], ErrorCode::Invalid, format!("give orderIds (1 to {RESYNC_MAX_IDS}) or a filter, not both"))),
+            _ => errors.push(FieldError::new(
+                &["orderIds"],
+                ErrorCode::Invalid,
+                format!("give orderIds (1 to {RESYNC_MAX_IDS}) or a filter, not both"),
+            )),
         }
         if !errors.is_empty() {
             return Ok(OrdersResyncPayload { sync_runs: vec![], user_errors: user_errors(errors, &[]) });
@@ -548,8 +589,10 @@ impl OrderMutation {
         }
         let mut runs = Vec::new();
         for (channel_id, ids) in by_channel {
-            let input = serde_json::to_value(FetchInput { external_ids: Some(ids) }).map_err(|e| super::errors::internal(e.into()))?;
-            let (run, user_errors) = split(jobs::enqueue_run(app, SyncRunKind::OrderFetch, Some(channel_id), Some(input)).await, &[])?;
+            let input = serde_json::to_value(FetchInput { external_ids: Some(ids) })
+                .map_err(|e| super::errors::internal(e.into()))?;
+            let (run, user_errors) =
+                split(jobs::enqueue_run(app, SyncRunKind::OrderFetch, Some(channel_id), Some(input)).await, &[])?;
             if !user_errors.is_empty() {
                 return Ok(OrdersResyncPayload { sync_runs: runs, user_errors });
             }
@@ -567,9 +610,14 @@ impl OrderMutation {
             Err(e) => return Ok(SyncRunPayload { sync_run: None, user_errors: user_errors(vec![e], &["channelId"]) }),
         };
         let result = async {
-            let channel = channels::get(&app.db, id).await?.ok_or_else(|| ServiceError::not_found(&["channelId"], "Channel"))?;
+            let channel =
+                channels::get(&app.db, id).await?.ok_or_else(|| ServiceError::not_found(&["channelId"], "Channel"))?;
             if channel.status != entity::enums::ChannelStatus::Connected {
-                return Err(ServiceError::rejected(&["channelId"], ErrorCode::InvalidState, format!("\"{}\" is not connected", channel.name)));
+                return Err(ServiceError::rejected(
+                    &["channelId"],
+                    ErrorCode::InvalidState,
+                    format!("\"{}\" is not connected", channel.name),
+                ));
             }
             jobs::enqueue_run(app, SyncRunKind::OrderPoll, Some(id), None).await
         }
@@ -580,13 +628,25 @@ impl OrderMutation {
 
     /// Overrides how a channel's raw order statuses map to hub statuses (or removes overrides). Applies to the
     /// channel's updates from now on; resync orders to re-map them at once.
-    async fn status_mapping_update(&self, ctx: &Context<'_>, channel_id: ID, mappings: Vec<StatusMappingInput>) -> Result<StatusMappingUpdatePayload> {
+    async fn status_mapping_update(
+        &self,
+        ctx: &Context<'_>,
+        channel_id: ID,
+        mappings: Vec<StatusMappingInput>,
+    ) -> Result<StatusMappingUpdatePayload> {
         let id = match input_id("Channel", &channel_id, &["channelId"]) {
             Ok(id) => id,
-            Err(e) => return Ok(StatusMappingUpdatePayload { channel: None, status_mapping: vec![], user_errors: user_errors(vec![e], &["channelId"]) }),
+            Err(e) => {
+                return Ok(StatusMappingUpdatePayload {
+                    channel: None,
+                    status_mapping: vec![],
+                    user_errors: user_errors(vec![e], &["channelId"]),
+                });
+            }
         };
         let changes = mappings.into_iter().map(|m| (m.channel_status, m.status.map(Into::into))).collect();
-        let (channel, user_errors) = split(service::update_mapping(&app(ctx)?.db, id, changes).await, &["channelId", "mappings"])?;
+        let (channel, user_errors) =
+            split(service::update_mapping(&app(ctx)?.db, id, changes).await, &["channelId", "mappings"])?;
         let status_mapping = channel.as_ref().map(mapping_rows).unwrap_or_default();
         Ok(StatusMappingUpdatePayload { channel: channel.map(Channel), status_mapping, user_errors })
     }

@@ -39,7 +39,11 @@ pub fn require_id(type_name: &str, id: &ID) -> async_graphql::Result<i64> {
 /// For a mutation argument: a user error naming the field when the id is not of `type_name`.
 pub fn input_id(type_name: &str, id: &ID, field: &[&str]) -> Result<i64, crate::domain::errors::FieldError> {
     decode_id(type_name, id).ok_or_else(|| {
-        crate::domain::errors::FieldError::new(field, ErrorCode::InvalidId, format!("\"{}\" is not a {type_name} id", id.as_str()))
+        crate::domain::errors::FieldError::new(
+            field,
+            ErrorCode::InvalidId,
+            format!("\"{}\" is not a {type_name} id", id.as_str()),
+        )
     })
 }
 

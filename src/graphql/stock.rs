@@ -27,7 +27,8 @@ use crate::services::{ServiceError, ServiceResult, catalog, channels};
 /// scheduler catches anything missed).
 fn stock_moved(ctx: &AppContext, changes: &[LevelChange]) {
     for c in changes {
-        ctx.events.publish(HubEvent::InventoryChanged { variant_id: c.level.variant_id, warehouse_id: c.level.warehouse_id });
+        ctx.events
+            .publish(HubEvent::InventoryChanged { variant_id: c.level.variant_id, warehouse_id: c.level.warehouse_id });
     }
     jobs::stock_push::kick_soon(ctx);
 }
@@ -445,11 +446,21 @@ fn run_payload(result: (Option<entity::sync_run::Model>, Vec<UserError>)) -> Syn
     SyncRunPayload { sync_run: result.0.map(SyncRun), user_errors: result.1 }
 }
 
-fn slip_payload(ctx: &Context<'_>, result: ServiceResult<slips::SlipChange>, args: &[&str]) -> Result<ExportSlipPayload> {
+fn slip_payload(
+    ctx: &Context<'_>,
+    result: ServiceResult<slips::SlipChange>,
+    args: &[&str],
+) -> Result<ExportSlipPayload> {
     let (change, user_errors) = split(result, args)?;
-    let Some(change) = change else { return Ok(ExportSlipPayload { export_slip: None, levels: Vec::new(), user_errors }) };
+    let Some(change) = change else {
+        return Ok(ExportSlipPayload { export_slip: None, levels: Vec::new(), user_errors });
+    };
     stock_moved(app(ctx)?, &change.changes);
-    Ok(ExportSlipPayload { export_slip: Some(ExportSlip(change.slip)), levels: change.changes.into_iter().map(|c| InventoryLevel(c.level)).collect(), user_errors })
+    Ok(ExportSlipPayload {
+        export_slip: Some(ExportSlip(change.slip)),
+        levels: change.changes.into_iter().map(|c| InventoryLevel(c.level)).collect(),
+        user_errors,
+    })
 }
 
 fn slip_refused(errors: Vec<FieldError>, args: &[&str]) -> ExportSlipPayload {
@@ -463,9 +474,15 @@ async fn start_run(ctx: &Context<'_>, channel_id: &ID, kind: SyncRunKind) -> Res
     };
     let app = app(ctx)?;
     let result = async {
-        let channel = channels::get(&app.db, channel_id).await?.ok_or_else(|| ServiceError::not_found(&["channelId"], "Channel"))?;
+        let channel = channels::get(&app.db, channel_id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found(&["channelId"], "Channel"))?;
         if channel.status != entity::enums::ChannelStatus::Connected {
-            return Err(ServiceError::rejected(&["channelId"], ErrorCode::InvalidState, format!("\"{}\" is not connected", channel.name)));
+            return Err(ServiceError::rejected(
+                &["channelId"],
+                ErrorCode::InvalidState,
+                format!("\"{}\" is not connected", channel.name),
+            ));
         }
         if kind == SyncRunKind::StockPush {
             // A push on request sends every link's value again if it differs from the last one pushed.
@@ -536,22 +553,33 @@ impl StockMutation {
         let args = ["orderId", "lines", "warehouseId", "note"];
         let mut errors = Vec::new();
         let order = input_id("Order", &order_id, &["orderId"]).map_err(|e| errors.push(e)).ok();
-        let warehouse = warehouse_id.as_ref().and_then(|id| input_id("Warehouse", id, &["warehouseId"]).map_err(|e| errors.push(e)).ok());
+        let warehouse = warehouse_id
+            .as_ref()
+            .and_then(|id| input_id("Warehouse", id, &["warehouseId"]).map_err(|e| errors.push(e)).ok());
         let lines: Vec<ReturnLineInput> = lines
             .iter()
             .enumerate()
             .filter_map(|(i, l)| {
-                let id = input_id("OrderLine", &l.order_line_id, &["lines", &i.to_string(), "orderLineId"]).map_err(|e| errors.push(e)).ok()?;
+                let id = input_id("OrderLine", &l.order_line_id, &["lines", &i.to_string(), "orderLineId"])
+                    .map_err(|e| errors.push(e))
+                    .ok()?;
                 Some(ReturnLineInput { order_line_id: id, quantity: l.quantity, restock: l.restock })
             })
             .collect();
         let Some(order_id) = order.filter(|_| errors.is_empty()) else {
-            return Ok(OrderReturnRecordPayload { order_return: None, levels: Vec::new(), user_errors: user_errors(errors, &args) });
+            return Ok(OrderReturnRecordPayload {
+                order_return: None,
+                levels: Vec::new(),
+                user_errors: user_errors(errors, &args),
+            });
         };
         let app = app(ctx)?;
-        let result = slips::record_return(&app.db, ReturnInput { order_id, warehouse_id: warehouse, note, lines }).await;
+        let result =
+            slips::record_return(&app.db, ReturnInput { order_id, warehouse_id: warehouse, note, lines }).await;
         let (change, user_errors) = split(result, &args)?;
-        let Some(change) = change else { return Ok(OrderReturnRecordPayload { order_return: None, levels: Vec::new(), user_errors }) };
+        let Some(change) = change else {
+            return Ok(OrderReturnRecordPayload { order_return: None, levels: Vec::new(), user_errors });
+        };
         stock_moved(app, &change.changes);
         Ok(OrderReturnRecordPayload {
             order_return: Some(OrderReturn(change.recorded)),

@@ -96,7 +96,11 @@ pub struct SyncErrorFilterInput {
 impl SyncErrorFilterInput {
     fn decode(self, field: &str) -> Result<SyncErrorFilter, FieldError> {
         Ok(SyncErrorFilter {
-            channel_id: self.channel_id.as_ref().map(|id| input_id("Channel", id, &[field, "channelId"])).transpose()?,
+            channel_id: self
+                .channel_id
+                .as_ref()
+                .map(|id| input_id("Channel", id, &[field, "channelId"]))
+                .transpose()?,
             kind: self.kind.map(Into::into),
             code: self.code,
             search: self.search,
@@ -148,19 +152,33 @@ pub struct SyncErrorMutation;
 #[Object]
 impl SyncErrorMutation {
     /// Dismisses errors (SPEC §6 "delete"), by ids and/or by filter; they stay in the history.
-    async fn sync_errors_dismiss(&self, ctx: &Context<'_>, ids: Option<Vec<ID>>, filter: Option<SyncErrorFilterInput>) -> Result<SyncErrorsDismissPayload> {
+    async fn sync_errors_dismiss(
+        &self,
+        ctx: &Context<'_>,
+        ids: Option<Vec<ID>>,
+        filter: Option<SyncErrorFilterInput>,
+    ) -> Result<SyncErrorsDismissPayload> {
         let mut errors = Vec::new();
         let ids: Option<Vec<i64>> = ids.map(|ids| {
-            ids.iter().enumerate().filter_map(|(i, id)| input_id("SyncError", id, &["ids", &i.to_string()]).map_err(|e| errors.push(e)).ok()).collect()
+            ids.iter()
+                .enumerate()
+                .filter_map(|(i, id)| {
+                    input_id("SyncError", id, &["ids", &i.to_string()]).map_err(|e| errors.push(e)).ok()
+                })
+                .collect()
         });
         let filter = filter.map(|f| f.decode("filter")).transpose().map_err(|e| errors.push(e)).ok().flatten();
         if ids.is_none() && filter.is_none() && errors.is_empty() {
             errors.push(FieldError::new(&["ids"], ErrorCode::Blank, "give ids, or a filter"));
         }
         if !errors.is_empty() {
-            return Ok(SyncErrorsDismissPayload { dismissed_count: None, user_errors: user_errors(errors, &["ids", "filter"]) });
+            return Ok(SyncErrorsDismissPayload {
+                dismissed_count: None,
+                user_errors: user_errors(errors, &["ids", "filter"]),
+            });
         }
-        let (count, user_errors) = split(service::dismiss(&app(ctx)?.db, ids.as_deref(), filter.as_ref()).await, &["ids", "filter"])?;
+        let (count, user_errors) =
+            split(service::dismiss(&app(ctx)?.db, ids.as_deref(), filter.as_ref()).await, &["ids", "filter"])?;
         Ok(SyncErrorsDismissPayload { dismissed_count: count, user_errors })
     }
 }

@@ -127,7 +127,11 @@ impl SyncRunQuery {
     ) -> Result<Conn<SyncRun>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let filter = filter.unwrap_or_default();
-        let filter = SyncRunFilter { kind: filter.kind.map(Into::into), status: filter.status.map(Into::into), channel_id: None };
+        let filter = SyncRunFilter {
+            kind: filter.kind.map(Into::into),
+            status: filter.status.map(Into::into),
+            channel_id: None,
+        };
         let found = query(sync_runs::list(&app(ctx)?.db, &filter, &page).await)?;
         Ok(connection(found, |r| r.id, SyncRun))
     }
@@ -152,20 +156,27 @@ pub struct SyncRunMutation;
 #[Object]
 impl SyncRunMutation {
     /// Starts a PRODUCT_TOTALS run recomputing `Product.totalOnHand`; returns at once.
-    async fn product_inventory_recompute(&self, ctx: &Context<'_>, input: Option<ProductInventoryRecomputeInput>) -> Result<SyncRunPayload> {
+    async fn product_inventory_recompute(
+        &self,
+        ctx: &Context<'_>,
+        input: Option<ProductInventoryRecomputeInput>,
+    ) -> Result<SyncRunPayload> {
         let ids = input.and_then(|i| i.product_ids);
         let mut errors: Vec<FieldError> = Vec::new();
         let product_ids: Option<Vec<i64>> = ids.map(|ids| {
             ids.iter()
                 .enumerate()
-                .filter_map(|(i, id)| input_id("Product", id, &["productIds", &i.to_string()]).map_err(|e| errors.push(e)).ok())
+                .filter_map(|(i, id)| {
+                    input_id("Product", id, &["productIds", &i.to_string()]).map_err(|e| errors.push(e)).ok()
+                })
                 .collect()
         });
         if !errors.is_empty() {
             return Ok(SyncRunPayload { sync_run: None, user_errors: user_errors(errors, &[]) });
         }
         let input = serde_json::json!({ "productIds": product_ids });
-        let (run, user_errors) = split(jobs::enqueue_run(app(ctx)?, SyncRunKind::ProductTotals, None, Some(input)).await, &[])?;
+        let (run, user_errors) =
+            split(jobs::enqueue_run(app(ctx)?, SyncRunKind::ProductTotals, None, Some(input)).await, &[])?;
         Ok(SyncRunPayload { sync_run: run.map(SyncRun), user_errors })
     }
 }
@@ -182,7 +193,8 @@ impl SyncRunSubscription {
         // Subscribe before reading, so no change between the read and the subscription is missed.
         let events = app.events.subscribe();
         let first = query(sync_runs::get(&app.db, run_id).await)?.ok_or_else(|| {
-            async_graphql::Error::new(format!("no sync run with id {}", id.as_str())).extend_with(|_, e| e.set("code", "NOT_FOUND"))
+            async_graphql::Error::new(format!("no sync run with id {}", id.as_str()))
+                .extend_with(|_, e| e.set("code", "NOT_FOUND"))
         })?;
         struct State {
             app: crate::context::AppContext,

@@ -14,7 +14,12 @@ use crate::services::webhooks::{self, Refusal};
 
 pub use webhooks::MAX_BODY_BYTES;
 
-pub async fn receive(ctx: web::Data<AppContext>, path: web::Path<String>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+pub async fn receive(
+    ctx: web::Data<AppContext>,
+    path: web::Path<String>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
     let channel = path.into_inner();
     // The URL the marketplace called, as it knows it (Shopee signs it): the hub's public base plus the path.
     let mut url = format!("{}{}", ctx.settings.public_base_url(), req.uri().path());
@@ -22,11 +27,20 @@ pub async fn receive(ctx: web::Data<AppContext>, path: web::Path<String>, req: H
         url.push('?');
         url.push_str(q);
     }
-    let headers = req.headers().iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned()))).collect();
+    let headers = req
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
+        .collect();
     let request = WebhookRequest { url, headers, body: body.to_vec() };
     match webhooks::receive(&ctx, &channel, request).await {
         Ok(received) => {
-            tracing::debug!(channel_id = received.channel_id, stored = received.stored, duplicates = received.duplicates, "webhook received");
+            tracing::debug!(
+                channel_id = received.channel_id,
+                stored = received.stored,
+                duplicates = received.duplicates,
+                "webhook received"
+            );
             if received.orders_to_fetch
                 && let Err(err) = jobs::orders::enqueue_inbox_fetch(&ctx, received.channel_id).await
             {

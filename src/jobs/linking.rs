@@ -48,7 +48,9 @@ fn input<T: for<'de> Deserialize<'de> + Default>(run: &sync_run::Model) -> Servi
 
 async fn connected_channel(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<channel::Model> {
     let id = run.channel_id.ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("this run has no channel")))?;
-    let channel = channels::get(&ctx.db, id).await?.ok_or_else(|| ServiceError::rejected(&["channelId"], crate::domain::errors::ErrorCode::NotFound, "the channel was deleted"))?;
+    let channel = channels::get(&ctx.db, id).await?.ok_or_else(|| {
+        ServiceError::rejected(&["channelId"], crate::domain::errors::ErrorCode::NotFound, "the channel was deleted")
+    })?;
     if channel.status != ChannelStatus::Connected {
         return Err(ServiceError::rejected(
             &["channelId"],
@@ -62,7 +64,10 @@ async fn connected_channel(ctx: &AppContext, run: &sync_run::Model) -> ServiceRe
 /// Reads every listing of the channel into `channel_listings`; returns how many.
 async fn pull(ctx: &AppContext, channel: &channel::Model) -> ServiceResult<usize> {
     let connector = channels::connector_for(ctx, channel).await?;
-    let listings = connector.list_listings().await.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("reading listings: {e}")))?;
+    let listings = connector
+        .list_listings()
+        .await
+        .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("reading listings: {e}")))?;
     linking::store_listings(&ctx.db, channel.id, &listings).await
 }
 
@@ -96,7 +101,12 @@ pub async fn run_relink(ctx: &AppContext, run: &sync_run::Model) -> ServiceResul
     match_products(ctx, run, &channel, &products).await.map(|_| ())
 }
 
-async fn match_products(ctx: &AppContext, run: &sync_run::Model, channel: &channel::Model, products: &[i64]) -> ServiceResult<Counters> {
+async fn match_products(
+    ctx: &AppContext,
+    run: &sync_run::Model,
+    channel: &channel::Model,
+    products: &[i64],
+) -> ServiceResult<Counters> {
     let mut counters = Counters { total: products.len() as i64, ..Counters::default() };
     sync_runs::record_progress(&ctx.db, run.id, counters).await?;
     ctx.events.publish(HubEvent::SyncRunChanged { run_id: run.id });
@@ -129,7 +139,13 @@ async fn match_products(ctx: &AppContext, run: &sync_run::Model, channel: &chann
 /// there, hidden and without images, and linked; store products no hub variant knows (by SKU) are created in
 /// the hub with cost price = the store's retail price, and linked. A product the store refuses keeps its
 /// NOT_FOUND_ON_CHANNEL error (the refusal is logged with the store's code).
-async fn create_missing(ctx: &AppContext, run: &sync_run::Model, channel: &channel::Model, products: &[i64], mut counters: Counters) -> ServiceResult<()> {
+async fn create_missing(
+    ctx: &AppContext,
+    run: &sync_run::Model,
+    channel: &channel::Model,
+    products: &[i64],
+    mut counters: Counters,
+) -> ServiceResult<()> {
     let connector = channels::connector_for(ctx, channel).await?;
     let mut created_on_store = Vec::new();
     for product_id in linking::products_missing_on_channel(&ctx.db, channel.id, products).await? {

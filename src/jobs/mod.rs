@@ -48,7 +48,14 @@ pub async fn enqueue_run(
     let run = sync_runs::create(&ctx.db, kind, channel_id, input, &job_id.to_string()).await?;
     if let Err(err) = ctx.queue.push(SyncJob { run_id: run.id }, job_id).await {
         tracing::error!(run_id = run.id, error = %err, "queue refused a job");
-        sync_runs::finish(&ctx.db, run.id, &job_id.to_string(), SyncRunStatus::Failed, Some("the job queue is unavailable".into())).await?;
+        sync_runs::finish(
+            &ctx.db,
+            run.id,
+            &job_id.to_string(),
+            SyncRunStatus::Failed,
+            Some("the job queue is unavailable".into()),
+        )
+        .await?;
         return Err(ServiceError::Unexpected(err));
     }
     ctx.events.publish(HubEvent::SyncRunChanged { run_id: run.id });

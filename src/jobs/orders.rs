@@ -28,8 +28,8 @@ use entity::{channel, order, sync_run};
 use crate::channels::Connector;
 use crate::context::AppContext;
 use crate::domain::channel::{OrderRef, OrderTimeField};
-use crate::domain::orders as rules;
 use crate::domain::errors::ErrorCode;
+use crate::domain::orders as rules;
 use crate::events::HubEvent;
 use crate::services::orders::{self as service, Applied};
 use crate::services::sync_runs::{self, Counters};
@@ -111,8 +111,10 @@ pub async fn schedule(ctx: &AppContext, channels: &[channel::Model]) -> ServiceR
         // Orders kept for unlinked lines are re-synced as soon as their products are linked, not at the next poll.
         let relinked = service::orders_with_newly_linked_lines(&ctx.db, c.id, RELINK_LIMIT).await?;
         if !relinked.is_empty() {
-            let input = serde_json::to_value(FetchInput { external_ids: Some(relinked) }).map_err(anyhow::Error::from)?;
-            if super::scheduler::enqueue_unless_active(ctx, SyncRunKind::OrderFetch, c.id, Some(input)).await?.is_some() {
+            let input =
+                serde_json::to_value(FetchInput { external_ids: Some(relinked) }).map_err(anyhow::Error::from)?;
+            if super::scheduler::enqueue_unless_active(ctx, SyncRunKind::OrderFetch, c.id, Some(input)).await?.is_some()
+            {
                 enqueued += 1;
             }
         }
@@ -122,7 +124,9 @@ pub async fn schedule(ctx: &AppContext, channels: &[channel::Model]) -> ServiceR
 
 async fn connected_channel(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<channel::Model> {
     let id = run.channel_id.ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("this run has no channel")))?;
-    let channel = channels::get(&ctx.db, id).await?.ok_or_else(|| ServiceError::rejected(&["channelId"], ErrorCode::NotFound, "the channel was deleted"))?;
+    let channel = channels::get(&ctx.db, id)
+        .await?
+        .ok_or_else(|| ServiceError::rejected(&["channelId"], ErrorCode::NotFound, "the channel was deleted"))?;
     if channel.status != ChannelStatus::Connected {
         return Err(ServiceError::rejected(
             &["channelId"],
@@ -161,18 +165,32 @@ impl Importer<'_> {
         let mut pending = chunks.first().map(fetch);
         for (i, chunk) in chunks.iter().enumerate() {
             let Some(mut handle) = pending.take() else { break };
-            let (fetched, fetch_time) = (&mut handle.0).await.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("fetching orders: {e}")))?;
-            let orders = fetched.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("fetching orders from \"{}\": {e}", self.channel.name)))?;
+            let (fetched, fetch_time) =
+                (&mut handle.0).await.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("fetching orders: {e}")))?;
+            let orders = fetched.map_err(|e| {
+                ServiceError::Unexpected(anyhow::anyhow!("fetching orders from \"{}\": {e}", self.channel.name))
+            })?;
             pending = chunks.get(i + 1).map(fetch);
             let started = std::time::Instant::now();
             self.apply_fetched(chunk, orders, cutoff).await?;
-            tracing::debug!(channel_id = self.channel.id, orders = chunk.len(), fetch_ms = fetch_time.as_millis() as u64, apply_ms = started.elapsed().as_millis() as u64, "order batch imported");
+            tracing::debug!(
+                channel_id = self.channel.id,
+                orders = chunk.len(),
+                fetch_ms = fetch_time.as_millis() as u64,
+                apply_ms = started.elapsed().as_millis() as u64,
+                "order batch imported"
+            );
         }
         Ok(())
     }
 
     /// Applies one fetched batch (`chunk`: the ids asked for) and records the run's progress.
-    async fn apply_fetched(&mut self, chunk: &[String], orders: Vec<crate::domain::channel::ChannelOrder>, cutoff: Option<DateTime<Utc>>) -> ServiceResult<()> {
+    async fn apply_fetched(
+        &mut self,
+        chunk: &[String],
+        orders: Vec<crate::domain::channel::ChannelOrder>,
+        cutoff: Option<DateTime<Utc>>,
+    ) -> ServiceResult<()> {
         self.counters.total += chunk.len() as i64;
         let applied = service::apply_channel_orders(&self.ctx.db, &self.channel, &orders, cutoff).await?;
         let returned: HashSet<&str> = orders.iter().map(|co| co.external_id.as_str()).collect();
@@ -189,7 +207,15 @@ impl Importer<'_> {
         for id in chunk.iter().filter(|id| !returned.contains(id.as_str())) {
             self.counters.failed += 1;
             let message = format!("\"{}\" announced order {id}, but does not return it", self.channel.name);
-            service::open_error(&self.ctx.db, self.channel.id, None, service::codes::NOT_FOUND_ON_CHANNEL, &message, Some(serde_json::json!({ "externalOrderId": id }))).await?;
+            service::open_error(
+                &self.ctx.db,
+                self.channel.id,
+                None,
+                service::codes::NOT_FOUND_ON_CHANNEL,
+                &message,
+                Some(serde_json::json!({ "externalOrderId": id })),
+            )
+            .await?;
             if let Some(cutoff) = cutoff {
                 service::mark_events_processed(&self.ctx.db, self.channel.id, id, cutoff, Some(&message)).await?;
             }
@@ -201,8 +227,18 @@ impl Importer<'_> {
             // scheduler's next tick.
             super::stock_push::kick(self.ctx).await;
         }
-        if !leases::acquire(&self.ctx.db, &orders_lease(self.channel.id), &self.owner, chrono::Duration::seconds(ORDERS_LEASE_TTL_SECS)).await? {
-            return Err(ServiceError::Unexpected(anyhow::anyhow!("the orders lease of channel {} was lost mid-run", self.channel.id)));
+        if !leases::acquire(
+            &self.ctx.db,
+            &orders_lease(self.channel.id),
+            &self.owner,
+            chrono::Duration::seconds(ORDERS_LEASE_TTL_SECS),
+        )
+        .await?
+        {
+            return Err(ServiceError::Unexpected(anyhow::anyhow!(
+                "the orders lease of channel {} was lost mid-run",
+                self.channel.id
+            )));
         }
         Ok(())
     }
@@ -220,8 +256,11 @@ impl Importer<'_> {
             if let Some(received) = pending.oldest_received_at {
                 // The orders changed on the channel shortly before their push arrived.
                 let since = received - chrono::Duration::seconds(PUSH_DELAY_MARGIN_SECS);
-                let pushes =
-                    if self.connector.pushes_carry_orders() { webhooks::pending_payloads(&self.ctx.db, self.channel.id, &fresh, pending.cutoff).await? } else { Vec::new() };
+                let pushes = if self.connector.pushes_carry_orders() {
+                    webhooks::pending_payloads(&self.ctx.db, self.channel.id, &fresh, pending.cutoff).await?
+                } else {
+                    Vec::new()
+                };
                 if let Err(err) = self.connector.prefetch_orders(&fresh, since, &pushes).await {
                     // Only a shortcut: `get_orders` below still fetches every order.
                     tracing::warn!(channel_id = self.channel.id, error = %err, "prefetching pushed orders failed");
@@ -236,12 +275,19 @@ impl Importer<'_> {
     /// (nothing was done). After releasing, queues a drain if pushed orders are still waiting.
     async fn with_lease<F>(&mut self, wait: std::time::Duration, work: F) -> ServiceResult<bool>
     where
-        F: for<'b> FnOnce(&'b mut Self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ServiceResult<()>> + Send + 'b>>,
+        F: for<'b> FnOnce(
+            &'b mut Self,
+        )
+            -> std::pin::Pin<Box<dyn std::future::Future<Output = ServiceResult<()>> + Send + 'b>>,
     {
         let lease = orders_lease(self.channel.id);
         let ttl = chrono::Duration::seconds(ORDERS_LEASE_TTL_SECS);
         if !leases::acquire_within(&self.ctx.db, &lease, &self.owner, ttl, wait).await? {
-            tracing::debug!(channel_id = self.channel.id, run_id = self.run.id, "another run is importing this channel's orders");
+            tracing::debug!(
+                channel_id = self.channel.id,
+                run_id = self.run.id,
+                "another run is importing this channel's orders"
+            );
             return Ok(false);
         }
         let outcome = work(self).await;
@@ -263,13 +309,18 @@ async fn importer<'a>(ctx: &'a AppContext, run: &'a sync_run::Model) -> ServiceR
 }
 
 pub async fn run_fetch(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {
-    let input: FetchInput = run.input.clone().map(serde_json::from_value).transpose().map_err(anyhow::Error::from)?.unwrap_or_default();
+    let input: FetchInput =
+        run.input.clone().map(serde_json::from_value).transpose().map_err(anyhow::Error::from)?.unwrap_or_default();
     let mut importer = importer(ctx, run).await?;
     match input.external_ids {
         // A resync names its orders: it waits its turn rather than dropping them.
         Some(ids) => {
             let ids = std::sync::Arc::new(ids);
-            let done = importer.with_lease(POLL_LEASE_WAIT, |i| Box::pin(async move { i.fetch_and_apply(&ids, Some(Utc::now())).await })).await?;
+            let done = importer
+                .with_lease(POLL_LEASE_WAIT, |i| {
+                    Box::pin(async move { i.fetch_and_apply(&ids, Some(Utc::now())).await })
+                })
+                .await?;
             if done { Ok(()) } else { Err(busy(&importer.channel)) }
         }
         None => importer.with_lease(std::time::Duration::ZERO, |i| Box::pin(i.drain_inbox())).await.map(|_| ()),
@@ -278,32 +329,39 @@ pub async fn run_fetch(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult
 
 /// A run that could not take the orders lease in time: it fails, and the work stays for the next run.
 fn busy(channel: &channel::Model) -> ServiceError {
-    ServiceError::rejected(&["channelId"], ErrorCode::InvalidState, format!("\"{}\" is busy importing orders; try again in a moment", channel.name))
+    ServiceError::rejected(
+        &["channelId"],
+        ErrorCode::InvalidState,
+        format!("\"{}\" is busy importing orders; try again in a moment", channel.name),
+    )
 }
 
 pub async fn run_poll(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {
     let mut importer = importer(ctx, run).await?;
     let channel = importer.channel.clone();
     if channel.kind == ChannelKind::Tiki {
-        let events = importer.connector.drain_events().await.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("pulling Tiki's event queue: {e}")))?;
+        let events = importer
+            .connector
+            .drain_events()
+            .await
+            .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("pulling Tiki's event queue: {e}")))?;
         webhooks::store_events(&ctx.db, channel.id, &events).await?;
     }
     // Listing needs no lease: drains of this channel go on meanwhile; what is applied waits for the lease.
     let plan = rules::poll_plan(
         channel.orders_cursor_at,
         channel.orders_reconciled_until,
-        channel.connected_at.unwrap_or(channel.created_at) - chrono::Duration::days(i64::from(channel.order_backfill_days.max(0))),
+        channel.connected_at.unwrap_or(channel.created_at)
+            - chrono::Duration::days(i64::from(channel.order_backfill_days.max(0))),
         Utc::now(),
         chrono::Duration::seconds(i64::from(channel.order_poll_overlap_seconds.max(0))),
     );
     let mut refs = Vec::new();
     for (from, to) in &plan.windows {
         refs.extend(
-            importer
-                .connector
-                .list_orders(*from, *to, OrderTimeField::Updated)
-                .await
-                .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("listing orders of \"{}\": {e}", channel.name)))?,
+            importer.connector.list_orders(*from, *to, OrderTimeField::Updated).await.map_err(|e| {
+                ServiceError::Unexpected(anyhow::anyhow!("listing orders of \"{}\": {e}", channel.name))
+            })?,
         );
     }
     let done = importer.with_lease(POLL_LEASE_WAIT, |i| Box::pin(poll(i, refs, plan))).await?;
@@ -319,7 +377,12 @@ async fn poll(importer: &mut Importer<'_>, refs: Vec<OrderRef>, plan: rules::Pol
         let mut known = HashMap::new();
         for chunk in refs.chunks(500) {
             let ids: Vec<String> = chunk.iter().map(|r| r.external_id.clone()).collect();
-            for o in order::Entity::find().filter(order::Column::ChannelId.eq(channel.id)).filter(order::Column::ExternalId.is_in(ids)).all(&ctx.db).await? {
+            for o in order::Entity::find()
+                .filter(order::Column::ChannelId.eq(channel.id))
+                .filter(order::Column::ExternalId.is_in(ids))
+                .all(&ctx.db)
+                .await?
+            {
                 known.insert(o.external_id, (o.channel_updated_at, o.channel_status));
             }
         }
@@ -331,7 +394,9 @@ async fn poll(importer: &mut Importer<'_>, refs: Vec<OrderRef>, plan: rules::Pol
     let mut held = 0;
     for r in &refs {
         let up_to_date = match (known.get(&r.external_id), r.updated_at.map(crate::domain::orders::stored_time)) {
-            (Some((Some(held_at), held_status)), Some(at)) => at <= *held_at && (r.status_raw.is_none() || r.status_raw == *held_status || at < *held_at),
+            (Some((Some(held_at), held_status)), Some(at)) => {
+                at <= *held_at && (r.status_raw.is_none() || r.status_raw == *held_status || at < *held_at)
+            }
             _ => false,
         };
         if up_to_date {

@@ -20,7 +20,8 @@ pub struct Input {
 }
 
 pub async fn run(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {
-    let input: Input = run.input.clone().map(serde_json::from_value).transpose().map_err(anyhow::Error::from)?.unwrap_or_default();
+    let input: Input =
+        run.input.clone().map(serde_json::from_value).transpose().map_err(anyhow::Error::from)?.unwrap_or_default();
     let product_ids = match input.product_ids {
         Some(ids) => ids,
         None => inventory::all_product_ids(&ctx.db).await?,

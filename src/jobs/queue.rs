@@ -58,7 +58,9 @@ impl JobQueue {
         }
         match settings.database_kind() {
             DatabaseKind::Postgres => {
-                let pool = PgPool::connect(&settings.database_url).await.context("cannot connect the job queue to PostgreSQL")?;
+                let pool = PgPool::connect(&settings.database_url)
+                    .await
+                    .context("cannot connect the job queue to PostgreSQL")?;
                 PostgresStorage::<()>::setup(&pool).await.context("cannot set up the PostgreSQL job queue")?;
                 let config = apalis_postgres::Config::default()
                     .queue(&queue)
@@ -127,16 +129,24 @@ impl JobQueue {
         let Ok(ulid) = Ulid::from_string(job_id) else { return Ok(false) };
         let id = TaskId::from_ulid(ulid);
         let status = match self {
-            Self::Redis { storage, .. } => storage.clone().fetch_by_id(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?.map(|t| t.ctx().status()),
-            Self::Sqlite(storage) => storage.clone().fetch_by_id(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?.map(|t| t.ctx().status()),
-            Self::Postgres(storage) => storage.clone().fetch_by_id(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?.map(|t| t.ctx().status()),
+            Self::Redis { storage, .. } => {
+                storage.clone().fetch_by_id(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?.map(|t| t.ctx().status())
+            }
+            Self::Sqlite(storage) => {
+                storage.clone().fetch_by_id(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?.map(|t| t.ctx().status())
+            }
+            Self::Postgres(storage) => {
+                storage.clone().fetch_by_id(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?.map(|t| t.ctx().status())
+            }
         };
         Ok(matches!(status, Some(Status::Pending | Status::Queued | Status::Running)))
     }
 
     /// Readiness: the queue's store answers, within `PING_TIMEOUT`.
     pub async fn ping(&self) -> anyhow::Result<()> {
-        tokio::time::timeout(PING_TIMEOUT, self.ping_inner()).await.map_err(|_| anyhow::anyhow!("the job queue did not answer within {PING_TIMEOUT:?}"))?
+        tokio::time::timeout(PING_TIMEOUT, self.ping_inner())
+            .await
+            .map_err(|_| anyhow::anyhow!("the job queue did not answer within {PING_TIMEOUT:?}"))?
     }
 
     async fn ping_inner(&self) -> anyhow::Result<()> {

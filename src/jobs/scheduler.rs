@@ -57,7 +57,9 @@ pub async fn tick(ctx: &AppContext) -> ServiceResult<usize> {
     let channels = connected_channels(ctx).await?;
     // Scheduled tasks register here, each adding the runs it enqueued to `enqueued`.
     enqueued += super::stock_push::schedule_pushes(ctx).await?;
-    enqueued += super::stock_push::schedule_reconciles(ctx, &channels, chrono::Duration::seconds(STOCK_RECONCILE_EVERY_SECS)).await?;
+    enqueued +=
+        super::stock_push::schedule_reconciles(ctx, &channels, chrono::Duration::seconds(STOCK_RECONCILE_EVERY_SECS))
+            .await?;
     enqueued += super::orders::schedule(ctx, &channels).await?;
     Ok(enqueued)
 }

@@ -28,7 +28,9 @@ const RECONCILE_LEASE_WAIT: Duration = Duration::from_secs(30);
 
 async fn connected_channel(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<channel::Model> {
     let id = run.channel_id.ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("this run has no channel")))?;
-    let channel = channels::get(&ctx.db, id).await?.ok_or_else(|| ServiceError::rejected(&["channelId"], ErrorCode::NotFound, "the channel was deleted"))?;
+    let channel = channels::get(&ctx.db, id)
+        .await?
+        .ok_or_else(|| ServiceError::rejected(&["channelId"], ErrorCode::NotFound, "the channel was deleted"))?;
     if channel.status != ChannelStatus::Connected {
         return Err(ServiceError::rejected(
             &["channelId"],
@@ -116,7 +118,8 @@ pub async fn run_push(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<
             tracing::debug!(channel_id = channel.id, run_id = run.id, "another worker is pushing this channel");
             break;
         }
-        let outcome = push_while_due(ctx, run, &channel, &*connector, &lease, &owner, started, &mut counters, &mut calls).await;
+        let outcome =
+            push_while_due(ctx, run, &channel, &*connector, &lease, &owner, started, &mut counters, &mut calls).await;
         leases::release(&ctx.db, &lease, &owner).await?;
         outcome?;
         // Released: anything that became due while we held the lease is ours to push (its kick may have found
@@ -133,7 +136,14 @@ pub async fn run_push(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<
     if let Err(err) = service::prune_history(&ctx.db, &channel).await {
         tracing::warn!(channel_id = channel.id, error = %err, "could not prune push history");
     }
-    tracing::info!(channel_id = channel.id, run_id = run.id, links = counters.total, failed = counters.failed, calls, "stock push finished");
+    tracing::info!(
+        channel_id = channel.id,
+        run_id = run.id,
+        links = counters.total,
+        failed = counters.failed,
+        calls,
+        "stock push finished"
+    );
     Ok(())
 }
 
@@ -162,7 +172,10 @@ async fn push_while_due(
             return Ok(());
         }
         if !leases::acquire(&ctx.db, lease, owner, chrono::Duration::seconds(LEASE_TTL_SECS)).await? {
-            return Err(ServiceError::Unexpected(anyhow::anyhow!("the push lease of channel {} was lost mid-run", channel.id)));
+            return Err(ServiceError::Unexpected(anyhow::anyhow!(
+                "the push lease of channel {} was lost mid-run",
+                channel.id
+            )));
         }
     }
 }
@@ -172,12 +185,21 @@ pub async fn run_reconcile(ctx: &AppContext, run: &sync_run::Model) -> ServiceRe
     let lease = service::lease_name(channel.id);
     let owner = run.job_id.clone().unwrap_or_else(|| format!("run-{}", run.id));
     // Holding the push lease: no push changes the channel between reading it and comparing.
-    if !leases::acquire_within(&ctx.db, &lease, &owner, chrono::Duration::seconds(LEASE_TTL_SECS), RECONCILE_LEASE_WAIT).await? {
-        return Err(ServiceError::rejected(&["channelId"], ErrorCode::InvalidState, "a stock push of this channel kept running; try again later"));
+    if !leases::acquire_within(&ctx.db, &lease, &owner, chrono::Duration::seconds(LEASE_TTL_SECS), RECONCILE_LEASE_WAIT)
+        .await?
+    {
+        return Err(ServiceError::rejected(
+            &["channelId"],
+            ErrorCode::InvalidState,
+            "a stock push of this channel kept running; try again later",
+        ));
     }
     let outcome = async {
         let connector = channels::connector_for(ctx, &channel).await?;
-        let listings = connector.list_listings().await.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("reading quantities: {e}")))?;
+        let listings = connector
+            .list_listings()
+            .await
+            .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("reading quantities: {e}")))?;
         service::reconcile(&ctx.db, &channel, &listings).await
     }
     .await;
@@ -185,7 +207,12 @@ pub async fn run_reconcile(ctx: &AppContext, run: &sync_run::Model) -> ServiceRe
     let report = outcome?;
     let compared = report.compared as i64;
     let drifted = report.drifted as i64;
-    sync_runs::record_progress(&ctx.db, run.id, Counters { total: compared, processed: compared, succeeded: compared - drifted, failed: drifted, skipped: 0 }).await?;
+    sync_runs::record_progress(
+        &ctx.db,
+        run.id,
+        Counters { total: compared, processed: compared, succeeded: compared - drifted, failed: drifted, skipped: 0 },
+    )
+    .await?;
     if report.repaired > 0 {
         request_push(ctx, channel.id).await?;
     }
@@ -198,7 +225,11 @@ pub async fn schedule_pushes(ctx: &AppContext) -> ServiceResult<usize> {
 }
 
 /// Scheduler task: one reconciliation per connected channel every `every`.
-pub async fn schedule_reconciles(ctx: &AppContext, channels: &[channel::Model], every: chrono::Duration) -> ServiceResult<usize> {
+pub async fn schedule_reconciles(
+    ctx: &AppContext,
+    channels: &[channel::Model],
+    every: chrono::Duration,
+) -> ServiceResult<usize> {
     let mut queued = 0;
     let since = chrono::Utc::now() - every;
     for c in channels {

@@ -10,7 +10,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use apalis::prelude::{BackendExt, BoxDynError, Data, PollSnapshot, PollStrategy, TaskId, WorkerBuilder, WorkerBuilderExt};
+use apalis::prelude::{
+    BackendExt, BoxDynError, Data, PollSnapshot, PollStrategy, TaskId, WorkerBuilder, WorkerBuilderExt,
+};
 use tracing::Instrument;
 
 use super::SyncJob;
@@ -70,13 +72,31 @@ async fn run_worker(ctx: AppContext, name: String) -> Result<(), apalis::prelude
     let concurrency = ctx.settings.worker_concurrency.max(1);
     match ctx.queue.clone() {
         JobQueue::Redis { storage, .. } => {
-            WorkerBuilder::new(name).backend(storage.poll_with_strategy(EveryInterval::new(poll))).data(ctx).concurrency(concurrency).build(handle_sync_job).run().await
+            WorkerBuilder::new(name)
+                .backend(storage.poll_with_strategy(EveryInterval::new(poll)))
+                .data(ctx)
+                .concurrency(concurrency)
+                .build(handle_sync_job)
+                .run()
+                .await
         }
         JobQueue::Sqlite(storage) => {
-            WorkerBuilder::new(name).backend(storage.poll_with_strategy(EveryInterval::new(poll))).data(ctx).concurrency(concurrency).build(handle_sync_job).run().await
+            WorkerBuilder::new(name)
+                .backend(storage.poll_with_strategy(EveryInterval::new(poll)))
+                .data(ctx)
+                .concurrency(concurrency)
+                .build(handle_sync_job)
+                .run()
+                .await
         }
         JobQueue::Postgres(storage) => {
-            WorkerBuilder::new(name).backend(storage.poll_with_strategy(EveryInterval::new(poll))).data(ctx).concurrency(concurrency).build(handle_sync_job).run().await
+            WorkerBuilder::new(name)
+                .backend(storage.poll_with_strategy(EveryInterval::new(poll)))
+                .data(ctx)
+                .concurrency(concurrency)
+                .build(handle_sync_job)
+                .run()
+                .await
         }
     }
 }

@@ -3,7 +3,9 @@
 use base64::Engine as _;
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+};
 use sha2::{Digest, Sha256};
 
 use entity::api_token;
@@ -31,7 +33,11 @@ fn hash(secret: &str) -> String {
 }
 
 /// Creates a token; returns it with its secret, which is never stored nor shown again.
-pub async fn create(db: &DatabaseConnection, name: &str, scope: TokenScope) -> ServiceResult<(api_token::Model, String)> {
+pub async fn create(
+    db: &DatabaseConnection,
+    name: &str,
+    scope: TokenScope,
+) -> ServiceResult<(api_token::Model, String)> {
     let name = text::required("name", name, text::MAX_TITLE_LEN)?;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -75,9 +81,16 @@ pub async fn verify(db: &DatabaseConnection, secret: &str) -> ServiceResult<Opti
 }
 
 pub async fn revoke(db: &DatabaseConnection, id: i64) -> ServiceResult<api_token::Model> {
-    let token = api_token::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ServiceError::not_found(&["id"], "API token"))?;
+    let token = api_token::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(&["id"], "API token"))?;
     if token.revoked_at.is_some() {
-        return Err(ServiceError::rejected(&["id"], ErrorCode::InvalidState, format!("token \"{}\" is already revoked", token.name)));
+        return Err(ServiceError::rejected(
+            &["id"],
+            ErrorCode::InvalidState,
+            format!("token \"{}\" is already revoked", token.name),
+        ));
     }
     let mut active: api_token::ActiveModel = token.into();
     active.revoked_at = Set(Some(chrono::Utc::now()));

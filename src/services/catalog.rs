@@ -45,7 +45,11 @@ pub async fn default_warehouse<C: ConnectionTrait>(db: &C) -> ServiceResult<ware
         .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("no default warehouse: the migrations seed one")))
 }
 
-pub async fn warehouses(db: &DatabaseConnection, search: Option<&str>, page: &PageArgs) -> ServiceResult<Page<warehouse::Model>> {
+pub async fn warehouses(
+    db: &DatabaseConnection,
+    search: Option<&str>,
+    page: &PageArgs,
+) -> ServiceResult<Page<warehouse::Model>> {
     let mut select = warehouse::Entity::find();
     if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
         select = select.filter(
@@ -81,9 +85,16 @@ pub async fn warehouse_create(db: &DatabaseConnection, fields: WarehouseFields) 
     Ok(model)
 }
 
-pub async fn warehouse_update(db: &DatabaseConnection, id: i64, fields: WarehouseFields) -> ServiceResult<warehouse::Model> {
+pub async fn warehouse_update(
+    db: &DatabaseConnection,
+    id: i64,
+    fields: WarehouseFields,
+) -> ServiceResult<warehouse::Model> {
     let txn = begin_write(db).await?;
-    let current = warehouse::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ServiceError::not_found(&["id"], "Warehouse"))?;
+    let current = warehouse::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(&["id"], "Warehouse"))?;
     let mut active: warehouse::ActiveModel = current.clone().into();
     if let Some(name) = fields.name.as_deref() {
         active.name = Set(text::required("name", name, text::MAX_TITLE_LEN)?);
@@ -116,7 +127,10 @@ pub async fn warehouse_update(db: &DatabaseConnection, id: i64, fields: Warehous
 
 pub async fn warehouse_delete(db: &DatabaseConnection, id: i64) -> ServiceResult<i64> {
     let txn = begin_write(db).await?;
-    let current = warehouse::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ServiceError::not_found(&["id"], "Warehouse"))?;
+    let current = warehouse::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(&["id"], "Warehouse"))?;
     if current.is_default {
         return Err(ServiceError::rejected(
             &["id"],
@@ -125,7 +139,8 @@ pub async fn warehouse_delete(db: &DatabaseConnection, id: i64) -> ServiceResult
         ));
     }
     // Any stock movement ever recorded keeps the warehouse: the ledger must stay explainable.
-    let movements = inventory_ledger::Entity::find().filter(inventory_ledger::Column::WarehouseId.eq(id)).count(&txn).await?;
+    let movements =
+        inventory_ledger::Entity::find().filter(inventory_ledger::Column::WarehouseId.eq(id)).count(&txn).await?;
     if movements > 0 {
         return Err(ServiceError::rejected(
             &["id"],
@@ -208,7 +223,11 @@ pub async fn product(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<p
     Ok(product::Entity::find_by_id(id).one(db).await?)
 }
 
-pub async fn products(db: &DatabaseConnection, filter: &ProductFilter, page: &PageArgs) -> ServiceResult<Page<product::Model>> {
+pub async fn products(
+    db: &DatabaseConnection,
+    filter: &ProductFilter,
+    page: &PageArgs,
+) -> ServiceResult<Page<product::Model>> {
     let mut select = product::Entity::find();
     if let Some(term) = filter.search.as_deref() {
         select = select.filter(product_search(term));
@@ -223,7 +242,11 @@ pub fn product_search(term: &str) -> Condition {
     if term.is_empty() {
         return Condition::all();
     }
-    let by_code = Query::select().column(product_variant::Column::ProductId).from(product_variant::Entity).cond_where(code_prefix(term)).to_owned();
+    let by_code = Query::select()
+        .column(product_variant::Column::ProductId)
+        .from(product_variant::Entity)
+        .cond_where(code_prefix(term))
+        .to_owned();
     Condition::any().add(lower_contains(product::Column::Title, term)).add(product::Column::Id.in_subquery(by_code))
 }
 
@@ -238,13 +261,18 @@ pub struct VariantFilter {
     pub product_id: Option<i64>,
 }
 
-pub async fn variants(db: &DatabaseConnection, filter: &VariantFilter, page: &PageArgs) -> ServiceResult<Page<product_variant::Model>> {
+pub async fn variants(
+    db: &DatabaseConnection,
+    filter: &VariantFilter,
+    page: &PageArgs,
+) -> ServiceResult<Page<product_variant::Model>> {
     let mut select = product_variant::Entity::find();
     if let Some(product_id) = filter.product_id {
         select = select.filter(product_variant::Column::ProductId.eq(product_id));
     }
     if let Some(term) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        select = select.filter(Condition::any().add(code_prefix(term)).add(lower_contains(product_variant::Column::Title, term)));
+        select = select
+            .filter(Condition::any().add(code_prefix(term)).add(lower_contains(product_variant::Column::Title, term)));
     }
     paginate(db, select, product_variant::Column::Id, page).await
 }
@@ -267,13 +295,19 @@ pub async fn product_create(
     variants: Vec<VariantFields>,
 ) -> ServiceResult<(product::Model, Vec<product_variant::Model>)> {
     let mut errors = Vec::new();
-    let title = text::required("title", fields.title.as_deref().unwrap_or_default(), text::MAX_TITLE_LEN).map_err(|e| errors.push(e)).ok();
+    let title = text::required("title", fields.title.as_deref().unwrap_or_default(), text::MAX_TITLE_LEN)
+        .map_err(|e| errors.push(e))
+        .ok();
     let details = product_details(&fields).map_err(|e| errors.push(e)).ok();
     if variants.is_empty() {
         errors.push(FieldError::new(&["variants"], ErrorCode::Blank, "a product needs at least one variant"));
     }
     if variants.len() > MAX_VARIANTS_PER_PRODUCT {
-        errors.push(FieldError::new(&["variants"], ErrorCode::TooMany, format!("at most {MAX_VARIANTS_PER_PRODUCT} variants per product")));
+        errors.push(FieldError::new(
+            &["variants"],
+            ErrorCode::TooMany,
+            format!("at most {MAX_VARIANTS_PER_PRODUCT} variants per product"),
+        ));
     }
     let mut drafts = Vec::new();
     for (i, v) in variants.iter().enumerate() {
@@ -314,7 +348,8 @@ pub async fn product_create(
 
 pub async fn product_update(db: &DatabaseConnection, id: i64, fields: ProductFields) -> ServiceResult<product::Model> {
     let txn = begin_write(db).await?;
-    let current = product::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ServiceError::not_found(&["id"], "Product"))?;
+    let current =
+        product::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ServiceError::not_found(&["id"], "Product"))?;
     let details = product_details(&fields)?;
     let mut active: product::ActiveModel = current.into();
     if let Some(title) = fields.title.as_deref() {
@@ -352,7 +387,12 @@ pub async fn product_delete(db: &DatabaseConnection, id: i64) -> ServiceResult<i
     Ok(id)
 }
 
-pub async fn variant_create(db: &DatabaseConnection, currency: &str, product_id: i64, fields: VariantFields) -> ServiceResult<product_variant::Model> {
+pub async fn variant_create(
+    db: &DatabaseConnection,
+    currency: &str,
+    product_id: i64,
+    fields: VariantFields,
+) -> ServiceResult<product_variant::Model> {
     let draft = VariantDraft::build(None, &fields, currency).map_err(ServiceError::Rejected)?;
     let txn = begin_write(db).await?;
     if product::Entity::find_by_id(product_id).one(&txn).await?.is_none() {
@@ -360,7 +400,11 @@ pub async fn variant_create(db: &DatabaseConnection, currency: &str, product_id:
     }
     let siblings = variants_in(&txn, product_id).await?;
     if siblings.len() >= MAX_VARIANTS_PER_PRODUCT {
-        return Err(ServiceError::rejected(&["productId"], ErrorCode::TooMany, format!("a product has at most {MAX_VARIANTS_PER_PRODUCT} variants")));
+        return Err(ServiceError::rejected(
+            &["productId"],
+            ErrorCode::TooMany,
+            format!("a product has at most {MAX_VARIANTS_PER_PRODUCT} variants"),
+        ));
     }
     let errors = duplicate_codes_among(std::slice::from_ref(&draft), &siblings, false);
     if !errors.is_empty() {
@@ -375,9 +419,17 @@ pub async fn variant_create(db: &DatabaseConnection, currency: &str, product_id:
     Ok(variant)
 }
 
-pub async fn variant_update(db: &DatabaseConnection, currency: &str, id: i64, fields: VariantFields) -> ServiceResult<product_variant::Model> {
+pub async fn variant_update(
+    db: &DatabaseConnection,
+    currency: &str,
+    id: i64,
+    fields: VariantFields,
+) -> ServiceResult<product_variant::Model> {
     let txn = begin_write(db).await?;
-    let current = product_variant::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ServiceError::not_found(&["id"], "Variant"))?;
+    let current = product_variant::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(&["id"], "Variant"))?;
     let draft = VariantDraft::build(Some(&current), &fields, currency).map_err(ServiceError::Rejected)?;
     let siblings: Vec<_> = variants_in(&txn, current.product_id).await?.into_iter().filter(|v| v.id != id).collect();
     let errors = duplicate_codes_among(std::slice::from_ref(&draft), &siblings, false);
@@ -398,10 +450,17 @@ pub async fn variant_update(db: &DatabaseConnection, currency: &str, id: i64, fi
 
 pub async fn variant_delete(db: &DatabaseConnection, id: i64) -> ServiceResult<i64> {
     let txn = begin_write(db).await?;
-    let current = product_variant::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ServiceError::not_found(&["id"], "Variant"))?;
+    let current = product_variant::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(&["id"], "Variant"))?;
     let siblings = variants_in(&txn, current.product_id).await?.len();
     if siblings <= 1 {
-        return Err(ServiceError::rejected(&["id"], ErrorCode::Invalid, "a product keeps at least one variant: delete the product instead"));
+        return Err(ServiceError::rejected(
+            &["id"],
+            ErrorCode::Invalid,
+            "a product keeps at least one variant: delete the product instead",
+        ));
     }
     super::linking::mark_variants_deleted(&txn, &[id]).await?;
     product_variant::Entity::delete_by_id(id).exec(&txn).await?;
@@ -470,7 +529,11 @@ struct VariantDraft {
 }
 
 impl VariantDraft {
-    fn build(current: Option<&product_variant::Model>, f: &VariantFields, currency: &str) -> Result<Self, Vec<FieldError>> {
+    fn build(
+        current: Option<&product_variant::Model>,
+        f: &VariantFields,
+        currency: &str,
+    ) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut check = |r: Result<(), FieldError>| {
             if let Err(e) = r {
@@ -570,14 +633,10 @@ impl VariantDraft {
 
 /// The name/value pairs stored in a variant's three option slots.
 pub fn stored_options(v: &product_variant::Model) -> Vec<OptionPair> {
-    [
-        (&v.option1_name, &v.option1_value),
-        (&v.option2_name, &v.option2_value),
-        (&v.option3_name, &v.option3_value),
-    ]
-    .into_iter()
-    .filter_map(|(n, val)| Some(OptionPair { name: n.clone()?, value: val.clone().unwrap_or_default() }))
-    .collect()
+    [(&v.option1_name, &v.option1_value), (&v.option2_name, &v.option2_value), (&v.option3_name, &v.option3_value)]
+        .into_iter()
+        .filter_map(|(n, val)| Some(OptionPair { name: n.clone()?, value: val.clone().unwrap_or_default() }))
+        .collect()
 }
 
 fn default_title(options: &[OptionPair]) -> String {
@@ -590,13 +649,19 @@ fn default_title(options: &[OptionPair]) -> String {
 
 fn validate_options(given: &[OptionPair]) -> Result<Vec<OptionPair>, FieldError> {
     if given.len() > MAX_OPTIONS {
-        return Err(FieldError::new(&["options"], ErrorCode::InvalidOptions, format!("at most {MAX_OPTIONS} options per variant")));
+        return Err(FieldError::new(
+            &["options"],
+            ErrorCode::InvalidOptions,
+            format!("at most {MAX_OPTIONS} options per variant"),
+        ));
     }
     let mut out: Vec<OptionPair> = Vec::with_capacity(given.len());
     for (i, o) in given.iter().enumerate() {
         let at = |code, msg: String| FieldError::new(&["options", &i.to_string()], code, msg);
-        let name = text::required("name", &o.name, 100).map_err(|e| at(ErrorCode::InvalidOptions, format!("option {}: {}", i + 1, e.message)))?;
-        let value = text::required("value", &o.value, 255).map_err(|e| at(ErrorCode::InvalidOptions, format!("option \"{name}\": {}", e.message)))?;
+        let name = text::required("name", &o.name, 100)
+            .map_err(|e| at(ErrorCode::InvalidOptions, format!("option {}: {}", i + 1, e.message)))?;
+        let value = text::required("value", &o.value, 255)
+            .map_err(|e| at(ErrorCode::InvalidOptions, format!("option \"{name}\": {}", e.message)))?;
         if out.iter().any(|p| p.name.eq_ignore_ascii_case(&name)) {
             return Err(at(ErrorCode::InvalidOptions, format!("option \"{name}\" is given twice")));
         }
@@ -616,9 +681,14 @@ fn duplicate_codes_among(drafts: &[VariantDraft], stored: &[product_variant::Mod
         };
         let earlier = &drafts[..i];
         if let Some(sku) = &d.sku {
-            let taken = earlier.iter().any(|e| e.sku.as_ref() == Some(sku)) || stored.iter().any(|s| s.sku.as_ref() == Some(sku));
+            let taken = earlier.iter().any(|e| e.sku.as_ref() == Some(sku))
+                || stored.iter().any(|s| s.sku.as_ref() == Some(sku));
             if taken {
-                errors.push(FieldError { field: path("sku"), code: ErrorCode::SkuTaken, message: format!("SKU \"{sku}\" is already used by another variant of this product") });
+                errors.push(FieldError {
+                    field: path("sku"),
+                    code: ErrorCode::SkuTaken,
+                    message: format!("SKU \"{sku}\" is already used by another variant of this product"),
+                });
             }
         }
     }

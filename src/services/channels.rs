@@ -17,7 +17,8 @@ use entity::{channel, channel_listing, order, product_link, warehouse};
 use super::pagination::{Page, PageArgs, paginate};
 use super::{ServiceError, ServiceResult};
 use crate::channels::{
-    self, ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, RateLimiter, RetryPolicy, TokenStore,
+    self, ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, RateLimiter, RetryPolicy,
+    TokenStore,
 };
 use crate::context::AppContext;
 use crate::domain::channel::{COUNTRIES, currency_of_country};
@@ -115,7 +116,10 @@ fn blank(field: &str, message: String) -> FieldError {
 }
 
 /// The credentials a kind needs, from the input: missing pieces are named.
-fn credentials_for(kind: ChannelKind, input: &CredentialsInput) -> Result<(Credentials, Option<String>), Vec<FieldError>> {
+fn credentials_for(
+    kind: ChannelKind,
+    input: &CredentialsInput,
+) -> Result<(Credentials, Option<String>), Vec<FieldError>> {
     let mut errors = Vec::new();
     let c = Credentials {
         app_key: clean(&input.app_key),
@@ -139,7 +143,11 @@ fn credentials_for(kind: ChannelKind, input: &CredentialsInput) -> Result<(Crede
                 errors.push(blank("appSecret", format!("{name} needs the app secret (Shopee: partner key)")));
             }
             if code.is_some() && c.access_token.is_some() {
-                errors.push(FieldError::new(&["credentials", "authorizationCode"], ErrorCode::Invalid, "give an authorization code or tokens, not both"));
+                errors.push(FieldError::new(
+                    &["credentials", "authorizationCode"],
+                    ErrorCode::Invalid,
+                    "give an authorization code or tokens, not both",
+                ));
             }
             if c.access_token.is_some() && c.refresh_token.is_none() {
                 errors.push(blank("refreshToken", format!("{name} access tokens expire: give the refresh token too")));
@@ -154,7 +162,10 @@ fn credentials_for(kind: ChannelKind, input: &CredentialsInput) -> Result<(Crede
                 errors.push(blank("apiKey", "Tiki needs an API key (v1) or a client id and secret (v2)".into()));
             }
             if v2 && (c.app_key.is_none() || c.app_secret.is_none()) {
-                errors.push(blank(if c.app_key.is_none() { "appKey" } else { "appSecret" }, "Tiki v2 needs both the client id (appKey) and the client secret (appSecret)".into()));
+                errors.push(blank(
+                    if c.app_key.is_none() { "appKey" } else { "appSecret" },
+                    "Tiki v2 needs both the client id (appKey) and the client secret (appSecret)".into(),
+                ));
             }
         }
         ChannelKind::Webstore => {
@@ -174,12 +185,18 @@ fn check_base_url(kind: ChannelKind, given: Option<&str>, country: &str) -> Resu
     let Some(url) = given else {
         let default = channels::default_base_url(kind_of(kind), country);
         if default.is_empty() {
-            return Err(FieldError::new(&["baseUrl"], ErrorCode::Blank, "the web store's base URL is required (e.g. https://shop.example.com)"));
+            return Err(FieldError::new(
+                &["baseUrl"],
+                ErrorCode::Blank,
+                "the web store's base URL is required (e.g. https://shop.example.com)",
+            ));
         }
         return Ok(default);
     };
     match url::Url::parse(url) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Ok(url.trim_end_matches('/').to_owned()),
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
+            Ok(url.trim_end_matches('/').to_owned())
+        }
         _ => Err(FieldError::new(&["baseUrl"], ErrorCode::Invalid, format!("\"{url}\" is not an http(s) URL"))),
     }
 }
@@ -188,30 +205,40 @@ fn check_base_url(kind: ChannelKind, given: Option<&str>, country: &str) -> Resu
 fn refused(kind: ChannelKind, err: ConnectorError) -> ServiceError {
     let name = kind_name(kind);
     match err {
-        ConnectorError::Auth { code, message, .. } | ConnectorError::Api { code, message, .. } => ServiceError::rejected(
-            &["credentials"],
-            ErrorCode::ChannelRefused,
-            format!("{name} refused the credentials: {code}: {message}"),
-        ),
+        ConnectorError::Auth { code, message, .. } | ConnectorError::Api { code, message, .. } => {
+            ServiceError::rejected(
+                &["credentials"],
+                ErrorCode::ChannelRefused,
+                format!("{name} refused the credentials: {code}: {message}"),
+            )
+        }
         ConnectorError::TokenExpired { message, .. } => ServiceError::rejected(
             &["credentials"],
             ErrorCode::ChannelRefused,
             format!("{name} refused the tokens (expired and not refreshable): {message}"),
         ),
         ConnectorError::Config(message) => ServiceError::rejected(&["credentials"], ErrorCode::Invalid, message),
-        other => ServiceError::rejected(&["baseUrl"], ErrorCode::ChannelUnavailable, format!("{name} could not be reached: {other}")),
+        other => ServiceError::rejected(
+            &["baseUrl"],
+            ErrorCode::ChannelUnavailable,
+            format!("{name} could not be reached: {other}"),
+        ),
     }
 }
 
 /// An HTTP client for one channel account, with its rate limit (shared through Redis when the hub has one).
 fn api_client(ctx: &AppContext, kind: Kind, limiter_key: &str) -> ServiceResult<ApiClient> {
-    let (per_second, redis, buckets) = (channels::default_rate_per_second(kind), ctx.queue.redis(), &ctx.channel_http.buckets);
+    let (per_second, redis, buckets) =
+        (channels::default_rate_per_second(kind), ctx.queue.redis(), &ctx.channel_http.buckets);
     let limiter = if channels::quota_per_api(kind) {
         RateLimiter::pooled_per_api(per_second, limiter_key, redis, buckets)
     } else {
         RateLimiter::pooled(per_second, limiter_key, redis, buckets)
     };
-    let retry = RetryPolicy { timeout: std::time::Duration::from_millis(ctx.settings.channel_timeout_ms.max(1)), ..RetryPolicy::default() };
+    let retry = RetryPolicy {
+        timeout: std::time::Duration::from_millis(ctx.settings.channel_timeout_ms.max(1)),
+        ..RetryPolicy::default()
+    };
     Ok(ApiClient::with_client(ctx.channel_http.client.clone(), kind.as_str(), limiter, retry))
 }
 
@@ -233,7 +260,11 @@ impl TokenStore for DbTokenStore {
             updated_at: Set(chrono::Utc::now()),
             ..Default::default()
         };
-        update.update(&self.db).await.map(|_| ()).map_err(|e| ConnectorError::Config(format!("saving refreshed tokens: {e}")))
+        update
+            .update(&self.db)
+            .await
+            .map(|_| ())
+            .map_err(|e| ConnectorError::Config(format!("saving refreshed tokens: {e}")))
     }
 }
 
@@ -280,7 +311,15 @@ fn connector_with(
 pub async fn connector_for(ctx: &AppContext, channel: &channel::Model) -> ServiceResult<Arc<dyn Connector>> {
     let credentials = unseal(&ctx.secrets, &channel.credentials_encrypted).map_err(ServiceError::Unexpected)?;
     let tokens = Arc::new(DbTokenStore { db: ctx.db.clone(), secrets: ctx.secrets.clone(), channel_id: channel.id });
-    connector_with(ctx, channel.kind, &channel.base_url, &channel.country, credentials, tokens, &format!("channel-{}", channel.id))
+    connector_with(
+        ctx,
+        channel.kind,
+        &channel.base_url,
+        &channel.country,
+        credentials,
+        tokens,
+        &format!("channel-{}", channel.id),
+    )
 }
 
 /// The OAuth `state` of a pending channel: its id, authenticated, so a callback cannot name another channel.
@@ -305,24 +344,44 @@ pub async fn connect(ctx: &AppContext, input: ConnectInput) -> ServiceResult<Con
     let mut errors = Vec::new();
     let kind = parse_kind(&input.kind);
     if kind.is_none() {
-        errors.push(FieldError::new(&["kind"], ErrorCode::Invalid, format!("unknown channel kind \"{}\": use LAZADA, SHOPEE, TIKI, TIKTOK or WEBSTORE", input.kind)));
+        errors.push(FieldError::new(
+            &["kind"],
+            ErrorCode::Invalid,
+            format!("unknown channel kind \"{}\": use LAZADA, SHOPEE, TIKI, TIKTOK or WEBSTORE", input.kind),
+        ));
     }
     let name = text::required("name", &input.name, text::MAX_TITLE_LEN).map_err(|e| errors.push(e)).ok();
     let country = input.country.trim().to_ascii_uppercase();
     if !COUNTRIES.contains(&country.as_str()) {
-        errors.push(FieldError::new(&["country"], ErrorCode::Invalid, format!("unknown country \"{}\": use one of {}", input.country, COUNTRIES.join(", "))));
+        errors.push(FieldError::new(
+            &["country"],
+            ErrorCode::Invalid,
+            format!("unknown country \"{}\": use one of {}", input.country, COUNTRIES.join(", ")),
+        ));
     }
     let Some(kind) = kind else { return Err(ServiceError::Rejected(errors)) };
     let base_url = check_base_url(kind, input.base_url.as_deref(), &country).map_err(|e| errors.push(e)).ok();
     let creds = credentials_for(kind, &input.credentials).map_err(|e| errors.extend(e)).ok();
     errors.extend(check_settings(ctx, &input.settings).await?);
-    let (Some(name), Some(base_url), Some((credentials, code)), true) = (name, base_url, creds, errors.is_empty()) else {
+    let (Some(name), Some(base_url), Some((credentials, code)), true) = (name, base_url, creds, errors.is_empty())
+    else {
         return Err(ServiceError::Rejected(errors));
     };
 
     let needs_consent = channels::uses_oauth(kind_of(kind)) && code.is_none() && credentials.access_token.is_none();
     if needs_consent {
-        let channel = insert_channel(ctx, kind, &name, &country, &base_url, &credentials, &input.settings, ChannelStatus::PendingAuthorization, None).await?;
+        let channel = insert_channel(
+            ctx,
+            kind,
+            &name,
+            &country,
+            &base_url,
+            &credentials,
+            &input.settings,
+            ChannelStatus::PendingAuthorization,
+            None,
+        )
+        .await?;
         let url = channels::authorization_url(
             kind_of(kind),
             &base_url,
@@ -337,7 +396,8 @@ pub async fn connect(ctx: &AppContext, input: ConnectInput) -> ServiceResult<Con
     }
 
     let limiter_key = format!("connect-{}", ulid::Ulid::generate());
-    let connector = connector_with(ctx, kind, &base_url, &country, credentials.clone(), Arc::new(PendingTokens), &limiter_key)?;
+    let connector =
+        connector_with(ctx, kind, &base_url, &country, credentials.clone(), Arc::new(PendingTokens), &limiter_key)?;
     let credentials = match code {
         Some(code) => connector
             .exchange_authorization_code(&code, &[], Some(&redirect_uri(ctx, kind)))
@@ -348,32 +408,77 @@ pub async fn connect(ctx: &AppContext, input: ConnectInput) -> ServiceResult<Con
     let connector = connector_with(ctx, kind, &base_url, &country, credentials, Arc::new(PendingTokens), &limiter_key)?;
     let identity = connector.shop_identity().await.map_err(|e| refused(kind, e))?;
     let credentials = connector.current_credentials().await;
-    let channel = insert_channel(ctx, kind, &name, &country, &base_url, &credentials, &input.settings, ChannelStatus::Connected, Some(identity)).await?;
+    let channel = insert_channel(
+        ctx,
+        kind,
+        &name,
+        &country,
+        &base_url,
+        &credentials,
+        &input.settings,
+        ChannelStatus::Connected,
+        Some(identity),
+    )
+    .await?;
     Ok(Connected { channel, authorization_url: None })
 }
 
 /// Completes a pending connection from the consent redirect (`GET /oauth/{kind}/callback`).
-pub async fn complete_authorization(ctx: &AppContext, kind_path: &str, params: &[(String, String)]) -> ServiceResult<channel::Model> {
+pub async fn complete_authorization(
+    ctx: &AppContext,
+    kind_path: &str,
+    params: &[(String, String)],
+) -> ServiceResult<channel::Model> {
     let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let invalid = |m: &str| ServiceError::rejected(&["state"], ErrorCode::Invalid, m);
     let state = param("state").ok_or_else(|| invalid("the callback has no state"))?;
-    let channel_id = channel_of_state(ctx, &state).ok_or_else(|| invalid("the callback's state was not issued by this hub"))?;
-    let code = param("code").ok_or_else(|| ServiceError::rejected(&["code"], ErrorCode::Blank, "the callback has no authorization code (did the seller decline?)"))?;
-    let channel = channel::Entity::find_by_id(channel_id).one(&ctx.db).await?.ok_or_else(|| ServiceError::not_found(&["state"], "Channel"))?;
+    let channel_id =
+        channel_of_state(ctx, &state).ok_or_else(|| invalid("the callback's state was not issued by this hub"))?;
+    let code = param("code").ok_or_else(|| {
+        ServiceError::rejected(
+            &["code"],
+            ErrorCode::Blank,
+            "the callback has no authorization code (did the seller decline?)",
+        )
+    })?;
+    let channel = channel::Entity::find_by_id(channel_id)
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(&["state"], "Channel"))?;
     if kind_of(channel.kind).as_str() != kind_path {
         return Err(invalid("the callback is for another marketplace"));
     }
     if channel.status != ChannelStatus::PendingAuthorization {
-        return Err(ServiceError::rejected(&["state"], ErrorCode::InvalidState, "this channel is not waiting for authorization"));
+        return Err(ServiceError::rejected(
+            &["state"],
+            ErrorCode::InvalidState,
+            "this channel is not waiting for authorization",
+        ));
     }
     let credentials = unseal(&ctx.secrets, &channel.credentials_encrypted).map_err(ServiceError::Unexpected)?;
     let limiter_key = format!("channel-{}", channel.id);
-    let connector = connector_with(ctx, channel.kind, &channel.base_url, &channel.country, credentials, Arc::new(PendingTokens), &limiter_key)?;
+    let connector = connector_with(
+        ctx,
+        channel.kind,
+        &channel.base_url,
+        &channel.country,
+        credentials,
+        Arc::new(PendingTokens),
+        &limiter_key,
+    )?;
     let credentials = connector
         .exchange_authorization_code(&code, params, Some(&redirect_uri(ctx, channel.kind)))
         .await
         .map_err(|e| refused(channel.kind, e))?;
-    let connector = connector_with(ctx, channel.kind, &channel.base_url, &channel.country, credentials, Arc::new(PendingTokens), &limiter_key)?;
+    let connector = connector_with(
+        ctx,
+        channel.kind,
+        &channel.base_url,
+        &channel.country,
+        credentials,
+        Arc::new(PendingTokens),
+        &limiter_key,
+    )?;
     let identity = connector.shop_identity().await.map_err(|e| refused(channel.kind, e))?;
     let credentials = connector.current_credentials().await;
     let now = chrono::Utc::now();
@@ -439,8 +544,15 @@ async fn insert_channel(
 }
 
 async fn check_settings(ctx: &AppContext, s: &SettingsInput) -> ServiceResult<Vec<FieldError>> {
-    let mut errors = channel_settings::check_numbers(s.order_backfill_days, s.oversell_quantity, s.order_poll_overlap_seconds, s.push_history_retention_days);
-    for (field, id) in [("stockWarehouseId", s.stock_warehouse_id.flatten()), ("orderWarehouseId", s.order_warehouse_id.flatten())] {
+    let mut errors = channel_settings::check_numbers(
+        s.order_backfill_days,
+        s.oversell_quantity,
+        s.order_poll_overlap_seconds,
+        s.push_history_retention_days,
+    );
+    for (field, id) in
+        [("stockWarehouseId", s.stock_warehouse_id.flatten()), ("orderWarehouseId", s.order_warehouse_id.flatten())]
+    {
         if let Some(id) = id
             && warehouse::Entity::find_by_id(id).one(&ctx.db).await?.is_none()
         {
@@ -461,9 +573,19 @@ pub struct UpdateInput {
 
 /// Changes settings (from now on; nothing already done is rewritten) and/or replaces credentials.
 pub async fn update(ctx: &AppContext, id: i64, input: UpdateInput) -> ServiceResult<channel::Model> {
-    let current = channel::Entity::find_by_id(id).one(&ctx.db).await?.ok_or_else(|| ServiceError::not_found(&["id"], "Channel"))?;
+    let current = channel::Entity::find_by_id(id)
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(&["id"], "Channel"))?;
     let mut errors = check_settings(ctx, &input.settings).await?;
-    let name = input.name.as_deref().map(|n| text::required("name", n, text::MAX_TITLE_LEN)).transpose().map_err(|e| errors.push(e)).ok().flatten();
+    let name = input
+        .name
+        .as_deref()
+        .map(|n| text::required("name", n, text::MAX_TITLE_LEN))
+        .transpose()
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
     let base_url = match input.base_url.as_deref() {
         Some(url) => check_base_url(current.kind, Some(url), &current.country).map_err(|e| errors.push(e)).ok(),
         None => Some(current.base_url.clone()),
@@ -478,7 +600,15 @@ pub async fn update(ctx: &AppContext, id: i64, input: UpdateInput) -> ServiceRes
     }
     let mut active: channel::ActiveModel = current.clone().into();
     if let Some(credentials) = new_credentials {
-        let connector = connector_with(ctx, current.kind, &base_url, &current.country, credentials, Arc::new(PendingTokens), &format!("channel-{id}"))?;
+        let connector = connector_with(
+            ctx,
+            current.kind,
+            &base_url,
+            &current.country,
+            credentials,
+            Arc::new(PendingTokens),
+            &format!("channel-{id}"),
+        )?;
         let identity = connector.shop_identity().await.map_err(|e| refused(current.kind, e))?;
         let credentials = connector.current_credentials().await;
         active.credentials_encrypted = Set(seal(&ctx.secrets, &credentials).map_err(ServiceError::Unexpected)?);
@@ -544,7 +674,8 @@ pub async fn update(ctx: &AppContext, id: i64, input: UpdateInput) -> ServiceRes
 
 /// Stops the account (SPEC §1): no more order updates, links stop syncing; imported orders stay.
 pub async fn disconnect(db: &DatabaseConnection, id: i64, confirm: bool) -> ServiceResult<channel::Model> {
-    let current = channel::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ServiceError::not_found(&["id"], "Channel"))?;
+    let current =
+        channel::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ServiceError::not_found(&["id"], "Channel"))?;
     if !confirm {
         return Err(ServiceError::rejected(
             &["confirm"],
@@ -553,7 +684,11 @@ pub async fn disconnect(db: &DatabaseConnection, id: i64, confirm: bool) -> Serv
         ));
     }
     if current.status == ChannelStatus::Disconnected {
-        return Err(ServiceError::rejected(&["id"], ErrorCode::InvalidState, format!("\"{}\" is already disconnected", current.name)));
+        return Err(ServiceError::rejected(
+            &["id"],
+            ErrorCode::InvalidState,
+            format!("\"{}\" is already disconnected", current.name),
+        ));
     }
     let now = chrono::Utc::now();
     let mut active: channel::ActiveModel = current.into();
@@ -573,7 +708,11 @@ pub struct ChannelFilter {
     pub status: Option<ChannelStatus>,
 }
 
-pub async fn list(db: &DatabaseConnection, filter: &ChannelFilter, page: &PageArgs) -> ServiceResult<Page<channel::Model>> {
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: &ChannelFilter,
+    page: &PageArgs,
+) -> ServiceResult<Page<channel::Model>> {
     let mut select = channel::Entity::find();
     if let Some(kind) = filter.kind {
         select = select.filter(channel::Column::Kind.eq(kind));
@@ -602,7 +741,10 @@ pub async fn counts(db: &DatabaseConnection, channel_id: i64) -> ServiceResult<C
         q.count(db)
     };
     Ok(ChannelCounts {
-        listings: channel_listing::Entity::find().filter(channel_listing::Column::ChannelId.eq(channel_id)).count(db).await?,
+        listings: channel_listing::Entity::find()
+            .filter(channel_listing::Column::ChannelId.eq(channel_id))
+            .count(db)
+            .await?,
         links: links(None).await?,
         link_errors: links(Some(LinkState::LinkError)).await?,
         sync_errors: links(Some(LinkState::SyncError)).await?,

@@ -7,12 +7,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use entity::enums::{ExportSlipStatus, LedgerReason, LedgerReference, OrderEventKind, ReturnStatus};
-use entity::{channel, export_slip, export_slip_line, order, order_event, order_line, order_return, product_variant, return_line, warehouse};
+use entity::{
+    channel, export_slip, export_slip_line, order, order_event, order_line, order_return, product_variant, return_line,
+    warehouse,
+};
 
 use super::inventory::{LevelChange, Movement, apply_movement};
 use super::pagination::{Page, PageArgs, paginate};
@@ -40,7 +43,13 @@ fn order_label(o: &order::Model) -> String {
     o.order_number.clone().unwrap_or_else(|| o.external_id.clone())
 }
 
-async fn add_event<C: ConnectionTrait>(db: &C, order_id: i64, kind: OrderEventKind, message: String, data: serde_json::Value) -> ServiceResult<()> {
+async fn add_event<C: ConnectionTrait>(
+    db: &C,
+    order_id: i64,
+    kind: OrderEventKind,
+    message: String,
+    data: serde_json::Value,
+) -> ServiceResult<()> {
     order_event::ActiveModel {
         order_id: Set(order_id),
         kind: Set(kind),
@@ -56,13 +65,35 @@ async fn add_event<C: ConnectionTrait>(db: &C, order_id: i64, kind: OrderEventKi
     Ok(())
 }
 
-async fn variants_of<C: ConnectionTrait>(db: &C, ids: impl IntoIterator<Item = i64>) -> ServiceResult<HashMap<i64, product_variant::Model>> {
+async fn variants_of<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> ServiceResult<HashMap<i64, product_variant::Model>> {
     let ids: Vec<i64> = ids.into_iter().collect();
-    Ok(product_variant::Entity::find().filter(product_variant::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|v| (v.id, v)).collect())
+    Ok(product_variant::Entity::find()
+        .filter(product_variant::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect())
 }
 
-fn movement(variant_id: i64, warehouse_id: i64, delta: crate::domain::inventory::Delta, reason: LedgerReason, slip: &export_slip::Model) -> Movement {
-    Movement { variant_id, warehouse_id, delta, reason, reference: Some((LedgerReference::ExportSlip, slip.id)), note: Some(format!("export slip {}", slip.code)) }
+fn movement(
+    variant_id: i64,
+    warehouse_id: i64,
+    delta: crate::domain::inventory::Delta,
+    reason: LedgerReason,
+    slip: &export_slip::Model,
+) -> Movement {
+    Movement {
+        variant_id,
+        warehouse_id,
+        delta,
+        reason,
+        reference: Some((LedgerReference::ExportSlip, slip.id)),
+        note: Some(format!("export slip {}", slip.code)),
+    }
 }
 
 /// Creates a WAITING slip for every line of the order, from `warehouse_id` (SPEC §5).
@@ -83,7 +114,10 @@ pub async fn create(db: &DatabaseConnection, order_id: i64, warehouse_id: i64) -
         return Err(ServiceError::rejected(
             &["orderId"],
             ErrorCode::InvalidState,
-            format!("order {label} is {}: export slips are for orders being processed, packed, in transit or completed", order.hub_status.as_str()),
+            format!(
+                "order {label} is {}: export slips are for orders being processed, packed, in transit or completed",
+                order.hub_status.as_str()
+            ),
         ));
     }
     let live = export_slip::Entity::find()
@@ -95,11 +129,23 @@ pub async fn create(db: &DatabaseConnection, order_id: i64, warehouse_id: i64) -
         return Err(ServiceError::rejected(
             &["orderId"],
             ErrorCode::InvalidState,
-            format!("order {label} already has export slip {} ({}): cancel it first to make another", live.code, live.status.as_str()),
+            format!(
+                "order {label} already has export slip {} ({}): cancel it first to make another",
+                live.code,
+                live.status.as_str()
+            ),
         ));
     }
-    let mut lines = order_line::Entity::find().filter(order_line::Column::OrderId.eq(order.id)).order_by_asc(order_line::Column::Id).all(&txn).await?;
-    let unlinked: Vec<String> = lines.iter().filter(|l| l.variant_id.is_none()).map(|l| l.seller_sku.clone().unwrap_or_else(|| l.title.clone())).collect();
+    let mut lines = order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(order.id))
+        .order_by_asc(order_line::Column::Id)
+        .all(&txn)
+        .await?;
+    let unlinked: Vec<String> = lines
+        .iter()
+        .filter(|l| l.variant_id.is_none())
+        .map(|l| l.seller_sku.clone().unwrap_or_else(|| l.title.clone()))
+        .collect();
     if !unlinked.is_empty() {
         return Err(ServiceError::rejected(
             &["orderId"],
@@ -108,7 +154,11 @@ pub async fn create(db: &DatabaseConnection, order_id: i64, warehouse_id: i64) -
         ));
     }
     if lines.iter().all(|l| l.quantity <= 0) {
-        return Err(ServiceError::rejected(&["orderId"], ErrorCode::InvalidState, format!("order {label} has no units to export")));
+        return Err(ServiceError::rejected(
+            &["orderId"],
+            ErrorCode::InvalidState,
+            format!("order {label} has no units to export"),
+        ));
     }
     let variants = variants_of(&txn, lines.iter().filter_map(|l| l.variant_id)).await?;
     let previous = export_slip::Entity::find().filter(export_slip::Column::OrderId.eq(order.id)).count(&txn).await?;
@@ -133,15 +183,32 @@ pub async fn create(db: &DatabaseConnection, order_id: i64, warehouse_id: i64) -
         let Some(variant) = line.variant_id.and_then(|id| variants.get(&id)) else { continue };
         let same = order.warehouse_id == Some(wh.id);
         let effect = rules::create_line(line.quantity, line.reserved_quantity, same);
-        changes.push(apply_movement(&txn, variant, &movement(variant.id, wh.id, effect.slip_warehouse, LedgerReason::ExportSlipCreated, &slip)).await?);
+        changes.push(
+            apply_movement(
+                &txn,
+                variant,
+                &movement(variant.id, wh.id, effect.slip_warehouse, LedgerReason::ExportSlipCreated, &slip),
+            )
+            .await?,
+        );
         let mut taken = effect.moved_from_committed;
         if let (Some(release), Some(order_wh)) = (effect.release_elsewhere, order.warehouse_id) {
-            changes.push(apply_movement(&txn, variant, &movement(variant.id, order_wh, release, LedgerReason::OrderReleased, &slip)).await?);
+            changes.push(
+                apply_movement(
+                    &txn,
+                    variant,
+                    &movement(variant.id, order_wh, release, LedgerReason::OrderReleased, &slip),
+                )
+                .await?,
+            );
             taken = -release.committed;
         }
         if taken != 0 {
             order_line::Entity::update_many()
-                .col_expr(order_line::Column::ReservedQuantity, Expr::col(order_line::Column::ReservedQuantity).sub(taken))
+                .col_expr(
+                    order_line::Column::ReservedQuantity,
+                    Expr::col(order_line::Column::ReservedQuantity).sub(taken),
+                )
                 .filter(order_line::Column::Id.eq(line.id))
                 .exec(&txn)
                 .await?;
@@ -157,13 +224,24 @@ pub async fn create(db: &DatabaseConnection, order_id: i64, warehouse_id: i64) -
         .insert(&txn)
         .await?;
     }
-    add_event(&txn, order.id, OrderEventKind::ExportSlip, format!("Export slip {} created in {}: waiting for export", slip.code, wh.name), serde_json::json!({ "slipId": slip.id, "status": "WAITING" })).await?;
+    add_event(
+        &txn,
+        order.id,
+        OrderEventKind::ExportSlip,
+        format!("Export slip {} created in {}: waiting for export", slip.code, wh.name),
+        serde_json::json!({ "slipId": slip.id, "status": "WAITING" }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(SlipChange { slip, changes })
 }
 
 async fn slip_for_change(txn: &DatabaseTransaction, id: i64) -> ServiceResult<export_slip::Model> {
-    export_slip::Entity::find_by_id(id).lock_exclusive().one(txn).await?.ok_or_else(|| ServiceError::not_found(&["id"], "Export slip"))
+    export_slip::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(&["id"], "Export slip"))
 }
 
 /// EXPORTED: the goods left the warehouse (pending export − qty, on hand − qty).
@@ -172,9 +250,19 @@ pub async fn export(db: &DatabaseConnection, id: i64) -> ServiceResult<SlipChang
     let slip = slip_for_change(&txn, id).await?;
     match slip.status {
         ExportSlipStatus::Waiting => {}
-        ExportSlipStatus::Exported => return Err(ServiceError::rejected(&["id"], ErrorCode::InvalidState, format!("export slip {} is already exported", slip.code))),
+        ExportSlipStatus::Exported => {
+            return Err(ServiceError::rejected(
+                &["id"],
+                ErrorCode::InvalidState,
+                format!("export slip {} is already exported", slip.code),
+            ));
+        }
         ExportSlipStatus::Cancelled => {
-            return Err(ServiceError::rejected(&["id"], ErrorCode::InvalidState, format!("export slip {} is cancelled and can't be exported", slip.code)));
+            return Err(ServiceError::rejected(
+                &["id"],
+                ErrorCode::InvalidState,
+                format!("export slip {} is cancelled and can't be exported", slip.code),
+            ));
         }
     }
     let lines = slip_lines_sorted(&txn, slip.id).await?;
@@ -182,10 +270,30 @@ pub async fn export(db: &DatabaseConnection, id: i64) -> ServiceResult<SlipChang
     let mut changes = Vec::new();
     for line in &lines {
         let Some(variant) = variants.get(&line.variant_id) else { continue };
-        changes.push(apply_movement(&txn, variant, &movement(variant.id, slip.warehouse_id, rules::export_line(line.quantity), LedgerReason::ExportSlipExported, &slip)).await?);
+        changes.push(
+            apply_movement(
+                &txn,
+                variant,
+                &movement(
+                    variant.id,
+                    slip.warehouse_id,
+                    rules::export_line(line.quantity),
+                    LedgerReason::ExportSlipExported,
+                    &slip,
+                ),
+            )
+            .await?,
+        );
     }
     let slip = set_status(&txn, slip, ExportSlipStatus::Exported).await?;
-    add_event(&txn, slip.order_id, OrderEventKind::ExportSlip, format!("Export slip {} exported", slip.code), serde_json::json!({ "slipId": slip.id, "status": "EXPORTED" })).await?;
+    add_event(
+        &txn,
+        slip.order_id,
+        OrderEventKind::ExportSlip,
+        format!("Export slip {} exported", slip.code),
+        serde_json::json!({ "slipId": slip.id, "status": "EXPORTED" }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(SlipChange { slip, changes })
 }
@@ -198,9 +306,19 @@ pub async fn cancel(db: &DatabaseConnection, id: i64) -> ServiceResult<SlipChang
     match slip.status {
         ExportSlipStatus::Waiting => {}
         ExportSlipStatus::Exported => {
-            return Err(ServiceError::rejected(&["id"], ErrorCode::InvalidState, format!("export slip {} is exported: the goods left and it can't be cancelled", slip.code)));
+            return Err(ServiceError::rejected(
+                &["id"],
+                ErrorCode::InvalidState,
+                format!("export slip {} is exported: the goods left and it can't be cancelled", slip.code),
+            ));
         }
-        ExportSlipStatus::Cancelled => return Err(ServiceError::rejected(&["id"], ErrorCode::InvalidState, format!("export slip {} is already cancelled", slip.code))),
+        ExportSlipStatus::Cancelled => {
+            return Err(ServiceError::rejected(
+                &["id"],
+                ErrorCode::InvalidState,
+                format!("export slip {} is already cancelled", slip.code),
+            ));
+        }
     }
     let order = lock_order(&txn, slip.order_id).await?;
     let open = order.as_ref().is_some_and(|o| rules::order_open(o.hub_status));
@@ -210,19 +328,36 @@ pub async fn cancel(db: &DatabaseConnection, id: i64) -> ServiceResult<SlipChang
     for line in &lines {
         let Some(variant) = variants.get(&line.variant_id) else { continue };
         let delta = rules::cancel_line(line.quantity, line.moved_from_committed, open);
-        changes.push(apply_movement(&txn, variant, &movement(variant.id, slip.warehouse_id, delta, LedgerReason::ExportSlipCancelled, &slip)).await?);
+        changes.push(
+            apply_movement(
+                &txn,
+                variant,
+                &movement(variant.id, slip.warehouse_id, delta, LedgerReason::ExportSlipCancelled, &slip),
+            )
+            .await?,
+        );
         if let Some(order_line_id) = line.order_line_id
             && delta.committed > 0
         {
             order_line::Entity::update_many()
-                .col_expr(order_line::Column::ReservedQuantity, Expr::col(order_line::Column::ReservedQuantity).add(delta.committed))
+                .col_expr(
+                    order_line::Column::ReservedQuantity,
+                    Expr::col(order_line::Column::ReservedQuantity).add(delta.committed),
+                )
                 .filter(order_line::Column::Id.eq(order_line_id))
                 .exec(&txn)
                 .await?;
         }
     }
     let slip = set_status(&txn, slip, ExportSlipStatus::Cancelled).await?;
-    add_event(&txn, slip.order_id, OrderEventKind::ExportSlip, format!("Export slip {} cancelled", slip.code), serde_json::json!({ "slipId": slip.id, "status": "CANCELLED" })).await?;
+    add_event(
+        &txn,
+        slip.order_id,
+        OrderEventKind::ExportSlip,
+        format!("Export slip {} cancelled", slip.code),
+        serde_json::json!({ "slipId": slip.id, "status": "CANCELLED" }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(SlipChange { slip, changes })
 }
@@ -236,7 +371,11 @@ async fn slip_lines_sorted<C: ConnectionTrait>(db: &C, slip_id: i64) -> ServiceR
         .await?)
 }
 
-async fn set_status(txn: &DatabaseTransaction, slip: export_slip::Model, status: ExportSlipStatus) -> ServiceResult<export_slip::Model> {
+async fn set_status(
+    txn: &DatabaseTransaction,
+    slip: export_slip::Model,
+    status: ExportSlipStatus,
+) -> ServiceResult<export_slip::Model> {
     let at = now();
     let mut active: export_slip::ActiveModel = slip.into();
     active.status = Set(status);
@@ -254,7 +393,11 @@ pub async fn get(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<expor
 }
 
 pub async fn lines(db: &DatabaseConnection, slip_id: i64) -> ServiceResult<Vec<export_slip_line::Model>> {
-    Ok(export_slip_line::Entity::find().filter(export_slip_line::Column::SlipId.eq(slip_id)).order_by_asc(export_slip_line::Column::Id).all(db).await?)
+    Ok(export_slip_line::Entity::find()
+        .filter(export_slip_line::Column::SlipId.eq(slip_id))
+        .order_by_asc(export_slip_line::Column::Id)
+        .all(db)
+        .await?)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -264,7 +407,11 @@ pub struct SlipFilter {
     pub warehouse_id: Option<i64>,
 }
 
-pub async fn list(db: &DatabaseConnection, filter: &SlipFilter, page: &PageArgs) -> ServiceResult<Page<export_slip::Model>> {
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: &SlipFilter,
+    page: &PageArgs,
+) -> ServiceResult<Page<export_slip::Model>> {
     let mut select = export_slip::Entity::find();
     if let Some(s) = filter.status {
         select = select.filter(export_slip::Column::Status.eq(s));
@@ -315,15 +462,27 @@ pub async fn record_return(db: &DatabaseConnection, input: ReturnInput) -> Servi
         errors.push(FieldError::new(&["lines"], ErrorCode::Blank, "a return needs at least one line"));
     }
     if input.lines.len() > MAX_RETURN_LINES {
-        errors.push(FieldError::new(&["lines"], ErrorCode::TooMany, format!("at most {MAX_RETURN_LINES} lines per return")));
+        errors.push(FieldError::new(
+            &["lines"],
+            ErrorCode::TooMany,
+            format!("at most {MAX_RETURN_LINES} lines per return"),
+        ));
     }
     let mut seen = HashSet::new();
     for (i, l) in input.lines.iter().enumerate() {
         if l.quantity <= 0 {
-            errors.push(FieldError::new(&["lines", &i.to_string(), "quantity"], ErrorCode::Invalid, "quantity must be at least 1"));
+            errors.push(FieldError::new(
+                &["lines", &i.to_string(), "quantity"],
+                ErrorCode::Invalid,
+                "quantity must be at least 1",
+            ));
         }
         if !seen.insert(l.order_line_id) {
-            errors.push(FieldError::new(&["lines", &i.to_string(), "orderLineId"], ErrorCode::DuplicateEntry, "this order line appears twice in the return"));
+            errors.push(FieldError::new(
+                &["lines", &i.to_string(), "orderLineId"],
+                ErrorCode::DuplicateEntry,
+                "this order line appears twice in the return",
+            ));
         }
     }
     let note = text::optional("note", input.note.as_deref(), 1000)?;
@@ -331,13 +490,21 @@ pub async fn record_return(db: &DatabaseConnection, input: ReturnInput) -> Servi
         return Err(ServiceError::Rejected(errors));
     }
     let txn = begin_write(db).await?;
-    let order = lock_order(&txn, input.order_id).await?.ok_or_else(|| ServiceError::not_found(&["orderId"], "Order"))?;
+    let order =
+        lock_order(&txn, input.order_id).await?.ok_or_else(|| ServiceError::not_found(&["orderId"], "Order"))?;
     let warehouse_id = match input.warehouse_id {
-        Some(id) => warehouse::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ServiceError::not_found(&["warehouseId"], "Warehouse"))?.id,
+        Some(id) => {
+            warehouse::Entity::find_by_id(id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| ServiceError::not_found(&["warehouseId"], "Warehouse"))?
+                .id
+        }
         None => match order.warehouse_id {
             Some(id) => id,
             None => {
-                let channel_wh = channel::Entity::find_by_id(order.channel_id).one(&txn).await?.and_then(|c| c.order_warehouse_id);
+                let channel_wh =
+                    channel::Entity::find_by_id(order.channel_id).one(&txn).await?.and_then(|c| c.order_warehouse_id);
                 match channel_wh {
                     Some(id) => id,
                     None => super::catalog::default_warehouse(&txn).await?.id,
@@ -345,12 +512,21 @@ pub async fn record_return(db: &DatabaseConnection, input: ReturnInput) -> Servi
             }
         },
     };
-    let order_lines: BTreeMap<i64, order_line::Model> =
-        order_line::Entity::find().filter(order_line::Column::OrderId.eq(order.id)).all(&txn).await?.into_iter().map(|l| (l.id, l)).collect();
+    let order_lines: BTreeMap<i64, order_line::Model> = order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(order.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
     for (i, l) in input.lines.iter().enumerate() {
         let index = i.to_string();
         let Some(line) = order_lines.get(&l.order_line_id) else {
-            errors.push(FieldError::new(&["lines", &index, "orderLineId"], ErrorCode::NotFound, "Order line not found in this order"));
+            errors.push(FieldError::new(
+                &["lines", &index, "orderLineId"],
+                ErrorCode::NotFound,
+                "Order line not found in this order",
+            ));
             continue;
         };
         let label = line.seller_sku.clone().unwrap_or_else(|| line.title.clone());
@@ -359,11 +535,18 @@ pub async fn record_return(db: &DatabaseConnection, input: ReturnInput) -> Servi
             errors.push(FieldError::new(
                 &["lines", &index, "quantity"],
                 ErrorCode::ReturnExceedsSold,
-                format!("{label}: {} returned, but only {returnable} can be ({} sold, {} returned before)", l.quantity, line.quantity, line.returned_quantity),
+                format!(
+                    "{label}: {} returned, but only {returnable} can be ({} sold, {} returned before)",
+                    l.quantity, line.quantity, line.returned_quantity
+                ),
             ));
         }
         if l.restock && line.variant_id.is_none() {
-            errors.push(FieldError::new(&["lines", &index, "restock"], ErrorCode::UnlinkedOrderLines, format!("{label} is not linked to a hub variant: it can't be restocked")));
+            errors.push(FieldError::new(
+                &["lines", &index, "restock"],
+                ErrorCode::UnlinkedOrderLines,
+                format!("{label} is not linked to a hub variant: it can't be restocked"),
+            ));
         }
     }
     if !errors.is_empty() {
@@ -401,7 +584,10 @@ pub async fn record_return(db: &DatabaseConnection, input: ReturnInput) -> Servi
         .insert(&txn)
         .await?;
         order_line::Entity::update_many()
-            .col_expr(order_line::Column::ReturnedQuantity, Expr::col(order_line::Column::ReturnedQuantity).add(l.quantity))
+            .col_expr(
+                order_line::Column::ReturnedQuantity,
+                Expr::col(order_line::Column::ReturnedQuantity).add(l.quantity),
+            )
             .filter(order_line::Column::Id.eq(line.id))
             .exec(&txn)
             .await?;
@@ -421,7 +607,14 @@ pub async fn record_return(db: &DatabaseConnection, input: ReturnInput) -> Servi
             changes.push(apply_movement(&txn, variant, &m).await?);
         }
     }
-    add_event(&txn, order.id, OrderEventKind::ReturnRecorded, format!("Return recorded: {}", summary.join(", ")), serde_json::json!({ "returnId": recorded.id })).await?;
+    add_event(
+        &txn,
+        order.id,
+        OrderEventKind::ReturnRecorded,
+        format!("Return recorded: {}", summary.join(", ")),
+        serde_json::json!({ "returnId": recorded.id }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(ReturnChange { recorded, changes })
 }
@@ -431,7 +624,11 @@ pub async fn get_return(db: &DatabaseConnection, id: i64) -> ServiceResult<Optio
 }
 
 pub async fn return_lines(db: &DatabaseConnection, return_id: i64) -> ServiceResult<Vec<return_line::Model>> {
-    Ok(return_line::Entity::find().filter(return_line::Column::ReturnId.eq(return_id)).order_by_asc(return_line::Column::Id).all(db).await?)
+    Ok(return_line::Entity::find()
+        .filter(return_line::Column::ReturnId.eq(return_id))
+        .order_by_asc(return_line::Column::Id)
+        .all(db)
+        .await?)
 }
 
 pub async fn order_line(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<order_line::Model>> {

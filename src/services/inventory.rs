@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use entity::enums::{LedgerReason, LedgerReference};
@@ -46,7 +46,11 @@ pub fn quantities(level: &inventory_level::Model) -> Quantities {
 
 /// Locks the level of (variant, warehouse), creating it at zero if it does not exist. On PostgreSQL the row lock
 /// serialises concurrent movements of one level; on SQLite the write transaction already holds the database lock.
-async fn lock_level(txn: &DatabaseTransaction, variant_id: i64, warehouse_id: i64) -> ServiceResult<inventory_level::Model> {
+async fn lock_level(
+    txn: &DatabaseTransaction,
+    variant_id: i64,
+    warehouse_id: i64,
+) -> ServiceResult<inventory_level::Model> {
     let mut book = LevelBook::default();
     book.lock(txn, [(variant_id, warehouse_id)]).await?;
     book.levels
@@ -57,7 +61,8 @@ async fn lock_level(txn: &DatabaseTransaction, variant_id: i64, warehouse_id: i6
 
 /// A variant's name as a merchant reads it: "Áo thun / Đỏ - M".
 pub async fn variant_label<C: ConnectionTrait>(db: &C, variant: &product_variant::Model) -> ServiceResult<String> {
-    let product_title = product::Entity::find_by_id(variant.product_id).one(db).await?.map(|p| p.title).unwrap_or_default();
+    let product_title =
+        product::Entity::find_by_id(variant.product_id).one(db).await?.map(|p| p.title).unwrap_or_default();
     Ok(format!("{product_title} / {}", variant.title))
 }
 
@@ -86,7 +91,11 @@ const LEVELS_PER_STATEMENT: usize = 200;
 impl LevelBook {
     /// Locks the levels of `keys` not locked yet, creating missing ones at zero. Rows are locked in (variant,
     /// warehouse) order, the order every writer uses, so two transactions never wait on each other in a cycle.
-    pub async fn lock(&mut self, txn: &DatabaseTransaction, keys: impl IntoIterator<Item = (i64, i64)>) -> ServiceResult<()> {
+    pub async fn lock(
+        &mut self,
+        txn: &DatabaseTransaction,
+        keys: impl IntoIterator<Item = (i64, i64)>,
+    ) -> ServiceResult<()> {
         let wanted: BTreeSet<(i64, i64)> = keys.into_iter().filter(|k| !self.levels.contains_key(k)).collect();
         if wanted.is_empty() {
             return Ok(());
@@ -109,20 +118,31 @@ impl LevelBook {
                 ..Default::default()
             });
             inventory_level::Entity::insert_many(rows)
-                .on_conflict(OnConflict::columns([inventory_level::Column::VariantId, inventory_level::Column::WarehouseId]).do_nothing().to_owned())
+                .on_conflict(
+                    OnConflict::columns([inventory_level::Column::VariantId, inventory_level::Column::WarehouseId])
+                        .do_nothing()
+                        .to_owned(),
+                )
                 .exec_without_returning(txn)
                 .await?;
             self.select_locked(txn, &missing).await?;
             if missing.iter().any(|k| !self.levels.contains_key(k)) {
-                return Err(ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction")));
+                return Err(ServiceError::Unexpected(anyhow::anyhow!(
+                    "inventory level vanished inside its transaction"
+                )));
             }
         }
         Ok(())
     }
 
     /// Locks the levels of `keys` that exist (in key order), creating none: for levels a transaction may move.
-    pub async fn lock_existing(&mut self, txn: &DatabaseTransaction, keys: impl IntoIterator<Item = (i64, i64)>) -> ServiceResult<()> {
-        let wanted: Vec<(i64, i64)> = keys.into_iter().filter(|k| !self.levels.contains_key(k)).collect::<BTreeSet<_>>().into_iter().collect();
+    pub async fn lock_existing(
+        &mut self,
+        txn: &DatabaseTransaction,
+        keys: impl IntoIterator<Item = (i64, i64)>,
+    ) -> ServiceResult<()> {
+        let wanted: Vec<(i64, i64)> =
+            keys.into_iter().filter(|k| !self.levels.contains_key(k)).collect::<BTreeSet<_>>().into_iter().collect();
         for chunk in wanted.chunks(LEVELS_PER_STATEMENT) {
             self.select_locked(txn, chunk).await?;
         }
@@ -152,7 +172,12 @@ impl LevelBook {
     }
 
     /// The level as the movements so far left it (locking it first if needed).
-    pub async fn current(&mut self, txn: &DatabaseTransaction, variant_id: i64, warehouse_id: i64) -> ServiceResult<Quantities> {
+    pub async fn current(
+        &mut self,
+        txn: &DatabaseTransaction,
+        variant_id: i64,
+        warehouse_id: i64,
+    ) -> ServiceResult<Quantities> {
         self.lock(txn, [(variant_id, warehouse_id)]).await?;
         self.levels
             .get(&(variant_id, warehouse_id))
@@ -161,7 +186,12 @@ impl LevelBook {
     }
 
     /// Applies one movement by the stock rule (`domain::inventory::apply`); a refusal changes nothing.
-    pub async fn apply(&mut self, txn: &DatabaseTransaction, variant: &product_variant::Model, movement: &Movement) -> ServiceResult<Quantities> {
+    pub async fn apply(
+        &mut self,
+        txn: &DatabaseTransaction,
+        variant: &product_variant::Model,
+        movement: &Movement,
+    ) -> ServiceResult<Quantities> {
         let current = self.current(txn, movement.variant_id, movement.warehouse_id).await?;
         if movement.delta.is_zero() {
             return Ok(current);
@@ -175,10 +205,9 @@ impl LevelBook {
                 return Err(ServiceError::Rejected(refusal.into_iter().collect()));
             }
         };
-        let level = self
-            .levels
-            .get_mut(&(movement.variant_id, movement.warehouse_id))
-            .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction")))?;
+        let level = self.levels.get_mut(&(movement.variant_id, movement.warehouse_id)).ok_or_else(|| {
+            ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction"))
+        })?;
         level.now = next;
         level.moved = true;
         self.ledger.push(inventory_ledger::ActiveModel {
@@ -203,7 +232,10 @@ impl LevelBook {
 
     /// Writes the moved levels, the ledger rows (in the order the movements were applied, returned) and marks the
     /// links whose pushed quantity changed, all in the caller's transaction.
-    pub async fn flush(self, txn: &DatabaseTransaction) -> ServiceResult<(Vec<inventory_level::Model>, Vec<inventory_ledger::Model>)> {
+    pub async fn flush(
+        self,
+        txn: &DatabaseTransaction,
+    ) -> ServiceResult<(Vec<inventory_level::Model>, Vec<inventory_ledger::Model>)> {
         let at = chrono::Utc::now();
         let moved: Vec<&BookLevel> = self.levels.values().filter(|l| l.moved).collect();
         for chunk in moved.chunks(LEVELS_PER_STATEMENT) {
@@ -217,7 +249,10 @@ impl LevelBook {
             inventory_level::Entity::update_many()
                 .col_expr(inventory_level::Column::OnHand, case(|q| q.on_hand, inventory_level::Column::OnHand))
                 .col_expr(inventory_level::Column::Committed, case(|q| q.committed, inventory_level::Column::Committed))
-                .col_expr(inventory_level::Column::PendingExport, case(|q| q.pending_export, inventory_level::Column::PendingExport))
+                .col_expr(
+                    inventory_level::Column::PendingExport,
+                    case(|q| q.pending_export, inventory_level::Column::PendingExport),
+                )
                 .col_expr(inventory_level::Column::UpdatedAt, Expr::value(at))
                 .filter(inventory_level::Column::Id.is_in(chunk.iter().map(|l| l.model.id)))
                 .exec(txn)
@@ -268,7 +303,9 @@ pub async fn apply_movement(
         return Ok(LevelChange { level, ledger: None });
     }
     let (mut levels, mut ledger) = book.flush(txn).await?;
-    let level = levels.pop().ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction")))?;
+    let level = levels
+        .pop()
+        .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction")))?;
     Ok(LevelChange { level, ledger: ledger.pop() })
 }
 
@@ -289,12 +326,21 @@ pub struct SetQuantity {
 }
 
 /// Adds deltas to on-hand stock, all or nothing.
-pub async fn adjust(db: &DatabaseConnection, reason: LedgerReason, note: Option<String>, changes: Vec<AdjustChange>) -> ServiceResult<Vec<LevelChange>> {
+pub async fn adjust(
+    db: &DatabaseConnection,
+    reason: LedgerReason,
+    note: Option<String>,
+    changes: Vec<AdjustChange>,
+) -> ServiceResult<Vec<LevelChange>> {
     let keys: Vec<_> = changes.iter().map(|c| (c.variant_id, c.warehouse_id)).collect();
     let mut errors = check_request_shape("changes", &keys);
     for (i, c) in changes.iter().enumerate() {
         if c.delta == 0 {
-            errors.push(FieldError::new(&["changes", &i.to_string(), "delta"], ErrorCode::Invalid, "delta can't be zero"));
+            errors.push(FieldError::new(
+                &["changes", &i.to_string(), "delta"],
+                ErrorCode::Invalid,
+                "delta can't be zero",
+            ));
         }
     }
     if !errors.is_empty() {
@@ -314,9 +360,8 @@ pub async fn adjust(db: &DatabaseConnection, reason: LedgerReason, note: Option<
             reference: None,
             note: note.clone(),
         };
-        let change = apply_movement(&txn, &variants[&c.variant_id], &movement)
-            .await
-            .map_err(|e| at_index(e, "changes", i))?;
+        let change =
+            apply_movement(&txn, &variants[&c.variant_id], &movement).await.map_err(|e| at_index(e, "changes", i))?;
         results.insert(i, change);
     }
     txn.commit().await?;
@@ -324,7 +369,12 @@ pub async fn adjust(db: &DatabaseConnection, reason: LedgerReason, note: Option<
 }
 
 /// Sets on-hand stock to absolute values (a stock count), all or nothing; each may carry a compare-and-set guard.
-pub async fn set(db: &DatabaseConnection, reason: LedgerReason, note: Option<String>, quantities_in: Vec<SetQuantity>) -> ServiceResult<Vec<LevelChange>> {
+pub async fn set(
+    db: &DatabaseConnection,
+    reason: LedgerReason,
+    note: Option<String>,
+    quantities_in: Vec<SetQuantity>,
+) -> ServiceResult<Vec<LevelChange>> {
     let keys: Vec<_> = quantities_in.iter().map(|q| (q.variant_id, q.warehouse_id)).collect();
     let errors = check_request_shape("quantities", &keys);
     if !errors.is_empty() {
@@ -342,7 +392,10 @@ pub async fn set(db: &DatabaseConnection, reason: LedgerReason, note: Option<Str
             return Err(ServiceError::Rejected(vec![FieldError::new(
                 &["quantities", &i.to_string(), "compareOnHand"],
                 ErrorCode::StaleQuantity,
-                format!("on hand is {} now, not {expected}: it changed since you read it; read it again and retry", level.on_hand),
+                format!(
+                    "on hand is {} now, not {expected}: it changed since you read it; read it again and retry",
+                    level.on_hand
+                ),
             )]));
         }
         let movement = Movement {
@@ -368,19 +421,31 @@ fn check_request_shape(list: &str, keys: &[(i64, i64)]) -> Vec<FieldError> {
         errors.push(FieldError::new(&[list], ErrorCode::Blank, format!("{list} can't be empty")));
     }
     if keys.len() > MAX_CHANGES_PER_REQUEST {
-        errors.push(FieldError::new(&[list], ErrorCode::TooMany, format!("at most {MAX_CHANGES_PER_REQUEST} {list} per request")));
+        errors.push(FieldError::new(
+            &[list],
+            ErrorCode::TooMany,
+            format!("at most {MAX_CHANGES_PER_REQUEST} {list} per request"),
+        ));
     }
     let mut seen = HashSet::new();
     for (i, key) in keys.iter().enumerate() {
         if !seen.insert(*key) {
-            errors.push(FieldError::new(&[list, &i.to_string()], ErrorCode::DuplicateEntry, "this variant and warehouse appear twice in the request"));
+            errors.push(FieldError::new(
+                &[list, &i.to_string()],
+                ErrorCode::DuplicateEntry,
+                "this variant and warehouse appear twice in the request",
+            ));
         }
     }
     errors
 }
 
 /// Loads every variant named in the request and checks every warehouse exists; all misses are reported at once.
-async fn load_targets(txn: &DatabaseTransaction, list: &str, keys: &[(i64, i64)]) -> ServiceResult<BTreeMap<i64, product_variant::Model>> {
+async fn load_targets(
+    txn: &DatabaseTransaction,
+    list: &str,
+    keys: &[(i64, i64)],
+) -> ServiceResult<BTreeMap<i64, product_variant::Model>> {
     let variant_ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
     let warehouse_ids: Vec<i64> = keys.iter().map(|k| k.1).collect();
     let variants: BTreeMap<i64, product_variant::Model> = product_variant::Entity::find()
@@ -400,10 +465,18 @@ async fn load_targets(txn: &DatabaseTransaction, list: &str, keys: &[(i64, i64)]
     let mut errors = Vec::new();
     for (i, (variant_id, warehouse_id)) in keys.iter().enumerate() {
         if !variants.contains_key(variant_id) {
-            errors.push(FieldError::new(&[list, &i.to_string(), "variantId"], ErrorCode::NotFound, "Variant not found"));
+            errors.push(FieldError::new(
+                &[list, &i.to_string(), "variantId"],
+                ErrorCode::NotFound,
+                "Variant not found",
+            ));
         }
         if !warehouses.contains(warehouse_id) {
-            errors.push(FieldError::new(&[list, &i.to_string(), "warehouseId"], ErrorCode::NotFound, "Warehouse not found"));
+            errors.push(FieldError::new(
+                &[list, &i.to_string(), "warehouseId"],
+                ErrorCode::NotFound,
+                "Warehouse not found",
+            ));
         }
     }
     if errors.is_empty() { Ok(variants) } else { Err(ServiceError::Rejected(errors)) }
@@ -431,7 +504,11 @@ pub struct LevelFilter {
     pub warehouse_id: Option<i64>,
 }
 
-pub async fn levels(db: &DatabaseConnection, filter: &LevelFilter, page: &PageArgs) -> ServiceResult<Page<inventory_level::Model>> {
+pub async fn levels(
+    db: &DatabaseConnection,
+    filter: &LevelFilter,
+    page: &PageArgs,
+) -> ServiceResult<Page<inventory_level::Model>> {
     let mut select = inventory_level::Entity::find();
     if let Some(id) = filter.variant_id {
         select = select.filter(inventory_level::Column::VariantId.eq(id));
@@ -446,7 +523,11 @@ pub async fn level(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<inv
     Ok(inventory_level::Entity::find_by_id(id).one(db).await?)
 }
 
-pub async fn ledger(db: &DatabaseConnection, filter: &LevelFilter, page: &PageArgs) -> ServiceResult<Page<inventory_ledger::Model>> {
+pub async fn ledger(
+    db: &DatabaseConnection,
+    filter: &LevelFilter,
+    page: &PageArgs,
+) -> ServiceResult<Page<inventory_ledger::Model>> {
     let mut select = inventory_ledger::Entity::find();
     if let Some(id) = filter.variant_id {
         select = select.filter(inventory_ledger::Column::VariantId.eq(id));

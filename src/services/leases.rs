@@ -9,17 +9,25 @@ use entity::lease;
 use super::ServiceResult;
 
 /// Takes (or renews) `name` for `owner` until now + `ttl`. `false`: someone else holds it.
-pub async fn acquire<C: ConnectionTrait>(db: &C, name: &str, owner: &str, ttl: chrono::Duration) -> ServiceResult<bool> {
+pub async fn acquire<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    owner: &str,
+    ttl: chrono::Duration,
+) -> ServiceResult<bool> {
     let now = chrono::Utc::now();
-    let row = lease::ActiveModel { name: Set(name.to_owned()), owner: Set(owner.to_owned()), expires_at: Set(now + ttl) };
+    let row =
+        lease::ActiveModel { name: Set(name.to_owned()), owner: Set(owner.to_owned()), expires_at: Set(now + ttl) };
     let taken = lease::Entity::insert(row)
         .on_conflict(
             OnConflict::column(lease::Column::Name)
                 .update_columns([lease::Column::Owner, lease::Column::ExpiresAt])
                 .action_and_where(
-                    Expr::col((lease::Entity, lease::Column::ExpiresAt))
-                        .lt(now)
-                        .or(Expr::col((lease::Entity, lease::Column::Owner)).eq(owner)),
+                    Expr::col((lease::Entity, lease::Column::ExpiresAt)).lt(now).or(Expr::col((
+                        lease::Entity,
+                        lease::Column::Owner,
+                    ))
+                    .eq(owner)),
                 )
                 .to_owned(),
         )
@@ -30,12 +38,22 @@ pub async fn acquire<C: ConnectionTrait>(db: &C, name: &str, owner: &str, ttl: c
 
 /// Gives `name` back, if `owner` still holds it.
 pub async fn release<C: ConnectionTrait>(db: &C, name: &str, owner: &str) -> ServiceResult<()> {
-    lease::Entity::delete_many().filter(lease::Column::Name.eq(name)).filter(lease::Column::Owner.eq(owner)).exec(db).await?;
+    lease::Entity::delete_many()
+        .filter(lease::Column::Name.eq(name))
+        .filter(lease::Column::Owner.eq(owner))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
 /// Waits (polling every 100 ms) up to `wait` for the lease.
-pub async fn acquire_within<C: ConnectionTrait>(db: &C, name: &str, owner: &str, ttl: chrono::Duration, wait: std::time::Duration) -> ServiceResult<bool> {
+pub async fn acquire_within<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    owner: &str,
+    ttl: chrono::Duration,
+    wait: std::time::Duration,
+) -> ServiceResult<bool> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         if acquire(db, name, owner, ttl).await? {

@@ -96,7 +96,11 @@ pub struct Selection {
 }
 
 /// Product ids of a selection, in id order.
-pub async fn selected_products(db: &DatabaseConnection, channel: &channel::Model, selection: &Selection) -> ServiceResult<Vec<i64>> {
+pub async fn selected_products(
+    db: &DatabaseConnection,
+    channel: &channel::Model,
+    selection: &Selection,
+) -> ServiceResult<Vec<i64>> {
     let mut select = product::Entity::find().select_only().column(product::Column::Id);
     if let Some(ids) = &selection.product_ids {
         select = select.filter(product::Column::Id.is_in(ids.clone()));
@@ -106,8 +110,16 @@ pub async fn selected_products(db: &DatabaseConnection, channel: &channel::Model
     }
     if let Some(has) = selection.has_match_key {
         let key_col = key_column(channel.match_key);
-        let missing = Query::select().column(product_variant::Column::ProductId).from(product_variant::Entity).and_where(key_col.is_null()).to_owned();
-        select = if has { select.filter(product::Column::Id.not_in_subquery(missing)) } else { select.filter(product::Column::Id.in_subquery(missing)) };
+        let missing = Query::select()
+            .column(product_variant::Column::ProductId)
+            .from(product_variant::Entity)
+            .and_where(key_col.is_null())
+            .to_owned();
+        select = if has {
+            select.filter(product::Column::Id.not_in_subquery(missing))
+        } else {
+            select.filter(product::Column::Id.in_subquery(missing))
+        };
     }
     if selection.not_yet_linked {
         let linked = Query::select()
@@ -145,7 +157,9 @@ pub async fn hub_variants<C: ConnectionTrait>(db: &C, product_ids: &[i64]) -> Se
             .order_by_asc(product_variant::Column::Position)
             .all(db)
             .await?;
-        out.extend(variants.into_iter().map(|v| to_hub_variant(&v, titles.get(&v.product_id).cloned().unwrap_or_default())));
+        out.extend(
+            variants.into_iter().map(|v| to_hub_variant(&v, titles.get(&v.product_id).cloned().unwrap_or_default())),
+        );
     }
     Ok(out)
 }
@@ -164,7 +178,11 @@ fn to_hub_variant(v: &product_variant::Model, product_title: String) -> HubVaria
 }
 
 /// Every product using each key value, across the whole catalog (conflicts are catalog-wide).
-async fn key_owners<C: ConnectionTrait>(db: &C, key: MatchKey, keys: &BTreeSet<String>) -> ServiceResult<HashMap<String, Vec<(i64, String)>>> {
+async fn key_owners<C: ConnectionTrait>(
+    db: &C,
+    key: MatchKey,
+    keys: &BTreeSet<String>,
+) -> ServiceResult<HashMap<String, Vec<(i64, String)>>> {
     let col = key_column(key);
     let mut owners: HashMap<String, Vec<(i64, String)>> = HashMap::new();
     let keys: Vec<String> = keys.iter().cloned().collect();
@@ -178,8 +196,13 @@ async fn key_owners<C: ConnectionTrait>(db: &C, key: MatchKey, keys: &BTreeSet<S
             .all(db)
             .await?;
         let product_ids: Vec<i64> = rows.iter().map(|(_, p)| *p).collect();
-        let titles: HashMap<i64, String> =
-            product::Entity::find().filter(product::Column::Id.is_in(product_ids)).all(db).await?.into_iter().map(|p| (p.id, p.title)).collect();
+        let titles: HashMap<i64, String> = product::Entity::find()
+            .filter(product::Column::Id.is_in(product_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.title))
+            .collect();
         for (k, product_id) in rows {
             let Some(k) = k else { continue };
             let entry = owners.entry(k).or_default();
@@ -192,7 +215,11 @@ async fn key_owners<C: ConnectionTrait>(db: &C, key: MatchKey, keys: &BTreeSet<S
 }
 
 /// The channel's stored listings carrying any of `keys` as seller SKU.
-async fn listings_with_keys<C: ConnectionTrait>(db: &C, channel_id: i64, keys: &BTreeSet<String>) -> ServiceResult<Vec<channel_listing::Model>> {
+async fn listings_with_keys<C: ConnectionTrait>(
+    db: &C,
+    channel_id: i64,
+    keys: &BTreeSet<String>,
+) -> ServiceResult<Vec<channel_listing::Model>> {
     let keys: Vec<String> = keys.iter().cloned().collect();
     let mut out = Vec::new();
     for chunk in keys.chunks(IN_CHUNK) {
@@ -223,11 +250,21 @@ fn to_listing_sku(l: &channel_listing::Model) -> ListingSku {
 }
 
 /// Matching decisions for `variants` against the channel's stored listings (no writes: also the preview).
-pub async fn decide(db: &DatabaseConnection, channel: &channel::Model, variants: &[HubVariant]) -> ServiceResult<Vec<Decision>> {
+pub async fn decide(
+    db: &DatabaseConnection,
+    channel: &channel::Model,
+    variants: &[HubVariant],
+) -> ServiceResult<Vec<Decision>> {
     let keys: BTreeSet<String> = variants.iter().filter_map(|v| v.key(channel.match_key).map(str::to_owned)).collect();
     let owners = key_owners(db, channel.match_key, &keys).await?;
-    let listings: Vec<ListingSku> = listings_with_keys(db, channel.id, &keys).await?.iter().map(to_listing_sku).collect();
-    let ctx = MatchContext { key: channel.match_key, key_owners: &owners, check_price: channel.sync_price, currency: super::channels::currency(channel) };
+    let listings: Vec<ListingSku> =
+        listings_with_keys(db, channel.id, &keys).await?.iter().map(to_listing_sku).collect();
+    let ctx = MatchContext {
+        key: channel.match_key,
+        key_owners: &owners,
+        check_price: channel.sync_price,
+        currency: super::channels::currency(channel),
+    };
     Ok(linking::match_variants(variants, &listings, &ctx))
 }
 
@@ -246,7 +283,12 @@ const WRITE_CHUNK: usize = 200;
 /// batch size (no per-variant round trip): links upserted on their listing, variant-level link errors replaced,
 /// sync errors opened, counted again, or resolved. Links these variants had that matching no longer makes are
 /// removed — unless the merchant unlinked them.
-pub async fn apply_decisions(db: &DatabaseConnection, channel_id: i64, variants: &[HubVariant], decisions: &[Decision]) -> ServiceResult<LinkCounts> {
+pub async fn apply_decisions(
+    db: &DatabaseConnection,
+    channel_id: i64,
+    variants: &[HubVariant],
+    decisions: &[Decision],
+) -> ServiceResult<LinkCounts> {
     let at = now();
     let variant_ids: Vec<i64> = variants.iter().map(|v| v.id).collect();
     let by_id: HashMap<i64, &HubVariant> = variants.iter().map(|v| (v.id, v)).collect();
@@ -279,7 +321,9 @@ pub async fn apply_decisions(db: &DatabaseConnection, channel_id: i64, variants:
     let wanted_listings: Vec<i64> = wanted.iter().map(|w| w.0).collect();
     let mut existing: HashMap<i64, product_link::Model> = HashMap::new();
     for chunk in wanted_listings.chunks(IN_CHUNK) {
-        for l in product_link::Entity::find().filter(product_link::Column::ListingId.is_in(chunk.to_vec())).all(&txn).await? {
+        for l in
+            product_link::Entity::find().filter(product_link::Column::ListingId.is_in(chunk.to_vec())).all(&txn).await?
+        {
             if let Some(listing_id) = l.listing_id {
                 existing.insert(listing_id, l);
             }
@@ -293,7 +337,11 @@ pub async fn apply_decisions(db: &DatabaseConnection, channel_id: i64, variants:
             .filter(product_link::Column::VariantId.is_in(chunk.to_vec()))
             .filter(product_link::Column::State.ne(LinkState::Unlinked));
         if !wanted_listings.is_empty() && wanted_listings.len() <= IN_CHUNK * 4 {
-            stale = stale.filter(Condition::any().add(product_link::Column::ListingId.is_null()).add(product_link::Column::ListingId.is_not_in(wanted_listings.clone())));
+            stale = stale.filter(
+                Condition::any()
+                    .add(product_link::Column::ListingId.is_null())
+                    .add(product_link::Column::ListingId.is_not_in(wanted_listings.clone())),
+            );
         } else if !wanted_listings.is_empty() {
             // Very large batches: keep every row that has a listing; upserts below overwrite the wanted ones and
             // a second pass removes listing links no longer wanted.
@@ -403,7 +451,11 @@ pub async fn apply_decisions(db: &DatabaseConnection, channel_id: i64, variants:
     record_link_errors(&txn, channel_id, &variant_ids, &failed, at).await?;
     txn.commit().await?;
 
-    let mut counts = LinkCounts { variants_linked: linked.len() as i64, variants_failed: failed.len() as i64, ..LinkCounts::default() };
+    let mut counts = LinkCounts {
+        variants_linked: linked.len() as i64,
+        variants_failed: failed.len() as i64,
+        ..LinkCounts::default()
+    };
     let products: BTreeSet<i64> = variants.iter().map(|v| v.product_id).collect();
     for p in products {
         match linking::product_state(decisions, p) {
@@ -550,7 +602,12 @@ async fn upsert_listing_link<C: ConnectionTrait>(
 }
 
 /// The cause is fixed: the variant's open product errors on this channel are resolved (history kept).
-async fn resolve_sync_errors<C: ConnectionTrait>(txn: &C, channel_id: i64, variant_id: i64, at: chrono::DateTime<chrono::Utc>) -> ServiceResult<()> {
+async fn resolve_sync_errors<C: ConnectionTrait>(
+    txn: &C,
+    channel_id: i64,
+    variant_id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<()> {
     sync_error::Entity::update_many()
         .col_expr(sync_error::Column::ResolvedAt, Expr::value(at))
         .filter(sync_error::Column::ChannelId.eq(channel_id))
@@ -563,7 +620,11 @@ async fn resolve_sync_errors<C: ConnectionTrait>(txn: &C, channel_id: i64, varia
 }
 
 /// The products behind links (for relink): chosen link ids, or every link in LINK_ERROR on the channel.
-pub async fn products_of_links(db: &DatabaseConnection, channel_id: i64, link_ids: Option<&[i64]>) -> ServiceResult<Vec<i64>> {
+pub async fn products_of_links(
+    db: &DatabaseConnection,
+    channel_id: i64,
+    link_ids: Option<&[i64]>,
+) -> ServiceResult<Vec<i64>> {
     let mut select = product_link::Entity::find()
         .select_only()
         .column(product_link::Column::ProductId)
@@ -586,7 +647,13 @@ pub enum View {
     LinkError,
 }
 
-pub async fn links(db: &DatabaseConnection, channel_id: i64, view: View, search: Option<&str>, page: &PageArgs) -> ServiceResult<Page<product_link::Model>> {
+pub async fn links(
+    db: &DatabaseConnection,
+    channel_id: i64,
+    view: View,
+    search: Option<&str>,
+    page: &PageArgs,
+) -> ServiceResult<Page<product_link::Model>> {
     let mut select = product_link::Entity::find().filter(product_link::Column::ChannelId.eq(channel_id));
     select = match view {
         View::All => select,
@@ -613,7 +680,10 @@ pub async fn links(db: &DatabaseConnection, channel_id: i64, view: View, search:
         let products = Query::select()
             .column(product::Column::Id)
             .from(product::Entity)
-            .and_where(Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(product::Column::Title))).like(LikeExpr::new(super::contains_pattern(&term.to_lowercase())).escape('\\')))
+            .and_where(
+                Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(product::Column::Title)))
+                    .like(LikeExpr::new(super::contains_pattern(&term.to_lowercase())).escape('\\')),
+            )
             .to_owned();
         select = select.filter(
             Condition::any()
@@ -637,9 +707,16 @@ pub async fn listing(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<c
 pub async fn set_link(db: &DatabaseConnection, listing_id: i64, variant_id: i64) -> ServiceResult<product_link::Model> {
     let listing = listing(db, listing_id).await?.ok_or_else(|| ServiceError::not_found(&["listingId"], "Listing"))?;
     if listing.link_excluded {
-        return Err(ServiceError::rejected(&["listingId"], ErrorCode::InvalidState, format!("listing \"{}\" was removed from sync for good and can't be linked", listing.title)));
+        return Err(ServiceError::rejected(
+            &["listingId"],
+            ErrorCode::InvalidState,
+            format!("listing \"{}\" was removed from sync for good and can't be linked", listing.title),
+        ));
     }
-    let variant = product_variant::Entity::find_by_id(variant_id).one(db).await?.ok_or_else(|| ServiceError::not_found(&["variantId"], "Variant"))?;
+    let variant = product_variant::Entity::find_by_id(variant_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(&["variantId"], "Variant"))?;
     let title = product::Entity::find_by_id(variant.product_id).one(db).await?.map(|p| p.title).unwrap_or_default();
     let hub = to_hub_variant(&variant, title);
     let txn = begin_write(db).await?;
@@ -664,7 +741,10 @@ pub async fn set_link(db: &DatabaseConnection, listing_id: i64, variant_id: i64)
         .filter(entity::order_line::Column::FulfilledQuantity.eq(0))
         .exec(&txn)
         .await?;
-    let model = product_link::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("link vanished")))?;
+    let model = product_link::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("link vanished")))?;
     txn.commit().await?;
     Ok(model)
 }
@@ -704,12 +784,22 @@ pub async fn delete_links(db: &DatabaseConnection, ids: &[i64]) -> ServiceResult
 }
 
 fn check_all_found(ids: &[i64], found: &[product_link::Model]) -> ServiceResult<()> {
-    let missing: Vec<usize> = ids.iter().enumerate().filter(|(_, id)| !found.iter().any(|l| l.id == **id)).map(|(i, _)| i).collect();
+    let missing: Vec<usize> =
+        ids.iter().enumerate().filter(|(_, id)| !found.iter().any(|l| l.id == **id)).map(|(i, _)| i).collect();
     if missing.is_empty() {
         return Ok(());
     }
     Err(ServiceError::Rejected(
-        missing.into_iter().map(|i| crate::domain::errors::FieldError::new(&["linkIds", &i.to_string()], ErrorCode::NotFound, "Link not found")).collect(),
+        missing
+            .into_iter()
+            .map(|i| {
+                crate::domain::errors::FieldError::new(
+                    &["linkIds", &i.to_string()],
+                    ErrorCode::NotFound,
+                    "Link not found",
+                )
+            })
+            .collect(),
     ))
 }
 
@@ -718,18 +808,23 @@ pub async fn mark_variants_deleted<C: ConnectionTrait>(txn: &C, variant_ids: &[i
     if variant_ids.is_empty() {
         return Ok(());
     }
-    let links = product_link::Entity::find().filter(product_link::Column::VariantId.is_in(variant_ids.to_vec())).all(txn).await?;
+    let links = product_link::Entity::find()
+        .filter(product_link::Column::VariantId.is_in(variant_ids.to_vec()))
+        .all(txn)
+        .await?;
     let at = now();
     for l in links {
         let variant = product_variant::Entity::find_by_id(l.variant_id.unwrap_or_default()).one(txn).await?;
         let label = match &variant {
             Some(v) => {
-                let title = product::Entity::find_by_id(v.product_id).one(txn).await?.map(|p| p.title).unwrap_or_default();
+                let title =
+                    product::Entity::find_by_id(v.product_id).one(txn).await?.map(|p| p.title).unwrap_or_default();
                 format!("{title} / {}", v.title)
             }
             None => "the hub variant".to_owned(),
         };
-        let message = format!("{label} was deleted from the hub: link the listing to another variant, or delete the link");
+        let message =
+            format!("{label} was deleted from the hub: link the listing to another variant, or delete the link");
         if l.listing_id.is_none() {
             product_link::Entity::delete_by_id(l.id).exec(txn).await?;
             continue;
@@ -772,7 +867,11 @@ pub async fn listing_count(db: &DatabaseConnection, channel_id: i64) -> ServiceR
 }
 
 /// Every listing of the channel's product `external_product_id` (a multi-SKU listing).
-pub async fn listings_of_product(db: &DatabaseConnection, channel_id: i64, external_product_id: &str) -> ServiceResult<Vec<channel_listing::Model>> {
+pub async fn listings_of_product(
+    db: &DatabaseConnection,
+    channel_id: i64,
+    external_product_id: &str,
+) -> ServiceResult<Vec<channel_listing::Model>> {
     Ok(channel_listing::Entity::find()
         .filter(channel_listing::Column::ChannelId.eq(channel_id))
         .filter(channel_listing::Column::ExternalProductId.eq(external_product_id))
@@ -790,7 +889,11 @@ pub enum ProductLinkState {
     Failed(Vec<i64>),
 }
 
-pub async fn product_link_state(db: &DatabaseConnection, channel_id: i64, product_id: i64) -> ServiceResult<ProductLinkState> {
+pub async fn product_link_state(
+    db: &DatabaseConnection,
+    channel_id: i64,
+    product_id: i64,
+) -> ServiceResult<ProductLinkState> {
     let variants: Vec<i64> = product_variant::Entity::find()
         .select_only()
         .column(product_variant::Column::Id)
@@ -809,7 +912,11 @@ pub async fn product_link_state(db: &DatabaseConnection, channel_id: i64, produc
     }
     let failing: Vec<i64> = variants
         .into_iter()
-        .filter(|v| !links.iter().any(|l| l.variant_id == Some(*v) && matches!(l.state, LinkState::Linked | LinkState::SyncError)))
+        .filter(|v| {
+            !links
+                .iter()
+                .any(|l| l.variant_id == Some(*v) && matches!(l.state, LinkState::Linked | LinkState::SyncError))
+        })
         .collect();
     Ok(if failing.is_empty() { ProductLinkState::Linked } else { ProductLinkState::Failed(failing) })
 }
@@ -824,7 +931,10 @@ pub async fn create_product_from_listing(
     cost_is_price: bool,
 ) -> ServiceResult<(product::Model, Vec<product_link::Model>)> {
     let first = listing(db, listing_id).await?.ok_or_else(|| ServiceError::not_found(&["listingId"], "Listing"))?;
-    let channel = channel::Entity::find_by_id(first.channel_id).one(db).await?.ok_or_else(|| ServiceError::not_found(&["listingId"], "Channel"))?;
+    let channel = channel::Entity::find_by_id(first.channel_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(&["listingId"], "Channel"))?;
     let linked: BTreeSet<i64> = product_link::Entity::find()
         .filter(product_link::Column::ChannelId.eq(channel.id))
         .filter(product_link::Column::State.eq(LinkState::Linked))
@@ -839,7 +949,11 @@ pub async fn create_product_from_listing(
         .filter(|l| !l.link_excluded && !linked.contains(&l.id))
         .collect();
     if siblings.is_empty() {
-        return Err(ServiceError::rejected(&["listingId"], ErrorCode::InvalidState, format!("every SKU of \"{}\" is already linked or removed from sync", first.title)));
+        return Err(ServiceError::rejected(
+            &["listingId"],
+            ErrorCode::InvalidState,
+            format!("every SKU of \"{}\" is already linked or removed from sync", first.title),
+        ));
     }
     let channel_currency = super::channels::currency(&channel);
     let variants = siblings
@@ -852,26 +966,33 @@ pub async fn create_product_from_listing(
                 barcode: Some(if channel.match_key == MatchKey::Barcode { code } else { None }),
                 price: Some(crate::domain::money::from_minor(l.price_minor.unwrap_or(0), channel_currency)),
                 list_price: l.list_price_minor.map(|p| Some(crate::domain::money::from_minor(p, channel_currency))),
-                cost_price: cost_is_price.then(|| Some(crate::domain::money::from_minor(l.price_minor.unwrap_or(0), channel_currency))),
-                options: Some(listing_options(l).into_iter().map(|(name, value)| super::catalog::OptionPair { name, value }).collect()),
+                cost_price: cost_is_price
+                    .then(|| Some(crate::domain::money::from_minor(l.price_minor.unwrap_or(0), channel_currency))),
+                options: Some(
+                    listing_options(l)
+                        .into_iter()
+                        .map(|(name, value)| super::catalog::OptionPair { name, value })
+                        .collect(),
+                ),
                 ..Default::default()
             }
         })
         .collect();
     let fields = super::catalog::ProductFields { title: Some(first.title.clone()), ..Default::default() };
-    let (product, created) = super::catalog::product_create(db, hub_currency, fields, variants).await.map_err(|e| match e {
-        ServiceError::Rejected(errors) => ServiceError::Rejected(
-            errors
-                .into_iter()
-                .map(|mut e| {
-                    e.message = format!("the listing cannot become a hub product: {}", e.message);
-                    e.field = vec!["listingId".into()];
-                    e
-                })
-                .collect(),
-        ),
-        other => other,
-    })?;
+    let (product, created) =
+        super::catalog::product_create(db, hub_currency, fields, variants).await.map_err(|e| match e {
+            ServiceError::Rejected(errors) => ServiceError::Rejected(
+                errors
+                    .into_iter()
+                    .map(|mut e| {
+                        e.message = format!("the listing cannot become a hub product: {}", e.message);
+                        e.field = vec!["listingId".into()];
+                        e
+                    })
+                    .collect(),
+            ),
+            other => other,
+        })?;
     let mut links = Vec::with_capacity(created.len());
     for (variant, listing) in created.iter().zip(&siblings) {
         links.push(set_link(db, listing.id, variant.id).await?);
@@ -905,14 +1026,24 @@ pub async fn compare(db: &DatabaseConnection, hub_currency: &str, link_id: i64) 
     };
     let channel = channel::Entity::find_by_id(link.channel_id).one(db).await?;
     let channel_currency = channel.as_ref().map(super::channels::currency).unwrap_or(hub_currency);
-    let money = |m: Option<i64>, currency: &str| m.map(|m| format!("{} {currency}", crate::domain::money::from_minor(m, currency)));
+    let money = |m: Option<i64>, currency: &str| {
+        m.map(|m| format!("{} {currency}", crate::domain::money::from_minor(m, currency)))
+    };
     let hub_key = match (channel.as_ref().map(|c| c.match_key), &variant) {
         (Some(MatchKey::Sku), Some(v)) => v.sku.clone(),
         (_, Some(v)) => v.barcode.clone(),
         _ => None,
     };
-    let hub_options = variant.as_ref().map(|v| super::catalog::stored_options(v).into_iter().map(|o| format!("{}: {}", o.name, o.value)).collect::<Vec<_>>().join(", "));
-    let channel_options = listing.as_ref().map(|l| listing_options(l).into_iter().map(|(n, v)| format!("{n}: {v}")).collect::<Vec<_>>().join(", "));
+    let hub_options = variant.as_ref().map(|v| {
+        super::catalog::stored_options(v)
+            .into_iter()
+            .map(|o| format!("{}: {}", o.name, o.value))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    let channel_options = listing
+        .as_ref()
+        .map(|l| listing_options(l).into_iter().map(|(n, v)| format!("{n}: {v}")).collect::<Vec<_>>().join(", "));
     let hub_stock = match &variant {
         Some(v) => Some(
             entity::inventory_level::Entity::find()
@@ -928,24 +1059,48 @@ pub async fn compare(db: &DatabaseConnection, hub_currency: &str, link_id: i64) 
     };
     let rows = vec![
         ("title", product.as_ref().map(|p| p.title.clone()), listing.as_ref().map(|l| l.title.clone())),
-        ("variantTitle", variant.as_ref().map(|v| v.title.clone()), listing.as_ref().and_then(|l| l.variant_title.clone())),
+        (
+            "variantTitle",
+            variant.as_ref().map(|v| v.title.clone()),
+            listing.as_ref().and_then(|l| l.variant_title.clone()),
+        ),
         ("matchKey", hub_key, listing.as_ref().and_then(|l| l.seller_sku.clone())),
-        ("price", money(variant.as_ref().map(|v| v.price_minor), hub_currency), money(listing.as_ref().and_then(|l| l.price_minor), channel_currency)),
-        ("listPrice", money(variant.as_ref().and_then(|v| v.list_price_minor), hub_currency), money(listing.as_ref().and_then(|l| l.list_price_minor), channel_currency)),
+        (
+            "price",
+            money(variant.as_ref().map(|v| v.price_minor), hub_currency),
+            money(listing.as_ref().and_then(|l| l.price_minor), channel_currency),
+        ),
+        (
+            "listPrice",
+            money(variant.as_ref().and_then(|v| v.list_price_minor), hub_currency),
+            money(listing.as_ref().and_then(|l| l.list_price_minor), channel_currency),
+        ),
         ("options", hub_options, channel_options),
         ("quantity", hub_stock, listing.as_ref().and_then(|l| l.quantity.map(|q| q.to_string()))),
     ];
-    Ok(rows.into_iter().map(|(field, hub, channel)| FieldComparison { differs: hub != channel, field, hub, channel }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(field, hub, channel)| FieldComparison { differs: hub != channel, field, hub, channel })
+        .collect())
 }
 
 /// The stored listings of a channel (for manual linking), by seller SKU prefix or title.
-pub async fn listings(db: &DatabaseConnection, channel_id: i64, search: Option<&str>, unlinked_only: bool, page: &PageArgs) -> ServiceResult<Page<channel_listing::Model>> {
+pub async fn listings(
+    db: &DatabaseConnection,
+    channel_id: i64,
+    search: Option<&str>,
+    unlinked_only: bool,
+    page: &PageArgs,
+) -> ServiceResult<Page<channel_listing::Model>> {
     let mut select = channel_listing::Entity::find().filter(channel_listing::Column::ChannelId.eq(channel_id));
     if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
         select = select.filter(
             Condition::any()
                 .add(channel_listing::Column::SellerSku.like(LikeExpr::new(prefix_pattern(term)).escape('\\')))
-                .add(Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(channel_listing::Column::Title))).like(LikeExpr::new(super::contains_pattern(&term.to_lowercase())).escape('\\'))),
+                .add(
+                    Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(channel_listing::Column::Title)))
+                        .like(LikeExpr::new(super::contains_pattern(&term.to_lowercase())).escape('\\')),
+                ),
         );
     }
     if unlinked_only {
@@ -962,7 +1117,11 @@ pub async fn listings(db: &DatabaseConnection, channel_id: i64, search: Option<&
 
 /// Hub products of `product_ids` that the channel lacks entirely: every variant's link error is
 /// NOT_FOUND_ON_CHANNEL (the web store's "create missing" makes them there).
-pub async fn products_missing_on_channel(db: &DatabaseConnection, channel_id: i64, product_ids: &[i64]) -> ServiceResult<Vec<i64>> {
+pub async fn products_missing_on_channel(
+    db: &DatabaseConnection,
+    channel_id: i64,
+    product_ids: &[i64],
+) -> ServiceResult<Vec<i64>> {
     let mut missing = Vec::new();
     for chunk in product_ids.chunks(IN_CHUNK) {
         let variants: Vec<(i64, i64)> = product_variant::Entity::find()
@@ -986,7 +1145,8 @@ pub async fn products_missing_on_channel(db: &DatabaseConnection, channel_id: i6
         for (variant, product) in variants {
             by_product.entry(product).or_default().push(variant);
         }
-        missing.extend(by_product.into_iter().filter(|(_, vs)| vs.iter().all(|v| not_found.contains(v))).map(|(p, _)| p));
+        missing
+            .extend(by_product.into_iter().filter(|(_, vs)| vs.iter().all(|v| not_found.contains(v))).map(|(p, _)| p));
     }
     Ok(missing)
 }
@@ -1027,14 +1187,19 @@ pub async fn listing_products_unknown_to_hub(db: &DatabaseConnection, channel_id
     }
     Ok(groups
         .into_values()
-        .filter(|g| g.iter().all(|l| !linked.contains(&l.id) && l.seller_sku.as_ref().is_some_and(|s| !known.contains(s))))
+        .filter(|g| {
+            g.iter().all(|l| !linked.contains(&l.id) && l.seller_sku.as_ref().is_some_and(|s| !known.contains(s)))
+        })
         .filter_map(|g| g.first().map(|l| l.id))
         .collect())
 }
 
 /// The hub product as a web store draft (SKUs, prices in the channel's minor units, options); `None` when a
 /// variant has no SKU (it cannot be matched back).
-pub async fn draft_for_channel(db: &DatabaseConnection, product_id: i64) -> ServiceResult<Option<crate::channels::webstore::ProductDraft>> {
+pub async fn draft_for_channel(
+    db: &DatabaseConnection,
+    product_id: i64,
+) -> ServiceResult<Option<crate::channels::webstore::ProductDraft>> {
     let Some(p) = product::Entity::find_by_id(product_id).one(db).await? else { return Ok(None) };
     let variants = product_variant::Entity::find()
         .filter(product_variant::Column::ProductId.eq(product_id))
@@ -1057,16 +1222,31 @@ pub async fn draft_for_channel(db: &DatabaseConnection, product_id: i64) -> Serv
 }
 
 /// Refuses ids that do not exist: products (anywhere) and links (on the channel), each named by its index.
-pub async fn check_request_ids(db: &DatabaseConnection, channel_id: i64, product_ids: Option<&[i64]>, link_ids: Option<&[i64]>) -> ServiceResult<()> {
+pub async fn check_request_ids(
+    db: &DatabaseConnection,
+    channel_id: i64,
+    product_ids: Option<&[i64]>,
+    link_ids: Option<&[i64]>,
+) -> ServiceResult<()> {
     let mut errors = Vec::new();
     if let Some(ids) = product_ids {
         let mut found = BTreeSet::new();
         for chunk in ids.chunks(IN_CHUNK) {
-            let rows: Vec<i64> = product::Entity::find().select_only().column(product::Column::Id).filter(product::Column::Id.is_in(chunk.to_vec())).into_tuple().all(db).await?;
+            let rows: Vec<i64> = product::Entity::find()
+                .select_only()
+                .column(product::Column::Id)
+                .filter(product::Column::Id.is_in(chunk.to_vec()))
+                .into_tuple()
+                .all(db)
+                .await?;
             found.extend(rows);
         }
         errors.extend(ids.iter().enumerate().filter(|(_, id)| !found.contains(id)).map(|(i, _)| {
-            crate::domain::errors::FieldError::new(&["productIds", &i.to_string()], ErrorCode::NotFound, "Product not found")
+            crate::domain::errors::FieldError::new(
+                &["productIds", &i.to_string()],
+                ErrorCode::NotFound,
+                "Product not found",
+            )
         }));
     }
     if let Some(ids) = link_ids {
@@ -1083,7 +1263,11 @@ pub async fn check_request_ids(db: &DatabaseConnection, channel_id: i64, product
             found.extend(rows);
         }
         errors.extend(ids.iter().enumerate().filter(|(_, id)| !found.contains(id)).map(|(i, _)| {
-            crate::domain::errors::FieldError::new(&["linkIds", &i.to_string()], ErrorCode::NotFound, "Link not found on this channel (deleted links cannot be relinked)")
+            crate::domain::errors::FieldError::new(
+                &["linkIds", &i.to_string()],
+                ErrorCode::NotFound,
+                "Link not found on this channel (deleted links cannot be relinked)",
+            )
         }));
     }
     if errors.is_empty() { Ok(()) } else { Err(ServiceError::Rejected(errors)) }

@@ -17,8 +17,7 @@ pub mod sync_runs;
 pub mod webhooks;
 
 use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::domain::errors::{ErrorCode, FieldError};

@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 
 use entity::enums::{ChannelStatus, OrderEventKind, OrderStatus, PaymentStatus, SyncErrorKind};
 use entity::{channel, customer, order, order_event, order_line, sync_error};
@@ -68,7 +71,8 @@ fn filtered(filter: &OrderFilter) -> sea_orm::Select<order::Entity> {
             .add(Expr::col(order::Column::CustomerName).like(like()))
             .add(Expr::col(order::Column::CustomerPhone).like(like()));
         if let Some(p) = phone {
-            any = any.add(Expr::col(order::Column::CustomerPhone).like(LikeExpr::new(contains_pattern(&p)).escape('\\')));
+            any =
+                any.add(Expr::col(order::Column::CustomerPhone).like(LikeExpr::new(contains_pattern(&p)).escape('\\')));
         }
         select = select.filter(any);
     }
@@ -80,7 +84,11 @@ pub async fn list(db: &DatabaseConnection, filter: &OrderFilter, page: &PageArgs
 }
 
 /// Ids of the orders matching `filter`, at most `limit` (for a resync by filter).
-pub async fn ids_matching(db: &DatabaseConnection, filter: &OrderFilter, limit: u64) -> ServiceResult<Vec<(i64, i64, String)>> {
+pub async fn ids_matching(
+    db: &DatabaseConnection,
+    filter: &OrderFilter,
+    limit: u64,
+) -> ServiceResult<Vec<(i64, i64, String)>> {
     Ok(filtered(filter)
         .select_only()
         .column(order::Column::Id)
@@ -98,16 +106,28 @@ pub async fn get(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<order
 }
 
 pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> ServiceResult<Vec<order::Model>> {
-    Ok(order::Entity::find().filter(order::Column::Id.is_in(ids.to_vec())).order_by_asc(order::Column::Id).all(db).await?)
+    Ok(order::Entity::find()
+        .filter(order::Column::Id.is_in(ids.to_vec()))
+        .order_by_asc(order::Column::Id)
+        .all(db)
+        .await?)
 }
 
 pub async fn lines(db: &DatabaseConnection, order_id: i64) -> ServiceResult<Vec<order_line::Model>> {
-    Ok(order_line::Entity::find().filter(order_line::Column::OrderId.eq(order_id)).order_by_asc(order_line::Column::Id).all(db).await?)
+    Ok(order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(order_id))
+        .order_by_asc(order_line::Column::Id)
+        .all(db)
+        .await?)
 }
 
 /// The order's history, oldest first.
 pub async fn events(db: &DatabaseConnection, order_id: i64) -> ServiceResult<Vec<order_event::Model>> {
-    Ok(order_event::Entity::find().filter(order_event::Column::OrderId.eq(order_id)).order_by_asc(order_event::Column::Id).all(db).await?)
+    Ok(order_event::Entity::find()
+        .filter(order_event::Column::OrderId.eq(order_id))
+        .order_by_asc(order_event::Column::Id)
+        .all(db)
+        .await?)
 }
 
 pub async fn customer(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<customer::Model>> {
@@ -117,7 +137,11 @@ pub async fn customer(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<
 /// The order's export slips, oldest first.
 pub async fn export_slips(db: &DatabaseConnection, order_id: i64) -> ServiceResult<Vec<entity::export_slip::Model>> {
     use entity::export_slip;
-    Ok(export_slip::Entity::find().filter(export_slip::Column::OrderId.eq(order_id)).order_by_asc(export_slip::Column::Id).all(db).await?)
+    Ok(export_slip::Entity::find()
+        .filter(export_slip::Column::OrderId.eq(order_id))
+        .order_by_asc(export_slip::Column::Id)
+        .all(db)
+        .await?)
 }
 
 /// The order's sync errors not resolved or dismissed.
@@ -146,36 +170,67 @@ fn refused(channel: &channel::Model, action: ActionKind, err: ConnectorError) ->
     let name = channels::kind_name(channel.kind);
     match err {
         ConnectorError::Api { code, message, .. } | ConnectorError::Auth { code, message, .. } => {
-            ServiceError::rejected(&["orderId"], ErrorCode::ChannelRefused, format!("{name} refused \"{}\": {code}: {message}", action.label()))
+            ServiceError::rejected(
+                &["orderId"],
+                ErrorCode::ChannelRefused,
+                format!("{name} refused \"{}\": {code}: {message}", action.label()),
+            )
         }
-        ConnectorError::Unsupported(what) => {
-            ServiceError::rejected(&["orderId"], ErrorCode::InvalidState, format!("{name} orders can't be sent \"{}\" from the hub ({what})", action.label()))
-        }
-        ConnectorError::TokenExpired { message, .. } => {
-            ServiceError::rejected(&["orderId"], ErrorCode::ChannelRefused, format!("{name} refused the channel's tokens: {message}; reconnect the channel"))
-        }
-        other => ServiceError::rejected(&["orderId"], ErrorCode::ChannelUnavailable, format!("{name} could not be reached; nothing changed, try again: {other}")),
+        ConnectorError::Unsupported(what) => ServiceError::rejected(
+            &["orderId"],
+            ErrorCode::InvalidState,
+            format!("{name} orders can't be sent \"{}\" from the hub ({what})", action.label()),
+        ),
+        ConnectorError::TokenExpired { message, .. } => ServiceError::rejected(
+            &["orderId"],
+            ErrorCode::ChannelRefused,
+            format!("{name} refused the channel's tokens: {message}; reconnect the channel"),
+        ),
+        other => ServiceError::rejected(
+            &["orderId"],
+            ErrorCode::ChannelUnavailable,
+            format!("{name} could not be reached; nothing changed, try again: {other}"),
+        ),
     }
 }
 
 /// A seller action on a channel order: checked against the hub status, sent to the channel, and on success
 /// applied to the hub (status, stock, history) — also when orders are processed in the hub (SPEC §4).
-pub async fn act(ctx: &AppContext, order_id: i64, kind: ActionKind, reason: Option<String>) -> ServiceResult<order::Model> {
+pub async fn act(
+    ctx: &AppContext,
+    order_id: i64,
+    kind: ActionKind,
+    reason: Option<String>,
+) -> ServiceResult<order::Model> {
     let reason = text::optional("reason", reason.as_deref(), 500)?;
     if kind == ActionKind::Cancel && reason.is_none() {
         return Err(ServiceError::rejected(&["reason"], ErrorCode::Blank, "say why the order is cancelled"));
     }
     let order = get(&ctx.db, order_id).await?.ok_or_else(|| ServiceError::not_found(&["orderId"], "Order"))?;
-    let channel = channels::get(&ctx.db, order.channel_id).await?.ok_or_else(|| ServiceError::not_found(&["orderId"], "Channel"))?;
+    let channel = channels::get(&ctx.db, order.channel_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(&["orderId"], "Channel"))?;
     if channel.status != ChannelStatus::Connected {
-        return Err(ServiceError::rejected(&["orderId"], ErrorCode::InvalidState, format!("\"{}\" is not connected: its orders can't be acted on", channel.name)));
+        return Err(ServiceError::rejected(
+            &["orderId"],
+            ErrorCode::InvalidState,
+            format!("\"{}\" is not connected: its orders can't be acted on", channel.name),
+        ));
     }
-    rules::action_allowed(kind, order.hub_status).map_err(|m| ServiceError::rejected(&["orderId"], ErrorCode::InvalidState, m))?;
+    rules::action_allowed(kind, order.hub_status)
+        .map_err(|m| ServiceError::rejected(&["orderId"], ErrorCode::InvalidState, m))?;
     let connector = channels::connector_for(ctx, &channel).await?;
-    let outcome = connector.order_action(&order.external_id, &action_of(kind, reason.as_deref())).await.map_err(|e| refused(&channel, kind, e))?;
+    let outcome = connector
+        .order_action(&order.external_id, &action_of(kind, reason.as_deref()))
+        .await
+        .map_err(|e| refused(&channel, kind, e))?;
 
     let txn = begin_write(&ctx.db).await?;
-    let order = order::Entity::find_by_id(order_id).lock_exclusive().one(&txn).await?.ok_or_else(|| ServiceError::not_found(&["orderId"], "Order"))?;
+    let order = order::Entity::find_by_id(order_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(&["orderId"], "Order"))?;
     let mut active: order::ActiveModel = order.into();
     if let Some(raw) = &outcome.status_raw {
         active.channel_status = Set(Some(raw.clone()));
@@ -191,7 +246,11 @@ pub async fn act(ctx: &AppContext, order_id: i64, kind: ActionKind, reason: Opti
         &txn,
         order.id,
         OrderEventKind::ChannelAction,
-        format!("\"{}\" sent to {name} and accepted{said}{}", kind.label(), reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()),
+        format!(
+            "\"{}\" sent to {name} and accepted{said}{}",
+            kind.label(),
+            reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+        ),
         None,
         outcome.message.map(|m| serde_json::json!({ "channelMessage": m })),
     )
@@ -207,16 +266,30 @@ pub async fn act(ctx: &AppContext, order_id: i64, kind: ActionKind, reason: Opti
 /// A hub-only status change (orders processed in the hub, SPEC §4): not sent to the channel; stock follows.
 pub async fn set_hub_status(db: &DatabaseConnection, order_id: i64, to: OrderStatus) -> ServiceResult<order::Model> {
     if to == OrderStatus::Unrecognized {
-        return Err(ServiceError::rejected(&["status"], ErrorCode::Invalid, "UNRECOGNIZED is only reported by channels"));
+        return Err(ServiceError::rejected(
+            &["status"],
+            ErrorCode::Invalid,
+            "UNRECOGNIZED is only reported by channels",
+        ));
     }
     let txn = begin_write(db).await?;
-    let order = order::Entity::find_by_id(order_id).lock_exclusive().one(&txn).await?.ok_or_else(|| ServiceError::not_found(&["orderId"], "Order"))?;
-    let channel = channel::Entity::find_by_id(order.channel_id).one(&txn).await?.ok_or_else(|| ServiceError::not_found(&["orderId"], "Channel"))?;
+    let order = order::Entity::find_by_id(order_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(&["orderId"], "Order"))?;
+    let channel = channel::Entity::find_by_id(order.channel_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(&["orderId"], "Channel"))?;
     if !channel.process_orders_in_hub {
         return Err(ServiceError::rejected(
             &["orderId"],
             ErrorCode::InvalidState,
-            format!("orders of \"{}\" follow the channel's status; turn on processOrdersInHub to run them in the hub", channel.name),
+            format!(
+                "orders of \"{}\" follow the channel's status; turn on processOrdersInHub to run them in the hub",
+                channel.name
+            ),
         ));
     }
     let order = change_hub_status(&txn, order, to, "changed in the hub (not sent to the channel)").await?;
@@ -241,12 +314,25 @@ pub fn mapping(channel: &channel::Model) -> Vec<MappingRow> {
         .iter()
         .map(|(raw, status, payment)| {
             let over = overrides.iter().find(|(r, _)| r.eq_ignore_ascii_case(raw)).map(|(_, s)| *s);
-            MappingRow { channel_status: (*raw).to_owned(), status: over.unwrap_or(*status), payment_status: *payment, overridden: over.is_some() }
+            MappingRow {
+                channel_status: (*raw).to_owned(),
+                status: over.unwrap_or(*status),
+                payment_status: *payment,
+                overridden: over.is_some(),
+            }
         })
         .collect();
-    let mut extra: Vec<_> = overrides.into_iter().filter(|(r, _)| !rows.iter().any(|row| row.channel_status.eq_ignore_ascii_case(r))).collect();
+    let mut extra: Vec<_> = overrides
+        .into_iter()
+        .filter(|(r, _)| !rows.iter().any(|row| row.channel_status.eq_ignore_ascii_case(r)))
+        .collect();
     extra.sort_by(|a, b| a.0.cmp(&b.0));
-    rows.extend(extra.into_iter().map(|(raw, status)| MappingRow { channel_status: raw, status, payment_status: None, overridden: true }));
+    rows.extend(extra.into_iter().map(|(raw, status)| MappingRow {
+        channel_status: raw,
+        status,
+        payment_status: None,
+        overridden: true,
+    }));
     rows
 }
 
@@ -254,7 +340,11 @@ pub fn mapping(channel: &channel::Model) -> Vec<MappingRow> {
 pub const MAX_OVERRIDES: usize = 100;
 
 /// Sets (`Some`) or removes (`None`) overrides of raw statuses for one channel. Applies to updates from now on.
-pub async fn update_mapping(db: &DatabaseConnection, channel_id: i64, changes: Vec<(String, Option<OrderStatus>)>) -> ServiceResult<channel::Model> {
+pub async fn update_mapping(
+    db: &DatabaseConnection,
+    channel_id: i64,
+    changes: Vec<(String, Option<OrderStatus>)>,
+) -> ServiceResult<channel::Model> {
     let mut errors = Vec::new();
     if changes.is_empty() || changes.len() > MAX_OVERRIDES {
         errors.push(FieldError::new(&["mappings"], ErrorCode::TooMany, format!("give 1 to {MAX_OVERRIDES} mappings")));
@@ -266,14 +356,21 @@ pub async fn update_mapping(db: &DatabaseConnection, channel_id: i64, changes: V
             Err(e) => errors.push(e.under(&["mappings".to_owned(), i.to_string()])),
         }
         if *status == Some(OrderStatus::Unrecognized) {
-            errors.push(FieldError::new(&["mappings", &i.to_string(), "status"], ErrorCode::Invalid, "map to a hub status; UNRECOGNIZED is what unmapped statuses get"));
+            errors.push(FieldError::new(
+                &["mappings", &i.to_string(), "status"],
+                ErrorCode::Invalid,
+                "map to a hub status; UNRECOGNIZED is what unmapped statuses get",
+            ));
         }
     }
     if !errors.is_empty() {
         return Err(ServiceError::Rejected(errors));
     }
     let txn = begin_write(db).await?;
-    let channel = channel::Entity::find_by_id(channel_id).one(&txn).await?.ok_or_else(|| ServiceError::not_found(&["channelId"], "Channel"))?;
+    let channel = channel::Entity::find_by_id(channel_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(&["channelId"], "Channel"))?;
     let mut map: BTreeMap<String, OrderStatus> = super::orders::overrides_of(&channel).into_iter().collect();
     for (raw, status) in clean {
         map.retain(|k, _| !k.eq_ignore_ascii_case(&raw));
@@ -282,7 +379,11 @@ pub async fn update_mapping(db: &DatabaseConnection, channel_id: i64, changes: V
         }
     }
     if map.len() > MAX_OVERRIDES {
-        return Err(ServiceError::rejected(&["mappings"], ErrorCode::TooMany, format!("a channel holds at most {MAX_OVERRIDES} overrides")));
+        return Err(ServiceError::rejected(
+            &["mappings"],
+            ErrorCode::TooMany,
+            format!("a channel holds at most {MAX_OVERRIDES} overrides"),
+        ));
     }
     let json = serde_json::to_value(&map).map_err(anyhow::Error::from)?;
     let mut active: channel::ActiveModel = channel.into();

@@ -9,14 +9,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use entity::enums::{ChannelKind, ExportSlipStatus, LedgerReason, LedgerReference, LinkState, OrderEventKind, OrderStatus, PaymentStatus, SyncErrorKind};
+use entity::enums::{
+    ChannelKind, ExportSlipStatus, LedgerReason, LedgerReference, LinkState, OrderEventKind, OrderStatus,
+    PaymentStatus, SyncErrorKind,
+};
 use entity::{
-    channel, channel_listing, customer, export_slip, export_slip_line, order, order_event, order_line, product, product_link, product_variant,
-    sync_error, warehouse, webhook_event,
+    channel, channel_listing, customer, export_slip, export_slip_line, order, order_event, order_line, product,
+    product_link, product_variant, sync_error, warehouse, webhook_event,
 };
 
 use super::inventory::{LevelBook, Movement};
@@ -86,7 +89,11 @@ struct Resolved {
 }
 
 /// Finds each line's listing (by the channel's product and SKU ids, else SKU id, else seller SKU) and its link.
-async fn resolve_lines<C: ConnectionTrait>(db: &C, channel_id: i64, lines: &[&ChannelOrderLine]) -> ServiceResult<Vec<Resolved>> {
+async fn resolve_lines<C: ConnectionTrait>(
+    db: &C,
+    channel_id: i64,
+    lines: &[&ChannelOrderLine],
+) -> ServiceResult<Vec<Resolved>> {
     let sku_ids: Vec<String> = lines.iter().filter_map(|l| l.external_sku_id.clone()).collect();
     let seller_skus: Vec<String> = lines.iter().filter_map(|l| l.seller_sku.clone()).collect();
     let mut listings: Vec<channel_listing::Model> = Vec::new();
@@ -114,7 +121,11 @@ async fn resolve_lines<C: ConnectionTrait>(db: &C, channel_id: i64, lines: &[&Ch
             l.external_sku_id.as_deref() == Some(x.external_sku_id.as_str())
                 && l.external_product_id.as_deref().is_none_or(|p| p == x.external_product_id)
         });
-        by_ids.or_else(|| l.seller_sku.as_deref().and_then(|s| listings.iter().find(|x| x.seller_sku.as_deref() == Some(s)))).map(|x| x.id)
+        by_ids
+            .or_else(|| {
+                l.seller_sku.as_deref().and_then(|s| listings.iter().find(|x| x.seller_sku.as_deref() == Some(s)))
+            })
+            .map(|x| x.id)
     };
     let listing_ids: Vec<Option<i64>> = lines.iter().map(|l| listing_of(l)).collect();
     let wanted: Vec<i64> = listing_ids.iter().flatten().copied().collect();
@@ -134,7 +145,11 @@ async fn resolve_lines<C: ConnectionTrait>(db: &C, channel_id: i64, lines: &[&Ch
         .map(|listing_id| {
             let link = listing_id.and_then(|id| links.get(&id));
             let linked = link.filter(|l| matches!(l.state, LinkState::Linked | LinkState::SyncError));
-            Resolved { listing_id, variant_id: linked.and_then(|l| l.variant_id), stopped: link.is_some_and(|l| l.state == LinkState::Unlinked) }
+            Resolved {
+                listing_id,
+                variant_id: linked.and_then(|l| l.variant_id),
+                stopped: link.is_some_and(|l| l.state == LinkState::Unlinked),
+            }
         })
         .collect())
 }
@@ -148,14 +163,23 @@ fn returned_lines(kind: ChannelKind, co: &ChannelOrder) -> Vec<(i64, bool)> {
         .map(|l| {
             let amount = l.price_minor * l.quantity - l.discount_minor;
             let returned = !has_line_statuses
-                || l.status_raw.as_deref().is_some_and(|s| order_status::map_status(kind, s, &none).payment == Some(PaymentStatus::Returned));
+                || l.status_raw
+                    .as_deref()
+                    .is_some_and(|s| order_status::map_status(kind, s, &none).payment == Some(PaymentStatus::Returned));
             (amount, returned)
         })
         .collect()
 }
 
 /// Opens (or counts again) an order sync error; `order_id` None for orders that were not imported.
-pub async fn open_error<C: ConnectionTrait>(db: &C, channel_id: i64, order_id: Option<i64>, code: &str, message: &str, details: Option<serde_json::Value>) -> ServiceResult<()> {
+pub async fn open_error<C: ConnectionTrait>(
+    db: &C,
+    channel_id: i64,
+    order_id: Option<i64>,
+    code: &str,
+    message: &str,
+    details: Option<serde_json::Value>,
+) -> ServiceResult<()> {
     let at = now();
     let mut find = sync_error::Entity::find()
         .filter(sync_error::Column::ChannelId.eq(channel_id))
@@ -222,12 +246,24 @@ async fn resolve_errors_of<C: ConnectionTrait>(db: &C, order_ids: &[i64], code: 
 /// The channel's webhook events about this order received up to `cutoff` are answered: the order now reflects
 /// the channel as read after them. `processed_at` stays NULL for events not applied yet (the stock-push guard
 /// of issue 5 relies on that meaning).
-pub async fn mark_events_processed<C: ConnectionTrait>(db: &C, channel_id: i64, external_id: &str, cutoff: DateTime<Utc>, error: Option<&str>) -> ServiceResult<()> {
+pub async fn mark_events_processed<C: ConnectionTrait>(
+    db: &C,
+    channel_id: i64,
+    external_id: &str,
+    cutoff: DateTime<Utc>,
+    error: Option<&str>,
+) -> ServiceResult<()> {
     mark_orders_events_processed(db, channel_id, &[external_id.to_owned()], cutoff, error).await
 }
 
 /// `mark_events_processed` for several orders with the same outcome.
-async fn mark_orders_events_processed<C: ConnectionTrait>(db: &C, channel_id: i64, external_ids: &[String], cutoff: DateTime<Utc>, error: Option<&str>) -> ServiceResult<()> {
+async fn mark_orders_events_processed<C: ConnectionTrait>(
+    db: &C,
+    channel_id: i64,
+    external_ids: &[String],
+    cutoff: DateTime<Utc>,
+    error: Option<&str>,
+) -> ServiceResult<()> {
     webhook_event::Entity::update_many()
         .col_expr(webhook_event::Column::ProcessedAt, Expr::value(now()))
         .col_expr(webhook_event::Column::Error, Expr::value(error.map(str::to_owned)))
@@ -253,7 +289,13 @@ pub async fn add_event<C: ConnectionTrait>(
 }
 
 /// A line of an order's history.
-fn event_row(order_id: i64, kind: OrderEventKind, message: String, statuses: Option<(OrderStatus, OrderStatus)>, data: Option<serde_json::Value>) -> order_event::ActiveModel {
+fn event_row(
+    order_id: i64,
+    kind: OrderEventKind,
+    message: String,
+    statuses: Option<(OrderStatus, OrderStatus)>,
+    data: Option<serde_json::Value>,
+) -> order_event::ActiveModel {
     order_event::ActiveModel {
         order_id: Set(order_id),
         kind: Set(kind),
@@ -271,7 +313,12 @@ fn channel_name(kind: ChannelKind) -> &'static str {
 }
 
 /// Applies one channel order: a batch of one (see `apply_channel_orders`).
-pub async fn apply_channel_order(db: &DatabaseConnection, channel: &channel::Model, co: &ChannelOrder, events_cutoff: Option<DateTime<Utc>>) -> ServiceResult<Applied> {
+pub async fn apply_channel_order(
+    db: &DatabaseConnection,
+    channel: &channel::Model,
+    co: &ChannelOrder,
+    events_cutoff: Option<DateTime<Utc>>,
+) -> ServiceResult<Applied> {
     apply_channel_orders(db, channel, std::slice::from_ref(co), events_cutoff)
         .await?
         .pop()
@@ -294,7 +341,8 @@ pub async fn apply_channel_orders(
     while !rest.is_empty() {
         // One external id at most once per transaction: a second copy is applied after the first, like a later fetch.
         let mut seen = HashSet::new();
-        let (batch, later): (Vec<usize>, Vec<usize>) = rest.into_iter().partition(|&i| seen.insert(orders[i].external_id.as_str()));
+        let (batch, later): (Vec<usize>, Vec<usize>) =
+            rest.into_iter().partition(|&i| seen.insert(orders[i].external_id.as_str()));
         let batch_orders: Vec<&ChannelOrder> = batch.iter().map(|&i| &orders[i]).collect();
         let mut applied = None;
         // A new order inserted by a concurrent import between our read and our insert: read again and update it.
@@ -304,7 +352,12 @@ pub async fn apply_channel_orders(
                 break;
             }
         }
-        let applied = applied.ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("orders of \"{}\" kept conflicting with concurrent imports", channel.name)))?;
+        let applied = applied.ok_or_else(|| {
+            ServiceError::Unexpected(anyhow::anyhow!(
+                "orders of \"{}\" kept conflicting with concurrent imports",
+                channel.name
+            ))
+        })?;
         for (i, a) in batch.into_iter().zip(applied) {
             results[i] = Some(a);
         }
@@ -313,7 +366,12 @@ pub async fn apply_channel_orders(
     Ok(results.into_iter().flatten().collect())
 }
 
-async fn try_apply_batch(db: &DatabaseConnection, channel: &channel::Model, orders: &[&ChannelOrder], events_cutoff: Option<DateTime<Utc>>) -> ServiceResult<Option<Vec<Applied>>> {
+async fn try_apply_batch(
+    db: &DatabaseConnection,
+    channel: &channel::Model,
+    orders: &[&ChannelOrder],
+    events_cutoff: Option<DateTime<Utc>>,
+) -> ServiceResult<Option<Vec<Applied>>> {
     let txn = begin_write(db).await?;
     let mut batch = Batch::load(&txn, channel, orders).await?;
     let mut out = Vec::with_capacity(orders.len());
@@ -342,10 +400,15 @@ struct Customers {
 impl Customers {
     async fn load(txn: &DatabaseTransaction, channel_id: i64, orders: &[&ChannelOrder]) -> ServiceResult<Self> {
         let phones: BTreeSet<String> = orders.iter().filter_map(|co| customer_phone(co)).collect();
-        let buyers: BTreeSet<String> = orders.iter().filter_map(|co| co.customer.external_id.clone().filter(|e| !e.is_empty())).collect();
+        let buyers: BTreeSet<String> =
+            orders.iter().filter_map(|co| co.customer.external_id.clone().filter(|e| !e.is_empty())).collect();
         let mut out = Self::default();
         if !phones.is_empty() {
-            let found = customer::Entity::find().filter(customer::Column::Phone.is_in(phones)).order_by_asc(customer::Column::Id).all(txn).await?;
+            let found = customer::Entity::find()
+                .filter(customer::Column::Phone.is_in(phones))
+                .order_by_asc(customer::Column::Id)
+                .all(txn)
+                .await?;
             for c in found {
                 if let Some(phone) = c.phone.clone() {
                     out.by_phone.entry(phone).or_insert(c);
@@ -353,7 +416,11 @@ impl Customers {
             }
         }
         if !buyers.is_empty() {
-            let found = customer::Entity::find().filter(customer::Column::ChannelId.eq(channel_id)).filter(customer::Column::ExternalId.is_in(buyers)).all(txn).await?;
+            let found = customer::Entity::find()
+                .filter(customer::Column::ChannelId.eq(channel_id))
+                .filter(customer::Column::ExternalId.is_in(buyers))
+                .all(txn)
+                .await?;
             for c in found {
                 if let Some(buyer) = c.external_id.clone() {
                     out.by_buyer.insert(buyer, c);
@@ -389,20 +456,35 @@ fn customer_phone(co: &ChannelOrder) -> Option<String> {
 }
 
 /// Saves the buyer: one customer per phone number (else per channel buyer id).
-async fn save_customer(txn: &DatabaseTransaction, channel: &channel::Model, co: &ChannelOrder, customers: &mut Customers) -> ServiceResult<Option<customer::Model>> {
+async fn save_customer(
+    txn: &DatabaseTransaction,
+    channel: &channel::Model,
+    co: &ChannelOrder,
+    customers: &mut Customers,
+) -> ServiceResult<Option<customer::Model>> {
     let phone = customer_phone(co);
-    let name = co.customer.name.clone().or_else(|| co.shipping_address.name.clone()).map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let name = co
+        .customer
+        .name
+        .clone()
+        .or_else(|| co.shipping_address.name.clone())
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
     let external_id = co.customer.external_id.clone().filter(|e| !e.is_empty());
     if phone.is_none() && name.is_none() && external_id.is_none() {
         return Ok(None);
     }
     let email = rules::customer_email(channel.kind, phone.as_deref(), &channel.country, co.customer.email.as_deref());
-    let address = serde_json::to_value(rules::saved_address(channel.kind, &co.shipping_address)).map_err(anyhow::Error::from)?;
+    let address =
+        serde_json::to_value(rules::saved_address(channel.kind, &co.shipping_address)).map_err(anyhow::Error::from)?;
     let at = now();
     let display = name.clone().or_else(|| phone.clone()).unwrap_or_else(|| "Customer".to_owned());
     let saved = match customers.find(phone.as_deref(), external_id.as_deref()) {
         Some(c) => {
-            let unchanged = c.name == display && c.email == email.clone().or(c.email.clone()) && c.address.as_ref() == Some(&address) && (phone.is_none() || c.phone == phone);
+            let unchanged = c.name == display
+                && c.email == email.clone().or(c.email.clone())
+                && c.address.as_ref() == Some(&address)
+                && (phone.is_none() || c.phone == phone);
             if unchanged {
                 c
             } else {
@@ -434,7 +516,11 @@ async fn save_customer(txn: &DatabaseTransaction, channel: &channel::Model, co: 
             // Two imports of one buyer at once (two channels' workers): the second takes the first's row instead
             // of failing on the (channel, buyer id) unique index.
             let inserted = customer::Entity::insert(row)
-                .on_conflict(OnConflict::columns([customer::Column::ChannelId, customer::Column::ExternalId]).do_nothing().to_owned())
+                .on_conflict(
+                    OnConflict::columns([customer::Column::ChannelId, customer::Column::ExternalId])
+                        .do_nothing()
+                        .to_owned(),
+                )
                 .exec_with_returning(txn)
                 .await;
             match inserted {
@@ -444,7 +530,11 @@ async fn save_customer(txn: &DatabaseTransaction, channel: &channel::Model, co: 
                     .filter(customer::Column::ExternalId.eq(external_id.clone()))
                     .one(txn)
                     .await?
-                    .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("customer {external_id:?} vanished inside its transaction")))?,
+                    .ok_or_else(|| {
+                        ServiceError::Unexpected(anyhow::anyhow!(
+                            "customer {external_id:?} vanished inside its transaction"
+                        ))
+                    })?,
                 Err(err) => return Err(err.into()),
             }
         }
@@ -480,7 +570,11 @@ struct Batch<'c> {
 }
 
 impl<'c> Batch<'c> {
-    async fn load(txn: &DatabaseTransaction, channel: &'c channel::Model, orders: &[&ChannelOrder]) -> ServiceResult<Batch<'c>> {
+    async fn load(
+        txn: &DatabaseTransaction,
+        channel: &'c channel::Model,
+        orders: &[&ChannelOrder],
+    ) -> ServiceResult<Batch<'c>> {
         let external_ids: Vec<&str> = orders.iter().map(|co| co.external_id.as_str()).collect();
         let existing: HashMap<String, order::Model> = order::Entity::find()
             .filter(order::Column::ChannelId.eq(channel.id))
@@ -494,28 +588,50 @@ impl<'c> Batch<'c> {
             .collect();
         let all_lines: Vec<&ChannelOrderLine> = orders.iter().flat_map(|co| co.lines.iter()).collect();
         let mut flat = resolve_lines(txn, channel.id, &all_lines).await?.into_iter();
-        let resolved: HashMap<String, Vec<Resolved>> = orders.iter().map(|co| (co.external_id.clone(), flat.by_ref().take(co.lines.len()).collect())).collect();
+        let resolved: HashMap<String, Vec<Resolved>> =
+            orders.iter().map(|co| (co.external_id.clone(), flat.by_ref().take(co.lines.len()).collect())).collect();
         let customers = Customers::load(txn, channel.id, orders).await?;
         let existing_ids: Vec<i64> = existing.values().map(|o| o.id).collect();
         let mut lines: HashMap<i64, Vec<order_line::Model>> = HashMap::new();
         if !existing_ids.is_empty() {
-            for l in order_line::Entity::find().filter(order_line::Column::OrderId.is_in(existing_ids.clone())).order_by_asc(order_line::Column::Id).all(txn).await? {
+            for l in order_line::Entity::find()
+                .filter(order_line::Column::OrderId.is_in(existing_ids.clone()))
+                .order_by_asc(order_line::Column::Id)
+                .all(txn)
+                .await?
+            {
                 lines.entry(l.order_id).or_default().push(l);
             }
         }
         let in_slips = units_in_slips(txn, &existing_ids).await?;
-        let variant_ids: BTreeSet<i64> =
-            resolved.values().flatten().filter_map(|r| r.variant_id).chain(lines.values().flatten().filter_map(|l| l.variant_id)).collect();
+        let variant_ids: BTreeSet<i64> = resolved
+            .values()
+            .flatten()
+            .filter_map(|r| r.variant_id)
+            .chain(lines.values().flatten().filter_map(|l| l.variant_id))
+            .collect();
         let variants: HashMap<i64, product_variant::Model> = if variant_ids.is_empty() {
             HashMap::new()
         } else {
-            product_variant::Entity::find().filter(product_variant::Column::Id.is_in(variant_ids)).all(txn).await?.into_iter().map(|v| (v.id, v)).collect()
+            product_variant::Entity::find()
+                .filter(product_variant::Column::Id.is_in(variant_ids))
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|v| (v.id, v))
+                .collect()
         };
         let product_ids: BTreeSet<i64> = variants.values().map(|v| v.product_id).collect();
         let product_images: HashMap<i64, Option<String>> = if product_ids.is_empty() {
             HashMap::new()
         } else {
-            product::Entity::find().filter(product::Column::Id.is_in(product_ids)).all(txn).await?.into_iter().map(|p| (p.id, p.image_url)).collect()
+            product::Entity::find()
+                .filter(product::Column::Id.is_in(product_ids))
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p.image_url))
+                .collect()
         };
         let mut batch = Batch {
             channel,
@@ -538,7 +654,8 @@ impl<'c> Batch<'c> {
         // when first moved).
         let mut warehouses: BTreeSet<i64> = batch.existing.values().filter_map(|o| o.warehouse_id).collect();
         warehouses.insert(batch.order_warehouse(txn).await?);
-        let keys: Vec<(i64, i64)> = batch.variants.keys().flat_map(|&v| warehouses.iter().map(move |&w| (v, w))).collect();
+        let keys: Vec<(i64, i64)> =
+            batch.variants.keys().flat_map(|&v| warehouses.iter().map(move |&w| (v, w))).collect();
         batch.book.lock_existing(txn, keys).await?;
         Ok(batch)
     }
@@ -556,7 +673,13 @@ impl<'c> Batch<'c> {
         Ok(id)
     }
 
-    fn event(&mut self, order_id: i64, kind: OrderEventKind, message: String, statuses: Option<(OrderStatus, OrderStatus)>) {
+    fn event(
+        &mut self,
+        order_id: i64,
+        kind: OrderEventKind,
+        message: String,
+        statuses: Option<(OrderStatus, OrderStatus)>,
+    ) {
         self.events.push(event_row(order_id, kind, message, statuses, None));
     }
 
@@ -565,14 +688,23 @@ impl<'c> Batch<'c> {
     }
 
     /// Applies one order of the batch. `None`: a concurrent import inserted it since `load` (the batch is retried).
-    async fn apply(&mut self, txn: &DatabaseTransaction, co: &ChannelOrder, events_cutoff: Option<DateTime<Utc>>) -> ServiceResult<Option<Applied>> {
+    async fn apply(
+        &mut self,
+        txn: &DatabaseTransaction,
+        co: &ChannelOrder,
+        events_cutoff: Option<DateTime<Utc>>,
+    ) -> ServiceResult<Option<Applied>> {
         let channel = self.channel;
         let existing = self.existing.get(&co.external_id).cloned();
         let mapped: Mapped = order_status::map_status(channel.kind, &co.status_raw, &self.overrides);
         let known = existing.as_ref().map(|o| Known {
             channel_updated_at: o.channel_updated_at,
             channel_status: o.channel_status.as_deref(),
-            mapped: o.channel_status.as_deref().map(|s| order_status::map_status(channel.kind, s, &self.overrides).status).unwrap_or(o.hub_status),
+            mapped: o
+                .channel_status
+                .as_deref()
+                .map(|s| order_status::map_status(channel.kind, s, &self.overrides).status)
+                .unwrap_or(o.hub_status),
         });
         let number = co.order_number.clone().unwrap_or_else(|| co.external_id.clone());
         let updated_at = rules::stored_time(co.updated_at);
@@ -584,8 +716,19 @@ impl<'c> Batch<'c> {
         }
         let resolved = self.resolved.get(&co.external_id).cloned().unwrap_or_default();
         if existing.is_none() && resolved.iter().any(|r| r.stopped) {
-            let message = format!("{} order {number} was not imported: it contains a product whose sync was stopped (unlinked)", channel_name(channel.kind));
-            open_error(txn, channel.id, None, codes::CONTAINS_UNLINKED_PRODUCT, &message, Some(serde_json::json!({ "externalOrderId": co.external_id }))).await?;
+            let message = format!(
+                "{} order {number} was not imported: it contains a product whose sync was stopped (unlinked)",
+                channel_name(channel.kind)
+            );
+            open_error(
+                txn,
+                channel.id,
+                None,
+                codes::CONTAINS_UNLINKED_PRODUCT,
+                &message,
+                Some(serde_json::json!({ "externalOrderId": co.external_id })),
+            )
+            .await?;
             if let Some(cutoff) = events_cutoff {
                 mark_events_processed(txn, channel.id, &co.external_id, cutoff, Some(&message)).await?;
             }
@@ -602,15 +745,20 @@ impl<'c> Batch<'c> {
         let (payment, refunded) = match mapped.payment {
             Some(PaymentStatus::Returned) => rules::refund(&returned_lines(channel.kind, co)),
             Some(p) => (p, existing.as_ref().map(|o| o.refunded_minor).unwrap_or(0)),
-            None => (existing.as_ref().map(|o| o.payment_status).unwrap_or(PaymentStatus::Unpaid), existing.as_ref().map(|o| o.refunded_minor).unwrap_or(0)),
+            None => (
+                existing.as_ref().map(|o| o.payment_status).unwrap_or(PaymentStatus::Unpaid),
+                existing.as_ref().map(|o| o.refunded_minor).unwrap_or(0),
+            ),
         };
         let at = now();
-        let address = serde_json::to_value(rules::saved_address(channel.kind, &co.shipping_address)).map_err(anyhow::Error::from)?;
+        let address = serde_json::to_value(rules::saved_address(channel.kind, &co.shipping_address))
+            .map_err(anyhow::Error::from)?;
         let old_lines = existing.as_ref().and_then(|o| self.lines.get(&o.id)).cloned().unwrap_or_default();
         let mut lines = self.prepare_lines(txn, existing.as_ref(), co, &resolved, &old_lines).await?;
         let unlinked: Vec<&order_line::Model> = lines.iter().filter(|l| l.variant_id.is_none()).collect();
         let unlinked_count = unlinked.len();
-        let unlinked_skus: Vec<String> = unlinked.iter().map(|l| l.seller_sku.clone().unwrap_or_else(|| l.title.clone())).collect();
+        let unlinked_skus: Vec<String> =
+            unlinked.iter().map(|l| l.seller_sku.clone().unwrap_or_else(|| l.title.clone())).collect();
         let (order, imported) = match existing {
             Some(o) => {
                 let mut active: order::ActiveModel = o.into();
@@ -636,8 +784,11 @@ impl<'c> Batch<'c> {
                 (active.update(txn).await?, false)
             }
             None => {
-                let warehouse_id =
-                    if rules::tracks_stock(mapped.status, co.created_at, channel.connected_at) { Some(self.order_warehouse(txn).await?) } else { None };
+                let warehouse_id = if rules::tracks_stock(mapped.status, co.created_at, channel.connected_at) {
+                    Some(self.order_warehouse(txn).await?)
+                } else {
+                    None
+                };
                 let row = order::ActiveModel {
                     channel_id: Set(channel.id),
                     external_id: Set(co.external_id.clone()),
@@ -666,7 +817,11 @@ impl<'c> Batch<'c> {
                     ..Default::default()
                 };
                 let inserted = order::Entity::insert(row)
-                    .on_conflict(OnConflict::columns([order::Column::ChannelId, order::Column::ExternalId]).do_nothing().to_owned())
+                    .on_conflict(
+                        OnConflict::columns([order::Column::ChannelId, order::Column::ExternalId])
+                            .do_nothing()
+                            .to_owned(),
+                    )
                     .exec_with_returning(txn)
                     .await;
                 match inserted {
@@ -707,13 +862,28 @@ impl<'c> Batch<'c> {
 
         let raw_note = format!("{} status \"{}\"", channel_name(channel.kind), co.status_raw);
         if imported {
-            self.event(order.id, OrderEventKind::Imported, format!("Imported from {} ({raw_note} → {})", channel.name, hub_status.as_str()), None);
+            self.event(
+                order.id,
+                OrderEventKind::Imported,
+                format!("Imported from {} ({raw_note} → {})", channel.name, hub_status.as_str()),
+                None,
+            );
         } else if let Some(from) = previous_status
             && from != hub_status
         {
-            self.event(order.id, OrderEventKind::StatusChanged, format!("{raw_note}: {} → {}", from.as_str(), hub_status.as_str()), Some((from, hub_status)));
+            self.event(
+                order.id,
+                OrderEventKind::StatusChanged,
+                format!("{raw_note}: {} → {}", from.as_str(), hub_status.as_str()),
+                Some((from, hub_status)),
+            );
         } else if channel.process_orders_in_hub && previous_raw.as_deref() != Some(co.status_raw.as_str()) {
-            self.event(order.id, OrderEventKind::Note, format!("{raw_note} (not applied: orders of this channel are processed in the hub)"), None);
+            self.event(
+                order.id,
+                OrderEventKind::Note,
+                format!("{raw_note} (not applied: orders of this channel are processed in the hub)"),
+                None,
+            );
         }
 
         let stock = move_stock(txn, &mut self.book, &self.variants, &order, &mut lines, &self.in_slips).await?;
@@ -723,7 +893,8 @@ impl<'c> Batch<'c> {
             let warehouse_name = match self.warehouse_names.get(&warehouse_id) {
                 Some(name) => name.clone(),
                 None => {
-                    let name = warehouse::Entity::find_by_id(warehouse_id).one(txn).await?.map(|w| w.name).unwrap_or_default();
+                    let name =
+                        warehouse::Entity::find_by_id(warehouse_id).one(txn).await?.map(|w| w.name).unwrap_or_default();
                     self.warehouse_names.insert(warehouse_id, name.clone());
                     name
                 }
@@ -737,7 +908,15 @@ impl<'c> Batch<'c> {
                 self.resolve_later(order.id, codes::STOCK_REFUSED);
             }
         } else {
-            open_error(txn, channel.id, Some(order.id), codes::STOCK_REFUSED, &format!("order {number}: {}", stock.refused.join("; ")), None).await?;
+            open_error(
+                txn,
+                channel.id,
+                Some(order.id),
+                codes::STOCK_REFUSED,
+                &format!("order {number}: {}", stock.refused.join("; ")),
+                None,
+            )
+            .await?;
         }
         save_lines(txn, lines, &old_lines).await?;
         self.processed.push(co.external_id.clone());
@@ -755,7 +934,8 @@ impl<'c> Batch<'c> {
         resolved: &[Resolved],
         old_lines: &[order_line::Model],
     ) -> ServiceResult<Vec<order_line::Model>> {
-        let existing: HashMap<String, &order_line::Model> = old_lines.iter().map(|l| (l.external_line_id.clone().unwrap_or_else(|| format!("#{}", l.id)), l)).collect();
+        let existing: HashMap<String, &order_line::Model> =
+            old_lines.iter().map(|l| (l.external_line_id.clone().unwrap_or_else(|| format!("#{}", l.id)), l)).collect();
         let mut out = Vec::with_capacity(co.lines.len());
         let mut seen = HashSet::new();
         for (i, (l, r)) in co.lines.iter().zip(resolved).enumerate() {
@@ -765,7 +945,9 @@ impl<'c> Batch<'c> {
             }
             let variant = r.variant_id.and_then(|id| self.variants.get(&id));
             let unit = variant.and_then(|v| v.unit.clone());
-            let image = variant.and_then(|v| v.image_url.clone().or_else(|| self.product_images.get(&v.product_id).cloned().flatten()));
+            let image = variant.and_then(|v| {
+                v.image_url.clone().or_else(|| self.product_images.get(&v.product_id).cloned().flatten())
+            });
             let has_variant = variant.is_some();
             match (existing.get(&key), order) {
                 (Some(old), Some(order)) => {
@@ -852,7 +1034,11 @@ impl<'c> Batch<'c> {
 const ROWS_PER_STATEMENT: usize = 200;
 
 /// Inserts new lines (all in one statement) and updates known ones that changed.
-async fn save_lines(txn: &DatabaseTransaction, lines: Vec<order_line::Model>, old_lines: &[order_line::Model]) -> ServiceResult<()> {
+async fn save_lines(
+    txn: &DatabaseTransaction,
+    lines: Vec<order_line::Model>,
+    old_lines: &[order_line::Model],
+) -> ServiceResult<()> {
     let old: HashMap<i64, &order_line::Model> = old_lines.iter().map(|l| (l.id, l)).collect();
     let mut new_rows = Vec::new();
     for line in lines {
@@ -927,7 +1113,12 @@ struct StockMoves {
 impl StockMoves {
     /// One history line per kind of movement.
     fn history(&self, warehouse_name: &str) -> Vec<(OrderEventKind, String)> {
-        self.moved.iter().map(|((_, verb), (reason, items))| (event_kind(*reason), format!("{verb} in {warehouse_name}: {}", items.join(", ")))).collect()
+        self.moved
+            .iter()
+            .map(|((_, verb), (reason, items))| {
+                (event_kind(*reason), format!("{verb} in {warehouse_name}: {}", items.join(", ")))
+            })
+            .collect()
     }
 }
 
@@ -955,7 +1146,12 @@ async fn move_stock(
     for line in ordered {
         let Some(variant) = line.variant_id.and_then(|id| variants.get(&id)) else { continue };
         let slip_units = if line.id == 0 { 0 } else { *in_slips.get(&line.id).unwrap_or(&0) };
-        let stock = LineStock { quantity: line.quantity, reserved: line.reserved_quantity, fulfilled: line.fulfilled_quantity, in_slips: slip_units };
+        let stock = LineStock {
+            quantity: line.quantity,
+            reserved: line.reserved_quantity,
+            fulfilled: line.fulfilled_quantity,
+            in_slips: slip_units,
+        };
         for step in rules::plan_line(stock, phase) {
             let movement = Movement {
                 variant_id: variant.id,
@@ -971,7 +1167,11 @@ async fn move_stock(
                     line.fulfilled_quantity += step.fulfilled_delta;
                     let units = std::cmp::max(step.reserved_delta.abs(), step.fulfilled_delta.abs());
                     let label = line.seller_sku.clone().unwrap_or_else(|| line.title.clone());
-                    out.moved.entry((step.reason as i32, event_verb(step.reason))).or_insert_with(|| (step.reason, Vec::new())).1.push(format!("{label} × {units}"));
+                    out.moved
+                        .entry((step.reason as i32, event_verb(step.reason)))
+                        .or_insert_with(|| (step.reason, Vec::new()))
+                        .1
+                        .push(format!("{label} × {units}"));
                 }
                 Err(ServiceError::Rejected(errors)) => {
                     out.refused.extend(errors.into_iter().map(|e| e.message));
@@ -986,7 +1186,12 @@ async fn move_stock(
 
 /// Brings an order's stock to what its hub status wants (after a hub-side status change), with its history lines
 /// and sync error, inside `txn`.
-pub async fn apply_stock(txn: &DatabaseTransaction, order: order::Model, lines: Vec<order_line::Model>, fresh: bool) -> ServiceResult<order::Model> {
+pub async fn apply_stock(
+    txn: &DatabaseTransaction,
+    order: order::Model,
+    lines: Vec<order_line::Model>,
+    fresh: bool,
+) -> ServiceResult<order::Model> {
     if order.warehouse_id.is_none() || rules::stock_phase(order.hub_status) == StockPhase::Keep {
         return Ok(order);
     }
@@ -995,8 +1200,13 @@ pub async fn apply_stock(txn: &DatabaseTransaction, order: order::Model, lines: 
     if variant_ids.is_empty() {
         return Ok(order);
     }
-    let variants: HashMap<i64, product_variant::Model> =
-        product_variant::Entity::find().filter(product_variant::Column::Id.is_in(variant_ids)).all(txn).await?.into_iter().map(|v| (v.id, v)).collect();
+    let variants: HashMap<i64, product_variant::Model> = product_variant::Entity::find()
+        .filter(product_variant::Column::Id.is_in(variant_ids))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
     let mut book = LevelBook::default();
     let mut updated = lines.clone();
     let stock = move_stock(txn, &mut book, &variants, &order, &mut updated, &in_slips).await?;
@@ -1005,8 +1215,13 @@ pub async fn apply_stock(txn: &DatabaseTransaction, order: order::Model, lines: 
     if let Some(warehouse_id) = order.warehouse_id
         && !stock.moved.is_empty()
     {
-        let warehouse_name = warehouse::Entity::find_by_id(warehouse_id).one(txn).await?.map(|w| w.name).unwrap_or_default();
-        let rows: Vec<order_event::ActiveModel> = stock.history(&warehouse_name).into_iter().map(|(kind, message)| event_row(order.id, kind, message, None, None)).collect();
+        let warehouse_name =
+            warehouse::Entity::find_by_id(warehouse_id).one(txn).await?.map(|w| w.name).unwrap_or_default();
+        let rows: Vec<order_event::ActiveModel> = stock
+            .history(&warehouse_name)
+            .into_iter()
+            .map(|(kind, message)| event_row(order.id, kind, message, None, None))
+            .collect();
         order_event::Entity::insert_many(rows).exec_without_returning(txn).await?;
     }
     if stock.refused.is_empty() {
@@ -1015,13 +1230,26 @@ pub async fn apply_stock(txn: &DatabaseTransaction, order: order::Model, lines: 
         }
     } else {
         let number = order.order_number.clone().unwrap_or_else(|| order.external_id.clone());
-        open_error(txn, order.channel_id, Some(order.id), codes::STOCK_REFUSED, &format!("order {number}: {}", stock.refused.join("; ")), None).await?;
+        open_error(
+            txn,
+            order.channel_id,
+            Some(order.id),
+            codes::STOCK_REFUSED,
+            &format!("order {number}: {}", stock.refused.join("; ")),
+            None,
+        )
+        .await?;
     }
     Ok(order)
 }
 
 /// Changes an order's hub status inside `txn`, with its history line and stock effects.
-pub async fn change_hub_status(txn: &DatabaseTransaction, order: order::Model, to: OrderStatus, why: &str) -> ServiceResult<order::Model> {
+pub async fn change_hub_status(
+    txn: &DatabaseTransaction,
+    order: order::Model,
+    to: OrderStatus,
+    why: &str,
+) -> ServiceResult<order::Model> {
     let from = order.hub_status;
     let order = if from == to {
         order
@@ -1030,7 +1258,15 @@ pub async fn change_hub_status(txn: &DatabaseTransaction, order: order::Model, t
         active.hub_status = Set(to);
         active.updated_at = Set(now());
         let order = active.update(txn).await?;
-        add_event(txn, order.id, OrderEventKind::StatusChanged, format!("{why}: {} → {}", from.as_str(), to.as_str()), Some((from, to)), None).await?;
+        add_event(
+            txn,
+            order.id,
+            OrderEventKind::StatusChanged,
+            format!("{why}: {} → {}", from.as_str(), to.as_str()),
+            Some((from, to)),
+            None,
+        )
+        .await?;
         order
     };
     let lines = order_line::Entity::find().filter(order_line::Column::OrderId.eq(order.id)).all(txn).await?;
@@ -1039,7 +1275,11 @@ pub async fn change_hub_status(txn: &DatabaseTransaction, order: order::Model, t
 
 /// Orders of the channel kept with unlinked lines of which some line got linked since (its listing, or a listing
 /// with its seller SKU, is linked now; or a manual link already pointed it to a variant): to be re-synced.
-pub async fn orders_with_newly_linked_lines(db: &DatabaseConnection, channel_id: i64, limit: u64) -> ServiceResult<Vec<String>> {
+pub async fn orders_with_newly_linked_lines(
+    db: &DatabaseConnection,
+    channel_id: i64,
+    limit: u64,
+) -> ServiceResult<Vec<String>> {
     let orders: Vec<(i64, String)> = order::Entity::find()
         .select_only()
         .column(order::Column::Id)
@@ -1048,7 +1288,13 @@ pub async fn orders_with_newly_linked_lines(db: &DatabaseConnection, channel_id:
         .filter(order::Column::HasUnlinkedLines.eq(true))
         // Only orders whose linked lines would take stock (the others' lines already show their variant).
         .filter(order::Column::WarehouseId.is_not_null())
-        .filter(order::Column::HubStatus.is_in([OrderStatus::Pending, OrderStatus::ReadyToShip, OrderStatus::InTransit, OrderStatus::DeliveryFailed, OrderStatus::Delivered]))
+        .filter(order::Column::HubStatus.is_in([
+            OrderStatus::Pending,
+            OrderStatus::ReadyToShip,
+            OrderStatus::InTransit,
+            OrderStatus::DeliveryFailed,
+            OrderStatus::Delivered,
+        ]))
         .order_by_asc(order::Column::Id)
         .limit(limit)
         .into_tuple()
@@ -1064,7 +1310,8 @@ pub async fn orders_with_newly_linked_lines(db: &DatabaseConnection, channel_id:
         .filter(order_line::Column::FulfilledQuantity.eq(0))
         .all(db)
         .await?;
-    let skus: Vec<String> = lines.iter().filter(|l| l.listing_id.is_none()).filter_map(|l| l.seller_sku.clone()).collect();
+    let skus: Vec<String> =
+        lines.iter().filter(|l| l.listing_id.is_none()).filter_map(|l| l.seller_sku.clone()).collect();
     let mut listing_of_sku: HashMap<String, i64> = HashMap::new();
     if !skus.is_empty() {
         for l in channel_listing::Entity::find()
@@ -1078,7 +1325,9 @@ pub async fn orders_with_newly_linked_lines(db: &DatabaseConnection, channel_id:
             }
         }
     }
-    let listing_of = |l: &order_line::Model| l.listing_id.or_else(|| l.seller_sku.as_ref().and_then(|s| listing_of_sku.get(s).copied()));
+    let listing_of = |l: &order_line::Model| {
+        l.listing_id.or_else(|| l.seller_sku.as_ref().and_then(|s| listing_of_sku.get(s).copied()))
+    };
     let listing_ids: Vec<i64> = lines.iter().filter_map(listing_of).collect();
     let linked: HashSet<i64> = if listing_ids.is_empty() {
         HashSet::new()

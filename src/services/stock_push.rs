@@ -11,13 +11,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, NullOrdering};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    Order, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
 use entity::enums::{ChannelKind, LinkState, SyncErrorKind};
-use entity::{channel, channel_listing, inventory_level, product_link, product_variant, stock_push, sync_error, warehouse, webhook_event};
+use entity::{
+    channel, channel_listing, inventory_level, product_link, product_variant, stock_push, sync_error, warehouse,
+    webhook_event,
+};
 
 use super::pagination::{Page, PageArgs, paginate};
 use super::{ServiceError, ServiceResult, begin_write};
@@ -25,7 +28,8 @@ use crate::channels::{Connector, ConnectorError};
 use crate::domain::channel::{Listing, StockPriceUpdate};
 use crate::domain::inventory::Quantities;
 use crate::domain::stock_push::{
-    self as rules, PushPlan, PushSettings, QuantityDecision, QuantityRule, VariantFlags, VariantPrices, price_to_push, quantity_to_push,
+    self as rules, PushPlan, PushSettings, QuantityDecision, QuantityRule, VariantFlags, VariantPrices, price_to_push,
+    quantity_to_push,
 };
 
 /// Sync error code of a failed push (on the link, with backoff retries).
@@ -131,10 +135,12 @@ pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>
                 },
             };
             let settings = push_settings(&channel);
-            let changed = moves.iter().filter(|m| Some(m.variant.id) == link.variant_id && m.warehouse_id == stock_id).any(|m| {
-                let flags = variant_flags(m.variant);
-                quantity_to_push(flags, m.before, &settings).quantity != quantity_to_push(flags, m.after, &settings).quantity
-            });
+            let changed =
+                moves.iter().filter(|m| Some(m.variant.id) == link.variant_id && m.warehouse_id == stock_id).any(|m| {
+                    let flags = variant_flags(m.variant);
+                    quantity_to_push(flags, m.before, &settings).quantity
+                        != quantity_to_push(flags, m.after, &settings).quantity
+                });
             if changed {
                 ids.push(link.id);
             }
@@ -189,7 +195,11 @@ fn due_condition(at: chrono::DateTime<chrono::Utc>) -> Condition {
         .add(product_link::Column::State.is_in(SYNCING))
         .add(product_link::Column::ListingId.is_not_null())
         .add(product_link::Column::VariantId.is_not_null())
-        .add(Condition::any().add(product_link::Column::PushRequestedAt.is_null()).add(product_link::Column::PushRequestedAt.lte(at)))
+        .add(
+            Condition::any()
+                .add(product_link::Column::PushRequestedAt.is_null())
+                .add(product_link::Column::PushRequestedAt.lte(at)),
+        )
 }
 
 /// Whether the channel has links due for a push now.
@@ -275,10 +285,20 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
     }
     let variant_ids: Vec<i64> = links.iter().filter_map(|l| l.variant_id).collect();
     let listing_ids: Vec<i64> = links.iter().filter_map(|l| l.listing_id).collect();
-    let variants: HashMap<i64, product_variant::Model> =
-        product_variant::Entity::find().filter(product_variant::Column::Id.is_in(variant_ids.clone())).all(&txn).await?.into_iter().map(|v| (v.id, v)).collect();
-    let listings: HashMap<i64, channel_listing::Model> =
-        channel_listing::Entity::find().filter(channel_listing::Column::Id.is_in(listing_ids)).all(&txn).await?.into_iter().map(|l| (l.id, l)).collect();
+    let variants: HashMap<i64, product_variant::Model> = product_variant::Entity::find()
+        .filter(product_variant::Column::Id.is_in(variant_ids.clone()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    let listings: HashMap<i64, channel_listing::Model> = channel_listing::Entity::find()
+        .filter(channel_listing::Column::Id.is_in(listing_ids))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
     let stock_wh = stock_warehouse(&txn, channel).await?;
     let levels: HashMap<i64, Quantities> = inventory_level::Entity::find()
         .filter(inventory_level::Column::WarehouseId.eq(stock_wh.id))
@@ -293,7 +313,9 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
     let mut out = Collected::default();
     let (mut cleared, mut held) = (Vec::new(), Vec::new());
     for link in &links {
-        let (Some(variant), Some(listing)) = (link.variant_id.and_then(|id| variants.get(&id)), link.listing_id.and_then(|id| listings.get(&id))) else {
+        let (Some(variant), Some(listing)) =
+            (link.variant_id.and_then(|id| variants.get(&id)), link.listing_id.and_then(|id| listings.get(&id)))
+        else {
             cleared.push(link.id);
             continue;
         };
@@ -301,11 +323,17 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
         let decision = quantity_to_push(variant_flags(variant), level, &settings);
         let price = price_to_push(variant_prices(variant), &settings);
         // After a push that may still land, what the channel shows is unknown: send the values even if equal.
-        let (last_quantity, last_price) =
-            if link.push_in_doubt_until.is_some() { (None, None) } else { (link.last_pushed_quantity, link.last_pushed_price_minor) };
+        let (last_quantity, last_price) = if link.push_in_doubt_until.is_some() {
+            (None, None)
+        } else {
+            (link.last_pushed_quantity, link.last_pushed_price_minor)
+        };
         let plan = rules::plan_push(decision.quantity, price, last_quantity, last_price, waiting);
         if decision.rule == QuantityRule::NotTracked {
-            let message = format!("{} does not track inventory: its quantity is not pushed to this channel", super::inventory::variant_label(&txn, variant).await?);
+            let message = format!(
+                "{} does not track inventory: its quantity is not pushed to this channel",
+                super::inventory::variant_label(&txn, variant).await?
+            );
             record_error(&txn, channel.id, link, NOT_TRACKED, &message, None, at).await?;
         }
         if plan.held {
@@ -341,14 +369,20 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
     for chunk in cleared.chunks(IN_CHUNK) {
         product_link::Entity::update_many()
             .col_expr(product_link::Column::PushPending, Expr::value(false))
-            .col_expr(product_link::Column::PushInDoubtUntil, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None))
+            .col_expr(
+                product_link::Column::PushInDoubtUntil,
+                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            )
             .filter(product_link::Column::Id.is_in(chunk.to_vec()))
             .exec(&txn)
             .await?;
     }
     for chunk in held.chunks(IN_CHUNK) {
         product_link::Entity::update_many()
-            .col_expr(product_link::Column::PushRequestedAt, Expr::value(at + chrono::Duration::seconds(HOLD_RECHECK_SECS)))
+            .col_expr(
+                product_link::Column::PushRequestedAt,
+                Expr::value(at + chrono::Duration::seconds(HOLD_RECHECK_SECS)),
+            )
             .filter(product_link::Column::Id.is_in(chunk.to_vec()))
             .exec(&txn)
             .await?;
@@ -475,7 +509,11 @@ pub fn minimum_calls(kind: ChannelKind, updates: &[StockPriceUpdate]) -> usize {
             let max = chunk_size(kind);
             per_product.values().map(|(q, p)| q.div_ceil(max) + p.div_ceil(max)).sum()
         }
-        _ => updates.iter().filter(|u| u.quantity.is_some() || u.price_minor.is_some()).count().div_ceil(chunk_size(kind)),
+        _ => updates
+            .iter()
+            .filter(|u| u.quantity.is_some() || u.price_minor.is_some())
+            .count()
+            .div_ceil(chunk_size(kind)),
     }
 }
 
@@ -508,8 +546,14 @@ fn batches(kind: ChannelKind, products: &[&str]) -> Vec<std::ops::Range<usize>> 
 /// A call during which the connector gave up on a request (its timeout fired: the marketplace may still apply
 /// it, later than anything sent after it) leaves its pushes in doubt, as does an earlier push in doubt past the
 /// moment this one was sent; `record` keeps such links due until the doubt ends.
-pub async fn send(connector: &dyn Connector, kind: ChannelKind, pushes: &mut [PlannedPush]) -> (Vec<PushOutcome>, usize) {
-    pushes.sort_by(|a, b| (a.update.external_product_id.as_str(), a.link_id).cmp(&(b.update.external_product_id.as_str(), b.link_id)));
+pub async fn send(
+    connector: &dyn Connector,
+    kind: ChannelKind,
+    pushes: &mut [PlannedPush],
+) -> (Vec<PushOutcome>, usize) {
+    pushes.sort_by(|a, b| {
+        (a.update.external_product_id.as_str(), a.link_id).cmp(&(b.update.external_product_id.as_str(), b.link_id))
+    });
     let mut outcomes = Vec::with_capacity(pushes.len());
     let mut calls = 0;
     let products: Vec<&str> = pushes.iter().map(|p| p.update.external_product_id.as_str()).collect();
@@ -529,10 +573,17 @@ pub async fn send(connector: &dyn Connector, kind: ChannelKind, pushes: &mut [Pl
                     by_sku.entry(r.external_sku_id.as_str()).or_default().push(r);
                 }
                 for p in chunk {
-                    let result = by_sku.get_mut(p.update.external_sku_id.as_str()).and_then(|v| (!v.is_empty()).then(|| v.remove(0)));
+                    let result = by_sku
+                        .get_mut(p.update.external_sku_id.as_str())
+                        .and_then(|v| (!v.is_empty()).then(|| v.remove(0)));
                     let in_doubt_until = in_doubt(p);
                     outcomes.push(match result {
-                        Some(r) => PushOutcome { ok: r.ok, error: r.error.clone(), response: json!({ "ok": r.ok, "error": r.error, "calls": report.calls }), in_doubt_until },
+                        Some(r) => PushOutcome {
+                            ok: r.ok,
+                            error: r.error.clone(),
+                            response: json!({ "ok": r.ok, "error": r.error, "calls": report.calls }),
+                            in_doubt_until,
+                        },
                         None => PushOutcome {
                             ok: false,
                             error: Some("the channel did not report on this SKU".into()),
@@ -588,7 +639,12 @@ pub struct Recorded {
 
 /// Records every push in `stock_pushes`; successes store the pushed values and clear push errors, failures put
 /// the link in SYNC_ERROR with a sync error and a retry after a backoff.
-pub async fn record(db: &DatabaseConnection, channel: &channel::Model, pushes: &[PlannedPush], outcomes: &[PushOutcome]) -> ServiceResult<Recorded> {
+pub async fn record(
+    db: &DatabaseConnection,
+    channel: &channel::Model,
+    pushes: &[PlannedPush],
+    outcomes: &[PushOutcome],
+) -> ServiceResult<Recorded> {
     let txn = begin_write(db).await?;
     let at = now();
     let mut counts = Recorded::default();
@@ -639,15 +695,22 @@ pub async fn record(db: &DatabaseConnection, channel: &channel::Model, pushes: &
                     .col_expr(product_link::Column::PushPending, Expr::value(true))
                     .col_expr(
                         product_link::Column::PushRequestedAt,
-                        Expr::case(unchanged, Expr::value(until)).finally(Expr::col(product_link::Column::PushRequestedAt)).into(),
+                        Expr::case(unchanged, Expr::value(until))
+                            .finally(Expr::col(product_link::Column::PushRequestedAt))
+                            .into(),
                     )
                     .col_expr(product_link::Column::PushInDoubtUntil, Expr::value(until));
             } else if !p.plan.held {
-                update = update.col_expr(product_link::Column::PushInDoubtUntil, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None));
+                update = update.col_expr(
+                    product_link::Column::PushInDoubtUntil,
+                    Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+                );
                 // Done, unless a change re-marked the link while this push was in flight.
                 update = update.col_expr(
                     product_link::Column::PushPending,
-                    Expr::case(unchanged, Expr::value(false)).finally(Expr::col(product_link::Column::PushPending)).into(),
+                    Expr::case(unchanged, Expr::value(false))
+                        .finally(Expr::col(product_link::Column::PushPending))
+                        .into(),
                 );
             }
             update.filter(product_link::Column::Id.eq(p.link_id)).exec(&txn).await?;
@@ -656,8 +719,14 @@ pub async fn record(db: &DatabaseConnection, channel: &channel::Model, pushes: &
         } else {
             let link = product_link::Entity::find_by_id(p.link_id).one(&txn).await?;
             let Some(link) = link else { continue };
-            let message = format!("{} not pushed: {}", p.update.seller_sku.as_deref().unwrap_or(&p.update.external_sku_id), o.error.as_deref().unwrap_or("refused"));
-            let failures = record_error(&txn, channel.id, &link, PUSH_FAILED, &message, Some(json!({ "answer": o.response })), at).await?;
+            let message = format!(
+                "{} not pushed: {}",
+                p.update.seller_sku.as_deref().unwrap_or(&p.update.external_sku_id),
+                o.error.as_deref().unwrap_or("refused")
+            );
+            let failures =
+                record_error(&txn, channel.id, &link, PUSH_FAILED, &message, Some(json!({ "answer": o.response })), at)
+                    .await?;
             let retry_at = (at + rules::retry_delay(failures)).max(o.in_doubt_until.unwrap_or(at));
             let mut update = product_link::Entity::update_many()
                 .col_expr(product_link::Column::State, Expr::value(LinkState::SyncError))
@@ -745,7 +814,12 @@ async fn record_error<C: ConnectionTrait>(
     })
 }
 
-async fn resolve_errors<C: ConnectionTrait>(txn: &C, link_ids: &[i64], code: &str, at: chrono::DateTime<chrono::Utc>) -> ServiceResult<()> {
+async fn resolve_errors<C: ConnectionTrait>(
+    txn: &C,
+    link_ids: &[i64],
+    code: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<()> {
     sync_error::Entity::update_many()
         .col_expr(sync_error::Column::ResolvedAt, Expr::value(at))
         .filter(sync_error::Column::ProductLinkId.is_in(link_ids.to_vec()))
@@ -797,9 +871,18 @@ pub static METRICS: PushMetrics = PushMetrics {
 };
 
 /// Collect → send → record, once. The caller holds the channel's push lease.
-pub async fn round(db: &DatabaseConnection, channel: &channel::Model, connector: &dyn Connector) -> ServiceResult<RoundReport> {
+pub async fn round(
+    db: &DatabaseConnection,
+    channel: &channel::Model,
+    connector: &dyn Connector,
+) -> ServiceResult<RoundReport> {
     let mut collected = collect(db, channel, ROUND_SIZE).await?;
-    let mut report = RoundReport { links: collected.links(), unchanged: collected.unchanged, held: collected.held, ..RoundReport::default() };
+    let mut report = RoundReport {
+        links: collected.links(),
+        unchanged: collected.unchanged,
+        held: collected.held,
+        ..RoundReport::default()
+    };
     if collected.pushes.is_empty() {
         return Ok(report);
     }
@@ -836,9 +919,14 @@ pub struct ReconcileReport {
 /// sync error with both numbers; with `stock_drift_repair`, the link's known channel quantity becomes the one read
 /// and the link is marked for a push (which then sends the hub's value, guard permitting). Matching links close
 /// their drift errors.
-pub async fn reconcile(db: &DatabaseConnection, channel: &channel::Model, listings: &[Listing]) -> ServiceResult<ReconcileReport> {
+pub async fn reconcile(
+    db: &DatabaseConnection,
+    channel: &channel::Model,
+    listings: &[Listing],
+) -> ServiceResult<ReconcileReport> {
     super::linking::store_listings(db, channel.id, listings).await?;
-    let by_ids: HashMap<(&str, &str), &Listing> = listings.iter().map(|l| ((l.external_product_id.as_str(), l.external_sku_id.as_str()), l)).collect();
+    let by_ids: HashMap<(&str, &str), &Listing> =
+        listings.iter().map(|l| ((l.external_product_id.as_str(), l.external_sku_id.as_str()), l)).collect();
     let links = product_link::Entity::find()
         .filter(product_link::Column::ChannelId.eq(channel.id))
         .filter(product_link::Column::State.is_in(SYNCING))
@@ -855,7 +943,9 @@ pub async fn reconcile(db: &DatabaseConnection, channel: &channel::Model, listin
     let mut in_sync = Vec::new();
     for (link, stored) in links {
         let Some(stored) = stored else { continue };
-        let Some(read) = by_ids.get(&(stored.external_product_id.as_str(), stored.external_sku_id.as_str())) else { continue };
+        let Some(read) = by_ids.get(&(stored.external_product_id.as_str(), stored.external_sku_id.as_str())) else {
+            continue;
+        };
         report.compared += 1;
         match rules::drift(read.quantity, link.last_pushed_quantity) {
             None => in_sync.push(link.id),
@@ -909,10 +999,18 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
     let channel = channel::Entity::find_by_id(channel_id).one(db).await?;
     let mut errors = Vec::new();
     if variant.is_none() {
-        errors.push(crate::domain::errors::FieldError::new(&["variantId"], crate::domain::errors::ErrorCode::NotFound, "Variant not found"));
+        errors.push(crate::domain::errors::FieldError::new(
+            &["variantId"],
+            crate::domain::errors::ErrorCode::NotFound,
+            "Variant not found",
+        ));
     }
     if channel.is_none() {
-        errors.push(crate::domain::errors::FieldError::new(&["channelId"], crate::domain::errors::ErrorCode::NotFound, "Channel not found"));
+        errors.push(crate::domain::errors::FieldError::new(
+            &["channelId"],
+            crate::domain::errors::ErrorCode::NotFound,
+            "Channel not found",
+        ));
     }
     let (Some(variant), Some(channel)) = (variant, channel) else { return Err(ServiceError::Rejected(errors)) };
     let warehouse = stock_warehouse(db, &channel).await?;
@@ -942,7 +1040,19 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
     if held {
         summary.push_str("; held back for now: an order of this channel is waiting to be imported, and raising the quantity could oversell");
     }
-    Ok(Explanation { channel, variant, warehouse, level, decision, price, settings, link, orders_waiting: waiting, held, summary })
+    Ok(Explanation {
+        channel,
+        variant,
+        warehouse,
+        level,
+        decision,
+        price,
+        settings,
+        link,
+        orders_waiting: waiting,
+        held,
+        summary,
+    })
 }
 
 #[derive(Debug, Clone, Default)]
@@ -954,7 +1064,11 @@ pub struct PushFilter {
 }
 
 /// The push history (kept per the channel's retention).
-pub async fn history(db: &DatabaseConnection, filter: &PushFilter, page: &PageArgs) -> ServiceResult<Page<stock_push::Model>> {
+pub async fn history(
+    db: &DatabaseConnection,
+    filter: &PushFilter,
+    page: &PageArgs,
+) -> ServiceResult<Page<stock_push::Model>> {
     let mut select = stock_push::Entity::find();
     if let Some(id) = filter.channel_id {
         select = select.filter(stock_push::Column::ChannelId.eq(id));
@@ -982,12 +1096,18 @@ mod tests {
     #[test]
     fn batches_fill_the_api_maximum_and_never_split_a_product_for_per_product_apis() {
         // 30 SKUs of product A, 30 of B, 60 of C (sorted by product, as `send` sorts them).
-        let products: Vec<&str> = std::iter::repeat_n("A", 30).chain(std::iter::repeat_n("B", 30)).chain(std::iter::repeat_n("C", 60)).collect();
+        let products: Vec<&str> = std::iter::repeat_n("A", 30)
+            .chain(std::iter::repeat_n("B", 30))
+            .chain(std::iter::repeat_n("C", 60))
+            .collect();
         let lazada = batches(ChannelKind::Lazada, &products);
         assert_eq!(lazada, vec![0..50, 50..100, 100..120], "fixed chunks of 50 across products");
         let max = chunk_size(ChannelKind::Tiktok);
         let tiktok = batches(ChannelKind::Tiktok, &products);
-        assert!(tiktok.iter().all(|r| products[r.clone()].iter().all(|p| *p == products[r.start])), "one product per batch: {tiktok:?}");
+        assert!(
+            tiktok.iter().all(|r| products[r.clone()].iter().all(|p| *p == products[r.start])),
+            "one product per batch: {tiktok:?}"
+        );
         assert!(tiktok.iter().all(|r| r.len() <= max));
         assert_eq!(tiktok.iter().map(|r| r.len()).sum::<usize>(), products.len(), "every push in exactly one batch");
         let calls_for_c = tiktok.iter().filter(|r| products[r.start] == "C").count();

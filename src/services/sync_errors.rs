@@ -51,7 +51,11 @@ fn filtered(filter: &SyncErrorFilter) -> sea_orm::Select<sync_error::Entity> {
     select
 }
 
-pub async fn list(db: &DatabaseConnection, filter: &SyncErrorFilter, page: &PageArgs) -> ServiceResult<Page<sync_error::Model>> {
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: &SyncErrorFilter,
+    page: &PageArgs,
+) -> ServiceResult<Page<sync_error::Model>> {
     paginate(db, filtered(filter), sync_error::Column::Id, page).await
 }
 
@@ -60,7 +64,11 @@ pub async fn get(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<sync_
 }
 
 /// Dismisses errors by id and/or every error a filter matches; returns how many were dismissed now.
-pub async fn dismiss(db: &DatabaseConnection, ids: Option<&[i64]>, filter: Option<&SyncErrorFilter>) -> ServiceResult<u64> {
+pub async fn dismiss(
+    db: &DatabaseConnection,
+    ids: Option<&[i64]>,
+    filter: Option<&SyncErrorFilter>,
+) -> ServiceResult<u64> {
     let txn = begin_write(db).await?;
     let now = chrono::Utc::now();
     let mut dismissed = 0;

@@ -34,7 +34,10 @@ tokio::task_local! {
 
 /// `now - age`, for comparing with stored times (an age beyond chrono's range: the epoch, older than any run).
 pub fn cutoff(age: Duration) -> DateTime<Utc> {
-    chrono::Duration::from_std(age).ok().and_then(|age| Utc::now().checked_sub_signed(age)).unwrap_or(DateTime::UNIX_EPOCH)
+    chrono::Duration::from_std(age)
+        .ok()
+        .and_then(|age| Utc::now().checked_sub_signed(age))
+        .unwrap_or(DateTime::UNIX_EPOCH)
 }
 
 pub fn is_finished(status: SyncRunStatus) -> bool {
@@ -84,7 +87,11 @@ pub struct SyncRunFilter {
     pub channel_id: Option<i64>,
 }
 
-pub async fn list(db: &DatabaseConnection, filter: &SyncRunFilter, page: &PageArgs) -> ServiceResult<Page<sync_run::Model>> {
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: &SyncRunFilter,
+    page: &PageArgs,
+) -> ServiceResult<Page<sync_run::Model>> {
     let mut select = sync_run::Entity::find();
     if let Some(kind) = filter.kind {
         select = select.filter(sync_run::Column::Kind.eq(kind));
@@ -188,7 +195,9 @@ pub async fn record_progress(db: &DatabaseConnection, run_id: i64, c: Counters) 
         .col_expr(sync_run::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(sync_run::Column::Id.eq(run_id));
     if let Ok(job_id) = CURRENT_JOB.try_with(Clone::clone) {
-        update = update.filter(sync_run::Column::JobId.eq(job_id)).filter(sync_run::Column::Status.eq(SyncRunStatus::Running));
+        update = update
+            .filter(sync_run::Column::JobId.eq(job_id))
+            .filter(sync_run::Column::Status.eq(SyncRunStatus::Running));
     }
     update.exec(db).await?;
     Ok(())
@@ -196,7 +205,13 @@ pub async fn record_progress(db: &DatabaseConnection, run_id: i64, c: Counters) 
 
 /// Finishes the run — only while it is still `job_id`'s: an execution that lost its run (the lease expired and
 /// recovery gave it to a new job) must not overwrite the new execution's outcome. Returns whether it did.
-pub async fn finish(db: &DatabaseConnection, run_id: i64, job_id: &str, status: SyncRunStatus, error: Option<String>) -> ServiceResult<bool> {
+pub async fn finish(
+    db: &DatabaseConnection,
+    run_id: i64,
+    job_id: &str,
+    status: SyncRunStatus,
+    error: Option<String>,
+) -> ServiceResult<bool> {
     let now = Utc::now();
     let updated = sync_run::Entity::update_many()
         .col_expr(sync_run::Column::Status, Expr::value(status))
@@ -213,12 +228,24 @@ pub async fn finish(db: &DatabaseConnection, run_id: i64, job_id: &str, status: 
 
 /// Runs that may have lost their job: CREATED and untouched since `created_before`, or RUNNING with a lease
 /// expired before `running_before` (oldest first).
-pub async fn unfinished(db: &DatabaseConnection, created_before: DateTime<Utc>, running_before: DateTime<Utc>) -> ServiceResult<Vec<sync_run::Model>> {
+pub async fn unfinished(
+    db: &DatabaseConnection,
+    created_before: DateTime<Utc>,
+    running_before: DateTime<Utc>,
+) -> ServiceResult<Vec<sync_run::Model>> {
     Ok(sync_run::Entity::find()
         .filter(
             Condition::any()
-                .add(Condition::all().add(sync_run::Column::Status.eq(SyncRunStatus::Created)).add(sync_run::Column::UpdatedAt.lte(created_before)))
-                .add(Condition::all().add(sync_run::Column::Status.eq(SyncRunStatus::Running)).add(sync_run::Column::UpdatedAt.lte(running_before))),
+                .add(
+                    Condition::all()
+                        .add(sync_run::Column::Status.eq(SyncRunStatus::Created))
+                        .add(sync_run::Column::UpdatedAt.lte(created_before)),
+                )
+                .add(
+                    Condition::all()
+                        .add(sync_run::Column::Status.eq(SyncRunStatus::Running))
+                        .add(sync_run::Column::UpdatedAt.lte(running_before)),
+                ),
         )
         .order_by_asc(sync_run::Column::Id)
         .all(db)
@@ -228,7 +255,12 @@ pub async fn unfinished(db: &DatabaseConnection, created_before: DateTime<Utc>, 
 /// Gives the run `run` (as read) to a new job, back in CREATED — unless it changed since it was read
 /// (compare-and-set on job id and status, and still untouched since `stale_before`): another process re-queued
 /// it first, its job claimed it, or its execution renewed the lease.
-pub async fn reassign_job(db: &DatabaseConnection, run: &sync_run::Model, stale_before: DateTime<Utc>, new_job_id: &str) -> ServiceResult<bool> {
+pub async fn reassign_job(
+    db: &DatabaseConnection,
+    run: &sync_run::Model,
+    stale_before: DateTime<Utc>,
+    new_job_id: &str,
+) -> ServiceResult<bool> {
     let mut update = sync_run::Entity::update_many()
         .col_expr(sync_run::Column::JobId, Expr::value(new_job_id))
         .col_expr(sync_run::Column::Status, Expr::value(SyncRunStatus::Created))

@@ -54,15 +54,24 @@ fn is_order_event(e: &ChannelEvent) -> bool {
 /// Connectors used to verify pushes, per channel and channel version: building one decrypts the credentials and
 /// builds an HTTP client, far slower than checking a signature. A changed channel row (new credentials, refreshed
 /// tokens) has a new `updated_at`, hence a new entry.
-type Verifiers = std::sync::Mutex<std::collections::HashMap<i64, (DateTime<Utc>, std::sync::Arc<dyn crate::channels::Connector>)>>;
+type Verifiers =
+    std::sync::Mutex<std::collections::HashMap<i64, (DateTime<Utc>, std::sync::Arc<dyn crate::channels::Connector>)>>;
 
 fn verifiers() -> &'static Verifiers {
     static CACHE: std::sync::OnceLock<Verifiers> = std::sync::OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
-async fn verifier(ctx: &AppContext, channel: &channel::Model) -> ServiceResult<std::sync::Arc<dyn crate::channels::Connector>> {
-    let cached = verifiers().lock().unwrap_or_else(|p| p.into_inner()).get(&channel.id).filter(|(at, _)| *at == channel.updated_at).map(|(_, c)| c.clone());
+async fn verifier(
+    ctx: &AppContext,
+    channel: &channel::Model,
+) -> ServiceResult<std::sync::Arc<dyn crate::channels::Connector>> {
+    let cached = verifiers()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&channel.id)
+        .filter(|(at, _)| *at == channel.updated_at)
+        .map(|(_, c)| c.clone());
     if let Some(connector) = cached {
         return Ok(connector);
     }
@@ -73,7 +82,9 @@ async fn verifier(ctx: &AppContext, channel: &channel::Model) -> ServiceResult<s
 
 /// Verifies and stores a push for `channel_path` (the channel's numeric id, from the URL).
 pub async fn receive(ctx: &AppContext, channel_path: &str, request: WebhookRequest) -> Result<Received, Refusal> {
-    let Ok(channel_id) = channel_path.trim().parse::<i64>() else { return Err(Refusal::UnknownChannel(channel_path.to_owned())) };
+    let Ok(channel_id) = channel_path.trim().parse::<i64>() else {
+        return Err(Refusal::UnknownChannel(channel_path.to_owned()));
+    };
     let channel = channel::Entity::find_by_id(channel_id).one(&ctx.db).await.map_err(ServiceError::from)?;
     let Some(channel) = channel else { return Err(Refusal::UnknownChannel(channel_path.to_owned())) };
     if channel.status != ChannelStatus::Connected {
@@ -93,7 +104,11 @@ pub async fn receive(ctx: &AppContext, channel_path: &str, request: WebhookReque
 
 /// Stores events in the inbox, each once. Events that ask nothing of orders are stored processed. Returns (stored,
 /// duplicates, stored order events).
-pub async fn store_events(db: &DatabaseConnection, channel_id: i64, events: &[ChannelEvent]) -> ServiceResult<(usize, usize, usize)> {
+pub async fn store_events(
+    db: &DatabaseConnection,
+    channel_id: i64,
+    events: &[ChannelEvent],
+) -> ServiceResult<(usize, usize, usize)> {
     let (mut stored, mut duplicates, mut orders) = (0, 0, 0);
     let at = Utc::now();
     for e in events {
@@ -110,7 +125,11 @@ pub async fn store_events(db: &DatabaseConnection, channel_id: i64, events: &[Ch
             ..Default::default()
         };
         let inserted = webhook_event::Entity::insert(row)
-            .on_conflict(OnConflict::columns([webhook_event::Column::ChannelId, webhook_event::Column::DedupKey]).do_nothing().to_owned())
+            .on_conflict(
+                OnConflict::columns([webhook_event::Column::ChannelId, webhook_event::Column::DedupKey])
+                    .do_nothing()
+                    .to_owned(),
+            )
             .exec_without_returning(db)
             .await?;
         if inserted == 0 {
@@ -167,7 +186,12 @@ pub async fn pending_orders(db: &DatabaseConnection, channel_id: i64, limit: usi
 
 /// The bodies of the channel's unprocessed push events about these orders received up to `cutoff` (for
 /// marketplaces whose push carries the whole order).
-pub async fn pending_payloads(db: &DatabaseConnection, channel_id: i64, external_ids: &[String], cutoff: DateTime<Utc>) -> ServiceResult<Vec<serde_json::Value>> {
+pub async fn pending_payloads(
+    db: &DatabaseConnection,
+    channel_id: i64,
+    external_ids: &[String],
+    cutoff: DateTime<Utc>,
+) -> ServiceResult<Vec<serde_json::Value>> {
     let mut out = Vec::new();
     for chunk in external_ids.chunks(500) {
         let payloads: Vec<serde_json::Value> = webhook_event::Entity::find()

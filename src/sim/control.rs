@@ -146,7 +146,15 @@ async fn add_products(state: State, body: web::Json<AddProducts>) -> HttpRespons
     let mut rng = rand::rngs::StdRng::seed_from_u64(req.seed);
     let mut store = state.store();
     let ids: Vec<u64> = (0..req.count)
-        .map(|i| store.add_product(&mut rng, &format!("Sản phẩm {}{:04}", req.prefix, i + 1), &req.prefix, i + 1, req.skus_per_product))
+        .map(|i| {
+            store.add_product(
+                &mut rng,
+                &format!("Sản phẩm {}{:04}", req.prefix, i + 1),
+                &req.prefix,
+                i + 1,
+                req.skus_per_product,
+            )
+        })
         .collect();
     HttpResponse::Ok().json(json!({ "productIds": ids }))
 }

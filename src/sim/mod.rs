@@ -127,7 +127,11 @@ impl SimState {
 
     /// Counts a request against the marketplace's quota; false: refuse it as the marketplace would.
     fn admit(&self, path: &str) -> bool {
-        self.quota.lock().unwrap_or_else(|p| p.into_inner()).admit(self.marketplace.quota(), path, std::time::Instant::now())
+        self.quota.lock().unwrap_or_else(|p| p.into_inner()).admit(
+            self.marketplace.quota(),
+            path,
+            std::time::Instant::now(),
+        )
     }
 
     /// Requests refused for exceeding the marketplace's quota.
@@ -170,12 +174,17 @@ impl SimState {
     /// Places an order for `(seller_sku, quantity)` lines at `created_at` (now when `None`); fires the
     /// marketplace's push. Unknown SKUs are refused; with `set_enforce_stock(true)`, so is an order for more than
     /// a listing holds (nothing changes then), and an accepted one lowers the listings.
-    pub async fn create_order(&self, lines: &[(String, i64)], created_at: Option<chrono::DateTime<chrono::Utc>>) -> Result<SimOrder, String> {
+    pub async fn create_order(
+        &self,
+        lines: &[(String, i64)],
+        created_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<SimOrder, String> {
         let order = {
             let mut store = self.store();
             let mut order_lines = Vec::new();
             for (seller_sku, quantity) in lines {
-                let (product, sku) = store.sku_by_seller_sku(seller_sku).ok_or_else(|| format!("unknown seller SKU {seller_sku}"))?;
+                let (product, sku) =
+                    store.sku_by_seller_sku(seller_sku).ok_or_else(|| format!("unknown seller SKU {seller_sku}"))?;
                 let (product_id, sku_id, title, price) = (product.id, sku.id, product.title.clone(), sku.price);
                 order_lines.push(SimOrderLine {
                     id: 0,
@@ -200,7 +209,10 @@ impl SimState {
                 for (sku_id, quantity) in &wanted {
                     let sku = store.sku_mut(*sku_id).ok_or_else(|| format!("unknown SKU {sku_id}"))?;
                     if sku.quantity < *quantity {
-                        return Err(format!("insufficient stock for {}: {} left, {quantity} ordered", sku.seller_sku, sku.quantity));
+                        return Err(format!(
+                            "insufficient stock for {}: {} left, {quantity} ordered",
+                            sku.seller_sku, sku.quantity
+                        ));
                     }
                 }
                 for (sku_id, quantity) in &wanted {
@@ -269,7 +281,11 @@ impl SimState {
             request = request.header(name, value);
         }
         match request.timeout(Duration::from_secs(5)).send().await {
-            Ok(resp) => tracing::debug!(kind = self.kind.as_str(), status = resp.status().as_u16(), "simulator pushed a webhook"),
+            Ok(resp) => tracing::debug!(
+                kind = self.kind.as_str(),
+                status = resp.status().as_u16(),
+                "simulator pushed a webhook"
+            ),
             Err(err) => tracing::warn!(kind = self.kind.as_str(), error = %err, "simulator webhook delivery failed"),
         }
     }
@@ -338,7 +354,10 @@ pub fn start(
 
 /// Refuses a request over the marketplace's quota, then applies the next injected fault, if any, before the real
 /// handler runs.
-async fn inject_faults(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse, actix_web::Error> {
+async fn inject_faults(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse, actix_web::Error> {
     let state = req.app_data::<web::Data<Arc<SimState>>>().map(|d| d.get_ref().clone());
     if let Some(state) = state {
         if !state.admit(req.path()) {
@@ -348,7 +367,9 @@ async fn inject_faults(req: ServiceRequest, next: Next<impl MessageBody + 'stati
             Some(Fault::RateLimit) => return Ok(req.into_response(state.marketplace.rate_limited())),
             Some(Fault::ServerError) => return Ok(req.into_response(state.marketplace.server_error())),
             Some(Fault::Drop) => {
-                let broken = futures::stream::once(async { Err::<web::Bytes, _>(std::io::Error::other("connection dropped by the simulator")) });
+                let broken = futures::stream::once(async {
+                    Err::<web::Bytes, _>(std::io::Error::other("connection dropped by the simulator"))
+                });
                 return Ok(req.into_response(HttpResponse::Ok().streaming(broken)));
             }
             Some(Fault::Slow(ms)) => tokio::time::sleep(Duration::from_millis(ms)).await,

@@ -62,7 +62,10 @@ impl QuotaCounter {
 
 /// The API a path names: numeric segments (ids) are one API.
 fn api_key(path: &str) -> String {
-    path.split('/').map(|s| if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) { "{id}" } else { s }).collect::<Vec<_>>().join("/")
+    path.split('/')
+        .map(|s| if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) { "{id}" } else { s })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]

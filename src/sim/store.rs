@@ -187,14 +187,24 @@ impl SimStore {
     }
 
     /// Adds one product with `sku_count` SKUs; returns its id.
-    pub fn add_product(&mut self, rng: &mut impl Rng, title: &str, prefix: &str, number: usize, sku_count: usize) -> u64 {
+    pub fn add_product(
+        &mut self,
+        rng: &mut impl Rng,
+        title: &str,
+        prefix: &str,
+        number: usize,
+        sku_count: usize,
+    ) -> u64 {
         let now = Utc::now();
         let id = self.next_id();
         let mut skus = Vec::with_capacity(sku_count);
         for j in 0..sku_count {
             let price = i64::from(rng.random_range(50u32..500)) * 1000;
             let options = if sku_count > 1 {
-                vec![("Màu".to_owned(), COLORS[j % COLORS.len()].to_owned()), ("Size".to_owned(), SIZES[(number + j) % SIZES.len()].to_owned())]
+                vec![
+                    ("Màu".to_owned(), COLORS[j % COLORS.len()].to_owned()),
+                    ("Size".to_owned(), SIZES[(number + j) % SIZES.len()].to_owned()),
+                ]
             } else {
                 Vec::new()
             };
@@ -207,7 +217,15 @@ impl SimStore {
                 options,
             });
         }
-        self.products.push(SimProduct { id, title: title.to_owned(), status: "active".into(), hidden: false, created_at: now, updated_at: now, skus });
+        self.products.push(SimProduct {
+            id,
+            title: title.to_owned(),
+            status: "active".into(),
+            hidden: false,
+            created_at: now,
+            updated_at: now,
+            skus,
+        });
         id
     }
 

@@ -38,7 +38,12 @@ async fn requests_without_a_live_token_get_401_with_no_detail(app: &TestApp) {
     let secret = token(app, "READ").await;
     assert_eq!(post(app, Some(&secret), "{ products { totalCount } }").await.0, 200);
     let id = app.gql("{ apiTokens(last: 1) { edges { node { id } } } }", json!({})).await["apiTokens"]["edges"][0]["node"]["id"].clone();
-    let revoked = app.gql("mutation($id: ID!) { apiTokenRevoke(id: $id) { apiToken { revokedAt } userErrors { code } } }", json!({ "id": id })).await;
+    let revoked = app
+        .gql(
+            "mutation($id: ID!) { apiTokenRevoke(id: $id) { apiToken { revokedAt } userErrors { code } } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert!(revoked["apiTokenRevoke"]["apiToken"]["revokedAt"].is_string());
     assert_eq!(post(app, Some(&secret), "{ products { totalCount } }").await.0, 401);
 
@@ -47,11 +52,17 @@ async fn requests_without_a_live_token_get_401_with_no_detail(app: &TestApp) {
     request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
     request.headers_mut().insert("Authorization", "Bearer osk_wrong".parse().expect("header"));
     let refused = tokio_tungstenite::connect_async(request).await;
-    assert!(matches!(refused, Err(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status() == 401), "{refused:?}");
+    assert!(
+        matches!(refused, Err(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status() == 401),
+        "{refused:?}"
+    );
     let mut request = app.ws_url().into_client_request().expect("request");
     request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("upgrade");
-    socket.send(Message::Text(json!({ "type": "connection_init", "payload": {} }).to_string().into())).await.expect("sent");
+    socket
+        .send(Message::Text(json!({ "type": "connection_init", "payload": {} }).to_string().into()))
+        .await
+        .expect("sent");
     let answer = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next()).await.expect("an answer");
     let refused = match answer {
         Some(Ok(Message::Close(frame))) => frame.map(|f| f.reason.to_string()).unwrap_or_default(),

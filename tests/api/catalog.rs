@@ -8,7 +8,9 @@ const PRODUCT_FIELDS: &str = "product { id title variants { id title sku barcode
     inventoryLevels { onHand committed pendingExport available warehouse { name } } } }";
 
 async fn a_product_is_created_with_variants_options_prices_and_a_zero_level_in_the_default_warehouse(app: &TestApp) {
-    let query = format!("mutation($input: ProductInput!) {{ productCreate(input: $input) {{ {PRODUCT_FIELDS} userErrors {{ field code message }} }} }}");
+    let query = format!(
+        "mutation($input: ProductInput!) {{ productCreate(input: $input) {{ {PRODUCT_FIELDS} userErrors {{ field code message }} }} }}"
+    );
     let data = app
         .gql(
             &query,
@@ -35,7 +37,10 @@ async fn a_product_is_created_with_variants_options_prices_and_a_zero_level_in_t
         json!([{ "onHand": 0, "committed": 0, "pendingExport": 0, "available": 0, "warehouse": { "name": "Kho tổng" } }])
     );
 }
-on_both_backends!(product_create, a_product_is_created_with_variants_options_prices_and_a_zero_level_in_the_default_warehouse);
+on_both_backends!(
+    product_create,
+    a_product_is_created_with_variants_options_prices_and_a_zero_level_in_the_default_warehouse
+);
 
 async fn bad_product_input_is_refused_with_field_paths_and_nothing_is_written(app: &TestApp) {
     let data = app
@@ -97,7 +102,10 @@ on_both_backends!(code_uniqueness, barcodes_may_repeat_but_a_sku_is_unique_withi
 
 async fn products_and_variants_are_updated_searched_and_deleted(app: &TestApp) {
     let p = app
-        .create_product("Giày chạy bộ", json!([{ "sku": "G-40", "barcode": "4001", "price": "900000" }, { "sku": "G-41", "price": "900000" }]))
+        .create_product(
+            "Giày chạy bộ",
+            json!([{ "sku": "G-40", "barcode": "4001", "price": "900000" }, { "sku": "G-41", "price": "900000" }]),
+        )
         .await;
     app.create_product("Dép", json!([{ "sku": "D-1", "price": "100000" }])).await;
 
@@ -125,23 +133,37 @@ async fn products_and_variants_are_updated_searched_and_deleted(app: &TestApp) {
     );
 
     for (search, expected) in [("giày", 1), ("G-4", 1), ("D-1", 1), ("nothing", 0), ("%", 0)] {
-        let data = app.gql("query($s: String) { products(filter: { search: $s }) { totalCount } }", json!({ "s": search })).await;
+        let data = app
+            .gql("query($s: String) { products(filter: { search: $s }) { totalCount } }", json!({ "s": search }))
+            .await;
         assert_eq!(data["products"]["totalCount"], expected, "search {search:?}");
     }
 
     let deleted = app
-        .gql("mutation($id: ID!) { productVariantDelete(id: $id) { deletedId userErrors { code } } }", json!({ "id": v }))
+        .gql(
+            "mutation($id: ID!) { productVariantDelete(id: $id) { deletedId userErrors { code } } }",
+            json!({ "id": v }),
+        )
         .await;
     assert_eq!(deleted["productVariantDelete"]["deletedId"], *v);
     let last = &p["variants"][1]["id"];
     let refused = app
-        .gql("mutation($id: ID!) { productVariantDelete(id: $id) { deletedId userErrors { code } } }", json!({ "id": last }))
+        .gql(
+            "mutation($id: ID!) { productVariantDelete(id: $id) { deletedId userErrors { code } } }",
+            json!({ "id": last }),
+        )
         .await;
     assert_eq!(refused["productVariantDelete"]["userErrors"][0]["code"], "INVALID", "a product keeps one variant");
 
-    let deleted = app.gql("mutation($id: ID!) { productDelete(id: $id) { deletedId userErrors { code } } }", json!({ "id": p["id"] })).await;
+    let deleted = app
+        .gql(
+            "mutation($id: ID!) { productDelete(id: $id) { deletedId userErrors { code } } }",
+            json!({ "id": p["id"] }),
+        )
+        .await;
     assert_eq!(deleted["productDelete"]["deletedId"], p["id"]);
-    let gone = app.gql("query($id: ID!) { product(id: $id) { id } node(id: $id) { id } }", json!({ "id": p["id"] })).await;
+    let gone =
+        app.gql("query($id: ID!) { product(id: $id) { id } node(id: $id) { id } }", json!({ "id": p["id"] })).await;
     assert_eq!(gone, json!({ "product": null, "node": null }));
 }
 on_both_backends!(product_lifecycle, products_and_variants_are_updated_searched_and_deleted);
@@ -168,7 +190,11 @@ async fn unknown_and_malformed_ids_get_user_errors_in_mutations_and_clear_errors
     let data = app
         .gql("mutation($id: ID!) { productDelete(id: $id) { userErrors { field code } } }", json!({ "id": warehouse }))
         .await;
-    assert_eq!(data["productDelete"]["userErrors"], json!([{ "field": ["id"], "code": "INVALID_ID" }]), "a warehouse id is not a product id");
+    assert_eq!(
+        data["productDelete"]["userErrors"],
+        json!([{ "field": ["id"], "code": "INVALID_ID" }]),
+        "a warehouse id is not a product id"
+    );
 
     let body = app.graphql("{ product(id: \"garbage\") { id } }", json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_ID");
@@ -187,18 +213,31 @@ async fn warehouses_are_created_made_default_and_protected_from_deletion(app: &T
     assert_eq!(created["warehouseCreate"]["warehouse"]["isDefault"], false);
 
     let refused = app
-        .gql("mutation($id: ID!) { warehouseUpdate(id: $id, input: { isDefault: false }) { userErrors { code } } }", json!({ "id": main }))
+        .gql(
+            "mutation($id: ID!) { warehouseUpdate(id: $id, input: { isDefault: false }) { userErrors { code } } }",
+            json!({ "id": main }),
+        )
         .await;
     assert_eq!(refused["warehouseUpdate"]["userErrors"][0]["code"], "DEFAULT_WAREHOUSE_REQUIRED");
 
-    app.gql("mutation($id: ID!) { warehouseUpdate(id: $id, input: { isDefault: true }) { userErrors { code } } }", json!({ "id": hn }))
-        .await;
+    app.gql(
+        "mutation($id: ID!) { warehouseUpdate(id: $id, input: { isDefault: true }) { userErrors { code } } }",
+        json!({ "id": hn }),
+    )
+    .await;
     let list = app.gql("{ warehouses { edges { node { id isDefault } } } }", json!({})).await;
-    let defaults: Vec<_> = list["warehouses"]["edges"].as_array().expect("edges").iter().filter(|e| e["node"]["isDefault"] == true).collect();
+    let defaults: Vec<_> = list["warehouses"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter(|e| e["node"]["isDefault"] == true)
+        .collect();
     assert_eq!(defaults.len(), 1, "exactly one default");
     assert_eq!(defaults[0]["node"]["id"], hn.as_str());
 
-    let refused = app.gql("mutation($id: ID!) { warehouseDelete(id: $id) { deletedId userErrors { code } } }", json!({ "id": hn })).await;
+    let refused = app
+        .gql("mutation($id: ID!) { warehouseDelete(id: $id) { deletedId userErrors { code } } }", json!({ "id": hn }))
+        .await;
     assert_eq!(refused["warehouseDelete"]["userErrors"][0]["code"], "DEFAULT_WAREHOUSE_REQUIRED");
 
     // A warehouse with recorded stock movements is kept; an unused one can go.
@@ -208,15 +247,25 @@ async fn warehouses_are_created_made_default_and_protected_from_deletion(app: &T
         json!({ "v": p["variants"][0]["id"], "w": hn }),
     )
     .await;
-    app.gql("mutation($id: ID!) { warehouseUpdate(id: $id, input: { isDefault: true }) { userErrors { code } } }", json!({ "id": main }))
+    app.gql(
+        "mutation($id: ID!) { warehouseUpdate(id: $id, input: { isDefault: true }) { userErrors { code } } }",
+        json!({ "id": main }),
+    )
+    .await;
+    let refused = app
+        .gql("mutation($id: ID!) { warehouseDelete(id: $id) { deletedId userErrors { code } } }", json!({ "id": hn }))
         .await;
-    let refused = app.gql("mutation($id: ID!) { warehouseDelete(id: $id) { deletedId userErrors { code } } }", json!({ "id": hn })).await;
     assert_eq!(refused["warehouseDelete"]["userErrors"][0]["code"], "WAREHOUSE_IN_USE");
     let spare = app
         .gql("mutation { warehouseCreate(input: { name: \"Kho phụ\" }) { warehouse { id } } }", json!({}))
         .await["warehouseCreate"]["warehouse"]["id"]
         .clone();
-    let deleted = app.gql("mutation($id: ID!) { warehouseDelete(id: $id) { deletedId userErrors { code } } }", json!({ "id": spare })).await;
+    let deleted = app
+        .gql(
+            "mutation($id: ID!) { warehouseDelete(id: $id) { deletedId userErrors { code } } }",
+            json!({ "id": spare }),
+        )
+        .await;
     assert_eq!(deleted["warehouseDelete"]["deletedId"], spare);
 }
 on_both_backends!(warehouses, warehouses_are_created_made_default_and_protected_from_deletion);

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use omnisync::channels::lazada::sign::sign_request;
-use omnisync::channels::{ApiClient, Connector, ConnectorConfig, ConnectorError, Kind, NoTokenStore, RetryPolicy, connector};
+use omnisync::channels::{
+    ApiClient, Connector, ConnectorConfig, ConnectorError, Kind, NoTokenStore, RetryPolicy, connector,
+};
 use omnisync::domain::channel::{OrderAction, OrderTimeField, StockPriceUpdate, WebhookRequest};
 use omnisync::sim::lazada::LazadaSim;
 use omnisync::sim::{Fault, MarketplaceSim, SimHandle};
@@ -27,9 +29,16 @@ fn lazada(seed_products: usize) -> (SimHandle, Arc<dyn Connector>) {
 }
 
 /// A connector to `sim` with other credentials or base URL.
-fn connector_with(sim: &SimHandle, base_url: String, credentials: omnisync::channels::Credentials, tokens: Arc<dyn omnisync::channels::TokenStore>) -> Arc<dyn Connector> {
-    let http = ApiClient::new("lazada", crate::helpers::hub_limiter(Kind::Lazada), RetryPolicy::fast()).expect("client");
-    connector(ConnectorConfig { kind: sim.kind, base_url, country: "VN".into(), credentials, http, tokens }).expect("connector")
+fn connector_with(
+    sim: &SimHandle,
+    base_url: String,
+    credentials: omnisync::channels::Credentials,
+    tokens: Arc<dyn omnisync::channels::TokenStore>,
+) -> Arc<dyn Connector> {
+    let http =
+        ApiClient::new("lazada", crate::helpers::hub_limiter(Kind::Lazada), RetryPolicy::fast()).expect("client");
+    connector(ConnectorConfig { kind: sim.kind, base_url, country: "VN".into(), credentials, http, tokens })
+        .expect("connector")
 }
 
 /// The URL of a GET signed like Lazada's SDKs do; `tamper` changes one character of the signature.
@@ -62,7 +71,8 @@ async fn a_walk_over_a_thousand_listings_returns_every_sku_exactly_once() {
     use rand::SeedableRng;
     let (sim, lazada) = lazada(500);
     sim.state.store().add_product(&mut rand::rngs::StdRng::seed_from_u64(1), "Thêm", "EXTRA-", 1, 1);
-    let expected: HashSet<String> = sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| s.seller_sku.clone())).collect();
+    let expected: HashSet<String> =
+        sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| s.seller_sku.clone())).collect();
     assert_eq!(expected.len(), 1000);
 
     let listings = lazada.list_listings().await.expect("listings");
@@ -142,9 +152,27 @@ async fn a_refused_sku_is_reported_and_the_rest_of_its_batch_is_updated() {
     let listings = lazada.list_listings().await.expect("listings");
     let good = &listings[0];
     let updates = vec![
-        StockPriceUpdate { external_product_id: good.external_product_id.clone(), external_sku_id: good.external_sku_id.clone(), seller_sku: good.seller_sku.clone(), quantity: Some(7), price_minor: None },
-        StockPriceUpdate { external_product_id: String::new(), external_sku_id: "999999999".into(), seller_sku: Some("NOPE".into()), quantity: Some(1), price_minor: None },
-        StockPriceUpdate { external_product_id: String::new(), external_sku_id: "1".into(), seller_sku: Some("NEG".into()), quantity: Some(-1), price_minor: None },
+        StockPriceUpdate {
+            external_product_id: good.external_product_id.clone(),
+            external_sku_id: good.external_sku_id.clone(),
+            seller_sku: good.seller_sku.clone(),
+            quantity: Some(7),
+            price_minor: None,
+        },
+        StockPriceUpdate {
+            external_product_id: String::new(),
+            external_sku_id: "999999999".into(),
+            seller_sku: Some("NOPE".into()),
+            quantity: Some(1),
+            price_minor: None,
+        },
+        StockPriceUpdate {
+            external_product_id: String::new(),
+            external_sku_id: "1".into(),
+            seller_sku: Some("NEG".into()),
+            quantity: Some(-1),
+            price_minor: None,
+        },
     ];
 
     let report = lazada.update_stock_price(&updates).await.expect("update");
@@ -154,7 +182,10 @@ async fn a_refused_sku_is_reported_and_the_rest_of_its_batch_is_updated() {
     assert!(by_id(&good.external_sku_id).ok);
     assert!(by_id("999999999").error.as_deref().is_some_and(|e| e.starts_with("501")), "{:?}", by_id("999999999"));
     assert!(!by_id("1").ok);
-    assert_eq!(sim.state.store().sku_by_seller_sku(good.seller_sku.as_deref().expect("sku")).expect("sku").1.quantity, 7);
+    assert_eq!(
+        sim.state.store().sku_by_seller_sku(good.seller_sku.as_deref().expect("sku")).expect("sku").1.quantity,
+        7
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,12 +196,20 @@ async fn an_order_walk_across_90_days_finds_every_order_once_with_its_lines() {
     for i in 0..150i64 {
         let at = now - chrono::Duration::minutes(i * 864 + 30); // spread evenly over 90 days
         let quantity = 1 + i % 3;
-        let order = sim.state.create_order(&[("SKU-0002-1".into(), quantity), ("SKU-0003-2".into(), 1)], Some(at)).await.expect("order");
+        let order = sim
+            .state
+            .create_order(&[("SKU-0002-1".into(), quantity), ("SKU-0003-2".into(), 1)], Some(at))
+            .await
+            .expect("order");
         created.push(order.id.to_string());
     }
-    sim.state.create_order(&[("SKU-0001-1".into(), 1)], Some(now - chrono::Duration::days(91))).await.expect("older order");
+    sim.state
+        .create_order(&[("SKU-0001-1".into(), 1)], Some(now - chrono::Duration::days(91)))
+        .await
+        .expect("older order");
 
-    let found = lazada.list_orders(now - chrono::Duration::days(90), now, OrderTimeField::Created).await.expect("orders");
+    let found =
+        lazada.list_orders(now - chrono::Duration::days(90), now, OrderTimeField::Created).await.expect("orders");
 
     let ids: Vec<String> = found.iter().map(|o| o.external_id.clone()).collect();
     assert_eq!(ids.len(), 150, "every order in range, none outside");
@@ -208,7 +247,11 @@ async fn an_order_walk_past_the_5000_offset_moves_its_window() {
     let found = lazada.list_orders(from, now, OrderTimeField::Created).await.expect("orders");
 
     assert_eq!(found.len(), 5_250);
-    assert_eq!(found.iter().map(|o| &o.external_id).collect::<HashSet<_>>().len(), 5_250, "no duplicates across windows");
+    assert_eq!(
+        found.iter().map(|o| &o.external_id).collect::<HashSet<_>>().len(),
+        5_250,
+        "no duplicates across windows"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,9 +274,21 @@ async fn the_simulator_enforces_lazada_page_and_offset_maxima() {
     let (sim, _) = lazada(3);
     let too_big = get_json(&signed_url(&sim, "/products/get", &[("filter", "all"), ("limit", "51")], false)).await;
     assert_eq!(too_big["code"], "19");
-    let orders = get_json(&signed_url(&sim, "/orders/get", &[("created_after", "2024-01-01T00:00:00+07:00"), ("limit", "101")], false)).await;
+    let orders = get_json(&signed_url(
+        &sim,
+        "/orders/get",
+        &[("created_after", "2024-01-01T00:00:00+07:00"), ("limit", "101")],
+        false,
+    ))
+    .await;
     assert_eq!(orders["code"], "19");
-    let offset = get_json(&signed_url(&sim, "/orders/get", &[("created_after", "2024-01-01T00:00:00+07:00"), ("offset", "5001")], false)).await;
+    let offset = get_json(&signed_url(
+        &sim,
+        "/orders/get",
+        &[("created_after", "2024-01-01T00:00:00+07:00"), ("offset", "5001")],
+        false,
+    ))
+    .await;
     assert_eq!(offset["code"], "14");
     let ids = (1..=51).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
     let items = get_json(&signed_url(&sim, "/orders/items/get", &[("order_ids", &format!("[{ids}]"))], false)).await;
@@ -308,7 +363,12 @@ async fn server_errors_are_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unparseable_answer_becomes_a_parse_error() {
     let sim = sim(1);
-    let lazada = connector_with(&sim, format!("{}/not-lazada", sim.base_url), sim.state.credentials.clone(), Arc::new(NoTokenStore));
+    let lazada = connector_with(
+        &sim,
+        format!("{}/not-lazada", sim.base_url),
+        sim.state.credentials.clone(),
+        Arc::new(NoTokenStore),
+    );
 
     let answer = lazada.shop_identity().await;
 
@@ -320,7 +380,11 @@ async fn a_push_built_by_the_simulator_verifies_and_one_changed_byte_is_refused(
     let (sim, lazada) = lazada(3);
     let order = sim.state.create_order(&[("SKU-0001-1".into(), 1)], None).await.expect("order");
     let push = LazadaSim.order_webhook(&sim.state, &order, true).expect("Lazada pushes orders");
-    let request = |body: Vec<u8>| WebhookRequest { url: "https://hub.example/webhooks/lazada".into(), headers: push.headers.clone(), body };
+    let request = |body: Vec<u8>| WebhookRequest {
+        url: "https://hub.example/webhooks/lazada".into(),
+        headers: push.headers.clone(),
+        body,
+    };
 
     let events = lazada.verify_webhook(&request(push.body.clone())).expect("verified");
     assert_eq!(events.len(), 1);
@@ -337,7 +401,8 @@ async fn a_push_built_by_the_simulator_verifies_and_one_changed_byte_is_refused(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_to_ship_packs_the_items_and_moves_the_order_in_the_simulator() {
     let (sim, lazada) = lazada(5);
-    let order = sim.state.create_order(&[("SKU-0002-1".into(), 2), ("SKU-0003-1".into(), 1)], None).await.expect("order");
+    let order =
+        sim.state.create_order(&[("SKU-0002-1".into(), 2), ("SKU-0003-1".into(), 1)], None).await.expect("order");
     let id = order.id.to_string();
 
     let outcome = lazada.order_action(&id, &OrderAction::ReadyToShip).await.expect("ready to ship");
@@ -361,7 +426,10 @@ async fn a_seller_cancel_is_validated_then_created_and_refused_once_delivered() 
     let order = sim.state.create_order(&[("SKU-0002-1".into(), 1)], None).await.expect("order");
     let quantity_before = sim.state.store().sku_by_seller_sku("SKU-0002-1").expect("sku").1.quantity;
 
-    let outcome = lazada.order_action(&order.id.to_string(), &OrderAction::Cancel { reason: "buyer changed mind".into() }).await.expect("cancel");
+    let outcome = lazada
+        .order_action(&order.id.to_string(), &OrderAction::Cancel { reason: "buyer changed mind".into() })
+        .await
+        .expect("cancel");
 
     assert_eq!(outcome.status_raw.as_deref(), Some("canceled"));
     let stored = sim.state.store().order(order.id).expect("order").clone();

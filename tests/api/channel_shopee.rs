@@ -26,11 +26,15 @@ fn connector(sim: &SimHandle) -> Arc<dyn Connector> {
 /// A signed Shop API URL for a raw request (as any Shopee client would build it).
 fn signed_url(sim: &SimHandle, path: &str, timestamp: i64, extra: &str) -> (String, String) {
     let c = &sim.state.credentials;
-    let (partner_id, key, shop_id) = (c.app_key.clone().expect("partner id"), c.app_secret.clone().expect("key"), c.shop_id.clone().expect("shop"));
+    let (partner_id, key, shop_id) =
+        (c.app_key.clone().expect("partner id"), c.app_secret.clone().expect("key"), c.shop_id.clone().expect("shop"));
     let token = c.access_token.clone().expect("token");
     let ts = timestamp.to_string();
     let signature = sign::sign(&key, &sign::shop_base_string(&partner_id, path, &ts, &token, &shop_id));
-    let url = format!("{}{path}?partner_id={partner_id}&timestamp={ts}&access_token={token}&shop_id={shop_id}{extra}&sign=", sim.base_url);
+    let url = format!(
+        "{}{path}?partner_id={partner_id}&timestamp={ts}&access_token={token}&shop_id={shop_id}{extra}&sign=",
+        sim.base_url
+    );
     (url, signature)
 }
 
@@ -51,12 +55,14 @@ async fn a_walk_over_a_thousand_listings_returns_every_sku_exactly_once() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(9);
         sim.state.store().add_product(&mut rng, "Áo thun", "EXTRA-", 1, 3);
     }
-    let expected: HashSet<String> = sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| s.seller_sku.clone())).collect();
+    let expected: HashSet<String> =
+        sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| s.seller_sku.clone())).collect();
     assert!(expected.len() >= 1000, "{} SKUs seeded", expected.len());
 
     let listings = connector(&sim).list_listings().await.expect("listings");
 
-    let seen: Vec<String> = listings.iter().map(|l| l.seller_sku.clone().expect("every SKU has a seller SKU")).collect();
+    let seen: Vec<String> =
+        listings.iter().map(|l| l.seller_sku.clone().expect("every SKU has a seller SKU")).collect();
     let unique: HashSet<String> = seen.iter().cloned().collect();
     assert_eq!(seen.len(), unique.len(), "no SKU twice");
     assert_eq!(unique, expected, "every SKU once");
@@ -114,15 +120,42 @@ async fn an_update_reports_refused_models_one_by_one() {
     let listings = connector(&sim).list_listings().await.expect("listings");
     let model = listings.iter().find(|l| l.external_sku_id != l.external_product_id).expect("a model");
     let updates = vec![
-        StockPriceUpdate { external_product_id: model.external_product_id.clone(), external_sku_id: model.external_sku_id.clone(), seller_sku: None, quantity: Some(3), price_minor: None },
-        StockPriceUpdate { external_product_id: model.external_product_id.clone(), external_sku_id: "999999999".into(), seller_sku: None, quantity: Some(3), price_minor: None },
-        StockPriceUpdate { external_product_id: "888888888".into(), external_sku_id: "1".into(), seller_sku: None, quantity: None, price_minor: Some(5_000) },
+        StockPriceUpdate {
+            external_product_id: model.external_product_id.clone(),
+            external_sku_id: model.external_sku_id.clone(),
+            seller_sku: None,
+            quantity: Some(3),
+            price_minor: None,
+        },
+        StockPriceUpdate {
+            external_product_id: model.external_product_id.clone(),
+            external_sku_id: "999999999".into(),
+            seller_sku: None,
+            quantity: Some(3),
+            price_minor: None,
+        },
+        StockPriceUpdate {
+            external_product_id: "888888888".into(),
+            external_sku_id: "1".into(),
+            seller_sku: None,
+            quantity: None,
+            price_minor: Some(5_000),
+        },
     ];
     let report = connector(&sim).update_stock_price(&updates).await.expect("update");
     assert_eq!(report.calls, 2);
     assert!(report.results[0].ok);
-    assert!(!report.results[1].ok && report.results[1].error.as_deref().is_some_and(|e| e.contains("Model_id is not found")), "{:?}", report.results[1]);
-    assert!(report.results[2].error.as_deref().is_some_and(|e| e.contains("error_item_not_found")), "{:?}", report.results[2]);
+    assert!(
+        !report.results[1].ok
+            && report.results[1].error.as_deref().is_some_and(|e| e.contains("Model_id is not found")),
+        "{:?}",
+        report.results[1]
+    );
+    assert!(
+        report.results[2].error.as_deref().is_some_and(|e| e.contains("error_item_not_found")),
+        "{:?}",
+        report.results[2]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,7 +166,8 @@ async fn an_order_walk_across_ninety_days_finds_every_order_once_with_its_lines(
     // 230 orders spread over 90 days: several windows hold more than one page of 100.
     for i in 0..230i64 {
         let at = now - Duration::days(90) + Duration::minutes(i * 90 * 24 * 60 / 230 + 1);
-        let order = sim.state.create_order(&[(format!("SKU-{:04}-1", 1 + i % 20), 1 + i % 3)], Some(at)).await.expect("order");
+        let order =
+            sim.state.create_order(&[(format!("SKU-{:04}-1", 1 + i % 20), 1 + i % 3)], Some(at)).await.expect("order");
         created.push(order_sn(&order));
     }
     // Outside the range: not found.
@@ -221,7 +255,11 @@ async fn an_expired_access_token_is_refreshed_saved_and_its_refresh_token_spent(
     assert_ne!(now.access_token, old.access_token);
     assert_ne!(now.refresh_token, old.refresh_token);
     assert!(now.access_token_expires_at.is_some_and(|at| at > Utc::now() + Duration::minutes(230)), "4 h");
-    assert_eq!(sim.state.store().tokens.use_refresh(old.refresh_token.as_deref().expect("old"), false), Err(omnisync::sim::store::TokenProblem::Unknown), "spent");
+    assert_eq!(
+        sim.state.store().tokens.use_refresh(old.refresh_token.as_deref().expect("old"), false),
+        Err(omnisync::sim::store::TokenProblem::Unknown),
+        "spent"
+    );
     // A second call uses the new token without another refresh.
     conn.list_orders(Utc::now() - Duration::days(1), Utc::now(), OrderTimeField::Updated).await.expect("orders");
     assert_eq!(tokens.saved.lock().expect("lock").len(), 1);
@@ -242,8 +280,13 @@ async fn a_token_about_to_expire_is_refreshed_before_the_call() {
 async fn an_authorization_code_from_the_consent_redirect_is_exchanged_for_tokens() {
     let sim = start_sim(Kind::Shopee, 1);
     let c = &sim.state.credentials;
-    let consent = shopee::authorization_url(&sim.base_url, c.app_key.as_deref().expect("id"), c.app_secret.as_deref().expect("key"), "https://hub.example/oauth/shopee/callback")
-        .expect("url");
+    let consent = shopee::authorization_url(
+        &sim.base_url,
+        c.app_key.as_deref().expect("id"),
+        c.app_secret.as_deref().expect("key"),
+        "https://hub.example/oauth/shopee/callback",
+    )
+    .expect("url");
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     let redirect = client.get(consent).send().await.expect("consent");
     assert_eq!(redirect.status().as_u16(), 302);
@@ -263,7 +306,11 @@ async fn an_authorization_code_from_the_consent_redirect_is_exchanged_for_tokens
     assert!(matches!(again, Err(ConnectorError::Auth { ref code, .. }) if code == "invalid_code"), "{again:?}");
 }
 
-fn config(sim: &SimHandle, credentials: omnisync::channels::Credentials, tokens: Arc<dyn omnisync::channels::TokenStore>) -> ConnectorConfig {
+fn config(
+    sim: &SimHandle,
+    credentials: omnisync::channels::Credentials,
+    tokens: Arc<dyn omnisync::channels::TokenStore>,
+) -> ConnectorConfig {
     ConnectorConfig {
         kind: Kind::Shopee,
         base_url: sim.base_url.clone(),
@@ -320,15 +367,23 @@ async fn a_push_built_by_the_simulator_verifies_and_one_changed_byte_is_refused(
     assert_eq!(events[0].kind, EventKind::OrderStatusChanged);
     assert_eq!(events[0].external_order_id.as_deref(), Some(order_sn(&order).as_str()));
     assert_eq!(events[0].status_raw.as_deref(), Some("READY_TO_SHIP"));
-    assert_eq!(connector(&sim).verify_webhook(&request).expect("again")[0].dedup_key, events[0].dedup_key, "stable dedup key");
+    assert_eq!(
+        connector(&sim).verify_webhook(&request).expect("again")[0].dedup_key,
+        events[0].dedup_key,
+        "stable dedup key"
+    );
 
     let mut body = push.body.clone();
     let at = body.iter().position(|b| *b == b'3').expect("a digit");
     body[at] = b'4';
     let changed = WebhookRequest { url: url.clone(), headers: push.headers.clone(), body };
     assert!(matches!(connector(&sim).verify_webhook(&changed), Err(ConnectorError::BadWebhook(_))));
-    let other_url = WebhookRequest { url: "http://127.0.0.1:9/shopee/push2".into(), headers: push.headers, body: push.body };
-    assert!(matches!(connector(&sim).verify_webhook(&other_url), Err(ConnectorError::BadWebhook(_))), "the URL is signed too");
+    let other_url =
+        WebhookRequest { url: "http://127.0.0.1:9/shopee/push2".into(), headers: push.headers, body: push.body };
+    assert!(
+        matches!(connector(&sim).verify_webhook(&other_url), Err(ConnectorError::BadWebhook(_))),
+        "the URL is signed too"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -337,22 +392,36 @@ async fn order_actions_move_the_order_in_the_simulator() {
     let conn = connector(&sim);
     let to_ship = sim.state.create_order(&[("SKU-0002-2".into(), 1)], None).await.expect("order");
     let to_cancel = sim.state.create_order(&[("SKU-0001-1".into(), 1)], None).await.expect("order");
-    let out_of_stock = sim.state.create_order(&[("SKU-0003-1".into(), 1), ("SKU-0002-1".into(), 2)], None).await.expect("order");
+    let out_of_stock =
+        sim.state.create_order(&[("SKU-0003-1".into(), 1), ("SKU-0002-1".into(), 2)], None).await.expect("order");
 
     let shipped = conn.order_action(&order_sn(&to_ship), &OrderAction::ReadyToShip).await.expect("ship");
     assert_eq!(shipped.status_raw.as_deref(), Some("PROCESSED"));
     assert_eq!(sim.state.store().order(to_ship.id).map(|o| o.status.clone()).as_deref(), Some("PROCESSED"));
 
-    let cancelled = conn.order_action(&order_sn(&to_cancel), &OrderAction::Cancel { reason: "CUSTOMER_REQUEST".into() }).await.expect("cancel");
+    let cancelled = conn
+        .order_action(&order_sn(&to_cancel), &OrderAction::Cancel { reason: "CUSTOMER_REQUEST".into() })
+        .await
+        .expect("cancel");
     assert_eq!(cancelled.status_raw.as_deref(), Some("CANCELLED"));
     let stored = sim.state.store().order(to_cancel.id).cloned().expect("order");
     assert_eq!((stored.status.as_str(), stored.cancel_reason.as_deref()), ("CANCELLED", Some("CUSTOMER_REQUEST")));
 
-    conn.order_action(&order_sn(&out_of_stock), &OrderAction::Cancel { reason: "OUT_OF_STOCK".into() }).await.expect("names the items");
+    conn.order_action(&order_sn(&out_of_stock), &OrderAction::Cancel { reason: "OUT_OF_STOCK".into() })
+        .await
+        .expect("names the items");
 
-    let refused = conn.order_action(&order_sn(&to_ship), &OrderAction::Cancel { reason: "CUSTOMER_REQUEST".into() }).await;
-    assert!(matches!(&refused, Err(ConnectorError::Api { code, message, .. }) if code == "order.error_limit" && message == "Can not cancel this order."), "{refused:?}");
-    let bad_reason = conn.order_action(&order_sn(&out_of_stock), &OrderAction::Cancel { reason: "changed my mind".into() }).await;
+    let refused =
+        conn.order_action(&order_sn(&to_ship), &OrderAction::Cancel { reason: "CUSTOMER_REQUEST".into() }).await;
+    assert!(
+        matches!(&refused, Err(ConnectorError::Api { code, message, .. }) if code == "order.error_limit" && message == "Can not cancel this order."),
+        "{refused:?}"
+    );
+    let bad_reason =
+        conn.order_action(&order_sn(&out_of_stock), &OrderAction::Cancel { reason: "changed my mind".into() }).await;
     assert!(matches!(&bad_reason, Err(ConnectorError::Api { code, .. }) if code == "error_param"), "{bad_reason:?}");
-    assert!(matches!(conn.order_action(&order_sn(&to_ship), &OrderAction::PrintLabel).await, Err(ConnectorError::Unsupported(_))));
+    assert!(matches!(
+        conn.order_action(&order_sn(&to_ship), &OrderAction::PrintLabel).await,
+        Err(ConnectorError::Unsupported(_))
+    ));
 }

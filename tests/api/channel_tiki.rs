@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use chrono::{Duration, DurationRound, Utc};
 use omnisync::channels::tiki::wire;
-use omnisync::channels::{ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, NoTokenStore, RetryPolicy, TokenStore, connector};
+use omnisync::channels::{
+    ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, NoTokenStore, RetryPolicy, TokenStore,
+    connector,
+};
 use omnisync::domain::channel::{EventKind, OrderAction, OrderTimeField, StockPriceUpdate, WebhookRequest};
 use omnisync::sim::{Fault, SimHandle};
 use serde_json::{Value, json};
@@ -28,7 +31,15 @@ fn tiki(seed_products: usize) -> (SimHandle, Arc<dyn Connector>) {
 
 fn connector_with(base_url: &str, credentials: Credentials, tokens: Arc<dyn TokenStore>) -> Arc<dyn Connector> {
     let http = ApiClient::new("tiki", crate::helpers::hub_limiter(Kind::Tiki), RetryPolicy::fast()).expect("client");
-    connector(ConnectorConfig { kind: Kind::Tiki, base_url: base_url.to_owned(), country: "VN".into(), credentials, http, tokens }).expect("connector")
+    connector(ConnectorConfig {
+        kind: Kind::Tiki,
+        base_url: base_url.to_owned(),
+        country: "VN".into(),
+        credentials,
+        http,
+        tokens,
+    })
+    .expect("connector")
 }
 
 /// A legacy connector: the API key only.
@@ -54,7 +65,8 @@ async fn a_walk_over_a_thousand_listings_returns_every_sku_exactly_once() {
     use rand::SeedableRng;
     let (sim, tiki) = tiki(500);
     sim.state.store().add_product(&mut rand::rngs::StdRng::seed_from_u64(1), "Thêm", "EXTRA-", 1, 1);
-    let expected: HashSet<String> = sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| s.seller_sku.clone())).collect();
+    let expected: HashSet<String> =
+        sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| s.seller_sku.clone())).collect();
     assert_eq!(expected.len(), 1000);
 
     for connector in [tiki, v1_connector(&sim)] {
@@ -80,8 +92,14 @@ async fn a_walk_over_a_thousand_listings_returns_every_sku_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stock_and_price_update_of_500_skus_takes_the_fewest_batch_calls() {
     let (sim, tiki) = tiki(300);
-    let targets: Vec<(u64, String)> =
-        sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| (s.id, s.seller_sku.clone()))).take(500).collect();
+    let targets: Vec<(u64, String)> = sim
+        .state
+        .store()
+        .products
+        .iter()
+        .flat_map(|p| p.skus.iter().map(|s| (s.id, s.seller_sku.clone())))
+        .take(500)
+        .collect();
     assert_eq!(targets.len(), 500);
     let updates: Vec<StockPriceUpdate> = targets
         .iter()
@@ -97,7 +115,12 @@ async fn a_stock_and_price_update_of_500_skus_takes_the_fewest_batch_calls() {
 
     let report = tiki.update_stock_price(&updates).await.expect("updated");
 
-    assert_eq!(report.calls, 500usize.div_ceil(wire::MAX_UPDATE_SKUS_BATCH), "batches of {}", wire::MAX_UPDATE_SKUS_BATCH);
+    assert_eq!(
+        report.calls,
+        500usize.div_ceil(wire::MAX_UPDATE_SKUS_BATCH),
+        "batches of {}",
+        wire::MAX_UPDATE_SKUS_BATCH
+    );
     assert_eq!(report.calls, 10);
     assert!(report.results.iter().all(|r| r.ok), "{:?}", report.results.iter().find(|r| !r.ok));
     assert_eq!(report.results.len(), 500);
@@ -114,15 +137,31 @@ async fn the_legacy_api_key_updates_one_sku_per_call_and_reports_refusals_per_sk
     let legacy = v1_connector(&sim);
     let code = first_sku(&sim);
     let updates = vec![
-        StockPriceUpdate { external_product_id: "1".into(), external_sku_id: "a".into(), seller_sku: Some(code.clone()), quantity: Some(7), price_minor: Some(123_000) },
-        StockPriceUpdate { external_product_id: "2".into(), external_sku_id: "b".into(), seller_sku: Some("NO-SUCH-SKU".into()), quantity: Some(1), price_minor: None },
+        StockPriceUpdate {
+            external_product_id: "1".into(),
+            external_sku_id: "a".into(),
+            seller_sku: Some(code.clone()),
+            quantity: Some(7),
+            price_minor: Some(123_000),
+        },
+        StockPriceUpdate {
+            external_product_id: "2".into(),
+            external_sku_id: "b".into(),
+            seller_sku: Some("NO-SUCH-SKU".into()),
+            quantity: Some(1),
+            price_minor: None,
+        },
     ];
 
     let report = legacy.update_stock_price(&updates).await.expect("sent");
 
     assert_eq!(report.calls, 2, "the legacy API takes one SKU per call");
     assert!(report.results[0].ok);
-    assert!(!report.results[1].ok && report.results[1].error.as_deref().is_some_and(|e| e.starts_with("404")), "{:?}", report.results[1]);
+    assert!(
+        !report.results[1].ok && report.results[1].error.as_deref().is_some_and(|e| e.starts_with("404")),
+        "{:?}",
+        report.results[1]
+    );
     let store = sim.state.store();
     let (_, sku) = store.sku_by_seller_sku(&code).expect("sku");
     assert_eq!((sku.quantity, sku.price), (7, 123_000));
@@ -137,10 +176,17 @@ async fn an_order_walk_across_90_days_finds_every_order_once_with_its_lines() {
     for day in 0..30 {
         let sku = format!("SKU-{:04}-1", day % 20 + 1);
         let at = from + Duration::days(day * 3) + Duration::hours(5);
-        created.push(sim.state.create_order(&[(sku, 1 + day % 3), ("SKU-0002-2".into(), 1)], Some(at)).await.expect("order"));
+        created.push(
+            sim.state.create_order(&[(sku, 1 + day % 3), ("SKU-0002-2".into(), 1)], Some(at)).await.expect("order"),
+        );
     }
     // On and around the connector's window boundaries (30 days apart, whole seconds).
-    for offset in [Duration::days(30) - Duration::seconds(1), Duration::days(30), Duration::days(30) + Duration::milliseconds(500), Duration::days(60)] {
+    for offset in [
+        Duration::days(30) - Duration::seconds(1),
+        Duration::days(30),
+        Duration::days(30) + Duration::milliseconds(500),
+        Duration::days(60),
+    ] {
         created.push(sim.state.create_order(&[("SKU-0001-1".into(), 1)], Some(from + offset)).await.expect("order"));
     }
     // Outside the range: never returned.
@@ -200,16 +246,40 @@ async fn a_key_or_token_off_by_one_character_is_refused_with_tikis_own_error() {
     let secret = sim.state.credentials.app_secret.clone().expect("secret");
     let id = sim.state.credentials.app_key.clone().expect("client id");
     let form = |secret: &str| format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
-    let refused = client.post(&token_url).header("content-type", "application/x-www-form-urlencoded").body(form(&off_by_one(&secret))).send().await.expect("sent");
+    let refused = client
+        .post(&token_url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&off_by_one(&secret)))
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(refused.status().as_u16(), 401);
     assert_eq!(refused.json::<Value>().await.expect("JSON")["error"], "invalid_client");
-    let issued: Value = client.post(&token_url).header("content-type", "application/x-www-form-urlencoded").body(form(&secret)).send().await.expect("sent").json().await.expect("JSON");
-    assert!(issued["access_token"].is_string() && issued.get("refresh_token").is_none(), "client credentials get no refresh token: {issued}");
+    let issued: Value = client
+        .post(&token_url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&secret))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(
+        issued["access_token"].is_string() && issued.get("refresh_token").is_none(),
+        "client credentials get no refresh token: {issued}"
+    );
 
     // And the connector reports a wrong key as the marketplace's refusal.
-    let wrong = connector_with(&sim.base_url, Credentials { api_key: Some(off_by_one(&key)), ..Credentials::default() }, Arc::new(NoTokenStore));
+    let wrong = connector_with(
+        &sim.base_url,
+        Credentials { api_key: Some(off_by_one(&key)), ..Credentials::default() },
+        Arc::new(NoTokenStore),
+    );
     match wrong.shop_identity().await {
-        Err(ConnectorError::Auth { code, message, .. }) => assert_eq!((code.as_str(), message.as_str()), ("403", "Permission denied")),
+        Err(ConnectorError::Auth { code, message, .. }) => {
+            assert_eq!((code.as_str(), message.as_str()), ("403", "Permission denied"))
+        }
         other => panic!("expected the key refused, got {other:?}"),
     }
 }
@@ -255,7 +325,9 @@ async fn an_in_house_app_gets_a_new_token_by_client_credentials_before_and_after
     assert_eq!(saved.saved.lock().expect("lock").len(), 1, "renewed ahead of expiry");
 
     sim.state.store().tokens.expire_access_tokens();
-    tiki.list_orders(Utc::now() - Duration::days(1), Utc::now(), OrderTimeField::Updated).await.expect("renewed on 401 and retried");
+    tiki.list_orders(Utc::now() - Duration::days(1), Utc::now(), OrderTimeField::Updated)
+        .await
+        .expect("renewed on 401 and retried");
     let saved_now = saved.saved.lock().expect("lock").clone();
     assert_eq!(saved_now.len(), 2);
     assert!(saved_now.iter().all(|c| c.refresh_token.is_none()), "client credentials give no refresh token");
@@ -284,7 +356,10 @@ async fn the_simulators_rate_limit_answer_is_tikis() {
     sim.state.inject(Fault::RateLimit, 1);
     let response = reqwest::get(format!("{}/integration/v1/products", sim.base_url)).await.expect("sent");
     assert_eq!(response.status().as_u16(), 429);
-    assert_eq!(response.json::<Value>().await.expect("JSON")["errors"][0], "Too Many Requests - Your rate limit is exceed");
+    assert_eq!(
+        response.json::<Value>().await.expect("JSON")["errors"][0],
+        "Too Many Requests - Your rate limit is exceed"
+    );
 }
 
 /// A server answering every request with HTTP 200 and a body that is not JSON.
@@ -299,7 +374,10 @@ async fn garbage_server() -> String {
                 let mut buffer = [0u8; 4096];
                 let _ = socket.read(&mut buffer).await;
                 let body = "<html>maintenance</html>";
-                let answer = format!("HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
                 let _ = socket.write_all(answer.as_bytes()).await;
             });
         }
@@ -310,7 +388,11 @@ async fn garbage_server() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_answer_becomes_a_parse_error_with_the_path_and_body() {
     let base = garbage_server().await;
-    let legacy = connector_with(&base, Credentials { api_key: Some("k".into()), ..Credentials::default() }, Arc::new(NoTokenStore));
+    let legacy = connector_with(
+        &base,
+        Credentials { api_key: Some("k".into()), ..Credentials::default() },
+        Arc::new(NoTokenStore),
+    );
     match legacy.list_listings().await {
         Err(ConnectorError::Parse { path, body, .. }) => {
             assert_eq!(path, "/integration/v1/products");
@@ -336,7 +418,10 @@ async fn order_events_are_pulled_from_the_queue_and_acknowledged_once() {
     assert_eq!(events[1].status_raw.as_deref(), Some("canceled"));
     assert_ne!(events[0].dedup_key, events[1].dedup_key);
 
-    assert!(tiki.drain_events().await.expect("drained again").is_empty(), "acknowledged events are not delivered again");
+    assert!(
+        tiki.drain_events().await.expect("drained again").is_empty(),
+        "acknowledged events are not delivered again"
+    );
 
     // The legacy key reads the same queues (one queue, found again by name).
     let legacy = v1_connector(&sim);
@@ -358,7 +443,9 @@ async fn order_actions_move_the_order_in_the_simulator() {
     let status = |sim: &SimHandle, id: u64| sim.state.store().order(id).expect("order").status.clone();
 
     match tiki.order_action(&code, &OrderAction::PrintLabel).await {
-        Err(ConnectorError::Api { code, message, .. }) => assert!(code == "400" && message.contains("after confirmation"), "{message}"),
+        Err(ConnectorError::Api { code, message, .. }) => {
+            assert!(code == "400" && message.contains("after confirmation"), "{message}")
+        }
         other => panic!("a label before confirmation is refused, got {other:?}"),
     }
     let outcome = tiki.order_action(&code, &OrderAction::ReadyToShip).await.expect("confirmed");
@@ -367,7 +454,10 @@ async fn order_actions_move_the_order_in_the_simulator() {
     let label = tiki.order_action(&code, &OrderAction::PrintLabel).await.expect("label");
     assert!(label.message.is_some_and(|url| url.ends_with(&format!("/labels/{code}.html"))));
     assert!(matches!(tiki.order_action(&code, &OrderAction::AwaitPickup).await, Err(ConnectorError::Unsupported(_))));
-    assert!(matches!(tiki.order_action(&code, &OrderAction::Cancel { reason: "out of stock".into() }).await, Err(ConnectorError::Unsupported(_))));
+    assert!(matches!(
+        tiki.order_action(&code, &OrderAction::Cancel { reason: "out of stock".into() }).await,
+        Err(ConnectorError::Unsupported(_))
+    ));
     match tiki.order_action(&code, &OrderAction::ReadyToShip).await {
         Err(ConnectorError::Api { code, .. }) => assert_eq!(code, "400", "only queueing orders can be confirmed"),
         other => panic!("expected a refusal, got {other:?}"),
@@ -400,7 +490,9 @@ async fn the_simulator_enforces_page_batch_and_window_limits() {
         let to = Utc::now();
         let from = to - Duration::days(days);
         let mut url = url::Url::parse("http://x/integration/v2/orders").expect("url");
-        url.query_pairs_mut().append_pair("created_from_date", &wire::format_local(from)).append_pair("created_to_date", &wire::format_local(to));
+        url.query_pairs_mut()
+            .append_pair("created_from_date", &wire::format_local(from))
+            .append_pair("created_to_date", &wire::format_local(to));
         format!("{}?{}", url.path(), url.query().unwrap_or_default())
     };
     assert_eq!(get(window(wire::MAX_ORDER_WINDOW_DAYS + 1)).await.expect("sent").status().as_u16(), 400);
@@ -408,7 +500,13 @@ async fn the_simulator_enforces_page_batch_and_window_limits() {
 
     let code = first_sku(&sim);
     let batch = |n: usize| json!({ "data": (0..n).map(|_| json!({ "original_sku": code, "price": 100000 })).collect::<Vec<_>>() });
-    let put = |body: Value| client.put(format!("{}/integration/v2.1/products/updateSkus", sim.base_url)).bearer_auth(&token).json(&body).send();
+    let put = |body: Value| {
+        client
+            .put(format!("{}/integration/v2.1/products/updateSkus", sim.base_url))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
     assert_eq!(put(batch(wire::MAX_UPDATE_SKUS_BATCH + 1)).await.expect("sent").status().as_u16(), 400);
     let answer: Value = put(batch(wire::MAX_UPDATE_SKUS_BATCH)).await.expect("sent").json().await.expect("JSON");
     assert_eq!(answer["data"].as_array().map(Vec::len), Some(wire::MAX_UPDATE_SKUS_BATCH));
@@ -418,9 +516,25 @@ async fn the_simulator_enforces_page_batch_and_window_limits() {
     let order = sim.state.create_order(&[(code, 1)], None).await.expect("order");
     sim.state.set_order_status(order.id, "shipping").await.expect("moved");
     let key = sim.state.credentials.api_key.clone().expect("key");
-    let legacy: Value = client.get(format!("{}/integration/v1/orders", sim.base_url)).header("tiki-api", &key).send().await.expect("sent").json().await.expect("JSON");
+    let legacy: Value = client
+        .get(format!("{}/integration/v1/orders", sim.base_url))
+        .header("tiki-api", &key)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
     assert_eq!(legacy["paging"]["total"], 0);
-    let all: Value = client.get(format!("{}/integration/v1/orders?status=all", sim.base_url)).header("tiki-api", &key).send().await.expect("sent").json().await.expect("JSON");
+    let all: Value = client
+        .get(format!("{}/integration/v1/orders?status=all", sim.base_url))
+        .header("tiki-api", &key)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
     assert_eq!(all["data"][0]["status"], "shipping");
 }
 

@@ -26,12 +26,25 @@ fn start_tiktok(products: usize) -> SimHandle {
 /// A connector to `base_url` with the given credentials (for cases `connector_for` does not cover).
 fn connector_with(base_url: &str, credentials: Credentials, tokens: Arc<dyn TokenStore>) -> Arc<dyn Connector> {
     omnisync::startup::install_tls_provider();
-    let http = ApiClient::new("tiktok", crate::helpers::hub_limiter(Kind::Tiktok), RetryPolicy::fast()).expect("client");
+    let http =
+        ApiClient::new("tiktok", crate::helpers::hub_limiter(Kind::Tiktok), RetryPolicy::fast()).expect("client");
     omnisync::channels::connector(config_with(base_url, credentials, tokens, http)).expect("connector")
 }
 
-fn config_with(base_url: &str, credentials: Credentials, tokens: Arc<dyn TokenStore>, http: ApiClient) -> ConnectorConfig {
-    ConnectorConfig { kind: Kind::Tiktok, base_url: base_url.to_owned(), country: "VN".into(), credentials, http, tokens }
+fn config_with(
+    base_url: &str,
+    credentials: Credentials,
+    tokens: Arc<dyn TokenStore>,
+    http: ApiClient,
+) -> ConnectorConfig {
+    ConnectorConfig {
+        kind: Kind::Tiktok,
+        base_url: base_url.to_owned(),
+        country: "VN".into(),
+        credentials,
+        http,
+        tokens,
+    }
 }
 
 fn secret(sim: &SimHandle) -> String {
@@ -52,8 +65,13 @@ async fn a_walk_over_a_thousand_listings_returns_every_sku_exactly_once() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         sim.state.store().add_product(&mut rng, "Thêm", "EXTRA-", 1, 3);
     }
-    let expected: HashMap<String, (i64, i64)> =
-        sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| (s.seller_sku.clone(), (s.price, s.quantity)))).collect();
+    let expected: HashMap<String, (i64, i64)> = sim
+        .state
+        .store()
+        .products
+        .iter()
+        .flat_map(|p| p.skus.iter().map(|s| (s.seller_sku.clone(), (s.price, s.quantity))))
+        .collect();
     assert!(expected.len() >= 1000, "seeded {} SKUs", expected.len());
 
     let listings = connector_for(&sim, Arc::new(NoTokenStore)).list_listings().await.expect("listings");
@@ -64,7 +82,11 @@ async fn a_walk_over_a_thousand_listings_returns_every_sku_exactly_once() {
     for listing in &listings {
         let seller_sku = listing.seller_sku.as_deref().expect("seller_sku mapped");
         let (price, quantity) = expected[seller_sku];
-        assert_eq!((listing.price_minor, listing.quantity), (Some(price), Some(quantity)), "{seller_sku}: VND prices in whole dong");
+        assert_eq!(
+            (listing.price_minor, listing.quantity),
+            (Some(price), Some(quantity)),
+            "{seller_sku}: VND prices in whole dong"
+        );
         assert_eq!(listing.status.as_deref(), Some("ACTIVATE"));
         assert_eq!(listing.raw["seller_sku"], seller_sku, "the SKU's own JSON is kept");
     }
@@ -81,7 +103,11 @@ async fn a_stock_and_price_update_of_500_skus_takes_the_minimum_number_of_calls(
     let updates: Vec<StockPriceUpdate> = {
         let store = sim.state.store();
         let big = store.products.last().expect("big product");
-        let skus = big.skus.iter().map(|s| (big.id, s)).chain(store.products.iter().flat_map(|p| p.skus.iter().map(move |s| (p.id, s))));
+        let skus = big
+            .skus
+            .iter()
+            .map(|s| (big.id, s))
+            .chain(store.products.iter().flat_map(|p| p.skus.iter().map(move |s| (p.id, s))));
         skus.take(500)
             .enumerate()
             .map(|(i, (product_id, sku))| StockPriceUpdate {
@@ -122,14 +148,23 @@ async fn an_update_refused_for_one_sku_reports_that_sku_and_applies_the_others()
         let product = &store.products[2];
         (product.id.to_string(), product.skus.iter().map(|s| s.id.to_string()).collect::<Vec<_>>())
     };
-    let update = |sku: &str, quantity| StockPriceUpdate { external_product_id: product_id.clone(), external_sku_id: sku.into(), seller_sku: None, quantity: Some(quantity), price_minor: None };
+    let update = |sku: &str, quantity| StockPriceUpdate {
+        external_product_id: product_id.clone(),
+        external_sku_id: sku.into(),
+        seller_sku: None,
+        quantity: Some(quantity),
+        price_minor: None,
+    };
     let updates = vec![update(&skus[0], 12), update(&skus[1], 100_000), update("999999", 1)];
 
     let report = connector_for(&sim, Arc::new(NoTokenStore)).update_stock_price(&updates).await.expect("update");
 
     assert_eq!(report.calls, 1);
     assert!(report.results[0].ok);
-    assert!(!report.results[1].ok && report.results[1].error.as_deref().is_some_and(|e| e.contains(&codes::SKU_CHECK_FAILED.to_string())));
+    assert!(
+        !report.results[1].ok
+            && report.results[1].error.as_deref().is_some_and(|e| e.contains(&codes::SKU_CHECK_FAILED.to_string()))
+    );
     assert!(!report.results[2].ok, "a SKU of another product is refused");
     let store = sim.state.store();
     assert_eq!(store.products[2].skus[0].quantity, 12);
@@ -144,12 +179,16 @@ async fn an_order_walk_across_90_days_finds_every_order_once_with_its_lines() {
     let mut created = HashMap::new();
     for i in 0..230i64 {
         let at = start + Duration::minutes(i * 90 * 24 * 60 / 230) + Duration::seconds(30);
-        let lines = vec![(format!("SKU-{:04}-1", 1 + i % 20), 1 + i % 3), (format!("SKU-{:04}-1", 1 + (i + 5) % 20), 1)];
+        let lines =
+            vec![(format!("SKU-{:04}-1", 1 + i % 20), 1 + i % 3), (format!("SKU-{:04}-1", 1 + (i + 5) % 20), 1)];
         let order = sim.state.create_order(&lines, Some(at)).await.expect("order");
         created.insert(order.id.to_string(), order);
     }
     for days_ago in [95, 120] {
-        sim.state.create_order(&[("SKU-0001-1".into(), 1)], Some(now - Duration::days(days_ago))).await.expect("older order");
+        sim.state
+            .create_order(&[("SKU-0001-1".into(), 1)], Some(now - Duration::days(days_ago)))
+            .await
+            .expect("older order");
     }
     let connector = connector_for(&sim, Arc::new(NoTokenStore));
 
@@ -160,7 +199,10 @@ async fn an_order_walk_across_90_days_finds_every_order_once_with_its_lines() {
     assert_eq!(ids.len(), found.len(), "each once");
     assert!(ids.iter().all(|id| created.contains_key(*id)));
     assert!(found.iter().all(|o| o.status_raw.as_deref() == Some("AWAITING_SHIPMENT")));
-    let by_update = connector.list_orders(start, now + Duration::seconds(1), OrderTimeField::Updated).await.expect("walk by update time");
+    let by_update = connector
+        .list_orders(start, now + Duration::seconds(1), OrderTimeField::Updated)
+        .await
+        .expect("walk by update time");
     assert_eq!(by_update.len(), created.len());
 
     let wanted: Vec<String> = found.iter().map(|o| o.external_id.clone()).collect();
@@ -173,8 +215,13 @@ async fn an_order_walk_across_90_days_finds_every_order_once_with_its_lines() {
         assert_eq!(order.created_at.timestamp(), sim_order.created_at.timestamp());
         assert_eq!(order.total_minor, sim_order.total());
         assert_eq!(order.currency, "VND");
-        let mut lines: Vec<(String, i64, i64)> = order.lines.iter().map(|l| (l.seller_sku.clone().expect("seller_sku"), l.quantity, l.price_minor)).collect();
-        let mut expected: Vec<(String, i64, i64)> = sim_order.lines.iter().map(|l| (l.seller_sku.clone(), l.quantity, l.price)).collect();
+        let mut lines: Vec<(String, i64, i64)> = order
+            .lines
+            .iter()
+            .map(|l| (l.seller_sku.clone().expect("seller_sku"), l.quantity, l.price_minor))
+            .collect();
+        let mut expected: Vec<(String, i64, i64)> =
+            sim_order.lines.iter().map(|l| (l.seller_sku.clone(), l.quantity, l.price)).collect();
         lines.sort();
         expected.sort();
         assert_eq!(lines, expected, "unit line items grouped back into lines with quantities");
@@ -190,15 +237,24 @@ async fn a_signature_off_by_one_character_is_refused_with_106001_and_the_right_o
     let client = reqwest::Client::new();
     let get_shops = |signature: String, timestamp: String| {
         client
-            .get(format!("{}/authorization/202309/shops?app_key={app_key}&timestamp={timestamp}&sign={signature}", sim.base_url))
+            .get(format!(
+                "{}/authorization/202309/shops?app_key={app_key}&timestamp={timestamp}&sign={signature}",
+                sim.base_url
+            ))
             .header("x-tts-access-token", &token)
             .header("content-type", "application/json")
             .send()
     };
     let timestamp = Utc::now().timestamp().to_string();
-    let good = sign::request_sign(&secret(&sim), "/authorization/202309/shops", &[("app_key", &app_key), ("timestamp", &timestamp)], None);
+    let good = sign::request_sign(
+        &secret(&sim),
+        "/authorization/202309/shops",
+        &[("app_key", &app_key), ("timestamp", &timestamp)],
+        None,
+    );
 
-    let refused: Value = get_shops(off_by_one_character(&good), timestamp.clone()).await.expect("sent").json().await.expect("JSON");
+    let refused: Value =
+        get_shops(off_by_one_character(&good), timestamp.clone()).await.expect("sent").json().await.expect("JSON");
     assert_eq!(refused["code"], codes::INVALID_SIGN);
     assert_eq!(refused["message"], "Invalid credentials. The `sign` query parameter is invalid.");
     assert!(refused["request_id"].as_str().is_some_and(|id| !id.is_empty()));
@@ -209,7 +265,12 @@ async fn a_signature_off_by_one_character_is_refused_with_106001_and_the_right_o
 
     // A correct signature over an old timestamp is refused too (window: 5 minutes back).
     let old = (Utc::now().timestamp() - 400).to_string();
-    let old_sign = sign::request_sign(&secret(&sim), "/authorization/202309/shops", &[("app_key", &app_key), ("timestamp", &old)], None);
+    let old_sign = sign::request_sign(
+        &secret(&sim),
+        "/authorization/202309/shops",
+        &[("app_key", &app_key), ("timestamp", &old)],
+        None,
+    );
     let stale: Value = get_shops(old_sign, old).await.expect("sent").json().await.expect("JSON");
     assert_eq!(stale["code"], codes::INVALID_CREDENTIALS);
 }
@@ -218,15 +279,24 @@ async fn a_signature_off_by_one_character_is_refused_with_106001_and_the_right_o
 async fn the_body_is_signed_so_one_changed_byte_is_refused() {
     let sim = start_tiktok(3);
     let credentials = sim.state.credentials.clone();
-    let (app_key, cipher) = (credentials.app_key.clone().expect("key"), credentials.shop_cipher.clone().expect("cipher"));
+    let (app_key, cipher) =
+        (credentials.app_key.clone().expect("key"), credentials.shop_cipher.clone().expect("cipher"));
     let path = "/product/202309/products/search";
     let timestamp = Utc::now().timestamp().to_string();
     let body = r#"{"status":"ALL"}"#;
-    let params = [("app_key", app_key.as_str()), ("shop_cipher", cipher.as_str()), ("page_size", "10"), ("timestamp", timestamp.as_str())];
+    let params = [
+        ("app_key", app_key.as_str()),
+        ("shop_cipher", cipher.as_str()),
+        ("page_size", "10"),
+        ("timestamp", timestamp.as_str()),
+    ];
     let signature = sign::request_sign(&secret(&sim), path, &params, Some(body.as_bytes()));
     let search = |body: &'static str| {
         reqwest::Client::new()
-            .post(format!("{}{path}?app_key={app_key}&shop_cipher={cipher}&page_size=10&timestamp={timestamp}&sign={signature}", sim.base_url))
+            .post(format!(
+                "{}{path}?app_key={app_key}&shop_cipher={cipher}&page_size=10&timestamp={timestamp}&sign={signature}",
+                sim.base_url
+            ))
             .header("x-tts-access-token", credentials.access_token.clone().expect("token"))
             .header("content-type", "application/json")
             .body(body)
@@ -254,7 +324,10 @@ async fn an_expired_token_is_refreshed_saved_and_the_call_retried() {
     let saved = tokens.saved.lock().expect("lock").clone();
     assert_eq!(saved.len(), 1, "one refresh, saved once");
     assert_ne!(saved[0].access_token, before.access_token);
-    assert!(saved[0].access_token_expires_at.is_some_and(|at| at > Utc::now() + Duration::days(6)), "seven days, from an absolute expiry");
+    assert!(
+        saved[0].access_token_expires_at.is_some_and(|at| at > Utc::now() + Duration::days(6)),
+        "seven days, from an absolute expiry"
+    );
     assert_eq!(connector.current_credentials().await, saved[0]);
 }
 
@@ -293,9 +366,15 @@ async fn a_missing_shop_cipher_is_looked_up_and_saved() {
 async fn an_authorization_code_is_exchanged_once_for_working_tokens() {
     let sim = start_tiktok(2);
     let code = sim.state.store().tokens.issue_code();
-    let app_only = Credentials { access_token: None, refresh_token: None, access_token_expires_at: None, ..sim.state.credentials.clone() };
+    let app_only = Credentials {
+        access_token: None,
+        refresh_token: None,
+        access_token_expires_at: None,
+        ..sim.state.credentials.clone()
+    };
     omnisync::startup::install_tls_provider();
-    let http = ApiClient::new("tiktok", crate::helpers::hub_limiter(Kind::Tiktok), RetryPolicy::fast()).expect("client");
+    let http =
+        ApiClient::new("tiktok", crate::helpers::hub_limiter(Kind::Tiktok), RetryPolicy::fast()).expect("client");
     let config = config_with(&sim.base_url, app_only, Arc::new(NoTokenStore), http);
 
     let credentials = tiktok::exchange_authorization_code(&config, &code).await.expect("exchanged");
@@ -303,7 +382,10 @@ async fn an_authorization_code_is_exchanged_once_for_working_tokens() {
     let connector = connector_with(&sim.base_url, credentials, Arc::new(NoTokenStore));
     connector.shop_identity().await.expect("the new token works");
     let again = tiktok::exchange_authorization_code(&config, &code).await;
-    assert!(matches!(again, Err(ConnectorError::Auth { ref code, .. }) if code == &codes::INVALID_GRANT.to_string()), "{again:?}");
+    assert!(
+        matches!(again, Err(ConnectorError::Auth { ref code, .. }) if code == &codes::INVALID_GRANT.to_string()),
+        "{again:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -317,7 +399,10 @@ async fn a_rate_limit_answer_is_waited_out_and_the_call_succeeds() {
     assert_eq!(connector.list_listings().await.expect("after one 429").len(), 3);
 
     sim.state.inject(Fault::RateLimit, RetryPolicy::fast().max_attempts as usize);
-    assert!(matches!(connector.list_listings().await, Err(ConnectorError::RateLimited { .. })), "gives up after the retries");
+    assert!(
+        matches!(connector.list_listings().await, Err(ConnectorError::RateLimited { .. })),
+        "gives up after the retries"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -352,7 +437,11 @@ async fn html_server() -> String {
                     if let Some(end) = text.find("\r\n\r\n") {
                         let length = text[..end]
                             .lines()
-                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
                             .unwrap_or(0);
                         if request.len() >= end + 4 + length {
                             break;
@@ -360,7 +449,10 @@ async fn html_server() -> String {
                     }
                 }
                 let body = "<html><body>Down for maintenance</body></html>";
-                let answer = format!("HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
                 let _ = socket.write_all(answer.as_bytes()).await;
                 let _ = socket.shutdown().await;
             });
@@ -392,7 +484,11 @@ async fn a_push_built_by_the_simulator_verifies_and_one_changed_byte_is_refused(
     let connector = connector_for(&sim, Arc::new(NoTokenStore));
     let order = sim.state.create_order(&[("SKU-0001-1".into(), 2)], None).await.expect("order");
     let push = TiktokSim.order_webhook(&sim.state, &order, true).expect("TikTok pushes order changes");
-    let request = WebhookRequest { url: "https://hub.example/webhooks/tiktok".into(), headers: push.headers.clone(), body: push.body.clone() };
+    let request = WebhookRequest {
+        url: "https://hub.example/webhooks/tiktok".into(),
+        headers: push.headers.clone(),
+        body: push.body.clone(),
+    };
 
     let events = connector.verify_webhook(&request).expect("verifies");
 
@@ -402,18 +498,25 @@ async fn a_push_built_by_the_simulator_verifies_and_one_changed_byte_is_refused(
     assert_eq!(event.external_order_id, Some(order.id.to_string()));
     assert_eq!(event.status_raw.as_deref(), Some("AWAITING_SHIPMENT"));
     assert!(event.dedup_key.starts_with("tiktok:"));
-    assert_eq!(connector.verify_webhook(&request).expect("again")[0].dedup_key, event.dedup_key, "the same push dedups");
+    assert_eq!(
+        connector.verify_webhook(&request).expect("again")[0].dedup_key,
+        event.dedup_key,
+        "the same push dedups"
+    );
 
     let mut tampered = request.clone();
     let position = tampered.body.len() - 3;
     tampered.body[position] ^= 0x01;
     assert!(matches!(connector.verify_webhook(&tampered), Err(ConnectorError::BadWebhook(_))));
-    let unsigned = WebhookRequest { headers: vec![("Content-Type".into(), "application/json".into())], ..request.clone() };
+    let unsigned =
+        WebhookRequest { headers: vec![("Content-Type".into(), "application/json".into())], ..request.clone() };
     assert!(matches!(connector.verify_webhook(&unsigned), Err(ConnectorError::BadWebhook(_))));
 
     let cancelled = sim.state.set_order_status(order.id, "CANCELLED").await.expect("cancelled");
     let push = TiktokSim.order_webhook(&sim.state, &cancelled, false).expect("push");
-    let events = connector.verify_webhook(&WebhookRequest { url: request.url.clone(), headers: push.headers, body: push.body }).expect("verifies");
+    let events = connector
+        .verify_webhook(&WebhookRequest { url: request.url.clone(), headers: push.headers, body: push.body })
+        .expect("verifies");
     assert_eq!(events[0].status_raw.as_deref(), Some(WEBHOOK_CANCELLED_SPELLING), "kept verbatim, not mapped");
 }
 
@@ -431,20 +534,42 @@ async fn order_actions_move_the_order_in_the_simulator() {
     assert_eq!(outcome.status_raw.as_deref(), Some("AWAITING_COLLECTION"));
     assert_eq!(status_of(shipped.id).as_deref(), Some("AWAITING_COLLECTION"));
     let twice = connector.order_action(&shipped.id.to_string(), &OrderAction::ReadyToShip).await;
-    assert!(matches!(twice, Err(ConnectorError::Api { ref code, .. }) if code == &codes::ORDER_STATUS_NOT_ALLOWED.to_string()), "{twice:?}");
+    assert!(
+        matches!(twice, Err(ConnectorError::Api { ref code, .. }) if code == &codes::ORDER_STATUS_NOT_ALLOWED.to_string()),
+        "{twice:?}"
+    );
 
     let label = connector.order_action(&shipped.id.to_string(), &OrderAction::PrintLabel).await.expect("label");
     assert!(label.message.is_some_and(|url| url.ends_with(".pdf")));
 
-    let late_cancel = connector.order_action(&shipped.id.to_string(), &OrderAction::Cancel { reason: "seller_cancel_reason_out_of_stock".into() }).await;
-    assert!(matches!(late_cancel, Err(ConnectorError::Api { ref code, .. }) if code == &codes::ORDER_STATUS_NOT_ALLOWED.to_string()));
+    let late_cancel = connector
+        .order_action(
+            &shipped.id.to_string(),
+            &OrderAction::Cancel { reason: "seller_cancel_reason_out_of_stock".into() },
+        )
+        .await;
+    assert!(
+        matches!(late_cancel, Err(ConnectorError::Api { ref code, .. }) if code == &codes::ORDER_STATUS_NOT_ALLOWED.to_string())
+    );
 
-    let outcome = connector.order_action(&cancelled.id.to_string(), &OrderAction::Cancel { reason: "seller_cancel_reason_out_of_stock".into() }).await.expect("cancel");
+    let outcome = connector
+        .order_action(
+            &cancelled.id.to_string(),
+            &OrderAction::Cancel { reason: "seller_cancel_reason_out_of_stock".into() },
+        )
+        .await
+        .expect("cancel");
     assert_eq!(outcome.status_raw.as_deref(), Some("CANCELLED"));
     let store_order = sim.state.store().order(cancelled.id).cloned().expect("order");
-    assert_eq!((store_order.status.as_str(), store_order.cancel_reason.as_deref()), ("CANCELLED", Some("seller_cancel_reason_out_of_stock")));
+    assert_eq!(
+        (store_order.status.as_str(), store_order.cancel_reason.as_deref()),
+        ("CANCELLED", Some("seller_cancel_reason_out_of_stock"))
+    );
 
     let no_package = connector.order_action(&unpaid.id.to_string(), &OrderAction::ReadyToShip).await;
     assert!(matches!(no_package, Err(ConnectorError::Api { .. })), "an unpaid order has no package yet");
-    assert!(matches!(connector.order_action(&unpaid.id.to_string(), &OrderAction::AwaitPickup).await, Err(ConnectorError::Unsupported(_))));
+    assert!(matches!(
+        connector.order_action(&unpaid.id.to_string(), &OrderAction::AwaitPickup).await,
+        Err(ConnectorError::Unsupported(_))
+    ));
 }

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use omnisync::channels::webstore::{API_PREFIX, ProductDraft, SET_BATCH_MAX, VariantDraft, WebstoreConnector, sign};
-use omnisync::channels::{ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, NoTokenStore, RetryPolicy};
+use omnisync::channels::{
+    ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, NoTokenStore, RetryPolicy,
+};
 use omnisync::domain::channel::{EventKind, OrderAction, OrderTimeField, StockPriceUpdate, WebhookRequest};
 use omnisync::sim::webstore::WebstoreSim;
 use omnisync::sim::{Fault, MarketplaceSim, SimHandle};
@@ -23,7 +25,8 @@ fn start_sim(kind: Kind, seed_products: usize) -> SimHandle {
 /// The concrete connector (for `create_hidden_product`), with the given base URL and credentials.
 fn webstore_connector(base_url: &str, credentials: Credentials) -> WebstoreConnector {
     omnisync::startup::install_tls_provider();
-    let http = ApiClient::new("webstore", crate::helpers::hub_limiter(Kind::Webstore), RetryPolicy::fast()).expect("client");
+    let http =
+        ApiClient::new("webstore", crate::helpers::hub_limiter(Kind::Webstore), RetryPolicy::fast()).expect("client");
     WebstoreConnector::new(ConnectorConfig {
         kind: Kind::Webstore,
         base_url: base_url.to_owned(),
@@ -116,7 +119,13 @@ async fn an_unknown_variant_in_a_batch_is_reported_without_stopping_the_others()
     let connector = connector(&sim);
     let listing = connector.list_listings().await.expect("listings").remove(0);
     let updates = vec![
-        StockPriceUpdate { external_product_id: "1".into(), external_sku_id: "999999999".into(), seller_sku: None, quantity: Some(1), price_minor: None },
+        StockPriceUpdate {
+            external_product_id: "1".into(),
+            external_sku_id: "999999999".into(),
+            seller_sku: None,
+            quantity: Some(1),
+            price_minor: None,
+        },
         StockPriceUpdate {
             external_product_id: listing.external_product_id.clone(),
             external_sku_id: listing.external_sku_id.clone(),
@@ -130,7 +139,10 @@ async fn an_unknown_variant_in_a_batch_is_reported_without_stopping_the_others()
     assert!(!report.results[0].ok);
     assert!(report.results[0].error.as_deref().expect("error").starts_with("not_found"), "{:?}", report.results[0]);
     assert!(report.results[1].ok);
-    assert_eq!(sim.state.store().sku_by_seller_sku(listing.seller_sku.as_deref().expect("sku")).expect("sku").1.quantity, 42);
+    assert_eq!(
+        sim.state.store().sku_by_seller_sku(listing.seller_sku.as_deref().expect("sku")).expect("sku").1.quantity,
+        42
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -143,10 +155,15 @@ async fn an_order_walk_across_90_days_finds_every_order_once_with_its_lines() {
     for i in 0..300i64 {
         let at = start + chrono::Duration::minutes(i * 432) + chrono::Duration::seconds(1);
         let sku = format!("SKU-{:04}-1", (i % 20) + 1);
-        let order = sim.state.create_order(&[(sku, 1 + i % 3), ("SKU-0002-2".into(), 1)], Some(at)).await.expect("order");
+        let order =
+            sim.state.create_order(&[(sku, 1 + i % 3), ("SKU-0002-2".into(), 1)], Some(at)).await.expect("order");
         created.insert(order.id.to_string());
     }
-    let outside = sim.state.create_order(&[("SKU-0001-1".into(), 1)], Some(now - chrono::Duration::days(100))).await.expect("order");
+    let outside = sim
+        .state
+        .create_order(&[("SKU-0001-1".into(), 1)], Some(now - chrono::Duration::days(100)))
+        .await
+        .expect("order");
     let connector = connector(&sim);
 
     let found = connector.list_orders(start, now, OrderTimeField::Created).await.expect("orders");
@@ -178,7 +195,10 @@ async fn an_order_walk_across_90_days_finds_every_order_once_with_its_lines() {
             assert_eq!(line.external_sku_id, Some(sim_line.sku_id.to_string()));
         }
     }
-    assert!(orders.iter().all(|o| o.lines[1].variant_title.as_deref() == Some("Xanh / XL")), "variant titles from the options");
+    assert!(
+        orders.iter().all(|o| o.lines[1].variant_title.as_deref() == Some("Xanh / XL")),
+        "variant titles from the options"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -192,7 +212,8 @@ async fn a_request_whose_secret_is_off_by_one_character_is_refused_with_unauthor
     let url = format!("{}{API_PREFIX}/shop.json", sim.base_url);
     let client = raw_client();
 
-    let refused = client.get(&url).header("Authorization", sign::basic_authorization(&key, &wrong)).send().await.expect("sent");
+    let refused =
+        client.get(&url).header("Authorization", sign::basic_authorization(&key, &wrong)).send().await.expect("sent");
     assert_eq!(refused.status().as_u16(), 401);
     let body: Value = refused.json().await.expect("JSON error");
     assert_eq!(body["error"]["code"], "unauthorized");
@@ -201,7 +222,8 @@ async fn a_request_whose_secret_is_off_by_one_character_is_refused_with_unauthor
     let missing = client.get(&url).send().await.expect("sent");
     assert_eq!(missing.status().as_u16(), 401);
 
-    let accepted = client.get(&url).header("Authorization", sign::basic_authorization(&key, &secret)).send().await.expect("sent");
+    let accepted =
+        client.get(&url).header("Authorization", sign::basic_authorization(&key, &secret)).send().await.expect("sent");
     assert_eq!(accepted.status().as_u16(), 200);
     let body: Value = accepted.json().await.expect("JSON");
     assert_eq!(body["shop"]["currency"], "VND");
@@ -253,7 +275,10 @@ async fn html_server() -> String {
             let mut buf = [0u8; 4096];
             let _ = socket.read(&mut buf).await;
             let page = "<html>store under maintenance</html>";
-            let reply = format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}", page.len());
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
             let _ = socket.write_all(reply.as_bytes()).await;
         }
     });
@@ -263,7 +288,10 @@ async fn html_server() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unparseable_answer_becomes_a_parse_error_with_the_path_and_body() {
     let base = html_server().await;
-    let err = webstore_connector(&base, omnisync::sim::webstore::sim_credentials()).shop_identity().await.expect_err("unreadable");
+    let err = webstore_connector(&base, omnisync::sim::webstore::sim_credentials())
+        .shop_identity()
+        .await
+        .expect_err("unreadable");
     match err {
         ConnectorError::Parse { path, body, .. } => {
             assert_eq!(path, format!("{API_PREFIX}/shop.json"));
@@ -297,8 +325,12 @@ async fn a_push_built_by_the_simulator_verifies_and_the_same_push_with_one_byte_
     tampered[at] = b'9';
     let err = connector.verify_webhook(&webhook_request(push.headers.clone(), tampered)).expect_err("refused");
     assert!(matches!(err, ConnectorError::BadWebhook(_)), "{err:?}");
-    let unsigned: Vec<(String, String)> = push.headers.iter().filter(|(k, _)| k != sign::WEBHOOK_SIGNATURE_HEADER).cloned().collect();
-    assert!(matches!(connector.verify_webhook(&webhook_request(unsigned, push.body)), Err(ConnectorError::BadWebhook(_))));
+    let unsigned: Vec<(String, String)> =
+        push.headers.iter().filter(|(k, _)| k != sign::WEBHOOK_SIGNATURE_HEADER).cloned().collect();
+    assert!(matches!(
+        connector.verify_webhook(&webhook_request(unsigned, push.body)),
+        Err(ConnectorError::BadWebhook(_))
+    ));
 }
 
 /// Pushes a receiver got: (headers, body) each.
@@ -318,7 +350,11 @@ async fn webhook_receiver() -> (String, Received) {
             web::post().to(move |req: HttpRequest, body: web::Bytes| {
                 let sink = sink.clone();
                 async move {
-                    let headers = req.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned())).collect();
+                    let headers = req
+                        .headers()
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+                        .collect();
                     sink.lock().expect("lock").push((headers, body.to_vec()));
                     HttpResponse::Ok().finish()
                 }
@@ -349,26 +385,32 @@ async fn order_actions_move_the_order_in_the_simulator_and_fire_signed_pushes() 
     let again = connector.order_action(&id, &OrderAction::ReadyToShip).await.expect_err("already fulfilled");
     assert!(matches!(&again, ConnectorError::Api { code, .. } if code == "invalid_order_state"), "{again:?}");
 
-    let cancelled = connector.order_action(&id, &OrderAction::Cancel { reason: "hết hàng".into() }).await.expect("cancelled");
+    let cancelled =
+        connector.order_action(&id, &OrderAction::Cancel { reason: "hết hàng".into() }).await.expect("cancelled");
     assert_eq!(cancelled.status_raw.as_deref(), Some("cancelled"));
     {
         let store = sim.state.store();
         let stored = store.order(order.id).expect("order");
         assert_eq!((stored.status.as_str(), stored.cancel_reason.as_deref()), ("cancelled", Some("hết hàng")));
     }
-    let err = connector.order_action(&id, &OrderAction::Cancel { reason: "x".into() }).await.expect_err("already cancelled");
+    let err =
+        connector.order_action(&id, &OrderAction::Cancel { reason: "x".into() }).await.expect_err("already cancelled");
     assert!(matches!(&err, ConnectorError::Api { code, .. } if code == "invalid_order_state"), "{err:?}");
     let missing = connector.order_action("424242424", &OrderAction::ReadyToShip).await.expect_err("no such order");
     assert!(matches!(&missing, ConnectorError::Api { code, .. } if code == "not_found"), "{missing:?}");
     assert!(matches!(connector.order_action(&id, &OrderAction::PrintLabel).await, Err(ConnectorError::Unsupported(_))));
-    assert!(matches!(connector.order_action(&id, &OrderAction::AwaitPickup).await, Err(ConnectorError::Unsupported(_))));
+    assert!(matches!(
+        connector.order_action(&id, &OrderAction::AwaitPickup).await,
+        Err(ConnectorError::Unsupported(_))
+    ));
 
     // Delivered before each call returned: created, updated (fulfilled), cancelled.
     let pushes = received.lock().expect("lock").clone();
     let kinds: Vec<(EventKind, Option<String>)> = pushes
         .into_iter()
         .map(|(headers, body)| {
-            let event = connector.verify_webhook(&webhook_request(headers, body)).expect("a delivered push verifies").remove(0);
+            let event =
+                connector.verify_webhook(&webhook_request(headers, body)).expect("a delivered push verifies").remove(0);
             (event.kind, event.status_raw)
         })
         .collect();
@@ -393,7 +435,10 @@ async fn a_product_is_created_hidden_and_listed_as_hidden() {
         quantity: 5,
         options: vec![("Màu".into(), colour.into())],
     };
-    let draft = ProductDraft { title: "Áo mới".into(), variants: vec![variant("NEW-RED", "Đỏ"), variant("NEW-BLUE", "Xanh")] };
+    let draft = ProductDraft {
+        title: "Áo mới".into(),
+        variants: vec![variant("NEW-RED", "Đỏ"), variant("NEW-BLUE", "Xanh")],
+    };
 
     let created = connector.create_hidden_product(&draft).await.expect("created");
 
@@ -401,14 +446,19 @@ async fn a_product_is_created_hidden_and_listed_as_hidden() {
     assert!(created.iter().all(|l| l.status.as_deref() == Some("hidden")));
     assert_eq!(created[0].seller_sku.as_deref(), Some("NEW-RED"));
     assert_eq!(created[0].options, vec![("Màu".to_owned(), "Đỏ".to_owned())]);
-    assert_eq!((created[0].price_minor, created[0].list_price_minor, created[0].quantity), (Some(199_000), Some(249_000), Some(5)));
+    assert_eq!(
+        (created[0].price_minor, created[0].list_price_minor, created[0].quantity),
+        (Some(199_000), Some(249_000), Some(5))
+    );
     {
         let store = sim.state.store();
         let (product, _) = store.sku_by_seller_sku("NEW-BLUE").expect("in the store");
         assert!(product.hidden, "hidden from the storefront");
     }
     let listed = connector.list_listings().await.expect("listings");
-    assert!(listed.iter().any(|l| l.seller_sku.as_deref() == Some("NEW-BLUE") && l.status.as_deref() == Some("hidden")));
+    assert!(
+        listed.iter().any(|l| l.seller_sku.as_deref() == Some("NEW-BLUE") && l.status.as_deref() == Some("hidden"))
+    );
 
     let err = connector.create_hidden_product(&draft).await.expect_err("SKUs taken");
     assert!(matches!(&err, ConnectorError::Api { code, .. } if code == "duplicate_sku"), "{err:?}");
@@ -418,14 +468,23 @@ async fn a_product_is_created_hidden_and_listed_as_hidden() {
 async fn the_simulator_enforces_page_and_batch_maxima_with_its_error_shape() {
     let sim = start_sim(Kind::Webstore, 1);
     let credentials = &sim.state.credentials;
-    let auth = sign::basic_authorization(credentials.api_key.as_deref().expect("key"), credentials.app_secret.as_deref().expect("secret"));
+    let auth = sign::basic_authorization(
+        credentials.api_key.as_deref().expect("key"),
+        credentials.app_secret.as_deref().expect("secret"),
+    );
     let client = raw_client();
 
-    let page = client.get(format!("{}{API_PREFIX}/products.json?limit=251", sim.base_url)).header("Authorization", &auth).send().await.expect("sent");
+    let page = client
+        .get(format!("{}{API_PREFIX}/products.json?limit=251", sim.base_url))
+        .header("Authorization", &auth)
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(page.status().as_u16(), 400);
     assert_eq!(page.json::<Value>().await.expect("JSON")["error"]["code"], "invalid_parameter");
 
-    let items: Vec<Value> = (0..SET_BATCH_MAX + 1).map(|i| json!({ "sku": format!("X-{i}"), "inventory_quantity": 1 })).collect();
+    let items: Vec<Value> =
+        (0..SET_BATCH_MAX + 1).map(|i| json!({ "sku": format!("X-{i}"), "inventory_quantity": 1 })).collect();
     let batch = client
         .post(format!("{}{API_PREFIX}/variants/set_batch.json", sim.base_url))
         .header("Authorization", &auth)
@@ -437,7 +496,12 @@ async fn the_simulator_enforces_page_and_batch_maxima_with_its_error_shape() {
     assert_eq!(batch.json::<Value>().await.expect("JSON")["error"]["code"], "batch_too_large");
 
     let ids = (1..=101).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
-    let by_id = client.get(format!("{}{API_PREFIX}/orders.json?ids={ids}", sim.base_url)).header("Authorization", &auth).send().await.expect("sent");
+    let by_id = client
+        .get(format!("{}{API_PREFIX}/orders.json?ids={ids}", sim.base_url))
+        .header("Authorization", &auth)
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(by_id.status().as_u16(), 400);
     assert_eq!(by_id.json::<Value>().await.expect("JSON")["error"]["code"], "invalid_parameter");
 }

@@ -34,12 +34,17 @@ async fn a_lazada_account_connects_with_tokens_and_its_secrets_are_stored_encryp
     );
     let row = entity::channel::Entity::find().one(&app.ctx.db).await.expect("read").expect("saved");
     assert!(!row.credentials_encrypted.contains(&secret), "the secret is not stored in clear");
-    let opened = String::from_utf8(app.ctx.secrets.decrypt(&row.credentials_encrypted).expect("decrypts")).expect("utf8");
+    let opened =
+        String::from_utf8(app.ctx.secrets.decrypt(&row.credentials_encrypted).expect("decrypts")).expect("utf8");
     assert!(opened.contains(&secret));
-    let everything = app.gql("{ channels { edges { node { id name baseUrl shopName shopExternalId } } } }", json!({})).await;
+    let everything =
+        app.gql("{ channels { edges { node { id name baseUrl shopName shopExternalId } } } }", json!({})).await;
     assert!(!everything.to_string().contains(&secret), "no API field returns a secret");
 }
-on_both_backends!(channel_connect_with_tokens, a_lazada_account_connects_with_tokens_and_its_secrets_are_stored_encrypted_never_returned);
+on_both_backends!(
+    channel_connect_with_tokens,
+    a_lazada_account_connects_with_tokens_and_its_secrets_are_stored_encrypted_never_returned
+);
 
 async fn wrong_credentials_are_refused_with_the_marketplaces_answer_and_nothing_is_saved(app: &TestApp) {
     let sim = start_sim(Kind::Lazada, 1);
@@ -50,19 +55,45 @@ async fn wrong_credentials_are_refused_with_the_marketplaces_answer_and_nothing_
     let errors = &data["channelConnect"]["userErrors"];
     assert_eq!(errors[0]["code"], "CHANNEL_REFUSED", "{errors}");
     assert_eq!(errors[0]["field"], json!(["input", "credentials"]));
-    assert!(errors[0]["message"].as_str().unwrap_or_default().contains("IncompleteSignature"), "names Lazada's code: {errors}");
+    assert!(
+        errors[0]["message"].as_str().unwrap_or_default().contains("IncompleteSignature"),
+        "names Lazada's code: {errors}"
+    );
     let count = app.gql("{ channels { totalCount } }", json!({})).await;
     assert_eq!(count["channels"]["totalCount"], 0);
 }
-on_both_backends!(channel_connect_refused, wrong_credentials_are_refused_with_the_marketplaces_answer_and_nothing_is_saved);
+on_both_backends!(
+    channel_connect_refused,
+    wrong_credentials_are_refused_with_the_marketplaces_answer_and_nothing_is_saved
+);
 
 async fn bad_connect_input_gets_user_errors(app: &TestApp) {
     let cases = [
-        (json!({ "kind": "AMAZON", "name": "x", "country": "VN", "credentials": {} }), json!(["input", "kind"]), "INVALID"),
-        (json!({ "kind": "LAZADA", "name": "x", "country": "US", "credentials": { "appKey": "1", "appSecret": "2" } }), json!(["input", "country"]), "INVALID"),
-        (json!({ "kind": "TIKI", "name": "x", "country": "VN", "baseUrl": "ftp://example.com", "credentials": { "apiKey": "k" } }), json!(["input", "baseUrl"]), "INVALID"),
-        (json!({ "kind": "LAZADA", "name": "x", "country": "VN", "credentials": { "appKey": "1" } }), json!(["input", "credentials", "appSecret"]), "BLANK"),
-        (json!({ "kind": "WEBSTORE", "name": "x", "country": "VN", "credentials": { "apiKey": "k", "appSecret": "s" } }), json!(["input", "baseUrl"]), "BLANK"),
+        (
+            json!({ "kind": "AMAZON", "name": "x", "country": "VN", "credentials": {} }),
+            json!(["input", "kind"]),
+            "INVALID",
+        ),
+        (
+            json!({ "kind": "LAZADA", "name": "x", "country": "US", "credentials": { "appKey": "1", "appSecret": "2" } }),
+            json!(["input", "country"]),
+            "INVALID",
+        ),
+        (
+            json!({ "kind": "TIKI", "name": "x", "country": "VN", "baseUrl": "ftp://example.com", "credentials": { "apiKey": "k" } }),
+            json!(["input", "baseUrl"]),
+            "INVALID",
+        ),
+        (
+            json!({ "kind": "LAZADA", "name": "x", "country": "VN", "credentials": { "appKey": "1" } }),
+            json!(["input", "credentials", "appSecret"]),
+            "BLANK",
+        ),
+        (
+            json!({ "kind": "WEBSTORE", "name": "x", "country": "VN", "credentials": { "apiKey": "k", "appSecret": "s" } }),
+            json!(["input", "baseUrl"]),
+            "BLANK",
+        ),
         (
             json!({ "kind": "TIKI", "name": "x", "country": "VN", "credentials": { "apiKey": "k" }, "settings": { "orderBackfillDays": 999 } }),
             json!(["input", "settings", "orderBackfillDays"]),
@@ -72,7 +103,10 @@ async fn bad_connect_input_gets_user_errors(app: &TestApp) {
     for (input, field, code) in cases {
         let data = app.gql(CONNECT, json!({ "input": input })).await;
         let errors = &data["channelConnect"]["userErrors"];
-        assert!(errors.as_array().expect("errors").iter().any(|e| e["field"] == field && e["code"] == code), "{input}: expected {field} {code}, got {errors}");
+        assert!(
+            errors.as_array().expect("errors").iter().any(|e| e["field"] == field && e["code"] == code),
+            "{input}: expected {field} {code}, got {errors}"
+        );
     }
     assert_eq!(app.gql("{ channels { totalCount } }", json!({})).await["channels"]["totalCount"], 0);
 }
@@ -81,8 +115,11 @@ on_both_backends!(channel_connect_bad_input, bad_connect_input_gets_user_errors)
 async fn settings_change_and_disconnect_needs_confirmation(app: &TestApp) {
     let sim = start_sim(Kind::Lazada, 1);
     let secret = sim.state.credentials.app_secret.clone().expect("secret");
-    let id = app.gql(CONNECT, json!({ "input": lazada_input(&sim, &secret) })).await["channelConnect"]["channel"]["id"].clone();
-    let hn = app.gql("mutation { warehouseCreate(input: { name: \"Kho HN\" }) { warehouse { id } } }", json!({})).await["warehouseCreate"]["warehouse"]["id"].clone();
+    let id = app.gql(CONNECT, json!({ "input": lazada_input(&sim, &secret) })).await["channelConnect"]["channel"]["id"]
+        .clone();
+    let hn = app.gql("mutation { warehouseCreate(input: { name: \"Kho HN\" }) { warehouse { id } } }", json!({})).await
+        ["warehouseCreate"]["warehouse"]["id"]
+        .clone();
 
     let updated = app
         .gql(
@@ -101,10 +138,16 @@ async fn settings_change_and_disconnect_needs_confirmation(app: &TestApp) {
             json!({ "id": id }),
         )
         .await;
-    assert_eq!(missing_warehouse["channelUpdate"]["userErrors"], json!([{ "field": ["input", "settings", "orderWarehouseId"], "code": "NOT_FOUND" }]));
+    assert_eq!(
+        missing_warehouse["channelUpdate"]["userErrors"],
+        json!([{ "field": ["input", "settings", "orderWarehouseId"], "code": "NOT_FOUND" }])
+    );
 
     let unconfirmed = app.gql("mutation($id: ID!) { channelDisconnect(id: $id, confirm: false) { channel { status } userErrors { field code } } }", json!({ "id": id })).await;
-    assert_eq!(unconfirmed["channelDisconnect"]["userErrors"], json!([{ "field": ["confirm"], "code": "CONFIRMATION_REQUIRED" }]));
+    assert_eq!(
+        unconfirmed["channelDisconnect"]["userErrors"],
+        json!([{ "field": ["confirm"], "code": "CONFIRMATION_REQUIRED" }])
+    );
     let done = app.gql("mutation($id: ID!) { channelDisconnect(id: $id, confirm: true) { channel { status disconnectedAt } userErrors { code } } }", json!({ "id": id })).await;
     assert_eq!(done["channelDisconnect"]["channel"]["status"], "DISCONNECTED");
     assert!(done["channelDisconnect"]["channel"]["disconnectedAt"].is_string());
@@ -125,7 +168,8 @@ async fn an_oauth_connection_waits_for_consent_and_the_callback_completes_it(app
         assert_eq!(payload["channel"]["status"], "PENDING_AUTHORIZATION");
         let consent = payload["authorizationUrl"].as_str().expect("a consent URL").to_owned();
 
-        let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let no_redirects =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         let redirect = no_redirects.get(&consent).send().await.expect("consent page");
         assert_eq!(redirect.status(), 302);
         let callback = redirect.headers().get("location").and_then(|v| v.to_str().ok()).expect("redirect").to_owned();
@@ -134,7 +178,9 @@ async fn an_oauth_connection_waits_for_consent_and_the_callback_completes_it(app
         let status = done.status();
         let body: Value = done.json().await.expect("json");
         assert_eq!(status, 200, "{kind:?}: {body}");
-        let channel = app.gql("query($id: ID!) { channel(id: $id) { status shopName } }", json!({ "id": payload["channel"]["id"] })).await;
+        let channel = app
+            .gql("query($id: ID!) { channel(id: $id) { status shopName } }", json!({ "id": payload["channel"]["id"] }))
+            .await;
         assert_eq!(channel["channel"]["status"], "CONNECTED", "{kind:?}");
 
         // The same callback again: the code is spent and the channel no longer waits.
@@ -145,7 +191,12 @@ async fn an_oauth_connection_waits_for_consent_and_the_callback_completes_it(app
 on_both_backends!(channel_oauth_round_trip, an_oauth_connection_waits_for_consent_and_the_callback_completes_it);
 
 async fn a_forged_oauth_state_is_refused(app: &TestApp) {
-    let response = app.client.get(format!("{}/oauth/lazada/callback?code=abc&state=1.0000", app.address)).send().await.expect("callback");
+    let response = app
+        .client
+        .get(format!("{}/oauth/lazada/callback?code=abc&state=1.0000", app.address))
+        .send()
+        .await
+        .expect("callback");
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.expect("json");
     assert!(body.to_string().contains("not issued by this hub"), "{body}");
@@ -157,15 +208,20 @@ on_both_backends!(channel_oauth_forged_state, a_forged_oauth_state_is_refused);
 async fn rate_limiters_of_several_processes_share_one_quota_through_redis() {
     let url = crate::helpers::redis_url();
     let conn = match redis::Client::open(url.as_str()) {
-        Ok(client) => match tokio::time::timeout(std::time::Duration::from_secs(5), client.get_connection_manager()).await {
-            Ok(Ok(conn)) => conn,
-            other => {
-                let reason = format!("{:?}", other.map(|r| r.map(|_| ())));
-                assert!(std::env::var("OMNISYNC_REQUIRE_SERVICES").as_deref() != Ok("1"), "Redis unreachable: {reason}");
-                println!("SKIPPED: Redis unreachable: {reason}");
-                return;
+        Ok(client) => {
+            match tokio::time::timeout(std::time::Duration::from_secs(5), client.get_connection_manager()).await {
+                Ok(Ok(conn)) => conn,
+                other => {
+                    let reason = format!("{:?}", other.map(|r| r.map(|_| ())));
+                    assert!(
+                        std::env::var("OMNISYNC_REQUIRE_SERVICES").as_deref() != Ok("1"),
+                        "Redis unreachable: {reason}"
+                    );
+                    println!("SKIPPED: Redis unreachable: {reason}");
+                    return;
+                }
             }
-        },
+        }
         Err(err) => panic!("bad Redis URL: {err}"),
     };
     let key = format!("test-{}", ulid::Ulid::generate());

@@ -61,9 +61,12 @@ pub(crate) async fn api_process() -> Option<ApiProcess> {
     omnisync::startup::install_tls_provider();
     let db = omnisync::startup::connect_database(&settings).await.expect("db");
     omnisync::startup::migrate(&db).await.expect("migrated");
-    let (_, token) = omnisync::services::api_tokens::create(&db, "kill test", entity::enums::TokenScope::Admin).await.expect("token");
+    let (_, token) = omnisync::services::api_tokens::create(&db, "kill test", entity::enums::TokenScope::Admin)
+        .await
+        .expect("token");
     let port = free_port();
-    let processes = Processes(vec![spawn(&settings, &["serve", "--no-worker", "--bind", &format!("127.0.0.1:{port}")])]);
+    let processes =
+        Processes(vec![spawn(&settings, &["serve", "--no-worker", "--bind", &format!("127.0.0.1:{port}")])]);
     let api = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     ready(&client, &api).await;
@@ -104,7 +107,9 @@ async fn two_api_and_two_worker_processes_share_jobs_and_live_events() {
     // Migrate once before the processes start, so they do not race to create the schema.
     let db = omnisync::startup::connect_database(&settings).await.expect("db");
     omnisync::startup::migrate(&db).await.expect("migrated");
-    let (_, token) = omnisync::services::api_tokens::create(&db, "cluster test", entity::enums::TokenScope::Admin).await.expect("token");
+    let (_, token) = omnisync::services::api_tokens::create(&db, "cluster test", entity::enums::TokenScope::Admin)
+        .await
+        .expect("token");
 
     let (port_a, port_b) = (free_port(), free_port());
     let mut processes = Processes(vec![
@@ -139,8 +144,14 @@ async fn two_api_and_two_worker_processes_share_jobs_and_live_events() {
         .await;
     }
     // Runs queued before any worker exists: a bulk link and ten totals runs.
-    let link = gql(&client, &a, &token, "mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } } }", json!({ "c": channel }))
-        .await["productLinksCreate"]["syncRun"]["id"]
+    let link = gql(
+        &client,
+        &a,
+        &token,
+        "mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } } }",
+        json!({ "c": channel }),
+    )
+    .await["productLinksCreate"]["syncRun"]["id"]
         .clone();
     for _ in 0..10 {
         gql(&client, &a, &token, "mutation { productInventoryRecompute { syncRun { id } } }", json!({})).await;
@@ -151,7 +162,10 @@ async fn two_api_and_two_worker_processes_share_jobs_and_live_events() {
     request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("ws");
     let send = |v: Value| Message::Text(v.to_string().into());
-    socket.send(send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }))).await.expect("init");
+    socket
+        .send(send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })))
+        .await
+        .expect("init");
     socket
         .send(send(json!({ "id": "1", "type": "subscribe", "payload": {
             "query": "subscription($id: ID!) { syncRun(id: $id) { status processed total } }", "variables": { "id": link } } })))
@@ -163,33 +177,59 @@ async fn two_api_and_two_worker_processes_share_jobs_and_live_events() {
 
     let mut statuses = Vec::new();
     loop {
-        let message = tokio::time::timeout(Duration::from_secs(60), socket.next()).await.expect("an event within 60 s").expect("open").expect("frame");
+        let message = tokio::time::timeout(Duration::from_secs(60), socket.next())
+            .await
+            .expect("an event within 60 s")
+            .expect("open")
+            .expect("frame");
         let Message::Text(text) = message else { continue };
         let value: Value = serde_json::from_str(&text).expect("json");
         match value["type"].as_str() {
-            Some("next") => statuses.push(value["payload"]["data"]["syncRun"]["status"].as_str().unwrap_or_default().to_owned()),
+            Some("next") => {
+                statuses.push(value["payload"]["data"]["syncRun"]["status"].as_str().unwrap_or_default().to_owned())
+            }
             Some("complete") => break,
             _ => {}
         }
     }
     assert_eq!(statuses.first().map(String::as_str), Some("CREATED"), "{statuses:?}");
-    assert_eq!(statuses.last().map(String::as_str), Some("COMPLETED"), "watched to the end across processes: {statuses:?}");
+    assert_eq!(
+        statuses.last().map(String::as_str),
+        Some("COMPLETED"),
+        "watched to the end across processes: {statuses:?}"
+    );
     assert!(statuses.iter().any(|s| s == "RUNNING"), "saw it running, relayed through Redis: {statuses:?}");
 
     // Every run completes, each executed exactly once by the two workers.
     for _ in 0..300 {
-        let runs = gql(&client, &b, &token, "{ syncRuns(first: 100) { edges { node { status attempts } } } }", json!({})).await;
+        let runs =
+            gql(&client, &b, &token, "{ syncRuns(first: 100) { edges { node { status attempts } } } }", json!({}))
+                .await;
         let edges = runs["syncRuns"]["edges"].as_array().cloned().unwrap_or_default();
         // The 11 queued runs, and the stock pushes the new links asked for.
         if edges.len() >= 11 && edges.iter().all(|e| e["node"]["status"] == "COMPLETED") {
             assert!(edges.iter().all(|e| e["node"]["attempts"] == 1), "each run executed once: {edges:?}");
-            let links = gql(&client, &a, &token, "query($c: ID!) { productLinks(channelId: $c, view: SYNCED) { totalCount } }", json!({ "c": channel })).await;
+            let links = gql(
+                &client,
+                &a,
+                &token,
+                "query($c: ID!) { productLinks(channelId: $c, view: SYNCED) { totalCount } }",
+                json!({ "c": channel }),
+            )
+            .await;
             assert_eq!(links["productLinks"]["totalCount"], 300);
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let runs = gql(&client, &b, &token, "{ syncRuns(first: 100) { edges { node { kind status attempts errorMessage } } } }", json!({})).await;
+    let runs = gql(
+        &client,
+        &b,
+        &token,
+        "{ syncRuns(first: 100) { edges { node { kind status attempts errorMessage } } } }",
+        json!({}),
+    )
+    .await;
     panic!("not every run completed: {runs}");
 }
 
@@ -197,7 +237,9 @@ async fn two_api_and_two_worker_processes_share_jobs_and_live_events() {
 /// queue notices the dead worker, and the result has no duplicate links.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_link_survives_its_worker_being_killed_mid_run() {
-    let Some(ApiProcess { settings, _cleanup, db, token, mut processes, api, client }) = api_process().await else { return };
+    let Some(ApiProcess { settings, _cleanup, db, token, mut processes, api, client }) = api_process().await else {
+        return;
+    };
 
     let products = 3000;
     let sim = start_sim(Kind::Lazada, products);
@@ -217,7 +259,13 @@ async fn a_bulk_link_survives_its_worker_being_killed_mid_run() {
         use sea_orm::{ActiveValue::Set, EntityTrait};
         let now = chrono::Utc::now();
         let rows: Vec<entity::product::ActiveModel> = (0..products)
-            .map(|i| entity::product::ActiveModel { title: Set(format!("P{i}")), total_on_hand: Set(0), created_at: Set(now), updated_at: Set(now), ..Default::default() })
+            .map(|i| entity::product::ActiveModel {
+                title: Set(format!("P{i}")),
+                total_on_hand: Set(0),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
             .collect();
         for chunk in rows.chunks(500) {
             entity::product::Entity::insert_many(chunk.to_vec()).exec_without_returning(&db).await.expect("products");
@@ -240,11 +288,20 @@ async fn a_bulk_link_survives_its_worker_being_killed_mid_run() {
             })
             .collect();
         for chunk in variants.chunks(500) {
-            entity::product_variant::Entity::insert_many(chunk.to_vec()).exec_without_returning(&db).await.expect("variants");
+            entity::product_variant::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&db)
+                .await
+                .expect("variants");
         }
     }
-    let run = gql(&client, &api, &token, "mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } } }", json!({ "c": channel }))
-        .await["productLinksCreate"]["syncRun"]["id"]
+    let run = gql(
+        &client,
+        &api,
+        &token,
+        "mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } } }",
+        json!({ "c": channel }),
+    )
+    .await["productLinksCreate"]["syncRun"]["id"]
         .clone();
     let run_query = "query($id: ID!) { syncRun(id: $id) { status processed total attempts } }";
 

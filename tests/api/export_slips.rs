@@ -39,21 +39,42 @@ async fn shop(app: &TestApp) -> Shop {
     let channel = omnisync::bench::stock::connect_sim(&app.ctx, &sim).await.expect("channel");
     let db = &app.ctx.db;
     let default_wh = catalog::default_warehouse(db).await.expect("default").id;
-    let other_wh = catalog::warehouse_create(db, catalog::WarehouseFields { name: Some("Kho phụ".into()), ..Default::default() }).await.expect("warehouse").id;
+    let other_wh =
+        catalog::warehouse_create(db, catalog::WarehouseFields { name: Some("Kho phụ".into()), ..Default::default() })
+            .await
+            .expect("warehouse")
+            .id;
     let mut variants = Vec::new();
     for sku in ["A", "B", "C"] {
         let p = app.create_product(&format!("Hàng {sku}"), json!([{ "sku": sku, "price": "50000" }])).await;
-        variants.push(decode_id("ProductVariant", &async_graphql::ID(p["variants"][0]["id"].as_str().expect("id").to_owned())).expect("variant id"));
+        variants.push(
+            decode_id("ProductVariant", &async_graphql::ID(p["variants"][0]["id"].as_str().expect("id").to_owned()))
+                .expect("variant id"),
+        );
     }
     let wh_of = |id| id;
-    let changes = variants.iter().flat_map(|v| [AdjustChange { variant_id: *v, warehouse_id: wh_of(default_wh), delta: 10 }, AdjustChange { variant_id: *v, warehouse_id: other_wh, delta: 10 }]).collect();
+    let changes = variants
+        .iter()
+        .flat_map(|v| {
+            [
+                AdjustChange { variant_id: *v, warehouse_id: wh_of(default_wh), delta: 10 },
+                AdjustChange { variant_id: *v, warehouse_id: other_wh, delta: 10 },
+            ]
+        })
+        .collect();
     inventory::adjust(db, LedgerReason::Received, None, changes).await.expect("stocked");
     Shop { channel_id: channel.id, default_wh, other_wh, variants }
 }
 
 /// An order as the order engine leaves it: lines `(variant or None, quantity)`, `reserved` units committed in
 /// the default warehouse.
-async fn order_with(app: &TestApp, shop: &Shop, status: OrderStatus, lines: &[(Option<i64>, i64)], reserve: bool) -> (i64, Vec<i64>) {
+async fn order_with(
+    app: &TestApp,
+    shop: &Shop,
+    status: OrderStatus,
+    lines: &[(Option<i64>, i64)],
+    reserve: bool,
+) -> (i64, Vec<i64>) {
     let db = &app.ctx.db;
     let now = chrono::Utc::now();
     let o = order::ActiveModel {
@@ -113,7 +134,14 @@ async fn order_with(app: &TestApp, shop: &Shop, status: OrderStatus, lines: &[(O
         if reserved > 0 {
             let v = catalog::variant(db, variant.expect("variant")).await.expect("read").expect("variant");
             let txn = omnisync::services::begin_write(db).await.expect("txn");
-            let m = Movement { variant_id: v.id, warehouse_id: shop.default_wh, delta: Delta { committed: reserved, ..Delta::default() }, reason: LedgerReason::OrderReserved, reference: Some((LedgerReference::Order, o.id)), note: None };
+            let m = Movement {
+                variant_id: v.id,
+                warehouse_id: shop.default_wh,
+                delta: Delta { committed: reserved, ..Delta::default() },
+                reason: LedgerReason::OrderReserved,
+                reference: Some((LedgerReference::Order, o.id)),
+                note: None,
+            };
             inventory::apply_movement(&txn, &v, &m).await.expect("reserved");
             txn.commit().await.expect("commit");
         }
@@ -150,14 +178,18 @@ async fn export_slips_move_stock_as_the_manual_says_and_never_count_a_reservatio
     let created = create(app, order1, s.default_wh).await;
     assert_eq!(created["userErrors"], json!([]), "{created}");
     assert_eq!(created["exportSlip"]["status"], "WAITING");
-    assert_eq!(created["exportSlip"]["lines"], json!([{ "quantity": 3, "movedFromCommitted": 0, "variant": { "sku": "A" } }]));
+    assert_eq!(
+        created["exportSlip"]["lines"],
+        json!([{ "quantity": 3, "movedFromCommitted": 0, "variant": { "sku": "A" } }])
+    );
     assert_eq!(level(app, a, s.default_wh).await, (10, 0, 3, 7));
     // Export: pending export − 3, on hand − 3.
     let slip1 = created["exportSlip"]["id"].clone();
     let exported = app.gql(EXPORT, json!({ "id": slip1 })).await["exportSlipExport"].clone();
     assert_eq!((exported["exportSlip"]["status"].as_str(), &exported["userErrors"]), (Some("EXPORTED"), &json!([])));
     assert_eq!(level(app, a, s.default_wh).await, (7, 0, 0, 7));
-    let order_status = order::Entity::find_by_id(order1).one(&app.ctx.db).await.expect("read").expect("order").hub_status;
+    let order_status =
+        order::Entity::find_by_id(order1).one(&app.ctx.db).await.expect("read").expect("order").hub_status;
     assert_eq!(order_status, OrderStatus::Pending, "a slip never changes the order's status");
 
     // A reserved order, slip in the same warehouse: the reservation moves to pending export (available stays).
@@ -191,14 +223,36 @@ async fn export_slips_move_stock_as_the_manual_says_and_never_count_a_reservatio
         .map(|l| l.reason)
         .collect();
     use LedgerReason::*;
-    assert_eq!(reasons, [ExportSlipCreated, ExportSlipExported, ExportSlipCreated, ExportSlipCancelled, ExportSlipCreated, OrderReleased]);
+    assert_eq!(
+        reasons,
+        [
+            ExportSlipCreated,
+            ExportSlipExported,
+            ExportSlipCreated,
+            ExportSlipCancelled,
+            ExportSlipCreated,
+            OrderReleased
+        ]
+    );
 
     // Lists by status and by order.
-    let waiting = app.gql("{ exportSlips(first: 10, filter: { status: WAITING }) { totalCount edges { node { code } } } }", json!({})).await;
+    let waiting = app
+        .gql(
+            "{ exportSlips(first: 10, filter: { status: WAITING }) { totalCount edges { node { code } } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(waiting["exportSlips"]["totalCount"], 1);
-    let of_order = app.gql("query($o: ID!) { exportSlips(first: 10, filter: { orderId: $o }) { totalCount } }", json!({ "o": global_id("Order", order2) })).await;
+    let of_order = app
+        .gql(
+            "query($o: ID!) { exportSlips(first: 10, filter: { orderId: $o }) { totalCount } }",
+            json!({ "o": global_id("Order", order2) }),
+        )
+        .await;
     assert_eq!(of_order["exportSlips"]["totalCount"], 2);
-    let node = app.gql("query($id: ID!) { node(id: $id) { ... on ExportSlip { code status } } }", json!({ "id": slip1 })).await;
+    let node = app
+        .gql("query($id: ID!) { node(id: $id) { ... on ExportSlip { code status } } }", json!({ "id": slip1 }))
+        .await;
     assert_eq!(node["node"]["status"], "EXPORTED");
 }
 on_both_backends!(export_slip_effects, export_slips_move_stock_as_the_manual_says_and_never_count_a_reservation_twice);
@@ -207,7 +261,8 @@ async fn bad_slip_requests_are_refused_and_change_nothing(app: &TestApp) {
     let s = shop(app).await;
     let a = s.variants[0];
     let before = level(app, a, s.default_wh).await;
-    let code_of = |v: &Value| (v["userErrors"][0]["code"].as_str().unwrap_or("").to_owned(), v["userErrors"][0]["field"].clone());
+    let code_of =
+        |v: &Value| (v["userErrors"][0]["code"].as_str().unwrap_or("").to_owned(), v["userErrors"][0]["field"].clone());
 
     let (cancelled, _) = order_with(app, &s, OrderStatus::Cancelled, &[(Some(a), 1)], false).await;
     let refused = create(app, cancelled, s.default_wh).await;
@@ -221,10 +276,21 @@ async fn bad_slip_requests_are_refused_and_change_nothing(app: &TestApp) {
     assert_eq!(code_of(&refused), ("UNLINKED_ORDER_LINES".into(), json!(["orderId"])));
     assert!(refused["userErrors"][0]["message"].as_str().unwrap_or_default().contains("SKU1"), "{refused}");
 
-    let unknown = app.gql(CREATE, json!({ "o": global_id("Order", 999_999), "w": global_id("Warehouse", 999_999) })).await["exportSlipCreate"].clone();
-    let codes: Vec<(&str, &Value)> = unknown["userErrors"].as_array().expect("errors").iter().map(|e| (e["code"].as_str().unwrap_or(""), &e["field"])).collect();
+    let unknown = app
+        .gql(CREATE, json!({ "o": global_id("Order", 999_999), "w": global_id("Warehouse", 999_999) }))
+        .await["exportSlipCreate"]
+        .clone();
+    let codes: Vec<(&str, &Value)> = unknown["userErrors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| (e["code"].as_str().unwrap_or(""), &e["field"]))
+        .collect();
     assert_eq!(codes, [("NOT_FOUND", &json!(["orderId"])), ("NOT_FOUND", &json!(["warehouseId"]))]);
-    let bad_id = app.gql(CREATE, json!({ "o": global_id("Product", 1), "w": global_id("Warehouse", s.default_wh) })).await["exportSlipCreate"].clone();
+    let bad_id = app
+        .gql(CREATE, json!({ "o": global_id("Product", 1), "w": global_id("Warehouse", s.default_wh) }))
+        .await["exportSlipCreate"]
+        .clone();
     assert_eq!(code_of(&bad_id), ("INVALID_ID".into(), json!(["orderId"])));
     assert_eq!(level(app, a, s.default_wh).await, before, "nothing moved");
 
@@ -261,15 +327,28 @@ async fn a_recorded_return_restocks_the_chosen_units_and_refuses_more_than_was_s
         .clone();
     assert_eq!(first["userErrors"], json!([]), "{first}");
     assert_eq!(first["orderReturn"]["status"], "RESTOCKED");
-    assert_eq!(first["orderReturn"]["lines"], json!([{ "quantity": 2, "restockQuantity": 2 }, { "quantity": 1, "restockQuantity": 0 }]));
+    assert_eq!(
+        first["orderReturn"]["lines"],
+        json!([{ "quantity": 2, "restockQuantity": 2 }, { "quantity": 1, "restockQuantity": 0 }])
+    );
     assert_eq!(level(app, a, s.default_wh).await.0, 12, "two back on hand");
     assert_eq!(level(app, b, s.default_wh).await.0, 10, "recorded, not restocked");
-    let restocked = inventory_ledger::Entity::find().filter(inventory_ledger::Column::Reason.eq(LedgerReason::ReturnRestocked)).all(&app.ctx.db).await.expect("ledger");
-    assert_eq!(restocked.iter().map(|l| (l.variant_id, l.on_hand_delta, l.reference_type)).collect::<Vec<_>>(), [(a, 2, Some(LedgerReference::Return))]);
+    let restocked = inventory_ledger::Entity::find()
+        .filter(inventory_ledger::Column::Reason.eq(LedgerReason::ReturnRestocked))
+        .all(&app.ctx.db)
+        .await
+        .expect("ledger");
+    assert_eq!(
+        restocked.iter().map(|l| (l.variant_id, l.on_hand_delta, l.reference_type)).collect::<Vec<_>>(),
+        [(a, 2, Some(LedgerReference::Return))]
+    );
 
     // Only one of line 0 is left to return.
     let refused = app.gql(RETURN, json!({ "o": global_id("Order", o), "lines": [{ "orderLineId": line(0), "quantity": 2, "restock": true }] })).await["orderReturnRecord"].clone();
-    assert_eq!((refused["userErrors"][0]["code"].as_str(), &refused["userErrors"][0]["field"]), (Some("RETURN_EXCEEDS_SOLD"), &json!(["lines", "0", "quantity"])));
+    assert_eq!(
+        (refused["userErrors"][0]["code"].as_str(), &refused["userErrors"][0]["field"]),
+        (Some("RETURN_EXCEEDS_SOLD"), &json!(["lines", "0", "quantity"]))
+    );
     assert!(refused["userErrors"][0]["message"].as_str().unwrap_or_default().contains("only 1 can be"), "{refused}");
     assert_eq!(level(app, a, s.default_wh).await.0, 12, "nothing changed");
     // Into another warehouse.
@@ -303,11 +382,32 @@ async fn the_ledger_sums_exactly_to_the_levels_after_a_thousand_random_mixed_ope
         let v = s.variants[rng.random_range(0..s.variants.len())];
         let w = warehouses[rng.random_range(0..2)];
         let outcome: Result<(), ServiceError> = match rng.random_range(0..8) {
-            0 | 1 => inventory::adjust(db, LedgerReason::Adjustment, None, vec![AdjustChange { variant_id: v, warehouse_id: w, delta: rng.random_range(-6..=8) }]).await.map(|_| ()),
-            2 => inventory::set(db, LedgerReason::Correction, None, vec![SetQuantity { variant_id: v, warehouse_id: w, on_hand: rng.random_range(0..30), compare_on_hand: None }]).await.map(|_| ()),
+            0 | 1 => inventory::adjust(
+                db,
+                LedgerReason::Adjustment,
+                None,
+                vec![AdjustChange { variant_id: v, warehouse_id: w, delta: rng.random_range(-6..=8) }],
+            )
+            .await
+            .map(|_| ()),
+            2 => inventory::set(
+                db,
+                LedgerReason::Correction,
+                None,
+                vec![SetQuantity {
+                    variant_id: v,
+                    warehouse_id: w,
+                    on_hand: rng.random_range(0..30),
+                    compare_on_hand: None,
+                }],
+            )
+            .await
+            .map(|_| ()),
             3 => {
-                let status = [OrderStatus::Pending, OrderStatus::ReadyToShip, OrderStatus::Delivered][rng.random_range(0..3)];
-                let (o, lines) = order_with(app, &s, status, &[(Some(v), rng.random_range(1..4))], rng.random_bool(0.5)).await;
+                let status =
+                    [OrderStatus::Pending, OrderStatus::ReadyToShip, OrderStatus::Delivered][rng.random_range(0..3)];
+                let (o, lines) =
+                    order_with(app, &s, status, &[(Some(v), rng.random_range(1..4))], rng.random_bool(0.5)).await;
                 delivered.push((o, lines));
                 slips::create(db, o, w).await.map(|c| slips_waiting.push(c.slip.id))
             }
@@ -321,10 +421,26 @@ async fn the_ledger_sums_exactly_to_the_levels_after_a_thousand_random_mixed_ope
             }
             6 if !delivered.is_empty() => {
                 let (o, lines) = delivered[rng.random_range(0..delivered.len())].clone();
-                let input = ReturnInput { order_id: o, warehouse_id: Some(w), note: None, lines: vec![ReturnLineInput { order_line_id: lines[0], quantity: rng.random_range(1..3), restock: rng.random_bool(0.7) }] };
+                let input = ReturnInput {
+                    order_id: o,
+                    warehouse_id: Some(w),
+                    note: None,
+                    lines: vec![ReturnLineInput {
+                        order_line_id: lines[0],
+                        quantity: rng.random_range(1..3),
+                        restock: rng.random_bool(0.7),
+                    }],
+                };
                 slips::record_return(db, input).await.map(|_| ())
             }
-            _ => inventory::adjust(db, LedgerReason::Received, None, vec![AdjustChange { variant_id: v, warehouse_id: w, delta: rng.random_range(1..=5) }]).await.map(|_| ()),
+            _ => inventory::adjust(
+                db,
+                LedgerReason::Received,
+                None,
+                vec![AdjustChange { variant_id: v, warehouse_id: w, delta: rng.random_range(1..=5) }],
+            )
+            .await
+            .map(|_| ()),
         };
         match outcome {
             Ok(()) => applied += 1,
@@ -344,7 +460,13 @@ async fn the_ledger_sums_exactly_to_the_levels_after_a_thousand_random_mixed_ope
     assert!(!levels.is_empty());
     for l in levels {
         let sum = sums.get(&(l.variant_id, l.warehouse_id)).copied().unwrap_or_default();
-        assert_eq!(sum, (l.on_hand, l.committed, l.pending_export), "level of variant {} in warehouse {}", l.variant_id, l.warehouse_id);
+        assert_eq!(
+            sum,
+            (l.on_hand, l.committed, l.pending_export),
+            "level of variant {} in warehouse {}",
+            l.variant_id,
+            l.warehouse_id
+        );
         assert!(l.committed >= 0 && l.pending_export >= 0);
     }
 }

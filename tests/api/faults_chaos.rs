@@ -77,13 +77,21 @@ async fn hub_orders(ctx: &AppContext, kinds: &HashMap<i64, Kind>) -> HashMap<(i6
 
 /// Polls every channel (never two polls of one at once) and kicks pushes, as the scheduler's tick would, until
 /// `stop`.
-fn drive(ctx: AppContext, channel_ids: Vec<i64>, poll_every: Duration, kick_every: Duration, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
+fn drive(
+    ctx: AppContext,
+    channel_ids: Vec<i64>,
+    poll_every: Duration,
+    kick_every: Duration,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut last_poll = Instant::now() - poll_every;
         while !stop.load(Ordering::SeqCst) {
             if last_poll.elapsed() >= poll_every {
                 for id in &channel_ids {
-                    jobs::scheduler::enqueue_unless_active(&ctx, SyncRunKind::OrderPoll, *id, None).await.expect("poll queued");
+                    jobs::scheduler::enqueue_unless_active(&ctx, SyncRunKind::OrderPoll, *id, None)
+                        .await
+                        .expect("poll queued");
                 }
                 last_poll = Instant::now();
             }
@@ -118,7 +126,9 @@ async fn settle_orders(app: &TestApp, channel_ids: &[i64], limit: Duration, mut 
         if quiet {
             // Nothing running and something missing: the poll that finds it.
             for id in channel_ids {
-                jobs::scheduler::enqueue_unless_active(&app.ctx, SyncRunKind::OrderPoll, *id, None).await.expect("poll queued");
+                jobs::scheduler::enqueue_unless_active(&app.ctx, SyncRunKind::OrderPoll, *id, None)
+                    .await
+                    .expect("poll queued");
             }
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -164,7 +174,8 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
     let variants = fixtures::seed_hub(&app.ctx.db, SKUS, "F-").await.expect("hub seeded");
     let warehouse = omnisync::services::catalog::default_warehouse(&app.ctx.db).await.expect("default warehouse").id;
     let mut on_hand = vec![20i64; SKUS];
-    let initial = variants.iter().map(|v| AdjustChange { variant_id: *v, warehouse_id: warehouse, delta: 20 }).collect();
+    let initial =
+        variants.iter().map(|v| AdjustChange { variant_id: *v, warehouse_id: warehouse, delta: 20 }).collect();
     inventory::adjust(&app.ctx.db, LedgerReason::Received, None, initial).await.expect("stocked");
     let mut channels = Vec::new();
     for s in &sims {
@@ -177,14 +188,20 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
     // From here on every marketplace misbehaves.
     let failed_before = failed_calls();
     for s in &sims {
-        s.state.set_fault_rates(FaultRates { server_error: 0.20, timeout: 0.05, rate_limit: 0.03, timeout_ms: SLOW_ANSWER_MS });
+        s.state.set_fault_rates(FaultRates {
+            server_error: 0.20,
+            timeout: 0.05,
+            rate_limit: 0.03,
+            timeout_ms: SLOW_ANSWER_MS,
+        });
         // One of each first, so each kind of fault certainly happens (a hundred calls at 5% may see no timeout).
         for fault in [Fault::Slow(SLOW_ANSWER_MS), Fault::RateLimit, Fault::ServerError] {
             s.state.inject(fault, 1);
         }
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let driver = drive(app.ctx.clone(), channel_ids.clone(), Duration::from_secs(2), Duration::from_millis(300), stop.clone());
+    let driver =
+        drive(app.ctx.clone(), channel_ids.clone(), Duration::from_secs(2), Duration::from_millis(300), stop.clone());
 
     // Orders: one buyer per shop; every second order announced by webhook (Tiki has no push: all polled).
     let mut buyers = Vec::new();
@@ -198,7 +215,8 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
                 s.state.set_webhook_url(announced.then(|| url.clone()));
                 let count = rng.random_range(1..=3);
                 let picked = rand::seq::index::sample(&mut rng, SKUS, count);
-                let lines: Vec<(String, i64)> = picked.into_iter().map(|k| (fixtures::code("F-", k), rng.random_range(1..=3))).collect();
+                let lines: Vec<(String, i64)> =
+                    picked.into_iter().map(|k| (fixtures::code("F-", k), rng.random_range(1..=3))).collect();
                 s.state.create_order(&lines, None).await.expect("order placed");
                 tokio::time::sleep(Duration::from_millis(rng.random_range(20..80))).await;
             }
@@ -209,7 +227,8 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
     for _ in 0..8 {
         let mut changes = Vec::new();
         for k in rand::seq::index::sample(&mut rng, SKUS, 6) {
-            let delta = if on_hand[k] > 3 && rng.random_bool(0.4) { -rng.random_range(1..=3) } else { rng.random_range(1..=6) };
+            let delta =
+                if on_hand[k] > 3 && rng.random_bool(0.4) { -rng.random_range(1..=3) } else { rng.random_range(1..=6) };
             on_hand[k] += delta;
             changes.push(AdjustChange { variant_id: variants[k], warehouse_id: warehouse, delta });
         }
@@ -220,7 +239,11 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
     for b in buyers {
         b.await.expect("buyer finished");
     }
-    let placed: Vec<(i64, u64)> = sims.iter().zip(&channel_ids).flat_map(|(s, c)| s.state.store().orders.iter().map(|o| (*c, o.id)).collect::<Vec<_>>()).collect();
+    let placed: Vec<(i64, u64)> = sims
+        .iter()
+        .zip(&channel_ids)
+        .flat_map(|(s, c)| s.state.store().orders.iter().map(|o| (*c, o.id)).collect::<Vec<_>>())
+        .collect();
     assert_eq!(placed.len(), Kind::ALL.len() * ORDERS_PER_SIM);
 
     settle_orders(app, &channel_ids, Duration::from_secs(60), async || {
@@ -234,7 +257,10 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
     fixtures::settle(&app.ctx, Duration::from_secs(60), true).await.expect("pushes settle");
     let failed_after = failed_calls();
     let failed = (failed_after.0 - failed_before.0, failed_after.1 - failed_before.1, failed_after.2 - failed_before.2);
-    assert!(failed.0 > 0 && failed.1 > 0 && failed.2 > 0, "the hub met timeouts, 5xx and 429s (no answer, 5xx, 429): {failed:?}");
+    assert!(
+        failed.0 > 0 && failed.1 > 0 && failed.2 > 0,
+        "the hub met timeouts, 5xx and 429s (no answer, 5xx, 429): {failed:?}"
+    );
 
     // Every simulator order once, nothing else.
     let seen = hub_orders(&app.ctx, &kinds).await;
@@ -245,8 +271,15 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
     assert_eq!(seen.len(), placed.len(), "no order the simulators don't have");
 
     // Reservations once: the ledger's reserved units are the ordered units, per variant too.
-    let units: i64 = sims.iter().map(|s| s.state.store().orders.iter().flat_map(|o| o.lines.iter().map(|l| l.quantity)).sum::<i64>()).sum();
-    assert_eq!(reserved_and_ordered(&app.ctx).await, (units, units), "(ledger reserved, order lines) = the units placed");
+    let units: i64 = sims
+        .iter()
+        .map(|s| s.state.store().orders.iter().flat_map(|o| o.lines.iter().map(|l| l.quantity)).sum::<i64>())
+        .sum();
+    assert_eq!(
+        reserved_and_ordered(&app.ctx).await,
+        (units, units),
+        "(ledger reserved, order lines) = the units placed"
+    );
     let mut by_sku: HashMap<String, i64> = HashMap::new();
     for s in &sims {
         for l in s.state.store().orders.iter().flat_map(|o| o.lines.iter()) {
@@ -269,7 +302,9 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
     for (c, s) in channels.iter().zip(&sims) {
         let wrong = fixtures::mismatches(&app.ctx, c, s).await.expect("compared");
         assert_eq!(wrong, [], "{} ends equal to the hub", s.kind.as_str());
-        let shown: Vec<i64> = (0..SKUS).map(|k| s.state.store().sku_by_seller_sku(&fixtures::code("F-", k)).map(|(_, q)| q.quantity).unwrap_or(-1)).collect();
+        let shown: Vec<i64> = (0..SKUS)
+            .map(|k| s.state.store().sku_by_seller_sku(&fixtures::code("F-", k)).map(|(_, q)| q.quantity).unwrap_or(-1))
+            .collect();
         assert_eq!(shown, on_hand, "{}", s.kind.as_str());
     }
     println!(
@@ -325,21 +360,32 @@ async fn eight_streams_oversell_only_by_push_latency_and_every_channel_ends_at_t
         .collect();
     // Three SKUs, no overselling, 100 each in a warehouse the channels sell from and reserve in.
     let variants = fixtures::seed_hub(&app.ctx.db, SKUS, "R-").await.expect("hub seeded");
-    let wh = omnisync::services::catalog::warehouse_create(&app.ctx.db, omnisync::services::catalog::WarehouseFields { name: Some("Kho online".into()), ..Default::default() })
-        .await
-        .expect("warehouse")
-        .id;
+    let wh = omnisync::services::catalog::warehouse_create(
+        &app.ctx.db,
+        omnisync::services::catalog::WarehouseFields { name: Some("Kho online".into()), ..Default::default() },
+    )
+    .await
+    .expect("warehouse")
+    .id;
     let stock = variants.iter().map(|v| AdjustChange { variant_id: *v, warehouse_id: wh, delta: STOCK }).collect();
     inventory::adjust(&app.ctx.db, LedgerReason::Received, None, stock).await.expect("stocked");
-    let settings = json!({ "stockWarehouseId": global_id("Warehouse", wh), "orderWarehouseId": global_id("Warehouse", wh) });
+    let settings =
+        json!({ "stockWarehouseId": global_id("Warehouse", wh), "orderWarehouseId": global_id("Warehouse", wh) });
     let mut channels = Vec::new();
     for s in &sims {
         channels.push(connect_and_link(app, s, Some(settings.clone())).await);
     }
     fixtures::settle(&app.ctx, Duration::from_secs(30), false).await.expect("first pushes");
     for (c, s) in channels.iter().zip(&sims) {
-        assert_eq!(fixtures::mismatches(&app.ctx, c, s).await.expect("compared"), [], "{} starts at the hub's numbers", s.kind.as_str());
-        let shown: Vec<i64> = (0..SKUS).map(|k| s.state.store().sku_by_seller_sku(&fixtures::code("R-", k)).map(|(_, q)| q.quantity).unwrap_or(-1)).collect();
+        assert_eq!(
+            fixtures::mismatches(&app.ctx, c, s).await.expect("compared"),
+            [],
+            "{} starts at the hub's numbers",
+            s.kind.as_str()
+        );
+        let shown: Vec<i64> = (0..SKUS)
+            .map(|k| s.state.store().sku_by_seller_sku(&fixtures::code("R-", k)).map(|(_, q)| q.quantity).unwrap_or(-1))
+            .collect();
         assert_eq!(shown, [STOCK; SKUS], "{}", s.kind.as_str());
     }
     let channel_ids: Vec<i64> = channels.iter().map(|c| c.id).collect();
@@ -355,16 +401,29 @@ async fn eight_streams_oversell_only_by_push_latency_and_every_channel_ends_at_t
     assert_eq!(sims[0].state.store().orders.len(), 0, "and nothing was placed");
 
     let stop = Arc::new(AtomicBool::new(false));
-    let driver = drive(app.ctx.clone(), channel_ids.clone(), Duration::from_secs(2), Duration::from_millis(250), stop.clone());
+    let driver =
+        drive(app.ctx.clone(), channel_ids.clone(), Duration::from_secs(2), Duration::from_millis(250), stop.clone());
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut streams = Vec::new();
     for n in 0..kinds.len() * STREAMS_PER_CHANNEL {
-        let (sim, channel_id, ctx, variants) = (sims[n / STREAMS_PER_CHANNEL].clone(), channel_ids[n / STREAMS_PER_CHANNEL], app.ctx.clone(), variants.clone());
+        let (sim, channel_id, ctx, variants) = (
+            sims[n / STREAMS_PER_CHANNEL].clone(),
+            channel_ids[n / STREAMS_PER_CHANNEL],
+            app.ctx.clone(),
+            variants.clone(),
+        );
         streams.push(tokio::spawn(async move {
             let mut rng = rand::rngs::StdRng::seed_from_u64(1_000 + n as u64);
             let (mut accepted, mut refusals): (Vec<Accepted>, usize) = (Vec::new(), 0);
             while Instant::now() < deadline {
-                let listed: Vec<usize> = (0..SKUS).filter(|k| sim.state.store().sku_by_seller_sku(&fixtures::code("R-", *k)).is_some_and(|(_, s)| s.quantity > 0)).collect();
+                let listed: Vec<usize> = (0..SKUS)
+                    .filter(|k| {
+                        sim.state
+                            .store()
+                            .sku_by_seller_sku(&fixtures::code("R-", *k))
+                            .is_some_and(|(_, s)| s.quantity > 0)
+                    })
+                    .collect();
                 if listed.is_empty() {
                     // Sold out here: over once the hub has sold out too (its push can't raise a listing again).
                     if levels(&ctx, &variants, wh).await.iter().all(|l| l.committed >= STOCK) {
@@ -469,13 +528,25 @@ async fn eight_streams_oversell_only_by_push_latency_and_every_channel_ends_at_t
     );
     println!("{report}");
     for (c, s) in channels.iter().zip(&sims) {
-        assert_eq!(fixtures::mismatches(&app.ctx, c, s).await.expect("compared"), [], "{} shows the hub's numbers; {report}", s.kind.as_str());
+        assert_eq!(
+            fixtures::mismatches(&app.ctx, c, s).await.expect("compared"),
+            [],
+            "{} shows the hub's numbers; {report}",
+            s.kind.as_str()
+        );
         for (k, sold) in units.iter().enumerate() {
             let shown = s.state.store().sku_by_seller_sku(&fixtures::code("R-", k)).map(|(_, q)| q.quantity);
             assert_eq!(shown, Some((STOCK - sold).max(0)), "{} {k}; {report}", s.kind.as_str());
-            assert!(s.state.create_order(&[(fixtures::code("R-", k), 1)], None).await.is_err(), "{} sells no more of SKU {k}", s.kind.as_str());
+            assert!(
+                s.state.create_order(&[(fixtures::code("R-", k), 1)], None).await.is_err(),
+                "{} sells no more of SKU {k}",
+                s.kind.as_str()
+            );
         }
     }
 }
 
-on_both_backends!(eight_concurrent_order_streams, eight_streams_oversell_only_by_push_latency_and_every_channel_ends_at_the_hubs_number);
+on_both_backends!(
+    eight_concurrent_order_streams,
+    eight_streams_oversell_only_by_push_latency_and_every_channel_ends_at_the_hubs_number
+);

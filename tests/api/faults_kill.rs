@@ -34,14 +34,22 @@ async fn connect(client: &reqwest::Client, api: &str, token: &str, sim: &SimHand
     .await;
     assert_eq!(data["channelConnect"]["userErrors"], json!([]), "{data}");
     let id = data["channelConnect"]["channel"]["id"].clone();
-    let raw = omnisync::graphql::relay::decode_id("Channel", &async_graphql::ID(id.as_str().expect("an id").to_owned())).expect("a channel id");
+    let raw =
+        omnisync::graphql::relay::decode_id("Channel", &async_graphql::ID(id.as_str().expect("an id").to_owned()))
+            .expect("a channel id");
     (id, raw)
 }
 
 /// Links every hub product to the channel's listings and waits (bounded) for the run to complete.
 async fn link_all(client: &reqwest::Client, api: &str, token: &str, channel: &Value) {
-    let run = gql(client, api, token, "mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } } }", json!({ "c": channel }))
-        .await["productLinksCreate"]["syncRun"]["id"]
+    let run = gql(
+        client,
+        api,
+        token,
+        "mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } } }",
+        json!({ "c": channel }),
+    )
+    .await["productLinksCreate"]["syncRun"]["id"]
         .clone();
     for _ in 0..600 {
         let state = gql(client, api, token, RUN, json!({ "id": run })).await;
@@ -87,9 +95,11 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
     // Migrates once before the processes start; the test's own context never runs workers.
     let ctx = omnisync::startup::build_context(settings.clone()).await.expect("context");
     let db = &ctx.db;
-    let (_, token) = omnisync::services::api_tokens::create(db, "kill test", entity::enums::TokenScope::Admin).await.expect("token");
+    let (_, token) =
+        omnisync::services::api_tokens::create(db, "kill test", entity::enums::TokenScope::Admin).await.expect("token");
     let port = free_port();
-    let mut processes = Processes(vec![spawn(&settings, &["serve", "--no-worker", "--bind", &format!("127.0.0.1:{port}")])]);
+    let mut processes =
+        Processes(vec![spawn(&settings, &["serve", "--no-worker", "--bind", &format!("127.0.0.1:{port}")])]);
     let api = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     ready(&client, &api).await;
@@ -104,7 +114,13 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
     // Linking pushes every new link once (quantity 0); that must be over before the measured change.
     assert!(pushes_settled(db, Duration::from_secs(60)).await, "the first push did not settle");
     assert_eq!(product_link::Entity::find().count(db).await.expect("count"), SKUS as u64);
-    let baseline = stock_push::Entity::find().select_only().column_as(stock_push::Column::Id.max(), "m").into_tuple::<Option<i64>>().one(db).await.expect("max");
+    let baseline = stock_push::Entity::find()
+        .select_only()
+        .column_as(stock_push::Column::Id.max(), "m")
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await
+        .expect("max");
     let baseline = baseline.flatten().unwrap_or(0);
 
     // ~300 ms per marketplace call: a round of 500 links (10 calls of 50) takes ~3 s.
@@ -113,10 +129,16 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
     let changes: Vec<_> = variants
         .iter()
         .enumerate()
-        .map(|(i, v)| omnisync::services::inventory::AdjustChange { variant_id: *v, warehouse_id: warehouse, delta: (i % 7) as i64 + 1 })
+        .map(|(i, v)| omnisync::services::inventory::AdjustChange {
+            variant_id: *v,
+            warehouse_id: warehouse,
+            delta: (i % 7) as i64 + 1,
+        })
         .collect();
     for chunk in changes.chunks(250) {
-        omnisync::services::inventory::adjust(db, LedgerReason::Received, None, chunk.to_vec()).await.expect("adjusted");
+        omnisync::services::inventory::adjust(db, LedgerReason::Received, None, chunk.to_vec())
+            .await
+            .expect("adjusted");
     }
     assert_eq!(pending_links(db).await, SKUS as u64, "every link marked");
     assert_eq!(omnisync::jobs::stock_push::kick(&ctx).await, 1, "one push run queued");
@@ -127,7 +149,12 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
     let pushed_since = |db: &DatabaseConnection| {
         let db = db.clone();
         async move {
-            stock_push::Entity::find().filter(stock_push::Column::Id.gt(baseline)).filter(stock_push::Column::Ok.eq(true)).count(&db).await.expect("count")
+            stock_push::Entity::find()
+                .filter(stock_push::Column::Id.gt(baseline))
+                .filter(stock_push::Column::Ok.eq(true))
+                .count(&db)
+                .await
+                .expect("count")
         }
     };
     let started = Instant::now();
@@ -159,16 +186,32 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
         if pending_links(db).await == 0 && active(&runs) == 0 {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(90), "pushes did not finish after the kill: {} pending, runs {runs:?}", pending_links(db).await);
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "pushes did not finish after the kill: {} pending, runs {runs:?}",
+            pending_links(db).await
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
     // The marketplace holds the hub's number for every SKU, and the hub knows it.
     let channel_row = entity::channel::Entity::find_by_id(channel_id).one(db).await.expect("db").expect("channel");
     let mismatches = omnisync::bench::stock::mismatches(&ctx, &channel_row, &sim).await.expect("compared");
-    assert!(mismatches.is_empty(), "{} SKUs differ from the hub after the kill, e.g. {:?}", mismatches.len(), &mismatches[..mismatches.len().min(5)]);
-    let on_sim: HashMap<String, i64> = sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| (s.seller_sku.clone(), s.quantity))).collect();
-    let links = product_link::Entity::find().find_also_related(entity::channel_listing::Entity).all(db).await.expect("links");
+    assert!(
+        mismatches.is_empty(),
+        "{} SKUs differ from the hub after the kill, e.g. {:?}",
+        mismatches.len(),
+        &mismatches[..mismatches.len().min(5)]
+    );
+    let on_sim: HashMap<String, i64> = sim
+        .state
+        .store()
+        .products
+        .iter()
+        .flat_map(|p| p.skus.iter().map(|s| (s.seller_sku.clone(), s.quantity)))
+        .collect();
+    let links =
+        product_link::Entity::find().find_also_related(entity::channel_listing::Entity).all(db).await.expect("links");
     let stale: Vec<_> = links
         .iter()
         .filter_map(|(link, listing)| {
@@ -177,7 +220,12 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
             (held != link.last_pushed_quantity).then_some((sku, link.last_pushed_quantity, held))
         })
         .collect();
-    assert!(stale.is_empty(), "{} links do not know what the channel holds, e.g. {:?}", stale.len(), &stale[..stale.len().min(5)]);
+    assert!(
+        stale.is_empty(),
+        "{} links do not know what the channel holds, e.g. {:?}",
+        stale.len(),
+        &stale[..stale.len().min(5)]
+    );
 
     // Every link's new value recorded as accepted exactly once: the killed round recorded nothing, so whatever
     // it had sent was pushed (and recorded) again by the run's second attempt.
@@ -195,8 +243,16 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
         *per_link.entry(*id).or_default() += 1;
     }
     assert_eq!(per_link.len(), SKUS, "every link pushed after the change");
-    assert!(accepted.len() <= SKUS + omnisync::channels::lazada::PRICE_QUANTITY_BATCH, "pushed twice beyond one batch: {} accepted", accepted.len());
-    assert!(per_link.values().all(|n| *n == 1), "a link recorded twice: {:?}", per_link.iter().filter(|(_, n)| **n > 1).take(5).collect::<Vec<_>>());
+    assert!(
+        accepted.len() <= SKUS + omnisync::channels::lazada::PRICE_QUANTITY_BATCH,
+        "pushed twice beyond one batch: {} accepted",
+        accepted.len()
+    );
+    assert!(
+        per_link.values().all(|n| *n == 1),
+        "a link recorded twice: {:?}",
+        per_link.iter().filter(|(_, n)| **n > 1).take(5).collect::<Vec<_>>()
+    );
 
     // The killed run's job goes back to the queue when its worker misses its heartbeats; the same run finishes.
     let runs = runs_of(db, &[SyncRunKind::StockPush]).await;
@@ -210,10 +266,13 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
 /// through 200 orders. A new worker and a poll bring every order in once, each reserved once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_import_survives_its_worker_being_killed() {
-    let Some(ApiProcess { settings, _cleanup, db, token, mut processes, api, client }) = api_process().await else { return };
+    let Some(ApiProcess { settings, _cleanup, db, token, mut processes, api, client }) = api_process().await else {
+        return;
+    };
 
     let sim = start_sim(Kind::Lazada, 10);
-    let skus: Vec<String> = sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| s.seller_sku.clone())).collect();
+    let skus: Vec<String> =
+        sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| s.seller_sku.clone())).collect();
     let mut variant_ids = Vec::new();
     for sku in &skus {
         let created = gql(
@@ -226,10 +285,18 @@ async fn an_order_import_survives_its_worker_being_killed() {
         .await;
         assert_eq!(created["productCreate"]["userErrors"], json!([]), "{created}");
         let id = created["productCreate"]["product"]["variants"][0]["id"].as_str().expect("variant id").to_owned();
-        variant_ids.push(omnisync::graphql::relay::decode_id("ProductVariant", &async_graphql::ID(id)).expect("a variant id"));
+        variant_ids
+            .push(omnisync::graphql::relay::decode_id("ProductVariant", &async_graphql::ID(id)).expect("a variant id"));
     }
     let warehouse = omnisync::services::catalog::default_warehouse(&db).await.expect("default warehouse").id;
-    let stock = variant_ids.iter().map(|v| omnisync::services::inventory::AdjustChange { variant_id: *v, warehouse_id: warehouse, delta: 100_000 }).collect();
+    let stock = variant_ids
+        .iter()
+        .map(|v| omnisync::services::inventory::AdjustChange {
+            variant_id: *v,
+            warehouse_id: warehouse,
+            delta: 100_000,
+        })
+        .collect();
     omnisync::services::inventory::adjust(&db, LedgerReason::Received, None, stock).await.expect("stocked");
     let (channel, channel_id) = connect(&client, &api, &token, &sim).await;
     processes.0.push(spawn(&settings, &["worker"]));
@@ -241,7 +308,8 @@ async fn an_order_import_survives_its_worker_being_killed() {
     const ORDERS: usize = 200;
     let mut placed = HashMap::new();
     for i in 0..ORDERS {
-        let lines: Vec<(String, i64)> = (0..i % 3 + 1).map(|j| (skus[(i * 7 + j * 3) % skus.len()].clone(), ((i + j) % 3) as i64 + 1)).collect();
+        let lines: Vec<(String, i64)> =
+            (0..i % 3 + 1).map(|j| (skus[(i * 7 + j * 3) % skus.len()].clone(), ((i + j) % 3) as i64 + 1)).collect();
         let created = sim.state.create_order(&lines, None).await.expect("order placed");
         placed.insert(created.id.to_string(), lines.iter().map(|(_, q)| q).sum::<i64>());
     }
@@ -252,7 +320,11 @@ async fn an_order_import_survives_its_worker_being_killed() {
     let (mut imported, mut running) = (0, 0);
     while started.elapsed() < Duration::from_secs(30) {
         imported = order::Entity::find().count(&db).await.expect("count");
-        running = runs_of(&db, &[SyncRunKind::OrderFetch]).await.iter().filter(|r| r.status == SyncRunStatus::Running).count();
+        running = runs_of(&db, &[SyncRunKind::OrderFetch])
+            .await
+            .iter()
+            .filter(|r| r.status == SyncRunStatus::Running)
+            .count();
         if imported >= 20 && running > 0 {
             break;
         }
@@ -272,7 +344,14 @@ async fn an_order_import_survives_its_worker_being_killed() {
     processes.0.push(spawn(&settings, &["worker"]));
     let started = Instant::now();
     loop {
-        let polled = gql(&client, &api, &token, "mutation($c: ID!) { channelOrdersSync(channelId: $c) { syncRun { id } userErrors { message } } }", json!({ "c": channel })).await;
+        let polled = gql(
+            &client,
+            &api,
+            &token,
+            "mutation($c: ID!) { channelOrdersSync(channelId: $c) { syncRun { id } userErrors { message } } }",
+            json!({ "c": channel }),
+        )
+        .await;
         assert_eq!(polled["channelOrdersSync"]["userErrors"], json!([]), "{polled}");
         let poll = polled["channelOrdersSync"]["syncRun"]["id"].clone();
         let mut finished = false;
@@ -290,12 +369,21 @@ async fn an_order_import_survives_its_worker_being_killed() {
         if finished && count as usize >= ORDERS && active(&runs) == 0 && unprocessed == 0 {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(90), "not every order came in after the kill: {count} of {ORDERS}, {unprocessed} events unprocessed, runs {runs:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "not every order came in after the kill: {count} of {ORDERS}, {unprocessed} events unprocessed, runs {runs:?}"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
     // Every order once, and nothing else.
-    let external: Vec<String> = order::Entity::find().select_only().column(order::Column::ExternalId).into_tuple().all(&db).await.expect("orders");
+    let external: Vec<String> = order::Entity::find()
+        .select_only()
+        .column(order::Column::ExternalId)
+        .into_tuple()
+        .all(&db)
+        .await
+        .expect("orders");
     let mut seen: HashMap<String, usize> = HashMap::new();
     for id in external {
         *seen.entry(id).or_default() += 1;
@@ -309,10 +397,17 @@ async fn an_order_import_survives_its_worker_being_killed() {
     assert_eq!(in_hub, on_sim, "the hub holds exactly the simulator's orders");
 
     // Each order's units reserved once (a reservation made twice would show as more committed units).
-    let (reserved, on_lines) = omnisync::bench::orders::reserved_and_ordered_units(&db).await.expect("ledger and lines");
+    let (reserved, on_lines) =
+        omnisync::bench::orders::reserved_and_ordered_units(&db).await.expect("ledger and lines");
     assert_eq!(on_lines, ordered_units, "every line imported");
     assert_eq!(reserved, ordered_units, "reserved once");
-    let committed: Vec<i64> = entity::inventory_level::Entity::find().select_only().column(entity::inventory_level::Column::Committed).into_tuple().all(&db).await.expect("levels");
+    let committed: Vec<i64> = entity::inventory_level::Entity::find()
+        .select_only()
+        .column(entity::inventory_level::Column::Committed)
+        .into_tuple()
+        .all(&db)
+        .await
+        .expect("levels");
     assert_eq!(committed.iter().sum::<i64>(), ordered_units, "levels agree with the ledger");
 
     // The killed import finished on its second attempt.

@@ -115,13 +115,20 @@ async fn all_runs(app: &TestApp) -> Vec<sync_run::Model> {
 async fn a_redis_restart_mid_run_loses_no_job_and_runs_none_twice() {
     let Some(mut redis) = PrivateRedis::start(free_port()).await else { return };
     let url = redis.url();
-    let Some(app) = spawn_app_configured(Backend::PostgresRedis, Options::default(), |s| s.redis_url = Some(url)).await else { return };
+    let Some(app) = spawn_app_configured(Backend::PostgresRedis, Options::default(), |s| s.redis_url = Some(url)).await
+    else {
+        return;
+    };
 
     const PRODUCTS: usize = 60;
     let sim = start_sim(Kind::Lazada, PRODUCTS);
     let channel = connect_lazada(&app, &sim).await;
     for i in 1..=PRODUCTS {
-        app.create_product(&format!("P{i}"), json!([{ "sku": format!("H{i}"), "barcode": format!("SKU-{i:04}-1"), "price": "1000" }])).await;
+        app.create_product(
+            &format!("P{i}"),
+            json!([{ "sku": format!("H{i}"), "barcode": format!("SKU-{i:04}-1"), "price": "1000" }]),
+        )
+        .await;
     }
 
     // Every marketplace call takes 2 s: a run reads two pages of listings, so it is still running when Redis goes.
@@ -131,7 +138,12 @@ async fn a_redis_restart_mid_run_loses_no_job_and_runs_none_twice() {
     for _ in 0..8 {
         let link = app.gql("mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } userErrors { message } } }", json!({ "c": channel })).await;
         queued.push(run_id_of(&link["productLinksCreate"]));
-        let pull = app.gql("mutation($c: ID!) { channelListingsPull(channelId: $c) { syncRun { id } userErrors { message } } }", json!({ "c": channel })).await;
+        let pull = app
+            .gql(
+                "mutation($c: ID!) { channelListingsPull(channelId: $c) { syncRun { id } userErrors { message } } }",
+                json!({ "c": channel }),
+            )
+            .await;
         queued.push(run_id_of(&pull["channelListingsPull"]));
     }
     let mut first_jobs = Vec::new();
@@ -141,7 +153,12 @@ async fn a_redis_restart_mid_run_loses_no_job_and_runs_none_twice() {
     let started = Instant::now();
     let mut running_at_kill = Vec::new();
     while started.elapsed() < Duration::from_secs(20) {
-        running_at_kill = all_runs(&app).await.into_iter().filter(|r| queued.contains(&r.id) && r.status == SyncRunStatus::Running).map(|r| r.id).collect();
+        running_at_kill = all_runs(&app)
+            .await
+            .into_iter()
+            .filter(|r| queued.contains(&r.id) && r.status == SyncRunStatus::Running)
+            .map(|r| r.id)
+            .collect();
         if running_at_kill.len() >= 2 {
             break;
         }
@@ -169,12 +186,17 @@ async fn a_redis_restart_mid_run_loses_no_job_and_runs_none_twice() {
 
     // A mutation that must queue a job fails cleanly, soon, and leaves no run waiting for a job that never came.
     let asked = Instant::now();
-    let refused = app.graphql("mutation { productInventoryRecompute { syncRun { id } userErrors { code } } }", json!({})).await;
+    let refused =
+        app.graphql("mutation { productInventoryRecompute { syncRun { id } userErrors { code } } }", json!({})).await;
     assert!(asked.elapsed() < Duration::from_secs(5), "the refusal took {:?}", asked.elapsed());
     assert_eq!(refused["errors"][0]["extensions"]["code"], "INTERNAL", "{refused}");
-    let totals: Vec<sync_run::Model> = all_runs(&app).await.into_iter().filter(|r| r.kind == SyncRunKind::ProductTotals).collect();
+    let totals: Vec<sync_run::Model> =
+        all_runs(&app).await.into_iter().filter(|r| r.kind == SyncRunKind::ProductTotals).collect();
     assert_eq!(totals.len(), 1, "{totals:?}");
-    assert_eq!((totals[0].status, totals[0].error_message.as_deref()), (SyncRunStatus::Failed, Some("the job queue is unavailable")));
+    assert_eq!(
+        (totals[0].status, totals[0].error_message.as_deref()),
+        (SyncRunStatus::Failed, Some("the job queue is unavailable"))
+    );
 
     // Down for 7 s in all — past the first runs' ends and a worker heartbeat, so the worker notices and drops the
     // jobs it held — then back, empty.
@@ -211,14 +233,22 @@ async fn a_redis_restart_mid_run_loses_no_job_and_runs_none_twice() {
         if runs.iter().all(|r| sync_runs::is_finished(r.status)) {
             break;
         }
-        assert!(waiting.elapsed() < Duration::from_secs(45), "runs left unfinished: {:?}", runs.iter().map(|r| (r.id, r.kind, r.status, r.attempts)).collect::<Vec<_>>());
+        assert!(
+            waiting.elapsed() < Duration::from_secs(45),
+            "runs left unfinished: {:?}",
+            runs.iter().map(|r| (r.id, r.kind, r.status, r.attempts)).collect::<Vec<_>>()
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
     let mut requeued = 0;
     for (id, first_job) in queued.iter().zip(&first_jobs) {
         let r = run(&app, *id).await;
-        assert_eq!((r.status, r.attempts, r.error_message.as_deref()), (SyncRunStatus::Completed, 1, None), "run {id} completed exactly once: {r:?}");
+        assert_eq!(
+            (r.status, r.attempts, r.error_message.as_deref()),
+            (SyncRunStatus::Completed, 1, None),
+            "run {id} completed exactly once: {r:?}"
+        );
         if r.job_id.as_deref() != Some(first_job.as_str()) {
             requeued += 1;
             // A late delivery of the lost job finds the run is not its own and changes nothing.
@@ -230,7 +260,11 @@ async fn a_redis_restart_mid_run_loses_no_job_and_runs_none_twice() {
     for id in &running_at_kill {
         let i = queued.iter().position(|q| q == id).expect("a queued run");
         let r = run(&app, *id).await;
-        assert_eq!(r.job_id.as_deref(), Some(first_jobs[i].as_str()), "run {id}, running when Redis went, finished under its own job (not re-queued)");
+        assert_eq!(
+            r.job_id.as_deref(),
+            Some(first_jobs[i].as_str()),
+            "run {id}, running when Redis went, finished under its own job (not re-queued)"
+        );
     }
     assert!(requeued >= 1, "some runs' jobs were lost (in Redis, or held by the worker that stopped) and re-queued");
     // Pushes the link runs asked for while Redis was down were refused (FAILED, not stuck); none ran twice.
@@ -240,7 +274,11 @@ async fn a_redis_restart_mid_run_loses_no_job_and_runs_none_twice() {
     let links = app
         .gql("query($c: ID!) { all: productLinks(channelId: $c) { totalCount } synced: productLinks(channelId: $c, view: SYNCED) { totalCount } }", json!({ "c": channel }))
         .await;
-    assert_eq!((links["all"]["totalCount"].as_u64(), links["synced"]["totalCount"].as_u64()), (Some(PRODUCTS as u64), Some(PRODUCTS as u64)), "one link per listing: {links}");
+    assert_eq!(
+        (links["all"]["totalCount"].as_u64(), links["synced"]["totalCount"].as_u64()),
+        (Some(PRODUCTS as u64), Some(PRODUCTS as u64)),
+        "one link per listing: {links}"
+    );
 
     // Ready again.
     let ready = app.client.get(format!("{}/readyz", app.address)).send().await.expect("readyz answers");
@@ -253,7 +291,12 @@ async fn a_redis_restart_mid_run_loses_no_job_and_runs_none_twice() {
 async fn age_run(app: &TestApp, id: i64, by: Duration) {
     use sea_orm::sea_query::Expr;
     let at = chrono::Utc::now() - chrono::Duration::from_std(by).expect("a duration");
-    sync_run::Entity::update_many().col_expr(sync_run::Column::UpdatedAt, Expr::value(at)).filter(sync_run::Column::Id.eq(id)).exec(&app.ctx.db).await.expect("aged");
+    sync_run::Entity::update_many()
+        .col_expr(sync_run::Column::UpdatedAt, Expr::value(at))
+        .filter(sync_run::Column::Id.eq(id))
+        .exec(&app.ctx.db)
+        .await
+        .expect("aged");
 }
 
 /// The scheduler's tick re-queues a run whose job the queue lost once it has waited `RECOVERY_GRACE`, not
@@ -285,7 +328,11 @@ async fn the_tick_requeues_lost_jobs_after_a_grace_and_never_doubles_a_live_exec
     let live_job = new_job();
     let live = sync_runs::create(db, SyncRunKind::ProductTotals, None, None, &live_job).await.expect("run");
     assert!(matches!(sync_runs::claim(db, live.id, &live_job).await.expect("claim"), sync_runs::Claim::Taken(_)));
-    assert_eq!(jobs::recover_lost_runs(&app.ctx, Duration::ZERO).await.expect("recovery"), 0, "a live lease is never re-queued");
+    assert_eq!(
+        jobs::recover_lost_runs(&app.ctx, Duration::ZERO).await.expect("recovery"),
+        0,
+        "a live lease is never re-queued"
+    );
     // The queue delivers the same job again (its worker was thought dead): the delivery waits, runs nothing.
     let ctx = app.ctx.clone();
     let job = live_job.clone();
@@ -293,8 +340,15 @@ async fn the_tick_requeues_lost_jobs_after_a_grace_and_never_doubles_a_live_exec
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(!redelivery.is_finished(), "the re-delivery waits for the live execution");
     assert_eq!(run(&app, live.id).await.attempts, 1, "not started a second time");
-    assert!(sync_runs::finish(db, live.id, &live_job, SyncRunStatus::Completed, None).await.expect("finish"), "the live execution finishes");
-    tokio::time::timeout(Duration::from_secs(5), redelivery).await.expect("the re-delivery ends").expect("joined").expect("harmless");
+    assert!(
+        sync_runs::finish(db, live.id, &live_job, SyncRunStatus::Completed, None).await.expect("finish"),
+        "the live execution finishes"
+    );
+    tokio::time::timeout(Duration::from_secs(5), redelivery)
+        .await
+        .expect("the re-delivery ends")
+        .expect("joined")
+        .expect("harmless");
     let after = run(&app, live.id).await;
     assert_eq!((after.status, after.attempts), (SyncRunStatus::Completed, 1));
 
@@ -305,12 +359,25 @@ async fn the_tick_requeues_lost_jobs_after_a_grace_and_never_doubles_a_live_exec
     age_run(&app, stalled.id, sync_runs::LEASE_STALE_AFTER + Duration::from_secs(1)).await;
     assert_eq!(jobs::recover_lost_runs(&app.ctx, Duration::ZERO).await.expect("recovery"), 1);
     let done = app.wait_for_run(&global(stalled.id)).await;
-    assert_eq!((done["status"].as_str(), done["attempts"].as_i64(), done["errorMessage"].as_str()), (Some("COMPLETED"), Some(2), None), "{done}");
+    assert_eq!(
+        (done["status"].as_str(), done["attempts"].as_i64(), done["errorMessage"].as_str()),
+        (Some("COMPLETED"), Some(2), None),
+        "{done}"
+    );
     // The stalled execution wakes up: it has lost the run.
     assert!(!sync_runs::renew_lease(db, stalled.id, &stalled_job).await.expect("renew"), "its lease is gone");
-    assert!(!sync_runs::finish(db, stalled.id, &stalled_job, SyncRunStatus::Failed, Some("late".into())).await.expect("finish"), "its outcome is dropped");
+    assert!(
+        !sync_runs::finish(db, stalled.id, &stalled_job, SyncRunStatus::Failed, Some("late".into()))
+            .await
+            .expect("finish"),
+        "its outcome is dropped"
+    );
     let kept = run(&app, stalled.id).await;
-    assert_eq!((kept.status, kept.error_message), (SyncRunStatus::Completed, None), "the new execution's outcome stands");
+    assert_eq!(
+        (kept.status, kept.error_message),
+        (SyncRunStatus::Completed, None),
+        "the new execution's outcome stands"
+    );
     app.cleanup().await;
 }
 
@@ -338,9 +405,15 @@ async fn classify(sent: reqwest::Result<reqwest::Response>, payload: &str) -> Re
         return Err(format!("{status}: {body}"));
     }
     match body.get("errors") {
-        Some(errors) if errors.as_array().is_some_and(|e| !e.is_empty() && e.iter().all(|e| e["message"].is_string())) => Ok(Outcome::CleanError),
+        Some(errors)
+            if errors.as_array().is_some_and(|e| !e.is_empty() && e.iter().all(|e| e["message"].is_string())) =>
+        {
+            Ok(Outcome::CleanError)
+        }
         Some(errors) => Err(format!("malformed errors: {errors}")),
-        None if body["data"][payload]["userErrors"].as_array().is_some_and(|e| !e.is_empty()) => Ok(Outcome::CleanError),
+        None if body["data"][payload]["userErrors"].as_array().is_some_and(|e| !e.is_empty()) => {
+            Ok(Outcome::CleanError)
+        }
         None if body["data"].is_object() => Ok(Outcome::Succeeded),
         None => Err(format!("no data: {body}")),
     }
@@ -354,7 +427,14 @@ const ADJUST: &str = "mutation($v: ID!, $w: ID!, $d: Int!) { inventoryAdjustQuan
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_dropping_every_connection_mid_requests_fails_cleanly_and_keeps_stock_exact() {
     let Some(app) = spawn_app_with(Backend::PostgresRedis, Options::default()).await else { return };
-    let database = app.settings.database_url.rsplit('/').next().and_then(|tail| tail.split('?').next()).expect("a database name").to_owned();
+    let database = app
+        .settings
+        .database_url
+        .rsplit('/')
+        .next()
+        .and_then(|tail| tail.split('?').next())
+        .expect("a database name")
+        .to_owned();
     let admin = Database::connect(postgres_admin_url()).await.expect("an admin connection");
     let terminate = format!(
         "SELECT count(*) AS n FROM (SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity WHERE datname = '{database}' AND pid <> pg_backend_pid()) t WHERE gone"
@@ -385,14 +465,19 @@ async fn postgres_dropping_every_connection_mid_requests_fails_cleanly_and_keeps
     let mut terminated = 0;
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(700)).await;
-        let row = admin.query_one_raw(sea_orm::Statement::from_string(admin.get_database_backend(), terminate.clone())).await.expect("terminate").expect("a row");
+        let row = admin
+            .query_one_raw(sea_orm::Statement::from_string(admin.get_database_backend(), terminate.clone()))
+            .await
+            .expect("terminate")
+            .expect("a row");
         terminated += row.try_get::<i64>("", "n").expect("a count");
     }
     tokio::time::sleep(Duration::from_millis(700)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut outcomes = Vec::new();
     for task in load {
-        outcomes.extend(tokio::time::timeout(Duration::from_secs(30), task).await.expect("the load ends").expect("joined"));
+        outcomes
+            .extend(tokio::time::timeout(Duration::from_secs(30), task).await.expect("the load ends").expect("joined"));
     }
     assert!(terminated >= 3, "the hub's connections were terminated ({terminated})");
     let unclean: Vec<_> = outcomes.iter().filter(|(_, o)| o.is_err()).collect();
@@ -402,7 +487,8 @@ async fn postgres_dropping_every_connection_mid_requests_fails_cleanly_and_keeps
          unknown — graphql::principal_of must answer a database error with a 5xx): {unclean:?}"
     );
     let count = |kind: &str, outcome: Outcome| outcomes.iter().filter(|(k, o)| *k == kind && *o == Ok(outcome)).count();
-    let (adjusted, attempted) = (count("adjust", Outcome::Succeeded), outcomes.iter().filter(|(k, _)| *k == "adjust").count());
+    let (adjusted, attempted) =
+        (count("adjust", Outcome::Succeeded), outcomes.iter().filter(|(k, _)| *k == "adjust").count());
     println!(
         "{attempted} adjustments: {adjusted} succeeded, {} GraphQL errors, {} 5xx; reads: {} succeeded, {} failed cleanly",
         count("adjust", Outcome::CleanError),
@@ -417,20 +503,29 @@ async fn postgres_dropping_every_connection_mid_requests_fails_cleanly_and_keeps
     let dropped_at = Instant::now();
     let view = TestAppView { address: app.address.clone(), token: app.token.clone() };
     loop {
-        if view.attempt(&client, "{ warehouses(first: 1) { totalCount } }", json!({}), "warehouses").await == Ok(Outcome::Succeeded) {
+        if view.attempt(&client, "{ warehouses(first: 1) { totalCount } }", json!({}), "warehouses").await
+            == Ok(Outcome::Succeeded)
+        {
             break;
         }
         assert!(dropped_at.elapsed() < Duration::from_secs(5), "requests did not succeed again within 5 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     println!("requests succeeded again {:?} after the last drop", dropped_at.elapsed());
-    let write = view.attempt(&client, ADJUST, json!({ "v": variant, "w": warehouse, "d": 1000 }), "inventoryAdjustQuantities").await;
+    let write = view
+        .attempt(&client, ADJUST, json!({ "v": variant, "w": warehouse, "d": 1000 }), "inventoryAdjustQuantities")
+        .await;
     assert_eq!(write, Ok(Outcome::Succeeded), "a write after recovery succeeds");
 
     // Read through a connection of our own: what is stored, not what the hub's pool says.
     let own = Database::connect(app.settings.database_url.as_str()).await.expect("a fresh connection");
-    let variant_id = omnisync::graphql::relay::decode_id("ProductVariant", &async_graphql::ID(variant.as_str().expect("id").to_owned())).expect("variant id");
-    let warehouse_id = omnisync::graphql::relay::decode_id("Warehouse", &async_graphql::ID(warehouse.clone())).expect("warehouse id");
+    let variant_id = omnisync::graphql::relay::decode_id(
+        "ProductVariant",
+        &async_graphql::ID(variant.as_str().expect("id").to_owned()),
+    )
+    .expect("variant id");
+    let warehouse_id =
+        omnisync::graphql::relay::decode_id("Warehouse", &async_graphql::ID(warehouse.clone())).expect("warehouse id");
     let level = entity::inventory_level::Entity::find()
         .filter(entity::inventory_level::Column::VariantId.eq(variant_id))
         .filter(entity::inventory_level::Column::WarehouseId.eq(warehouse_id))
@@ -470,8 +565,19 @@ struct TestAppView {
 }
 
 impl TestAppView {
-    async fn attempt(&self, client: &reqwest::Client, query: &str, variables: Value, payload: &str) -> Result<Outcome, String> {
-        let sent = client.post(format!("{}/graphql", self.address)).bearer_auth(&self.token).json(&json!({ "query": query, "variables": variables })).send().await;
+    async fn attempt(
+        &self,
+        client: &reqwest::Client,
+        query: &str,
+        variables: Value,
+        payload: &str,
+    ) -> Result<Outcome, String> {
+        let sent = client
+            .post(format!("{}/graphql", self.address))
+            .bearer_auth(&self.token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await;
         classify(sent, payload).await
     }
 }

@@ -9,7 +9,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 
-use omnisync::channels::{ApiClient, Connector, ConnectorConfig, Credentials, Kind, NoTokenStore, RateLimiter, RetryPolicy, connector};
+use omnisync::channels::{
+    ApiClient, Connector, ConnectorConfig, Credentials, Kind, NoTokenStore, RateLimiter, RetryPolicy, connector,
+};
 use omnisync::domain::channel::{OrderTimeField, StockPriceUpdate, WebhookRequest};
 
 use crate::helpers::{Backend, spawn_app};
@@ -31,10 +33,21 @@ fn credentials() -> Credentials {
 
 fn build(kind: Kind, base_url: &str) -> Arc<dyn Connector> {
     omnisync::startup::install_tls_provider();
-    let policy = RetryPolicy { max_attempts: 2, max_rate_limit_wait: std::time::Duration::from_millis(20), ..RetryPolicy::fast() };
+    let policy = RetryPolicy {
+        max_attempts: 2,
+        max_rate_limit_wait: std::time::Duration::from_millis(20),
+        ..RetryPolicy::fast()
+    };
     let http = ApiClient::new(kind.as_str(), RateLimiter::new(10_000, "fuzz", None), policy).expect("client");
-    connector(ConnectorConfig { kind, base_url: base_url.into(), country: "VN".into(), credentials: credentials(), http, tokens: Arc::new(NoTokenStore) })
-        .expect("connector")
+    connector(ConnectorConfig {
+        kind,
+        base_url: base_url.into(),
+        country: "VN".into(),
+        credentials: credentials(),
+        http,
+        tokens: Arc::new(NoTokenStore),
+    })
+    .expect("connector")
 }
 
 fn runner(cases: u32) -> TestRunner {
@@ -45,16 +58,46 @@ fn runner(cases: u32) -> TestRunner {
 /// wrong types.
 fn marketplace_json() -> impl Strategy<Value = Value> {
     const KEYS: &[&str] = &[
-        "code", "data", "response", "message", "error", "products", "skus", "items", "orders", "order_list", "item_id", "SellerSku",
-        "seller_sku", "model_sku", "original_sku", "price", "quantity", "status", "order_status", "order_id", "order_sn", "more",
-        "next_cursor", "next_page_token", "total", "count", "variants", "sku", "id", "created_at", "update_time", "paging",
+        "code",
+        "data",
+        "response",
+        "message",
+        "error",
+        "products",
+        "skus",
+        "items",
+        "orders",
+        "order_list",
+        "item_id",
+        "SellerSku",
+        "seller_sku",
+        "model_sku",
+        "original_sku",
+        "price",
+        "quantity",
+        "status",
+        "order_status",
+        "order_id",
+        "order_sn",
+        "more",
+        "next_cursor",
+        "next_page_token",
+        "total",
+        "count",
+        "variants",
+        "sku",
+        "id",
+        "created_at",
+        "update_time",
+        "paging",
     ];
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<i64>().prop_map(|n| json!(n)),
         any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)),
         any::<bool>().prop_map(Value::Bool),
-        prop::sample::select(vec!["0", "", "abc", "2026-11-30T00:00:00+07:00", "-1", "1e309", "null"]).prop_map(|s| json!(s)),
+        prop::sample::select(vec!["0", "", "abc", "2026-11-30T00:00:00+07:00", "-1", "1e309", "null"])
+            .prop_map(|s| json!(s)),
         "[ -~]{0,16}".prop_map(Value::String),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
@@ -81,16 +124,26 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
 
 #[test]
 fn push_parsers_of_every_marketplace_never_panic_on_any_input() {
-    const HEADERS: [&str; 5] = ["Authorization", "authorization", "X-Webstore-Hmac-Sha256", "X-Webstore-Event-Id", "X-Webstore-Topic"];
+    const HEADERS: [&str; 5] =
+        ["Authorization", "authorization", "X-Webstore-Hmac-Sha256", "X-Webstore-Event-Id", "X-Webstore-Topic"];
     for kind in Kind::ALL {
         let connector = build(kind, "http://127.0.0.1:9");
         let signature = prop_oneof![prop::collection::vec(any::<u8>(), 32).prop_map(hex::encode), "[ -~]{0,80}"];
         let input = (body(), signature, prop::collection::vec(any::<bool>(), HEADERS.len()));
         runner(500)
             .run(&input, |(body, signature, present)| {
-                let headers = HEADERS.iter().zip(present).filter(|(_, on)| *on).map(|(h, _)| ((*h).to_owned(), signature.clone())).collect();
+                let headers = HEADERS
+                    .iter()
+                    .zip(present)
+                    .filter(|(_, on)| *on)
+                    .map(|(h, _)| ((*h).to_owned(), signature.clone()))
+                    .collect();
                 // Errors are expected; a panic fails the property.
-                let _ = connector.verify_webhook(&WebhookRequest { url: "http://hub.example/webhooks/1".into(), headers, body });
+                let _ = connector.verify_webhook(&WebhookRequest {
+                    url: "http://hub.example/webhooks/1".into(),
+                    headers,
+                    body,
+                });
                 Ok(())
             })
             .unwrap_or_else(|failure| panic!("{kind:?}: {failure}"));
@@ -110,7 +163,9 @@ fn scripted_server(answer: Arc<Mutex<Answer>>) -> String {
             let answer = answer.clone();
             async move {
                 let (status, body, retry) = answer.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                let mut response = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::OK));
+                let mut response = HttpResponse::build(
+                    actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::OK),
+                );
                 if retry {
                     response.insert_header(("Retry-After", "0"));
                 }
@@ -171,10 +226,56 @@ fn response_parsers_of_every_marketplace_never_panic_on_any_answer() {
 #[test]
 fn the_graphql_endpoint_never_answers_5xx_to_random_documents() {
     const WORDS: &[&str] = &[
-        "query", "mutation", "subscription", "{", "}", "(", ")", ":", "$x", "...", "on", "products", "product", "variants", "edges", "node", "id",
-        "title", "first", "after", "\"abc\"", "100000", "-1", "null", "true", "warehouses", "inventoryAdjustQuantities", "input", "changes",
-        "productCreate", "userErrors", "code", "field", "syncRuns", "channels", "__schema", "types", "name", "@include(if: true)", "[", "]",
-        "fragment", "F", "totalCount", "productLinks", "channelId", "view", "LINK_ERROR", "syncErrors", "filter",
+        "query",
+        "mutation",
+        "subscription",
+        "{",
+        "}",
+        "(",
+        ")",
+        ":",
+        "$x",
+        "...",
+        "on",
+        "products",
+        "product",
+        "variants",
+        "edges",
+        "node",
+        "id",
+        "title",
+        "first",
+        "after",
+        "\"abc\"",
+        "100000",
+        "-1",
+        "null",
+        "true",
+        "warehouses",
+        "inventoryAdjustQuantities",
+        "input",
+        "changes",
+        "productCreate",
+        "userErrors",
+        "code",
+        "field",
+        "syncRuns",
+        "channels",
+        "__schema",
+        "types",
+        "name",
+        "@include(if: true)",
+        "[",
+        "]",
+        "fragment",
+        "F",
+        "totalCount",
+        "productLinks",
+        "channelId",
+        "view",
+        "LINK_ERROR",
+        "syncErrors",
+        "filter",
     ];
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let Some(app) = rt.block_on(spawn_app(Backend::Sqlite)) else { return };

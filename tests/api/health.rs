@@ -30,13 +30,20 @@ on_both_backends!(health_and_readiness, health_and_readiness_answer_and_graphiql
 async fn exactly_one_default_warehouse_named_kho_tong_exists_after_migrations(app: &TestApp) {
     let data = app.gql("{ warehouses { totalCount edges { node { name code isDefault } } } }", json!({})).await;
     assert_eq!(data["warehouses"]["totalCount"], 1);
-    assert_eq!(data["warehouses"]["edges"][0]["node"], json!({ "name": "Kho tổng", "code": "MAIN", "isDefault": true }));
+    assert_eq!(
+        data["warehouses"]["edges"][0]["node"],
+        json!({ "name": "Kho tổng", "code": "MAIN", "isDefault": true })
+    );
 }
 on_both_backends!(default_warehouse_seeded, exactly_one_default_warehouse_named_kho_tong_exists_after_migrations);
 
 async fn too_deep_or_too_complex_queries_get_a_clear_error(app: &TestApp) {
     // Depth: introspection nests without multiplying cost, so only the depth limit can refuse this.
-    let deep = format!("{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}", "ofType { ".repeat(10), "} ".repeat(10));
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+        "ofType { ".repeat(10),
+        "} ".repeat(10)
+    );
     let body = app.graphql(&deep, json!({})).await;
     let message = body["errors"][0]["message"].as_str().unwrap_or_default().to_lowercase();
     assert!(message.contains("too deep"), "depth limit error, got {body}");

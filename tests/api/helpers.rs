@@ -105,7 +105,11 @@ pub async fn fresh_settings(backend: Backend) -> Option<(Settings, Cleanup)> {
                     let mut conn = client.get_multiplexed_async_connection().await?;
                     redis::cmd("PING").query_async::<String>(&mut conn).await
                 };
-                if let Err(err) = tokio::time::timeout(Duration::from_secs(5), reachable).await.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+                if let Err(err) = tokio::time::timeout(Duration::from_secs(5), reachable)
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.map_err(|e| e.to_string()))
+                {
                     drop_pg_database(&name).await;
                     skip("Redis", err);
                     return None;
@@ -129,7 +133,11 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> Option<TestAp
 }
 
 /// As `spawn_app_with`, with the settings edited first (a shorter marketplace timeout, another Redis, …).
-pub async fn spawn_app_configured(backend: Backend, options: Options, edit: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+pub async fn spawn_app_configured(
+    backend: Backend,
+    options: Options,
+    edit: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     let (mut settings, cleanup) = fresh_settings(backend).await?;
     edit(&mut settings);
     Some(start(settings, cleanup, backend, options).await)
@@ -147,7 +155,9 @@ async fn start(mut settings: Settings, cleanup: Cleanup, backend: Backend, optio
     let port = app.port();
     let ctx = app.context().clone();
     tokio::spawn(app.run_until_stopped());
-    let (_, token) = omnisync::services::api_tokens::create(&ctx.db, "tests", entity::enums::TokenScope::Admin).await.expect("a test token");
+    let (_, token) = omnisync::services::api_tokens::create(&ctx.db, "tests", entity::enums::TokenScope::Admin)
+        .await
+        .expect("a test token");
     TestApp {
         token,
         address: format!("http://127.0.0.1:{port}"),
@@ -266,14 +276,19 @@ macro_rules! on_both_backends {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_sqlite() {
-                if let Some(app) = $crate::helpers::spawn_app_configured($crate::helpers::Backend::Sqlite, $options, $edit).await {
+                if let Some(app) =
+                    $crate::helpers::spawn_app_configured($crate::helpers::Backend::Sqlite, $options, $edit).await
+                {
                     super::$body(&app).await;
                     app.cleanup().await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_postgres_and_redis() {
-                if let Some(app) = $crate::helpers::spawn_app_configured($crate::helpers::Backend::PostgresRedis, $options, $edit).await {
+                if let Some(app) =
+                    $crate::helpers::spawn_app_configured($crate::helpers::Backend::PostgresRedis, $options, $edit)
+                        .await
+                {
                     super::$body(&app).await;
                     app.cleanup().await;
                 }
@@ -316,7 +331,10 @@ pub struct RecordingTokenStore {
 
 #[async_trait::async_trait]
 impl omnisync::channels::TokenStore for RecordingTokenStore {
-    async fn save(&self, credentials: &omnisync::channels::Credentials) -> Result<(), omnisync::channels::ConnectorError> {
+    async fn save(
+        &self,
+        credentials: &omnisync::channels::Credentials,
+    ) -> Result<(), omnisync::channels::ConnectorError> {
         self.saved.lock().unwrap_or_else(|p| p.into_inner()).push(credentials.clone());
         Ok(())
     }
@@ -328,7 +346,11 @@ impl omnisync::channels::TokenStore for RecordingTokenStore {
 pub fn hub_limiter(kind: omnisync::channels::Kind) -> omnisync::channels::RateLimiter {
     use omnisync::channels::{RateLimiter, default_rate_per_second, quota_per_api};
     let rate = default_rate_per_second(kind);
-    if quota_per_api(kind) { RateLimiter::pooled_per_api(rate, kind.as_str(), None, &Default::default()) } else { RateLimiter::new(rate, kind.as_str(), None) }
+    if quota_per_api(kind) {
+        RateLimiter::pooled_per_api(rate, kind.as_str(), None, &Default::default())
+    } else {
+        RateLimiter::new(rate, kind.as_str(), None)
+    }
 }
 
 pub fn connector_for(

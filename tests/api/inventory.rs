@@ -26,7 +26,9 @@ async fn ledger_of(app: &TestApp, variant: &Value) -> Value {
 }
 
 async fn on_hand(app: &TestApp, variant: &Value) -> i64 {
-    let data = app.gql("query($v: ID!) { productVariant(id: $v) { inventoryLevels { onHand } } }", json!({ "v": variant })).await;
+    let data = app
+        .gql("query($v: ID!) { productVariant(id: $v) { inventoryLevels { onHand } } }", json!({ "v": variant }))
+        .await;
     data["productVariant"]["inventoryLevels"][0]["onHand"].as_i64().expect("on hand")
 }
 
@@ -37,13 +39,20 @@ async fn adjustments_write_the_level_and_one_ledger_row_each(app: &TestApp) {
 
     let first = adjust(app, v, &wh, 12).await;
     assert_eq!(first["userErrors"], json!([]));
-    assert_eq!(first["changes"][0]["level"], json!({ "onHand": 12, "committed": 0, "pendingExport": 0, "available": 12 }));
-    assert_eq!(first["changes"][0]["ledgerEntry"], json!({ "onHandDelta": 12, "onHandAfter": 12, "reason": "RECEIVED", "note": null }));
+    assert_eq!(
+        first["changes"][0]["level"],
+        json!({ "onHand": 12, "committed": 0, "pendingExport": 0, "available": 12 })
+    );
+    assert_eq!(
+        first["changes"][0]["ledgerEntry"],
+        json!({ "onHandDelta": 12, "onHandAfter": 12, "reason": "RECEIVED", "note": null })
+    );
     adjust(app, v, &wh, -5).await;
 
     let ledger = ledger_of(app, v).await;
     assert_eq!(ledger["totalCount"], 2);
-    let sum: i64 = ledger["edges"].as_array().expect("edges").iter().map(|e| e["node"]["onHandDelta"].as_i64().unwrap_or(0)).sum();
+    let sum: i64 =
+        ledger["edges"].as_array().expect("edges").iter().map(|e| e["node"]["onHandDelta"].as_i64().unwrap_or(0)).sum();
     assert_eq!(sum, on_hand(app, v).await, "the ledger sums to the level");
     assert_eq!(sum, 7);
 }
@@ -52,7 +61,10 @@ on_both_backends!(adjust_writes_ledger, adjustments_write_the_level_and_one_ledg
 async fn going_below_zero_is_refused_unless_the_variant_allows_overselling_and_nothing_is_written(app: &TestApp) {
     let wh = app.default_warehouse_id().await;
     let p = app
-        .create_product("Ly sứ", json!([{ "sku": "LY-1", "price": "30000" }, { "sku": "LY-2", "price": "30000", "allowOversell": true }]))
+        .create_product(
+            "Ly sứ",
+            json!([{ "sku": "LY-1", "price": "30000" }, { "sku": "LY-2", "price": "30000", "allowOversell": true }]),
+        )
         .await;
     let (strict, oversell) = (&p["variants"][0]["id"], &p["variants"][1]["id"]);
     adjust(app, strict, &wh, 2).await;
@@ -78,7 +90,10 @@ async fn going_below_zero_is_refused_unless_the_variant_allows_overselling_and_n
     let allowed = adjust(app, oversell, &wh, -3).await;
     assert_eq!(allowed["changes"][0]["level"]["onHand"], -3, "overselling variants may go below zero");
 }
-on_both_backends!(negative_stock, going_below_zero_is_refused_unless_the_variant_allows_overselling_and_nothing_is_written);
+on_both_backends!(
+    negative_stock,
+    going_below_zero_is_refused_unless_the_variant_allows_overselling_and_nothing_is_written
+);
 
 async fn set_quantities_compare_and_set_refuses_a_stale_read(app: &TestApp) {
     let wh = app.default_warehouse_id().await;
@@ -103,16 +118,17 @@ async fn set_quantities_compare_and_set_refuses_a_stale_read(app: &TestApp) {
     assert_eq!(ok["changes"][0]["ledgerEntry"], json!({ "onHandDelta": -3, "onHandAfter": 7, "reason": "CORRECTION" }));
 
     // Setting a level that does not exist yet (another warehouse) creates it.
-    let hn = app
-        .gql("mutation { warehouseCreate(input: { name: \"Kho HN\" }) { warehouse { id } } }", json!({}))
-        .await["warehouseCreate"]["warehouse"]["id"]
+    let hn = app.gql("mutation { warehouseCreate(input: { name: \"Kho HN\" }) { warehouse { id } } }", json!({})).await
+        ["warehouseCreate"]["warehouse"]["id"]
         .clone();
     let created = app
         .gql(SET, json!({ "input": { "reason": "CORRECTION", "quantities": [{ "variantId": v, "warehouseId": hn, "onHand": 4, "compareOnHand": 0 }] } }))
         .await["inventorySetQuantities"]
         .clone();
     assert_eq!(created["changes"][0]["level"]["onHand"], 4);
-    let levels = app.gql("query($v: ID!) { inventoryLevels(filter: { variantId: $v }) { totalCount } }", json!({ "v": v })).await;
+    let levels = app
+        .gql("query($v: ID!) { inventoryLevels(filter: { variantId: $v }) { totalCount } }", json!({ "v": v }))
+        .await;
     assert_eq!(levels["inventoryLevels"]["totalCount"], 2);
 }
 on_both_backends!(set_quantities, set_quantities_compare_and_set_refuses_a_stale_read);
@@ -123,14 +139,26 @@ async fn bad_stock_requests_are_refused_with_their_field(app: &TestApp) {
     let v = &p["variants"][0]["id"];
     let cases = [
         (json!([]), json!(["input", "changes"]), "BLANK"),
-        (json!([{ "variantId": v, "warehouseId": wh, "delta": 0 }]), json!(["input", "changes", "0", "delta"]), "INVALID"),
+        (
+            json!([{ "variantId": v, "warehouseId": wh, "delta": 0 }]),
+            json!(["input", "changes", "0", "delta"]),
+            "INVALID",
+        ),
         (
             json!([{ "variantId": v, "warehouseId": wh, "delta": 1 }, { "variantId": v, "warehouseId": wh, "delta": 2 }]),
             json!(["input", "changes", "1"]),
             "DUPLICATE_ENTRY",
         ),
-        (json!([{ "variantId": wh, "warehouseId": wh, "delta": 1 }]), json!(["input", "changes", "0", "variantId"]), "INVALID_ID"),
-        (json!([{ "variantId": "UHJvZHVjdFZhcmlhbnQ6OTk5OTk", "warehouseId": wh, "delta": 1 }]), json!(["input", "changes", "0", "variantId"]), "NOT_FOUND"),
+        (
+            json!([{ "variantId": wh, "warehouseId": wh, "delta": 1 }]),
+            json!(["input", "changes", "0", "variantId"]),
+            "INVALID_ID",
+        ),
+        (
+            json!([{ "variantId": "UHJvZHVjdFZhcmlhbnQ6OTk5OTk", "warehouseId": wh, "delta": 1 }]),
+            json!(["input", "changes", "0", "variantId"]),
+            "NOT_FOUND",
+        ),
     ];
     for (changes, field, code) in cases {
         let result = app.gql(ADJUST, json!({ "input": { "reason": "ADJUSTMENT", "changes": changes } })).await;
@@ -172,7 +200,12 @@ async fn twenty_concurrent_adjustments_of_one_variant_lose_no_update(app: &TestA
     assert_eq!(on_hand(app, &v).await, (1..=20).sum::<i64>(), "on hand is exactly the sum of the deltas");
     let ledger = ledger_of(app, &v).await;
     assert_eq!(ledger["totalCount"], 20, "one ledger row per adjustment");
-    let mut afters: Vec<i64> = ledger["edges"].as_array().expect("edges").iter().map(|e| e["node"]["onHandAfter"].as_i64().unwrap_or(0)).collect();
+    let mut afters: Vec<i64> = ledger["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["onHandAfter"].as_i64().unwrap_or(0))
+        .collect();
     afters.sort_unstable();
     afters.dedup();
     assert_eq!(afters.len(), 20, "each adjustment saw the previous one: no two rows share an on-hand-after");

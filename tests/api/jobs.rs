@@ -28,8 +28,13 @@ async fn a_recompute_run_is_queued_then_executed_once_by_a_worker(app: &TestApp)
 
     let run = app.wait_for_run(started["syncRun"]["id"].as_str().expect("id")).await;
     assert_eq!(run["status"], "COMPLETED", "{run}");
-    assert_eq!((run["total"].as_i64(), run["succeeded"].as_i64(), run["attempts"].as_i64()), (Some(1), Some(1), Some(1)));
-    let product = app.gql("query($id: ID!) { product(id: $id) { totalOnHand totalsComputedAt } }", json!({ "id": p["id"] })).await;
+    assert_eq!(
+        (run["total"].as_i64(), run["succeeded"].as_i64(), run["attempts"].as_i64()),
+        (Some(1), Some(1), Some(1))
+    );
+    let product = app
+        .gql("query($id: ID!) { product(id: $id) { totalOnHand totalsComputedAt } }", json!({ "id": p["id"] }))
+        .await;
     assert_eq!(product["product"]["totalOnHand"], 5);
     assert!(product["product"]["totalsComputedAt"].is_string());
 }
@@ -48,11 +53,20 @@ async fn a_recompute_run_also_works_on_the_postgres_queue_without_redis() {
 async fn runs_left_unfinished_are_completed_after_a_restart_each_exactly_once(backend: Backend) {
     let Some(api_only) = spawn_app_with(backend, Options { run_workers: false }).await else { return };
     stock_product(&api_only, "Quạt", 3).await;
-    let queued = api_only.gql(RECOMPUTE, json!({})).await["productInventoryRecompute"]["syncRun"]["id"].as_str().expect("id").to_owned();
+    let queued = api_only.gql(RECOMPUTE, json!({})).await["productInventoryRecompute"]["syncRun"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     // The job id is recorded on the run but never pushed: the crash between the two writes.
-    let lost = sync_runs::create(&api_only.ctx.db, entity::enums::SyncRunKind::ProductTotals, None, None, &ulid::Ulid::generate().to_string())
-        .await
-        .expect("run row");
+    let lost = sync_runs::create(
+        &api_only.ctx.db,
+        entity::enums::SyncRunKind::ProductTotals,
+        None,
+        None,
+        &ulid::Ulid::generate().to_string(),
+    )
+    .await
+    .expect("run row");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let still = api_only.wait_for_run_status(&queued).await;
     assert_eq!(still, "CREATED", "no worker ran it in the API-only process");
@@ -67,7 +81,9 @@ async fn runs_left_unfinished_are_completed_after_a_restart_each_exactly_once(ba
 
     // A late duplicate delivery of the first job (its old id) finds the run finished and does nothing.
     let row = sync_runs::get(&restarted.ctx.db, lost.id).await.expect("read").expect("run");
-    jobs::execute(&restarted.ctx, lost.id, row.job_id.as_deref().unwrap_or_default()).await.expect("duplicate is harmless");
+    jobs::execute(&restarted.ctx, lost.id, row.job_id.as_deref().unwrap_or_default())
+        .await
+        .expect("duplicate is harmless");
     let again = sync_runs::get(&restarted.ctx.db, lost.id).await.expect("read").expect("run");
     assert_eq!((again.attempts, again.status), (1, entity::enums::SyncRunStatus::Completed));
     api_only.cleanup().await;

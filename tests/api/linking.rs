@@ -30,7 +30,8 @@ fn opts(n: usize) -> Value {
 /// Hub products built to hit each rule against the simulator's seed (product n has (n-1)%3+1 SKUs
 /// `SKU-000n-j`; multi-SKU products carry two options; list price = price + 20,000).
 async fn build_catalog(app: &TestApp) -> Value {
-    let mk = |title: &'static str, variants: Value| async move { app.create_product(title, variants).await["id"].clone() };
+    let mk =
+        |title: &'static str, variants: Value| async move { app.create_product(title, variants).await["id"].clone() };
     json!({
         "linked": mk("Linked", json!([{ "sku": "H1", "barcode": "SKU-0001-1", "price": "1000" }])).await,
         "noBarcode": mk("No barcode", json!([{ "sku": "H2", "price": "1000" }])).await,
@@ -67,8 +68,12 @@ async fn view(app: &TestApp, channel: &Value, view: &str) -> Vec<Value> {
 }
 
 fn codes_by_product(links: &[Value]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> =
-        links.iter().map(|l| (l["product"]["title"].as_str().unwrap_or("").to_owned(), l["errorCode"].as_str().unwrap_or("").to_owned())).collect();
+    let mut out: Vec<(String, String)> = links
+        .iter()
+        .map(|l| {
+            (l["product"]["title"].as_str().unwrap_or("").to_owned(), l["errorCode"].as_str().unwrap_or("").to_owned())
+        })
+        .collect();
     out.sort();
     out
 }
@@ -80,7 +85,11 @@ async fn every_link_error_arises_from_the_right_data_and_the_views_show_the_righ
 
     let run = link_all(app, &channel).await;
     assert_eq!(run["status"], "COMPLETED", "{run}");
-    assert_eq!((run["total"].as_i64(), run["succeeded"].as_i64(), run["failed"].as_i64()), (Some(8), Some(1), Some(7)), "{run}");
+    assert_eq!(
+        (run["total"].as_i64(), run["succeeded"].as_i64(), run["failed"].as_i64()),
+        (Some(8), Some(1), Some(7)),
+        "{run}"
+    );
 
     let errors = view(app, &channel, "LINK_ERROR").await;
     assert_eq!(
@@ -100,22 +109,39 @@ async fn every_link_error_arises_from_the_right_data_and_the_views_show_the_righ
     let no_barcode = errors.iter().find(|l| l["errorCode"] == "NO_MATCH_KEY").expect("no barcode");
     assert_eq!(no_barcode["errorMessage"], "No barcode / Default Title has no barcode: add one to link it");
     let conflict = errors.iter().find(|l| l["product"]["title"] == "Conflict A").expect("conflict");
-    assert!(conflict["errorMessage"].as_str().unwrap_or_default().contains("Conflict B"), "names the other product: {conflict}");
-    assert!(errors.iter().find(|l| l["errorCode"] == "OPTION_MISMATCH").expect("options")["listing"]["sellerSku"] == "SKU-0005-1");
+    assert!(
+        conflict["errorMessage"].as_str().unwrap_or_default().contains("Conflict B"),
+        "names the other product: {conflict}"
+    );
+    assert!(
+        errors.iter().find(|l| l["errorCode"] == "OPTION_MISMATCH").expect("options")["listing"]["sellerSku"]
+            == "SKU-0005-1"
+    );
 
     let synced = view(app, &channel, "SYNCED").await;
     assert_eq!(synced.len(), 1);
-    assert_eq!((synced[0]["state"].as_str(), synced[0]["listing"]["sellerSku"].as_str()), (Some("LINKED"), Some("SKU-0001-1")));
+    assert_eq!(
+        (synced[0]["state"].as_str(), synced[0]["listing"]["sellerSku"].as_str()),
+        (Some("LINKED"), Some("SKU-0001-1"))
+    );
     assert_eq!(view(app, &channel, "ALL").await.len(), 9);
     assert_eq!(view(app, &channel, "SYNC_ERROR").await.len(), 0, "no push has failed");
 
     // A push failure (issue 5 writes these) shows in the SYNC_ERROR view and nowhere else but ALL.
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-    let link_id = omnisync::graphql::relay::decode_id("ProductLink", &async_graphql::ID(synced[0]["id"].as_str().expect("id").to_owned())).expect("id");
-    entity::product_link::ActiveModel { id: Set(link_id), state: Set(entity::enums::LinkState::SyncError), ..Default::default() }
-        .update(&app.ctx.db)
-        .await
-        .expect("update");
+    let link_id = omnisync::graphql::relay::decode_id(
+        "ProductLink",
+        &async_graphql::ID(synced[0]["id"].as_str().expect("id").to_owned()),
+    )
+    .expect("id");
+    entity::product_link::ActiveModel {
+        id: Set(link_id),
+        state: Set(entity::enums::LinkState::SyncError),
+        ..Default::default()
+    }
+    .update(&app.ctx.db)
+    .await
+    .expect("update");
     assert_eq!(view(app, &channel, "SYNC_ERROR").await.len(), 1);
     assert_eq!(view(app, &channel, "SYNCED").await.len(), 0);
 
@@ -124,7 +150,10 @@ async fn every_link_error_arises_from_the_right_data_and_the_views_show_the_righ
     let status = app
         .gql("query($p: ID!, $c: ID!) { productLinkStatus(productId: $p, channelId: $c) { state failingVariants { sku } } }", json!({ "p": dup, "c": channel }))
         .await;
-    assert_eq!(status["productLinkStatus"], json!({ "state": "FAILED", "failingVariants": [{ "sku": "H4a" }, { "sku": "H4b" }] }));
+    assert_eq!(
+        status["productLinkStatus"],
+        json!({ "state": "FAILED", "failingVariants": [{ "sku": "H4a" }, { "sku": "H4b" }] })
+    );
 }
 
 async fn relink_after_a_fix_unlink_versus_delete_and_a_deleted_variant(app: &TestApp) {
@@ -134,7 +163,10 @@ async fn relink_after_a_fix_unlink_versus_delete_and_a_deleted_variant(app: &Tes
     link_all(app, &channel).await;
 
     // Fix the barcode of "Not found", then relink every error.
-    let variant = app.gql("query($p: ID!) { product(id: $p) { variants { id } } }", json!({ "p": ids["notFound"] })).await["product"]["variants"][0]["id"].clone();
+    let variant = app
+        .gql("query($p: ID!) { product(id: $p) { variants { id } } }", json!({ "p": ids["notFound"] }))
+        .await["product"]["variants"][0]["id"]
+        .clone();
     app.gql("mutation($v: ID!) { productVariantUpdate(id: $v, input: { barcode: \"SKU-0008-1\" }) { userErrors { code } } }", json!({ "v": variant })).await;
     let relink = app
         .gql(
@@ -147,11 +179,19 @@ async fn relink_after_a_fix_unlink_versus_delete_and_a_deleted_variant(app: &Tes
     let synced = view(app, &channel, "SYNCED").await;
     let skus: Vec<&str> = synced.iter().map(|l| l["listing"]["sellerSku"].as_str().unwrap_or("")).collect();
     assert!(skus.contains(&"SKU-0008-1"), "the fixed variant is linked: {skus:?}");
-    assert!(!view(app, &channel, "LINK_ERROR").await.iter().any(|l| l["errorCode"] == "NOT_FOUND_ON_CHANNEL"), "its error is gone");
+    assert!(
+        !view(app, &channel, "LINK_ERROR").await.iter().any(|l| l["errorCode"] == "NOT_FOUND_ON_CHANNEL"),
+        "its error is gone"
+    );
 
     // Unlink: stops syncing, can be relinked.
     let link = synced.iter().find(|l| l["listing"]["sellerSku"] == "SKU-0001-1").expect("link")["id"].clone();
-    let unlinked = app.gql("mutation($l: [ID!]!) { productLinksUnlink(linkIds: $l) { productLinks { state } userErrors { code } } }", json!({ "l": [link] })).await;
+    let unlinked = app
+        .gql(
+            "mutation($l: [ID!]!) { productLinksUnlink(linkIds: $l) { productLinks { state } userErrors { code } } }",
+            json!({ "l": [link] }),
+        )
+        .await;
     assert_eq!(unlinked["productLinksUnlink"]["productLinks"][0]["state"], "UNLINKED");
     let relink = app
         .gql("mutation($c: ID!, $l: [ID!]) { productLinksRelink(input: { channelId: $c, linkIds: $l }) { syncRun { id } userErrors { code } } }", json!({ "c": channel, "l": [link] }))
@@ -161,12 +201,23 @@ async fn relink_after_a_fix_unlink_versus_delete_and_a_deleted_variant(app: &Tes
     assert_eq!(again["productLink"]["state"], "LINKED", "an unlinked product can be relinked");
 
     // Delete: permanent; the listing cannot be linked again, by matching or by hand.
-    let listing = app.gql("query($l: ID!) { productLink(id: $l) { listing { id } variant { id } } }", json!({ "l": link })).await["productLink"].clone();
-    let deleted = app.gql("mutation($l: [ID!]!) { productLinksDelete(linkIds: $l) { deletedIds userErrors { code } } }", json!({ "l": [link] })).await;
+    let listing = app
+        .gql("query($l: ID!) { productLink(id: $l) { listing { id } variant { id } } }", json!({ "l": link }))
+        .await["productLink"]
+        .clone();
+    let deleted = app
+        .gql(
+            "mutation($l: [ID!]!) { productLinksDelete(linkIds: $l) { deletedIds userErrors { code } } }",
+            json!({ "l": [link] }),
+        )
+        .await;
     assert_eq!(deleted["productLinksDelete"]["deletedIds"], json!([link]));
     link_all(app, &channel).await;
     let errors = view(app, &channel, "LINK_ERROR").await;
-    assert!(errors.iter().any(|l| l["product"]["title"] == "Linked" && l["errorCode"] == "LISTING_EXCLUDED"), "{errors:?}");
+    assert!(
+        errors.iter().any(|l| l["product"]["title"] == "Linked" && l["errorCode"] == "LISTING_EXCLUDED"),
+        "{errors:?}"
+    );
     let manual = app
         .gql(
             "mutation($l: ID!, $v: ID!) { productLinkSet(listingId: $l, variantId: $v) { productLink { id } userErrors { field code } } }",
@@ -176,9 +227,18 @@ async fn relink_after_a_fix_unlink_versus_delete_and_a_deleted_variant(app: &Tes
     assert_eq!(manual["productLinkSet"]["userErrors"], json!([{ "field": ["listingId"], "code": "INVALID_STATE" }]));
 
     // Deleting a linked hub product leaves the link in LINK_ERROR with VARIANT_DELETED.
-    let fixed_link = view(app, &channel, "SYNCED").await.into_iter().find(|l| l["listing"]["sellerSku"] == "SKU-0008-1").expect("link");
+    let fixed_link = view(app, &channel, "SYNCED")
+        .await
+        .into_iter()
+        .find(|l| l["listing"]["sellerSku"] == "SKU-0008-1")
+        .expect("link");
     app.gql("mutation($p: ID!) { productDelete(id: $p) { deletedId } }", json!({ "p": ids["notFound"] })).await;
-    let lost = app.gql("query($l: ID!) { productLink(id: $l) { state errorCode errorMessage variant { id } } }", json!({ "l": fixed_link["id"] })).await;
+    let lost = app
+        .gql(
+            "query($l: ID!) { productLink(id: $l) { state errorCode errorMessage variant { id } } }",
+            json!({ "l": fixed_link["id"] }),
+        )
+        .await;
     assert_eq!(lost["productLink"]["state"], "LINK_ERROR");
     assert_eq!(lost["productLink"]["errorCode"], "VARIANT_DELETED");
     assert_eq!(lost["productLink"]["variant"], json!(null));
@@ -191,7 +251,9 @@ async fn manual_link_create_from_listing_compare_and_preview(app: &TestApp) {
     let ids = build_catalog(app).await;
 
     // Preview before any pull has nothing to match against; after a pull it shows the decisions, writing nothing.
-    let pull = app.gql("mutation($c: ID!) { channelListingsPull(channelId: $c) { syncRun { id } } }", json!({ "c": channel })).await;
+    let pull = app
+        .gql("mutation($c: ID!) { channelListingsPull(channelId: $c) { syncRun { id } } }", json!({ "c": channel }))
+        .await;
     let pulled = app.wait_for_run(pull["channelListingsPull"]["syncRun"]["id"].as_str().expect("run")).await;
     assert_eq!(pulled["succeeded"], 39, "20 seeded products have 39 SKUs: {pulled}");
     let preview = app
@@ -225,8 +287,16 @@ async fn manual_link_create_from_listing_compare_and_preview(app: &TestApp) {
     assert_eq!(payload["productLinks"], json!([{ "state": "LINKED" }, { "state": "LINKED" }, { "state": "LINKED" }]));
 
     // Manual link of a listing to a chosen variant, then compare them field by field.
-    let other = app.gql("query($c: ID!) { channelListings(channelId: $c, search: \"SKU-0011-1\") { edges { node { id } } } }", json!({ "c": channel })).await;
-    let variant = app.gql("query($p: ID!) { product(id: $p) { variants { id } } }", json!({ "p": ids["noBarcode"] })).await["product"]["variants"][0]["id"].clone();
+    let other = app
+        .gql(
+            "query($c: ID!) { channelListings(channelId: $c, search: \"SKU-0011-1\") { edges { node { id } } } }",
+            json!({ "c": channel }),
+        )
+        .await;
+    let variant = app
+        .gql("query($p: ID!) { product(id: $p) { variants { id } } }", json!({ "p": ids["noBarcode"] }))
+        .await["product"]["variants"][0]["id"]
+        .clone();
     let set = app
         .gql(
             "mutation($l: ID!, $v: ID!) { productLinkSet(listingId: $l, variantId: $v) { productLink { id state variant { sku } listing { sellerSku } } userErrors { code } } }",
@@ -234,8 +304,16 @@ async fn manual_link_create_from_listing_compare_and_preview(app: &TestApp) {
         )
         .await;
     let link = &set["productLinkSet"]["productLink"];
-    assert_eq!((link["state"].as_str(), link["variant"]["sku"].as_str(), link["listing"]["sellerSku"].as_str()), (Some("LINKED"), Some("H2"), Some("SKU-0011-1")));
-    let compare = app.gql("query($l: ID!) { productLinkCompare(linkId: $l) { field hub channel differs } }", json!({ "l": link["id"] })).await;
+    assert_eq!(
+        (link["state"].as_str(), link["variant"]["sku"].as_str(), link["listing"]["sellerSku"].as_str()),
+        (Some("LINKED"), Some("H2"), Some("SKU-0011-1"))
+    );
+    let compare = app
+        .gql(
+            "query($l: ID!) { productLinkCompare(linkId: $l) { field hub channel differs } }",
+            json!({ "l": link["id"] }),
+        )
+        .await;
     let rows = compare["productLinkCompare"].as_array().expect("rows");
     let row = |f: &str| rows.iter().find(|r| r["field"] == f).cloned().expect("field");
     assert_eq!(row("title")["hub"], "No barcode");
@@ -254,13 +332,24 @@ async fn a_link_run_of_a_dead_process_finishes_after_restart_without_duplicates(
     let channel = connect_lazada(&api_only, &sim).await;
     build_catalog(&api_only).await;
     let started = api_only
-        .gql("mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } } }", json!({ "c": channel }))
+        .gql(
+            "mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } } }",
+            json!({ "c": channel }),
+        )
         .await;
     let run_id = started["productLinksCreate"]["syncRun"]["id"].as_str().expect("run").to_owned();
     let restarted = api_only.sibling(Options { run_workers: true }).await;
     let run = restarted.wait_for_run(&run_id).await;
-    assert_eq!((run["status"].as_str(), run["attempts"].as_i64(), run["succeeded"].as_i64()), (Some("COMPLETED"), Some(1), Some(1)), "{run}");
-    assert_eq!(view(&restarted, &channel, "ALL").await.len(), 9, "one row per listing link or variant error, no duplicates");
+    assert_eq!(
+        (run["status"].as_str(), run["attempts"].as_i64(), run["succeeded"].as_i64()),
+        (Some("COMPLETED"), Some(1), Some(1)),
+        "{run}"
+    );
+    assert_eq!(
+        view(&restarted, &channel, "ALL").await.len(),
+        9,
+        "one row per listing link or variant error, no duplicates"
+    );
     api_only.cleanup().await;
 }
 
@@ -271,7 +360,8 @@ async fn a_link_run_survives_a_restart_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_run_survives_a_restart_on_postgres_and_redis() {
-    a_link_run_of_a_dead_process_finishes_after_restart_without_duplicates(crate::helpers::Backend::PostgresRedis).await;
+    a_link_run_of_a_dead_process_finishes_after_restart_without_duplicates(crate::helpers::Backend::PostgresRedis)
+        .await;
 }
 
 /// The web store's "create missing" (SPEC §2 [Sapo]): hub products the store lacks are created there hidden;
@@ -296,14 +386,21 @@ async fn web_store_linking_creates_what_is_missing_on_both_sides(app: &TestApp) 
     assert_eq!(run["status"], "COMPLETED", "{run}");
     {
         let store = sim.state.store();
-        let created = store.products.iter().find(|p| p.skus.iter().any(|s| s.seller_sku == "HUB-ONLY-1")).expect("created on the store");
+        let created = store
+            .products
+            .iter()
+            .find(|p| p.skus.iter().any(|s| s.seller_sku == "HUB-ONLY-1"))
+            .expect("created on the store");
         assert!(created.hidden, "created hidden");
         assert_eq!(created.skus[0].price, 120_000);
     }
     let synced = view(app, &channel, "SYNCED").await;
     let mut skus: Vec<&str> = synced.iter().map(|l| l["listing"]["sellerSku"].as_str().unwrap_or("")).collect();
     skus.sort_unstable();
-    assert_eq!(skus, ["HUB-ONLY-1", "SKU-0001-1", "SKU-0002-1", "SKU-0002-2", "SKU-0003-1", "SKU-0003-2", "SKU-0003-3"]);
+    assert_eq!(
+        skus,
+        ["HUB-ONLY-1", "SKU-0001-1", "SKU-0002-1", "SKU-0002-2", "SKU-0003-1", "SKU-0003-2", "SKU-0003-3"]
+    );
     assert!(view(app, &channel, "LINK_ERROR").await.is_empty());
     let imported = app
         .gql("{ productVariants(filter: { search: \"SKU-0003\" }) { edges { node { sku price { amount } costPrice { amount } } } } }", json!({}))
@@ -317,14 +414,24 @@ on_both_backends!(webstore_create_missing, web_store_linking_creates_what_is_mis
 async fn bad_link_requests_get_user_errors(app: &TestApp) {
     let sim = start_sim(Kind::Lazada, 2);
     let channel = connect_lazada(app, &sim).await;
-    let product = app.create_product("P", json!([{ "sku": "P1", "barcode": "SKU-0001-1", "price": "1000" }])).await["id"].clone();
+    let product =
+        app.create_product("P", json!([{ "sku": "P1", "barcode": "SKU-0001-1", "price": "1000" }])).await["id"].clone();
     let missing = omnisync::graphql::relay::global_id("Product", 999_999);
     let create = "mutation($input: ProductLinksCreateInput!) { productLinksCreate(input: $input) { syncRun { id } userErrors { field code } } }";
     let cases = [
-        (json!({ "channelId": channel, "productIds": [product, missing] }), json!([{ "field": ["input", "productIds", "1"], "code": "NOT_FOUND" }])),
-        (json!({ "channelId": omnisync::graphql::relay::global_id("Channel", 999), "productIds": [product] }), json!([{ "field": ["input", "channelId"], "code": "NOT_FOUND" }])),
+        (
+            json!({ "channelId": channel, "productIds": [product, missing] }),
+            json!([{ "field": ["input", "productIds", "1"], "code": "NOT_FOUND" }]),
+        ),
+        (
+            json!({ "channelId": omnisync::graphql::relay::global_id("Channel", 999), "productIds": [product] }),
+            json!([{ "field": ["input", "channelId"], "code": "NOT_FOUND" }]),
+        ),
         (json!({ "channelId": channel }), json!([{ "field": ["input", "productIds"], "code": "BLANK" }])),
-        (json!({ "channelId": "garbage", "filter": {} }), json!([{ "field": ["input", "channelId"], "code": "INVALID_ID" }])),
+        (
+            json!({ "channelId": "garbage", "filter": {} }),
+            json!([{ "field": ["input", "channelId"], "code": "INVALID_ID" }]),
+        ),
     ];
     for (input, expected) in cases {
         let data = app.gql(create, json!({ "input": input })).await;
@@ -340,9 +447,21 @@ async fn bad_link_requests_get_user_errors(app: &TestApp) {
     assert_eq!(relink["productLinksRelink"]["userErrors"][0]["field"], json!(["input", "linkIds", "0"]));
     assert_eq!(relink["productLinksRelink"]["userErrors"][0]["code"], "NOT_FOUND");
 
-    app.gql("mutation($c: ID!) { channelDisconnect(id: $c, confirm: true) { userErrors { code } } }", json!({ "c": channel })).await;
+    app.gql(
+        "mutation($c: ID!) { channelDisconnect(id: $c, confirm: true) { userErrors { code } } }",
+        json!({ "c": channel }),
+    )
+    .await;
     let data = app.gql(create, json!({ "input": { "channelId": channel, "productIds": [product] } })).await;
-    assert_eq!(data["productLinksCreate"]["userErrors"], json!([{ "field": ["input", "channelId"], "code": "INVALID_STATE" }]), "a disconnected channel");
-    assert_eq!(app.gql("{ syncRuns { totalCount } }", json!({})).await["syncRuns"]["totalCount"], 0, "no run was started");
+    assert_eq!(
+        data["productLinksCreate"]["userErrors"],
+        json!([{ "field": ["input", "channelId"], "code": "INVALID_STATE" }]),
+        "a disconnected channel"
+    );
+    assert_eq!(
+        app.gql("{ syncRuns { totalCount } }", json!({})).await["syncRuns"]["totalCount"],
+        0,
+        "no run was started"
+    );
 }
 on_both_backends!(link_bad_input, bad_link_requests_get_user_errors);

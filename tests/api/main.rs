@@ -3,22 +3,25 @@
 //! Redis (`TEST_DATABASE_URL`, `TEST_REDIS_URL`; unreachable → SKIPPED, or a failure with
 //! `OMNISYNC_REQUIRE_SERVICES=1`).
 
+// A test fails by panicking: unwrapping is how it reports.
+#![allow(clippy::unwrap_used)]
+
 mod helpers;
 
 mod auth;
 mod catalog;
-mod channels;
-mod fuzz;
-mod cluster;
 mod channel_lazada;
 mod channel_shopee;
 mod channel_tiki;
 mod channel_tiktok;
 mod channel_webstore;
+mod channels;
+mod cluster;
 mod export_slips;
 mod faults_chaos;
 mod faults_kill;
 mod faults_services;
+mod fuzz;
 mod health;
 mod inventory;
 mod jobs;

@@ -54,7 +54,8 @@ pub async fn connect(app: &TestApp, kind: Kind, settings: Value) -> Shop {
         .await;
     assert_eq!(data["channelConnect"]["userErrors"], json!([]), "{data}");
     let channel = data["channelConnect"]["channel"]["id"].clone();
-    let channel_id = decode_id("Channel", &async_graphql::ID(channel.as_str().expect("id").to_owned())).expect("channel id");
+    let channel_id =
+        decode_id("Channel", &async_graphql::ID(channel.as_str().expect("id").to_owned())).expect("channel id");
     if kind != Kind::Tiki {
         sim.state.set_webhook_url(Some(format!("{}/webhooks/{channel_id}", app.address)));
     }
@@ -68,7 +69,12 @@ fn raw(type_name: &str, id: &Value) -> i64 {
 /// A hub product whose variant matches `seller_sku` (as SKU and barcode), with `on_hand` in the default warehouse,
 /// linked by hand to the shop's listing (pulled first). Returns the variant's global id.
 pub async fn linked_variant(app: &TestApp, shop: &Shop, seller_sku: &str, on_hand: i64) -> Value {
-    let product = app.create_product(&format!("Hub {seller_sku}"), json!([{ "sku": seller_sku, "barcode": seller_sku, "price": "1000", "unit": "cái" }])).await;
+    let product = app
+        .create_product(
+            &format!("Hub {seller_sku}"),
+            json!([{ "sku": seller_sku, "barcode": seller_sku, "price": "1000", "unit": "cái" }]),
+        )
+        .await;
     let variant = product["variants"][0]["id"].clone();
     if on_hand != 0 {
         let wh = app.default_warehouse_id().await;
@@ -80,13 +86,24 @@ pub async fn linked_variant(app: &TestApp, shop: &Shop, seller_sku: &str, on_han
             .await;
         assert_eq!(adjusted["inventoryAdjustQuantities"]["userErrors"], json!([]));
     }
-    let started = app.gql("mutation($c: ID!) { channelListingsPull(channelId: $c) { syncRun { id } userErrors { code message } } }", json!({ "c": shop.channel })).await;
+    let started = app
+        .gql(
+            "mutation($c: ID!) { channelListingsPull(channelId: $c) { syncRun { id } userErrors { code message } } }",
+            json!({ "c": shop.channel }),
+        )
+        .await;
     let run = finish_run(app, started["channelListingsPull"]["syncRun"]["id"].as_str().expect("run")).await;
     assert_eq!(run["status"], "COMPLETED", "{run}");
     let listings = app
         .gql("query($c: ID!, $s: String) { channelListings(channelId: $c, search: $s, first: 100) { edges { node { id sellerSku } } } }", json!({ "c": shop.channel, "s": seller_sku }))
         .await;
-    let listing = listings["channelListings"]["edges"].as_array().expect("edges").iter().find(|e| e["node"]["sellerSku"] == seller_sku).expect("the listing")["node"]["id"].clone();
+    let listing = listings["channelListings"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .find(|e| e["node"]["sellerSku"] == seller_sku)
+        .expect("the listing")["node"]["id"]
+        .clone();
     let set = app.gql("mutation($l: ID!, $v: ID!) { productLinkSet(listingId: $l, variantId: $v) { userErrors { code message } } }", json!({ "l": listing, "v": variant })).await;
     assert_eq!(set["productLinkSet"]["userErrors"], json!([]), "{set}");
     variant
@@ -105,7 +122,8 @@ pub async fn finish_run(app: &TestApp, run_id: &str) -> Value {
 /// Waits (bounded) until the shop's inbox is applied and no order run is waiting or running.
 pub async fn settle(app: &TestApp, shop: &Shop) {
     for _ in 0..400 {
-        let unprocessed = omnisync::services::webhooks::unprocessed_count(&app.ctx.db, shop.channel_id).await.expect("count");
+        let unprocessed =
+            omnisync::services::webhooks::unprocessed_count(&app.ctx.db, shop.channel_id).await.expect("count");
         let active = entity::sync_run::Entity::find()
             .filter(entity::sync_run::Column::ChannelId.eq(shop.channel_id))
             .filter(entity::sync_run::Column::Kind.is_in([SyncRunKind::OrderFetch, SyncRunKind::OrderPoll]))
@@ -123,7 +141,12 @@ pub async fn settle(app: &TestApp, shop: &Shop) {
 
 /// Polls the channel now (ORDER_POLL) and waits for the run.
 pub async fn poll(app: &TestApp, shop: &Shop) -> Value {
-    let started = app.gql("mutation($c: ID!) { channelOrdersSync(channelId: $c) { syncRun { id } userErrors { code message } } }", json!({ "c": shop.channel })).await;
+    let started = app
+        .gql(
+            "mutation($c: ID!) { channelOrdersSync(channelId: $c) { syncRun { id } userErrors { code message } } }",
+            json!({ "c": shop.channel }),
+        )
+        .await;
     assert_eq!(started["channelOrdersSync"]["userErrors"], json!([]), "{started}");
     let run = app.wait_for_run(started["channelOrdersSync"]["syncRun"]["id"].as_str().expect("run")).await;
     assert_eq!(run["status"], "COMPLETED", "{run}");
@@ -182,7 +205,8 @@ async fn every_status_of_every_channel_is_mapped_and_kept_verbatim(app: &TestApp
         let mut expected = Vec::new();
         // Order i has i + 1 units: how it is found again whatever the channel's ids look like.
         for (i, status) in statuses.iter().enumerate() {
-            let order = shop.sim.state.create_order(&[("SKU-0001-1".to_owned(), i as i64 + 1)], None).await.expect("order");
+            let order =
+                shop.sim.state.create_order(&[("SKU-0001-1".to_owned(), i as i64 + 1)], None).await.expect("order");
             shop.sim.state.set_order_status(order.id, status).await.expect("status");
             expected.push((i as i64 + 1, *status));
         }
@@ -192,18 +216,37 @@ async fn every_status_of_every_channel_is_mapped_and_kept_verbatim(app: &TestApp
         settle(app, &shop).await;
         let orders = orders_of(app, &shop).await;
         assert_eq!(orders.len(), statuses.len(), "{kind:?}: one order per status");
-        let channel = app.gql("query($c: ID!) { channel(id: $c) { statusMapping { channelStatus status } } }", json!({ "c": shop.channel })).await;
+        let channel = app
+            .gql(
+                "query($c: ID!) { channel(id: $c) { statusMapping { channelStatus status } } }",
+                json!({ "c": shop.channel }),
+            )
+            .await;
         let table = channel["channel"]["statusMapping"].as_array().expect("mapping").clone();
-        let units = |o: &Value| o["lines"].as_array().map(|l| l.iter().map(|l| l["quantity"].as_i64().unwrap_or(0)).sum::<i64>()).unwrap_or(0);
+        let units = |o: &Value| {
+            o["lines"]
+                .as_array()
+                .map(|l| l.iter().map(|l| l["quantity"].as_i64().unwrap_or(0)).sum::<i64>())
+                .unwrap_or(0)
+        };
         for (quantity, status) in expected {
-            let order = orders.iter().find(|o| units(o) == quantity).unwrap_or_else(|| panic!("{kind:?}: the order of {quantity} units ({status})"));
+            let order = orders
+                .iter()
+                .find(|o| units(o) == quantity)
+                .unwrap_or_else(|| panic!("{kind:?}: the order of {quantity} units ({status})"));
             // Shopee shows PENDING only to callers asking for it (`request_order_status_pending`); others see UNPAID.
             let seen = if kind == Kind::Shopee && status == "PENDING" { "UNPAID" } else { status };
             assert_eq!(order["channelStatus"], seen, "{kind:?}: the raw status is kept verbatim");
-            let row = table.iter().find(|r| r["channelStatus"].as_str().is_some_and(|s| s.eq_ignore_ascii_case(status))).expect("a mapping row");
+            let row = table
+                .iter()
+                .find(|r| r["channelStatus"].as_str().is_some_and(|s| s.eq_ignore_ascii_case(status)))
+                .expect("a mapping row");
             assert_eq!(order["status"], row["status"], "{kind:?} {status}");
             assert_ne!(order["status"], "UNRECOGNIZED", "{kind:?} {status} is mapped");
-            assert_eq!(order["syncErrors"].as_array().map(|e| e.iter().any(|e| e["code"] == "ORDER_STATUS_UNRECOGNIZED")), Some(false));
+            assert_eq!(
+                order["syncErrors"].as_array().map(|e| e.iter().any(|e| e["code"] == "ORDER_STATUS_UNRECOGNIZED")),
+                Some(false)
+            );
         }
     }
 }
@@ -219,18 +262,27 @@ impl Statuses for omnisync::sim::SimState {
     }
 }
 
-async fn the_same_order_by_webhook_and_polling_several_times_and_out_of_order_is_stored_once_with_the_newest_status(app: &TestApp) {
+async fn the_same_order_by_webhook_and_polling_several_times_and_out_of_order_is_stored_once_with_the_newest_status(
+    app: &TestApp,
+) {
     let shop = connect(app, Kind::Lazada, json!({})).await;
     let variant = linked_variant(app, &shop, "SKU-0001-1", 10).await;
     let placed = shop.sim.state.create_order(&[("SKU-0001-1".to_owned(), 2)], None).await.expect("order");
     settle(app, &shop).await;
     let imported = the_order(app, &shop).await;
-    assert_eq!((imported["status"].as_str(), imported["lines"][0]["reservedQuantity"].as_i64()), (Some("PENDING"), Some(2)));
+    assert_eq!(
+        (imported["status"].as_str(), imported["lines"][0]["reservedQuantity"].as_i64()),
+        (Some("PENDING"), Some(2))
+    );
     assert_eq!(stock(app, &variant).await, (10, 2));
 
     // A slow fetch read the order while it was pending and finishes after newer updates: it must not win.
     let connector = crate::helpers::connector_for(&shop.sim, std::sync::Arc::new(omnisync::channels::NoTokenStore));
-    let old_snapshot = connector.get_orders(&[imported["externalId"].as_str().expect("id").to_owned()]).await.expect("fetch").remove(0);
+    let old_snapshot = connector
+        .get_orders(&[imported["externalId"].as_str().expect("id").to_owned()])
+        .await
+        .expect("fetch")
+        .remove(0);
 
     next_second().await;
     shop.sim.state.set_order_status(placed.id, "shipped").await.expect("shipped");
@@ -242,13 +294,18 @@ async fn the_same_order_by_webhook_and_polling_several_times_and_out_of_order_is
     shop.sim.state.push_order_webhook(&placed, true).await;
     poll(app, &shop).await;
     let channel = omnisync::services::channels::get(&app.ctx.db, shop.channel_id).await.expect("db").expect("channel");
-    let stale = omnisync::services::orders::apply_channel_order(&app.ctx.db, &channel, &old_snapshot, None).await.expect("apply");
+    let stale = omnisync::services::orders::apply_channel_order(&app.ctx.db, &channel, &old_snapshot, None)
+        .await
+        .expect("apply");
     assert!(matches!(stale, omnisync::services::orders::Applied::Stale(_)), "the older update is refused: {stale:?}");
     poll(app, &shop).await;
     settle(app, &shop).await;
 
     let order = the_order(app, &shop).await;
-    assert_eq!((order["status"].as_str(), order["channelStatus"].as_str(), order["paymentStatus"].as_str()), (Some("DELIVERED"), Some("delivered"), Some("PAID")));
+    assert_eq!(
+        (order["status"].as_str(), order["channelStatus"].as_str(), order["paymentStatus"].as_str()),
+        (Some("DELIVERED"), Some("delivered"), Some("PAID"))
+    );
     let changes: Vec<(&str, &str)> = order["events"]
         .as_array()
         .expect("events")
@@ -259,17 +316,29 @@ async fn the_same_order_by_webhook_and_polling_several_times_and_out_of_order_is
     assert_eq!(changes, [("PENDING", "IN_TRANSIT"), ("IN_TRANSIT", "DELIVERED")], "each change once, never backwards");
     assert_eq!(stock(app, &variant).await, (8, 0), "the reservation became an on-hand decrease");
     let reasons = ledger(app, &variant).await;
-    assert_eq!((count(&reasons, LedgerReason::OrderReserved), count(&reasons, LedgerReason::OrderFulfilled)), (1, 1), "{reasons:?}");
-    let reconciled = app.gql("query($c: ID!) { channel(id: $c) { ordersReconciledUntil } }", json!({ "c": shop.channel })).await;
+    assert_eq!(
+        (count(&reasons, LedgerReason::OrderReserved), count(&reasons, LedgerReason::OrderFulfilled)),
+        (1, 1),
+        "{reasons:?}"
+    );
+    let reconciled =
+        app.gql("query($c: ID!) { channel(id: $c) { ordersReconciledUntil } }", json!({ "c": shop.channel })).await;
     assert!(reconciled["channel"]["ordersReconciledUntil"].is_string());
     let events = entity::webhook_event::Entity::find()
         .filter(entity::webhook_event::Column::ChannelId.eq(shop.channel_id))
         .all(&app.ctx.db)
         .await
         .expect("events");
-    assert!(events.len() >= 3 && events.iter().all(|e| e.processed_at.is_some()), "every push stored once and applied: {}", events.len());
+    assert!(
+        events.len() >= 3 && events.iter().all(|e| e.processed_at.is_some()),
+        "every push stored once and applied: {}",
+        events.len()
+    );
 }
-on_both_backends!(orders_webhook_and_polling_converge, the_same_order_by_webhook_and_polling_several_times_and_out_of_order_is_stored_once_with_the_newest_status);
+on_both_backends!(
+    orders_webhook_and_polling_converge,
+    the_same_order_by_webhook_and_polling_several_times_and_out_of_order_is_stored_once_with_the_newest_status
+);
 
 async fn a_web_store_push_carries_the_order_so_it_is_imported_without_calling_the_store(app: &TestApp) {
     let shop = connect(app, Kind::Webstore, json!({})).await;
@@ -279,7 +348,11 @@ async fn a_web_store_push_carries_the_order_so_it_is_imported_without_calling_th
     let placed = shop.sim.state.create_order(&[("SKU-0001-1".to_owned(), 2)], None).await.expect("order");
     settle(app, &shop).await;
     let imported = the_order(app, &shop).await;
-    assert_eq!((imported["status"].as_str(), imported["lines"][0]["reservedQuantity"].as_i64()), (Some("PENDING"), Some(2)), "{imported:#}");
+    assert_eq!(
+        (imported["status"].as_str(), imported["lines"][0]["reservedQuantity"].as_i64()),
+        (Some("PENDING"), Some(2)),
+        "{imported:#}"
+    );
     assert_eq!(stock(app, &variant).await, (10, 2));
 
     // Two pushes waiting together (the second newer): the newest body wins, once.
@@ -298,9 +371,16 @@ async fn a_web_store_push_carries_the_order_so_it_is_imported_without_calling_th
     assert_eq!(stock(app, &variant).await, (10, 0), "the reservation was released");
     assert!(order_fetch_runs(app, &shop).await > drains_before);
     let reasons = ledger(app, &variant).await;
-    assert_eq!((count(&reasons, LedgerReason::OrderReserved), count(&reasons, LedgerReason::OrderReleased)), (1, 1), "{reasons:?}");
+    assert_eq!(
+        (count(&reasons, LedgerReason::OrderReserved), count(&reasons, LedgerReason::OrderReleased)),
+        (1, 1),
+        "{reasons:?}"
+    );
 }
-on_both_backends!(orders_webstore_push_bodies, a_web_store_push_carries_the_order_so_it_is_imported_without_calling_the_store);
+on_both_backends!(
+    orders_webstore_push_bodies,
+    a_web_store_push_carries_the_order_so_it_is_imported_without_calling_the_store
+);
 
 async fn order_fetch_runs(app: &TestApp, shop: &Shop) -> u64 {
     entity::sync_run::Entity::find()
@@ -324,14 +404,23 @@ async fn a_cancel_on_the_channel_releases_or_restocks_exactly_once(app: &TestApp
     shop.sim.state.push_order_webhook(&cancelled, false).await;
     settle(app, &shop).await;
     poll(app, &shop).await;
-    let resync = app.gql("mutation { ordersResync(input: { filter: {} }) { syncRuns { id } userErrors { code message } } }", json!({})).await;
+    let resync = app
+        .gql(
+            "mutation { ordersResync(input: { filter: {} }) { syncRuns { id } userErrors { code message } } }",
+            json!({}),
+        )
+        .await;
     for run in resync["ordersResync"]["syncRuns"].as_array().expect("runs") {
         app.wait_for_run(run["id"].as_str().expect("id")).await;
     }
     assert_eq!(stock(app, &variant).await, (10, 0));
     let order = the_order(app, &shop).await;
     assert_eq!(order["status"], "CANCELLED");
-    assert_eq!(order["events"].as_array().expect("events").iter().filter(|e| e["kind"] == "STOCK_RELEASED").count(), 1, "one history line: {order:#}");
+    assert_eq!(
+        order["events"].as_array().expect("events").iter().filter(|e| e["kind"] == "STOCK_RELEASED").count(),
+        1,
+        "one history line: {order:#}"
+    );
 
     // Delivered, then cancelled on the channel: the units taken go back on hand, once.
     let taken = shop.sim.state.create_order(&[("SKU-0002-1".to_owned(), 2)], None).await.expect("order");
@@ -346,7 +435,11 @@ async fn a_cancel_on_the_channel_releases_or_restocks_exactly_once(app: &TestApp
     poll(app, &shop).await;
     assert_eq!(stock(app, &variant).await, (10, 0));
     let reasons = ledger(app, &variant).await;
-    assert_eq!((count(&reasons, LedgerReason::OrderReleased), count(&reasons, LedgerReason::OrderRestocked)), (1, 1), "{reasons:?}");
+    assert_eq!(
+        (count(&reasons, LedgerReason::OrderReleased), count(&reasons, LedgerReason::OrderRestocked)),
+        (1, 1),
+        "{reasons:?}"
+    );
 }
 on_both_backends!(orders_cancel_restocks_once, a_cancel_on_the_channel_releases_or_restocks_exactly_once);
 
@@ -363,8 +456,14 @@ async fn a_return_sets_the_refund_and_restocks_only_when_recorded(app: &TestApp)
     settle(app, &store).await;
     let returned = app.gql("query($c: ID!) { orders(filter: { channelId: $c }) { edges { node { id status paymentStatus refunded { amount } subtotal { amount } lines { id } } } } }", json!({ "c": store.channel })).await;
     let returned = returned["orders"]["edges"][0]["node"].clone();
-    assert_eq!((returned["status"].as_str(), returned["paymentStatus"].as_str()), (Some("DELIVERED"), Some("RETURNED")));
-    assert_eq!(returned["refunded"]["amount"], returned["subtotal"]["amount"], "the returned lines' amount is refunded: {returned}");
+    assert_eq!(
+        (returned["status"].as_str(), returned["paymentStatus"].as_str()),
+        (Some("DELIVERED"), Some("RETURNED"))
+    );
+    assert_eq!(
+        returned["refunded"]["amount"], returned["subtotal"]["amount"],
+        "the returned lines' amount is refunded: {returned}"
+    );
     assert_ne!(returned["refunded"]["amount"], "0");
     assert_eq!(stock(app, &variant).await, (8, 0), "not restocked by the channel's return");
     assert_eq!(count(&ledger(app, &variant).await, LedgerReason::ReturnRestocked), 0);
@@ -391,8 +490,15 @@ async fn orders_processed_in_the_hub_ignore_channel_statuses_but_take_explicit_a
     shop.sim.state.set_order_status(placed.id, "shipped").await.expect("shipped");
     settle(app, &shop).await;
     let order = the_order(app, &shop).await;
-    assert_eq!((order["status"].as_str(), order["channelStatus"].as_str()), (Some("PENDING"), Some("shipped")), "the hub keeps its own status");
-    assert!(order["events"].as_array().expect("events").iter().any(|e| e["kind"] == "NOTE"), "the channel's change is noted: {order:#}");
+    assert_eq!(
+        (order["status"].as_str(), order["channelStatus"].as_str()),
+        (Some("PENDING"), Some("shipped")),
+        "the hub keeps its own status"
+    );
+    assert!(
+        order["events"].as_array().expect("events").iter().any(|e| e["kind"] == "NOTE"),
+        "the channel's change is noted: {order:#}"
+    );
     assert_eq!(stock(app, &variant).await, (5, 1));
 
     let moved = app
@@ -420,31 +526,63 @@ async fn orders_processed_in_the_hub_ignore_channel_statuses_but_take_explicit_a
     let cancelled = app
         .gql("mutation($o: ID!) { orderCancel(orderId: $o, reason: \"out of stock\") { order { status cancelReason channelStatus } userErrors { code message } } }", json!({ "o": id }))
         .await;
-    assert_eq!(cancelled["orderCancel"]["order"], json!({ "status": "CANCELLED", "cancelReason": "out of stock", "channelStatus": "cancelled" }), "{cancelled}");
+    assert_eq!(
+        cancelled["orderCancel"]["order"],
+        json!({ "status": "CANCELLED", "cancelReason": "out of stock", "channelStatus": "cancelled" }),
+        "{cancelled}"
+    );
     let sim_status = shop.sim.state.store().order(second.id).map(|o| o.status.clone());
     assert_eq!(sim_status.as_deref(), Some("cancelled"), "the channel cancelled it too");
 }
-on_both_backends!(orders_processed_in_hub, orders_processed_in_the_hub_ignore_channel_statuses_but_take_explicit_actions);
+on_both_backends!(
+    orders_processed_in_hub,
+    orders_processed_in_the_hub_ignore_channel_statuses_but_take_explicit_actions
+);
 
 async fn an_order_with_an_unlinked_line_is_kept_then_resolved_once_linked(app: &TestApp) {
     let shop = connect(app, Kind::Lazada, json!({})).await;
     let linked = linked_variant(app, &shop, "SKU-0001-1", 10).await;
     // SKU-0002-1's listing is pulled (by the link run above) but not linked.
-    let product = app.create_product("Later", json!([{ "sku": "L1", "barcode": "NOT-A-MATCH", "price": "1000" }])).await;
+    let product =
+        app.create_product("Later", json!([{ "sku": "L1", "barcode": "NOT-A-MATCH", "price": "1000" }])).await;
     let later = product["variants"][0]["id"].clone();
-    shop.sim.state.create_order(&[("SKU-0001-1".to_owned(), 1), ("SKU-0002-1".to_owned(), 2)], None).await.expect("order");
+    shop.sim
+        .state
+        .create_order(&[("SKU-0001-1".to_owned(), 1), ("SKU-0002-1".to_owned(), 2)], None)
+        .await
+        .expect("order");
     settle(app, &shop).await;
     let order = the_order(app, &shop).await;
     assert_eq!(order["hasUnlinkedLines"], true);
-    assert_eq!(order["syncErrors"].as_array().expect("errors").iter().map(|e| e["code"].as_str().unwrap_or("")).collect::<Vec<_>>(), ["ORDER_PRODUCT_NOT_LINKED"]);
+    assert_eq!(
+        order["syncErrors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| e["code"].as_str().unwrap_or(""))
+            .collect::<Vec<_>>(),
+        ["ORDER_PRODUCT_NOT_LINKED"]
+    );
     assert_eq!(stock(app, &linked).await, (10, 1), "the linked line reserved");
 
     let listings = app.gql("query($c: ID!) { channelListings(channelId: $c, search: \"SKU-0002-1\") { edges { node { id sellerSku } } } }", json!({ "c": shop.channel })).await;
-    let listing = listings["channelListings"]["edges"].as_array().expect("edges").iter().find(|e| e["node"]["sellerSku"] == "SKU-0002-1").expect("listing")["node"]["id"].clone();
+    let listing = listings["channelListings"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .find(|e| e["node"]["sellerSku"] == "SKU-0002-1")
+        .expect("listing")["node"]["id"]
+        .clone();
     let set = app.gql("mutation($l: ID!, $v: ID!) { productLinkSet(listingId: $l, variantId: $v) { userErrors { code message } } }", json!({ "l": listing, "v": later })).await;
     assert_eq!(set["productLinkSet"]["userErrors"], json!([]), "{set}");
     let shown = the_order(app, &shop).await;
-    let line = shown["lines"].as_array().expect("lines").iter().find(|l| l["sellerSku"] == "SKU-0002-1").expect("line").clone();
+    let line = shown["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .find(|l| l["sellerSku"] == "SKU-0002-1")
+        .expect("line")
+        .clone();
     assert_eq!(line["variant"]["id"], later, "the line shows the hub product at once (SPEC §2)");
 
     // The scheduler re-syncs it without waiting for the next poll.
@@ -457,8 +595,15 @@ async fn an_order_with_an_unlinked_line_is_kept_then_resolved_once_linked(app: &
 
     // An unlinked ("ngắt") product: new orders containing it are not imported.
     let links = app.gql("query($c: ID!) { productLinks(channelId: $c, view: SYNCED) { edges { node { id listing { sellerSku } } } } }", json!({ "c": shop.channel })).await;
-    let link = links["productLinks"]["edges"].as_array().expect("edges").iter().find(|e| e["node"]["listing"]["sellerSku"] == "SKU-0001-1").expect("link")["node"]["id"].clone();
-    app.gql("mutation($l: [ID!]!) { productLinksUnlink(linkIds: $l) { userErrors { code } } }", json!({ "l": [link] })).await;
+    let link = links["productLinks"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .find(|e| e["node"]["listing"]["sellerSku"] == "SKU-0001-1")
+        .expect("link")["node"]["id"]
+        .clone();
+    app.gql("mutation($l: [ID!]!) { productLinksUnlink(linkIds: $l) { userErrors { code } } }", json!({ "l": [link] }))
+        .await;
     shop.sim.state.create_order(&[("SKU-0001-1".to_owned(), 1)], None).await.expect("order");
     settle(app, &shop).await;
     assert_eq!(orders_of(app, &shop).await.len(), 1, "the order with the unlinked product was not imported");
@@ -484,10 +629,26 @@ async fn seller_actions_call_the_channel_and_its_refusals_become_user_errors(app
     assert_eq!(payload["userErrors"], json!([]), "{payload}");
     assert_eq!(payload["order"]["status"], "READY_TO_SHIP");
     assert!(payload["order"]["events"].as_array().expect("events").iter().any(|e| e["kind"] == "CHANNEL_ACTION"));
-    let again = app.gql("mutation($o: ID!) { orderReadyToShip(orderId: $o) { userErrors { field code message } } }", json!({ "o": order["id"] })).await;
-    assert_eq!(again["orderReadyToShip"]["userErrors"][0]["code"], "INVALID_STATE", "a status that forbids it: {again}");
-    let pickup = app.gql("mutation($o: ID!) { orderAwaitPickup(orderId: $o) { userErrors { field code message } } }", json!({ "o": order["id"] })).await;
-    assert_eq!(pickup["orderAwaitPickup"]["userErrors"][0]["code"], "INVALID_STATE", "Lazada has no await pickup: {pickup}");
+    let again = app
+        .gql(
+            "mutation($o: ID!) { orderReadyToShip(orderId: $o) { userErrors { field code message } } }",
+            json!({ "o": order["id"] }),
+        )
+        .await;
+    assert_eq!(
+        again["orderReadyToShip"]["userErrors"][0]["code"], "INVALID_STATE",
+        "a status that forbids it: {again}"
+    );
+    let pickup = app
+        .gql(
+            "mutation($o: ID!) { orderAwaitPickup(orderId: $o) { userErrors { field code message } } }",
+            json!({ "o": order["id"] }),
+        )
+        .await;
+    assert_eq!(
+        pickup["orderAwaitPickup"]["userErrors"][0]["code"], "INVALID_STATE",
+        "Lazada has no await pickup: {pickup}"
+    );
 
     // The web store refuses to cancel a shipped order the hub still believes open: its message is quoted.
     let store = connect(app, Kind::Webstore, json!({})).await;
@@ -501,8 +662,15 @@ async fn seller_actions_call_the_channel_and_its_refusals_become_user_errors(app
         .gql("mutation($o: ID!) { orderCancel(orderId: $o, reason: \"buyer asked\") { order { id } userErrors { field code message } } }", json!({ "o": open["id"] }))
         .await;
     let errors = &refused["orderCancel"]["userErrors"];
-    assert_eq!((errors[0]["code"].as_str(), errors[0]["field"].clone()), (Some("CHANNEL_REFUSED"), json!(["orderId"])), "{refused}");
-    assert!(errors[0]["message"].as_str().unwrap_or("").contains("invalid_order_state"), "the channel's answer is quoted: {errors}");
+    assert_eq!(
+        (errors[0]["code"].as_str(), errors[0]["field"].clone()),
+        (Some("CHANNEL_REFUSED"), json!(["orderId"])),
+        "{refused}"
+    );
+    assert!(
+        errors[0]["message"].as_str().unwrap_or("").contains("invalid_order_state"),
+        "the channel's answer is quoted: {errors}"
+    );
     assert_eq!(the_order(app, &store).await["status"], "PENDING", "nothing changed in the hub");
 }
 on_both_backends!(orders_seller_actions, seller_actions_call_the_channel_and_its_refusals_become_user_errors);
@@ -522,14 +690,32 @@ async fn customers_are_saved_per_phone_with_each_channels_rules_and_the_list_sea
     assert_eq!(from_tiki["customer"]["email"], format!("{phone}@vn.phone"), "Tiki: <phone>@<country code>.phone");
     let customers = entity::customer::Entity::find().count(&app.ctx.db).await.expect("customers");
     assert_eq!(customers, 1, "one customer per phone number, across channels");
-    let found = app.gql("query($s: String!) { orders(filter: { search: $s }) { totalCount } }", json!({ "s": &phone[phone.len() - 4..] })).await;
+    let found = app
+        .gql(
+            "query($s: String!) { orders(filter: { search: $s }) { totalCount } }",
+            json!({ "s": &phone[phone.len() - 4..] }),
+        )
+        .await;
     assert_eq!(found["orders"]["totalCount"], 2);
-    let by_number = app.gql("query($c: ID!, $s: String!) { orders(filter: { channelId: $c, search: $s }) { totalCount } }", json!({ "c": tiki.channel, "s": from_tiki["number"] })).await;
+    let by_number = app
+        .gql(
+            "query($c: ID!, $s: String!) { orders(filter: { channelId: $c, search: $s }) { totalCount } }",
+            json!({ "c": tiki.channel, "s": from_tiki["number"] }),
+        )
+        .await;
     assert_eq!(by_number["orders"]["totalCount"], 1);
-    let by_status = app.gql("query($c: ID!) { orders(filter: { channelId: $c, status: CANCELLED }) { totalCount } }", json!({ "c": tiki.channel })).await;
+    let by_status = app
+        .gql(
+            "query($c: ID!) { orders(filter: { channelId: $c, status: CANCELLED }) { totalCount } }",
+            json!({ "c": tiki.channel }),
+        )
+        .await;
     assert_eq!(by_status["orders"]["totalCount"], 0);
 }
-on_both_backends!(orders_customers_and_search, customers_are_saved_per_phone_with_each_channels_rules_and_the_list_searches);
+on_both_backends!(
+    orders_customers_and_search,
+    customers_are_saved_per_phone_with_each_channels_rules_and_the_list_searches
+);
 
 async fn the_first_poll_reaches_back_the_backfill_days_and_the_web_store_imports_nothing_older(app: &TestApp) {
     let shopee = connect(app, Kind::Shopee, json!({ "orderBackfillDays": 30 })).await;
@@ -551,7 +737,10 @@ async fn the_first_poll_reaches_back_the_backfill_days_and_the_web_store_imports
     let again = poll(app, &store).await;
     assert_eq!(again["succeeded"], 0, "{again}");
 }
-on_both_backends!(orders_backfill, the_first_poll_reaches_back_the_backfill_days_and_the_web_store_imports_nothing_older);
+on_both_backends!(
+    orders_backfill,
+    the_first_poll_reaches_back_the_backfill_days_and_the_web_store_imports_nothing_older
+);
 
 async fn an_unknown_status_is_unrecognized_with_an_error_until_a_mapping_is_added(app: &TestApp) {
     let shop = connect(app, Kind::Webstore, json!({})).await;
@@ -560,13 +749,19 @@ async fn an_unknown_status_is_unrecognized_with_an_error_until_a_mapping_is_adde
     let order = the_order(app, &shop).await;
     let channel = omnisync::services::channels::get(&app.ctx.db, shop.channel_id).await.expect("db").expect("channel");
     let connector = crate::helpers::connector_for(&shop.sim, std::sync::Arc::new(omnisync::channels::NoTokenStore));
-    let mut update = connector.get_orders(&[order["externalId"].as_str().expect("id").to_owned()]).await.expect("fetch").remove(0);
+    let mut update =
+        connector.get_orders(&[order["externalId"].as_str().expect("id").to_owned()]).await.expect("fetch").remove(0);
     update.status_raw = "on_the_moon".into();
     update.updated_at += chrono::Duration::seconds(5);
     omnisync::services::orders::apply_channel_order(&app.ctx.db, &channel, &update, None).await.expect("apply");
     let unknown = the_order(app, &shop).await;
     assert_eq!(unknown["status"], "UNRECOGNIZED");
-    let codes = |o: &Value| o["syncErrors"].as_array().map(|e| e.iter().filter_map(|e| e["code"].as_str().map(str::to_owned)).collect::<Vec<_>>()).unwrap_or_default();
+    let codes = |o: &Value| {
+        o["syncErrors"]
+            .as_array()
+            .map(|e| e.iter().filter_map(|e| e["code"].as_str().map(str::to_owned)).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
     assert!(codes(&unknown).contains(&"ORDER_STATUS_UNRECOGNIZED".to_owned()), "{unknown:#}");
 
     let mapped = app
@@ -576,7 +771,11 @@ async fn an_unknown_status_is_unrecognized_with_an_error_until_a_mapping_is_adde
             json!({ "c": shop.channel }),
         )
         .await;
-    assert_eq!(mapped["statusMappingUpdate"]["userErrors"], json!([{ "field": ["mappings", "1", "status"], "code": "INVALID" }]), "nothing half-written");
+    assert_eq!(
+        mapped["statusMappingUpdate"]["userErrors"],
+        json!([{ "field": ["mappings", "1", "status"], "code": "INVALID" }]),
+        "nothing half-written"
+    );
     let mapped = app
         .gql(
             "mutation($c: ID!) { statusMappingUpdate(channelId: $c, mappings: [{ channelStatus: \"on_the_moon\", status: IN_TRANSIT }]) { statusMapping { channelStatus status overridden } userErrors { code } } }",
@@ -584,7 +783,10 @@ async fn an_unknown_status_is_unrecognized_with_an_error_until_a_mapping_is_adde
         )
         .await;
     let rows = mapped["statusMappingUpdate"]["statusMapping"].as_array().expect("rows");
-    assert!(rows.contains(&json!({ "channelStatus": "on_the_moon", "status": "IN_TRANSIT", "overridden": true })), "{rows:?}");
+    assert!(
+        rows.contains(&json!({ "channelStatus": "on_the_moon", "status": "IN_TRANSIT", "overridden": true })),
+        "{rows:?}"
+    );
     update.updated_at += chrono::Duration::seconds(5);
     let channel = omnisync::services::channels::get(&app.ctx.db, shop.channel_id).await.expect("db").expect("channel");
     omnisync::services::orders::apply_channel_order(&app.ctx.db, &channel, &update, None).await.expect("apply");
@@ -637,7 +839,11 @@ async fn a_worker_killed_mid_import_loses_nothing(backend: crate::helpers::Backe
     settle(&restarted, &shop).await;
     let finished = entity::sync_run::Entity::find_by_id(run.id).one(&restarted.ctx.db).await.expect("db").expect("run");
     assert_eq!(finished.status, SyncRunStatus::Completed);
-    let stored = entity::order::Entity::find().filter(entity::order::Column::ChannelId.eq(shop.channel_id)).count(&restarted.ctx.db).await.expect("count");
+    let stored = entity::order::Entity::find()
+        .filter(entity::order::Column::ChannelId.eq(shop.channel_id))
+        .count(&restarted.ctx.db)
+        .await
+        .expect("count");
     assert_eq!(stored as usize, ORDERS, "every order, once");
     assert_eq!(stock(&restarted, &variant).await, (500, ORDERS as i64), "each reserved once");
     assert_eq!(count(&ledger(&restarted, &variant).await, LedgerReason::OrderReserved), ORDERS);

@@ -8,13 +8,21 @@ const PAGE: &str = "query($first: Int, $after: String, $last: Int, $before: Stri
         totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { name } } } }";
 
 fn names(conn: &Value) -> Vec<String> {
-    conn["edges"].as_array().expect("edges").iter().map(|e| e["node"]["name"].as_str().unwrap_or_default().to_owned()).collect()
+    conn["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
 
 async fn connections_page_forward_backward_and_reversed_with_counts(app: &TestApp) {
     for i in 1..=6 {
-        app.gql("mutation($n: String!) { warehouseCreate(input: { name: $n }) { userErrors { code } } }", json!({ "n": format!("W{i}") }))
-            .await;
+        app.gql(
+            "mutation($n: String!) { warehouseCreate(input: { name: $n }) { userErrors { code } } }",
+            json!({ "n": format!("W{i}") }),
+        )
+        .await;
     }
     // Kho tổng + W1..W6 = 7.
     let first = app.gql(PAGE, json!({ "first": 3 })).await["warehouses"].clone();
@@ -23,10 +31,12 @@ async fn connections_page_forward_backward_and_reversed_with_counts(app: &TestAp
     assert_eq!(first["pageInfo"]["hasNextPage"], true);
     assert_eq!(first["pageInfo"]["hasPreviousPage"], false);
 
-    let second = app.gql(PAGE, json!({ "first": 3, "after": first["pageInfo"]["endCursor"] })).await["warehouses"].clone();
+    let second =
+        app.gql(PAGE, json!({ "first": 3, "after": first["pageInfo"]["endCursor"] })).await["warehouses"].clone();
     assert_eq!(names(&second), ["W3", "W4", "W5"]);
     assert_eq!(second["pageInfo"]["hasPreviousPage"], true);
-    let third = app.gql(PAGE, json!({ "first": 3, "after": second["pageInfo"]["endCursor"] })).await["warehouses"].clone();
+    let third =
+        app.gql(PAGE, json!({ "first": 3, "after": second["pageInfo"]["endCursor"] })).await["warehouses"].clone();
     assert_eq!(names(&third), ["W6"]);
     assert_eq!(third["pageInfo"]["hasNextPage"], false);
 
@@ -37,7 +47,10 @@ async fn connections_page_forward_backward_and_reversed_with_counts(app: &TestAp
 
     let reversed = app.gql(PAGE, json!({ "first": 2, "reverse": true })).await["warehouses"].clone();
     assert_eq!(names(&reversed), ["W6", "W5"]);
-    let reversed_next = app.gql(PAGE, json!({ "first": 2, "reverse": true, "after": reversed["pageInfo"]["endCursor"] })).await["warehouses"].clone();
+    let reversed_next = app
+        .gql(PAGE, json!({ "first": 2, "reverse": true, "after": reversed["pageInfo"]["endCursor"] }))
+        .await["warehouses"]
+        .clone();
     assert_eq!(names(&reversed_next), ["W4", "W3"]);
 }
 on_both_backends!(paging, connections_page_forward_backward_and_reversed_with_counts);

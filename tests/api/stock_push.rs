@@ -12,10 +12,10 @@ use entity::{channel, product_link, stock_push, sync_error, sync_run, webhook_ev
 use omnisync::bench::stock as fixtures;
 use omnisync::channels::Kind;
 use omnisync::graphql::relay::global_id;
+use omnisync::jobs;
 use omnisync::services::inventory::{self, AdjustChange};
 use omnisync::services::stock_push::{self as service, RoundReport};
 use omnisync::services::{channels, sync_runs};
-use omnisync::jobs;
 use omnisync::sim::{Fault, FaultRates, SimHandle};
 
 use crate::helpers::{TestApp, start_sim};
@@ -29,7 +29,12 @@ macro_rules! on_both_backends_driven {
 }
 
 /// Queues a run and executes it here (workers are off); returns the finished run.
-pub async fn run_job(app: &TestApp, kind: SyncRunKind, channel_id: i64, input: Option<serde_json::Value>) -> sync_run::Model {
+pub async fn run_job(
+    app: &TestApp,
+    kind: SyncRunKind,
+    channel_id: i64,
+    input: Option<serde_json::Value>,
+) -> sync_run::Model {
     let run = jobs::enqueue_run(&app.ctx, kind, Some(channel_id), input).await.expect("queued");
     jobs::execute(&app.ctx, run.id, run.job_id.as_deref().expect("job id")).await.expect("executed");
     sync_runs::get(&app.ctx.db, run.id).await.expect("read").expect("run")
@@ -46,9 +51,20 @@ async fn linked(app: &TestApp, kind: Kind, skus: usize) -> (SimHandle, channel::
     }
     let variants = fixtures::seed_hub(&app.ctx.db, skus, "T-").await.expect("hub seeded");
     let channel = fixtures::connect_sim(&app.ctx, &sim).await.expect("connected");
-    let run = run_job(app, SyncRunKind::LinkProducts, channel.id, Some(serde_json::to_value(jobs::linking::LinkInput::default()).expect("json"))).await;
+    let run = run_job(
+        app,
+        SyncRunKind::LinkProducts,
+        channel.id,
+        Some(serde_json::to_value(jobs::linking::LinkInput::default()).expect("json")),
+    )
+    .await;
     assert_eq!(run.status, entity::enums::SyncRunStatus::Completed, "{run:?}");
-    let linked = product_link::Entity::find().filter(product_link::Column::ChannelId.eq(channel.id)).filter(product_link::Column::State.eq(LinkState::Linked)).count(&app.ctx.db).await.expect("count");
+    let linked = product_link::Entity::find()
+        .filter(product_link::Column::ChannelId.eq(channel.id))
+        .filter(product_link::Column::State.eq(LinkState::Linked))
+        .count(&app.ctx.db)
+        .await
+        .expect("count");
     assert_eq!(linked as usize, skus, "every SKU linked");
     (sim, channel, variants)
 }
@@ -80,7 +96,9 @@ async fn link_of(app: &TestApp, channel_id: i64, variant_id: i64) -> product_lin
         .expect("link")
 }
 
-async fn changes_reach_the_channel_in_as_few_calls_as_the_batch_maximum_allows_and_every_push_is_recorded(app: &TestApp) {
+async fn changes_reach_the_channel_in_as_few_calls_as_the_batch_maximum_allows_and_every_push_is_recorded(
+    app: &TestApp,
+) {
     let (sim, channel, variants) = linked(app, Kind::Lazada, 120).await;
 
     // First push: 120 SKUs, Lazada takes 50 per call.
@@ -122,11 +140,24 @@ async fn changes_reach_the_channel_in_as_few_calls_as_the_batch_maximum_allows_a
     let pushes = &data["stockPushes"];
     assert_eq!(pushes["totalCount"], 2, "{pushes}");
     let last = &pushes["edges"][1]["node"];
-    assert_eq!((last["quantity"].as_i64(), last["ok"].as_bool(), last["sellerSku"].as_str()), (Some(10), Some(true), Some("T-00002-1")));
+    assert_eq!(
+        (last["quantity"].as_i64(), last["ok"].as_bool(), last["sellerSku"].as_str()),
+        (Some(10), Some(true), Some("T-00002-1"))
+    );
     assert_eq!(last["priceMinor"], json!(null), "the price did not change, so it was not sent again");
-    assert_eq!((last["inputs"]["rule"].as_str(), last["inputs"]["onHand"].as_i64(), last["inputs"]["previousQuantity"].as_i64()), (Some("DefaultWarehouseOnHand"), Some(10), Some(0)));
+    assert_eq!(
+        (
+            last["inputs"]["rule"].as_str(),
+            last["inputs"]["onHand"].as_i64(),
+            last["inputs"]["previousQuantity"].as_i64()
+        ),
+        (Some("DefaultWarehouseOnHand"), Some(10), Some(0))
+    );
 }
-on_both_backends_driven!(batched_pushes, changes_reach_the_channel_in_as_few_calls_as_the_batch_maximum_allows_and_every_push_is_recorded);
+on_both_backends_driven!(
+    batched_pushes,
+    changes_reach_the_channel_in_as_few_calls_as_the_batch_maximum_allows_and_every_push_is_recorded
+);
 
 async fn a_failed_push_is_a_sync_error_retried_after_a_backoff_and_a_success_clears_it(app: &TestApp) {
     let (sim, channel, variants) = linked(app, Kind::Lazada, 3).await;
@@ -138,14 +169,28 @@ async fn a_failed_push_is_a_sync_error_retried_after_a_backoff_and_a_success_cle
     let failed = round(app, channel.id).await;
     assert_eq!((failed.sent, failed.failed, failed.succeeded), (3, 3, 0), "{failed:?}");
     let link = link_of(app, channel.id, variants[0]).await;
-    assert_eq!((link.state, link.error_code.as_deref(), link.push_pending), (LinkState::SyncError, Some(service::PUSH_FAILED), true));
-    assert!(link.push_requested_at.expect("retry time") > chrono::Utc::now() + chrono::Duration::seconds(5), "retried after a backoff, not at once");
-    let error = sync_error::Entity::find().filter(sync_error::Column::ProductLinkId.eq(link.id)).one(&app.ctx.db).await.expect("read").expect("a sync error");
+    assert_eq!(
+        (link.state, link.error_code.as_deref(), link.push_pending),
+        (LinkState::SyncError, Some(service::PUSH_FAILED), true)
+    );
+    assert!(
+        link.push_requested_at.expect("retry time") > chrono::Utc::now() + chrono::Duration::seconds(5),
+        "retried after a backoff, not at once"
+    );
+    let error = sync_error::Entity::find()
+        .filter(sync_error::Column::ProductLinkId.eq(link.id))
+        .one(&app.ctx.db)
+        .await
+        .expect("read")
+        .expect("a sync error");
     assert_eq!((error.code.as_str(), error.occurrences, error.resolved_at), (service::PUSH_FAILED, 1, None));
     assert!(error.message.contains("T-00001-1") && error.message.contains("500"), "{}", error.message);
     assert_eq!(round(app, channel.id).await.links, 0, "waiting out the backoff");
     let view = app
-        .gql("query($c: ID!) { productLinks(channelId: $c, view: SYNC_ERROR, first: 10) { totalCount } }", json!({ "c": global_id("Channel", channel.id) }))
+        .gql(
+            "query($c: ID!) { productLinks(channelId: $c, view: SYNC_ERROR, first: 10) { totalCount } }",
+            json!({ "c": global_id("Channel", channel.id) }),
+        )
         .await;
     assert_eq!(view["productLinks"]["totalCount"], 3, "the merchant sees them in the sync-error view");
 
@@ -161,10 +206,14 @@ async fn a_failed_push_is_a_sync_error_retried_after_a_backoff_and_a_success_cle
     assert_eq!((retried.sent, retried.succeeded), (3, 3), "{retried:?}");
     assert_eq!((sim_quantity(&sim, 0), sim_quantity(&sim, 1), sim_quantity(&sim, 2)), (5, 5, 6));
     let link = link_of(app, channel.id, variants[0]).await;
-    assert_eq!((link.state, link.error_code, link.last_pushed_quantity, link.push_pending), (LinkState::Linked, None, Some(5), false));
+    assert_eq!(
+        (link.state, link.error_code, link.last_pushed_quantity, link.push_pending),
+        (LinkState::Linked, None, Some(5), false)
+    );
     let error = sync_error::Entity::find_by_id(error.id).one(&app.ctx.db).await.expect("read").expect("kept");
     assert!(error.resolved_at.is_some(), "resolved, history kept");
-    let refused = stock_push::Entity::find().filter(stock_push::Column::Ok.eq(false)).count(&app.ctx.db).await.expect("count");
+    let refused =
+        stock_push::Entity::find().filter(stock_push::Column::Ok.eq(false)).count(&app.ctx.db).await.expect("count");
     assert_eq!(refused, 3, "failed pushes are kept in the history too");
 }
 on_both_backends_driven!(failed_pushes, a_failed_push_is_a_sync_error_retried_after_a_backoff_and_a_success_clears_it);
@@ -201,7 +250,10 @@ async fn a_push_never_raises_a_quantity_while_an_order_of_the_channel_waits_to_b
         )
         .await;
     let e = &explained["stockExplanation"];
-    assert_eq!((e["quantity"].as_i64(), e["held"].as_bool(), e["ordersWaiting"].as_bool(), e["lastPushedQuantity"].as_i64()), (Some(15), Some(true), Some(true), Some(10)));
+    assert_eq!(
+        (e["quantity"].as_i64(), e["held"].as_bool(), e["ordersWaiting"].as_bool(), e["lastPushedQuantity"].as_i64()),
+        (Some(15), Some(true), Some(true), Some(10))
+    );
     assert!(e["summary"].as_str().unwrap_or_default().contains("held back"), "{e}");
 
     // The order is imported: the raise goes out.
@@ -218,15 +270,21 @@ async fn a_push_never_raises_a_quantity_while_an_order_of_the_channel_waits_to_b
     assert_eq!((released.sent, released.held), (1, 0));
     assert_eq!(sim_quantity(&sim, 0), 15);
 }
-on_both_backends_driven!(stale_push_guard, a_push_never_raises_a_quantity_while_an_order_of_the_channel_waits_to_be_imported);
+on_both_backends_driven!(
+    stale_push_guard,
+    a_push_never_raises_a_quantity_while_an_order_of_the_channel_waits_to_be_imported
+);
 
 async fn the_explanation_names_the_rule_the_warehouse_and_every_quantity_behind_the_number(app: &TestApp) {
     let (_sim, channel, variants) = linked(app, Kind::Tiki, 2).await;
     let db = &app.ctx.db;
     // A chosen stock warehouse with 40 on hand, 2 committed, 1 pending export: 37 is pushed.
-    let wh = omnisync::services::catalog::warehouse_create(db, omnisync::services::catalog::WarehouseFields { name: Some("Kho Hà Nội".into()), ..Default::default() })
-        .await
-        .expect("warehouse");
+    let wh = omnisync::services::catalog::warehouse_create(
+        db,
+        omnisync::services::catalog::WarehouseFields { name: Some("Kho Hà Nội".into()), ..Default::default() },
+    )
+    .await
+    .expect("warehouse");
     let updated = app
         .gql(
             "mutation($id: ID!, $w: ID!) { channelUpdate(id: $id, input: { settings: { stockWarehouseId: $w } }) { userErrors { field code message } } }",
@@ -236,8 +294,21 @@ async fn the_explanation_names_the_rule_the_warehouse_and_every_quantity_behind_
     assert_eq!(updated["channelUpdate"]["userErrors"], json!([]));
     let variant = omnisync::services::catalog::variant(db, variants[0]).await.expect("read").expect("variant");
     let txn = omnisync::services::begin_write(db).await.expect("txn");
-    let movement = |delta: omnisync::domain::inventory::Delta| inventory::Movement { variant_id: variant.id, warehouse_id: wh.id, delta, reason: LedgerReason::Received, reference: None, note: None };
-    inventory::apply_movement(&txn, &variant, &movement(omnisync::domain::inventory::Delta { on_hand: 40, committed: 2, pending_export: 1 })).await.expect("moved");
+    let movement = |delta: omnisync::domain::inventory::Delta| inventory::Movement {
+        variant_id: variant.id,
+        warehouse_id: wh.id,
+        delta,
+        reason: LedgerReason::Received,
+        reference: None,
+        note: None,
+    };
+    inventory::apply_movement(
+        &txn,
+        &variant,
+        &movement(omnisync::domain::inventory::Delta { on_hand: 40, committed: 2, pending_export: 1 }),
+    )
+    .await
+    .expect("moved");
     txn.commit().await.expect("commit");
     let q = "query($v: ID!, $c: ID!) { stockExplanation(variantId: $v, channelId: $c) { quantity rule warehouse { name } warehouseChosen onHand committed
         pendingExport available oversellPolicy oversellQuantity price { amount currencyCode } pushPending summary } }";
@@ -252,15 +323,24 @@ async fn the_explanation_names_the_rule_the_warehouse_and_every_quantity_behind_
     );
 
     // Continue selling on Tiki: the real quantity while there is one, else 50,000.
-    app.gql("mutation($v: ID!) { productVariantUpdate(id: $v, input: { allowOversell: true }) { userErrors { code } } }", json!({ "v": global_id("ProductVariant", variants[1]) })).await;
+    app.gql(
+        "mutation($v: ID!) { productVariantUpdate(id: $v, input: { allowOversell: true }) { userErrors { code } } }",
+        json!({ "v": global_id("ProductVariant", variants[1]) }),
+    )
+    .await;
     let ids = json!({ "v": global_id("ProductVariant", variants[1]), "c": global_id("Channel", channel.id) });
     let e = app.gql(q, ids).await["stockExplanation"].clone();
     assert_eq!((e["quantity"].as_i64(), e["rule"].as_str()), (Some(50_000), Some("OVERSELL_OUT_OF_STOCK")));
     // Unknown ids are errors naming the argument.
-    let missing = app.graphql(q, json!({ "v": global_id("ProductVariant", 999_999), "c": global_id("Channel", channel.id) })).await;
+    let missing = app
+        .graphql(q, json!({ "v": global_id("ProductVariant", 999_999), "c": global_id("Channel", channel.id) }))
+        .await;
     assert!(missing["errors"][0]["message"].as_str().unwrap_or_default().contains("Variant not found"), "{missing}");
 }
-on_both_backends_driven!(stock_explanation, the_explanation_names_the_rule_the_warehouse_and_every_quantity_behind_the_number);
+on_both_backends_driven!(
+    stock_explanation,
+    the_explanation_names_the_rule_the_warehouse_and_every_quantity_behind_the_number
+);
 
 async fn reconciliation_reports_drift_with_both_numbers_and_repairs_it_when_the_channel_asks(app: &TestApp) {
     let (sim, channel, variants) = linked(app, Kind::Lazada, 3).await;
@@ -281,7 +361,10 @@ async fn reconciliation_reports_drift_with_both_numbers_and_repairs_it_when_the_
         .expect("read")
         .expect("drift reported");
     assert_eq!(drift.message, "T-00001-1: the channel shows 3, the hub last pushed 7");
-    assert_eq!(drift.details.as_ref().map(|d| (d["channelQuantity"].clone(), d["pushedQuantity"].clone())), Some((json!(3), json!(7))));
+    assert_eq!(
+        drift.details.as_ref().map(|d| (d["channelQuantity"].clone(), d["pushedQuantity"].clone())),
+        Some((json!(3), json!(7)))
+    );
     assert!(!link.push_pending, "repair is off by default: reported only");
     assert_eq!(sim_quantity(&sim, 0), 3);
 
@@ -296,10 +379,18 @@ async fn reconciliation_reports_drift_with_both_numbers_and_repairs_it_when_the_
     assert_eq!(sim_quantity(&sim, 0), 7);
     let clean = run_job(app, SyncRunKind::StockReconcile, channel.id, None).await;
     assert_eq!(clean.failed, 0);
-    let open = sync_error::Entity::find().filter(sync_error::Column::Code.eq(service::STOCK_DRIFT)).filter(sync_error::Column::ResolvedAt.is_null()).count(&app.ctx.db).await.expect("count");
+    let open = sync_error::Entity::find()
+        .filter(sync_error::Column::Code.eq(service::STOCK_DRIFT))
+        .filter(sync_error::Column::ResolvedAt.is_null())
+        .count(&app.ctx.db)
+        .await
+        .expect("count");
     assert_eq!(open, 0, "the drift is resolved once the numbers agree");
 }
-on_both_backends_driven!(reconciliation, reconciliation_reports_drift_with_both_numbers_and_repairs_it_when_the_channel_asks);
+on_both_backends_driven!(
+    reconciliation,
+    reconciliation_reports_drift_with_both_numbers_and_repairs_it_when_the_channel_asks
+);
 
 /// Every marketplace, 20% of its answers 5xx, random changes: every simulator ends with the hub's numbers.
 async fn every_marketplace_converges_to_the_hub_after_a_run_with_one_answer_in_five_failing(app: &TestApp) {
@@ -328,7 +419,8 @@ async fn every_marketplace_converges_to_the_hub_after_a_run_with_one_answer_in_f
     for _ in 0..8 {
         let mut changes = Vec::new();
         for i in rand::seq::index::sample(&mut rng, skus, 15) {
-            let delta = if on_hand[i] > 3 && rng.random_bool(0.4) { -rng.random_range(1..=3) } else { rng.random_range(1..=6) };
+            let delta =
+                if on_hand[i] > 3 && rng.random_bool(0.4) { -rng.random_range(1..=3) } else { rng.random_range(1..=6) };
             on_hand[i] += delta;
             changes.push((variants[i], delta));
         }
@@ -340,19 +432,33 @@ async fn every_marketplace_converges_to_the_hub_after_a_run_with_one_answer_in_f
     for (c, s) in connected.iter().zip(&sims) {
         let wrong = fixtures::mismatches(&app.ctx, c, s).await.expect("compared");
         assert_eq!(wrong, [], "{} ends equal to the hub", s.kind.as_str());
-        let values: Vec<i64> = (0..skus).map(|i| s.state.store().sku_by_seller_sku(&fixtures::code("C-", i)).map(|(_, k)| k.quantity).unwrap_or(-1)).collect();
+        let values: Vec<i64> = (0..skus)
+            .map(|i| s.state.store().sku_by_seller_sku(&fixtures::code("C-", i)).map(|(_, k)| k.quantity).unwrap_or(-1))
+            .collect();
         assert_eq!(values, on_hand, "{}", s.kind.as_str());
     }
 }
 
-on_both_backends!(convergence_under_faults, every_marketplace_converges_to_the_hub_after_a_run_with_one_answer_in_five_failing);
+on_both_backends!(
+    convergence_under_faults,
+    every_marketplace_converges_to_the_hub_after_a_run_with_one_answer_in_five_failing
+);
 
 /// Two processes pushing one channel at once never interleave: one holds the lease, the other ends at once.
 async fn pushes_of_one_channel_never_run_in_two_workers_at_once(app: &TestApp) {
     let (_sim, channel, _variants) = linked(app, Kind::Lazada, 2).await;
     let lease = service::lease_name(channel.id);
-    assert!(omnisync::services::leases::acquire(&app.ctx.db, &lease, "worker-a", chrono::Duration::seconds(60)).await.expect("lease"));
-    assert!(!omnisync::services::leases::acquire(&app.ctx.db, &lease, "worker-b", chrono::Duration::seconds(60)).await.expect("lease"), "held by a");
+    assert!(
+        omnisync::services::leases::acquire(&app.ctx.db, &lease, "worker-a", chrono::Duration::seconds(60))
+            .await
+            .expect("lease")
+    );
+    assert!(
+        !omnisync::services::leases::acquire(&app.ctx.db, &lease, "worker-b", chrono::Duration::seconds(60))
+            .await
+            .expect("lease"),
+        "held by a"
+    );
     // A push run while another holds the lease sends nothing.
     let run = run_job(app, SyncRunKind::StockPush, channel.id, None).await;
     assert_eq!((run.status, run.total), (entity::enums::SyncRunStatus::Completed, 0));
@@ -362,8 +468,17 @@ async fn pushes_of_one_channel_never_run_in_two_workers_at_once(app: &TestApp) {
     assert_eq!((run.total, run.succeeded), (2, 2));
     assert_eq!(link_count_pending(app, channel.id).await, 0);
     // An expired lease is free again.
-    assert!(omnisync::services::leases::acquire(&app.ctx.db, &lease, "worker-a", chrono::Duration::seconds(-1)).await.expect("lease"));
-    assert!(omnisync::services::leases::acquire(&app.ctx.db, &lease, "worker-b", chrono::Duration::seconds(60)).await.expect("lease"), "expired");
+    assert!(
+        omnisync::services::leases::acquire(&app.ctx.db, &lease, "worker-a", chrono::Duration::seconds(-1))
+            .await
+            .expect("lease")
+    );
+    assert!(
+        omnisync::services::leases::acquire(&app.ctx.db, &lease, "worker-b", chrono::Duration::seconds(60))
+            .await
+            .expect("lease"),
+        "expired"
+    );
 }
 on_both_backends_driven!(push_lease, pushes_of_one_channel_never_run_in_two_workers_at_once);
 
@@ -405,7 +520,12 @@ async fn a_round_takes_every_due_sku_of_a_product_where_a_call_updates_one_produ
     let (outcomes, calls) = service::send(&*connector, channel.kind, &mut collected.pushes).await;
     assert_eq!(calls, 1, "{}: one call for the product", kind.as_str());
     service::record(&app.ctx.db, &channel, &collected.pushes, &outcomes).await.expect("recorded");
-    assert_eq!((0..10).map(|i| sim_quantity(&sim, i)).collect::<Vec<_>>(), [3, 2, 2, 2, 2, 2, 2, 2, 2, 2], "{}", kind.as_str());
+    assert_eq!(
+        (0..10).map(|i| sim_quantity(&sim, i)).collect::<Vec<_>>(),
+        [3, 2, 2, 2, 2, 2, 2, 2, 2, 2],
+        "{}",
+        kind.as_str()
+    );
     assert_eq!(link_count_pending(app, channel.id).await, 0);
 }
 
@@ -434,7 +554,11 @@ async fn the_hub_keeps_within_the_quotas_the_simulators_enforce(app: &TestApp) {
     let url = format!("{}/product/202309/products/1/inventory/update", sim.base_url);
     let answers = futures::future::join_all((0..70).map(|_| client.post(&url).body("{}").send())).await;
     let refused: Vec<serde_json::Value> = futures::future::join_all(
-        answers.into_iter().map(|a| a.expect("answered")).filter(|a| a.status() == 429).map(|a| async move { a.json::<serde_json::Value>().await.expect("json") }),
+        answers
+            .into_iter()
+            .map(|a| a.expect("answered"))
+            .filter(|a| a.status() == 429)
+            .map(|a| async move { a.json::<serde_json::Value>().await.expect("json") }),
     )
     .await;
     assert!(refused.len() >= 20, "beyond 50 in a second: refused {}", refused.len());
@@ -461,13 +585,20 @@ async fn a_push_the_hub_gave_up_on_is_sent_again_once_it_can_no_longer_land(app:
     let link = link_of(app, channel.id, variants[0]).await;
     let doubt = link.push_in_doubt_until.expect("the request given up on may still land");
     assert!(link.push_pending, "pushed again later");
-    assert!(doubt > chrono::Utc::now() + chrono::Duration::seconds(3), "in doubt longer than the slow answer takes: {doubt}");
+    assert!(
+        doubt > chrono::Utc::now() + chrono::Duration::seconds(3),
+        "in doubt longer than the slow answer takes: {doubt}"
+    );
 
     // A newer value goes out before the late request lands, and the late request then overwrites it.
     adjust(app, &[(variants[0], -5)]).await;
     let newer = round(app, channel.id).await;
     assert_eq!((newer.sent, newer.succeeded), (1, 1), "{newer:?}");
-    assert!(started.elapsed() < Duration::from_millis(2500), "sent before the late request lands: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "sent before the late request lands: {:?}",
+        started.elapsed()
+    );
     assert_eq!(sim_quantity(&sim, 0), 7);
     tokio::time::sleep_until(tokio::time::Instant::from_std(started + Duration::from_millis(3500))).await;
     assert_eq!(sim_quantity(&sim, 0), 12, "the request given up on landed after the newer push");

@@ -16,7 +16,11 @@ async fn connect(app: &TestApp, protocol: &str) -> Socket {
     request.headers_mut().insert("Sec-WebSocket-Protocol", protocol.parse().expect("header"));
     let (mut socket, response) = tokio_tungstenite::connect_async(request).await.expect("WebSocket connects");
     assert_eq!(response.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok()), Some(protocol));
-    send(&mut socket, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", app.token) } })).await;
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", app.token) } }),
+    )
+    .await;
     let ack = receive(&mut socket).await;
     assert_eq!(ack["type"], "connection_ack", "{ack}");
     socket
@@ -60,7 +64,11 @@ async fn sync_run_subscription_streams_states_in_order(backend: Backend, protoco
         .clone();
 
     let mut socket = connect(&app, protocol).await;
-    send(&mut socket, json!({ "id": "1", "type": subscribe, "payload": { "query": SUBSCRIBE_RUN, "variables": { "id": run_id } } })).await;
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": subscribe, "payload": { "query": SUBSCRIBE_RUN, "variables": { "id": run_id } } }),
+    )
+    .await;
     let first = receive(&mut socket).await;
     assert_eq!(first["type"], next, "{first}");
     assert_eq!(first["payload"]["data"]["syncRun"]["status"], "CREATED");
@@ -80,11 +88,19 @@ async fn sync_run_subscription_streams_states_in_order(backend: Backend, protoco
 
     // An unknown run: an error on the socket, and the socket stays usable.
     let unknown = omnisync::graphql::relay::global_id("SyncRun", 999_999);
-    send(&mut socket, json!({ "id": "2", "type": subscribe, "payload": { "query": SUBSCRIBE_RUN, "variables": { "id": unknown } } })).await;
+    send(
+        &mut socket,
+        json!({ "id": "2", "type": subscribe, "payload": { "query": SUBSCRIBE_RUN, "variables": { "id": unknown } } }),
+    )
+    .await;
     let error = receive(&mut socket).await;
     let error_text = error.to_string();
     assert!(error_text.contains("no sync run"), "{error}");
-    send(&mut socket, json!({ "id": "3", "type": subscribe, "payload": { "query": SUBSCRIBE_RUN, "variables": { "id": run_id } } })).await;
+    send(
+        &mut socket,
+        json!({ "id": "3", "type": subscribe, "payload": { "query": SUBSCRIBE_RUN, "variables": { "id": run_id } } }),
+    )
+    .await;
     let still = loop {
         // Skip the end of subscription 2 (the legacy protocol sends `complete` after its error).
         let message = receive(&mut socket).await;
@@ -103,7 +119,8 @@ async fn sync_run_streams_over_graphql_transport_ws_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_run_streams_over_graphql_transport_ws_on_postgres_and_redis() {
-    sync_run_subscription_streams_states_in_order(Backend::PostgresRedis, "graphql-transport-ws", "subscribe", "next").await;
+    sync_run_subscription_streams_states_in_order(Backend::PostgresRedis, "graphql-transport-ws", "subscribe", "next")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,20 +147,38 @@ async fn channel_events_stream_link_results_in_order(app: &TestApp) {
         .await["channelConnect"]["channel"]["id"]
         .clone();
     for i in 1..=120 {
-        app.create_product(&format!("P{i}"), json!([{ "sku": format!("H{i}"), "barcode": format!("SKU-{i:04}-1"), "price": "1000" }])).await;
+        app.create_product(
+            &format!("P{i}"),
+            json!([{ "sku": format!("H{i}"), "barcode": format!("SKU-{i:04}-1"), "price": "1000" }]),
+        )
+        .await;
     }
     let mut socket = connect(app, "graphql-transport-ws").await;
     let unknown = omnisync::graphql::relay::global_id("Channel", 987_654);
-    let query = "subscription($c: ID!) { channelEvents(channelId: $c, kinds: [LINK_RESULT]) { kind value ok message } }";
-    send(&mut socket, json!({ "id": "x", "type": "subscribe", "payload": { "query": query, "variables": { "c": unknown } } })).await;
+    let query =
+        "subscription($c: ID!) { channelEvents(channelId: $c, kinds: [LINK_RESULT]) { kind value ok message } }";
+    send(
+        &mut socket,
+        json!({ "id": "x", "type": "subscribe", "payload": { "query": query, "variables": { "c": unknown } } }),
+    )
+    .await;
     let error = receive(&mut socket).await;
     assert_eq!(error["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND", "{error}");
     assert!(error.to_string().contains("no channel"), "{error}");
 
-    send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": { "c": channel } } })).await;
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": { "c": channel } } }),
+    )
+    .await;
     // Let the subscription register before the run starts (the first message only comes with an event).
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let run = app.gql("mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } } }", json!({ "c": channel })).await;
+    let run = app
+        .gql(
+            "mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } } }",
+            json!({ "c": channel }),
+        )
+        .await;
     app.wait_for_run(run["productLinksCreate"]["syncRun"]["id"].as_str().expect("run")).await;
     let mut linked = Vec::new();
     while linked.iter().sum::<i64>() < 120 {
@@ -180,12 +215,20 @@ async fn order_updates_stream_as_webhooks_are_applied(app: &TestApp) {
     crate::orders::linked_variant(app, &shop, "SKU-0001-1", 10).await;
     let mut socket = connect(app, "graphql-transport-ws").await;
     let query = "subscription($c: ID!) { orderUpdated(filter: { channelId: $c }) { externalId status } }";
-    send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": { "c": shop.channel } } })).await;
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": { "c": shop.channel } } }),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let order = shop.sim.state.create_order(&[("SKU-0001-1".into(), 2)], None).await.expect("placed");
     let first = receive(&mut socket).await;
-    assert_eq!(first["payload"]["data"]["orderUpdated"], json!({ "externalId": order.id.to_string(), "status": "PENDING" }), "{first}");
+    assert_eq!(
+        first["payload"]["data"]["orderUpdated"],
+        json!({ "externalId": order.id.to_string(), "status": "PENDING" }),
+        "{first}"
+    );
     shop.sim.state.set_order_status(order.id, "ready_to_ship").await.expect("moved");
     loop {
         let next = receive(&mut socket).await;

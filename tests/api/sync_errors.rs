@@ -16,7 +16,12 @@ async fn errors(app: &TestApp, filter: Value) -> Vec<Value> {
 }
 
 async fn link(app: &TestApp, channel: &Value) {
-    let started = app.gql("mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } } }", json!({ "c": channel })).await;
+    let started = app
+        .gql(
+            "mutation($c: ID!) { productLinksCreate(input: { channelId: $c, filter: {} }) { syncRun { id } } }",
+            json!({ "c": channel }),
+        )
+        .await;
     app.wait_for_run(started["productLinksCreate"]["syncRun"]["id"].as_str().expect("run")).await;
 }
 
@@ -32,7 +37,8 @@ async fn link_errors_are_listed_filtered_dismissed_and_resolved_when_fixed(app: 
         .await["channelConnect"]["channel"]["id"]
         .clone();
     app.create_product("Thiếu mã vạch", json!([{ "sku": "A1", "price": "1000" }])).await;
-    let missing = app.create_product("Không có trên sàn", json!([{ "sku": "B1", "barcode": "NOPE", "price": "1000" }])).await;
+    let missing =
+        app.create_product("Không có trên sàn", json!([{ "sku": "B1", "barcode": "NOPE", "price": "1000" }])).await;
     app.create_product("OK", json!([{ "sku": "C1", "barcode": "SKU-0001-1", "price": "1000" }])).await;
     link(app, &channel).await;
 
@@ -41,7 +47,11 @@ async fn link_errors_are_listed_filtered_dismissed_and_resolved_when_fixed(app: 
     codes.sort_unstable();
     assert_eq!(codes, ["NOT_FOUND_ON_CHANNEL", "NO_MATCH_KEY"]);
     assert_eq!(errors(app, json!({ "code": "NO_MATCH_KEY" })).await.len(), 1);
-    assert_eq!(errors(app, json!({ "search": "KHÔNG có trên" })).await.len(), 1, "the message names the variant; search ignores ASCII case");
+    assert_eq!(
+        errors(app, json!({ "search": "KHÔNG có trên" })).await.len(),
+        1,
+        "the message names the variant; search ignores ASCII case"
+    );
     assert_eq!(errors(app, json!({ "search": "NOPE" })).await.len(), 1);
     assert_eq!(errors(app, json!({ "kind": "ORDER" })).await.len(), 0);
 
@@ -52,14 +62,22 @@ async fn link_errors_are_listed_filtered_dismissed_and_resolved_when_fixed(app: 
 
     // Dismiss one: gone from the list, kept in the history.
     let dismissed = app
-        .gql("mutation($ids: [ID!]) { syncErrorsDismiss(ids: $ids) { dismissedCount userErrors { code } } }", json!({ "ids": [again[0]["id"]] }))
+        .gql(
+            "mutation($ids: [ID!]) { syncErrorsDismiss(ids: $ids) { dismissedCount userErrors { code } } }",
+            json!({ "ids": [again[0]["id"]] }),
+        )
         .await;
     assert_eq!(dismissed["syncErrorsDismiss"]["dismissedCount"], 1);
     assert_eq!(errors(app, json!({ "code": "NO_MATCH_KEY" })).await.len(), 0);
-    assert!(errors(app, json!({ "code": "NO_MATCH_KEY", "includeDismissed": true })).await[0]["dismissedAt"].is_string());
+    assert!(
+        errors(app, json!({ "code": "NO_MATCH_KEY", "includeDismissed": true })).await[0]["dismissedAt"].is_string()
+    );
 
     // Fix the cause: the error resolves itself on relink, and stays in the history.
-    let variant = app.gql("query($p: ID!) { product(id: $p) { variants { id } } }", json!({ "p": missing["id"] })).await["product"]["variants"][0]["id"].clone();
+    let variant = app
+        .gql("query($p: ID!) { product(id: $p) { variants { id } } }", json!({ "p": missing["id"] }))
+        .await["product"]["variants"][0]["id"]
+        .clone();
     app.gql("mutation($v: ID!) { productVariantUpdate(id: $v, input: { barcode: \"SKU-0002-1\" }) { userErrors { code } } }", json!({ "v": variant })).await;
     link(app, &channel).await;
     assert_eq!(errors(app, json!({ "code": "NOT_FOUND_ON_CHANNEL" })).await.len(), 0);

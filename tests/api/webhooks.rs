@@ -11,7 +11,11 @@ use crate::on_both_backends;
 use crate::orders::{connect, settle, the_order};
 
 async fn stored(app: &TestApp, channel_id: i64) -> u64 {
-    entity::webhook_event::Entity::find().filter(entity::webhook_event::Column::ChannelId.eq(channel_id)).count(&app.ctx.db).await.expect("count")
+    entity::webhook_event::Entity::find()
+        .filter(entity::webhook_event::Column::ChannelId.eq(channel_id))
+        .count(&app.ctx.db)
+        .await
+        .expect("count")
 }
 
 fn sign(secret: &str, body: &[u8]) -> String {
@@ -50,8 +54,16 @@ async fn bad_pushes_are_refused_and_replays_are_stored_once(app: &TestApp) {
 
     assert_eq!(send(url.clone(), body.clone(), sign("wrong secret", &body), "e-1").await, 401, "bad signature");
     assert_eq!(send(url.clone(), b"not json".to_vec(), sign(&secret, b"not json"), "e-2").await, 400, "not JSON");
-    assert_eq!(send(format!("{}/webhooks/999999", app.address), body.clone(), sign(&secret, &body), "e-3").await, 404, "unknown channel");
-    assert_eq!(send(format!("{}/webhooks/abc", app.address), body.clone(), sign(&secret, &body), "e-3").await, 404, "not a channel id");
+    assert_eq!(
+        send(format!("{}/webhooks/999999", app.address), body.clone(), sign(&secret, &body), "e-3").await,
+        404,
+        "unknown channel"
+    );
+    assert_eq!(
+        send(format!("{}/webhooks/abc", app.address), body.clone(), sign(&secret, &body), "e-3").await,
+        404,
+        "not a channel id"
+    );
     let huge = vec![b' '; 2 * 1024 * 1024];
     assert_eq!(send(url.clone(), huge.clone(), sign(&secret, &huge), "e-4").await, 413, "too large");
     assert_eq!(stored(app, shop.channel_id).await, before, "nothing stored");
@@ -63,9 +75,17 @@ async fn bad_pushes_are_refused_and_replays_are_stored_once(app: &TestApp) {
     assert_eq!(the_order(app, &shop).await["status"], "PENDING", "still one order");
 
     let tiki = connect(app, Kind::Tiki, json!({})).await;
-    assert_eq!(send(format!("{}/webhooks/{}", app.address, tiki.channel_id), body.clone(), sign(&secret, &body), "e-6").await, 400, "Tiki has no push");
+    assert_eq!(
+        send(format!("{}/webhooks/{}", app.address, tiki.channel_id), body.clone(), sign(&secret, &body), "e-6").await,
+        400,
+        "Tiki has no push"
+    );
 
-    app.gql("mutation($c: ID!) { channelDisconnect(id: $c, confirm: true) { userErrors { code } } }", json!({ "c": shop.channel })).await;
+    app.gql(
+        "mutation($c: ID!) { channelDisconnect(id: $c, confirm: true) { userErrors { code } } }",
+        json!({ "c": shop.channel }),
+    )
+    .await;
     assert_eq!(send(url, body.clone(), sign(&secret, &body), "e-7").await, 410, "disconnected");
     assert_eq!(stored(app, shop.channel_id).await, before + 1);
 }
@@ -79,7 +99,12 @@ async fn every_pushing_marketplace_delivers_orders_by_webhook(app: &TestApp) {
         let order = the_order(app, &shop).await;
         assert_eq!(order["lines"][0]["quantity"], 2, "{kind:?}: {order}");
         let webhook = app.gql("query($c: ID!) { channel(id: $c) { webhookUrl } }", json!({ "c": shop.channel })).await;
-        assert!(webhook["channel"]["webhookUrl"].as_str().unwrap_or("").ends_with(&format!("/webhooks/{}", shop.channel_id)));
+        assert!(
+            webhook["channel"]["webhookUrl"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with(&format!("/webhooks/{}", shop.channel_id))
+        );
     }
 }
 on_both_backends!(webhooks_every_marketplace, every_pushing_marketplace_delivers_orders_by_webhook);

@@ -2,14 +2,14 @@
 //! entities and the migrations agree on every column name and type, on each backend.
 
 use entity::enums::{
-    ChannelKind, ChannelStatus, ExportSlipStatus, LedgerReason, LedgerReference, LinkState,
-    MatchKey, OrderEventKind, OrderStatus, OversellPolicy, PaymentStatus, PricePolicy,
-    ReturnStatus, SyncErrorKind, SyncRunKind, SyncRunStatus, TokenScope,
+    ChannelKind, ChannelStatus, ExportSlipStatus, LedgerReason, LedgerReference, LinkState, MatchKey, OrderEventKind,
+    OrderStatus, OversellPolicy, PaymentStatus, PricePolicy, ReturnStatus, SyncErrorKind, SyncRunKind, SyncRunStatus,
+    TokenScope,
 };
 use entity::{
-    api_token, channel, channel_listing, customer, export_slip, export_slip_line, inventory_ledger,
-    inventory_level, order, order_event, order_line, order_return, product, product_link,
-    product_variant, return_line, stock_push, sync_error, sync_run, warehouse, webhook_event,
+    api_token, channel, channel_listing, customer, export_slip, export_slip_line, inventory_ledger, inventory_level,
+    order, order_event, order_line, order_return, product, product_link, product_variant, return_line, stock_push,
+    sync_error, sync_run, warehouse, webhook_event,
 };
 use migration::sea_orm::entity::prelude::*;
 use migration::sea_orm::{ActiveValue::NotSet, IntoActiveModel};
@@ -34,22 +34,13 @@ macro_rules! round_trip {
         let expected: $table::Model = $expected;
         let mut active = expected.clone().into_active_model().reset_all();
         active.id = NotSet;
-        let inserted = active
-            .insert($db)
-            .await
-            .unwrap_or_else(|e| panic!("insert into {}: {e}", stringify!($table)));
+        let inserted = active.insert($db).await.unwrap_or_else(|e| panic!("insert into {}: {e}", stringify!($table)));
         let found = $table::Entity::find_by_id(inserted.id)
             .one($db)
             .await
             .unwrap_or_else(|e| panic!("select from {}: {e}", stringify!($table)))
             .expect("the inserted row");
-        assert_eq!(
-            found,
-            $table::Model {
-                id: found.id,
-                ..expected
-            }
-        );
+        assert_eq!(found, $table::Model { id: found.id, ..expected });
         found.id
     }};
 }
@@ -445,8 +436,7 @@ pub async fn write_and_read_every_table(db: &DatabaseConnection) {
         api_token::Model {
             id: 0,
             name: "api_tokens.name ✓".to_owned(),
-            token_hash: "abababababababababababababababababababababababababababababababab"
-                .to_owned(),
+            token_hash: "abababababababababababababababababababababababababababababababab".to_owned(),
             token_prefix: "abababababab".to_owned(),
             scope: TokenScope::Read,
             created_at: at(),

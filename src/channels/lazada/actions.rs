@@ -25,10 +25,15 @@ impl LazadaConnector {
     pub(super) async fn ready_to_ship(&self, order_id: &str) -> ConnectorResult<String> {
         let items = self.order_items(order_id).await?;
         let packable: Vec<&wire::OrderItem> = items.iter().filter(|i| PACKABLE.contains(&i.status.as_str())).collect();
-        let mut packages: Vec<String> =
-            items.iter().filter(|i| i.status == "packed").filter_map(|i| i.package_id.as_ref().map(|p| p.0.clone())).filter(|p| !p.is_empty()).collect();
+        let mut packages: Vec<String> = items
+            .iter()
+            .filter(|i| i.status == "packed")
+            .filter_map(|i| i.package_id.as_ref().map(|p| p.0.clone()))
+            .filter(|p| !p.is_empty())
+            .collect();
         // Nothing packable nor packed: send the pack anyway and let Lazada say why not, in its own words.
-        let to_pack: Vec<&wire::OrderItem> = if packable.is_empty() && packages.is_empty() { items.iter().collect() } else { packable };
+        let to_pack: Vec<&wire::OrderItem> =
+            if packable.is_empty() && packages.is_empty() { items.iter().collect() } else { packable };
         if !to_pack.is_empty() {
             let api = "/order/fulfill/pack";
             let request = json!({
@@ -46,7 +51,11 @@ impl LazadaConnector {
                     return Err(ConnectorError::Api {
                         path: api.to_owned(),
                         code: item.item_err_code.0.clone(),
-                        message: format!("order item {}: {}", item.order_item_id.0, item.msg.clone().unwrap_or_default()),
+                        message: format!(
+                            "order item {}: {}",
+                            item.order_item_id.0,
+                            item.msg.clone().unwrap_or_default()
+                        ),
                     });
                 }
                 packages.extend(item.package_id.as_ref().map(|p| p.0.clone()).filter(|p| !p.is_empty()));
@@ -62,7 +71,9 @@ impl LazadaConnector {
             if !wire::truthy(&result.success) {
                 return Err(api_error(api, result.error_code.map(|c| c.0), result.error_msg));
             }
-            if let Some(bad) = result.data.packages.iter().find(|p| p.item_err_code.0 != "0" && !p.item_err_code.0.is_empty()) {
+            if let Some(bad) =
+                result.data.packages.iter().find(|p| p.item_err_code.0 != "0" && !p.item_err_code.0.is_empty())
+            {
                 return Err(ConnectorError::Api {
                     path: api.to_owned(),
                     code: bad.item_err_code.0.clone(),
@@ -76,28 +87,49 @@ impl LazadaConnector {
     /// Seller cancel: validate (which also lists the reasons) → create.
     pub(super) async fn cancel(&self, order_id: &str, reason: &str) -> ConnectorResult<String> {
         let items = self.order_items(order_id).await?;
-        let cancellable: Vec<&wire::OrderItem> = items.iter().filter(|i| CANCELLABLE.contains(&i.status.as_str())).collect();
+        let cancellable: Vec<&wire::OrderItem> =
+            items.iter().filter(|i| CANCELLABLE.contains(&i.status.as_str())).collect();
         // None cancellable: ask anyway, so the refusal is Lazada's own.
         let chosen: Vec<&wire::OrderItem> = if cancellable.is_empty() { items.iter().collect() } else { cancellable };
-        let item_list = format!("[{}]", chosen.iter().map(|i| i.order_item_id.0.as_str()).collect::<Vec<_>>().join(","));
+        let item_list =
+            format!("[{}]", chosen.iter().map(|i| i.order_item_id.0.as_str()).collect::<Vec<_>>().join(","));
         let api = "/order/reverse/cancel/validate";
-        let reply = self.client.call(Method::Get, api, &[param("order_id", order_id), param("order_item_id_list", &item_list)]).await?;
+        let reply = self
+            .client
+            .call(Method::Get, api, &[param("order_id", order_id), param("order_item_id_list", &item_list)])
+            .await?;
         let validation: wire::CancelValidation = reply.data(api)?;
-        let reason_id = choose_cancel_reason(&validation.reason_options, reason)
-            .ok_or_else(|| ConnectorError::Api { path: api.to_owned(), code: "NoCancelReason".into(), message: "Lazada offered no cancel reason".into() })?;
+        let reason_id =
+            choose_cancel_reason(&validation.reason_options, reason).ok_or_else(|| ConnectorError::Api {
+                path: api.to_owned(),
+                code: "NoCancelReason".into(),
+                message: "Lazada offered no cancel reason".into(),
+            })?;
         let api = "/order/reverse/cancel/create";
         let reply = self
             .client
-            .call(Method::Get, api, &[param("order_id", order_id), param("order_item_id_list", &item_list), param("reason_id", &reason_id)])
+            .call(
+                Method::Get,
+                api,
+                &[param("order_id", order_id), param("order_item_id_list", &item_list), param("reason_id", &reason_id)],
+            )
             .await?;
-        let tip = reply.envelope.data.as_ref().and_then(|d| d.get("tip_content")).and_then(Value::as_str).unwrap_or("canceled").to_owned();
+        let tip = reply
+            .envelope
+            .data
+            .as_ref()
+            .and_then(|d| d.get("tip_content"))
+            .and_then(Value::as_str)
+            .unwrap_or("canceled")
+            .to_owned();
         Ok(tip)
     }
 
     /// The shipping label (PDF) of the order's packages.
     pub(super) async fn print_label(&self, order_id: &str) -> ConnectorResult<String> {
         let items = self.order_items(order_id).await?;
-        let mut packages: Vec<String> = items.iter().filter_map(|i| i.package_id.as_ref().map(|p| p.0.clone())).filter(|p| !p.is_empty()).collect();
+        let mut packages: Vec<String> =
+            items.iter().filter_map(|i| i.package_id.as_ref().map(|p| p.0.clone())).filter(|p| !p.is_empty()).collect();
         packages.sort();
         packages.dedup();
         let api = "/order/package/document/get";
@@ -109,7 +141,11 @@ impl LazadaConnector {
         }
         Ok(match (result.data.pdf_url, result.data.file) {
             (Some(url), _) if !url.is_empty() => url,
-            (_, Some(file)) => format!("{} label, {} base64 characters", result.data.doc_type.unwrap_or_else(|| "PDF".into()), file.len()),
+            (_, Some(file)) => format!(
+                "{} label, {} base64 characters",
+                result.data.doc_type.unwrap_or_else(|| "PDF".into()),
+                file.len()
+            ),
             _ => "label requested".into(),
         })
     }
@@ -121,14 +157,20 @@ fn id_value(id: &str) -> Value {
 }
 
 fn api_error(api: &str, code: Option<String>, message: Option<String>) -> ConnectorError {
-    ConnectorError::Api { path: api.to_owned(), code: code.filter(|c| !c.is_empty()).unwrap_or_else(|| "error".into()), message: message.unwrap_or_default() }
+    ConnectorError::Api {
+        path: api.to_owned(),
+        code: code.filter(|c| !c.is_empty()).unwrap_or_else(|| "error".into()),
+        message: message.unwrap_or_default(),
+    }
 }
 
 /// The reason Lazada offers that matches the hub's text; otherwise the first that does not zero the SKU's stock
 /// ("Out of Stock" and "Wrong Price" do, per the cancellation guide); otherwise the first.
 fn choose_cancel_reason(options: &[wire::CancelReason], reason: &str) -> Option<String> {
     let wanted = reason.trim().to_lowercase();
-    let matching = options.iter().find(|o| !wanted.is_empty() && (o.reason_name.to_lowercase() == wanted || o.reason_id.0 == reason.trim()));
+    let matching = options
+        .iter()
+        .find(|o| !wanted.is_empty() && (o.reason_name.to_lowercase() == wanted || o.reason_id.0 == reason.trim()));
     let harmless = || {
         options.iter().find(|o| {
             let name = o.reason_name.to_lowercase();

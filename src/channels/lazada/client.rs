@@ -71,7 +71,9 @@ fn classify(response: &RawResponse) -> Verdict {
         Verdict::Done => {
             let code = serde_json::from_slice::<CodeOnly>(&response.body).ok().and_then(|c| c.code).map(|c| c.0);
             match code {
-                Some(code) if codes::RATE_LIMITED.contains(&code.as_str()) => Verdict::RateLimited(Some(RATE_LIMIT_WAIT)),
+                Some(code) if codes::RATE_LIMITED.contains(&code.as_str()) => {
+                    Verdict::RateLimited(Some(RATE_LIMIT_WAIT))
+                }
                 _ => Verdict::Done,
             }
         }
@@ -94,10 +96,23 @@ impl Client {
         &self.http
     }
 
-    pub fn new(http: ApiClient, gateway: String, auth_gateway: String, credentials: Credentials, tokens: Arc<dyn TokenStore>) -> ConnectorResult<Self> {
-        let app_key = credentials.app_key.clone().filter(|k| !k.is_empty()).ok_or_else(|| ConnectorError::Config("Lazada needs an app key".into()))?;
-        let app_secret =
-            credentials.app_secret.clone().filter(|k| !k.is_empty()).ok_or_else(|| ConnectorError::Config("Lazada needs an app secret".into()))?;
+    pub fn new(
+        http: ApiClient,
+        gateway: String,
+        auth_gateway: String,
+        credentials: Credentials,
+        tokens: Arc<dyn TokenStore>,
+    ) -> ConnectorResult<Self> {
+        let app_key = credentials
+            .app_key
+            .clone()
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| ConnectorError::Config("Lazada needs an app key".into()))?;
+        let app_secret = credentials
+            .app_secret
+            .clone()
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| ConnectorError::Config("Lazada needs an app secret".into()))?;
         Ok(Self { http, gateway, auth_gateway, app_key, app_secret, credentials: Mutex::new(credentials), tokens })
     }
 
@@ -131,7 +146,10 @@ impl Client {
         let token = self.fresh_access_token(api).await?;
         let reply = self.signed(&self.gateway, method, api, params, Some(&token)).await?;
         if reply.envelope.code() == codes::ILLEGAL_ACCESS_TOKEN {
-            return Err(ConnectorError::TokenExpired { path: api.to_owned(), message: "a freshly refreshed access token was refused".into() });
+            return Err(ConnectorError::TokenExpired {
+                path: api.to_owned(),
+                message: "a freshly refreshed access token was refused".into(),
+            });
         }
         Ok(reply)
     }
@@ -139,9 +157,11 @@ impl Client {
     /// Exchanges an authorization code at `/auth/token/create`; the new tokens become the ones in use.
     pub async fn exchange_code(&self, code: &str) -> ConnectorResult<Credentials> {
         let api = "/auth/token/create";
-        let reply = self.signed(&self.auth_gateway, Method::Post, api, &[("code".to_owned(), code.to_owned())], None).await?;
+        let reply =
+            self.signed(&self.auth_gateway, Method::Post, api, &[("code".to_owned(), code.to_owned())], None).await?;
         let reply = Self::success(api, reply)?;
-        let answer: TokenAnswer = serde_json::from_slice(&reply.body).map_err(|e| ConnectorError::parse(api, e, &reply.body))?;
+        let answer: TokenAnswer =
+            serde_json::from_slice(&reply.body).map_err(|e| ConnectorError::parse(api, e, &reply.body))?;
         let mut credentials = self.credentials.lock().await;
         apply_tokens(&mut credentials, answer, api, &reply.body)?;
         Ok(credentials.clone())
@@ -157,13 +177,17 @@ impl Client {
             && credentials.refresh_token.is_some()
             && let Err(err) = self.refresh_locked(&mut credentials).await
         {
-            let still_valid = credentials.access_token_expires_at.is_some_and(|at| at > now) && credentials.access_token.is_some();
+            let still_valid =
+                credentials.access_token_expires_at.is_some_and(|at| at > now) && credentials.access_token.is_some();
             if !still_valid {
                 return Err(err);
             }
             tracing::warn!(channel = "lazada", error = %err, "early token refresh failed; the current token is still valid");
         }
-        credentials.access_token.clone().ok_or_else(|| ConnectorError::TokenExpired { path: api.to_owned(), message: "no access token".into() })
+        credentials
+            .access_token
+            .clone()
+            .ok_or_else(|| ConnectorError::TokenExpired { path: api.to_owned(), message: "no access token".into() })
     }
 
     /// After `IllegalAccessToken`: refresh, unless another call already replaced the token that was refused.
@@ -173,7 +197,9 @@ impl Client {
             return Ok(());
         }
         self.refresh_locked(&mut credentials).await.map_err(|err| match err {
-            ConnectorError::TokenExpired { message, .. } => ConnectorError::TokenExpired { path: api.to_owned(), message },
+            ConnectorError::TokenExpired { message, .. } => {
+                ConnectorError::TokenExpired { path: api.to_owned(), message }
+            }
             other => ConnectorError::TokenExpired { path: api.to_owned(), message: other.to_string() },
         })
     }
@@ -185,14 +211,17 @@ impl Client {
             .refresh_token
             .clone()
             .ok_or_else(|| ConnectorError::TokenExpired { path: api.to_owned(), message: "no refresh token".into() })?;
-        let reply = self.signed(&self.auth_gateway, Method::Post, api, &[("refresh_token".to_owned(), refresh_token)], None).await?;
+        let reply = self
+            .signed(&self.auth_gateway, Method::Post, api, &[("refresh_token".to_owned(), refresh_token)], None)
+            .await?;
         if !reply.envelope.is_success() {
             return Err(ConnectorError::TokenExpired {
                 path: api.to_owned(),
                 message: format!("{}: {}", reply.envelope.code(), reply.envelope.message.clone().unwrap_or_default()),
             });
         }
-        let answer: TokenAnswer = serde_json::from_slice(&reply.body).map_err(|e| ConnectorError::parse(api, e, &reply.body))?;
+        let answer: TokenAnswer =
+            serde_json::from_slice(&reply.body).map_err(|e| ConnectorError::parse(api, e, &reply.body))?;
         let mut updated = credentials.clone();
         apply_tokens(&mut updated, answer, api, &reply.body)?;
         self.tokens.save(&updated).await?;
@@ -202,11 +231,20 @@ impl Client {
     }
 
     /// One signed call (any answer code); rate limits, 5xx and timeouts are retried by the shared client.
-    async fn signed(&self, gateway: &str, method: Method, api: &str, params: &[(String, String)], access_token: Option<&str>) -> ConnectorResult<Reply> {
-        let url = url::Url::parse(&format!("{gateway}{api}")).map_err(|e| ConnectorError::Config(format!("Lazada base URL: {e}")))?;
+    async fn signed(
+        &self,
+        gateway: &str,
+        method: Method,
+        api: &str,
+        params: &[(String, String)],
+        access_token: Option<&str>,
+    ) -> ConnectorResult<Reply> {
+        let url = url::Url::parse(&format!("{gateway}{api}"))
+            .map_err(|e| ConnectorError::Config(format!("Lazada base URL: {e}")))?;
         let build = |client: &reqwest::Client| {
             let timestamp = Utc::now().timestamp_millis().to_string();
-            let mut all: Vec<(&str, &str)> = vec![("app_key", self.app_key.as_str()), ("timestamp", timestamp.as_str()), ("sign_method", "sha256")];
+            let mut all: Vec<(&str, &str)> =
+                vec![("app_key", self.app_key.as_str()), ("timestamp", timestamp.as_str()), ("sign_method", "sha256")];
             if let Some(token) = access_token {
                 all.push(("access_token", token));
             }
@@ -219,7 +257,10 @@ impl Client {
                     client.get(url)
                 }
                 Method::Post => {
-                    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(all.iter()).append_pair("sign", &sign).finish();
+                    let body = url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(all.iter())
+                        .append_pair("sign", &sign)
+                        .finish();
                     client
                         .post(url.clone())
                         .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded;charset=utf-8")
@@ -228,7 +269,8 @@ impl Client {
             }
         };
         let raw = self.http.send(api, build, classify).await?;
-        let envelope: Envelope = serde_json::from_slice(&raw.body).map_err(|e| ConnectorError::parse(api, e, &raw.body))?;
+        let envelope: Envelope =
+            serde_json::from_slice(&raw.body).map_err(|e| ConnectorError::parse(api, e, &raw.body))?;
         if envelope.code.is_none() {
             return Err(ConnectorError::parse(api, format!("HTTP {} without a Lazada code", raw.status), &raw.body));
         }
@@ -251,7 +293,10 @@ impl Client {
 }
 
 fn apply_tokens(credentials: &mut Credentials, answer: TokenAnswer, api: &str, body: &[u8]) -> ConnectorResult<()> {
-    let access = answer.access_token.filter(|t| !t.is_empty()).ok_or_else(|| ConnectorError::parse(api, "no access_token", body))?;
+    let access = answer
+        .access_token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ConnectorError::parse(api, "no access_token", body))?;
     let now = Utc::now();
     credentials.access_token = Some(access);
     credentials.access_token_expires_at = answer.expires_in.map(|s| now + chrono::Duration::seconds(s));
@@ -275,8 +320,12 @@ mod tests {
 
     #[test]
     fn code_901_in_a_200_answer_is_a_rate_limit() {
-        let answer = |body: &str| RawResponse { status: 200, headers: Default::default(), body: body.as_bytes().to_vec() };
-        assert_eq!(classify(&answer(r#"{"code":"901","type":"ISP","message":"E901"}"#)), Verdict::RateLimited(Some(RATE_LIMIT_WAIT)));
+        let answer =
+            |body: &str| RawResponse { status: 200, headers: Default::default(), body: body.as_bytes().to_vec() };
+        assert_eq!(
+            classify(&answer(r#"{"code":"901","type":"ISP","message":"E901"}"#)),
+            Verdict::RateLimited(Some(RATE_LIMIT_WAIT))
+        );
         assert_eq!(classify(&answer(r#"{"code":"0","data":{}}"#)), Verdict::Done);
         assert_eq!(classify(&answer("<html>")), Verdict::Done);
     }

@@ -25,4 +25,11 @@ pub const RATE_LIMIT: &str = "901";
 pub const RATE_LIMITED: [&str; 3] = [RATE_LIMIT, "ApiCallLimit", "AppCallLimit"];
 
 /// Codes that mean the credentials or the signature were refused.
-pub const AUTH: [&str; 6] = [INCOMPLETE_SIGNATURE, ILLEGAL_ACCESS_TOKEN, ILLEGAL_REFRESH_TOKEN, INVALID_CODE, INVALID_APP_KEY, INVALID_TIMESTAMP];
+pub const AUTH: [&str; 6] = [
+    INCOMPLETE_SIGNATURE,
+    ILLEGAL_ACCESS_TOKEN,
+    ILLEGAL_REFRESH_TOKEN,
+    INVALID_CODE,
+    INVALID_APP_KEY,
+    INVALID_TIMESTAMP,
+];

@@ -13,7 +13,17 @@ use crate::domain::channel::{Address, ChannelCustomer, ChannelOrder, ChannelOrde
 use crate::domain::money;
 
 /// Item statuses in the order a healthy item moves through them (Lazada's status-flow guide).
-const FORWARD_FLOW: [&str; 9] = ["unpaid", "pending", "repacked", "packed", "ready_to_ship_pending", "ready_to_ship", "shipping", "shipped", "delivered"];
+const FORWARD_FLOW: [&str; 9] = [
+    "unpaid",
+    "pending",
+    "repacked",
+    "packed",
+    "ready_to_ship_pending",
+    "ready_to_ship",
+    "shipping",
+    "shipped",
+    "delivered",
+];
 
 /// Lazada keeps status on items; the hub wants one raw status per order. Our rule (the value stays a verbatim
 /// Lazada item status):
@@ -89,7 +99,8 @@ pub fn listings_of(product: &wire::Product, currency: &str) -> Result<Vec<Listin
             .flatten()
             .map(|(name, value)| (name.clone(), value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string())))
             .collect();
-        let variant_title = (!options.is_empty()).then(|| options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / "));
+        let variant_title =
+            (!options.is_empty()).then(|| options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / "));
         let list_price = minor_units(sku.price.as_ref(), currency);
         // `special_price` is the promotional selling price; 0 or absent means no promotion.
         let special = minor_units(sku.special_price.as_ref(), currency).filter(|p| *p > 0);
@@ -142,13 +153,18 @@ type LineKey = (String, String, String, i64);
 
 /// One order with its items (one item per unit) as a channel order: units of the same SKU in the same status
 /// become one line whose id is the lowest order item id of the group.
-pub fn channel_order(order_raw: &Value, items_raw: &[Value], currency: &str) -> Result<ChannelOrder, serde_json::Error> {
+pub fn channel_order(
+    order_raw: &Value,
+    items_raw: &[Value],
+    currency: &str,
+) -> Result<ChannelOrder, serde_json::Error> {
     let order: wire::Order = serde_json::from_value(order_raw.clone())?;
     let mut items = Vec::with_capacity(items_raw.len());
     for raw in items_raw {
         items.push(serde_json::from_value::<wire::OrderItem>(raw.clone())?);
     }
-    let created_at = parse_time(&order.created_at).ok_or_else(|| serde::de::Error::custom(format!("bad created_at {}", order.created_at)))?;
+    let created_at = parse_time(&order.created_at)
+        .ok_or_else(|| serde::de::Error::custom(format!("bad created_at {}", order.created_at)))?;
     let updated_at = parse_time(&order.updated_at).unwrap_or(created_at);
 
     // Groups remember where they were first seen, so lines keep the items' order.
@@ -199,7 +215,12 @@ pub fn channel_order(order_raw: &Value, items_raw: &[Value], currency: &str) -> 
     let shipping_fee = minor_units(order.shipping_fee.as_ref(), currency).unwrap_or(0);
     let address = order.address_shipping.unwrap_or_default();
     let join_name = |first: &Option<String>, last: &Option<String>| {
-        let name = [first.as_deref(), last.as_deref()].into_iter().flatten().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+        let name = [first.as_deref(), last.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
         (!name.is_empty()).then_some(name)
     };
     Ok(ChannelOrder {
@@ -285,7 +306,8 @@ mod tests {
         let order = json!({"order_id": 9, "created_at": "2024-05-01T10:00:00+07:00", "updated_at": "2024-05-01T10:05:00+07:00",
             "statuses": ["pending"], "price": "300000.00", "shipping_fee": "15000.00", "voucher": "0.00"});
         let item = |id: u64, status: &str| json!({"order_item_id": id, "sku": "SKU-1", "sku_id": "77", "status": status, "item_price": "150000.00", "name": "Áo"});
-        let parsed = channel_order(&order, &[item(12, "pending"), item(11, "pending"), item(13, "canceled")], "VND").expect("order");
+        let parsed = channel_order(&order, &[item(12, "pending"), item(11, "pending"), item(13, "canceled")], "VND")
+            .expect("order");
         assert_eq!(parsed.lines.len(), 2);
         assert_eq!((parsed.lines[0].external_line_id.as_str(), parsed.lines[0].quantity), ("11", 2));
         assert_eq!(parsed.lines[1].status_raw.as_deref(), Some("canceled"));

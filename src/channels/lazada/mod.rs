@@ -19,10 +19,12 @@ use chrono::{DateTime, DurationRound, TimeZone, Utc};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, Kind, signatures_match};
+use crate::channels::{
+    Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, Kind, signatures_match,
+};
 use crate::domain::channel::{
-    ActionOutcome, ChannelEvent, ChannelOrder, EventKind, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity, SkuUpdateResult,
-    StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
+    ActionOutcome, ChannelEvent, ChannelOrder, EventKind, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
+    SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
 };
 use client::{Client, Method, REAL_AUTH_GATEWAY, gateway_of};
 pub use mapping::order_status_of;
@@ -80,7 +82,8 @@ impl LazadaConnector {
         let country = config.country.to_ascii_uppercase();
         let currency = currency_of_country(&country)
             .ok_or_else(|| ConnectorError::Config(format!("Lazada does not sell in country {:?}", config.country)))?;
-        let base_url = if config.base_url.trim().is_empty() { default_base_url(&config.country) } else { config.base_url.clone() };
+        let base_url =
+            if config.base_url.trim().is_empty() { default_base_url(&config.country) } else { config.base_url.clone() };
         let gateway = gateway_of(&base_url);
         let auth_gateway = if is_real_gateway(&gateway) { REAL_AUTH_GATEWAY.to_owned() } else { gateway.clone() };
         let client = Client::new(config.http, gateway, auth_gateway, config.credentials, config.tokens)?;
@@ -89,7 +92,12 @@ impl LazadaConnector {
 
     /// Walks `/orders/get` over `[from, to)` (by creation or update time), windows and pages; keeps every order
     /// read in `listed`.
-    async fn walk_orders(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: OrderTimeField) -> ConnectorResult<Vec<OrderRef>> {
+    async fn walk_orders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        by: OrderTimeField,
+    ) -> ConnectorResult<Vec<OrderRef>> {
         let api = "/orders/get";
         let (after_key, before_key, sort_by) = match by {
             OrderTimeField::Created => ("created_after", "created_before", "created_at"),
@@ -116,9 +124,11 @@ impl LazadaConnector {
             let count = page.orders.len();
             let mut last_time = None;
             for raw in &page.orders {
-                let order: wire::Order = serde_json::from_value(raw.clone()).map_err(|e| ConnectorError::parse(api, e, &reply.body))?;
+                let order: wire::Order =
+                    serde_json::from_value(raw.clone()).map_err(|e| ConnectorError::parse(api, e, &reply.body))?;
                 let time_text = if by == OrderTimeField::Created { &order.created_at } else { &order.updated_at };
-                let time = mapping::parse_time(time_text).ok_or_else(|| ConnectorError::parse(api, format!("bad time {time_text}"), &reply.body))?;
+                let time = mapping::parse_time(time_text)
+                    .ok_or_else(|| ConnectorError::parse(api, format!("bad time {time_text}"), &reply.body))?;
                 last_time = Some(time);
                 if time < from || time >= to || !seen.insert(order.order_id.0.clone()) {
                     continue;
@@ -142,7 +152,9 @@ impl LazadaConnector {
                     return Err(ConnectorError::Api {
                         path: api.to_owned(),
                         code: "14".into(),
-                        message: format!("more than {ORDERS_MAX_OFFSET} orders in one second: the walk cannot continue"),
+                        message: format!(
+                            "more than {ORDERS_MAX_OFFSET} orders in one second: the walk cannot continue"
+                        ),
                     });
                 }
                 window_start = next_start;
@@ -179,7 +191,8 @@ impl LazadaConnector {
             let count = page.orders.len();
             let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
             for raw in &page.orders {
-                let order: wire::Order = serde_json::from_value(raw.clone()).map_err(|e| ConnectorError::parse(api, e, &reply.body))?;
+                let order: wire::Order =
+                    serde_json::from_value(raw.clone()).map_err(|e| ConnectorError::parse(api, e, &reply.body))?;
                 missing.remove(order.order_id.0.as_str());
                 listed.insert(order.order_id.0.clone(), raw.clone());
             }
@@ -218,7 +231,11 @@ fn failed_skus(detail: Option<&Value>) -> Vec<(Option<String>, Option<String>, S
             entries
                 .iter()
                 .map(|e| {
-                    let message = [text(e, &["field"]), text(e, &["message", "msg"])].into_iter().flatten().collect::<Vec<_>>().join(": ");
+                    let message = [text(e, &["field"]), text(e, &["message", "msg"])]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(": ");
                     (text(e, &["seller_sku", "SellerSku"]), text(e, &["sku_id", "SkuId"]), message)
                 })
                 .collect()
@@ -251,7 +268,11 @@ impl Connector for LazadaConnector {
         let mut create_before: Option<String> = None;
         let mut oldest_created_ms: Option<i64> = None;
         loop {
-            let mut params = vec![param("filter", "all"), param("limit", &PRODUCTS_PAGE_SIZE.to_string()), param("offset", &offset.to_string())];
+            let mut params = vec![
+                param("filter", "all"),
+                param("limit", &PRODUCTS_PAGE_SIZE.to_string()),
+                param("offset", &offset.to_string()),
+            ];
             if let Some(before) = &create_before {
                 params.push(param("create_before", before));
             }
@@ -262,7 +283,9 @@ impl Connector for LazadaConnector {
                 if let Some(ms) = product.created_time.as_ref().and_then(|t| t.0.parse::<i64>().ok()) {
                     oldest_created_ms = Some(oldest_created_ms.map_or(ms, |o| o.min(ms)));
                 }
-                for listing in mapping::listings_of(product, self.currency).map_err(|e| ConnectorError::parse(api, e, &reply.body))? {
+                for listing in mapping::listings_of(product, self.currency)
+                    .map_err(|e| ConnectorError::parse(api, e, &reply.body))?
+                {
                     if seen_skus.insert(listing.external_sku_id.clone()) {
                         listings.push(listing);
                     }
@@ -276,13 +299,17 @@ impl Connector for LazadaConnector {
             if offset > PRODUCTS_MAX_OFFSET {
                 // Lazada lists newest first (UNCONFIRMED): continue below the oldest product seen; the bound is
                 // inclusive, so SKUs seen twice are dropped by `seen_skus`.
-                let Some(oldest) = oldest_created_ms.and_then(|ms| Utc.timestamp_millis_opt(ms).single()) else { break };
+                let Some(oldest) = oldest_created_ms.and_then(|ms| Utc.timestamp_millis_opt(ms).single()) else {
+                    break;
+                };
                 let next_before = mapping::format_filter_time(oldest);
                 if create_before.as_deref() == Some(next_before.as_str()) {
                     return Err(ConnectorError::Api {
                         path: api.to_owned(),
                         code: "14".into(),
-                        message: format!("more than {PRODUCTS_MAX_OFFSET} products created in the same second: the walk cannot continue"),
+                        message: format!(
+                            "more than {PRODUCTS_MAX_OFFSET} products created in the same second: the walk cannot continue"
+                        ),
                     });
                 }
                 create_before = Some(next_before);
@@ -298,9 +325,17 @@ impl Connector for LazadaConnector {
         let mut sendable = Vec::with_capacity(updates.len());
         for update in updates {
             if update.quantity.is_some_and(|q| q < 0) {
-                report.results.push(SkuUpdateResult { external_sku_id: update.external_sku_id.clone(), ok: false, error: Some("quantity can't be negative".into()) });
+                report.results.push(SkuUpdateResult {
+                    external_sku_id: update.external_sku_id.clone(),
+                    ok: false,
+                    error: Some("quantity can't be negative".into()),
+                });
             } else if update.quantity.is_none() && update.price_minor.is_none() {
-                report.results.push(SkuUpdateResult { external_sku_id: update.external_sku_id.clone(), ok: true, error: None });
+                report.results.push(SkuUpdateResult {
+                    external_sku_id: update.external_sku_id.clone(),
+                    ok: true,
+                    error: None,
+                });
             } else {
                 sendable.push(update);
             }
@@ -312,7 +347,11 @@ impl Connector for LazadaConnector {
             let code = reply.envelope.code().to_owned();
             let message = reply.envelope.message.clone().unwrap_or_default();
             if reply.envelope.is_success() {
-                report.results.extend(batch.iter().map(|u| SkuUpdateResult { external_sku_id: u.external_sku_id.clone(), ok: true, error: None }));
+                report.results.extend(batch.iter().map(|u| SkuUpdateResult {
+                    external_sku_id: u.external_sku_id.clone(),
+                    ok: true,
+                    error: None,
+                }));
                 continue;
             }
             let failures = if code == "501" { failed_skus(reply.envelope.detail.as_ref()) } else { Vec::new() };
@@ -322,7 +361,11 @@ impl Connector for LazadaConnector {
                     return Err(ConnectorError::Auth { path: api.to_owned(), code, message });
                 }
                 let error = Some(format!("{code}: {message}"));
-                report.results.extend(batch.iter().map(|u| SkuUpdateResult { external_sku_id: u.external_sku_id.clone(), ok: false, error: error.clone() }));
+                report.results.extend(batch.iter().map(|u| SkuUpdateResult {
+                    external_sku_id: u.external_sku_id.clone(),
+                    ok: false,
+                    error: error.clone(),
+                }));
                 continue;
             }
             // A 501 names the SKUs that failed; the others were updated.
@@ -341,11 +384,21 @@ impl Connector for LazadaConnector {
         Ok(report)
     }
 
-    async fn list_orders(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: OrderTimeField) -> ConnectorResult<Vec<OrderRef>> {
+    async fn list_orders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        by: OrderTimeField,
+    ) -> ConnectorResult<Vec<OrderRef>> {
         self.walk_orders(from, to, by).await
     }
 
-    async fn prefetch_orders(&self, external_ids: &[String], updated_since: DateTime<Utc>, _pushes: &[Value]) -> ConnectorResult<()> {
+    async fn prefetch_orders(
+        &self,
+        external_ids: &[String],
+        updated_since: DateTime<Utc>,
+        _pushes: &[Value],
+    ) -> ConnectorResult<()> {
         {
             // A copy read earlier in this run may predate the push: these come from this read or a detail call.
             let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
@@ -390,8 +443,10 @@ impl Connector for LazadaConnector {
                 }
             }
         }
-        let fetched: Vec<(String, Value)> =
-            futures::stream::iter(unlisted.into_iter().map(|id| self.order_detail(id))).buffered(ORDER_DETAIL_CONCURRENCY).try_collect().await?;
+        let fetched: Vec<(String, Value)> = futures::stream::iter(unlisted.into_iter().map(|id| self.order_detail(id)))
+            .buffered(ORDER_DETAIL_CONCURRENCY)
+            .try_collect()
+            .await?;
         details.extend(fetched);
         let mut orders = Vec::with_capacity(details.len());
         for (id, order_raw) in details {
@@ -408,25 +463,38 @@ impl Connector for LazadaConnector {
             OrderAction::ReadyToShip => self.ready_to_ship(external_order_id).await?,
             OrderAction::Cancel { reason } => self.cancel(external_order_id, reason).await?,
             OrderAction::PrintLabel => self.print_label(external_order_id).await?,
-            OrderAction::AwaitPickup => return Err(ConnectorError::Unsupported("await pickup: Lazada's carrier collects packages after ready to ship")),
+            OrderAction::AwaitPickup => {
+                return Err(ConnectorError::Unsupported(
+                    "await pickup: Lazada's carrier collects packages after ready to ship",
+                ));
+            }
         };
         let items = self.order_items(external_order_id).await?;
-        Ok(ActionOutcome { status_raw: order_status_of(items.iter().map(|i| i.status.as_str())), message: Some(message) })
+        Ok(ActionOutcome {
+            status_raw: order_status_of(items.iter().map(|i| i.status.as_str())),
+            message: Some(message),
+        })
     }
 
     fn verify_webhook(&self, request: &WebhookRequest) -> ConnectorResult<Vec<ChannelEvent>> {
-        let given = request.header("Authorization").ok_or_else(|| ConnectorError::BadWebhook("no Authorization header".into()))?;
+        let given = request
+            .header("Authorization")
+            .ok_or_else(|| ConnectorError::BadWebhook("no Authorization header".into()))?;
         let expected = sign::sign_push(self.client.app_key(), self.client.app_secret(), &request.body);
         if !signatures_match(&expected, given.trim(), true) {
             return Err(ConnectorError::BadWebhook("signature does not match".into()));
         }
-        let push: wire::Push = serde_json::from_slice(&request.body).map_err(|e| ConnectorError::BadWebhook(format!("malformed push: {e}")))?;
-        let raw: Value = serde_json::from_slice(&request.body).map_err(|e| ConnectorError::BadWebhook(format!("malformed push: {e}")))?;
-        let pushed_at = push.timestamp.and_then(|t| if t > 10_000_000_000 { Utc.timestamp_millis_opt(t).single() } else { Utc.timestamp_opt(t, 0).single() });
+        let push: wire::Push = serde_json::from_slice(&request.body)
+            .map_err(|e| ConnectorError::BadWebhook(format!("malformed push: {e}")))?;
+        let raw: Value = serde_json::from_slice(&request.body)
+            .map_err(|e| ConnectorError::BadWebhook(format!("malformed push: {e}")))?;
+        let pushed_at = push.timestamp.and_then(|t| {
+            if t > 10_000_000_000 { Utc.timestamp_millis_opt(t).single() } else { Utc.timestamp_opt(t, 0).single() }
+        });
         let event = match push.message_type {
             0 => {
-                let data: wire::TradeOrderPush =
-                    serde_json::from_value(push.data.clone()).map_err(|e| ConnectorError::BadWebhook(format!("malformed order push: {e}")))?;
+                let data: wire::TradeOrderPush = serde_json::from_value(push.data.clone())
+                    .map_err(|e| ConnectorError::BadWebhook(format!("malformed order push: {e}")))?;
                 let line = data.trade_order_line_id.map(|t| t.0).unwrap_or_default();
                 let status = data.order_status.clone().unwrap_or_default();
                 let update_time = data.status_update_time.unwrap_or_default();
@@ -464,7 +532,12 @@ impl Connector for LazadaConnector {
         self.client.credentials().await
     }
 
-    async fn exchange_authorization_code(&self, code: &str, _callback: &[(String, String)], _redirect_uri: Option<&str>) -> ConnectorResult<Credentials> {
+    async fn exchange_authorization_code(
+        &self,
+        code: &str,
+        _callback: &[(String, String)],
+        _redirect_uri: Option<&str>,
+    ) -> ConnectorResult<Credentials> {
         self.client.exchange_code(code).await
     }
 }

@@ -4,10 +4,15 @@ use crate::channels::hmac_sha256_hex;
 
 /// The request signature: HMAC-SHA256 (key = app secret) over the API name followed by every parameter except
 /// `sign` as `name` + `value`, sorted by name in byte order, with raw (un-encoded) values; UPPERCASE hex.
-pub fn sign_request<'a>(app_secret: &str, api_name: &str, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+pub fn sign_request<'a>(
+    app_secret: &str,
+    api_name: &str,
+    params: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> String {
     let mut sorted: Vec<(&str, &str)> = params.into_iter().filter(|(name, _)| *name != "sign").collect();
     sorted.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let mut message = String::with_capacity(api_name.len() + sorted.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>());
+    let mut message =
+        String::with_capacity(api_name.len() + sorted.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>());
     message.push_str(api_name);
     for (name, value) in sorted {
         message.push_str(name);
@@ -38,7 +43,10 @@ mod tests {
             ("sign_method", "sha256"),
             ("order_id", "1234"),
         ];
-        assert_eq!(sign_request("helloworld", "/order/get", params), "4190D32361CFB9581350222F345CB77F3B19F0E31D162316848A2C1FFD5FAB4A");
+        assert_eq!(
+            sign_request("helloworld", "/order/get", params),
+            "4190D32361CFB9581350222F345CB77F3B19F0E31D162316848A2C1FFD5FAB4A"
+        );
     }
 
     #[test]
@@ -51,7 +59,10 @@ mod tests {
             ("access_token", "test"),
             ("app_key", "123456"),
         ];
-        assert_eq!(sign_request("helloworld", "/order/get", params), "4190D32361CFB9581350222F345CB77F3B19F0E31D162316848A2C1FFD5FAB4A");
+        assert_eq!(
+            sign_request("helloworld", "/order/get", params),
+            "4190D32361CFB9581350222F345CB77F3B19F0E31D162316848A2C1FFD5FAB4A"
+        );
     }
 
     #[test]
@@ -73,6 +84,9 @@ mod tests {
     #[test]
     fn push_signature_matches_the_researcher_vector() {
         let body = r#"{"seller_id":"1234567","message_type":0,"data":{"order_status":"pending","trade_order_id":"260422900198363","trade_order_line_id":"260422900298363","status_update_time":1603698638},"timestamp":1603766859530,"site":"lazada_vn"}"#;
-        assert_eq!(sign_push("123456", "helloworld", body.as_bytes()), "3cb11a521d7196a3475339c411178f258bea8da744c84d497633759ce3572c0d");
+        assert_eq!(
+            sign_push("123456", "helloworld", body.as_bytes()),
+            "3cb11a521d7196a3475339c411178f258bea8da744c84d497633759ce3572c0d"
+        );
     }
 }

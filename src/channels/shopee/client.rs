@@ -104,7 +104,10 @@ pub fn is_token_rejected(error: &str, message: &str) -> bool {
 
 /// Codes that mean the credentials or signature are refused.
 fn is_auth_refusal(error: &str) -> bool {
-    matches!(error, "error_sign" | "error_auth" | "error_permission" | "error_shop" | "invalid_partner_id" | "invalid_shop_id")
+    matches!(
+        error,
+        "error_sign" | "error_auth" | "error_permission" | "error_shop" | "invalid_partner_id" | "invalid_shop_id"
+    )
 }
 
 pub struct Client {
@@ -122,8 +125,14 @@ impl Client {
         &self.http
     }
 
-    pub fn new(base_url: &str, credentials: Credentials, http: ApiClient, tokens: Arc<dyn TokenStore>) -> ConnectorResult<Self> {
-        let base = url::Url::parse(base_url).map_err(|e| ConnectorError::Config(format!("base URL {base_url:?}: {e}")))?;
+    pub fn new(
+        base_url: &str,
+        credentials: Credentials,
+        http: ApiClient,
+        tokens: Arc<dyn TokenStore>,
+    ) -> ConnectorResult<Self> {
+        let base =
+            url::Url::parse(base_url).map_err(|e| ConnectorError::Config(format!("base URL {base_url:?}: {e}")))?;
         if !matches!(base.scheme(), "http" | "https") {
             return Err(ConnectorError::Config(format!("base URL {base_url:?} is not http(s)")));
         }
@@ -153,7 +162,6 @@ impl Client {
         &self.partner_key
     }
 
-
     pub async fn credentials(&self) -> Credentials {
         self.credentials.lock().await.clone()
     }
@@ -179,13 +187,20 @@ impl Client {
         refuse_auth(path, answer)
     }
 
-    async fn send_shop(&self, path: &str, params: &[(&str, String)], body: Option<&Value>, credentials: &Credentials) -> ConnectorResult<Answer> {
+    async fn send_shop(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+        body: Option<&Value>,
+        credentials: &Credentials,
+    ) -> ConnectorResult<Answer> {
         let token = credentials.access_token.clone().unwrap_or_default();
         let (partner_id, shop_id) = (self.partner_id.to_string(), shop_id_of(credentials)?.to_string());
         let build = |client: &reqwest::Client| {
             // Signed afresh per attempt: the timestamp must be within 5 minutes.
             let timestamp = Utc::now().timestamp().to_string();
-            let signature = sign::sign(&self.partner_key, &sign::shop_base_string(&partner_id, path, &timestamp, &token, &shop_id));
+            let signature =
+                sign::sign(&self.partner_key, &sign::shop_base_string(&partner_id, path, &timestamp, &token, &shop_id));
             let mut query: Vec<(&str, String)> = vec![
                 ("partner_id", partner_id.clone()),
                 ("timestamp", timestamp),
@@ -210,7 +225,8 @@ impl Client {
         let build = |client: &reqwest::Client| {
             let timestamp = Utc::now().timestamp().to_string();
             let signature = sign::sign(&self.partner_key, &sign::public_base_string(&partner_id, path, &timestamp));
-            let url = self.url(path, &[("partner_id", partner_id.clone()), ("timestamp", timestamp), ("sign", signature)]);
+            let url =
+                self.url(path, &[("partner_id", partner_id.clone()), ("timestamp", timestamp), ("sign", signature)]);
             client.post(url).json(body)
         };
         let raw = self.http.send(path, build, classify).await?;
@@ -264,14 +280,21 @@ impl Client {
     /// redirect's (it then replaces the configured one), or the configured shop when `None`.
     pub async fn exchange_code(&self, code: &str, shop_id: Option<&str>) -> ConnectorResult<Credentials> {
         let shop_id: i64 = match shop_id {
-            Some(id) => id.trim().parse().map_err(|_| ConnectorError::Config(format!("the Shopee shop id {id:?} is not a number")))?,
+            Some(id) => id
+                .trim()
+                .parse()
+                .map_err(|_| ConnectorError::Config(format!("the Shopee shop id {id:?} is not a number")))?,
             None => shop_id_of(&*self.credentials.lock().await)?,
         };
         let body = json!({ "code": code, "partner_id": self.partner_id, "shop_id": shop_id });
         let answer = self.send_public(TOKEN_PATH, &body).await?;
         let tokens: TokenAnswer = answer.whole(TOKEN_PATH)?;
         if !tokens.error.is_empty() || tokens.access_token.is_empty() {
-            return Err(ConnectorError::Auth { path: TOKEN_PATH.to_owned(), code: tokens.error, message: tokens.message });
+            return Err(ConnectorError::Auth {
+                path: TOKEN_PATH.to_owned(),
+                code: tokens.error,
+                message: tokens.message,
+            });
         }
         let mut credentials = self.credentials.lock().await;
         credentials.shop_id = Some(shop_id.to_string());
@@ -300,11 +323,17 @@ fn refuse_auth(path: &str, answer: Answer) -> ConnectorResult<Answer> {
 }
 
 /// The consent page a seller opens to authorise the app (`redirect` receives `code` and `shop_id`).
-pub fn authorization_url(base_url: &str, partner_id: &str, partner_key: &str, redirect: &str) -> ConnectorResult<String> {
+pub fn authorization_url(
+    base_url: &str,
+    partner_id: &str,
+    partner_key: &str,
+    redirect: &str,
+) -> ConnectorResult<String> {
     const PATH: &str = "/api/v2/shop/auth_partner";
     let timestamp = Utc::now().timestamp().to_string();
     let signature = sign::sign(partner_key, &sign::public_base_string(partner_id, PATH, &timestamp));
-    let mut url = url::Url::parse(base_url).map_err(|e| ConnectorError::Config(format!("base URL {base_url:?}: {e}")))?;
+    let mut url =
+        url::Url::parse(base_url).map_err(|e| ConnectorError::Config(format!("base URL {base_url:?}: {e}")))?;
     let base_path = url.path().trim_end_matches('/').to_owned();
     url.set_path(&format!("{base_path}{PATH}"));
     url.query_pairs_mut()
@@ -329,7 +358,10 @@ mod tests {
         let body = r#"{"request_id":"x","error":"error_server","message":"Too many requests, please try again later"}"#;
         assert_eq!(classify(&raw(200, body)), Verdict::RateLimited(None));
         assert_eq!(classify(&raw(403, body)), Verdict::RateLimited(None));
-        assert_eq!(classify(&raw(200, r#"{"error":"error_server","message":"Something wrong. Please try later."}"#)), Verdict::Retry);
+        assert_eq!(
+            classify(&raw(200, r#"{"error":"error_server","message":"Something wrong. Please try later."}"#)),
+            Verdict::Retry
+        );
         assert_eq!(classify(&raw(403, r#"{"error":"error_sign","message":"Wrong sign."}"#)), Verdict::Done);
         assert_eq!(classify(&raw(200, "not json")), Verdict::Done);
     }

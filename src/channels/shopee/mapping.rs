@@ -59,7 +59,13 @@ pub fn item_listing(item: &ItemBaseInfo, raw: Value, currency: &str) -> Listing 
 }
 
 /// One model of an item with models: `model_sku` is its seller SKU; options come from the tier variations.
-pub fn model_listing(item: &ItemBaseInfo, tiers: &[TierVariation], model: &Model, raw: Value, currency: &str) -> Listing {
+pub fn model_listing(
+    item: &ItemBaseInfo,
+    tiers: &[TierVariation],
+    model: &Model,
+    raw: Value,
+    currency: &str,
+) -> Listing {
     let (price, list_price) = prices(&model.price_info, currency);
     let options: Vec<(String, String)> = model
         .tier_index
@@ -67,7 +73,8 @@ pub fn model_listing(item: &ItemBaseInfo, tiers: &[TierVariation], model: &Model
         .zip(tiers)
         .filter_map(|(index, tier)| tier.option_list.get(*index).map(|o| (tier.name.clone(), o.option.clone())))
         .collect();
-    let variant_title = (!options.is_empty()).then(|| options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(", "));
+    let variant_title =
+        (!options.is_empty()).then(|| options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(", "));
     // The item's status, unless this model alone is unavailable.
     let status = match model.model_status.as_deref() {
         Some(s) if s != "MODEL_NORMAL" && !s.is_empty() => Some(s.to_owned()),
@@ -130,7 +137,9 @@ pub fn order(detail: &OrderDetail, raw: Value, channel_currency: &str) -> Channe
     let discount: i64 = lines.iter().map(|l| l.discount_minor).sum();
     let shipping = minor(&detail.actual_shipping_fee).or_else(|| minor(&detail.estimated_shipping_fee)).unwrap_or(0);
     let address = detail.recipient_address.as_ref();
-    let field = |f: fn(&super::wire::RecipientAddress) -> &Option<String>| address.and_then(|a| f(a).clone()).filter(|s| !s.is_empty());
+    let field = |f: fn(&super::wire::RecipientAddress) -> &Option<String>| {
+        address.and_then(|a| f(a).clone()).filter(|s| !s.is_empty())
+    };
     ChannelOrder {
         external_id: detail.order_sn.clone(),
         order_number: Some(detail.order_sn.clone()),

@@ -19,13 +19,15 @@ use serde_json::{Value, json};
 use self::client::{Answer, Client};
 pub use self::client::{REFRESH_PATH, TOKEN_PATH, authorization_url, is_rate_limited};
 use self::wire::{
-    ItemBaseInfo, ItemListPage, Model, ModelList, OrderDetail, OrderDetails, OrderListPage, OrderStatusPush, Push, ShippingParameter, ShopInfo,
-    UpdateAnswer,
+    ItemBaseInfo, ItemListPage, Model, ModelList, OrderDetail, OrderDetails, OrderListPage, OrderStatusPush, Push,
+    ShippingParameter, ShopInfo, UpdateAnswer,
 };
-use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, Kind, signatures_match};
+use crate::channels::{
+    Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, Kind, signatures_match,
+};
 use crate::domain::channel::{
-    ActionOutcome, ChannelEvent, ChannelOrder, EventKind, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity, SkuUpdateResult,
-    StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
+    ActionOutcome, ChannelEvent, ChannelOrder, EventKind, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
+    SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
 };
 
 /// The real API host (global, Singapore-hosted; the Vietnamese shop is addressed by `shop_id` on it).
@@ -48,8 +50,7 @@ pub const LISTED_ITEM_STATUSES: [&str; 4] = ["NORMAL", "UNLIST", "BANNED", "REVI
 /// Seller cancellation reasons `cancel_order` accepts.
 pub const CANCEL_REASONS: [&str; 4] = ["OUT_OF_STOCK", "CUSTOMER_REQUEST", "UNDELIVERABLE_AREA", "COD_NOT_SUPPORTED"];
 /// Optional order detail fields the mapping reads.
-const ORDER_DETAIL_FIELDS: &str =
-    "buyer_user_id,buyer_username,recipient_address,item_list,payment_method,total_amount,actual_shipping_fee,estimated_shipping_fee,pay_time";
+const ORDER_DETAIL_FIELDS: &str = "buyer_user_id,buyer_username,recipient_address,item_list,payment_method,total_amount,actual_shipping_fee,estimated_shipping_fee,pay_time";
 /// Model-list calls in flight at once while walking listings (the rate limiter still paces them).
 const MODEL_LIST_CONCURRENCY: usize = 4;
 
@@ -151,7 +152,8 @@ impl ShopeeConnector {
             }
             let list: ItemList = answer.response(ITEM_BASE_INFO)?;
             for raw in list.item_list {
-                let item: ItemBaseInfo = serde_json::from_value(raw.clone()).map_err(|e| ConnectorError::parse(ITEM_BASE_INFO, e, raw.to_string().as_bytes()))?;
+                let item: ItemBaseInfo = serde_json::from_value(raw.clone())
+                    .map_err(|e| ConnectorError::parse(ITEM_BASE_INFO, e, raw.to_string().as_bytes()))?;
                 items.push((item, raw));
             }
         }
@@ -159,28 +161,39 @@ impl ShopeeConnector {
     }
 
     async fn model_listings(&self, item: &ItemBaseInfo) -> ConnectorResult<Vec<Listing>> {
-        let models: ModelList = self.get(MODEL_LIST, &[("item_id", item.item_id.to_string())]).await?.response(MODEL_LIST)?;
+        let models: ModelList =
+            self.get(MODEL_LIST, &[("item_id", item.item_id.to_string())]).await?.response(MODEL_LIST)?;
         models
             .model
             .iter()
             .map(|raw| {
-                let model: Model = serde_json::from_value(raw.clone()).map_err(|e| ConnectorError::parse(MODEL_LIST, e, raw.to_string().as_bytes()))?;
+                let model: Model = serde_json::from_value(raw.clone())
+                    .map_err(|e| ConnectorError::parse(MODEL_LIST, e, raw.to_string().as_bytes()))?;
                 Ok(mapping::model_listing(item, &models.tier_variation, &model, raw.clone(), self.currency))
             })
             .collect()
     }
 
     /// One `update_stock` or `update_price` call for one item; the per-model outcome (`Err` = refusal text).
-    async fn update_models(&self, path: &str, body: Value, model_ids: &[u64]) -> ConnectorResult<HashMap<u64, Result<(), String>>> {
+    async fn update_models(
+        &self,
+        path: &str,
+        body: Value,
+        model_ids: &[u64],
+    ) -> ConnectorResult<HashMap<u64, Result<(), String>>> {
         let answer = self.client.call(path, &[], Some(&body)).await?;
-        let has_lists = answer.body.get("response").is_some_and(|r| r.get("success_list").is_some() || r.get("failure_list").is_some());
+        let has_lists = answer
+            .body
+            .get("response")
+            .is_some_and(|r| r.get("success_list").is_some() || r.get("failure_list").is_some());
         if !answer.error.is_empty() && !has_lists {
             // The whole call was refused (unknown item, promotion lock, …): every model of it failed.
             let reason = format!("{}: {}", answer.error, answer.message);
             return Ok(model_ids.iter().map(|id| (*id, Err(reason.clone()))).collect());
         }
         let lists: UpdateAnswer = answer.response(path)?;
-        let mut outcome: HashMap<u64, Result<(), String>> = model_ids.iter().map(|id| (*id, Err("not in Shopee's answer".to_owned()))).collect();
+        let mut outcome: HashMap<u64, Result<(), String>> =
+            model_ids.iter().map(|id| (*id, Err("not in Shopee's answer".to_owned()))).collect();
         for success in lists.success_list {
             outcome.insert(success.model_id, Ok(()));
         }
@@ -193,11 +206,13 @@ impl ShopeeConnector {
     async fn order_details(&self, order_sns: &[String]) -> ConnectorResult<Vec<(OrderDetail, Value)>> {
         let mut orders = Vec::with_capacity(order_sns.len());
         for chunk in order_sns.chunks(ORDER_DETAIL_BATCH) {
-            let params = [("order_sn_list", chunk.join(",")), ("response_optional_fields", ORDER_DETAIL_FIELDS.to_owned())];
+            let params =
+                [("order_sn_list", chunk.join(",")), ("response_optional_fields", ORDER_DETAIL_FIELDS.to_owned())];
             let answer = self.get(ORDER_DETAIL, &params).await?;
             let details: OrderDetails = answer.response(ORDER_DETAIL)?;
             for raw in details.order_list {
-                let detail: OrderDetail = serde_json::from_value(raw.clone()).map_err(|e| ConnectorError::parse(ORDER_DETAIL, e, raw.to_string().as_bytes()))?;
+                let detail: OrderDetail = serde_json::from_value(raw.clone())
+                    .map_err(|e| ConnectorError::parse(ORDER_DETAIL, e, raw.to_string().as_bytes()))?;
                 orders.push((detail, raw));
             }
         }
@@ -211,13 +226,17 @@ impl ShopeeConnector {
 
     /// Arrange shipment: read the shipping parameters, then `ship_order` with the one mode Shopee asks for.
     async fn ship(&self, order_sn: &str) -> ConnectorResult<()> {
-        let parameter: ShippingParameter = self.get(SHIPPING_PARAMETER, &[("order_sn", order_sn.to_owned())]).await?.response(SHIPPING_PARAMETER)?;
+        let parameter: ShippingParameter =
+            self.get(SHIPPING_PARAMETER, &[("order_sn", order_sn.to_owned())]).await?.response(SHIPPING_PARAMETER)?;
         let needed = &parameter.info_needed;
         let mut body = json!({ "order_sn": order_sn });
         if let Some(fields) = &needed.pickup {
             let mut pickup = serde_json::Map::new();
             let addresses = parameter.pickup.as_ref().map(|p| p.address_list.as_slice()).unwrap_or_default();
-            let address = addresses.iter().find(|a| a.address_flag.iter().any(|f| f == "pickup_address")).or_else(|| addresses.first());
+            let address = addresses
+                .iter()
+                .find(|a| a.address_flag.iter().any(|f| f == "pickup_address"))
+                .or_else(|| addresses.first());
             if fields.iter().any(|f| f == "address_id") {
                 let address = address.ok_or(ConnectorError::Unsupported("Shopee pickup without a pickup address"))?;
                 pickup.insert("address_id".into(), json!(address.address_id));
@@ -268,7 +287,14 @@ impl ShopeeConnector {
 fn push_dedup_key(push: &Push, order: Option<&OrderStatusPush>, body: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     match order {
-        Some(o) => format!("shopee:{}:{}:{}:{}:{}", push.shop_id.unwrap_or_default(), push.code, o.ordersn, o.status, o.update_time.or(push.timestamp).unwrap_or_default()),
+        Some(o) => format!(
+            "shopee:{}:{}:{}:{}:{}",
+            push.shop_id.unwrap_or_default(),
+            push.code,
+            o.ordersn,
+            o.status,
+            o.update_time.or(push.timestamp).unwrap_or_default()
+        ),
         None => format!("shopee:{}:{}", push.code, hex::encode(Sha256::digest(body))),
     }
 }
@@ -286,7 +312,11 @@ impl Connector for ShopeeConnector {
     async fn shop_identity(&self) -> ConnectorResult<ShopIdentity> {
         let info: ShopInfo = self.get(SHOP_INFO, &[]).await?.whole(SHOP_INFO)?;
         let shop_id = client::shop_id_of(&self.client.credentials().await)?;
-        Ok(ShopIdentity { external_id: shop_id.to_string(), name: info.shop_name, country: info.region.filter(|r| !r.is_empty()) })
+        Ok(ShopIdentity {
+            external_id: shop_id.to_string(),
+            name: info.shop_name,
+            country: info.region.filter(|r| !r.is_empty()),
+        })
     }
 
     async fn list_listings(&self) -> ConnectorResult<Vec<Listing>> {
@@ -313,9 +343,14 @@ impl Connector for ShopeeConnector {
         let mut by_item: BTreeMap<&str, Vec<(u64, &StockPriceUpdate)>> = BTreeMap::new();
         for update in updates {
             match mapping::model_id_of(&update.external_product_id, &update.external_sku_id) {
-                Some(model_id) => by_item.entry(update.external_product_id.as_str()).or_default().push((model_id, update)),
+                Some(model_id) => {
+                    by_item.entry(update.external_product_id.as_str()).or_default().push((model_id, update))
+                }
                 None => {
-                    failures.insert((update.external_product_id.clone(), u64::MAX), format!("SKU id {:?} is not a Shopee model id", update.external_sku_id));
+                    failures.insert(
+                        (update.external_product_id.clone(), u64::MAX),
+                        format!("SKU id {:?} is not a Shopee model id", update.external_sku_id),
+                    );
                 }
             }
         }
@@ -324,17 +359,23 @@ impl Connector for ShopeeConnector {
                 Ok(id) => id,
                 Err(_) => {
                     for (model_id, _) in models {
-                        failures.insert(((*item).to_owned(), *model_id), format!("product id {item:?} is not a Shopee item id"));
+                        failures.insert(
+                            ((*item).to_owned(), *model_id),
+                            format!("product id {item:?} is not a Shopee item id"),
+                        );
                     }
                     continue;
                 }
             };
             let stock: Vec<(u64, i64)> = models.iter().filter_map(|(m, u)| u.quantity.map(|q| (*m, q))).collect();
             for chunk in stock.chunks(MODELS_PER_UPDATE) {
-                let list: Vec<Value> = chunk.iter().map(|(m, q)| json!({ "model_id": m, "seller_stock": [{ "stock": q }] })).collect();
+                let list: Vec<Value> =
+                    chunk.iter().map(|(m, q)| json!({ "model_id": m, "seller_stock": [{ "stock": q }] })).collect();
                 let ids: Vec<u64> = chunk.iter().map(|(m, _)| *m).collect();
                 report.calls += 1;
-                for (model_id, outcome) in self.update_models(UPDATE_STOCK, json!({ "item_id": item_id, "stock_list": list }), &ids).await? {
+                for (model_id, outcome) in
+                    self.update_models(UPDATE_STOCK, json!({ "item_id": item_id, "stock_list": list }), &ids).await?
+                {
                     if let Err(reason) = outcome {
                         failures.entry(((*item).to_owned(), model_id)).or_insert(format!("stock: {reason}"));
                     }
@@ -342,11 +383,15 @@ impl Connector for ShopeeConnector {
             }
             let prices: Vec<(u64, i64)> = models.iter().filter_map(|(m, u)| u.price_minor.map(|p| (*m, p))).collect();
             for chunk in prices.chunks(MODELS_PER_UPDATE) {
-                let list: Vec<Value> =
-                    chunk.iter().map(|(m, p)| json!({ "model_id": m, "original_price": mapping::from_minor(*p, self.currency) })).collect();
+                let list: Vec<Value> = chunk
+                    .iter()
+                    .map(|(m, p)| json!({ "model_id": m, "original_price": mapping::from_minor(*p, self.currency) }))
+                    .collect();
                 let ids: Vec<u64> = chunk.iter().map(|(m, _)| *m).collect();
                 report.calls += 1;
-                for (model_id, outcome) in self.update_models(UPDATE_PRICE, json!({ "item_id": item_id, "price_list": list }), &ids).await? {
+                for (model_id, outcome) in
+                    self.update_models(UPDATE_PRICE, json!({ "item_id": item_id, "price_list": list }), &ids).await?
+                {
                     if let Err(reason) = outcome {
                         failures.entry(((*item).to_owned(), model_id)).or_insert(format!("price: {reason}"));
                     }
@@ -364,7 +409,12 @@ impl Connector for ShopeeConnector {
         Ok(report)
     }
 
-    async fn list_orders(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: OrderTimeField) -> ConnectorResult<Vec<OrderRef>> {
+    async fn list_orders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        by: OrderTimeField,
+    ) -> ConnectorResult<Vec<OrderRef>> {
         let field = match by {
             OrderTimeField::Created => "create_time",
             OrderTimeField::Updated => "update_time",
@@ -385,7 +435,11 @@ impl Connector for ShopeeConnector {
                 let page: OrderListPage = self.get(ORDER_LIST, &params).await?.response(ORDER_LIST)?;
                 for entry in page.order_list {
                     if seen.insert(entry.order_sn.clone()) {
-                        orders.push(OrderRef { external_id: entry.order_sn, status_raw: entry.order_status, updated_at: None });
+                        orders.push(OrderRef {
+                            external_id: entry.order_sn,
+                            status_raw: entry.order_status,
+                            updated_at: None,
+                        });
                     }
                 }
                 if !page.more || page.next_cursor.is_empty() || page.next_cursor == cursor {
@@ -407,23 +461,36 @@ impl Connector for ShopeeConnector {
             OrderAction::ReadyToShip => self.ship(external_order_id).await?,
             // The reason goes verbatim: Shopee refuses anything but its four codes with its own error.
             OrderAction::Cancel { reason } => self.cancel(external_order_id, reason.trim()).await?,
-            OrderAction::PrintLabel => return Err(ConnectorError::Unsupported("Shopee shipping documents (print label)")),
-            OrderAction::AwaitPickup => return Err(ConnectorError::Unsupported("Shopee has no await-pickup action (pickup is arranged by ship_order)")),
+            OrderAction::PrintLabel => {
+                return Err(ConnectorError::Unsupported("Shopee shipping documents (print label)"));
+            }
+            OrderAction::AwaitPickup => {
+                return Err(ConnectorError::Unsupported(
+                    "Shopee has no await-pickup action (pickup is arranged by ship_order)",
+                ));
+            }
         }
         // The action answers no status; read it back (READY_TO_SHIP → PROCESSED, or CANCELLED).
         Ok(ActionOutcome { status_raw: self.order_status(external_order_id).await?, message: None })
     }
 
     fn verify_webhook(&self, request: &WebhookRequest) -> ConnectorResult<Vec<ChannelEvent>> {
-        let given = request.header("Authorization").ok_or_else(|| ConnectorError::BadWebhook("no Authorization header".into()))?;
+        let given = request
+            .header("Authorization")
+            .ok_or_else(|| ConnectorError::BadWebhook("no Authorization header".into()))?;
         let expected = sign::push_signature(self.client.partner_key(), &request.url, &request.body);
         if !signatures_match(&expected, given.trim(), true) {
             return Err(ConnectorError::BadWebhook("Authorization does not match the body".into()));
         }
-        let raw: Value = serde_json::from_slice(&request.body).map_err(|e| ConnectorError::BadWebhook(format!("body is not JSON: {e}")))?;
-        let push: Push = serde_json::from_value(raw.clone()).map_err(|e| ConnectorError::BadWebhook(format!("not a Shopee push: {e}")))?;
+        let raw: Value = serde_json::from_slice(&request.body)
+            .map_err(|e| ConnectorError::BadWebhook(format!("body is not JSON: {e}")))?;
+        let push: Push = serde_json::from_value(raw.clone())
+            .map_err(|e| ConnectorError::BadWebhook(format!("not a Shopee push: {e}")))?;
         let order: Option<OrderStatusPush> = if push.code == 3 {
-            Some(serde_json::from_value(push.data.clone()).map_err(|e| ConnectorError::BadWebhook(format!("order push without order data: {e}")))?)
+            Some(
+                serde_json::from_value(push.data.clone())
+                    .map_err(|e| ConnectorError::BadWebhook(format!("order push without order data: {e}")))?,
+            )
         } else {
             None
         };
@@ -434,7 +501,8 @@ impl Connector for ShopeeConnector {
             12 => EventKind::TokenExpiring,
             _ => EventKind::Other,
         };
-        let occurred = order.as_ref().and_then(|o| o.update_time).or(push.timestamp).and_then(|s| DateTime::from_timestamp(s, 0));
+        let occurred =
+            order.as_ref().and_then(|o| o.update_time).or(push.timestamp).and_then(|s| DateTime::from_timestamp(s, 0));
         Ok(vec![ChannelEvent {
             kind,
             dedup_key: push_dedup_key(&push, order.as_ref(), &request.body),
@@ -446,7 +514,12 @@ impl Connector for ShopeeConnector {
     }
 
     /// Shopee's redirect carries `code` and `shop_id` (the shop the seller authorised).
-    async fn exchange_authorization_code(&self, code: &str, callback: &[(String, String)], _redirect_uri: Option<&str>) -> ConnectorResult<Credentials> {
+    async fn exchange_authorization_code(
+        &self,
+        code: &str,
+        callback: &[(String, String)],
+        _redirect_uri: Option<&str>,
+    ) -> ConnectorResult<Credentials> {
         let shop_id = callback.iter().find(|(k, _)| k == "shop_id").map(|(_, v)| v.as_str());
         self.client.exchange_code(code, shop_id).await
     }
@@ -485,7 +558,8 @@ mod tests {
             quantity: q,
             price_minor: p,
         };
-        let mut updates: Vec<StockPriceUpdate> = (0..60).map(|i| update("1", &format!("{}", 100 + i), Some(1), Some(1000))).collect();
+        let mut updates: Vec<StockPriceUpdate> =
+            (0..60).map(|i| update("1", &format!("{}", 100 + i), Some(1), Some(1000))).collect();
         updates.push(update("2", "2", Some(5), None));
         // Item 1: 60 models → 2 stock + 2 price calls; item 2: 1 stock call.
         assert_eq!(minimum_update_calls(&updates), 5);

@@ -5,7 +5,13 @@ use crate::channels::hmac_sha256_hex;
 
 /// Base string of a Shop API call: `partner_id + api_path + timestamp + access_token + shop_id`, plain
 /// concatenation in this fixed order. Query parameters and the body are never signed.
-pub fn shop_base_string(partner_id: &str, api_path: &str, timestamp: &str, access_token: &str, shop_id: &str) -> String {
+pub fn shop_base_string(
+    partner_id: &str,
+    api_path: &str,
+    timestamp: &str,
+    access_token: &str,
+    shop_id: &str,
+) -> String {
     format!("{partner_id}{api_path}{timestamp}{access_token}{shop_id}")
 }
 
@@ -38,13 +44,25 @@ mod tests {
 
     #[test]
     fn the_doc_example_base_string_is_rebuilt_from_its_parts() {
-        let base = shop_base_string("2001887", "/api/v2/shop/get_shop_info", "1655714431", "59777174636562737266615546704c6d", "14701711");
+        let base = shop_base_string(
+            "2001887",
+            "/api/v2/shop/get_shop_info",
+            "1655714431",
+            "59777174636562737266615546704c6d",
+            "14701711",
+        );
         assert_eq!(base, "2001887/api/v2/shop/get_shop_info165571443159777174636562737266615546704c6d14701711");
     }
 
     #[test]
     fn shop_api_signature_matches_the_computed_vector() {
-        let base = shop_base_string("2001887", "/api/v2/shop/get_shop_info", "1655714431", "59777174636562737266615546704c6d", "14701711");
+        let base = shop_base_string(
+            "2001887",
+            "/api/v2/shop/get_shop_info",
+            "1655714431",
+            "59777174636562737266615546704c6d",
+            "14701711",
+        );
         assert_eq!(sign(KEY, &base), "487ac56a283df7d0f5c3b72da34e38cbafb38f404b84e1d909f3ba6a042f0149");
     }
 

@@ -27,7 +27,12 @@ impl Style {
     /// v2 when client id and secret (or only a token) are given, else v1 with the API key.
     pub fn of(credentials: &Credentials) -> ConnectorResult<Self> {
         let present = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-        match (present(&credentials.app_key), present(&credentials.app_secret), present(&credentials.api_key), present(&credentials.access_token)) {
+        match (
+            present(&credentials.app_key),
+            present(&credentials.app_secret),
+            present(&credentials.api_key),
+            present(&credentials.access_token),
+        ) {
             (Some(id), Some(secret), _, _) => Ok(Self::V2 { client: Some((id, secret)) }),
             (_, _, Some(api_key), _) => Ok(Self::V1 { api_key }),
             (_, _, None, Some(_)) => Ok(Self::V2 { client: None }),
@@ -65,7 +70,8 @@ impl Client {
 
     fn url(&self, path: &str, query: &[(&str, String)]) -> ConnectorResult<Url> {
         let base = self.config.base_url.trim_end_matches('/');
-        let mut url = Url::parse(&format!("{base}{path}")).map_err(|e| ConnectorError::Config(format!("URL for {path}: {e}")))?;
+        let mut url =
+            Url::parse(&format!("{base}{path}")).map_err(|e| ConnectorError::Config(format!("URL for {path}: {e}")))?;
         if !query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             for (name, value) in query {
@@ -76,7 +82,13 @@ impl Client {
     }
 
     /// One API call; a 2xx answer is returned, anything else becomes the matching `ConnectorError`.
-    pub async fn call(&self, method: Method, path: &str, query: &[(&str, String)], body: Option<&Value>) -> ConnectorResult<RawResponse> {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> ConnectorResult<RawResponse> {
         let url = self.url(path, query)?;
         match &self.style {
             Style::V1 { api_key } => {
@@ -97,13 +109,21 @@ impl Client {
         }
     }
 
-    async fn send(&self, method: &Method, url: &Url, path: &str, body: Option<&Value>, auth: Auth<'_>) -> ConnectorResult<RawResponse> {
+    async fn send(
+        &self,
+        method: &Method,
+        url: &Url,
+        path: &str,
+        body: Option<&Value>,
+        auth: Auth<'_>,
+    ) -> ConnectorResult<RawResponse> {
         self.config
             .http
             .send(
                 path,
                 |client| {
-                    let mut request = client.request(method.clone(), url.clone()).header(reqwest::header::ACCEPT, "application/json");
+                    let mut request =
+                        client.request(method.clone(), url.clone()).header(reqwest::header::ACCEPT, "application/json");
                     request = match auth {
                         Auth::Key(key) => request.header(wire::API_KEY_HEADER, key),
                         Auth::Bearer(token) => request.bearer_auth(token),
@@ -141,20 +161,35 @@ impl Client {
                 message: format!("{} (renewal: {e})", error_text(response)),
             })?;
         }
-        credentials.access_token.clone().ok_or_else(|| ConnectorError::TokenExpired { path: path.to_owned(), message: error_text(response) })
+        credentials
+            .access_token
+            .clone()
+            .ok_or_else(|| ConnectorError::TokenExpired { path: path.to_owned(), message: error_text(response) })
     }
 
     /// New token: refresh-token grant when a refresh token is held (public apps), else (or when refused)
     /// client credentials (in-house apps, which get no refresh token). Saved before use.
     async fn renew(&self, credentials: &mut Credentials, path: &str) -> ConnectorResult<()> {
         let Style::V2 { client: Some((client_id, client_secret)) } = &self.style else {
-            return Err(ConnectorError::TokenExpired { path: path.to_owned(), message: "no client id/secret to obtain a new token".into() });
+            return Err(ConnectorError::TokenExpired {
+                path: path.to_owned(),
+                message: "no client id/secret to obtain a new token".into(),
+            });
         };
         let mut issued = None;
         if let Some(refresh_token) = credentials.refresh_token.clone() {
-            match self.token_request(client_id, client_secret, &[("grant_type", "refresh_token"), ("refresh_token", &refresh_token)]).await {
+            match self
+                .token_request(
+                    client_id,
+                    client_secret,
+                    &[("grant_type", "refresh_token"), ("refresh_token", &refresh_token)],
+                )
+                .await
+            {
                 Ok(tokens) => issued = Some(tokens),
-                Err(ConnectorError::Auth { .. }) => tracing::info!(channel = "tiki", "refresh token refused; using client credentials"),
+                Err(ConnectorError::Auth { .. }) => {
+                    tracing::info!(channel = "tiki", "refresh token refused; using client credentials")
+                }
                 Err(err) => return Err(err),
             }
         }
@@ -173,7 +208,12 @@ impl Client {
     }
 
     /// `POST /sc/oauth2/token` with `client_secret_post` authentication (as Tiki's own samples do).
-    async fn token_request(&self, client_id: &str, client_secret: &str, grant: &[(&str, &str)]) -> ConnectorResult<TokenResponse> {
+    async fn token_request(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        grant: &[(&str, &str)],
+    ) -> ConnectorResult<TokenResponse> {
         let path = wire::TOKEN_PATH;
         let url = self.url(path, &[])?;
         let form = {
@@ -244,7 +284,12 @@ mod tests {
 
     #[test]
     fn client_id_and_secret_choose_v2_and_a_lone_api_key_v1() {
-        let both = Credentials { app_key: Some("id".into()), app_secret: Some("secret".into()), api_key: Some("key".into()), ..Credentials::default() };
+        let both = Credentials {
+            app_key: Some("id".into()),
+            app_secret: Some("secret".into()),
+            api_key: Some("key".into()),
+            ..Credentials::default()
+        };
         assert!(Style::of(&both).expect("v2").is_v2());
         let key = Credentials { api_key: Some("key".into()), ..Credentials::default() };
         assert!(!Style::of(&key).expect("v1").is_v2());

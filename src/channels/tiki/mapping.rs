@@ -6,7 +6,9 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::wire::{self, Event, ItemV1, ItemV2, OrderV1, OrderV2, Product};
-use crate::domain::channel::{Address, ChannelCustomer, ChannelEvent, ChannelOrder, ChannelOrderLine, EventKind, Listing, OrderRef};
+use crate::domain::channel::{
+    Address, ChannelCustomer, ChannelEvent, ChannelOrder, ChannelOrderLine, EventKind, Listing, OrderRef,
+};
 use crate::domain::money;
 
 /// A Tiki amount (JSON number or numeric string, whole đồng for VND) in minor units of `currency`.
@@ -23,7 +25,9 @@ pub fn minor(value: Option<&Value>, currency: &str) -> Option<i64> {
 /// Minor units as the JSON number Tiki expects (an integer for VND).
 pub fn amount(minor_units: i64, currency: &str) -> Value {
     let decimal = money::from_minor(minor_units, currency);
-    serde_json::Number::from_str(&decimal.normalize().to_string()).map(Value::Number).unwrap_or_else(|_| Value::from(minor_units))
+    serde_json::Number::from_str(&decimal.normalize().to_string())
+        .map(Value::Number)
+        .unwrap_or_else(|_| Value::from(minor_units))
 }
 
 fn id_text(value: &Value) -> String {
@@ -34,9 +38,14 @@ fn id_text(value: &Value) -> String {
 pub fn listing(raw: Value, currency: &str) -> Result<Listing, serde_json::Error> {
     let product: Product = serde_json::from_value(raw.clone())?;
     let values = [&product.option1, &product.option2, &product.option3];
-    let options: Vec<(String, String)> =
-        product.option_attributes.iter().zip(values).filter_map(|(name, value)| value.clone().map(|v| (name.clone(), v))).collect();
-    let variant_title = (!options.is_empty()).then(|| options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / "));
+    let options: Vec<(String, String)> = product
+        .option_attributes
+        .iter()
+        .zip(values)
+        .filter_map(|(name, value)| value.clone().map(|v| (name.clone(), v)))
+        .collect();
+    let variant_title =
+        (!options.is_empty()).then(|| options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / "));
     let quantity = product.inventory.as_ref().and_then(|inv| {
         inv.quantity_available.or_else(|| {
             let known: Vec<i64> = inv.warehouse_quantities.iter().filter_map(|w| w.qty_available).collect();
@@ -84,7 +93,12 @@ fn address(shipping: Option<&wire::Shipping>) -> Address {
 fn customer(c: Option<&wire::Customer>, address: &Address) -> ChannelCustomer {
     let c = c.map(|c| (c.id.as_ref().map(id_text), c.full_name.clone(), c.phone.clone(), c.email.clone()));
     let (external_id, name, phone, email) = c.unwrap_or_default();
-    ChannelCustomer { external_id, name: name.or_else(|| address.name.clone()), phone: phone.or_else(|| address.phone.clone()), email }
+    ChannelCustomer {
+        external_id,
+        name: name.or_else(|| address.name.clone()),
+        phone: phone.or_else(|| address.phone.clone()),
+        email,
+    }
 }
 
 fn required_time(text: Option<&String>, field: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
@@ -98,7 +112,8 @@ pub fn order_v1(raw: Value, currency: &str) -> Result<ChannelOrder, String> {
     let created_at = required_time(order.purchased_at.as_ref().or(order.created_at.as_ref()), "purchased_at")?;
     let updated_at = order.updated_at.as_ref().and_then(|t| wire::parse_local(t)).unwrap_or(created_at);
     let lines: Vec<ChannelOrderLine> = order.items.iter().map(|item| line_v1(item, currency)).collect();
-    let before = minor(order.total_price_before_discount.as_ref(), currency).unwrap_or_else(|| lines.iter().map(|l| l.price_minor * l.quantity).sum());
+    let before = minor(order.total_price_before_discount.as_ref(), currency)
+        .unwrap_or_else(|| lines.iter().map(|l| l.price_minor * l.quantity).sum());
     let after = minor(order.total_price_after_discount.as_ref(), currency).unwrap_or(before);
     let shipping_fee = order.shipping.as_ref().and_then(|s| minor(s.shipping_fee.as_ref(), currency)).unwrap_or(0);
     let total = minor(order.collectable_total_price.as_ref(), currency).unwrap_or(after + shipping_fee);
@@ -144,7 +159,8 @@ pub fn order_v2(raw: Value, currency: &str) -> Result<ChannelOrder, String> {
     let updated_at = order.updated_at.as_ref().and_then(|t| wire::parse_local(t)).unwrap_or(created_at);
     let lines: Vec<ChannelOrderLine> = order.items.iter().map(|item| line_v2(item, currency)).collect();
     let invoice = order.invoice.unwrap_or_default();
-    let subtotal = minor(invoice.subtotal.as_ref(), currency).unwrap_or_else(|| lines.iter().map(|l| l.price_minor * l.quantity).sum());
+    let subtotal = minor(invoice.subtotal.as_ref(), currency)
+        .unwrap_or_else(|| lines.iter().map(|l| l.price_minor * l.quantity).sum());
     let shipping_fee = minor(invoice.shipping_amount.as_ref(), currency).unwrap_or(0);
     let discount = minor(invoice.discount_amount.as_ref(), currency).unwrap_or(0);
     let total = minor(invoice.grand_total.as_ref(), currency).unwrap_or(subtotal - discount + shipping_fee);
@@ -233,6 +249,9 @@ mod tests {
     #[test]
     fn events_keep_their_id_as_dedup_key() {
         let e = event(json!({"id":"e-1","type":"ORDER_STATUS_UPDATED","created_at":"2024-05-01 10:00:00","payload":{"order_code":"239545064","status":"shipping"}})).expect("event");
-        assert_eq!((e.kind, e.dedup_key.as_str(), e.external_order_id.as_deref(), e.status_raw.as_deref()), (EventKind::OrderStatusChanged, "tiki:e-1", Some("239545064"), Some("shipping")));
+        assert_eq!(
+            (e.kind, e.dedup_key.as_str(), e.external_order_id.as_deref(), e.status_raw.as_deref()),
+            (EventKind::OrderStatusChanged, "tiki:e-1", Some("239545064"), Some("shipping"))
+        );
     }
 }

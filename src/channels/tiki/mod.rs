@@ -22,8 +22,8 @@ use tokio::sync::Mutex;
 
 use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, Kind};
 use crate::domain::channel::{
-    ActionOutcome, ChannelEvent, ChannelOrder, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity, SkuUpdateResult,
-    StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
+    ActionOutcome, ChannelEvent, ChannelOrder, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
+    SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
 };
 use client::Client;
 use wire::{V1, V2, V2_1};
@@ -49,15 +49,25 @@ pub struct TikiConnector {
 impl TikiConnector {
     /// Checks the credentials' shape (not their validity: that is `shop_identity`).
     pub fn new(config: ConnectorConfig) -> ConnectorResult<Self> {
-        let currency = currency_of_country(&config.country).ok_or_else(|| ConnectorError::Config(format!("unknown country {}", config.country)))?;
-        Ok(Self { client: Client::new(config)?, currency, queue_code: Mutex::new(None), warehouse_id: Mutex::new(None) })
+        let currency = currency_of_country(&config.country)
+            .ok_or_else(|| ConnectorError::Config(format!("unknown country {}", config.country)))?;
+        Ok(Self {
+            client: Client::new(config)?,
+            currency,
+            queue_code: Mutex::new(None),
+            warehouse_id: Mutex::new(None),
+        })
     }
 
     fn prefix(&self) -> &'static str {
         if self.client.style.is_v2() { V2 } else { V1 }
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> ConnectorResult<T> {
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> ConnectorResult<T> {
         self.client.call(Method::GET, path, query, None).await?.json(path)
     }
 
@@ -69,13 +79,16 @@ impl TikiConnector {
         }
         let path = format!("{V2}/sellers/me/warehouses");
         let page: wire::Page = self.get_json(&path, &[]).await?;
-        let warehouses: Vec<wire::Warehouse> = page.data.into_iter().filter_map(|w| serde_json::from_value(w).ok()).collect();
-        let id = warehouses
-            .iter()
-            .find(|w| w.status.unwrap_or(1) == 1)
-            .or(warehouses.first())
-            .map(|w| w.id)
-            .ok_or_else(|| ConnectorError::Api { path: path.clone(), code: "no_warehouse".into(), message: "the seller has no warehouse".into() })?;
+        let warehouses: Vec<wire::Warehouse> =
+            page.data.into_iter().filter_map(|w| serde_json::from_value(w).ok()).collect();
+        let id =
+            warehouses.iter().find(|w| w.status.unwrap_or(1) == 1).or(warehouses.first()).map(|w| w.id).ok_or_else(
+                || ConnectorError::Api {
+                    path: path.clone(),
+                    code: "no_warehouse".into(),
+                    message: "the seller has no warehouse".into(),
+                },
+            )?;
         *cached = Some(id);
         Ok(id)
     }
@@ -91,15 +104,21 @@ impl TikiConnector {
         }
         let result = match self.client.call(Method::POST, &path, &[], Some(&body)).await {
             Ok(_) => SkuUpdateResult { external_sku_id: update.external_sku_id.clone(), ok: true, error: None },
-            Err(ConnectorError::Api { code, message, .. }) => {
-                SkuUpdateResult { external_sku_id: update.external_sku_id.clone(), ok: false, error: Some(format!("{code}: {message}")) }
-            }
+            Err(ConnectorError::Api { code, message, .. }) => SkuUpdateResult {
+                external_sku_id: update.external_sku_id.clone(),
+                ok: false,
+                error: Some(format!("{code}: {message}")),
+            },
             Err(err) => return Err(err),
         };
         Ok(result)
     }
 
-    async fn update_batch_v2(&self, batch: &[StockPriceUpdate], warehouse: Option<u64>) -> ConnectorResult<Vec<SkuUpdateResult>> {
+    async fn update_batch_v2(
+        &self,
+        batch: &[StockPriceUpdate],
+        warehouse: Option<u64>,
+    ) -> ConnectorResult<Vec<SkuUpdateResult>> {
         let path = format!("{V2_1}/products/updateSkus");
         let data: Vec<Value> = batch
             .iter()
@@ -109,7 +128,8 @@ impl TikiConnector {
                     item["price"] = mapping::amount(price, self.currency);
                 }
                 if let (Some(quantity), Some(warehouse)) = (update.quantity, warehouse) {
-                    item["warehouse_quantities"] = json!([{ "warehouse_id": warehouse, "qty_available": quantity.max(0) }]);
+                    item["warehouse_quantities"] =
+                        json!([{ "warehouse_id": warehouse, "qty_available": quantity.max(0) }]);
                 }
                 item
             })
@@ -118,14 +138,22 @@ impl TikiConnector {
             Ok(response) => response,
             Err(ConnectorError::Api { code, message, .. }) => {
                 let error = Some(format!("{code}: {message}"));
-                return Ok(batch.iter().map(|u| SkuUpdateResult { external_sku_id: u.external_sku_id.clone(), ok: false, error: error.clone() }).collect());
+                return Ok(batch
+                    .iter()
+                    .map(|u| SkuUpdateResult {
+                        external_sku_id: u.external_sku_id.clone(),
+                        ok: false,
+                        error: error.clone(),
+                    })
+                    .collect());
             }
             Err(err) => return Err(err),
         };
         let page: wire::Page = response.json(&path)?;
         let mut states: HashMap<String, wire::SkuUpdateState> = HashMap::new();
         for raw in page.data {
-            let state: wire::SkuUpdateState = serde_json::from_value(raw).map_err(|e| ConnectorError::parse(&path, e, &response.body))?;
+            let state: wire::SkuUpdateState =
+                serde_json::from_value(raw).map_err(|e| ConnectorError::parse(&path, e, &response.body))?;
             // Keyed by both: the answer may name a SKU by the other key than the one sent.
             if let Some(id) = state.product_id {
                 states.insert(id.to_string(), state.clone());
@@ -137,10 +165,23 @@ impl TikiConnector {
         Ok(batch
             .iter()
             .map(|update| {
-                let state = update.seller_sku.as_ref().and_then(|s| states.get(s)).or_else(|| states.get(&update.external_product_id));
+                let state = update
+                    .seller_sku
+                    .as_ref()
+                    .and_then(|s| states.get(s))
+                    .or_else(|| states.get(&update.external_product_id));
                 let (ok, error) = match state {
                     Some(s) if s.errors.is_empty() && s.state.as_deref() != Some("rejected") => (true, None),
-                    Some(s) => (false, Some(s.errors.iter().map(|e| e.as_str().unwrap_or_default().to_owned()).collect::<Vec<_>>().join("; "))),
+                    Some(s) => (
+                        false,
+                        Some(
+                            s.errors
+                                .iter()
+                                .map(|e| e.as_str().unwrap_or_default().to_owned())
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                        ),
+                    ),
                     None => (false, Some("not in Tiki's answer".to_owned())),
                 };
                 SkuUpdateResult { external_sku_id: update.external_sku_id.clone(), ok, error }
@@ -149,7 +190,12 @@ impl TikiConnector {
     }
 
     /// Every order in one window (at most `MAX_ORDER_WINDOW_DAYS`), all pages.
-    async fn orders_in_window(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: OrderTimeField) -> ConnectorResult<Vec<OrderRef>> {
+    async fn orders_in_window(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        by: OrderTimeField,
+    ) -> ConnectorResult<Vec<OrderRef>> {
         let path = format!("{}/orders", self.prefix());
         let field = match by {
             OrderTimeField::Created => "created",
@@ -174,7 +220,10 @@ impl TikiConnector {
             let page: wire::Page = response.json(&path)?;
             let count = page.data.len();
             for raw in &page.data {
-                found.push(mapping::order_ref(raw).ok_or_else(|| ConnectorError::parse(&path, "order without code", &response.body))?);
+                found.push(
+                    mapping::order_ref(raw)
+                        .ok_or_else(|| ConnectorError::parse(&path, "order without code", &response.body))?,
+                );
             }
             let last = page.paging.as_ref().and_then(|p| p.last_page).unwrap_or(page_number);
             if count == 0 || page_number >= last {
@@ -197,7 +246,11 @@ impl TikiConnector {
             Some(inner) if inner.is_object() => inner.clone(),
             _ => raw,
         };
-        let order = if self.client.style.is_v2() { mapping::order_v2(raw, self.currency) } else { mapping::order_v1(raw, self.currency) };
+        let order = if self.client.style.is_v2() {
+            mapping::order_v2(raw, self.currency)
+        } else {
+            mapping::order_v1(raw, self.currency)
+        };
         order.map(Some).map_err(|e| ConnectorError::parse(&path, e, &response.body))
     }
 
@@ -209,18 +262,22 @@ impl TikiConnector {
         }
         let path = format!("{V1}/queues");
         let page: wire::Page = self.get_json(&path, &[]).await?;
-        let existing = page
-            .data
-            .into_iter()
-            .filter_map(|q| serde_json::from_value::<wire::Queue>(q).ok())
-            .find(|q| q.name.as_deref() == Some(wire::QUEUE_NAME) && q.status.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("ACTIVE")));
+        let existing = page.data.into_iter().filter_map(|q| serde_json::from_value::<wire::Queue>(q).ok()).find(|q| {
+            q.name.as_deref() == Some(wire::QUEUE_NAME)
+                && q.status.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("ACTIVE"))
+        });
         let queue = match existing {
             Some(queue) => queue,
-            None => self.client.call(Method::POST, &path, &[], Some(&json!({ "name": wire::QUEUE_NAME }))).await?.json::<wire::Queue>(&path)?,
+            None => self
+                .client
+                .call(Method::POST, &path, &[], Some(&json!({ "name": wire::QUEUE_NAME })))
+                .await?
+                .json::<wire::Queue>(&path)?,
         };
         let subscriptions = format!("{V1}/queues/{}/subscriptions", path_segment(&queue.code)?);
         for event_type in wire::ORDER_EVENT_TYPES {
-            match self.client.call(Method::POST, &subscriptions, &[], Some(&json!({ "event_type": event_type }))).await {
+            match self.client.call(Method::POST, &subscriptions, &[], Some(&json!({ "event_type": event_type }))).await
+            {
                 // Already subscribed is fine.
                 Ok(_) => {}
                 Err(ConnectorError::Api { code, .. }) if code == "409" => {}
@@ -278,12 +335,19 @@ impl Connector for TikiConnector {
         let mut listings = Vec::new();
         let mut page_number = 1u64;
         loop {
-            let query = [("page", page_number.to_string()), ("limit", wire::MAX_PRODUCTS_PAGE.to_string()), ("include", "inventory".to_owned())];
+            let query = [
+                ("page", page_number.to_string()),
+                ("limit", wire::MAX_PRODUCTS_PAGE.to_string()),
+                ("include", "inventory".to_owned()),
+            ];
             let response = self.client.call(Method::GET, &path, &query, None).await?;
             let page: wire::Page = response.json(&path)?;
             let count = page.data.len();
             for raw in page.data {
-                listings.push(mapping::listing(raw, self.currency).map_err(|e| ConnectorError::parse(&path, e, &response.body))?);
+                listings.push(
+                    mapping::listing(raw, self.currency)
+                        .map_err(|e| ConnectorError::parse(&path, e, &response.body))?,
+                );
             }
             let last = page.paging.as_ref().and_then(|p| p.last_page).unwrap_or(page_number);
             if count == 0 || page_number >= last {
@@ -301,7 +365,8 @@ impl Connector for TikiConnector {
             return Ok(report);
         }
         if self.client.style.is_v2() {
-            let warehouse = if updates.iter().any(|u| u.quantity.is_some()) { Some(self.warehouse().await?) } else { None };
+            let warehouse =
+                if updates.iter().any(|u| u.quantity.is_some()) { Some(self.warehouse().await?) } else { None };
             for batch in updates.chunks(wire::MAX_UPDATE_SKUS_BATCH) {
                 report.results.extend(self.update_batch_v2(batch, warehouse).await?);
                 report.calls += 1;
@@ -316,7 +381,12 @@ impl Connector for TikiConnector {
     }
 
     /// Walks windows of at most `MAX_ORDER_WINDOW_DAYS` (whole seconds, Tiki's precision) and every page.
-    async fn list_orders(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: OrderTimeField) -> ConnectorResult<Vec<OrderRef>> {
+    async fn list_orders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        by: OrderTimeField,
+    ) -> ConnectorResult<Vec<OrderRef>> {
         let second = Duration::seconds(1);
         let start = from.duration_trunc(second).unwrap_or(from);
         let end = match to.duration_trunc(second) {
@@ -343,7 +413,10 @@ impl Connector for TikiConnector {
     async fn get_orders(&self, external_ids: &[String]) -> ConnectorResult<Vec<ChannelOrder>> {
         let mut orders = Vec::with_capacity(external_ids.len());
         for chunk in external_ids.chunks(DETAIL_CONCURRENCY) {
-            let details = futures::future::try_join_all(chunk.iter().cloned().map(|id| async move { self.order_detail(&id).await })).await?;
+            let details = futures::future::try_join_all(
+                chunk.iter().cloned().map(|id| async move { self.order_detail(&id).await }),
+            )
+            .await?;
             orders.extend(details.into_iter().flatten());
         }
         Ok(orders)
@@ -353,19 +426,34 @@ impl Connector for TikiConnector {
         let code = path_segment(external_order_id)?;
         let v2 = self.client.style.is_v2();
         match action {
-            OrderAction::Cancel { .. } => Err(ConnectorError::Unsupported("Tiki offers no seller cancellation by API (contact seller support)")),
-            OrderAction::AwaitPickup if v2 => Err(ConnectorError::Unsupported("Tiki v2 has no await-pickup call: pickup follows confirmation")),
+            OrderAction::Cancel { .. } => {
+                Err(ConnectorError::Unsupported("Tiki offers no seller cancellation by API (contact seller support)"))
+            }
+            OrderAction::AwaitPickup if v2 => {
+                Err(ConnectorError::Unsupported("Tiki v2 has no await-pickup call: pickup follows confirmation"))
+            }
             OrderAction::ReadyToShip => {
                 let order = self.order_detail(code).await?.ok_or_else(|| ConnectorError::Api {
                     path: format!("{}/orders/{code}", self.prefix()),
                     code: "404".into(),
                     message: format!("no order {code}"),
                 })?;
-                let item_ids: Vec<Value> =
-                    order.lines.iter().map(|l| l.external_line_id.parse::<u64>().map(Value::from).unwrap_or_else(|_| Value::from(l.external_line_id.clone()))).collect();
+                let item_ids: Vec<Value> = order
+                    .lines
+                    .iter()
+                    .map(|l| {
+                        l.external_line_id
+                            .parse::<u64>()
+                            .map(Value::from)
+                            .unwrap_or_else(|_| Value::from(l.external_line_id.clone()))
+                    })
+                    .collect();
                 let (path, body) = if v2 {
                     let warehouse = self.warehouse().await?;
-                    (format!("{V2}/orders/{code}/confirm-available"), json!({ "available_item_ids": item_ids, "seller_inventory_id": warehouse }))
+                    (
+                        format!("{V2}/orders/{code}/confirm-available"),
+                        json!({ "available_item_ids": item_ids, "seller_inventory_id": warehouse }),
+                    )
                 } else {
                     (format!("{V1}/orders/confirmItems"), json!({ "order_code": code, "item_ids": item_ids }))
                 };
@@ -401,7 +489,10 @@ impl Connector for TikiConnector {
         let ack = format!("{V1}/queues/{code}/events/ack");
         let mut events = Vec::new();
         for _ in 0..MAX_PULLS_PER_DRAIN {
-            let response = self.client.call(Method::POST, &pull, &[], Some(&json!({ "max_events": wire::MAX_EVENTS_PER_PULL }))).await?;
+            let response = self
+                .client
+                .call(Method::POST, &pull, &[], Some(&json!({ "max_events": wire::MAX_EVENTS_PER_PULL })))
+                .await?;
             let pulled: wire::PulledEvents = response.json(&pull)?;
             if pulled.events.is_empty() {
                 break;
@@ -409,7 +500,8 @@ impl Connector for TikiConnector {
             for raw in pulled.events {
                 events.push(mapping::event(raw).map_err(|e| ConnectorError::parse(&pull, e, &response.body))?);
             }
-            let ack_id = pulled.ack_id.ok_or_else(|| ConnectorError::parse(&pull, "events without ack_id", &response.body))?;
+            let ack_id =
+                pulled.ack_id.ok_or_else(|| ConnectorError::parse(&pull, "events without ack_id", &response.body))?;
             self.client.call(Method::POST, &ack, &[], Some(&json!({ "ack_id": ack_id }))).await?;
         }
         Ok(events)
@@ -422,6 +514,8 @@ impl Connector for TikiConnector {
 
 /// The order's status after an action, when the answer says it.
 fn outcome(body: &[u8], message: &str) -> ActionOutcome {
-    let status = serde_json::from_slice::<Value>(body).ok().and_then(|v| v.get("status").and_then(Value::as_str).map(str::to_owned));
+    let status = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("status").and_then(Value::as_str).map(str::to_owned));
     ActionOutcome { status_raw: status, message: Some(message.to_owned()) }
 }

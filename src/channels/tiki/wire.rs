@@ -88,7 +88,8 @@ impl ErrorBody {
     /// The human text of an error body, whichever style it has.
     pub fn message(&self) -> Option<String> {
         if !self.errors.is_empty() {
-            let parts: Vec<String> = self.errors.iter().map(|e| e.as_str().map(str::to_owned).unwrap_or_else(|| e.to_string())).collect();
+            let parts: Vec<String> =
+                self.errors.iter().map(|e| e.as_str().map(str::to_owned).unwrap_or_else(|| e.to_string())).collect();
             return Some(parts.join("; "));
         }
         self.msg.clone().or_else(|| self.error_description.clone()).or_else(|| self.error.clone())
@@ -326,7 +327,8 @@ mod tests {
 
     #[test]
     fn error_bodies_of_both_styles_give_their_text() {
-        let v2: ErrorBody = serde_json::from_str(r#"{"errors":["The authorization (token) is missing or expired"]}"#).expect("json");
+        let v2: ErrorBody =
+            serde_json::from_str(r#"{"errors":["The authorization (token) is missing or expired"]}"#).expect("json");
         assert_eq!(v2.message().as_deref(), Some("The authorization (token) is missing or expired"));
         let v1: ErrorBody = serde_json::from_str(r#"{"msg":"Permission denied"}"#).expect("json");
         assert_eq!(v1.message().as_deref(), Some("Permission denied"));

@@ -40,7 +40,8 @@ impl ApiCall {
     /// A shop-scoped POST with a JSON body.
     pub fn post(path: impl Into<String>, body: &impl Serialize) -> ConnectorResult<Self> {
         let path = path.into();
-        let body = serde_json::to_string(body).map_err(|e| ConnectorError::Config(format!("{path}: body not serialisable: {e}")))?;
+        let body = serde_json::to_string(body)
+            .map_err(|e| ConnectorError::Config(format!("{path}: body not serialisable: {e}")))?;
         Ok(Self { method: Method::POST, path, query: Vec::new(), body: Some(body), scope: Scope::Shop })
     }
 
@@ -71,20 +72,32 @@ pub(super) fn classify(response: &RawResponse) -> Verdict {
 
 /// Unix seconds → UTC; out-of-range values are a parse error of `path`.
 pub(super) fn unix_time(path: &str, seconds: i64) -> ConnectorResult<DateTime<Utc>> {
-    DateTime::from_timestamp(seconds, 0).ok_or_else(|| ConnectorError::parse(path, "timestamp out of range", seconds.to_string().as_bytes()))
+    DateTime::from_timestamp(seconds, 0)
+        .ok_or_else(|| ConnectorError::parse(path, "timestamp out of range", seconds.to_string().as_bytes()))
 }
 
 /// A GET on the auth host's token endpoints (no signature there: the app secret is a parameter).
 /// A refusal is `Api` with TikTok's code; the caller decides what it means.
-pub(super) async fn token_request(http: &ApiClient, host: &str, path: &str, params: &[(&str, &str)]) -> ConnectorResult<wire::TokenData> {
+pub(super) async fn token_request(
+    http: &ApiClient,
+    host: &str,
+    path: &str,
+    params: &[(&str, &str)],
+) -> ConnectorResult<wire::TokenData> {
     let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
     let url = format!("{host}{path}?{query}");
     let raw = http.send(path, |client| client.get(&url), classify).await?;
     // An answer that carries tokens must not end up in errors or logs: keep its body only when it has none.
-    let kept_body: &[u8] = if String::from_utf8_lossy(&raw.body).contains("token") { b"(withheld: may carry tokens)" } else { &raw.body };
-    let envelope: wire::Envelope = serde_json::from_slice(&raw.body).map_err(|e| ConnectorError::parse(path, e, kept_body))?;
+    let kept_body: &[u8] =
+        if String::from_utf8_lossy(&raw.body).contains("token") { b"(withheld: may carry tokens)" } else { &raw.body };
+    let envelope: wire::Envelope =
+        serde_json::from_slice(&raw.body).map_err(|e| ConnectorError::parse(path, e, kept_body))?;
     if envelope.code != codes::OK {
-        return Err(ConnectorError::Api { path: path.to_owned(), code: envelope.code.to_string(), message: envelope.message });
+        return Err(ConnectorError::Api {
+            path: path.to_owned(),
+            code: envelope.code.to_string(),
+            message: envelope.message,
+        });
     }
     let data = envelope.data.unwrap_or(Value::Null);
     serde_json::from_value(data).map_err(|e| ConnectorError::parse(path, e, kept_body))
@@ -118,7 +131,9 @@ impl TiktokConnector {
                 let credentials = self.refresh_after_rejection(&credentials).await?;
                 match self.send_signed(call, &credentials).await? {
                     Answer::Data(data) => Ok(data),
-                    Answer::TokenExpired(message) => Err(ConnectorError::TokenExpired { path: call.path.clone(), message }),
+                    Answer::TokenExpired(message) => {
+                        Err(ConnectorError::TokenExpired { path: call.path.clone(), message })
+                    }
                 }
             }
         }
@@ -133,7 +148,8 @@ impl TiktokConnector {
                 && let Err(err) = self.refresh_locked(&mut credentials).await
             {
                 // An early refresh that fails is not fatal while the current token still works.
-                let still_valid = credentials.access_token.is_some() && credentials.access_token_expires_at.is_some_and(|at| at > Utc::now());
+                let still_valid = credentials.access_token.is_some()
+                    && credentials.access_token_expires_at.is_some_and(|at| at > Utc::now());
                 if !still_valid {
                     return Err(err);
                 }
@@ -196,10 +212,16 @@ impl TiktokConnector {
 
     /// One signed call (the shared client retries it, re-signing each attempt with a new timestamp).
     async fn send_signed(&self, call: &ApiCall, credentials: &Credentials) -> ConnectorResult<Answer> {
-        let token = credentials.access_token.clone().ok_or_else(|| ConnectorError::Config("TikTok needs an access token".into()))?;
+        let token = credentials
+            .access_token
+            .clone()
+            .ok_or_else(|| ConnectorError::Config("TikTok needs an access token".into()))?;
         let mut fixed: Vec<(String, String)> = vec![("app_key".to_owned(), self.app_key.clone())];
         if call.scope == Scope::Shop {
-            let cipher = credentials.shop_cipher.clone().ok_or_else(|| ConnectorError::Config("TikTok needs a shop cipher".into()))?;
+            let cipher = credentials
+                .shop_cipher
+                .clone()
+                .ok_or_else(|| ConnectorError::Config("TikTok needs a shop cipher".into()))?;
             fixed.push(("shop_cipher".to_owned(), cipher));
         }
         fixed.extend(call.query.iter().cloned());
@@ -208,8 +230,12 @@ impl TiktokConnector {
             let timestamp = Utc::now().timestamp().to_string();
             let mut params: Vec<(&str, &str)> = fixed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             params.push(("timestamp", timestamp.as_str()));
-            let signature = sign::request_sign(&self.app_secret, &call.path, &params, call.body.as_deref().map(str::as_bytes));
-            let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&params).append_pair("sign", &signature).finish();
+            let signature =
+                sign::request_sign(&self.app_secret, &call.path, &params, call.body.as_deref().map(str::as_bytes));
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&params)
+                .append_pair("sign", &signature)
+                .finish();
             let request = client
                 .request(call.method.clone(), format!("{endpoint}?{query}"))
                 .header(ACCESS_TOKEN_HEADER, token.as_str())
@@ -226,7 +252,9 @@ impl TiktokConnector {
             codes::OK => Ok(Answer::Data(envelope.data.unwrap_or(Value::Null))),
             codes::EXPIRED_TOKEN => Ok(Answer::TokenExpired(envelope.message)),
             codes::RATE_LIMITED => Err(ConnectorError::RateLimited { path }),
-            code if codes::is_credentials_refusal(code) => Err(ConnectorError::Auth { path, code: code.to_string(), message: envelope.message }),
+            code if codes::is_credentials_refusal(code) => {
+                Err(ConnectorError::Auth { path, code: code.to_string(), message: envelope.message })
+            }
             code => Err(ConnectorError::Api { path, code: code.to_string(), message: envelope.message }),
         }
     }
@@ -238,7 +266,8 @@ fn expires_soon(credentials: &Credentials) -> bool {
     if credentials.refresh_token.is_none() {
         return false;
     }
-    credentials.access_token.is_none() || credentials.access_token_expires_at.is_some_and(|at| at - REFRESH_MARGIN <= Utc::now())
+    credentials.access_token.is_none()
+        || credentials.access_token_expires_at.is_some_and(|at| at - REFRESH_MARGIN <= Utc::now())
 }
 
 #[cfg(test)]
@@ -252,7 +281,10 @@ mod tests {
 
     #[test]
     fn throttling_and_internal_error_codes_are_retried_even_with_http_200() {
-        assert_eq!(classify(&answer(200, r#"{"code":36009002,"message":"Too many requests"}"#)), Verdict::RateLimited(None));
+        assert_eq!(
+            classify(&answer(200, r#"{"code":36009002,"message":"Too many requests"}"#)),
+            Verdict::RateLimited(None)
+        );
         assert_eq!(classify(&answer(429, r#"{"code":36009002}"#)), Verdict::RateLimited(None));
         assert_eq!(classify(&answer(200, r#"{"code":36009003,"message":"internal"}"#)), Verdict::Retry);
         assert_eq!(classify(&answer(200, r#"{"code":106001,"message":"bad sign"}"#)), Verdict::Done);
@@ -268,7 +300,8 @@ mod tests {
             ..Credentials::default()
         };
         assert!(expires_soon(&soon));
-        let later = Credentials { access_token_expires_at: Some(Utc::now() + chrono::Duration::days(1)), ..soon.clone() };
+        let later =
+            Credentials { access_token_expires_at: Some(Utc::now() + chrono::Duration::days(1)), ..soon.clone() };
         assert!(!expires_soon(&later));
         let no_access = Credentials { access_token: None, ..later };
         assert!(expires_soon(&no_access), "a missing access token is fetched with the refresh token");

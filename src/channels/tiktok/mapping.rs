@@ -14,8 +14,10 @@ use crate::domain::money;
 
 /// A decimal money string in `currency` → minor units (VND: whole dong).
 pub(super) fn minor_units(path: &str, field: &str, amount: &str, currency: &str) -> ConnectorResult<i64> {
-    let decimal = Decimal::from_str(amount.trim()).map_err(|e| ConnectorError::parse(path, format!("{field}: {e}"), amount.as_bytes()))?;
-    money::to_minor(&[field], decimal, currency).map_err(|e| ConnectorError::parse(path, format!("{field}: {}", e.message), amount.as_bytes()))
+    let decimal = Decimal::from_str(amount.trim())
+        .map_err(|e| ConnectorError::parse(path, format!("{field}: {e}"), amount.as_bytes()))?;
+    money::to_minor(&[field], decimal, currency)
+        .map_err(|e| ConnectorError::parse(path, format!("{field}: {}", e.message), amount.as_bytes()))
 }
 
 fn optional_minor(path: &str, field: &str, amount: Option<&String>, currency: &str) -> ConnectorResult<Option<i64>> {
@@ -76,19 +78,32 @@ pub(super) fn channel_order(path: &str, raw: &Value, default_currency: &str) -> 
     let order: wire::Order = decode(path, raw)?;
     let payment = order.payment.unwrap_or_default();
     let currency = payment.currency.clone().unwrap_or_else(|| default_currency.to_owned());
-    let money = |field: &str, value: Option<&String>| optional_minor(path, field, value, &currency).map(Option::unwrap_or_default);
-    let discount_minor = money("seller_discount", payment.seller_discount.as_ref())? + money("platform_discount", payment.platform_discount.as_ref())?;
+    let money = |field: &str, value: Option<&String>| {
+        optional_minor(path, field, value, &currency).map(Option::unwrap_or_default)
+    };
+    let discount_minor = money("seller_discount", payment.seller_discount.as_ref())?
+        + money("platform_discount", payment.platform_discount.as_ref())?;
     let subtotal_minor = match &payment.original_total_product_price {
         Some(original) => minor_units(path, "original_total_product_price", original, &currency)?,
         // sub_total is after product discounts.
         None => money("sub_total", payment.sub_total.as_ref())? + discount_minor,
     };
     let address = order.recipient_address.unwrap_or_default();
-    let level = |code: &str| address.district_info.iter().find(|d| d.address_level.as_deref() == Some(code)).and_then(|d| d.address_name.clone());
+    let level = |code: &str| {
+        address
+            .district_info
+            .iter()
+            .find(|d| d.address_level.as_deref() == Some(code))
+            .and_then(|d| d.address_name.clone())
+    };
     let shipping_address = Address {
         name: address.name.clone(),
         phone: address.phone_number.clone(),
-        line1: address.address_detail.clone().or_else(|| address.address_line1.clone()).or_else(|| address.full_address.clone()),
+        line1: address
+            .address_detail
+            .clone()
+            .or_else(|| address.address_line1.clone())
+            .or_else(|| address.full_address.clone()),
         ward: level("L3"),
         district: level("L2"),
         province: level("L1"),
@@ -106,7 +121,12 @@ pub(super) fn channel_order(path: &str, raw: &Value, default_currency: &str) -> 
         status_raw: order.status,
         created_at,
         updated_at,
-        customer: ChannelCustomer { external_id: order.user_id, name: address.name.clone(), phone: address.phone_number.clone(), email: order.buyer_email },
+        customer: ChannelCustomer {
+            external_id: order.user_id,
+            name: address.name.clone(),
+            phone: address.phone_number.clone(),
+            email: order.buyer_email,
+        },
         shipping_address,
         payment_method: order.payment_method_name,
         subtotal_minor,
@@ -127,9 +147,16 @@ type LineKey = (String, i64, Option<String>);
 fn order_lines(path: &str, items: &[wire::LineItem], currency: &str) -> ConnectorResult<Vec<ChannelOrderLine>> {
     let mut lines: Vec<(LineKey, ChannelOrderLine)> = Vec::new();
     for item in items {
-        let unit_price = optional_minor(path, "original_price", item.original_price.as_ref().or(item.sale_price.as_ref()), currency)?.unwrap_or_default();
+        let unit_price = optional_minor(
+            path,
+            "original_price",
+            item.original_price.as_ref().or(item.sale_price.as_ref()),
+            currency,
+        )?
+        .unwrap_or_default();
         let units = item.quantity.unwrap_or(1);
-        let discount = optional_minor(path, "seller_discount", item.seller_discount.as_ref(), currency)?.unwrap_or_default()
+        let discount = optional_minor(path, "seller_discount", item.seller_discount.as_ref(), currency)?
+            .unwrap_or_default()
             + optional_minor(path, "platform_discount", item.platform_discount.as_ref(), currency)?.unwrap_or_default();
         let key = (item.sku_id.clone().unwrap_or_else(|| item.id.clone()), unit_price, item.display_status.clone());
         if let Some((_, line)) = lines.iter_mut().find(|(k, _)| *k == key) {
@@ -169,15 +196,23 @@ mod tests {
             {"id":"2","seller_sku":"","price":{"currency":"MYR","sale_price":"12.50"},"inventory":[]}]});
         let listings = product_listings("/p", &product, "VND").expect("parses");
         assert_eq!(listings.len(), 2);
-        assert_eq!((listings[0].seller_sku.as_deref(), listings[0].price_minor, listings[0].quantity), (Some("SKU-1"), Some(150_000), Some(7)));
+        assert_eq!(
+            (listings[0].seller_sku.as_deref(), listings[0].price_minor, listings[0].quantity),
+            (Some("SKU-1"), Some(150_000), Some(7))
+        );
         assert_eq!(listings[0].status.as_deref(), Some("ACTIVATE"));
-        assert_eq!((listings[1].seller_sku.clone(), listings[1].price_minor, listings[1].quantity), (None, Some(1250), None));
+        assert_eq!(
+            (listings[1].seller_sku.clone(), listings[1].price_minor, listings[1].quantity),
+            (None, Some(1250), None)
+        );
     }
 
     #[test]
     fn a_vnd_price_with_decimals_is_a_parse_error_naming_the_path() {
         let product = json!({"id":"1","skus":[{"id":"2","price":{"currency":"VND","tax_exclusive_price":"1.5"}}]});
-        assert!(matches!(product_listings("/product/202309/products/search", &product, "VND"), Err(ConnectorError::Parse { path, .. }) if path == "/product/202309/products/search"));
+        assert!(
+            matches!(product_listings("/product/202309/products/search", &product, "VND"), Err(ConnectorError::Parse { path, .. }) if path == "/product/202309/products/search")
+        );
     }
 
     #[test]
@@ -192,10 +227,19 @@ mod tests {
                 {"id":"9002","sku_id":"1","seller_sku":"SKU-1","product_name":"Áo","original_price":"150000","sale_price":"145000","seller_discount":"5000","display_status":"AWAITING_SHIPMENT"}]});
         let mapped = channel_order("/o", &order, "VND").expect("parses");
         assert_eq!(mapped.status_raw, "AWAITING_SHIPMENT");
-        assert_eq!((mapped.subtotal_minor, mapped.discount_minor, mapped.shipping_fee_minor, mapped.total_minor), (300_000, 10_000, 15_000, 305_000));
+        assert_eq!(
+            (mapped.subtotal_minor, mapped.discount_minor, mapped.shipping_fee_minor, mapped.total_minor),
+            (300_000, 10_000, 15_000, 305_000)
+        );
         assert_eq!(mapped.lines.len(), 1);
         let line = &mapped.lines[0];
-        assert_eq!((line.external_line_id.as_str(), line.quantity, line.price_minor, line.discount_minor), ("9001", 2, 150_000, 10_000));
-        assert_eq!((mapped.shipping_address.province.as_deref(), mapped.shipping_address.ward.as_deref()), (Some("Hồ Chí Minh"), Some("Bến Nghé")));
+        assert_eq!(
+            (line.external_line_id.as_str(), line.quantity, line.price_minor, line.discount_minor),
+            ("9001", 2, 150_000, 10_000)
+        );
+        assert_eq!(
+            (mapped.shipping_address.province.as_deref(), mapped.shipping_address.ward.as_deref()),
+            (Some("Hồ Chí Minh"), Some("Bến Nghé"))
+        );
     }
 }

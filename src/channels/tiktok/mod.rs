@@ -64,10 +64,20 @@ pub struct TiktokConnector {
 impl TiktokConnector {
     /// Checks the configuration (app key and secret, a known country, an http(s) base URL); makes no call.
     pub fn new(config: ConnectorConfig) -> ConnectorResult<Self> {
-        let app_key = config.credentials.app_key.clone().filter(|k| !k.is_empty()).ok_or_else(|| ConnectorError::Config("TikTok needs an app key".into()))?;
-        let app_secret =
-            config.credentials.app_secret.clone().filter(|s| !s.is_empty()).ok_or_else(|| ConnectorError::Config("TikTok needs an app secret".into()))?;
-        let currency = currency_of_country(&config.country).ok_or_else(|| ConnectorError::Config(format!("unknown country {}", config.country)))?;
+        let app_key = config
+            .credentials
+            .app_key
+            .clone()
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| ConnectorError::Config("TikTok needs an app key".into()))?;
+        let app_secret = config
+            .credentials
+            .app_secret
+            .clone()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ConnectorError::Config("TikTok needs an app secret".into()))?;
+        let currency = currency_of_country(&config.country)
+            .ok_or_else(|| ConnectorError::Config(format!("unknown country {}", config.country)))?;
         let base_url = config.base_url.trim_end_matches('/').to_owned();
         let parsed = url::Url::parse(&base_url).map_err(|e| ConnectorError::Config(format!("base URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
@@ -116,11 +126,14 @@ impl TiktokConnector {
     async fn order_detail(&self, order_id: &str) -> ConnectorResult<wire::Order> {
         let path = "/order/202309/orders";
         let raw = self.orders_raw(&[order_id.to_owned()]).await?;
-        let found = raw.into_iter().find(|o| o.get("id").and_then(|v| v.as_str()) == Some(order_id)).ok_or_else(|| ConnectorError::Api {
-            path: path.into(),
-            code: codes::ORDER_NOT_FOUND.to_string(),
-            message: format!("order {order_id} not found"),
-        })?;
+        let found =
+            raw.into_iter().find(|o| o.get("id").and_then(|v| v.as_str()) == Some(order_id)).ok_or_else(|| {
+                ConnectorError::Api {
+                    path: path.into(),
+                    code: codes::ORDER_NOT_FOUND.to_string(),
+                    message: format!("order {order_id} not found"),
+                }
+            })?;
         serde_json::from_value(found.clone()).map_err(|e| ConnectorError::parse(path, e, found.to_string().as_bytes()))
     }
 
@@ -150,7 +163,10 @@ impl TiktokConnector {
                 for error in data.errors {
                     let text = format!("{}: {}", error.code, error.message);
                     match error.detail.and_then(|d| d.sku_id) {
-                        Some(sku_id) => indexes.iter().filter(|i| updates[**i].external_sku_id == sku_id).for_each(|i| errors.entry(*i).or_default().push(text.clone())),
+                        Some(sku_id) => indexes
+                            .iter()
+                            .filter(|i| updates[**i].external_sku_id == sku_id)
+                            .for_each(|i| errors.entry(*i).or_default().push(text.clone())),
                         None => indexes.iter().for_each(|i| errors.entry(*i).or_default().push(text.clone())),
                     }
                 }
@@ -185,16 +201,31 @@ pub fn minimum_update_calls(updates: &[StockPriceUpdate]) -> usize {
         counts.0 += usize::from(update.price_minor.is_some());
         counts.1 += usize::from(update.quantity.is_some());
     }
-    per_product.values().map(|(prices, quantities)| prices.div_ceil(MAX_SKUS_PER_UPDATE_CALL) + quantities.div_ceil(MAX_SKUS_PER_UPDATE_CALL)).sum()
+    per_product
+        .values()
+        .map(|(prices, quantities)| {
+            prices.div_ceil(MAX_SKUS_PER_UPDATE_CALL) + quantities.div_ceil(MAX_SKUS_PER_UPDATE_CALL)
+        })
+        .sum()
 }
 
 /// Exchanges an authorization code (from the consent page's redirect) for tokens at the auth host
 /// (`base_url` itself for a simulator). Returns `credentials` with the tokens filled in.
 pub async fn exchange_authorization_code(config: &ConnectorConfig, code: &str) -> ConnectorResult<Credentials> {
     let path = "/api/v2/token/get";
-    let app_key = config.credentials.app_key.clone().ok_or_else(|| ConnectorError::Config("TikTok needs an app key".into()))?;
-    let app_secret = config.credentials.app_secret.clone().ok_or_else(|| ConnectorError::Config("TikTok needs an app secret".into()))?;
-    let params = [("app_key", app_key.as_str()), ("app_secret", app_secret.as_str()), ("auth_code", code), ("grant_type", "authorized_code")];
+    let app_key =
+        config.credentials.app_key.clone().ok_or_else(|| ConnectorError::Config("TikTok needs an app key".into()))?;
+    let app_secret = config
+        .credentials
+        .app_secret
+        .clone()
+        .ok_or_else(|| ConnectorError::Config("TikTok needs an app secret".into()))?;
+    let params = [
+        ("app_key", app_key.as_str()),
+        ("app_secret", app_secret.as_str()),
+        ("auth_code", code),
+        ("grant_type", "authorized_code"),
+    ];
     let tokens = match client::token_request(&config.http, &token_host(&config.base_url), path, &params).await {
         Ok(tokens) => tokens,
         Err(ConnectorError::Api { path, code, message }) => return Err(ConnectorError::Auth { path, code, message }),
@@ -207,7 +238,10 @@ pub async fn exchange_authorization_code(config: &ConnectorConfig, code: &str) -
 
 /// The consent page a seller opens to authorize the app (`state` comes back on the redirect).
 pub fn authorization_url(app_key: &str, state: &str) -> String {
-    let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("app_key", app_key).append_pair("state", state).finish();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("app_key", app_key)
+        .append_pair("state", state)
+        .finish();
     format!("{AUTH_BASE_URL}/oauth/authorize?{query}")
 }
 
@@ -272,10 +306,16 @@ impl Connector for TiktokConnector {
                     .filter_map(|i| {
                         let update = &updates[*i];
                         let amount = money::from_minor(update.price_minor?, self.currency).to_string();
-                        Some(wire::PriceUpdateSku { id: update.external_sku_id.clone(), price: wire::Amount { amount, currency: self.currency.to_owned() } })
+                        Some(wire::PriceUpdateSku {
+                            id: update.external_sku_id.clone(),
+                            price: wire::Amount { amount, currency: self.currency.to_owned() },
+                        })
                     })
                     .collect();
-                let call = ApiCall::post(format!("/product/202309/products/{product_id}/prices/update"), &wire::PriceUpdateBody { skus })?;
+                let call = ApiCall::post(
+                    format!("/product/202309/products/{product_id}/prices/update"),
+                    &wire::PriceUpdateBody { skus },
+                )?;
                 calls += 1;
                 self.send_update(call, updates, chunk, &mut errors).await?;
             }
@@ -286,10 +326,16 @@ impl Connector for TiktokConnector {
                     .filter_map(|i| {
                         let update = &updates[*i];
                         // No warehouse id: valid for a SKU stocked in one warehouse (the API asks for all of them otherwise).
-                        Some(wire::InventoryUpdateSku { id: update.external_sku_id.clone(), inventory: vec![wire::Inventory { warehouse_id: None, quantity: update.quantity? }] })
+                        Some(wire::InventoryUpdateSku {
+                            id: update.external_sku_id.clone(),
+                            inventory: vec![wire::Inventory { warehouse_id: None, quantity: update.quantity? }],
+                        })
                     })
                     .collect();
-                let call = ApiCall::post(format!("/product/202309/products/{product_id}/inventory/update"), &wire::InventoryUpdateBody { skus })?;
+                let call = ApiCall::post(
+                    format!("/product/202309/products/{product_id}/inventory/update"),
+                    &wire::InventoryUpdateBody { skus },
+                )?;
                 calls += 1;
                 self.send_update(call, updates, chunk, &mut errors).await?;
             }
@@ -305,22 +351,33 @@ impl Connector for TiktokConnector {
         Ok(UpdateReport { calls, results })
     }
 
-    async fn list_orders(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: OrderTimeField) -> ConnectorResult<Vec<OrderRef>> {
+    async fn list_orders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        by: OrderTimeField,
+    ) -> ConnectorResult<Vec<OrderRef>> {
         let path = "/order/202309/orders/search";
         // [from, to) in whole seconds: `_ge` rounds down, `_lt` rounds up so nothing inside the range is lost.
         let from_s = from.timestamp();
         let to_s = if to.timestamp_subsec_nanos() > 0 { to.timestamp() + 1 } else { to.timestamp() };
         let (field, body) = match by {
-            OrderTimeField::Created => ("create_time", serde_json::json!({ "create_time_ge": from_s, "create_time_lt": to_s })),
-            OrderTimeField::Updated => ("update_time", serde_json::json!({ "update_time_ge": from_s, "update_time_lt": to_s })),
+            OrderTimeField::Created => {
+                ("create_time", serde_json::json!({ "create_time_ge": from_s, "create_time_lt": to_s }))
+            }
+            OrderTimeField::Updated => {
+                ("update_time", serde_json::json!({ "update_time_ge": from_s, "update_time_lt": to_s }))
+            }
         };
         let mut found = Vec::new();
         let mut seen_ids = HashSet::new();
         let mut seen_tokens = HashSet::new();
         let mut page_token: Option<String> = None;
         loop {
-            let mut call =
-                ApiCall::post(path, &body)?.param("page_size", MAX_PAGE_SIZE.to_string()).param("sort_field", field).param("sort_order", "ASC");
+            let mut call = ApiCall::post(path, &body)?
+                .param("page_size", MAX_PAGE_SIZE.to_string())
+                .param("sort_field", field)
+                .param("sort_order", "ASC");
             if let Some(token) = &page_token {
                 call = call.param("page_token", token.clone());
             }
@@ -354,13 +411,19 @@ impl Connector for TiktokConnector {
         match action {
             OrderAction::ReadyToShip => {
                 for package_id in self.packages_of(external_order_id).await? {
-                    let call = ApiCall::post(format!("/fulfillment/202309/packages/{package_id}/ship"), &serde_json::json!({ "handover_method": DEFAULT_HANDOVER_METHOD }))?;
+                    let call = ApiCall::post(
+                        format!("/fulfillment/202309/packages/{package_id}/ship"),
+                        &serde_json::json!({ "handover_method": DEFAULT_HANDOVER_METHOD }),
+                    )?;
                     self.call(&call).await?;
                 }
                 Ok(ActionOutcome { status_raw: Some(self.status_of(external_order_id).await?), message: None })
             }
             OrderAction::Cancel { reason } => {
-                let call = ApiCall::post("/return_refund/202309/cancellations", &serde_json::json!({ "order_id": external_order_id, "cancel_reason": reason }))?;
+                let call = ApiCall::post(
+                    "/return_refund/202309/cancellations",
+                    &serde_json::json!({ "order_id": external_order_id, "cancel_reason": reason }),
+                )?;
                 let data: wire::CancelData = self.call_as(&call).await?;
                 let message = data.cancel_status.map(|status| match data.cancel_id {
                     Some(id) => format!("cancellation {id}: {status}"),
@@ -371,24 +434,34 @@ impl Connector for TiktokConnector {
             OrderAction::PrintLabel => {
                 let mut urls = Vec::new();
                 for package_id in self.packages_of(external_order_id).await? {
-                    let call = ApiCall::get(format!("/fulfillment/202309/packages/{package_id}/shipping_documents"), Scope::Shop).param("document_type", "SHIPPING_LABEL");
+                    let call = ApiCall::get(
+                        format!("/fulfillment/202309/packages/{package_id}/shipping_documents"),
+                        Scope::Shop,
+                    )
+                    .param("document_type", "SHIPPING_LABEL");
                     let data: wire::ShippingDocumentData = self.call_as(&call).await?;
                     urls.extend(data.doc_url);
                 }
                 Ok(ActionOutcome { status_raw: None, message: Some(urls.join("\n")) })
             }
-            OrderAction::AwaitPickup => Err(ConnectorError::Unsupported("TikTok hands packages over when they are shipped (ready to ship)")),
+            OrderAction::AwaitPickup => {
+                Err(ConnectorError::Unsupported("TikTok hands packages over when they are shipped (ready to ship)"))
+            }
         }
     }
 
     fn verify_webhook(&self, request: &WebhookRequest) -> ConnectorResult<Vec<ChannelEvent>> {
-        let given = request.header("authorization").ok_or_else(|| ConnectorError::BadWebhook("no Authorization header".into()))?;
+        let given = request
+            .header("authorization")
+            .ok_or_else(|| ConnectorError::BadWebhook("no Authorization header".into()))?;
         let expected = sign::webhook_signature(&self.app_key, &self.app_secret, &request.body);
         if !crate::channels::signatures_match(&expected, given.trim(), true) {
             return Err(ConnectorError::BadWebhook("signature does not match".into()));
         }
-        let raw: serde_json::Value = serde_json::from_slice(&request.body).map_err(|e| ConnectorError::BadWebhook(format!("body is not JSON: {e}")))?;
-        let push: wire::Push = serde_json::from_value(raw.clone()).map_err(|e| ConnectorError::BadWebhook(format!("not a TikTok push: {e}")))?;
+        let raw: serde_json::Value = serde_json::from_slice(&request.body)
+            .map_err(|e| ConnectorError::BadWebhook(format!("body is not JSON: {e}")))?;
+        let push: wire::Push = serde_json::from_value(raw.clone())
+            .map_err(|e| ConnectorError::BadWebhook(format!("not a TikTok push: {e}")))?;
         let kind = match push.kind {
             WEBHOOK_ORDER_STATUS_CHANGE => EventKind::OrderStatusChanged,
             // 5 product status, 15/16 product info change/creation, 27 inventory status.
@@ -397,20 +470,39 @@ impl Connector for TiktokConnector {
             7 => EventKind::TokenExpiring,
             _ => EventKind::Other,
         };
-        let text = |key: &str| push.data.get(key).and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|n| n.to_string())));
-        let occurred_at = push.data.get("update_time").and_then(serde_json::Value::as_i64).or(push.timestamp).and_then(|t| DateTime::from_timestamp(t, 0));
+        let text = |key: &str| {
+            push.data.get(key).and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|n| n.to_string())))
+        };
+        let occurred_at = push
+            .data
+            .get("update_time")
+            .and_then(serde_json::Value::as_i64)
+            .or(push.timestamp)
+            .and_then(|t| DateTime::from_timestamp(t, 0));
         let dedup_key = match push.tts_notification_id.filter(|id| !id.is_empty()) {
             Some(id) => format!("tiktok:{id}"),
             None => format!("tiktok:sha256:{}", hex::encode(sha2::Sha256::digest(&request.body))),
         };
-        Ok(vec![ChannelEvent { kind, dedup_key, external_order_id: text("order_id"), status_raw: text("order_status"), occurred_at, raw }])
+        Ok(vec![ChannelEvent {
+            kind,
+            dedup_key,
+            external_order_id: text("order_id"),
+            status_raw: text("order_status"),
+            occurred_at,
+            raw,
+        }])
     }
 
     async fn current_credentials(&self) -> Credentials {
         self.credentials.lock().await.clone()
     }
 
-    async fn exchange_authorization_code(&self, code: &str, _callback: &[(String, String)], _redirect_uri: Option<&str>) -> ConnectorResult<Credentials> {
+    async fn exchange_authorization_code(
+        &self,
+        code: &str,
+        _callback: &[(String, String)],
+        _redirect_uri: Option<&str>,
+    ) -> ConnectorResult<Credentials> {
         let credentials = exchange_authorization_code(&self.config, code).await?;
         *self.credentials.lock().await = credentials.clone();
         Ok(credentials)
@@ -422,12 +514,19 @@ mod tests {
     use super::*;
 
     fn update(product: &str, sku: &str, quantity: Option<i64>, price: Option<i64>) -> StockPriceUpdate {
-        StockPriceUpdate { external_product_id: product.into(), external_sku_id: sku.into(), seller_sku: None, quantity, price_minor: price }
+        StockPriceUpdate {
+            external_product_id: product.into(),
+            external_sku_id: sku.into(),
+            seller_sku: None,
+            quantity,
+            price_minor: price,
+        }
     }
 
     #[test]
     fn the_minimum_is_one_call_per_product_and_field_per_hundred_skus() {
-        let mut updates: Vec<StockPriceUpdate> = (0..150).map(|i| update("p1", &i.to_string(), Some(1), Some(1000))).collect();
+        let mut updates: Vec<StockPriceUpdate> =
+            (0..150).map(|i| update("p1", &i.to_string(), Some(1), Some(1000))).collect();
         updates.push(update("p2", "x", Some(3), None));
         updates.push(update("p3", "y", None, Some(5000)));
         assert_eq!(minimum_update_calls(&updates), 2 + 2 + 1 + 1);

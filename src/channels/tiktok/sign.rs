@@ -11,7 +11,8 @@ const UNSIGNED_PARAMS: [&str; 2] = ["sign", "access_token"];
 /// lowercase hex. `body` is the raw body as sent, `None` for requests without one (GET) and for multipart uploads.
 /// The access token travels in a header and is not signed.
 pub fn request_sign(app_secret: &str, path: &str, query: &[(&str, &str)], body: Option<&[u8]>) -> String {
-    let mut params: Vec<(&str, &str)> = query.iter().copied().filter(|(key, _)| !UNSIGNED_PARAMS.contains(key)).collect();
+    let mut params: Vec<(&str, &str)> =
+        query.iter().copied().filter(|(key, _)| !UNSIGNED_PARAMS.contains(key)).collect();
     // Byte order of the keys, as the official samples sort; stable, so repeated keys keep their order.
     params.sort_by(|a, b| a.0.cmp(b.0));
     let mut message = Vec::with_capacity(2 * app_secret.len() + path.len() + body.map_or(0, <[u8]>::len) + 64);
@@ -54,7 +55,13 @@ mod tests {
     fn the_researcher_vector_signs_a_post_with_sorted_parameters_and_the_body() {
         let body = br#"{"skus":[{"id":"456","inventory":[{"warehouse_id":"789","quantity":10}]}]}"#;
         // Given out of order, with sign and access_token present: both are left out and the rest sorted.
-        let query = [("timestamp", "1700000000"), ("sign", "ignored"), ("shop_cipher", "ROW_abc"), ("access_token", "x"), ("app_key", "app_key")];
+        let query = [
+            ("timestamp", "1700000000"),
+            ("sign", "ignored"),
+            ("shop_cipher", "ROW_abc"),
+            ("access_token", "x"),
+            ("app_key", "app_key"),
+        ];
         assert_eq!(
             request_sign("app_secret", "/product/202309/products/123/inventory/update", &query, Some(body)),
             "68ff2febe7188a2ca0119151a625b631c2a9945e3087cf76edc091565e93a8d3"

@@ -33,7 +33,11 @@ fn decode<T: serde::de::DeserializeOwned>(path: &str, value: &Value) -> Connecto
 /// One listing per variant of a product, keyed by the variant's `sku`.
 pub fn listings_of_product(path: &str, raw_product: &Value, currency: &str) -> ConnectorResult<Vec<Listing>> {
     let product: WireProduct = decode(path, raw_product)?;
-    let status = if product.published { product.status.clone().unwrap_or_else(|| "active".to_owned()) } else { HIDDEN_STATUS.to_owned() };
+    let status = if product.published {
+        product.status.clone().unwrap_or_else(|| "active".to_owned())
+    } else {
+        HIDDEN_STATUS.to_owned()
+    };
     product
         .variants
         .iter()

@@ -16,16 +16,20 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::Value;
 
 use crate::channels::http::{RawResponse, default_verdict};
-use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, Kind, signatures_match};
+use crate::channels::{
+    Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, Kind, signatures_match,
+};
 use crate::domain::channel::{
     ActionOutcome, ChannelEvent, ChannelOrder, EventKind, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
     SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
 };
 use mapping::{listings_of_product, money_text, order_of, order_summary};
-use sign::{WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TOPIC_HEADER, basic_authorization, webhook_signature};
+use sign::{
+    WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TOPIC_HEADER, basic_authorization, webhook_signature,
+};
 use wire::{
-    ErrorEnvelope, NewOption, NewProduct, NewProductEnvelope, NewVariant, OrderEnvelope, OrdersPage, ProductEnvelope, ProductsPage,
-    SetBatch, SetBatchAnswer, SetBatchItem, ShopEnvelope,
+    ErrorEnvelope, NewOption, NewProduct, NewProductEnvelope, NewVariant, OrderEnvelope, OrdersPage, ProductEnvelope,
+    ProductsPage, SetBatch, SetBatchAnswer, SetBatchItem, ShopEnvelope,
 };
 
 /// The store is the merchant's own host: there is no shared default, the channel's base URL is required.
@@ -91,13 +95,15 @@ impl WebstoreConnector {
         if config.base_url.trim().is_empty() {
             return Err(ConnectorError::Config("the web store's base URL (its own domain) is required".into()));
         }
-        url::Url::parse(config.base_url.trim()).map_err(|e| ConnectorError::Config(format!("web store base URL: {e}")))?;
+        url::Url::parse(config.base_url.trim())
+            .map_err(|e| ConnectorError::Config(format!("web store base URL: {e}")))?;
         let credentials = &config.credentials;
         let (Some(api_key), Some(secret)) = (credentials.api_key.as_deref(), credentials.app_secret.as_deref()) else {
             return Err(ConnectorError::Config("the web store needs an API key and API secret".into()));
         };
         let authorization = basic_authorization(api_key, secret);
-        let currency = currency_of_country(&config.country).ok_or_else(|| ConnectorError::Config(format!("unknown country {}", config.country)))?;
+        let currency = currency_of_country(&config.country)
+            .ok_or_else(|| ConnectorError::Config(format!("unknown country {}", config.country)))?;
         Ok(Self { config, authorization, currency, listed: Default::default() })
     }
 
@@ -122,7 +128,12 @@ impl WebstoreConnector {
             .variants
             .iter()
             .map(|v| {
-                let value_of = |i: usize| option_names.get(i).and_then(|name| v.options.iter().find(|(n, _)| n == name)).map(|(_, value)| value.as_str());
+                let value_of = |i: usize| {
+                    option_names
+                        .get(i)
+                        .and_then(|name| v.options.iter().find(|(n, _)| n == name))
+                        .map(|(_, value)| value.as_str())
+                };
                 NewVariant {
                     sku: &v.seller_sku,
                     price: money_text(v.price_minor, self.currency),
@@ -135,7 +146,12 @@ impl WebstoreConnector {
             })
             .collect();
         let body = NewProductEnvelope {
-            product: NewProduct { title: &draft.title, published: false, options: option_names.iter().map(|name| NewOption { name }).collect(), variants },
+            product: NewProduct {
+                title: &draft.title,
+                published: false,
+                options: option_names.iter().map(|name| NewOption { name }).collect(),
+                variants,
+            },
         };
         let body = serde_json::to_vec(&body).map_err(|e| ConnectorError::Config(format!("product body: {e}")))?;
         let answer = self.call(Method::POST, path, &[], Some(body)).await?;
@@ -144,7 +160,13 @@ impl WebstoreConnector {
     }
 
     /// One API call: Basic auth, JSON, the shared retry/rate-limit path; a non-2xx answer becomes the store's error.
-    async fn call(&self, method: Method, path: &str, query: &[(&str, String)], body: Option<Vec<u8>>) -> ConnectorResult<Answer> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Vec<u8>>,
+    ) -> ConnectorResult<Answer> {
         let api_path = format!("{API_PREFIX}{path}");
         let mut url = url::Url::parse(&format!("{}{api_path}", self.config.base_url.trim().trim_end_matches('/')))
             .map_err(|e| ConnectorError::Config(format!("web store URL: {e}")))?;
@@ -152,7 +174,10 @@ impl WebstoreConnector {
             url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
         let build = |client: &reqwest::Client| {
-            let mut request = client.request(method.clone(), url.clone()).header(AUTHORIZATION, &self.authorization).header(ACCEPT, "application/json");
+            let mut request = client
+                .request(method.clone(), url.clone())
+                .header(AUTHORIZATION, &self.authorization)
+                .header(ACCEPT, "application/json");
             if let Some(body) = &body {
                 request = request.header(CONTENT_TYPE, "application/json").body(body.clone());
             }
@@ -169,7 +194,11 @@ impl WebstoreConnector {
 /// The store's refusal, from its `{"error": {code, message}}` shape.
 fn refusal(path: &str, response: &RawResponse) -> ConnectorError {
     let Ok(ErrorEnvelope { error }) = serde_json::from_slice::<ErrorEnvelope>(&response.body) else {
-        return ConnectorError::parse(path, format!("HTTP {} without the store's error shape", response.status), &response.body);
+        return ConnectorError::parse(
+            path,
+            format!("HTTP {} without the store's error shape", response.status),
+            &response.body,
+        );
     };
     let path = path.to_owned();
     match response.status {
@@ -185,7 +214,9 @@ fn wire_time(at: DateTime<Utc>) -> String {
 }
 
 fn product_id(path: &str, raw: &Value) -> ConnectorResult<u64> {
-    raw.get("id").and_then(Value::as_u64).ok_or_else(|| ConnectorError::parse(path, "product without id", raw.to_string().as_bytes()))
+    raw.get("id")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| ConnectorError::parse(path, "product without id", raw.to_string().as_bytes()))
 }
 
 #[async_trait]
@@ -212,7 +243,11 @@ impl Connector for WebstoreConnector {
         let mut listings = Vec::new();
         let mut since_id = 0u64;
         loop {
-            let query = [("limit", PRODUCTS_PAGE_MAX.to_string()), ("since_id", since_id.to_string()), ("published_status", "any".to_owned())];
+            let query = [
+                ("limit", PRODUCTS_PAGE_MAX.to_string()),
+                ("since_id", since_id.to_string()),
+                ("published_status", "any".to_owned()),
+            ];
             let answer = self.call(Method::GET, "/products.json", &query, None).await?;
             let page: ProductsPage = answer.json()?;
             let previous = since_id;
@@ -225,7 +260,11 @@ impl Connector for WebstoreConnector {
             }
             if since_id == previous {
                 // A full page that does not move the cursor would loop for ever.
-                return Err(ConnectorError::parse(&answer.path, "a full page did not advance since_id", &answer.response.body));
+                return Err(ConnectorError::parse(
+                    &answer.path,
+                    "a full page did not advance since_id",
+                    &answer.response.body,
+                ));
             }
         }
     }
@@ -251,32 +290,51 @@ impl Connector for WebstoreConnector {
         }
         let mut pending = items.into_iter().peekable();
         while pending.peek().is_some() {
-            let (chunk_updates, chunk_items): (Vec<&StockPriceUpdate>, Vec<SetBatchItem>) = pending.by_ref().take(SET_BATCH_MAX).unzip();
-            let body = serde_json::to_vec(&SetBatch { variants: chunk_items }).map_err(|e| ConnectorError::Config(format!("batch body: {e}")))?;
+            let (chunk_updates, chunk_items): (Vec<&StockPriceUpdate>, Vec<SetBatchItem>) =
+                pending.by_ref().take(SET_BATCH_MAX).unzip();
+            let body = serde_json::to_vec(&SetBatch { variants: chunk_items })
+                .map_err(|e| ConnectorError::Config(format!("batch body: {e}")))?;
             report.calls += 1;
             let answer = match self.call(Method::POST, "/variants/set_batch.json", &[], Some(body)).await {
                 Ok(answer) => answer,
                 Err(ConnectorError::Api { code, message, .. }) => {
                     let error = format!("{code}: {message}");
-                    report.results.extend(chunk_updates.iter().map(|u| SkuUpdateResult { external_sku_id: u.external_sku_id.clone(), ok: false, error: Some(error.clone()) }));
+                    report.results.extend(chunk_updates.iter().map(|u| SkuUpdateResult {
+                        external_sku_id: u.external_sku_id.clone(),
+                        ok: false,
+                        error: Some(error.clone()),
+                    }));
                     continue;
                 }
                 Err(other) => return Err(other),
             };
             let SetBatchAnswer { results } = answer.json()?;
             if results.len() != chunk_updates.len() {
-                return Err(ConnectorError::parse(&answer.path, format!("{} results for {} items", results.len(), chunk_updates.len()), &answer.response.body));
+                return Err(ConnectorError::parse(
+                    &answer.path,
+                    format!("{} results for {} items", results.len(), chunk_updates.len()),
+                    &answer.response.body,
+                ));
             }
             for (update, result) in chunk_updates.iter().zip(results) {
                 let ok = result.status == "ok";
-                let error = if ok { None } else { Some(result.error.map(|e| format!("{}: {}", e.code, e.message)).unwrap_or(result.status)) };
+                let error = if ok {
+                    None
+                } else {
+                    Some(result.error.map(|e| format!("{}: {}", e.code, e.message)).unwrap_or(result.status))
+                };
                 report.results.push(SkuUpdateResult { external_sku_id: update.external_sku_id.clone(), ok, error });
             }
         }
         Ok(report)
     }
 
-    async fn list_orders(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: OrderTimeField) -> ConnectorResult<Vec<OrderRef>> {
+    async fn list_orders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        by: OrderTimeField,
+    ) -> ConnectorResult<Vec<OrderRef>> {
         if from >= to {
             return Ok(Vec::new());
         }
@@ -285,7 +343,12 @@ impl Connector for WebstoreConnector {
             OrderTimeField::Updated => ("updated_at_min", "updated_at_max"),
         };
         // No window maximum: one filtered walk over the cursor covers the whole range.
-        let mut query = vec![("limit", ORDERS_PAGE_MAX.to_string()), ("status", "any".to_owned()), (min_key, wire_time(from)), (max_key, wire_time(to))];
+        let mut query = vec![
+            ("limit", ORDERS_PAGE_MAX.to_string()),
+            ("status", "any".to_owned()),
+            (min_key, wire_time(from)),
+            (max_key, wire_time(to)),
+        ];
         let mut seen = HashSet::new();
         let mut found = Vec::new();
         loop {
@@ -301,7 +364,9 @@ impl Connector for WebstoreConnector {
             }
             drop(listed);
             match page.next_page_info {
-                Some(cursor) if !page.orders.is_empty() => query = vec![("limit", ORDERS_PAGE_MAX.to_string()), ("page_info", cursor)],
+                Some(cursor) if !page.orders.is_empty() => {
+                    query = vec![("limit", ORDERS_PAGE_MAX.to_string()), ("page_info", cursor)]
+                }
                 _ => return Ok(found),
             }
         }
@@ -310,7 +375,11 @@ impl Connector for WebstoreConnector {
     async fn get_orders(&self, external_ids: &[String]) -> ConnectorResult<Vec<ChannelOrder>> {
         // Store ids are numbers: anything else cannot name an order there.
         let mut seen = HashSet::new();
-        let ids: Vec<&str> = external_ids.iter().map(|id| id.trim()).filter(|id| id.parse::<u64>().is_ok() && seen.insert(*id)).collect();
+        let ids: Vec<&str> = external_ids
+            .iter()
+            .map(|id| id.trim())
+            .filter(|id| id.parse::<u64>().is_ok() && seen.insert(*id))
+            .collect();
         let mut orders = Vec::with_capacity(ids.len());
         let ids: Vec<&str> = {
             let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
@@ -325,7 +394,8 @@ impl Connector for WebstoreConnector {
                 .collect()
         };
         for chunk in ids.chunks(ORDERS_BY_ID_MAX) {
-            let query = [("ids", chunk.join(",")), ("status", "any".to_owned()), ("limit", ORDERS_PAGE_MAX.to_string())];
+            let query =
+                [("ids", chunk.join(",")), ("status", "any".to_owned()), ("limit", ORDERS_PAGE_MAX.to_string())];
             let answer = self.call(Method::GET, "/orders.json", &query, None).await?;
             let page: OrdersPage = answer.json()?;
             for raw in &page.orders {
@@ -335,7 +405,12 @@ impl Connector for WebstoreConnector {
         Ok(orders)
     }
 
-    async fn prefetch_orders(&self, external_ids: &[String], _updated_since: DateTime<Utc>, pushes: &[Value]) -> ConnectorResult<()> {
+    async fn prefetch_orders(
+        &self,
+        external_ids: &[String],
+        _updated_since: DateTime<Utc>,
+        pushes: &[Value],
+    ) -> ConnectorResult<()> {
         // A copy listed earlier in this run may predate the pushes: only the pushes' own bodies (the newest of
         // each order) or a fresh read answer for these orders.
         let wanted: HashSet<&str> = external_ids.iter().map(|id| id.trim()).collect();
@@ -343,7 +418,9 @@ impl Connector for WebstoreConnector {
         for body in pushes {
             // An order push is the order object; anything else (or a body that does not parse) is fetched instead.
             let Ok(order) = order_of("webhook", body, self.currency) else { continue };
-            if wanted.contains(order.external_id.as_str()) && newest.get(&order.external_id).is_none_or(|known| known.updated_at < order.updated_at) {
+            if wanted.contains(order.external_id.as_str())
+                && newest.get(&order.external_id).is_none_or(|known| known.updated_at < order.updated_at)
+            {
                 newest.insert(order.external_id.clone(), order);
             }
         }
@@ -373,20 +450,32 @@ impl Connector for WebstoreConnector {
                 message: format!("web store order ids are numbers, got {external_order_id:?}"),
             });
         };
-        let answer = self.call(Method::POST, &format!("/orders/{id}/{verb}.json"), &[], Some(body.to_string().into_bytes())).await?;
+        let answer = self
+            .call(Method::POST, &format!("/orders/{id}/{verb}.json"), &[], Some(body.to_string().into_bytes()))
+            .await?;
         let OrderEnvelope { order } = answer.json()?;
         let (_, status, _) = order_summary(&answer.path, &order)?;
         Ok(ActionOutcome { status_raw: Some(status), message: None })
     }
 
     fn verify_webhook(&self, request: &WebhookRequest) -> ConnectorResult<Vec<ChannelEvent>> {
-        let secret = self.config.credentials.webhook_secret.as_deref().ok_or_else(|| ConnectorError::Config("the web store's webhook secret is not set".into()))?;
-        let given = request.header(WEBHOOK_SIGNATURE_HEADER).ok_or_else(|| ConnectorError::BadWebhook(format!("missing {WEBHOOK_SIGNATURE_HEADER}")))?;
+        let secret = self
+            .config
+            .credentials
+            .webhook_secret
+            .as_deref()
+            .ok_or_else(|| ConnectorError::Config("the web store's webhook secret is not set".into()))?;
+        let given = request
+            .header(WEBHOOK_SIGNATURE_HEADER)
+            .ok_or_else(|| ConnectorError::BadWebhook(format!("missing {WEBHOOK_SIGNATURE_HEADER}")))?;
         if !signatures_match(&webhook_signature(secret, &request.body), given.trim(), false) {
             return Err(ConnectorError::BadWebhook("signature does not match the body".into()));
         }
-        let topic = request.header(WEBHOOK_TOPIC_HEADER).ok_or_else(|| ConnectorError::BadWebhook(format!("missing {WEBHOOK_TOPIC_HEADER}")))?;
-        let body: Value = serde_json::from_slice(&request.body).map_err(|e| ConnectorError::BadWebhook(format!("body is not JSON: {e}")))?;
+        let topic = request
+            .header(WEBHOOK_TOPIC_HEADER)
+            .ok_or_else(|| ConnectorError::BadWebhook(format!("missing {WEBHOOK_TOPIC_HEADER}")))?;
+        let body: Value = serde_json::from_slice(&request.body)
+            .map_err(|e| ConnectorError::BadWebhook(format!("body is not JSON: {e}")))?;
         let dedup_key = match request.header(WEBHOOK_EVENT_ID_HEADER) {
             Some(id) if !id.trim().is_empty() => format!("webstore:{}", id.trim()),
             // Without an event id, the same topic and body is the same event.
@@ -407,7 +496,11 @@ impl Connector for WebstoreConnector {
         Ok(vec![ChannelEvent {
             kind,
             dedup_key,
-            external_order_id: if is_order { body.get("id").and_then(Value::as_u64).map(|id| id.to_string()) } else { None },
+            external_order_id: if is_order {
+                body.get("id").and_then(Value::as_u64).map(|id| id.to_string())
+            } else {
+                None
+            },
             status_raw: if is_order { body.get("status").and_then(Value::as_str).map(str::to_owned) } else { None },
             occurred_at,
             raw: body,

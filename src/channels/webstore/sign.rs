@@ -39,7 +39,10 @@ mod tests {
 
     #[test]
     fn basic_authorization_matches_the_documented_vector() {
-        assert_eq!(basic_authorization("wsk_test_key", "wss_test_secret"), "Basic d3NrX3Rlc3Rfa2V5Ondzc190ZXN0X3NlY3JldA==");
+        assert_eq!(
+            basic_authorization("wsk_test_key", "wss_test_secret"),
+            "Basic d3NrX3Rlc3Rfa2V5Ondzc190ZXN0X3NlY3JldA=="
+        );
         assert_eq!(
             parse_basic_authorization("Basic d3NrX3Rlc3Rfa2V5Ondzc190ZXN0X3NlY3JldA=="),
             Some(("wsk_test_key".to_owned(), "wss_test_secret".to_owned()))
@@ -55,6 +58,9 @@ mod tests {
             "7SvJVuVk/pSvavF8fVsZX907ZTfaAKHCjs8m9fb+YmY="
         );
         // The well-known HMAC-SHA256 example (hex f7bc83f4…), base64-encoded.
-        assert_eq!(webhook_signature("key", b"The quick brown fox jumps over the lazy dog"), "97yD9DBThCSxMpjmqm+xQ+9NWaFJRhdZl0edvC0aPNg=");
+        assert_eq!(
+            webhook_signature("key", b"The quick brown fox jumps over the lazy dog"),
+            "97yD9DBThCSxMpjmqm+xQ+9NWaFJRhdZl0edvC0aPNg="
+        );
     }
 }

@@ -54,7 +54,9 @@ impl Refusal {
                 }
                 HttpResponse::Ok().json(body)
             }
-            Refusal::Fulfilment { code, message } => result(json!({ "success": false, "error_code": code, "error_msg": message, "data": {} })),
+            Refusal::Fulfilment { code, message } => {
+                result(json!({ "success": false, "error_code": code, "error_msg": message, "data": {} }))
+            }
         }
     }
 }
@@ -78,7 +80,10 @@ pub fn refuse(code: &str, message: impl Into<String>) -> Refusal {
 }
 
 pub fn missing(name: &str) -> Refusal {
-    refuse(codes::MISSING_PARAMETER, format!("The input parameter “{name}” that is mandatory for processing this request is not supplied"))
+    refuse(
+        codes::MISSING_PARAMETER,
+        format!("The input parameter “{name}” that is mandatory for processing this request is not supplied"),
+    )
 }
 
 /// Success with `data`.
@@ -96,7 +101,8 @@ const TOKEN_APIS: [&str; 2] = ["/auth/token/create", "/auth/token/refresh"];
 
 pub async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<Arc<SimState>>) -> HttpResponse {
     let api = format!("/{}", req.match_info().get("api").unwrap_or_default());
-    let mut sent: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
+    let mut sent: Vec<(String, String)> =
+        url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
     let is_form = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)

@@ -78,13 +78,20 @@ impl MarketplaceSim for LazadaSim {
 
     /// Per API (`channels::marketplace_quota_per_second`).
     fn quota(&self) -> crate::sim::quota::Quota {
-        crate::sim::quota::Quota::PerSecond { limit: crate::channels::marketplace_quota_per_second(Kind::Lazada) as usize, per_api: true }
+        crate::sim::quota::Quota::PerSecond {
+            limit: crate::channels::marketplace_quota_per_second(Kind::Lazada) as usize,
+            per_api: true,
+        }
     }
 
     /// Lazada throttles with HTTP 200 and business code `901` (its HTTP status for throttling is UNCONFIRMED;
     /// its errors normally come with 200).
     fn rate_limited(&self) -> HttpResponse {
-        gateway::error("ISP", crate::channels::lazada::codes::RATE_LIMIT, "E901: The request is too frequent, or the requested functionality is temporarily disabled.")
+        gateway::error(
+            "ISP",
+            crate::channels::lazada::codes::RATE_LIMIT,
+            "E901: The request is too frequent, or the requested functionality is temporarily disabled.",
+        )
     }
 
     /// A trade-order push (message type 0): the order's status, its first item, the status time in seconds.
@@ -106,6 +113,9 @@ impl MarketplaceSim for LazadaSim {
         let app_key = state.credentials.app_key.clone().unwrap_or_else(|| SIM_APP_KEY.into());
         let secret = state.credentials.app_secret.clone().unwrap_or_else(|| SIM_APP_SECRET.into());
         let signature = sign_push(&app_key, &secret, &body);
-        Some(WebhookPush { headers: vec![("Content-Type".into(), "application/json".into()), ("Authorization".into(), signature)], body })
+        Some(WebhookPush {
+            headers: vec![("Content-Type".into(), "application/json".into()), ("Authorization".into(), signature)],
+            body,
+        })
     }
 }

@@ -28,9 +28,11 @@ const ITEM_ID_FACTOR: u64 = 1000;
 const PACKABLE: [&str; 2] = ["pending", "repacked"];
 const CANCELLABLE: [&str; 5] = ["pending", "repacked", "packed", "ready_to_ship_pending", "ready_to_ship"];
 /// Status filter values `/orders/get` accepts (the statuses plus the `topack` / `toship` aliases).
-const FILTER_ALIASES: [(&str, &[&str]); 2] = [("topack", &["pending", "repacked"]), ("toship", &["packed", "ready_to_ship_pending", "ready_to_ship"])];
+const FILTER_ALIASES: [(&str, &[&str]); 2] =
+    [("topack", &["pending", "repacked"]), ("toship", &["packed", "ready_to_ship_pending", "ready_to_ship"])];
 /// Seller cancel reasons (the cancellation guide's example; ids differ per venture).
-const CANCEL_REASONS: [(&str, &str); 3] = [("10000019", "Sourcing Delay"), ("10000021", "Out of Stock"), ("10000023", "Wrong Price or Pricing Error")];
+const CANCEL_REASONS: [(&str, &str); 3] =
+    [("10000019", "Sourcing Delay"), ("10000021", "Out of Stock"), ("10000023", "Wrong Price or Pricing Error")];
 /// Reasons after which Lazada sets the SKU's stock to 0.
 const STOCK_ZEROING_REASONS: [&str; 2] = ["10000021", "10000023"];
 
@@ -209,7 +211,9 @@ pub fn list(state: &SimState, params: &Params) -> Answer {
     let mut matching: Vec<&SimOrder> = store
         .orders
         .iter()
-        .filter(|o| within(o.created_at, created_after, created_before) && within(o.updated_at, update_after, update_before))
+        .filter(|o| {
+            within(o.created_at, created_after, created_before) && within(o.updated_at, update_after, update_before)
+        })
         .filter(|o| wanted.as_ref().is_none_or(|w| o.lines.iter().any(|l| w.contains(&l.status.as_str()))))
         .collect();
     let key = |o: &SimOrder| if sort_by == "updated_at" { (o.updated_at, o.id) } else { (o.created_at, o.id) };
@@ -243,14 +247,22 @@ pub fn items(state: &SimState, params: &Params) -> Answer {
 /// `[1,2,3]` (the documented form) or a bare comma-separated list.
 fn id_list(text: &str) -> Option<Vec<u64>> {
     let inner = text.trim().trim_start_matches('[').trim_end_matches(']');
-    inner.split(',').map(|s| s.trim().trim_matches('"')).filter(|s| !s.is_empty()).map(|s| s.parse::<u64>().ok()).collect()
+    inner
+        .split(',')
+        .map(|s| s.trim().trim_matches('"'))
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<u64>().ok())
+        .collect()
 }
 
 pub fn multiple_items(state: &SimState, params: &Params) -> Answer {
     let text = params.required("order_ids")?;
     let ids = id_list(text).ok_or_else(|| refuse("16", format!("E016: \"{text}\" Invalid Order ID")))?;
     if ids.len() > MAX_ORDER_IDS {
-        return Err(refuse(TOO_MANY_IDS, format!("No more than {MAX_ORDER_IDS} order ids at a time, got {}", ids.len())));
+        return Err(refuse(
+            TOO_MANY_IDS,
+            format!("No more than {MAX_ORDER_IDS} order ids at a time, got {}", ids.len()),
+        ));
     }
     let store = state.store();
     let found: Vec<Value> = ids
@@ -286,7 +298,10 @@ fn json_param(params: &Params, name: &str) -> Result<Value, Refusal> {
 }
 
 fn ids_in(value: &Value) -> Vec<u64> {
-    value.as_array().map(|a| a.iter().filter_map(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))).collect()).unwrap_or_default()
+    value
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))).collect())
+        .unwrap_or_default()
 }
 
 pub async fn pack(state: &SimState, params: &Params) -> Answer {
@@ -307,15 +322,20 @@ pub async fn pack(state: &SimState, params: &Params) -> Answer {
     {
         let mut store = state.store();
         for entry in list {
-            let order_id = ids_in(&json!([entry.get("order_id").cloned().unwrap_or(Value::Null)])).first().copied().unwrap_or(0);
+            let order_id =
+                ids_in(&json!([entry.get("order_id").cloned().unwrap_or(Value::Null)])).first().copied().unwrap_or(0);
             let order = store.order_mut(order_id).ok_or_else(|| fulfilment_refusal("700100", "order not found"))?;
             let package_id = order.package_id.clone().unwrap_or_else(|| format!("FP{:015}", order.id));
             let mut items = Vec::new();
             let mut moved = false;
             for item in ids_in(entry.get("order_item_list").unwrap_or(&Value::Null)) {
-                let line = order.lines.iter_mut().find(|l| l.id == line_of_item(item) && item_id(l.id, 0) <= item && item < item_id(l.id, l.quantity as u64));
+                let line = order.lines.iter_mut().find(|l| {
+                    l.id == line_of_item(item) && item_id(l.id, 0) <= item && item < item_id(l.id, l.quantity as u64)
+                });
                 let outcome = match line {
-                    None => json!({ "order_item_id": item, "item_err_code": "700020", "msg": "ORDER_ITEM_NOT_FOUND", "retry": false }),
+                    None => {
+                        json!({ "order_item_id": item, "item_err_code": "700020", "msg": "ORDER_ITEM_NOT_FOUND", "retry": false })
+                    }
                     Some(line) if line.status == "packed" || PACKABLE.contains(&line.status.as_str()) => {
                         line.status = "packed".into();
                         moved = true;
@@ -357,7 +377,9 @@ pub async fn ready_to_ship(state: &SimState, params: &Params) -> Answer {
             let package_id = package.get("package_id").and_then(Value::as_str).unwrap_or_default().to_owned();
             let order = store.orders.iter_mut().find(|o| o.package_id.as_deref() == Some(package_id.as_str()));
             let outcome = match order {
-                None => json!({ "package_id": package_id, "item_err_code": "11", "msg": "package not found", "retry": false }),
+                None => {
+                    json!({ "package_id": package_id, "item_err_code": "11", "msg": "package not found", "retry": false })
+                }
                 Some(order) if order.lines.iter().all(|l| l.status == "canceled") => {
                     json!({ "package_id": package_id, "item_err_code": "600002", "msg": "package already cancelled", "retry": false })
                 }
@@ -369,7 +391,9 @@ pub async fn ready_to_ship(state: &SimState, params: &Params) -> Answer {
                     changed.push(order.clone());
                     json!({ "package_id": package_id, "item_err_code": "0", "msg": "success", "retry": false })
                 }
-                Some(_) => json!({ "package_id": package_id, "item_err_code": "700000", "msg": "PACKAGE_STATUS_NOT_ALLOW_TO_OP", "retry": false }),
+                Some(_) => {
+                    json!({ "package_id": package_id, "item_err_code": "700000", "msg": "PACKAGE_STATUS_NOT_ALLOW_TO_OP", "retry": false })
+                }
             };
             answer.push(outcome);
         }
@@ -394,26 +418,42 @@ pub fn document(state: &SimState, params: &Params) -> Answer {
         return Err(fulfilment_refusal("700017", "PARAM_IS_NULL: packages"));
     }
     let store = state.store();
-    if let Some(unknown) = ids.iter().find(|id| !store.orders.iter().any(|o| o.package_id.as_deref() == Some(id.as_str()))) {
+    if let Some(unknown) =
+        ids.iter().find(|id| !store.orders.iter().any(|o| o.package_id.as_deref() == Some(id.as_str())))
+    {
         return Err(fulfilment_refusal("11", &format!("package not found: {unknown}")));
     }
-    let file = base64::engine::general_purpose::STANDARD.encode(format!("%PDF-1.4\n% Lazada simulator label for {}\n%%EOF\n", ids.join(", ")));
-    Ok(result(json!({ "success": true, "error_code": "", "error_msg": "", "data": { "file": file, "doc_type": doc_type } })))
+    let file = base64::engine::general_purpose::STANDARD
+        .encode(format!("%PDF-1.4\n% Lazada simulator label for {}\n%%EOF\n", ids.join(", ")));
+    Ok(result(
+        json!({ "success": true, "error_code": "", "error_msg": "", "data": { "file": file, "doc_type": doc_type } }),
+    ))
 }
 
 /// The order and the store lines the listed items belong to, if every item may be cancelled.
 fn cancellable_lines(store: &SimStore, params: &Params) -> Result<(u64, Vec<u64>), Refusal> {
-    let order_id = params.required("order_id")?.parse::<u64>().map_err(|_| refuse("122", "E0122: invalid trade order"))?;
+    let order_id =
+        params.required("order_id")?.parse::<u64>().map_err(|_| refuse("122", "E0122: invalid trade order"))?;
     let text = params.required("order_item_id_list")?;
-    let items = id_list(text).filter(|i| !i.is_empty()).ok_or_else(|| refuse("102", "E0102: trade order line id is empty or invalid"))?;
+    let items = id_list(text)
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| refuse("102", "E0102: trade order line id is empty or invalid"))?;
     let order = store.order(order_id).ok_or_else(|| refuse("122", "E0122: invalid trade order"))?;
     let mut lines = Vec::new();
     for item in items {
-        let Some(line) = order.lines.iter().find(|l| l.id == line_of_item(item) && item < item_id(l.id, l.quantity as u64)) else {
+        let Some(line) =
+            order.lines.iter().find(|l| l.id == line_of_item(item) && item < item_id(l.id, l.quantity as u64))
+        else {
             return Err(refuse("123", format!("E0123: invalid trade order lines {item}")));
         };
         if !CANCELLABLE.contains(&line.status.as_str()) {
-            return Err(refuse("123", format!("E0123: invalid trade order lines {item}: an item in status {} can't be cancelled", line.status)));
+            return Err(refuse(
+                "123",
+                format!(
+                    "E0123: invalid trade order lines {item}: an item in status {} can't be cancelled",
+                    line.status
+                ),
+            ));
         }
         if !lines.contains(&line.id) {
             lines.push(line.id);
@@ -437,8 +477,10 @@ pub async fn cancel_create(state: &SimState, params: &Params) -> Answer {
         let mut store = state.store();
         let (order_id, lines) = cancellable_lines(&store, params)?;
         let reason_id = params.get("reason_id").unwrap_or_default();
-        let (_, reason_name) =
-            CANCEL_REASONS.iter().find(|(id, _)| *id == reason_id).ok_or_else(|| refuse("104", "E0104: reason is empty or invalid"))?;
+        let (_, reason_name) = CANCEL_REASONS
+            .iter()
+            .find(|(id, _)| *id == reason_id)
+            .ok_or_else(|| refuse("104", "E0104: reason is empty or invalid"))?;
         let order = store.order_mut(order_id).ok_or_else(|| refuse("122", "E0122: invalid trade order"))?;
         let mut skus = Vec::new();
         for line in order.lines.iter_mut().filter(|l| lines.contains(&l.id)) {

@@ -128,7 +128,10 @@ pub fn list(state: &SimState, params: &Params) -> Answer {
     }
     let limit = number_param(params, "limit", DEFAULT_LIMIT, "19", "Invalid Limit")?;
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(refuse("19", format!("E019: \"{limit}\" Invalid Limit: the limit should not exceed a maximum of {MAX_LIMIT}")));
+        return Err(refuse(
+            "19",
+            format!("E019: \"{limit}\" Invalid Limit: the limit should not exceed a maximum of {MAX_LIMIT}"),
+        ));
     }
     let offset = number_param(params, "offset", 0, "14", "Invalid Offset")?;
     if offset > MAX_OFFSET {
@@ -185,7 +188,10 @@ fn parse_payload(xml: &str) -> Result<Vec<Vec<(String, String)>>, String> {
                     text.push(ch);
                 } else {
                     let name = r.decode().map_err(|e| e.to_string())?;
-                    text.push_str(quick_xml::escape::resolve_predefined_entity(&name).ok_or_else(|| format!("unknown entity &{name};"))?);
+                    text.push_str(
+                        quick_xml::escape::resolve_predefined_entity(&name)
+                            .ok_or_else(|| format!("unknown entity &{name};"))?,
+                    );
                 }
             }
             Event::End(_) => {
@@ -199,7 +205,12 @@ fn parse_payload(xml: &str) -> Result<Vec<Vec<(String, String)>>, String> {
                 }
                 text.clear();
             }
-            Event::Empty(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::CData(_) => {}
+            Event::Empty(_)
+            | Event::Comment(_)
+            | Event::Decl(_)
+            | Event::PI(_)
+            | Event::DocType(_)
+            | Event::CData(_) => {}
             Event::Eof => break,
         }
     }
@@ -216,13 +227,18 @@ pub fn update_price_quantity(state: &SimState, params: &Params) -> Answer {
         return Err(refuse("30", "E030: Empty Request"));
     }
     if skus.len() > MAX_SKUS_PER_UPDATE {
-        return Err(refuse("204", format!("E204: Too many SKU in one request ({} > {MAX_SKUS_PER_UPDATE})", skus.len())));
+        return Err(refuse(
+            "204",
+            format!("E204: Too many SKU in one request ({} > {MAX_SKUS_PER_UPDATE})", skus.len()),
+        ));
     }
     let mut failures = Vec::new();
     let mut store = state.store();
     let now = Utc::now();
     for fields in skus {
-        let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let field = |name: &str| {
+            fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty())
+        };
         let seller_sku = field("SellerSku");
         let fail = |failures: &mut Vec<Value>, name: &str, message: &str| {
             failures.push(json!({ "seller_sku": seller_sku.clone().unwrap_or_default(), "sku_id": field("SkuId").unwrap_or_default(), "field": name, "message": message }));
@@ -237,9 +253,10 @@ pub fn update_price_quantity(state: &SimState, params: &Params) -> Answer {
         };
         let found = match (sku_id, seller_sku.as_deref()) {
             (Some(id), _) => store.products.iter().position(|p| p.skus.iter().any(|s| s.id == id)).map(|p| (p, id)),
-            (None, Some(code)) => store.sku_by_seller_sku(code).map(|(p, s)| (p.id, s.id)).and_then(|(pid, sid)| {
-                store.products.iter().position(|p| p.id == pid).map(|p| (p, sid))
-            }),
+            (None, Some(code)) => store
+                .sku_by_seller_sku(code)
+                .map(|(p, s)| (p.id, s.id))
+                .and_then(|(pid, sid)| store.products.iter().position(|p| p.id == pid).map(|p| (p, sid))),
             (None, None) => None,
         };
         let Some((product_index, sku_id)) = found else {
@@ -292,7 +309,12 @@ pub fn update_price_quantity(state: &SimState, params: &Params) -> Answer {
         return data(json!({}));
     }
     // The SKUs not listed were updated (UNCONFIRMED: Lazada's partial-success behaviour for 501).
-    Err(Refusal::Envelope { kind: "ISV", code: "501".into(), message: "E501: Update product failed".into(), detail: Some(Box::new(Value::Array(failures))) })
+    Err(Refusal::Envelope {
+        kind: "ISV",
+        code: "501".into(),
+        message: "E501: Update product failed".into(),
+        detail: Some(Box::new(Value::Array(failures))),
+    })
 }
 
 #[cfg(test)]

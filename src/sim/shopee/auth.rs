@@ -28,7 +28,9 @@ pub async fn auth_partner(state: State, req: HttpRequest) -> HttpResponse {
     let code = state.store().tokens.issue_code();
     let shop_id = state.credentials.shop_id.clone().unwrap_or_default();
     let separator = if redirect.contains('?') { '&' } else { '?' };
-    HttpResponse::Found().insert_header(("Location", format!("{redirect}{separator}code={code}&shop_id={shop_id}"))).finish()
+    HttpResponse::Found()
+        .insert_header(("Location", format!("{redirect}{separator}code={code}&shop_id={shop_id}")))
+        .finish()
 }
 
 /// Body fields common to both token endpoints: partner_id and shop_id must name this app and shop.
@@ -38,7 +40,11 @@ fn check_body_ids(state: &SimState, body: &Value) -> Result<(), Refusal> {
         return Err(gate::error("invalid_partner_id", "Invalid partner_id, please have a check.").into());
     }
     if as_text(body.get("shop_id")).as_deref() != state.credentials.shop_id.as_deref() {
-        return Err(gate::error("invalid_shop_id", "The code or shop_id is wrong, please check the code or the shop_id.").into());
+        return Err(gate::error(
+            "invalid_shop_id",
+            "The code or shop_id is wrong, please check the code or the shop_id.",
+        )
+        .into());
     }
     Ok(())
 }
@@ -61,7 +67,9 @@ pub async fn token_get(state: State, req: HttpRequest, body: web::Bytes) -> Http
         return gate::error("invalid_code", "The code is expired or used or invalid, please check the code.");
     }
     let issued = store.tokens.issue(Duration::hours(ACCESS_TTL_HOURS), Duration::days(REFRESH_TTL_DAYS));
-    gate::ok_flat(json!({ "access_token": issued.access_token, "refresh_token": issued.refresh_token, "expire_in": issued.access_expires_in }))
+    gate::ok_flat(
+        json!({ "access_token": issued.access_token, "refresh_token": issued.refresh_token, "expire_in": issued.access_expires_in }),
+    )
 }
 
 /// `POST /api/v2/auth/access_token/get`: a new pair; the refresh token sent is spent.
@@ -82,7 +90,10 @@ pub async fn access_token_get(state: State, req: HttpRequest, body: web::Bytes) 
         Ok(()) => {}
         Err(TokenProblem::Expired) => return gate::error("refresh_token_expired", "Your refresh_token expired."),
         Err(TokenProblem::Unknown) => {
-            return gate::error("error_shop_refresh_token", "Your refresh token is error ,please check refresh token or shopid.");
+            return gate::error(
+                "error_shop_refresh_token",
+                "Your refresh token is error ,please check refresh token or shopid.",
+            );
         }
     }
     let issued = store.tokens.issue(Duration::hours(ACCESS_TTL_HOURS), Duration::days(REFRESH_TTL_DAYS));

@@ -87,7 +87,8 @@ pub fn wrong_param(detail: &str) -> HttpResponse {
 
 /// A success with `response`.
 pub fn ok(response: Value) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "request_id": request_id(), "error": "", "message": "", "warning": "", "response": response }))
+    HttpResponse::Ok()
+        .json(json!({ "request_id": request_id(), "error": "", "message": "", "warning": "", "response": response }))
 }
 
 /// A success whose fields sit at the top level (get_shop_info, token endpoints, ship_order).
@@ -103,7 +104,9 @@ pub fn ok_flat(mut fields: Value) -> HttpResponse {
 /// A success with `response` and a `warning` list (get_order_detail: order_sn not found).
 pub fn ok_with_warning(response: Value, warning: Vec<String>) -> HttpResponse {
     let warning = if warning.is_empty() { json!("") } else { json!(warning) };
-    HttpResponse::Ok().json(json!({ "request_id": request_id(), "error": "", "message": "", "warning": warning, "response": response }))
+    HttpResponse::Ok().json(
+        json!({ "request_id": request_id(), "error": "", "message": "", "warning": warning, "response": response }),
+    )
 }
 
 /// Checks the common parameters of `req` as Shopee does; the query on success.
@@ -122,7 +125,8 @@ pub fn check(state: &SimState, req: &HttpRequest, access: Access) -> Result<Quer
     let (base, token, shop_id) = match access {
         Access::Public => (sign::public_base_string(partner_id, path, timestamp), None, None),
         Access::Shop => {
-            let token = query.get("access_token").ok_or_else(|| error("error_param", "There is no access_token in query."))?;
+            let token =
+                query.get("access_token").ok_or_else(|| error("error_param", "There is no access_token in query."))?;
             let shop_id = query.get("shop_id").ok_or_else(|| error("error_param", "There is no shop_id in query."))?;
             (sign::shop_base_string(partner_id, path, timestamp, token, shop_id), Some(token), Some(shop_id))
         }

@@ -92,7 +92,10 @@ impl MarketplaceSim for ShopeeSim {
 
     /// Per API (`channels::marketplace_quota_per_second`; Shopee's number is UNCONFIRMED).
     fn quota(&self) -> crate::sim::quota::Quota {
-        crate::sim::quota::Quota::PerSecond { limit: crate::channels::marketplace_quota_per_second(Kind::Shopee) as usize, per_api: true }
+        crate::sim::quota::Quota::PerSecond {
+            limit: crate::channels::marketplace_quota_per_second(Kind::Shopee) as usize,
+            per_api: true,
+        }
     }
 
     fn rate_limited(&self) -> HttpResponse {
@@ -100,7 +103,9 @@ impl MarketplaceSim for ShopeeSim {
     }
 
     fn server_error(&self) -> HttpResponse {
-        HttpResponse::InternalServerError().json(json!({ "request_id": "", "error": "error_server", "message": "System error. Please try again later." }))
+        HttpResponse::InternalServerError().json(
+            json!({ "request_id": "", "error": "error_server", "message": "System error. Please try again later." }),
+        )
     }
 
     /// Order status push (code 3), signed over `<callback URL>|<body>`.
@@ -117,6 +122,9 @@ impl MarketplaceSim for ShopeeSim {
         .to_string()
         .into_bytes();
         let signature = sign::push_signature(state.credentials.app_secret.as_deref()?, &url, &body);
-        Some(WebhookPush { headers: vec![("Content-Type".into(), "application/json".into()), ("Authorization".into(), signature)], body })
+        Some(WebhookPush {
+            headers: vec![("Content-Type".into(), "application/json".into()), ("Authorization".into(), signature)],
+            body,
+        })
     }
 }

@@ -19,7 +19,8 @@ pub const MAX_ORDER_SNS: usize = 50;
 const PICKUP_ADDRESS_ID: i64 = 7001;
 const PICKUP_TIME_ID: &str = "1700000000";
 /// Order statuses the `order_status` filter accepts.
-const FILTER_STATUSES: [&str; 8] = ["UNPAID", "READY_TO_SHIP", "PROCESSED", "SHIPPED", "COMPLETED", "IN_CANCEL", "CANCELLED", "INVOICE_PENDING"];
+const FILTER_STATUSES: [&str; 8] =
+    ["UNPAID", "READY_TO_SHIP", "PROCESSED", "SHIPPED", "COMPLETED", "IN_CANCEL", "CANCELLED", "INVOICE_PENDING"];
 /// Optional fields of get_order_detail the simulator can fill (others requested are ignored, as unknown ones).
 const OPTIONAL_FIELDS: [&str; 12] = [
     "buyer_user_id",
@@ -69,12 +70,16 @@ pub async fn order_list(state: State, req: HttpRequest) -> HttpResponse {
     if field != "create_time" && field != "update_time" {
         return gate::wrong_param("time_range_field should be create_time or update_time");
     }
-    let (from, to, page_size) = match (query.required_int("time_from"), query.required_int("time_to"), query.required_int("page_size")) {
-        (Ok(f), Ok(t), Ok(p)) => (f, t, p),
-        (Err(refusal), _, _) | (_, Err(refusal), _) | (_, _, Err(refusal)) => return refusal.into(),
-    };
+    let (from, to, page_size) =
+        match (query.required_int("time_from"), query.required_int("time_to"), query.required_int("page_size")) {
+            (Ok(f), Ok(t), Ok(p)) => (f, t, p),
+            (Err(refusal), _, _) | (_, Err(refusal), _) | (_, _, Err(refusal)) => return refusal.into(),
+        };
     if from >= to || to - from > MAX_ORDER_WINDOW_SECS {
-        return gate::error("order.order_list_invalid_time", "Start time must be earlier than end time and diff in 15days.");
+        return gate::error(
+            "order.order_list_invalid_time",
+            "Start time must be earlier than end time and diff in 15days.",
+        );
     }
     if !(1..=MAX_ORDER_PAGE_SIZE).contains(&page_size) {
         return gate::wrong_param("page_size should be between 1 and 100");
@@ -93,7 +98,8 @@ pub async fn order_list(state: State, req: HttpRequest) -> HttpResponse {
         return gate::wrong_param("order_status is invalid");
     }
     let pending = query.get("request_order_status_pending") == Some("true");
-    let with_status = query.get("response_optional_fields").is_some_and(|f| f.split(',').any(|f| f.trim() == "order_status"));
+    let with_status =
+        query.get("response_optional_fields").is_some_and(|f| f.split(',').any(|f| f.trim() == "order_status"));
     let store = state.store();
     let time = |o: &SimOrder| if field == "create_time" { o.created_at.timestamp() } else { o.updated_at.timestamp() };
     let mut matching: Vec<&SimOrder> = store
@@ -117,7 +123,9 @@ pub async fn order_list(state: State, req: HttpRequest) -> HttpResponse {
         .collect();
     let next = offset + page.len();
     let more = next < matching.len();
-    gate::ok(json!({ "more": more, "next_cursor": if more { next.to_string() } else { String::new() }, "order_list": page }))
+    gate::ok(
+        json!({ "more": more, "next_cursor": if more { next.to_string() } else { String::new() }, "order_list": page }),
+    )
 }
 
 fn detail(store: &SimStore, order: &SimOrder, fields: &[&str], pending: bool) -> Value {
@@ -143,7 +151,9 @@ fn detail(store: &SimStore, order: &SimOrder, fields: &[&str], pending: bool) ->
                 (Some(p), Some(s)) => (model_id(p, s), has_model(p)),
                 _ => (line.sku_id, true),
             };
-            let model_name = sku.map(|s| s.options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default();
+            let model_name = sku
+                .map(|s| s.options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(","))
+                .unwrap_or_default();
             json!({
                 "item_id": line.product_id,
                 "item_name": line.title,
@@ -207,7 +217,8 @@ pub async fn order_detail(state: State, req: HttpRequest) -> HttpResponse {
         Ok(q) => q,
         Err(refusal) => return refusal.into(),
     };
-    let sns: Vec<&str> = query.get("order_sn_list").unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let sns: Vec<&str> =
+        query.get("order_sn_list").unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     if sns.is_empty() || sns.len() > MAX_ORDER_SNS {
         return gate::wrong_param("order_sn_list limit [1,50]");
     }
@@ -233,7 +244,9 @@ pub async fn order_detail(state: State, req: HttpRequest) -> HttpResponse {
 /// The order named by `order_sn` in a query or body, or Shopee's refusal.
 fn order_of(state: &SimState, sn: Option<&str>) -> Result<SimOrder, Refusal> {
     let sn = sn.filter(|s| !s.is_empty()).ok_or_else(|| gate::wrong_param("order_sn is required"))?;
-    Ok(find(&state.store(), sn).cloned().ok_or_else(|| gate::error("error_not_found", "Wrong parameters, detail: order_sn not found."))?)
+    Ok(find(&state.store(), sn)
+        .cloned()
+        .ok_or_else(|| gate::error("error_not_found", "Wrong parameters, detail: order_sn not found."))?)
 }
 
 pub async fn shipping_parameter(state: State, req: HttpRequest) -> HttpResponse {
@@ -279,12 +292,20 @@ pub async fn ship_order(state: State, req: HttpRequest, body: web::Bytes) -> Htt
         Ok(o) => o,
         Err(refusal) => return refusal.into(),
     };
-    let modes: Vec<&str> = ["pickup", "dropoff", "non_integrated"].into_iter().filter(|m| body.get(*m).is_some_and(|v| !v.is_null())).collect();
+    let modes: Vec<&str> = ["pickup", "dropoff", "non_integrated"]
+        .into_iter()
+        .filter(|m| body.get(*m).is_some_and(|v| !v.is_null()))
+        .collect();
     match modes.as_slice() {
         ["pickup"] => {}
         [] => return gate::wrong_param("pickup is required"),
         [_] => return gate::error("logistics.error_param", "Error, please check the channel."),
-        _ => return gate::error("logistics.ship_order_only_support_one_type", "Only one of pickup, dropoff and non_integrated can be given."),
+        _ => {
+            return gate::error(
+                "logistics.ship_order_only_support_one_type",
+                "Only one of pickup, dropoff and non_integrated can be given.",
+            );
+        }
     }
     if body["pickup"].get("address_id").and_then(Value::as_i64) != Some(PICKUP_ADDRESS_ID) {
         return gate::error("logistics.address_not_found", "Address is not found.");
@@ -331,7 +352,8 @@ pub async fn cancel_order(state: State, req: HttpRequest, body: web::Bytes) -> H
                         .find(|p| p.id == line.product_id)
                         .and_then(|p| p.skus.iter().find(|s| s.id == line.sku_id).map(|s| model_id(p, s)))
                         .unwrap_or(line.sku_id);
-                    item.get("item_id").and_then(Value::as_u64) == Some(line.product_id) && item.get("model_id").and_then(Value::as_u64) == Some(model)
+                    item.get("item_id").and_then(Value::as_u64) == Some(line.product_id)
+                        && item.get("model_id").and_then(Value::as_u64) == Some(model)
                 })
             };
             if items.is_empty() || !items.iter().all(in_order) {

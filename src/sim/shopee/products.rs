@@ -78,7 +78,9 @@ pub async fn item_list(state: State, req: HttpRequest) -> HttpResponse {
         .map(|p| json!({ "item_id": p.id, "item_status": item_status(p), "update_time": p.updated_at.timestamp(), "tag": { "kit": false } }))
         .collect();
     let more = (end as i64) < total;
-    gate::ok(json!({ "item": items, "total_count": total, "has_next_page": more, "next_offset": if more { end as i64 } else { 0 } }))
+    gate::ok(
+        json!({ "item": items, "total_count": total, "has_next_page": more, "next_offset": if more { end as i64 } else { 0 } }),
+    )
 }
 
 pub async fn item_base_info(state: State, req: HttpRequest) -> HttpResponse {
@@ -87,8 +89,13 @@ pub async fn item_base_info(state: State, req: HttpRequest) -> HttpResponse {
         Err(refusal) => return refusal.into(),
     };
     // Comma-joined as in Shopee's samples; repeated keys (as some SDKs send arrays) are read too.
-    let ids: Result<Vec<u64>, _> =
-        query.all("item_id_list").iter().flat_map(|list| list.split(',')).filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse::<u64>()).collect();
+    let ids: Result<Vec<u64>, _> = query
+        .all("item_id_list")
+        .iter()
+        .flat_map(|list| list.split(','))
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse::<u64>())
+        .collect();
     let Ok(ids) = ids else { return gate::wrong_param("item_id_list should be integers") };
     if ids.is_empty() || ids.len() > MAX_ITEM_IDS {
         return gate::wrong_param("item_id_list limit [1,50]");
@@ -139,7 +146,8 @@ pub async fn model_list(state: State, req: HttpRequest) -> HttpResponse {
         return gate::ok(json!({ "tier_variation": [], "model": [] }));
     }
     // Tiers in the order of the first SKU's options; option lists in order of first appearance.
-    let tier_names: Vec<String> = product.skus.first().map(|s| s.options.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default();
+    let tier_names: Vec<String> =
+        product.skus.first().map(|s| s.options.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default();
     let mut tiers: Vec<Vec<String>> = vec![Vec::new(); tier_names.len()];
     for sku in &product.skus {
         for (tier, (_, value)) in tiers.iter_mut().zip(&sku.options) {
@@ -152,8 +160,11 @@ pub async fn model_list(state: State, req: HttpRequest) -> HttpResponse {
         .skus
         .iter()
         .map(|sku| {
-            let tier_index: Vec<usize> =
-                tiers.iter().zip(&sku.options).map(|(tier, (_, value))| tier.iter().position(|v| v == value).unwrap_or(0)).collect();
+            let tier_index: Vec<usize> = tiers
+                .iter()
+                .zip(&sku.options)
+                .map(|(tier, (_, value))| tier.iter().position(|v| v == value).unwrap_or(0))
+                .collect();
             json!({
                 "model_id": sku.id,
                 "model_sku": sku.seller_sku,
@@ -176,7 +187,8 @@ pub async fn model_list(state: State, req: HttpRequest) -> HttpResponse {
 /// The item and its model list (`stock_list` / `price_list`) of an update body, within Shopee's limits.
 fn update_request(body: &[u8], list_key: &str) -> Result<(u64, Vec<Value>), Refusal> {
     let body = gate::json_body(body)?;
-    let item_id = body.get("item_id").and_then(Value::as_u64).ok_or_else(|| gate::wrong_param("item_id is required"))?;
+    let item_id =
+        body.get("item_id").and_then(Value::as_u64).ok_or_else(|| gate::wrong_param("item_id is required"))?;
     let list = body.get(list_key).and_then(Value::as_array).cloned().unwrap_or_default();
     if list.is_empty() || list.len() > MAX_MODELS_PER_UPDATE {
         return Err(gate::wrong_param(&format!("{list_key} length should be between 1 to 50")).into());
@@ -253,7 +265,8 @@ pub async fn update_price(state: State, req: HttpRequest, body: web::Bytes) -> H
                 sku.price = p as i64;
                 success.push(json!({ "model_id": model_id, "original_price": sku.list_price }));
             }
-            _ => failure.push(json!({ "model_id": model_id, "failed_reason": "Invalid price, please use the correct format" })),
+            _ => failure
+                .push(json!({ "model_id": model_id, "failed_reason": "Invalid price, please use the correct format" })),
         }
     }
     if !success.is_empty() {

@@ -104,16 +104,21 @@ pub async fn products(state: State, req: HttpRequest, query: web::Query<HashMap<
         })
         .flat_map(|p| p.skus.iter().map(move |s| (p, s)))
         .collect();
-    let items: Vec<Value> = all.iter().skip((page - 1) * limit).take(limit).map(|(p, s)| product_json(p, s, with_inventory)).collect();
+    let items: Vec<Value> =
+        all.iter().skip((page - 1) * limit).take(limit).map(|(p, s)| product_json(p, s, with_inventory)).collect();
     HttpResponse::Ok().json(page_of(items, all.len(), page, limit))
 }
 
 /// The SKU an update names by `original_sku` or `product_id`.
 fn find_sku<'a>(store: &'a mut SimStore, item: &Value) -> Result<&'a mut SimSku, String> {
     let original_sku = item.get("original_sku").and_then(Value::as_str);
-    let product_id = item.get("product_id").and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
+    let product_id =
+        item.get("product_id").and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
     let sku_id = match (original_sku, product_id) {
-        (Some(code), _) => store.sku_by_seller_sku(code).map(|(_, s)| s.id).ok_or_else(|| format!("Product with original_sku {code} not found"))?,
+        (Some(code), _) => store
+            .sku_by_seller_sku(code)
+            .map(|(_, s)| s.id)
+            .ok_or_else(|| format!("Product with original_sku {code} not found"))?,
         (None, Some(id)) => id,
         (None, None) => return Err("original_sku or product_id is required".into()),
     };
@@ -141,9 +146,16 @@ fn apply(store: &mut SimStore, item: &Value, version: Version) -> Result<(u64, S
                 for entry in entries {
                     let warehouse = entry.get("warehouse_id").and_then(Value::as_u64);
                     if warehouse != Some(SIM_WAREHOUSE_ID) {
-                        return Err(format!("warehouse_id {} is not a warehouse of this seller", entry.get("warehouse_id").unwrap_or(&Value::Null)));
+                        return Err(format!(
+                            "warehouse_id {} is not a warehouse of this seller",
+                            entry.get("warehouse_id").unwrap_or(&Value::Null)
+                        ));
                     }
-                    total += entry.get("qty_available").and_then(Value::as_i64).filter(|q| *q >= 0).ok_or("qty_available must be a non-negative integer")?;
+                    total += entry
+                        .get("qty_available")
+                        .and_then(Value::as_i64)
+                        .filter(|q| *q >= 0)
+                        .ok_or("qty_available must be a non-negative integer")?;
                 }
                 Some(total)
             }

@@ -60,8 +60,14 @@ impl Queue {
     /// Up to `max` events under a new ack id (`None` when there is nothing to deliver).
     pub fn pull(&mut self, max: usize) -> (Option<String>, Vec<Value>) {
         let now = Utc::now();
-        let expired: Vec<String> = self.in_flight.iter().filter(|(_, (at, _))| now - *at > VISIBILITY_TIMEOUT).map(|(k, _)| k.clone()).collect();
-        let mut redeliver: Vec<(DateTime<Utc>, Vec<Value>)> = expired.iter().filter_map(|k| self.in_flight.remove(k)).collect();
+        let expired: Vec<String> = self
+            .in_flight
+            .iter()
+            .filter(|(_, (at, _))| now - *at > VISIBILITY_TIMEOUT)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut redeliver: Vec<(DateTime<Utc>, Vec<Value>)> =
+            expired.iter().filter_map(|k| self.in_flight.remove(k)).collect();
         redeliver.sort_by_key(|(at, _)| *at);
         for (_, events) in redeliver.into_iter().rev() {
             for event in events.into_iter().rev() {
@@ -116,7 +122,13 @@ impl QueueBook {
     }
 
     pub fn create(&mut self, name: &str) -> &Queue {
-        self.queues.push(Queue { code: uuid_like(), name: name.to_owned(), subscriptions: Vec::new(), pending: VecDeque::new(), in_flight: HashMap::new() });
+        self.queues.push(Queue {
+            code: uuid_like(),
+            name: name.to_owned(),
+            subscriptions: Vec::new(),
+            pending: VecDeque::new(),
+            in_flight: HashMap::new(),
+        });
         let last = self.queues.len() - 1;
         &self.queues[last]
     }
@@ -147,7 +159,13 @@ mod tests {
     use super::*;
 
     fn queue() -> Queue {
-        Queue { code: "q".into(), name: "n".into(), subscriptions: Vec::new(), pending: VecDeque::new(), in_flight: HashMap::new() }
+        Queue {
+            code: "q".into(),
+            name: "n".into(),
+            subscriptions: Vec::new(),
+            pending: VecDeque::new(),
+            in_flight: HashMap::new(),
+        }
     }
 
     #[test]

@@ -107,7 +107,10 @@ impl MarketplaceSim for TikiSim {
 
     /// One quota per seller (`channels::marketplace_quota_per_second`).
     fn quota(&self) -> crate::sim::quota::Quota {
-        crate::sim::quota::Quota::PerSecond { limit: crate::channels::marketplace_quota_per_second(Kind::Tiki) as usize, per_api: false }
+        crate::sim::quota::Quota::PerSecond {
+            limit: crate::channels::marketplace_quota_per_second(Kind::Tiki) as usize,
+            per_api: false,
+        }
     }
 
     fn rate_limited(&self) -> HttpResponse {
@@ -162,7 +165,8 @@ pub(crate) fn authorize(state: &SimState, req: &HttpRequest) -> Result<Version, 
             Err(HttpResponse::Forbidden().json(json!({ "msg": "Permission denied" })))
         };
     }
-    let token = header("authorization").map(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")).unwrap_or(v).trim());
+    let token = header("authorization")
+        .map(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")).unwrap_or(v).trim());
     let Some(token) = token.filter(|t| !t.is_empty()) else {
         return Err(match version {
             Version::V1 => HttpResponse::Forbidden().json(json!({ "msg": "Permission denied" })),
@@ -172,7 +176,9 @@ pub(crate) fn authorize(state: &SimState, req: &HttpRequest) -> Result<Version, 
     match state.store().tokens.check_access(token) {
         Ok(()) => Ok(version),
         Err(TokenProblem::Expired) => Err(errors(401, "The authorization (token) is missing or expired")),
-        Err(TokenProblem::Unknown) => Err(errors(401, "The authorization (token) is invalid or not linked to a seller")),
+        Err(TokenProblem::Unknown) => {
+            Err(errors(401, "The authorization (token) is invalid or not linked to a seller"))
+        }
     }
 }
 
@@ -197,7 +203,10 @@ pub(crate) fn page_of(items: Vec<Value>, total: usize, page: usize, limit: usize
 }
 
 /// `page` (from 1) and `limit` (1 to `max`, default 20) of a list request.
-pub(crate) fn paging(query: &std::collections::HashMap<String, String>, max: u32) -> Result<(usize, usize), HttpResponse> {
+pub(crate) fn paging(
+    query: &std::collections::HashMap<String, String>,
+    max: u32,
+) -> Result<(usize, usize), HttpResponse> {
     let number = |name: &str, default: usize| match query.get(name) {
         None => Ok(default),
         Some(v) => v.trim().parse::<usize>().map_err(|_| errors(400, &format!("{name} must be a positive integer"))),
@@ -264,7 +273,8 @@ async fn subscribe(state: State, req: HttpRequest, path: web::Path<String>, body
             code
         }
     };
-    HttpResponse::Ok().json(json!({ "code": code, "active": true, "event_type": event_type, "sid": events::SELLER_SID }))
+    HttpResponse::Ok()
+        .json(json!({ "code": code, "active": true, "event_type": event_type, "sid": events::SELLER_SID }))
 }
 
 async fn pull(state: State, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> HttpResponse {

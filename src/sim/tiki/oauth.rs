@@ -91,7 +91,9 @@ async fn token(state: State, req: HttpRequest, body: web::Bytes) -> HttpResponse
             HttpResponse::Ok().json(token_json(&issued, true, &scope))
         }
         Some("refresh_token") => {
-            let Some(refresh) = form.get("refresh_token") else { return oauth_error(400, "invalid_request", "refresh_token is required") };
+            let Some(refresh) = form.get("refresh_token") else {
+                return oauth_error(400, "invalid_request", "refresh_token is required");
+            };
             // Hydra rotates refresh tokens: the one used is spent.
             if store.tokens.use_refresh(refresh, true).is_err() {
                 return invalid_grant();
@@ -99,7 +101,11 @@ async fn token(state: State, req: HttpRequest, body: web::Bytes) -> HttpResponse
             let issued = store.tokens.issue(ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL);
             HttpResponse::Ok().json(token_json(&issued, true, &scope))
         }
-        Some(_) => oauth_error(400, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server."),
+        Some(_) => oauth_error(
+            400,
+            "unsupported_grant_type",
+            "The authorization grant type is not supported by the authorization server.",
+        ),
         None => oauth_error(400, "invalid_request", "grant_type is required"),
     }
 }
@@ -117,7 +123,11 @@ async fn authorize_page(state: State, query: web::Query<HashMap<String, String>>
         return oauth_error(400, "invalid_request", "redirect_uri is required");
     };
     let Some(oauth_state) = q.get("state").filter(|s| s.len() >= 8) else {
-        return oauth_error(400, "invalid_state", "The state is missing or does not have enough characters and is therefore considered too weak.");
+        return oauth_error(
+            400,
+            "invalid_state",
+            "The state is missing or does not have enough characters and is therefore considered too weak.",
+        );
     };
     let code = state.store().tokens.issue_code();
     let mut target = redirect;

@@ -16,7 +16,8 @@ use crate::channels::tiki::wire::{self, V1, V2};
 use crate::sim::{SimOrder, SimStore};
 
 /// Statuses before the seller confirms (items `waiting`).
-const BEFORE_CONFIRMATION: [&str; 6] = ["processing", "waiting_payment", "payment_review", "paid", "holded", "queueing"];
+const BEFORE_CONFIRMATION: [&str; 6] =
+    ["processing", "waiting_payment", "payment_review", "paid", "holded", "queueing"];
 /// Statuses where the label can be printed.
 const LABEL_READY: [&str; 5] = ["packaging", "finished_packing", "ready_to_ship", "handover_to_partner", "shipping"];
 /// Statuses the legacy delivery update accepts (the cross-border ones leave the order status as is).
@@ -156,7 +157,10 @@ fn range(query: &HashMap<String, String>, field: &str) -> Result<Range, HttpResp
             return Err(errors(400, &format!("{field}_from_date must not be after {field}_to_date")));
         }
         if to - from > Duration::days(wire::MAX_ORDER_WINDOW_DAYS) {
-            return Err(errors(400, &format!("The range of {field} dates must not exceed {} days", wire::MAX_ORDER_WINDOW_DAYS)));
+            return Err(errors(
+                400,
+                &format!("The range of {field} dates must not exceed {} days", wire::MAX_ORDER_WINDOW_DAYS),
+            ));
         }
     }
     Ok((from, to))
@@ -199,7 +203,8 @@ async fn list(state: State, req: HttpRequest, query: web::Query<HashMap<String, 
         (Ok(c), Ok(u)) => (c, u),
         (Err(refused), _) | (_, Err(refused)) => return refused,
     };
-    let with_items = version == Version::V1 || query.get("include").is_some_and(|i| i.split(',').any(|p| p.trim() == "items"));
+    let with_items =
+        version == Version::V1 || query.get("include").is_some_and(|i| i.split(',').any(|p| p.trim() == "items"));
     let code = query.get("code").map(String::as_str);
     let store = state.store();
     let mut found: Vec<&SimOrder> = store
@@ -210,7 +215,8 @@ async fn list(state: State, req: HttpRequest, query: web::Query<HashMap<String, 
         .filter(|o| code.is_none_or(|c| o.id.to_string() == c))
         .collect();
     found.sort_by_key(|o| (o.created_at, o.id));
-    let items: Vec<Value> = found.iter().skip((page - 1) * limit).take(limit).map(|o| render(o, version, with_items)).collect();
+    let items: Vec<Value> =
+        found.iter().skip((page - 1) * limit).take(limit).map(|o| render(o, version, with_items)).collect();
     HttpResponse::Ok().json(page_of(items, found.len(), page, limit))
 }
 
@@ -264,7 +270,8 @@ fn confirm(store: &mut SimStore, id: u64, item_ids: &[Value]) -> Result<String, 
             return Err(errors(400, &format!("Item {item_id} does not belong to order {id}")));
         }
     }
-    let (status, reason) = if item_ids.is_empty() { ("canceled", Some("seller_canceled")) } else { ("packaging", None) };
+    let (status, reason) =
+        if item_ids.is_empty() { ("canceled", Some("seller_canceled")) } else { ("packaging", None) };
     move_order(store, id, status, reason);
     Ok(status.to_owned())
 }
@@ -277,10 +284,13 @@ async fn confirm_items_v1(state: State, req: HttpRequest, body: web::Bytes) -> H
         Ok(body) => body,
         Err(refused) => return refused,
     };
-    let Some(code) = body.get("order_code").map(|c| c.as_str().map(str::to_owned).unwrap_or_else(|| c.to_string())) else {
+    let Some(code) = body.get("order_code").map(|c| c.as_str().map(str::to_owned).unwrap_or_else(|| c.to_string()))
+    else {
         return errors(400, "order_code is required");
     };
-    let Some(item_ids) = body.get("item_ids").and_then(Value::as_array) else { return errors(400, "item_ids must be an array") };
+    let Some(item_ids) = body.get("item_ids").and_then(Value::as_array) else {
+        return errors(400, "item_ids must be an array");
+    };
     let Some(id) = order_id(&code) else { return not_found() };
     match confirm(&mut state.store(), id, item_ids) {
         Ok(status) => HttpResponse::Ok().json(json!({ "order_code": code, "status": status })),
@@ -288,7 +298,12 @@ async fn confirm_items_v1(state: State, req: HttpRequest, body: web::Bytes) -> H
     }
 }
 
-async fn confirm_available_v2(state: State, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+async fn confirm_available_v2(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     if let Err(refused) = authorize(&state, &req) {
         return refused;
     }
@@ -316,7 +331,10 @@ async fn label(state: State, req: HttpRequest, path: web::Path<String>) -> HttpR
     let store = state.store();
     let Some(order) = order_id(&path).and_then(|id| store.order(id)) else { return not_found() };
     if !LABEL_READY.contains(&order.status.as_str()) {
-        return errors(400, &format!("Order {} is {}: the label is available after confirmation", order.id, order.status));
+        return errors(
+            400,
+            &format!("Order {} is {}: the label is available after confirmation", order.id, order.status),
+        );
     }
     HttpResponse::Ok().json(json!({ "shipping_label_url": format!("{}/labels/{}.html", state.base_url, order.id) }))
 }
@@ -344,7 +362,8 @@ async fn update_delivery_v1(state: State, req: HttpRequest, body: web::Bytes) ->
         Ok(body) => body,
         Err(refused) => return refused,
     };
-    let Some(code) = body.get("order_code").map(|c| c.as_str().map(str::to_owned).unwrap_or_else(|| c.to_string())) else {
+    let Some(code) = body.get("order_code").map(|c| c.as_str().map(str::to_owned).unwrap_or_else(|| c.to_string()))
+    else {
         return errors(400, "order_code is required");
     };
     let Some(delivery) = body.get("status").and_then(Value::as_str).filter(|s| DELIVERY_STATUSES.contains(s)) else {

@@ -49,16 +49,32 @@ pub(super) fn verify(state: &SimState, req: &HttpRequest, body: &[u8], scope: Sc
     let verified = Verified { query: decoded_query(req) };
     let credentials = &state.credentials;
     if verified.get("app_key").is_none() || verified.get("app_key") != credentials.app_key.as_deref() {
-        return Err(envelope_error(codes::INVALID_CREDENTIALS, "Invalid credentials. Invalid `app_key` query parameter."));
+        return Err(envelope_error(
+            codes::INVALID_CREDENTIALS,
+            "Invalid credentials. Invalid `app_key` query parameter.",
+        ));
     }
     let Some(given_sign) = verified.get("sign") else {
-        return Err(envelope_error(codes::INVALID_CREDENTIALS, "Missing credentials. The request does not include a required signature in the query."));
+        return Err(envelope_error(
+            codes::INVALID_CREDENTIALS,
+            "Missing credentials. The request does not include a required signature in the query.",
+        ));
     };
     let timestamp = verified.get("timestamp").and_then(|t| t.parse::<i64>().ok());
     let now = Utc::now().timestamp();
     match timestamp {
-        None => return Err(envelope_error(codes::INVALID_CREDENTIALS, "Invalid timestamp. The `timestamp` query parameter is missing or not an integer.")),
-        Some(t) if t < 0 => return Err(envelope_error(codes::INVALID_CREDENTIALS, "Invalid timestamp. The value of the `timestamp` query parameter must not be lesser than 0.")),
+        None => {
+            return Err(envelope_error(
+                codes::INVALID_CREDENTIALS,
+                "Invalid timestamp. The `timestamp` query parameter is missing or not an integer.",
+            ));
+        }
+        Some(t) if t < 0 => {
+            return Err(envelope_error(
+                codes::INVALID_CREDENTIALS,
+                "Invalid timestamp. The value of the `timestamp` query parameter must not be lesser than 0.",
+            ));
+        }
         Some(t) if t < now - TIMESTAMP_WINDOW_PAST_SECONDS => {
             return Err(envelope_error(
                 codes::INVALID_CREDENTIALS,
@@ -73,32 +89,50 @@ pub(super) fn verify(state: &SimState, req: &HttpRequest, body: &[u8], scope: Sc
         }
         Some(_) => {}
     }
-    let multipart = req.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/form-data"));
+    let multipart = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
     let params: Vec<(&str, &str)> = verified.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let secret = credentials.app_secret.as_deref().unwrap_or_default();
     let expected = sign::request_sign(secret, req.path(), &params, (!multipart && !body.is_empty()).then_some(body));
     if !signatures_match(&expected, given_sign, false) {
         return Err(envelope_error(codes::INVALID_SIGN, "Invalid credentials. The `sign` query parameter is invalid."));
     }
-    let token = req.headers().get(crate::channels::tiktok::ACCESS_TOKEN_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let token = req
+        .headers()
+        .get(crate::channels::tiktok::ACCESS_TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     match state.store().tokens.check_access(token) {
         Ok(()) => {}
         Err(TokenProblem::Expired) => {
-            return Err(envelope_error(codes::EXPIRED_TOKEN, "Expired credentials. The `access_token` or `x-tts-access-token` header has expired."));
+            return Err(envelope_error(
+                codes::EXPIRED_TOKEN,
+                "Expired credentials. The `access_token` or `x-tts-access-token` header has expired.",
+            ));
         }
-        Err(TokenProblem::Unknown) => return Err(envelope_error(codes::INVALID_CREDENTIALS, "Invalid credentials. The `x-tts-access-token` header is invalid.")),
+        Err(TokenProblem::Unknown) => {
+            return Err(envelope_error(
+                codes::INVALID_CREDENTIALS,
+                "Invalid credentials. The `x-tts-access-token` header is invalid.",
+            ));
+        }
     }
     match (scope, verified.get("shop_cipher")) {
-        (Scope::Shop, None) => {
-            Err(envelope_error(codes::MISSING_SHOP_CIPHER, "Missing identifier. The `shop_cipher` query parameter is required to identify the target shop."))
-        }
+        (Scope::Shop, None) => Err(envelope_error(
+            codes::MISSING_SHOP_CIPHER,
+            "Missing identifier. The `shop_cipher` query parameter is required to identify the target shop.",
+        )),
         (Scope::Shop, Some(cipher)) if Some(cipher) != credentials.shop_cipher.as_deref() => Err(envelope_error(
             codes::TOKEN_SHOP_MISMATCH,
             "Invalid query or header. The shop associated with the `x-tts-access-token` header does not match the `shop_cipher` query parameter.",
         )),
-        (Scope::App, Some(_)) => {
-            Err(envelope_error(codes::INVALID_CREDENTIALS, "Unexpected identifier. The `shop_cipher` query parameter is not required for this request."))
-        }
+        (Scope::App, Some(_)) => Err(envelope_error(
+            codes::INVALID_CREDENTIALS,
+            "Unexpected identifier. The `shop_cipher` query parameter is not required for this request.",
+        )),
         _ => Ok(verified),
     }
 }
@@ -106,8 +140,13 @@ pub(super) fn verify(state: &SimState, req: &HttpRequest, body: &[u8], scope: Sc
 /// Checks the app credentials a token request carries in its query.
 fn check_app(state: &SimState, query: &Verified) -> Result<(), HttpResponse> {
     let credentials = &state.credentials;
-    if query.get("app_key") != credentials.app_key.as_deref() || query.get("app_secret") != credentials.app_secret.as_deref() {
-        return Err(envelope_error(codes::INVALID_CREDENTIALS, "Invalid credentials. Invalid `app_key` or `app_secret` query parameter."));
+    if query.get("app_key") != credentials.app_key.as_deref()
+        || query.get("app_secret") != credentials.app_secret.as_deref()
+    {
+        return Err(envelope_error(
+            codes::INVALID_CREDENTIALS,
+            "Invalid credentials. Invalid `app_key` or `app_secret` query parameter.",
+        ));
     }
     Ok(())
 }

@@ -30,8 +30,17 @@ const WAREHOUSE_ID: &str = "7068517275539719942";
 pub const WEBHOOK_CANCELLED_SPELLING: &str = "CANCEL";
 
 /// Every raw order status Get Order List / Get Order Detail can return.
-const ORDER_STATUSES: [&str; 9] =
-    ["UNPAID", "ON_HOLD", "AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED", "CANCELLED"];
+const ORDER_STATUSES: [&str; 9] = [
+    "UNPAID",
+    "ON_HOLD",
+    "AWAITING_SHIPMENT",
+    "PARTIALLY_SHIPPING",
+    "AWAITING_COLLECTION",
+    "IN_TRANSIT",
+    "DELIVERED",
+    "COMPLETED",
+    "CANCELLED",
+];
 
 /// The TikTok Shop simulator.
 pub struct TiktokSim;
@@ -54,7 +63,8 @@ fn request_id() -> String {
 
 /// A success answer.
 fn envelope_ok(data: Value) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "code": codes::OK, "message": "Success", "request_id": request_id(), "data": data }))
+    HttpResponse::Ok()
+        .json(json!({ "code": codes::OK, "message": "Success", "request_id": request_id(), "data": data }))
 }
 
 /// A refusal: HTTP 200 with TikTok's code and message (business and credential errors alike).
@@ -68,11 +78,14 @@ fn envelope_body(code: i64, message: &str) -> Value {
 
 /// `page_size` (required, 1..=100).
 fn page_size(query: &auth::Verified) -> Result<usize, HttpResponse> {
-    query
-        .get("page_size")
-        .and_then(|s| s.parse::<usize>().ok())
-        .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-        .ok_or_else(|| envelope_error(codes::INVALID_PARAMETER, format!("page_size is required and must be within [1, {MAX_PAGE_SIZE}].")))
+    query.get("page_size").and_then(|s| s.parse::<usize>().ok()).filter(|n| (1..=MAX_PAGE_SIZE).contains(n)).ok_or_else(
+        || {
+            envelope_error(
+                codes::INVALID_PARAMETER,
+                format!("page_size is required and must be within [1, {MAX_PAGE_SIZE}]."),
+            )
+        },
+    )
 }
 
 /// Page tokens are opaque to clients; here base64 of `offset=N` (as in TikTok's own examples).
@@ -98,7 +111,8 @@ fn page_token_after(offset: usize, size: usize, total: usize) -> String {
 /// The JSON body (an empty body reads as `{}`); anything else is TikTok's "invalid request format".
 fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, HttpResponse> {
     let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
-    serde_json::from_slice(body).map_err(|e| envelope_error(codes::INVALID_REQUEST_FORMAT, format!("Invalid request format: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| envelope_error(codes::INVALID_REQUEST_FORMAT, format!("Invalid request format: {e}")))
 }
 
 impl MarketplaceSim for TiktokSim {
@@ -116,7 +130,10 @@ impl MarketplaceSim for TiktokSim {
             .route("/order/202309/orders/search", web::post().to(orders::search))
             .route("/order/202309/orders", web::get().to(orders::detail))
             .route("/fulfillment/202309/packages/{package_id}/ship", web::post().to(orders::ship_package))
-            .route("/fulfillment/202309/packages/{package_id}/shipping_documents", web::get().to(orders::shipping_documents))
+            .route(
+                "/fulfillment/202309/packages/{package_id}/shipping_documents",
+                web::get().to(orders::shipping_documents),
+            )
             .route("/return_refund/202309/cancellations", web::post().to(orders::cancel));
     }
 
@@ -131,16 +148,23 @@ impl MarketplaceSim for TiktokSim {
 
     /// Per API, per app and shop (`channels::marketplace_quota_per_second`).
     fn quota(&self) -> crate::sim::quota::Quota {
-        crate::sim::quota::Quota::PerSecond { limit: crate::channels::marketplace_quota_per_second(Kind::Tiktok) as usize, per_api: true }
+        crate::sim::quota::Quota::PerSecond {
+            limit: crate::channels::marketplace_quota_per_second(Kind::Tiktok) as usize,
+            per_api: true,
+        }
     }
 
     fn rate_limited(&self) -> HttpResponse {
         // TikTok sends no Retry-After (none documented): clients back off.
-        HttpResponse::TooManyRequests().json(envelope_body(codes::RATE_LIMITED, "Too many requests. You've made too many requests in a short period of time."))
+        HttpResponse::TooManyRequests().json(envelope_body(
+            codes::RATE_LIMITED,
+            "Too many requests. You've made too many requests in a short period of time.",
+        ))
     }
 
     fn server_error(&self) -> HttpResponse {
-        HttpResponse::InternalServerError().json(envelope_body(codes::INTERNAL_ERROR, "Internal error. Please try again later."))
+        HttpResponse::InternalServerError()
+            .json(envelope_body(codes::INTERNAL_ERROR, "Internal error. Please try again later."))
     }
 
     /// Type 1 "order status change", signed with `Authorization` = HMAC-SHA256(app_secret, app_key + body).
@@ -161,8 +185,12 @@ impl MarketplaceSim for TiktokSim {
         });
         let body = serde_json::to_vec(&body).ok()?;
         let credentials = &state.credentials;
-        let signature = sign::webhook_signature(credentials.app_key.as_deref()?, credentials.app_secret.as_deref()?, &body);
-        Some(WebhookPush { headers: vec![("Content-Type".into(), "application/json".into()), ("Authorization".into(), signature)], body })
+        let signature =
+            sign::webhook_signature(credentials.app_key.as_deref()?, credentials.app_secret.as_deref()?, &body);
+        Some(WebhookPush {
+            headers: vec![("Content-Type".into(), "application/json".into()), ("Authorization".into(), signature)],
+            body,
+        })
     }
 }
 

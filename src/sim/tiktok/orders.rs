@@ -17,7 +17,8 @@ const CANCELLABLE: [&str; 3] = ["UNPAID", "ON_HOLD", "AWAITING_SHIPMENT"];
 /// Statuses in which the package has been shipped (a label exists).
 const SHIPPED: [&str; 4] = ["AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED"];
 /// Document types Get Package Shipping Document takes.
-const DOCUMENT_TYPES: [&str; 5] = ["SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE", "HAZMAT_LABEL"];
+const DOCUMENT_TYPES: [&str; 5] =
+    ["SHIPPING_LABEL", "PACKING_SLIP", "SHIPPING_LABEL_AND_PACKING_SLIP", "SHIPPING_LABEL_PICTURE", "HAZMAT_LABEL"];
 
 fn amount(minor: i64) -> String {
     money::from_minor(minor, CURRENCY).to_string()
@@ -131,7 +132,8 @@ struct OrderFilter {
 
 impl OrderFilter {
     fn keeps(&self, order: &SimOrder) -> bool {
-        let in_range = |t: i64, ge: Option<i64>, lt: Option<i64>| ge.is_none_or(|ge| t >= ge) && lt.is_none_or(|lt| t < lt);
+        let in_range =
+            |t: i64, ge: Option<i64>, lt: Option<i64>| ge.is_none_or(|ge| t >= ge) && lt.is_none_or(|lt| t < lt);
         self.order_status.as_ref().is_none_or(|s| *s == order.status)
             && in_range(order.created_at.timestamp(), self.create_time_ge, self.create_time_lt)
             && in_range(order.updated_at.timestamp(), self.update_time_ge, self.update_time_lt)
@@ -182,12 +184,20 @@ pub(super) async fn detail(state: State, req: HttpRequest, body: web::Bytes) -> 
         Ok(v) => v,
         Err(refusal) => return refusal,
     };
-    let ids: Vec<&str> = verified.get("ids").unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let ids: Vec<&str> =
+        verified.get("ids").unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     if ids.is_empty() || ids.len() > MAX_ORDER_IDS_PER_CALL {
-        return envelope_error(codes::INVALID_PARAMETER, format!("ids must hold 1 to {MAX_ORDER_IDS_PER_CALL} order ids."));
+        return envelope_error(
+            codes::INVALID_PARAMETER,
+            format!("ids must hold 1 to {MAX_ORDER_IDS_PER_CALL} order ids."),
+        );
     }
     let store = state.store();
-    let orders: Vec<Value> = ids.iter().filter_map(|id| store.orders.iter().find(|o| o.id.to_string() == *id)).map(|o| order_json(&store, o)).collect();
+    let orders: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| store.orders.iter().find(|o| o.id.to_string() == *id))
+        .map(|o| order_json(&store, o))
+        .collect();
     envelope_ok(json!({ "orders": orders }))
 }
 
@@ -202,7 +212,12 @@ fn order_of_package(store: &SimStore, package: &str) -> Option<(u64, String)> {
 }
 
 /// `POST /fulfillment/202309/packages/{package_id}/ship`: AWAITING_SHIPMENT → AWAITING_COLLECTION.
-pub(super) async fn ship_package(state: State, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+pub(super) async fn ship_package(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     if let Err(refusal) = verify(&state, &req, &body, Scope::Shop) {
         return refusal;
     }
@@ -220,7 +235,10 @@ pub(super) async fn ship_package(state: State, req: HttpRequest, path: web::Path
             return envelope_error(codes::ORDER_NOT_FOUND, format!("Package {package} does not exist."));
         };
         if status != "AWAITING_SHIPMENT" {
-            return envelope_error(codes::ORDER_STATUS_NOT_ALLOWED, format!("The package cannot be shipped: the order is {status}."));
+            return envelope_error(
+                codes::ORDER_STATUS_NOT_ALLOWED,
+                format!("The package cannot be shipped: the order is {status}."),
+            );
         }
         if let Some(order) = store.order_mut(order_id) {
             order.package_id = Some(package.clone());
@@ -234,7 +252,12 @@ pub(super) async fn ship_package(state: State, req: HttpRequest, path: web::Path
 }
 
 /// `GET /fulfillment/202309/packages/{package_id}/shipping_documents?document_type=..` (after shipping).
-pub(super) async fn shipping_documents(state: State, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+pub(super) async fn shipping_documents(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     let verified = match verify(&state, &req, &body, Scope::Shop) {
         Ok(v) => v,
         Err(refusal) => return refusal,
@@ -248,7 +271,10 @@ pub(super) async fn shipping_documents(state: State, req: HttpRequest, path: web
         return envelope_error(codes::ORDER_NOT_FOUND, format!("Package {package} does not exist."));
     };
     if !SHIPPED.contains(&order.status.as_str()) {
-        return envelope_error(codes::ORDER_STATUS_NOT_ALLOWED, "Shipping documents exist once the package has been shipped.");
+        return envelope_error(
+            codes::ORDER_STATUS_NOT_ALLOWED,
+            "Shipping documents exist once the package has been shipped.",
+        );
     }
     envelope_ok(json!({
         // Not served by the simulator: a stand-in for TikTok's 24-hour document link.
@@ -281,13 +307,18 @@ pub(super) async fn cancel(state: State, req: HttpRequest, body: web::Bytes) -> 
             return envelope_error(codes::ORDER_NOT_FOUND, format!("Order {} does not exist.", request.order_id));
         };
         if !CANCELLABLE.contains(&order.status.as_str()) {
-            return envelope_error(codes::ORDER_STATUS_NOT_ALLOWED, format!("The order cannot be cancelled by the seller: it is {}.", order.status));
+            return envelope_error(
+                codes::ORDER_STATUS_NOT_ALLOWED,
+                format!("The order cannot be cancelled by the seller: it is {}.", order.status),
+            );
         }
         order.cancel_reason = Some(request.cancel_reason.clone());
         order.id
     };
     match state.set_order_status(order_id, "CANCELLED").await {
-        Ok(_) => envelope_ok(json!({ "cancel_id": format!("40353{order_id}"), "cancel_status": "CANCELLATION_REQUEST_COMPLETE" })),
+        Ok(_) => envelope_ok(
+            json!({ "cancel_id": format!("40353{order_id}"), "cancel_status": "CANCELLATION_REQUEST_COMPLETE" }),
+        ),
         Err(message) => envelope_error(codes::INTERNAL_ERROR, message),
     }
 }

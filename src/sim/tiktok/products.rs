@@ -8,7 +8,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::{Scope, State, verify};
-use super::{CURRENCY, WAREHOUSE_ID, envelope_error, envelope_ok, page_offset, page_size, page_token_after, parse_body};
+use super::{
+    CURRENCY, WAREHOUSE_ID, envelope_error, envelope_ok, page_offset, page_size, page_token_after, parse_body,
+};
 use crate::channels::tiktok::{INVENTORY_QUANTITY_RANGE, MAX_SKUS_PER_UPDATE_CALL, codes};
 use crate::domain::money;
 use crate::sim::{SimProduct, SimSku};
@@ -65,7 +67,8 @@ impl SearchFilter {
             None | Some("ALL") => true,
             Some(status) => status == product_status(product),
         };
-        let in_range = |t: i64, ge: Option<i64>, le: Option<i64>| ge.is_none_or(|ge| t >= ge) && le.is_none_or(|le| t <= le);
+        let in_range =
+            |t: i64, ge: Option<i64>, le: Option<i64>| ge.is_none_or(|ge| t >= ge) && le.is_none_or(|le| t <= le);
         status_ok
             && self.seller_skus.as_ref().is_none_or(|codes| product.skus.iter().any(|s| codes.contains(&s.seller_sku)))
             && self.sku_ids.as_ref().is_none_or(|ids| product.skus.iter().any(|s| ids.contains(&s.id.to_string())))
@@ -95,7 +98,10 @@ pub(super) async fn search(state: State, req: HttpRequest, body: web::Bytes) -> 
         return envelope_error(codes::INVALID_PARAMETER, "The number of sku_ids exceeds the limit of 10.");
     }
     if offset + size > SEARCH_RESULT_WINDOW {
-        return envelope_error(codes::SEARCH_RESULT_WINDOW_EXCEEDED, "Only the first 10000 results can be retrieved; narrow the search with time filters.");
+        return envelope_error(
+            codes::SEARCH_RESULT_WINDOW_EXCEEDED,
+            "Only the first 10000 results can be retrieved; narrow the search with time filters.",
+        );
     }
     let store = state.store();
     let matching: Vec<&SimProduct> = store.products.iter().filter(|p| filter.keeps(p)).collect();
@@ -152,7 +158,8 @@ fn extra(code: i64, message: &str) -> Value {
 
 /// The product of a price/inventory update, if it may be updated; else the refusal.
 fn updatable<'a>(product: Option<&'a mut SimProduct>, product_id: &str) -> Result<&'a mut SimProduct, HttpResponse> {
-    let product = product.ok_or_else(|| envelope_error(codes::PRODUCT_NOT_FOUND, format!("Product {product_id} does not exist.")))?;
+    let product = product
+        .ok_or_else(|| envelope_error(codes::PRODUCT_NOT_FOUND, format!("Product {product_id} does not exist.")))?;
     if product_status(product) != "ACTIVATE" {
         return Err(envelope_error(codes::PRODUCT_NOT_ACTIVE, "Only products in ACTIVATE status can be updated."));
     }
@@ -160,7 +167,9 @@ fn updatable<'a>(product: Option<&'a mut SimProduct>, product_id: &str) -> Resul
 }
 
 fn batch_size_refusal(count: usize) -> Option<HttpResponse> {
-    (count == 0 || count > MAX_SKUS_PER_UPDATE_CALL).then(|| envelope_error(codes::INVALID_PARAMETER, format!("skus must hold 1 to {MAX_SKUS_PER_UPDATE_CALL} entries.")))
+    (count == 0 || count > MAX_SKUS_PER_UPDATE_CALL).then(|| {
+        envelope_error(codes::INVALID_PARAMETER, format!("skus must hold 1 to {MAX_SKUS_PER_UPDATE_CALL} entries."))
+    })
 }
 
 fn errors_answer(errors: Vec<Value>) -> HttpResponse {
@@ -168,7 +177,12 @@ fn errors_answer(errors: Vec<Value>) -> HttpResponse {
 }
 
 /// `POST /product/202309/products/{product_id}/prices/update`.
-pub(super) async fn update_prices(state: State, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+pub(super) async fn update_prices(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     if let Err(refusal) = verify(&state, &req, &body, Scope::Shop) {
         return refusal;
     }
@@ -188,11 +202,17 @@ pub(super) async fn update_prices(state: State, req: HttpRequest, path: web::Pat
     let mut errors = Vec::new();
     for entry in request.skus {
         let Some(sku) = product.skus.iter_mut().find(|s| s.id.to_string() == entry.id) else {
-            errors.push(sku_error(&entry.id, vec![extra(codes::SKU_CHECK_FAILED, "The SKU does not belong to this product.")]));
+            errors.push(sku_error(
+                &entry.id,
+                vec![extra(codes::SKU_CHECK_FAILED, "The SKU does not belong to this product.")],
+            ));
             continue;
         };
         if entry.price.currency != CURRENCY {
-            errors.push(sku_error(&entry.id, vec![extra(codes::SKU_CHECK_FAILED, "The currency does not match the shop's currency.")]));
+            errors.push(sku_error(
+                &entry.id,
+                vec![extra(codes::SKU_CHECK_FAILED, "The currency does not match the shop's currency.")],
+            ));
             continue;
         }
         let minor = entry
@@ -204,7 +224,9 @@ pub(super) async fn update_prices(state: State, req: HttpRequest, path: web::Pat
             .filter(|m| *m > 0);
         match minor {
             Some(minor) => sku.price = minor,
-            None => errors.push(sku_error(&entry.id, vec![extra(codes::SKU_CHECK_FAILED, "The price amount is invalid.")])),
+            None => {
+                errors.push(sku_error(&entry.id, vec![extra(codes::SKU_CHECK_FAILED, "The price amount is invalid.")]))
+            }
         }
     }
     product.updated_at = chrono::Utc::now();
@@ -212,7 +234,12 @@ pub(super) async fn update_prices(state: State, req: HttpRequest, path: web::Pat
 }
 
 /// `POST /product/202309/products/{product_id}/inventory/update`.
-pub(super) async fn update_inventory(state: State, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+pub(super) async fn update_inventory(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     if let Err(refusal) = verify(&state, &req, &body, Scope::Shop) {
         return refusal;
     }
@@ -232,12 +259,18 @@ pub(super) async fn update_inventory(state: State, req: HttpRequest, path: web::
     let mut errors = Vec::new();
     for entry in request.skus {
         let Some(sku) = product.skus.iter_mut().find(|s| s.id.to_string() == entry.id) else {
-            errors.push(sku_error(&entry.id, vec![extra(codes::SKU_CHECK_FAILED, "The SKU does not belong to this product.")]));
+            errors.push(sku_error(
+                &entry.id,
+                vec![extra(codes::SKU_CHECK_FAILED, "The SKU does not belong to this product.")],
+            ));
             continue;
         };
         // Every simulated SKU is stocked in one warehouse: exactly one entry, naming it or not.
         let [stock] = entry.inventory.as_slice() else {
-            errors.push(sku_error(&entry.id, vec![extra(codes::SKU_CHECK_FAILED, "List each warehouse of the SKU exactly once.")]));
+            errors.push(sku_error(
+                &entry.id,
+                vec![extra(codes::SKU_CHECK_FAILED, "List each warehouse of the SKU exactly once.")],
+            ));
             continue;
         };
         if stock.warehouse_id.as_deref().is_some_and(|w| w != WAREHOUSE_ID) {
@@ -247,7 +280,10 @@ pub(super) async fn update_inventory(state: State, req: HttpRequest, path: web::
             continue;
         }
         if !INVENTORY_QUANTITY_RANGE.contains(&stock.quantity) {
-            errors.push(sku_error(&entry.id, vec![extra(codes::SKU_CHECK_FAILED, "The quantity must be within [0, 99999].")]));
+            errors.push(sku_error(
+                &entry.id,
+                vec![extra(codes::SKU_CHECK_FAILED, "The quantity must be within [0, 99999].")],
+            ));
             continue;
         }
         sku.quantity = stock.quantity;

@@ -92,16 +92,19 @@ fn not_found(message: &str) -> Refusal {
 /// HTTP Basic `api_key:api_secret`, compared in constant time; anything else is 401 `unauthorized`.
 fn authorize(state: &SimState, req: &HttpRequest) -> Result<(), Refusal> {
     let unauthorized = |message: &str| refuse(StatusCode::UNAUTHORIZED, "unauthorized", message);
-    let header = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| unauthorized("[API] Authorization header with the API key and secret (HTTP Basic) is required"))?;
-    let (key, secret) = parse_basic_authorization(header).ok_or_else(|| unauthorized("[API] Malformed Basic authorization"))?;
+    let header = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
+        unauthorized("[API] Authorization header with the API key and secret (HTTP Basic) is required")
+    })?;
+    let (key, secret) =
+        parse_basic_authorization(header).ok_or_else(|| unauthorized("[API] Malformed Basic authorization"))?;
     let credentials = &state.credentials;
     let key_ok = credentials.api_key.as_deref().is_some_and(|k| signatures_match(k, &key, false));
     let secret_ok = credentials.app_secret.as_deref().is_some_and(|s| signatures_match(s, &secret, false));
-    if key_ok && secret_ok { Ok(()) } else { Err(unauthorized("[API] Invalid API key or secret (unrecognized login or wrong password)")) }
+    if key_ok && secret_ok {
+        Ok(())
+    } else {
+        Err(unauthorized("[API] Invalid API key or secret (unrecognized login or wrong password)"))
+    }
 }
 
 fn query_of(req: &HttpRequest) -> HashMap<String, String> {
@@ -164,17 +167,25 @@ async fn list_products(state: State, req: HttpRequest) -> Answer {
 
 /// A body that must be a JSON object with `key`.
 fn body_field<'a>(body: &'a Value, key: &str) -> Result<&'a Value, Refusal> {
-    body.get(key).ok_or_else(|| refuse(StatusCode::BAD_REQUEST, "invalid_json", &format!("the body must be a JSON object with \"{key}\"")))
+    body.get(key).ok_or_else(|| {
+        refuse(StatusCode::BAD_REQUEST, "invalid_json", &format!("the body must be a JSON object with \"{key}\""))
+    })
 }
 
 fn parse_body(bytes: &[u8]) -> Result<Value, Refusal> {
-    serde_json::from_slice(bytes).map_err(|e| refuse(StatusCode::BAD_REQUEST, "invalid_json", &format!("the body is not JSON: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, "invalid_json", &format!("the body is not JSON: {e}")))
 }
 
 /// Checks a `POST /products.json` product against the store; the new SKUs (ids still 0) or `(code, message)`.
 fn new_product(product: &Value, store: &SimStore) -> Result<(String, bool, Vec<SimSku>), (&'static str, String)> {
     let invalid = |m: &str| ("invalid_product", m.to_owned());
-    let title = product.get("title").and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty()).ok_or_else(|| invalid("title is required"))?;
+    let title = product
+        .get("title")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| invalid("title is required"))?;
     let published = match product.get("published") {
         None | Some(Value::Null) => true,
         Some(v) => v.as_bool().ok_or_else(|| invalid("published must be true or false"))?,
@@ -191,32 +202,50 @@ fn new_product(product: &Value, store: &SimStore) -> Result<(String, bool, Vec<S
     if names.len() > OPTIONS_MAX {
         return Err(invalid(&format!("a product has at most {OPTIONS_MAX} options")));
     }
-    let variants = product.get("variants").and_then(Value::as_array).filter(|v| !v.is_empty()).ok_or_else(|| invalid("variants are required"))?;
+    let variants = product
+        .get("variants")
+        .and_then(Value::as_array)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| invalid("variants are required"))?;
     if variants.len() > VARIANTS_MAX {
         return Err(invalid(&format!("a product has at most {VARIANTS_MAX} variants")));
     }
     let mut seen = HashSet::new();
     let mut skus = Vec::with_capacity(variants.len());
     for (i, variant) in variants.iter().enumerate() {
-        let sku = variant.get("sku").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| invalid(&format!("variants[{i}].sku is required")))?;
+        let sku = variant
+            .get("sku")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| invalid(&format!("variants[{i}].sku is required")))?;
         if !seen.insert(sku.to_owned()) || store.sku_by_seller_sku(sku).is_some() {
             return Err(("duplicate_sku", format!("SKU {sku} already exists")));
         }
-        let price = variant.get("price").and_then(money_of).ok_or_else(|| invalid(&format!("variants[{i}].price must be a whole VND amount as a string")))?;
+        let price = variant
+            .get("price")
+            .and_then(money_of)
+            .ok_or_else(|| invalid(&format!("variants[{i}].price must be a whole VND amount as a string")))?;
         let list_price = match variant.get("compare_at_price") {
             None | Some(Value::Null) => 0,
-            Some(v) => money_of(v).ok_or_else(|| invalid(&format!("variants[{i}].compare_at_price must be a whole VND amount as a string")))?,
+            Some(v) => money_of(v).ok_or_else(|| {
+                invalid(&format!("variants[{i}].compare_at_price must be a whole VND amount as a string"))
+            })?,
         };
         let quantity = match variant.get("inventory_quantity") {
             None | Some(Value::Null) => 0,
-            Some(v) => quantity_of(v).ok_or_else(|| invalid(&format!("variants[{i}].inventory_quantity must be an integer ≥ 0")))?,
+            Some(v) => quantity_of(v)
+                .ok_or_else(|| invalid(&format!("variants[{i}].inventory_quantity must be an integer ≥ 0")))?,
         };
         let options = names
             .iter()
             .enumerate()
             .map(|(n, name)| {
-                let value = variant.get(format!("option{}", n + 1)).and_then(Value::as_str).filter(|v| !v.trim().is_empty());
-                value.map(|v| (name.clone(), v.to_owned())).ok_or_else(|| invalid(&format!("variants[{i}].option{} is required", n + 1)))
+                let value =
+                    variant.get(format!("option{}", n + 1)).and_then(Value::as_str).filter(|v| !v.trim().is_empty());
+                value
+                    .map(|v| (name.clone(), v.to_owned()))
+                    .ok_or_else(|| invalid(&format!("variants[{i}].option{} is required", n + 1)))
             })
             .collect::<Result<Vec<_>, _>>()?;
         skus.push(SimSku { id: 0, seller_sku: sku.to_owned(), price, list_price, quantity, options });
@@ -239,7 +268,15 @@ async fn create_product(state: State, req: HttpRequest, body: web::Bytes) -> Ans
             sku.id = store.next_id();
         }
         let now = Utc::now();
-        let product = SimProduct { id, title, status: "active".into(), hidden: !published, created_at: now, updated_at: now, skus };
+        let product = SimProduct {
+            id,
+            title,
+            status: "active".into(),
+            hidden: !published,
+            created_at: now,
+            updated_at: now,
+            skus,
+        };
         store.products.push(product.clone());
         json::product(&product)
     };
@@ -251,7 +288,11 @@ async fn push_product(state: &SimState, topic: &str, product: &Value) {
     if state.webhook_url().is_none() {
         return;
     }
-    let seed = format!("{}:{}", product.get("id").and_then(Value::as_u64).unwrap_or_default(), product.get("updated_at").and_then(Value::as_str).unwrap_or_default());
+    let seed = format!(
+        "{}:{}",
+        product.get("id").and_then(Value::as_u64).unwrap_or_default(),
+        product.get("updated_at").and_then(Value::as_str).unwrap_or_default()
+    );
     deliver(state, signed_push(state, topic, product, &seed)).await;
 }
 
@@ -259,25 +300,44 @@ async fn push_product(state: &SimState, topic: &str, product: &Value) {
 fn apply_item(store: &mut SimStore, item: &Value, now: DateTime<Utc>) -> Result<(u64, String), (&'static str, String)> {
     let variant_id = match (item.get("id").and_then(Value::as_u64), item.get("sku").and_then(Value::as_str)) {
         (Some(id), _) => id,
-        (None, Some(sku)) => store.sku_by_seller_sku(sku).map(|(_, s)| s.id).ok_or_else(|| ("not_found", format!("no variant with SKU {sku}")))?,
+        (None, Some(sku)) => store
+            .sku_by_seller_sku(sku)
+            .map(|(_, s)| s.id)
+            .ok_or_else(|| ("not_found", format!("no variant with SKU {sku}")))?,
         (None, None) => return Err(("invalid_item", "an item needs an id or a sku".into())),
     };
     let quantity = match item.get("inventory_quantity") {
         None => None,
-        Some(v) => Some(quantity_of(v).ok_or_else(|| ("invalid_quantity", "inventory_quantity must be an integer ≥ 0".to_owned()))?),
+        Some(v) => Some(
+            quantity_of(v)
+                .ok_or_else(|| ("invalid_quantity", "inventory_quantity must be an integer ≥ 0".to_owned()))?,
+        ),
     };
     let price = match item.get("price") {
         None => None,
-        Some(v) => Some(money_of(v).ok_or_else(|| ("invalid_price", "price must be a whole VND amount as a string".to_owned()))?),
+        Some(v) => Some(
+            money_of(v).ok_or_else(|| ("invalid_price", "price must be a whole VND amount as a string".to_owned()))?,
+        ),
     };
-    let list_price = match item.get("compare_at_price") {
-        None => None,
-        Some(Value::Null) => Some(0),
-        Some(v) => Some(money_of(v).ok_or_else(|| ("invalid_price", "compare_at_price must be a whole VND amount as a string".to_owned()))?),
-    };
-    let product = store.products.iter_mut().find(|p| p.skus.iter().any(|s| s.id == variant_id)).ok_or_else(|| ("not_found", format!("no variant {variant_id}")))?;
+    let list_price =
+        match item.get("compare_at_price") {
+            None => None,
+            Some(Value::Null) => Some(0),
+            Some(v) => Some(money_of(v).ok_or_else(|| {
+                ("invalid_price", "compare_at_price must be a whole VND amount as a string".to_owned())
+            })?),
+        };
+    let product = store
+        .products
+        .iter_mut()
+        .find(|p| p.skus.iter().any(|s| s.id == variant_id))
+        .ok_or_else(|| ("not_found", format!("no variant {variant_id}")))?;
     product.updated_at = now;
-    let sku = product.skus.iter_mut().find(|s| s.id == variant_id).ok_or_else(|| ("not_found", format!("no variant {variant_id}")))?;
+    let sku = product
+        .skus
+        .iter_mut()
+        .find(|s| s.id == variant_id)
+        .ok_or_else(|| ("not_found", format!("no variant {variant_id}")))?;
     if let Some(q) = quantity {
         sku.quantity = q;
     }
@@ -297,7 +357,11 @@ async fn set_batch(state: State, req: HttpRequest, body: web::Bytes) -> Answer {
         return Err(refuse(StatusCode::BAD_REQUEST, "invalid_json", "the body must be {\"variants\": [...]}"));
     };
     if items.is_empty() || items.len() > SET_BATCH_MAX {
-        return Err(refuse(StatusCode::BAD_REQUEST, "batch_too_large", &format!("send 1 to {SET_BATCH_MAX} variants per call, got {}", items.len())));
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "batch_too_large",
+            &format!("send 1 to {SET_BATCH_MAX} variants per call, got {}", items.len()),
+        ));
     }
     let (results, touched) = {
         let mut store = state.store();
@@ -349,7 +413,9 @@ struct OrderFilter {
 impl OrderFilter {
     /// `_min` inclusive, `_max` exclusive.
     fn matches(&self, o: &SimOrder) -> bool {
-        let within = |at: DateTime<Utc>, min: Option<DateTime<Utc>>, max: Option<DateTime<Utc>>| min.is_none_or(|m| at >= m) && max.is_none_or(|m| at < m);
+        let within = |at: DateTime<Utc>, min: Option<DateTime<Utc>>, max: Option<DateTime<Utc>>| {
+            min.is_none_or(|m| at >= m) && max.is_none_or(|m| at < m)
+        };
         self.status.as_ref().is_none_or(|s| *s == o.status)
             && within(o.created_at, self.created_min, self.created_max)
             && within(o.updated_at, self.updated_min, self.updated_max)
@@ -360,18 +426,31 @@ impl OrderFilter {
         let time = |key: &str| -> Result<Option<DateTime<Utc>>, Refusal> {
             query
                 .get(key)
-                .map(|t| DateTime::parse_from_rfc3339(t).map(|t| t.with_timezone(&Utc)).map_err(|_| bad_parameter(&format!("{key} must be an RFC 3339 time"))))
+                .map(|t| {
+                    DateTime::parse_from_rfc3339(t)
+                        .map(|t| t.with_timezone(&Utc))
+                        .map_err(|_| bad_parameter(&format!("{key} must be an RFC 3339 time")))
+                })
                 .transpose()
         };
         let status = match query.get("status").map(String::as_str) {
             None | Some("any") => None,
             Some(s) if super::ORDER_STATUSES.contains(&s) => Some(s.to_owned()),
-            Some(_) => return Err(bad_parameter(&format!("status must be any or one of {}", super::ORDER_STATUSES.join(", ")))),
+            Some(_) => {
+                return Err(bad_parameter(&format!(
+                    "status must be any or one of {}",
+                    super::ORDER_STATUSES.join(", ")
+                )));
+            }
         };
         let ids = match query.get("ids") {
             None => None,
             Some(text) => {
-                let ids = text.split(',').map(|id| id.trim().parse::<u64>()).collect::<Result<Vec<_>, _>>().map_err(|_| bad_parameter("ids must be comma-separated order ids"))?;
+                let ids = text
+                    .split(',')
+                    .map(|id| id.trim().parse::<u64>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| bad_parameter("ids must be comma-separated order ids"))?;
                 if ids.is_empty() || ids.len() > ORDER_IDS_MAX {
                     return Err(bad_parameter(&format!("ids takes 1 to {ORDER_IDS_MAX} ids")));
                 }
@@ -462,13 +541,21 @@ async fn cancel(state: State, req: HttpRequest, id: web::Path<String>, body: web
 }
 
 /// Moves an order from one of `from` to `to` atomically, then fires the store's push.
-async fn transition(state: &SimState, id: &str, action: &str, from: &[&str], to: &str, reason: Option<String>) -> Answer {
+async fn transition(
+    state: &SimState,
+    id: &str,
+    action: &str,
+    from: &[&str],
+    to: &str,
+    reason: Option<String>,
+) -> Answer {
     let Ok(order_id) = id.parse::<u64>() else { return Err(not_found(&format!("no order {id}"))) };
     let (order, body) = {
         let mut store = state.store();
         let Some(order) = store.order_mut(order_id) else { return Err(not_found(&format!("no order {id}"))) };
         if !from.contains(&order.status.as_str()) {
-            let message = format!("cannot {action} order {order_id}: it is {} (needs {})", order.status, from.join(" or "));
+            let message =
+                format!("cannot {action} order {order_id}: it is {} (needs {})", order.status, from.join(" or "));
             return Err(refuse(StatusCode::UNPROCESSABLE_ENTITY, "invalid_order_state", &message));
         }
         order.status = to.to_owned();
@@ -514,7 +601,11 @@ mod tests {
     #[test]
     fn time_filters_include_the_minimum_and_exclude_the_maximum() {
         let t = Utc::now();
-        let filter = OrderFilter { created_min: Some(t), created_max: Some(t + chrono::Duration::seconds(10)), ..OrderFilter::default() };
+        let filter = OrderFilter {
+            created_min: Some(t),
+            created_max: Some(t + chrono::Duration::seconds(10)),
+            ..OrderFilter::default()
+        };
         assert!(filter.matches(&order_at(1, t, "open")));
         assert!(!filter.matches(&order_at(2, t + chrono::Duration::seconds(10), "open")));
         assert!(!filter.matches(&order_at(3, t - chrono::Duration::nanoseconds(1), "open")));
@@ -526,7 +617,10 @@ mod tests {
     fn a_cursor_carries_its_filters_and_position() {
         let filter = OrderFilter { status: Some("open".into()), ids: Some(vec![1, 2]), ..OrderFilter::default() };
         let decoded = OrderCursor::decode(&OrderCursor { filter, after: 42 }.encode()).expect("round trip");
-        assert_eq!((decoded.after, decoded.filter.status.as_deref(), decoded.filter.ids), (42, Some("open"), Some(vec![1, 2])));
+        assert_eq!(
+            (decoded.after, decoded.filter.status.as_deref(), decoded.filter.ids),
+            (42, Some("open"), Some(vec![1, 2]))
+        );
         assert!(OrderCursor::decode("not-a-cursor").is_none());
     }
 

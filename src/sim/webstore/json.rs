@@ -29,13 +29,18 @@ pub fn error_body(code: &str, message: &str) -> Value {
 
 /// A variant's title: its option values joined by " / ", or `Default Title` without options.
 pub fn variant_title(options: &[(String, String)]) -> String {
-    if options.is_empty() { "Default Title".to_owned() } else { options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / ") }
+    if options.is_empty() {
+        "Default Title".to_owned()
+    } else {
+        options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / ")
+    }
 }
 
 /// A product with its options and variants, as `GET /products.json` lists it.
 pub fn product(p: &SimProduct) -> Value {
     // Every SKU of a product carries the same option names, in the same order.
-    let names: Vec<&str> = p.skus.first().map(|s| s.options.iter().map(|(n, _)| n.as_str()).collect()).unwrap_or_default();
+    let names: Vec<&str> =
+        p.skus.first().map(|s| s.options.iter().map(|(n, _)| n.as_str()).collect()).unwrap_or_default();
     let options: Vec<Value> = names
         .iter()
         .enumerate()
@@ -102,7 +107,13 @@ pub fn order(o: &SimOrder, store: &SimStore) -> Value {
         .lines
         .iter()
         .map(|line| {
-            let options = store.products.iter().flat_map(|p| p.skus.iter()).find(|s| s.id == line.sku_id).map(|s| s.options.clone()).unwrap_or_default();
+            let options = store
+                .products
+                .iter()
+                .flat_map(|p| p.skus.iter())
+                .find(|s| s.id == line.sku_id)
+                .map(|s| s.options.clone())
+                .unwrap_or_default();
             json!({
                 "id": line.id,
                 "product_id": line.product_id,

@@ -8,7 +8,9 @@ use actix_web::{HttpResponse, web};
 use serde_json::Value;
 use sha2::Digest;
 
-use crate::channels::webstore::sign::{WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TOPIC_HEADER, webhook_signature};
+use crate::channels::webstore::sign::{
+    WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TOPIC_HEADER, webhook_signature,
+};
 use crate::channels::{Credentials, Kind};
 use crate::sim::{MarketplaceSim, SimOrder, SimState, WebhookPush};
 
@@ -36,7 +38,8 @@ pub fn signed_push(state: &SimState, topic: &str, body: &Value, event_seed: &str
     let body = body.to_string().into_bytes();
     let secret = state.credentials.webhook_secret.as_deref().unwrap_or_default();
     let digest = hex::encode(sha2::Sha256::digest(format!("{topic}:{event_seed}").as_bytes()));
-    let event_id = format!("{}-{}-{}-{}-{}", &digest[0..8], &digest[8..12], &digest[12..16], &digest[16..20], &digest[20..32]);
+    let event_id =
+        format!("{}-{}-{}-{}-{}", &digest[0..8], &digest[8..12], &digest[12..16], &digest[16..20], &digest[20..32]);
     WebhookPush {
         headers: vec![
             ("Content-Type".into(), "application/json".into()),
@@ -86,7 +89,10 @@ impl MarketplaceSim for WebstoreSim {
 
     /// A leaky bucket of 40 calls (its call-limit header reports `n/40`), draining `channels::marketplace_quota_per_second`.
     fn quota(&self) -> crate::sim::quota::Quota {
-        crate::sim::quota::Quota::Bucket { capacity: 40.0, per_second: f64::from(crate::channels::marketplace_quota_per_second(Kind::Webstore)) }
+        crate::sim::quota::Quota::Bucket {
+            capacity: 40.0,
+            per_second: f64::from(crate::channels::marketplace_quota_per_second(Kind::Webstore)),
+        }
     }
 
     fn rate_limited(&self) -> HttpResponse {
