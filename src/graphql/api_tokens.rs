@@ -1,5 +1,6 @@
 //! API tokens (ADMIN scope): create (the secret is shown once), revoke, list.
 
+use crate::graphql::auth::RequireScope;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 
 use entity::api_token;
@@ -57,6 +58,7 @@ pub struct ApiTokenQuery;
 #[Object]
 impl ApiTokenQuery {
     /// API tokens (ADMIN scope), oldest first. At most 100 a page.
+    #[graphql(guard = "RequireScope::ADMIN")]
     async fn api_tokens(
         &self,
         ctx: &Context<'_>,
@@ -98,6 +100,7 @@ pub struct ApiTokenMutation;
 #[Object]
 impl ApiTokenMutation {
     /// Creates a token (ADMIN scope).
+    #[graphql(guard = "RequireScope::ADMIN")]
     async fn api_token_create(&self, ctx: &Context<'_>, input: ApiTokenCreateInput) -> Result<ApiTokenCreatePayload> {
         let (created, user_errors) = split(service::create(&app(ctx)?.db, &input.name, input.scope.into()).await, &[])?;
         let (token, secret) = created.map(|(t, s)| (Some(ApiToken(t)), Some(s))).unwrap_or((None, None));
@@ -105,6 +108,7 @@ impl ApiTokenMutation {
     }
 
     /// Revokes a token at once (ADMIN scope); requests with it get 401 from then on.
+    #[graphql(guard = "RequireScope::ADMIN")]
     async fn api_token_revoke(&self, ctx: &Context<'_>, id: ID) -> Result<ApiTokenRevokePayload> {
         let id = match input_id("ApiToken", &id, &["id"]) {
             Ok(id) => id,

@@ -1,13 +1,19 @@
 //! Who is calling, and what their token's scope allows. Every request to `/graphql` and `/graphql/ws` carries a
 //! token (HTTP: `Authorization: Bearer …`; WebSocket: that header on the upgrade, or `Authorization` /
-//! `authToken` in the `connection_init` payload). The operation's needs are checked once, after parsing:
-//! queries and subscriptions need READ, mutations WRITE, and the root fields in `ADMIN_FIELDS` ADMIN.
+//! `authToken` in the `connection_init` payload). Two checks, both answering `extensions.code = FORBIDDEN`:
+//! - per operation, after parsing (`ScopeCheck`): queries and subscriptions need READ, mutations WRITE — the
+//!   operation type cannot be respelled, so a new mutation is WRITE without anyone remembering it;
+//! - per field, where it resolves (`RequireScope` guards): the fields that manage channels and tokens
+//!   (`ADMIN_FIELDS`) need ADMIN, however the document reaches them (fragments, inline fragments, aliases,
+//!   batches). A check on the document's root selections alone is bypassed by a fragment spread.
 
 use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery};
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
-use async_graphql::{Response, ServerError, ServerResult, Variables};
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::{
+    Context, ErrorExtensionValues, ErrorExtensions, Guard, Response, ServerError, ServerResult, Variables,
+};
 use tracing::Instrument;
 
 use entity::enums::TokenScope;
@@ -21,21 +27,44 @@ pub struct Principal {
     pub scope: TokenScope,
 }
 
-/// Root fields that manage channels and tokens (SPEC: ADMIN scope), queries and mutations alike.
+/// Fields that manage channels and tokens (SPEC: ADMIN scope). Each carries `#[graphql(guard = "RequireScope::ADMIN")]`;
+/// this list is what the tests check against the schema, so a renamed field cannot silently lose its guard.
 pub const ADMIN_FIELDS: &[&str] =
     &["channelConnect", "channelUpdate", "channelDisconnect", "apiTokenCreate", "apiTokenRevoke", "apiTokens"];
 
-fn scope_name(scope: TokenScope) -> &'static str {
-    scope.as_str()
-}
-
-/// The scope an operation needs.
-pub fn required_scope(ty: OperationType, root_fields: &[&str], has_spreads: bool) -> TokenScope {
-    let admin = root_fields.iter().any(|f| ADMIN_FIELDS.contains(f)) || (has_spreads && ty == OperationType::Mutation);
+/// The scope an operation needs by its type alone; fields that need more say so with a `RequireScope` guard.
+pub fn required_scope(ty: OperationType) -> TokenScope {
     match ty {
-        _ if admin => TokenScope::Admin,
         OperationType::Mutation => TokenScope::Write,
         OperationType::Query | OperationType::Subscription => TokenScope::Read,
+    }
+}
+
+/// The refusal a client can branch on: `extensions.code = FORBIDDEN`.
+fn forbidden_message(what: &str, needed: TokenScope, held: Option<TokenScope>) -> String {
+    match held {
+        Some(held) => format!("{what} needs the {} scope; the token has {}", needed.as_str(), held.as_str()),
+        None => format!("{what} needs the {} scope; the request has no token", needed.as_str()),
+    }
+}
+
+/// A field guard: the caller's token must hold at least this scope. Fails closed when no caller is attached.
+pub struct RequireScope(pub TokenScope);
+
+impl RequireScope {
+    pub const ADMIN: RequireScope = RequireScope(TokenScope::Admin);
+}
+
+impl Guard for RequireScope {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let held = ctx.data_opt::<Principal>().map(|p| p.scope);
+        if held.is_some_and(|scope| rank(scope) >= rank(self.0)) {
+            return Ok(());
+        }
+        // The field's own name, not the alias the document may give it.
+        let field = ctx.item.node.name.node.as_str();
+        Err(async_graphql::Error::new(forbidden_message(field, self.0, held))
+            .extend_with(|_, e| e.set("code", "FORBIDDEN")))
     }
 }
 
@@ -59,28 +88,18 @@ impl Extension for ScopeCheckExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        // No principal: the schema runs without the HTTP layer (SDL export, unit tests of resolvers).
+        // No principal: the schema runs without the HTTP layer (SDL export). Fields guarded by `RequireScope`
+        // still refuse there.
         let Some(principal) = ctx.data_opt::<Principal>() else { return Ok(document) };
         for (_, operation) in document.operations.iter() {
-            let op = &operation.node;
-            let mut fields = Vec::new();
-            let mut spreads = false;
-            for item in &op.selection_set.node.items {
-                match &item.node {
-                    Selection::Field(f) => fields.push(f.node.name.node.as_str()),
-                    Selection::FragmentSpread(_) | Selection::InlineFragment(_) => spreads = true,
-                }
-            }
-            let needed = required_scope(op.ty, &fields, spreads);
+            let needed = required_scope(operation.node.ty);
             if rank(principal.scope) < rank(needed) {
-                return Err(ServerError::new(
-                    format!(
-                        "this operation needs the {} scope; the token has {}",
-                        scope_name(needed),
-                        scope_name(principal.scope)
-                    ),
-                    None,
-                ));
+                let mut error =
+                    ServerError::new(forbidden_message("this operation", needed, Some(principal.scope)), None);
+                let mut extensions = ErrorExtensionValues::default();
+                extensions.set("code", "FORBIDDEN");
+                error.extensions = Some(extensions);
+                return Err(error);
             }
         }
         Ok(document)
@@ -125,19 +144,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn operations_need_read_write_or_admin() {
-        assert_eq!(required_scope(OperationType::Query, &["products"], false), TokenScope::Read);
-        assert_eq!(required_scope(OperationType::Subscription, &["syncRun"], false), TokenScope::Read);
-        assert_eq!(required_scope(OperationType::Mutation, &["productCreate"], false), TokenScope::Write);
+    fn operations_need_read_or_write_by_type() {
+        assert_eq!(required_scope(OperationType::Query), TokenScope::Read);
+        assert_eq!(required_scope(OperationType::Subscription), TokenScope::Read);
+        assert_eq!(required_scope(OperationType::Mutation), TokenScope::Write);
+    }
+
+    #[test]
+    fn refusals_name_what_was_needed_and_held() {
         assert_eq!(
-            required_scope(OperationType::Mutation, &["productCreate", "channelConnect"], false),
-            TokenScope::Admin
+            forbidden_message("apiTokens", TokenScope::Admin, Some(TokenScope::Read)),
+            "apiTokens needs the ADMIN scope; the token has READ"
         );
-        assert_eq!(required_scope(OperationType::Query, &["apiTokens"], false), TokenScope::Admin);
-        assert_eq!(
-            required_scope(OperationType::Mutation, &[], true),
-            TokenScope::Admin,
-            "spreads at the root: the strictest"
-        );
+        assert!(forbidden_message("apiTokens", TokenScope::Admin, None).contains("no token"));
     }
 }

@@ -1,5 +1,6 @@
 //! Channel accounts: connect, settings, disconnect, and the OAuth consent round trip.
 
+use crate::graphql::auth::RequireScope;
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
@@ -419,6 +420,7 @@ pub struct ChannelMutation;
 impl ChannelMutation {
     /// Connects a channel account: the credentials are checked with one real call (or, for OAuth without
     /// tokens, the connection waits for consent) and stored encrypted. Refusals name the marketplace's answer.
+    #[graphql(guard = "RequireScope::ADMIN")]
     async fn channel_connect(&self, ctx: &Context<'_>, input: ChannelConnectInput) -> Result<ChannelConnectPayload> {
         let mut errors = Vec::new();
         let settings = input.settings.unwrap_or_default().decode(&mut errors);
@@ -449,6 +451,7 @@ impl ChannelMutation {
     }
 
     /// Changes settings and/or replaces credentials.
+    #[graphql(guard = "RequireScope::ADMIN")]
     async fn channel_update(&self, ctx: &Context<'_>, id: ID, input: ChannelUpdateInput) -> Result<ChannelPayload> {
         let mut errors = Vec::new();
         let id = input_id("Channel", &id, &["id"]).map_err(|e| errors.push(e)).ok();
@@ -472,6 +475,7 @@ impl ChannelMutation {
 
     /// Disconnects (SPEC §1): requires `confirm: true`; the account stops receiving order updates and its links
     /// stop syncing; imported orders stay.
+    #[graphql(guard = "RequireScope::ADMIN")]
     async fn channel_disconnect(&self, ctx: &Context<'_>, id: ID, confirm: bool) -> Result<ChannelPayload> {
         let id = match input_id("Channel", &id, &["id"]) {
             Ok(id) => id,

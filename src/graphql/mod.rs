@@ -19,6 +19,7 @@ pub mod sync_runs;
 pub mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::ErrorExtensions;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
@@ -86,16 +87,23 @@ pub(crate) fn app<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppContext
 
 /// 401 with a JSON error and no detail of why (missing, malformed, unknown and revoked look the same).
 pub fn unauthorized() -> HttpResponse {
-    HttpResponse::Unauthorized()
-        .insert_header(("WWW-Authenticate", "Bearer"))
-        .json(serde_json::json!({ "error": "unauthorized" }))
+    HttpResponse::Unauthorized().insert_header(("WWW-Authenticate", "Bearer")).json(request_error(
+        "unauthorized: send a live API token as `Authorization: Bearer <token>`",
+        "UNAUTHENTICATED",
+    ))
 }
 
 /// The token could not be checked (the database did not answer): the caller may well be authorised.
 pub fn unavailable() -> HttpResponse {
     HttpResponse::ServiceUnavailable()
         .insert_header(("Retry-After", "1"))
-        .json(serde_json::json!({ "error": "unavailable" }))
+        .json(request_error("unavailable: the token could not be checked; try again", "UNAVAILABLE"))
+}
+
+/// A GraphQL request error (no `data`), so GraphQL clients read the refusal like any other error and can branch on
+/// `extensions.code`.
+fn request_error(message: &str, code: &str) -> serde_json::Value {
+    serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
 }
 
 /// Why a request has no caller.
@@ -187,7 +195,9 @@ pub async fn graphql_ws(
                     }
                 }
             };
-            let principal = principal.ok_or_else(|| async_graphql::Error::new("unauthorized"))?;
+            let principal = principal.ok_or_else(|| {
+                async_graphql::Error::new("unauthorized").extend_with(|_, e| e.set("code", "UNAUTHENTICATED"))
+            })?;
             let mut data = async_graphql::Data::default();
             data.insert(principal);
             Ok(data)

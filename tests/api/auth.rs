@@ -32,7 +32,10 @@ async fn requests_without_a_live_token_get_401_with_no_detail(app: &TestApp) {
     for bad in [None, Some("osk_not-a-real-token"), Some("garbage")] {
         let (status, body) = post(app, bad, "{ products { totalCount } }").await;
         assert_eq!(status, 401, "{bad:?}");
-        assert_eq!(body, json!({ "error": "unauthorized" }), "no detail of why");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{bad:?}: {body}");
+        assert!(body["data"].is_null(), "{body}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(!message.contains("revoked") && !message.contains("unknown"), "no detail of why: {message}");
     }
     // A revoked token stops working at once.
     let secret = token(app, "READ").await;
@@ -83,19 +86,129 @@ async fn each_scope_allows_only_its_operations(app: &TestApp) {
     let mutation = "mutation { warehouseCreate(input: { name: \"W\" }) { warehouse { id } } }";
     let (_, body) = post(app, Some(&read), mutation).await;
     assert_eq!(body["errors"][0]["message"], "this operation needs the WRITE scope; the token has READ", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
     assert!(body["data"].is_null(), "nothing ran");
     let (_, body) = post(app, Some(&write), mutation).await;
     assert!(body["data"]["warehouseCreate"]["warehouse"]["id"].is_string(), "{body}");
 
     let admin_only = "mutation { channelDisconnect(id: \"Q2hhbm5lbDox\", confirm: true) { userErrors { code } } }";
     let (_, body) = post(app, Some(&write), admin_only).await;
-    assert_eq!(body["errors"][0]["message"], "this operation needs the ADMIN scope; the token has WRITE", "{body}");
+    assert_eq!(body["errors"][0]["message"], "channelDisconnect needs the ADMIN scope; the token has WRITE", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
     let (_, body) = post(app, Some(&write), "{ apiTokens { totalCount } }").await;
     assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("ADMIN"), "{body}");
     let (_, body) = post(app, Some(&app.token), admin_only).await;
     assert_eq!(body["data"]["channelDisconnect"]["userErrors"][0]["code"], "NOT_FOUND", "ADMIN may: {body}");
 }
 on_both_backends!(auth_scopes, each_scope_allows_only_its_operations);
+
+/// Spellings of one ADMIN read, as a client might write them: each must reach `apiTokens` with ADMIN and be refused
+/// with READ or WRITE wherever the field sits in the document.
+const ADMIN_READ_SPELLINGS: &[&str] = &[
+    "{ apiTokens(first: 5) { nodes { id name scope } } }",
+    "{ innocent: apiTokens(first: 5) { nodes { id name scope } } }",
+    "query { ...F } fragment F on QueryRoot { apiTokens(first: 5) { nodes { id name scope } } }",
+    "query { ...A } fragment A on QueryRoot { ...B } fragment B on QueryRoot { apiTokens { nodes { name } } }",
+    "query { ... on QueryRoot { apiTokens(first: 5) { nodes { id name scope } } } }",
+    "query { ... { apiTokens(first: 5) { nodes { name } } } }",
+    "query { ... @include(if: true) { apiTokens { nodes { name } } } }",
+    "query { products(first: 1) { totalCount } ...F } fragment F on QueryRoot { apiTokens { nodes { name } } }",
+];
+
+/// What no READ or WRITE caller may ever see: the tokens' names (every test token is named "t" or "secret-name").
+fn leaks_token_names(body: &Value) -> bool {
+    let text = body.to_string();
+    text.contains("secret-name") || text.contains("\"nodes\"")
+}
+
+async fn admin_fields_refuse_every_spelling_without_admin(app: &TestApp) {
+    let named = app
+        .gql("mutation { apiTokenCreate(input: { name: \"secret-name\", scope: READ }) { secret } }", json!({}))
+        .await;
+    assert!(named["apiTokenCreate"]["secret"].is_string());
+    let read = token(app, "READ").await;
+    let write = token(app, "WRITE").await;
+    for spelling in ADMIN_READ_SPELLINGS {
+        let (status, body) = post(app, Some(&app.token), spelling).await;
+        assert_eq!(status, 200);
+        assert!(body.to_string().contains("secret-name"), "ADMIN reaches apiTokens through {spelling}: {body}");
+        for held in [&read, &write] {
+            let (_, body) = post(app, Some(held), spelling).await;
+            assert!(!leaks_token_names(&body), "{spelling} leaked tokens: {body}");
+            assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{spelling}: {body}");
+            assert!(body["errors"][0]["message"].as_str().unwrap_or_default().starts_with("apiTokens needs the ADMIN"));
+        }
+    }
+
+    // Every ADMIN mutation, spelled through a fragment with a WRITE token: refused before it runs.
+    let admin_mutations = [
+        "channelConnect(input: { kind: \"LAZADA\", name: \"x\", country: \"VN\", credentials: {} }) { userErrors { code } }",
+        "channelUpdate(id: \"Q2hhbm5lbDox\", input: {}) { userErrors { code } }",
+        "channelDisconnect(id: \"Q2hhbm5lbDox\", confirm: true) { userErrors { code } }",
+        "apiTokenCreate(input: { name: \"x\", scope: READ }) { secret }",
+        "apiTokenRevoke(id: \"QXBpVG9rZW46MQ\") { userErrors { code } }",
+    ];
+    for field in admin_mutations {
+        let document = format!("mutation {{ ...M }} fragment M on MutationRoot {{ {field} }}");
+        let (_, body) = post(app, Some(&write), &document).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{document}: {body}");
+        let name = field.split('(').next().unwrap_or_default();
+        assert!(body["errors"][0]["message"].as_str().unwrap_or_default().starts_with(name), "{body}");
+    }
+
+    // A mutation spread through a fragment: refused, and no token is created.
+    let spread = "mutation { ...M } fragment M on MutationRoot { apiTokenCreate(input: { name: \"sneaky\", scope: ADMIN }) { secret } }";
+    let (_, body) = post(app, Some(&write), spread).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+    assert!(!body.to_string().contains("osk_"), "no secret handed out: {body}");
+    let names = app.gql("{ apiTokens(first: 100) { nodes { name } } }", json!({})).await.to_string();
+    assert!(!names.contains("sneaky"), "{names}");
+    // ADMIN-free work in a WRITE mutation with spreads is fine (the check is per field, not per spelling).
+    let harmless = "mutation { ...M } fragment M on MutationRoot { warehouseCreate(input: { name: \"Spread\" }) { warehouse { name } } }";
+    let (_, body) = post(app, Some(&write), harmless).await;
+    assert_eq!(body["data"]["warehouseCreate"]["warehouse"]["name"], "Spread", "{body}");
+
+    // Batched requests: either refused whole or each one checked; never the tokens.
+    let batch = json!([{ "query": ADMIN_READ_SPELLINGS[2] }, { "query": "{ products { totalCount } }" }]);
+    let response =
+        app.client.post(format!("{}/graphql", app.address)).bearer_auth(&read).json(&batch).send().await.expect("sent");
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert!(!leaks_token_names(&body), "a batch leaked tokens: {body}");
+
+    // The WebSocket carries queries too (graphql-transport-ws `subscribe` with a query document).
+    let mut request = app.ws_url().into_client_request().expect("request");
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("upgrade");
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {read}") } });
+    socket.send(Message::Text(init.to_string().into())).await.expect("sent");
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": ADMIN_READ_SPELLINGS[4] } });
+    socket.send(Message::Text(subscribe.to_string().into())).await.expect("sent");
+    let mut answers = Vec::new();
+    while let Ok(Some(Ok(message))) = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next()).await {
+        if let Message::Text(text) = message {
+            let done = text.contains("\"complete\"") || text.contains("\"error\"");
+            answers.push(text.to_string());
+            if done {
+                break;
+            }
+        }
+    }
+    let answers = answers.join("\n");
+    assert!(answers.contains("connection_ack"), "{answers}");
+    assert!(answers.contains("FORBIDDEN"), "{answers}");
+    assert!(!answers.contains("secret-name"), "the socket leaked tokens: {answers}");
+}
+on_both_backends!(auth_admin_fields_by_any_spelling, admin_fields_refuse_every_spelling_without_admin);
+
+/// Every field the ADMIN guard protects exists under that name in the schema (a rename would otherwise leave the
+/// list stale), and nothing else in the schema manages tokens or channel credentials.
+#[test]
+fn every_admin_field_exists_in_the_schema() {
+    let sdl = omnisync::graphql::sdl();
+    for field in omnisync::graphql::auth::ADMIN_FIELDS {
+        assert!(sdl.contains(&format!("\t{field}(")) || sdl.contains(&format!("\t{field}:")), "{field} is gone");
+    }
+}
 
 /// The binary: on the very first start of an empty database `serve` prints one admin token, once; and
 /// `omnisync token create --scope admin` prints a usable token.
