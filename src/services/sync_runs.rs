@@ -252,6 +252,15 @@ pub async fn unfinished(
         .await?)
 }
 
+/// Runs waiting to start (CREATED), oldest first.
+pub async fn waiting_to_start(db: &DatabaseConnection) -> ServiceResult<Vec<sync_run::Model>> {
+    Ok(sync_run::Entity::find()
+        .filter(sync_run::Column::Status.eq(SyncRunStatus::Created))
+        .order_by_asc(sync_run::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// Gives the run `run` (as read) to a new job, back in CREATED — unless it changed since it was read
 /// (compare-and-set on job id and status, and still untouched since `stale_before`): another process re-queued
 /// it first, its job claimed it, or its execution renewed the lease.

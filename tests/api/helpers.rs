@@ -224,9 +224,19 @@ impl TestApp {
         payload["product"].clone()
     }
 
-    /// Waits (polling the API, bounded) until the run is finished; returns it.
+    /// Executes every queued run that no worker has started, in this task (`jobs::run_pending`): a test drives
+    /// its jobs instead of sleeping until a worker polls. Returns how many ran.
+    pub async fn run_pending_jobs(&self) -> usize {
+        omnisync::jobs::run_pending(&self.ctx).await.expect("pending jobs run")
+    }
+
+    /// Reads the run through the API until it is finished; returns it. An app without workers drives its queued
+    /// runs itself first (deterministic, no waiting for a poll); with workers, they run it. Bounded.
     pub async fn wait_for_run(&self, run_id: &str) -> Value {
         for _ in 0..300 {
+            if !self.settings.run_workers {
+                self.run_pending_jobs().await;
+            }
             let data = self
                 .gql("query($id: ID!) { syncRun(id: $id) { id status total processed succeeded failed skipped attempts errorMessage } }", json!({ "id": run_id }))
                 .await;

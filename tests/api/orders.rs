@@ -122,6 +122,9 @@ pub async fn finish_run(app: &TestApp, run_id: &str) -> Value {
 /// Waits (bounded) until the shop's inbox is applied and no order run is waiting or running.
 pub async fn settle(app: &TestApp, shop: &Shop) {
     for _ in 0..400 {
+        if !app.settings.run_workers {
+            app.run_pending_jobs().await;
+        }
         let unprocessed =
             omnisync::services::webhooks::unprocessed_count(&app.ctx.db, shop.channel_id).await.expect("count");
         let active = entity::sync_run::Entity::find()
