@@ -111,9 +111,7 @@ async fn match_products(
     sync_runs::record_progress(&ctx.db, run.id, counters).await?;
     ctx.events.publish(HubEvent::SyncRunChanged { run_id: run.id });
     for batch in products.chunks(BATCH) {
-        let variants = linking::hub_variants(&ctx.db, batch).await?;
-        let decisions = linking::decide(&ctx.db, channel, &variants).await?;
-        let counts = linking::apply_decisions(&ctx.db, channel.id, &variants, &decisions).await?;
+        let counts = linking::link_batch(&ctx.db, channel, batch).await?;
         ctx.events.publish(HubEvent::ChannelActivity {
             channel_id: channel.id,
             kind: crate::events::ActivityKind::LinkResult,
@@ -159,9 +157,7 @@ async fn create_missing(
         }
     }
     if !created_on_store.is_empty() {
-        let variants = linking::hub_variants(&ctx.db, &created_on_store).await?;
-        let decisions = linking::decide(&ctx.db, channel, &variants).await?;
-        let counts = linking::apply_decisions(&ctx.db, channel.id, &variants, &decisions).await?;
+        let counts = linking::link_batch(&ctx.db, channel, &created_on_store).await?;
         counters.succeeded += counts.products_linked;
         counters.failed -= counts.products_linked;
     }
