@@ -37,13 +37,7 @@ pub async fn warehouse(db: &DatabaseConnection, id: i64) -> ServiceResult<Option
     Ok(warehouse::Entity::find_by_id(id).one(db).await?)
 }
 
-pub async fn default_warehouse<C: ConnectionTrait>(db: &C) -> ServiceResult<warehouse::Model> {
-    warehouse::Entity::find()
-        .filter(warehouse::Column::IsDefault.eq(true))
-        .one(db)
-        .await?
-        .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("no default warehouse: the migrations seed one")))
-}
+pub use super::warehouses::default_warehouse;
 
 pub async fn warehouses(
     db: &DatabaseConnection,
@@ -441,8 +435,8 @@ pub async fn variant_update(
     active.created_at = Set(current.created_at);
     let model = active.update(&txn).await?;
     touch_product(&txn, current.product_id).await?;
-    if super::stock_push::variant_push_fields_changed(&current, &model) {
-        super::stock_push::mark_variants(&txn, &[id]).await?;
+    if super::push_marks::variant_push_fields_changed(&current, &model) {
+        super::push_marks::mark_variants(&txn, &[id]).await?;
     }
     txn.commit().await?;
     Ok(model)

@@ -11,9 +11,11 @@ pub mod linking;
 pub mod order_ops;
 pub mod orders;
 pub mod pagination;
+pub mod push_marks;
 pub mod stock_push;
 pub mod sync_errors;
 pub mod sync_runs;
+pub mod warehouses;
 pub mod webhooks;
 
 use sea_orm::{

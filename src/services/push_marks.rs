@@ -1,0 +1,134 @@
+//! Push marking (SPEC §3, step 1 of "A stock push"): what a link's push depends on (the channel's push settings,
+//! the variant's flags and prices) and the marking of links push-pending, due now, when one of those changes.
+//! Stock movements, variant updates and channel settings changes call it inside their own writes; the push flow
+//! (`services::stock_push`) then collects what is due. It sits below both, so neither side imports the other.
+
+use std::collections::BTreeSet;
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+
+use entity::enums::LinkState;
+use entity::{channel, product_link, product_variant};
+
+use super::ServiceResult;
+use crate::domain::inventory::Quantities;
+use crate::domain::stock_push::{PushSettings, VariantFlags, VariantPrices, quantity_to_push};
+
+/// Keys per `IN (…)` list.
+const IN_CHUNK: usize = 500;
+
+/// Links in these states push.
+pub(super) const SYNCING: [LinkState; 2] = [LinkState::Linked, LinkState::SyncError];
+
+pub fn push_settings(channel: &channel::Model) -> PushSettings {
+    PushSettings {
+        sync_quantity: channel.sync_quantity,
+        sync_price: channel.sync_price,
+        warehouse_chosen: channel.stock_warehouse_id.is_some(),
+        oversell_policy: channel.oversell_policy,
+        oversell_quantity: channel.oversell_quantity,
+        price_policy: channel.price_policy,
+    }
+}
+
+pub fn variant_flags(v: &product_variant::Model) -> VariantFlags {
+    VariantFlags { track_inventory: v.track_inventory, allow_oversell: v.allow_oversell }
+}
+
+pub fn variant_prices(v: &product_variant::Model) -> VariantPrices {
+    VariantPrices { price: v.price_minor, list_price: v.list_price_minor, cost_price: v.cost_price_minor }
+}
+
+/// Marks links push-pending (and due now).
+async fn mark<C: ConnectionTrait>(db: &C, condition: Condition) -> ServiceResult<u64> {
+    let at = chrono::Utc::now();
+    let result = product_link::Entity::update_many()
+        .col_expr(product_link::Column::PushPending, Expr::value(true))
+        .col_expr(product_link::Column::PushRequestedAt, Expr::value(at))
+        .filter(product_link::Column::State.is_in(SYNCING))
+        .filter(condition)
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// A level written by a stock movement: what it was before the transaction's movements and after them.
+pub struct LevelMove<'a> {
+    pub variant: &'a product_variant::Model,
+    pub warehouse_id: i64,
+    pub before: Quantities,
+    pub after: Quantities,
+}
+
+/// Called by `inventory::LevelBook::flush` inside its transaction, after the levels were written: marks the links
+/// whose pushed quantity changes with these moves (the channel's stock warehouse is the level's and the rule
+/// gives another number).
+pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>]) -> ServiceResult<()> {
+    if moves.is_empty() {
+        return Ok(());
+    }
+    let mut ids = Vec::new();
+    let mut default_id = None;
+    let variant_ids: Vec<i64> = moves.iter().map(|m| m.variant.id).collect::<BTreeSet<i64>>().into_iter().collect();
+    for chunk in variant_ids.chunks(IN_CHUNK) {
+        let links = product_link::Entity::find()
+            .filter(product_link::Column::VariantId.is_in(chunk.to_vec()))
+            .filter(product_link::Column::State.is_in(SYNCING))
+            .find_also_related(channel::Entity)
+            .all(txn)
+            .await?;
+        for (link, channel) in links {
+            let Some(channel) = channel else { continue };
+            let stock_id = match channel.stock_warehouse_id {
+                Some(id) => id,
+                None => match default_id {
+                    Some(id) => id,
+                    None => {
+                        let id = super::warehouses::default_warehouse(txn).await?.id;
+                        default_id = Some(id);
+                        id
+                    }
+                },
+            };
+            let settings = push_settings(&channel);
+            let changed =
+                moves.iter().filter(|m| Some(m.variant.id) == link.variant_id && m.warehouse_id == stock_id).any(|m| {
+                    let flags = variant_flags(m.variant);
+                    quantity_to_push(flags, m.before, &settings).quantity
+                        != quantity_to_push(flags, m.after, &settings).quantity
+                });
+            if changed {
+                ids.push(link.id);
+            }
+        }
+    }
+    for chunk in ids.chunks(IN_CHUNK) {
+        mark(txn, Condition::all().add(product_link::Column::Id.is_in(chunk.to_vec()))).await?;
+    }
+    Ok(())
+}
+
+/// Marks every syncing link of these variants (a price or stock-rule field of the variant changed).
+pub async fn mark_variants<C: ConnectionTrait>(db: &C, variant_ids: &[i64]) -> ServiceResult<u64> {
+    let mut marked = 0;
+    for chunk in variant_ids.chunks(IN_CHUNK) {
+        marked += mark(db, Condition::all().add(product_link::Column::VariantId.is_in(chunk.to_vec()))).await?;
+    }
+    Ok(marked)
+}
+
+/// Marks every syncing link of a channel (a push setting of the channel changed).
+pub async fn mark_channel<C: ConnectionTrait>(db: &C, channel_id: i64) -> ServiceResult<u64> {
+    mark(db, Condition::all().add(product_link::Column::ChannelId.eq(channel_id))).await
+}
+
+/// Whether a variant update changes anything a push depends on.
+pub fn variant_push_fields_changed(before: &product_variant::Model, after: &product_variant::Model) -> bool {
+    variant_prices(before) != variant_prices(after) || variant_flags(before) != variant_flags(after)
+}
+
+/// Whether a channel settings change alters what its links push.
+pub fn channel_push_settings_changed(before: &channel::Model, after: &channel::Model) -> bool {
+    push_settings(before) != push_settings(after) || before.stock_warehouse_id != after.stock_warehouse_id
+}

@@ -1,0 +1,334 @@
+//! Collect, the first step of a round: lock the channel's due links, read what decides their values, compute
+//! each value now (stale-push guard included) and plan only what differs from the last pushed values, in one
+//! transaction.
+
+use std::collections::{BTreeSet, HashMap};
+
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, NullOrdering};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+
+use entity::{channel, channel_listing, inventory_level, product_link, product_variant, warehouse};
+
+use super::due::{due_condition, orders_waiting};
+use super::record::record_error;
+use super::send::updates_per_product;
+use super::{IN_CHUNK, NOT_TRACKED, now, stock_warehouse};
+use crate::domain::channel::StockPriceUpdate;
+use crate::domain::inventory::Quantities;
+use crate::domain::stock_push::{
+    self as rules, PushPlan, PushSettings, QuantityDecision, QuantityRule, price_to_push, quantity_to_push,
+};
+use crate::services::push_marks::{push_settings, variant_flags, variant_prices};
+use crate::services::{ServiceResult, begin_write};
+
+/// A raise held by the stale-push guard is looked at again after this long (or at the next change).
+const HOLD_RECHECK_SECS: i64 = 2;
+
+/// One link's push, planned from the values at collection time.
+#[derive(Debug, Clone)]
+pub struct PlannedPush {
+    pub link_id: i64,
+    pub variant_id: i64,
+    pub update: StockPriceUpdate,
+    pub plan: PushPlan,
+    pub rule: QuantityRule,
+    /// What decided the values (stored with the push).
+    pub inputs: serde_json::Value,
+    /// The link's `push_requested_at` when collected. The link stays pending while its push is in flight (a
+    /// worker killed mid-round must leave it due) and `record` clears it only if no change re-marked it since.
+    pub requested_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The link's `push_in_doubt_until` when collected: an earlier push may still land until then.
+    pub in_doubt_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What a round collected.
+#[derive(Debug, Clone, Default)]
+pub struct Collected {
+    pub pushes: Vec<PlannedPush>,
+    /// Links whose values equal what the channel was last given: cleared without a call.
+    pub unchanged: usize,
+    /// Links whose quantity raise waits for the channel's orders (stale-push guard).
+    pub held: usize,
+}
+
+impl Collected {
+    pub fn links(&self) -> usize {
+        self.pushes.len() + self.unchanged + self.held
+    }
+}
+
+/// Collects up to `limit` due links of the channel, computes each value now, and clears their pending flag
+/// (except guarded raises), all in one transaction.
+pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u64) -> ServiceResult<Collected> {
+    let txn = begin_write(db).await?;
+    let at = now();
+    let mut links = lock_due_links(&txn, channel.id, limit, at).await?;
+    if links.is_empty() {
+        txn.commit().await?;
+        return Ok(Collected::default());
+    }
+    if updates_per_product(channel.kind) {
+        links.extend(due_links_of_same_products(&txn, channel.id, &links, at).await?);
+    }
+    let inputs = RoundInputs::read(&txn, channel, &links).await?;
+    let mut out = Collected::default();
+    let (mut cleared, mut held) = (Vec::new(), Vec::new());
+    for link in &links {
+        let Some((plan, push)) = plan_link(&txn, channel, &inputs, link, at).await? else {
+            cleared.push(link.id);
+            continue;
+        };
+        if plan.held {
+            held.push(link.id);
+            out.held += 1;
+        } else if push.is_none() {
+            cleared.push(link.id);
+            out.unchanged += 1;
+        }
+        out.pushes.extend(push);
+    }
+    settle_unsent(&txn, &cleared, &held, at).await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// Locks up to `limit` due links of the channel.
+async fn lock_due_links(
+    txn: &DatabaseTransaction,
+    channel_id: i64,
+    limit: u64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<Vec<product_link::Model>> {
+    Ok(product_link::Entity::find()
+        .filter(product_link::Column::ChannelId.eq(channel_id))
+        .filter(due_condition(at))
+        // Least recently pushed first: a link that changes all the time cannot keep others waiting (by id, the
+        // first 500 links of a busy channel were pushed round after round and the rest waited for a lull).
+        .order_by_with_nulls(product_link::Column::LastPushedAt, Order::Asc, NullOrdering::First)
+        .order_by_asc(product_link::Column::Id)
+        .limit(limit)
+        // A link locked by a stock movement in flight is skipped, not waited for: that movement marks it again
+        // and kicks a push, and collect never waits, so it can't deadlock with movements.
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(txn)
+        .await?)
+}
+
+/// For APIs that update one product per call: the other due links of the channel products these links belong to.
+/// They ride in the same calls for free; left to later rounds, a product whose SKUs changed at different times
+/// would cost a call per SKU (seen in `bench stock`: Shopee and TikTok made ~3 calls per product per cycle).
+async fn due_links_of_same_products(
+    txn: &DatabaseTransaction,
+    channel_id: i64,
+    links: &[product_link::Model],
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<Vec<product_link::Model>> {
+    let taken: BTreeSet<i64> = links.iter().map(|l| l.id).collect();
+    let listing_ids: Vec<i64> = links.iter().filter_map(|l| l.listing_id).collect();
+    let mut products = BTreeSet::new();
+    for chunk in listing_ids.chunks(IN_CHUNK) {
+        let found: Vec<String> = channel_listing::Entity::find()
+            .select_only()
+            .column(channel_listing::Column::ExternalProductId)
+            .filter(channel_listing::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        products.extend(found);
+    }
+    let products: Vec<String> = products.into_iter().collect();
+    let mut siblings = Vec::new();
+    for chunk in products.chunks(IN_CHUNK) {
+        let listings: Vec<i64> = channel_listing::Entity::find()
+            .select_only()
+            .column(channel_listing::Column::Id)
+            .filter(channel_listing::Column::ChannelId.eq(channel_id))
+            .filter(channel_listing::Column::ExternalProductId.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        for listings in listings.chunks(IN_CHUNK) {
+            let found = product_link::Entity::find()
+                .filter(product_link::Column::ChannelId.eq(channel_id))
+                .filter(product_link::Column::ListingId.is_in(listings.to_vec()))
+                .filter(due_condition(at))
+                .order_by_asc(product_link::Column::Id)
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .all(txn)
+                .await?;
+            siblings.extend(found.into_iter().filter(|l| !taken.contains(&l.id)));
+        }
+    }
+    Ok(siblings)
+}
+
+/// What decides the values of a round's links, read in its transaction.
+struct RoundInputs {
+    variants: HashMap<i64, product_variant::Model>,
+    listings: HashMap<i64, channel_listing::Model>,
+    warehouse: warehouse::Model,
+    levels: HashMap<i64, Quantities>,
+    orders_waiting: bool,
+    settings: PushSettings,
+}
+
+impl RoundInputs {
+    async fn read(
+        txn: &DatabaseTransaction,
+        channel: &channel::Model,
+        links: &[product_link::Model],
+    ) -> ServiceResult<Self> {
+        let variant_ids: Vec<i64> = links.iter().filter_map(|l| l.variant_id).collect();
+        let listing_ids: Vec<i64> = links.iter().filter_map(|l| l.listing_id).collect();
+        let variants: HashMap<i64, product_variant::Model> = product_variant::Entity::find()
+            .filter(product_variant::Column::Id.is_in(variant_ids.clone()))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|v| (v.id, v))
+            .collect();
+        let listings: HashMap<i64, channel_listing::Model> = channel_listing::Entity::find()
+            .filter(channel_listing::Column::Id.is_in(listing_ids))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l))
+            .collect();
+        let warehouse = stock_warehouse(txn, channel).await?;
+        let levels: HashMap<i64, Quantities> = inventory_level::Entity::find()
+            .filter(inventory_level::Column::WarehouseId.eq(warehouse.id))
+            .filter(inventory_level::Column::VariantId.is_in(variant_ids))
+            .all(txn)
+            .await?
+            .iter()
+            .map(|l| (l.variant_id, crate::services::inventory::quantities(l)))
+            .collect();
+        let orders_waiting = orders_waiting(txn, channel.id).await?;
+        Ok(Self { variants, listings, warehouse, levels, orders_waiting, settings: push_settings(channel) })
+    }
+}
+
+/// A link's plan, with its push if it sends anything; `None` if its variant or listing is gone (nothing to push).
+async fn plan_link(
+    txn: &DatabaseTransaction,
+    channel: &channel::Model,
+    inputs: &RoundInputs,
+    link: &product_link::Model,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<Option<(PushPlan, Option<PlannedPush>)>> {
+    let (Some(variant), Some(listing)) = (
+        link.variant_id.and_then(|id| inputs.variants.get(&id)),
+        link.listing_id.and_then(|id| inputs.listings.get(&id)),
+    ) else {
+        return Ok(None);
+    };
+    let (settings, waiting) = (&inputs.settings, inputs.orders_waiting);
+    let level = inputs.levels.get(&variant.id).copied().unwrap_or_default();
+    let decision = quantity_to_push(variant_flags(variant), level, settings);
+    let price = price_to_push(variant_prices(variant), settings);
+    // After a push that may still land, what the channel shows is unknown: send the values even if equal.
+    let (last_quantity, last_price) = if link.push_in_doubt_until.is_some() {
+        (None, None)
+    } else {
+        (link.last_pushed_quantity, link.last_pushed_price_minor)
+    };
+    let plan = rules::plan_push(decision.quantity, price, last_quantity, last_price, waiting);
+    if decision.rule == QuantityRule::NotTracked {
+        let message = format!(
+            "{} does not track inventory: its quantity is not pushed to this channel",
+            crate::services::inventory::variant_label(txn, variant).await?
+        );
+        record_error(txn, channel.id, link, NOT_TRACKED, &message, None, at).await?;
+    }
+    if !plan.sends_anything() {
+        return Ok(Some((plan, None)));
+    }
+    let inputs = inputs_json(&decision, level, settings, &inputs.warehouse, variant, price, waiting, link, at);
+    Ok(Some((
+        plan,
+        Some(PlannedPush {
+            link_id: link.id,
+            variant_id: variant.id,
+            update: StockPriceUpdate {
+                external_product_id: listing.external_product_id.clone(),
+                external_sku_id: listing.external_sku_id.clone(),
+                seller_sku: listing.seller_sku.clone(),
+                quantity: plan.quantity,
+                price_minor: plan.price,
+            },
+            plan,
+            rule: decision.rule,
+            inputs,
+            requested_at: link.push_requested_at,
+            in_doubt_until: link.push_in_doubt_until,
+        }),
+    )))
+}
+
+/// Links with nothing to send are no longer pending (and no longer in doubt); held raises are looked at again
+/// shortly.
+async fn settle_unsent(
+    txn: &DatabaseTransaction,
+    cleared: &[i64],
+    held: &[i64],
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<()> {
+    for chunk in cleared.chunks(IN_CHUNK) {
+        product_link::Entity::update_many()
+            .col_expr(product_link::Column::PushPending, Expr::value(false))
+            .col_expr(
+                product_link::Column::PushInDoubtUntil,
+                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            )
+            .filter(product_link::Column::Id.is_in(chunk.to_vec()))
+            .exec(txn)
+            .await?;
+    }
+    for chunk in held.chunks(IN_CHUNK) {
+        product_link::Entity::update_many()
+            .col_expr(
+                product_link::Column::PushRequestedAt,
+                Expr::value(at + chrono::Duration::seconds(HOLD_RECHECK_SECS)),
+            )
+            .filter(product_link::Column::Id.is_in(chunk.to_vec()))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn inputs_json(
+    decision: &QuantityDecision,
+    level: Quantities,
+    settings: &PushSettings,
+    warehouse: &warehouse::Model,
+    variant: &product_variant::Model,
+    price: Option<i64>,
+    orders_waiting: bool,
+    link: &product_link::Model,
+    computed_at: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Value {
+    json!({
+        "computedAt": computed_at.to_rfc3339(),
+        "rule": decision.rule,
+        "quantity": decision.quantity,
+        "warehouseId": warehouse.id,
+        "warehouseName": warehouse.name,
+        "onHand": level.on_hand,
+        "committed": level.committed,
+        "pendingExport": level.pending_export,
+        "trackInventory": variant.track_inventory,
+        "allowOversell": variant.allow_oversell,
+        "oversellPolicy": settings.oversell_policy.as_str(),
+        "oversellQuantity": settings.oversell_quantity,
+        "pricePolicy": settings.price_policy.as_str(),
+        "price": price,
+        "ordersWaiting": orders_waiting,
+        "previousQuantity": link.last_pushed_quantity,
+        "previousPrice": link.last_pushed_price_minor,
+    })
+}

@@ -1,0 +1,56 @@
+//! Which links are due for a push: pending, syncing, linked to a listing and a variant, and past their
+//! `push_requested_at` (the time they became due, or the end of a backoff, a hold or a doubt).
+
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+
+use entity::{product_link, webhook_event};
+
+use super::now;
+use crate::services::ServiceResult;
+use crate::services::push_marks::SYNCING;
+
+/// Channels with links due for a push now.
+pub async fn channels_with_due_pushes(db: &DatabaseConnection) -> ServiceResult<Vec<i64>> {
+    let ids: Vec<i64> = product_link::Entity::find()
+        .select_only()
+        .column(product_link::Column::ChannelId)
+        .distinct()
+        .filter(due_condition(now()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids)
+}
+
+pub(super) fn due_condition(at: chrono::DateTime<chrono::Utc>) -> Condition {
+    Condition::all()
+        .add(product_link::Column::PushPending.eq(true))
+        .add(product_link::Column::State.is_in(SYNCING))
+        .add(product_link::Column::ListingId.is_not_null())
+        .add(product_link::Column::VariantId.is_not_null())
+        .add(
+            Condition::any()
+                .add(product_link::Column::PushRequestedAt.is_null())
+                .add(product_link::Column::PushRequestedAt.lte(at)),
+        )
+}
+
+/// Whether the channel has links due for a push now.
+pub async fn has_due_pushes(db: &DatabaseConnection, channel_id: i64) -> ServiceResult<bool> {
+    Ok(product_link::Entity::find()
+        .filter(product_link::Column::ChannelId.eq(channel_id))
+        .filter(due_condition(now()))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Whether an order event of the channel is still waiting to be imported (`webhook_events.processed_at` NULL).
+pub async fn orders_waiting<C: ConnectionTrait>(db: &C, channel_id: i64) -> ServiceResult<bool> {
+    Ok(webhook_event::Entity::find()
+        .filter(webhook_event::Column::ChannelId.eq(channel_id))
+        .filter(webhook_event::Column::ProcessedAt.is_null())
+        .one(db)
+        .await?
+        .is_some())
+}

@@ -1,0 +1,90 @@
+//! The explanation of a number (`stockExplanation`): recomputed with the functions a push uses, with why.
+
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use entity::{channel, inventory_level, product_link, product_variant, warehouse};
+
+use super::due::orders_waiting;
+use super::stock_warehouse;
+use crate::domain::inventory::Quantities;
+use crate::domain::stock_push::{self as rules, PushSettings, QuantityDecision, price_to_push, quantity_to_push};
+use crate::services::push_marks::{push_settings, variant_flags, variant_prices};
+use crate::services::{ServiceError, ServiceResult};
+
+/// Why a channel shows (or will show) a number for a variant.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub channel: channel::Model,
+    pub variant: product_variant::Model,
+    pub warehouse: warehouse::Model,
+    pub level: Quantities,
+    pub decision: QuantityDecision,
+    pub price: Option<i64>,
+    pub settings: PushSettings,
+    pub link: Option<product_link::Model>,
+    pub orders_waiting: bool,
+    /// A raise the stale-push guard holds back now.
+    pub held: bool,
+    pub summary: String,
+}
+
+pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) -> ServiceResult<Explanation> {
+    let variant = product_variant::Entity::find_by_id(variant_id).one(db).await?;
+    let channel = channel::Entity::find_by_id(channel_id).one(db).await?;
+    let mut errors = Vec::new();
+    if variant.is_none() {
+        errors.push(crate::domain::errors::FieldError::new(
+            &["variantId"],
+            crate::domain::errors::ErrorCode::NotFound,
+            "Variant not found",
+        ));
+    }
+    if channel.is_none() {
+        errors.push(crate::domain::errors::FieldError::new(
+            &["channelId"],
+            crate::domain::errors::ErrorCode::NotFound,
+            "Channel not found",
+        ));
+    }
+    let (Some(variant), Some(channel)) = (variant, channel) else { return Err(ServiceError::Rejected(errors)) };
+    let warehouse = stock_warehouse(db, &channel).await?;
+    let level = inventory_level::Entity::find()
+        .filter(inventory_level::Column::VariantId.eq(variant.id))
+        .filter(inventory_level::Column::WarehouseId.eq(warehouse.id))
+        .one(db)
+        .await?
+        .map(|l| crate::services::inventory::quantities(&l))
+        .unwrap_or_default();
+    let settings = push_settings(&channel);
+    let decision = quantity_to_push(variant_flags(&variant), level, &settings);
+    let price = price_to_push(variant_prices(&variant), &settings);
+    let link = product_link::Entity::find()
+        .filter(product_link::Column::ChannelId.eq(channel.id))
+        .filter(product_link::Column::VariantId.eq(variant.id))
+        .filter(product_link::Column::ListingId.is_not_null())
+        .order_by_asc(product_link::Column::Id)
+        .one(db)
+        .await?;
+    let waiting = orders_waiting(db, channel.id).await?;
+    let held = match (&link, decision.quantity) {
+        (Some(l), Some(q)) => rules::plan_push(Some(q), None, l.last_pushed_quantity, None, waiting).held,
+        _ => false,
+    };
+    let mut summary = rules::explain(&decision, level, &settings, &warehouse.name);
+    if held {
+        summary.push_str("; held back for now: an order of this channel is waiting to be imported, and raising the quantity could oversell");
+    }
+    Ok(Explanation {
+        channel,
+        variant,
+        warehouse,
+        level,
+        decision,
+        price,
+        settings,
+        link,
+        orders_waiting: waiting,
+        held,
+        summary,
+    })
+}

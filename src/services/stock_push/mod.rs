@@ -1,0 +1,67 @@
+//! Stock and price push (SPEC §3), the flow "A stock push" of `docs/architecture.md`. Links are marked
+//! push-pending by `services::push_marks` when a change alters what they would push; a push run of a channel then
+//! does rounds of: [`collect()`] (`collect.rs`: lock up to [`ROUND_SIZE`] due links — `due.rs` says which — and
+//! compute each value now, with the stale-push guard) → [`send()`] (`send.rs`: batches of the API's maximum) →
+//! [`record()`] (`record.rs`: every push in `stock_pushes`, the links' pushed values, sync errors with backoff);
+//! [`round()`] (`round.rs`) chains them. [`reconcile()`] (`reconcile.rs`) compares what the channel shows with what
+//! was pushed, [`explain()`] (`explain.rs`) says why a number is what it is, and `history.rs` reads the pushes.
+//!
+//! Invariants: a round clears `push_pending` only of links it has nothing to send for, in the transaction that
+//! reads the values, with the links locked (`FOR UPDATE` on PostgreSQL; SQLite's write lock); a sent link stays
+//! pending until its push is recorded, and `record` clears it only if no change re-marked it meanwhile, so a
+//! change committed later, or a worker killed between send and record, leaves the link due and the next round
+//! sends the newer value. Rounds of one channel never overlap: the job holds the channel's lease
+//! (`services::leases`, [`lease_name()`]) across processes, so a newer value is never overwritten by an older one.
+
+mod collect;
+mod due;
+mod explain;
+mod history;
+mod reconcile;
+mod record;
+mod round;
+mod send;
+
+use sea_orm::{ConnectionTrait, EntityTrait};
+
+use entity::{channel, warehouse};
+
+use super::ServiceResult;
+
+pub use super::push_marks::{
+    LevelMove, channel_push_settings_changed, mark_channel, mark_variants, on_levels_changed, push_settings,
+    variant_flags, variant_prices, variant_push_fields_changed,
+};
+pub use collect::{Collected, PlannedPush, collect};
+pub use due::{channels_with_due_pushes, has_due_pushes, orders_waiting};
+pub use explain::{Explanation, explain};
+pub use history::{PushFilter, history, push};
+pub use reconcile::{ReconcileReport, reconcile};
+pub use record::{Recorded, prune_history, record};
+pub use round::{METRICS, PushMetrics, RoundReport, lease_name, round};
+pub use send::{PushOutcome, chunk_size, minimum_calls, send};
+
+/// Sync error code of a failed push (on the link, with backoff retries).
+pub const PUSH_FAILED: &str = "STOCK_PUSH_FAILED";
+/// Sync error code of a channel quantity that differs from what the hub last pushed.
+pub const STOCK_DRIFT: &str = "STOCK_DRIFT";
+/// Sync warning: the variant does not track inventory, so no quantity is pushed (SPEC §3).
+pub const NOT_TRACKED: &str = "QUANTITY_NOT_TRACKED";
+/// Links handled per round (one transaction to collect, one to record).
+pub const ROUND_SIZE: u64 = 500;
+/// Keys per `IN (…)` list.
+const IN_CHUNK: usize = 500;
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+/// The warehouse whose stock a channel gets: its chosen one, else the default.
+pub async fn stock_warehouse<C: ConnectionTrait>(db: &C, channel: &channel::Model) -> ServiceResult<warehouse::Model> {
+    if let Some(id) = channel.stock_warehouse_id
+        && let Some(w) = warehouse::Entity::find_by_id(id).one(db).await?
+    {
+        return Ok(w);
+    }
+    super::warehouses::default_warehouse(db).await
+}

@@ -1,0 +1,78 @@
+//! A round (collect → send → record) with its totals, the process-wide push metrics, and the lease name that
+//! keeps one channel's rounds from overlapping.
+
+use sea_orm::DatabaseConnection;
+
+use entity::channel;
+
+use super::ROUND_SIZE;
+use super::collect::collect;
+use super::record::record;
+use super::send::{minimum_calls, send};
+use crate::channels::Connector;
+use crate::domain::channel::StockPriceUpdate;
+use crate::services::ServiceResult;
+
+/// Totals of one push round.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoundReport {
+    pub links: usize,
+    pub sent: usize,
+    pub succeeded: usize,
+    pub failed: usize,
+    pub unchanged: usize,
+    pub held: usize,
+    pub calls: usize,
+}
+
+/// Process-wide counters of push calls (read by the benchmark; cheap enough to keep always).
+#[derive(Debug, Default)]
+pub struct PushMetrics {
+    /// Marketplace update calls made by pushes (HTTP retries inside a call not counted).
+    pub calls: std::sync::atomic::AtomicU64,
+    /// The fewest calls the APIs' batch maxima allow for the same pushes, round by round.
+    pub min_calls: std::sync::atomic::AtomicU64,
+    /// SKU pushes sent.
+    pub pushes: std::sync::atomic::AtomicU64,
+}
+
+pub static METRICS: PushMetrics = PushMetrics {
+    calls: std::sync::atomic::AtomicU64::new(0),
+    min_calls: std::sync::atomic::AtomicU64::new(0),
+    pushes: std::sync::atomic::AtomicU64::new(0),
+};
+
+/// Collect → send → record, once. The caller holds the channel's push lease.
+pub async fn round(
+    db: &DatabaseConnection,
+    channel: &channel::Model,
+    connector: &dyn Connector,
+) -> ServiceResult<RoundReport> {
+    let mut collected = collect(db, channel, ROUND_SIZE).await?;
+    let mut report = RoundReport {
+        links: collected.links(),
+        unchanged: collected.unchanged,
+        held: collected.held,
+        ..RoundReport::default()
+    };
+    if collected.pushes.is_empty() {
+        return Ok(report);
+    }
+    let (outcomes, calls) = send(connector, channel.kind, &mut collected.pushes).await;
+    let updates: Vec<StockPriceUpdate> = collected.pushes.iter().map(|p| p.update.clone()).collect();
+    let relaxed = std::sync::atomic::Ordering::Relaxed;
+    METRICS.calls.fetch_add(calls as u64, relaxed);
+    METRICS.min_calls.fetch_add(minimum_calls(channel.kind, &updates) as u64, relaxed);
+    METRICS.pushes.fetch_add(updates.len() as u64, relaxed);
+    let recorded = record(db, channel, &collected.pushes, &outcomes).await?;
+    report.sent = collected.pushes.len();
+    report.calls = calls;
+    report.succeeded = recorded.succeeded;
+    report.failed = recorded.failed;
+    Ok(report)
+}
+
+/// The lease name serialising one channel's pushes (and reconciliations).
+pub fn lease_name(channel_id: i64) -> String {
+    format!("stock-push:{channel_id}")
+}

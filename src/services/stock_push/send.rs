@@ -1,0 +1,198 @@
+//! Send, the second step of a round: the planned pushes in batches of the API's maximum, sorted by product (a
+//! per-product API never gets a product split across calls), one outcome per push.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::json;
+
+use entity::enums::ChannelKind;
+
+use super::collect::PlannedPush;
+use super::now;
+use crate::channels::{Connector, ConnectorError};
+use crate::domain::channel::StockPriceUpdate;
+
+/// The channel's answer for one push.
+#[derive(Debug, Clone)]
+pub struct PushOutcome {
+    pub ok: bool,
+    pub error: Option<String>,
+    pub response: serde_json::Value,
+    /// Until when a request of this push or an earlier one may still be applied by the channel (the hub gave up
+    /// on its answer): the link is pushed once more after that.
+    pub in_doubt_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// SKUs per call for a kind: the API's batch maximum where it has one (Shopee and TikTok group by product
+/// inside the connector, so a chunk sorted by product costs one call per product).
+pub fn chunk_size(kind: ChannelKind) -> usize {
+    match kind {
+        ChannelKind::Lazada => crate::channels::lazada::PRICE_QUANTITY_BATCH,
+        ChannelKind::Tiki => crate::channels::tiki::wire::MAX_UPDATE_SKUS_BATCH,
+        ChannelKind::Webstore => crate::channels::webstore::SET_BATCH_MAX,
+        ChannelKind::Shopee => crate::channels::shopee::MODELS_PER_UPDATE,
+        ChannelKind::Tiktok => crate::channels::tiktok::MAX_SKUS_PER_UPDATE_CALL,
+    }
+}
+
+/// Fewest calls the API allows for these updates (the benchmark's yardstick).
+pub fn minimum_calls(kind: ChannelKind, updates: &[StockPriceUpdate]) -> usize {
+    match kind {
+        ChannelKind::Shopee => crate::channels::shopee::minimum_update_calls(updates),
+        ChannelKind::Tiktok => {
+            let mut per_product: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+            for u in updates {
+                let e = per_product.entry(u.external_product_id.as_str()).or_default();
+                e.0 += usize::from(u.quantity.is_some());
+                e.1 += usize::from(u.price_minor.is_some());
+            }
+            let max = chunk_size(kind);
+            per_product.values().map(|(q, p)| q.div_ceil(max) + p.div_ceil(max)).sum()
+        }
+        _ => updates
+            .iter()
+            .filter(|u| u.quantity.is_some() || u.price_minor.is_some())
+            .count()
+            .div_ceil(chunk_size(kind)),
+    }
+}
+
+/// Whether the kind's update API takes one product per call (so a batch must not split a product).
+pub(super) fn updates_per_product(kind: ChannelKind) -> bool {
+    matches!(kind, ChannelKind::Shopee | ChannelKind::Tiktok)
+}
+
+/// The batches to send, as ranges of `pushes` (sorted by product): fixed-size chunks of the API's maximum, or for
+/// per-product APIs one product at a time (split only when it has more SKUs than one call takes), so that no
+/// product costs two calls where one would do.
+fn batches(kind: ChannelKind, products: &[&str]) -> Vec<std::ops::Range<usize>> {
+    let max = chunk_size(kind).max(1);
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < products.len() {
+        let mut end = (start + max).min(products.len());
+        if updates_per_product(kind) {
+            end = start + products[start..end].iter().take_while(|p| **p == products[start]).count();
+        }
+        out.push(start..end);
+        start = end;
+    }
+    out
+}
+
+/// Sends the planned pushes in batches (sorted by product, so per-product APIs group well). A call that fails as
+/// a whole fails each of its SKUs with the call's error. Returns one outcome per push and the calls made.
+///
+/// A call during which the connector gave up on a request (its timeout fired: the marketplace may still apply
+/// it, later than anything sent after it) leaves its pushes in doubt, as does an earlier push in doubt past the
+/// moment this one was sent; `record` keeps such links due until the doubt ends.
+pub async fn send(
+    connector: &dyn Connector,
+    kind: ChannelKind,
+    pushes: &mut [PlannedPush],
+) -> (Vec<PushOutcome>, usize) {
+    pushes.sort_by(|a, b| {
+        (a.update.external_product_id.as_str(), a.link_id).cmp(&(b.update.external_product_id.as_str(), b.link_id))
+    });
+    let mut outcomes = Vec::with_capacity(pushes.len());
+    let mut calls = 0;
+    let products: Vec<&str> = pushes.iter().map(|p| p.update.external_product_id.as_str()).collect();
+    for range in batches(kind, &products) {
+        let chunk = &pushes[range];
+        let updates: Vec<StockPriceUpdate> = chunk.iter().map(|p| p.update.clone()).collect();
+        let (sent_at, doubt_before) = (now(), connector.api().in_doubt_until());
+        let result = connector.update_stock_price(&updates).await;
+        let doubt_after = connector.api().in_doubt_until();
+        let new_doubt = doubt_after.filter(|_| doubt_after != doubt_before).map(wall_clock);
+        let in_doubt = |p: &PlannedPush| new_doubt.max(p.in_doubt_until.filter(|until| *until > sent_at));
+        match result {
+            Ok(report) => {
+                calls += report.calls;
+                let mut by_sku: HashMap<&str, Vec<&crate::domain::channel::SkuUpdateResult>> = HashMap::new();
+                for r in &report.results {
+                    by_sku.entry(r.external_sku_id.as_str()).or_default().push(r);
+                }
+                for p in chunk {
+                    let result = by_sku
+                        .get_mut(p.update.external_sku_id.as_str())
+                        .and_then(|v| (!v.is_empty()).then(|| v.remove(0)));
+                    let in_doubt_until = in_doubt(p);
+                    outcomes.push(match result {
+                        Some(r) => PushOutcome {
+                            ok: r.ok,
+                            error: r.error.clone(),
+                            response: json!({ "ok": r.ok, "error": r.error, "calls": report.calls }),
+                            in_doubt_until,
+                        },
+                        None => PushOutcome {
+                            ok: false,
+                            error: Some("the channel did not report on this SKU".into()),
+                            response: json!({ "calls": report.calls }),
+                            in_doubt_until,
+                        },
+                    });
+                }
+            }
+            Err(err) => {
+                calls += 1;
+                let message = err.to_string();
+                let kind = connector_error_kind(&err);
+                outcomes.extend(chunk.iter().map(|p| PushOutcome {
+                    ok: false,
+                    error: Some(message.clone()),
+                    response: json!({ "error": message, "kind": kind }),
+                    in_doubt_until: in_doubt(p),
+                }));
+            }
+        }
+    }
+    (outcomes, calls)
+}
+
+/// The wall-clock time of a monotonic instant (now, if it has passed).
+fn wall_clock(instant: std::time::Instant) -> chrono::DateTime<chrono::Utc> {
+    let ahead = instant.saturating_duration_since(std::time::Instant::now());
+    now() + chrono::Duration::from_std(ahead).unwrap_or_else(|_| chrono::Duration::zero())
+}
+
+fn connector_error_kind(err: &ConnectorError) -> &'static str {
+    match err {
+        ConnectorError::Auth { .. } => "AUTH",
+        ConnectorError::TokenExpired { .. } => "TOKEN_EXPIRED",
+        ConnectorError::RateLimited { .. } => "RATE_LIMITED",
+        ConnectorError::Api { .. } => "API",
+        ConnectorError::Server { .. } => "SERVER",
+        ConnectorError::Transport { .. } => "TRANSPORT",
+        ConnectorError::Parse { .. } => "PARSE",
+        ConnectorError::BadWebhook(_) => "BAD_WEBHOOK",
+        ConnectorError::Unsupported(_) => "UNSUPPORTED",
+        ConnectorError::Config(_) => "CONFIG",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_fill_the_api_maximum_and_never_split_a_product_for_per_product_apis() {
+        // 30 SKUs of product A, 30 of B, 60 of C (sorted by product, as `send` sorts them).
+        let products: Vec<&str> = std::iter::repeat_n("A", 30)
+            .chain(std::iter::repeat_n("B", 30))
+            .chain(std::iter::repeat_n("C", 60))
+            .collect();
+        let lazada = batches(ChannelKind::Lazada, &products);
+        assert_eq!(lazada, vec![0..50, 50..100, 100..120], "fixed chunks of 50 across products");
+        let max = chunk_size(ChannelKind::Tiktok);
+        let tiktok = batches(ChannelKind::Tiktok, &products);
+        assert!(
+            tiktok.iter().all(|r| products[r.clone()].iter().all(|p| *p == products[r.start])),
+            "one product per batch: {tiktok:?}"
+        );
+        assert!(tiktok.iter().all(|r| r.len() <= max));
+        assert_eq!(tiktok.iter().map(|r| r.len()).sum::<usize>(), products.len(), "every push in exactly one batch");
+        let calls_for_c = tiktok.iter().filter(|r| products[r.start] == "C").count();
+        assert_eq!(calls_for_c, 60usize.div_ceil(max), "a product larger than one call is split only as needed");
+        assert!(batches(ChannelKind::Shopee, &[]).is_empty());
+    }
+}
