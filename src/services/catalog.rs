@@ -9,6 +9,7 @@ use sea_orm::{
 
 use entity::{inventory_ledger, inventory_level, product, product_variant, warehouse};
 
+use super::now;
 use super::pagination::{Page, PageArgs, paginate};
 use super::{ServiceError, ServiceResult, begin_write, contains_pattern, prefix_pattern};
 use crate::domain::errors::{ErrorCode, FieldError};
@@ -18,10 +19,6 @@ use crate::domain::{money, text};
 pub const MAX_VARIANTS_PER_PRODUCT: usize = 100;
 /// Options per variant (name/value pairs), as on every marketplace.
 pub const MAX_OPTIONS: usize = 3;
-
-fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
-}
 
 // ---------------------------------------------------------------------------------------------- warehouses
 
@@ -375,7 +372,7 @@ pub async fn product_delete(db: &DatabaseConnection, id: i64) -> ServiceResult<i
         return Err(ServiceError::not_found(&["id"], "Product"));
     }
     let variant_ids: Vec<i64> = variants_in(&txn, id).await?.iter().map(|v| v.id).collect();
-    super::linking::mark_variants_deleted(&txn, &variant_ids).await?;
+    super::link_marks::mark_variants_deleted(&txn, &variant_ids).await?;
     product::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     Ok(id)
@@ -435,8 +432,8 @@ pub async fn variant_update(
     active.created_at = Set(current.created_at);
     let model = active.update(&txn).await?;
     touch_product(&txn, current.product_id).await?;
-    if super::push_marks::variant_push_fields_changed(&current, &model) {
-        super::push_marks::mark_variants(&txn, &[id]).await?;
+    if super::link_marks::variant_push_fields_changed(&current, &model) {
+        super::link_marks::mark_variants(&txn, &[id]).await?;
     }
     txn.commit().await?;
     Ok(model)
@@ -456,7 +453,7 @@ pub async fn variant_delete(db: &DatabaseConnection, id: i64) -> ServiceResult<i
             "a product keeps at least one variant: delete the product instead",
         ));
     }
-    super::linking::mark_variants_deleted(&txn, &[id]).await?;
+    super::link_marks::mark_variants_deleted(&txn, &[id]).await?;
     product_variant::Entity::delete_by_id(id).exec(&txn).await?;
     touch_product(&txn, current.product_id).await?;
     txn.commit().await?;

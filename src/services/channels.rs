@@ -666,8 +666,8 @@ pub async fn update(ctx: &AppContext, id: i64, input: UpdateInput) -> ServiceRes
     active.updated_at = Set(chrono::Utc::now());
     let updated = active.update(&ctx.db).await?;
     // From now on the links push per the new settings (SPEC §1: a change applies from the moment it is saved).
-    if super::push_marks::channel_push_settings_changed(&current, &updated) {
-        super::push_marks::mark_channel(&ctx.db, id).await?;
+    if super::link_marks::channel_push_settings_changed(&current, &updated) {
+        super::link_marks::mark_channel(&ctx.db, id).await?;
     }
     Ok(updated)
 }

@@ -18,15 +18,12 @@ use entity::{
 };
 
 use super::inventory::{LevelChange, Movement, apply_movement};
+use super::now;
 use super::pagination::{Page, PageArgs, paginate};
 use super::{ServiceError, ServiceResult, begin_write};
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::export_slips as rules;
 use crate::domain::text;
-
-fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
-}
 
 /// A slip with the stock levels it changed (for events).
 #[derive(Debug, Clone)]

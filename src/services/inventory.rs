@@ -262,10 +262,10 @@ impl LevelBook {
         for chunk in self.ledger.chunks(LEVELS_PER_STATEMENT) {
             ledger.extend(inventory_ledger::Entity::insert_many(chunk.to_vec()).exec_with_returning(txn).await?);
         }
-        let changes: Vec<super::push_marks::LevelMove> = moved
+        let changes: Vec<super::link_marks::LevelMove> = moved
             .iter()
             .filter_map(|l| {
-                self.variants.get(&l.model.variant_id).map(|variant| super::push_marks::LevelMove {
+                self.variants.get(&l.model.variant_id).map(|variant| super::link_marks::LevelMove {
                     variant,
                     warehouse_id: l.model.warehouse_id,
                     before: l.before,
@@ -274,7 +274,7 @@ impl LevelBook {
             })
             .collect();
         // Same transaction: the links whose pushed quantity this changes become push-pending.
-        super::push_marks::on_levels_changed(txn, &changes).await?;
+        super::link_marks::on_levels_changed(txn, &changes).await?;
         let levels = moved
             .into_iter()
             .map(|l| inventory_level::Model {

@@ -7,11 +7,11 @@ pub mod channels;
 pub mod export_slips;
 pub mod inventory;
 pub mod leases;
+pub mod link_marks;
 pub mod linking;
 pub mod order_ops;
 pub mod orders;
 pub mod pagination;
-pub mod push_marks;
 pub mod stock_push;
 pub mod sync_errors;
 pub mod sync_runs;
@@ -58,6 +58,11 @@ impl ServiceError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
+/// The time services stamp on the rows they write (`created_at`, `updated_at`, `processed_at`, …).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
 /// Begin a transaction that will write. On SQLite it takes the write lock at BEGIN (`BEGIN IMMEDIATE`), so two
 /// writers queue on the busy timeout instead of failing when a read turns into a write; on PostgreSQL it is a
 /// plain READ COMMITTED transaction and rows are locked with `SELECT … FOR UPDATE` where it matters.
@@ -93,6 +98,82 @@ fn escape_like(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::Path;
+
+    /// The service modules each file names (`super::x`, `services::x`, `crate::services::x`), by top-level module
+    /// (a folder's files count as its module).
+    fn service_imports() -> BTreeMap<String, BTreeSet<String>> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/services");
+        let mut files = Vec::new();
+        let mut dirs = vec![root.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("services folder").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for file in files {
+            let relative = file.strip_prefix(&root).expect("inside services");
+            let first = relative.components().next().expect("a component").as_os_str().to_string_lossy();
+            let module = first.trim_end_matches(".rs").to_owned();
+            if module == "mod" {
+                continue;
+            }
+            let nested = relative.components().count() > 1;
+            let text = std::fs::read_to_string(&file).expect("readable");
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            // Comments name modules without importing them.
+            let text: String = code
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .flat_map(|line| [line, "\n"])
+                .collect();
+            let mut named = BTreeSet::new();
+            for prefix in ["services::", "super::"] {
+                for (at, _) in text.match_indices(prefix) {
+                    // `super::` inside a folder names the folder's own module, not a sibling service.
+                    if prefix == "super::" && nested && !text[at + prefix.len()..].starts_with("super::") {
+                        continue;
+                    }
+                    let rest = text[at + prefix.len()..].trim_start_matches("super::");
+                    let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                    named.insert(name);
+                }
+            }
+            graph.entry(module).or_default().extend(named);
+        }
+        let modules: BTreeSet<String> = graph.keys().cloned().collect();
+        for (module, named) in graph.iter_mut() {
+            named.retain(|n| modules.contains(n) && n != module);
+        }
+        graph
+    }
+
+    #[test]
+    fn service_modules_import_each_other_without_a_cycle() {
+        let graph = service_imports();
+        assert!(graph["inventory"].contains("link_marks"), "the scan sees imports: {graph:?}");
+        // Kahn's algorithm: repeatedly remove modules that import no remaining module.
+        let mut remaining = graph.clone();
+        while !remaining.is_empty() {
+            let leaves: Vec<String> =
+                remaining.iter().filter(|(_, named)| named.is_empty()).map(|(m, _)| m.clone()).collect();
+            assert!(!leaves.is_empty(), "service modules import each other in a cycle: {remaining:?}");
+            for leaf in &leaves {
+                remaining.remove(leaf);
+            }
+            for named in remaining.values_mut() {
+                named.retain(|n| !leaves.contains(n));
+            }
+        }
+    }
 
     #[test]
     fn like_patterns_escape_wildcards() {

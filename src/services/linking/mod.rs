@@ -19,11 +19,11 @@
 //!
 //! Submodules: `listings` (stored listings), `selection` (which products a run covers), `batch` and `writes`
 //! (matching one batch), `views` (the links' views), `manual` (manual link, unlink, delete, product from a
-//! listing), `compare`, `webstore` (create missing), `deleted` (links losing their hub variant).
+//! listing), `compare`, `webstore` (create missing).
+//! A hub variant's deletion marks its links in `services::link_marks`, below the catalog.
 
 mod batch;
 mod compare;
-mod deleted;
 mod listings;
 mod manual;
 mod selection;
@@ -31,12 +31,12 @@ mod views;
 mod webstore;
 mod writes;
 
+pub(crate) use super::now;
 use entity::enums::MatchKey;
 use entity::product_variant;
 
 pub use batch::{LinkCounts, decide, hub_variants, link_batch};
 pub use compare::{FieldComparison, compare};
-pub use deleted::mark_variants_deleted;
 pub use listings::{listing, listing_count, listing_options, listings, listings_of_product, store_listings};
 pub use manual::{create_product_from_listing, delete_links, set_link, unlink};
 pub use selection::{Selection, check_request_ids, products_of_links, selected_products};
@@ -45,10 +45,6 @@ pub use webstore::{draft_for_channel, listing_products_unknown_to_hub, products_
 
 /// Keys per `IN (…)` list.
 const IN_CHUNK: usize = 500;
-
-fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
-}
 
 /// The variant column holding the channel's match key.
 fn key_column(key: MatchKey) -> product_variant::Column {

@@ -21,7 +21,7 @@ use crate::domain::inventory::Quantities;
 use crate::domain::stock_push::{
     self as rules, PushPlan, PushSettings, QuantityDecision, QuantityRule, price_to_push, quantity_to_push,
 };
-use crate::services::push_marks::{push_settings, variant_flags, variant_prices};
+use crate::services::link_marks::{push_settings, variant_flags, variant_prices};
 use crate::services::{ServiceResult, begin_write};
 
 /// A raise held by the stale-push guard is looked at again after this long (or at the next change).

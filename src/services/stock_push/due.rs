@@ -7,7 +7,7 @@ use entity::{product_link, webhook_event};
 
 use super::now;
 use crate::services::ServiceResult;
-use crate::services::push_marks::SYNCING;
+use crate::services::link_marks::SYNCING;
 
 /// Channels with links due for a push now.
 pub async fn channels_with_due_pushes(db: &DatabaseConnection) -> ServiceResult<Vec<i64>> {

@@ -8,7 +8,7 @@ use super::due::orders_waiting;
 use super::stock_warehouse;
 use crate::domain::inventory::Quantities;
 use crate::domain::stock_push::{self as rules, PushSettings, QuantityDecision, price_to_push, quantity_to_push};
-use crate::services::push_marks::{push_settings, variant_flags, variant_prices};
+use crate::services::link_marks::{push_settings, variant_flags, variant_prices};
 use crate::services::{ServiceError, ServiceResult};
 
 /// Why a channel shows (or will show) a number for a variant.

@@ -1,5 +1,5 @@
 //! Stock and price push (SPEC §3), the flow "A stock push" of `docs/architecture.md`. Links are marked
-//! push-pending by `services::push_marks` when a change alters what they would push; a push run of a channel then
+//! push-pending by `services::link_marks` when a change alters what they would push; a push run of a channel then
 //! does rounds of: [`collect()`] (`collect.rs`: lock up to [`ROUND_SIZE`] due links — `due.rs` says which — and
 //! compute each value now, with the stale-push guard) → [`send()`] (`send.rs`: batches of the API's maximum) →
 //! [`record()`] (`record.rs`: every push in `stock_pushes`, the links' pushed values, sync errors with backoff);
@@ -27,8 +27,9 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 use entity::{channel, warehouse};
 
 use super::ServiceResult;
+pub(crate) use super::now;
 
-pub use super::push_marks::{
+pub use super::link_marks::{
     LevelMove, channel_push_settings_changed, mark_channel, mark_variants, on_levels_changed, push_settings,
     variant_flags, variant_prices, variant_push_fields_changed,
 };
@@ -51,10 +52,6 @@ pub const NOT_TRACKED: &str = "QUANTITY_NOT_TRACKED";
 pub const ROUND_SIZE: u64 = 500;
 /// Keys per `IN (…)` list.
 const IN_CHUNK: usize = 500;
-
-fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
-}
 
 /// The warehouse whose stock a channel gets: its chosen one, else the default.
 pub async fn stock_warehouse<C: ConnectionTrait>(db: &C, channel: &channel::Model) -> ServiceResult<warehouse::Model> {

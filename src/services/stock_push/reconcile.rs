@@ -13,7 +13,7 @@ use super::record::{record_error, resolve_errors};
 use super::{IN_CHUNK, STOCK_DRIFT, now};
 use crate::domain::channel::Listing;
 use crate::domain::stock_push as rules;
-use crate::services::push_marks::SYNCING;
+use crate::services::link_marks::SYNCING;
 use crate::services::{ServiceResult, begin_write};
 
 /// Totals of a reconciliation.

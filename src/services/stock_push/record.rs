@@ -17,7 +17,7 @@ use super::collect::PlannedPush;
 use super::send::PushOutcome;
 use super::{IN_CHUNK, PUSH_FAILED, now};
 use crate::domain::stock_push as rules;
-use crate::services::push_marks::SYNCING;
+use crate::services::link_marks::SYNCING;
 use crate::services::{ServiceResult, begin_write};
 
 /// Counts of a recorded round.

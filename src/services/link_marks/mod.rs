@@ -1,7 +1,16 @@
-//! Push marking (SPEC §3, step 1 of "A stock push"): what a link's push depends on (the channel's push settings,
-//! the variant's flags and prices) and the marking of links push-pending, due now, when one of those changes.
-//! Stock movements, variant updates and channel settings changes call it inside their own writes; the push flow
-//! (`services::stock_push`) then collects what is due. It sits below both, so neither side imports the other.
+//! Marks other flows leave on product links, inside their own writes:
+//! - push marking (SPEC §3, step 1 of "A stock push"): what a link's push depends on (the channel's push settings,
+//!   the variant's flags and prices) and the marking of links push-pending, due now, when one of those changes.
+//!   Stock movements, variant updates and channel settings changes call it; the push flow
+//!   (`services::stock_push`) then collects what is due;
+//! - a hub variant's deletion (`variant_deleted`): its links report VARIANT_DELETED.
+//!
+//! It sits below inventory, the catalog, channels, linking and the push flow, so none of them imports another to
+//! mark a link (the service modules form no cycle: `services::tests`).
+
+mod variant_deleted;
+
+pub use variant_deleted::mark_variants_deleted;
 
 use std::collections::BTreeSet;
 

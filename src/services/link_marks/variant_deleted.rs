@@ -6,9 +6,9 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, 
 use entity::enums::{LinkState, SyncErrorKind};
 use entity::{product, product_link, product_variant, sync_error};
 
-use super::now;
 use crate::domain::linking::LinkErrorCode;
 use crate::services::ServiceResult;
+use crate::services::now;
 
 /// Links whose hub variant is being deleted report the loss (SPEC §2 [Sapo]) before the variant goes.
 pub async fn mark_variants_deleted<C: ConnectionTrait>(txn: &C, variant_ids: &[i64]) -> ServiceResult<()> {
