@@ -8,7 +8,6 @@ pub mod export_slips;
 pub mod inventory;
 pub mod leases;
 pub mod linking;
-pub mod order_ops;
 pub mod orders;
 pub mod pagination;
 pub mod stock_push;
@@ -55,6 +54,11 @@ impl ServiceError {
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// The time services stamp on the rows they write (`created_at`, `updated_at`, `processed_at`, …).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
 
 /// Begin a transaction that will write. On SQLite it takes the write lock at BEGIN (`BEGIN IMMEDIATE`), so two
 /// writers queue on the busy timeout instead of failing when a read turns into a write; on PostgreSQL it is a
