@@ -10,7 +10,7 @@ use super::errors::query;
 use super::orders::{Order, OrderStatusGql};
 use super::relay::{global_id, require_id};
 use crate::events::{ActivityKind, HubEvent};
-use crate::services::{channels, order_ops};
+use crate::services::{channels, orders};
 
 /// What happened on a channel.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -142,7 +142,7 @@ impl LiveSubscription {
                 if channel.is_some_and(|c| c != channel_id) {
                     return None;
                 }
-                let order = order_ops::get(&db, order_id).await.ok().flatten()?;
+                let order = orders::get(&db, order_id).await.ok().flatten()?;
                 if statuses.as_ref().is_some_and(|s| !s.contains(&order.hub_status)) {
                     return None;
                 }

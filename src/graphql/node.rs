@@ -43,7 +43,7 @@ async fn load(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
         "Channel" => query(channels::get(db, raw).await)?.map(|m| Node::Channel(Channel(m))),
         "ProductLink" => query(linking::link(db, raw).await)?.map(|m| Node::ProductLink(ProductLink(m))),
         "ChannelListing" => query(linking::listing(db, raw).await)?.map(|m| Node::ChannelListing(ChannelListing(m))),
-        "Order" => query(crate::services::order_ops::get(db, raw).await)?.map(|m| Node::Order(Order(m))),
+        "Order" => query(crate::services::orders::get(db, raw).await)?.map(|m| Node::Order(Order(m))),
         "ExportSlip" => {
             query(crate::services::export_slips::get(db, raw).await)?.map(|m| Node::ExportSlip(ExportSlip(m)))
         }

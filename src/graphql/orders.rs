@@ -18,7 +18,7 @@ use crate::domain::orders::ActionKind;
 use crate::events::HubEvent;
 use crate::jobs;
 use crate::jobs::orders::FetchInput;
-use crate::services::order_ops::{self as service, OrderFilter};
+use crate::services::orders::{self as service, OrderFilter};
 use crate::services::{ServiceError, catalog, channels};
 
 /// An order's status in the hub, mapped from its channel's status.

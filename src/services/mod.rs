@@ -9,7 +9,6 @@ pub mod inventory;
 pub mod leases;
 pub mod link_marks;
 pub mod linking;
-pub mod order_ops;
 pub mod orders;
 pub mod pagination;
 pub mod stock_push;

@@ -1,0 +1,141 @@
+//! Orders as the merchant reads them: the filtered list, one order with its lines, customer, history, export
+//! slips and open errors, and which orders a resync by filter covers.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use entity::enums::{OrderStatus, PaymentStatus, SyncErrorKind};
+use entity::{customer, order, order_event, order_line, sync_error};
+
+use crate::domain::orders as rules;
+use crate::services::pagination::{Page, PageArgs, paginate};
+use crate::services::{ServiceResult, contains_pattern};
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub channel_id: Option<i64>,
+    pub status: Option<OrderStatus>,
+    pub payment_status: Option<PaymentStatus>,
+    /// Placed at or after.
+    pub placed_from: Option<DateTime<Utc>>,
+    /// Placed before.
+    pub placed_to: Option<DateTime<Utc>>,
+    /// Order number, customer name or phone contains.
+    pub search: Option<String>,
+    pub has_unlinked_lines: Option<bool>,
+}
+
+fn filtered(filter: &OrderFilter) -> sea_orm::Select<order::Entity> {
+    let mut select = order::Entity::find();
+    if let Some(id) = filter.channel_id {
+        select = select.filter(order::Column::ChannelId.eq(id));
+    }
+    if let Some(s) = filter.status {
+        select = select.filter(order::Column::HubStatus.eq(s));
+    }
+    if let Some(p) = filter.payment_status {
+        select = select.filter(order::Column::PaymentStatus.eq(p));
+    }
+    if let Some(from) = filter.placed_from {
+        select = select.filter(order::Column::PlacedAt.gte(from));
+    }
+    if let Some(to) = filter.placed_to {
+        select = select.filter(order::Column::PlacedAt.lt(to));
+    }
+    if let Some(flag) = filter.has_unlinked_lines {
+        select = select.filter(order::Column::HasUnlinkedLines.eq(flag));
+    }
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let like = || LikeExpr::new(contains_pattern(search)).escape('\\');
+        let phone = rules::normalize_phone(Some(search)).filter(|p| p.len() >= 3);
+        let mut any = Condition::any()
+            .add(Expr::col(order::Column::OrderNumber).like(like()))
+            .add(Expr::col(order::Column::ExternalId).like(like()))
+            .add(Expr::col(order::Column::CustomerName).like(like()))
+            .add(Expr::col(order::Column::CustomerPhone).like(like()));
+        if let Some(p) = phone {
+            any =
+                any.add(Expr::col(order::Column::CustomerPhone).like(LikeExpr::new(contains_pattern(&p)).escape('\\')));
+        }
+        select = select.filter(any);
+    }
+    select
+}
+
+pub async fn list(db: &DatabaseConnection, filter: &OrderFilter, page: &PageArgs) -> ServiceResult<Page<order::Model>> {
+    paginate(db, filtered(filter), order::Column::Id, page).await
+}
+
+/// Ids of the orders matching `filter`, at most `limit` (for a resync by filter).
+pub async fn ids_matching(
+    db: &DatabaseConnection,
+    filter: &OrderFilter,
+    limit: u64,
+) -> ServiceResult<Vec<(i64, i64, String)>> {
+    Ok(filtered(filter)
+        .select_only()
+        .column(order::Column::Id)
+        .column(order::Column::ChannelId)
+        .column(order::Column::ExternalId)
+        .order_by_asc(order::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+pub async fn get(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<order::Model>> {
+    Ok(order::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> ServiceResult<Vec<order::Model>> {
+    Ok(order::Entity::find()
+        .filter(order::Column::Id.is_in(ids.to_vec()))
+        .order_by_asc(order::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn lines(db: &DatabaseConnection, order_id: i64) -> ServiceResult<Vec<order_line::Model>> {
+    Ok(order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(order_id))
+        .order_by_asc(order_line::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The order's history, oldest first.
+pub async fn events(db: &DatabaseConnection, order_id: i64) -> ServiceResult<Vec<order_event::Model>> {
+    Ok(order_event::Entity::find()
+        .filter(order_event::Column::OrderId.eq(order_id))
+        .order_by_asc(order_event::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn customer(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<customer::Model>> {
+    Ok(customer::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The order's export slips, oldest first.
+pub async fn export_slips(db: &DatabaseConnection, order_id: i64) -> ServiceResult<Vec<entity::export_slip::Model>> {
+    use entity::export_slip;
+    Ok(export_slip::Entity::find()
+        .filter(export_slip::Column::OrderId.eq(order_id))
+        .order_by_asc(export_slip::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The order's sync errors not resolved or dismissed.
+pub async fn open_errors(db: &DatabaseConnection, order_id: i64) -> ServiceResult<Vec<sync_error::Model>> {
+    Ok(sync_error::Entity::find()
+        .filter(sync_error::Column::OrderId.eq(order_id))
+        .filter(sync_error::Column::Kind.eq(SyncErrorKind::Order))
+        .filter(sync_error::Column::ResolvedAt.is_null())
+        .filter(sync_error::Column::DismissedAt.is_null())
+        .order_by_asc(sync_error::Column::Id)
+        .all(db)
+        .await?)
+}
