@@ -24,7 +24,6 @@ use crate::channels::ConnectorError;
 use crate::context::AppContext;
 use crate::domain::channel::OrderAction;
 use crate::domain::errors::{ErrorCode, FieldError};
-use crate::domain::order_status;
 use crate::domain::orders::{self as rules, ActionKind};
 use crate::domain::text;
 
@@ -310,7 +309,8 @@ pub struct MappingRow {
 /// The built-in table of the channel's kind with its overrides applied, then overrides of statuses the table lacks.
 pub fn mapping(channel: &channel::Model) -> Vec<MappingRow> {
     let overrides = super::orders::overrides_of(channel);
-    let mut rows: Vec<MappingRow> = order_status::table(channel.kind)
+    let mut rows: Vec<MappingRow> = crate::channels::marketplace(channel.kind)
+        .order_statuses
         .iter()
         .map(|(raw, status, payment)| {
             let over = overrides.iter().find(|(r, _)| r.eq_ignore_ascii_case(raw)).map(|(_, s)| *s);

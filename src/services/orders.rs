@@ -156,16 +156,16 @@ async fn resolve_lines<C: ConnectionTrait>(
 
 /// Whether each line was returned: by its own status where the channel has line statuses (Lazada), else all.
 fn returned_lines(kind: ChannelKind, co: &ChannelOrder) -> Vec<(i64, bool)> {
-    let none = HashMap::new();
+    let (none, statuses) = (HashMap::new(), crate::channels::marketplace(kind).order_statuses);
     let has_line_statuses = co.lines.iter().any(|l| l.status_raw.is_some());
     co.lines
         .iter()
         .map(|l| {
             let amount = l.price_minor * l.quantity - l.discount_minor;
             let returned = !has_line_statuses
-                || l.status_raw
-                    .as_deref()
-                    .is_some_and(|s| order_status::map_status(kind, s, &none).payment == Some(PaymentStatus::Returned));
+                || l.status_raw.as_deref().is_some_and(|s| {
+                    order_status::map_status(statuses, s, &none).payment == Some(PaymentStatus::Returned)
+                });
             (amount, returned)
         })
         .collect()
@@ -474,9 +474,17 @@ async fn save_customer(
     if phone.is_none() && name.is_none() && external_id.is_none() {
         return Ok(None);
     }
-    let email = rules::customer_email(channel.kind, phone.as_deref(), &channel.country, co.customer.email.as_deref());
-    let address =
-        serde_json::to_value(rules::saved_address(channel.kind, &co.shipping_address)).map_err(anyhow::Error::from)?;
+    let email = rules::customer_email(
+        crate::channels::marketplace(channel.kind).orders.customer_email,
+        phone.as_deref(),
+        &channel.country,
+        co.customer.email.as_deref(),
+    );
+    let address = serde_json::to_value(rules::saved_address(
+        crate::channels::marketplace(channel.kind).orders.keeps_ward,
+        &co.shipping_address,
+    ))
+    .map_err(anyhow::Error::from)?;
     let at = now();
     let display = name.clone().or_else(|| phone.clone()).unwrap_or_else(|| "Customer".to_owned());
     let saved = match customers.find(phone.as_deref(), external_id.as_deref()) {
@@ -695,15 +703,16 @@ impl<'c> Batch<'c> {
         events_cutoff: Option<DateTime<Utc>>,
     ) -> ServiceResult<Option<Applied>> {
         let channel = self.channel;
+        let statuses = crate::channels::marketplace(channel.kind).order_statuses;
         let existing = self.existing.get(&co.external_id).cloned();
-        let mapped: Mapped = order_status::map_status(channel.kind, &co.status_raw, &self.overrides);
+        let mapped: Mapped = order_status::map_status(statuses, &co.status_raw, &self.overrides);
         let known = existing.as_ref().map(|o| Known {
             channel_updated_at: o.channel_updated_at,
             channel_status: o.channel_status.as_deref(),
             mapped: o
                 .channel_status
                 .as_deref()
-                .map(|s| order_status::map_status(channel.kind, s, &self.overrides).status)
+                .map(|s| order_status::map_status(statuses, s, &self.overrides).status)
                 .unwrap_or(o.hub_status),
         });
         let number = co.order_number.clone().unwrap_or_else(|| co.external_id.clone());
@@ -751,8 +760,11 @@ impl<'c> Batch<'c> {
             ),
         };
         let at = now();
-        let address = serde_json::to_value(rules::saved_address(channel.kind, &co.shipping_address))
-            .map_err(anyhow::Error::from)?;
+        let address = serde_json::to_value(rules::saved_address(
+            crate::channels::marketplace(channel.kind).orders.keeps_ward,
+            &co.shipping_address,
+        ))
+        .map_err(anyhow::Error::from)?;
         let old_lines = existing.as_ref().and_then(|o| self.lines.get(&o.id)).cloned().unwrap_or_default();
         let mut lines = self.prepare_lines(txn, existing.as_ref(), co, &resolved, &old_lines).await?;
         let unlinked: Vec<&order_line::Model> = lines.iter().filter(|l| l.variant_id.is_none()).collect();
