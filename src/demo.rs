@@ -11,7 +11,6 @@ use rand::{Rng, SeedableRng};
 
 use entity::enums::{LedgerReason, SyncRunKind, TokenScope};
 
-use crate::channels::Kind;
 use crate::config::Settings;
 use crate::context::AppContext;
 use crate::services::{api_tokens, catalog, channels, inventory};
@@ -19,19 +18,6 @@ use crate::sim::SimHandle;
 use crate::startup::Application;
 
 const PRODUCTS: usize = 200;
-
-/// Order flows the traffic walks through, per marketplace (raw statuses of its API).
-fn flow(kind: Kind) -> (&'static [&'static str], &'static str, Option<&'static str>) {
-    match kind {
-        Kind::Lazada => (&["pending", "ready_to_ship", "shipped", "delivered"], "canceled", Some("returned")),
-        Kind::Shopee => (&["READY_TO_SHIP", "PROCESSED", "SHIPPED", "COMPLETED"], "CANCELLED", Some("TO_RETURN")),
-        Kind::Tiki => {
-            (&["queueing", "packaging", "ready_to_ship", "shipping", "complete"], "canceled", Some("returned"))
-        }
-        Kind::Tiktok => (&["AWAITING_SHIPMENT", "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED"], "CANCELLED", None),
-        Kind::Webstore => (&["open", "fulfilled", "shipped", "delivered"], "cancelled", Some("returned")),
-    }
-}
 
 pub async fn run(bind: std::net::SocketAddr, sim_port: u16) -> anyhow::Result<()> {
     crate::startup::install_tls_provider();
@@ -141,35 +127,18 @@ async fn seed_shop(ctx: &AppContext) -> anyhow::Result<()> {
 }
 
 async fn connect(ctx: &AppContext, sim: &SimHandle) -> anyhow::Result<i64> {
-    let c = &sim.state.credentials;
-    let credentials = match sim.kind {
-        Kind::Tiki => channels::CredentialsInput { api_key: c.api_key.clone(), ..Default::default() },
-        Kind::Webstore => channels::CredentialsInput {
-            api_key: c.api_key.clone(),
-            app_secret: c.app_secret.clone(),
-            webhook_secret: c.webhook_secret.clone(),
-            ..Default::default()
-        },
-        _ => channels::CredentialsInput {
-            app_key: c.app_key.clone(),
-            app_secret: c.app_secret.clone(),
-            access_token: c.access_token.clone(),
-            refresh_token: c.refresh_token.clone(),
-            shop_id: c.shop_id.clone(),
-            shop_cipher: c.shop_cipher.clone(),
-            ..Default::default()
-        },
-    };
+    let credentials =
+        channels::CredentialsInput::from(&sim.state.marketplace().connect_credentials(&sim.state.credentials));
     let input = channels::ConnectInput {
-        kind: sim.kind.as_str().to_uppercase(),
-        name: format!("{} (simulator)", sim.kind.as_str()),
+        kind: sim.kind.as_str().to_owned(),
+        name: format!("{} (simulator)", sim.state.slug()),
         country: "VN".into(),
         base_url: Some(sim.base_url.clone()),
         credentials,
         settings: Default::default(),
     };
     let connected =
-        channels::connect(ctx, input).await.map_err(|e| anyhow::anyhow!("connecting {}: {e:?}", sim.kind.as_str()))?;
+        channels::connect(ctx, input).await.map_err(|e| anyhow::anyhow!("connecting {}: {e:?}", sim.state.slug()))?;
     Ok(connected.channel.id)
 }
 
@@ -179,7 +148,7 @@ fn banner(port: u16, token: &str, sims: &[SimHandle]) {
     println!("  GraphiQL:  http://127.0.0.1:{port}/graphql   (add the header  Authorization: Bearer {token})");
     println!("  API token: {token}");
     for sim in sims {
-        println!("  {:<9} simulator: {}", sim.kind.as_str(), sim.base_url);
+        println!("  {:<9} simulator: {}", sim.state.slug(), sim.base_url);
     }
     println!();
     println!("Try:");
@@ -198,7 +167,7 @@ async fn traffic(sims: Vec<SimHandle>) {
     loop {
         tokio::time::sleep(Duration::from_millis(rng.random_range(1000..3000))).await;
         let sim = &sims[rng.random_range(0..sims.len())];
-        let (steps, cancel, returned) = flow(sim.kind);
+        let crate::sim::StatusWalk { steps, cancel, returned } = sim.state.marketplace().status_walk();
         let open: Vec<(u64, String)> = {
             let store = sim.state.store();
             store

@@ -310,7 +310,7 @@ async fn run_simulators(host: &str, port: u16, products: usize) -> anyhow::Resul
     let mut summary = serde_json::Map::new();
     for handle in &handles {
         summary.insert(
-            handle.kind.as_str().to_owned(),
+            handle.state.slug().to_owned(),
             serde_json::json!({
                 "baseUrl": handle.base_url,
                 "credentials": omnisync::sim::control::credentials_json(&handle.state),

@@ -204,15 +204,9 @@ async fn metrics(ctx: web::Data<AppContext>, req: actix_web::HttpRequest) -> Htt
         .await
         .unwrap_or(0);
     let mut gauges = vec![("omnisync_pushes_pending", vec![], pending as f64)];
-    for kind in [
-        entity::enums::ChannelKind::Lazada,
-        entity::enums::ChannelKind::Shopee,
-        entity::enums::ChannelKind::Tiki,
-        entity::enums::ChannelKind::Tiktok,
-        entity::enums::ChannelKind::Webstore,
-    ] {
+    for marketplace in crate::channels::registry::all() {
         let channels: Vec<i64> = entity::channel::Entity::find()
-            .filter(entity::channel::Column::Kind.eq(kind))
+            .filter(entity::channel::Column::Kind.eq(marketplace.kind))
             .all(&ctx.db)
             .await
             .unwrap_or_default()
@@ -228,7 +222,7 @@ async fn metrics(ctx: web::Data<AppContext>, req: actix_web::HttpRequest) -> Htt
                 .await
                 .unwrap_or(0)
         };
-        gauges.push(("omnisync_orders", vec![("channel", kind.as_str().to_ascii_lowercase())], orders as f64));
+        gauges.push(("omnisync_orders", vec![("channel", marketplace.slug.to_owned())], orders as f64));
     }
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::metrics::render(&gauges))
 }

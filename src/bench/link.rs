@@ -13,7 +13,7 @@ use entity::enums::SyncRunKind;
 use entity::{product, product_link, product_variant};
 
 use super::{Backend, BenchEnv, cores, peak_rss_mb};
-use crate::channels::Kind;
+use crate::channels::ChannelKind;
 use crate::jobs::{self, linking::LinkInput};
 use crate::services::channels::{ConnectInput, CredentialsInput, connect};
 
@@ -35,7 +35,7 @@ async fn measure(env: &BenchEnv, variants: usize) -> anyhow::Result<serde_json::
     let products = variants.div_ceil(PER_PRODUCT);
     // The marketplace: N listing SKUs, 10 per product.
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let sim = crate::sim::start_kind(Kind::Lazada, listener, 7, 0)?;
+    let sim = crate::sim::start_kind(ChannelKind::Lazada, listener, 7, 0)?;
     {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let mut store = sim.state.store();

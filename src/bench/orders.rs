@@ -21,15 +21,14 @@ use entity::enums::{LedgerReason, LedgerReference, SyncRunKind};
 use entity::{inventory_ledger, order, order_line};
 
 use super::{Backend, BenchEnv, cores, peak_rss_mb};
-use crate::channels::Kind;
+use crate::channels::ChannelKind;
 use crate::context::AppContext;
 use crate::jobs;
 use crate::services::catalog::{self, ProductFields, VariantFields};
 use crate::services::channels::{ConnectInput, CredentialsInput, connect};
 use crate::services::inventory::{self, AdjustChange};
-use crate::sim::SimHandle;
 
-const KINDS: [Kind; 4] = [Kind::Lazada, Kind::Shopee, Kind::Tiktok, Kind::Webstore];
+const KINDS: [ChannelKind; 4] = [ChannelKind::Lazada, ChannelKind::Shopee, ChannelKind::Tiktok, ChannelKind::Webstore];
 /// Seeded products per simulator (1–3 SKUs each: 20 SKUs for 10).
 const SEED_PRODUCTS: usize = 10;
 const POLL_EVERY: Duration = Duration::from_secs(2);
@@ -65,29 +64,6 @@ fn serve_webhooks(env: &BenchEnv) -> anyhow::Result<AppContext> {
     .run();
     tokio::spawn(server);
     Ok(ctx)
-}
-
-fn sim_credentials(sim: &SimHandle) -> CredentialsInput {
-    let c = &sim.state.credentials;
-    CredentialsInput {
-        api_key: c.api_key.clone(),
-        app_key: c.app_key.clone(),
-        app_secret: c.app_secret.clone(),
-        access_token: c.access_token.clone(),
-        refresh_token: c.refresh_token.clone(),
-        shop_id: c.shop_id.clone(),
-        shop_cipher: c.shop_cipher.clone(),
-        webhook_secret: c.webhook_secret.clone(),
-        ..Default::default()
-    }
-}
-
-/// The simulator's order id behind a channel's external order id (Shopee: date + 8 base-36 digits).
-fn sim_id_of(kind: Kind, external_id: &str) -> Option<u64> {
-    match kind {
-        Kind::Shopee => u64::from_str_radix(&external_id.get(6..)?.to_ascii_lowercase(), 36).ok(),
-        _ => external_id.parse().ok(),
-    }
 }
 
 /// Units reserved by orders (the ledger's ORDER_RESERVED committed deltas, reference ORDER) and units on order
@@ -157,16 +133,16 @@ async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serd
         let connected = connect(
             &ctx,
             ConnectInput {
-                kind: format!("{:?}", sim.kind).to_uppercase(),
-                name: format!("{} bench", sim.kind.as_str()),
+                kind: sim.kind.as_str().to_owned(),
+                name: format!("{} bench", sim.state.slug()),
                 country: "VN".into(),
                 base_url: Some(sim.base_url.clone()),
-                credentials: sim_credentials(sim),
+                credentials: CredentialsInput::from(&sim.state.credentials),
                 settings: Default::default(),
             },
         )
         .await
-        .map_err(|e| anyhow::anyhow!("connect {}: {e}", sim.kind.as_str()))?;
+        .map_err(|e| anyhow::anyhow!("connect {}: {e}", sim.state.slug()))?;
         let channel = connected.channel;
         let link = jobs::enqueue_run(&ctx, SyncRunKind::LinkProducts, Some(channel.id), None)
             .await
@@ -256,14 +232,17 @@ async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serd
         .into_tuple()
         .all(&ctx.db)
         .await?;
-    let kind_of: HashMap<i64, Kind> = channels.iter().copied().zip(KINDS).collect();
+    let kind_of: HashMap<i64, ChannelKind> = channels.iter().copied().zip(KINDS).collect();
     let (mut webhook_ms, mut polled_ms) = (Vec::new(), Vec::new());
     // Per channel: p99 from creation to the hub (all orders, and those announced by webhook), and when its last
     // order arrived (from the start).
-    let mut by_channel: HashMap<Kind, (Vec<f64>, Vec<f64>, f64)> = HashMap::new();
+    let mut by_channel: HashMap<ChannelKind, (Vec<f64>, Vec<f64>, f64)> = HashMap::new();
     let mut seen: HashMap<(i64, u64), usize> = HashMap::new();
     for (_, channel_id, external, created_at) in &rows {
-        let Some(sim_id) = kind_of.get(channel_id).and_then(|k| sim_id_of(*k, external)) else { continue };
+        let Some(sim_id) = kind_of.get(channel_id).and_then(|k| crate::sim::marketplace(*k).order_id_of(external))
+        else {
+            continue;
+        };
         *seen.entry((*channel_id, sim_id)).or_default() += 1;
         if let Some((at, announced)) = placed.get(&(*channel_id, sim_id)) {
             let ms = (*created_at - *at).num_microseconds().unwrap_or(0) as f64 / 1000.0;
@@ -284,7 +263,7 @@ async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serd
     }
     let by_channel: serde_json::Map<String, serde_json::Value> = by_channel
         .into_iter()
-        .map(|(kind, (ms, webhook, last))| (kind.as_str().to_owned(), json!({ "p99_ms": p99(ms), "p99_webhook_ms": p99(webhook), "last_in_s": (last * 100.0).round() / 100.0 })))
+        .map(|(kind, (ms, webhook, last))| (crate::channels::marketplace(kind).slug.to_owned(), json!({ "p99_ms": p99(ms), "p99_webhook_ms": p99(webhook), "last_in_s": (last * 100.0).round() / 100.0 })))
         .collect();
     let duplicate_orders: usize = seen.values().map(|n| n.saturating_sub(1)).sum();
     let lost = placed.keys().filter(|k| !seen.contains_key(*k)).count();

@@ -21,7 +21,7 @@ use entity::enums::{LedgerReason, LinkState, SyncRunKind, SyncRunStatus};
 use entity::{channel, inventory_level, product, product_link, product_variant, stock_push, sync_run};
 
 use super::{Backend, BenchEnv, cores, peak_rss_mb};
-use crate::channels::Kind;
+use crate::channels::ChannelKind;
 use crate::context::AppContext;
 use crate::jobs;
 use crate::services::channels::{ConnectInput, CredentialsInput, connect};
@@ -30,7 +30,7 @@ use crate::services::stock_push::{self as push, METRICS};
 use crate::sim::{SimHandle, SimProduct, SimSku};
 
 /// The marketplaces of the benchmark, in order (`--channels` takes the first ones).
-pub const KINDS: [Kind; 4] = [Kind::Lazada, Kind::Shopee, Kind::Tiki, Kind::Tiktok];
+pub const KINDS: [ChannelKind; 4] = [ChannelKind::Lazada, ChannelKind::Shopee, ChannelKind::Tiki, ChannelKind::Tiktok];
 /// SKUs per product (marketplaces that update per product then batch well).
 pub const PER_PRODUCT: usize = 10;
 /// Changes per `inventory::adjust` request.
@@ -128,37 +128,20 @@ pub async fn seed_hub(db: &DatabaseConnection, skus: usize, prefix: &str) -> any
 
 /// Connects a channel to a simulator with the simulator's credentials.
 pub async fn connect_sim(ctx: &AppContext, sim: &SimHandle) -> anyhow::Result<channel::Model> {
-    let c = &sim.state.credentials;
-    let kind = crate::services::channels::kind_name(match sim.kind {
-        Kind::Lazada => entity::enums::ChannelKind::Lazada,
-        Kind::Shopee => entity::enums::ChannelKind::Shopee,
-        Kind::Tiki => entity::enums::ChannelKind::Tiki,
-        Kind::Tiktok => entity::enums::ChannelKind::Tiktok,
-        Kind::Webstore => entity::enums::ChannelKind::Webstore,
-    });
+    let kind = crate::services::channels::kind_name(sim.kind);
     let connected = connect(
         ctx,
         ConnectInput {
-            kind: sim.kind.as_str().to_uppercase(),
+            kind: sim.kind.as_str().to_owned(),
             name: format!("{kind} (simulator)"),
             country: "VN".into(),
             base_url: Some(sim.base_url.clone()),
-            credentials: CredentialsInput {
-                api_key: c.api_key.clone(),
-                app_key: c.app_key.clone(),
-                app_secret: c.app_secret.clone(),
-                authorization_code: None,
-                access_token: c.access_token.clone(),
-                refresh_token: c.refresh_token.clone(),
-                shop_id: c.shop_id.clone(),
-                shop_cipher: c.shop_cipher.clone(),
-                webhook_secret: c.webhook_secret.clone(),
-            },
+            credentials: CredentialsInput::from(&sim.state.credentials),
             settings: Default::default(),
         },
     )
     .await
-    .map_err(|e| anyhow::anyhow!("connecting {}: {e:?}", sim.kind.as_str()))?;
+    .map_err(|e| anyhow::anyhow!("connecting {}: {e:?}", sim.state.slug()))?;
     Ok(connected.channel)
 }
 
@@ -321,7 +304,7 @@ async fn measure(
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let (linked, _) = env.wait(run.id, Instant::now(), Duration::from_secs(1800)).await?;
         if linked.status != SyncRunStatus::Completed {
-            anyhow::bail!("linking {} failed: {:?}", sim.kind.as_str(), linked.error_message);
+            anyhow::bail!("linking {} failed: {:?}", sim.state.slug(), linked.error_message);
         }
         connected.push((channel, sim));
     }
@@ -408,7 +391,7 @@ async fn measure(
         v.sort();
     }
     let kind_of_link: HashMap<i64, &'static str> = {
-        let kinds: HashMap<i64, &'static str> = connected.iter().map(|(c, s)| (c.id, s.kind.as_str())).collect();
+        let kinds: HashMap<i64, &'static str> = connected.iter().map(|(c, s)| (c.id, s.state.slug())).collect();
         links.iter().filter_map(|l| kinds.get(&l.channel_id).map(|k| (l.id, *k))).collect()
     };
     let mut latencies = Vec::new();

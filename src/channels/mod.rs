@@ -1,11 +1,13 @@
 //! Marketplace connectors. One trait for what the hub needs from any channel; one module per marketplace with its
-//! signing, wire types and mapping; shared HTTP (retry, rate limit, tracing) in `http`.
+//! signing, wire types, mapping and `Marketplace` descriptor; the descriptors' table in `registry`; shared HTTP
+//! (retry, rate limit, tracing) in `http`.
 //!
 //! Dependency direction: `channels → domain` only.
 
 pub mod http;
 pub mod lazada;
 pub mod rate_limit;
+pub mod registry;
 pub mod shopee;
 pub mod tiki;
 pub mod tiktok;
@@ -18,37 +20,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::channel::{
-    ActionOutcome, ChannelEvent, ChannelOrder, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
-    StockPriceUpdate, UpdateReport, WebhookRequest,
+    ActionOutcome, ChannelEvent, ChannelOrder, Listing, OrderAction, OrderRef, OrderTimeField, ProductDraft,
+    ShopIdentity, StockPriceUpdate, UpdateReport, WebhookRequest,
 };
+/// The marketplaces: the stored enum is the one kind enum of the hub.
+pub use entity::enums::ChannelKind;
 pub use http::ChannelHttp;
 pub use http::{ApiClient, RetryPolicy};
 pub use rate_limit::RateLimiter;
-
-/// The marketplaces (mirrors `entity::enums::ChannelKind`; kept here so connectors depend on nothing but domain).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Kind {
-    Lazada,
-    Shopee,
-    Tiki,
-    Tiktok,
-    Webstore,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::Lazada, Kind::Shopee, Kind::Tiki, Kind::Tiktok, Kind::Webstore];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Kind::Lazada => "lazada",
-            Kind::Shopee => "shopee",
-            Kind::Tiki => "tiki",
-            Kind::Tiktok => "tiktok",
-            Kind::Webstore => "webstore",
-        }
-    }
-}
+pub use registry::{Marketplace, marketplace};
 
 /// Everything a connector may need to authenticate. Which fields a kind uses is documented on its module.
 /// Stored encrypted (JSON) on the channel row; never returned by the API.
@@ -108,7 +88,7 @@ impl TokenStore for NoTokenStore {
 /// How to reach one channel account.
 #[derive(Clone)]
 pub struct ConnectorConfig {
-    pub kind: Kind,
+    pub kind: ChannelKind,
     /// API base URL (the real host by default; a simulator's URL in tests and demos).
     pub base_url: String,
     pub country: String,
@@ -177,10 +157,11 @@ pub type ConnectorResult<T> = Result<T, ConnectorError>;
 /// What the hub needs from any channel.
 #[async_trait]
 pub trait Connector: Send + Sync {
-    fn kind(&self) -> Kind;
+    fn kind(&self) -> ChannelKind;
 
-    /// The HTTP client this connector calls through (a push reads its requests in doubt from it).
-    fn api(&self) -> &ApiClient;
+    /// Until when a request this connector gave up on may still be applied by the marketplace (`None`: it never
+    /// gave up on one; see `ApiClient::in_doubt_until`). A push compares it before and after a call.
+    fn requests_in_doubt_until(&self) -> Option<std::time::Instant>;
 
     /// Checks the credentials with one real call and reads the shop's identity.
     async fn shop_identity(&self) -> ConnectorResult<ShopIdentity>;
@@ -237,7 +218,7 @@ pub trait Connector: Send + Sync {
 
     /// Creates a product on the channel, hidden from buyers (SPEC §2: only the web store allows it; the hub never
     /// creates products on marketplaces). Returns its listings.
-    async fn create_hidden_product(&self, _draft: &webstore::ProductDraft) -> ConnectorResult<Vec<Listing>> {
+    async fn create_hidden_product(&self, _draft: &ProductDraft) -> ConnectorResult<Vec<Listing>> {
         Err(ConnectorError::Unsupported("creating products"))
     }
 
@@ -253,136 +234,9 @@ pub trait Connector: Send + Sync {
     }
 }
 
-/// Whether the marketplace counts its quota per API rather than for the whole shop. Lazada ("per-API QPS
-/// throttling", code 901) and TikTok ("50 QPS per API", per app and shop) say so; Shopee's numbers are not
-/// published (UNCONFIRMED); its Ads APIs report `exceed_api` apart from `exceed_shop_api`, so per API is the
-/// plausible reading and is taken here. The web store ("2 calls per second for api client") and Tiki have one
-/// quota for everything.
-pub fn quota_per_api(kind: Kind) -> bool {
-    matches!(kind, Kind::Lazada | Kind::Shopee | Kind::Tiktok)
-}
-
-/// Requests per second the marketplace itself allows a shop (per API where `quota_per_api`); the simulators
-/// enforce these (`sim::quota`), the web store's as the drain of a bucket of 40. Lazada: 50 on stock and price
-/// updates ([GUIDE-INV]), other APIs' per-API rates are console-set (UNCONFIRMED), taken as the same. TikTok: 50
-/// per API. Tiki: 200 per seller. The web store: 2. Shopee publishes none (UNCONFIRMED): integrators report that
-/// ~100 requests/s hold while bursts of hundreds are throttled more and more (python-shopee#54), so 50 per API,
-/// as TikTok.
-pub fn marketplace_quota_per_second(kind: Kind) -> u32 {
-    match kind {
-        Kind::Lazada | Kind::Shopee | Kind::Tiktok => 50,
-        Kind::Tiki => 200,
-        Kind::Webstore => 2,
-    }
-}
-
-/// Requests per second the hub allows itself per channel account (per API where `quota_per_api`): 80% of
-/// `marketplace_quota_per_second`, leaving room for clock skew and calls outside the hub; Tiki 100, the rate
-/// Tiki's team once gave (tikivn/open-api-docs#150); the web store its whole drain rate (its bucket absorbs
-/// bursts). A throttled call waits and retries like a 429, so a lower real quota slows calls without losing any.
-pub fn default_rate_per_second(kind: Kind) -> u32 {
-    match kind {
-        Kind::Lazada | Kind::Shopee | Kind::Tiktok => marketplace_quota_per_second(kind) * 4 / 5,
-        Kind::Tiki => 100,
-        Kind::Webstore => marketplace_quota_per_second(kind),
-    }
-}
-
-/// Whether a kind connects through OAuth (app key/secret + consent, with access and refresh tokens).
-pub fn uses_oauth(kind: Kind) -> bool {
-    matches!(kind, Kind::Lazada | Kind::Shopee | Kind::Tiktok)
-}
-
-/// The marketplace's seller consent page. When `base_url` is not the real host (a simulator), the simulator's
-/// consent page (`/_sim/oauth/authorize`), which redirects at once with a code. Shopee's link is signed, so it
-/// needs the partner key (`app_secret`).
-pub fn authorization_url(
-    kind: Kind,
-    base_url: &str,
-    country: &str,
-    app_key: &str,
-    app_secret: Option<&str>,
-    redirect_uri: &str,
-    state: &str,
-) -> Result<String, String> {
-    let real = base_url.is_empty() || base_url == default_base_url(kind, country);
-    let mut url = if !real {
-        url::Url::parse(&format!("{}/_sim/oauth/authorize", base_url.trim_end_matches('/')))
-            .map_err(|e| e.to_string())?
-    } else {
-        let consent = match kind {
-            Kind::Lazada => "https://auth.lazada.com/oauth/authorize",
-            Kind::Shopee => "https://partner.shopeemobile.com/api/v2/shop/auth_partner",
-            Kind::Tiktok => "https://auth.tiktok-shops.com/oauth/authorize",
-            Kind::Tiki => "https://api.tiki.vn/sc/oauth2/auth",
-            Kind::Webstore => return Err("the web store connects with an API key, not OAuth".into()),
-        };
-        url::Url::parse(consent).map_err(|e| e.to_string())?
-    };
-    {
-        let mut q = url.query_pairs_mut();
-        match kind {
-            Kind::Lazada => {
-                q.append_pair("response_type", "code")
-                    .append_pair("client_id", app_key)
-                    .append_pair("redirect_uri", redirect_uri)
-                    .append_pair("force_auth", "true")
-                    .append_pair("country", &country.to_ascii_lowercase())
-                    .append_pair("state", state);
-            }
-            Kind::Shopee => {
-                let secret =
-                    app_secret.ok_or("Shopee consent links are signed: the partner key (appSecret) is needed")?;
-                let timestamp = chrono::Utc::now().timestamp().to_string();
-                let path = "/api/v2/shop/auth_partner";
-                let sign = hmac_sha256_hex(secret.as_bytes(), format!("{app_key}{path}{timestamp}").as_bytes());
-                // Shopee passes no state through; the hub's state rides inside the redirect URL.
-                let redirect =
-                    format!("{redirect_uri}{}state={state}", if redirect_uri.contains('?') { "&" } else { "?" });
-                q.append_pair("partner_id", app_key)
-                    .append_pair("timestamp", &timestamp)
-                    .append_pair("sign", &sign)
-                    .append_pair("redirect", &redirect);
-            }
-            Kind::Tiktok => {
-                q.append_pair("app_key", app_key).append_pair("state", state).append_pair("redirect_uri", redirect_uri);
-            }
-            Kind::Tiki => {
-                q.append_pair("response_type", "code")
-                    .append_pair("client_id", app_key)
-                    .append_pair("redirect_uri", redirect_uri)
-                    .append_pair("scope", "offline all")
-                    .append_pair("state", state);
-            }
-            Kind::Webstore => {}
-        }
-        if !real {
-            q.append_pair("kind", kind.as_str());
-        }
-    }
-    Ok(url.into())
-}
-
 /// The connector for `config.kind`.
 pub fn connector(config: ConnectorConfig) -> ConnectorResult<Arc<dyn Connector>> {
-    Ok(match config.kind {
-        Kind::Lazada => Arc::new(lazada::LazadaConnector::new(config)?),
-        Kind::Shopee => Arc::new(shopee::ShopeeConnector::new(config)?),
-        Kind::Tiki => Arc::new(tiki::TikiConnector::new(config)?),
-        Kind::Tiktok => Arc::new(tiktok::TiktokConnector::new(config)?),
-        Kind::Webstore => Arc::new(webstore::WebstoreConnector::new(config)?),
-    })
-}
-
-/// The real API host of a kind (the default `base_url` of a channel).
-pub fn default_base_url(kind: Kind, country: &str) -> String {
-    match kind {
-        Kind::Lazada => lazada::default_base_url(country),
-        Kind::Shopee => shopee::DEFAULT_BASE_URL.to_owned(),
-        Kind::Tiki => tiki::DEFAULT_BASE_URL.to_owned(),
-        Kind::Tiktok => tiktok::DEFAULT_BASE_URL.to_owned(),
-        Kind::Webstore => webstore::DEFAULT_BASE_URL.to_owned(),
-    }
+    (marketplace(config.kind).connector)(config)
 }
 
 /// Hex HMAC-SHA256 of `message` with `key` (lowercase). Used by several marketplaces' signatures.
@@ -413,19 +267,6 @@ pub fn signatures_match(expected: &str, given: &str, ignore_case: bool) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_hub_asks_less_than_every_marketplace_allows() {
-        for kind in Kind::ALL {
-            let (hub, quota) = (default_rate_per_second(kind), marketplace_quota_per_second(kind));
-            assert!(
-                hub >= 1 && hub <= quota,
-                "{}: the hub's {hub}/s within the marketplace's {quota}/s",
-                kind.as_str()
-            );
-        }
-        assert_eq!(default_rate_per_second(Kind::Tiktok), 40, "80% of TikTok's documented 50 per API");
-    }
 
     #[test]
     fn hmac_matches_rfc_4231_case_2() {

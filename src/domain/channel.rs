@@ -207,3 +207,23 @@ impl WebhookRequest {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
+
+/// A product to create on a channel, hidden from buyers (linking's "create missing"; only the web store allows it).
+/// Images are never sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductDraft {
+    pub title: String,
+    pub variants: Vec<VariantDraft>,
+}
+
+/// One variant of a `ProductDraft`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariantDraft {
+    pub seller_sku: String,
+    /// Minor units of the channel currency.
+    pub price_minor: i64,
+    pub list_price_minor: Option<i64>,
+    pub quantity: i64,
+    /// Option name/value pairs (at most 3 names across the product), in display order.
+    pub options: Vec<(String, String)>,
+}

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use entity::enums::{ChannelKind, LedgerReason, OrderStatus, PaymentStatus};
+use entity::enums::{LedgerReason, OrderStatus, PaymentStatus};
 
 use super::channel::Address;
 use super::inventory::Delta;
@@ -232,21 +232,35 @@ pub fn normalize_phone(phone: Option<&str>) -> Option<String> {
     Some(out)
 }
 
-/// The customer's email: Tiki shares none, so the hub builds `<phone>@<country code>.phone` [H-Tiki] (country code
-/// as the ISO code in lower case, e.g. `0901234567@vn.phone`); other channels give theirs, if any.
-pub fn customer_email(kind: ChannelKind, phone: Option<&str>, country: &str, given: Option<&str>) -> Option<String> {
-    match kind {
-        ChannelKind::Tiki => {
+/// Where a channel's customer e-mail comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerEmail {
+    /// The one the channel gives, if any.
+    Given,
+    /// The channel shares none (Tiki [H-Tiki]): the hub builds `<phone>@<country code>.phone` (country code as
+    /// the ISO code in lower case, e.g. `0901234567@vn.phone`).
+    FromPhone,
+}
+
+/// The customer's email, from where the channel's kind says (`CustomerEmail`).
+pub fn customer_email(
+    source: CustomerEmail,
+    phone: Option<&str>,
+    country: &str,
+    given: Option<&str>,
+) -> Option<String> {
+    match source {
+        CustomerEmail::FromPhone => {
             normalize_phone(phone).map(|p| format!("{p}@{}.phone", country.trim().to_ascii_lowercase()))
         }
-        _ => given.map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned),
+        CustomerEmail::Given => given.map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned),
     }
 }
 
-/// The shipping address as saved: Lazada's without the ward [H-Laz].
-pub fn saved_address(kind: ChannelKind, address: &Address) -> Address {
+/// The shipping address as saved: without the ward where the channel's kind does not keep it (Lazada [H-Laz]).
+pub fn saved_address(keeps_ward: bool, address: &Address) -> Address {
     let mut address = address.clone();
-    if kind == ChannelKind::Lazada {
+    if !keeps_ward {
         address.ward = None;
     }
     address
@@ -455,11 +469,11 @@ mod tests {
     #[test]
     fn customers_follow_each_channels_rules() {
         assert_eq!(
-            customer_email(ChannelKind::Tiki, Some("090 123 4567"), "VN", None).as_deref(),
+            customer_email(CustomerEmail::FromPhone, Some("090 123 4567"), "VN", None).as_deref(),
             Some("0901234567@vn.phone")
         );
         assert_eq!(
-            customer_email(ChannelKind::Shopee, Some("0901234567"), "VN", Some(" a@b.vn ")).as_deref(),
+            customer_email(CustomerEmail::Given, Some("0901234567"), "VN", Some(" a@b.vn ")).as_deref(),
             Some("a@b.vn")
         );
         assert_eq!(normalize_phone(Some("+84 90-123")).as_deref(), Some("+8490123"));
@@ -467,7 +481,7 @@ mod tests {
             Address {
                 ward: Some("Phường Bến Nghé".into()), district: Some("Quận 1".into()), ..Address::default()
             };
-        assert_eq!(saved_address(ChannelKind::Lazada, &address).ward, None);
-        assert!(saved_address(ChannelKind::Tiki, &address).ward.is_some());
+        assert_eq!(saved_address(false, &address).ward, None);
+        assert!(saved_address(true, &address).ward.is_some());
     }
 }

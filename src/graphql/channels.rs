@@ -275,18 +275,17 @@ impl ChannelQuery {
         app_secret: Option<String>,
         base_url: Option<String>,
     ) -> Result<String> {
-        let kind = service::kind_of(kind.into());
         let state = state.unwrap_or_else(|| ulid::Ulid::generate().to_string());
-        crate::channels::authorization_url(
-            kind,
-            base_url.as_deref().unwrap_or_default(),
-            &country.to_ascii_uppercase(),
-            &app_key,
-            app_secret.as_deref(),
-            &redirect_uri,
-            &state,
-        )
-        .map_err(async_graphql::Error::new)
+        let country = country.to_ascii_uppercase();
+        let request = crate::channels::registry::ConsentRequest {
+            country: &country,
+            app_key: &app_key,
+            app_secret: app_secret.as_deref(),
+            redirect_uri: &redirect_uri,
+            state: &state,
+        };
+        crate::channels::registry::authorization_url(kind.into(), base_url.as_deref().unwrap_or_default(), &request)
+            .map_err(async_graphql::Error::new)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use entity::enums::{ChannelKind, ChannelStatus};
+use entity::enums::ChannelStatus;
 use entity::{channel, sync_run};
 
 use crate::context::AppContext;
@@ -87,7 +87,7 @@ pub async fn run_link(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<
     }
     let products = linking::selected_products(&ctx.db, &channel, &input.selection).await?;
     let counters = match_products(ctx, run, &channel, &products).await?;
-    if channel.kind == ChannelKind::Webstore {
+    if crate::channels::marketplace(channel.kind).creates_missing_products {
         create_missing(ctx, run, &channel, &products, counters).await?;
     }
     Ok(())

@@ -67,12 +67,9 @@ fn orders_lease(channel_id: i64) -> String {
 /// outside this margin is still fetched, one detail call each).
 const PUSH_DELAY_MARGIN_SECS: i64 = 120;
 
-/// How often a channel is polled; Tiki has no push, so its event queue is pulled more often.
+/// How often a channel is polled (a marketplace without push, whose event queue is pulled, more often).
 pub fn poll_every(kind: ChannelKind) -> chrono::Duration {
-    match kind {
-        ChannelKind::Tiki => chrono::Duration::seconds(15),
-        _ => chrono::Duration::seconds(60),
-    }
+    chrono::Duration::seconds(crate::channels::marketplace(kind).orders.poll_every_seconds)
 }
 
 /// Input of an ORDER_FETCH run: the orders to resync; none = drain the webhook inbox.
@@ -339,12 +336,11 @@ fn busy(channel: &channel::Model) -> ServiceError {
 pub async fn run_poll(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {
     let mut importer = importer(ctx, run).await?;
     let channel = importer.channel.clone();
-    if channel.kind == ChannelKind::Tiki {
-        let events = importer
-            .connector
-            .drain_events()
-            .await
-            .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("pulling Tiki's event queue: {e}")))?;
+    let marketplace = crate::channels::marketplace(channel.kind);
+    if marketplace.orders.event_queue {
+        let events = importer.connector.drain_events().await.map_err(|e| {
+            ServiceError::Unexpected(anyhow::anyhow!("pulling {}'s event queue: {e}", marketplace.name))
+        })?;
         webhooks::store_events(&ctx.db, channel.id, &events).await?;
     }
     // Listing needs no lease: drains of this channel go on meanwhile; what is applied waits for the lease.

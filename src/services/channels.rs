@@ -16,9 +16,9 @@ use entity::{channel, channel_listing, order, product_link, warehouse};
 
 use super::pagination::{Page, PageArgs, paginate};
 use super::{ServiceError, ServiceResult};
+use crate::channels::registry::{self, Auth, ConsentRequest};
 use crate::channels::{
-    self, ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, RateLimiter, RetryPolicy,
-    TokenStore,
+    self, ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, RateLimiter, RetryPolicy, TokenStore,
 };
 use crate::context::AppContext;
 use crate::domain::channel::{COUNTRIES, currency_of_country};
@@ -26,36 +26,9 @@ use crate::domain::channel_settings;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::text;
 
-pub fn kind_of(kind: ChannelKind) -> Kind {
-    match kind {
-        ChannelKind::Lazada => Kind::Lazada,
-        ChannelKind::Shopee => Kind::Shopee,
-        ChannelKind::Tiki => Kind::Tiki,
-        ChannelKind::Tiktok => Kind::Tiktok,
-        ChannelKind::Webstore => Kind::Webstore,
-    }
-}
-
-fn parse_kind(text: &str) -> Option<ChannelKind> {
-    Some(match text.trim().to_ascii_uppercase().as_str() {
-        "LAZADA" => ChannelKind::Lazada,
-        "SHOPEE" => ChannelKind::Shopee,
-        "TIKI" => ChannelKind::Tiki,
-        "TIKTOK" => ChannelKind::Tiktok,
-        "WEBSTORE" => ChannelKind::Webstore,
-        _ => return None,
-    })
-}
-
 /// Human name of a kind, for messages.
 pub fn kind_name(kind: ChannelKind) -> &'static str {
-    match kind {
-        ChannelKind::Lazada => "Lazada",
-        ChannelKind::Shopee => "Shopee",
-        ChannelKind::Tiki => "Tiki",
-        ChannelKind::Tiktok => "TikTok Shop",
-        ChannelKind::Webstore => "the web store",
-    }
+    channels::marketplace(kind).name
 }
 
 #[derive(Debug, Clone, Default)]
@@ -69,6 +42,23 @@ pub struct CredentialsInput {
     pub shop_id: Option<String>,
     pub shop_cipher: Option<String>,
     pub webhook_secret: Option<String>,
+}
+
+impl From<&Credentials> for CredentialsInput {
+    /// Every field of stored credentials (a simulator's, a bench's), no authorization code.
+    fn from(c: &Credentials) -> Self {
+        Self {
+            api_key: c.api_key.clone(),
+            app_key: c.app_key.clone(),
+            app_secret: c.app_secret.clone(),
+            authorization_code: None,
+            access_token: c.access_token.clone(),
+            refresh_token: c.refresh_token.clone(),
+            shop_id: c.shop_id.clone(),
+            shop_cipher: c.shop_cipher.clone(),
+            webhook_secret: c.webhook_secret.clone(),
+        }
+    }
 }
 
 /// Settings of SPEC §1; `None` leaves a setting as it is (or at its kind's default on connect).
@@ -134,8 +124,8 @@ fn credentials_for(
     };
     let code = clean(&input.authorization_code);
     let name = kind_name(kind);
-    match kind {
-        ChannelKind::Lazada | ChannelKind::Shopee | ChannelKind::Tiktok => {
+    match channels::marketplace(kind).auth {
+        Auth::OAuth { shop_id } => {
             if c.app_key.is_none() {
                 errors.push(blank("appKey", format!("{name} needs the app key (Shopee: partner id)")));
             }
@@ -152,28 +142,28 @@ fn credentials_for(
             if c.access_token.is_some() && c.refresh_token.is_none() {
                 errors.push(blank("refreshToken", format!("{name} access tokens expire: give the refresh token too")));
             }
-            if kind == ChannelKind::Shopee && c.shop_id.is_none() && code.is_none() {
-                errors.push(blank("shopId", "Shopee calls are per shop: give the shop id".into()));
+            if shop_id && c.shop_id.is_none() && code.is_none() {
+                errors.push(blank("shopId", format!("{name} calls are per shop: give the shop id")));
             }
         }
-        ChannelKind::Tiki => {
+        Auth::ApiKeyOrClient => {
             let v2 = c.app_key.is_some() || c.app_secret.is_some();
             if c.api_key.is_none() && !v2 {
-                errors.push(blank("apiKey", "Tiki needs an API key (v1) or a client id and secret (v2)".into()));
+                errors.push(blank("apiKey", format!("{name} needs an API key (v1) or a client id and secret (v2)")));
             }
             if v2 && (c.app_key.is_none() || c.app_secret.is_none()) {
                 errors.push(blank(
                     if c.app_key.is_none() { "appKey" } else { "appSecret" },
-                    "Tiki v2 needs both the client id (appKey) and the client secret (appSecret)".into(),
+                    format!("{name} v2 needs both the client id (appKey) and the client secret (appSecret)"),
                 ));
             }
         }
-        ChannelKind::Webstore => {
+        Auth::ApiKey => {
             if c.api_key.is_none() {
-                errors.push(blank("apiKey", "the web store needs its API key".into()));
+                errors.push(blank("apiKey", format!("{name} needs its API key")));
             }
             if c.app_secret.is_none() {
-                errors.push(blank("appSecret", "the web store needs its API secret".into()));
+                errors.push(blank("appSecret", format!("{name} needs its API secret")));
             }
         }
     }
@@ -183,12 +173,12 @@ fn credentials_for(
 fn check_base_url(kind: ChannelKind, given: Option<&str>, country: &str) -> Result<String, FieldError> {
     let given = given.map(str::trim).filter(|s| !s.is_empty());
     let Some(url) = given else {
-        let default = channels::default_base_url(kind_of(kind), country);
+        let default = (channels::marketplace(kind).default_base_url)(country);
         if default.is_empty() {
             return Err(FieldError::new(
                 &["baseUrl"],
                 ErrorCode::Blank,
-                "the web store's base URL is required (e.g. https://shop.example.com)",
+                format!("{}'s base URL is required (e.g. https://shop.example.com)", kind_name(kind)),
             ));
         }
         return Ok(default);
@@ -227,10 +217,10 @@ fn refused(kind: ChannelKind, err: ConnectorError) -> ServiceError {
 }
 
 /// An HTTP client for one channel account, with its rate limit (shared through Redis when the hub has one).
-fn api_client(ctx: &AppContext, kind: Kind, limiter_key: &str) -> ServiceResult<ApiClient> {
-    let (per_second, redis, buckets) =
-        (channels::default_rate_per_second(kind), ctx.queue.redis(), &ctx.channel_http.buckets);
-    let limiter = if channels::quota_per_api(kind) {
+fn api_client(ctx: &AppContext, kind: ChannelKind, limiter_key: &str) -> ServiceResult<ApiClient> {
+    let marketplace = channels::marketplace(kind);
+    let (per_second, redis, buckets) = (marketplace.hub_rate_per_second, ctx.queue.redis(), &ctx.channel_http.buckets);
+    let limiter = if marketplace.quota.per_api {
         RateLimiter::pooled_per_api(per_second, limiter_key, redis, buckets)
     } else {
         RateLimiter::pooled(per_second, limiter_key, redis, buckets)
@@ -239,7 +229,7 @@ fn api_client(ctx: &AppContext, kind: Kind, limiter_key: &str) -> ServiceResult<
         timeout: std::time::Duration::from_millis(ctx.settings.channel_timeout_ms.max(1)),
         ..RetryPolicy::default()
     };
-    Ok(ApiClient::with_client(ctx.channel_http.client.clone(), kind.as_str(), limiter, retry))
+    Ok(ApiClient::with_client(ctx.channel_http.client.clone(), marketplace.slug, limiter, retry))
 }
 
 /// Writes refreshed tokens back to the channel row, encrypted.
@@ -295,9 +285,9 @@ fn connector_with(
     tokens: Arc<dyn TokenStore>,
     limiter_key: &str,
 ) -> ServiceResult<Arc<dyn Connector>> {
-    let http = api_client(ctx, kind_of(kind), limiter_key)?;
+    let http = api_client(ctx, kind, limiter_key)?;
     channels::connector(ConnectorConfig {
-        kind: kind_of(kind),
+        kind,
         base_url: base_url.to_owned(),
         country: country.to_owned(),
         credentials,
@@ -337,17 +327,27 @@ fn channel_of_state(ctx: &AppContext, state: &str) -> Option<i64> {
 
 /// Where the marketplace sends the seller back after consent.
 pub fn redirect_uri(ctx: &AppContext, kind: ChannelKind) -> String {
-    format!("{}/oauth/{}/callback", ctx.settings.public_base_url(), kind_of(kind).as_str())
+    format!("{}/oauth/{}/callback", ctx.settings.public_base_url(), channels::marketplace(kind).slug)
+}
+
+/// "LAZADA, SHOPEE, TIKI, TIKTOK or WEBSTORE".
+fn kind_names() -> String {
+    let names: Vec<&str> = registry::all().map(|m| m.kind.as_str()).collect();
+    match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 pub async fn connect(ctx: &AppContext, input: ConnectInput) -> ServiceResult<Connected> {
     let mut errors = Vec::new();
-    let kind = parse_kind(&input.kind);
+    let kind = registry::parse(&input.kind).map(|m| m.kind);
     if kind.is_none() {
         errors.push(FieldError::new(
             &["kind"],
             ErrorCode::Invalid,
-            format!("unknown channel kind \"{}\": use LAZADA, SHOPEE, TIKI, TIKTOK or WEBSTORE", input.kind),
+            format!("unknown channel kind \"{}\": use {}", input.kind, kind_names()),
         ));
     }
     let name = text::required("name", &input.name, text::MAX_TITLE_LEN).map_err(|e| errors.push(e)).ok();
@@ -368,7 +368,8 @@ pub async fn connect(ctx: &AppContext, input: ConnectInput) -> ServiceResult<Con
         return Err(ServiceError::Rejected(errors));
     };
 
-    let needs_consent = channels::uses_oauth(kind_of(kind)) && code.is_none() && credentials.access_token.is_none();
+    let oauth = matches!(channels::marketplace(kind).auth, Auth::OAuth { .. });
+    let needs_consent = oauth && code.is_none() && credentials.access_token.is_none();
     if needs_consent {
         let channel = insert_channel(
             ctx,
@@ -382,16 +383,16 @@ pub async fn connect(ctx: &AppContext, input: ConnectInput) -> ServiceResult<Con
             None,
         )
         .await?;
-        let url = channels::authorization_url(
-            kind_of(kind),
-            &base_url,
-            &country,
-            credentials.app_key.as_deref().unwrap_or_default(),
-            credentials.app_secret.as_deref(),
-            &redirect_uri(ctx, kind),
-            &oauth_state(ctx, channel.id),
-        )
-        .map_err(|m| ServiceError::rejected(&["credentials"], ErrorCode::Invalid, m))?;
+        let (redirect_uri, state) = (redirect_uri(ctx, kind), oauth_state(ctx, channel.id));
+        let request = ConsentRequest {
+            country: &country,
+            app_key: credentials.app_key.as_deref().unwrap_or_default(),
+            app_secret: credentials.app_secret.as_deref(),
+            redirect_uri: &redirect_uri,
+            state: &state,
+        };
+        let url = registry::authorization_url(kind, &base_url, &request)
+            .map_err(|m| ServiceError::rejected(&["credentials"], ErrorCode::Invalid, m))?;
         return Ok(Connected { channel, authorization_url: Some(url) });
     }
 
@@ -445,7 +446,7 @@ pub async fn complete_authorization(
         .one(&ctx.db)
         .await?
         .ok_or_else(|| ServiceError::not_found(&["state"], "Channel"))?;
-    if kind_of(channel.kind).as_str() != kind_path {
+    if channels::marketplace(channel.kind).slug != kind_path {
         return Err(invalid("the callback is for another marketplace"));
     }
     if channel.status != ChannelStatus::PendingAuthorization {
@@ -505,7 +506,7 @@ async fn insert_channel(
     status: ChannelStatus,
     identity: Option<crate::domain::channel::ShopIdentity>,
 ) -> ServiceResult<channel::Model> {
-    let defaults = channel_settings::defaults(kind);
+    let defaults = channels::marketplace(kind).settings.clone();
     let now = chrono::Utc::now();
     let connected = status == ChannelStatus::Connected;
     let model = channel::ActiveModel {

@@ -34,7 +34,7 @@ fn bad(message: impl Into<String>) -> HttpResponse {
 async fn info(state: State) -> HttpResponse {
     let store = state.store();
     HttpResponse::Ok().json(json!({
-        "kind": state.kind.as_str(),
+        "kind": state.slug(),
         "baseUrl": state.base_url,
         "credentials": credentials_json(&state),
         "products": store.products.len(),
@@ -47,7 +47,15 @@ async fn info(state: State) -> HttpResponse {
 
 /// The credentials a client needs, as printed by `omnisync sim` (only the fields this kind uses).
 pub fn credentials_json(state: &SimState) -> serde_json::Value {
-    let c = &state.credentials;
+    json_of(&state.credentials)
+}
+
+/// The credentials a hub connects with (`MarketplaceSim::connect_credentials`), as `channelConnect` takes them.
+pub fn connect_credentials_json(state: &SimState) -> serde_json::Value {
+    json_of(&state.marketplace.connect_credentials(&state.credentials))
+}
+
+fn json_of(c: &crate::channels::Credentials) -> serde_json::Value {
     let mut out = serde_json::Map::new();
     for (name, value) in [
         ("appKey", &c.app_key),

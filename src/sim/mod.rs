@@ -27,12 +27,18 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::channels::{Credentials, Kind};
+use crate::channels::{ChannelKind, Credentials};
 pub use store::{SimOrder, SimOrderLine, SimProduct, SimSku, SimStore};
 
 /// A marketplace's behaviour in the simulator.
 pub trait MarketplaceSim: Send + Sync + 'static {
-    fn kind(&self) -> Kind;
+    fn kind(&self) -> ChannelKind;
+    /// The app/shop credentials the simulator accepts (tokens are issued at start, see `start`).
+    fn credentials(&self) -> Credentials;
+    /// Out of the credentials the simulator holds, the ones a hub connects with (the demo, tests).
+    fn connect_credentials(&self, issued: &Credentials) -> Credentials {
+        issued.clone()
+    }
     /// Whether calls carry OAuth access tokens (then the simulator issues a pair at start).
     fn uses_oauth(&self) -> bool {
         true
@@ -43,6 +49,17 @@ pub trait MarketplaceSim: Send + Sync + 'static {
     fn order_statuses(&self) -> &'static [&'static str];
     /// Status of a newly placed order.
     fn initial_order_status(&self) -> &'static str;
+    /// How the demo's traffic walks an order through the statuses.
+    fn status_walk(&self) -> StatusWalk;
+    /// The status the order lists show a hub for a raw status (the marketplace may hide some from callers that
+    /// did not ask for them).
+    fn listed_status(&self, raw: &'static str) -> &'static str {
+        raw
+    }
+    /// The simulator's order id behind an external order id.
+    fn order_id_of(&self, external_id: &str) -> Option<u64> {
+        external_id.parse().ok()
+    }
     /// The marketplace's answer when rate limiting.
     fn rate_limited(&self) -> HttpResponse;
     /// How the marketplace counts requests against its quota.
@@ -55,6 +72,15 @@ pub trait MarketplaceSim: Send + Sync + 'static {
     fn order_webhook(&self, state: &SimState, order: &SimOrder, created: bool) -> Option<WebhookPush>;
     /// Called with the store locked after an order is created or changes (Tiki records its event queue here).
     fn on_order_changed(&self, _store: &mut SimStore, _order_id: u64, _created: bool) {}
+}
+
+/// Raw statuses an order walks through: forward `steps` (the last one final), the cancellation, and the return
+/// from the final step where the marketplace has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusWalk {
+    pub steps: &'static [&'static str],
+    pub cancel: &'static str,
+    pub returned: Option<&'static str>,
 }
 
 /// A webhook the simulator will POST to the configured URL.
@@ -95,7 +121,7 @@ struct Faults {
 
 /// Everything one simulator holds.
 pub struct SimState {
-    pub kind: Kind,
+    pub kind: ChannelKind,
     pub base_url: String,
     /// The credentials a client should use (also printed by `omnisync sim`).
     pub credentials: Credentials,
@@ -111,6 +137,16 @@ pub struct SimState {
 }
 
 impl SimState {
+    /// The marketplace's lower-case name (logs, the control API).
+    pub fn slug(&self) -> &'static str {
+        crate::channels::marketplace(self.kind).slug
+    }
+
+    /// The marketplace this simulator plays.
+    pub fn marketplace(&self) -> &dyn MarketplaceSim {
+        self.marketplace.as_ref()
+    }
+
     /// The shop, locked. A poisoned lock (a panicked handler) still gives the data: the simulator keeps serving.
     pub fn store(&self) -> MutexGuard<'_, SimStore> {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
@@ -228,7 +264,7 @@ impl SimState {
             let at = created_at.unwrap_or_else(chrono::Utc::now);
             let order = SimOrder {
                 id,
-                order_number: format!("{}{id}", self.kind.as_str().to_uppercase().chars().take(2).collect::<String>()),
+                order_number: format!("{}{id}", self.kind.as_str().chars().take(2).collect::<String>()),
                 status: self.marketplace.initial_order_status().to_owned(),
                 created_at: at,
                 updated_at: at,
@@ -254,7 +290,7 @@ impl SimState {
     /// Moves an order (and its lines) to a raw status the marketplace knows; fires the push.
     pub async fn set_order_status(&self, order_id: u64, status: &str) -> Result<SimOrder, String> {
         if !self.marketplace.order_statuses().contains(&status) {
-            return Err(format!("{status} is not a {} order status", self.kind.as_str()));
+            return Err(format!("{status} is not a {} order status", self.slug()));
         }
         let order = {
             let mut store = self.store();
@@ -281,12 +317,10 @@ impl SimState {
             request = request.header(name, value);
         }
         match request.timeout(Duration::from_secs(5)).send().await {
-            Ok(resp) => tracing::debug!(
-                kind = self.kind.as_str(),
-                status = resp.status().as_u16(),
-                "simulator pushed a webhook"
-            ),
-            Err(err) => tracing::warn!(kind = self.kind.as_str(), error = %err, "simulator webhook delivery failed"),
+            Ok(resp) => {
+                tracing::debug!(kind = self.slug(), status = resp.status().as_u16(), "simulator pushed a webhook")
+            }
+            Err(err) => tracing::warn!(kind = self.slug(), error = %err, "simulator webhook delivery failed"),
         }
     }
 }
@@ -294,7 +328,7 @@ impl SimState {
 /// A running simulator.
 #[derive(Clone)]
 pub struct SimHandle {
-    pub kind: Kind,
+    pub kind: ChannelKind,
     pub base_url: String,
     pub state: Arc<SimState>,
 }
@@ -379,41 +413,42 @@ async fn inject_faults(
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 
-/// The simulator of `kind` with the given credentials.
-pub fn marketplace(kind: Kind) -> Arc<dyn MarketplaceSim> {
+/// The simulator of `kind`: the one table from a kind to its simulator.
+pub fn marketplace(kind: ChannelKind) -> Arc<dyn MarketplaceSim> {
     match kind {
-        Kind::Lazada => Arc::new(lazada::LazadaSim),
-        Kind::Shopee => Arc::new(shopee::ShopeeSim),
-        Kind::Tiki => Arc::new(tiki::TikiSim),
-        Kind::Tiktok => Arc::new(tiktok::TiktokSim),
-        Kind::Webstore => Arc::new(webstore::WebstoreSim),
+        ChannelKind::Lazada => Arc::new(lazada::LazadaSim),
+        ChannelKind::Shopee => Arc::new(shopee::ShopeeSim),
+        ChannelKind::Tiki => Arc::new(tiki::TikiSim),
+        ChannelKind::Tiktok => Arc::new(tiktok::TiktokSim),
+        ChannelKind::Webstore => Arc::new(webstore::WebstoreSim),
     }
 }
 
 /// The app/shop credentials a simulator of `kind` accepts (tokens are issued at start, see `start`).
-pub fn default_credentials(kind: Kind) -> Credentials {
-    match kind {
-        Kind::Lazada => lazada::sim_credentials(),
-        Kind::Shopee => shopee::sim_credentials(),
-        Kind::Tiki => tiki::sim_credentials(),
-        Kind::Tiktok => tiktok::sim_credentials(),
-        Kind::Webstore => webstore::sim_credentials(),
-    }
+pub fn default_credentials(kind: ChannelKind) -> Credentials {
+    marketplace(kind).credentials()
 }
 
 /// Starts one simulator of `kind` on `listener`: its credentials' access token is registered as valid.
-pub fn start_kind(kind: Kind, listener: TcpListener, seed: u64, seed_products: usize) -> std::io::Result<SimHandle> {
-    start(marketplace(kind), listener, default_credentials(kind), seed, seed_products)
+pub fn start_kind(
+    kind: ChannelKind,
+    listener: TcpListener,
+    seed: u64,
+    seed_products: usize,
+) -> std::io::Result<SimHandle> {
+    let marketplace = marketplace(kind);
+    let credentials = marketplace.credentials();
+    start(marketplace, listener, credentials, seed, seed_products)
 }
 
-/// `omnisync sim`: all five, on ports `port`..`port+4`; returns their handles in `Kind::ALL` order.
+/// `omnisync sim`: one of each marketplace, on ports `port`, `port+1`, …; returns their handles in the order of
+/// the registry (`channels::registry::all`).
 pub fn start_all(host: &str, port: u16, seed: u64, seed_products: usize) -> std::io::Result<Vec<SimHandle>> {
-    Kind::ALL
-        .iter()
+    crate::channels::registry::all()
         .enumerate()
-        .map(|(i, kind)| {
+        .map(|(i, m)| {
             let listener = TcpListener::bind((host, port + i as u16))?;
-            start_kind(*kind, listener, seed, seed_products)
+            start_kind(m.kind, listener, seed, seed_products)
         })
         .collect()
 }

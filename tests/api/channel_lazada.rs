@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use omnisync::channels::lazada::sign::sign_request;
 use omnisync::channels::{
-    ApiClient, Connector, ConnectorConfig, ConnectorError, Kind, NoTokenStore, RetryPolicy, connector,
+    ApiClient, ChannelKind, Connector, ConnectorConfig, ConnectorError, NoTokenStore, RetryPolicy, connector,
 };
 use omnisync::domain::channel::{OrderAction, OrderTimeField, StockPriceUpdate, WebhookRequest};
 use omnisync::sim::lazada::LazadaSim;
@@ -19,7 +19,7 @@ use crate::helpers::{RecordingTokenStore, connector_for, start_sim};
 /// The simulator (its webhook client needs the TLS provider installed first; `start_sim` does not do it).
 fn sim(seed_products: usize) -> SimHandle {
     omnisync::startup::install_tls_provider();
-    start_sim(Kind::Lazada, seed_products)
+    start_sim(ChannelKind::Lazada, seed_products)
 }
 
 fn lazada(seed_products: usize) -> (SimHandle, Arc<dyn Connector>) {
@@ -35,8 +35,8 @@ fn connector_with(
     credentials: omnisync::channels::Credentials,
     tokens: Arc<dyn omnisync::channels::TokenStore>,
 ) -> Arc<dyn Connector> {
-    let http =
-        ApiClient::new("lazada", crate::helpers::hub_limiter(Kind::Lazada), RetryPolicy::fast()).expect("client");
+    let http = ApiClient::new("lazada", crate::helpers::hub_limiter(ChannelKind::Lazada), RetryPolicy::fast())
+        .expect("client");
     connector(ConnectorConfig { kind: sim.kind, base_url, country: "VN".into(), credentials, http, tokens })
         .expect("connector")
 }

@@ -4,8 +4,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use omnisync::channels::shopee::{self, ShopeeConnector, minimum_update_calls, sign};
-use omnisync::channels::{ApiClient, Connector, ConnectorConfig, ConnectorError, Kind, NoTokenStore, RetryPolicy};
+use omnisync::channels::shopee::{self, ShopeeConnector, sign};
+use omnisync::channels::{
+    ApiClient, ChannelKind, Connector, ConnectorConfig, ConnectorError, NoTokenStore, RetryPolicy,
+};
 use omnisync::domain::channel::{EventKind, OrderAction, OrderTimeField, StockPriceUpdate, WebhookRequest};
 use omnisync::sim::shopee::{ShopeeSim, order_sn};
 use omnisync::sim::{Fault, MarketplaceSim, SimHandle};
@@ -14,7 +16,7 @@ use serde_json::Value;
 use crate::helpers::{RecordingTokenStore, connector_for};
 
 /// `helpers::start_sim` after installing the TLS provider (the simulator builds its webhook client at start).
-fn start_sim(kind: Kind, seed_products: usize) -> SimHandle {
+fn start_sim(kind: ChannelKind, seed_products: usize) -> SimHandle {
     omnisync::startup::install_tls_provider();
     crate::helpers::start_sim(kind, seed_products)
 }
@@ -40,7 +42,7 @@ fn signed_url(sim: &SimHandle, path: &str, timestamp: i64, extra: &str) -> (Stri
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shop_identity_is_read_with_one_signed_call() {
-    let sim = start_sim(Kind::Shopee, 1);
+    let sim = start_sim(ChannelKind::Shopee, 1);
     let identity = connector(&sim).shop_identity().await.expect("shop info");
     assert_eq!(identity.external_id, sim.state.credentials.shop_id.clone().expect("shop id"));
     assert_eq!(identity.name, omnisync::sim::shopee::SHOP_NAME);
@@ -49,7 +51,7 @@ async fn shop_identity_is_read_with_one_signed_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_walk_over_a_thousand_listings_returns_every_sku_exactly_once() {
-    let sim = start_sim(Kind::Shopee, 500);
+    let sim = start_sim(ChannelKind::Shopee, 500);
     {
         use rand::SeedableRng;
         let mut rng = rand::rngs::StdRng::seed_from_u64(9);
@@ -83,7 +85,7 @@ async fn a_walk_over_a_thousand_listings_returns_every_sku_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stock_and_price_of_500_skus_go_out_in_the_minimum_number_of_calls() {
-    let sim = start_sim(Kind::Shopee, 500);
+    let sim = start_sim(ChannelKind::Shopee, 500);
     let listings = connector(&sim).list_listings().await.expect("listings");
     let updates: Vec<StockPriceUpdate> = listings
         .iter()
@@ -99,7 +101,7 @@ async fn stock_and_price_of_500_skus_go_out_in_the_minimum_number_of_calls() {
         .collect();
     // One update_stock and one update_price per item (no item has more than 50 models).
     let items: HashSet<&str> = updates.iter().map(|u| u.external_product_id.as_str()).collect();
-    let minimum = minimum_update_calls(&updates);
+    let minimum = shopee::MARKETPLACE.updates.minimum_calls(&updates);
     assert_eq!(minimum, 2 * items.len());
 
     let report = connector(&sim).update_stock_price(&updates).await.expect("update");
@@ -116,7 +118,7 @@ async fn stock_and_price_of_500_skus_go_out_in_the_minimum_number_of_calls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_reports_refused_models_one_by_one() {
-    let sim = start_sim(Kind::Shopee, 3);
+    let sim = start_sim(ChannelKind::Shopee, 3);
     let listings = connector(&sim).list_listings().await.expect("listings");
     let model = listings.iter().find(|l| l.external_sku_id != l.external_product_id).expect("a model");
     let updates = vec![
@@ -160,7 +162,7 @@ async fn an_update_reports_refused_models_one_by_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_walk_across_ninety_days_finds_every_order_once_with_its_lines() {
-    let sim = start_sim(Kind::Shopee, 20);
+    let sim = start_sim(ChannelKind::Shopee, 20);
     let now = Utc::now();
     let mut created = Vec::new();
     // 230 orders spread over 90 days: several windows hold more than one page of 100.
@@ -198,7 +200,7 @@ async fn an_order_walk_across_ninety_days_finds_every_order_once_with_its_lines(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_simulator_refuses_an_order_window_longer_than_fifteen_days() {
-    let sim = start_sim(Kind::Shopee, 1);
+    let sim = start_sim(ChannelKind::Shopee, 1);
     let path = "/api/v2/order/get_order_list";
     let to = Utc::now().timestamp();
     let extra = format!("&time_range_field=create_time&time_from={}&time_to={to}&page_size=100", to - 15 * 86_400 - 1);
@@ -210,7 +212,7 @@ async fn the_simulator_refuses_an_order_window_longer_than_fifteen_days() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signature_off_by_one_character_is_refused_with_error_sign() {
-    let sim = start_sim(Kind::Shopee, 1);
+    let sim = start_sim(ChannelKind::Shopee, 1);
     let (url, signature) = signed_url(&sim, "/api/v2/shop/get_shop_info", Utc::now().timestamp(), "");
     let mut tampered = signature.clone().into_bytes();
     tampered[10] = if tampered[10] == b'0' { b'1' } else { b'0' };
@@ -232,7 +234,7 @@ async fn a_signature_off_by_one_character_is_refused_with_error_sign() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timestamp_older_than_five_minutes_is_refused() {
-    let sim = start_sim(Kind::Shopee, 1);
+    let sim = start_sim(ChannelKind::Shopee, 1);
     let (url, signature) = signed_url(&sim, "/api/v2/shop/get_shop_info", Utc::now().timestamp() - 301, "");
     let body: Value = reqwest::get(format!("{url}{signature}")).await.expect("sent").json().await.expect("json");
     assert_eq!((body["error"].as_str(), body["message"].as_str()), (Some("error_param"), Some("Invalid timestamp")));
@@ -240,7 +242,7 @@ async fn a_timestamp_older_than_five_minutes_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_access_token_is_refreshed_saved_and_its_refresh_token_spent() {
-    let sim = start_sim(Kind::Shopee, 2);
+    let sim = start_sim(ChannelKind::Shopee, 2);
     let tokens = Arc::new(RecordingTokenStore::default());
     let conn = connector_for(&sim, tokens.clone());
     let old = sim.state.credentials.clone();
@@ -267,7 +269,7 @@ async fn an_expired_access_token_is_refreshed_saved_and_its_refresh_token_spent(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_about_to_expire_is_refreshed_before_the_call() {
-    let sim = start_sim(Kind::Shopee, 1);
+    let sim = start_sim(ChannelKind::Shopee, 1);
     let tokens = Arc::new(RecordingTokenStore::default());
     let mut credentials = sim.state.credentials.clone();
     credentials.access_token_expires_at = Some(Utc::now() + Duration::seconds(30));
@@ -278,7 +280,7 @@ async fn a_token_about_to_expire_is_refreshed_before_the_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_authorization_code_from_the_consent_redirect_is_exchanged_for_tokens() {
-    let sim = start_sim(Kind::Shopee, 1);
+    let sim = start_sim(ChannelKind::Shopee, 1);
     let c = &sim.state.credentials;
     let consent = shopee::authorization_url(
         &sim.base_url,
@@ -312,18 +314,19 @@ fn config(
     tokens: Arc<dyn omnisync::channels::TokenStore>,
 ) -> ConnectorConfig {
     ConnectorConfig {
-        kind: Kind::Shopee,
+        kind: ChannelKind::Shopee,
         base_url: sim.base_url.clone(),
         country: "VN".into(),
         credentials,
-        http: ApiClient::new("shopee", crate::helpers::hub_limiter(Kind::Shopee), RetryPolicy::fast()).expect("client"),
+        http: ApiClient::new("shopee", crate::helpers::hub_limiter(ChannelKind::Shopee), RetryPolicy::fast())
+            .expect("client"),
         tokens,
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limit_answer_is_waited_out_and_the_call_succeeds() {
-    let sim = start_sim(Kind::Shopee, 1);
+    let sim = start_sim(ChannelKind::Shopee, 1);
     let throttled = ShopeeSim.rate_limited();
     assert_eq!(throttled.status().as_u16(), 429);
     sim.state.inject(Fault::RateLimit, 1);
@@ -333,14 +336,14 @@ async fn a_rate_limit_answer_is_waited_out_and_the_call_succeeds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_are_retried_until_the_call_succeeds() {
-    let sim = start_sim(Kind::Shopee, 1);
+    let sim = start_sim(ChannelKind::Shopee, 1);
     sim.state.inject(Fault::ServerError, 2);
     connector(&sim).shop_identity().await.expect("third attempt succeeds");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unparseable_answer_is_a_parse_error_with_the_api_path() {
-    let sim = start_sim(Kind::Shopee, 1);
+    let sim = start_sim(ChannelKind::Shopee, 1);
     // Under this prefix the simulator has no Shopee API: its answer is not Shopee JSON.
     let mut credentials = sim.state.credentials.clone();
     credentials.access_token_expires_at = None;
@@ -355,7 +358,7 @@ async fn an_unparseable_answer_is_a_parse_error_with_the_api_path() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_built_by_the_simulator_verifies_and_one_changed_byte_is_refused() {
-    let sim = start_sim(Kind::Shopee, 2);
+    let sim = start_sim(ChannelKind::Shopee, 2);
     let url = "http://127.0.0.1:9/shopee/push".to_owned();
     sim.state.set_webhook_url(Some(url.clone()));
     let order = sim.state.create_order(&[("SKU-0002-1".into(), 2)], None).await.expect("order");
@@ -388,7 +391,7 @@ async fn a_push_built_by_the_simulator_verifies_and_one_changed_byte_is_refused(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn order_actions_move_the_order_in_the_simulator() {
-    let sim = start_sim(Kind::Shopee, 3);
+    let sim = start_sim(ChannelKind::Shopee, 3);
     let conn = connector(&sim);
     let to_ship = sim.state.create_order(&[("SKU-0002-2".into(), 1)], None).await.expect("order");
     let to_cancel = sim.state.create_order(&[("SKU-0001-1".into(), 1)], None).await.expect("order");

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use chrono::{Duration, DurationRound, Utc};
 use omnisync::channels::tiki::wire;
 use omnisync::channels::{
-    ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, NoTokenStore, RetryPolicy, TokenStore,
-    connector,
+    ApiClient, ChannelKind, Connector, ConnectorConfig, ConnectorError, Credentials, NoTokenStore, RetryPolicy,
+    TokenStore, connector,
 };
 use omnisync::domain::channel::{EventKind, OrderAction, OrderTimeField, StockPriceUpdate, WebhookRequest};
 use omnisync::sim::{Fault, SimHandle};
@@ -19,7 +19,7 @@ use crate::helpers::{RecordingTokenStore, connector_for, start_sim};
 /// A Tiki simulator (the TLS provider installed first: the simulator builds an HTTP client).
 fn tiki_sim(seed_products: usize) -> SimHandle {
     omnisync::startup::install_tls_provider();
-    start_sim(Kind::Tiki, seed_products)
+    start_sim(ChannelKind::Tiki, seed_products)
 }
 
 /// The simulator and a v2 (OAuth2) connector: its credentials carry both styles, and client id/secret win.
@@ -30,9 +30,10 @@ fn tiki(seed_products: usize) -> (SimHandle, Arc<dyn Connector>) {
 }
 
 fn connector_with(base_url: &str, credentials: Credentials, tokens: Arc<dyn TokenStore>) -> Arc<dyn Connector> {
-    let http = ApiClient::new("tiki", crate::helpers::hub_limiter(Kind::Tiki), RetryPolicy::fast()).expect("client");
+    let http =
+        ApiClient::new("tiki", crate::helpers::hub_limiter(ChannelKind::Tiki), RetryPolicy::fast()).expect("client");
     connector(ConnectorConfig {
-        kind: Kind::Tiki,
+        kind: ChannelKind::Tiki,
         base_url: base_url.to_owned(),
         country: "VN".into(),
         credentials,

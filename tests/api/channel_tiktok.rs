@@ -6,7 +6,8 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use omnisync::channels::tiktok::{self, MAX_SKUS_PER_UPDATE_CALL, codes, sign};
 use omnisync::channels::{
-    ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, NoTokenStore, RetryPolicy, TokenStore,
+    ApiClient, ChannelKind, Connector, ConnectorConfig, ConnectorError, Credentials, NoTokenStore, RetryPolicy,
+    TokenStore,
 };
 use omnisync::domain::channel::{EventKind, OrderAction, OrderTimeField, StockPriceUpdate, WebhookRequest};
 use omnisync::sim::tiktok::{TiktokSim, WEBHOOK_CANCELLED_SPELLING};
@@ -20,14 +21,14 @@ use crate::helpers::{RecordingTokenStore, connector_for, start_sim};
 /// reqwest client (webhook delivery) needs it and `helpers::start_sim` does not install it.
 fn start_tiktok(products: usize) -> SimHandle {
     omnisync::startup::install_tls_provider();
-    start_sim(Kind::Tiktok, products)
+    start_sim(ChannelKind::Tiktok, products)
 }
 
 /// A connector to `base_url` with the given credentials (for cases `connector_for` does not cover).
 fn connector_with(base_url: &str, credentials: Credentials, tokens: Arc<dyn TokenStore>) -> Arc<dyn Connector> {
     omnisync::startup::install_tls_provider();
-    let http =
-        ApiClient::new("tiktok", crate::helpers::hub_limiter(Kind::Tiktok), RetryPolicy::fast()).expect("client");
+    let http = ApiClient::new("tiktok", crate::helpers::hub_limiter(ChannelKind::Tiktok), RetryPolicy::fast())
+        .expect("client");
     omnisync::channels::connector(config_with(base_url, credentials, tokens, http)).expect("connector")
 }
 
@@ -38,7 +39,7 @@ fn config_with(
     http: ApiClient,
 ) -> ConnectorConfig {
     ConnectorConfig {
-        kind: Kind::Tiktok,
+        kind: ChannelKind::Tiktok,
         base_url: base_url.to_owned(),
         country: "VN".into(),
         credentials,
@@ -373,8 +374,8 @@ async fn an_authorization_code_is_exchanged_once_for_working_tokens() {
         ..sim.state.credentials.clone()
     };
     omnisync::startup::install_tls_provider();
-    let http =
-        ApiClient::new("tiktok", crate::helpers::hub_limiter(Kind::Tiktok), RetryPolicy::fast()).expect("client");
+    let http = ApiClient::new("tiktok", crate::helpers::hub_limiter(ChannelKind::Tiktok), RetryPolicy::fast())
+        .expect("client");
     let config = config_with(&sim.base_url, app_only, Arc::new(NoTokenStore), http);
 
     let credentials = tiktok::exchange_authorization_code(&config, &code).await.expect("exchanged");
@@ -392,7 +393,7 @@ async fn an_authorization_code_is_exchanged_once_for_working_tokens() {
 async fn a_rate_limit_answer_is_waited_out_and_the_call_succeeds() {
     let sim = start_tiktok(2);
     let connector = connector_for(&sim, Arc::new(NoTokenStore));
-    let limited = omnisync::sim::marketplace(Kind::Tiktok).rate_limited();
+    let limited = omnisync::sim::marketplace(ChannelKind::Tiktok).rate_limited();
     assert_eq!(limited.status().as_u16(), 429);
 
     sim.state.inject(Fault::RateLimit, 1);

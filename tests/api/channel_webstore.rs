@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use omnisync::channels::webstore::{API_PREFIX, ProductDraft, SET_BATCH_MAX, VariantDraft, WebstoreConnector, sign};
 use omnisync::channels::{
-    ApiClient, Connector, ConnectorConfig, ConnectorError, Credentials, Kind, NoTokenStore, RetryPolicy,
+    ApiClient, ChannelKind, Connector, ConnectorConfig, ConnectorError, Credentials, NoTokenStore, RetryPolicy,
 };
 use omnisync::domain::channel::{EventKind, OrderAction, OrderTimeField, StockPriceUpdate, WebhookRequest};
 use omnisync::sim::webstore::WebstoreSim;
@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::helpers::connector_for;
 
 /// A web store simulator. The TLS provider goes first: `sim::start` builds a reqwest client, which needs one.
-fn start_sim(kind: Kind, seed_products: usize) -> SimHandle {
+fn start_sim(kind: ChannelKind, seed_products: usize) -> SimHandle {
     omnisync::startup::install_tls_provider();
     crate::helpers::start_sim(kind, seed_products)
 }
@@ -25,10 +25,10 @@ fn start_sim(kind: Kind, seed_products: usize) -> SimHandle {
 /// The concrete connector (for `create_hidden_product`), with the given base URL and credentials.
 fn webstore_connector(base_url: &str, credentials: Credentials) -> WebstoreConnector {
     omnisync::startup::install_tls_provider();
-    let http =
-        ApiClient::new("webstore", crate::helpers::hub_limiter(Kind::Webstore), RetryPolicy::fast()).expect("client");
+    let http = ApiClient::new("webstore", crate::helpers::hub_limiter(ChannelKind::Webstore), RetryPolicy::fast())
+        .expect("client");
     WebstoreConnector::new(ConnectorConfig {
-        kind: Kind::Webstore,
+        kind: ChannelKind::Webstore,
         base_url: base_url.to_owned(),
         country: "VN".into(),
         credentials,
@@ -53,7 +53,7 @@ fn store_skus(sim: &SimHandle) -> HashSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_walk_over_a_thousand_listings_returns_every_sku_exactly_once() {
-    let sim = start_sim(Kind::Webstore, 500);
+    let sim = start_sim(ChannelKind::Webstore, 500);
     {
         use rand::SeedableRng;
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
@@ -82,7 +82,7 @@ async fn a_walk_over_a_thousand_listings_returns_every_sku_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stock_and_price_update_of_500_skus_takes_the_minimum_number_of_calls_and_lands_in_the_store() {
-    let sim = start_sim(Kind::Webstore, 300);
+    let sim = start_sim(ChannelKind::Webstore, 300);
     let connector = connector(&sim);
     let listings = connector.list_listings().await.expect("listings");
     let updates: Vec<StockPriceUpdate> = listings
@@ -115,7 +115,7 @@ async fn a_stock_and_price_update_of_500_skus_takes_the_minimum_number_of_calls_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_variant_in_a_batch_is_reported_without_stopping_the_others() {
-    let sim = start_sim(Kind::Webstore, 3);
+    let sim = start_sim(ChannelKind::Webstore, 3);
     let connector = connector(&sim);
     let listing = connector.list_listings().await.expect("listings").remove(0);
     let updates = vec![
@@ -147,7 +147,7 @@ async fn an_unknown_variant_in_a_batch_is_reported_without_stopping_the_others()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_walk_across_90_days_finds_every_order_once_with_its_lines() {
-    let sim = start_sim(Kind::Webstore, 20);
+    let sim = start_sim(ChannelKind::Webstore, 20);
     let now = Utc::now();
     let start = now - chrono::Duration::days(90);
     let mut created = HashSet::new();
@@ -203,7 +203,7 @@ async fn an_order_walk_across_90_days_finds_every_order_once_with_its_lines() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_whose_secret_is_off_by_one_character_is_refused_with_unauthorized() {
-    let sim = start_sim(Kind::Webstore, 1);
+    let sim = start_sim(ChannelKind::Webstore, 1);
     let key = sim.state.credentials.api_key.clone().expect("key");
     let secret = sim.state.credentials.app_secret.clone().expect("secret");
     let mut wrong = secret.clone();
@@ -237,7 +237,7 @@ async fn a_request_whose_secret_is_off_by_one_character_is_refused_with_unauthor
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limit_answer_is_waited_out_and_the_call_then_succeeds() {
-    let sim = start_sim(Kind::Webstore, 1);
+    let sim = start_sim(ChannelKind::Webstore, 1);
     sim.state.inject(Fault::RateLimit, 1);
     let raw = raw_client()
         .get(format!("{}{API_PREFIX}/shop.json", sim.base_url))
@@ -259,7 +259,7 @@ async fn a_rate_limit_answer_is_waited_out_and_the_call_then_succeeds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_are_retried_until_the_call_succeeds() {
-    let sim = start_sim(Kind::Webstore, 10);
+    let sim = start_sim(ChannelKind::Webstore, 10);
     sim.state.inject(Fault::ServerError, 2);
     let listings = connector(&sim).list_listings().await.expect("succeeds on the third attempt");
     assert_eq!(listings.len(), sim.state.store().sku_count());
@@ -307,7 +307,7 @@ fn webhook_request(headers: Vec<(String, String)>, body: Vec<u8>) -> WebhookRequ
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_built_by_the_simulator_verifies_and_the_same_push_with_one_byte_changed_is_refused() {
-    let sim = start_sim(Kind::Webstore, 3);
+    let sim = start_sim(ChannelKind::Webstore, 3);
     let order = sim.state.create_order(&[("SKU-0001-1".into(), 2)], None).await.expect("order");
     let push = WebstoreSim.order_webhook(&sim.state, &order, true).expect("the store pushes orders");
     let connector = connector(&sim);
@@ -372,7 +372,7 @@ async fn webhook_receiver() -> (String, Received) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn order_actions_move_the_order_in_the_simulator_and_fire_signed_pushes() {
-    let sim = start_sim(Kind::Webstore, 3);
+    let sim = start_sim(ChannelKind::Webstore, 3);
     let (url, received) = webhook_receiver().await;
     sim.state.set_webhook_url(Some(url));
     let connector = connector(&sim);
@@ -426,7 +426,7 @@ async fn order_actions_move_the_order_in_the_simulator_and_fire_signed_pushes() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_product_is_created_hidden_and_listed_as_hidden() {
-    let sim = start_sim(Kind::Webstore, 2);
+    let sim = start_sim(ChannelKind::Webstore, 2);
     let connector = webstore_connector(&sim.base_url, sim.state.credentials.clone());
     let variant = |sku: &str, colour: &str| VariantDraft {
         seller_sku: sku.into(),
@@ -466,7 +466,7 @@ async fn a_product_is_created_hidden_and_listed_as_hidden() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_simulator_enforces_page_and_batch_maxima_with_its_error_shape() {
-    let sim = start_sim(Kind::Webstore, 1);
+    let sim = start_sim(ChannelKind::Webstore, 1);
     let credentials = &sim.state.credentials;
     let auth = sign::basic_authorization(
         credentials.api_key.as_deref().expect("key"),

@@ -1,9 +1,9 @@
 use serde_json::{Value, json};
 
-use omnisync::channels::Kind;
+use omnisync::channels::ChannelKind;
 use sea_orm::EntityTrait;
 
-use crate::helpers::{TestApp, start_sim};
+use crate::helpers::{TestApp, slug, start_sim};
 use crate::on_both_backends;
 
 const CONNECT: &str = "mutation($input: ChannelConnectInput!) { channelConnect(input: $input) {
@@ -18,7 +18,7 @@ fn lazada_input(sim: &omnisync::sim::SimHandle, app_secret: &str) -> Value {
 }
 
 async fn a_lazada_account_connects_with_tokens_and_its_secrets_are_stored_encrypted_never_returned(app: &TestApp) {
-    let sim = start_sim(Kind::Lazada, 2);
+    let sim = start_sim(ChannelKind::Lazada, 2);
     let secret = sim.state.credentials.app_secret.clone().expect("secret");
     let data = app.gql(CONNECT, json!({ "input": lazada_input(&sim, &secret) })).await;
     let payload = &data["channelConnect"];
@@ -47,7 +47,7 @@ on_both_backends!(
 );
 
 async fn wrong_credentials_are_refused_with_the_marketplaces_answer_and_nothing_is_saved(app: &TestApp) {
-    let sim = start_sim(Kind::Lazada, 1);
+    let sim = start_sim(ChannelKind::Lazada, 1);
     let mut secret = sim.state.credentials.app_secret.clone().expect("secret");
     let last = secret.pop().unwrap_or('x');
     secret.push(if last == 'a' { 'b' } else { 'a' });
@@ -113,7 +113,7 @@ async fn bad_connect_input_gets_user_errors(app: &TestApp) {
 on_both_backends!(channel_connect_bad_input, bad_connect_input_gets_user_errors);
 
 async fn settings_change_and_disconnect_needs_confirmation(app: &TestApp) {
-    let sim = start_sim(Kind::Lazada, 1);
+    let sim = start_sim(ChannelKind::Lazada, 1);
     let secret = sim.state.credentials.app_secret.clone().expect("secret");
     let id = app.gql(CONNECT, json!({ "input": lazada_input(&sim, &secret) })).await["channelConnect"]["channel"]["id"]
         .clone();
@@ -157,10 +157,10 @@ on_both_backends!(channel_settings_and_disconnect, settings_change_and_disconnec
 /// The real OAuth round trip, against the simulator's consent page: connect with app credentials only → the
 /// connection waits → the seller "consents" → the marketplace redirects to the hub's callback → connected.
 async fn an_oauth_connection_waits_for_consent_and_the_callback_completes_it(app: &TestApp) {
-    for kind in [Kind::Lazada, Kind::Shopee, Kind::Tiktok] {
+    for kind in [ChannelKind::Lazada, ChannelKind::Shopee, ChannelKind::Tiktok] {
         let sim = start_sim(kind, 1);
         let c = &sim.state.credentials;
-        let input = json!({ "kind": kind.as_str().to_uppercase(), "name": format!("{} shop", kind.as_str()), "country": "VN", "baseUrl": sim.base_url,
+        let input = json!({ "kind": kind.as_str(), "name": format!("{} shop", slug(kind)), "country": "VN", "baseUrl": sim.base_url,
             "credentials": { "appKey": c.app_key, "appSecret": c.app_secret, "shopId": c.shop_id } });
         let data = app.gql(CONNECT, json!({ "input": input })).await;
         let payload = &data["channelConnect"];
@@ -173,7 +173,7 @@ async fn an_oauth_connection_waits_for_consent_and_the_callback_completes_it(app
         let redirect = no_redirects.get(&consent).send().await.expect("consent page");
         assert_eq!(redirect.status(), 302);
         let callback = redirect.headers().get("location").and_then(|v| v.to_str().ok()).expect("redirect").to_owned();
-        assert!(callback.starts_with(&format!("{}/oauth/{}/callback", app.address, kind.as_str())), "{callback}");
+        assert!(callback.starts_with(&format!("{}/oauth/{}/callback", app.address, slug(kind))), "{callback}");
         let done = app.client.get(&callback).send().await.expect("callback");
         let status = done.status();
         let body: Value = done.json().await.expect("json");

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use omnisync::channels::Kind;
+use omnisync::channels::ChannelKind;
 
 use crate::helpers::{Backend, fresh_settings, start_sim};
 
@@ -121,7 +121,7 @@ async fn two_api_and_two_worker_processes_share_jobs_and_live_events() {
     ready(&client, &a).await;
     ready(&client, &b).await;
 
-    let sim = start_sim(Kind::Lazada, 300);
+    let sim = start_sim(ChannelKind::Lazada, 300);
     let c = &sim.state.credentials;
     let channel = gql(
         &client,
@@ -242,7 +242,7 @@ async fn a_bulk_link_survives_its_worker_being_killed_mid_run() {
     };
 
     let products = 3000;
-    let sim = start_sim(Kind::Lazada, products);
+    let sim = start_sim(ChannelKind::Lazada, products);
     let c = &sim.state.credentials;
     let channel = gql(
         &client,

@@ -35,7 +35,7 @@ struct Shop {
 }
 
 async fn shop(app: &TestApp) -> Shop {
-    let sim = start_sim(omnisync::channels::Kind::Lazada, 0);
+    let sim = start_sim(omnisync::channels::ChannelKind::Lazada, 0);
     let channel = omnisync::bench::stock::connect_sim(&app.ctx, &sim).await.expect("channel");
     let db = &app.ctx.db;
     let default_wh = catalog::default_warehouse(db).await.expect("default").id;

@@ -24,14 +24,14 @@ use serde_json::json;
 use entity::enums::{LedgerReason, SyncRunKind, SyncRunStatus};
 use entity::{channel, inventory_ledger, inventory_level, order, sync_run};
 use omnisync::bench::stock as fixtures;
-use omnisync::channels::Kind;
+use omnisync::channels::ChannelKind;
 use omnisync::context::AppContext;
 use omnisync::graphql::relay::global_id;
 use omnisync::jobs;
 use omnisync::services::inventory::{self, AdjustChange};
 use omnisync::sim::{Fault, FaultRates, SimHandle};
 
-use crate::helpers::{TestApp, start_sim};
+use crate::helpers::{TestApp, all_kinds, slug, start_sim};
 use crate::on_both_backends;
 
 /// The hub's per-call marketplace timeout in the fault run, and the simulators' slow answers (longer: the hub
@@ -53,23 +53,18 @@ async fn connect_and_link(app: &TestApp, sim: &SimHandle, settings: Option<serde
         assert_eq!(updated["channelUpdate"]["userErrors"], json!([]), "{updated}");
     }
     let run = app.link_everything(c.id).await;
-    assert_eq!(run["status"], "COMPLETED", "{}: {run}", sim.kind.as_str());
+    assert_eq!(run["status"], "COMPLETED", "{}: {run}", slug(sim.kind));
     omnisync::services::channels::get(&app.ctx.db, c.id).await.expect("read").expect("channel")
 }
 
-/// The simulator's order id behind a hub order's external id (Shopee: yymmdd + 8 base-36 digits).
-fn sim_order_id(kind: Kind, external_id: &str) -> Option<u64> {
-    match kind {
-        Kind::Shopee => u64::from_str_radix(&external_id.get(6..)?.to_ascii_lowercase(), 36).ok(),
-        _ => external_id.parse().ok(),
-    }
-}
-
 /// How many times the hub holds each (channel, simulator order id); orders it cannot map count under id 0.
-async fn hub_orders(ctx: &AppContext, kinds: &HashMap<i64, Kind>) -> HashMap<(i64, u64), usize> {
+async fn hub_orders(ctx: &AppContext, kinds: &HashMap<i64, ChannelKind>) -> HashMap<(i64, u64), usize> {
     let mut seen = HashMap::new();
     for o in order::Entity::find().all(&ctx.db).await.expect("orders") {
-        let id = kinds.get(&o.channel_id).and_then(|k| sim_order_id(*k, &o.external_id)).unwrap_or(0);
+        let id = kinds
+            .get(&o.channel_id)
+            .and_then(|k| omnisync::sim::marketplace(*k).order_id_of(&o.external_id))
+            .unwrap_or(0);
         *seen.entry((o.channel_id, id)).or_insert(0) += 1;
     }
     seen
@@ -163,10 +158,10 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
     const SKUS: usize = 12;
     const ORDERS_PER_SIM: usize = 20;
     let started = Instant::now();
-    let sims: Vec<SimHandle> = Kind::ALL
-        .iter()
+    let sims: Vec<SimHandle> = all_kinds()
+        .into_iter()
         .map(|kind| {
-            let s = start_sim(*kind, 0);
+            let s = start_sim(kind, 0);
             fixtures::seed_sim(&s, SKUS, "F-");
             s
         })
@@ -183,7 +178,7 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
     }
     fixtures::settle(&app.ctx, Duration::from_secs(30), false).await.expect("first pushes");
     let channel_ids: Vec<i64> = channels.iter().map(|c| c.id).collect();
-    let kinds: HashMap<i64, Kind> = channels.iter().zip(&sims).map(|(c, s)| (c.id, s.kind)).collect();
+    let kinds: HashMap<i64, ChannelKind> = channels.iter().zip(&sims).map(|(c, s)| (c.id, s.kind)).collect();
 
     // From here on every marketplace misbehaves.
     let failed_before = failed_calls();
@@ -211,7 +206,7 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
         buyers.push(tokio::spawn(async move {
             let mut rng = rand::rngs::StdRng::seed_from_u64(100 + i as u64);
             for n in 0..ORDERS_PER_SIM {
-                let announced = n % 2 == 0 && s.kind != Kind::Tiki;
+                let announced = n % 2 == 0 && !omnisync::channels::marketplace(s.kind).orders.event_queue;
                 s.state.set_webhook_url(announced.then(|| url.clone()));
                 let count = rng.random_range(1..=3);
                 let picked = rand::seq::index::sample(&mut rng, SKUS, count);
@@ -244,7 +239,7 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
         .zip(&channel_ids)
         .flat_map(|(s, c)| s.state.store().orders.iter().map(|o| (*c, o.id)).collect::<Vec<_>>())
         .collect();
-    assert_eq!(placed.len(), Kind::ALL.len() * ORDERS_PER_SIM);
+    assert_eq!(placed.len(), all_kinds().len() * ORDERS_PER_SIM);
 
     settle_orders(app, &channel_ids, Duration::from_secs(60), async || {
         let seen = hub_orders(&app.ctx, &kinds).await;
@@ -301,11 +296,11 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
     // Every marketplace shows the hub's numbers.
     for (c, s) in channels.iter().zip(&sims) {
         let wrong = fixtures::mismatches(&app.ctx, c, s).await.expect("compared");
-        assert_eq!(wrong, [], "{} ends equal to the hub", s.kind.as_str());
+        assert_eq!(wrong, [], "{} ends equal to the hub", slug(s.kind));
         let shown: Vec<i64> = (0..SKUS)
             .map(|k| s.state.store().sku_by_seller_sku(&fixtures::code("F-", k)).map(|(_, q)| q.quantity).unwrap_or(-1))
             .collect();
-        assert_eq!(shown, on_hand, "{}", s.kind.as_str());
+        assert_eq!(shown, on_hand, "{}", slug(s.kind));
     }
     println!(
         "fault run ({:?}): {} orders in after {orders_in:?}, converged after {:?}; hub calls unanswered (timed out) / 5xx / 429: {failed:?}",
@@ -348,7 +343,7 @@ async fn eight_streams_oversell_only_by_push_latency_and_every_channel_ends_at_t
     const STOCK: i64 = 100;
     const STREAMS_PER_CHANNEL: usize = 2;
     const BUYER_PAUSE_MS: std::ops::Range<u64> = 200..500;
-    let kinds = [Kind::Lazada, Kind::Shopee, Kind::Tiktok, Kind::Webstore];
+    let kinds = [ChannelKind::Lazada, ChannelKind::Shopee, ChannelKind::Tiktok, ChannelKind::Webstore];
     let started = Instant::now();
     let sims: Vec<SimHandle> = kinds
         .iter()
@@ -381,15 +376,15 @@ async fn eight_streams_oversell_only_by_push_latency_and_every_channel_ends_at_t
             fixtures::mismatches(&app.ctx, c, s).await.expect("compared"),
             [],
             "{} starts at the hub's numbers",
-            s.kind.as_str()
+            slug(s.kind)
         );
         let shown: Vec<i64> = (0..SKUS)
             .map(|k| s.state.store().sku_by_seller_sku(&fixtures::code("R-", k)).map(|(_, q)| q.quantity).unwrap_or(-1))
             .collect();
-        assert_eq!(shown, [STOCK; SKUS], "{}", s.kind.as_str());
+        assert_eq!(shown, [STOCK; SKUS], "{}", slug(s.kind));
     }
     let channel_ids: Vec<i64> = channels.iter().map(|c| c.id).collect();
-    let kind_of: HashMap<i64, Kind> = channels.iter().zip(&sims).map(|(c, s)| (c.id, s.kind)).collect();
+    let kind_of: HashMap<i64, ChannelKind> = channels.iter().zip(&sims).map(|(c, s)| (c.id, s.kind)).collect();
 
     // The marketplaces now sell only what their listings show, and push every order to the hub.
     for (s, c) in sims.iter().zip(&channel_ids) {
@@ -479,7 +474,7 @@ async fn eight_streams_oversell_only_by_push_latency_and_every_channel_ends_at_t
     for (c, _, lines) in &accepted {
         for (k, q) in lines {
             units[*k] += q;
-            per_channel.entry(kind_of[c].as_str()).or_default()[*k] += q;
+            per_channel.entry(slug(kind_of[c])).or_default()[*k] += q;
         }
     }
     let now = levels(&app.ctx, &variants, wh).await;
@@ -532,15 +527,15 @@ async fn eight_streams_oversell_only_by_push_latency_and_every_channel_ends_at_t
             fixtures::mismatches(&app.ctx, c, s).await.expect("compared"),
             [],
             "{} shows the hub's numbers; {report}",
-            s.kind.as_str()
+            slug(s.kind)
         );
         for (k, sold) in units.iter().enumerate() {
             let shown = s.state.store().sku_by_seller_sku(&fixtures::code("R-", k)).map(|(_, q)| q.quantity);
-            assert_eq!(shown, Some((STOCK - sold).max(0)), "{} {k}; {report}", s.kind.as_str());
+            assert_eq!(shown, Some((STOCK - sold).max(0)), "{} {k}; {report}", slug(s.kind));
             assert!(
                 s.state.create_order(&[(fixtures::code("R-", k), 1)], None).await.is_err(),
                 "{} sells no more of SKU {k}",
-                s.kind.as_str()
+                slug(s.kind)
             );
         }
     }

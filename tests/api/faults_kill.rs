@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use entity::enums::{LedgerReason, SyncRunKind, SyncRunStatus};
 use entity::{order, product_link, stock_push, sync_run};
-use omnisync::channels::Kind;
+use omnisync::channels::ChannelKind;
 use omnisync::sim::{FaultRates, SimHandle};
 
 use crate::cluster::{ApiProcess, Processes, api_process, free_port, gql, ready, spawn};
@@ -105,7 +105,7 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
     ready(&client, &api).await;
 
     const SKUS: usize = 1500;
-    let sim = start_sim(Kind::Lazada, 0);
+    let sim = start_sim(ChannelKind::Lazada, 0);
     omnisync::bench::stock::seed_sim(&sim, SKUS, "K-");
     let variants = omnisync::bench::stock::seed_hub(db, SKUS, "K-").await.expect("hub catalog");
     let (channel, channel_id) = connect(&client, &api, &token, &sim).await;
@@ -270,7 +270,7 @@ async fn an_order_import_survives_its_worker_being_killed() {
         return;
     };
 
-    let sim = start_sim(Kind::Lazada, 10);
+    let sim = start_sim(ChannelKind::Lazada, 10);
     let skus: Vec<String> =
         sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| s.seller_sku.clone())).collect();
     let mut variant_ids = Vec::new();

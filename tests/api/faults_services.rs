@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use entity::enums::{SyncRunKind, SyncRunStatus};
 use entity::sync_run;
-use omnisync::channels::Kind;
+use omnisync::channels::ChannelKind;
 use omnisync::events::HubEvent;
 use omnisync::jobs;
 use omnisync::services::sync_runs;
@@ -121,7 +121,7 @@ async fn a_redis_restart_mid_run_loses_no_job_and_runs_none_twice() {
     };
 
     const PRODUCTS: usize = 60;
-    let sim = start_sim(Kind::Lazada, PRODUCTS);
+    let sim = start_sim(ChannelKind::Lazada, PRODUCTS);
     let channel = connect_lazada(&app, &sim).await;
     for i in 1..=PRODUCTS {
         app.create_product(

@@ -325,8 +325,18 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Every marketplace, in the registry's order.
+pub fn all_kinds() -> Vec<omnisync::channels::ChannelKind> {
+    omnisync::channels::registry::all().map(|m| m.kind).collect()
+}
+
+/// The marketplace's lower-case name (labels, channel names, the OAuth callback path).
+pub fn slug(kind: omnisync::channels::ChannelKind) -> &'static str {
+    omnisync::channels::marketplace(kind).slug
+}
+
 /// A marketplace simulator on a free local port, seeded with `seed_products` products (SKUs `SKU-0001-1`, …).
-pub fn start_sim(kind: omnisync::channels::Kind, seed_products: usize) -> omnisync::sim::SimHandle {
+pub fn start_sim(kind: omnisync::channels::ChannelKind, seed_products: usize) -> omnisync::sim::SimHandle {
     // The simulator's own webhook client is a reqwest client too.
     startup::install_tls_provider();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
@@ -353,13 +363,14 @@ impl omnisync::channels::TokenStore for RecordingTokenStore {
 /// A connector to `sim` with the simulator's credentials, fast retries and no shared rate limit.
 /// The request limiter the hub gives a channel of `kind` (its quotas; the simulators refuse what the marketplaces
 /// would), for tests that build connectors themselves.
-pub fn hub_limiter(kind: omnisync::channels::Kind) -> omnisync::channels::RateLimiter {
-    use omnisync::channels::{RateLimiter, default_rate_per_second, quota_per_api};
-    let rate = default_rate_per_second(kind);
-    if quota_per_api(kind) {
-        RateLimiter::pooled_per_api(rate, kind.as_str(), None, &Default::default())
+pub fn hub_limiter(kind: omnisync::channels::ChannelKind) -> omnisync::channels::RateLimiter {
+    use omnisync::channels::RateLimiter;
+    let marketplace = omnisync::channels::marketplace(kind);
+    let rate = marketplace.hub_rate_per_second;
+    if marketplace.quota.per_api {
+        RateLimiter::pooled_per_api(rate, marketplace.slug, None, &Default::default())
     } else {
-        RateLimiter::new(rate, kind.as_str(), None)
+        RateLimiter::new(rate, marketplace.slug, None)
     }
 }
 
@@ -369,7 +380,7 @@ pub fn connector_for(
 ) -> std::sync::Arc<dyn omnisync::channels::Connector> {
     use omnisync::channels::{ApiClient, ConnectorConfig, RetryPolicy, connector};
     startup::install_tls_provider();
-    let http = ApiClient::new(sim.kind.as_str(), hub_limiter(sim.kind), RetryPolicy::fast()).expect("client");
+    let http = ApiClient::new(slug(sim.kind), hub_limiter(sim.kind), RetryPolicy::fast()).expect("client");
     connector(ConnectorConfig {
         kind: sim.kind,
         base_url: sim.base_url.clone(),

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use omnisync::channels::Kind;
+use omnisync::channels::ChannelKind;
 use omnisync::sim::SimHandle;
 
 use crate::helpers::{Options, TestApp, start_sim};
@@ -79,7 +79,7 @@ fn codes_by_product(links: &[Value]) -> Vec<(String, String)> {
 }
 
 async fn every_link_error_arises_from_the_right_data_and_the_views_show_the_right_rows(app: &TestApp) {
-    let sim = start_sim(Kind::Lazada, 20);
+    let sim = start_sim(ChannelKind::Lazada, 20);
     let channel = connect_lazada(app, &sim).await;
     build_catalog(app).await;
 
@@ -157,7 +157,7 @@ async fn every_link_error_arises_from_the_right_data_and_the_views_show_the_righ
 }
 
 async fn relink_after_a_fix_unlink_versus_delete_and_a_deleted_variant(app: &TestApp) {
-    let sim = start_sim(Kind::Lazada, 20);
+    let sim = start_sim(ChannelKind::Lazada, 20);
     let channel = connect_lazada(app, &sim).await;
     let ids = build_catalog(app).await;
     link_all(app, &channel).await;
@@ -246,7 +246,7 @@ async fn relink_after_a_fix_unlink_versus_delete_and_a_deleted_variant(app: &Tes
 }
 
 async fn manual_link_create_from_listing_compare_and_preview(app: &TestApp) {
-    let sim = start_sim(Kind::Lazada, 20);
+    let sim = start_sim(ChannelKind::Lazada, 20);
     let channel = connect_lazada(app, &sim).await;
     let ids = build_catalog(app).await;
 
@@ -328,7 +328,7 @@ on_both_backends!(manual_link_and_compare, manual_link_create_from_listing_compa
 /// A link run queued by a process that dies before running it finishes once a worker starts, exactly once.
 async fn a_link_run_of_a_dead_process_finishes_after_restart_without_duplicates(backend: crate::helpers::Backend) {
     let Some(api_only) = crate::helpers::spawn_app_with(backend, Options { run_workers: false }).await else { return };
-    let sim = start_sim(Kind::Lazada, 20);
+    let sim = start_sim(ChannelKind::Lazada, 20);
     let channel = connect_lazada(&api_only, &sim).await;
     build_catalog(&api_only).await;
     let started = api_only
@@ -367,7 +367,7 @@ async fn a_link_run_survives_a_restart_on_postgres_and_redis() {
 /// The web store's "create missing" (SPEC §2 [Sapo]): hub products the store lacks are created there hidden;
 /// store products the hub lacks are created in the hub with cost price = retail price; everything ends linked.
 async fn web_store_linking_creates_what_is_missing_on_both_sides(app: &TestApp) {
-    let sim = start_sim(Kind::Webstore, 3);
+    let sim = start_sim(ChannelKind::Webstore, 3);
     let c = &sim.state.credentials;
     let connected = app
         .gql(
@@ -412,7 +412,7 @@ async fn web_store_linking_creates_what_is_missing_on_both_sides(app: &TestApp) 
 on_both_backends!(webstore_create_missing, web_store_linking_creates_what_is_missing_on_both_sides);
 
 async fn bad_link_requests_get_user_errors(app: &TestApp) {
-    let sim = start_sim(Kind::Lazada, 2);
+    let sim = start_sim(ChannelKind::Lazada, 2);
     let channel = connect_lazada(app, &sim).await;
     let product =
         app.create_product("P", json!([{ "sku": "P1", "barcode": "SKU-0001-1", "price": "1000" }])).await["id"].clone();

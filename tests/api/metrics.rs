@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use omnisync::channels::Kind;
+use omnisync::channels::ChannelKind;
 
 use crate::helpers::{TestApp, start_sim};
 use crate::on_both_backends;
@@ -12,7 +12,7 @@ async fn metrics_need_a_token_and_parse_as_prometheus_text(app: &TestApp) {
     assert_eq!(app.client.get(&url).send().await.expect("sent").status(), 401);
 
     // Some work to count: a link run against a marketplace.
-    let sim = start_sim(Kind::Lazada, 3);
+    let sim = start_sim(ChannelKind::Lazada, 3);
     let c = &sim.state.credentials;
     let channel = app
         .gql(

@@ -8,11 +8,11 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder}
 use serde_json::{Value, json};
 
 use entity::enums::{LedgerReason, SyncRunKind, SyncRunStatus};
-use omnisync::channels::Kind;
+use omnisync::channels::ChannelKind;
 use omnisync::graphql::relay::decode_id;
 use omnisync::sim::SimHandle;
 
-use crate::helpers::{Options, TestApp, spawn_app_with, start_sim};
+use crate::helpers::{Options, TestApp, all_kinds, slug, spawn_app_with, start_sim};
 use crate::on_both_backends;
 
 /// A simulator and the hub channel connected to it (pushes pointed at the hub, except Tiki which has none).
@@ -27,28 +27,15 @@ pub const ORDER_FIELDS: &str = "id externalId number status channelStatus paymen
     lines { id sellerSku quantity reservedQuantity fulfilledQuantity variant { id } unit }
     events { kind message fromStatus toStatus } syncErrors { code message }";
 
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Lazada => "LAZADA",
-        Kind::Shopee => "SHOPEE",
-        Kind::Tiki => "TIKI",
-        Kind::Tiktok => "TIKTOK",
-        Kind::Webstore => "WEBSTORE",
-    }
-}
-
 /// Connects a channel of `kind` to a fresh simulator with `settings`, and points the simulator's pushes at it.
-pub async fn connect(app: &TestApp, kind: Kind, settings: Value) -> Shop {
+pub async fn connect(app: &TestApp, kind: ChannelKind, settings: Value) -> Shop {
     let sim = start_sim(kind, 10);
-    let mut credentials = omnisync::sim::control::credentials_json(&sim.state);
-    if kind == Kind::Tiki {
-        // The v1 API key: await pickup exists on v1 only.
-        credentials = json!({ "apiKey": credentials["apiKey"] });
-    }
+    // Tiki: the v1 API key (await pickup exists on v1 only).
+    let credentials = omnisync::sim::control::connect_credentials_json(&sim.state);
     let data = app
         .gql(
             "mutation($input: ChannelConnectInput!) { channelConnect(input: $input) { channel { id } userErrors { field code message } } }",
-            json!({ "input": { "kind": kind_name(kind), "name": format!("{} shop", kind.as_str()), "country": "VN", "baseUrl": sim.base_url,
+            json!({ "input": { "kind": kind.as_str(), "name": format!("{} shop", slug(kind)), "country": "VN", "baseUrl": sim.base_url,
                 "credentials": credentials, "settings": settings } }),
         )
         .await;
@@ -56,7 +43,7 @@ pub async fn connect(app: &TestApp, kind: Kind, settings: Value) -> Shop {
     let channel = data["channelConnect"]["channel"]["id"].clone();
     let channel_id =
         decode_id("Channel", &async_graphql::ID(channel.as_str().expect("id").to_owned())).expect("channel id");
-    if kind != Kind::Tiki {
+    if !omnisync::channels::marketplace(kind).orders.event_queue {
         sim.state.set_webhook_url(Some(format!("{}/webhooks/{channel_id}", app.address)));
     }
     Shop { sim, channel, channel_id }
@@ -202,9 +189,9 @@ async fn next_second() {
 }
 
 async fn every_status_of_every_channel_is_mapped_and_kept_verbatim(app: &TestApp) {
-    for kind in Kind::ALL {
+    for kind in all_kinds() {
         let shop = connect(app, kind, json!({})).await;
-        let statuses: Vec<&str> = shop.sim.state.marketplace_order_statuses().to_vec();
+        let statuses: Vec<&str> = shop.sim.state.marketplace().order_statuses().to_vec();
         let mut expected = Vec::new();
         // Order i has i + 1 units: how it is found again whatever the channel's ids look like.
         for (i, status) in statuses.iter().enumerate() {
@@ -213,7 +200,7 @@ async fn every_status_of_every_channel_is_mapped_and_kept_verbatim(app: &TestApp
             shop.sim.state.set_order_status(order.id, status).await.expect("status");
             expected.push((i as i64 + 1, *status));
         }
-        if kind == Kind::Tiki {
+        if omnisync::channels::marketplace(kind).orders.event_queue {
             poll(app, &shop).await;
         }
         settle(app, &shop).await;
@@ -238,7 +225,7 @@ async fn every_status_of_every_channel_is_mapped_and_kept_verbatim(app: &TestApp
                 .find(|o| units(o) == quantity)
                 .unwrap_or_else(|| panic!("{kind:?}: the order of {quantity} units ({status})"));
             // Shopee shows PENDING only to callers asking for it (`request_order_status_pending`); others see UNPAID.
-            let seen = if kind == Kind::Shopee && status == "PENDING" { "UNPAID" } else { status };
+            let seen = shop.sim.state.marketplace().listed_status(status);
             assert_eq!(order["channelStatus"], seen, "{kind:?}: the raw status is kept verbatim");
             let row = table
                 .iter()
@@ -255,20 +242,10 @@ async fn every_status_of_every_channel_is_mapped_and_kept_verbatim(app: &TestApp
 }
 on_both_backends!(orders_every_status_mapped, every_status_of_every_channel_is_mapped_and_kept_verbatim);
 
-trait Statuses {
-    fn marketplace_order_statuses(&self) -> &'static [&'static str];
-}
-
-impl Statuses for omnisync::sim::SimState {
-    fn marketplace_order_statuses(&self) -> &'static [&'static str] {
-        omnisync::sim::marketplace(self.kind).order_statuses()
-    }
-}
-
 async fn the_same_order_by_webhook_and_polling_several_times_and_out_of_order_is_stored_once_with_the_newest_status(
     app: &TestApp,
 ) {
-    let shop = connect(app, Kind::Lazada, json!({})).await;
+    let shop = connect(app, ChannelKind::Lazada, json!({})).await;
     let variant = linked_variant(app, &shop, "SKU-0001-1", 10).await;
     let placed = shop.sim.state.create_order(&[("SKU-0001-1".to_owned(), 2)], None).await.expect("order");
     settle(app, &shop).await;
@@ -344,7 +321,7 @@ on_both_backends!(
 );
 
 async fn a_web_store_push_carries_the_order_so_it_is_imported_without_calling_the_store(app: &TestApp) {
-    let shop = connect(app, Kind::Webstore, json!({})).await;
+    let shop = connect(app, ChannelKind::Webstore, json!({})).await;
     let variant = linked_variant(app, &shop, "SKU-0001-1", 10).await;
     // From now on every call to the store's API fails: only the pushes' own bodies can bring the order in.
     shop.sim.state.inject(omnisync::sim::Fault::ServerError, 10_000);
@@ -396,7 +373,7 @@ async fn order_fetch_runs(app: &TestApp, shop: &Shop) -> u64 {
 }
 
 async fn a_cancel_on_the_channel_releases_or_restocks_exactly_once(app: &TestApp) {
-    let shop = connect(app, Kind::Shopee, json!({})).await;
+    let shop = connect(app, ChannelKind::Shopee, json!({})).await;
     let variant = linked_variant(app, &shop, "SKU-0002-1", 10).await;
     // Cancelled while open: the reservation is released.
     let open = shop.sim.state.create_order(&[("SKU-0002-1".to_owned(), 3)], None).await.expect("order");
@@ -447,7 +424,7 @@ async fn a_cancel_on_the_channel_releases_or_restocks_exactly_once(app: &TestApp
 on_both_backends!(orders_cancel_restocks_once, a_cancel_on_the_channel_releases_or_restocks_exactly_once);
 
 async fn a_return_sets_the_refund_and_restocks_only_when_recorded(app: &TestApp) {
-    let store = connect(app, Kind::Webstore, json!({})).await;
+    let store = connect(app, ChannelKind::Webstore, json!({})).await;
     let variant = linked_variant(app, &store, "SKU-0004-1", 10).await;
     let sold = store.sim.state.create_order(&[("SKU-0004-1".to_owned(), 2)], None).await.expect("order");
     next_second().await;
@@ -485,7 +462,7 @@ async fn a_return_sets_the_refund_and_restocks_only_when_recorded(app: &TestApp)
 on_both_backends!(orders_return_not_restocked, a_return_sets_the_refund_and_restocks_only_when_recorded);
 
 async fn orders_processed_in_the_hub_ignore_channel_statuses_but_take_explicit_actions(app: &TestApp) {
-    let shop = connect(app, Kind::Webstore, json!({ "processOrdersInHub": true })).await;
+    let shop = connect(app, ChannelKind::Webstore, json!({ "processOrdersInHub": true })).await;
     let variant = linked_variant(app, &shop, "SKU-0001-1", 5).await;
     let placed = shop.sim.state.create_order(&[("SKU-0001-1".to_owned(), 1)], None).await.expect("order");
     settle(app, &shop).await;
@@ -511,7 +488,7 @@ async fn orders_processed_in_the_hub_ignore_channel_statuses_but_take_explicit_a
     assert_eq!(stock(app, &variant).await, (4, 0), "stock follows the hub status");
 
     // On a channel that follows the marketplace, hub-only changes are refused.
-    let other = connect(app, Kind::Webstore, json!({})).await;
+    let other = connect(app, ChannelKind::Webstore, json!({})).await;
     linked_variant(app, &other, "SKU-0002-1", 5).await;
     other.sim.state.create_order(&[("SKU-0002-1".to_owned(), 1)], None).await.expect("order");
     settle(app, &other).await;
@@ -543,7 +520,7 @@ on_both_backends!(
 );
 
 async fn an_order_with_an_unlinked_line_is_kept_then_resolved_once_linked(app: &TestApp) {
-    let shop = connect(app, Kind::Lazada, json!({})).await;
+    let shop = connect(app, ChannelKind::Lazada, json!({})).await;
     let linked = linked_variant(app, &shop, "SKU-0001-1", 10).await;
     // SKU-0002-1's listing is pulled (by the link run above) but not linked.
     let product =
@@ -620,7 +597,7 @@ async fn an_order_with_an_unlinked_line_is_kept_then_resolved_once_linked(app: &
 on_both_backends!(orders_unlinked_line_resolved, an_order_with_an_unlinked_line_is_kept_then_resolved_once_linked);
 
 async fn seller_actions_call_the_channel_and_its_refusals_become_user_errors(app: &TestApp) {
-    let shop = connect(app, Kind::Lazada, json!({})).await;
+    let shop = connect(app, ChannelKind::Lazada, json!({})).await;
     linked_variant(app, &shop, "SKU-0001-1", 10).await;
     shop.sim.state.create_order(&[("SKU-0001-1".to_owned(), 1)], None).await.expect("order");
     settle(app, &shop).await;
@@ -654,7 +631,7 @@ async fn seller_actions_call_the_channel_and_its_refusals_become_user_errors(app
     );
 
     // The web store refuses to cancel a shipped order the hub still believes open: its message is quoted.
-    let store = connect(app, Kind::Webstore, json!({})).await;
+    let store = connect(app, ChannelKind::Webstore, json!({})).await;
     linked_variant(app, &store, "SKU-0001-1", 10).await;
     let sold = store.sim.state.create_order(&[("SKU-0001-1".to_owned(), 1)], None).await.expect("order");
     settle(app, &store).await;
@@ -679,8 +656,8 @@ async fn seller_actions_call_the_channel_and_its_refusals_become_user_errors(app
 on_both_backends!(orders_seller_actions, seller_actions_call_the_channel_and_its_refusals_become_user_errors);
 
 async fn customers_are_saved_per_phone_with_each_channels_rules_and_the_list_searches(app: &TestApp) {
-    let lazada = connect(app, Kind::Lazada, json!({})).await;
-    let tiki = connect(app, Kind::Tiki, json!({})).await;
+    let lazada = connect(app, ChannelKind::Lazada, json!({})).await;
+    let tiki = connect(app, ChannelKind::Tiki, json!({})).await;
     lazada.sim.state.create_order(&[("SKU-0001-1".to_owned(), 1)], None).await.expect("order");
     tiki.sim.state.create_order(&[("SKU-0001-1".to_owned(), 1)], None).await.expect("order");
     settle(app, &lazada).await;
@@ -721,7 +698,7 @@ on_both_backends!(
 );
 
 async fn the_first_poll_reaches_back_the_backfill_days_and_the_web_store_imports_nothing_older(app: &TestApp) {
-    let shopee = connect(app, Kind::Shopee, json!({ "orderBackfillDays": 30 })).await;
+    let shopee = connect(app, ChannelKind::Shopee, json!({ "orderBackfillDays": 30 })).await;
     shopee.sim.state.set_webhook_url(None);
     let days_ago = |d: i64| Some(chrono::Utc::now() - chrono::Duration::days(d));
     // 20 days back: Shopee's 15-day window means two windows.
@@ -730,7 +707,7 @@ async fn the_first_poll_reaches_back_the_backfill_days_and_the_web_store_imports
     let run = poll(app, &shopee).await;
     assert_eq!(orders_of(app, &shopee).await.len(), 1, "30 days back, not 40: {run}");
 
-    let store = connect(app, Kind::Webstore, json!({})).await;
+    let store = connect(app, ChannelKind::Webstore, json!({})).await;
     store.sim.state.set_webhook_url(None);
     store.sim.state.create_order(&[("SKU-0001-1".to_owned(), 1)], days_ago(1)).await.expect("order");
     store.sim.state.create_order(&[("SKU-0001-1".to_owned(), 1)], None).await.expect("order");
@@ -746,7 +723,7 @@ on_both_backends!(
 );
 
 async fn an_unknown_status_is_unrecognized_with_an_error_until_a_mapping_is_added(app: &TestApp) {
-    let shop = connect(app, Kind::Webstore, json!({})).await;
+    let shop = connect(app, ChannelKind::Webstore, json!({})).await;
     shop.sim.state.create_order(&[("SKU-0001-1".to_owned(), 1)], None).await.expect("order");
     settle(app, &shop).await;
     let order = the_order(app, &shop).await;
@@ -803,7 +780,7 @@ on_both_backends!(orders_unknown_status, an_unknown_status_is_unrecognized_with_
 /// of the orders were applied); the restarted process finishes the run: every order once, stock reserved once.
 async fn a_worker_killed_mid_import_loses_nothing(backend: crate::helpers::Backend) {
     let Some(api_only) = spawn_app_with(backend, Options { run_workers: false }).await else { return };
-    let shop = connect(&api_only, Kind::Webstore, json!({})).await;
+    let shop = connect(&api_only, ChannelKind::Webstore, json!({})).await;
     let variant = linked_variant(&api_only, &shop, "SKU-0001-1", 500).await;
     const ORDERS: usize = 150;
     for _ in 0..ORDERS {

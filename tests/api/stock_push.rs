@@ -10,7 +10,7 @@ use serde_json::json;
 use entity::enums::{LedgerReason, LinkState, SyncRunKind};
 use entity::{channel, product_link, stock_push, sync_error, sync_run, webhook_event};
 use omnisync::bench::stock as fixtures;
-use omnisync::channels::Kind;
+use omnisync::channels::ChannelKind;
 use omnisync::graphql::relay::global_id;
 use omnisync::jobs;
 use omnisync::services::inventory::{self, AdjustChange};
@@ -18,7 +18,7 @@ use omnisync::services::stock_push::{self as service, RoundReport};
 use omnisync::services::{channels, sync_runs};
 use omnisync::sim::{Fault, FaultRates, SimHandle};
 
-use crate::helpers::{TestApp, start_sim};
+use crate::helpers::{TestApp, all_kinds, slug, start_sim};
 use crate::on_both_backends;
 
 /// Runs a body on both backends with an app whose workers are off: the test drives every job itself.
@@ -41,7 +41,7 @@ pub async fn run_job(
 }
 
 /// A simulator of `kind` with `skus` SKUs (quantity 9 each), the same SKUs in the hub, connected and linked.
-async fn linked(app: &TestApp, kind: Kind, skus: usize) -> (SimHandle, channel::Model, Vec<i64>) {
+async fn linked(app: &TestApp, kind: ChannelKind, skus: usize) -> (SimHandle, channel::Model, Vec<i64>) {
     let sim = start_sim(kind, 0);
     fixtures::seed_sim(&sim, skus, "T-");
     for p in &mut sim.state.store().products {
@@ -99,7 +99,7 @@ async fn link_of(app: &TestApp, channel_id: i64, variant_id: i64) -> product_lin
 async fn changes_reach_the_channel_in_as_few_calls_as_the_batch_maximum_allows_and_every_push_is_recorded(
     app: &TestApp,
 ) {
-    let (sim, channel, variants) = linked(app, Kind::Lazada, 120).await;
+    let (sim, channel, variants) = linked(app, ChannelKind::Lazada, 120).await;
 
     // First push: 120 SKUs, Lazada takes 50 per call.
     let first = round(app, channel.id).await;
@@ -160,7 +160,7 @@ on_both_backends_driven!(
 );
 
 async fn a_failed_push_is_a_sync_error_retried_after_a_backoff_and_a_success_clears_it(app: &TestApp) {
-    let (sim, channel, variants) = linked(app, Kind::Lazada, 3).await;
+    let (sim, channel, variants) = linked(app, ChannelKind::Lazada, 3).await;
     round(app, channel.id).await;
     adjust(app, &[(variants[0], 4), (variants[1], 5), (variants[2], 6)]).await;
 
@@ -219,7 +219,7 @@ async fn a_failed_push_is_a_sync_error_retried_after_a_backoff_and_a_success_cle
 on_both_backends_driven!(failed_pushes, a_failed_push_is_a_sync_error_retried_after_a_backoff_and_a_success_clears_it);
 
 async fn a_push_never_raises_a_quantity_while_an_order_of_the_channel_waits_to_be_imported(app: &TestApp) {
-    let (sim, channel, variants) = linked(app, Kind::Tiki, 2).await;
+    let (sim, channel, variants) = linked(app, ChannelKind::Tiki, 2).await;
     adjust(app, &[(variants[0], 10), (variants[1], 10)]).await;
     round(app, channel.id).await;
     assert_eq!((sim_quantity(&sim, 0), sim_quantity(&sim, 1)), (10, 10));
@@ -276,7 +276,7 @@ on_both_backends_driven!(
 );
 
 async fn the_explanation_names_the_rule_the_warehouse_and_every_quantity_behind_the_number(app: &TestApp) {
-    let (_sim, channel, variants) = linked(app, Kind::Tiki, 2).await;
+    let (_sim, channel, variants) = linked(app, ChannelKind::Tiki, 2).await;
     let db = &app.ctx.db;
     // A chosen stock warehouse with 40 on hand, 2 committed, 1 pending export: 37 is pushed.
     let wh = omnisync::services::catalog::warehouse_create(
@@ -343,7 +343,7 @@ on_both_backends_driven!(
 );
 
 async fn reconciliation_reports_drift_with_both_numbers_and_repairs_it_when_the_channel_asks(app: &TestApp) {
-    let (sim, channel, variants) = linked(app, Kind::Lazada, 3).await;
+    let (sim, channel, variants) = linked(app, ChannelKind::Lazada, 3).await;
     adjust(app, &[(variants[0], 7)]).await;
     round(app, channel.id).await;
     // Someone changed the quantity on the marketplace.
@@ -394,7 +394,7 @@ on_both_backends_driven!(
 
 /// Every marketplace, 20% of its answers 5xx, random changes: every simulator ends with the hub's numbers.
 async fn every_marketplace_converges_to_the_hub_after_a_run_with_one_answer_in_five_failing(app: &TestApp) {
-    let kinds = Kind::ALL;
+    let kinds = all_kinds();
     let skus = 40;
     let mut sims = Vec::new();
     for kind in kinds {
@@ -431,11 +431,11 @@ async fn every_marketplace_converges_to_the_hub_after_a_run_with_one_answer_in_f
     fixtures::settle(&app.ctx, Duration::from_secs(120), true).await.expect("pushes settle");
     for (c, s) in connected.iter().zip(&sims) {
         let wrong = fixtures::mismatches(&app.ctx, c, s).await.expect("compared");
-        assert_eq!(wrong, [], "{} ends equal to the hub", s.kind.as_str());
+        assert_eq!(wrong, [], "{} ends equal to the hub", slug(s.kind));
         let values: Vec<i64> = (0..skus)
             .map(|i| s.state.store().sku_by_seller_sku(&fixtures::code("C-", i)).map(|(_, k)| k.quantity).unwrap_or(-1))
             .collect();
-        assert_eq!(values, on_hand, "{}", s.kind.as_str());
+        assert_eq!(values, on_hand, "{}", slug(s.kind));
     }
 }
 
@@ -446,7 +446,7 @@ on_both_backends!(
 
 /// Two processes pushing one channel at once never interleave: one holds the lease, the other ends at once.
 async fn pushes_of_one_channel_never_run_in_two_workers_at_once(app: &TestApp) {
-    let (_sim, channel, _variants) = linked(app, Kind::Lazada, 2).await;
+    let (_sim, channel, _variants) = linked(app, ChannelKind::Lazada, 2).await;
     let lease = service::lease_name(channel.id);
     assert!(
         omnisync::services::leases::acquire(&app.ctx.db, &lease, "worker-a", chrono::Duration::seconds(60))
@@ -485,7 +485,7 @@ on_both_backends_driven!(push_lease, pushes_of_one_channel_never_run_in_two_work
 /// A round takes the least recently pushed links first: links that change all the time cannot keep the others
 /// waiting (rounds of one link here, every link changing before each round).
 async fn links_that_change_all_the_time_do_not_keep_the_others_waiting(app: &TestApp) {
-    let (_sim, channel, variants) = linked(app, Kind::Lazada, 3).await;
+    let (_sim, channel, variants) = linked(app, ChannelKind::Lazada, 3).await;
     round(app, channel.id).await;
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
     let mut pushed = Vec::new();
@@ -505,7 +505,7 @@ on_both_backends_driven!(push_fairness, links_that_change_all_the_time_do_not_ke
 
 /// Where the API updates one product per call (Shopee, TikTok), a round takes every due SKU of the products it
 /// takes: SKUs of one product that changed at different times still cost one call, not one each.
-async fn a_round_takes_every_due_sku_of_a_product_where_a_call_updates_one_product(app: &TestApp, kind: Kind) {
+async fn a_round_takes_every_due_sku_of_a_product_where_a_call_updates_one_product(app: &TestApp, kind: ChannelKind) {
     let (sim, channel, variants) = linked(app, kind, 20).await;
     round(app, channel.id).await;
     // SKU 0 is pushed alone first, so its last push is newer than its siblings'.
@@ -516,26 +516,26 @@ async fn a_round_takes_every_due_sku_of_a_product_where_a_call_updates_one_produ
     adjust(app, &(0..10).map(|i| (variants[i], 2)).collect::<Vec<_>>()).await;
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
     let mut collected = service::collect(&app.ctx.db, &channel, 1).await.expect("collected");
-    assert_eq!(collected.pushes.len(), 10, "{}: the whole product", kind.as_str());
+    assert_eq!(collected.pushes.len(), 10, "{}: the whole product", slug(kind));
     let (outcomes, calls) = service::send(&*connector, channel.kind, &mut collected.pushes).await;
-    assert_eq!(calls, 1, "{}: one call for the product", kind.as_str());
+    assert_eq!(calls, 1, "{}: one call for the product", slug(kind));
     service::record(&app.ctx.db, &channel, &collected.pushes, &outcomes).await.expect("recorded");
     assert_eq!(
         (0..10).map(|i| sim_quantity(&sim, i)).collect::<Vec<_>>(),
         [3, 2, 2, 2, 2, 2, 2, 2, 2, 2],
         "{}",
-        kind.as_str()
+        slug(kind)
     );
     assert_eq!(link_count_pending(app, channel.id).await, 0);
 }
 
 async fn whole_products_on_shopee(app: &TestApp) {
-    a_round_takes_every_due_sku_of_a_product_where_a_call_updates_one_product(app, Kind::Shopee).await;
+    a_round_takes_every_due_sku_of_a_product_where_a_call_updates_one_product(app, ChannelKind::Shopee).await;
 }
 on_both_backends_driven!(push_whole_products_shopee, whole_products_on_shopee);
 
 async fn whole_products_on_tiktok(app: &TestApp) {
-    a_round_takes_every_due_sku_of_a_product_where_a_call_updates_one_product(app, Kind::Tiktok).await;
+    a_round_takes_every_due_sku_of_a_product_where_a_call_updates_one_product(app, ChannelKind::Tiktok).await;
 }
 on_both_backends_driven!(push_whole_products_tiktok, whole_products_on_tiktok);
 
@@ -543,7 +543,7 @@ on_both_backends_driven!(push_whole_products_tiktok, whole_products_on_tiktok);
 /// answer, and the hub's limiter keeps under them: a first push of 150 products (300 calls, stock and price) is
 /// never refused, while 70 calls at once from a client that does not limit itself are.
 async fn the_hub_keeps_within_the_quotas_the_simulators_enforce(app: &TestApp) {
-    let (sim, channel, _variants) = linked(app, Kind::Tiktok, 1500).await;
+    let (sim, channel, _variants) = linked(app, ChannelKind::Tiktok, 1500).await;
     let first = round(app, channel.id).await;
     assert_eq!((first.sent, first.failed), (500, 0), "a round of 500 links: {first:?}");
     while round(app, channel.id).await.links > 0 {}
@@ -571,7 +571,7 @@ on_both_backends_driven!(quotas_enforced, the_hub_keeps_within_the_quotas_the_si
 /// marketplace after a newer push. The link stays due, is not pushed while the late request may land, and is
 /// pushed once more after that: the channel ends at the hub's number.
 async fn a_push_the_hub_gave_up_on_is_sent_again_once_it_can_no_longer_land(app: &TestApp) {
-    let (sim, channel, variants) = linked(app, Kind::Lazada, 1).await;
+    let (sim, channel, variants) = linked(app, ChannelKind::Lazada, 1).await;
     adjust(app, &[(variants[0], 10)]).await;
     round(app, channel.id).await;
     assert_eq!(sim_quantity(&sim, 0), 10);

@@ -136,7 +136,7 @@ async fn sync_run_streams_over_legacy_graphql_ws_on_postgres_and_redis() {
 /// `channelEvents` streams a link run's batches in order; an unknown channel is an error on the socket, which
 /// stays usable.
 async fn channel_events_stream_link_results_in_order(app: &TestApp) {
-    let sim = crate::helpers::start_sim(omnisync::channels::Kind::Lazada, 120);
+    let sim = crate::helpers::start_sim(omnisync::channels::ChannelKind::Lazada, 120);
     let c = &sim.state.credentials;
     let channel = app
         .gql(
@@ -211,7 +211,7 @@ async fn channel_events_stream_in_order_through_redis() {
 
 /// `orderUpdated` streams imported and changed orders of a channel as their webhooks are applied, in order.
 async fn order_updates_stream_as_webhooks_are_applied(app: &TestApp) {
-    let shop = crate::orders::connect(app, omnisync::channels::Kind::Lazada, json!({})).await;
+    let shop = crate::orders::connect(app, omnisync::channels::ChannelKind::Lazada, json!({})).await;
     crate::orders::linked_variant(app, &shop, "SKU-0001-1", 10).await;
     let mut socket = connect(app, "graphql-transport-ws").await;
     let query = "subscription($c: ID!) { orderUpdated(filter: { channelId: $c }) { externalId status } }";

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use omnisync::channels::Kind;
+use omnisync::channels::ChannelKind;
 
 use crate::helpers::{TestApp, start_sim};
 use crate::on_both_backends;
@@ -26,7 +26,7 @@ async fn link(app: &TestApp, channel: &Value) {
 }
 
 async fn link_errors_are_listed_filtered_dismissed_and_resolved_when_fixed(app: &TestApp) {
-    let sim = start_sim(Kind::Lazada, 5);
+    let sim = start_sim(ChannelKind::Lazada, 5);
     let c = &sim.state.credentials;
     let channel = app
         .gql(

@@ -4,7 +4,7 @@
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
-use omnisync::channels::Kind;
+use omnisync::channels::ChannelKind;
 
 use crate::helpers::TestApp;
 use crate::on_both_backends;
@@ -27,7 +27,7 @@ fn sign(secret: &str, body: &[u8]) -> String {
 }
 
 async fn bad_pushes_are_refused_and_replays_are_stored_once(app: &TestApp) {
-    let shop = connect(app, Kind::Webstore, json!({})).await;
+    let shop = connect(app, ChannelKind::Webstore, json!({})).await;
     let secret = shop.sim.state.credentials.webhook_secret.clone().expect("webhook secret");
     let url = format!("{}/webhooks/{}", app.address, shop.channel_id);
     let send = |url: String, body: Vec<u8>, signature: String, event: &'static str| {
@@ -74,7 +74,7 @@ async fn bad_pushes_are_refused_and_replays_are_stored_once(app: &TestApp) {
     settle(app, &shop).await;
     assert_eq!(the_order(app, &shop).await["status"], "PENDING", "still one order");
 
-    let tiki = connect(app, Kind::Tiki, json!({})).await;
+    let tiki = connect(app, ChannelKind::Tiki, json!({})).await;
     assert_eq!(
         send(format!("{}/webhooks/{}", app.address, tiki.channel_id), body.clone(), sign(&secret, &body), "e-6").await,
         400,
@@ -92,7 +92,7 @@ async fn bad_pushes_are_refused_and_replays_are_stored_once(app: &TestApp) {
 on_both_backends!(webhooks_bad_input, bad_pushes_are_refused_and_replays_are_stored_once);
 
 async fn every_pushing_marketplace_delivers_orders_by_webhook(app: &TestApp) {
-    for kind in [Kind::Lazada, Kind::Shopee, Kind::Tiktok, Kind::Webstore] {
+    for kind in [ChannelKind::Lazada, ChannelKind::Shopee, ChannelKind::Tiktok, ChannelKind::Webstore] {
         let shop = connect(app, kind, json!({})).await;
         shop.sim.state.create_order(&[("SKU-0002-1".to_owned(), 2)], None).await.expect("order");
         settle(app, &shop).await;

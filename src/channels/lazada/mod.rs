@@ -9,8 +9,11 @@ mod actions;
 mod client;
 pub mod codes;
 mod mapping;
+mod marketplace;
 pub mod sign;
 mod wire;
+
+pub use marketplace::MARKETPLACE;
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,9 +22,7 @@ use chrono::{DateTime, DurationRound, TimeZone, Utc};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use crate::channels::{
-    Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, Kind, signatures_match,
-};
+use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, signatures_match};
 use crate::domain::channel::{
     ActionOutcome, ChannelEvent, ChannelOrder, EventKind, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
     SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
@@ -245,12 +246,12 @@ fn failed_skus(detail: Option<&Value>) -> Vec<(Option<String>, Option<String>, S
 
 #[async_trait]
 impl Connector for LazadaConnector {
-    fn kind(&self) -> Kind {
-        Kind::Lazada
+    fn kind(&self) -> crate::channels::ChannelKind {
+        crate::channels::ChannelKind::Lazada
     }
 
-    fn api(&self) -> &crate::channels::ApiClient {
-        self.client.api()
+    fn requests_in_doubt_until(&self) -> Option<std::time::Instant> {
+        self.client.api().in_doubt_until()
     }
 
     async fn shop_identity(&self) -> ConnectorResult<ShopIdentity> {

@@ -6,8 +6,11 @@
 
 mod client;
 mod mapping;
+mod marketplace;
 pub mod sign;
 pub mod wire;
+
+pub use marketplace::MARKETPLACE;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -22,9 +25,7 @@ use self::wire::{
     ItemBaseInfo, ItemListPage, Model, ModelList, OrderDetail, OrderDetails, OrderListPage, OrderStatusPush, Push,
     ShippingParameter, ShopInfo, UpdateAnswer,
 };
-use crate::channels::{
-    Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, Kind, signatures_match,
-};
+use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, signatures_match};
 use crate::domain::channel::{
     ActionOutcome, ChannelEvent, ChannelOrder, EventKind, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
     SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
@@ -65,18 +66,6 @@ const ORDER_DETAIL: &str = "/api/v2/order/get_order_detail";
 const CANCEL_ORDER: &str = "/api/v2/order/cancel_order";
 const SHIPPING_PARAMETER: &str = "/api/v2/logistics/get_shipping_parameter";
 const SHIP_ORDER: &str = "/api/v2/logistics/ship_order";
-
-/// The minimum number of update calls for `updates`: per item, one `update_stock` per 50 models with a
-/// quantity and one `update_price` per 50 models with a price.
-pub fn minimum_update_calls(updates: &[StockPriceUpdate]) -> usize {
-    let mut per_item: HashMap<&str, (usize, usize)> = HashMap::new();
-    for u in updates {
-        let entry = per_item.entry(u.external_product_id.as_str()).or_default();
-        entry.0 += usize::from(u.quantity.is_some());
-        entry.1 += usize::from(u.price_minor.is_some());
-    }
-    per_item.values().map(|(stock, price)| stock.div_ceil(MODELS_PER_UPDATE) + price.div_ceil(MODELS_PER_UPDATE)).sum()
-}
 
 /// `[from, to)` split into `get_order_list` windows: `(time_from, time_to)` in seconds, both inclusive
 /// (UNCONFIRMED whether `time_to` is inclusive: ours never overlap, and order numbers are deduplicated anyway).
@@ -301,12 +290,12 @@ fn push_dedup_key(push: &Push, order: Option<&OrderStatusPush>, body: &[u8]) -> 
 
 #[async_trait]
 impl Connector for ShopeeConnector {
-    fn kind(&self) -> Kind {
-        Kind::Shopee
+    fn kind(&self) -> crate::channels::ChannelKind {
+        crate::channels::ChannelKind::Shopee
     }
 
-    fn api(&self) -> &crate::channels::ApiClient {
-        self.client.api()
+    fn requests_in_doubt_until(&self) -> Option<std::time::Instant> {
+        self.client.api().in_doubt_until()
     }
 
     async fn shop_identity(&self) -> ConnectorResult<ShopIdentity> {
@@ -547,21 +536,5 @@ mod tests {
         assert!(windows.iter().all(|(a, b)| b > a && b - a <= ORDER_WINDOW_SECS));
         assert_eq!(windows.last().map(|w| w.1), Some(to.timestamp() - 1));
         assert!(order_windows(to, from).is_empty());
-    }
-
-    #[test]
-    fn the_minimum_number_of_update_calls_is_per_item_and_per_field() {
-        let update = |item: &str, sku: &str, q: Option<i64>, p: Option<i64>| StockPriceUpdate {
-            external_product_id: item.into(),
-            external_sku_id: sku.into(),
-            seller_sku: None,
-            quantity: q,
-            price_minor: p,
-        };
-        let mut updates: Vec<StockPriceUpdate> =
-            (0..60).map(|i| update("1", &format!("{}", 100 + i), Some(1), Some(1000))).collect();
-        updates.push(update("2", "2", Some(5), None));
-        // Item 1: 60 models → 2 stock + 2 price calls; item 2: 1 stock call.
-        assert_eq!(minimum_update_calls(&updates), 5);
     }
 }

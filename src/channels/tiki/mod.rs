@@ -10,7 +10,10 @@
 
 mod client;
 mod mapping;
+mod marketplace;
 pub mod wire;
+
+pub use marketplace::MARKETPLACE;
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,7 +23,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, Kind};
+use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials};
 use crate::domain::channel::{
     ActionOutcome, ChannelEvent, ChannelOrder, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
     SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
@@ -311,12 +314,12 @@ fn path_segment(code: &str) -> ConnectorResult<&str> {
 
 #[async_trait]
 impl Connector for TikiConnector {
-    fn kind(&self) -> Kind {
-        Kind::Tiki
+    fn kind(&self) -> crate::channels::ChannelKind {
+        crate::channels::ChannelKind::Tiki
     }
 
-    fn api(&self) -> &crate::channels::ApiClient {
-        &self.client.config.http
+    fn requests_in_doubt_until(&self) -> Option<std::time::Instant> {
+        self.client.config.http.in_doubt_until()
     }
 
     async fn shop_identity(&self) -> ConnectorResult<ShopIdentity> {

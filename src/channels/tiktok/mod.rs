@@ -8,8 +8,11 @@
 mod client;
 pub mod codes;
 mod mapping;
+mod marketplace;
 pub mod sign;
 mod wire;
+
+pub use marketplace::MARKETPLACE;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -17,7 +20,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sha2::Digest;
 
-use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, Kind};
+use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials};
 use crate::domain::channel::{
     ActionOutcome, ChannelEvent, ChannelOrder, EventKind, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
     SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
@@ -247,12 +250,12 @@ pub fn authorization_url(app_key: &str, state: &str) -> String {
 
 #[async_trait]
 impl Connector for TiktokConnector {
-    fn kind(&self) -> Kind {
-        Kind::Tiktok
+    fn kind(&self) -> crate::channels::ChannelKind {
+        crate::channels::ChannelKind::Tiktok
     }
 
-    fn api(&self) -> &crate::channels::ApiClient {
-        &self.config.http
+    fn requests_in_doubt_until(&self) -> Option<std::time::Instant> {
+        self.config.http.in_doubt_until()
     }
 
     async fn shop_identity(&self) -> ConnectorResult<ShopIdentity> {

@@ -4,8 +4,11 @@
 //! No OAuth. Listings are product variants keyed by `sku`; money is a decimal string in the shop currency.
 
 pub mod mapping;
+mod marketplace;
 pub mod sign;
 mod wire;
+
+pub use marketplace::MARKETPLACE;
 
 use std::collections::{HashMap, HashSet};
 
@@ -16,13 +19,13 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::Value;
 
 use crate::channels::http::{RawResponse, default_verdict};
-use crate::channels::{
-    Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, Kind, signatures_match,
-};
+use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, signatures_match};
 use crate::domain::channel::{
     ActionOutcome, ChannelEvent, ChannelOrder, EventKind, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
     SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
 };
+/// The neutral draft types, where the web store's callers have always found them.
+pub use crate::domain::channel::{ProductDraft, VariantDraft};
 use mapping::{listings_of_product, money_text, order_of, order_summary};
 use sign::{
     WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TOPIC_HEADER, basic_authorization, webhook_signature,
@@ -46,25 +49,6 @@ pub const ORDERS_BY_ID_MAX: usize = 100;
 pub const SET_BATCH_MAX: usize = 100;
 /// Most options (`option1..3`) a product may have.
 pub const OPTIONS_MAX: usize = 3;
-
-/// A product to create on the store, hidden from the storefront (linking's "create missing"). Images are never sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProductDraft {
-    pub title: String,
-    pub variants: Vec<VariantDraft>,
-}
-
-/// One variant of a `ProductDraft`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VariantDraft {
-    pub seller_sku: String,
-    /// Minor units of the channel currency.
-    pub price_minor: i64,
-    pub list_price_minor: Option<i64>,
-    pub quantity: i64,
-    /// Option name/value pairs (at most 3 names across the product), in display order.
-    pub options: Vec<(String, String)>,
-}
 
 /// A web store account: base URL (the store's domain) and API key pair.
 pub struct WebstoreConnector {
@@ -225,12 +209,12 @@ impl Connector for WebstoreConnector {
         self.create_hidden(draft).await
     }
 
-    fn kind(&self) -> Kind {
-        Kind::Webstore
+    fn kind(&self) -> crate::channels::ChannelKind {
+        crate::channels::ChannelKind::Webstore
     }
 
-    fn api(&self) -> &crate::channels::ApiClient {
-        &self.config.http
+    fn requests_in_doubt_until(&self) -> Option<std::time::Instant> {
+        self.config.http.in_doubt_until()
     }
 
     async fn shop_identity(&self) -> ConnectorResult<ShopIdentity> {

@@ -104,9 +104,17 @@ pub(super) async fn save_customer(
     if phone.is_none() && name.is_none() && external_id.is_none() {
         return Ok(None);
     }
-    let email = rules::customer_email(channel.kind, phone.as_deref(), &channel.country, co.customer.email.as_deref());
-    let address =
-        serde_json::to_value(rules::saved_address(channel.kind, &co.shipping_address)).map_err(anyhow::Error::from)?;
+    let email = rules::customer_email(
+        crate::channels::marketplace(channel.kind).orders.customer_email,
+        phone.as_deref(),
+        &channel.country,
+        co.customer.email.as_deref(),
+    );
+    let address = serde_json::to_value(rules::saved_address(
+        crate::channels::marketplace(channel.kind).orders.keeps_ward,
+        &co.shipping_address,
+    ))
+    .map_err(anyhow::Error::from)?;
     let at = now();
     let display = name.clone().or_else(|| phone.clone()).unwrap_or_else(|| "Customer".to_owned());
     let saved = match customers.find(phone.as_deref(), external_id.as_deref()) {

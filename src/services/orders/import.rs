@@ -140,9 +140,10 @@ fn returned_lines(kind: ChannelKind, co: &ChannelOrder) -> Vec<(i64, bool)> {
         .map(|l| {
             let amount = l.price_minor * l.quantity - l.discount_minor;
             let returned = !has_line_statuses
-                || l.status_raw
-                    .as_deref()
-                    .is_some_and(|s| order_status::map_status(kind, s, &none).payment == Some(PaymentStatus::Returned));
+                || l.status_raw.as_deref().is_some_and(|s| {
+                    order_status::map_status(crate::channels::marketplace(kind).order_statuses, s, &none).payment
+                        == Some(PaymentStatus::Returned)
+                });
             (amount, returned)
         })
         .collect()
@@ -178,7 +179,11 @@ impl Batch<'_> {
         events_cutoff: Option<DateTime<Utc>>,
     ) -> ServiceResult<Option<Applied>> {
         let existing = self.existing.get(&co.external_id).cloned();
-        let mapped: Mapped = order_status::map_status(self.channel.kind, &co.status_raw, &self.overrides);
+        let mapped: Mapped = order_status::map_status(
+            crate::channels::marketplace(self.channel.kind).order_statuses,
+            &co.status_raw,
+            &self.overrides,
+        );
         if let Some(o) = &existing
             && !self.takes_update(o, co, &mapped)
         {
@@ -218,7 +223,10 @@ impl Batch<'_> {
             mapped: stored
                 .channel_status
                 .as_deref()
-                .map(|s| order_status::map_status(kind, s, &self.overrides).status)
+                .map(|s| {
+                    order_status::map_status(crate::channels::marketplace(kind).order_statuses, s, &self.overrides)
+                        .status
+                })
                 .unwrap_or(stored.hub_status),
         };
         rules::should_apply(Some(known), rules::stored_time(co.updated_at), &co.status_raw, mapped.status)
@@ -278,8 +286,11 @@ impl Batch<'_> {
             Some(p) => (p, refunded_before),
             None => (existing.map(|o| o.payment_status).unwrap_or(PaymentStatus::Unpaid), refunded_before),
         };
-        let address = serde_json::to_value(rules::saved_address(channel.kind, &co.shipping_address))
-            .map_err(anyhow::Error::from)?;
+        let address = serde_json::to_value(rules::saved_address(
+            crate::channels::marketplace(channel.kind).orders.keeps_ward,
+            &co.shipping_address,
+        ))
+        .map_err(anyhow::Error::from)?;
         let mut row = match existing {
             Some(o) => order::ActiveModel::from(o.clone()),
             None => {

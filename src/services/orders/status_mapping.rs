@@ -1,4 +1,4 @@
-//! A channel's status mapping: the built-in table of raw channel statuses (`domain::order_status`) with the
+//! A channel's status mapping: the built-in table of raw channel statuses (the marketplace's own, in its registry entry) with the
 //! merchant's overrides, stored on the channel row and applied to updates from then on.
 
 use std::collections::{BTreeMap, HashMap};
@@ -9,7 +9,7 @@ use entity::channel;
 use entity::enums::{OrderStatus, PaymentStatus};
 
 use crate::domain::errors::{ErrorCode, FieldError};
-use crate::domain::{order_status, text};
+use crate::domain::text;
 use crate::services::{ServiceError, ServiceResult, begin_write, now};
 
 /// The channel's mapping overrides (raw status → hub status), as stored on the channel row.
@@ -36,7 +36,8 @@ pub struct MappingRow {
 /// The built-in table of the channel's kind with its overrides applied, then overrides of statuses the table lacks.
 pub fn mapping(channel: &channel::Model) -> Vec<MappingRow> {
     let overrides = overrides_of(channel);
-    let mut rows: Vec<MappingRow> = order_status::table(channel.kind)
+    let mut rows: Vec<MappingRow> = crate::channels::marketplace(channel.kind)
+        .order_statuses
         .iter()
         .map(|(raw, status, payment)| {
             let over = overrides.iter().find(|(r, _)| r.eq_ignore_ascii_case(raw)).map(|(_, s)| *s);

@@ -1,7 +1,7 @@
 //! Send, the second step of a round: the planned pushes in batches of the API's maximum, sorted by product (a
 //! per-product API never gets a product split across calls), one outcome per push.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use serde_json::json;
 
@@ -26,40 +26,17 @@ pub struct PushOutcome {
 /// SKUs per call for a kind: the API's batch maximum where it has one (Shopee and TikTok group by product
 /// inside the connector, so a chunk sorted by product costs one call per product).
 pub fn chunk_size(kind: ChannelKind) -> usize {
-    match kind {
-        ChannelKind::Lazada => crate::channels::lazada::PRICE_QUANTITY_BATCH,
-        ChannelKind::Tiki => crate::channels::tiki::wire::MAX_UPDATE_SKUS_BATCH,
-        ChannelKind::Webstore => crate::channels::webstore::SET_BATCH_MAX,
-        ChannelKind::Shopee => crate::channels::shopee::MODELS_PER_UPDATE,
-        ChannelKind::Tiktok => crate::channels::tiktok::MAX_SKUS_PER_UPDATE_CALL,
-    }
+    crate::channels::marketplace(kind).updates.max_skus_per_call
 }
 
 /// Fewest calls the API allows for these updates (the benchmark's yardstick).
 pub fn minimum_calls(kind: ChannelKind, updates: &[StockPriceUpdate]) -> usize {
-    match kind {
-        ChannelKind::Shopee => crate::channels::shopee::minimum_update_calls(updates),
-        ChannelKind::Tiktok => {
-            let mut per_product: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-            for u in updates {
-                let e = per_product.entry(u.external_product_id.as_str()).or_default();
-                e.0 += usize::from(u.quantity.is_some());
-                e.1 += usize::from(u.price_minor.is_some());
-            }
-            let max = chunk_size(kind);
-            per_product.values().map(|(q, p)| q.div_ceil(max) + p.div_ceil(max)).sum()
-        }
-        _ => updates
-            .iter()
-            .filter(|u| u.quantity.is_some() || u.price_minor.is_some())
-            .count()
-            .div_ceil(chunk_size(kind)),
-    }
+    crate::channels::marketplace(kind).updates.minimum_calls(updates)
 }
 
 /// Whether the kind's update API takes one product per call (so a batch must not split a product).
 pub(super) fn updates_per_product(kind: ChannelKind) -> bool {
-    matches!(kind, ChannelKind::Shopee | ChannelKind::Tiktok)
+    crate::channels::marketplace(kind).updates.one_product_per_call
 }
 
 /// The batches to send, as ranges of `pushes` (sorted by product): fixed-size chunks of the API's maximum, or for
@@ -100,9 +77,9 @@ pub async fn send(
     for range in batches(kind, &products) {
         let chunk = &pushes[range];
         let updates: Vec<StockPriceUpdate> = chunk.iter().map(|p| p.update.clone()).collect();
-        let (sent_at, doubt_before) = (now(), connector.api().in_doubt_until());
+        let (sent_at, doubt_before) = (now(), connector.requests_in_doubt_until());
         let result = connector.update_stock_price(&updates).await;
-        let doubt_after = connector.api().in_doubt_until();
+        let doubt_after = connector.requests_in_doubt_until();
         let new_doubt = doubt_after.filter(|_| doubt_after != doubt_before).map(wall_clock);
         let in_doubt = |p: &PlannedPush| new_doubt.max(p.in_doubt_until.filter(|until| *until > sent_at));
         match result {

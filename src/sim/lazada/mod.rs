@@ -11,8 +11,8 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::channels::lazada::sign::sign_push;
-use crate::channels::{Credentials, Kind};
-use crate::sim::{MarketplaceSim, SimOrder, SimState, WebhookPush};
+use crate::channels::{ChannelKind, Credentials};
+use crate::sim::{MarketplaceSim, SimOrder, SimState, StatusWalk, WebhookPush};
 
 /// The app key the simulator accepts (numeric, like Lazada's).
 pub const SIM_APP_KEY: &str = "100123";
@@ -60,8 +60,12 @@ pub fn sim_credentials() -> Credentials {
 }
 
 impl MarketplaceSim for LazadaSim {
-    fn kind(&self) -> Kind {
-        Kind::Lazada
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Lazada
+    }
+
+    fn credentials(&self) -> Credentials {
+        sim_credentials()
     }
 
     fn configure(&self, cfg: &mut web::ServiceConfig) {
@@ -76,10 +80,18 @@ impl MarketplaceSim for LazadaSim {
         "pending"
     }
 
+    fn status_walk(&self) -> StatusWalk {
+        StatusWalk {
+            steps: &["pending", "ready_to_ship", "shipped", "delivered"],
+            cancel: "canceled",
+            returned: Some("returned"),
+        }
+    }
+
     /// Per API (`channels::marketplace_quota_per_second`).
     fn quota(&self) -> crate::sim::quota::Quota {
         crate::sim::quota::Quota::PerSecond {
-            limit: crate::channels::marketplace_quota_per_second(Kind::Lazada) as usize,
+            limit: crate::channels::marketplace(ChannelKind::Lazada).quota.per_second as usize,
             per_api: true,
         }
     }

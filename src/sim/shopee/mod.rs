@@ -12,8 +12,8 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::channels::shopee::sign;
-use crate::channels::{Credentials, Kind};
-use crate::sim::{MarketplaceSim, SimOrder, SimState, WebhookPush};
+use crate::channels::{ChannelKind, Credentials};
+use crate::sim::{MarketplaceSim, SimOrder, SimState, StatusWalk, WebhookPush};
 
 pub use gate::TIMESTAMP_TOLERANCE_SECS;
 pub use orders::order_sn;
@@ -57,8 +57,12 @@ pub fn sim_credentials() -> Credentials {
 }
 
 impl MarketplaceSim for ShopeeSim {
-    fn kind(&self) -> Kind {
-        Kind::Shopee
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Shopee
+    }
+
+    fn credentials(&self) -> Credentials {
+        sim_credentials()
     }
 
     fn configure(&self, cfg: &mut web::ServiceConfig) {
@@ -90,10 +94,28 @@ impl MarketplaceSim for ShopeeSim {
         "READY_TO_SHIP"
     }
 
+    fn status_walk(&self) -> StatusWalk {
+        StatusWalk {
+            steps: &["READY_TO_SHIP", "PROCESSED", "SHIPPED", "COMPLETED"],
+            cancel: "CANCELLED",
+            returned: Some("TO_RETURN"),
+        }
+    }
+
+    /// PENDING shows only to callers asking for it (`request_order_status_pending`); the hub sees UNPAID.
+    fn listed_status(&self, raw: &'static str) -> &'static str {
+        orders::visible_status(raw, false)
+    }
+
+    /// Order numbers are the creation date and the store id in base 36.
+    fn order_id_of(&self, external_id: &str) -> Option<u64> {
+        orders::order_id_of_sn(external_id)
+    }
+
     /// Per API (`channels::marketplace_quota_per_second`; Shopee's number is UNCONFIRMED).
     fn quota(&self) -> crate::sim::quota::Quota {
         crate::sim::quota::Quota::PerSecond {
-            limit: crate::channels::marketplace_quota_per_second(Kind::Shopee) as usize,
+            limit: crate::channels::marketplace(ChannelKind::Shopee).quota.per_second as usize,
             per_api: true,
         }
     }

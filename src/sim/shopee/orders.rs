@@ -50,14 +50,17 @@ pub fn order_sn(order: &SimOrder) -> String {
     format!("{}{}", order.created_at.format("%y%m%d"), String::from_utf8_lossy(&digits))
 }
 
+/// The store id in an order number (its last 8 base-36 digits).
+pub fn order_id_of_sn(sn: &str) -> Option<u64> {
+    u64::from_str_radix(&sn.get(6..)?.to_ascii_lowercase(), 36).ok()
+}
+
 fn find<'a>(store: &'a SimStore, sn: &str) -> Option<&'a SimOrder> {
-    let digits = sn.get(6..)?;
-    let id = u64::from_str_radix(&digits.to_ascii_lowercase(), 36).ok()?;
-    store.order(id).filter(|o| order_sn(o) == sn)
+    store.order(order_id_of_sn(sn)?).filter(|o| order_sn(o) == sn)
 }
 
 /// PENDING shows only to callers that asked for it; others see it as UNPAID (the pre-migration behaviour).
-fn visible_status(status: &str, pending_requested: bool) -> &str {
+pub fn visible_status(status: &str, pending_requested: bool) -> &str {
     if status == "PENDING" && !pending_requested { "UNPAID" } else { status }
 }
 

@@ -20,9 +20,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use crate::channels::tiki::wire::{self, V1, V2, V2_1};
-use crate::channels::{Credentials, Kind, signatures_match};
+use crate::channels::{ChannelKind, Credentials, signatures_match};
 use crate::sim::store::TokenProblem;
-use crate::sim::{MarketplaceSim, SimOrder, SimState, SimStore, WebhookPush};
+use crate::sim::{MarketplaceSim, SimOrder, SimState, SimStore, StatusWalk, WebhookPush};
 
 type State = web::Data<Arc<SimState>>;
 
@@ -69,8 +69,17 @@ pub fn sim_credentials() -> Credentials {
 }
 
 impl MarketplaceSim for TikiSim {
-    fn kind(&self) -> Kind {
-        Kind::Tiki
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Tiki
+    }
+
+    fn credentials(&self) -> Credentials {
+        sim_credentials()
+    }
+
+    /// The v1 API key: a hub connects with it (awaiting pickup exists on v1 only).
+    fn connect_credentials(&self, issued: &Credentials) -> Credentials {
+        Credentials { api_key: issued.api_key.clone(), ..Credentials::default() }
     }
 
     /// v2 calls carry bearer tokens; the simulator also issues them at `/sc/oauth2/token`.
@@ -105,10 +114,18 @@ impl MarketplaceSim for TikiSim {
         "queueing"
     }
 
+    fn status_walk(&self) -> StatusWalk {
+        StatusWalk {
+            steps: &["queueing", "packaging", "ready_to_ship", "shipping", "complete"],
+            cancel: "canceled",
+            returned: Some("returned"),
+        }
+    }
+
     /// One quota per seller (`channels::marketplace_quota_per_second`).
     fn quota(&self) -> crate::sim::quota::Quota {
         crate::sim::quota::Quota::PerSecond {
-            limit: crate::channels::marketplace_quota_per_second(Kind::Tiki) as usize,
+            limit: crate::channels::marketplace(ChannelKind::Tiki).quota.per_second as usize,
             per_api: false,
         }
     }

@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::channels::tiktok::{MAX_PAGE_SIZE, WEBHOOK_ORDER_STATUS_CHANGE, codes, sign};
-use crate::channels::{Credentials, Kind};
-use crate::sim::{MarketplaceSim, SimOrder, SimState, WebhookPush};
+use crate::channels::{ChannelKind, Credentials};
+use crate::sim::{MarketplaceSim, SimOrder, SimState, StatusWalk, WebhookPush};
 
 /// The simulated shop sells in Vietnam.
 const CURRENCY: &str = "VND";
@@ -116,8 +116,12 @@ fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, HttpResponse> {
 }
 
 impl MarketplaceSim for TiktokSim {
-    fn kind(&self) -> Kind {
-        Kind::Tiktok
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Tiktok
+    }
+
+    fn credentials(&self) -> Credentials {
+        sim_credentials()
     }
 
     fn configure(&self, cfg: &mut web::ServiceConfig) {
@@ -146,10 +150,18 @@ impl MarketplaceSim for TiktokSim {
         "AWAITING_SHIPMENT"
     }
 
+    fn status_walk(&self) -> StatusWalk {
+        StatusWalk {
+            steps: &["AWAITING_SHIPMENT", "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED"],
+            cancel: "CANCELLED",
+            returned: None,
+        }
+    }
+
     /// Per API, per app and shop (`channels::marketplace_quota_per_second`).
     fn quota(&self) -> crate::sim::quota::Quota {
         crate::sim::quota::Quota::PerSecond {
-            limit: crate::channels::marketplace_quota_per_second(Kind::Tiktok) as usize,
+            limit: crate::channels::marketplace(ChannelKind::Tiktok).quota.per_second as usize,
             per_api: true,
         }
     }

@@ -11,8 +11,8 @@ use sha2::Digest;
 use crate::channels::webstore::sign::{
     WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TOPIC_HEADER, webhook_signature,
 };
-use crate::channels::{Credentials, Kind};
-use crate::sim::{MarketplaceSim, SimOrder, SimState, WebhookPush};
+use crate::channels::{ChannelKind, Credentials};
+use crate::sim::{MarketplaceSim, SimOrder, SimState, StatusWalk, WebhookPush};
 
 /// The web store simulator.
 pub struct WebstoreSim;
@@ -67,8 +67,12 @@ pub(crate) async fn deliver(state: &SimState, push: WebhookPush) {
 }
 
 impl MarketplaceSim for WebstoreSim {
-    fn kind(&self) -> Kind {
-        Kind::Webstore
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Webstore
+    }
+
+    fn credentials(&self) -> Credentials {
+        sim_credentials()
     }
 
     fn uses_oauth(&self) -> bool {
@@ -87,11 +91,19 @@ impl MarketplaceSim for WebstoreSim {
         "open"
     }
 
+    fn status_walk(&self) -> StatusWalk {
+        StatusWalk {
+            steps: &["open", "fulfilled", "shipped", "delivered"],
+            cancel: "cancelled",
+            returned: Some("returned"),
+        }
+    }
+
     /// A leaky bucket of 40 calls (its call-limit header reports `n/40`), draining `channels::marketplace_quota_per_second`.
     fn quota(&self) -> crate::sim::quota::Quota {
         crate::sim::quota::Quota::Bucket {
             capacity: 40.0,
-            per_second: f64::from(crate::channels::marketplace_quota_per_second(Kind::Webstore)),
+            per_second: f64::from(crate::channels::marketplace(ChannelKind::Webstore).quota.per_second),
         }
     }
 

@@ -1,0 +1,96 @@
+//! Lazada's descriptor: what the hub knows of Lazada outside the connector.
+
+use std::sync::Arc;
+
+use entity::enums::OrderStatus::{Cancelled, Delivered, DeliveryFailed, InTransit, Pending, ReadyToShip};
+use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
+
+use crate::channels::registry::{Auth, Consent, ConsentRequest, Marketplace, OrderRules, Quota, UpdateLimits};
+use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
+use crate::domain::channel_settings::KindDefaults;
+use crate::domain::order_status::{PAID, RETURNED, StatusRow, UNPAID};
+use crate::domain::orders::CustomerEmail;
+
+/// Requests per second Lazada allows, per API ("per-API QPS throttling", code 901): 50 on stock and price
+/// updates ([GUIDE-INV]); other APIs' per-API rates are console-set (UNCONFIRMED), taken as the same.
+const QUOTA_PER_SECOND: u32 = 50;
+
+pub static MARKETPLACE: Marketplace = Marketplace {
+    kind: ChannelKind::Lazada,
+    slug: "lazada",
+    name: "Lazada",
+    quota: Quota { per_second: QUOTA_PER_SECOND, per_api: true },
+    // 80% of the quota.
+    hub_rate_per_second: QUOTA_PER_SECOND * 4 / 5,
+    updates: UpdateLimits {
+        max_skus_per_call: super::PRICE_QUANTITY_BATCH,
+        one_product_per_call: false,
+        stock_and_price_apart: false,
+    },
+    auth: Auth::OAuth { shop_id: false },
+    consent: Some(Consent { url: "https://auth.lazada.com/oauth/authorize", query: consent_query }),
+    default_base_url: super::default_base_url,
+    connector,
+    order_statuses: ORDER_STATUSES,
+    // Matched by barcode [H-Laz]; the first order sync reaches back 60 days [Biz]; the oversell quantity is
+    // pushed always [H-Laz].
+    settings: KindDefaults {
+        match_key: MatchKey::Barcode,
+        order_backfill_days: 60,
+        oversell_policy: OversellPolicy::Always,
+        price_policy: PricePolicy::Retail,
+    },
+    // The ward is not saved [H-Laz].
+    orders: OrderRules {
+        poll_every_seconds: 60,
+        event_queue: false,
+        customer_email: CustomerEmail::Given,
+        keeps_ward: false,
+    },
+    creates_missing_products: false,
+};
+
+fn connector(config: ConnectorConfig) -> ConnectorResult<Arc<dyn Connector>> {
+    Ok(Arc::new(super::LazadaConnector::new(config)?))
+}
+
+fn consent_query(
+    q: &mut url::form_urlencoded::Serializer<'_, url::UrlQuery<'_>>,
+    r: &ConsentRequest<'_>,
+) -> Result<(), String> {
+    q.append_pair("response_type", "code")
+        .append_pair("client_id", r.app_key)
+        .append_pair("redirect_uri", r.redirect_uri)
+        .append_pair("force_auth", "true")
+        .append_pair("country", &r.country.to_ascii_lowercase())
+        .append_pair("state", r.state);
+    Ok(())
+}
+
+/// Lazada item statuses (the 19 `status` filter values, plus `repacked`, `ready_to_ship_pending` and `shipping`
+/// from the status-flow guide). Labels from [H-Laz]: Chưa giao hàng → PENDING, Chờ giao hàng → READY_TO_SHIP, Đang giao hàng →
+/// IN_TRANSIT, Đã giao hàng → DELIVERED, Hủy giao hàng → DELIVERY_FAILED.
+pub const ORDER_STATUSES: &[StatusRow] = &[
+    ("unpaid", Pending, UNPAID),
+    ("pending", Pending, None),
+    ("topack", Pending, None),
+    ("packed", ReadyToShip, None),
+    ("repacked", ReadyToShip, None),
+    ("ready_to_ship_pending", ReadyToShip, None),
+    ("toship", ReadyToShip, None),
+    ("ready_to_ship", ReadyToShip, None),
+    ("shipped", InTransit, None),
+    ("shipping", InTransit, None),
+    ("delivered", Delivered, PAID),
+    ("failed", DeliveryFailed, None),
+    ("failed_delivery", DeliveryFailed, None),
+    ("lost", DeliveryFailed, None),
+    ("lost_by_3pl", DeliveryFailed, None),
+    ("damaged_by_3pl", DeliveryFailed, None),
+    ("shipped_back", DeliveryFailed, None),
+    ("shipped_back_success", DeliveryFailed, None),
+    ("shipped_back_failed", DeliveryFailed, None),
+    ("package_scrapped", DeliveryFailed, None),
+    ("canceled", Cancelled, None),
+    ("returned", Delivered, RETURNED),
+];

@@ -1,0 +1,79 @@
+//! TikTok Shop's descriptor: what the hub knows of TikTok Shop outside the connector.
+
+use std::sync::Arc;
+
+use entity::enums::OrderStatus::{Cancelled, Delivered, InTransit, Pending, ReadyToShip};
+use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
+
+use crate::channels::registry::{Auth, Consent, ConsentRequest, Marketplace, OrderRules, Quota, UpdateLimits};
+use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
+use crate::domain::channel_settings::KindDefaults;
+use crate::domain::order_status::{PAID, StatusRow, UNPAID};
+use crate::domain::orders::CustomerEmail;
+
+/// Requests per second TikTok Shop allows: "50 QPS per API", per app and shop.
+const QUOTA_PER_SECOND: u32 = 50;
+
+pub static MARKETPLACE: Marketplace = Marketplace {
+    kind: ChannelKind::Tiktok,
+    slug: "tiktok",
+    name: "TikTok Shop",
+    quota: Quota { per_second: QUOTA_PER_SECOND, per_api: true },
+    // 80% of the quota.
+    hub_rate_per_second: QUOTA_PER_SECOND * 4 / 5,
+    updates: UpdateLimits {
+        max_skus_per_call: super::MAX_SKUS_PER_UPDATE_CALL,
+        one_product_per_call: true,
+        stock_and_price_apart: true,
+    },
+    auth: Auth::OAuth { shop_id: false },
+    consent: Some(Consent { url: "https://auth.tiktok-shops.com/oauth/authorize", query: consent_query }),
+    default_base_url,
+    connector,
+    order_statuses: ORDER_STATUSES,
+    // (omnisync) As Tiki: the real quantity is more useful while there is one.
+    settings: KindDefaults {
+        match_key: MatchKey::Barcode,
+        order_backfill_days: 60,
+        oversell_policy: OversellPolicy::WhenOutOfStock,
+        price_policy: PricePolicy::Retail,
+    },
+    orders: OrderRules {
+        poll_every_seconds: 60,
+        event_queue: false,
+        customer_email: CustomerEmail::Given,
+        keeps_ward: true,
+    },
+    creates_missing_products: false,
+};
+
+fn default_base_url(_country: &str) -> String {
+    super::DEFAULT_BASE_URL.to_owned()
+}
+
+fn connector(config: ConnectorConfig) -> ConnectorResult<Arc<dyn Connector>> {
+    Ok(Arc::new(super::TiktokConnector::new(config)?))
+}
+
+fn consent_query(
+    q: &mut url::form_urlencoded::Serializer<'_, url::UrlQuery<'_>>,
+    r: &ConsentRequest<'_>,
+) -> Result<(), String> {
+    q.append_pair("app_key", r.app_key).append_pair("state", r.state).append_pair("redirect_uri", r.redirect_uri);
+    Ok(())
+}
+
+/// TikTok Shop order statuses (9); the order-status webhook spells cancellation `CANCEL`.
+/// AWAITING_SHIPMENT: the seller has still to ship (PENDING); AWAITING_COLLECTION: packed, waiting for the carrier.
+pub const ORDER_STATUSES: &[StatusRow] = &[
+    ("UNPAID", Pending, UNPAID),
+    ("ON_HOLD", Pending, None),
+    ("AWAITING_SHIPMENT", Pending, None),
+    ("AWAITING_COLLECTION", ReadyToShip, None),
+    ("PARTIALLY_SHIPPING", InTransit, None),
+    ("IN_TRANSIT", InTransit, None),
+    ("DELIVERED", Delivered, None),
+    ("COMPLETED", Delivered, PAID),
+    ("CANCELLED", Cancelled, None),
+    ("CANCEL", Cancelled, None),
+];

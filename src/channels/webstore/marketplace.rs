@@ -1,0 +1,71 @@
+//! The web store's descriptor: what the hub knows of the web store outside the connector.
+
+use std::sync::Arc;
+
+use entity::enums::OrderStatus::{Cancelled, Delivered, InTransit, Pending, ReadyToShip};
+use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
+
+use crate::channels::registry::{Auth, Marketplace, OrderRules, Quota, UpdateLimits};
+use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
+use crate::domain::channel_settings::KindDefaults;
+use crate::domain::order_status::{PAID, RETURNED, StatusRow, UNPAID};
+use crate::domain::orders::CustomerEmail;
+
+/// Requests per second the web store allows: "2 calls per second for api client", the drain of a leaky bucket of
+/// 40, one quota for everything.
+const QUOTA_PER_SECOND: u32 = 2;
+
+pub static MARKETPLACE: Marketplace = Marketplace {
+    kind: ChannelKind::Webstore,
+    slug: "webstore",
+    name: "the web store",
+    quota: Quota { per_second: QUOTA_PER_SECOND, per_api: false },
+    // Its whole drain rate: the bucket absorbs bursts.
+    hub_rate_per_second: QUOTA_PER_SECOND,
+    updates: UpdateLimits {
+        max_skus_per_call: super::SET_BATCH_MAX,
+        one_product_per_call: false,
+        stock_and_price_apart: false,
+    },
+    auth: Auth::ApiKey,
+    consent: None,
+    default_base_url,
+    connector,
+    order_statuses: ORDER_STATUSES,
+    // Matched by SKU, and no order backfill [Sapo]; (omnisync) oversell as Tiki: the real quantity is more useful
+    // while there is one.
+    settings: KindDefaults {
+        match_key: MatchKey::Sku,
+        order_backfill_days: 0,
+        oversell_policy: OversellPolicy::WhenOutOfStock,
+        price_policy: PricePolicy::Retail,
+    },
+    orders: OrderRules {
+        poll_every_seconds: 60,
+        event_queue: false,
+        customer_email: CustomerEmail::Given,
+        keeps_ward: true,
+    },
+    // SPEC §2: the only channel where linking creates missing products (hidden).
+    creates_missing_products: true,
+};
+
+/// The store is the merchant's own host: no default.
+fn default_base_url(_country: &str) -> String {
+    super::DEFAULT_BASE_URL.to_owned()
+}
+
+fn connector(config: ConnectorConfig) -> ConnectorResult<Arc<dyn Connector>> {
+    Ok(Arc::new(super::WebstoreConnector::new(config)?))
+}
+
+/// Web store order statuses (docs/webstore-api.md): `financial_status` is `pending` while open, fulfilled or
+/// shipped, `paid` once delivered, `voided` when cancelled, `refunded` when returned.
+pub const ORDER_STATUSES: &[StatusRow] = &[
+    ("open", Pending, UNPAID),
+    ("fulfilled", ReadyToShip, UNPAID),
+    ("shipped", InTransit, UNPAID),
+    ("delivered", Delivered, PAID),
+    ("cancelled", Cancelled, None),
+    ("returned", Delivered, RETURNED),
+];
