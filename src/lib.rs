@@ -1,6 +1,6 @@
 //! omnisync: one catalog, one stock ledger and one order book, kept in step with every sales channel.
 //!
-//! Dependency direction: `graphql → services → domain, entity`; `jobs → services`; `domain` does no I/O.
+//! Dependency direction: `graphql, web → services → domain, entity`; `jobs → services`; `domain` does no I/O.
 
 pub mod bench;
 pub mod channels;
@@ -17,3 +17,4 @@ pub mod services;
 pub mod sim;
 pub mod startup;
 pub mod telemetry;
+pub mod web;

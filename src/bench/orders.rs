@@ -54,8 +54,8 @@ fn serve_webhooks(env: &BenchEnv) -> anyhow::Result<AppContext> {
     let server = HttpServer::new(move || {
         App::new().app_data(data.clone()).service(
             web::resource("/webhooks/{channel_id}")
-                .app_data(web::PayloadConfig::new(crate::graphql::webhooks::MAX_BODY_BYTES))
-                .route(web::post().to(crate::graphql::webhooks::receive)),
+                .app_data(web::PayloadConfig::new(crate::web::webhooks::MAX_BODY_BYTES))
+                .route(web::post().to(crate::web::webhooks::receive)),
         )
     })
     .workers(2)

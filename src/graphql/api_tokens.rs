@@ -1,6 +1,6 @@
 //! API tokens (ADMIN scope): create (the secret is shown once), revoke, list.
 
-use crate::graphql::auth::RequireScope;
+use super::auth::RequireScope;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 
 use entity::api_token;

@@ -1,21 +1,19 @@
-//! Channel accounts: connect, settings, disconnect, and the OAuth consent round trip.
+//! Channel accounts: connect, settings, disconnect (the OAuth callback is `web::oauth`).
 
-use crate::graphql::auth::RequireScope;
-use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
 use entity::channel;
 
 use super::app;
+use super::auth::RequireScope;
 use super::catalog::Warehouse;
 use super::errors::{UserError, query, split, user_errors};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
-use crate::context::AppContext;
 use crate::domain::errors::FieldError;
+use crate::services::catalog;
 use crate::services::channels::{
     self as service, ChannelFilter, ConnectInput, CredentialsInput, SettingsInput, UpdateInput,
 };
-use crate::services::{ServiceError, catalog};
 
 /// A sales channel kind.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -484,27 +482,5 @@ impl ChannelMutation {
         };
         let (channel, user_errors) = split(service::disconnect(&app(ctx)?.db, id, confirm).await, &["id", "confirm"])?;
         Ok(ChannelPayload { channel: channel.map(Channel), user_errors })
-    }
-}
-
-/// `GET /oauth/{kind}/callback?code=…&state=…`: the marketplace's redirect after consent.
-pub async fn oauth_callback(ctx: web::Data<AppContext>, path: web::Path<String>, req: HttpRequest) -> HttpResponse {
-    let params: Vec<(String, String)> =
-        url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
-    match service::complete_authorization(&ctx, &path.into_inner(), &params).await {
-        Ok(channel) => HttpResponse::Ok().json(serde_json::json!({
-            "status": "connected",
-            "channelId": global_id("Channel", channel.id).to_string(),
-            "name": channel.name,
-            "shopName": channel.shop_name,
-        })),
-        Err(ServiceError::Rejected(errors)) => HttpResponse::BadRequest().json(serde_json::json!({
-            "status": "refused",
-            "errors": errors.iter().map(|e| serde_json::json!({ "code": format!("{:?}", e.code), "message": e.message })).collect::<Vec<_>>(),
-        })),
-        Err(ServiceError::Unexpected(err)) => {
-            tracing::error!(error = ?err, "OAuth callback failed");
-            HttpResponse::InternalServerError().json(serde_json::json!({ "status": "error" }))
-        }
     }
 }

@@ -16,7 +16,6 @@ pub mod relay;
 pub mod stock;
 pub mod sync_errors;
 pub mod sync_runs;
-pub mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::ErrorExtensions;
