@@ -20,7 +20,7 @@ fn registry() -> &'static Mutex<Registry> {
 }
 
 fn with<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
-    let mut guard = registry().lock().unwrap_or_else(|p| p.into_inner());
+    let mut guard = registry().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     f(&mut guard)
 }
 

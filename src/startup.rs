@@ -35,7 +35,7 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseCon
         DatabaseKind::Sqlite => {
             if let Some(dir) = settings
                 .sqlite_path()
-                .and_then(|p| p.parent().map(|d| d.to_path_buf()))
+                .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
                 .filter(|d| !d.as_os_str().is_empty())
             {
                 std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;

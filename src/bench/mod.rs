@@ -192,7 +192,7 @@ pub async fn all(backend: Backend, scale: Scale, json: bool) -> anyhow::Result<(
 }
 
 pub fn cores() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism().map(std::num::NonZero::get).unwrap_or(1)
 }
 
 /// Prints a result: one JSON line, or a readable block.

@@ -86,7 +86,7 @@ fn p99(mut values: Vec<f64>) -> f64 {
     if values.is_empty() {
         return 0.0;
     }
-    values.sort_by(|a, b| a.total_cmp(b));
+    values.sort_by(f64::total_cmp);
     let index = ((values.len() as f64 * 0.99).ceil() as usize).clamp(1, values.len()) - 1;
     (values[index] * 10.0).round() / 10.0
 }
@@ -247,9 +247,9 @@ async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serd
         if let Some((at, announced)) = placed.get(&(*channel_id, sim_id)) {
             let ms = (*created_at - *at).num_microseconds().unwrap_or(0) as f64 / 1000.0;
             if *announced {
-                webhook_ms.push(ms)
+                webhook_ms.push(ms);
             } else {
-                polled_ms.push(ms)
+                polled_ms.push(ms);
             }
             if let Some(kind) = kind_of.get(channel_id) {
                 let entry = by_channel.entry(*kind).or_default();

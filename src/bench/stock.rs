@@ -417,7 +417,7 @@ async fn measure(
             }
         }
     }
-    latencies.sort_by(|a, b| a.total_cmp(b));
+    latencies.sort_by(f64::total_cmp);
     slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
     for (ms, offset_s, kind, link) in slowest.iter().take(20) {
         tracing::debug!(ms, offset_s, channel = kind, link, "slow change");
@@ -426,7 +426,7 @@ async fn measure(
     let by_channel: serde_json::Map<String, serde_json::Value> = per_kind
         .into_iter()
         .map(|(k, mut v)| {
-            v.sort_by(|a, b| a.total_cmp(b));
+            v.sort_by(f64::total_cmp);
             (k.to_owned(), json!({ "p50_ms": round2(percentile(&v, 50.0)), "p99_ms": round2(percentile(&v, 99.0)) }))
         })
         .collect();

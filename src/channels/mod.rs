@@ -243,10 +243,7 @@ pub fn connector(config: ConnectorConfig) -> ConnectorResult<Arc<dyn Connector>>
 pub fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
     use hmac::{Hmac, Mac};
     // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
-    let mut mac = match Hmac::<sha2::Sha256>::new_from_slice(key) {
-        Ok(mac) => mac,
-        Err(_) => return String::new(),
-    };
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key) else { return String::new() };
     mac.update(message);
     hex::encode(mac.finalize().into_bytes())
 }

@@ -52,7 +52,7 @@ pub struct LocalBuckets(Arc<std::sync::Mutex<HashMap<String, Arc<LocalBucket>>>>
 
 impl LocalBuckets {
     fn bucket(&self, key: &str, per_second: u32) -> Arc<LocalBucket> {
-        let mut buckets = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut buckets = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let bucket = buckets.entry(key.to_owned()).or_insert_with(|| Arc::new(LocalBucket::new(per_second)));
         if bucket.per_second != f64::from(per_second) {
             *bucket = Arc::new(LocalBucket::new(per_second));
@@ -112,7 +112,7 @@ impl RateLimiter {
             Self::PerApi(apis) => {
                 let limiter = {
                     let api = api_name(path);
-                    let mut limiters = apis.limiters.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut limiters = apis.limiters.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                     limiters
                         .entry(api.clone())
                         .or_insert_with(|| {
@@ -126,7 +126,7 @@ impl RateLimiter {
                         .clone()
                 };
                 // `pooled` never makes another PerApi: no recursion.
-                Box::pin(limiter.acquire(path)).await
+                Box::pin(limiter.acquire(path)).await;
             }
         }
     }
@@ -176,7 +176,7 @@ pub struct SharedWindow {
 /// divide the rate evenly, up to ten: 40/s is 4 per 100 ms (at most 44 in any second), 2/s is 1 per 500 ms.
 pub fn windows_for(per_second: u32) -> (i64, u32) {
     let per_second = per_second.max(1);
-    let windows = (1..=10u32).rev().find(|n| per_second % n == 0).unwrap_or(1);
+    let windows = (1..=10u32).rev().find(|n| per_second.is_multiple_of(*n)).unwrap_or(1);
     (1000 / i64::from(windows), per_second / windows)
 }
 

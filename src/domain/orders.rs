@@ -222,7 +222,7 @@ pub fn action_allowed(action: ActionKind, status: OrderStatus) -> Result<(), Str
 /// A phone number as the key of a customer: digits and a leading +, nothing else.
 pub fn normalize_phone(phone: Option<&str>) -> Option<String> {
     let phone = phone?.trim();
-    let mut out: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    let mut out: String = phone.chars().filter(char::is_ascii_digit).collect();
     if out.is_empty() {
         return None;
     }

@@ -272,10 +272,7 @@ impl Importer<'_> {
     /// (nothing was done). After releasing, queues a drain if pushed orders are still waiting.
     async fn with_lease<F>(&mut self, wait: std::time::Duration, work: F) -> ServiceResult<bool>
     where
-        F: for<'b> FnOnce(
-            &'b mut Self,
-        )
-            -> std::pin::Pin<Box<dyn std::future::Future<Output = ServiceResult<()>> + Send + 'b>>,
+        F: for<'b> FnOnce(&'b mut Self) -> std::pin::Pin<Box<dyn Future<Output = ServiceResult<()>> + Send + 'b>>,
     {
         let lease = orders_lease(self.channel.id);
         let ttl = chrono::Duration::seconds(ORDERS_LEASE_TTL_SECS);

@@ -196,14 +196,11 @@ impl LevelBook {
         if movement.delta.is_zero() {
             return Ok(current);
         }
-        let next = match rules::apply(current, movement.delta, variant.allow_oversell, "") {
-            Ok(next) => next,
-            // The merchant-facing message names the variant: read its product only when refusing.
-            Err(_) => {
-                let label = variant_label(txn, variant).await?;
-                let refusal = rules::apply(current, movement.delta, variant.allow_oversell, &label).err();
-                return Err(ServiceError::Rejected(refusal.into_iter().collect()));
-            }
+        // The merchant-facing message names the variant: read its product only when refusing.
+        let Ok(next) = rules::apply(current, movement.delta, variant.allow_oversell, "") else {
+            let label = variant_label(txn, variant).await?;
+            let refusal = rules::apply(current, movement.delta, variant.allow_oversell, &label).err();
+            return Err(ServiceError::Rejected(refusal.into_iter().collect()));
         };
         let level = self.levels.get_mut(&(movement.variant_id, movement.warehouse_id)).ok_or_else(|| {
             ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction"))
@@ -579,8 +576,8 @@ pub async fn recompute_product_totals(db: &DatabaseConnection, product_ids: &[i6
     let mut written = 0;
     for (product_id, total) in totals {
         let result = product::Entity::update_many()
-            .col_expr(product::Column::TotalOnHand, sea_orm::sea_query::Expr::value(total))
-            .col_expr(product::Column::TotalsComputedAt, sea_orm::sea_query::Expr::value(now))
+            .col_expr(product::Column::TotalOnHand, Expr::value(total))
+            .col_expr(product::Column::TotalsComputedAt, Expr::value(now))
             .filter(product::Column::Id.eq(product_id))
             .exec(&txn)
             .await?;

@@ -149,7 +149,7 @@ mod tests {
             graph.entry(module).or_default().extend(named);
         }
         let modules: BTreeSet<String> = graph.keys().cloned().collect();
-        for (module, named) in graph.iter_mut() {
+        for (module, named) in &mut graph {
             named.retain(|n| modules.contains(n) && n != module);
         }
         graph

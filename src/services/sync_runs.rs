@@ -52,7 +52,7 @@ pub async fn create<C: ConnectionTrait>(
     input: Option<serde_json::Value>,
     job_id: &str,
 ) -> ServiceResult<sync_run::Model> {
-    let now = chrono::Utc::now();
+    let now = Utc::now();
     Ok(sync_run::ActiveModel {
         kind: Set(kind),
         channel_id: Set(channel_id),

@@ -68,7 +68,7 @@ async fn verifier(
 ) -> ServiceResult<std::sync::Arc<dyn crate::channels::Connector>> {
     let cached = verifiers()
         .lock()
-        .unwrap_or_else(|p| p.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .get(&channel.id)
         .filter(|(at, _)| *at == channel.updated_at)
         .map(|(_, c)| c.clone());
@@ -76,7 +76,10 @@ async fn verifier(
         return Ok(connector);
     }
     let connector = channels::connector_for(ctx, channel).await?;
-    verifiers().lock().unwrap_or_else(|p| p.into_inner()).insert(channel.id, (channel.updated_at, connector.clone()));
+    verifiers()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(channel.id, (channel.updated_at, connector.clone()));
     Ok(connector)
 }
 

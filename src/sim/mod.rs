@@ -149,21 +149,21 @@ impl SimState {
 
     /// The shop, locked. A poisoned lock (a panicked handler) still gives the data: the simulator keeps serving.
     pub fn store(&self) -> MutexGuard<'_, SimStore> {
-        self.store.lock().unwrap_or_else(|p| p.into_inner())
+        self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn inject(&self, fault: Fault, count: usize) {
-        let mut faults = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        let mut faults = self.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         faults.queue.extend(std::iter::repeat_n(fault, count));
     }
 
     pub fn set_fault_rates(&self, rates: FaultRates) {
-        self.faults.lock().unwrap_or_else(|p| p.into_inner()).rates = rates;
+        self.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner).rates = rates;
     }
 
     /// Counts a request against the marketplace's quota; false: refuse it as the marketplace would.
     fn admit(&self, path: &str) -> bool {
-        self.quota.lock().unwrap_or_else(|p| p.into_inner()).admit(
+        self.quota.lock().unwrap_or_else(std::sync::PoisonError::into_inner).admit(
             self.marketplace.quota(),
             path,
             std::time::Instant::now(),
@@ -172,11 +172,11 @@ impl SimState {
 
     /// Requests refused for exceeding the marketplace's quota.
     pub fn quota_refusals(&self) -> u64 {
-        self.quota.lock().unwrap_or_else(|p| p.into_inner()).refused()
+        self.quota.lock().unwrap_or_else(std::sync::PoisonError::into_inner).refused()
     }
 
     fn next_fault(&self) -> Option<Fault> {
-        let mut faults = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        let mut faults = self.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(f) = faults.queue.pop_front() {
             return Some(f);
         }
@@ -194,11 +194,11 @@ impl SimState {
     }
 
     pub fn set_webhook_url(&self, url: Option<String>) {
-        *self.webhook_url.lock().unwrap_or_else(|p| p.into_inner()) = url;
+        *self.webhook_url.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = url;
     }
 
     pub fn webhook_url(&self) -> Option<String> {
-        self.webhook_url.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.webhook_url.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// On: behave like a real marketplace — an order for more than a listing's quantity is refused, and a placed
@@ -318,7 +318,7 @@ impl SimState {
         }
         match request.timeout(Duration::from_secs(5)).send().await {
             Ok(resp) => {
-                tracing::debug!(kind = self.slug(), status = resp.status().as_u16(), "simulator pushed a webhook")
+                tracing::debug!(kind = self.slug(), status = resp.status().as_u16(), "simulator pushed a webhook");
             }
             Err(err) => tracing::warn!(kind = self.slug(), error = %err, "simulator webhook delivery failed"),
         }

@@ -279,7 +279,7 @@ async fn a_key_or_token_off_by_one_character_is_refused_with_tikis_own_error() {
     );
     match wrong.shop_identity().await {
         Err(ConnectorError::Auth { code, message, .. }) => {
-            assert_eq!((code.as_str(), message.as_str()), ("403", "Permission denied"))
+            assert_eq!((code.as_str(), message.as_str()), ("403", "Permission denied"));
         }
         other => panic!("expected the key refused, got {other:?}"),
     }
@@ -445,7 +445,7 @@ async fn order_actions_move_the_order_in_the_simulator() {
 
     match tiki.order_action(&code, &OrderAction::PrintLabel).await {
         Err(ConnectorError::Api { code, message, .. }) => {
-            assert!(code == "400" && message.contains("after confirmation"), "{message}")
+            assert!(code == "400" && message.contains("after confirmation"), "{message}");
         }
         other => panic!("a label before confirmation is refused, got {other:?}"),
     }

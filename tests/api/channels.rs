@@ -236,14 +236,14 @@ async fn rate_limiters_of_several_processes_share_one_quota_through_redis() {
             let (limiter, stamps) = (limiter.clone(), stamps.clone());
             tasks.push(tokio::spawn(async move {
                 limiter.acquire("/orders/get").await;
-                stamps.lock().unwrap_or_else(|p| p.into_inner()).push(chrono::Utc::now().timestamp());
+                stamps.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(chrono::Utc::now().timestamp());
             }));
         }
     }
     for task in tasks {
         task.await.expect("task");
     }
-    let stamps = stamps.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let stamps = stamps.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     let mut per_window: std::collections::BTreeMap<i64, u32> = std::collections::BTreeMap::new();
     for s in stamps {
         *per_window.entry(s).or_default() += 1;

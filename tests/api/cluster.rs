@@ -186,7 +186,7 @@ async fn two_api_and_two_worker_processes_share_jobs_and_live_events() {
         let value: Value = serde_json::from_str(&text).expect("json");
         match value["type"].as_str() {
             Some("next") => {
-                statuses.push(value["payload"]["data"]["syncRun"]["status"].as_str().unwrap_or_default().to_owned())
+                statuses.push(value["payload"]["data"]["syncRun"]["status"].as_str().unwrap_or_default().to_owned());
             }
             Some("complete") => break,
             _ => {}

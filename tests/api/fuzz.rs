@@ -162,7 +162,7 @@ fn scripted_server(answer: Arc<Mutex<Answer>>) -> String {
         App::new().default_service(web::to(move || {
             let answer = answer.clone();
             async move {
-                let (status, body, retry) = answer.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                let (status, body, retry) = answer.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
                 let mut response = HttpResponse::build(
                     actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::OK),
                 );
@@ -194,7 +194,7 @@ fn response_parsers_of_every_marketplace_never_panic_on_any_answer() {
         let connector = build(kind, &base);
         runner(60)
             .run(&(status.clone(), body(), any::<bool>(), 0..5u8), |(status, body, retry, call)| {
-                *answer.lock().unwrap_or_else(|p| p.into_inner()) = (status, body, retry);
+                *answer.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = (status, body, retry);
                 let c = connector.clone();
                 // Each call ends in Ok or a typed error; a panic of the task fails the property.
                 let outcome = rt.block_on(rt.spawn(async move {

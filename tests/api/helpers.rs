@@ -355,7 +355,7 @@ impl omnisync::channels::TokenStore for RecordingTokenStore {
         &self,
         credentials: &omnisync::channels::Credentials,
     ) -> Result<(), omnisync::channels::ConnectorError> {
-        self.saved.lock().unwrap_or_else(|p| p.into_inner()).push(credentials.clone());
+        self.saved.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(credentials.clone());
         Ok(())
     }
 }

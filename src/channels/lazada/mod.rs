@@ -134,7 +134,10 @@ impl LazadaConnector {
                 if time < from || time >= to || !seen.insert(order.order_id.0.clone()) {
                     continue;
                 }
-                self.listed.lock().unwrap_or_else(|p| p.into_inner()).insert(order.order_id.0.clone(), raw.clone());
+                self.listed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(order.order_id.0.clone(), raw.clone());
                 found.push(OrderRef {
                     external_id: order.order_id.0.clone(),
                     status_raw: order_status_of(order.statuses.iter().map(String::as_str)),
@@ -190,7 +193,7 @@ impl LazadaConnector {
             let reply = self.client.call(Method::Get, api, &params).await?;
             let page: wire::OrdersPage = reply.data(api)?;
             let count = page.orders.len();
-            let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+            let mut listed = self.listed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             for raw in &page.orders {
                 let order: wire::Order =
                     serde_json::from_value(raw.clone()).map_err(|e| ConnectorError::parse(api, e, &reply.body))?;
@@ -402,7 +405,7 @@ impl Connector for LazadaConnector {
     ) -> ConnectorResult<()> {
         {
             // A copy read earlier in this run may predate the push: these come from this read or a detail call.
-            let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+            let mut listed = self.listed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             for id in external_ids {
                 listed.remove(id);
             }
@@ -436,7 +439,7 @@ impl Connector for LazadaConnector {
         let mut details: Vec<(String, Value)> = Vec::with_capacity(ids.len());
         let mut unlisted: Vec<String> = Vec::new();
         {
-            let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+            let mut listed = self.listed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             for id in &ids {
                 match listed.remove(*id) {
                     Some(raw) => details.push(((*id).to_owned(), raw)),

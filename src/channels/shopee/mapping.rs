@@ -52,7 +52,7 @@ pub fn item_listing(item: &ItemBaseInfo, raw: Value, currency: &str) -> Listing 
         options: Vec::new(),
         price_minor: price,
         list_price_minor: list_price,
-        quantity: item.stock_info_v2.as_ref().map(|s| s.available()),
+        quantity: item.stock_info_v2.as_ref().map(super::wire::StockInfo::available),
         status: non_empty(&item.item_status),
         raw,
     }
@@ -89,7 +89,7 @@ pub fn model_listing(
         options,
         price_minor: price,
         list_price_minor: list_price,
-        quantity: model.stock_info_v2.as_ref().map(|s| s.available()),
+        quantity: model.stock_info_v2.as_ref().map(super::wire::StockInfo::available),
         status,
         raw,
     }

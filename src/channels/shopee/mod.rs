@@ -333,7 +333,7 @@ impl Connector for ShopeeConnector {
         for update in updates {
             match mapping::model_id_of(&update.external_product_id, &update.external_sku_id) {
                 Some(model_id) => {
-                    by_item.entry(update.external_product_id.as_str()).or_default().push((model_id, update))
+                    by_item.entry(update.external_product_id.as_str()).or_default().push((model_id, update));
                 }
                 None => {
                     failures.insert(

@@ -188,7 +188,7 @@ impl Client {
             {
                 Ok(tokens) => issued = Some(tokens),
                 Err(ConnectorError::Auth { .. }) => {
-                    tracing::info!(channel = "tiki", "refresh token refused; using client credentials")
+                    tracing::info!(channel = "tiki", "refresh token refused; using client credentials");
                 }
                 Err(err) => return Err(err),
             }

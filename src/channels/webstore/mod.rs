@@ -338,7 +338,7 @@ impl Connector for WebstoreConnector {
         loop {
             let answer = self.call(Method::GET, "/orders.json", &query, None).await?;
             let page: OrdersPage = answer.json()?;
-            let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+            let mut listed = self.listed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             for raw in &page.orders {
                 let (external_id, status, updated_at) = order_summary(&answer.path, raw)?;
                 if seen.insert(external_id.clone()) {
@@ -349,7 +349,7 @@ impl Connector for WebstoreConnector {
             drop(listed);
             match page.next_page_info {
                 Some(cursor) if !page.orders.is_empty() => {
-                    query = vec![("limit", ORDERS_PAGE_MAX.to_string()), ("page_info", cursor)]
+                    query = vec![("limit", ORDERS_PAGE_MAX.to_string()), ("page_info", cursor)];
                 }
                 _ => return Ok(found),
             }
@@ -366,7 +366,7 @@ impl Connector for WebstoreConnector {
             .collect();
         let mut orders = Vec::with_capacity(ids.len());
         let ids: Vec<&str> = {
-            let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+            let mut listed = self.listed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             ids.into_iter()
                 .filter(|id| match listed.remove(*id) {
                     Some(order) => {
@@ -408,7 +408,7 @@ impl Connector for WebstoreConnector {
                 newest.insert(order.external_id.clone(), order);
             }
         }
-        let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+        let mut listed = self.listed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for id in &wanted {
             listed.remove(*id);
         }

@@ -167,7 +167,11 @@ mod tests {
             "one product per batch: {tiktok:?}"
         );
         assert!(tiktok.iter().all(|r| r.len() <= max));
-        assert_eq!(tiktok.iter().map(|r| r.len()).sum::<usize>(), products.len(), "every push in exactly one batch");
+        assert_eq!(
+            tiktok.iter().map(std::iter::ExactSizeIterator::len).sum::<usize>(),
+            products.len(),
+            "every push in exactly one batch"
+        );
         let calls_for_c = tiktok.iter().filter(|r| products[r.start] == "C").count();
         assert_eq!(calls_for_c, 60usize.div_ceil(max), "a product larger than one call is split only as needed");
         assert!(batches(ChannelKind::Shopee, &[]).is_empty());

@@ -99,7 +99,7 @@ pub fn uuid_like() -> String {
 
 /// The queue book of `store` (the caller holds the store's lock).
 pub fn book(store: &SimStore) -> BookGuard<'_> {
-    let guard = BOOKS.lock().unwrap_or_else(|p| p.into_inner());
+    let guard = BOOKS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     BookGuard { guard, key: key(store), _store: std::marker::PhantomData }
 }
 

@@ -225,7 +225,7 @@ pub(super) async fn update_prices(
         match minor {
             Some(minor) => sku.price = minor,
             None => {
-                errors.push(sku_error(&entry.id, vec![extra(codes::SKU_CHECK_FAILED, "The price amount is invalid.")]))
+                errors.push(sku_error(&entry.id, vec![extra(codes::SKU_CHECK_FAILED, "The price amount is invalid.")]));
             }
         }
     }
