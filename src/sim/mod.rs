@@ -27,6 +27,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::channels::registry::Fact;
 use crate::channels::{ChannelKind, Credentials};
 pub use store::{SimOrder, SimOrderLine, SimProduct, SimSku, SimStore};
 
@@ -64,6 +65,9 @@ pub trait MarketplaceSim: Send + Sync + 'static {
     fn rate_limited(&self) -> HttpResponse;
     /// How the marketplace counts requests against its quota.
     fn quota(&self) -> quota::Quota;
+    /// The protocol facts the simulator enforces that the connector relies on too (limits, names, codes), written
+    /// from the marketplace's documentation apart from the connector's (`channels::Marketplace::facts`).
+    fn facts(&self) -> &'static [(&'static str, Fact)];
     /// The marketplace's answer on an internal error.
     fn server_error(&self) -> HttpResponse {
         HttpResponse::InternalServerError().content_type("text/plain").body("internal server error")
@@ -451,4 +455,48 @@ pub fn start_all(host: &str, port: u16, seed: u64, seed_products: usize) -> std:
             start_kind(m.kind, listener, seed, seed_products)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashMap};
+
+    use super::*;
+    use crate::channels::registry::{self, SKUS_PER_UPDATE_CALL};
+    use crate::domain::order_status::map_status;
+
+    /// Each side read the marketplace's documentation on its own: they must agree on every fact they share (batch
+    /// maxima, page sizes, paths, codes, the quota), and every status the simulator can return must be in the
+    /// connector's status table.
+    #[test]
+    fn connector_and_simulator_agree_on_every_shared_fact() {
+        for m in registry::all() {
+            let sim = marketplace(m.kind);
+            assert_eq!(sim.kind(), m.kind, "the simulator table gives {}'s own simulator", m.slug);
+
+            let (per_second, per_api) = match sim.quota() {
+                quota::Quota::PerSecond { limit, per_api } => (limit as f64, per_api),
+                quota::Quota::Bucket { per_second, .. } => (per_second, false),
+            };
+            assert_eq!((per_second, per_api), (f64::from(m.quota.per_second), m.quota.per_api), "{}: quota", m.slug);
+
+            let canonical = |facts: &[(&'static str, Fact)]| -> BTreeMap<&'static str, String> {
+                facts.iter().map(|(name, fact)| (*name, fact.canonical())).collect()
+            };
+            let (client, simulated) = (canonical(m.facts), canonical(sim.facts()));
+            assert_eq!(m.facts.len(), client.len(), "{}: a fact named twice", m.slug);
+            assert_eq!(client, simulated, "{}: connector (left) and simulator (right) disagree", m.slug);
+            assert_eq!(
+                client.get(SKUS_PER_UPDATE_CALL),
+                Some(&Fact::Number(m.updates.max_skus_per_call as i64).canonical()),
+                "{}: the batch maximum the hub plans with",
+                m.slug
+            );
+
+            for raw in sim.order_statuses() {
+                let mapped = map_status(m.order_statuses, raw, &HashMap::new());
+                assert!(mapped.recognized, "{} status {raw} has no row in its table", m.slug);
+            }
+        }
+    }
 }

@@ -9,9 +9,9 @@ use crate::channels::{ConnectorError, ConnectorResult};
 /// `/order/fulfill/pack` orders and `/order/package/rts` packages a call.
 pub const FULFILMENT_BATCH: usize = 20;
 /// Item statuses that may be packed (the status-flow guide).
-const PACKABLE: [&str; 2] = ["pending", "repacked"];
+pub(super) const PACKABLE: [&str; 2] = ["pending", "repacked"];
 /// Item statuses a seller may cancel: "Pending ~ Ready To Ship" (the cancellation guide).
-const CANCELLABLE: [&str; 5] = ["pending", "repacked", "packed", "ready_to_ship_pending", "ready_to_ship"];
+pub(super) const CANCELLABLE: [&str; 5] = ["pending", "repacked", "packed", "ready_to_ship_pending", "ready_to_ship"];
 
 impl LazadaConnector {
     /// The items (one per unit) of one order.

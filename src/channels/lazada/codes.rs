@@ -1,5 +1,5 @@
-//! Lazada error codes, in one place for the connector and the simulator. Codes marked UNCONFIRMED are our
-//! choice where the docs name none.
+//! Lazada error codes as the connector reads them. Codes marked UNCONFIRMED are our choice where the docs name
+//! none; the simulator holds its own (`sim::lazada::codes`), and a test checks that the two agree.
 
 /// Bad or missing signature.
 pub const INCOMPLETE_SIGNATURE: &str = "IncompleteSignature";

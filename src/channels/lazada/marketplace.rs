@@ -5,7 +5,9 @@ use std::sync::Arc;
 use entity::enums::OrderStatus::{Cancelled, Delivered, DeliveryFailed, InTransit, Pending, ReadyToShip};
 use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
-use crate::channels::registry::{Auth, Consent, ConsentRequest, Marketplace, OrderRules, Quota, UpdateLimits};
+use crate::channels::registry::{
+    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
+};
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
 use crate::domain::channel_settings::KindDefaults;
 use crate::domain::order_status::{PAID, RETURNED, StatusRow, UNPAID};
@@ -14,6 +16,22 @@ use crate::domain::orders::CustomerEmail;
 /// Requests per second Lazada allows, per API ("per-API QPS throttling", code 901): 50 on stock and price
 /// updates ([GUIDE-INV]); other APIs' per-API rates are console-set (UNCONFIRMED), taken as the same.
 const QUOTA_PER_SECOND: u32 = 50;
+
+/// What the simulator must read the same way (`sim::lazada`).
+const FACTS: &[(&str, Fact)] = &[
+    (SKUS_PER_UPDATE_CALL, Fact::Number(super::PRICE_QUANTITY_BATCH as i64)),
+    ("products per page", Fact::Number(super::PRODUCTS_PAGE_SIZE as i64)),
+    ("products offset max", Fact::Number(super::PRODUCTS_MAX_OFFSET as i64)),
+    ("orders per page", Fact::Number(super::ORDERS_PAGE_SIZE as i64)),
+    ("orders offset max", Fact::Number(super::ORDERS_MAX_OFFSET as i64)),
+    ("orders per items call", Fact::Number(super::ORDER_ITEMS_BATCH as i64)),
+    ("orders per pack or RTS call", Fact::Number(super::actions::FULFILMENT_BATCH as i64)),
+    ("packable statuses", Fact::Names(&super::actions::PACKABLE)),
+    ("cancellable statuses", Fact::Names(&super::actions::CANCELLABLE)),
+    ("rate limit code", Fact::Text(super::codes::RATE_LIMIT)),
+    ("expired token code", Fact::Text(super::codes::ILLEGAL_ACCESS_TOKEN)),
+    ("credential refusal codes", Fact::Names(&super::codes::AUTH)),
+];
 
 pub static MARKETPLACE: Marketplace = Marketplace {
     kind: ChannelKind::Lazada,
@@ -48,6 +66,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         keeps_ward: false,
     },
     creates_missing_products: false,
+    facts: FACTS,
 };
 
 fn connector(config: ConnectorConfig) -> ConnectorResult<Arc<dyn Connector>> {

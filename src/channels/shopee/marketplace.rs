@@ -6,7 +6,9 @@ use entity::enums::OrderStatus::{Cancelled, Delivered, InTransit, Pending, Ready
 use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
 use crate::channels::hmac_sha256_hex;
-use crate::channels::registry::{Auth, Consent, ConsentRequest, Marketplace, OrderRules, Quota, UpdateLimits};
+use crate::channels::registry::{
+    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
+};
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
 use crate::domain::channel_settings::KindDefaults;
 use crate::domain::order_status::{PAID, RETURNED, StatusRow, UNPAID};
@@ -17,6 +19,17 @@ use crate::domain::orders::CustomerEmail;
 /// TikTok. Per API: its Ads APIs report `exceed_api` apart from `exceed_shop_api`, so per API is the plausible
 /// reading and is taken here.
 const QUOTA_PER_SECOND: u32 = 50;
+
+/// What the simulator must read the same way (`sim::shopee`).
+const FACTS: &[(&str, Fact)] = &[
+    (SKUS_PER_UPDATE_CALL, Fact::Number(super::MODELS_PER_UPDATE as i64)),
+    ("items per page", Fact::Number(super::ITEM_PAGE_SIZE as i64)),
+    ("items per base info call", Fact::Number(super::ITEM_INFO_BATCH as i64)),
+    ("orders per page", Fact::Number(super::ORDER_PAGE_SIZE as i64)),
+    ("order window seconds", Fact::Number(super::ORDER_WINDOW_SECS)),
+    ("orders per detail call", Fact::Number(super::ORDER_DETAIL_BATCH as i64)),
+    ("cancel reasons", Fact::Names(&super::CANCEL_REASONS)),
+];
 
 pub static MARKETPLACE: Marketplace = Marketplace {
     kind: ChannelKind::Shopee,
@@ -49,6 +62,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         keeps_ward: true,
     },
     creates_missing_products: false,
+    facts: FACTS,
 };
 
 fn default_base_url(_country: &str) -> String {

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use entity::enums::OrderStatus::{Cancelled, Delivered, InTransit, Pending, ReadyToShip};
 use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
-use crate::channels::registry::{Auth, Consent, ConsentRequest, Marketplace, OrderRules, Quota, UpdateLimits};
+use super::wire;
+use crate::channels::registry::{
+    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
+};
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
 use crate::domain::channel_settings::KindDefaults;
 use crate::domain::order_status::{PAID, RETURNED, StatusRow, UNPAID};
@@ -13,6 +16,23 @@ use crate::domain::orders::CustomerEmail;
 
 /// Requests per second Tiki allows: 200 per seller, one quota for everything.
 const QUOTA_PER_SECOND: u32 = 200;
+
+/// What the simulator must read the same way (`sim::tiki`).
+const FACTS: &[(&str, Fact)] = &[
+    (SKUS_PER_UPDATE_CALL, Fact::Number(wire::MAX_UPDATE_SKUS_BATCH as i64)),
+    ("v1 prefix", Fact::Text(wire::V1)),
+    ("v2 prefix", Fact::Text(wire::V2)),
+    ("v2.1 prefix", Fact::Text(wire::V2_1)),
+    ("token path", Fact::Text(wire::TOKEN_PATH)),
+    ("consent path", Fact::Text(wire::AUTHORIZE_PATH)),
+    ("API key header", Fact::Text(wire::API_KEY_HEADER)),
+    ("products per page", Fact::Number(wire::MAX_PRODUCTS_PAGE as i64)),
+    ("orders per page", Fact::Number(wire::MAX_ORDERS_PAGE as i64)),
+    ("order window days", Fact::Number(wire::MAX_ORDER_WINDOW_DAYS)),
+    ("events per pull", Fact::Number(wire::MAX_EVENTS_PER_PULL as i64)),
+    ("order event types", Fact::Names(&wire::ORDER_EVENT_TYPES)),
+    ("date format", Fact::Text(wire::DATE_FORMAT)),
+];
 
 pub static MARKETPLACE: Marketplace = Marketplace {
     kind: ChannelKind::Tiki,
@@ -22,7 +42,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     // The rate Tiki's team once gave (tikivn/open-api-docs#150).
     hub_rate_per_second: 100,
     updates: UpdateLimits {
-        max_skus_per_call: super::wire::MAX_UPDATE_SKUS_BATCH,
+        max_skus_per_call: wire::MAX_UPDATE_SKUS_BATCH,
         one_product_per_call: false,
         stock_and_price_apart: false,
     },
@@ -48,6 +68,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         keeps_ward: true,
     },
     creates_missing_products: false,
+    facts: FACTS,
 };
 
 fn default_base_url(_country: &str) -> String {

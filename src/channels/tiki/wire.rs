@@ -1,5 +1,5 @@
 //! Tiki's wire protocol: paths, limits, the local-time format, and the JSON shapes the connector reads.
-//! The simulator (`crate::sim::tiki`) uses the same paths and limits, so a limit is chosen in one place.
+//! The simulator (`crate::sim::tiki`) holds its own reading of the docs; a test checks that the two agree.
 //!
 //! Facts marked UNCONFIRMED in `shared/channels/tiki.md` are chosen here, each with a short reason.
 

@@ -1,6 +1,6 @@
-//! TikTok Shop answer codes (`code` of the envelope), shared by the connector and the simulator.
-//! Documented ones come from the "Common errors" page and the API reference; the few the docs do not give are
-//! marked UNCONFIRMED and chosen here, in one place.
+//! TikTok Shop answer codes (`code` of the envelope) as the connector reads them. Documented ones come from the
+//! "Common errors" page and the API reference; the few the docs do not give are marked UNCONFIRMED and chosen
+//! here. The simulator holds its own (`sim::tiktok::codes`); a test checks that the two agree.
 
 /// Success.
 pub const OK: i64 = 0;

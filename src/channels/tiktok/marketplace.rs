@@ -5,7 +5,10 @@ use std::sync::Arc;
 use entity::enums::OrderStatus::{Cancelled, Delivered, InTransit, Pending, ReadyToShip};
 use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
-use crate::channels::registry::{Auth, Consent, ConsentRequest, Marketplace, OrderRules, Quota, UpdateLimits};
+use super::codes;
+use crate::channels::registry::{
+    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
+};
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
 use crate::domain::channel_settings::KindDefaults;
 use crate::domain::order_status::{PAID, StatusRow, UNPAID};
@@ -13,6 +16,27 @@ use crate::domain::orders::CustomerEmail;
 
 /// Requests per second TikTok Shop allows: "50 QPS per API", per app and shop.
 const QUOTA_PER_SECOND: u32 = 50;
+
+/// What the simulator must read the same way (`sim::tiktok`).
+const FACTS: &[(&str, Fact)] = &[
+    (SKUS_PER_UPDATE_CALL, Fact::Number(super::MAX_SKUS_PER_UPDATE_CALL as i64)),
+    ("page size max", Fact::Number(super::MAX_PAGE_SIZE as i64)),
+    ("order ids per detail call", Fact::Number(super::MAX_ORDER_IDS_PER_CALL as i64)),
+    ("inventory quantity min", Fact::Number(*super::INVENTORY_QUANTITY_RANGE.start())),
+    ("inventory quantity max", Fact::Number(*super::INVENTORY_QUANTITY_RANGE.end())),
+    ("order status webhook type", Fact::Number(super::WEBHOOK_ORDER_STATUS_CHANGE)),
+    ("access token header", Fact::Text(super::ACCESS_TOKEN_HEADER)),
+    ("code: success", Fact::Number(codes::OK)),
+    ("code: expired token", Fact::Number(codes::EXPIRED_TOKEN)),
+    ("code: rate limited", Fact::Number(codes::RATE_LIMITED)),
+    ("code: internal error", Fact::Number(codes::INTERNAL_ERROR)),
+    ("code: invalid sign", Fact::Number(codes::INVALID_SIGN)),
+    ("code: invalid credentials", Fact::Number(codes::INVALID_CREDENTIALS)),
+    ("code: token of another shop", Fact::Number(codes::TOKEN_SHOP_MISMATCH)),
+    ("code: missing shop cipher", Fact::Number(codes::MISSING_SHOP_CIPHER)),
+    ("code: order not found", Fact::Number(codes::ORDER_NOT_FOUND)),
+    ("code: order status does not allow", Fact::Number(codes::ORDER_STATUS_NOT_ALLOWED)),
+];
 
 pub static MARKETPLACE: Marketplace = Marketplace {
     kind: ChannelKind::Tiktok,
@@ -45,6 +69,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         keeps_ward: true,
     },
     creates_missing_products: false,
+    facts: FACTS,
 };
 
 fn default_base_url(_country: &str) -> String {

@@ -39,15 +39,11 @@ pub const MAX_PAGE_SIZE: usize = 100;
 /// `ids` maximum of Get Order Detail.
 pub const MAX_ORDER_IDS_PER_CALL: usize = 50;
 /// SKUs per price or inventory update call. The docs only say "all SKUs of one product"; the maximum is
-/// UNCONFIRMED: we take 100 (the usual SKU ceiling of a product), and the simulator enforces the same number.
+/// UNCONFIRMED: we take 100 (the usual SKU ceiling of a product); the simulator enforces its own reading.
 pub const MAX_SKUS_PER_UPDATE_CALL: usize = 100;
 /// Quantities Update Inventory accepts. The docs say [1, 99 999]; 0 is UNCONFIRMED — we send and accept it,
 /// because a stock sync must be able to say "sold out".
 pub const INVENTORY_QUANTITY_RANGE: std::ops::RangeInclusive<i64> = 0..=99_999;
-/// The `timestamp` query parameter must lie in [now − 5 min, now + 30 s]: how far back it may be…
-pub const TIMESTAMP_WINDOW_PAST_SECONDS: i64 = 300;
-/// …and how far ahead.
-pub const TIMESTAMP_WINDOW_FUTURE_SECONDS: i64 = 30;
 /// Webhook type of an order status change.
 pub const WEBHOOK_ORDER_STATUS_CHANGE: i64 = 1;
 /// How we ship a package when the seller did not choose: the carrier picks it up. UNCONFIRMED which method a

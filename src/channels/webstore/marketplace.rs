@@ -5,7 +5,8 @@ use std::sync::Arc;
 use entity::enums::OrderStatus::{Cancelled, Delivered, InTransit, Pending, ReadyToShip};
 use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
-use crate::channels::registry::{Auth, Marketplace, OrderRules, Quota, UpdateLimits};
+use super::sign;
+use crate::channels::registry::{Auth, Fact, Marketplace, OrderRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits};
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
 use crate::domain::channel_settings::KindDefaults;
 use crate::domain::order_status::{PAID, RETURNED, StatusRow, UNPAID};
@@ -14,6 +15,19 @@ use crate::domain::orders::CustomerEmail;
 /// Requests per second the web store allows: "2 calls per second for api client", the drain of a leaky bucket of
 /// 40, one quota for everything.
 const QUOTA_PER_SECOND: u32 = 2;
+
+/// What the simulator must read the same way (`sim::webstore`).
+const FACTS: &[(&str, Fact)] = &[
+    (SKUS_PER_UPDATE_CALL, Fact::Number(super::SET_BATCH_MAX as i64)),
+    ("path prefix", Fact::Text(super::API_PREFIX)),
+    ("products per page", Fact::Number(super::PRODUCTS_PAGE_MAX as i64)),
+    ("orders per page", Fact::Number(super::ORDERS_PAGE_MAX as i64)),
+    ("order ids per call", Fact::Number(super::ORDERS_BY_ID_MAX as i64)),
+    ("options per product", Fact::Number(super::OPTIONS_MAX as i64)),
+    ("webhook signature header", Fact::Text(sign::WEBHOOK_SIGNATURE_HEADER)),
+    ("webhook topic header", Fact::Text(sign::WEBHOOK_TOPIC_HEADER)),
+    ("webhook event id header", Fact::Text(sign::WEBHOOK_EVENT_ID_HEADER)),
+];
 
 pub static MARKETPLACE: Marketplace = Marketplace {
     kind: ChannelKind::Webstore,
@@ -48,6 +62,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     },
     // SPEC §2: the only channel where linking creates missing products (hidden).
     creates_missing_products: true,
+    facts: FACTS,
 };
 
 /// The store is the merchant's own host: no default.

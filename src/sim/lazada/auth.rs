@@ -4,9 +4,9 @@
 use actix_web::HttpResponse;
 use serde_json::json;
 
+use super::codes;
 use super::gateway::{Answer, Params, refuse, request_id};
 use super::{SIM_SELLER_ID, SIM_SHORT_CODE};
-use crate::channels::lazada::codes;
 use crate::sim::SimState;
 use crate::sim::store::IssuedTokens;
 

@@ -9,8 +9,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use rand::Rng;
 use serde_json::{Value, json};
 
+use super::codes;
 use super::{SIM_APP_KEY, SIM_APP_SECRET, auth, orders, products};
-use crate::channels::lazada::codes;
 use crate::channels::lazada::sign::sign_request;
 use crate::channels::signatures_match;
 use crate::sim::SimState;

@@ -3,6 +3,7 @@
 //! host, and order pushes signed like Lazada's. Status lives on order items, as on Lazada.
 
 mod auth;
+mod codes;
 mod gateway;
 mod orders;
 mod products;
@@ -11,6 +12,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::channels::lazada::sign::sign_push;
+use crate::channels::registry::{Fact, SKUS_PER_UPDATE_CALL};
 use crate::channels::{ChannelKind, Credentials};
 use crate::sim::{MarketplaceSim, SimOrder, SimState, StatusWalk, WebhookPush};
 
@@ -51,6 +53,26 @@ pub const ITEM_STATUSES: [&str; 20] = [
     "package_scrapped",
 ];
 
+/// Requests per second, per API: 50 on stock and price updates ([GUIDE-INV]); other APIs' per-API rates are
+/// console-set (UNCONFIRMED), taken as the same.
+const QUOTA_PER_SECOND: usize = 50;
+
+/// The facts the connector must read the same way (`channels::lazada::MARKETPLACE.facts`).
+const FACTS: &[(&str, Fact)] = &[
+    (SKUS_PER_UPDATE_CALL, Fact::Number(products::MAX_SKUS_PER_UPDATE as i64)),
+    ("products per page", Fact::Number(products::MAX_LIMIT as i64)),
+    ("products offset max", Fact::Number(products::MAX_OFFSET as i64)),
+    ("orders per page", Fact::Number(orders::MAX_LIMIT as i64)),
+    ("orders offset max", Fact::Number(orders::MAX_OFFSET as i64)),
+    ("orders per items call", Fact::Number(orders::MAX_ORDER_IDS as i64)),
+    ("orders per pack or RTS call", Fact::Number(orders::MAX_FULFILMENT as i64)),
+    ("packable statuses", Fact::Names(&orders::PACKABLE)),
+    ("cancellable statuses", Fact::Names(&orders::CANCELLABLE)),
+    ("rate limit code", Fact::Text(codes::RATE_LIMIT)),
+    ("expired token code", Fact::Text(codes::ILLEGAL_ACCESS_TOKEN)),
+    ("credential refusal codes", Fact::Names(&codes::CREDENTIAL_REFUSALS)),
+];
+
 /// The Lazada simulator.
 pub struct LazadaSim;
 
@@ -88,12 +110,13 @@ impl MarketplaceSim for LazadaSim {
         }
     }
 
-    /// Per API (`channels::marketplace_quota_per_second`).
+    /// Per API ("per-API QPS throttling", code 901).
     fn quota(&self) -> crate::sim::quota::Quota {
-        crate::sim::quota::Quota::PerSecond {
-            limit: crate::channels::marketplace(ChannelKind::Lazada).quota.per_second as usize,
-            per_api: true,
-        }
+        crate::sim::quota::Quota::PerSecond { limit: QUOTA_PER_SECOND, per_api: true }
+    }
+
+    fn facts(&self) -> &'static [(&'static str, Fact)] {
+        FACTS
     }
 
     /// Lazada throttles with HTTP 200 and business code `901` (its HTTP status for throttling is UNCONFIRMED;
@@ -101,7 +124,7 @@ impl MarketplaceSim for LazadaSim {
     fn rate_limited(&self) -> HttpResponse {
         gateway::error(
             "ISP",
-            crate::channels::lazada::codes::RATE_LIMIT,
+            codes::RATE_LIMIT,
             "E901: The request is too frequent, or the requested functionality is temporarily disabled.",
         )
     }

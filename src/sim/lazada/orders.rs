@@ -13,20 +13,23 @@ use crate::channels::lazada::order_status_of;
 use crate::domain::money;
 use crate::sim::{SimOrder, SimState, SimStore};
 
-const MAX_LIMIT: usize = 100;
+/// `/orders/get` page size maximum.
+pub(super) const MAX_LIMIT: usize = 100;
 const DEFAULT_LIMIT: usize = 100;
 /// `/orders/get` offset maximum (the Get Order guide).
-const MAX_OFFSET: usize = 5_000;
+pub(super) const MAX_OFFSET: usize = 5_000;
 /// `/orders/items/get` ids per call.
-const MAX_ORDER_IDS: usize = 50;
+pub(super) const MAX_ORDER_IDS: usize = 50;
 /// `/order/fulfill/pack` orders and `/order/package/rts` packages per call.
-const MAX_FULFILMENT: usize = 20;
+pub(super) const MAX_FULFILMENT: usize = 20;
 /// UNCONFIRMED: the code Lazada gives for more than 50 ids in `/orders/items/get` (the doc names none).
 const TOO_MANY_IDS: &str = "InvalidParameter";
 /// Order item ids are `<line id> * ITEM_ID_FACTOR + unit`: one item per unit, like Lazada.
 const ITEM_ID_FACTOR: u64 = 1000;
-const PACKABLE: [&str; 2] = ["pending", "repacked"];
-const CANCELLABLE: [&str; 5] = ["pending", "repacked", "packed", "ready_to_ship_pending", "ready_to_ship"];
+/// Item statuses that may be packed (the status-flow guide).
+pub(super) const PACKABLE: [&str; 2] = ["pending", "repacked"];
+/// Item statuses a seller may cancel: "Pending ~ Ready To Ship" (the cancellation guide).
+pub(super) const CANCELLABLE: [&str; 5] = ["pending", "repacked", "packed", "ready_to_ship_pending", "ready_to_ship"];
 /// Status filter values `/orders/get` accepts (the statuses plus the `topack` / `toship` aliases).
 const FILTER_ALIASES: [(&str, &[&str]); 2] =
     [("topack", &["pending", "repacked"]), ("toship", &["packed", "ready_to_ship_pending", "ready_to_ship"])];
@@ -174,7 +177,7 @@ pub fn list(state: &SimState, params: &Params) -> Answer {
     let update_before = parse_filter_time(params, "update_before")?;
     if created_after.is_none() && update_after.is_none() {
         return Err(refuse(
-            crate::channels::lazada::codes::MISSING_PARAMETER,
+            super::codes::MISSING_PARAMETER,
             "The input parameter “created_after” or “update_after” that is mandatory for processing this request is not supplied",
         ));
     }

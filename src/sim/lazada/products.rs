@@ -12,13 +12,13 @@ use crate::domain::money;
 use crate::sim::{SimProduct, SimSku, SimState};
 
 /// `/products/get` page size maximum (error `19`).
-const MAX_LIMIT: usize = 50;
+pub(super) const MAX_LIMIT: usize = 50;
 /// `/products/get` page size when `limit` is absent.
 const DEFAULT_LIMIT: usize = 10;
 /// `/products/get` deprecated offset maximum (error `14`).
-const MAX_OFFSET: usize = 10_000;
+pub(super) const MAX_OFFSET: usize = 10_000;
 /// `/product/price_quantity/update` SKUs per call (error `204`).
-const MAX_SKUS_PER_UPDATE: usize = 50;
+pub(super) const MAX_SKUS_PER_UPDATE: usize = 50;
 const FILTERS: [&str; 8] = ["all", "live", "inactive", "deleted", "pending", "rejected", "sold-out", "image-missing"];
 
 pub fn seller() -> Answer {

@@ -11,6 +11,7 @@ mod products;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use crate::channels::registry::{Fact, SKUS_PER_UPDATE_CALL};
 use crate::channels::shopee::sign;
 use crate::channels::{ChannelKind, Credentials};
 use crate::sim::{MarketplaceSim, SimOrder, SimState, StatusWalk, WebhookPush};
@@ -45,6 +46,22 @@ pub const ORDER_STATUSES: [&str; 12] = [
 ];
 
 pub struct ShopeeSim;
+
+/// Requests per second. Shopee publishes none (UNCONFIRMED): integrators report that ~100 requests/s hold while
+/// bursts of hundreds are throttled more and more (python-shopee#54); 50 per API taken, as TikTok's. Per API:
+/// its Ads APIs report `exceed_api` apart from `exceed_shop_api`.
+const QUOTA_PER_SECOND: usize = 50;
+
+/// The facts the connector must read the same way (`channels::shopee::MARKETPLACE.facts`).
+const FACTS: &[(&str, Fact)] = &[
+    (SKUS_PER_UPDATE_CALL, Fact::Number(products::MAX_MODELS_PER_UPDATE as i64)),
+    ("items per page", Fact::Number(products::MAX_ITEM_PAGE_SIZE)),
+    ("items per base info call", Fact::Number(products::MAX_ITEM_IDS as i64)),
+    ("orders per page", Fact::Number(orders::MAX_ORDER_PAGE_SIZE)),
+    ("order window seconds", Fact::Number(orders::MAX_ORDER_WINDOW_SECS)),
+    ("orders per detail call", Fact::Number(orders::MAX_ORDER_SNS as i64)),
+    ("cancel reasons", Fact::Names(&orders::CANCEL_REASONS)),
+];
 
 /// The partner (app) and shop this simulator accepts: `app_key` = partner id, `app_secret` = partner key.
 pub fn sim_credentials() -> Credentials {
@@ -112,12 +129,13 @@ impl MarketplaceSim for ShopeeSim {
         orders::order_id_of_sn(external_id)
     }
 
-    /// Per API (`channels::marketplace_quota_per_second`; Shopee's number is UNCONFIRMED).
+    /// Per API (UNCONFIRMED, see `QUOTA_PER_SECOND`).
     fn quota(&self) -> crate::sim::quota::Quota {
-        crate::sim::quota::Quota::PerSecond {
-            limit: crate::channels::marketplace(ChannelKind::Shopee).quota.per_second as usize,
-            per_api: true,
-        }
+        crate::sim::quota::Quota::PerSecond { limit: QUOTA_PER_SECOND, per_api: true }
+    }
+
+    fn facts(&self) -> &'static [(&'static str, Fact)] {
+        FACTS
     }
 
     fn rate_limited(&self) -> HttpResponse {

@@ -15,6 +15,8 @@ type State = web::Data<Arc<SimState>>;
 pub const MAX_ORDER_WINDOW_SECS: i64 = 15 * 24 * 3600;
 pub const MAX_ORDER_PAGE_SIZE: i64 = 100;
 pub const MAX_ORDER_SNS: usize = 50;
+/// The seller cancellation reasons `cancel_order` takes (UNDELIVERABLE_AREA applies to TW and MY only).
+pub const CANCEL_REASONS: [&str; 4] = ["OUT_OF_STOCK", "CUSTOMER_REQUEST", "UNDELIVERABLE_AREA", "COD_NOT_SUPPORTED"];
 /// The simulated shop's one pickup address and time slot.
 const PICKUP_ADDRESS_ID: i64 = 7001;
 const PICKUP_TIME_ID: &str = "1700000000";
@@ -341,8 +343,10 @@ pub async fn cancel_order(state: State, req: HttpRequest, body: web::Bytes) -> H
         Err(refusal) => return refusal.into(),
     };
     let reason = body.get("cancel_reason").and_then(Value::as_str).unwrap_or_default();
+    if !CANCEL_REASONS.contains(&reason) {
+        return gate::wrong_param("cancel_reason is invalid");
+    }
     match reason {
-        "CUSTOMER_REQUEST" | "COD_NOT_SUPPORTED" => {}
         "UNDELIVERABLE_AREA" => return gate::wrong_param("UNDELIVERABLE_AREA only applies to TW and MY"),
         "OUT_OF_STOCK" => {
             let items = body.get("item_list").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -363,7 +367,7 @@ pub async fn cancel_order(state: State, req: HttpRequest, body: web::Bytes) -> H
                 return gate::wrong_param("item_list is required for OUT_OF_STOCK and must name items of the order");
             }
         }
-        _ => return gate::wrong_param("cancel_reason is invalid"),
+        _ => {}
     }
     if !matches!(order.status.as_str(), "UNPAID" | "READY_TO_SHIP" | "PENDING") {
         return gate::error("order.error_limit", "Can not cancel this order.");

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
+use super::wire;
 use super::{State, Version, authorize, errors, json_body, page_of, paging};
-use crate::channels::tiki::wire;
 use crate::sim::{SimProduct, SimSku, SimStore};
 
 /// The seller's one warehouse (quantities and confirmations name it).

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use serde_json::{Value, json};
 
-use crate::channels::tiki::wire;
+use super::wire;
 use crate::sim::SimStore;
 
 /// A pulled batch not acknowledged within this is delivered again. UNCONFIRMED.
@@ -137,7 +137,7 @@ impl QueueBook {
 /// Records an order event into every queue subscribed to its type (called with the store locked).
 pub fn record_order_event(store: &SimStore, order_id: u64, created: bool) {
     let Some(order) = store.order(order_id) else { return };
-    let event_type = if created { "ORDER_CREATED_SUCCESSFULLY" } else { "ORDER_STATUS_UPDATED" };
+    let event_type = if created { wire::ORDER_CREATED } else { wire::ORDER_STATUS_UPDATED };
     let event = json!({
         "id": uuid_like(),
         "sid": SELLER_SID,

@@ -1,6 +1,6 @@
 //! Tiki simulator: the legacy `tiki-api` key integration (`/integration/v1`), the OAuth2 integration
 //! (`/integration/v2`, `/integration/v2.1`, token endpoint `/sc/oauth2/token`) and the pull event queues
-//! (`/integration/v1/queues`). Paths, limits and time format come from `crate::channels::tiki::wire`.
+//! (`/integration/v1/queues`). Paths, limits and time format: `wire`, the simulator's own reading of the docs.
 //!
 //! Tiki signs nothing, so what is checked is the credential itself: a wrong `tiki-api` key (even by one
 //! character) gets the legacy `403 {"msg":"Permission denied"}`; a wrong or expired bearer token gets
@@ -13,18 +13,40 @@ mod catalog;
 mod events;
 mod oauth;
 mod orders;
+mod wire;
 
 use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use crate::channels::tiki::wire::{self, V1, V2, V2_1};
+use crate::channels::registry::{Fact, SKUS_PER_UPDATE_CALL};
 use crate::channels::{ChannelKind, Credentials, signatures_match};
 use crate::sim::store::TokenProblem;
 use crate::sim::{MarketplaceSim, SimOrder, SimState, SimStore, StatusWalk, WebhookPush};
+use wire::{V1, V2, V2_1};
 
 type State = web::Data<Arc<SimState>>;
+
+/// Requests per second: 200 per seller, for everything (§B.8).
+const QUOTA_PER_SECOND: usize = 200;
+
+/// The facts the connector must read the same way (`channels::tiki::MARKETPLACE.facts`).
+const FACTS: &[(&str, Fact)] = &[
+    (SKUS_PER_UPDATE_CALL, Fact::Number(wire::MAX_UPDATE_SKUS_BATCH as i64)),
+    ("v1 prefix", Fact::Text(V1)),
+    ("v2 prefix", Fact::Text(V2)),
+    ("v2.1 prefix", Fact::Text(V2_1)),
+    ("token path", Fact::Text(wire::TOKEN_PATH)),
+    ("consent path", Fact::Text(wire::AUTHORIZE_PATH)),
+    ("API key header", Fact::Text(wire::API_KEY_HEADER)),
+    ("products per page", Fact::Number(wire::MAX_PRODUCTS_PAGE as i64)),
+    ("orders per page", Fact::Number(wire::MAX_ORDERS_PAGE as i64)),
+    ("order window days", Fact::Number(wire::MAX_ORDER_WINDOW_DAYS)),
+    ("events per pull", Fact::Number(wire::MAX_EVENTS_PER_PULL as i64)),
+    ("order event types", Fact::Names(&wire::ORDER_EVENT_TYPES)),
+    ("date format", Fact::Text(wire::DATE_FORMAT)),
+];
 
 /// The Tiki simulator.
 pub struct TikiSim;
@@ -122,12 +144,13 @@ impl MarketplaceSim for TikiSim {
         }
     }
 
-    /// One quota per seller (`channels::marketplace_quota_per_second`).
+    /// One quota per seller.
     fn quota(&self) -> crate::sim::quota::Quota {
-        crate::sim::quota::Quota::PerSecond {
-            limit: crate::channels::marketplace(ChannelKind::Tiki).quota.per_second as usize,
-            per_api: false,
-        }
+        crate::sim::quota::Quota::PerSecond { limit: QUOTA_PER_SECOND, per_api: false }
+    }
+
+    fn facts(&self) -> &'static [(&'static str, Fact)] {
+        FACTS
     }
 
     fn rate_limited(&self) -> HttpResponse {

@@ -10,8 +10,8 @@ use chrono::Duration;
 use serde_json::json;
 
 use super::State;
+use super::wire;
 use crate::channels::signatures_match;
-use crate::channels::tiki::wire;
 use crate::sim::store::IssuedTokens;
 
 /// Access token lifetime. UNCONFIRMED: Ory Hydra's default (1 hour).

@@ -11,8 +11,8 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::{Value, json};
 
 use super::catalog::{SIM_WAREHOUSE_ID, tiki_sku};
+use super::wire::{self, V1, V2};
 use super::{State, Version, authorize, errors, events, json_body, page_of, paging};
-use crate::channels::tiki::wire::{self, V1, V2};
 use crate::sim::{SimOrder, SimStore};
 
 /// Statuses before the seller confirms (items `waiting`).

@@ -7,9 +7,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde_json::json;
 
+use super::{TIMESTAMP_WINDOW_FUTURE_SECONDS, TIMESTAMP_WINDOW_PAST_SECONDS, codes};
 use super::{envelope_error, envelope_ok};
 use crate::channels::signatures_match;
-use crate::channels::tiktok::{TIMESTAMP_WINDOW_FUTURE_SECONDS, TIMESTAMP_WINDOW_PAST_SECONDS, codes, sign};
+use crate::channels::tiktok::sign;
 use crate::sim::SimState;
 use crate::sim::store::TokenProblem;
 
@@ -100,11 +101,7 @@ pub(super) fn verify(state: &SimState, req: &HttpRequest, body: &[u8], scope: Sc
     if !signatures_match(&expected, given_sign, false) {
         return Err(envelope_error(codes::INVALID_SIGN, "Invalid credentials. The `sign` query parameter is invalid."));
     }
-    let token = req
-        .headers()
-        .get(crate::channels::tiktok::ACCESS_TOKEN_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let token = req.headers().get(super::ACCESS_TOKEN_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
     match state.store().tokens.check_access(token) {
         Ok(()) => {}
         Err(TokenProblem::Expired) => {

@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 mod auth;
+mod codes;
 mod orders;
 mod products;
 
@@ -15,7 +16,8 @@ use rand::Rng;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::channels::tiktok::{MAX_PAGE_SIZE, WEBHOOK_ORDER_STATUS_CHANGE, codes, sign};
+use crate::channels::registry::{Fact, SKUS_PER_UPDATE_CALL};
+use crate::channels::tiktok::sign;
 use crate::channels::{ChannelKind, Credentials};
 use crate::sim::{MarketplaceSim, SimOrder, SimState, StatusWalk, WebhookPush};
 
@@ -40,6 +42,48 @@ const ORDER_STATUSES: [&str; 9] = [
     "DELIVERED",
     "COMPLETED",
     "CANCELLED",
+];
+
+/// Header that carries the access token (202309+); it is not signed (§2.1).
+pub const ACCESS_TOKEN_HEADER: &str = "x-tts-access-token";
+/// `page_size` of Search Products and Get Order List: 1–100 (§3.1, §3.3).
+pub const MAX_PAGE_SIZE: usize = 100;
+/// Get Order Detail takes at most 50 `ids` (§3.3).
+pub const MAX_ORDER_IDS_PER_CALL: usize = 50;
+/// SKUs per price or inventory update: "all SKUs of one product", the maximum UNCONFIRMED (§3.2); 100 taken, the
+/// usual SKU ceiling of a product.
+pub const MAX_SKUS_PER_UPDATE_CALL: usize = 100;
+/// Update Inventory quantities: [1, 99 999] documented, 0 UNCONFIRMED (§3.2); accepted, so that "sold out" can
+/// be said.
+pub const INVENTORY_QUANTITY_RANGE: std::ops::RangeInclusive<i64> = 0..=99_999;
+/// The `timestamp` query parameter must lie in [now − 5 min, now + 30 s] (§2.2): how far back it may be…
+pub const TIMESTAMP_WINDOW_PAST_SECONDS: i64 = 300;
+/// …and how far ahead.
+pub const TIMESTAMP_WINDOW_FUTURE_SECONDS: i64 = 30;
+/// Webhook type 1: order status change (§6).
+pub const WEBHOOK_ORDER_STATUS_CHANGE: i64 = 1;
+/// Requests per second: "50 QPS per API", counted per (app, shop) (§5).
+const QUOTA_PER_SECOND: usize = 50;
+
+/// The facts the connector must read the same way (`channels::tiktok::MARKETPLACE.facts`).
+const FACTS: &[(&str, Fact)] = &[
+    (SKUS_PER_UPDATE_CALL, Fact::Number(MAX_SKUS_PER_UPDATE_CALL as i64)),
+    ("page size max", Fact::Number(MAX_PAGE_SIZE as i64)),
+    ("order ids per detail call", Fact::Number(MAX_ORDER_IDS_PER_CALL as i64)),
+    ("inventory quantity min", Fact::Number(*INVENTORY_QUANTITY_RANGE.start())),
+    ("inventory quantity max", Fact::Number(*INVENTORY_QUANTITY_RANGE.end())),
+    ("order status webhook type", Fact::Number(WEBHOOK_ORDER_STATUS_CHANGE)),
+    ("access token header", Fact::Text(ACCESS_TOKEN_HEADER)),
+    ("code: success", Fact::Number(codes::OK)),
+    ("code: expired token", Fact::Number(codes::EXPIRED_TOKEN)),
+    ("code: rate limited", Fact::Number(codes::RATE_LIMITED)),
+    ("code: internal error", Fact::Number(codes::INTERNAL_ERROR)),
+    ("code: invalid sign", Fact::Number(codes::INVALID_SIGN)),
+    ("code: invalid credentials", Fact::Number(codes::INVALID_CREDENTIALS)),
+    ("code: token of another shop", Fact::Number(codes::TOKEN_SHOP_MISMATCH)),
+    ("code: missing shop cipher", Fact::Number(codes::MISSING_SHOP_CIPHER)),
+    ("code: order not found", Fact::Number(codes::ORDER_NOT_FOUND)),
+    ("code: order status does not allow", Fact::Number(codes::ORDER_STATUS_NOT_ALLOWED)),
 ];
 
 /// The TikTok Shop simulator.
@@ -158,12 +202,13 @@ impl MarketplaceSim for TiktokSim {
         }
     }
 
-    /// Per API, per app and shop (`channels::marketplace_quota_per_second`).
+    /// Per API, per app and shop.
     fn quota(&self) -> crate::sim::quota::Quota {
-        crate::sim::quota::Quota::PerSecond {
-            limit: crate::channels::marketplace(ChannelKind::Tiktok).quota.per_second as usize,
-            per_api: true,
-        }
+        crate::sim::quota::Quota::PerSecond { limit: QUOTA_PER_SECOND, per_api: true }
+    }
+
+    fn facts(&self) -> &'static [(&'static str, Fact)] {
+        FACTS
     }
 
     fn rate_limited(&self) -> HttpResponse {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::auth::{Scope, State, verify};
 use super::{CURRENCY, envelope_error, envelope_ok, page_offset, page_size, page_token_after, parse_body};
-use crate::channels::tiktok::{MAX_ORDER_IDS_PER_CALL, codes};
+use super::{MAX_ORDER_IDS_PER_CALL, codes};
 use crate::domain::money;
 use crate::sim::{SimOrder, SimStore};
 

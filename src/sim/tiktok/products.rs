@@ -11,7 +11,7 @@ use super::auth::{Scope, State, verify};
 use super::{
     CURRENCY, WAREHOUSE_ID, envelope_error, envelope_ok, page_offset, page_size, page_token_after, parse_body,
 };
-use crate::channels::tiktok::{INVENTORY_QUANTITY_RANGE, MAX_SKUS_PER_UPDATE_CALL, codes};
+use super::{INVENTORY_QUANTITY_RANGE, MAX_SKUS_PER_UPDATE_CALL, codes};
 use crate::domain::money;
 use crate::sim::{SimProduct, SimSku};
 

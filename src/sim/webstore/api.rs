@@ -26,11 +26,11 @@ pub const API_PREFIX: &str = "/admin/api/2024-01";
 /// Reports the rate-limit bucket's fill (the simulator does not run the bucket itself).
 pub const CALL_LIMIT_HEADER: &str = "X-Webstore-Api-Call-Limit";
 const PAGE_DEFAULT: usize = 50;
-const PAGE_MAX: usize = 250;
-const ORDER_IDS_MAX: usize = 100;
-const SET_BATCH_MAX: usize = 100;
+pub(super) const PAGE_MAX: usize = 250;
+pub(super) const ORDER_IDS_MAX: usize = 100;
+pub(super) const SET_BATCH_MAX: usize = 100;
 const VARIANTS_MAX: usize = 100;
-const OPTIONS_MAX: usize = 3;
+pub(super) const OPTIONS_MAX: usize = 3;
 
 /// Registers the Admin API routes under `API_PREFIX`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

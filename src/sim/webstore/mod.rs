@@ -8,11 +8,34 @@ use actix_web::{HttpResponse, web};
 use serde_json::Value;
 use sha2::Digest;
 
-use crate::channels::webstore::sign::{
-    WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TOPIC_HEADER, webhook_signature,
-};
+use crate::channels::registry::{Fact, SKUS_PER_UPDATE_CALL};
+use crate::channels::webstore::sign::webhook_signature;
 use crate::channels::{ChannelKind, Credentials};
 use crate::sim::{MarketplaceSim, SimOrder, SimState, StatusWalk, WebhookPush};
+
+/// Push headers (docs/webstore-api.md, "Webhooks"): the topic…
+pub const WEBHOOK_TOPIC_HEADER: &str = "X-Webstore-Topic";
+/// …the base64 HMAC-SHA256 of the body, keyed by the webhook secret…
+pub const WEBHOOK_SIGNATURE_HEADER: &str = "X-Webstore-Hmac-Sha256";
+/// …and the event id, the same on a redelivery.
+pub const WEBHOOK_EVENT_ID_HEADER: &str = "X-Webstore-Event-Id";
+/// The leaky bucket: 40 requests burst…
+const BUCKET_CAPACITY: f64 = 40.0;
+/// …leaking 2 a second ("Exceeded 2 calls per second for api client").
+const BUCKET_DRAIN_PER_SECOND: f64 = 2.0;
+
+/// The facts the connector must read the same way (`channels::webstore::MARKETPLACE.facts`).
+const FACTS: &[(&str, Fact)] = &[
+    (SKUS_PER_UPDATE_CALL, Fact::Number(api::SET_BATCH_MAX as i64)),
+    ("path prefix", Fact::Text(api::API_PREFIX)),
+    ("products per page", Fact::Number(api::PAGE_MAX as i64)),
+    ("orders per page", Fact::Number(api::PAGE_MAX as i64)),
+    ("order ids per call", Fact::Number(api::ORDER_IDS_MAX as i64)),
+    ("options per product", Fact::Number(api::OPTIONS_MAX as i64)),
+    ("webhook signature header", Fact::Text(WEBHOOK_SIGNATURE_HEADER)),
+    ("webhook topic header", Fact::Text(WEBHOOK_TOPIC_HEADER)),
+    ("webhook event id header", Fact::Text(WEBHOOK_EVENT_ID_HEADER)),
+];
 
 /// The web store simulator.
 pub struct WebstoreSim;
@@ -99,12 +122,13 @@ impl MarketplaceSim for WebstoreSim {
         }
     }
 
-    /// A leaky bucket of 40 calls (its call-limit header reports `n/40`), draining `channels::marketplace_quota_per_second`.
+    /// A leaky bucket of 40 calls (its call-limit header reports `n/40`), draining 2 a second.
     fn quota(&self) -> crate::sim::quota::Quota {
-        crate::sim::quota::Quota::Bucket {
-            capacity: 40.0,
-            per_second: f64::from(crate::channels::marketplace(ChannelKind::Webstore).quota.per_second),
-        }
+        crate::sim::quota::Quota::Bucket { capacity: BUCKET_CAPACITY, per_second: BUCKET_DRAIN_PER_SECOND }
+    }
+
+    fn facts(&self) -> &'static [(&'static str, Fact)] {
+        FACTS
     }
 
     fn rate_limited(&self) -> HttpResponse {
