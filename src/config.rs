@@ -30,7 +30,12 @@ pub struct Settings {
     pub scheduler_interval_secs: u64,
     /// Longest wait for one marketplace answer before the call counts as failed (and is retried).
     pub channel_timeout_ms: u64,
+    /// Largest GraphQL request body accepted, in bytes; a larger one is refused (413) without being read.
+    pub max_request_bytes: usize,
 }
+
+/// The default `max_request_bytes`: far above any real query (a 250-line stock change is ~40 KiB).
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 2 * 1024 * 1024;
 
 impl Settings {
     /// Defaults for a local embedded run, with `database_url` as given.
@@ -48,6 +53,7 @@ impl Settings {
             public_url: None,
             scheduler_interval_secs: 15,
             channel_timeout_ms: 30_000,
+            max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
         }
     }
 

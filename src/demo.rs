@@ -118,9 +118,10 @@ async fn seed_shop(ctx: &AppContext) -> anyhow::Result<()> {
             .map(|(variant_id, warehouse_id, delta)| inventory::AdjustChange { variant_id, warehouse_id, delta })
             .collect::<Vec<_>>();
         if !changes.is_empty() {
-            inventory::adjust(&ctx.db, LedgerReason::Received, Some("demo stock".into()), changes)
+            let stocked = inventory::adjust(&ctx.db, LedgerReason::Received, Some("demo stock".into()), changes)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            crate::jobs::effects::after_commit_queued(ctx, stocked).await;
         }
     }
     Ok(())
@@ -145,7 +146,7 @@ async fn connect(ctx: &AppContext, sim: &SimHandle) -> anyhow::Result<i64> {
 fn banner(port: u16, token: &str, sims: &[SimHandle]) {
     println!();
     println!("omnisync demo is running.");
-    println!("  GraphiQL:  http://127.0.0.1:{port}/graphql   (add the header  Authorization: Bearer {token})");
+    println!("  GraphiQL:  http://127.0.0.1:{port}/graphql   (it asks for the API token below)");
     println!("  API token: {token}");
     for sim in sims {
         println!("  {:<9} simulator: {}", sim.state.slug(), sim.base_url);

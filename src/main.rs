@@ -67,6 +67,9 @@ struct CommonArgs {
     /// Milliseconds to wait for one marketplace answer before retrying it.
     #[arg(long, env = "OMNISYNC_CHANNEL_TIMEOUT_MS", default_value_t = 30_000, global = true)]
     channel_timeout_ms: u64,
+    /// Largest GraphQL request body accepted, in bytes.
+    #[arg(long, env = "OMNISYNC_MAX_REQUEST_BYTES", default_value_t = omnisync::config::DEFAULT_MAX_REQUEST_BYTES, global = true)]
+    max_request_bytes: usize,
     /// Log format: text or json.
     #[arg(long, env = "OMNISYNC_LOG_FORMAT", default_value = "text", global = true)]
     log_format: String,
@@ -215,6 +218,7 @@ impl CommonArgs {
         s.public_url = self.public_url.clone().filter(|u| !u.trim().is_empty());
         s.scheduler_interval_secs = self.scheduler_interval;
         s.channel_timeout_ms = self.channel_timeout_ms;
+        s.max_request_bytes = self.max_request_bytes;
         s
     }
 }

@@ -10,6 +10,7 @@ pub mod channel_listing;
 pub mod customer;
 pub mod export_slip;
 pub mod export_slip_line;
+pub mod idempotency_key;
 pub mod inventory_ledger;
 pub mod inventory_level;
 pub mod lease;
@@ -35,6 +36,7 @@ pub mod prelude {
     pub use super::customer::Entity as Customer;
     pub use super::export_slip::Entity as ExportSlip;
     pub use super::export_slip_line::Entity as ExportSlipLine;
+    pub use super::idempotency_key::Entity as IdempotencyKey;
     pub use super::inventory_ledger::Entity as InventoryLedger;
     pub use super::inventory_level::Entity as InventoryLevel;
     pub use super::lease::Entity as Lease;

@@ -44,7 +44,8 @@ async fn seed(env: &BenchEnv) -> anyhow::Result<()> {
             .collect();
         inventory::adjust(&ctx.db, LedgerReason::Received, None, changes)
             .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?
+            .into_parts();
     }
     Ok(())
 }

@@ -14,11 +14,11 @@ use actix_web::{App, HttpServer, web};
 use chrono::{DateTime, Utc};
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::{EntityTrait, PaginatorTrait, QuerySelect};
 use serde_json::json;
 
-use entity::enums::{LedgerReason, LedgerReference, SyncRunKind};
-use entity::{inventory_ledger, order, order_line};
+use entity::enums::{LedgerReason, SyncRunKind};
+use entity::order;
 
 use super::{Backend, BenchEnv, cores, peak_rss_mb};
 use crate::channels::ChannelKind;
@@ -27,6 +27,7 @@ use crate::jobs;
 use crate::services::catalog::{self, ProductFields, VariantFields};
 use crate::services::channels::{ConnectInput, CredentialsInput, connect};
 use crate::services::inventory::{self, AdjustChange};
+use crate::sim::fixtures::reserved_and_ordered_units;
 
 const KINDS: [ChannelKind; 4] = [ChannelKind::Lazada, ChannelKind::Shopee, ChannelKind::Tiktok, ChannelKind::Webstore];
 /// Seeded products per simulator (1–3 SKUs each: 20 SKUs for 10).
@@ -64,22 +65,6 @@ fn serve_webhooks(env: &BenchEnv) -> anyhow::Result<AppContext> {
     .run();
     tokio::spawn(server);
     Ok(ctx)
-}
-
-/// Units reserved by orders (the ledger's ORDER_RESERVED committed deltas, reference ORDER) and units on order
-/// lines: equal when every order reserved once.
-pub async fn reserved_and_ordered_units(db: &sea_orm::DatabaseConnection) -> Result<(i64, i64), sea_orm::DbErr> {
-    let reserved: Vec<i64> = inventory_ledger::Entity::find()
-        .select_only()
-        .column(inventory_ledger::Column::CommittedDelta)
-        .filter(inventory_ledger::Column::Reason.eq(LedgerReason::OrderReserved))
-        .filter(inventory_ledger::Column::ReferenceType.eq(LedgerReference::Order))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let ordered: Vec<i64> =
-        order_line::Entity::find().select_only().column(order_line::Column::Quantity).into_tuple().all(db).await?;
-    Ok((reserved.iter().sum(), ordered.iter().sum()))
 }
 
 fn p99(mut values: Vec<f64>) -> f64 {
@@ -126,7 +111,8 @@ async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serd
     }
     inventory::adjust(&ctx.db, LedgerReason::Received, None, changes)
         .await
-        .map_err(|e| anyhow::anyhow!("stock: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("stock: {e}"))?
+        .into_parts();
 
     let mut channels = Vec::new();
     for sim in &sims {

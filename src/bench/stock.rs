@@ -3,8 +3,6 @@
 //! a hub change to the channel holding the new quantity (p50/p99, per change and channel: from the change's commit
 //! to the accepted push whose value was computed after it), marketplace update calls made against the fewest the
 //! APIs' batch maxima allow, the rate changes were applied, and whether every simulator ended equal to the hub.
-//!
-//! The helpers (seeding, connecting, settling, the convergence check) serve the integration tests too.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -12,239 +10,23 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use rand::{Rng, SeedableRng};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use entity::enums::{LedgerReason, LinkState, SyncRunKind, SyncRunStatus};
-use entity::{channel, inventory_level, product, product_link, product_variant, stock_push, sync_run};
+use entity::enums::{LedgerReason, SyncRunKind, SyncRunStatus};
+use entity::{product_link, stock_push};
 
 use super::{Backend, BenchEnv, cores, peak_rss_mb};
 use crate::channels::ChannelKind;
-use crate::context::AppContext;
 use crate::jobs;
-use crate::services::channels::{ConnectInput, CredentialsInput, connect};
 use crate::services::inventory::{self, AdjustChange};
-use crate::services::stock_push::{self as push, METRICS};
-use crate::sim::{SimHandle, SimProduct, SimSku};
+use crate::services::stock_push::METRICS;
+use crate::sim::fixtures::{connect_sim, mismatches, seed_hub, seed_sim, settle};
 
 /// The marketplaces of the benchmark, in order (`--channels` takes the first ones).
 pub const KINDS: [ChannelKind; 4] = [ChannelKind::Lazada, ChannelKind::Shopee, ChannelKind::Tiki, ChannelKind::Tiktok];
-/// SKUs per product (marketplaces that update per product then batch well).
-pub const PER_PRODUCT: usize = 10;
 /// Changes per `inventory::adjust` request.
 const CHANGES_PER_REQUEST: usize = 100;
-const INSERT_CHUNK: usize = 500;
-
-/// The seller SKU of SKU `i`: `<prefix><product>-<n>`.
-pub fn code(prefix: &str, i: usize) -> String {
-    format!("{prefix}{:05}-{}", i / PER_PRODUCT + 1, i % PER_PRODUCT + 1)
-}
-
-/// Adds `skus` SKUs (10 per product, no options, quantity 0, price 100,000 / list 120,000) to a simulator.
-pub fn seed_sim(sim: &SimHandle, skus: usize, prefix: &str) {
-    let mut store = sim.state.store();
-    let now = chrono::Utc::now();
-    for p in 0..skus.div_ceil(PER_PRODUCT) {
-        let id = store.next_id();
-        let count = PER_PRODUCT.min(skus - p * PER_PRODUCT);
-        let skus = (0..count)
-            .map(|j| SimSku {
-                id: store.next_id(),
-                seller_sku: code(prefix, p * PER_PRODUCT + j),
-                price: 100_000,
-                list_price: 120_000,
-                quantity: 0,
-                options: Vec::new(),
-            })
-            .collect();
-        store.products.push(SimProduct {
-            id,
-            title: format!("Stock bench {p}"),
-            status: "active".into(),
-            hidden: false,
-            created_at: now,
-            updated_at: now,
-            skus,
-        });
-    }
-}
-
-/// The same SKUs in the hub (barcode = SKU = the seller SKU); returns the variant ids in SKU order.
-pub async fn seed_hub(db: &DatabaseConnection, skus: usize, prefix: &str) -> anyhow::Result<Vec<i64>> {
-    let now = chrono::Utc::now();
-    let products = skus.div_ceil(PER_PRODUCT);
-    let rows: Vec<product::ActiveModel> = (0..products)
-        .map(|p| product::ActiveModel {
-            title: Set(format!("{prefix} product {p}")),
-            total_on_hand: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .collect();
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        product::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
-    }
-    let product_ids: Vec<i64> = product::Entity::find()
-        .filter(product::Column::Title.starts_with(format!("{prefix} product ")))
-        .order_by_asc(product::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| p.id)
-        .collect();
-    let mut variant_rows = Vec::with_capacity(skus);
-    for i in 0..skus {
-        let c = code(prefix, i);
-        variant_rows.push(product_variant::ActiveModel {
-            product_id: Set(product_ids[i / PER_PRODUCT]),
-            title: Set(format!("V{}", i % PER_PRODUCT + 1)),
-            position: Set((i % PER_PRODUCT) as i32),
-            sku: Set(Some(c.clone())),
-            barcode: Set(Some(c)),
-            price_minor: Set(100_000),
-            track_inventory: Set(true),
-            allow_oversell: Set(false),
-            hidden: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        });
-    }
-    for chunk in variant_rows.chunks(INSERT_CHUNK) {
-        product_variant::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
-    }
-    let by_sku: HashMap<String, i64> = product_variant::Entity::find()
-        .filter(product_variant::Column::ProductId.is_in(product_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|v| (v.sku.unwrap_or_default(), v.id))
-        .collect();
-    (0..skus).map(|i| by_sku.get(&code(prefix, i)).copied().context("a seeded variant is missing")).collect()
-}
-
-/// Connects a channel to a simulator with the simulator's credentials.
-pub async fn connect_sim(ctx: &AppContext, sim: &SimHandle) -> anyhow::Result<channel::Model> {
-    let kind = crate::services::channels::kind_name(sim.kind);
-    let connected = connect(
-        ctx,
-        ConnectInput {
-            kind: sim.kind.as_str().to_owned(),
-            name: format!("{kind} (simulator)"),
-            country: "VN".into(),
-            base_url: Some(sim.base_url.clone()),
-            credentials: CredentialsInput::from(&sim.state.credentials),
-            settings: Default::default(),
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("connecting {}: {e:?}", sim.state.slug()))?;
-    Ok(connected.channel)
-}
-
-/// Waits until no link is due for a push and no push run is waiting or running (kicking pushes meanwhile).
-/// `fast_forward`: links waiting out a retry backoff are made due at once (time passes faster in tests).
-pub async fn settle(ctx: &AppContext, limit: Duration, fast_forward: bool) -> anyhow::Result<()> {
-    let started = Instant::now();
-    loop {
-        if fast_forward {
-            // Backoffs and held raises are cut short; the wait for a request that may still land is not (pushing
-            // inside it is what it guards against, and under injected timeouts every early push may extend it).
-            let now = chrono::Utc::now();
-            product_link::Entity::update_many()
-                .col_expr(product_link::Column::PushRequestedAt, sea_orm::sea_query::Expr::value(now))
-                .filter(product_link::Column::PushPending.eq(true))
-                .filter(product_link::Column::PushRequestedAt.gt(now))
-                .filter(
-                    sea_orm::Condition::any()
-                        .add(product_link::Column::PushInDoubtUntil.is_null())
-                        .add(product_link::Column::PushInDoubtUntil.lte(now)),
-                )
-                .exec(&ctx.db)
-                .await?;
-        }
-        jobs::stock_push::kick(ctx).await;
-        let due = push::channels_with_due_pushes(&ctx.db).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let active = sync_run::Entity::find()
-            .filter(sync_run::Column::Kind.eq(SyncRunKind::StockPush))
-            .filter(sync_run::Column::Status.is_in([SyncRunStatus::Created, SyncRunStatus::Running]))
-            .count(&ctx.db)
-            .await?;
-        let pending_later = if fast_forward {
-            product_link::Entity::find()
-                .filter(product_link::Column::PushPending.eq(true))
-                .filter(product_link::Column::State.is_in([LinkState::Linked, LinkState::SyncError]))
-                .count(&ctx.db)
-                .await?
-        } else {
-            0
-        };
-        if due.is_empty() && active == 0 && pending_later == 0 {
-            return Ok(());
-        }
-        if started.elapsed() > limit {
-            anyhow::bail!(
-                "pushes did not settle within {limit:?} ({} channels due, {active} runs active, {pending_later} pending)",
-                due.len()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// SKUs whose quantity on the simulator differs from what the hub's rules give now: (seller SKU, hub, channel).
-pub async fn mismatches(
-    ctx: &AppContext,
-    channel: &channel::Model,
-    sim: &SimHandle,
-) -> anyhow::Result<Vec<(String, i64, Option<i64>)>> {
-    let db = &ctx.db;
-    let links = product_link::Entity::find()
-        .filter(product_link::Column::ChannelId.eq(channel.id))
-        .filter(product_link::Column::State.is_in([LinkState::Linked, LinkState::SyncError]))
-        .find_also_related(entity::channel_listing::Entity)
-        .all(db)
-        .await?;
-    let warehouse = push::stock_warehouse(db, channel).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let levels: HashMap<i64, inventory_level::Model> = inventory_level::Entity::find()
-        .filter(inventory_level::Column::WarehouseId.eq(warehouse.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| (l.variant_id, l))
-        .collect();
-    let variants: HashMap<i64, product_variant::Model> =
-        product_variant::Entity::find().all(db).await?.into_iter().map(|v| (v.id, v)).collect();
-    let on_sim: HashMap<String, i64> = sim
-        .state
-        .store()
-        .products
-        .iter()
-        .flat_map(|p| p.skus.iter().map(|s| (s.seller_sku.clone(), s.quantity)))
-        .collect();
-    let settings = push::push_settings(channel);
-    let mut out = Vec::new();
-    for (link, listing) in links {
-        let (Some(listing), Some(variant)) = (listing, link.variant_id.and_then(|id| variants.get(&id))) else {
-            continue;
-        };
-        let level = levels.get(&variant.id).map(inventory::quantities).unwrap_or_default();
-        let Some(want) =
-            crate::domain::stock_push::quantity_to_push(push::variant_flags(variant), level, &settings).quantity
-        else {
-            continue;
-        };
-        let sku = listing.seller_sku.clone().unwrap_or_default();
-        let have = on_sim.get(&sku).copied();
-        if have != Some(want) {
-            out.push((sku, want, have));
-        }
-    }
-    Ok(out)
-}
 
 /// `rate`: changes per second (0: as fast as the hub takes them).
 pub async fn run(
@@ -346,7 +128,8 @@ async fn measure(
             batch.into_iter().map(|c| AdjustChange { warehouse_id: default_wh, ..c }).collect();
         inventory::adjust(&ctx.db, LedgerReason::Adjustment, None, batch.clone())
             .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?
+            .into_parts();
         let at = chrono::Utc::now();
         for c in &batch {
             *on_hand.entry(c.variant_id).or_default() += c.delta;

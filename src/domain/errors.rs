@@ -23,6 +23,8 @@ pub enum ErrorCode {
     InvalidOptions,
     /// The change would take on-hand stock below zero for a variant that does not allow overselling.
     NegativeStock,
+    /// The change would take a stock quantity beyond the hub's ceiling (`domain::inventory::MAX_QUANTITY`).
+    QuantityTooLarge,
     /// `compareOnHand` no longer matches the stored on-hand quantity: someone changed it meanwhile.
     StaleQuantity,
     /// The default warehouse cannot be deleted or lose its default flag without another taking it.

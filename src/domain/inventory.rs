@@ -31,6 +31,10 @@ impl Delta {
     }
 }
 
+/// The largest stock quantity a level holds (and the lowest negative on hand an oversold level reaches): far above
+/// any warehouse, and within the 32-bit `Int` GraphQL defines, so every quantity the API shows is exact.
+pub const MAX_QUANTITY: i64 = 1_000_000_000;
+
 /// Apply `delta` to `current`. On hand may go below zero only when the variant allows overselling; committed and
 /// pending-export never go below zero (they count real reservations).
 pub fn apply(current: Quantities, delta: Delta, allow_oversell: bool, label: &str) -> Result<Quantities, FieldError> {
@@ -39,6 +43,21 @@ pub fn apply(current: Quantities, delta: Delta, allow_oversell: bool, label: &st
         committed: current.committed.checked_add(delta.committed).ok_or_else(|| overflow(label))?,
         pending_export: current.pending_export.checked_add(delta.pending_export).ok_or_else(|| overflow(label))?,
     };
+    let beyond = |moved: i64, value: i64| moved != 0 && value.abs() > MAX_QUANTITY;
+    if beyond(delta.on_hand, next.on_hand)
+        || beyond(delta.committed, next.committed)
+        || beyond(delta.pending_export, next.pending_export)
+    {
+        return Err(FieldError::new(
+            &["delta"],
+            ErrorCode::QuantityTooLarge,
+            format!(
+                "{label}: a stock quantity can't go beyond {MAX_QUANTITY} units (on hand would be {}, committed {}, \
+                 pending export {})",
+                next.on_hand, next.committed, next.pending_export
+            ),
+        ));
+    }
     if next.on_hand < 0 && !allow_oversell && delta.on_hand < 0 {
         return Err(FieldError::new(
             &["delta"],
@@ -90,6 +109,23 @@ mod tests {
     fn raising_stock_that_is_already_negative_is_allowed() {
         let d = Delta { on_hand: 1, ..Delta::default() };
         assert_eq!(apply(q(-4, 0, 0), d, false, "x").expect("raise").on_hand, -3);
+    }
+
+    #[test]
+    fn no_quantity_goes_beyond_the_ceiling_but_a_level_there_can_come_back() {
+        let up = |on_hand| Delta { on_hand, ..Delta::default() };
+        assert_eq!(apply(q(0, 0, 0), up(MAX_QUANTITY), false, "x").expect("at the ceiling").on_hand, MAX_QUANTITY);
+        let err = apply(q(1, 0, 0), up(MAX_QUANTITY), false, "Áo / M").expect_err("beyond");
+        assert_eq!(err.code, ErrorCode::QuantityTooLarge);
+        assert!(err.message.contains("Áo / M") && err.message.contains("1000000001"), "{}", err.message);
+        assert_eq!(
+            apply(q(0, 0, 0), up(-MAX_QUANTITY - 1), true, "x").map_err(|e| e.code),
+            Err(ErrorCode::QuantityTooLarge),
+            "oversold too far"
+        );
+        let reserve = Delta { committed: MAX_QUANTITY + 1, ..Delta::default() };
+        assert_eq!(apply(q(0, 0, 0), reserve, true, "x").map_err(|e| e.code), Err(ErrorCode::QuantityTooLarge));
+        assert_eq!(apply(q(MAX_QUANTITY, 0, 0), up(-1), false, "x").expect("down").on_hand, MAX_QUANTITY - 1);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod channel;
 pub mod channel_settings;
 pub mod errors;
+pub mod events;
 pub mod export_slips;
 pub mod inventory;
 pub mod linking;

@@ -515,12 +515,8 @@ impl CatalogMutation {
                 return Ok(ProductVariantPayload { product_variant: None, user_errors: user_errors(vec![e], &["id"]) });
             }
         };
-        let (v, user_errors) =
-            split(catalog::variant_update(&app.db, &app.settings.currency, id, input.into()).await, &["id"])?;
-        if v.is_some() {
-            // A price or stock-rule change made the variant's links push-pending.
-            crate::jobs::stock_push::kick_soon(app);
-        }
+        let result = catalog::variant_update(&app.db, &app.settings.currency, id, input.into()).await;
+        let (v, user_errors) = split(crate::jobs::effects::with_effects(app, result), &["id"])?;
         Ok(ProductVariantPayload { product_variant: v.map(ProductVariant), user_errors })
     }
 

@@ -335,7 +335,7 @@ pub struct ChannelSettingsInput {
     /// 0 to 365.
     pub order_backfill_days: Option<i32>,
     /// 0 to 1,000,000.
-    pub oversell_quantity: Option<i64>,
+    pub oversell_quantity: Option<i32>,
     pub oversell_policy: Option<OversellPolicyGql>,
     /// 0 to 3600.
     pub order_poll_overlap_seconds: Option<i32>,
@@ -364,7 +364,7 @@ impl ChannelSettingsInput {
             price_policy: self.price_policy.map(Into::into),
             match_key: self.match_key.map(Into::into),
             order_backfill_days: self.order_backfill_days,
-            oversell_quantity: self.oversell_quantity,
+            oversell_quantity: self.oversell_quantity.map(i64::from),
             oversell_policy: self.oversell_policy.map(Into::into),
             order_poll_overlap_seconds: self.order_poll_overlap_seconds,
             stock_drift_repair: self.stock_drift_repair,
@@ -462,11 +462,9 @@ impl ChannelMutation {
             credentials: input.credentials.map(Into::into),
             settings,
         };
-        let (channel, user_errors) = split(service::update(app(ctx)?, id, update).await, &["id"])?;
-        if channel.is_some() {
-            // New push settings made the channel's links push-pending.
-            crate::jobs::stock_push::kick_soon(app(ctx)?);
-        }
+        let app = app(ctx)?;
+        let (channel, user_errors) =
+            split(crate::jobs::effects::with_effects(app, service::update(app, id, update).await), &["id"])?;
         Ok(ChannelPayload { channel: channel.map(Channel), user_errors })
     }
 

@@ -10,7 +10,7 @@ use super::catalog::{ProductVariant, Warehouse};
 use super::errors::{UserError, query, split, user_errors};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use crate::domain::errors::FieldError;
-use crate::events::HubEvent;
+use crate::services::effects::Committed;
 use crate::services::inventory::{self, AdjustChange, LevelChange, LevelFilter, SetQuantity};
 use crate::services::{ServiceError, catalog};
 
@@ -237,8 +237,9 @@ pub struct InventoryAdjustInput {
 pub struct InventoryChangeInput {
     pub variant_id: ID,
     pub warehouse_id: ID,
-    /// Units to add to on hand (negative to remove); not zero.
-    pub delta: i64,
+    /// Units to add to on hand (negative to remove); not zero. A level holds at most 1,000,000,000 units
+    /// (QUANTITY_TOO_LARGE past that).
+    pub delta: i32,
 }
 
 #[derive(InputObject)]
@@ -253,11 +254,11 @@ pub struct InventorySetInput {
 pub struct InventorySetQuantityInput {
     pub variant_id: ID,
     pub warehouse_id: ID,
-    /// The new on-hand quantity.
-    pub on_hand: i64,
+    /// The new on-hand quantity, at most 1,000,000,000 (QUANTITY_TOO_LARGE past that).
+    pub on_hand: i32,
     /// Compare-and-set: the on-hand quantity you last read. If it changed since, nothing is written and the
     /// error STALE_QUANTITY says the current value. Omit to overwrite unconditionally.
-    pub compare_on_hand: Option<i64>,
+    pub compare_on_hand: Option<i32>,
 }
 
 /// A level after a write, with the ledger entry the write made (null when nothing moved).
@@ -289,20 +290,9 @@ fn decode_pair(
 
 fn changes_payload(
     ctx: &Context<'_>,
-    result: Result<Vec<LevelChange>, ServiceError>,
+    result: Result<Committed<Vec<LevelChange>>, ServiceError>,
 ) -> Result<InventoryChangesPayload> {
-    let (changes, user_errors) = split(result, &[])?;
-    if let Some(changes) = &changes {
-        let events = &app(ctx)?.events;
-        for c in changes {
-            events.publish(HubEvent::InventoryChanged {
-                variant_id: c.level.variant_id,
-                warehouse_id: c.level.warehouse_id,
-            });
-        }
-        // The links these changes marked push-pending go out now (the scheduler catches anything missed).
-        crate::jobs::stock_push::kick_soon(app(ctx)?);
-    }
+    let (changes, user_errors) = split(crate::jobs::effects::with_effects(app(ctx)?, result), &[])?;
     let changes = changes.map(|cs| {
         cs.into_iter()
             .map(|c| InventoryChange {
@@ -337,7 +327,7 @@ impl InventoryMutation {
             .filter_map(|(i, c)| {
                 let (variant_id, warehouse_id) =
                     decode_pair("changes", i, &c.variant_id, &c.warehouse_id, &mut errors)?;
-                Some(AdjustChange { variant_id, warehouse_id, delta: c.delta })
+                Some(AdjustChange { variant_id, warehouse_id, delta: c.delta.into() })
             })
             .collect();
         if !errors.is_empty() {
@@ -361,7 +351,12 @@ impl InventoryMutation {
             .filter_map(|(i, q)| {
                 let (variant_id, warehouse_id) =
                     decode_pair("quantities", i, &q.variant_id, &q.warehouse_id, &mut errors)?;
-                Some(SetQuantity { variant_id, warehouse_id, on_hand: q.on_hand, compare_on_hand: q.compare_on_hand })
+                Some(SetQuantity {
+                    variant_id,
+                    warehouse_id,
+                    on_hand: q.on_hand.into(),
+                    compare_on_hand: q.compare_on_hand.map(i64::from),
+                })
             })
             .collect();
         if !errors.is_empty() {

@@ -15,6 +15,7 @@ use super::sync_runs::{SyncRun, SyncRunPayload};
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::linking::{LinkErrorCode, Outcome};
 use crate::jobs;
+use crate::jobs::effects::with_effects;
 use crate::jobs::linking::{LinkInput, RelinkInput};
 use crate::services::linking::{self as service, ProductLinkState, Selection, View};
 use crate::services::{ServiceError, ServiceResult, catalog, channels};
@@ -584,8 +585,9 @@ impl LinkingMutation {
                 user_errors: user_errors(errors, &["listingId", "variantId"]),
             });
         };
-        let (link, user_errors) =
-            split(service::set_link(&app(ctx)?.db, listing, variant).await, &["listingId", "variantId"])?;
+        let app = app(ctx)?;
+        let result = with_effects(app, service::set_link(&app.db, listing, variant).await);
+        let (link, user_errors) = split(result, &["listingId", "variantId"])?;
         Ok(ProductLinkPayload { product_link: link.map(ProductLink), user_errors })
     }
 
@@ -606,10 +608,8 @@ impl LinkingMutation {
             }
         };
         let app = app(ctx)?;
-        let (created, user_errors) = split(
-            service::create_product_from_listing(&app.db, &app.settings.currency, listing, false).await,
-            &["listingId"],
-        )?;
+        let result = service::create_product_from_listing(&app.db, &app.settings.currency, listing, false).await;
+        let (created, user_errors) = split(with_effects(app, result), &["listingId"])?;
         Ok(match created {
             Some((product, links)) => ProductCreateFromListingPayload {
                 product: Some(Product(product)),

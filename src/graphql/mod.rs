@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalog;
 pub mod channels;
 pub mod errors;
+pub mod idempotency;
 pub mod inventory;
 pub mod linking;
 pub mod live;
@@ -19,9 +20,9 @@ pub mod sync_runs;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::ErrorExtensions;
-use async_graphql::http::GraphiQLSource;
+use async_graphql::http::MultipartOptions;
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
+use async_graphql_actix_web::{GraphQLResponse, GraphQLSubscription};
 
 use crate::context::AppContext;
 
@@ -68,7 +69,8 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .extension(auth::OperationSpan)
-        .extension(auth::ScopeCheck);
+        .extension(auth::ScopeCheck)
+        .directive(idempotency::idempotent);
     if let Some(ctx) = ctx {
         builder = builder.data(loaders::new(ctx.db.clone())).data(ctx);
     }
@@ -139,24 +141,53 @@ fn authorization_header(req: &HttpRequest) -> Option<&str> {
     req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok())
 }
 
+/// A GraphQL POST. The caller is authenticated from the header before a byte of the body is read, and the body
+/// is read only up to `max_request_bytes`: an unauthenticated or oversized request costs no memory.
 pub async fn graphql_post(
     schema: web::Data<AppSchema>,
     ctx: web::Data<AppContext>,
     http: HttpRequest,
-    req: GraphQLRequest,
+    payload: web::Payload,
 ) -> HttpResponse {
     let principal = match principal_of(&ctx, authorization_header(&http)).await {
         Ok(principal) => principal,
         Err(why) => return why.response(),
     };
-    let response: GraphQLResponse = schema.execute(req.into_inner().data(principal)).await.into();
+    let limit = ctx.settings.max_request_bytes;
+    let declared = http
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return too_large(limit);
+    }
+    let body = match payload.to_bytes_limited(limit).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(err)) => return bad_request(&format!("the request body could not be read: {err}")),
+        Err(_) => return too_large(limit),
+    };
+    let content_type = http.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let request =
+        match async_graphql::http::receive_body(content_type, body.as_ref(), MultipartOptions::default()).await {
+            Ok(request) => request,
+            Err(err) => return bad_request(&format!("not a GraphQL request: {err}")),
+        };
+    let response: GraphQLResponse = schema.execute(request.data(principal)).await.into();
     actix_web::Responder::respond_to(response, &http).map_into_boxed_body()
 }
 
-pub async fn graphiql() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").finish())
+/// 413 as a GraphQL request error.
+fn too_large(limit: usize) -> HttpResponse {
+    HttpResponse::PayloadTooLarge().json(request_error(
+        &format!("the request body is larger than {limit} bytes; send smaller requests"),
+        "PAYLOAD_TOO_LARGE",
+    ))
+}
+
+/// 400 as a GraphQL request error.
+fn bad_request(message: &str) -> HttpResponse {
+    HttpResponse::BadRequest().json(request_error(message, "BAD_REQUEST"))
 }
 
 /// WebSocket subscriptions; speaks graphql-transport-ws and the legacy graphql-ws (chosen by the client's

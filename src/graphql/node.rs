@@ -9,7 +9,7 @@ use super::errors::query;
 use super::inventory::InventoryLevel;
 use super::linking::{ChannelListing, ProductLink};
 use super::orders::Order;
-use super::relay::decode_any;
+use super::relay::{decode_any, invalid_id};
 use super::stock::{ExportSlip, OrderReturn};
 use super::sync_runs::SyncRun;
 use crate::services::{catalog, channels, inventory, linking, sync_runs};
@@ -32,7 +32,7 @@ pub enum Node {
 }
 
 async fn load(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
-    let Some((kind, raw)) = decode_any(id) else { return Ok(None) };
+    let Some((kind, raw)) = decode_any(id) else { return Err(invalid_id(id, "global")) };
     let db = &app(ctx)?.db;
     Ok(match kind.as_str() {
         "Warehouse" => query(catalog::warehouse(db, raw).await)?.map(|m| Node::Warehouse(Warehouse(m))),
@@ -59,7 +59,8 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
-    /// The object with this global id; null if it does not exist or the id is not one of this API.
+    /// The object with this global id; null if it does not exist. An id that is not one of this API is an error
+    /// `INVALID_ID`, as on every field taking an id.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
         load(ctx, &id).await
     }

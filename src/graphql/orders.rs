@@ -15,8 +15,8 @@ use super::sync_runs::{SyncRun, SyncRunPayload};
 use crate::domain::channel::Address;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::orders::ActionKind;
-use crate::events::HubEvent;
 use crate::jobs;
+use crate::jobs::effects::with_effects;
 use crate::jobs::orders::FetchInput;
 use crate::services::orders::{self as service, OrderFilter};
 use crate::services::{ServiceError, catalog, channels};
@@ -482,10 +482,8 @@ async fn action(ctx: &Context<'_>, order_id: ID, kind: ActionKind, reason: Optio
         Err(e) => return Ok(OrderPayload { order: None, user_errors: user_errors(vec![e], &["orderId"]) }),
     };
     let app = app(ctx)?;
-    let (order, user_errors) = split(service::act(app, id, kind, reason).await, &["orderId", "reason"])?;
-    if let Some(o) = &order {
-        app.events.publish(HubEvent::OrderChanged { order_id: o.id, channel_id: o.channel_id });
-    }
+    let result = service::act(app, id, kind, reason).await;
+    let (order, user_errors) = split(with_effects(app, result), &["orderId", "reason"])?;
     Ok(OrderPayload { order: order.map(Order), user_errors })
 }
 
@@ -527,11 +525,8 @@ impl OrderMutation {
             Err(e) => return Ok(OrderPayload { order: None, user_errors: user_errors(vec![e], &["orderId"]) }),
         };
         let app = app(ctx)?;
-        let (order, user_errors) =
-            split(service::set_hub_status(&app.db, id, status.into()).await, &["orderId", "status"])?;
-        if let Some(o) = &order {
-            app.events.publish(HubEvent::OrderChanged { order_id: o.id, channel_id: o.channel_id });
-        }
+        let result = service::set_hub_status(&app.db, id, status.into()).await;
+        let (order, user_errors) = split(with_effects(app, result), &["orderId", "status"])?;
         Ok(OrderPayload { order: order.map(Order), user_errors })
     }
 

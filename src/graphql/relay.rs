@@ -30,10 +30,14 @@ pub fn decode_any(id: &ID) -> Option<(String, i64)> {
 
 /// For a query argument: a GraphQL error when the id is not of `type_name`.
 pub fn require_id(type_name: &str, id: &ID) -> async_graphql::Result<i64> {
-    decode_id(type_name, id).ok_or_else(|| {
-        async_graphql::Error::new(format!("\"{}\" is not a {type_name} id", id.as_str()))
-            .extend_with(|_, e| e.set("code", "INVALID_ID"))
-    })
+    decode_id(type_name, id).ok_or_else(|| invalid_id(id, type_name))
+}
+
+/// The error of a query argument that is not an id of this API (`INVALID_ID`), the same for every field taking
+/// ids (`node`, `product`, …), so a client handles it once.
+pub fn invalid_id(id: &ID, expected: &str) -> async_graphql::Error {
+    async_graphql::Error::new(format!("\"{}\" is not a {expected} id", id.as_str()))
+        .extend_with(|_, e| e.set("code", "INVALID_ID"))
 }
 
 /// For a mutation argument: a user error naming the field when the id is not of `type_name`.

@@ -13,25 +13,13 @@ use super::inventory::InventoryLevel;
 use super::linking::ProductLink;
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use super::sync_runs::{SyncRun, SyncRunPayload};
-use crate::context::AppContext;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::stock_push::QuantityRule;
-use crate::events::HubEvent;
 use crate::jobs;
+use crate::services::effects::Committed;
 use crate::services::export_slips::{self as slips, ReturnInput, ReturnLineInput, SlipFilter};
-use crate::services::inventory::LevelChange;
 use crate::services::stock_push::{self as service, Explanation, PushFilter};
 use crate::services::{ServiceError, ServiceResult, catalog, channels};
-
-/// After a write that moved stock: tell subscribers, and queue the pushes it made due (in the background; the
-/// scheduler catches anything missed).
-fn stock_moved(ctx: &AppContext, changes: &[LevelChange]) {
-    for c in changes {
-        ctx.events
-            .publish(HubEvent::InventoryChanged { variant_id: c.level.variant_id, warehouse_id: c.level.warehouse_id });
-    }
-    jobs::stock_push::kick_soon(ctx);
-}
 
 // ------------------------------------------------------------------------------------------------ explanation
 
@@ -354,7 +342,7 @@ pub struct OrderReturnLineInput {
     /// Global id of the order line (type OrderLine).
     pub order_line_id: ID,
     /// Units returned: at least 1, at most sold less already returned.
-    pub quantity: i64,
+    pub quantity: i32,
     /// Put these units back on hand (a ledger entry RETURN_RESTOCKED); false records them only.
     pub restock: bool,
 }
@@ -448,14 +436,13 @@ fn run_payload(result: (Option<entity::sync_run::Model>, Vec<UserError>)) -> Syn
 
 fn slip_payload(
     ctx: &Context<'_>,
-    result: ServiceResult<slips::SlipChange>,
+    result: ServiceResult<Committed<slips::SlipChange>>,
     args: &[&str],
 ) -> Result<ExportSlipPayload> {
-    let (change, user_errors) = split(result, args)?;
+    let (change, user_errors) = split(jobs::effects::with_effects(app(ctx)?, result), args)?;
     let Some(change) = change else {
         return Ok(ExportSlipPayload { export_slip: None, levels: Vec::new(), user_errors });
     };
-    stock_moved(app(ctx)?, &change.changes);
     Ok(ExportSlipPayload {
         export_slip: Some(ExportSlip(change.slip)),
         levels: change.changes.into_iter().map(|c| InventoryLevel(c.level)).collect(),
@@ -563,7 +550,7 @@ impl StockMutation {
                 let id = input_id("OrderLine", &l.order_line_id, &["lines", &i.to_string(), "orderLineId"])
                     .map_err(|e| errors.push(e))
                     .ok()?;
-                Some(ReturnLineInput { order_line_id: id, quantity: l.quantity, restock: l.restock })
+                Some(ReturnLineInput { order_line_id: id, quantity: l.quantity.into(), restock: l.restock })
             })
             .collect();
         let Some(order_id) = order.filter(|_| errors.is_empty()) else {
@@ -576,11 +563,10 @@ impl StockMutation {
         let app = app(ctx)?;
         let result =
             slips::record_return(&app.db, ReturnInput { order_id, warehouse_id: warehouse, note, lines }).await;
-        let (change, user_errors) = split(result, &args)?;
+        let (change, user_errors) = split(jobs::effects::with_effects(app, result), &args)?;
         let Some(change) = change else {
             return Ok(OrderReturnRecordPayload { order_return: None, levels: Vec::new(), user_errors });
         };
-        stock_moved(app, &change.changes);
         Ok(OrderReturnRecordPayload {
             order_return: Some(OrderReturn(change.recorded)),
             levels: change.changes.into_iter().map(|c| InventoryLevel(c.level)).collect(),

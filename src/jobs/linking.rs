@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use entity::enums::ChannelStatus;
 use entity::{channel, sync_run};
 
+use super::effects::BatchEffects;
 use crate::context::AppContext;
 use crate::events::HubEvent;
 use crate::services::linking::{self, Selection};
@@ -110,16 +111,9 @@ async fn match_products(
     let mut counters = Counters { total: products.len() as i64, ..Counters::default() };
     sync_runs::record_progress(&ctx.db, run.id, counters).await?;
     ctx.events.publish(HubEvent::SyncRunChanged { run_id: run.id });
+    let mut effects = BatchEffects::default();
     for batch in products.chunks(BATCH) {
-        let counts = linking::link_batch(&ctx.db, channel, batch).await?;
-        ctx.events.publish(HubEvent::ChannelActivity {
-            channel_id: channel.id,
-            kind: crate::events::ActivityKind::LinkResult,
-            sku: None,
-            value: Some(counts.variants_linked),
-            ok: counts.variants_failed == 0,
-            message: format!("{} variants linked, {} not linked", counts.variants_linked, counts.variants_failed),
-        });
+        let counts = effects.after_batch(ctx, linking::link_batch(&ctx.db, channel, batch).await?);
         let with_variants = counts.products_linked + counts.products_failed;
         counters.processed += batch.len() as i64;
         counters.succeeded += counts.products_linked;
@@ -128,8 +122,7 @@ async fn match_products(
         sync_runs::record_progress(&ctx.db, run.id, counters).await?;
         ctx.events.publish(HubEvent::SyncRunChanged { run_id: run.id });
     }
-    // New links are push-pending: their first push goes out now.
-    super::stock_push::kick(ctx).await;
+    effects.finish(ctx).await;
     Ok(counters)
 }
 
@@ -145,6 +138,7 @@ async fn create_missing(
     mut counters: Counters,
 ) -> ServiceResult<()> {
     let connector = channels::connector_for(ctx, channel).await?;
+    let mut effects = BatchEffects::default();
     let mut created_on_store = Vec::new();
     for product_id in linking::products_missing_on_channel(&ctx.db, channel.id, products).await? {
         let Some(draft) = linking::draft_for_channel(&ctx.db, product_id).await? else { continue };
@@ -157,7 +151,7 @@ async fn create_missing(
         }
     }
     if !created_on_store.is_empty() {
-        let counts = linking::link_batch(&ctx.db, channel, &created_on_store).await?;
+        let counts = effects.after_batch(ctx, linking::link_batch(&ctx.db, channel, &created_on_store).await?);
         counters.succeeded += counts.products_linked;
         counters.failed -= counts.products_linked;
     }
@@ -165,7 +159,10 @@ async fn create_missing(
         counters.total += 1;
         counters.processed += 1;
         match linking::create_product_from_listing(&ctx.db, &ctx.settings.currency, listing_id, true).await {
-            Ok(_) => counters.succeeded += 1,
+            Ok(created) => {
+                effects.after_batch(ctx, created);
+                counters.succeeded += 1;
+            }
             Err(ServiceError::Rejected(errors)) => {
                 counters.failed += 1;
                 tracing::warn!(listing_id, errors = ?errors, "a web store product could not become a hub product");
@@ -175,5 +172,6 @@ async fn create_missing(
     }
     sync_runs::record_progress(&ctx.db, run.id, counters).await?;
     ctx.events.publish(HubEvent::SyncRunChanged { run_id: run.id });
+    effects.finish(ctx).await;
     Ok(())
 }

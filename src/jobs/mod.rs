@@ -1,6 +1,7 @@
 //! Background work. Every slow step is a sync run (a database row) plus one queue job carrying only the run id.
 //! The handler claims the run, does the work, and finishes the run; a stale or duplicate delivery does nothing.
 
+pub mod effects;
 pub mod linking;
 pub mod orders;
 pub mod product_totals;

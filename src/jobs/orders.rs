@@ -25,12 +25,12 @@ use serde::{Deserialize, Serialize};
 use entity::enums::{ChannelKind, ChannelStatus, SyncRunKind, SyncRunStatus};
 use entity::{channel, order, sync_run};
 
+use super::effects::after_commit_queued;
 use crate::channels::Connector;
 use crate::context::AppContext;
 use crate::domain::channel::{OrderRef, OrderTimeField};
 use crate::domain::errors::ErrorCode;
 use crate::domain::orders as rules;
-use crate::events::HubEvent;
 use crate::services::orders::{self as service, Applied};
 use crate::services::sync_runs::{self, Counters};
 use crate::services::{ServiceError, ServiceResult, channels, leases, webhooks};
@@ -189,16 +189,14 @@ impl Importer<'_> {
         cutoff: Option<DateTime<Utc>>,
     ) -> ServiceResult<()> {
         self.counters.total += chunk.len() as i64;
-        let applied = service::apply_channel_orders(&self.ctx.db, &self.channel, &orders, cutoff).await?;
+        let committed = service::apply_channel_orders(&self.ctx.db, &self.channel, &orders, cutoff).await?;
+        let applied = after_commit_queued(self.ctx, committed).await;
         let returned: HashSet<&str> = orders.iter().map(|co| co.external_id.as_str()).collect();
         for applied in &applied {
             match applied {
                 Applied::Imported(_) | Applied::Updated(_) => self.counters.succeeded += 1,
                 Applied::Stale(_) => self.counters.skipped += 1,
                 Applied::NotImported(_) => self.counters.failed += 1,
-            }
-            if let Some(order_id) = applied.order_id().filter(|_| !matches!(applied, Applied::Stale(_))) {
-                self.ctx.events.publish(HubEvent::OrderChanged { order_id, channel_id: self.channel.id });
             }
         }
         for id in chunk.iter().filter(|id| !returned.contains(id.as_str())) {
@@ -219,11 +217,6 @@ impl Importer<'_> {
         }
         self.counters.processed += chunk.len() as i64;
         sync_runs::record_progress(&self.ctx.db, self.run.id, self.counters).await?;
-        if !orders.is_empty() {
-            // Imports reserve stock: channels pushing "on hand − committed" must hear of it now, not at the
-            // scheduler's next tick.
-            super::stock_push::kick(self.ctx).await;
-        }
         if !leases::acquire(
             &self.ctx.db,
             &orders_lease(self.channel.id),

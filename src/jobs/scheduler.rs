@@ -54,6 +54,10 @@ pub async fn tick(ctx: &AppContext) -> ServiceResult<usize> {
             0
         }
     };
+    let forget_before = chrono::Utc::now() - crate::services::idempotency::RETENTION;
+    if let Err(err) = crate::services::idempotency::purge(&ctx.db, forget_before).await {
+        tracing::warn!(error = %err, "forgetting old idempotency keys failed; the next tick tries again");
+    }
     let channels = connected_channels(ctx).await?;
     // Scheduled tasks register here, each adding the runs it enqueued to `enqueued`.
     enqueued += super::stock_push::schedule_pushes(ctx).await?;

@@ -13,6 +13,7 @@ use sea_orm::{
 use entity::enums::{LedgerReason, LedgerReference};
 use entity::{inventory_ledger, inventory_level, product, product_variant, warehouse};
 
+use super::effects::{Committed, Effects};
 use super::pagination::{Page, PageArgs, paginate};
 use super::{ServiceError, ServiceResult, begin_write};
 use crate::domain::errors::{ErrorCode, FieldError};
@@ -38,6 +39,11 @@ pub struct LevelChange {
     pub level: inventory_level::Model,
     /// `None` when nothing moved (a set to the value already stored).
     pub ledger: Option<inventory_ledger::Model>,
+}
+
+/// The effects of committed level changes: an event per level, and the pushes they made due.
+pub fn stock_moved(changes: &[LevelChange]) -> Effects {
+    Effects::stock_moved(changes.iter().map(|c| (c.level.variant_id, c.level.warehouse_id)))
 }
 
 pub fn quantities(level: &inventory_level::Model) -> Quantities {
@@ -328,7 +334,7 @@ pub async fn adjust(
     reason: LedgerReason,
     note: Option<String>,
     changes: Vec<AdjustChange>,
-) -> ServiceResult<Vec<LevelChange>> {
+) -> ServiceResult<Committed<Vec<LevelChange>>> {
     let keys: Vec<_> = changes.iter().map(|c| (c.variant_id, c.warehouse_id)).collect();
     let mut errors = check_request_shape("changes", &keys);
     for (i, c) in changes.iter().enumerate() {
@@ -362,7 +368,9 @@ pub async fn adjust(
         results.insert(i, change);
     }
     txn.commit().await?;
-    Ok(results.into_values().collect())
+    let changes: Vec<LevelChange> = results.into_values().collect();
+    let effects = stock_moved(&changes);
+    Ok(Committed::new(changes, effects))
 }
 
 /// Sets on-hand stock to absolute values (a stock count), all or nothing; each may carry a compare-and-set guard.
@@ -371,7 +379,7 @@ pub async fn set(
     reason: LedgerReason,
     note: Option<String>,
     quantities_in: Vec<SetQuantity>,
-) -> ServiceResult<Vec<LevelChange>> {
+) -> ServiceResult<Committed<Vec<LevelChange>>> {
     let keys: Vec<_> = quantities_in.iter().map(|q| (q.variant_id, q.warehouse_id)).collect();
     let errors = check_request_shape("quantities", &keys);
     if !errors.is_empty() {
@@ -409,7 +417,9 @@ pub async fn set(
         results.insert(i, change);
     }
     txn.commit().await?;
-    Ok(results.into_values().collect())
+    let changes: Vec<LevelChange> = results.into_values().collect();
+    let effects = stock_moved(&changes);
+    Ok(Committed::new(changes, effects))
 }
 
 fn check_request_shape(list: &str, keys: &[(i64, i64)]) -> Vec<FieldError> {

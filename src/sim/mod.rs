@@ -6,6 +6,7 @@
 //! control API under `/_sim/…`, and webhook delivery. Each marketplace module implements `MarketplaceSim`.
 
 pub mod control;
+pub mod fixtures;
 pub mod lazada;
 pub mod quota;
 pub mod shopee;

@@ -1,6 +1,7 @@
-//! The HTTP endpoints that are not GraphQL: marketplace webhooks, the OAuth callback, health, readiness and
-//! metrics. GraphQL's own transport (POST, GraphiQL, WebSocket) stays in `graphql`.
+//! The HTTP endpoints that are not GraphQL: marketplace webhooks, the OAuth callback, the GraphiQL page and its
+//! assets, health, readiness and metrics. GraphQL's own transport (POST, WebSocket) stays in `graphql`.
 
+pub mod graphiql;
 mod health;
 pub mod oauth;
 pub mod webhooks;

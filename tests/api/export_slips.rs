@@ -36,7 +36,7 @@ struct Shop {
 
 async fn shop(app: &TestApp) -> Shop {
     let sim = start_sim(omnisync::channels::ChannelKind::Lazada, 0);
-    let channel = omnisync::bench::stock::connect_sim(&app.ctx, &sim).await.expect("channel");
+    let channel = omnisync::sim::fixtures::connect_sim(&app.ctx, &sim).await.expect("channel");
     let db = &app.ctx.db;
     let default_wh = catalog::default_warehouse(db).await.expect("default").id;
     let other_wh =
@@ -62,7 +62,7 @@ async fn shop(app: &TestApp) -> Shop {
             ]
         })
         .collect();
-    inventory::adjust(db, LedgerReason::Received, None, changes).await.expect("stocked");
+    inventory::adjust(db, LedgerReason::Received, None, changes).await.expect("stocked").into_parts();
     Shop { channel_id: channel.id, default_wh, other_wh, variants }
 }
 
@@ -409,7 +409,7 @@ async fn the_ledger_sums_exactly_to_the_levels_after_a_thousand_random_mixed_ope
                 let (o, lines) =
                     order_with(app, &s, status, &[(Some(v), rng.random_range(1..4))], rng.random_bool(0.5)).await;
                 delivered.push((o, lines));
-                slips::create(db, o, w).await.map(|c| slips_waiting.push(c.slip.id))
+                slips::create(db, o, w).await.map(|c| slips_waiting.push(c.into_parts().0.slip.id))
             }
             4 if !slips_waiting.is_empty() => {
                 let id = slips_waiting.swap_remove(rng.random_range(0..slips_waiting.len()));

@@ -23,12 +23,12 @@ use serde_json::json;
 
 use entity::enums::{LedgerReason, SyncRunKind, SyncRunStatus};
 use entity::{channel, inventory_ledger, inventory_level, order, sync_run};
-use omnisync::bench::stock as fixtures;
 use omnisync::channels::ChannelKind;
 use omnisync::context::AppContext;
 use omnisync::graphql::relay::global_id;
 use omnisync::jobs;
 use omnisync::services::inventory::{self, AdjustChange};
+use omnisync::sim::fixtures;
 use omnisync::sim::{Fault, FaultRates, SimHandle};
 
 use crate::helpers::{TestApp, all_kinds, slug, start_sim};
@@ -131,7 +131,7 @@ async fn settle_orders(app: &TestApp, channel_ids: &[i64], limit: Duration, mut 
 }
 
 async fn reserved_and_ordered(ctx: &AppContext) -> (i64, i64) {
-    omnisync::bench::orders::reserved_and_ordered_units(&ctx.db).await.expect("ledger and lines")
+    omnisync::sim::fixtures::reserved_and_ordered_units(&ctx.db).await.expect("ledger and lines")
 }
 
 /// The hub's marketplace calls so far (process-wide metrics) that got no answer (0: the hub's timeout fired), a
@@ -171,7 +171,7 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
     let mut on_hand = vec![20i64; SKUS];
     let initial =
         variants.iter().map(|v| AdjustChange { variant_id: *v, warehouse_id: warehouse, delta: 20 }).collect();
-    inventory::adjust(&app.ctx.db, LedgerReason::Received, None, initial).await.expect("stocked");
+    inventory::adjust(&app.ctx.db, LedgerReason::Received, None, initial).await.expect("stocked").into_parts();
     let mut channels = Vec::new();
     for s in &sims {
         channels.push(connect_and_link(app, s, None).await);
@@ -227,7 +227,7 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
             on_hand[k] += delta;
             changes.push(AdjustChange { variant_id: variants[k], warehouse_id: warehouse, delta });
         }
-        inventory::adjust(&app.ctx.db, LedgerReason::Adjustment, None, changes).await.expect("adjusted");
+        inventory::adjust(&app.ctx.db, LedgerReason::Adjustment, None, changes).await.expect("adjusted").into_parts();
         jobs::stock_push::kick(&app.ctx).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
@@ -363,7 +363,7 @@ async fn eight_streams_oversell_only_by_push_latency_and_every_channel_ends_at_t
     .expect("warehouse")
     .id;
     let stock = variants.iter().map(|v| AdjustChange { variant_id: *v, warehouse_id: wh, delta: STOCK }).collect();
-    inventory::adjust(&app.ctx.db, LedgerReason::Received, None, stock).await.expect("stocked");
+    inventory::adjust(&app.ctx.db, LedgerReason::Received, None, stock).await.expect("stocked").into_parts();
     let settings =
         json!({ "stockWarehouseId": global_id("Warehouse", wh), "orderWarehouseId": global_id("Warehouse", wh) });
     let mut channels = Vec::new();

@@ -106,8 +106,8 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
 
     const SKUS: usize = 1500;
     let sim = start_sim(ChannelKind::Lazada, 0);
-    omnisync::bench::stock::seed_sim(&sim, SKUS, "K-");
-    let variants = omnisync::bench::stock::seed_hub(db, SKUS, "K-").await.expect("hub catalog");
+    omnisync::sim::fixtures::seed_sim(&sim, SKUS, "K-");
+    let variants = omnisync::sim::fixtures::seed_hub(db, SKUS, "K-").await.expect("hub catalog");
     let (channel, channel_id) = connect(&client, &api, &token, &sim).await;
     processes.0.push(spawn(&settings, &["worker"]));
     link_all(&client, &api, &token, &channel).await;
@@ -138,7 +138,8 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
     for chunk in changes.chunks(250) {
         omnisync::services::inventory::adjust(db, LedgerReason::Received, None, chunk.to_vec())
             .await
-            .expect("adjusted");
+            .expect("adjusted")
+            .into_parts();
     }
     assert_eq!(pending_links(db).await, SKUS as u64, "every link marked");
     assert_eq!(omnisync::jobs::stock_push::kick(&ctx).await, 1, "one push run queued");
@@ -196,7 +197,7 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
 
     // The marketplace holds the hub's number for every SKU, and the hub knows it.
     let channel_row = entity::channel::Entity::find_by_id(channel_id).one(db).await.expect("db").expect("channel");
-    let mismatches = omnisync::bench::stock::mismatches(&ctx, &channel_row, &sim).await.expect("compared");
+    let mismatches = omnisync::sim::fixtures::mismatches(&ctx, &channel_row, &sim).await.expect("compared");
     assert!(
         mismatches.is_empty(),
         "{} SKUs differ from the hub after the kill, e.g. {:?}",
@@ -297,7 +298,10 @@ async fn an_order_import_survives_its_worker_being_killed() {
             delta: 100_000,
         })
         .collect();
-    omnisync::services::inventory::adjust(&db, LedgerReason::Received, None, stock).await.expect("stocked");
+    omnisync::services::inventory::adjust(&db, LedgerReason::Received, None, stock)
+        .await
+        .expect("stocked")
+        .into_parts();
     let (channel, channel_id) = connect(&client, &api, &token, &sim).await;
     processes.0.push(spawn(&settings, &["worker"]));
     link_all(&client, &api, &token, &channel).await;
@@ -398,7 +402,7 @@ async fn an_order_import_survives_its_worker_being_killed() {
 
     // Each order's units reserved once (a reservation made twice would show as more committed units).
     let (reserved, on_lines) =
-        omnisync::bench::orders::reserved_and_ordered_units(&db).await.expect("ledger and lines");
+        omnisync::sim::fixtures::reserved_and_ordered_units(&db).await.expect("ledger and lines");
     assert_eq!(on_lines, ordered_units, "every line imported");
     assert_eq!(reserved, ordered_units, "reserved once");
     let committed: Vec<i64> = entity::inventory_level::Entity::find()

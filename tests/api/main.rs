@@ -8,6 +8,7 @@
 
 mod helpers;
 
+mod api_input;
 mod auth;
 mod catalog;
 mod channel_lazada;
@@ -22,12 +23,15 @@ mod faults_chaos;
 mod faults_kill;
 mod faults_services;
 mod fuzz;
+mod graphiql_browser;
 mod health;
+mod idempotency;
 mod inventory;
 mod jobs;
 mod linking;
 mod metrics;
 mod orders;
+mod orders_effects;
 mod pagination;
 mod schema;
 mod stock_push;

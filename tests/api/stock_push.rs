@@ -9,13 +9,13 @@ use serde_json::json;
 
 use entity::enums::{LedgerReason, LinkState, SyncRunKind};
 use entity::{channel, product_link, stock_push, sync_error, sync_run, webhook_event};
-use omnisync::bench::stock as fixtures;
 use omnisync::channels::ChannelKind;
 use omnisync::graphql::relay::global_id;
 use omnisync::jobs;
 use omnisync::services::inventory::{self, AdjustChange};
 use omnisync::services::stock_push::{self as service, RoundReport};
 use omnisync::services::{channels, sync_runs};
+use omnisync::sim::fixtures;
 use omnisync::sim::{Fault, FaultRates, SimHandle};
 
 use crate::helpers::{TestApp, all_kinds, slug, start_sim};
@@ -78,7 +78,7 @@ async fn round(app: &TestApp, channel_id: i64) -> RoundReport {
 async fn adjust(app: &TestApp, changes: &[(i64, i64)]) {
     let wh = omnisync::services::catalog::default_warehouse(&app.ctx.db).await.expect("default").id;
     let changes = changes.iter().map(|(v, d)| AdjustChange { variant_id: *v, warehouse_id: wh, delta: *d }).collect();
-    inventory::adjust(&app.ctx.db, LedgerReason::Received, None, changes).await.expect("adjusted");
+    inventory::adjust(&app.ctx.db, LedgerReason::Received, None, changes).await.expect("adjusted").into_parts();
 }
 
 fn sim_quantity(sim: &SimHandle, i: usize) -> i64 {

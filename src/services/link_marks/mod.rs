@@ -20,12 +20,10 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, Enti
 use entity::enums::LinkState;
 use entity::{channel, product_link, product_variant};
 
+use super::IN_CHUNK;
 use super::ServiceResult;
 use crate::domain::inventory::Quantities;
 use crate::domain::stock_push::{PushSettings, VariantFlags, VariantPrices, quantity_to_push};
-
-/// Keys per `IN (…)` list.
-const IN_CHUNK: usize = 500;
 
 /// Links in these states push.
 pub(super) const SYNCING: [LinkState; 2] = [LinkState::Linked, LinkState::SyncError];

@@ -10,7 +10,9 @@ use entity::{channel, channel_listing, product, product_variant};
 
 use super::listings::listing_options;
 use super::{IN_CHUNK, key_column, writes};
+use crate::domain::events::{ActivityKind, HubEvent};
 use crate::domain::linking::{self, Decision, HubVariant, ListingSku, MatchContext};
+use crate::services::effects::{Committed, Effects};
 use crate::services::{ServiceResult, catalog, channels};
 
 /// What one batch did: products fully linked or not, variants linked or not (products without variants are in
@@ -24,15 +26,30 @@ pub struct LinkCounts {
 }
 
 /// Matches the variants of `product_ids` against the channel's stored listings and writes the outcome in one
-/// transaction. Re-running it converges to the same rows.
+/// transaction. Re-running it converges to the same rows. Effects: a `LinkResult` activity, and the first push of
+/// new links.
 pub async fn link_batch(
     db: &DatabaseConnection,
     channel: &channel::Model,
     product_ids: &[i64],
-) -> ServiceResult<LinkCounts> {
+) -> ServiceResult<Committed<LinkCounts>> {
     let variants = hub_variants(db, product_ids).await?;
     let decisions = decide(db, channel, &variants).await?;
-    writes::apply_decisions(db, channel.id, &variants, &decisions).await
+    let counts = writes::apply_decisions(db, channel.id, &variants, &decisions).await?;
+    let mut effects = Effects::none();
+    effects.publish(HubEvent::ChannelActivity {
+        channel_id: channel.id,
+        kind: ActivityKind::LinkResult,
+        sku: None,
+        value: Some(counts.variants_linked),
+        ok: counts.variants_failed == 0,
+        message: format!("{} variants linked, {} not linked", counts.variants_linked, counts.variants_failed),
+    });
+    if counts.variants_linked > 0 {
+        // New links are push-pending: their first push goes out.
+        effects.pushes_became_due();
+    }
+    Ok(Committed::new(counts, effects))
 }
 
 /// The variants of `product_ids`, as matching sees them.

@@ -17,10 +17,15 @@ use super::now;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::linking::{HubVariant, LinkErrorCode};
 use crate::domain::money;
+use crate::services::effects::{Committed, Effects};
 use crate::services::{ServiceError, ServiceResult, begin_write, catalog, channels};
 
 /// Manual link (SPEC §2 [Biz]): attaches a listing to a chosen variant (or changes it), whatever matching says.
-pub async fn set_link(db: &DatabaseConnection, listing_id: i64, variant_id: i64) -> ServiceResult<product_link::Model> {
+pub async fn set_link(
+    db: &DatabaseConnection,
+    listing_id: i64,
+    variant_id: i64,
+) -> ServiceResult<Committed<product_link::Model>> {
     let listing = listing(db, listing_id).await?.ok_or_else(|| ServiceError::not_found(&["listingId"], "Listing"))?;
     if listing.link_excluded {
         return Err(ServiceError::rejected(
@@ -62,7 +67,10 @@ pub async fn set_link(db: &DatabaseConnection, listing_id: i64, variant_id: i64)
         .await?
         .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("link vanished")))?;
     txn.commit().await?;
-    Ok(model)
+    // The new link is push-pending: its first push goes out.
+    let mut effects = Effects::none();
+    effects.pushes_became_due();
+    Ok(Committed::new(model, effects))
 }
 
 /// Unlink ("ngắt đồng bộ"): stops syncing; can be relinked later.
@@ -121,7 +129,7 @@ pub async fn create_product_from_listing(
     hub_currency: &str,
     listing_id: i64,
     cost_is_price: bool,
-) -> ServiceResult<(product::Model, Vec<product_link::Model>)> {
+) -> ServiceResult<Committed<(product::Model, Vec<product_link::Model>)>> {
     let first = listing(db, listing_id).await?.ok_or_else(|| ServiceError::not_found(&["listingId"], "Listing"))?;
     let channel = channel::Entity::find_by_id(first.channel_id)
         .one(db)
@@ -152,10 +160,13 @@ pub async fn create_product_from_listing(
             other => other,
         })?;
     let mut links = Vec::with_capacity(created.len());
+    let mut effects = Effects::none();
     for (variant, listing) in created.iter().zip(&siblings) {
-        links.push(set_link(db, listing.id, variant.id).await?);
+        let (link, linked) = set_link(db, listing.id, variant.id).await?.into_parts();
+        links.push(link);
+        effects.merge(linked);
     }
-    Ok((product, links))
+    Ok(Committed::new((product, links), effects))
 }
 
 /// The SKUs of `first`'s channel product that are neither linked nor removed from sync.

@@ -31,6 +31,7 @@ mod views;
 mod webstore;
 mod writes;
 
+pub(crate) use super::IN_CHUNK;
 pub(crate) use super::now;
 use entity::enums::MatchKey;
 use entity::product_variant;
@@ -42,9 +43,6 @@ pub use manual::{create_product_from_listing, delete_links, set_link, unlink};
 pub use selection::{Selection, check_request_ids, products_of_links, selected_products};
 pub use views::{ProductLinkState, View, link, links, product_link_state};
 pub use webstore::{draft_for_channel, listing_products_unknown_to_hub, products_missing_on_channel};
-
-/// Keys per `IN (…)` list.
-const IN_CHUNK: usize = 500;
 
 /// The variant column holding the channel's match key.
 fn key_column(key: MatchKey) -> product_variant::Column {

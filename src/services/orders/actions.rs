@@ -17,8 +17,10 @@ use crate::channels::ConnectorError;
 use crate::context::AppContext;
 use crate::domain::channel::OrderAction;
 use crate::domain::errors::ErrorCode;
+use crate::domain::events::HubEvent;
 use crate::domain::orders::{self as rules, ActionKind};
 use crate::domain::text;
+use crate::services::effects::{Committed, Effects};
 use crate::services::{ServiceError, ServiceResult, begin_write, channels, now};
 
 fn action_of(kind: ActionKind, reason: Option<&str>) -> OrderAction {
@@ -66,7 +68,7 @@ pub async fn act(
     order_id: i64,
     kind: ActionKind,
     reason: Option<String>,
-) -> ServiceResult<order::Model> {
+) -> ServiceResult<Committed<order::Model>> {
     let reason = text::optional("reason", reason.as_deref(), 500)?;
     if kind == ActionKind::Cancel && reason.is_none() {
         return Err(ServiceError::rejected(&["reason"], ErrorCode::Blank, "say why the order is cancelled"));
@@ -125,11 +127,15 @@ pub async fn act(
         None => order,
     };
     txn.commit().await?;
-    Ok(order)
+    Ok(changed(order))
 }
 
 /// A hub-only status change (orders processed in the hub, SPEC §4): not sent to the channel; stock follows.
-pub async fn set_hub_status(db: &DatabaseConnection, order_id: i64, to: OrderStatus) -> ServiceResult<order::Model> {
+pub async fn set_hub_status(
+    db: &DatabaseConnection,
+    order_id: i64,
+    to: OrderStatus,
+) -> ServiceResult<Committed<order::Model>> {
     if to == OrderStatus::Unrecognized {
         return Err(ServiceError::rejected(
             &["status"],
@@ -159,7 +165,15 @@ pub async fn set_hub_status(db: &DatabaseConnection, order_id: i64, to: OrderSta
     }
     let order = change_hub_status(&txn, order, to, "changed in the hub (not sent to the channel)").await?;
     txn.commit().await?;
-    Ok(order)
+    Ok(changed(order))
+}
+
+/// A committed order change: subscribers hear of it, and the stock its new status moved is pushed.
+fn changed(order: order::Model) -> Committed<order::Model> {
+    let mut effects = Effects::none();
+    effects.publish(HubEvent::OrderChanged { order_id: order.id, channel_id: order.channel_id });
+    effects.pushes_became_due();
+    Committed::new(order, effects)
 }
 
 /// Changes an order's hub status inside `txn`, with its history line and stock effects.

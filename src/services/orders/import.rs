@@ -19,8 +19,10 @@ use super::history::{mark_events_processed, open_error};
 use super::order_lines::save_lines;
 use super::stock::move_stock;
 use crate::domain::channel::ChannelOrder;
+use crate::domain::events::HubEvent;
 use crate::domain::order_status::{self, Mapped};
 use crate::domain::orders::{self as rules, Known};
+use crate::services::effects::{Committed, Effects};
 use crate::services::{ServiceError, ServiceResult, begin_write, channels, now};
 
 /// What applying one channel order did.
@@ -51,24 +53,27 @@ pub async fn apply_channel_order(
     channel: &channel::Model,
     co: &ChannelOrder,
     events_cutoff: Option<DateTime<Utc>>,
-) -> ServiceResult<Applied> {
-    apply_channel_orders(db, channel, std::slice::from_ref(co), events_cutoff)
-        .await?
+) -> ServiceResult<Committed<Applied>> {
+    let (mut applied, effects) =
+        apply_channel_orders(db, channel, std::slice::from_ref(co), events_cutoff).await?.into_parts();
+    let applied = applied
         .pop()
-        .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("order {} was not applied", co.external_id)))
+        .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("order {} was not applied", co.external_id)))?;
+    Ok(Committed::new(applied, effects))
 }
 
 /// Applies channel orders (the upsert every import path uses), in one write transaction per batch: the reads
 /// (orders, listings, links, customers, variants, lines, slips, levels) are one statement each for the whole
 /// batch, stock moves through one `LevelBook`, and history, ledger and inbox marks are written together at the
 /// end. `events_cutoff`: webhook events of these orders received up to then are marked processed in the same
-/// transaction. The result is in the order of `orders`.
+/// transaction. The result is in the order of `orders`. Effects: an `OrderChanged` per order imported or
+/// updated, and the pushes of the stock they moved.
 pub async fn apply_channel_orders(
     db: &DatabaseConnection,
     channel: &channel::Model,
     orders: &[ChannelOrder],
     events_cutoff: Option<DateTime<Utc>>,
-) -> ServiceResult<Vec<Applied>> {
+) -> ServiceResult<Committed<Vec<Applied>>> {
     let mut results: Vec<Option<Applied>> = vec![None; orders.len()];
     let mut rest: Vec<usize> = (0..orders.len()).collect();
     while !rest.is_empty() {
@@ -96,7 +101,17 @@ pub async fn apply_channel_orders(
         }
         rest = later;
     }
-    Ok(results.into_iter().flatten().collect())
+    let applied: Vec<Applied> = results.into_iter().flatten().collect();
+    let mut effects = Effects::none();
+    for a in &applied {
+        if let Applied::Imported(order_id) | Applied::Updated(order_id) = *a {
+            effects.publish(HubEvent::OrderChanged { order_id, channel_id: channel.id });
+            // Imports reserve stock and status changes release it: channels pushing "on hand − committed" hear
+            // of it now, not at the scheduler's next tick.
+            effects.pushes_became_due();
+        }
+    }
+    Ok(Committed::new(applied, effects))
 }
 
 async fn try_apply_batch(

@@ -26,6 +26,7 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 
 use entity::{channel, warehouse};
 
+pub(crate) use super::IN_CHUNK;
 use super::ServiceResult;
 pub(crate) use super::now;
 
@@ -50,8 +51,6 @@ pub const STOCK_DRIFT: &str = "STOCK_DRIFT";
 pub const NOT_TRACKED: &str = "QUANTITY_NOT_TRACKED";
 /// Links handled per round (one transaction to collect, one to record).
 pub const ROUND_SIZE: u64 = 500;
-/// Keys per `IN (…)` list.
-const IN_CHUNK: usize = 500;
 
 /// The warehouse whose stock a channel gets: its chosen one, else the default.
 pub async fn stock_warehouse<C: ConnectionTrait>(db: &C, channel: &channel::Model) -> ServiceResult<warehouse::Model> {
