@@ -32,7 +32,18 @@ pub struct Settings {
     pub channel_timeout_ms: u64,
     /// Largest GraphQL request body accepted, in bytes; a larger one is refused (413) without being read.
     pub max_request_bytes: usize,
+    /// Answer introspection queries (`__schema`, `__type`); an operator may turn it off in production.
+    pub introspection: bool,
+    /// Query cost points each API token may spend at once (its bucket); 0: costs are reported, never refused.
+    pub cost_budget: u32,
+    /// Points a token's bucket regains per second.
+    pub cost_restore_per_second: u32,
 }
+
+/// The default bucket: five of the most complex queries accepted (`graphql::MAX_COMPLEXITY`) at once.
+pub const DEFAULT_COST_BUDGET: u32 = 100_000;
+/// The default refill: a query of the largest complexity every two seconds, sustained.
+pub const DEFAULT_COST_RESTORE_PER_SECOND: u32 = 10_000;
 
 /// The default `max_request_bytes`: far above any real query (a 250-line stock change is ~40 KiB).
 pub const DEFAULT_MAX_REQUEST_BYTES: usize = 2 * 1024 * 1024;
@@ -54,6 +65,9 @@ impl Settings {
             scheduler_interval_secs: 15,
             channel_timeout_ms: 30_000,
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
+            introspection: true,
+            cost_budget: DEFAULT_COST_BUDGET,
+            cost_restore_per_second: DEFAULT_COST_RESTORE_PER_SECOND,
         }
     }
 

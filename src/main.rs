@@ -70,6 +70,20 @@ struct CommonArgs {
     /// Largest GraphQL request body accepted, in bytes.
     #[arg(long, env = "OMNISYNC_MAX_REQUEST_BYTES", default_value_t = omnisync::config::DEFAULT_MAX_REQUEST_BYTES, global = true)]
     max_request_bytes: usize,
+    /// Answer GraphQL introspection queries (true or false).
+    #[arg(long, env = "OMNISYNC_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    introspection: bool,
+    /// Query cost points an API token may spend at once; 0 reports costs without refusing.
+    #[arg(long, env = "OMNISYNC_COST_BUDGET", default_value_t = omnisync::config::DEFAULT_COST_BUDGET, global = true)]
+    cost_budget: u32,
+    /// Query cost points a token regains per second.
+    #[arg(
+        long,
+        env = "OMNISYNC_COST_RESTORE_PER_SECOND",
+        default_value_t = omnisync::config::DEFAULT_COST_RESTORE_PER_SECOND,
+        global = true
+    )]
+    cost_restore_per_second: u32,
     /// Log format: text or json.
     #[arg(long, env = "OMNISYNC_LOG_FORMAT", default_value = "text", global = true)]
     log_format: String,
@@ -219,6 +233,9 @@ impl CommonArgs {
         s.scheduler_interval_secs = self.scheduler_interval;
         s.channel_timeout_ms = self.channel_timeout_ms;
         s.max_request_bytes = self.max_request_bytes;
+        s.introspection = self.introspection;
+        s.cost_budget = self.cost_budget;
+        s.cost_restore_per_second = self.cost_restore_per_second;
         s
     }
 }

@@ -151,7 +151,7 @@ fn http_server(listener: TcpListener, context: AppContext) -> anyhow::Result<Ser
             .route("/graphql", web::post().to(graphql::graphql_post))
             .route("/graphql", web::get().to(web_endpoints::graphiql::page))
             .route("/graphql/assets/{file}", web::get().to(web_endpoints::graphiql::asset))
-            .route("/graphql/ws", web::get().to(graphql::graphql_ws))
+            .route("/graphql/ws", web::get().to(graphql::ws::graphql_ws))
             .route("/healthz", web::get().to(web_endpoints::healthz))
             .route("/readyz", web::get().to(web_endpoints::readyz))
             .route("/metrics", web::get().to(web_endpoints::metrics))

@@ -95,6 +95,8 @@ impl BenchEnv {
             }
         };
         settings.scheduler_interval_secs = 0;
+        // Benchmarks measure the hub, not a client's query budget.
+        settings.cost_budget = 0;
         settings.queue_poll_interval_ms = 50;
         Ok((settings, cleanup))
     }

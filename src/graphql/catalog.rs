@@ -1,7 +1,9 @@
 //! Warehouses, products and variants.
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use rust_decimal::Decimal;
+use async_graphql::{
+    Context, ID, InputObject, InputValueError, InputValueResult, MaybeUndefined, Object, Result, Scalar, ScalarType,
+    SimpleObject, Value,
+};
 
 use entity::{inventory_level, product, product_variant, warehouse};
 
@@ -16,14 +18,16 @@ use crate::services::catalog::{
 
 // ------------------------------------------------------------------------------------------------ types
 
-/// A place that holds stock. Exactly one is the default ("Kho tổng"), used when a channel names none.
 pub struct Warehouse(pub warehouse::Model);
 
+/// A place that holds stock. Exactly one is the default ("Kho tổng"), used when a channel names none.
 #[Object]
 impl Warehouse {
+    /// Global id.
     pub async fn id(&self) -> ID {
         global_id("Warehouse", self.0.id)
     }
+    /// Display name.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -31,6 +35,7 @@ impl Warehouse {
     async fn code(&self) -> Option<&str> {
         self.0.code.as_deref()
     }
+    /// Postal address, free text.
     async fn address(&self) -> Option<&str> {
         self.0.address.as_deref()
     }
@@ -38,11 +43,42 @@ impl Warehouse {
     async fn is_default(&self) -> bool {
         self.0.is_default
     }
+    /// When it was created.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
+    /// When it last changed.
     async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.updated_at
+    }
+}
+
+/// The schema's `Decimal` scalar: async-graphql's, with a description.
+pub struct Decimal(pub rust_decimal::Decimal);
+
+/// A decimal number as a string, e.g. "150000" or "12.50", so no precision is lost (inputs may also be JSON
+/// numbers, which float rounding may alter). Money amounts are in the currency's main unit (dong, ringgit), not
+/// in cents.
+#[Scalar(name = "Decimal")]
+impl ScalarType for Decimal {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => Ok(Self(text.parse()?)),
+            Value::Number(n) => {
+                if let Some(f) = n.as_f64() {
+                    return rust_decimal::Decimal::try_from(f).map(Self).map_err(InputValueError::custom);
+                }
+                if let Some(i) = n.as_i64() {
+                    return Ok(Self(i.into()));
+                }
+                n.as_u64().map(|u| Self(u.into())).ok_or_else(|| InputValueError::expected_type(value.clone()))
+            }
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_string())
     }
 }
 
@@ -57,30 +93,36 @@ pub struct Money {
 
 impl Money {
     pub fn new(minor: i64, currency: &str) -> Self {
-        Self { amount: money::from_minor(minor, currency), currency_code: currency.to_owned() }
+        Self { amount: Decimal(money::from_minor(minor, currency)), currency_code: currency.to_owned() }
     }
 }
 
-/// A product of the hub catalog; what is sold is its variants.
 pub struct Product(pub product::Model);
 
+/// A product of the hub catalog; what is sold is its variants.
 #[Object]
 impl Product {
+    /// Global id.
     pub async fn id(&self) -> ID {
         global_id("Product", self.0.id)
     }
+    /// The product's name.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// Long description, free text.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
+    /// Brand or maker.
     async fn vendor(&self) -> Option<&str> {
         self.0.vendor.as_deref()
     }
+    /// The merchant's own category, free text.
     async fn product_type(&self) -> Option<&str> {
         self.0.product_type.as_deref()
     }
+    /// URL of the main image.
     async fn image_url(&self) -> Option<&str> {
         self.0.image_url.as_deref()
     }
@@ -89,6 +131,7 @@ impl Product {
     async fn total_on_hand(&self) -> i64 {
         self.0.total_on_hand
     }
+    /// When `totalOnHand` was computed; null before the first PRODUCT_TOTALS run that included the product.
     async fn totals_computed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.totals_computed_at
     }
@@ -103,9 +146,11 @@ impl Product {
             .unwrap_or_default();
         Ok(variants.into_iter().map(ProductVariant).collect())
     }
+    /// When it was created.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
+    /// When it or one of its variants last changed.
     async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.updated_at
     }
@@ -114,24 +159,30 @@ impl Product {
 /// One option of a variant, such as Color = Red.
 #[derive(SimpleObject)]
 pub struct VariantOption {
+    /// The option's name, e.g. "Color".
     pub name: String,
+    /// The variant's value of it, e.g. "Red".
     pub value: String,
 }
 
-/// A sellable item: one combination of options, with its own SKU, barcode, price and stock.
 pub struct ProductVariant(pub product_variant::Model);
 
+/// A sellable item: one combination of options, with its own SKU, barcode, price and stock.
 #[Object]
 impl ProductVariant {
+    /// Global id.
     pub async fn id(&self) -> ID {
         global_id("ProductVariant", self.0.id)
     }
+    /// The product it belongs to.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
         Ok(query(catalog::product(&app(ctx)?.db, self.0.product_id).await)?.map(Product))
     }
+    /// Its name within the product; by default its option values joined by " / ", e.g. "Red / XL".
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// Its place among the product's variants, from 0.
     async fn position(&self) -> i32 {
         self.0.position
     }
@@ -139,7 +190,8 @@ impl ProductVariant {
     async fn sku(&self) -> Option<&str> {
         self.0.sku.as_deref()
     }
-    /// Barcode: trimmed, case-sensitive, unique within the product; need not be a GTIN.
+    /// Barcode: trimmed, case-sensitive; need not be a GTIN. Unlike SKUs, barcodes may repeat (linking reports
+    /// the duplicates).
     async fn barcode(&self) -> Option<&str> {
         self.0.barcode.as_deref()
     }
@@ -147,11 +199,12 @@ impl ProductVariant {
     async fn price(&self, ctx: &Context<'_>) -> Result<Money> {
         Ok(Money::new(self.0.price_minor, &app(ctx)?.settings.currency))
     }
-    /// List ("compare at") price.
+    /// List ("compare at") price; null when none.
     async fn list_price(&self, ctx: &Context<'_>) -> Result<Option<Money>> {
         let currency = &app(ctx)?.settings.currency;
         Ok(self.0.list_price_minor.map(|m| Money::new(m, currency)))
     }
+    /// What the merchant paid for a unit; null when unknown.
     async fn cost_price(&self, ctx: &Context<'_>) -> Result<Option<Money>> {
         let currency = &app(ctx)?.settings.currency;
         Ok(self.0.cost_price_minor.map(|m| Money::new(m, currency)))
@@ -168,12 +221,15 @@ impl ProductVariant {
     async fn allow_oversell(&self) -> bool {
         self.0.allow_oversell
     }
+    /// Unit of sale, e.g. "cái" or "kg".
     async fn unit(&self) -> Option<&str> {
         self.0.unit.as_deref()
     }
+    /// URL of the variant's own image.
     async fn image_url(&self) -> Option<&str> {
         self.0.image_url.as_deref()
     }
+    /// Marked hidden by the merchant, for the front end's lists; syncing ignores it.
     async fn hidden(&self) -> bool {
         self.0.hidden
     }
@@ -188,9 +244,11 @@ impl ProductVariant {
             .unwrap_or_default();
         Ok(levels.into_iter().map(InventoryLevel).collect())
     }
+    /// When it was created.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
+    /// When its fields last changed (stock movements do not count: see `InventoryLevel.updatedAt`).
     async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.updated_at
     }
@@ -198,19 +256,23 @@ impl ProductVariant {
 
 // ------------------------------------------------------------------------------------------------ queries
 
+/// Which products to list.
 #[derive(InputObject, Default)]
 pub struct ProductFilterInput {
     /// Title contains this text (case-insensitive for ASCII), or a variant's SKU or barcode starts with it.
     pub search: Option<String>,
 }
 
+/// Which variants to list.
 #[derive(InputObject, Default)]
 pub struct VariantFilterInput {
     /// SKU or barcode starts with this text, or the variant title contains it.
     pub search: Option<String>,
+    /// Only the variants of this product (a Product global id).
     pub product_id: Option<ID>,
 }
 
+/// Which warehouses to list.
 #[derive(InputObject, Default)]
 pub struct WarehouseFilterInput {
     /// Name contains this text, or code starts with it.
@@ -224,15 +286,16 @@ pub struct CatalogQuery;
 impl CatalogQuery {
     /// Warehouses, in creation order (`reverse` for newest first). At most 100 a page.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
     async fn warehouses(
         &self,
         ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-        reverse: Option<bool>,
-        filter: Option<WarehouseFilterInput>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor`).")] after: Option<String>,
+        #[graphql(desc = "End before this cursor (an edge's `cursor`).")] before: Option<String>,
+        #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
+        #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<WarehouseFilterInput>,
     ) -> Result<Conn<Warehouse>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let search = filter.and_then(|f| f.search);
@@ -240,7 +303,12 @@ impl CatalogQuery {
         Ok(connection(found, |w| w.id, Warehouse))
     }
 
-    async fn warehouse(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Warehouse>> {
+    /// A warehouse by global id; null if it does not exist.
+    async fn warehouse(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Warehouse.")] id: ID,
+    ) -> Result<Option<Warehouse>> {
         let id = require_id("Warehouse", &id)?;
         Ok(query(catalog::warehouse(&app(ctx)?.db, id).await)?.map(Warehouse))
     }
@@ -251,12 +319,12 @@ impl CatalogQuery {
     async fn products(
         &self,
         ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-        reverse: Option<bool>,
-        filter: Option<ProductFilterInput>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor`).")] after: Option<String>,
+        #[graphql(desc = "End before this cursor (an edge's `cursor`).")] before: Option<String>,
+        #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
+        #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<ProductFilterInput>,
     ) -> Result<Conn<Product>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let filter = ProductFilter { search: filter.and_then(|f| f.search) };
@@ -264,7 +332,12 @@ impl CatalogQuery {
         Ok(connection(found, |p| p.id, Product))
     }
 
-    async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
+    /// A product by global id; null if it does not exist.
+    async fn product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Product.")] id: ID,
+    ) -> Result<Option<Product>> {
         let id = require_id("Product", &id)?;
         Ok(query(catalog::product(&app(ctx)?.db, id).await)?.map(Product))
     }
@@ -275,12 +348,12 @@ impl CatalogQuery {
     async fn product_variants(
         &self,
         ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-        reverse: Option<bool>,
-        filter: Option<VariantFilterInput>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor`).")] after: Option<String>,
+        #[graphql(desc = "End before this cursor (an edge's `cursor`).")] before: Option<String>,
+        #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
+        #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<VariantFilterInput>,
     ) -> Result<Conn<ProductVariant>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let filter = filter.unwrap_or_default();
@@ -290,7 +363,12 @@ impl CatalogQuery {
         Ok(connection(found, |v| v.id, ProductVariant))
     }
 
-    async fn product_variant(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ProductVariant>> {
+    /// A variant by global id; null if it does not exist.
+    async fn product_variant(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the ProductVariant.")] id: ID,
+    ) -> Result<Option<ProductVariant>> {
         let id = require_id("ProductVariant", &id)?;
         Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
     }
@@ -298,11 +376,14 @@ impl CatalogQuery {
 
 // ------------------------------------------------------------------------------------------------ mutations
 
+/// A warehouse's fields. On update, an omitted field is unchanged and an explicit null clears it.
 #[derive(InputObject)]
 pub struct WarehouseInput {
-    /// Required on create.
+    /// Display name, 1 to 255 characters. Required on create.
     pub name: Option<String>,
+    /// Short code, up to 100 characters.
     pub code: MaybeUndefined<String>,
+    /// Postal address, up to 1000 characters.
     pub address: MaybeUndefined<String>,
     /// Making a warehouse the default takes the flag from the current default.
     pub is_default: Option<bool>,
@@ -314,19 +395,27 @@ impl From<WarehouseInput> for WarehouseFields {
     }
 }
 
+/// One option of a variant, such as Color = Red.
 #[derive(InputObject)]
 pub struct OptionInput {
+    /// The option's name, e.g. "Color": 1 to 100 characters, once per variant.
     pub name: String,
+    /// The variant's value of it, e.g. "Red": 1 to 255 characters.
     pub value: String,
 }
 
+/// A product's fields. On update, an omitted field is unchanged and an explicit null clears it.
 #[derive(InputObject)]
 pub struct ProductInput {
-    /// Required on create.
+    /// The product's name, 1 to 255 characters. Required on create.
     pub title: Option<String>,
+    /// Long description, up to 20,000 characters.
     pub description: MaybeUndefined<String>,
+    /// Brand or maker, up to 255 characters.
     pub vendor: MaybeUndefined<String>,
+    /// The merchant's own category, up to 255 characters.
     pub product_type: MaybeUndefined<String>,
+    /// URL of the main image, up to 2000 characters.
     pub image_url: MaybeUndefined<String>,
     /// On create: the variants (1 to 100). Ignored on update: use the variant mutations.
     pub variants: Option<Vec<VariantInput>>,
@@ -337,11 +426,16 @@ pub struct ProductInput {
 pub struct VariantInput {
     /// Defaults to the option values joined by " / ", or "Default Title".
     pub title: Option<String>,
+    /// Stock keeping unit: up to 100 characters, no spaces, trimmed, case-sensitive; unique within the product
+    /// (SKU_TAKEN).
     pub sku: MaybeUndefined<String>,
+    /// Barcode: up to 100 characters, no spaces, trimmed, case-sensitive; need not be a GTIN.
     pub barcode: MaybeUndefined<String>,
     /// Retail price, a decimal string in the shop currency. Required on create.
     pub price: Option<Decimal>,
+    /// List ("compare at") price, a decimal string in the shop currency.
     pub list_price: MaybeUndefined<Decimal>,
+    /// What the merchant paid for a unit, a decimal string in the shop currency.
     pub cost_price: MaybeUndefined<Decimal>,
     /// Up to three name/value pairs; replaces all options.
     pub options: Option<Vec<OptionInput>>,
@@ -349,8 +443,11 @@ pub struct VariantInput {
     pub track_inventory: Option<bool>,
     /// Continue selling when out of stock. Default false.
     pub allow_oversell: Option<bool>,
+    /// Unit of sale, e.g. "cái" or "kg": up to 50 characters.
     pub unit: MaybeUndefined<String>,
+    /// URL of the variant's own image, up to 2000 characters.
     pub image_url: MaybeUndefined<String>,
+    /// Marked hidden for the front end's lists; syncing ignores it. Default false.
     pub hidden: Option<bool>,
 }
 
@@ -368,9 +465,9 @@ impl From<VariantInput> for VariantFields {
             title: i.title,
             sku: patch(i.sku),
             barcode: patch(i.barcode),
-            price: i.price,
-            list_price: patch(i.list_price),
-            cost_price: patch(i.cost_price),
+            price: i.price.map(|p| p.0),
+            list_price: patch(i.list_price).map(|p| p.map(|p| p.0)),
+            cost_price: patch(i.cost_price).map(|p| p.map(|p| p.0)),
             options: i.options.map(|o| o.into_iter().map(|o| OptionPair { name: o.name, value: o.value }).collect()),
             track_inventory: i.track_inventory,
             allow_oversell: i.allow_oversell,
@@ -395,28 +492,39 @@ impl ProductInput {
     }
 }
 
+/// Result of a warehouse mutation.
 #[derive(SimpleObject)]
 pub struct WarehousePayload {
+    /// The warehouse after the change; null when refused.
     pub warehouse: Option<Warehouse>,
+    /// Why the input was refused; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// Result of a product mutation.
 #[derive(SimpleObject)]
 pub struct ProductPayload {
+    /// The product after the change; null when refused.
     pub product: Option<Product>,
+    /// Why the input was refused; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// Result of a variant mutation.
 #[derive(SimpleObject)]
 pub struct ProductVariantPayload {
+    /// The variant after the change; null when refused.
     pub product_variant: Option<ProductVariant>,
+    /// Why the input was refused; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// Result of a delete mutation.
 #[derive(SimpleObject)]
 pub struct DeletePayload {
     /// The id of what was deleted; null when nothing was.
     pub deleted_id: Option<ID>,
+    /// Why the request was refused; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -429,12 +537,23 @@ fn deleted(type_name: &str, result: (Option<i64>, Vec<UserError>)) -> DeletePayl
 
 #[Object]
 impl CatalogMutation {
-    async fn warehouse_create(&self, ctx: &Context<'_>, input: WarehouseInput) -> Result<WarehousePayload> {
+    /// Creates a warehouse.
+    async fn warehouse_create(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The warehouse's fields; `name` is required.")] input: WarehouseInput,
+    ) -> Result<WarehousePayload> {
         let (w, user_errors) = split(catalog::warehouse_create(&app(ctx)?.db, input.into()).await, &[])?;
         Ok(WarehousePayload { warehouse: w.map(Warehouse), user_errors })
     }
 
-    async fn warehouse_update(&self, ctx: &Context<'_>, id: ID, input: WarehouseInput) -> Result<WarehousePayload> {
+    /// Changes a warehouse's fields.
+    async fn warehouse_update(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Warehouse.")] id: ID,
+        #[graphql(desc = "The fields to change.")] input: WarehouseInput,
+    ) -> Result<WarehousePayload> {
         let id = match input_id("Warehouse", &id, &["id"]) {
             Ok(id) => id,
             Err(e) => return Ok(WarehousePayload { warehouse: None, user_errors: user_errors(vec![e], &["id"]) }),
@@ -444,7 +563,11 @@ impl CatalogMutation {
     }
 
     /// Deletes a warehouse that never held stock movements. The default warehouse can't be deleted.
-    async fn warehouse_delete(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
+    async fn warehouse_delete(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Warehouse.")] id: ID,
+    ) -> Result<DeletePayload> {
         let id = match input_id("Warehouse", &id, &["id"]) {
             Ok(id) => id,
             Err(e) => return Ok(deleted("Warehouse", (None, user_errors(vec![e], &["id"])))),
@@ -453,7 +576,11 @@ impl CatalogMutation {
     }
 
     /// Creates a product with its variants (each gets a zero stock level in the default warehouse).
-    async fn product_create(&self, ctx: &Context<'_>, input: ProductInput) -> Result<ProductPayload> {
+    async fn product_create(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product and its variants; `title` and `variants` are required.")] input: ProductInput,
+    ) -> Result<ProductPayload> {
         let app = app(ctx)?;
         let (fields, variants) = input.split();
         let (created, user_errors) =
@@ -462,7 +589,12 @@ impl CatalogMutation {
     }
 
     /// Updates product fields (variants have their own mutations).
-    async fn product_update(&self, ctx: &Context<'_>, id: ID, input: ProductInput) -> Result<ProductPayload> {
+    async fn product_update(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Product.")] id: ID,
+        #[graphql(desc = "The fields to change; `variants` is ignored.")] input: ProductInput,
+    ) -> Result<ProductPayload> {
         let id = match input_id("Product", &id, &["id"]) {
             Ok(id) => id,
             Err(e) => return Ok(ProductPayload { product: None, user_errors: user_errors(vec![e], &["id"]) }),
@@ -473,7 +605,11 @@ impl CatalogMutation {
     }
 
     /// Deletes a product, its variants and their stock levels. Channel links to it report the loss.
-    async fn product_delete(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
+    async fn product_delete(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Product.")] id: ID,
+    ) -> Result<DeletePayload> {
         let id = match input_id("Product", &id, &["id"]) {
             Ok(id) => id,
             Err(e) => return Ok(deleted("Product", (None, user_errors(vec![e], &["id"])))),
@@ -481,11 +617,12 @@ impl CatalogMutation {
         Ok(deleted("Product", split(catalog::product_delete(&app(ctx)?.db, id).await, &["id"])?))
     }
 
+    /// Adds a variant to a product (at most 100 per product), with a zero stock level in the default warehouse.
     async fn product_variant_create(
         &self,
         ctx: &Context<'_>,
-        product_id: ID,
-        input: VariantInput,
+        #[graphql(desc = "Global id of the Product.")] product_id: ID,
+        #[graphql(desc = "The variant's fields; `price` is required.")] input: VariantInput,
     ) -> Result<ProductVariantPayload> {
         let app = app(ctx)?;
         let product_id = match input_id("Product", &product_id, &["productId"]) {
@@ -502,11 +639,13 @@ impl CatalogMutation {
         Ok(ProductVariantPayload { product_variant: v.map(ProductVariant), user_errors })
     }
 
+    /// Changes a variant's fields. A change of price, `trackInventory` or `allowOversell` is pushed to the
+    /// channels it is linked on.
     async fn product_variant_update(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: VariantInput,
+        #[graphql(desc = "Global id of the ProductVariant.")] id: ID,
+        #[graphql(desc = "The fields to change.")] input: VariantInput,
     ) -> Result<ProductVariantPayload> {
         let app = app(ctx)?;
         let id = match input_id("ProductVariant", &id, &["id"]) {
@@ -521,7 +660,11 @@ impl CatalogMutation {
     }
 
     /// Deletes a variant and its stock levels; a product keeps at least one variant.
-    async fn product_variant_delete(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
+    async fn product_variant_delete(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the ProductVariant.")] id: ID,
+    ) -> Result<DeletePayload> {
         let id = match input_id("ProductVariant", &id, &["id"]) {
             Ok(id) => id,
             Err(e) => return Ok(deleted("ProductVariant", (None, user_errors(vec![e], &["id"])))),

@@ -17,11 +17,15 @@ use crate::services::channels::{
 
 /// A sales channel kind.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::enums::ChannelKind")]
+#[graphql(name = "ChannelKind", remote = "entity::enums::ChannelKind")]
 pub enum ChannelKindGql {
+    /// Lazada.
     Lazada,
+    /// Shopee.
     Shopee,
+    /// Tiki.
     Tiki,
+    /// TikTok Shop.
     Tiktok,
     /// The merchant's own web storefront.
     Webstore,
@@ -29,10 +33,11 @@ pub enum ChannelKindGql {
 
 /// Connection state of a channel account.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::enums::ChannelStatus")]
+#[graphql(name = "ChannelStatus", remote = "entity::enums::ChannelStatus")]
 pub enum ChannelStatusGql {
     /// Waiting for the seller's consent on the marketplace (open `authorizationUrl`).
     PendingAuthorization,
+    /// Working: listings, stock, prices and orders sync.
     Connected,
     /// Stopped by the merchant; imported orders stay.
     Disconnected,
@@ -42,24 +47,29 @@ pub enum ChannelStatusGql {
 
 /// Which hub price is pushed.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::enums::PricePolicy")]
+#[graphql(name = "PricePolicy", remote = "entity::enums::PricePolicy")]
 pub enum PricePolicyGql {
+    /// The variant's `price`.
     Retail,
+    /// The variant's `listPrice`, else its `price`.
     List,
+    /// The variant's `costPrice`, else its `price`.
     Cost,
 }
 
 /// Which hub field a listing's SKU is matched against.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::enums::MatchKey")]
+#[graphql(name = "MatchKey", remote = "entity::enums::MatchKey")]
 pub enum MatchKeyGql {
+    /// The variant's `barcode`.
     Barcode,
+    /// The variant's `sku`.
     Sku,
 }
 
 /// What is pushed for variants that continue selling when out of stock.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::enums::OversellPolicy")]
+#[graphql(name = "OversellPolicy", remote = "entity::enums::OversellPolicy")]
 pub enum OversellPolicyGql {
     /// Always the oversell quantity (Lazada).
     Always,
@@ -67,12 +77,11 @@ pub enum OversellPolicyGql {
     WhenOutOfStock,
 }
 
-/// A connected marketplace account (shop). Credentials are never readable.
 pub struct Channel(pub channel::Model);
 
-/// Settings of a channel (SPEC §1). A change applies from the moment it is saved.
 pub struct ChannelSettings(channel::Model);
 
+/// Settings of a channel (SPEC §1). A change applies from the moment it is saved.
 #[Object]
 impl ChannelSettings {
     /// When false, prices are never pushed.
@@ -99,9 +108,11 @@ impl ChannelSettings {
     async fn order_warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
         warehouse_or_default(ctx, self.0.order_warehouse_id).await
     }
+    /// Which hub price is pushed.
     async fn price_policy(&self) -> PricePolicyGql {
         self.0.price_policy.into()
     }
+    /// Which hub field listings' seller SKUs are matched against when linking.
     async fn match_key(&self) -> MatchKeyGql {
         self.0.match_key.into()
     }
@@ -113,6 +124,7 @@ impl ChannelSettings {
     async fn oversell_quantity(&self) -> i64 {
         self.0.oversell_quantity
     }
+    /// When `oversellQuantity` is pushed for continue-selling variants.
     async fn oversell_policy(&self) -> OversellPolicyGql {
         self.0.oversell_policy.into()
     }
@@ -141,21 +153,30 @@ async fn warehouse_or_default(ctx: &Context<'_>, id: Option<i64>) -> Result<Opti
 /// How much of the channel the hub knows.
 #[derive(SimpleObject)]
 pub struct ChannelCounts {
+    /// Listings stored from the channel.
     pub listings: u64,
+    /// Product links, in every state (link errors included).
     pub links: u64,
+    /// Links in LINK_ERROR.
     pub link_errors: u64,
+    /// Links in SYNC_ERROR (their last push failed).
     pub sync_errors: u64,
+    /// Orders imported from the channel.
     pub orders: u64,
 }
 
+/// A connected marketplace account (shop). Credentials are never readable.
 #[Object]
 impl Channel {
+    /// Global id.
     pub async fn id(&self) -> ID {
         global_id("Channel", self.0.id)
     }
+    /// The marketplace.
     async fn kind(&self) -> ChannelKindGql {
         self.0.kind.into()
     }
+    /// The merchant's name for the account.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -171,6 +192,7 @@ impl Channel {
     async fn base_url(&self) -> &str {
         &self.0.base_url
     }
+    /// Connection state.
     async fn status(&self) -> ChannelStatusGql {
         self.0.status.into()
     }
@@ -178,6 +200,7 @@ impl Channel {
     async fn shop_external_id(&self) -> Option<&str> {
         self.0.shop_external_id.as_deref()
     }
+    /// The shop's name on the marketplace, once known.
     async fn shop_name(&self) -> Option<&str> {
         self.0.shop_name.as_deref()
     }
@@ -185,9 +208,11 @@ impl Channel {
     async fn access_token_expires_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.access_token_expires_at
     }
+    /// How the channel syncs.
     async fn settings(&self) -> ChannelSettings {
         ChannelSettings(self.0.clone())
     }
+    /// How much of the channel the hub knows, counted now.
     async fn counts(&self, ctx: &Context<'_>) -> Result<ChannelCounts> {
         let c = query(service::counts(&app(ctx)?.db, self.0.id).await)?;
         Ok(ChannelCounts {
@@ -198,6 +223,7 @@ impl Channel {
             orders: c.orders,
         })
     }
+    /// When it was connected; null while waiting for consent.
     async fn connected_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.connected_at
     }
@@ -213,20 +239,26 @@ impl Channel {
     async fn status_mapping(&self) -> Vec<super::orders::StatusMappingRow> {
         super::orders::mapping_rows(&self.0)
     }
+    /// When the merchant disconnected it; null unless DISCONNECTED.
     async fn disconnected_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.disconnected_at
     }
+    /// When it was created.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
+    /// When it last changed (settings included).
     async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.updated_at
     }
 }
 
+/// Which channels to list.
 #[derive(InputObject, Default)]
 pub struct ChannelFilterInput {
+    /// Only this marketplace.
     pub kind: Option<ChannelKindGql>,
+    /// Only channels in this state.
     pub status: Option<ChannelStatusGql>,
 }
 
@@ -237,15 +269,16 @@ pub struct ChannelQuery;
 impl ChannelQuery {
     /// Channel accounts, oldest first (`reverse` for newest first). At most 100 a page.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
     async fn channels(
         &self,
         ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-        reverse: Option<bool>,
-        filter: Option<ChannelFilterInput>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor`).")] after: Option<String>,
+        #[graphql(desc = "End before this cursor (an edge's `cursor`).")] before: Option<String>,
+        #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
+        #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<ChannelFilterInput>,
     ) -> Result<Conn<Channel>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let filter = filter.unwrap_or_default();
@@ -254,7 +287,12 @@ impl ChannelQuery {
         Ok(connection(found, |c| c.id, Channel))
     }
 
-    async fn channel(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Channel>> {
+    /// A channel by global id; null if it does not exist.
+    async fn channel(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Channel.")] id: ID,
+    ) -> Result<Option<Channel>> {
         let id = require_id("Channel", &id)?;
         Ok(query(service::get(&app(ctx)?.db, id).await)?.map(Channel))
     }
@@ -265,13 +303,13 @@ impl ChannelQuery {
     #[allow(clippy::too_many_arguments)]
     async fn channel_authorization_url(
         &self,
-        kind: ChannelKindGql,
-        country: String,
-        app_key: String,
-        redirect_uri: String,
-        state: Option<String>,
-        app_secret: Option<String>,
-        base_url: Option<String>,
+        #[graphql(desc = "The marketplace.")] kind: ChannelKindGql,
+        #[graphql(desc = "The shop's country: VN, TH, MY, SG, PH or ID (any case).")] country: String,
+        #[graphql(desc = "The app's key (Shopee: partner id; Tiki: client id).")] app_key: String,
+        #[graphql(desc = "Where the marketplace sends the seller back after consent.")] redirect_uri: String,
+        #[graphql(desc = "Returned on the redirect, to match it; random when omitted.")] state: Option<String>,
+        #[graphql(desc = "The app's secret; required for Shopee, which signs the link.")] app_secret: Option<String>,
+        #[graphql(desc = "The marketplace's host; omit for the real one.")] base_url: Option<String>,
     ) -> Result<String> {
         let state = state.unwrap_or_else(|| ulid::Ulid::generate().to_string());
         let country = country.to_ascii_uppercase();
@@ -293,14 +331,23 @@ impl ChannelQuery {
 /// (v2); WEBSTORE: apiKey and appSecret (+ webhookSecret). Stored encrypted; never returned.
 #[derive(InputObject, Default)]
 pub struct ChannelCredentialsInput {
+    /// TIKI v1 and WEBSTORE: the API key.
     pub api_key: Option<String>,
+    /// The app's key (SHOPEE: partner id; TIKI v2: client id).
     pub app_key: Option<String>,
+    /// The app's secret (SHOPEE: partner key; TIKI v2: client secret; WEBSTORE: the API secret, with `apiKey`).
     pub app_secret: Option<String>,
+    /// OAuth: the code the marketplace's consent redirect carried, exchanged for tokens on connect.
     pub authorization_code: Option<String>,
+    /// OAuth: an access token already obtained (with `refreshToken`).
     pub access_token: Option<String>,
+    /// OAuth: the refresh token going with `accessToken`.
     pub refresh_token: Option<String>,
+    /// SHOPEE: the shop's id.
     pub shop_id: Option<String>,
+    /// TIKTOK: the shop cipher, if known (else it is read from the authorized shops).
     pub shop_cipher: Option<String>,
+    /// WEBSTORE: the secret signing its webhooks.
     pub webhook_secret: Option<String>,
 }
 
@@ -323,24 +370,31 @@ impl From<ChannelCredentialsInput> for CredentialsInput {
 /// Settings (SPEC §1); omitted fields keep their value (on connect: the kind's default).
 #[derive(InputObject, Default)]
 pub struct ChannelSettingsInput {
+    /// When false, prices are never pushed.
     pub sync_price: Option<bool>,
+    /// When false, quantities are never pushed.
     pub sync_quantity: Option<bool>,
+    /// Orders are run in the hub: channel status changes no longer overwrite hub statuses.
     pub process_orders_in_hub: Option<bool>,
-    /// null: back to the default warehouse.
+    /// The warehouse whose stock is pushed (a Warehouse global id); null: back to the default warehouse.
     pub stock_warehouse_id: MaybeUndefined<ID>,
-    /// null: back to the default warehouse.
+    /// The warehouse channel orders take stock from (a Warehouse global id); null: back to the default warehouse.
     pub order_warehouse_id: MaybeUndefined<ID>,
+    /// Which hub price is pushed.
     pub price_policy: Option<PricePolicyGql>,
+    /// Which hub field listings' seller SKUs are matched against when linking.
     pub match_key: Option<MatchKeyGql>,
-    /// 0 to 365.
+    /// Days the first order sync reaches back: 0 to 365.
     pub order_backfill_days: Option<i32>,
-    /// 0 to 1,000,000.
+    /// Units pushed for continue-selling variants: 0 to 1,000,000.
     pub oversell_quantity: Option<i32>,
+    /// When `oversellQuantity` is pushed for continue-selling variants.
     pub oversell_policy: Option<OversellPolicyGql>,
-    /// 0 to 3600.
+    /// Overlap of successive order polling windows, in seconds: 0 to 3600.
     pub order_poll_overlap_seconds: Option<i32>,
+    /// Repair stock drift found by reconciliation with a push.
     pub stock_drift_repair: Option<bool>,
-    /// 1 to 3650.
+    /// Days push history is kept: 1 to 3650.
     pub push_history_retention_days: Option<i32>,
 }
 
@@ -373,40 +427,54 @@ impl ChannelSettingsInput {
     }
 }
 
+/// A channel account to connect.
 #[derive(InputObject)]
 pub struct ChannelConnectInput {
     /// LAZADA, SHOPEE, TIKI, TIKTOK or WEBSTORE.
     pub kind: String,
+    /// The merchant's name for the account, 1 to 255 characters.
     pub name: String,
     /// VN, TH, MY, SG, PH or ID.
     pub country: String,
     /// http(s) URL of the API; defaults to the marketplace's real host (required for WEBSTORE).
     pub base_url: Option<String>,
+    /// The kind's credentials (see `ChannelCredentialsInput`); checked with one real call.
     pub credentials: ChannelCredentialsInput,
+    /// Settings; omitted ones take the kind's defaults.
     pub settings: Option<ChannelSettingsInput>,
 }
 
+/// Changes to a channel account; omitted fields are unchanged.
 #[derive(InputObject, Default)]
 pub struct ChannelUpdateInput {
+    /// The merchant's name for the account, 1 to 255 characters.
     pub name: Option<String>,
+    /// http(s) URL of the API.
     pub base_url: Option<String>,
     /// Replaces the credentials (checked with one real call first).
     pub credentials: Option<ChannelCredentialsInput>,
+    /// Settings to change; omitted ones keep their value.
     pub settings: Option<ChannelSettingsInput>,
 }
 
+/// Result of `channelConnect`.
 #[derive(SimpleObject)]
 pub struct ChannelConnectPayload {
+    /// The channel, CONNECTED or PENDING_AUTHORIZATION; null when refused.
     pub channel: Option<Channel>,
     /// Set when the connection waits for the seller's consent: open it; the marketplace redirects back to
     /// `/oauth/{kind}/callback`, which completes the connection.
     pub authorization_url: Option<String>,
+    /// Why the input was refused; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// Result of a channel mutation.
 #[derive(SimpleObject)]
 pub struct ChannelPayload {
+    /// The channel after the change; null when refused.
     pub channel: Option<Channel>,
+    /// Why the input was refused; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -418,7 +486,11 @@ impl ChannelMutation {
     /// Connects a channel account: the credentials are checked with one real call (or, for OAuth without
     /// tokens, the connection waits for consent) and stored encrypted. Refusals name the marketplace's answer.
     #[graphql(guard = "RequireScope::ADMIN")]
-    async fn channel_connect(&self, ctx: &Context<'_>, input: ChannelConnectInput) -> Result<ChannelConnectPayload> {
+    async fn channel_connect(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account: kind, name, country, credentials, settings.")] input: ChannelConnectInput,
+    ) -> Result<ChannelConnectPayload> {
         let mut errors = Vec::new();
         let settings = input.settings.unwrap_or_default().decode(&mut errors);
         if !errors.is_empty() {
@@ -449,7 +521,12 @@ impl ChannelMutation {
 
     /// Changes settings and/or replaces credentials.
     #[graphql(guard = "RequireScope::ADMIN")]
-    async fn channel_update(&self, ctx: &Context<'_>, id: ID, input: ChannelUpdateInput) -> Result<ChannelPayload> {
+    async fn channel_update(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Channel.")] id: ID,
+        #[graphql(desc = "The changes.")] input: ChannelUpdateInput,
+    ) -> Result<ChannelPayload> {
         let mut errors = Vec::new();
         let id = input_id("Channel", &id, &["id"]).map_err(|e| errors.push(e)).ok();
         let settings = input.settings.unwrap_or_default().decode(&mut errors);
@@ -471,7 +548,12 @@ impl ChannelMutation {
     /// Disconnects (SPEC §1): requires `confirm: true`; the account stops receiving order updates and its links
     /// stop syncing; imported orders stay.
     #[graphql(guard = "RequireScope::ADMIN")]
-    async fn channel_disconnect(&self, ctx: &Context<'_>, id: ID, confirm: bool) -> Result<ChannelPayload> {
+    async fn channel_disconnect(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Channel.")] id: ID,
+        #[graphql(desc = "Must be true (CONFIRMATION_REQUIRED otherwise).")] confirm: bool,
+    ) -> Result<ChannelPayload> {
         let id = match input_id("Channel", &id, &["id"]) {
             Ok(id) => id,
             Err(e) => {

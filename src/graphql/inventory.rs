@@ -14,17 +14,20 @@ use crate::services::effects::Committed;
 use crate::services::inventory::{self, AdjustChange, LevelChange, LevelFilter, SetQuantity};
 use crate::services::{ServiceError, catalog};
 
-/// Stock of one variant in one warehouse.
 pub struct InventoryLevel(pub inventory_level::Model);
 
+/// Stock of one variant in one warehouse, in units.
 #[Object]
 impl InventoryLevel {
+    /// Global id.
     pub async fn id(&self) -> ID {
         global_id("InventoryLevel", self.0.id)
     }
+    /// The variant stocked.
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
         Ok(query(catalog::variant(&app(ctx)?.db, self.0.variant_id).await)?.map(ProductVariant))
     }
+    /// The warehouse holding it.
     async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
         let loader = ctx.data::<super::loaders::HubLoader>()?;
         Ok(loader
@@ -49,6 +52,7 @@ impl InventoryLevel {
     async fn available(&self) -> i64 {
         inventory::quantities(&self.0).available()
     }
+    /// When a quantity last moved.
     async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.updated_at
     }
@@ -88,18 +92,26 @@ pub enum InventoryReason {
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "entity::enums::LedgerReference")]
 pub enum InventoryReferenceType {
+    /// A manual stock change.
     Adjustment,
+    /// A channel order.
     Order,
+    /// An export slip.
     ExportSlip,
+    /// A recorded return.
     Return,
 }
 
 /// Reasons a merchant may give to a manual stock change.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum InventoryAdjustReason {
+    /// A manual change without a more specific reason.
     Adjustment,
+    /// A stock count correcting the recorded quantity.
     Correction,
+    /// Goods received.
     Received,
+    /// Goods damaged or lost.
     Damaged,
 }
 
@@ -114,26 +126,32 @@ impl From<InventoryAdjustReason> for LedgerReason {
     }
 }
 
-/// One movement of stock. Append-only: entries are never changed or removed.
 pub struct InventoryLedgerEntry(pub inventory_ledger::Model);
 
+/// One movement of stock. Append-only: entries are never changed or removed.
 #[Object]
 impl InventoryLedgerEntry {
+    /// Global id.
     pub async fn id(&self) -> ID {
         global_id("InventoryLedgerEntry", self.0.id)
     }
+    /// The variant whose stock moved.
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
         Ok(query(catalog::variant(&app(ctx)?.db, self.0.variant_id).await)?.map(ProductVariant))
     }
+    /// The warehouse where it moved.
     async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
         Ok(query(catalog::warehouse(&app(ctx)?.db, self.0.warehouse_id).await)?.map(Warehouse))
     }
+    /// Change of on hand, in units (negative: removed).
     async fn on_hand_delta(&self) -> i64 {
         self.0.on_hand_delta
     }
+    /// Change of committed, in units.
     async fn committed_delta(&self) -> i64 {
         self.0.committed_delta
     }
+    /// Change of pending export, in units.
     async fn pending_export_delta(&self) -> i64 {
         self.0.pending_export_delta
     }
@@ -141,15 +159,19 @@ impl InventoryLedgerEntry {
     async fn on_hand_after(&self) -> i64 {
         self.0.on_hand_after
     }
+    /// Committed right after this movement.
     async fn committed_after(&self) -> i64 {
         self.0.committed_after
     }
+    /// Pending export right after this movement.
     async fn pending_export_after(&self) -> i64 {
         self.0.pending_export_after
     }
+    /// Why stock moved.
     async fn reason(&self) -> InventoryReason {
         self.0.reason.into()
     }
+    /// What the movement belongs to; null for manual changes.
     async fn reference_type(&self) -> Option<InventoryReferenceType> {
         self.0.reference_type.map(|r: LedgerReference| r.into())
     }
@@ -157,17 +179,22 @@ impl InventoryLedgerEntry {
     async fn reference_id(&self) -> Option<i64> {
         self.0.reference_id
     }
+    /// The merchant's note on a manual change; otherwise what it was for, e.g. "export slip PXK-42-1".
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
+    /// When the stock moved.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
 }
 
+/// Which levels or ledger entries to list.
 #[derive(InputObject, Default)]
 pub struct InventoryFilterInput {
+    /// Only this variant's (a ProductVariant global id).
     pub variant_id: Option<ID>,
+    /// Only this warehouse's (a Warehouse global id).
     pub warehouse_id: Option<ID>,
 }
 
@@ -191,12 +218,12 @@ impl InventoryQuery {
     async fn inventory_levels(
         &self,
         ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-        reverse: Option<bool>,
-        filter: Option<InventoryFilterInput>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor`).")] after: Option<String>,
+        #[graphql(desc = "End before this cursor (an edge's `cursor`).")] before: Option<String>,
+        #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
+        #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<InventoryFilterInput>,
     ) -> Result<Conn<InventoryLevel>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let filter = filter.unwrap_or_default().decode()?;
@@ -210,12 +237,12 @@ impl InventoryQuery {
     async fn inventory_ledger(
         &self,
         ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-        reverse: Option<bool>,
-        filter: Option<InventoryFilterInput>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor`).")] after: Option<String>,
+        #[graphql(desc = "End before this cursor (an edge's `cursor`).")] before: Option<String>,
+        #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
+        #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<InventoryFilterInput>,
     ) -> Result<Conn<InventoryLedgerEntry>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let filter = filter.unwrap_or_default().decode()?;
@@ -224,8 +251,10 @@ impl InventoryQuery {
     }
 }
 
+/// A manual stock change: units added to or removed from on hand.
 #[derive(InputObject)]
 pub struct InventoryAdjustInput {
+    /// Why, recorded on every ledger entry.
     pub reason: InventoryAdjustReason,
     /// Shown in the ledger, up to 1000 characters.
     pub note: Option<String>,
@@ -233,26 +262,35 @@ pub struct InventoryAdjustInput {
     pub changes: Vec<InventoryChangeInput>,
 }
 
+/// One change of an adjustment.
 #[derive(InputObject)]
 pub struct InventoryChangeInput {
+    /// Global id of the ProductVariant.
     pub variant_id: ID,
+    /// Global id of the Warehouse.
     pub warehouse_id: ID,
     /// Units to add to on hand (negative to remove); not zero. A level holds at most 1,000,000,000 units
     /// (QUANTITY_TOO_LARGE past that).
     pub delta: i32,
 }
 
+/// A stock count: on-hand quantities to set.
 #[derive(InputObject)]
 pub struct InventorySetInput {
+    /// Why, recorded on every ledger entry.
     pub reason: InventoryAdjustReason,
+    /// Shown in the ledger, up to 1000 characters.
     pub note: Option<String>,
     /// 1 to 250 quantities; each (variant, warehouse) at most once.
     pub quantities: Vec<InventorySetQuantityInput>,
 }
 
+/// One quantity of a stock count.
 #[derive(InputObject)]
 pub struct InventorySetQuantityInput {
+    /// Global id of the ProductVariant.
     pub variant_id: ID,
+    /// Global id of the Warehouse.
     pub warehouse_id: ID,
     /// The new on-hand quantity, at most 1,000,000,000 (QUANTITY_TOO_LARGE past that).
     pub on_hand: i32,
@@ -264,14 +302,18 @@ pub struct InventorySetQuantityInput {
 /// A level after a write, with the ledger entry the write made (null when nothing moved).
 #[derive(SimpleObject)]
 pub struct InventoryChange {
+    /// The level after the write.
     pub level: InventoryLevel,
+    /// The entry the write made; null when nothing moved (a count equal to the stored quantity).
     pub ledger_entry: Option<InventoryLedgerEntry>,
 }
 
+/// Result of a stock write.
 #[derive(SimpleObject)]
 pub struct InventoryChangesPayload {
     /// One per requested change, in request order; null when the request was refused.
     pub changes: Option<Vec<InventoryChange>>,
+    /// Why the request was refused (nothing was written); empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -317,7 +359,7 @@ impl InventoryMutation {
     async fn inventory_adjust_quantities(
         &self,
         ctx: &Context<'_>,
-        input: InventoryAdjustInput,
+        #[graphql(desc = "The reason, note and changes.")] input: InventoryAdjustInput,
     ) -> Result<InventoryChangesPayload> {
         let mut errors = Vec::new();
         let changes: Vec<AdjustChange> = input
@@ -341,7 +383,7 @@ impl InventoryMutation {
     async fn inventory_set_quantities(
         &self,
         ctx: &Context<'_>,
-        input: InventorySetInput,
+        #[graphql(desc = "The reason, note and quantities.")] input: InventorySetInput,
     ) -> Result<InventoryChangesPayload> {
         let mut errors = Vec::new();
         let quantities: Vec<SetQuantity> = input

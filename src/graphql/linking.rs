@@ -22,8 +22,9 @@ use crate::services::{ServiceError, ServiceResult, catalog, channels};
 
 /// State of a link.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::enums::LinkState")]
+#[graphql(name = "LinkState", remote = "entity::enums::LinkState")]
 pub enum LinkStateGql {
+    /// Not matched yet.
     Pending,
     /// Linked; stock and price are pushed.
     Linked,
@@ -38,6 +39,7 @@ pub enum LinkStateGql {
 /// The four views ("tabs") of a channel's links.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
 pub enum ProductLinkView {
+    /// Every link, whatever its state.
     #[default]
     All,
     /// Linked and syncing.
@@ -48,20 +50,24 @@ pub enum ProductLinkView {
     LinkError,
 }
 
-/// A channel's product/SKU as last read from it.
 pub struct ChannelListing(pub channel_listing::Model);
 
+/// A channel's product/SKU as last read from it.
 #[Object]
 impl ChannelListing {
+    /// Global id.
     pub async fn id(&self) -> ID {
         global_id("ChannelListing", self.0.id)
     }
+    /// The channel it is on.
     async fn channel(&self, ctx: &Context<'_>) -> Result<Option<Channel>> {
         Ok(query(channels::get(&app(ctx)?.db, self.0.channel_id).await)?.map(Channel))
     }
+    /// The channel's id of the product.
     async fn external_product_id(&self) -> &str {
         &self.0.external_product_id
     }
+    /// The channel's id of the SKU (one sellable variant of the product).
     async fn external_sku_id(&self) -> &str {
         &self.0.external_sku_id
     }
@@ -70,24 +76,30 @@ impl ChannelListing {
     async fn seller_sku(&self) -> Option<&str> {
         self.0.seller_sku.as_deref()
     }
+    /// The product's title on the channel.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// The SKU's name on the channel, e.g. its option values.
     async fn variant_title(&self) -> Option<&str> {
         self.0.variant_title.as_deref()
     }
+    /// The SKU's options on the channel.
     async fn options(&self) -> Vec<super::catalog::VariantOption> {
         service::listing_options(&self.0)
             .into_iter()
             .map(|(name, value)| super::catalog::VariantOption { name, value })
             .collect()
     }
+    /// The selling price on the channel, in the channel's currency; null when the channel gave none.
     async fn price(&self, ctx: &Context<'_>) -> Result<Option<Money>> {
         listing_money(ctx, self.0.channel_id, self.0.price_minor).await
     }
+    /// The list price on the channel, in the channel's currency; null when none.
     async fn list_price(&self, ctx: &Context<'_>) -> Result<Option<Money>> {
         listing_money(ctx, self.0.channel_id, self.0.list_price_minor).await
     }
+    /// Units the channel showed when last read; null when it gave none.
     async fn quantity(&self) -> Option<i64> {
         self.0.quantity
     }
@@ -99,6 +111,7 @@ impl ChannelListing {
     async fn link_excluded(&self) -> bool {
         self.0.link_excluded
     }
+    /// When it was last read from the channel.
     async fn seen_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.seen_at
     }
@@ -111,14 +124,16 @@ async fn listing_money(ctx: &Context<'_>, channel_id: i64, minor: Option<i64>) -
     Ok(Some(Money::new(minor, currency)))
 }
 
-/// A channel listing ↔ hub variant link, or a variant's link error.
 pub struct ProductLink(pub product_link::Model);
 
+/// A channel listing ↔ hub variant link, or a variant's link error.
 #[Object]
 impl ProductLink {
+    /// Global id.
     pub async fn id(&self) -> ID {
         global_id("ProductLink", self.0.id)
     }
+    /// The channel of the link.
     async fn channel(&self, ctx: &Context<'_>) -> Result<Option<Channel>> {
         Ok(query(channels::get(&app(ctx)?.db, self.0.channel_id).await)?.map(Channel))
     }
@@ -132,10 +147,12 @@ impl ProductLink {
         let Some(id) = self.0.variant_id else { return Ok(None) };
         Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
     }
+    /// The hub product of the variant; null once it was deleted.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
         let Some(id) = self.0.product_id else { return Ok(None) };
         Ok(query(catalog::product(&app(ctx)?.db, id).await)?.map(Product))
     }
+    /// Where the link is.
     async fn state(&self) -> LinkStateGql {
         self.0.state.into()
     }
@@ -147,18 +164,23 @@ impl ProductLink {
     async fn error_message(&self) -> Option<&str> {
         self.0.error_message.as_deref()
     }
+    /// The quantity the channel last accepted (or was read back); null before the first push.
     async fn last_pushed_quantity(&self) -> Option<i64> {
         self.0.last_pushed_quantity
     }
+    /// The price the channel last accepted, in its currency; null before the first price push.
     async fn last_pushed_price(&self, ctx: &Context<'_>) -> Result<Option<Money>> {
         listing_money(ctx, self.0.channel_id, self.0.last_pushed_price_minor).await
     }
+    /// When a push of this link last succeeded.
     async fn last_pushed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.last_pushed_at
     }
+    /// When it was linked; null while never linked.
     async fn linked_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.linked_at
     }
+    /// When it last changed.
     async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.updated_at
     }
@@ -183,6 +205,7 @@ fn parse_code(text: &str) -> Option<LinkErrorCode> {
 /// A product's link state on one channel.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum ProductChannelState {
+    /// No variant of the product has a link (or link error) on the channel yet.
     NotLinked,
     /// Every variant is linked.
     Linked,
@@ -190,29 +213,40 @@ pub enum ProductChannelState {
     Failed,
 }
 
+/// A product's link state on one channel.
 #[derive(SimpleObject)]
 pub struct ProductLinkStatus {
+    /// Linked only when every variant is.
     pub state: ProductChannelState,
+    /// The variants not linked (FAILED), in position order; empty otherwise.
     pub failing_variants: Vec<ProductVariant>,
 }
 
 /// One field of a comparison.
 #[derive(SimpleObject)]
 pub struct LinkFieldComparison {
+    /// Which field: title, variantTitle, matchKey, price, listPrice, options or quantity.
     pub field: String,
+    /// The hub's value as text (prices with their currency); null when none.
     pub hub: Option<String>,
+    /// The channel's value as text; null when none.
     pub channel: Option<String>,
+    /// The two values differ.
     pub differs: bool,
 }
 
 /// One decision of a preview.
 #[derive(SimpleObject)]
 pub struct LinkPreview {
+    /// The hub variant decided on.
     pub variant: ProductVariant,
     /// The listing it would link to (or the one its failure is about).
     pub listing: Option<ChannelListing>,
+    /// Linking now would link it.
     pub would_link: bool,
+    /// Why it would not link; null when it would.
     pub error_code: Option<LinkErrorCode>,
+    /// What would go wrong and what to do; null when it would link.
     pub error_message: Option<String>,
 }
 
@@ -223,17 +257,18 @@ pub struct LinkingQuery;
 impl LinkingQuery {
     /// A channel's links in one view, searchable by SKU/barcode/seller SKU (prefix) or product title.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
     async fn product_links(
         &self,
         ctx: &Context<'_>,
-        channel_id: ID,
-        #[graphql(default)] view: ProductLinkView,
-        search: Option<String>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-        reverse: Option<bool>,
+        #[graphql(desc = "Global id of the Channel.")] channel_id: ID,
+        #[graphql(default, desc = "Which tab: every link, synced, push failed, or not linked.")] view: ProductLinkView,
+        #[graphql(desc = "SKU, barcode or seller SKU starts with it, or the title has it.")] search: Option<String>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor`).")] after: Option<String>,
+        #[graphql(desc = "End before this cursor (an edge's `cursor`).")] before: Option<String>,
+        #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
+        #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
     ) -> Result<Conn<ProductLink>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let channel_id = require_id("Channel", &channel_id)?;
@@ -247,24 +282,30 @@ impl LinkingQuery {
         Ok(connection(found, |l| l.id, ProductLink))
     }
 
-    async fn product_link(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ProductLink>> {
+    /// A link by global id; null if it does not exist.
+    async fn product_link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the ProductLink.")] id: ID,
+    ) -> Result<Option<ProductLink>> {
         let id = require_id("ProductLink", &id)?;
         Ok(query(service::link(&app(ctx)?.db, id).await)?.map(ProductLink))
     }
 
     /// A channel's stored listings (pulled by link runs or `channelListingsPull`).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
     async fn channel_listings(
         &self,
         ctx: &Context<'_>,
-        channel_id: ID,
-        search: Option<String>,
-        #[graphql(default)] unlinked_only: bool,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-        reverse: Option<bool>,
+        #[graphql(desc = "Global id of the Channel.")] channel_id: ID,
+        #[graphql(desc = "Seller SKU starts with it, or the title contains it.")] search: Option<String>,
+        #[graphql(default, desc = "Only listings without a link in state LINKED.")] unlinked_only: bool,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor`).")] after: Option<String>,
+        #[graphql(desc = "End before this cursor (an edge's `cursor`).")] before: Option<String>,
+        #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
+        #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
     ) -> Result<Conn<ChannelListing>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let channel_id = require_id("Channel", &channel_id)?;
@@ -276,8 +317,8 @@ impl LinkingQuery {
     async fn product_link_status(
         &self,
         ctx: &Context<'_>,
-        product_id: ID,
-        channel_id: ID,
+        #[graphql(desc = "Global id of the Product.")] product_id: ID,
+        #[graphql(desc = "Global id of the Channel.")] channel_id: ID,
     ) -> Result<ProductLinkStatus> {
         let product_id = require_id("Product", &product_id)?;
         let channel_id = require_id("Channel", &channel_id)?;
@@ -302,7 +343,11 @@ impl LinkingQuery {
     }
 
     /// The hub variant and its listing side by side, field by field.
-    async fn product_link_compare(&self, ctx: &Context<'_>, link_id: ID) -> Result<Vec<LinkFieldComparison>> {
+    async fn product_link_compare(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the ProductLink.")] link_id: ID,
+    ) -> Result<Vec<LinkFieldComparison>> {
         let link_id = require_id("ProductLink", &link_id)?;
         let app = app(ctx)?;
         let rows = query(service::compare(&app.db, &app.settings.currency, link_id).await)?;
@@ -322,7 +367,7 @@ impl LinkingQuery {
     async fn product_links_preview(
         &self,
         ctx: &Context<'_>,
-        input: ProductLinksCreateInput,
+        #[graphql(desc = "The channel and the products, as for `productLinksCreate`.")] input: ProductLinksCreateInput,
     ) -> Result<Vec<LinkPreview>> {
         let app = app(ctx)?;
         let (channel_id, selection) = decode_selection(&input).map_err(|e| {
@@ -365,12 +410,15 @@ impl LinkingQuery {
 /// Which hub products to link: `productIds`, or a filter (both: the ids, filtered).
 #[derive(InputObject)]
 pub struct ProductLinksCreateInput {
+    /// Global id of the Channel; it must be CONNECTED.
     pub channel_id: ID,
-    /// At most 10,000.
+    /// Product global ids, at most 10,000.
     pub product_ids: Option<Vec<ID>>,
+    /// Products matching it (an empty filter selects every product).
     pub filter: Option<ProductLinkFilterInput>,
 }
 
+/// Which products a bulk link selects; the conditions combine.
 #[derive(InputObject, Default)]
 pub struct ProductLinkFilterInput {
     /// Title contains / SKU or barcode starts with.
@@ -420,37 +468,52 @@ fn decode_selection(input: &ProductLinksCreateInput) -> Result<(i64, Selection),
     }
 }
 
+/// Which links to match again: `linkIds`, or `allErrors: true`.
 #[derive(InputObject)]
 pub struct ProductLinksRelinkInput {
+    /// Global id of the Channel; it must be CONNECTED.
     pub channel_id: ID,
-    /// Links to relink.
+    /// ProductLink global ids of the links to relink.
     pub link_ids: Option<Vec<ID>>,
     /// Relink every link in LINK_ERROR on the channel.
     pub all_errors: Option<bool>,
 }
 
+/// Result of `productLinkSet`.
 #[derive(SimpleObject)]
 pub struct ProductLinkPayload {
+    /// The link after the change; null when refused.
     pub product_link: Option<ProductLink>,
+    /// Why the request was refused; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// Result of `productLinksUnlink`.
 #[derive(SimpleObject)]
 pub struct ProductLinksPayload {
+    /// The links after the change, UNLINKED; null when refused.
     pub product_links: Option<Vec<ProductLink>>,
+    /// Why the request was refused (nothing was changed); empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// Result of `productLinksDelete`.
 #[derive(SimpleObject)]
 pub struct ProductLinksDeletePayload {
+    /// Global ids of the deleted links; null when refused.
     pub deleted_ids: Option<Vec<ID>>,
+    /// Why the request was refused (nothing was deleted); empty on success.
     pub user_errors: Vec<UserError>,
 }
 
+/// Result of `productCreateFromListing`.
 #[derive(SimpleObject)]
 pub struct ProductCreateFromListingPayload {
+    /// The new hub product; null when refused.
     pub product: Option<Product>,
+    /// The links of its variants to the listing's SKUs; null when refused.
     pub product_links: Option<Vec<ProductLink>>,
+    /// Why the request was refused; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -487,7 +550,11 @@ pub struct LinkingMutation;
 impl LinkingMutation {
     /// Bulk link: matches the chosen hub products to the channel's listings by its match key, in a job.
     /// Returns the sync run at once; follow it with `syncRun`.
-    async fn product_links_create(&self, ctx: &Context<'_>, input: ProductLinksCreateInput) -> Result<SyncRunPayload> {
+    async fn product_links_create(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The channel and the products to link.")] input: ProductLinksCreateInput,
+    ) -> Result<SyncRunPayload> {
         let (channel_id, selection) = match decode_selection(&input) {
             Ok(v) => v,
             Err(errors) => return Ok(run_payload((None, user_errors(errors, &[])))),
@@ -516,7 +583,11 @@ impl LinkingMutation {
     }
 
     /// Re-runs matching for chosen links, or for every link in error, after the merchant fixed the data.
-    async fn product_links_relink(&self, ctx: &Context<'_>, input: ProductLinksRelinkInput) -> Result<SyncRunPayload> {
+    async fn product_links_relink(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The channel and the links to match again.")] input: ProductLinksRelinkInput,
+    ) -> Result<SyncRunPayload> {
         let mut errors = Vec::new();
         let channel_id = input_id("Channel", &input.channel_id, &["channelId"]).map_err(|e| errors.push(e)).ok();
         let link_ids = input.link_ids.as_ref().map(|ids| ids_of(ids, "ProductLink", "linkIds", &mut errors));
@@ -555,7 +626,11 @@ impl LinkingMutation {
     }
 
     /// Reads every listing of the channel (a job); link runs do this too.
-    async fn channel_listings_pull(&self, ctx: &Context<'_>, channel_id: ID) -> Result<SyncRunPayload> {
+    async fn channel_listings_pull(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Channel; it must be CONNECTED.")] channel_id: ID,
+    ) -> Result<SyncRunPayload> {
         let channel_id = match input_id("Channel", &channel_id, &["channelId"]) {
             Ok(id) => id,
             Err(e) => return Ok(run_payload((None, user_errors(vec![e], &["channelId"])))),
@@ -575,7 +650,12 @@ impl LinkingMutation {
     }
 
     /// Manual link: attaches a listing to a chosen variant (or changes its variant).
-    async fn product_link_set(&self, ctx: &Context<'_>, listing_id: ID, variant_id: ID) -> Result<ProductLinkPayload> {
+    async fn product_link_set(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the ChannelListing.")] listing_id: ID,
+        #[graphql(desc = "Global id of the ProductVariant to link it to.")] variant_id: ID,
+    ) -> Result<ProductLinkPayload> {
         let mut errors = Vec::new();
         let listing = input_id("ChannelListing", &listing_id, &["listingId"]).map_err(|e| errors.push(e)).ok();
         let variant = input_id("ProductVariant", &variant_id, &["variantId"]).map_err(|e| errors.push(e)).ok();
@@ -595,7 +675,7 @@ impl LinkingMutation {
     async fn product_create_from_listing(
         &self,
         ctx: &Context<'_>,
-        listing_id: ID,
+        #[graphql(desc = "Global id of a ChannelListing of the product.")] listing_id: ID,
     ) -> Result<ProductCreateFromListingPayload> {
         let listing = match input_id("ChannelListing", &listing_id, &["listingId"]) {
             Ok(id) => id,
@@ -621,7 +701,11 @@ impl LinkingMutation {
     }
 
     /// Unlink ("ngắt đồng bộ"): stops syncing these links; they can be relinked.
-    async fn product_links_unlink(&self, ctx: &Context<'_>, link_ids: Vec<ID>) -> Result<ProductLinksPayload> {
+    async fn product_links_unlink(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "ProductLink global ids, at least one.")] link_ids: Vec<ID>,
+    ) -> Result<ProductLinksPayload> {
         let mut errors = Vec::new();
         let ids = ids_of(&link_ids, "ProductLink", "linkIds", &mut errors);
         if ids.is_empty() && errors.is_empty() {
@@ -638,7 +722,11 @@ impl LinkingMutation {
     }
 
     /// Delete link ("hủy đồng bộ"): permanent; the listings leave the sync list and cannot be linked again.
-    async fn product_links_delete(&self, ctx: &Context<'_>, link_ids: Vec<ID>) -> Result<ProductLinksDeletePayload> {
+    async fn product_links_delete(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "ProductLink global ids, at least one.")] link_ids: Vec<ID>,
+    ) -> Result<ProductLinksDeletePayload> {
         let mut errors = Vec::new();
         let ids = ids_of(&link_ids, "ProductLink", "linkIds", &mut errors);
         if ids.is_empty() && errors.is_empty() {

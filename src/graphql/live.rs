@@ -44,15 +44,21 @@ impl From<ActivityKind> for ChannelEventKind {
 /// One thing that happened on a channel.
 #[derive(SimpleObject, Clone)]
 pub struct ChannelEvent {
+    /// Global id of the Channel.
     pub channel_id: ID,
+    /// What happened.
     pub kind: ChannelEventKind,
     /// The seller SKU concerned (pushes).
     pub sku: Option<String>,
-    /// The value pushed.
+    /// The number it is about: the value pushed (pushes), the variants linked (LINK_RESULT).
     pub value: Option<i64>,
+    /// It went well (false: a push failed, or some variants of a link batch were not linked).
     pub ok: bool,
+    /// What happened, in a sentence for the merchant.
     pub message: String,
+    /// Global id of the Order (ORDER_CHANGED).
     pub order_id: Option<ID>,
+    /// When the subscription received it.
     pub at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -90,8 +96,10 @@ fn not_found(what: &str, id: &ID) -> async_graphql::Error {
         .extend_with(|_, e| e.set("code", "NOT_FOUND"))
 }
 
+/// Which order changes to stream.
 #[derive(InputObject, Default)]
 pub struct OrderUpdatedFilter {
+    /// Only this channel's orders (a Channel global id).
     pub channel_id: Option<ID>,
     /// Only orders now in one of these hub statuses.
     pub statuses: Option<Vec<OrderStatusGql>>,
@@ -106,8 +114,8 @@ impl LiveSubscription {
     async fn channel_events(
         &self,
         ctx: &Context<'_>,
-        channel_id: ID,
-        kinds: Option<Vec<ChannelEventKind>>,
+        #[graphql(desc = "Global id of the Channel.")] channel_id: ID,
+        #[graphql(desc = "Only these kinds of event; all when omitted.")] kinds: Option<Vec<ChannelEventKind>>,
     ) -> Result<impl Stream<Item = ChannelEvent> + use<>> {
         let app = app(ctx)?.clone();
         let id = require_id("Channel", &channel_id)?;
@@ -124,7 +132,7 @@ impl LiveSubscription {
     async fn order_updated(
         &self,
         ctx: &Context<'_>,
-        filter: Option<OrderUpdatedFilter>,
+        #[graphql(desc = "Which orders; all when omitted.")] filter: Option<OrderUpdatedFilter>,
     ) -> Result<impl Stream<Item = Order> + use<>> {
         let app = app(ctx)?.clone();
         let filter = filter.unwrap_or_default();

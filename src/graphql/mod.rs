@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod auth;
 pub mod catalog;
 pub mod channels;
+pub mod cost;
 pub mod errors;
 pub mod idempotency;
 pub mod inventory;
@@ -17,20 +18,25 @@ pub mod relay;
 pub mod stock;
 pub mod sync_errors;
 pub mod sync_runs;
+pub mod ws;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use async_graphql::ErrorExtensions;
+use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
 use async_graphql::http::MultipartOptions;
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
-use async_graphql_actix_web::{GraphQLResponse, GraphQLSubscription};
+use async_graphql_actix_web::GraphQLResponse;
 
 use crate::context::AppContext;
 
+/// Persisted queries remembered per process (the least recently used go first).
+const PERSISTED_QUERIES: usize = 1000;
 /// Deepest query accepted.
 pub const MAX_DEPTH: usize = 12;
 /// Highest complexity accepted: every field costs 1, connection fields multiply their children by the page size.
 pub const MAX_COMPLEXITY: usize = 20_000;
 
+/// Every read: catalog, stock, channels, links, orders, sync runs and errors. Needs a token of READ scope
+/// (`apiTokens`: ADMIN).
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     node::NodeQuery,
@@ -45,6 +51,8 @@ pub struct QueryRoot(
     stock::StockQuery,
 );
 
+/// Every write. Needs a token of WRITE scope (channels and tokens: ADMIN). Refused input comes back as the
+/// payload's `userErrors`, with nothing written; `@idempotent(key:)` makes a write safe to retry.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     catalog::CatalogMutation,
@@ -58,6 +66,8 @@ pub struct MutationRoot(
     stock::StockMutation,
 );
 
+/// Live streams over the WebSocket at `/graphql/ws`: a sync run's progress, a channel's activity, order changes.
+/// Needs a token of READ scope.
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(sync_runs::SyncRunSubscription, live::LiveSubscription);
 
@@ -70,8 +80,23 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
         .limit_complexity(MAX_COMPLEXITY)
         .extension(auth::OperationSpan)
         .extension(auth::ScopeCheck)
-        .directive(idempotency::idempotent);
+        .directive(idempotency::idempotent)
+        // Automatic persisted queries (Apollo's protocol): a client sends a query's SHA-256 instead of its text
+        // once this process has seen it; per process, so another replica answers PersistedQueryNotFound and the
+        // client sends the text again, as the protocol expects.
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)));
+    let budget = ctx.as_ref().and_then(|ctx| {
+        let s = &ctx.settings;
+        (s.cost_budget > 0).then(|| cost::Budget {
+            capacity: f64::from(s.cost_budget),
+            restore_per_second: f64::from(s.cost_restore_per_second),
+        })
+    });
+    builder = builder.extension(cost::QueryCost::new(budget));
     if let Some(ctx) = ctx {
+        if !ctx.settings.introspection {
+            builder = builder.disable_introspection();
+        }
         builder = builder.data(loaders::new(ctx.db.clone())).data(ctx);
     }
     builder.finish()
@@ -188,49 +213,4 @@ fn too_large(limit: usize) -> HttpResponse {
 /// 400 as a GraphQL request error.
 fn bad_request(message: &str) -> HttpResponse {
     HttpResponse::BadRequest().json(request_error(message, "BAD_REQUEST"))
-}
-
-/// WebSocket subscriptions; speaks graphql-transport-ws and the legacy graphql-ws (chosen by the client's
-/// Sec-WebSocket-Protocol).
-pub async fn graphql_ws(
-    schema: web::Data<AppSchema>,
-    ctx: web::Data<AppContext>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> actix_web::Result<HttpResponse> {
-    // A token on the upgrade request is checked now; otherwise the `connection_init` payload must carry one.
-    let from_header = match authorization_header(&req) {
-        Some(header) => match principal_of(&ctx, Some(header)).await {
-            Ok(p) => Some(p),
-            Err(why) => return Ok(why.response()),
-        },
-        None => None,
-    };
-    let ctx = ctx.get_ref().clone();
-    GraphQLSubscription::new(AppSchema::clone(&schema))
-        .on_connection_init(move |payload: serde_json::Value| async move {
-            let principal = match from_header {
-                Some(p) => Some(p),
-                None => {
-                    let given = ["Authorization", "authorization", "authToken"]
-                        .iter()
-                        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()).map(str::to_owned));
-                    let header = given.map(|g| if g.contains(' ') { g } else { format!("Bearer {g}") });
-                    match principal_of(&ctx, header.as_deref()).await {
-                        Ok(p) => Some(p),
-                        Err(Unauthenticated::Refused) => None,
-                        Err(Unauthenticated::Unavailable) => {
-                            return Err(async_graphql::Error::new("unavailable: try again"));
-                        }
-                    }
-                }
-            };
-            let principal = principal.ok_or_else(|| {
-                async_graphql::Error::new("unauthorized").extend_with(|_, e| e.set("code", "UNAUTHENTICATED"))
-            })?;
-            let mut data = async_graphql::Data::default();
-            data.insert(principal);
-            Ok(data)
-        })
-        .start(&req, payload)
 }

@@ -14,9 +14,9 @@ use super::stock::{ExportSlip, OrderReturn};
 use super::sync_runs::SyncRun;
 use crate::services::{catalog, channels, inventory, linking, sync_runs};
 
-/// An object with a global id.
+/// An object with a global id: `node(id:)` fetches any of them.
 #[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID"))]
+#[graphql(field(name = "id", ty = "ID", desc = "Global id: opaque, stable, unique across all types."))]
 pub enum Node {
     Warehouse(Warehouse),
     Product(Product),
@@ -61,12 +61,20 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// The object with this global id; null if it does not exist. An id that is not one of this API is an error
     /// `INVALID_ID`, as on every field taking an id.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id of any type.")] id: ID,
+    ) -> Result<Option<Node>> {
         load(ctx, &id).await
     }
 
     /// Several objects by global id (at most 100), in the order asked; null for each that does not exist.
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ids of any types, at most 100.")] ids: Vec<ID>,
+    ) -> Result<Vec<Option<Node>>> {
         if ids.len() > 100 {
             return Err(async_graphql::Error::new("at most 100 ids per request"));
         }

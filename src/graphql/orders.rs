@@ -23,7 +23,7 @@ use crate::services::{ServiceError, catalog, channels};
 
 /// An order's status in the hub, mapped from its channel's status.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::enums::OrderStatus")]
+#[graphql(name = "OrderStatus", remote = "entity::enums::OrderStatus")]
 pub enum OrderStatusGql {
     /// Placed, not yet ready to ship ("Chưa giao hàng").
     Pending,
@@ -35,6 +35,7 @@ pub enum OrderStatusGql {
     Delivered,
     /// Delivery failed ("Hủy giao hàng").
     DeliveryFailed,
+    /// Cancelled; the stock it held was released.
     Cancelled,
     /// The channel reported a status no mapping knows (see the order's sync errors; add a mapping).
     Unrecognized,
@@ -42,8 +43,9 @@ pub enum OrderStatusGql {
 
 /// An order's payment status.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::enums::PaymentStatus")]
+#[graphql(name = "PaymentStatus", remote = "entity::enums::PaymentStatus")]
 pub enum PaymentStatusGql {
+    /// Paid.
     Paid,
     /// Not paid yet (e.g. cash on delivery).
     Unpaid,
@@ -57,30 +59,46 @@ pub enum PaymentStatusGql {
 
 /// Kind of a line of an order's history.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::enums::OrderEventKind")]
+#[graphql(name = "OrderEventKind", remote = "entity::enums::OrderEventKind")]
 pub enum OrderEventKindGql {
+    /// The order was imported from its channel.
     Imported,
+    /// Its hub status changed: see `fromStatus` and `toStatus`.
     StatusChanged,
+    /// Units were reserved (committed) for it.
     StockReserved,
+    /// Its reservation was released.
     StockReleased,
+    /// Units of the cancelled order came back on hand.
     StockRestocked,
+    /// Reserved units left with the order.
     StockFulfilled,
+    /// A return was recorded.
     ReturnRecorded,
+    /// An export slip was created, exported or cancelled.
     ExportSlip,
+    /// A seller action was sent to the channel and accepted.
     ChannelAction,
+    /// Something worth knowing, e.g. a channel status not applied because orders are processed in the hub.
     Note,
 }
 
 /// A postal address as the channel gave it (Lazada's without the ward).
 #[derive(SimpleObject)]
 pub struct OrderAddress {
+    /// The recipient.
     pub name: Option<String>,
+    /// The recipient's phone.
     pub phone: Option<String>,
     /// Street and number.
     pub line1: Option<String>,
+    /// Ward ("phường/xã").
     pub ward: Option<String>,
+    /// District ("quận/huyện").
     pub district: Option<String>,
+    /// Province or city ("tỉnh/thành phố").
     pub province: Option<String>,
+    /// Country, as the channel gave it.
     pub country: Option<String>,
 }
 
@@ -97,14 +115,16 @@ fn address(json: Option<&serde_json::Value>) -> Option<OrderAddress> {
     })
 }
 
-/// A customer saved from channel orders: one per phone number.
 pub struct Customer(pub customer::Model);
 
+/// A customer saved from channel orders: one per phone number.
 #[Object]
 impl Customer {
+    /// Global id.
     async fn id(&self) -> ID {
         global_id("Customer", self.0.id)
     }
+    /// The buyer's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -122,11 +142,12 @@ impl Customer {
     }
 }
 
-/// A line of an order.
 pub struct OrderLine(pub order_line::Model, String);
 
+/// A line of an order.
 #[Object]
 impl OrderLine {
+    /// Global id.
     async fn id(&self) -> ID {
         global_id("OrderLine", self.0.id)
     }
@@ -138,6 +159,7 @@ impl OrderLine {
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// The SKU's name on the channel, e.g. its option values.
     async fn variant_title(&self) -> Option<&str> {
         self.0.variant_title.as_deref()
     }
@@ -151,6 +173,7 @@ impl OrderLine {
         let Some(id) = self.0.listing_id else { return Ok(None) };
         Ok(query(crate::services::linking::listing(&app(ctx)?.db, id).await)?.map(super::linking::ChannelListing))
     }
+    /// Units ordered.
     async fn quantity(&self) -> i64 {
         self.0.quantity
     }
@@ -184,17 +207,20 @@ impl OrderLine {
     }
 }
 
-/// A line of an order's history.
 pub struct OrderEvent(pub order_event::Model);
 
+/// A line of an order's history.
 #[Object]
 impl OrderEvent {
+    /// Global id.
     async fn id(&self) -> ID {
         global_id("OrderEvent", self.0.id)
     }
+    /// What happened.
     async fn kind(&self) -> OrderEventKindGql {
         self.0.kind.into()
     }
+    /// What happened, in a sentence for the merchant.
     async fn message(&self) -> &str {
         &self.0.message
     }
@@ -206,20 +232,22 @@ impl OrderEvent {
     async fn to_status(&self) -> Option<OrderStatusGql> {
         self.0.to_status.map(Into::into)
     }
+    /// When it happened.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
 }
 
-/// An open sync error of an order (unlinked lines, unknown status, refused stock movement).
 pub struct OrderSyncError(pub sync_error::Model);
 
+/// An open sync error of an order (unlinked lines, unknown status, refused stock movement).
 #[Object]
 impl OrderSyncError {
     /// ORDER_PRODUCT_NOT_LINKED, ORDER_STATUS_UNRECOGNIZED or ORDER_STOCK_REFUSED.
     async fn code(&self) -> &str {
         &self.0.code
     }
+    /// What went wrong and what to do.
     async fn message(&self) -> &str {
         &self.0.message
     }
@@ -227,19 +255,22 @@ impl OrderSyncError {
     async fn occurrences(&self) -> i32 {
         self.0.occurrences
     }
+    /// When it was first seen.
     async fn first_seen_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.first_seen_at
     }
+    /// When it was last seen.
     async fn last_seen_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.last_seen_at
     }
 }
 
-/// An order imported from a channel.
 pub struct Order(pub order::Model);
 
+/// An order imported from a channel.
 #[Object]
 impl Order {
+    /// Global id.
     pub async fn id(&self) -> ID {
         global_id("Order", self.0.id)
     }
@@ -263,34 +294,44 @@ impl Order {
     async fn channel_status(&self) -> Option<&str> {
         self.0.channel_status.as_deref()
     }
+    /// Payment status, mapped from the channel's order status.
     async fn payment_status(&self) -> PaymentStatusGql {
         self.0.payment_status.into()
     }
+    /// The saved customer; null when the channel gave no buyer details.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
         let Some(id) = self.0.customer_id else { return Ok(None) };
         Ok(query(service::customer(&app(ctx)?.db, id).await)?.map(Customer))
     }
+    /// The customer's name as of the last import.
     async fn customer_name(&self) -> Option<&str> {
         self.0.customer_name.as_deref()
     }
+    /// The customer's phone as of the last import (digits and a leading + only).
     async fn customer_phone(&self) -> Option<&str> {
         self.0.customer_phone.as_deref()
     }
+    /// The customer's email as of the last import.
     async fn customer_email(&self) -> Option<&str> {
         self.0.customer_email.as_deref()
     }
+    /// Where it ships, as the channel gave it.
     async fn shipping_address(&self) -> Option<OrderAddress> {
         address(self.0.shipping_address.as_ref())
     }
+    /// Sum of the lines, as the channel computed it.
     async fn subtotal(&self) -> Money {
         Money::new(self.0.subtotal_minor, &self.0.currency)
     }
+    /// Shipping paid by the buyer.
     async fn shipping_fee(&self) -> Money {
         Money::new(self.0.shipping_fee_minor, &self.0.currency)
     }
+    /// Discount on the whole order.
     async fn discount(&self) -> Money {
         Money::new(self.0.discount_minor, &self.0.currency)
     }
+    /// What the buyer pays, per the channel.
     async fn total(&self) -> Money {
         Money::new(self.0.total_minor, &self.0.currency)
     }
@@ -308,9 +349,11 @@ impl Order {
     async fn has_unlinked_lines(&self) -> bool {
         self.0.has_unlinked_lines
     }
+    /// The reason given to `orderCancel`; null otherwise.
     async fn cancel_reason(&self) -> Option<&str> {
         self.0.cancel_reason.as_deref()
     }
+    /// The order's lines.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
         let lines = query(service::lines(&app(ctx)?.db, self.0.id).await)?;
         Ok(lines.into_iter().map(|l| OrderLine(l, self.0.currency.clone())).collect())
@@ -338,9 +381,11 @@ impl Order {
     async fn channel_updated_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.channel_updated_at
     }
+    /// When the hub imported it.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
+    /// When it last changed in the hub.
     async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.updated_at
     }
@@ -349,8 +394,11 @@ impl Order {
 /// Which orders to list.
 #[derive(InputObject, Default)]
 pub struct OrderFilterInput {
+    /// Only this channel's orders (a Channel global id).
     pub channel_id: Option<ID>,
+    /// Only orders in this hub status.
     pub status: Option<OrderStatusGql>,
+    /// Only orders with this payment status.
     pub payment_status: Option<PaymentStatusGql>,
     /// Placed at or after.
     pub placed_from: Option<chrono::DateTime<chrono::Utc>>,
@@ -383,6 +431,7 @@ impl OrderFilterInput {
 pub struct StatusMappingRow {
     /// The channel's raw status.
     pub channel_status: String,
+    /// The hub status it maps to.
     pub status: OrderStatusGql,
     /// The payment status the channel status implies, if any.
     pub payment_status: Option<PaymentStatusGql>,
@@ -410,15 +459,16 @@ pub struct OrderQuery;
 impl OrderQuery {
     /// Orders, oldest first (`reverse` for newest first). At most 100 a page.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
     async fn orders(
         &self,
         ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-        reverse: Option<bool>,
-        filter: Option<OrderFilterInput>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor`).")] after: Option<String>,
+        #[graphql(desc = "End before this cursor (an edge's `cursor`).")] before: Option<String>,
+        #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
+        #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<OrderFilterInput>,
     ) -> Result<Conn<Order>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let filter = filter.unwrap_or_default().decode("filter").map_err(|e| async_graphql::Error::new(e.message))?;
@@ -426,7 +476,12 @@ impl OrderQuery {
         Ok(connection(found, |o| o.id, Order))
     }
 
-    async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Order>> {
+    /// An order by global id; null if it does not exist.
+    async fn order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Order.")] id: ID,
+    ) -> Result<Option<Order>> {
         let id = require_id("Order", &id)?;
         Ok(query(service::get(&app(ctx)?.db, id).await)?.map(Order))
     }
@@ -435,7 +490,9 @@ impl OrderQuery {
 /// The order after a mutation.
 #[derive(SimpleObject)]
 pub struct OrderPayload {
+    /// The order after the change; null when refused.
     pub order: Option<Order>,
+    /// Why the request was refused (nothing changed); empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -444,6 +501,7 @@ pub struct OrderPayload {
 pub struct OrdersResyncPayload {
     /// One ORDER_FETCH run per channel concerned, CREATED.
     pub sync_runs: Vec<SyncRun>,
+    /// Why the request was refused; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -468,8 +526,11 @@ pub struct StatusMappingInput {
 /// A channel's mapping after `statusMappingUpdate`.
 #[derive(SimpleObject)]
 pub struct StatusMappingUpdatePayload {
+    /// The channel; null when refused.
     pub channel: Option<Channel>,
+    /// The channel's whole mapping now; empty when refused.
     pub status_mapping: Vec<StatusMappingRow>,
+    /// Why the request was refused (nothing changed); empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -494,22 +555,39 @@ pub struct OrderMutation;
 impl OrderMutation {
     /// Confirms the order on its channel ("ready to ship": pack and mark ready); on success the hub order moves to
     /// READY_TO_SHIP. A channel refusal is a CHANNEL_REFUSED userError quoting it; nothing changes then.
-    async fn order_ready_to_ship(&self, ctx: &Context<'_>, order_id: ID) -> Result<OrderPayload> {
+    async fn order_ready_to_ship(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Order.")] order_id: ID,
+    ) -> Result<OrderPayload> {
         action(ctx, order_id, ActionKind::ReadyToShip, None).await
     }
 
     /// Cancels the order on its channel; on success the hub order is CANCELLED and its stock goes back.
-    async fn order_cancel(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<OrderPayload> {
+    async fn order_cancel(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Order.")] order_id: ID,
+        #[graphql(desc = "Why, sent to the channel and kept as `cancelReason`.")] reason: String,
+    ) -> Result<OrderPayload> {
         action(ctx, order_id, ActionKind::Cancel, Some(reason)).await
     }
 
     /// Asks the channel for the shipping label (where it has one: Lazada, Tiki, TikTok).
-    async fn order_print_label(&self, ctx: &Context<'_>, order_id: ID) -> Result<OrderPayload> {
+    async fn order_print_label(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Order.")] order_id: ID,
+    ) -> Result<OrderPayload> {
         action(ctx, order_id, ActionKind::PrintLabel, None).await
     }
 
     /// Tells the channel the package awaits the carrier's pickup (Tiki).
-    async fn order_await_pickup(&self, ctx: &Context<'_>, order_id: ID) -> Result<OrderPayload> {
+    async fn order_await_pickup(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Order.")] order_id: ID,
+    ) -> Result<OrderPayload> {
         action(ctx, order_id, ActionKind::AwaitPickup, None).await
     }
 
@@ -517,8 +595,8 @@ impl OrderMutation {
     async fn order_status_update(
         &self,
         ctx: &Context<'_>,
-        order_id: ID,
-        status: OrderStatusGql,
+        #[graphql(desc = "Global id of the Order.")] order_id: ID,
+        #[graphql(desc = "The new hub status (not UNRECOGNIZED); its stock follows.")] status: OrderStatusGql,
     ) -> Result<OrderPayload> {
         let id = match input_id("Order", &order_id, &["orderId"]) {
             Ok(id) => id,
@@ -531,7 +609,11 @@ impl OrderMutation {
     }
 
     /// Fetches orders again from their channels and re-applies them (one ORDER_FETCH run per channel).
-    async fn orders_resync(&self, ctx: &Context<'_>, input: OrdersResyncInput) -> Result<OrdersResyncPayload> {
+    async fn orders_resync(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The orders: `orderIds` or a `filter`.")] input: OrdersResyncInput,
+    ) -> Result<OrdersResyncPayload> {
         let app = app(ctx)?;
         let mut errors = Vec::new();
         let mut targets: Vec<(i64, i64, String)> = Vec::new();
@@ -598,7 +680,11 @@ impl OrderMutation {
 
     /// Polls the channel for orders now (an ORDER_POLL run: Tiki's event queue, the webhook inbox, and every
     /// order updated since the last poll), instead of waiting for the schedule.
-    async fn channel_orders_sync(&self, ctx: &Context<'_>, channel_id: ID) -> Result<SyncRunPayload> {
+    async fn channel_orders_sync(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Channel; it must be CONNECTED.")] channel_id: ID,
+    ) -> Result<SyncRunPayload> {
         let app = app(ctx)?;
         let id = match input_id("Channel", &channel_id, &["channelId"]) {
             Ok(id) => id,
@@ -626,8 +712,8 @@ impl OrderMutation {
     async fn status_mapping_update(
         &self,
         ctx: &Context<'_>,
-        channel_id: ID,
-        mappings: Vec<StatusMappingInput>,
+        #[graphql(desc = "Global id of the Channel.")] channel_id: ID,
+        #[graphql(desc = "1 to 100 overrides to set or remove.")] mappings: Vec<StatusMappingInput>,
     ) -> Result<StatusMappingUpdatePayload> {
         let id = match input_id("Channel", &channel_id, &["channelId"]) {
             Ok(id) => id,

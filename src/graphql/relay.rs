@@ -1,7 +1,9 @@
 //! Relay conventions: opaque global ids, cursors, and connection arguments.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{ErrorExtensions, ID, OutputType, SimpleObject};
+use std::borrow::Cow;
+
+use async_graphql::connection::{Edge, EmptyFields, PageInfo};
+use async_graphql::{ErrorExtensions, ID, Object, OutputType, TypeName};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 
@@ -103,24 +105,59 @@ impl ConnectionArgs {
     }
 }
 
-/// Extra connection field: how many items match the filter, across all pages.
-#[derive(SimpleObject)]
-pub struct TotalCount {
-    /// Items matching the filter, across all pages.
-    pub total_count: u64,
+/// A page of a list: the `<Item>Connection` of every list field. Ours rather than async-graphql's `Connection`,
+/// whose type has no description; the fields and their meaning are the same (`totalCount` added).
+pub struct Conn<T: OutputType> {
+    edges: Vec<Edge<String, T, EmptyFields>>,
+    has_previous_page: bool,
+    has_next_page: bool,
+    total_count: u64,
 }
 
-pub type Conn<T> = Connection<String, T, TotalCount, EmptyFields>;
+/// One page of a list, in the list's order, with the cursors to ask for the pages around it (a Relay
+/// connection). A page holds at most 100 items.
+#[Object(name_type)]
+impl<T: OutputType> Conn<T> {
+    /// Information to aid in pagination.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_previous_page: self.has_previous_page,
+            has_next_page: self.has_next_page,
+            start_cursor: self.edges.first().map(|edge| edge.cursor.clone()),
+            end_cursor: self.edges.last().map(|edge| edge.cursor.clone()),
+        }
+    }
+
+    /// A list of edges.
+    async fn edges(&self) -> &[Edge<String, T, EmptyFields>] {
+        &self.edges
+    }
+
+    /// A list of nodes.
+    async fn nodes(&self) -> Vec<&T> {
+        self.edges.iter().map(|edge| &edge.node).collect()
+    }
+
+    /// Items matching the filter, across all pages.
+    async fn total_count(&self) -> u64 {
+        self.total_count
+    }
+}
+
+impl<T: OutputType> TypeName for Conn<T> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}Connection", T::type_name()).into()
+    }
+}
 
 /// Builds a connection from a service page; `id_of` gives each item's key for its cursor.
 pub fn connection<M, T: OutputType>(page: Page<M>, id_of: impl Fn(&M) -> i64, wrap: impl Fn(M) -> T) -> Conn<T> {
-    let mut conn = Connection::with_additional_fields(
-        page.has_previous_page,
-        page.has_next_page,
-        TotalCount { total_count: page.total_count },
-    );
-    conn.edges.extend(page.items.into_iter().map(|m| Edge::new(cursor(id_of(&m)), wrap(m))));
-    conn
+    Conn {
+        edges: page.items.into_iter().map(|m| Edge::new(cursor(id_of(&m)), wrap(m))).collect(),
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+        total_count: page.total_count,
+    }
 }
 
 #[cfg(test)]

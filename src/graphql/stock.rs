@@ -23,14 +23,16 @@ use crate::services::{ServiceError, ServiceResult, catalog, channels};
 
 // ------------------------------------------------------------------------------------------------ explanation
 
-/// Why a channel shows (or will show) a quantity and price for a variant: the number, the rule, and its inputs.
 pub struct StockExplanation(Explanation);
 
+/// Why a channel shows (or will show) a quantity and price for a variant: the number, the rule, and its inputs.
 #[Object]
 impl StockExplanation {
+    /// The variant explained.
     async fn variant(&self) -> ProductVariant {
         ProductVariant(self.0.variant.clone())
     }
+    /// The channel it is pushed to.
     async fn channel(&self) -> Channel {
         Channel(self.0.channel.clone())
     }
@@ -70,6 +72,7 @@ impl StockExplanation {
     async fn available(&self) -> i64 {
         self.0.level.available()
     }
+    /// The variant's `trackInventory`: when false, no quantity is pushed.
     async fn track_inventory(&self) -> bool {
         self.0.variant.track_inventory
     }
@@ -85,12 +88,15 @@ impl StockExplanation {
     async fn oversell_quantity(&self) -> i64 {
         self.0.settings.oversell_quantity
     }
+    /// The channel's `syncQuantity`: when false, no quantity is pushed.
     async fn sync_quantity(&self) -> bool {
         self.0.settings.sync_quantity
     }
+    /// The channel's `syncPrice`: when false, no price is pushed.
     async fn sync_price(&self) -> bool {
         self.0.settings.sync_price
     }
+    /// The channel's price policy: which hub price `price` is.
     async fn price_policy(&self) -> PricePolicyGql {
         self.0.settings.price_policy.into()
     }
@@ -106,6 +112,7 @@ impl StockExplanation {
     async fn last_pushed_quantity(&self) -> Option<i64> {
         self.0.link.as_ref().and_then(|l| l.last_pushed_quantity)
     }
+    /// When a push of the link last succeeded; null before the first.
     async fn last_pushed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.link.as_ref().and_then(|l| l.last_pushed_at)
     }
@@ -123,14 +130,16 @@ impl StockExplanation {
     }
 }
 
-/// One push sent to a channel (kept `pushHistoryRetentionDays`).
 pub struct StockPush(pub stock_push::Model);
 
+/// One push sent to a channel (kept `pushHistoryRetentionDays`).
 #[Object]
 impl StockPush {
+    /// Global id.
     async fn id(&self) -> ID {
         global_id("StockPush", self.0.id)
     }
+    /// The channel pushed to.
     async fn channel(&self, ctx: &Context<'_>) -> Result<Option<Channel>> {
         Ok(query(channels::get(&app(ctx)?.db, self.0.channel_id).await)?.map(Channel))
     }
@@ -139,6 +148,7 @@ impl StockPush {
         let Some(id) = self.0.variant_id else { return Ok(None) };
         Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
     }
+    /// The listing's seller SKU at the time.
     async fn seller_sku(&self) -> Option<&str> {
         self.0.seller_sku.as_deref()
     }
@@ -162,9 +172,11 @@ impl StockPush {
     async fn response(&self) -> Option<async_graphql::Json<serde_json::Value>> {
         self.0.response.clone().map(async_graphql::Json)
     }
+    /// STOCK_PUSH_FAILED when the channel refused it (its answer is in `response`); null when accepted.
     async fn error_code(&self) -> Option<&str> {
         self.0.error_code.as_deref()
     }
+    /// When it was sent.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
@@ -173,7 +185,9 @@ impl StockPush {
 /// Filters of the push history.
 #[derive(InputObject, Default)]
 pub struct StockPushFilterInput {
+    /// Only this variant's pushes (a ProductVariant global id).
     pub variant_id: Option<ID>,
+    /// Only this link's pushes (a ProductLink global id).
     pub link_id: Option<ID>,
     /// Only accepted (true) or refused (false) pushes.
     pub ok: Option<bool>,
@@ -183,7 +197,7 @@ pub struct StockPushFilterInput {
 
 /// State of an export slip.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::enums::ExportSlipStatus")]
+#[graphql(name = "ExportSlipStatus", remote = "entity::enums::ExportSlipStatus")]
 pub enum ExportSlipStatusGql {
     /// Created; units are pending export ("Chờ xuất kho").
     Waiting,
@@ -193,11 +207,12 @@ pub enum ExportSlipStatusGql {
     Cancelled,
 }
 
-/// Stock leaving a warehouse for a channel order (SPEC §5). Its status never changes the order's.
 pub struct ExportSlip(pub export_slip::Model);
 
+/// Stock leaving a warehouse for a channel order (SPEC §5). Its status never changes the order's.
 #[Object]
 impl ExportSlip {
+    /// Global id.
     pub async fn id(&self) -> ID {
         global_id("ExportSlip", self.0.id)
     }
@@ -205,6 +220,7 @@ impl ExportSlip {
     async fn code(&self) -> &str {
         &self.0.code
     }
+    /// Where the slip is.
     async fn status(&self) -> ExportSlipStatusGql {
         self.0.status.into()
     }
@@ -212,6 +228,7 @@ impl ExportSlip {
     async fn order_id(&self) -> ID {
         global_id("Order", self.0.order_id)
     }
+    /// The warehouse the goods leave.
     async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
         Ok(query(catalog::warehouse(&app(ctx)?.db, self.0.warehouse_id).await)?.map(Warehouse))
     }
@@ -219,26 +236,30 @@ impl ExportSlip {
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<ExportSlipLine>> {
         Ok(query(slips::lines(&app(ctx)?.db, self.0.id).await)?.into_iter().map(ExportSlipLine).collect())
     }
+    /// When it was created.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
+    /// When it was marked EXPORTED; null before.
     async fn exported_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.exported_at
     }
+    /// When it was cancelled; null unless CANCELLED.
     async fn cancelled_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.cancelled_at
     }
 }
 
-/// A line of an export slip.
 pub struct ExportSlipLine(pub export_slip_line::Model);
 
+/// A line of an export slip.
 #[Object]
 impl ExportSlipLine {
     /// Global id of the order line (type OrderLine).
     async fn order_line_id(&self) -> Option<ID> {
         self.0.order_line_id.map(|id| global_id("OrderLine", id))
     }
+    /// The hub variant leaving.
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
         Ok(query(catalog::variant(&app(ctx)?.db, self.0.variant_id).await)?.map(ProductVariant))
     }
@@ -256,8 +277,11 @@ impl ExportSlipLine {
 /// Filters of export slips.
 #[derive(InputObject, Default)]
 pub struct ExportSlipFilterInput {
+    /// Only slips in this state.
     pub status: Option<ExportSlipStatusGql>,
+    /// Only this order's slips (an Order global id).
     pub order_id: Option<ID>,
+    /// Only slips from this warehouse (a Warehouse global id).
     pub warehouse_id: Option<ID>,
 }
 
@@ -268,6 +292,7 @@ pub struct ExportSlipPayload {
     pub export_slip: Option<ExportSlip>,
     /// The stock levels the change moved.
     pub levels: Vec<InventoryLevel>,
+    /// Why the request was refused (nothing changed); empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -275,7 +300,7 @@ pub struct ExportSlipPayload {
 
 /// State of a recorded return.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::enums::ReturnStatus")]
+#[graphql(name = "ReturnStatus", remote = "entity::enums::ReturnStatus")]
 pub enum ReturnStatusGql {
     /// Recorded; nothing was put back on hand.
     Recorded,
@@ -283,11 +308,12 @@ pub enum ReturnStatusGql {
     Restocked,
 }
 
-/// A return recorded in the hub for an order: which lines, how many, what went back on hand (SPEC §4).
 pub struct OrderReturn(pub order_return::Model);
 
+/// A return recorded in the hub for an order: which lines, how many, what went back on hand (SPEC §4).
 #[Object]
 impl OrderReturn {
+    /// Global id.
     pub async fn id(&self) -> ID {
         global_id("OrderReturn", self.0.id)
     }
@@ -299,29 +325,34 @@ impl OrderReturn {
     async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
         Ok(query(catalog::warehouse(&app(ctx)?.db, self.0.warehouse_id).await)?.map(Warehouse))
     }
+    /// Whether units were put back on hand.
     async fn status(&self) -> ReturnStatusGql {
         self.0.status.into()
     }
+    /// The merchant's note.
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
+    /// The lines returned.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderReturnLine>> {
         Ok(query(slips::return_lines(&app(ctx)?.db, self.0.id).await)?.into_iter().map(OrderReturnLine).collect())
     }
+    /// When it was recorded.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
 }
 
-/// A line of a return.
 pub struct OrderReturnLine(pub return_line::Model);
 
+/// A line of a return.
 #[Object]
 impl OrderReturnLine {
     /// Global id of the order line (type OrderLine).
     async fn order_line_id(&self) -> ID {
         global_id("OrderLine", self.0.order_line_id)
     }
+    /// The hub variant of the order line; null when it was not linked or was deleted.
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
         let Some(id) = self.0.variant_id else { return Ok(None) };
         Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
@@ -354,6 +385,7 @@ pub struct OrderReturnRecordPayload {
     pub order_return: Option<OrderReturn>,
     /// The stock levels restocking moved.
     pub levels: Vec<InventoryLevel>,
+    /// Why the request was refused (nothing was recorded); empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -366,7 +398,12 @@ pub struct StockQuery;
 impl StockQuery {
     /// The quantity (and price) that was or would be pushed for a variant to a channel, and why: rule applied,
     /// warehouse, on hand, committed, pending export, oversell policy, guard.
-    async fn stock_explanation(&self, ctx: &Context<'_>, variant_id: ID, channel_id: ID) -> Result<StockExplanation> {
+    async fn stock_explanation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the ProductVariant.")] variant_id: ID,
+        #[graphql(desc = "Global id of the Channel.")] channel_id: ID,
+    ) -> Result<StockExplanation> {
         let (v, c) = (require_id("ProductVariant", &variant_id)?, require_id("Channel", &channel_id)?);
         Ok(StockExplanation(query(service::explain(&app(ctx)?.db, v, c).await)?))
     }
@@ -377,13 +414,13 @@ impl StockQuery {
     async fn stock_pushes(
         &self,
         ctx: &Context<'_>,
-        channel_id: ID,
-        filter: Option<StockPushFilterInput>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-        reverse: Option<bool>,
+        #[graphql(desc = "Global id of the Channel.")] channel_id: ID,
+        #[graphql(desc = "Narrows the list.")] filter: Option<StockPushFilterInput>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor`).")] after: Option<String>,
+        #[graphql(desc = "End before this cursor (an edge's `cursor`).")] before: Option<String>,
+        #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
+        #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
     ) -> Result<Conn<StockPush>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let f = filter.unwrap_or_default();
@@ -397,7 +434,12 @@ impl StockQuery {
         Ok(connection(found, |p| p.id, StockPush))
     }
 
-    async fn export_slip(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ExportSlip>> {
+    /// An export slip by global id; null if it does not exist.
+    async fn export_slip(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the ExportSlip.")] id: ID,
+    ) -> Result<Option<ExportSlip>> {
         Ok(query(slips::get(&app(ctx)?.db, require_id("ExportSlip", &id)?).await)?.map(ExportSlip))
     }
 
@@ -407,12 +449,12 @@ impl StockQuery {
     async fn export_slips(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ExportSlipFilterInput>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-        reverse: Option<bool>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<ExportSlipFilterInput>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor`).")] after: Option<String>,
+        #[graphql(desc = "End before this cursor (an edge's `cursor`).")] before: Option<String>,
+        #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
+        #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
     ) -> Result<Conn<ExportSlip>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let f = filter.unwrap_or_default();
@@ -425,7 +467,12 @@ impl StockQuery {
         Ok(connection(found, |s| s.id, ExportSlip))
     }
 
-    async fn order_return(&self, ctx: &Context<'_>, id: ID) -> Result<Option<OrderReturn>> {
+    /// A recorded return by global id; null if it does not exist.
+    async fn order_return(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the OrderReturn.")] id: ID,
+    ) -> Result<Option<OrderReturn>> {
         Ok(query(slips::get_return(&app(ctx)?.db, require_id("OrderReturn", &id)?).await)?.map(OrderReturn))
     }
 }
@@ -488,19 +535,32 @@ pub struct StockMutation;
 impl StockMutation {
     /// Pushes every linked variant's quantity and price to the channel now (a job); only values that differ
     /// from the last push are sent. Pushes also happen on their own after every change.
-    async fn stock_push_start(&self, ctx: &Context<'_>, channel_id: ID) -> Result<SyncRunPayload> {
+    async fn stock_push_start(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Channel; it must be CONNECTED.")] channel_id: ID,
+    ) -> Result<SyncRunPayload> {
         start_run(ctx, &channel_id, SyncRunKind::StockPush).await
     }
 
     /// Reads the channel's quantities back and compares them with what the hub pushed (a job): differences
     /// become STOCK_DRIFT sync errors, repaired with a push when the channel's `stockDriftRepair` is on.
-    async fn stock_reconcile_start(&self, ctx: &Context<'_>, channel_id: ID) -> Result<SyncRunPayload> {
+    async fn stock_reconcile_start(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Channel; it must be CONNECTED.")] channel_id: ID,
+    ) -> Result<SyncRunPayload> {
         start_run(ctx, &channel_id, SyncRunKind::StockReconcile).await
     }
 
     /// Creates a WAITING export slip for every line of an order, from a warehouse (SPEC §5): available − qty,
     /// pending export + qty. Orders processing, packed, in transit or completed, with every line linked.
-    async fn export_slip_create(&self, ctx: &Context<'_>, order_id: ID, warehouse_id: ID) -> Result<ExportSlipPayload> {
+    async fn export_slip_create(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the Order.")] order_id: ID,
+        #[graphql(desc = "Global id of the Warehouse the goods leave.")] warehouse_id: ID,
+    ) -> Result<ExportSlipPayload> {
         let args = ["orderId", "warehouseId"];
         let o = input_id("Order", &order_id, &["orderId"]);
         let w = input_id("Warehouse", &warehouse_id, &["warehouseId"]);
@@ -512,7 +572,11 @@ impl StockMutation {
     }
 
     /// Marks a WAITING slip EXPORTED: the goods left (pending export − qty, on hand − qty).
-    async fn export_slip_export(&self, ctx: &Context<'_>, id: ID) -> Result<ExportSlipPayload> {
+    async fn export_slip_export(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the ExportSlip.")] id: ID,
+    ) -> Result<ExportSlipPayload> {
         match input_id("ExportSlip", &id, &["id"]) {
             Ok(id) => slip_payload(ctx, slips::export(&app(ctx)?.db, id).await, &["id"]),
             Err(e) => Ok(slip_refused(vec![e], &["id"])),
@@ -520,7 +584,11 @@ impl StockMutation {
     }
 
     /// Cancels a WAITING slip: pending export − qty, available + qty. An exported slip can't be cancelled.
-    async fn export_slip_cancel(&self, ctx: &Context<'_>, id: ID) -> Result<ExportSlipPayload> {
+    async fn export_slip_cancel(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the ExportSlip.")] id: ID,
+    ) -> Result<ExportSlipPayload> {
         match input_id("ExportSlip", &id, &["id"]) {
             Ok(id) => slip_payload(ctx, slips::cancel(&app(ctx)?.db, id).await, &["id"]),
             Err(e) => Ok(slip_refused(vec![e], &["id"])),
@@ -532,8 +600,9 @@ impl StockMutation {
     async fn order_return_record(
         &self,
         ctx: &Context<'_>,
-        order_id: ID,
-        lines: Vec<OrderReturnLineInput>,
+        #[graphql(desc = "Global id of the Order.")] order_id: ID,
+        #[graphql(desc = "The lines returned, at most 250.")] lines: Vec<OrderReturnLineInput>,
+        #[graphql(desc = "Where restocked units go (a Warehouse global id); default: the order's.")]
         warehouse_id: Option<ID>,
         #[graphql(desc = "Shown on the return, up to 1000 characters.")] note: Option<String>,
     ) -> Result<OrderReturnRecordPayload> {

@@ -16,7 +16,7 @@ use crate::services::{catalog, channels, linking};
 
 /// What a sync error is about.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::enums::SyncErrorKind")]
+#[graphql(name = "SyncErrorKind", remote = "entity::enums::SyncErrorKind")]
 pub enum SyncErrorKindGql {
     /// A product link or a stock/price push.
     Product,
@@ -24,19 +24,22 @@ pub enum SyncErrorKindGql {
     Order,
 }
 
-/// A problem syncing a product or an order, with what to do about it. Resolved automatically when the cause is
-/// fixed; the merchant may dismiss it.
 pub struct SyncError(pub sync_error::Model);
 
+/// A problem syncing a product or an order, with what to do about it. Resolved automatically when the cause is
+/// fixed; the merchant may dismiss it.
 #[Object]
 impl SyncError {
+    /// Global id.
     pub async fn id(&self) -> ID {
         global_id("SyncError", self.0.id)
     }
+    /// The channel concerned.
     async fn channel(&self, ctx: &Context<'_>) -> Result<Option<Channel>> {
         let Some(id) = self.0.channel_id else { return Ok(None) };
         Ok(query(channels::get(&app(ctx)?.db, id).await)?.map(Channel))
     }
+    /// What it is about.
     async fn kind(&self) -> SyncErrorKindGql {
         self.0.kind.into()
     }
@@ -44,18 +47,21 @@ impl SyncError {
     async fn code(&self) -> &str {
         &self.0.code
     }
+    /// What went wrong and what to do, for a merchant.
     async fn message(&self) -> &str {
         &self.0.message
     }
+    /// The hub variant concerned, if any.
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
         let Some(id) = self.0.variant_id else { return Ok(None) };
         Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
     }
+    /// The channel listing concerned, if any.
     async fn listing(&self, ctx: &Context<'_>) -> Result<Option<ChannelListing>> {
         let Some(id) = self.0.listing_id else { return Ok(None) };
         Ok(query(linking::listing(&app(ctx)?.db, id).await)?.map(ChannelListing))
     }
-    /// Numeric id of the order concerned (ORDER errors).
+    /// Global id of the order concerned (ORDER errors).
     async fn order_id(&self) -> Option<ID> {
         self.0.order_id.map(|id| global_id("Order", id))
     }
@@ -63,9 +69,11 @@ impl SyncError {
     async fn occurrences(&self) -> i32 {
         self.0.occurrences
     }
+    /// When it first happened.
     async fn first_seen_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.first_seen_at
     }
+    /// When it last happened.
     async fn last_seen_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.last_seen_at
     }
@@ -73,15 +81,20 @@ impl SyncError {
     async fn resolved_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.resolved_at
     }
+    /// When the merchant dismissed it; null unless dismissed.
     async fn dismissed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.dismissed_at
     }
 }
 
+/// Which sync errors to list or dismiss; by default the open ones (neither dismissed nor resolved).
 #[derive(InputObject, Default, Clone)]
 pub struct SyncErrorFilterInput {
+    /// Only this channel's errors (a Channel global id).
     pub channel_id: Option<ID>,
+    /// Only errors of this kind.
     pub kind: Option<SyncErrorKindGql>,
+    /// Only errors with this code, e.g. NOT_FOUND_ON_CHANNEL.
     pub code: Option<String>,
     /// Message contains this text.
     pub search: Option<String>,
@@ -118,15 +131,16 @@ impl SyncErrorQuery {
     /// Open sync errors (SPEC §6), newest last (`reverse` for newest first); filters by channel, kind, code and
     /// text. At most 100 a page.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
     async fn sync_errors(
         &self,
         ctx: &Context<'_>,
-        filter: Option<SyncErrorFilterInput>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-        reverse: Option<bool>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<SyncErrorFilterInput>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor`).")] after: Option<String>,
+        #[graphql(desc = "End before this cursor (an edge's `cursor`).")] before: Option<String>,
+        #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
+        #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
     ) -> Result<Conn<SyncError>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let filter = filter.unwrap_or_default();
@@ -139,10 +153,12 @@ impl SyncErrorQuery {
     }
 }
 
+/// Result of `syncErrorsDismiss`.
 #[derive(SimpleObject)]
 pub struct SyncErrorsDismissPayload {
-    /// How many errors were dismissed now.
+    /// How many errors were dismissed now; null when refused.
     pub dismissed_count: Option<u64>,
+    /// Why the request was refused (nothing was dismissed); empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -155,8 +171,8 @@ impl SyncErrorMutation {
     async fn sync_errors_dismiss(
         &self,
         ctx: &Context<'_>,
-        ids: Option<Vec<ID>>,
-        filter: Option<SyncErrorFilterInput>,
+        #[graphql(desc = "SyncError global ids.")] ids: Option<Vec<ID>>,
+        #[graphql(desc = "Dismiss every error it matches.")] filter: Option<SyncErrorFilterInput>,
     ) -> Result<SyncErrorsDismissPayload> {
         let mut errors = Vec::new();
         let ids: Option<Vec<i64>> = ids.map(|ids| {

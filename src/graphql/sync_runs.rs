@@ -17,7 +17,7 @@ use crate::services::sync_runs::{self, SyncRunFilter};
 
 /// What a sync run does.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::enums::SyncRunKind")]
+#[graphql(name = "SyncRunKind", remote = "entity::enums::SyncRunKind")]
 pub enum SyncRunKindGql {
     /// Recompute products' on-hand totals.
     ProductTotals,
@@ -39,26 +39,34 @@ pub enum SyncRunKindGql {
 
 /// Where a sync run is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "entity::enums::SyncRunStatus")]
+#[graphql(name = "SyncRunStatus", remote = "entity::enums::SyncRunStatus")]
 pub enum SyncRunStatusGql {
+    /// Queued, waiting for a worker.
     Created,
+    /// A worker is on it.
     Running,
+    /// Finished; see the counters for items that failed.
     Completed,
+    /// Stopped by an error: see `errorMessage`.
     Failed,
+    /// Stopped before it finished, without an error.
     Canceled,
 }
 
-/// One run of a background job, with live counters.
 pub struct SyncRun(pub sync_run::Model);
 
+/// One run of a background job, with live counters.
 #[Object]
 impl SyncRun {
+    /// Global id.
     pub async fn id(&self) -> ID {
         global_id("SyncRun", self.0.id)
     }
+    /// What the run does.
     async fn kind(&self) -> SyncRunKindGql {
         self.0.kind.into()
     }
+    /// Where it is.
     async fn status(&self) -> SyncRunStatusGql {
         self.0.status.into()
     }
@@ -66,15 +74,19 @@ impl SyncRun {
     async fn total(&self) -> i64 {
         self.0.total
     }
+    /// Items done so far.
     async fn processed(&self) -> i64 {
         self.0.processed
     }
+    /// Items done without error (a link run: products fully linked).
     async fn succeeded(&self) -> i64 {
         self.0.succeeded
     }
+    /// Items that failed (see the sync errors).
     async fn failed(&self) -> i64 {
         self.0.failed
     }
+    /// Items left alone (nothing to do for them).
     async fn skipped(&self) -> i64 {
         self.0.skipped
     }
@@ -86,20 +98,26 @@ impl SyncRun {
     async fn attempts(&self) -> i32 {
         self.0.attempts
     }
+    /// When it was queued.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
+    /// When a worker last started it (see `attempts`); null before the first.
     async fn started_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.started_at
     }
+    /// When it ended; null until then.
     async fn finished_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.finished_at
     }
 }
 
+/// Which sync runs to list.
 #[derive(InputObject, Default)]
 pub struct SyncRunFilterInput {
+    /// Only runs of this kind.
     pub kind: Option<SyncRunKindGql>,
+    /// Only runs in this state.
     pub status: Option<SyncRunStatusGql>,
 }
 
@@ -108,22 +126,28 @@ pub struct SyncRunQuery;
 
 #[Object]
 impl SyncRunQuery {
-    async fn sync_run(&self, ctx: &Context<'_>, id: ID) -> Result<Option<SyncRun>> {
+    /// A sync run by global id; null if it does not exist.
+    async fn sync_run(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the SyncRun.")] id: ID,
+    ) -> Result<Option<SyncRun>> {
         let id = require_id("SyncRun", &id)?;
         Ok(query(sync_runs::get(&app(ctx)?.db, id).await)?.map(SyncRun))
     }
 
     /// Sync runs, oldest first (`reverse` for newest first). At most 100 a page.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
     async fn sync_runs(
         &self,
         ctx: &Context<'_>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-        reverse: Option<bool>,
-        filter: Option<SyncRunFilterInput>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor`).")] after: Option<String>,
+        #[graphql(desc = "End before this cursor (an edge's `cursor`).")] before: Option<String>,
+        #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
+        #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<SyncRunFilterInput>,
     ) -> Result<Conn<SyncRun>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let filter = filter.unwrap_or_default();
@@ -137,16 +161,19 @@ impl SyncRunQuery {
     }
 }
 
+/// Which products' totals to recompute.
 #[derive(InputObject, Default)]
 pub struct ProductInventoryRecomputeInput {
-    /// Products to recompute; all products when omitted.
+    /// Products to recompute (Product global ids); all products when omitted.
     pub product_ids: Option<Vec<ID>>,
 }
 
+/// Result of a mutation that starts a background job.
 #[derive(SimpleObject)]
 pub struct SyncRunPayload {
     /// The run, CREATED; follow it with the `syncRun` query or subscription.
     pub sync_run: Option<SyncRun>,
+    /// Why no run was started; empty on success.
     pub user_errors: Vec<UserError>,
 }
 
@@ -159,7 +186,7 @@ impl SyncRunMutation {
     async fn product_inventory_recompute(
         &self,
         ctx: &Context<'_>,
-        input: Option<ProductInventoryRecomputeInput>,
+        #[graphql(desc = "The products; all when omitted.")] input: Option<ProductInventoryRecomputeInput>,
     ) -> Result<SyncRunPayload> {
         let ids = input.and_then(|i| i.product_ids);
         let mut errors: Vec<FieldError> = Vec::new();
@@ -187,7 +214,11 @@ pub struct SyncRunSubscription;
 #[Subscription]
 impl SyncRunSubscription {
     /// The run's state now, then after every change, ending with its final state.
-    async fn sync_run(&self, ctx: &Context<'_>, id: ID) -> Result<impl Stream<Item = SyncRun> + use<>> {
+    async fn sync_run(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the SyncRun.")] id: ID,
+    ) -> Result<impl Stream<Item = SyncRun> + use<>> {
         let app = app(ctx)?.clone();
         let run_id = require_id("SyncRun", &id)?;
         // Subscribe before reading, so no change between the read and the subscription is missed.

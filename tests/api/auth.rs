@@ -21,7 +21,7 @@ async fn post(app: &TestApp, token: Option<&str>, query: &str) -> (u16, Value) {
 async fn token(app: &TestApp, scope: &str) -> String {
     let data = app
         .gql(
-            "mutation($s: TokenScopeGql!) { apiTokenCreate(input: { name: \"t\", scope: $s }) { secret apiToken { id scope prefix } userErrors { code } } }",
+            "mutation($s: TokenScope!) { apiTokenCreate(input: { name: \"t\", scope: $s }) { secret apiToken { id scope prefix } userErrors { code } } }",
             json!({ "s": scope }),
         )
         .await;
