@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextValidation};
-use async_graphql::{Response, ServerError, ValidationResult, Value};
+use async_graphql::{Response, ServerError, ValidationResult, Value, value};
 
 use super::auth::Principal;
 
@@ -85,17 +85,15 @@ impl QueryCostExtension {
     }
 
     fn report(&self, requested: usize, available: Option<f64>) -> Value {
-        let mut cost = async_graphql::indexmap::IndexMap::new();
-        cost.insert(async_graphql::Name::new("requestedQueryCost"), Value::from(requested));
-        if let (Some(budget), Some(available)) = (self.budget, available) {
-            let mut status = async_graphql::indexmap::IndexMap::new();
-            status.insert(async_graphql::Name::new("maximumAvailable"), Value::from(budget.capacity.floor() as u64));
-            status.insert(async_graphql::Name::new("currentlyAvailable"), Value::from(available.floor() as u64));
-            status
-                .insert(async_graphql::Name::new("restoreRate"), Value::from(budget.restore_per_second.floor() as u64));
-            cost.insert(async_graphql::Name::new("throttleStatus"), Value::Object(status));
-        }
-        Value::Object(cost)
+        let Some((budget, available)) = self.budget.zip(available) else {
+            return value!({ "requestedQueryCost": requested });
+        };
+        let (maximum, current, restore) =
+            (budget.capacity.floor() as u64, available.floor() as u64, budget.restore_per_second.floor() as u64);
+        value!({
+            "requestedQueryCost": requested,
+            "throttleStatus": { "maximumAvailable": maximum, "currentlyAvailable": current, "restoreRate": restore },
+        })
     }
 }
 

@@ -9,6 +9,7 @@ use async_graphql::{
 
 use super::app;
 use super::auth::Principal;
+use super::errors::{internal, query};
 use crate::services::idempotency::{self, Claim, MAX_KEY_LEN};
 
 struct Idempotent {
@@ -24,6 +25,11 @@ pub fn idempotent(
     #[graphql(desc = "A unique key per intended write (a UUID), 1 to 255 characters.")] key: String,
 ) -> impl CustomDirective {
     Idempotent { key }
+}
+
+/// A fault (logged), as the one INTERNAL error every resolver answers with.
+fn fault(ctx: &Context<'_>, err: anyhow::Error) -> ServerError {
+    internal(err).into_server_error(ctx.item.pos)
 }
 
 fn refusal(ctx: &Context<'_>, message: impl Into<String>, code: &'static str) -> ServerError {
@@ -48,14 +54,12 @@ impl CustomDirective for Idempotent {
         let field = ctx.field();
         let mut arguments = Vec::new();
         for (name, value) in field.arguments()? {
-            let value = serde_json::to_value(&value).map_err(|e| refusal(ctx, e.to_string(), "INTERNAL"))?;
+            let value = serde_json::to_value(&value).map_err(|e| fault(ctx, e.into()))?;
             arguments.push((name.to_string(), value));
         }
         let fingerprint = idempotency::fingerprint(field.name(), &arguments);
-        let claim = idempotency::claim(db, principal.token_id, key, field.name(), &fingerprint).await.map_err(|e| {
-            tracing::error!(error = ?e, "idempotency key check failed");
-            refusal(ctx, "internal error", "INTERNAL")
-        })?;
+        let claim = idempotency::claim(db, principal.token_id, key, field.name(), &fingerprint).await;
+        let claim = query(claim).map_err(|e| e.into_server_error(ctx.item.pos))?;
         match claim {
             Claim::Execute { id } => {
                 let result = resolve.await;
@@ -73,10 +77,7 @@ impl CustomDirective for Idempotent {
                 }
                 result
             }
-            Claim::Replay(json) => serde_json::from_value(json).map_err(|e| {
-                tracing::error!(error = %e, key, "a stored idempotent result could not be read");
-                refusal(ctx, "internal error", "INTERNAL")
-            }),
+            Claim::Replay(json) => serde_json::from_value(json).map_err(|e| fault(ctx, e.into())),
             Claim::InProgress => Err(refusal(
                 ctx,
                 format!("a request with idempotency key \"{key}\" is still running; retry after it ends"),
