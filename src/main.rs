@@ -50,7 +50,7 @@ struct CommonArgs {
     #[arg(long, env = "OMNISYNC_SECRET_KEY", global = true, hide_env_values = true)]
     secret_key: Option<String>,
     /// Currency of catalog prices (ISO 4217).
-    #[arg(long, env = "OMNISYNC_CURRENCY", default_value = "VND", global = true)]
+    #[arg(long, env = "OMNISYNC_CURRENCY", default_value = "VND", global = true, value_parser = catalog_currency)]
     currency: String,
     /// Prefix of queue names, to share one Redis between hubs.
     #[arg(long, env = "OMNISYNC_QUEUE_NAMESPACE", default_value = "omnisync", global = true)]
@@ -219,6 +219,15 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A catalog currency code, refused at start when the hub does not know it (prices would show as `XXX`).
+fn catalog_currency(code: &str) -> Result<String, String> {
+    use omnisync::domain::money::CurrencyCode;
+    CurrencyCode::parse(code).map(|c| c.as_str().to_owned()).ok_or_else(|| {
+        let known: Vec<&str> = CurrencyCode::CATALOG.iter().map(|c| c.as_str()).collect();
+        format!("unknown currency \"{code}\": use one of {}", known.join(", "))
+    })
 }
 
 impl CommonArgs {

@@ -287,8 +287,8 @@ db_enum! {
         Completed = "COMPLETED",
         /// Stopped by an error (see `error_message`).
         Failed = "FAILED",
-        /// Canceled before finishing.
-        Canceled = "CANCELED",
+        /// Cancelled before finishing.
+        Cancelled = "CANCELLED",
     }
 }
 

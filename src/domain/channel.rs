@@ -4,20 +4,58 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Marketplace countries (SPEC §1).
-pub const COUNTRIES: [&str; 6] = ["VN", "TH", "MY", "SG", "PH", "ID"];
+/// A country the marketplaces sell in (SPEC §1), as its ISO 3166-1 alpha-2 code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum CountryCode {
+    /// Vietnam.
+    Vn,
+    /// Thailand.
+    Th,
+    /// Malaysia.
+    My,
+    /// Singapore.
+    Sg,
+    /// The Philippines.
+    Ph,
+    /// Indonesia.
+    Id,
+}
+
+impl CountryCode {
+    pub const ALL: [CountryCode; 6] = [Self::Vn, Self::Th, Self::My, Self::Sg, Self::Ph, Self::Id];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Vn => "VN",
+            Self::Th => "TH",
+            Self::My => "MY",
+            Self::Sg => "SG",
+            Self::Ph => "PH",
+            Self::Id => "ID",
+        }
+    }
+
+    /// The country of a code in any case, e.g. "vn".
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(code.trim()))
+    }
+
+    /// The currency the country's marketplaces price in.
+    pub const fn currency(self) -> &'static str {
+        match self {
+            Self::Vn => "VND",
+            Self::Th => "THB",
+            Self::My => "MYR",
+            Self::Sg => "SGD",
+            Self::Ph => "PHP",
+            Self::Id => "IDR",
+        }
+    }
+}
 
 /// Currency of a marketplace country; `None` for a country we do not sell in.
 pub fn currency_of_country(country: &str) -> Option<&'static str> {
-    Some(match country {
-        "VN" => "VND",
-        "TH" => "THB",
-        "MY" => "MYR",
-        "SG" => "SGD",
-        "PH" => "PHP",
-        "ID" => "IDR",
-        _ => return None,
-    })
+    CountryCode::parse(country).map(CountryCode::currency)
 }
 
 /// The shop behind a set of credentials, read when connecting.
@@ -226,4 +264,22 @@ pub struct VariantDraft {
     pub quantity: i64,
     /// Option name/value pairs (at most 3 names across the product), in display order.
     pub options: Vec<(String, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_codes_parse_in_any_case_and_name_their_currency() {
+        let table = [("VN", Some("VND")), ("th", Some("THB")), (" my ", Some("MYR")), ("Sg", Some("SGD"))];
+        for (code, currency) in table {
+            assert_eq!(currency_of_country(code), currency, "{code}");
+        }
+        assert_eq!(CountryCode::parse("US"), None);
+        assert_eq!(currency_of_country(""), None);
+        for c in CountryCode::ALL {
+            assert_eq!(CountryCode::parse(c.as_str()), Some(c));
+        }
+    }
 }

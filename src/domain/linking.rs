@@ -4,10 +4,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use entity::enums::MatchKey;
+
+use super::sync_errors::SyncErrorCode;
 use serde::{Deserialize, Serialize};
 
-/// Why a variant is not linked. Stable codes: clients branch on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum)]
+/// Why a variant is not linked: the link codes of `SyncErrorCode`, which clients see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LinkErrorCode {
     /// The variant has no barcode (or no SKU, when matching by SKU).
     NoMatchKey,
@@ -28,17 +30,29 @@ pub enum LinkErrorCode {
 }
 
 impl LinkErrorCode {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::NoMatchKey => "NO_MATCH_KEY",
-            Self::NotFoundOnChannel => "NOT_FOUND_ON_CHANNEL",
-            Self::DuplicateInProduct => "DUPLICATE_IN_PRODUCT",
-            Self::ConflictAcrossProducts => "CONFLICT_ACROSS_PRODUCTS",
-            Self::OptionMismatch => "OPTION_MISMATCH",
-            Self::PriceAboveListPrice => "PRICE_ABOVE_LIST_PRICE",
-            Self::VariantDeleted => "VARIANT_DELETED",
-            Self::ListingExcluded => "LISTING_EXCLUDED",
+    pub const fn as_str(&self) -> &'static str {
+        SyncErrorCode::from_link(*self).as_str()
+    }
+}
+
+impl SyncErrorCode {
+    pub const fn from_link(code: LinkErrorCode) -> Self {
+        match code {
+            LinkErrorCode::NoMatchKey => Self::NoMatchKey,
+            LinkErrorCode::NotFoundOnChannel => Self::NotFoundOnChannel,
+            LinkErrorCode::DuplicateInProduct => Self::DuplicateInProduct,
+            LinkErrorCode::ConflictAcrossProducts => Self::ConflictAcrossProducts,
+            LinkErrorCode::OptionMismatch => Self::OptionMismatch,
+            LinkErrorCode::PriceAboveListPrice => Self::PriceAboveListPrice,
+            LinkErrorCode::VariantDeleted => Self::VariantDeleted,
+            LinkErrorCode::ListingExcluded => Self::ListingExcluded,
         }
+    }
+}
+
+impl From<LinkErrorCode> for SyncErrorCode {
+    fn from(code: LinkErrorCode) -> Self {
+        Self::from_link(code)
     }
 }
 

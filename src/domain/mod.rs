@@ -11,4 +11,5 @@ pub mod money;
 pub mod order_status;
 pub mod orders;
 pub mod stock_push;
+pub mod sync_errors;
 pub mod text;

@@ -4,6 +4,80 @@ use rust_decimal::Decimal;
 
 use super::errors::{ErrorCode, FieldError};
 
+/// A currency the hub prices in (ISO 4217): the marketplace countries' and a few more a shop may keep its
+/// catalog in. `XXX` (ISO's "no currency") stands for a code a channel sent that is none of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum CurrencyCode {
+    /// Vietnamese đồng.
+    Vnd,
+    /// Thai baht.
+    Thb,
+    /// Malaysian ringgit.
+    Myr,
+    /// Singapore dollar.
+    Sgd,
+    /// Philippine peso.
+    Php,
+    /// Indonesian rupiah.
+    Idr,
+    /// United States dollar.
+    Usd,
+    /// Euro.
+    Eur,
+    /// Chinese yuan.
+    Cny,
+    /// Japanese yen.
+    Jpy,
+    /// South Korean won.
+    Krw,
+    /// A currency the hub does not know (ISO 4217's "no currency").
+    Xxx,
+}
+
+impl CurrencyCode {
+    /// Every currency a shop may price its catalog in (all but `XXX`).
+    pub const CATALOG: [CurrencyCode; 11] = [
+        Self::Vnd,
+        Self::Thb,
+        Self::Myr,
+        Self::Sgd,
+        Self::Php,
+        Self::Idr,
+        Self::Usd,
+        Self::Eur,
+        Self::Cny,
+        Self::Jpy,
+        Self::Krw,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Vnd => "VND",
+            Self::Thb => "THB",
+            Self::Myr => "MYR",
+            Self::Sgd => "SGD",
+            Self::Php => "PHP",
+            Self::Idr => "IDR",
+            Self::Usd => "USD",
+            Self::Eur => "EUR",
+            Self::Cny => "CNY",
+            Self::Jpy => "JPY",
+            Self::Krw => "KRW",
+            Self::Xxx => "XXX",
+        }
+    }
+
+    /// A catalog currency by its code in any case; `None` for any other.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::CATALOG.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(code.trim()))
+    }
+
+    /// The currency of a stored code; `XXX` for one the hub does not know.
+    pub fn of_stored(code: &str) -> Self {
+        Self::parse(code).unwrap_or(Self::Xxx)
+    }
+}
+
 /// Decimal places of a currency's minor unit. VND and IDR are priced in whole units on every marketplace
 /// (ISO 4217 gives IDR two decimals, but Lazada, Shopee and TikTok ID accept integers only).
 pub fn exponent(currency: &str) -> u32 {
@@ -36,6 +110,18 @@ pub fn from_minor(minor: i64, currency: &str) -> Decimal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn currency_codes_parse_in_any_case_and_unknown_stored_codes_are_xxx() {
+        assert_eq!(CurrencyCode::parse("vnd"), Some(CurrencyCode::Vnd));
+        assert_eq!(CurrencyCode::parse(" MYR "), Some(CurrencyCode::Myr));
+        assert_eq!(CurrencyCode::parse("XXX"), None, "not a catalog currency");
+        assert_eq!(CurrencyCode::parse("ABC"), None);
+        assert_eq!(CurrencyCode::of_stored("ABC"), CurrencyCode::Xxx);
+        for c in CurrencyCode::CATALOG {
+            assert_eq!(CurrencyCode::parse(c.as_str()), Some(c));
+        }
+    }
     use std::str::FromStr;
 
     fn dec(s: &str) -> Decimal {

@@ -63,10 +63,7 @@ pub struct ApiTokenQuery;
 #[Object]
 impl ApiTokenQuery {
     /// API tokens (ADMIN scope), oldest first. At most 100 a page.
-    #[graphql(
-        complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity",
-        guard = "RequireScope::ADMIN"
-    )]
+    #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)", guard = "RequireScope::ADMIN")]
     async fn api_tokens(
         &self,
         ctx: &Context<'_>,

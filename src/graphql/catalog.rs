@@ -8,10 +8,10 @@ use async_graphql::{
 use entity::{inventory_level, product, product_variant, warehouse};
 
 use super::app;
-use super::errors::{UserError, query, split, user_errors};
+use super::errors::{UserError, int, payloads, query, split, user_errors};
 use super::inventory::InventoryLevel;
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
-use crate::domain::money;
+use crate::domain::money::{self, CurrencyCode};
 use crate::services::catalog::{
     self, OptionPair, ProductFields, ProductFilter, VariantFields, VariantFilter, WarehouseFields,
 };
@@ -87,13 +87,13 @@ impl ScalarType for Decimal {
 pub struct Money {
     /// Decimal amount, e.g. "150000" (VND) or "12.50" (MYR).
     pub amount: Decimal,
-    /// ISO 4217 code.
-    pub currency_code: String,
+    /// The amount's currency.
+    pub currency_code: CurrencyCode,
 }
 
 impl Money {
     pub fn new(minor: i64, currency: &str) -> Self {
-        Self { amount: Decimal(money::from_minor(minor, currency)), currency_code: currency.to_owned() }
+        Self { amount: Decimal(money::from_minor(minor, currency)), currency_code: CurrencyCode::of_stored(currency) }
     }
 }
 
@@ -128,8 +128,8 @@ impl Product {
     }
     /// On-hand units over all variants and warehouses, as of `totalsComputedAt` (recomputed by a
     /// PRODUCT_TOTALS run; see `productInventoryRecompute`).
-    async fn total_on_hand(&self) -> i64 {
-        self.0.total_on_hand
+    async fn total_on_hand(&self) -> Result<i32> {
+        int(self.0.total_on_hand)
     }
     /// When `totalOnHand` was computed; null before the first PRODUCT_TOTALS run that included the product.
     async fn totals_computed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -286,7 +286,7 @@ pub struct CatalogQuery;
 impl CatalogQuery {
     /// Warehouses, in creation order (`reverse` for newest first). At most 100 a page.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn warehouses(
         &self,
         ctx: &Context<'_>,
@@ -315,7 +315,7 @@ impl CatalogQuery {
 
     /// Products, in creation order (`reverse` for newest first). At most 100 a page.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn products(
         &self,
         ctx: &Context<'_>,
@@ -344,7 +344,7 @@ impl CatalogQuery {
 
     /// Variants of all products, in creation order. At most 100 a page.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn product_variants(
         &self,
         ctx: &Context<'_>,
@@ -377,10 +377,10 @@ impl CatalogQuery {
 // ------------------------------------------------------------------------------------------------ mutations
 
 /// A warehouse's fields. On update, an omitted field is unchanged and an explicit null clears it.
+/// A warehouse's fields other than its name, the same on create and update. On update, an omitted field is
+/// unchanged and an explicit null clears it.
 #[derive(InputObject)]
-pub struct WarehouseInput {
-    /// Display name, 1 to 255 characters. Required on create.
-    pub name: Option<String>,
+pub struct WarehouseFieldsInput {
     /// Short code, up to 100 characters.
     pub code: MaybeUndefined<String>,
     /// Postal address, up to 1000 characters.
@@ -389,9 +389,27 @@ pub struct WarehouseInput {
     pub is_default: Option<bool>,
 }
 
-impl From<WarehouseInput> for WarehouseFields {
-    fn from(i: WarehouseInput) -> Self {
-        Self { name: i.name, code: patch(i.code), address: patch(i.address), is_default: i.is_default }
+/// A new warehouse.
+#[derive(InputObject)]
+pub struct WarehouseCreateInput {
+    /// Display name, 1 to 255 characters.
+    pub name: String,
+    #[graphql(flatten)]
+    pub fields: WarehouseFieldsInput,
+}
+
+/// The warehouse fields to change; an omitted field is unchanged.
+#[derive(InputObject)]
+pub struct WarehouseUpdateInput {
+    /// Display name, 1 to 255 characters.
+    pub name: Option<String>,
+    #[graphql(flatten)]
+    pub fields: WarehouseFieldsInput,
+}
+
+impl WarehouseFieldsInput {
+    fn with_name(self, name: Option<String>) -> WarehouseFields {
+        WarehouseFields { name, code: patch(self.code), address: patch(self.address), is_default: self.is_default }
     }
 }
 
@@ -404,11 +422,10 @@ pub struct OptionInput {
     pub value: String,
 }
 
-/// A product's fields. On update, an omitted field is unchanged and an explicit null clears it.
+/// A product's fields other than its title, the same on create and update. On update, an omitted field is
+/// unchanged and an explicit null clears it.
 #[derive(InputObject)]
-pub struct ProductInput {
-    /// The product's name, 1 to 255 characters. Required on create.
-    pub title: Option<String>,
+pub struct ProductFieldsInput {
     /// Long description, up to 20,000 characters.
     pub description: MaybeUndefined<String>,
     /// Brand or maker, up to 255 characters.
@@ -417,13 +434,44 @@ pub struct ProductInput {
     pub product_type: MaybeUndefined<String>,
     /// URL of the main image, up to 2000 characters.
     pub image_url: MaybeUndefined<String>,
-    /// On create: the variants (1 to 100). Ignored on update: use the variant mutations.
-    pub variants: Option<Vec<VariantInput>>,
 }
 
-/// A variant's fields. On update, an omitted field is unchanged and an explicit null clears it.
+/// A new product with its variants.
 #[derive(InputObject)]
-pub struct VariantInput {
+pub struct ProductCreateInput {
+    /// The product's name, 1 to 255 characters.
+    pub title: String,
+    #[graphql(flatten)]
+    pub fields: ProductFieldsInput,
+    /// The variants, 1 to 100.
+    pub variants: Vec<ProductVariantCreateInput>,
+}
+
+/// The product fields to change; an omitted field is unchanged. Variants have their own mutations.
+#[derive(InputObject)]
+pub struct ProductUpdateInput {
+    /// The product's name, 1 to 255 characters.
+    pub title: Option<String>,
+    #[graphql(flatten)]
+    pub fields: ProductFieldsInput,
+}
+
+impl ProductFieldsInput {
+    fn with_title(self, title: Option<String>) -> ProductFields {
+        ProductFields {
+            title,
+            description: patch(self.description),
+            vendor: patch(self.vendor),
+            product_type: patch(self.product_type),
+            image_url: patch(self.image_url),
+        }
+    }
+}
+
+/// A variant's fields other than its price, the same on create and update. On update, an omitted field is
+/// unchanged and an explicit null clears it.
+#[derive(InputObject)]
+pub struct ProductVariantFieldsInput {
     /// Defaults to the option values joined by " / ", or "Default Title".
     pub title: Option<String>,
     /// Stock keeping unit: up to 100 characters, no spaces, trimmed, case-sensitive; unique within the product
@@ -431,8 +479,6 @@ pub struct VariantInput {
     pub sku: MaybeUndefined<String>,
     /// Barcode: up to 100 characters, no spaces, trimmed, case-sensitive; need not be a GTIN.
     pub barcode: MaybeUndefined<String>,
-    /// Retail price, a decimal string in the shop currency. Required on create.
-    pub price: Option<Decimal>,
     /// List ("compare at") price, a decimal string in the shop currency.
     pub list_price: MaybeUndefined<Decimal>,
     /// What the merchant paid for a unit, a decimal string in the shop currency.
@@ -451,6 +497,24 @@ pub struct VariantInput {
     pub hidden: Option<bool>,
 }
 
+/// A new variant.
+#[derive(InputObject)]
+pub struct ProductVariantCreateInput {
+    /// Retail price, a decimal string in the shop currency.
+    pub price: Decimal,
+    #[graphql(flatten)]
+    pub fields: ProductVariantFieldsInput,
+}
+
+/// The variant fields to change; an omitted field is unchanged.
+#[derive(InputObject)]
+pub struct ProductVariantUpdateInput {
+    /// Retail price, a decimal string in the shop currency.
+    pub price: Option<Decimal>,
+    #[graphql(flatten)]
+    pub fields: ProductVariantFieldsInput,
+}
+
 fn patch<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
     match v {
         MaybeUndefined::Undefined => None,
@@ -459,80 +523,106 @@ fn patch<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
     }
 }
 
-impl From<VariantInput> for VariantFields {
-    fn from(i: VariantInput) -> Self {
-        Self {
-            title: i.title,
-            sku: patch(i.sku),
-            barcode: patch(i.barcode),
-            price: i.price.map(|p| p.0),
-            list_price: patch(i.list_price).map(|p| p.map(|p| p.0)),
-            cost_price: patch(i.cost_price).map(|p| p.map(|p| p.0)),
-            options: i.options.map(|o| o.into_iter().map(|o| OptionPair { name: o.name, value: o.value }).collect()),
-            track_inventory: i.track_inventory,
-            allow_oversell: i.allow_oversell,
-            unit: patch(i.unit),
-            image_url: patch(i.image_url),
-            hidden: i.hidden,
+impl ProductVariantFieldsInput {
+    fn with_price(self, price: Option<Decimal>) -> VariantFields {
+        VariantFields {
+            title: self.title,
+            sku: patch(self.sku),
+            barcode: patch(self.barcode),
+            price: price.map(|p| p.0),
+            list_price: patch(self.list_price).map(|p| p.map(|p| p.0)),
+            cost_price: patch(self.cost_price).map(|p| p.map(|p| p.0)),
+            options: self.options.map(|o| o.into_iter().map(|o| OptionPair { name: o.name, value: o.value }).collect()),
+            track_inventory: self.track_inventory,
+            allow_oversell: self.allow_oversell,
+            unit: patch(self.unit),
+            image_url: patch(self.image_url),
+            hidden: self.hidden,
         }
     }
 }
 
-impl ProductInput {
-    fn split(self) -> (ProductFields, Vec<VariantFields>) {
-        let variants = self.variants.unwrap_or_default().into_iter().map(VariantFields::from).collect();
-        let fields = ProductFields {
-            title: self.title,
-            description: patch(self.description),
-            vendor: patch(self.vendor),
-            product_type: patch(self.product_type),
-            image_url: patch(self.image_url),
-        };
-        (fields, variants)
+impl From<ProductVariantCreateInput> for VariantFields {
+    fn from(i: ProductVariantCreateInput) -> Self {
+        i.fields.with_price(Some(i.price))
     }
 }
 
-/// Result of a warehouse mutation.
-#[derive(SimpleObject)]
-pub struct WarehousePayload {
-    /// The warehouse after the change; null when refused.
-    pub warehouse: Option<Warehouse>,
-    /// Why the input was refused; empty on success.
-    pub user_errors: Vec<UserError>,
+impl From<ProductVariantUpdateInput> for VariantFields {
+    fn from(i: ProductVariantUpdateInput) -> Self {
+        i.fields.with_price(i.price)
+    }
 }
 
-/// Result of a product mutation.
-#[derive(SimpleObject)]
-pub struct ProductPayload {
-    /// The product after the change; null when refused.
-    pub product: Option<Product>,
-    /// Why the input was refused; empty on success.
-    pub user_errors: Vec<UserError>,
+payloads! {
+    /// Result of `warehouseCreate`.
+    WarehouseCreatePayload,
+    /// Result of `warehouseUpdate`.
+    WarehouseUpdatePayload => {
+        /// The warehouse after the change; null when refused.
+        pub warehouse: Option<Warehouse>,
+        /// Why the input was refused; empty on success.
+        pub user_errors: Vec<UserError>,
+    }
 }
 
-/// Result of a variant mutation.
-#[derive(SimpleObject)]
-pub struct ProductVariantPayload {
-    /// The variant after the change; null when refused.
-    pub product_variant: Option<ProductVariant>,
-    /// Why the input was refused; empty on success.
-    pub user_errors: Vec<UserError>,
+payloads! {
+    /// Result of `productCreate`.
+    ProductCreatePayload,
+    /// Result of `productUpdate`.
+    ProductUpdatePayload => {
+        /// The product after the change; null when refused.
+        pub product: Option<Product>,
+        /// Why the input was refused; empty on success.
+        pub user_errors: Vec<UserError>,
+    }
 }
 
-/// Result of a delete mutation.
-#[derive(SimpleObject)]
-pub struct DeletePayload {
-    /// The id of what was deleted; null when nothing was.
-    pub deleted_id: Option<ID>,
-    /// Why the request was refused; empty on success.
-    pub user_errors: Vec<UserError>,
+payloads! {
+    /// Result of `productVariantCreate`.
+    ProductVariantCreatePayload,
+    /// Result of `productVariantUpdate`.
+    ProductVariantUpdatePayload => {
+        /// The variant after the change; null when refused.
+        pub product_variant: Option<ProductVariant>,
+        /// Why the input was refused; empty on success.
+        pub user_errors: Vec<UserError>,
+    }
+}
+
+payloads! {
+    /// Result of `warehouseDelete`.
+    WarehouseDeletePayload,
+    /// Result of `productDelete`.
+    ProductDeletePayload,
+    /// Result of `productVariantDelete`.
+    ProductVariantDeletePayload => {
+        /// The id of what was deleted; null when nothing was.
+        pub deleted_id: Option<ID>,
+        /// Why the request was refused; empty on success.
+        pub user_errors: Vec<UserError>,
+    }
 }
 
 #[derive(Default)]
 pub struct CatalogMutation;
 
-fn deleted(type_name: &str, result: (Option<i64>, Vec<UserError>)) -> DeletePayload {
-    DeletePayload { deleted_id: result.0.map(|id| global_id(type_name, id)), user_errors: result.1 }
+/// (global id of what was deleted, userErrors) of a delete.
+fn deleted(type_name: &str, result: (Option<i64>, Vec<UserError>)) -> (Option<ID>, Vec<UserError>) {
+    (result.0.map(|id| global_id(type_name, id)), result.1)
+}
+
+/// A delete of `type_name` by its global id, answered as (deleted id, userErrors).
+async fn delete_by_id<F, Fut>(type_name: &str, id: &ID, delete: F) -> Result<(Option<ID>, Vec<UserError>)>
+where
+    F: FnOnce(i64) -> Fut,
+    Fut: std::future::Future<Output = crate::services::ServiceResult<i64>>,
+{
+    let id = match input_id(type_name, id, &["id"]) {
+        Ok(id) => id,
+        Err(e) => return Ok((None, user_errors(vec![e], &["id"]))),
+    };
+    Ok(deleted(type_name, split(delete(id).await, &["id"])?))
 }
 
 #[Object]
@@ -541,10 +631,11 @@ impl CatalogMutation {
     async fn warehouse_create(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The warehouse's fields; `name` is required.")] input: WarehouseInput,
-    ) -> Result<WarehousePayload> {
-        let (w, user_errors) = split(catalog::warehouse_create(&app(ctx)?.db, input.into()).await, &[])?;
-        Ok(WarehousePayload { warehouse: w.map(Warehouse), user_errors })
+        #[graphql(desc = "The new warehouse.")] input: WarehouseCreateInput,
+    ) -> Result<WarehouseCreatePayload> {
+        let fields = input.fields.with_name(Some(input.name));
+        let (w, user_errors) = split(catalog::warehouse_create(&app(ctx)?.db, fields).await, &[])?;
+        Ok(WarehouseCreatePayload { warehouse: w.map(Warehouse), user_errors })
     }
 
     /// Changes a warehouse's fields.
@@ -552,14 +643,17 @@ impl CatalogMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Warehouse.")] id: ID,
-        #[graphql(desc = "The fields to change.")] input: WarehouseInput,
-    ) -> Result<WarehousePayload> {
+        #[graphql(desc = "The fields to change.")] input: WarehouseUpdateInput,
+    ) -> Result<WarehouseUpdatePayload> {
         let id = match input_id("Warehouse", &id, &["id"]) {
             Ok(id) => id,
-            Err(e) => return Ok(WarehousePayload { warehouse: None, user_errors: user_errors(vec![e], &["id"]) }),
+            Err(e) => {
+                return Ok(WarehouseUpdatePayload { warehouse: None, user_errors: user_errors(vec![e], &["id"]) });
+            }
         };
-        let (w, user_errors) = split(catalog::warehouse_update(&app(ctx)?.db, id, input.into()).await, &["id"])?;
-        Ok(WarehousePayload { warehouse: w.map(Warehouse), user_errors })
+        let fields = input.fields.with_name(input.name);
+        let (w, user_errors) = split(catalog::warehouse_update(&app(ctx)?.db, id, fields).await, &["id"])?;
+        Ok(WarehouseUpdatePayload { warehouse: w.map(Warehouse), user_errors })
     }
 
     /// Deletes a warehouse that never held stock movements. The default warehouse can't be deleted.
@@ -567,25 +661,24 @@ impl CatalogMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Warehouse.")] id: ID,
-    ) -> Result<DeletePayload> {
-        let id = match input_id("Warehouse", &id, &["id"]) {
-            Ok(id) => id,
-            Err(e) => return Ok(deleted("Warehouse", (None, user_errors(vec![e], &["id"])))),
-        };
-        Ok(deleted("Warehouse", split(catalog::warehouse_delete(&app(ctx)?.db, id).await, &["id"])?))
+    ) -> Result<WarehouseDeletePayload> {
+        let db = &app(ctx)?.db;
+        let (deleted_id, user_errors) = delete_by_id("Warehouse", &id, |id| catalog::warehouse_delete(db, id)).await?;
+        Ok(WarehouseDeletePayload { deleted_id, user_errors })
     }
 
     /// Creates a product with its variants (each gets a zero stock level in the default warehouse).
     async fn product_create(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The product and its variants; `title` and `variants` are required.")] input: ProductInput,
-    ) -> Result<ProductPayload> {
+        #[graphql(desc = "The new product and its variants.")] input: ProductCreateInput,
+    ) -> Result<ProductCreatePayload> {
         let app = app(ctx)?;
-        let (fields, variants) = input.split();
+        let variants = input.variants.into_iter().map(VariantFields::from).collect();
+        let fields = input.fields.with_title(Some(input.title));
         let (created, user_errors) =
             split(catalog::product_create(&app.db, &app.settings.currency, fields, variants).await, &[])?;
-        Ok(ProductPayload { product: created.map(|(p, _)| Product(p)), user_errors })
+        Ok(ProductCreatePayload { product: created.map(|(p, _)| Product(p)), user_errors })
     }
 
     /// Updates product fields (variants have their own mutations).
@@ -593,15 +686,15 @@ impl CatalogMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Product.")] id: ID,
-        #[graphql(desc = "The fields to change; `variants` is ignored.")] input: ProductInput,
-    ) -> Result<ProductPayload> {
+        #[graphql(desc = "The fields to change.")] input: ProductUpdateInput,
+    ) -> Result<ProductUpdatePayload> {
         let id = match input_id("Product", &id, &["id"]) {
             Ok(id) => id,
-            Err(e) => return Ok(ProductPayload { product: None, user_errors: user_errors(vec![e], &["id"]) }),
+            Err(e) => return Ok(ProductUpdatePayload { product: None, user_errors: user_errors(vec![e], &["id"]) }),
         };
-        let (fields, _) = input.split();
+        let fields = input.fields.with_title(input.title);
         let (p, user_errors) = split(catalog::product_update(&app(ctx)?.db, id, fields).await, &["id"])?;
-        Ok(ProductPayload { product: p.map(Product), user_errors })
+        Ok(ProductUpdatePayload { product: p.map(Product), user_errors })
     }
 
     /// Deletes a product, its variants and their stock levels. Channel links to it report the loss.
@@ -609,12 +702,10 @@ impl CatalogMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Product.")] id: ID,
-    ) -> Result<DeletePayload> {
-        let id = match input_id("Product", &id, &["id"]) {
-            Ok(id) => id,
-            Err(e) => return Ok(deleted("Product", (None, user_errors(vec![e], &["id"])))),
-        };
-        Ok(deleted("Product", split(catalog::product_delete(&app(ctx)?.db, id).await, &["id"])?))
+    ) -> Result<ProductDeletePayload> {
+        let db = &app(ctx)?.db;
+        let (deleted_id, user_errors) = delete_by_id("Product", &id, |id| catalog::product_delete(db, id)).await?;
+        Ok(ProductDeletePayload { deleted_id, user_errors })
     }
 
     /// Adds a variant to a product (at most 100 per product), with a zero stock level in the default warehouse.
@@ -622,13 +713,13 @@ impl CatalogMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Product.")] product_id: ID,
-        #[graphql(desc = "The variant's fields; `price` is required.")] input: VariantInput,
-    ) -> Result<ProductVariantPayload> {
+        #[graphql(desc = "The new variant.")] input: ProductVariantCreateInput,
+    ) -> Result<ProductVariantCreatePayload> {
         let app = app(ctx)?;
         let product_id = match input_id("Product", &product_id, &["productId"]) {
             Ok(id) => id,
             Err(e) => {
-                return Ok(ProductVariantPayload {
+                return Ok(ProductVariantCreatePayload {
                     product_variant: None,
                     user_errors: user_errors(vec![e], &["productId"]),
                 });
@@ -636,7 +727,7 @@ impl CatalogMutation {
         };
         let result = catalog::variant_create(&app.db, &app.settings.currency, product_id, input.into()).await;
         let (v, user_errors) = split(result, &["productId"])?;
-        Ok(ProductVariantPayload { product_variant: v.map(ProductVariant), user_errors })
+        Ok(ProductVariantCreatePayload { product_variant: v.map(ProductVariant), user_errors })
     }
 
     /// Changes a variant's fields. A change of price, `trackInventory` or `allowOversell` is pushed to the
@@ -645,18 +736,21 @@ impl CatalogMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the ProductVariant.")] id: ID,
-        #[graphql(desc = "The fields to change.")] input: VariantInput,
-    ) -> Result<ProductVariantPayload> {
+        #[graphql(desc = "The fields to change.")] input: ProductVariantUpdateInput,
+    ) -> Result<ProductVariantUpdatePayload> {
         let app = app(ctx)?;
         let id = match input_id("ProductVariant", &id, &["id"]) {
             Ok(id) => id,
             Err(e) => {
-                return Ok(ProductVariantPayload { product_variant: None, user_errors: user_errors(vec![e], &["id"]) });
+                return Ok(ProductVariantUpdatePayload {
+                    product_variant: None,
+                    user_errors: user_errors(vec![e], &["id"]),
+                });
             }
         };
         let result = catalog::variant_update(&app.db, &app.settings.currency, id, input.into()).await;
         let (v, user_errors) = split(crate::jobs::effects::with_effects(app, result), &["id"])?;
-        Ok(ProductVariantPayload { product_variant: v.map(ProductVariant), user_errors })
+        Ok(ProductVariantUpdatePayload { product_variant: v.map(ProductVariant), user_errors })
     }
 
     /// Deletes a variant and its stock levels; a product keeps at least one variant.
@@ -664,11 +758,10 @@ impl CatalogMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the ProductVariant.")] id: ID,
-    ) -> Result<DeletePayload> {
-        let id = match input_id("ProductVariant", &id, &["id"]) {
-            Ok(id) => id,
-            Err(e) => return Ok(deleted("ProductVariant", (None, user_errors(vec![e], &["id"])))),
-        };
-        Ok(deleted("ProductVariant", split(catalog::variant_delete(&app(ctx)?.db, id).await, &["id"])?))
+    ) -> Result<ProductVariantDeletePayload> {
+        let db = &app(ctx)?.db;
+        let (deleted_id, user_errors) =
+            delete_by_id("ProductVariant", &id, |id| catalog::variant_delete(db, id)).await?;
+        Ok(ProductVariantDeletePayload { deleted_id, user_errors })
     }
 }

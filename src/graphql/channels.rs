@@ -7,9 +7,11 @@ use entity::channel;
 use super::app;
 use super::auth::RequireScope;
 use super::catalog::Warehouse;
-use super::errors::{UserError, query, split, user_errors};
+use super::errors::{UserError, int, internal, payloads, query, split, user_errors};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
+use crate::domain::channel::CountryCode;
 use crate::domain::errors::FieldError;
+use crate::domain::money::CurrencyCode;
 use crate::services::catalog;
 use crate::services::channels::{
     self as service, ChannelFilter, ConnectInput, CredentialsInput, SettingsInput, UpdateInput,
@@ -121,8 +123,8 @@ impl ChannelSettings {
         self.0.order_backfill_days
     }
     /// Units pushed for continue-selling variants.
-    async fn oversell_quantity(&self) -> i64 {
-        self.0.oversell_quantity
+    async fn oversell_quantity(&self) -> Result<i32> {
+        int(self.0.oversell_quantity)
     }
     /// When `oversellQuantity` is pushed for continue-selling variants.
     async fn oversell_policy(&self) -> OversellPolicyGql {
@@ -154,15 +156,15 @@ async fn warehouse_or_default(ctx: &Context<'_>, id: Option<i64>) -> Result<Opti
 #[derive(SimpleObject)]
 pub struct ChannelCounts {
     /// Listings stored from the channel.
-    pub listings: u64,
+    pub listings: i32,
     /// Product links, in every state (link errors included).
-    pub links: u64,
+    pub links: i32,
     /// Links in LINK_ERROR.
-    pub link_errors: u64,
+    pub link_errors: i32,
     /// Links in SYNC_ERROR (their last push failed).
-    pub sync_errors: u64,
+    pub sync_errors: i32,
     /// Orders imported from the channel.
-    pub orders: u64,
+    pub orders: i32,
 }
 
 /// A connected marketplace account (shop). Credentials are never readable.
@@ -180,13 +182,15 @@ impl Channel {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    /// VN, TH, MY, SG, PH or ID.
-    async fn country(&self) -> &str {
-        &self.0.country
+    /// The shop's country.
+    async fn country(&self) -> Result<CountryCode> {
+        CountryCode::parse(&self.0.country).ok_or_else(|| {
+            internal(anyhow::anyhow!("channel {} has an unknown country {:?}", self.0.id, self.0.country))
+        })
     }
     /// Currency of the channel's prices.
-    async fn currency_code(&self) -> &str {
-        service::currency(&self.0)
+    async fn currency_code(&self) -> CurrencyCode {
+        CurrencyCode::of_stored(service::currency(&self.0))
     }
     /// API base URL (the marketplace's real host unless overridden, e.g. by a simulator).
     async fn base_url(&self) -> &str {
@@ -216,11 +220,11 @@ impl Channel {
     async fn counts(&self, ctx: &Context<'_>) -> Result<ChannelCounts> {
         let c = query(service::counts(&app(ctx)?.db, self.0.id).await)?;
         Ok(ChannelCounts {
-            listings: c.listings,
-            links: c.links,
-            link_errors: c.link_errors,
-            sync_errors: c.sync_errors,
-            orders: c.orders,
+            listings: int(c.listings)?,
+            links: int(c.links)?,
+            link_errors: int(c.link_errors)?,
+            sync_errors: int(c.sync_errors)?,
+            orders: int(c.orders)?,
         })
     }
     /// When it was connected; null while waiting for consent.
@@ -269,7 +273,7 @@ pub struct ChannelQuery;
 impl ChannelQuery {
     /// Channel accounts, oldest first (`reverse` for newest first). At most 100 a page.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn channels(
         &self,
         ctx: &Context<'_>,
@@ -304,7 +308,7 @@ impl ChannelQuery {
     async fn channel_authorization_url(
         &self,
         #[graphql(desc = "The marketplace.")] kind: ChannelKindGql,
-        #[graphql(desc = "The shop's country: VN, TH, MY, SG, PH or ID (any case).")] country: String,
+        #[graphql(desc = "The shop's country.")] country: CountryCode,
         #[graphql(desc = "The app's key (Shopee: partner id; Tiki: client id).")] app_key: String,
         #[graphql(desc = "Where the marketplace sends the seller back after consent.")] redirect_uri: String,
         #[graphql(desc = "Returned on the redirect, to match it; random when omitted.")] state: Option<String>,
@@ -312,9 +316,8 @@ impl ChannelQuery {
         #[graphql(desc = "The marketplace's host; omit for the real one.")] base_url: Option<String>,
     ) -> Result<String> {
         let state = state.unwrap_or_else(|| ulid::Ulid::generate().to_string());
-        let country = country.to_ascii_uppercase();
         let request = crate::channels::registry::ConsentRequest {
-            country: &country,
+            country: country.as_str(),
             app_key: &app_key,
             app_secret: app_secret.as_deref(),
             redirect_uri: &redirect_uri,
@@ -430,12 +433,12 @@ impl ChannelSettingsInput {
 /// A channel account to connect.
 #[derive(InputObject)]
 pub struct ChannelConnectInput {
-    /// LAZADA, SHOPEE, TIKI, TIKTOK or WEBSTORE.
-    pub kind: String,
+    /// The marketplace.
+    pub kind: ChannelKindGql,
     /// The merchant's name for the account, 1 to 255 characters.
     pub name: String,
-    /// VN, TH, MY, SG, PH or ID.
-    pub country: String,
+    /// The shop's country.
+    pub country: CountryCode,
     /// http(s) URL of the API; defaults to the marketplace's real host (required for WEBSTORE).
     pub base_url: Option<String>,
     /// The kind's credentials (see `ChannelCredentialsInput`); checked with one real call.
@@ -469,13 +472,16 @@ pub struct ChannelConnectPayload {
     pub user_errors: Vec<UserError>,
 }
 
-/// Result of a channel mutation.
-#[derive(SimpleObject)]
-pub struct ChannelPayload {
-    /// The channel after the change; null when refused.
-    pub channel: Option<Channel>,
-    /// Why the input was refused; empty on success.
-    pub user_errors: Vec<UserError>,
+payloads! {
+    /// Result of `channelUpdate`.
+    ChannelUpdatePayload,
+    /// Result of `channelDisconnect`.
+    ChannelDisconnectPayload => {
+        /// The channel after the change; null when refused.
+        pub channel: Option<Channel>,
+        /// Why the input was refused; empty on success.
+        pub user_errors: Vec<UserError>,
+    }
 }
 
 #[derive(Default)]
@@ -501,9 +507,9 @@ impl ChannelMutation {
             });
         }
         let input = ConnectInput {
-            kind: input.kind,
+            kind: entity::enums::ChannelKind::from(input.kind).as_str().to_owned(),
             name: input.name,
-            country: input.country,
+            country: input.country.as_str().to_owned(),
             base_url: input.base_url,
             credentials: input.credentials.into(),
             settings,
@@ -526,12 +532,12 @@ impl ChannelMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Channel.")] id: ID,
         #[graphql(desc = "The changes.")] input: ChannelUpdateInput,
-    ) -> Result<ChannelPayload> {
+    ) -> Result<ChannelUpdatePayload> {
         let mut errors = Vec::new();
         let id = input_id("Channel", &id, &["id"]).map_err(|e| errors.push(e)).ok();
         let settings = input.settings.unwrap_or_default().decode(&mut errors);
         let Some(id) = id.filter(|_| errors.is_empty()) else {
-            return Ok(ChannelPayload { channel: None, user_errors: user_errors(errors, &["id"]) });
+            return Ok(ChannelUpdatePayload { channel: None, user_errors: user_errors(errors, &["id"]) });
         };
         let update = UpdateInput {
             name: input.name,
@@ -542,7 +548,7 @@ impl ChannelMutation {
         let app = app(ctx)?;
         let (channel, user_errors) =
             split(crate::jobs::effects::with_effects(app, service::update(app, id, update).await), &["id"])?;
-        Ok(ChannelPayload { channel: channel.map(Channel), user_errors })
+        Ok(ChannelUpdatePayload { channel: channel.map(Channel), user_errors })
     }
 
     /// Disconnects (SPEC §1): requires `confirm: true`; the account stops receiving order updates and its links
@@ -553,14 +559,17 @@ impl ChannelMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Channel.")] id: ID,
         #[graphql(desc = "Must be true (CONFIRMATION_REQUIRED otherwise).")] confirm: bool,
-    ) -> Result<ChannelPayload> {
+    ) -> Result<ChannelDisconnectPayload> {
         let id = match input_id("Channel", &id, &["id"]) {
             Ok(id) => id,
             Err(e) => {
-                return Ok(ChannelPayload { channel: None, user_errors: user_errors(vec![e], &["id", "confirm"]) });
+                return Ok(ChannelDisconnectPayload {
+                    channel: None,
+                    user_errors: user_errors(vec![e], &["id", "confirm"]),
+                });
             }
         };
         let (channel, user_errors) = split(service::disconnect(&app(ctx)?.db, id, confirm).await, &["id", "confirm"])?;
-        Ok(ChannelPayload { channel: channel.map(Channel), user_errors })
+        Ok(ChannelDisconnectPayload { channel: channel.map(Channel), user_errors })
     }
 }

@@ -1,7 +1,9 @@
-//! Query cost (Shopify's model): every request's cost is its complexity (each field 1, connections × their page
-//! size), reported in `extensions.cost`; each API token spends from a bucket that refills at a steady rate, and
-//! a request costing more than is left is refused with `THROTTLED` before it runs, telling the client how long to
-//! wait. The buckets are per process (each API replica has its own).
+//! Query cost (Shopify's model): every request's requested cost is its complexity (each field 1, connections ×
+//! their page size), charged before it runs; its actual cost is what the response holds (each field returned 1,
+//! every list item counted), and the difference is given back after it ran. Both are reported in
+//! `extensions.cost`. Each API token spends from a bucket that refills at a steady rate; a request costing more
+//! than is left is refused with `THROTTLED` before it runs, telling the client how long to wait. The buckets are
+//! per process (each API replica has its own).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -34,7 +36,22 @@ pub struct Charge {
     pub budget: Budget,
 }
 
+/// The actual cost of a response: one per field it holds, counting every list item's fields.
+pub fn actual_cost(data: &Value) -> usize {
+    match data {
+        Value::Object(fields) => fields.values().map(|v| 1 + actual_cost(v)).sum(),
+        Value::List(items) => items.iter().map(actual_cost).sum(),
+        _ => 0,
+    }
+}
+
 impl Budget {
+    /// Gives back `points` charged for work that did not happen (capped at the capacity).
+    fn refund(&self, bucket: &mut Bucket, points: usize) -> f64 {
+        bucket.available = (bucket.available + points as f64).min(self.capacity);
+        bucket.available
+    }
+
     /// Spends `cost` from `bucket` at `now` if it holds that much; either way returns what is left.
     fn spend(&self, bucket: &mut Bucket, cost: usize, now: Instant) -> Result<f64, f64> {
         let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
@@ -71,7 +88,8 @@ impl ExtensionFactory for QueryCost {
 struct QueryCostExtension {
     budget: Option<Budget>,
     buckets: Arc<Mutex<HashMap<i64, Bucket>>>,
-    charge: Mutex<Option<(usize, Option<f64>)>>,
+    /// What validation charged: (token, requested cost, available after the charge).
+    charge: Mutex<Option<(i64, usize, Option<f64>)>>,
 }
 
 impl QueryCostExtension {
@@ -84,16 +102,28 @@ impl QueryCostExtension {
         budget.spend(bucket, cost, now).map(Some)
     }
 
-    fn report(&self, requested: usize, available: Option<f64>) -> Value {
-        let Some((budget, available)) = self.budget.zip(available) else {
-            return value!({ "requestedQueryCost": requested });
+    /// Gives back to the token what it was charged beyond the actual cost; returns what it then holds.
+    fn refund(&self, token_id: i64, points: usize) -> Option<f64> {
+        let budget = self.budget?;
+        let mut buckets = self.buckets.lock().ok()?;
+        buckets.get_mut(&token_id).map(|bucket| budget.refund(bucket, points))
+    }
+
+    fn report(&self, requested: usize, actual: Option<usize>, available: Option<f64>) -> Value {
+        let mut cost = value!({ "requestedQueryCost": requested });
+        if let (Value::Object(fields), Some(actual)) = (&mut cost, actual) {
+            fields.insert(async_graphql::Name::new("actualQueryCost"), value!(actual));
+        }
+        let (Some(budget), Some(available), Value::Object(fields)) = (self.budget, available, &mut cost) else {
+            return cost;
         };
         let (maximum, current, restore) =
             (budget.capacity.floor() as u64, available.floor() as u64, budget.restore_per_second.floor() as u64);
-        value!({
-            "requestedQueryCost": requested,
-            "throttleStatus": { "maximumAvailable": maximum, "currentlyAvailable": current, "restoreRate": restore },
-        })
+        fields.insert(
+            async_graphql::Name::new("throttleStatus"),
+            value!({ "maximumAvailable": maximum, "currentlyAvailable": current, "restoreRate": restore }),
+        );
+        cost
     }
 }
 
@@ -102,10 +132,14 @@ impl Extension for QueryCostExtension {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let response = next.run(ctx).await;
         let charged = self.charge.lock().ok().and_then(|mut c| c.take());
-        match charged {
-            Some((requested, available)) => response.extension("cost", self.report(requested, available)),
-            None => response,
-        }
+        let Some((token_id, requested, available)) = charged else { return response };
+        let actual = actual_cost(&response.data);
+        let available = match requested.checked_sub(actual) {
+            Some(unused) if unused > 0 => self.refund(token_id, unused).or(available),
+            _ => available,
+        };
+        let report = self.report(requested, Some(actual), available);
+        response.extension("cost", report)
     }
 
     async fn validation(
@@ -119,7 +153,7 @@ impl Extension for QueryCostExtension {
         match self.charge(principal.token_id, result.complexity) {
             Ok(available) => {
                 if let Ok(mut charge) = self.charge.lock() {
-                    *charge = Some((result.complexity, available));
+                    *charge = Some((principal.token_id, result.complexity, available));
                 }
                 Ok(result)
             }
@@ -136,7 +170,7 @@ impl Extension for QueryCostExtension {
                 );
                 let mut extensions = async_graphql::ErrorExtensionValues::default();
                 extensions.set("code", "THROTTLED");
-                extensions.set("cost", self.report(result.complexity, Some(available)));
+                extensions.set("cost", self.report(result.complexity, None, Some(available)));
                 error.extensions = Some(extensions);
                 Err(vec![error])
             }
@@ -159,5 +193,22 @@ mod tests {
         assert_eq!(budget.spend(&mut bucket, 500, start), Err(400.0), "too dear: nothing spent");
         assert_eq!(budget.spend(&mut bucket, 500, start + Duration::from_secs(1)), Ok(0.0), "refilled by 100");
         assert_eq!(budget.spend(&mut bucket, 0, start + Duration::from_secs(60)), Ok(1000.0), "capped");
+        assert_eq!(budget.spend(&mut bucket, 300, start + Duration::from_secs(60)), Ok(700.0));
+        assert_eq!(budget.refund(&mut bucket, 200), 900.0, "unused points come back");
+        assert_eq!(budget.refund(&mut bucket, 500), 1000.0, "never above the capacity");
+    }
+
+    #[test]
+    fn the_actual_cost_counts_the_fields_a_response_holds() {
+        let cases = [
+            (value!(null), 0),
+            (value!({ "shop": "x" }), 1),
+            (value!({ "products": { "nodes": [{ "id": 1, "title": "a" }, { "id": 2, "title": "b" }] } }), 6),
+            (value!({ "products": { "nodes": [] } }), 2),
+            (value!({ "a": [[{ "x": 1 }], [{ "x": 2 }, { "x": 3 }]] }), 4),
+        ];
+        for (data, cost) in cases {
+            assert_eq!(actual_cost(&data), cost, "{data}");
+        }
     }
 }

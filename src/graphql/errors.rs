@@ -6,6 +6,37 @@ use async_graphql::{ErrorExtensions, SimpleObject};
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::services::{ServiceError, ServiceResult};
 
+/// Declares one payload type per mutation, sharing one field list: each mutation has its own payload type (so
+/// one can grow without changing the others, as in Shopify's schema), written once here. A payload of one value
+/// and `userErrors` also converts from `(value, userErrors)`, the shape `split` answers.
+macro_rules! payloads {
+    ($($(#[$meta:meta])* $name:ident),+ $(,)? => $fields:tt) => {
+        $( $crate::graphql::errors::payloads!(@one $(#[$meta])* $name $fields); )+
+    };
+    (@one $(#[$meta:meta])* $name:ident {
+        $(#[$value_meta:meta])* pub $value:ident: $value_type:ty,
+        $(#[$errors_meta:meta])* pub user_errors: Vec<UserError> $(,)?
+    }) => {
+        $(#[$meta])*
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $name {
+            $(#[$value_meta])* pub $value: $value_type,
+            $(#[$errors_meta])* pub user_errors: Vec<UserError>,
+        }
+        impl From<($value_type, Vec<UserError>)> for $name {
+            fn from(($value, user_errors): ($value_type, Vec<UserError>)) -> Self {
+                Self { $value, user_errors }
+            }
+        }
+    };
+    (@one $(#[$meta:meta])* $name:ident $fields:tt) => {
+        $(#[$meta])*
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $name $fields
+    };
+}
+pub(crate) use payloads;
+
 /// A refused input. Nothing of the mutation was written.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct UserError {
@@ -63,6 +94,20 @@ pub fn query<T>(result: ServiceResult<T>) -> async_graphql::Result<T> {
 pub fn internal(err: anyhow::Error) -> async_graphql::Error {
     tracing::error!(error = ?err, "internal error while resolving a request");
     async_graphql::Error::new("internal error").extend_with(|_, e| e.set("code", "INTERNAL"))
+}
+
+/// A count or quantity as GraphQL's `Int`, which is 32-bit: a value beyond it is an error, never a wrong number.
+/// Stock levels cannot get there (`domain::inventory::MAX_QUANTITY` is below it); sums and counts in theory can.
+pub fn int<T: TryInto<i32> + Copy + std::fmt::Display>(value: T) -> async_graphql::Result<i32> {
+    value.try_into().map_err(|_| {
+        async_graphql::Error::new(format!("{value} is beyond the 32-bit range of GraphQL's Int"))
+            .extend_with(|_, e| e.set("code", "INT_OVERFLOW"))
+    })
+}
+
+/// `int` of an optional value.
+pub fn int_opt<T: TryInto<i32> + Copy + std::fmt::Display>(value: Option<T>) -> async_graphql::Result<Option<i32>> {
+    value.map(int).transpose()
 }
 
 /// A rejection with one error, for checks made in resolvers.

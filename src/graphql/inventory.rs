@@ -1,18 +1,21 @@
 //! Stock levels, the ledger, and stock writes.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Union};
 
 use entity::enums::{LedgerReason, LedgerReference};
 use entity::{inventory_ledger, inventory_level};
 
 use super::app;
 use super::catalog::{ProductVariant, Warehouse};
-use super::errors::{UserError, query, split, user_errors};
+use super::errors::{UserError, int, payloads, query, split, user_errors};
+use super::loaders::{ExportSlipId, OrderId, OrderReturnId, VariantId, WarehouseId, load_by_id};
+use super::orders::Order;
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
+use super::stock::{ExportSlip, OrderReturn};
 use crate::domain::errors::FieldError;
+use crate::services::ServiceError;
 use crate::services::effects::Committed;
 use crate::services::inventory::{self, AdjustChange, LevelChange, LevelFilter, SetQuantity};
-use crate::services::{ServiceError, catalog};
 
 pub struct InventoryLevel(pub inventory_level::Model);
 
@@ -25,32 +28,27 @@ impl InventoryLevel {
     }
     /// The variant stocked.
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
-        Ok(query(catalog::variant(&app(ctx)?.db, self.0.variant_id).await)?.map(ProductVariant))
+        Ok(load_by_id(ctx, VariantId(self.0.variant_id)).await?.map(ProductVariant))
     }
     /// The warehouse holding it.
     async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
-        let loader = ctx.data::<super::loaders::HubLoader>()?;
-        Ok(loader
-            .load_one(super::loaders::WarehouseId(self.0.warehouse_id))
-            .await
-            .map_err(super::loaders::failed)?
-            .map(Warehouse))
+        Ok(load_by_id(ctx, WarehouseId(self.0.warehouse_id)).await?.map(Warehouse))
     }
     /// Units physically in the warehouse. Below zero only for variants that allow overselling.
-    async fn on_hand(&self) -> i64 {
-        self.0.on_hand
+    async fn on_hand(&self) -> Result<i32> {
+        int(self.0.on_hand)
     }
     /// Units reserved by open channel orders.
-    async fn committed(&self) -> i64 {
-        self.0.committed
+    async fn committed(&self) -> Result<i32> {
+        int(self.0.committed)
     }
     /// Units on export slips waiting to leave the warehouse.
-    async fn pending_export(&self) -> i64 {
-        self.0.pending_export
+    async fn pending_export(&self) -> Result<i32> {
+        int(self.0.pending_export)
     }
     /// onHand − committed − pendingExport (derived, never stored).
-    async fn available(&self) -> i64 {
-        inventory::quantities(&self.0).available()
+    async fn available(&self) -> Result<i32> {
+        int(inventory::quantities(&self.0).available())
     }
     /// When a quantity last moved.
     async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
@@ -128,6 +126,15 @@ impl From<InventoryAdjustReason> for LedgerReason {
 
 pub struct InventoryLedgerEntry(pub inventory_ledger::Model);
 
+/// What a stock movement belongs to.
+#[derive(Union)]
+#[allow(clippy::large_enum_variant)] // one value per resolved field, never stored
+pub enum InventoryReference {
+    Order(Order),
+    ExportSlip(ExportSlip),
+    OrderReturn(OrderReturn),
+}
+
 /// One movement of stock. Append-only: entries are never changed or removed.
 #[Object]
 impl InventoryLedgerEntry {
@@ -135,37 +142,37 @@ impl InventoryLedgerEntry {
     pub async fn id(&self) -> ID {
         global_id("InventoryLedgerEntry", self.0.id)
     }
-    /// The variant whose stock moved.
+    /// The variant whose stock moved (null once deleted).
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
-        Ok(query(catalog::variant(&app(ctx)?.db, self.0.variant_id).await)?.map(ProductVariant))
+        Ok(load_by_id(ctx, VariantId(self.0.variant_id)).await?.map(ProductVariant))
     }
     /// The warehouse where it moved.
     async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
-        Ok(query(catalog::warehouse(&app(ctx)?.db, self.0.warehouse_id).await)?.map(Warehouse))
+        Ok(load_by_id(ctx, WarehouseId(self.0.warehouse_id)).await?.map(Warehouse))
     }
     /// Change of on hand, in units (negative: removed).
-    async fn on_hand_delta(&self) -> i64 {
-        self.0.on_hand_delta
+    async fn on_hand_delta(&self) -> Result<i32> {
+        int(self.0.on_hand_delta)
     }
     /// Change of committed, in units.
-    async fn committed_delta(&self) -> i64 {
-        self.0.committed_delta
+    async fn committed_delta(&self) -> Result<i32> {
+        int(self.0.committed_delta)
     }
     /// Change of pending export, in units.
-    async fn pending_export_delta(&self) -> i64 {
-        self.0.pending_export_delta
+    async fn pending_export_delta(&self) -> Result<i32> {
+        int(self.0.pending_export_delta)
     }
     /// On hand right after this movement.
-    async fn on_hand_after(&self) -> i64 {
-        self.0.on_hand_after
+    async fn on_hand_after(&self) -> Result<i32> {
+        int(self.0.on_hand_after)
     }
     /// Committed right after this movement.
-    async fn committed_after(&self) -> i64 {
-        self.0.committed_after
+    async fn committed_after(&self) -> Result<i32> {
+        int(self.0.committed_after)
     }
     /// Pending export right after this movement.
-    async fn pending_export_after(&self) -> i64 {
-        self.0.pending_export_after
+    async fn pending_export_after(&self) -> Result<i32> {
+        int(self.0.pending_export_after)
     }
     /// Why stock moved.
     async fn reason(&self) -> InventoryReason {
@@ -175,9 +182,19 @@ impl InventoryLedgerEntry {
     async fn reference_type(&self) -> Option<InventoryReferenceType> {
         self.0.reference_type.map(|r: LedgerReference| r.into())
     }
-    /// Numeric id of the order, slip or return this movement belongs to.
-    async fn reference_id(&self) -> Option<i64> {
-        self.0.reference_id
+    /// The order, export slip or return this movement belongs to; null for manual changes.
+    async fn reference(&self, ctx: &Context<'_>) -> Result<Option<InventoryReference>> {
+        let (Some(kind), Some(id)) = (self.0.reference_type, self.0.reference_id) else { return Ok(None) };
+        Ok(match kind {
+            LedgerReference::Adjustment => None,
+            LedgerReference::Order => load_by_id(ctx, OrderId(id)).await?.map(|m| InventoryReference::Order(Order(m))),
+            LedgerReference::ExportSlip => {
+                load_by_id(ctx, ExportSlipId(id)).await?.map(|m| InventoryReference::ExportSlip(ExportSlip(m)))
+            }
+            LedgerReference::Return => {
+                load_by_id(ctx, OrderReturnId(id)).await?.map(|m| InventoryReference::OrderReturn(OrderReturn(m)))
+            }
+        })
     }
     /// The merchant's note on a manual change; otherwise what it was for, e.g. "export slip PXK-42-1".
     async fn note(&self) -> Option<&str> {
@@ -214,7 +231,7 @@ pub struct InventoryQuery;
 impl InventoryQuery {
     /// Stock levels, by variant and/or warehouse. At most 100 a page.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn inventory_levels(
         &self,
         ctx: &Context<'_>,
@@ -233,7 +250,7 @@ impl InventoryQuery {
 
     /// Stock movements, oldest first (`reverse` for newest first). At most 100 a page.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn inventory_ledger(
         &self,
         ctx: &Context<'_>,
@@ -308,14 +325,20 @@ pub struct InventoryChange {
     pub ledger_entry: Option<InventoryLedgerEntry>,
 }
 
-/// Result of a stock write.
-#[derive(SimpleObject)]
-pub struct InventoryChangesPayload {
-    /// One per requested change, in request order; null when the request was refused.
-    pub changes: Option<Vec<InventoryChange>>,
-    /// Why the request was refused (nothing was written); empty on success.
-    pub user_errors: Vec<UserError>,
+payloads! {
+    /// Result of `inventoryAdjustQuantities`.
+    InventoryAdjustQuantitiesPayload,
+    /// Result of `inventorySetQuantities`.
+    InventorySetQuantitiesPayload => {
+        /// One per requested change, in request order; null when the request was refused.
+        pub changes: Option<Vec<InventoryChange>>,
+        /// Why the request was refused (nothing was written); empty on success.
+        pub user_errors: Vec<UserError>,
+    }
 }
+
+/// (changes, userErrors) of a stock write.
+type ChangesAnswer = (Option<Vec<InventoryChange>>, Vec<UserError>);
 
 fn decode_pair(
     list: &str,
@@ -333,7 +356,7 @@ fn decode_pair(
 fn changes_payload(
     ctx: &Context<'_>,
     result: Result<Committed<Vec<LevelChange>>, ServiceError>,
-) -> Result<InventoryChangesPayload> {
+) -> Result<ChangesAnswer> {
     let (changes, user_errors) = split(crate::jobs::effects::with_effects(app(ctx)?, result), &[])?;
     let changes = changes.map(|cs| {
         cs.into_iter()
@@ -343,11 +366,11 @@ fn changes_payload(
             })
             .collect()
     });
-    Ok(InventoryChangesPayload { changes, user_errors })
+    Ok((changes, user_errors))
 }
 
-fn refused(errors: Vec<FieldError>) -> InventoryChangesPayload {
-    InventoryChangesPayload { changes: None, user_errors: user_errors(errors, &[]) }
+fn refused(errors: Vec<FieldError>) -> ChangesAnswer {
+    (None, user_errors(errors, &[]))
 }
 
 #[derive(Default)]
@@ -360,7 +383,7 @@ impl InventoryMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The reason, note and changes.")] input: InventoryAdjustInput,
-    ) -> Result<InventoryChangesPayload> {
+    ) -> Result<InventoryAdjustQuantitiesPayload> {
         let mut errors = Vec::new();
         let changes: Vec<AdjustChange> = input
             .changes
@@ -373,10 +396,12 @@ impl InventoryMutation {
             })
             .collect();
         if !errors.is_empty() {
-            return Ok(refused(errors));
+            let (changes, user_errors) = refused(errors);
+            return Ok(InventoryAdjustQuantitiesPayload { changes, user_errors });
         }
         let result = inventory::adjust(&app(ctx)?.db, input.reason.into(), input.note, changes).await;
-        changes_payload(ctx, result)
+        let (changes, user_errors) = changes_payload(ctx, result)?;
+        Ok(InventoryAdjustQuantitiesPayload { changes, user_errors })
     }
 
     /// Sets on-hand quantities (a stock count), all or nothing, with optional compare-and-set per quantity.
@@ -384,7 +409,7 @@ impl InventoryMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The reason, note and quantities.")] input: InventorySetInput,
-    ) -> Result<InventoryChangesPayload> {
+    ) -> Result<InventorySetQuantitiesPayload> {
         let mut errors = Vec::new();
         let quantities: Vec<SetQuantity> = input
             .quantities
@@ -402,9 +427,11 @@ impl InventoryMutation {
             })
             .collect();
         if !errors.is_empty() {
-            return Ok(refused(errors));
+            let (changes, user_errors) = refused(errors);
+            return Ok(InventorySetQuantitiesPayload { changes, user_errors });
         }
         let result = inventory::set(&app(ctx)?.db, input.reason.into(), input.note, quantities).await;
-        changes_payload(ctx, result)
+        let (changes, user_errors) = changes_payload(ctx, result)?;
+        Ok(InventorySetQuantitiesPayload { changes, user_errors })
     }
 }

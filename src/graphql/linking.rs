@@ -9,11 +9,12 @@ use entity::{channel_listing, product_link};
 use super::app;
 use super::catalog::{Money, Product, ProductVariant};
 use super::channels::Channel;
-use super::errors::{UserError, query, rejected, split, user_errors};
+use super::errors::{UserError, int_opt, query, rejected, split, user_errors};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
-use super::sync_runs::{SyncRun, SyncRunPayload};
+use super::sync_runs::{ChannelListingsPullPayload, ProductLinksCreatePayload, ProductLinksRelinkPayload, run_answer};
 use crate::domain::errors::{ErrorCode, FieldError};
-use crate::domain::linking::{LinkErrorCode, Outcome};
+use crate::domain::linking::Outcome;
+use crate::domain::sync_errors::SyncErrorCode;
 use crate::jobs;
 use crate::jobs::effects::with_effects;
 use crate::jobs::linking::{LinkInput, RelinkInput};
@@ -100,8 +101,8 @@ impl ChannelListing {
         listing_money(ctx, self.0.channel_id, self.0.list_price_minor).await
     }
     /// Units the channel showed when last read; null when it gave none.
-    async fn quantity(&self) -> Option<i64> {
-        self.0.quantity
+    async fn quantity(&self) -> Result<Option<i32>> {
+        int_opt(self.0.quantity)
     }
     /// The channel's status of the listing.
     async fn status(&self) -> Option<&str> {
@@ -156,17 +157,17 @@ impl ProductLink {
     async fn state(&self) -> LinkStateGql {
         self.0.state.into()
     }
-    /// Why the link failed (LINK_ERROR).
-    async fn error_code(&self) -> Option<LinkErrorCode> {
-        self.0.error_code.as_deref().and_then(parse_code)
+    /// Why the link failed (LINK_ERROR): a link code, or STOCK_PUSH_FAILED while pushes to it fail.
+    async fn error_code(&self) -> Option<SyncErrorCode> {
+        self.0.error_code.as_deref().and_then(SyncErrorCode::parse)
     }
     /// What went wrong and what to do, naming the variant.
     async fn error_message(&self) -> Option<&str> {
         self.0.error_message.as_deref()
     }
     /// The quantity the channel last accepted (or was read back); null before the first push.
-    async fn last_pushed_quantity(&self) -> Option<i64> {
-        self.0.last_pushed_quantity
+    async fn last_pushed_quantity(&self) -> Result<Option<i32>> {
+        int_opt(self.0.last_pushed_quantity)
     }
     /// The price the channel last accepted, in its currency; null before the first price push.
     async fn last_pushed_price(&self, ctx: &Context<'_>) -> Result<Option<Money>> {
@@ -184,22 +185,6 @@ impl ProductLink {
     async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.updated_at
     }
-}
-
-fn parse_code(text: &str) -> Option<LinkErrorCode> {
-    use LinkErrorCode::*;
-    [
-        NoMatchKey,
-        NotFoundOnChannel,
-        DuplicateInProduct,
-        ConflictAcrossProducts,
-        OptionMismatch,
-        PriceAboveListPrice,
-        VariantDeleted,
-        ListingExcluded,
-    ]
-    .into_iter()
-    .find(|c| c.as_str() == text)
 }
 
 /// A product's link state on one channel.
@@ -245,7 +230,7 @@ pub struct LinkPreview {
     /// Linking now would link it.
     pub would_link: bool,
     /// Why it would not link; null when it would.
-    pub error_code: Option<LinkErrorCode>,
+    pub error_code: Option<SyncErrorCode>,
     /// What would go wrong and what to do; null when it would link.
     pub error_message: Option<String>,
 }
@@ -257,7 +242,7 @@ pub struct LinkingQuery;
 impl LinkingQuery {
     /// A channel's links in one view, searchable by SKU/barcode/seller SKU (prefix) or product title.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn product_links(
         &self,
         ctx: &Context<'_>,
@@ -294,7 +279,7 @@ impl LinkingQuery {
 
     /// A channel's stored listings (pulled by link runs or `channelListingsPull`).
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn channel_listings(
         &self,
         ctx: &Context<'_>,
@@ -389,7 +374,7 @@ impl LinkingQuery {
             let Some(variant) = query(catalog::variant(&app.db, d.variant_id).await)? else { continue };
             let (listing_id, would_link, code, message) = match d.outcome {
                 Outcome::Linked { listing_id } => (Some(listing_id), true, None, None),
-                Outcome::Failed { code, message, listing_id } => (listing_id, false, Some(code), Some(message)),
+                Outcome::Failed { code, message, listing_id } => (listing_id, false, Some(code.into()), Some(message)),
             };
             let listing = match listing_id {
                 Some(id) => query(service::listing(&app.db, id).await)?.map(ChannelListing),
@@ -481,7 +466,7 @@ pub struct ProductLinksRelinkInput {
 
 /// Result of `productLinkSet`.
 #[derive(SimpleObject)]
-pub struct ProductLinkPayload {
+pub struct ProductLinkSetPayload {
     /// The link after the change; null when refused.
     pub product_link: Option<ProductLink>,
     /// Why the request was refused; empty on success.
@@ -490,7 +475,7 @@ pub struct ProductLinkPayload {
 
 /// Result of `productLinksUnlink`.
 #[derive(SimpleObject)]
-pub struct ProductLinksPayload {
+pub struct ProductLinksUnlinkPayload {
     /// The links after the change, UNLINKED; null when refused.
     pub product_links: Option<Vec<ProductLink>>,
     /// Why the request was refused (nothing was changed); empty on success.
@@ -532,10 +517,6 @@ async fn connected(ctx: &Context<'_>, channel_id: i64) -> ServiceResult<()> {
     Ok(())
 }
 
-fn run_payload(result: (Option<entity::sync_run::Model>, Vec<UserError>)) -> SyncRunPayload {
-    SyncRunPayload { sync_run: result.0.map(SyncRun), user_errors: result.1 }
-}
-
 fn ids_of(list: &[ID], type_name: &str, field: &str, errors: &mut Vec<FieldError>) -> Vec<i64> {
     list.iter()
         .enumerate()
@@ -554,10 +535,10 @@ impl LinkingMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The channel and the products to link.")] input: ProductLinksCreateInput,
-    ) -> Result<SyncRunPayload> {
+    ) -> Result<ProductLinksCreatePayload> {
         let (channel_id, selection) = match decode_selection(&input) {
             Ok(v) => v,
-            Err(errors) => return Ok(run_payload((None, user_errors(errors, &[])))),
+            Err(errors) => return Ok(run_answer((None, user_errors(errors, &[]))).into()),
         };
         let result = async {
             connected(ctx, channel_id).await?;
@@ -579,7 +560,7 @@ impl LinkingMutation {
             .await
         }
         .await;
-        Ok(run_payload(split(result, &[])?))
+        Ok(run_answer(split(result, &[])?).into())
     }
 
     /// Re-runs matching for chosen links, or for every link in error, after the merchant fixed the data.
@@ -587,7 +568,7 @@ impl LinkingMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The channel and the links to match again.")] input: ProductLinksRelinkInput,
-    ) -> Result<SyncRunPayload> {
+    ) -> Result<ProductLinksRelinkPayload> {
         let mut errors = Vec::new();
         let channel_id = input_id("Channel", &input.channel_id, &["channelId"]).map_err(|e| errors.push(e)).ok();
         let link_ids = input.link_ids.as_ref().map(|ids| ids_of(ids, "ProductLink", "linkIds", &mut errors));
@@ -600,7 +581,7 @@ impl LinkingMutation {
             ));
         }
         let Some(channel_id) = channel_id.filter(|_| errors.is_empty()) else {
-            return Ok(run_payload((None, user_errors(errors, &[]))));
+            return Ok(run_answer((None, user_errors(errors, &[]))).into());
         };
         let result = async {
             connected(ctx, channel_id).await?;
@@ -622,7 +603,7 @@ impl LinkingMutation {
             .await
         }
         .await;
-        Ok(run_payload(split(result, &[])?))
+        Ok(run_answer(split(result, &[])?).into())
     }
 
     /// Reads every listing of the channel (a job); link runs do this too.
@@ -630,10 +611,10 @@ impl LinkingMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Channel; it must be CONNECTED.")] channel_id: ID,
-    ) -> Result<SyncRunPayload> {
+    ) -> Result<ChannelListingsPullPayload> {
         let channel_id = match input_id("Channel", &channel_id, &["channelId"]) {
             Ok(id) => id,
-            Err(e) => return Ok(run_payload((None, user_errors(vec![e], &["channelId"])))),
+            Err(e) => return Ok(run_answer((None, user_errors(vec![e], &["channelId"]))).into()),
         };
         let result = async {
             connected(ctx, channel_id).await?;
@@ -646,7 +627,7 @@ impl LinkingMutation {
             .await
         }
         .await;
-        Ok(run_payload(split(result, &["channelId"])?))
+        Ok(run_answer(split(result, &["channelId"])?).into())
     }
 
     /// Manual link: attaches a listing to a chosen variant (or changes its variant).
@@ -655,12 +636,12 @@ impl LinkingMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the ChannelListing.")] listing_id: ID,
         #[graphql(desc = "Global id of the ProductVariant to link it to.")] variant_id: ID,
-    ) -> Result<ProductLinkPayload> {
+    ) -> Result<ProductLinkSetPayload> {
         let mut errors = Vec::new();
         let listing = input_id("ChannelListing", &listing_id, &["listingId"]).map_err(|e| errors.push(e)).ok();
         let variant = input_id("ProductVariant", &variant_id, &["variantId"]).map_err(|e| errors.push(e)).ok();
         let (Some(listing), Some(variant)) = (listing, variant) else {
-            return Ok(ProductLinkPayload {
+            return Ok(ProductLinkSetPayload {
                 product_link: None,
                 user_errors: user_errors(errors, &["listingId", "variantId"]),
             });
@@ -668,7 +649,7 @@ impl LinkingMutation {
         let app = app(ctx)?;
         let result = with_effects(app, service::set_link(&app.db, listing, variant).await);
         let (link, user_errors) = split(result, &["listingId", "variantId"])?;
-        Ok(ProductLinkPayload { product_link: link.map(ProductLink), user_errors })
+        Ok(ProductLinkSetPayload { product_link: link.map(ProductLink), user_errors })
     }
 
     /// Creates a hub product from a listing's product (all its unlinked SKUs) and links them.
@@ -705,17 +686,20 @@ impl LinkingMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "ProductLink global ids, at least one.")] link_ids: Vec<ID>,
-    ) -> Result<ProductLinksPayload> {
+    ) -> Result<ProductLinksUnlinkPayload> {
         let mut errors = Vec::new();
         let ids = ids_of(&link_ids, "ProductLink", "linkIds", &mut errors);
         if ids.is_empty() && errors.is_empty() {
             errors.push(FieldError::new(&["linkIds"], ErrorCode::Blank, "give at least one link"));
         }
         if !errors.is_empty() {
-            return Ok(ProductLinksPayload { product_links: None, user_errors: user_errors(errors, &["linkIds"]) });
+            return Ok(ProductLinksUnlinkPayload {
+                product_links: None,
+                user_errors: user_errors(errors, &["linkIds"]),
+            });
         }
         let (links, user_errors) = split(service::unlink(&app(ctx)?.db, &ids).await, &["linkIds"])?;
-        Ok(ProductLinksPayload {
+        Ok(ProductLinksUnlinkPayload {
             product_links: links.map(|ls| ls.into_iter().map(ProductLink).collect()),
             user_errors,
         })

@@ -6,9 +6,11 @@ use futures::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::app;
+use super::channels::Channel;
 use super::errors::query;
+use super::loaders::{ChannelId, OrderId, load_by_id, load_required};
 use super::orders::{Order, OrderStatusGql};
-use super::relay::{global_id, require_id};
+use super::relay::require_id;
 use crate::events::{ActivityKind, HubEvent};
 use crate::services::{channels, orders};
 
@@ -43,23 +45,37 @@ impl From<ActivityKind> for ChannelEventKind {
 
 /// One thing that happened on a channel.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct ChannelEvent {
-    /// Global id of the Channel.
-    pub channel_id: ID,
+    #[graphql(skip)]
+    pub channel_id: i64,
     /// What happened.
     pub kind: ChannelEventKind,
     /// The seller SKU concerned (pushes).
     pub sku: Option<String>,
     /// The number it is about: the value pushed (pushes), the variants linked (LINK_RESULT).
-    pub value: Option<i64>,
+    pub value: Option<i32>,
     /// It went well (false: a push failed, or some variants of a link batch were not linked).
     pub ok: bool,
     /// What happened, in a sentence for the merchant.
     pub message: String,
-    /// Global id of the Order (ORDER_CHANGED).
-    pub order_id: Option<ID>,
+    #[graphql(skip)]
+    pub order_id: Option<i64>,
     /// When the subscription received it.
     pub at: chrono::DateTime<chrono::Utc>,
+}
+
+#[async_graphql::ComplexObject]
+impl ChannelEvent {
+    /// The channel it happened on.
+    async fn channel(&self, ctx: &Context<'_>) -> Result<Channel> {
+        Ok(Channel(load_required(ctx, ChannelId(self.channel_id), "the event's channel").await?))
+    }
+    /// The order imported or changed (ORDER_CHANGED).
+    async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
+        let Some(id) = self.order_id else { return Ok(None) };
+        Ok(load_by_id(ctx, OrderId(id)).await?.map(Order))
+    }
 }
 
 fn channel_event(event: HubEvent, channel: i64) -> Option<ChannelEvent> {
@@ -67,10 +83,11 @@ fn channel_event(event: HubEvent, channel: i64) -> Option<ChannelEvent> {
     match event {
         HubEvent::ChannelActivity { channel_id, kind, sku, value, ok, message } if channel_id == channel => {
             Some(ChannelEvent {
-                channel_id: global_id("Channel", channel_id),
+                channel_id,
                 kind: kind.into(),
                 sku,
-                value,
+                // Pushed quantities are under the stock ceiling and link counts small: both fit an Int.
+                value: value.and_then(|v| i32::try_from(v).ok()),
                 ok,
                 message,
                 order_id: None,
@@ -78,13 +95,13 @@ fn channel_event(event: HubEvent, channel: i64) -> Option<ChannelEvent> {
             })
         }
         HubEvent::OrderChanged { order_id, channel_id } if channel_id == channel => Some(ChannelEvent {
-            channel_id: global_id("Channel", channel_id),
+            channel_id,
             kind: ChannelEventKind::OrderChanged,
             sku: None,
             value: None,
             ok: true,
             message: "order imported or changed".into(),
-            order_id: Some(global_id("Order", order_id)),
+            order_id: Some(order_id),
             at,
         }),
         _ => None,

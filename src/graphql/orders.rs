@@ -9,12 +9,14 @@ use entity::{customer, order, order_event, order_line, sync_error};
 use super::app;
 use super::catalog::{Money, ProductVariant, Warehouse};
 use super::channels::Channel;
-use super::errors::{UserError, query, split, user_errors};
+use super::errors::{UserError, int, payloads, query, split, user_errors};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
-use super::sync_runs::{SyncRun, SyncRunPayload};
+use super::sync_errors::stored_code;
+use super::sync_runs::{ChannelOrdersSyncPayload, SyncRun, run_answer};
 use crate::domain::channel::Address;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::orders::ActionKind;
+use crate::domain::sync_errors::SyncErrorCode;
 use crate::jobs;
 use crate::jobs::effects::with_effects;
 use crate::jobs::orders::FetchInput;
@@ -121,7 +123,7 @@ pub struct Customer(pub customer::Model);
 #[Object]
 impl Customer {
     /// Global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("Customer", self.0.id)
     }
     /// The buyer's name.
@@ -142,13 +144,13 @@ impl Customer {
     }
 }
 
-pub struct OrderLine(pub order_line::Model, String);
+pub struct OrderLine(pub order_line::Model, pub String);
 
 /// A line of an order.
 #[Object]
 impl OrderLine {
     /// Global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("OrderLine", self.0.id)
     }
     /// The channel's SKU code of the line.
@@ -174,8 +176,8 @@ impl OrderLine {
         Ok(query(crate::services::linking::listing(&app(ctx)?.db, id).await)?.map(super::linking::ChannelListing))
     }
     /// Units ordered.
-    async fn quantity(&self) -> i64 {
-        self.0.quantity
+    async fn quantity(&self) -> Result<i32> {
+        int(self.0.quantity)
     }
     /// Unit price.
     async fn price(&self) -> Money {
@@ -186,16 +188,16 @@ impl OrderLine {
         Money::new(self.0.discount_minor, &self.1)
     }
     /// Units the order holds committed in its warehouse now.
-    async fn reserved_quantity(&self) -> i64 {
-        self.0.reserved_quantity
+    async fn reserved_quantity(&self) -> Result<i32> {
+        int(self.0.reserved_quantity)
     }
     /// Units that left on hand for the order.
-    async fn fulfilled_quantity(&self) -> i64 {
-        self.0.fulfilled_quantity
+    async fn fulfilled_quantity(&self) -> Result<i32> {
+        int(self.0.fulfilled_quantity)
     }
     /// Units returned and recorded in the hub.
-    async fn returned_quantity(&self) -> i64 {
-        self.0.returned_quantity
+    async fn returned_quantity(&self) -> Result<i32> {
+        int(self.0.returned_quantity)
     }
     /// The hub variant's unit, once linked.
     async fn unit(&self) -> Option<&str> {
@@ -213,7 +215,7 @@ pub struct OrderEvent(pub order_event::Model);
 #[Object]
 impl OrderEvent {
     /// Global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("OrderEvent", self.0.id)
     }
     /// What happened.
@@ -243,9 +245,9 @@ pub struct OrderSyncError(pub sync_error::Model);
 /// An open sync error of an order (unlinked lines, unknown status, refused stock movement).
 #[Object]
 impl OrderSyncError {
-    /// ORDER_PRODUCT_NOT_LINKED, ORDER_STATUS_UNRECOGNIZED or ORDER_STOCK_REFUSED.
-    async fn code(&self) -> &str {
-        &self.0.code
+    /// Why, one of the ORDER_ codes.
+    async fn code(&self) -> Result<SyncErrorCode> {
+        stored_code(&self.0.code)
     }
     /// What went wrong and what to do.
     async fn message(&self) -> &str {
@@ -459,7 +461,7 @@ pub struct OrderQuery;
 impl OrderQuery {
     /// Orders, oldest first (`reverse` for newest first). At most 100 a page.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -487,13 +489,22 @@ impl OrderQuery {
     }
 }
 
-/// The order after a mutation.
-#[derive(SimpleObject)]
-pub struct OrderPayload {
-    /// The order after the change; null when refused.
-    pub order: Option<Order>,
-    /// Why the request was refused (nothing changed); empty on success.
-    pub user_errors: Vec<UserError>,
+payloads! {
+    /// Result of `orderReadyToShip`.
+    OrderReadyToShipPayload,
+    /// Result of `orderCancel`.
+    OrderCancelPayload,
+    /// Result of `orderPrintLabel`.
+    OrderPrintLabelPayload,
+    /// Result of `orderAwaitPickup`.
+    OrderAwaitPickupPayload,
+    /// Result of `orderStatusUpdate`.
+    OrderStatusUpdatePayload => {
+        /// The order after the change; null when refused.
+        pub order: Option<Order>,
+        /// Why the request was refused (nothing changed); empty on success.
+        pub user_errors: Vec<UserError>,
+    }
 }
 
 /// Runs started by a resync (one per channel).
@@ -537,15 +548,21 @@ pub struct StatusMappingUpdatePayload {
 const RESYNC_MAX_IDS: usize = 1000;
 const RESYNC_MAX_FILTER: u64 = 10_000;
 
-async fn action(ctx: &Context<'_>, order_id: ID, kind: ActionKind, reason: Option<String>) -> Result<OrderPayload> {
+/// A seller action on an order, answered as (order, userErrors).
+async fn action(
+    ctx: &Context<'_>,
+    order_id: ID,
+    kind: ActionKind,
+    reason: Option<String>,
+) -> Result<(Option<Order>, Vec<UserError>)> {
     let id = match input_id("Order", &order_id, &["orderId"]) {
         Ok(id) => id,
-        Err(e) => return Ok(OrderPayload { order: None, user_errors: user_errors(vec![e], &["orderId"]) }),
+        Err(e) => return Ok((None, user_errors(vec![e], &["orderId"]))),
     };
     let app = app(ctx)?;
     let result = service::act(app, id, kind, reason).await;
     let (order, user_errors) = split(with_effects(app, result), &["orderId", "reason"])?;
-    Ok(OrderPayload { order: order.map(Order), user_errors })
+    Ok((order.map(Order), user_errors))
 }
 
 #[derive(Default)]
@@ -559,8 +576,8 @@ impl OrderMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Order.")] order_id: ID,
-    ) -> Result<OrderPayload> {
-        action(ctx, order_id, ActionKind::ReadyToShip, None).await
+    ) -> Result<OrderReadyToShipPayload> {
+        Ok(action(ctx, order_id, ActionKind::ReadyToShip, None).await?.into())
     }
 
     /// Cancels the order on its channel; on success the hub order is CANCELLED and its stock goes back.
@@ -569,8 +586,8 @@ impl OrderMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Order.")] order_id: ID,
         #[graphql(desc = "Why, sent to the channel and kept as `cancelReason`.")] reason: String,
-    ) -> Result<OrderPayload> {
-        action(ctx, order_id, ActionKind::Cancel, Some(reason)).await
+    ) -> Result<OrderCancelPayload> {
+        Ok(action(ctx, order_id, ActionKind::Cancel, Some(reason)).await?.into())
     }
 
     /// Asks the channel for the shipping label (where it has one: Lazada, Tiki, TikTok).
@@ -578,8 +595,8 @@ impl OrderMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Order.")] order_id: ID,
-    ) -> Result<OrderPayload> {
-        action(ctx, order_id, ActionKind::PrintLabel, None).await
+    ) -> Result<OrderPrintLabelPayload> {
+        Ok(action(ctx, order_id, ActionKind::PrintLabel, None).await?.into())
     }
 
     /// Tells the channel the package awaits the carrier's pickup (Tiki).
@@ -587,8 +604,8 @@ impl OrderMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Order.")] order_id: ID,
-    ) -> Result<OrderPayload> {
-        action(ctx, order_id, ActionKind::AwaitPickup, None).await
+    ) -> Result<OrderAwaitPickupPayload> {
+        Ok(action(ctx, order_id, ActionKind::AwaitPickup, None).await?.into())
     }
 
     /// Changes the hub status of an order whose channel processes orders in the hub; not sent to the channel.
@@ -597,15 +614,17 @@ impl OrderMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Order.")] order_id: ID,
         #[graphql(desc = "The new hub status (not UNRECOGNIZED); its stock follows.")] status: OrderStatusGql,
-    ) -> Result<OrderPayload> {
+    ) -> Result<OrderStatusUpdatePayload> {
         let id = match input_id("Order", &order_id, &["orderId"]) {
             Ok(id) => id,
-            Err(e) => return Ok(OrderPayload { order: None, user_errors: user_errors(vec![e], &["orderId"]) }),
+            Err(e) => {
+                return Ok(OrderStatusUpdatePayload { order: None, user_errors: user_errors(vec![e], &["orderId"]) });
+            }
         };
         let app = app(ctx)?;
         let result = service::set_hub_status(&app.db, id, status.into()).await;
         let (order, user_errors) = split(with_effects(app, result), &["orderId", "status"])?;
-        Ok(OrderPayload { order: order.map(Order), user_errors })
+        Ok(OrderStatusUpdatePayload { order: order.map(Order), user_errors })
     }
 
     /// Fetches orders again from their channels and re-applies them (one ORDER_FETCH run per channel).
@@ -684,11 +703,11 @@ impl OrderMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Channel; it must be CONNECTED.")] channel_id: ID,
-    ) -> Result<SyncRunPayload> {
+    ) -> Result<ChannelOrdersSyncPayload> {
         let app = app(ctx)?;
         let id = match input_id("Channel", &channel_id, &["channelId"]) {
             Ok(id) => id,
-            Err(e) => return Ok(SyncRunPayload { sync_run: None, user_errors: user_errors(vec![e], &["channelId"]) }),
+            Err(e) => return Ok((None, user_errors(vec![e], &["channelId"])).into()),
         };
         let result = async {
             let channel =
@@ -703,8 +722,7 @@ impl OrderMutation {
             jobs::enqueue_run(app, SyncRunKind::OrderPoll, Some(id), None).await
         }
         .await;
-        let (run, user_errors) = split(result, &["channelId"])?;
-        Ok(SyncRunPayload { sync_run: run.map(SyncRun), user_errors })
+        Ok(run_answer(split(result, &["channelId"])?).into())
     }
 
     /// Overrides how a channel's raw order statuses map to hub statuses (or removes overrides). Applies to the

@@ -1,5 +1,6 @@
 //! Relay conventions: opaque global ids, cursors, and connection arguments.
 
+use super::errors::int;
 use std::borrow::Cow;
 
 use async_graphql::connection::{Edge, EmptyFields, PageInfo};
@@ -67,6 +68,13 @@ fn decode_cursor(arg: &str, value: &str) -> async_graphql::Result<i64> {
 
 fn bad_request(message: String, code: &'static str) -> async_graphql::Error {
     async_graphql::Error::new(message).extend_with(move |_, e| e.set("code", code))
+}
+
+/// The query cost of a connection field: itself, plus its selection once per item the page may hold (the
+/// page size asked for, or the default 50), so a page of 100 costs about twice a page of 50.
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let items = usize::try_from(first.or(last).unwrap_or(50)).unwrap_or(0).max(1);
+    1 + items * child_complexity
 }
 
 /// The arguments of every connection field.
@@ -139,8 +147,8 @@ impl<T: OutputType> Conn<T> {
     }
 
     /// Items matching the filter, across all pages.
-    async fn total_count(&self) -> u64 {
-        self.total_count
+    async fn total_count(&self) -> async_graphql::Result<i32> {
+        int(self.total_count)
     }
 }
 

@@ -8,13 +8,17 @@ use entity::{export_slip, export_slip_line, order_return, return_line, stock_pus
 use super::app;
 use super::catalog::{Money, ProductVariant, Warehouse};
 use super::channels::{Channel, OversellPolicyGql, PricePolicyGql};
-use super::errors::{UserError, query, split, user_errors};
+use super::errors::{UserError, int, int_opt, payloads, query, split, user_errors};
 use super::inventory::InventoryLevel;
 use super::linking::ProductLink;
+use super::loaders::{ChannelId, OrderId, OrderLineId, ProductLinkId, VariantId, load_by_id, load_required};
+use super::orders::{Order, OrderLine};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
-use super::sync_runs::{SyncRun, SyncRunPayload};
+use super::sync_errors::stored_code;
+use super::sync_runs::{StockPushStartPayload, StockReconcileStartPayload, SyncRun, run_answer};
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::stock_push::QuantityRule;
+use crate::domain::sync_errors::SyncErrorCode;
 use crate::jobs;
 use crate::services::effects::Committed;
 use crate::services::export_slips::{self as slips, ReturnInput, ReturnLineInput, SlipFilter};
@@ -37,8 +41,8 @@ impl StockExplanation {
         Channel(self.0.channel.clone())
     }
     /// The quantity the hub pushes now; null when no quantity is sent (sync off, not tracked).
-    async fn quantity(&self) -> Option<i64> {
-        self.0.decision.quantity
+    async fn quantity(&self) -> Result<Option<i32>> {
+        int_opt(self.0.decision.quantity)
     }
     /// The SPEC §3 rule that decided `quantity`.
     async fn rule(&self) -> QuantityRule {
@@ -57,20 +61,20 @@ impl StockExplanation {
         self.0.settings.warehouse_chosen
     }
     /// On hand in that warehouse.
-    async fn on_hand(&self) -> i64 {
-        self.0.level.on_hand
+    async fn on_hand(&self) -> Result<i32> {
+        int(self.0.level.on_hand)
     }
     /// Reserved by open orders in that warehouse.
-    async fn committed(&self) -> i64 {
-        self.0.level.committed
+    async fn committed(&self) -> Result<i32> {
+        int(self.0.level.committed)
     }
     /// On waiting export slips in that warehouse.
-    async fn pending_export(&self) -> i64 {
-        self.0.level.pending_export
+    async fn pending_export(&self) -> Result<i32> {
+        int(self.0.level.pending_export)
     }
     /// onHand − committed − pendingExport.
-    async fn available(&self) -> i64 {
-        self.0.level.available()
+    async fn available(&self) -> Result<i32> {
+        int(self.0.level.available())
     }
     /// The variant's `trackInventory`: when false, no quantity is pushed.
     async fn track_inventory(&self) -> bool {
@@ -85,8 +89,8 @@ impl StockExplanation {
         self.0.settings.oversell_policy.into()
     }
     /// The quantity pushed for overselling variants (units).
-    async fn oversell_quantity(&self) -> i64 {
-        self.0.settings.oversell_quantity
+    async fn oversell_quantity(&self) -> Result<i32> {
+        int(self.0.settings.oversell_quantity)
     }
     /// The channel's `syncQuantity`: when false, no quantity is pushed.
     async fn sync_quantity(&self) -> bool {
@@ -109,8 +113,8 @@ impl StockExplanation {
         self.0.link.clone().map(ProductLink)
     }
     /// The quantity the channel was last given (or last read back), if any.
-    async fn last_pushed_quantity(&self) -> Option<i64> {
-        self.0.link.as_ref().and_then(|l| l.last_pushed_quantity)
+    async fn last_pushed_quantity(&self) -> Result<Option<i32>> {
+        int_opt(self.0.link.as_ref().and_then(|l| l.last_pushed_quantity))
     }
     /// When a push of the link last succeeded; null before the first.
     async fn last_pushed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -136,29 +140,36 @@ pub struct StockPush(pub stock_push::Model);
 #[Object]
 impl StockPush {
     /// Global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("StockPush", self.0.id)
     }
     /// The channel pushed to.
-    async fn channel(&self, ctx: &Context<'_>) -> Result<Option<Channel>> {
-        Ok(query(channels::get(&app(ctx)?.db, self.0.channel_id).await)?.map(Channel))
+    async fn channel(&self, ctx: &Context<'_>) -> Result<Channel> {
+        Ok(Channel(load_required(ctx, ChannelId(self.0.channel_id), "the push's channel").await?))
+    }
+    /// The product link pushed (null once the link was deleted; the history stays).
+    async fn link(&self, ctx: &Context<'_>) -> Result<Option<ProductLink>> {
+        let Some(id) = self.0.product_link_id else { return Ok(None) };
+        Ok(load_by_id(ctx, ProductLinkId(id)).await?.map(ProductLink))
     }
     /// The variant (null once deleted; the history stays).
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
         let Some(id) = self.0.variant_id else { return Ok(None) };
-        Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
+        Ok(load_by_id(ctx, VariantId(id)).await?.map(ProductVariant))
     }
     /// The listing's seller SKU at the time.
     async fn seller_sku(&self) -> Option<&str> {
         self.0.seller_sku.as_deref()
     }
     /// Quantity sent (null: not part of this push).
-    async fn quantity(&self) -> Option<i64> {
-        self.0.quantity
+    async fn quantity(&self) -> Result<Option<i32>> {
+        int_opt(self.0.quantity)
     }
-    /// Price sent, minor units of the channel's currency (null: not part of this push).
-    async fn price_minor(&self) -> Option<i64> {
-        self.0.price_minor
+    /// Price sent, in the channel's currency (null: not part of this push).
+    async fn price(&self, ctx: &Context<'_>) -> Result<Option<Money>> {
+        let Some(minor) = self.0.price_minor else { return Ok(None) };
+        let channel = load_required(ctx, ChannelId(self.0.channel_id), "the push's channel").await?;
+        Ok(Some(Money::new(minor, channels::currency(&channel))))
     }
     /// What decided the values: rule, warehouse, on hand, committed, pending export, policies, previous values.
     async fn inputs(&self) -> async_graphql::Json<serde_json::Value> {
@@ -173,8 +184,8 @@ impl StockPush {
         self.0.response.clone().map(async_graphql::Json)
     }
     /// STOCK_PUSH_FAILED when the channel refused it (its answer is in `response`); null when accepted.
-    async fn error_code(&self) -> Option<&str> {
-        self.0.error_code.as_deref()
+    async fn error_code(&self) -> Result<Option<SyncErrorCode>> {
+        self.0.error_code.as_deref().map(stored_code).transpose()
     }
     /// When it was sent.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
@@ -224,9 +235,9 @@ impl ExportSlip {
     async fn status(&self) -> ExportSlipStatusGql {
         self.0.status.into()
     }
-    /// Global id of the order (type Order).
-    async fn order_id(&self) -> ID {
-        global_id("Order", self.0.order_id)
+    /// The order the goods are for.
+    async fn order(&self, ctx: &Context<'_>) -> Result<Order> {
+        Ok(Order(load_required(ctx, OrderId(self.0.order_id), "the slip's order").await?))
     }
     /// The warehouse the goods leave.
     async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
@@ -252,25 +263,33 @@ impl ExportSlip {
 
 pub struct ExportSlipLine(pub export_slip_line::Model);
 
+/// An order line with its order's currency, through the request's loader.
+async fn order_line(ctx: &Context<'_>, id: i64) -> Result<OrderLine> {
+    let line = load_required(ctx, OrderLineId(id), "an order line").await?;
+    let order = load_required(ctx, OrderId(line.order_id), "an order line's order").await?;
+    Ok(OrderLine(line, order.currency))
+}
+
 /// A line of an export slip.
 #[Object]
 impl ExportSlipLine {
-    /// Global id of the order line (type OrderLine).
-    async fn order_line_id(&self) -> Option<ID> {
-        self.0.order_line_id.map(|id| global_id("OrderLine", id))
+    /// The order line it ships (null for a line added by hand).
+    async fn order_line(&self, ctx: &Context<'_>) -> Result<Option<OrderLine>> {
+        let Some(id) = self.0.order_line_id else { return Ok(None) };
+        order_line(ctx, id).await.map(Some)
     }
-    /// The hub variant leaving.
+    /// The hub variant leaving (null once deleted).
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
-        Ok(query(catalog::variant(&app(ctx)?.db, self.0.variant_id).await)?.map(ProductVariant))
+        Ok(load_by_id(ctx, VariantId(self.0.variant_id)).await?.map(ProductVariant))
     }
     /// Units on the slip.
-    async fn quantity(&self) -> i64 {
-        self.0.quantity
+    async fn quantity(&self) -> Result<i32> {
+        int(self.0.quantity)
     }
     /// Units taken over from the order's reservation in the same warehouse (moved from committed to pending
     /// export, so they are not counted twice).
-    async fn moved_from_committed(&self) -> i64 {
-        self.0.moved_from_committed
+    async fn moved_from_committed(&self) -> Result<i32> {
+        int(self.0.moved_from_committed)
     }
 }
 
@@ -285,16 +304,39 @@ pub struct ExportSlipFilterInput {
     pub warehouse_id: Option<ID>,
 }
 
-/// Result of an export slip mutation.
-#[derive(SimpleObject)]
-pub struct ExportSlipPayload {
-    /// The slip after the change; null when refused.
-    pub export_slip: Option<ExportSlip>,
-    /// The stock levels the change moved.
-    pub levels: Vec<InventoryLevel>,
-    /// Why the request was refused (nothing changed); empty on success.
-    pub user_errors: Vec<UserError>,
+payloads! {
+    /// Result of `exportSlipCreate`.
+    ExportSlipCreatePayload,
+    /// Result of `exportSlipExport`.
+    ExportSlipExportPayload,
+    /// Result of `exportSlipCancel`.
+    ExportSlipCancelPayload => {
+        /// The slip after the change; null when refused.
+        pub export_slip: Option<ExportSlip>,
+        /// The stock levels the change moved.
+        pub levels: Vec<InventoryLevel>,
+        /// Why the request was refused (nothing changed); empty on success.
+        pub user_errors: Vec<UserError>,
+    }
 }
+
+/// A slip write's answer, which each slip payload converts from.
+struct SlipAnswer {
+    export_slip: Option<ExportSlip>,
+    levels: Vec<InventoryLevel>,
+    user_errors: Vec<UserError>,
+}
+
+macro_rules! from_slip_answer {
+    ($($payload:ident),+) => {
+        $(impl From<SlipAnswer> for $payload {
+            fn from(a: SlipAnswer) -> Self {
+                Self { export_slip: a.export_slip, levels: a.levels, user_errors: a.user_errors }
+            }
+        })+
+    };
+}
+from_slip_answer!(ExportSlipCreatePayload, ExportSlipExportPayload, ExportSlipCancelPayload);
 
 // ------------------------------------------------------------------------------------------------ returns
 
@@ -317,9 +359,9 @@ impl OrderReturn {
     pub async fn id(&self) -> ID {
         global_id("OrderReturn", self.0.id)
     }
-    /// Global id of the order (type Order).
-    async fn order_id(&self) -> ID {
-        global_id("Order", self.0.order_id)
+    /// The order returned.
+    async fn order(&self, ctx: &Context<'_>) -> Result<Order> {
+        Ok(Order(load_required(ctx, OrderId(self.0.order_id), "the return's order").await?))
     }
     /// Where restocked units went.
     async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
@@ -348,9 +390,9 @@ pub struct OrderReturnLine(pub return_line::Model);
 /// A line of a return.
 #[Object]
 impl OrderReturnLine {
-    /// Global id of the order line (type OrderLine).
-    async fn order_line_id(&self) -> ID {
-        global_id("OrderLine", self.0.order_line_id)
+    /// The order line returned.
+    async fn order_line(&self, ctx: &Context<'_>) -> Result<OrderLine> {
+        order_line(ctx, self.0.order_line_id).await
     }
     /// The hub variant of the order line; null when it was not linked or was deleted.
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
@@ -358,12 +400,12 @@ impl OrderReturnLine {
         Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
     }
     /// Units returned.
-    async fn quantity(&self) -> i64 {
-        self.0.quantity
+    async fn quantity(&self) -> Result<i32> {
+        int(self.0.quantity)
     }
     /// Units put back on hand.
-    async fn restock_quantity(&self) -> i64 {
-        self.0.restock_quantity
+    async fn restock_quantity(&self) -> Result<i32> {
+        int(self.0.restock_quantity)
     }
 }
 
@@ -410,7 +452,7 @@ impl StockQuery {
 
     /// Push history of a channel, oldest first (`reverse` for newest first). At most 100 a page.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn stock_pushes(
         &self,
         ctx: &Context<'_>,
@@ -445,7 +487,7 @@ impl StockQuery {
 
     /// Export slips, by status, order and warehouse. At most 100 a page.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn export_slips(
         &self,
         ctx: &Context<'_>,
@@ -477,34 +519,30 @@ impl StockQuery {
     }
 }
 
-fn run_payload(result: (Option<entity::sync_run::Model>, Vec<UserError>)) -> SyncRunPayload {
-    SyncRunPayload { sync_run: result.0.map(SyncRun), user_errors: result.1 }
-}
-
 fn slip_payload(
     ctx: &Context<'_>,
     result: ServiceResult<Committed<slips::SlipChange>>,
     args: &[&str],
-) -> Result<ExportSlipPayload> {
+) -> Result<SlipAnswer> {
     let (change, user_errors) = split(jobs::effects::with_effects(app(ctx)?, result), args)?;
     let Some(change) = change else {
-        return Ok(ExportSlipPayload { export_slip: None, levels: Vec::new(), user_errors });
+        return Ok(SlipAnswer { export_slip: None, levels: Vec::new(), user_errors });
     };
-    Ok(ExportSlipPayload {
+    Ok(SlipAnswer {
         export_slip: Some(ExportSlip(change.slip)),
         levels: change.changes.into_iter().map(|c| InventoryLevel(c.level)).collect(),
         user_errors,
     })
 }
 
-fn slip_refused(errors: Vec<FieldError>, args: &[&str]) -> ExportSlipPayload {
-    ExportSlipPayload { export_slip: None, levels: Vec::new(), user_errors: user_errors(errors, args) }
+fn slip_refused(errors: Vec<FieldError>, args: &[&str]) -> SlipAnswer {
+    SlipAnswer { export_slip: None, levels: Vec::new(), user_errors: user_errors(errors, args) }
 }
 
-async fn start_run(ctx: &Context<'_>, channel_id: &ID, kind: SyncRunKind) -> Result<SyncRunPayload> {
+async fn start_run(ctx: &Context<'_>, channel_id: &ID, kind: SyncRunKind) -> Result<(Option<SyncRun>, Vec<UserError>)> {
     let channel_id = match input_id("Channel", channel_id, &["channelId"]) {
         Ok(id) => id,
-        Err(e) => return Ok(run_payload((None, user_errors(vec![e], &["channelId"])))),
+        Err(e) => return Ok((None, user_errors(vec![e], &["channelId"]))),
     };
     let app = app(ctx)?;
     let result = async {
@@ -525,7 +563,7 @@ async fn start_run(ctx: &Context<'_>, channel_id: &ID, kind: SyncRunKind) -> Res
         jobs::enqueue_run(app, kind, Some(channel_id), None).await
     }
     .await;
-    Ok(run_payload(split(result, &["channelId"])?))
+    Ok(run_answer(split(result, &["channelId"])?))
 }
 
 #[derive(Default)]
@@ -539,8 +577,8 @@ impl StockMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Channel; it must be CONNECTED.")] channel_id: ID,
-    ) -> Result<SyncRunPayload> {
-        start_run(ctx, &channel_id, SyncRunKind::StockPush).await
+    ) -> Result<StockPushStartPayload> {
+        Ok(start_run(ctx, &channel_id, SyncRunKind::StockPush).await?.into())
     }
 
     /// Reads the channel's quantities back and compares them with what the hub pushed (a job): differences
@@ -549,8 +587,8 @@ impl StockMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Channel; it must be CONNECTED.")] channel_id: ID,
-    ) -> Result<SyncRunPayload> {
-        start_run(ctx, &channel_id, SyncRunKind::StockReconcile).await
+    ) -> Result<StockReconcileStartPayload> {
+        Ok(start_run(ctx, &channel_id, SyncRunKind::StockReconcile).await?.into())
     }
 
     /// Creates a WAITING export slip for every line of an order, from a warehouse (SPEC §5): available − qty,
@@ -560,15 +598,15 @@ impl StockMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Order.")] order_id: ID,
         #[graphql(desc = "Global id of the Warehouse the goods leave.")] warehouse_id: ID,
-    ) -> Result<ExportSlipPayload> {
+    ) -> Result<ExportSlipCreatePayload> {
         let args = ["orderId", "warehouseId"];
         let o = input_id("Order", &order_id, &["orderId"]);
         let w = input_id("Warehouse", &warehouse_id, &["warehouseId"]);
         let (o, w) = match (o, w) {
             (Ok(o), Ok(w)) => (o, w),
-            (o, w) => return Ok(slip_refused(o.err().into_iter().chain(w.err()).collect(), &args)),
+            (o, w) => return Ok(slip_refused(o.err().into_iter().chain(w.err()).collect(), &args).into()),
         };
-        slip_payload(ctx, slips::create(&app(ctx)?.db, o, w).await, &args)
+        Ok(slip_payload(ctx, slips::create(&app(ctx)?.db, o, w).await, &args)?.into())
     }
 
     /// Marks a WAITING slip EXPORTED: the goods left (pending export − qty, on hand − qty).
@@ -576,10 +614,10 @@ impl StockMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the ExportSlip.")] id: ID,
-    ) -> Result<ExportSlipPayload> {
+    ) -> Result<ExportSlipExportPayload> {
         match input_id("ExportSlip", &id, &["id"]) {
-            Ok(id) => slip_payload(ctx, slips::export(&app(ctx)?.db, id).await, &["id"]),
-            Err(e) => Ok(slip_refused(vec![e], &["id"])),
+            Ok(id) => Ok(slip_payload(ctx, slips::export(&app(ctx)?.db, id).await, &["id"])?.into()),
+            Err(e) => Ok(slip_refused(vec![e], &["id"]).into()),
         }
     }
 
@@ -588,10 +626,10 @@ impl StockMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the ExportSlip.")] id: ID,
-    ) -> Result<ExportSlipPayload> {
+    ) -> Result<ExportSlipCancelPayload> {
         match input_id("ExportSlip", &id, &["id"]) {
-            Ok(id) => slip_payload(ctx, slips::cancel(&app(ctx)?.db, id).await, &["id"]),
-            Err(e) => Ok(slip_refused(vec![e], &["id"])),
+            Ok(id) => Ok(slip_payload(ctx, slips::cancel(&app(ctx)?.db, id).await, &["id"])?.into()),
+            Err(e) => Ok(slip_refused(vec![e], &["id"]).into()),
         }
     }
 

@@ -7,10 +7,13 @@ use entity::sync_error;
 use super::app;
 use super::catalog::ProductVariant;
 use super::channels::Channel;
-use super::errors::{UserError, query, split, user_errors};
+use super::errors::{UserError, int_opt, internal, query, split, user_errors};
 use super::linking::ChannelListing;
+use super::loaders::{OrderId, load_by_id};
+use super::orders::Order;
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use crate::domain::errors::{ErrorCode, FieldError};
+use crate::domain::sync_errors::SyncErrorCode;
 use crate::services::sync_errors::{self as service, SyncErrorFilter};
 use crate::services::{catalog, channels, linking};
 
@@ -43,9 +46,9 @@ impl SyncError {
     async fn kind(&self) -> SyncErrorKindGql {
         self.0.kind.into()
     }
-    /// Stable code (link error codes, STOCK_DRIFT, push and order codes).
-    async fn code(&self) -> &str {
-        &self.0.code
+    /// Why: a link, push or order code.
+    async fn code(&self) -> Result<SyncErrorCode> {
+        stored_code(&self.0.code)
     }
     /// What went wrong and what to do, for a merchant.
     async fn message(&self) -> &str {
@@ -61,9 +64,10 @@ impl SyncError {
         let Some(id) = self.0.listing_id else { return Ok(None) };
         Ok(query(linking::listing(&app(ctx)?.db, id).await)?.map(ChannelListing))
     }
-    /// Global id of the order concerned (ORDER errors).
-    async fn order_id(&self) -> Option<ID> {
-        self.0.order_id.map(|id| global_id("Order", id))
+    /// The order concerned (ORDER errors).
+    async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
+        let Some(id) = self.0.order_id else { return Ok(None) };
+        Ok(load_by_id(ctx, OrderId(id)).await?.map(Order))
     }
     /// How many times it happened while open.
     async fn occurrences(&self) -> i32 {
@@ -94,8 +98,8 @@ pub struct SyncErrorFilterInput {
     pub channel_id: Option<ID>,
     /// Only errors of this kind.
     pub kind: Option<SyncErrorKindGql>,
-    /// Only errors with this code, e.g. NOT_FOUND_ON_CHANNEL.
-    pub code: Option<String>,
+    /// Only errors with this code.
+    pub code: Option<SyncErrorCode>,
     /// Message contains this text.
     pub search: Option<String>,
     /// Also dismissed errors.
@@ -115,12 +119,17 @@ impl SyncErrorFilterInput {
                 .map(|id| input_id("Channel", id, &[field, "channelId"]))
                 .transpose()?,
             kind: self.kind.map(Into::into),
-            code: self.code,
+            code: self.code.map(|c| c.as_str().to_owned()),
             search: self.search,
             include_dismissed: self.include_dismissed,
             include_resolved: self.include_resolved,
         })
     }
+}
+
+/// The code of a stored sync error; a text no version of the hub wrote is a fault, not a client's error.
+pub fn stored_code(text: &str) -> Result<SyncErrorCode> {
+    SyncErrorCode::parse(text).ok_or_else(|| internal(anyhow::anyhow!("unknown stored sync error code {text:?}")))
 }
 
 #[derive(Default)]
@@ -131,7 +140,7 @@ impl SyncErrorQuery {
     /// Open sync errors (SPEC §6), newest last (`reverse` for newest first); filters by channel, kind, code and
     /// text. At most 100 a page.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn sync_errors(
         &self,
         ctx: &Context<'_>,
@@ -157,7 +166,7 @@ impl SyncErrorQuery {
 #[derive(SimpleObject)]
 pub struct SyncErrorsDismissPayload {
     /// How many errors were dismissed now; null when refused.
-    pub dismissed_count: Option<u64>,
+    pub dismissed_count: Option<i32>,
     /// Why the request was refused (nothing was dismissed); empty on success.
     pub user_errors: Vec<UserError>,
 }
@@ -195,6 +204,6 @@ impl SyncErrorMutation {
         }
         let (count, user_errors) =
             split(service::dismiss(&app(ctx)?.db, ids.as_deref(), filter.as_ref()).await, &["ids", "filter"])?;
-        Ok(SyncErrorsDismissPayload { dismissed_count: count, user_errors })
+        Ok(SyncErrorsDismissPayload { dismissed_count: int_opt(count)?, user_errors })
     }
 }

@@ -1,6 +1,6 @@
 //! Sync runs: the state of every background job, and the live stream of one run.
 
-use async_graphql::{Context, Enum, ErrorExtensions, ID, InputObject, Object, Result, SimpleObject, Subscription};
+use async_graphql::{Context, Enum, ErrorExtensions, ID, InputObject, Object, Result, Subscription};
 use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -8,7 +8,9 @@ use entity::enums::SyncRunKind;
 use entity::sync_run;
 
 use super::app;
-use super::errors::{UserError, query, split, user_errors};
+use super::channels::Channel;
+use super::errors::{UserError, int, payloads, query, split, user_errors};
+use super::loaders::{ChannelId, load_by_id};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use crate::domain::errors::FieldError;
 use crate::events::HubEvent;
@@ -50,7 +52,7 @@ pub enum SyncRunStatusGql {
     /// Stopped by an error: see `errorMessage`.
     Failed,
     /// Stopped before it finished, without an error.
-    Canceled,
+    Cancelled,
 }
 
 pub struct SyncRun(pub sync_run::Model);
@@ -70,25 +72,30 @@ impl SyncRun {
     async fn status(&self) -> SyncRunStatusGql {
         self.0.status.into()
     }
+    /// The channel it works on; null for hub-wide runs (PRODUCT_TOTALS).
+    async fn channel(&self, ctx: &Context<'_>) -> Result<Option<Channel>> {
+        let Some(id) = self.0.channel_id else { return Ok(None) };
+        Ok(load_by_id(ctx, ChannelId(id)).await?.map(Channel))
+    }
     /// Items to process (known once the run started).
-    async fn total(&self) -> i64 {
-        self.0.total
+    async fn total(&self) -> Result<i32> {
+        int(self.0.total)
     }
     /// Items done so far.
-    async fn processed(&self) -> i64 {
-        self.0.processed
+    async fn processed(&self) -> Result<i32> {
+        int(self.0.processed)
     }
     /// Items done without error (a link run: products fully linked).
-    async fn succeeded(&self) -> i64 {
-        self.0.succeeded
+    async fn succeeded(&self) -> Result<i32> {
+        int(self.0.succeeded)
     }
     /// Items that failed (see the sync errors).
-    async fn failed(&self) -> i64 {
-        self.0.failed
+    async fn failed(&self) -> Result<i32> {
+        int(self.0.failed)
     }
     /// Items left alone (nothing to do for them).
-    async fn skipped(&self) -> i64 {
-        self.0.skipped
+    async fn skipped(&self) -> Result<i32> {
+        int(self.0.skipped)
     }
     /// Why the run failed.
     async fn error_message(&self) -> Option<&str> {
@@ -138,7 +145,7 @@ impl SyncRunQuery {
 
     /// Sync runs, oldest first (`reverse` for newest first). At most 100 a page.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(50).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn sync_runs(
         &self,
         ctx: &Context<'_>,
@@ -168,13 +175,31 @@ pub struct ProductInventoryRecomputeInput {
     pub product_ids: Option<Vec<ID>>,
 }
 
-/// Result of a mutation that starts a background job.
-#[derive(SimpleObject)]
-pub struct SyncRunPayload {
-    /// The run, CREATED; follow it with the `syncRun` query or subscription.
-    pub sync_run: Option<SyncRun>,
-    /// Why no run was started; empty on success.
-    pub user_errors: Vec<UserError>,
+payloads! {
+    /// Result of `productInventoryRecompute`.
+    ProductInventoryRecomputePayload,
+    /// Result of `productLinksCreate`.
+    ProductLinksCreatePayload,
+    /// Result of `productLinksRelink`.
+    ProductLinksRelinkPayload,
+    /// Result of `channelListingsPull`.
+    ChannelListingsPullPayload,
+    /// Result of `channelOrdersSync`.
+    ChannelOrdersSyncPayload,
+    /// Result of `stockPushStart`.
+    StockPushStartPayload,
+    /// Result of `stockReconcileStart`.
+    StockReconcileStartPayload => {
+        /// The run, CREATED; follow it with the `syncRun` query or subscription.
+        pub sync_run: Option<SyncRun>,
+        /// Why no run was started; empty on success.
+        pub user_errors: Vec<UserError>,
+    }
+}
+
+/// A started run as (run, userErrors), which every run-starting payload converts from.
+pub fn run_answer(result: (Option<sync_run::Model>, Vec<UserError>)) -> (Option<SyncRun>, Vec<UserError>) {
+    (result.0.map(SyncRun), result.1)
 }
 
 #[derive(Default)]
@@ -187,7 +212,7 @@ impl SyncRunMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The products; all when omitted.")] input: Option<ProductInventoryRecomputeInput>,
-    ) -> Result<SyncRunPayload> {
+    ) -> Result<ProductInventoryRecomputePayload> {
         let ids = input.and_then(|i| i.product_ids);
         let mut errors: Vec<FieldError> = Vec::new();
         let product_ids: Option<Vec<i64>> = ids.map(|ids| {
@@ -199,12 +224,11 @@ impl SyncRunMutation {
                 .collect()
         });
         if !errors.is_empty() {
-            return Ok(SyncRunPayload { sync_run: None, user_errors: user_errors(errors, &[]) });
+            return Ok((None, user_errors(errors, &[])).into());
         }
         let input = serde_json::json!({ "productIds": product_ids });
-        let (run, user_errors) =
-            split(jobs::enqueue_run(app(ctx)?, SyncRunKind::ProductTotals, None, Some(input)).await, &[])?;
-        Ok(SyncRunPayload { sync_run: run.map(SyncRun), user_errors })
+        let started = split(jobs::enqueue_run(app(ctx)?, SyncRunKind::ProductTotals, None, Some(input)).await, &[])?;
+        Ok(run_answer(started).into())
     }
 }
 

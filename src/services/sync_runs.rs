@@ -41,7 +41,7 @@ pub fn cutoff(age: Duration) -> DateTime<Utc> {
 }
 
 pub fn is_finished(status: SyncRunStatus) -> bool {
-    matches!(status, SyncRunStatus::Completed | SyncRunStatus::Failed | SyncRunStatus::Canceled)
+    matches!(status, SyncRunStatus::Completed | SyncRunStatus::Failed | SyncRunStatus::Cancelled)
 }
 
 /// A new run, CREATED, with the id its queue job will carry.

@@ -9,7 +9,7 @@ const PRODUCT_FIELDS: &str = "product { id title variants { id title sku barcode
 
 async fn a_product_is_created_with_variants_options_prices_and_a_zero_level_in_the_default_warehouse(app: &TestApp) {
     let query = format!(
-        "mutation($input: ProductInput!) {{ productCreate(input: $input) {{ {PRODUCT_FIELDS} userErrors {{ field code message }} }} }}"
+        "mutation($input: ProductCreateInput!) {{ productCreate(input: $input) {{ {PRODUCT_FIELDS} userErrors {{ field code message }} }} }}"
     );
     let data = app
         .gql(
@@ -45,7 +45,7 @@ on_both_backends!(
 async fn bad_product_input_is_refused_with_field_paths_and_nothing_is_written(app: &TestApp) {
     let data = app
         .gql(
-            "mutation($input: ProductInput!) { productCreate(input: $input) { product { id } userErrors { field code message } } }",
+            "mutation($input: ProductCreateInput!) { productCreate(input: $input) { product { id } userErrors { field code message } } }",
             json!({ "input": { "title": "  ", "variants": [
                 { "sku": "X-1", "barcode": "111", "price": "10000" },
                 { "sku": "X-1", "barcode": "111", "price": "1.5" },
@@ -67,7 +67,7 @@ async fn bad_product_input_is_refused_with_field_paths_and_nothing_is_written(ap
     // A duplicate SKU within one product is refused; a duplicate barcode is kept (linking reports it).
     let data = app
         .gql(
-            "mutation($input: ProductInput!) { productCreate(input: $input) { product { id } userErrors { field code } } }",
+            "mutation($input: ProductCreateInput!) { productCreate(input: $input) { product { id } userErrors { field code } } }",
             json!({ "input": { "title": "Quần", "variants": [
                 { "sku": "Q-1", "barcode": "222", "price": "1000" }, { "sku": "Q-1", "barcode": "222", "price": "1000" } ] } }),
         )
@@ -85,7 +85,7 @@ async fn barcodes_may_repeat_but_a_sku_is_unique_within_its_product(app: &TestAp
 
     let data = app
         .gql(
-            "mutation($p: ID!, $input: VariantInput!) { productVariantCreate(productId: $p, input: $input) {
+            "mutation($p: ID!, $input: ProductVariantCreateInput!) { productVariantCreate(productId: $p, input: $input) {
                 productVariant { id } userErrors { field code message } } }",
             json!({ "p": first["id"], "input": { "sku": "M-1", "price": "1" } }),
         )

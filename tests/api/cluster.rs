@@ -138,7 +138,7 @@ async fn two_api_and_two_worker_processes_share_jobs_and_live_events() {
             &client,
             &a,
             &token,
-            "mutation($input: ProductInput!) { productCreate(input: $input) { userErrors { message } } }",
+            "mutation($input: ProductCreateInput!) { productCreate(input: $input) { userErrors { message } } }",
             json!({ "input": { "title": format!("P{i}"), "variants": [{ "sku": format!("H{i}"), "barcode": format!("SKU-{i:04}-1"), "price": "1000" }] } }),
         )
         .await;

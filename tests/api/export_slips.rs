@@ -18,7 +18,7 @@ use crate::helpers::{TestApp, start_sim};
 use crate::on_both_backends;
 
 const CREATE: &str = "mutation($o: ID!, $w: ID!) { exportSlipCreate(orderId: $o, warehouseId: $w) {
-    exportSlip { id code status orderId lines { quantity movedFromCommitted variant { sku } } }
+    exportSlip { id code status order { id } lines { quantity movedFromCommitted variant { sku } } }
     levels { onHand committed pendingExport available }
     userErrors { field code message } } }";
 const EXPORT: &str = "mutation($id: ID!) { exportSlipExport(id: $id) { exportSlip { status exportedAt } userErrors { field code message } } }";

@@ -280,7 +280,7 @@ async fn an_order_import_survives_its_worker_being_killed() {
             &client,
             &api,
             &token,
-            "mutation($input: ProductInput!) { productCreate(input: $input) { product { variants { id } } userErrors { message } } }",
+            "mutation($input: ProductCreateInput!) { productCreate(input: $input) { product { variants { id } } userErrors { message } } }",
             json!({ "input": { "title": format!("Hub {sku}"), "variants": [{ "sku": sku, "barcode": sku, "price": "1000" }] } }),
         )
         .await;

@@ -213,7 +213,7 @@ impl TestApp {
     pub async fn create_product(&self, title: &str, variants: Value) -> Value {
         let data = self
             .gql(
-                "mutation($input: ProductInput!) { productCreate(input: $input) {
+                "mutation($input: ProductCreateInput!) { productCreate(input: $input) {
                     product { id title variants { id sku barcode title } }
                     userErrors { field code message } } }",
                 json!({ "input": { "title": title, "variants": variants } }),
@@ -241,7 +241,7 @@ impl TestApp {
                 .gql("query($id: ID!) { syncRun(id: $id) { id status total processed succeeded failed skipped attempts errorMessage } }", json!({ "id": run_id }))
                 .await;
             let status = data["syncRun"]["status"].as_str().unwrap_or_default().to_owned();
-            if ["COMPLETED", "FAILED", "CANCELED"].contains(&status.as_str()) {
+            if ["COMPLETED", "FAILED", "CANCELLED"].contains(&status.as_str()) {
                 return data["syncRun"].clone();
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -1,5 +1,6 @@
-//! Query cost: every request reports its cost in `extensions.cost`, every connection multiplies its selection by
-//! its page size, and a token that spends its budget is throttled until it refills.
+//! Query cost: every request reports its requested and actual cost in `extensions.cost`, every connection
+//! multiplies its selection by its page size, a token is charged what it asked for and given back what the
+//! response did not hold, and a token that spends its budget is throttled until it refills.
 
 use std::time::Duration;
 
@@ -58,18 +59,25 @@ async fn every_connection_costs_its_page_size_and_the_cost_is_reported(app: &Tes
         let large = app.graphql(&query(40), json!({})).await;
         assert!(cost(&large) >= cost(&small) + 30, "{field}: {} then {}", cost(&small), cost(&large));
     }
+    // One warehouse exists: five were asked for (1 + 5 × 3), one came back (warehouses, nodes, id, name).
     let body = app.graphql("{ warehouses(first: 5) { nodes { id name } } }", json!({})).await;
-    let status = &body["extensions"]["cost"]["throttleStatus"];
+    let reported = &body["extensions"]["cost"];
+    assert_eq!((cost(&body), reported["actualQueryCost"].as_i64()), (16, Some(4)), "{body}");
+    let status = &reported["throttleStatus"];
     assert_eq!(status["maximumAvailable"], 100_000, "{body}");
-    assert!(status["currentlyAvailable"].as_i64().is_some_and(|a| a <= 100_000 - cost(&body)), "{body}");
+    let available = status["currentlyAvailable"].as_i64().expect("available");
+    assert!(available > 100_000 - 16 && available <= 100_000 - 4, "charged the actual cost only: {body}");
 }
 on_both_backends!(query_cost_reported, every_connection_costs_its_page_size_and_the_cost_is_reported);
 
 async fn a_token_that_spends_its_budget_is_throttled_until_it_refills(app: &TestApp) {
-    let query = "{ products(first: 100) { nodes { id title } } }";
+    // Sixty aliases of the one warehouse: what is asked for is what comes back, so nothing is given back.
+    let aliases: String = (0..60).map(|i| format!("w{i}: warehouses(first: 1) {{ nodes {{ id name }} }} ")).collect();
+    let query = &format!("{{ {aliases} }}");
     let first = app.graphql(query, json!({})).await;
     let each = cost(&first);
     assert!(each > 100 && each < 1000, "{first}");
+    assert_eq!(first["extensions"]["cost"]["actualQueryCost"].as_i64(), Some(each), "{first}");
     let mut throttled = None;
     for _ in 0..(1000 / each + 2) {
         let body = app.graphql(query, json!({})).await;

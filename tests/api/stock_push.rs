@@ -133,7 +133,7 @@ async fn changes_reach_the_channel_in_as_few_calls_as_the_batch_maximum_allows_a
     let data = app
         .gql(
             "query($c: ID!, $v: ID!) { stockPushes(channelId: $c, filter: { variantId: $v }, first: 10) { totalCount edges { node {
-                quantity priceMinor ok sellerSku inputs } } } }",
+                quantity price { amount currencyCode } ok sellerSku inputs link { id } } } } }",
             json!({ "c": global_id("Channel", channel.id), "v": global_id("ProductVariant", variants[10]) }),
         )
         .await;
@@ -144,7 +144,9 @@ async fn changes_reach_the_channel_in_as_few_calls_as_the_batch_maximum_allows_a
         (last["quantity"].as_i64(), last["ok"].as_bool(), last["sellerSku"].as_str()),
         (Some(10), Some(true), Some("T-00002-1"))
     );
-    assert_eq!(last["priceMinor"], json!(null), "the price did not change, so it was not sent again");
+    assert_eq!(last["price"], json!(null), "the price did not change, so it was not sent again");
+    assert_eq!(pushes["edges"][0]["node"]["price"]["currencyCode"], "VND", "the first push sent the price: {pushes}");
+    assert_eq!(last["link"]["id"], json!(global_id("ProductLink", link.id)), "each push names its link");
     assert_eq!(
         (
             last["inputs"]["rule"].as_str(),

@@ -12,7 +12,7 @@ use super::{ConnectInput, Connected, SettingsInput, check_base_url, check_settin
 use crate::channels::registry::{self, Auth, ConsentRequest};
 use crate::channels::{self, Credentials};
 use crate::context::AppContext;
-use crate::domain::channel::COUNTRIES;
+use crate::domain::channel::CountryCode;
 use crate::domain::channel_settings;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::text;
@@ -58,11 +58,12 @@ pub async fn connect(ctx: &AppContext, input: ConnectInput) -> ServiceResult<Con
     }
     let name = text::required("name", &input.name, text::MAX_TITLE_LEN).map_err(|e| errors.push(e)).ok();
     let country = input.country.trim().to_ascii_uppercase();
-    if !COUNTRIES.contains(&country.as_str()) {
+    if CountryCode::parse(&country).is_none() {
+        let known: Vec<&str> = CountryCode::ALL.iter().map(|c| c.as_str()).collect();
         errors.push(FieldError::new(
             &["country"],
             ErrorCode::Invalid,
-            format!("unknown country \"{}\": use one of {}", input.country, COUNTRIES.join(", ")),
+            format!("unknown country \"{}\": use one of {}", input.country, known.join(", ")),
         ));
     }
     let Some(kind) = kind else { return Err(ServiceError::Rejected(errors)) };

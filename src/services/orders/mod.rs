@@ -34,16 +34,18 @@ pub use stock::apply_stock;
 
 /// Sync error codes of orders (`sync_errors.code`, kind ORDER).
 pub mod codes {
+    use crate::domain::sync_errors::SyncErrorCode;
+
     /// Some lines' listings are not linked to a hub variant: the order is kept and re-synced once they are.
-    pub const PRODUCT_NOT_LINKED: &str = "ORDER_PRODUCT_NOT_LINKED";
+    pub const PRODUCT_NOT_LINKED: &str = SyncErrorCode::OrderProductNotLinked.as_str();
     /// The channel reported a status no mapping knows: the order is UNRECOGNIZED until a mapping is added.
-    pub const STATUS_UNRECOGNIZED: &str = "ORDER_STATUS_UNRECOGNIZED";
+    pub const STATUS_UNRECOGNIZED: &str = SyncErrorCode::OrderStatusUnrecognized.as_str();
     /// A stock movement of the order was refused (e.g. on hand would go below zero).
-    pub const STOCK_REFUSED: &str = "ORDER_STOCK_REFUSED";
+    pub const STOCK_REFUSED: &str = SyncErrorCode::OrderStockRefused.as_str();
     /// The order contains a product whose sync the merchant stopped ("ngắt"): it is not imported (SPEC §4).
-    pub const CONTAINS_UNLINKED_PRODUCT: &str = "ORDER_CONTAINS_UNLINKED_PRODUCT";
+    pub const CONTAINS_UNLINKED_PRODUCT: &str = SyncErrorCode::OrderContainsUnlinkedProduct.as_str();
     /// The channel announced an order it then did not return.
-    pub const NOT_FOUND_ON_CHANNEL: &str = "ORDER_NOT_FOUND_ON_CHANNEL";
+    pub const NOT_FOUND_ON_CHANNEL: &str = SyncErrorCode::OrderNotFoundOnChannel.as_str();
 }
 
 /// Rows written per multi-row statement.

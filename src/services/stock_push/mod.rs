@@ -29,6 +29,7 @@ use entity::{channel, warehouse};
 pub(crate) use super::IN_CHUNK;
 use super::ServiceResult;
 pub(crate) use super::now;
+use crate::domain::sync_errors::SyncErrorCode;
 
 pub use super::link_marks::{
     LevelMove, channel_push_settings_changed, mark_channel, mark_variants, on_levels_changed, push_settings,
@@ -44,11 +45,11 @@ pub use round::{METRICS, PushMetrics, RoundReport, lease_name, round};
 pub use send::{PushOutcome, chunk_size, minimum_calls, send};
 
 /// Sync error code of a failed push (on the link, with backoff retries).
-pub const PUSH_FAILED: &str = "STOCK_PUSH_FAILED";
+pub const PUSH_FAILED: &str = SyncErrorCode::StockPushFailed.as_str();
 /// Sync error code of a channel quantity that differs from what the hub last pushed.
-pub const STOCK_DRIFT: &str = "STOCK_DRIFT";
+pub const STOCK_DRIFT: &str = SyncErrorCode::StockDrift.as_str();
 /// Sync warning: the variant does not track inventory, so no quantity is pushed (SPEC §3).
-pub const NOT_TRACKED: &str = "QUANTITY_NOT_TRACKED";
+pub const NOT_TRACKED: &str = SyncErrorCode::QuantityNotTracked.as_str();
 /// Links handled per round (one transaction to collect, one to record).
 pub const ROUND_SIZE: u64 = 500;
 
