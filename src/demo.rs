@@ -13,6 +13,7 @@ use entity::enums::{LedgerReason, SyncRunKind, TokenScope};
 
 use crate::config::Settings;
 use crate::context::AppContext;
+use crate::domain::actor::{Actor, system};
 use crate::services::{api_tokens, catalog, channels, inventory};
 use crate::sim::SimHandle;
 use crate::startup::Application;
@@ -118,9 +119,15 @@ async fn seed_shop(ctx: &AppContext) -> anyhow::Result<()> {
             .map(|(variant_id, warehouse_id, delta)| inventory::AdjustChange { variant_id, warehouse_id, delta })
             .collect::<Vec<_>>();
         if !changes.is_empty() {
-            let stocked = inventory::adjust(&ctx.db, LedgerReason::Received, Some("demo stock".into()), changes)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let stocked = inventory::adjust(
+                &ctx.db,
+                &Actor::system(system::DEMO),
+                LedgerReason::Received,
+                Some("demo stock".into()),
+                changes,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             crate::jobs::effects::after_commit_queued(ctx, stocked).await;
         }
     }

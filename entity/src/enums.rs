@@ -171,6 +171,18 @@ db_enum! {
 }
 
 db_enum! {
+    /// Who made a ledger entry or an order history line (`actor_kind`; `actor_name` names them).
+    pub enum ActorKind {
+        /// A caller of the API: `actor_name` is the API token's name.
+        ApiToken = "API_TOKEN",
+        /// A sales channel (order imports, webhooks, polls): `actor_name` is the channel's name.
+        Channel = "CHANNEL",
+        /// The hub itself (scheduler, recomputations, demo and benchmark seeding): `actor_name` says which part.
+        System = "SYSTEM",
+    }
+}
+
+db_enum! {
     /// An order's status in the hub, mapped from the channel's status.
     pub enum OrderStatus {
         /// Placed, not yet ready to ship ("Chưa giao hàng").

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::enums::{LedgerReason, LedgerReference};
+use crate::enums::{ActorKind, LedgerReason, LedgerReference};
 
 /// Append-only history of stock changes: one row per change of an inventory level; nothing updates or deletes
 /// a row.
@@ -26,6 +26,10 @@ pub struct Model {
     pub reference_id: Option<i64>,
     #[sea_orm(column_type = "Text")]
     pub note: Option<String>,
+    /// Who moved the stock; NULL on rows written before actors were recorded (unknown).
+    pub actor_kind: Option<ActorKind>,
+    /// The API token's, channel's or hub part's name at the time; NULL when `actor_kind` is.
+    pub actor_name: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

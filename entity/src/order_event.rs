@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::enums::{OrderEventKind, OrderStatus};
+use crate::enums::{ActorKind, OrderEventKind, OrderStatus};
 
 /// A line of an order's history.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
@@ -20,6 +20,10 @@ pub struct Model {
     /// Hub status after the change (`STATUS_CHANGED` events).
     pub to_status: Option<OrderStatus>,
     pub data: Option<Json>,
+    /// Who did it; NULL on rows written before actors were recorded (unknown).
+    pub actor_kind: Option<ActorKind>,
+    /// The API token's, channel's or hub part's name at the time; NULL when `actor_kind` is.
+    pub actor_name: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -10,6 +10,7 @@ use tokio::sync::Mutex;
 use entity::enums::{LedgerReason, TokenScope};
 
 use super::{Backend, BenchEnv, cores};
+use crate::domain::actor::{Actor, system};
 use crate::services::{api_tokens, catalog, inventory};
 
 const QUERY: &str = "{ products(first: 50) { edges { node { id title variants { id sku price { amount currencyCode }
@@ -42,7 +43,7 @@ async fn seed(env: &BenchEnv) -> anyhow::Result<()> {
             .iter()
             .map(|v| inventory::AdjustChange { variant_id: v.id, warehouse_id: warehouse.id, delta: 5 })
             .collect();
-        inventory::adjust(&ctx.db, LedgerReason::Received, None, changes)
+        inventory::adjust(&ctx.db, &Actor::system(system::BENCH), LedgerReason::Received, None, changes)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?
             .into_parts();

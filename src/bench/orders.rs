@@ -23,6 +23,7 @@ use entity::order;
 use super::{Backend, BenchEnv, cores, peak_rss_mb};
 use crate::channels::ChannelKind;
 use crate::context::AppContext;
+use crate::domain::actor::{Actor, system};
 use crate::jobs;
 use crate::services::catalog::{self, ProductFields, VariantFields};
 use crate::services::channels::{ConnectInput, CredentialsInput, connect};
@@ -109,7 +110,7 @@ async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serd
             delta: 1_000_000,
         }));
     }
-    inventory::adjust(&ctx.db, LedgerReason::Received, None, changes)
+    inventory::adjust(&ctx.db, &Actor::system(system::BENCH), LedgerReason::Received, None, changes)
         .await
         .map_err(|e| anyhow::anyhow!("stock: {e}"))?
         .into_parts();

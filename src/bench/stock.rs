@@ -18,6 +18,7 @@ use entity::{product_link, stock_push};
 
 use super::{Backend, BenchEnv, cores, peak_rss_mb};
 use crate::channels::ChannelKind;
+use crate::domain::actor::{Actor, system};
 use crate::jobs;
 use crate::services::inventory::{self, AdjustChange};
 use crate::services::stock_push::METRICS;
@@ -126,7 +127,7 @@ async fn measure(
             crate::services::catalog::default_warehouse(&ctx.db).await.map_err(|e| anyhow::anyhow!("{e:?}"))?.id;
         let batch: Vec<AdjustChange> =
             batch.into_iter().map(|c| AdjustChange { warehouse_id: default_wh, ..c }).collect();
-        inventory::adjust(&ctx.db, LedgerReason::Adjustment, None, batch.clone())
+        inventory::adjust(&ctx.db, &Actor::system(system::BENCH), LedgerReason::Adjustment, None, batch.clone())
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?
             .into_parts();

@@ -1,5 +1,6 @@
 //! Pure rules and value types: no I/O, no database, no HTTP. Unit-tested where they live.
 
+pub mod actor;
 pub mod channel;
 pub mod channel_settings;
 pub mod errors;

@@ -18,13 +18,23 @@ use tracing::Instrument;
 
 use entity::enums::TokenScope;
 
+use crate::domain::actor::Actor;
 use crate::services::api_tokens::rank;
 
 /// The caller, attached to each request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub token_id: i64,
     pub scope: TokenScope,
+    /// The token's name: what the ledger and order history record as the actor of this caller's writes.
+    pub token_name: String,
+}
+
+/// The actor of a write made by this request: its API token. Fails closed without a caller (the schema outside
+/// the HTTP and WebSocket transports, which attach one to every request).
+pub fn actor(ctx: &Context<'_>) -> async_graphql::Result<Actor> {
+    let principal = ctx.data::<Principal>()?;
+    Ok(Actor::api_token(&principal.token_name))
 }
 
 /// Fields that manage channels and tokens (SPEC: ADMIN scope). Each carries `#[graphql(guard = "RequireScope::ADMIN")]`;

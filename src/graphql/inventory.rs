@@ -5,7 +5,9 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use entity::enums::{LedgerReason, LedgerReference};
 use entity::{inventory_ledger, inventory_level};
 
+use super::actors::{self, Actor, ActorKind};
 use super::app;
+use super::auth::actor;
 use super::catalog::{ProductVariant, Warehouse};
 use super::errors::{UserError, int, payloads, query, split, user_errors};
 use super::loaders::{ExportSlipId, OrderId, OrderReturnId, VariantId, WarehouseId, load_by_id};
@@ -15,7 +17,7 @@ use super::stock::{ExportSlip, OrderReturn};
 use crate::domain::errors::FieldError;
 use crate::services::ServiceError;
 use crate::services::effects::Committed;
-use crate::services::inventory::{self, AdjustChange, LevelChange, LevelFilter, SetQuantity};
+use crate::services::inventory::{self, AdjustChange, LedgerFilter, LevelChange, LevelFilter, SetQuantity};
 
 pub struct InventoryLevel(pub inventory_level::Model);
 
@@ -200,13 +202,18 @@ impl InventoryLedgerEntry {
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
+    /// Who moved the stock: the API token of a manual change or slip, the channel of an imported order; null for
+    /// entries written before actors were recorded.
+    async fn actor(&self) -> Option<Actor> {
+        actors::stored(self.0.actor_kind, self.0.actor_name.as_deref())
+    }
     /// When the stock moved.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
 }
 
-/// Which levels or ledger entries to list.
+/// Which levels to list.
 #[derive(InputObject, Default)]
 pub struct InventoryFilterInput {
     /// Only this variant's (a ProductVariant global id).
@@ -220,6 +227,29 @@ impl InventoryFilterInput {
         Ok(LevelFilter {
             variant_id: self.variant_id.as_ref().map(|id| require_id("ProductVariant", id)).transpose()?,
             warehouse_id: self.warehouse_id.as_ref().map(|id| require_id("Warehouse", id)).transpose()?,
+        })
+    }
+}
+
+/// Which ledger entries to list; every field given must match.
+#[derive(InputObject, Default)]
+pub struct InventoryLedgerFilterInput {
+    /// Only this variant's (a ProductVariant global id).
+    pub variant_id: Option<ID>,
+    /// Only this warehouse's (a Warehouse global id).
+    pub warehouse_id: Option<ID>,
+    /// Only entries made by this kind of actor (entries without a recorded actor never match).
+    pub actor_kind: Option<ActorKind>,
+    /// Only entries whose actor has exactly this name (case-sensitive; surrounding spaces ignored; not blank).
+    pub actor_name: Option<String>,
+}
+
+impl InventoryLedgerFilterInput {
+    fn decode(self) -> Result<LedgerFilter> {
+        Ok(LedgerFilter {
+            variant_id: self.variant_id.as_ref().map(|id| require_id("ProductVariant", id)).transpose()?,
+            warehouse_id: self.warehouse_id.as_ref().map(|id| require_id("Warehouse", id)).transpose()?,
+            actor: actors::filter("filter", self.actor_kind, self.actor_name.as_deref())?,
         })
     }
 }
@@ -259,7 +289,7 @@ impl InventoryQuery {
         #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
         #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
-        #[graphql(desc = "Narrows the list.")] filter: Option<InventoryFilterInput>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<InventoryLedgerFilterInput>,
     ) -> Result<Conn<InventoryLedgerEntry>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let filter = filter.unwrap_or_default().decode()?;
@@ -399,7 +429,7 @@ impl InventoryMutation {
             let (changes, user_errors) = refused(errors);
             return Ok(InventoryAdjustQuantitiesPayload { changes, user_errors });
         }
-        let result = inventory::adjust(&app(ctx)?.db, input.reason.into(), input.note, changes).await;
+        let result = inventory::adjust(&app(ctx)?.db, &actor(ctx)?, input.reason.into(), input.note, changes).await;
         let (changes, user_errors) = changes_payload(ctx, result)?;
         Ok(InventoryAdjustQuantitiesPayload { changes, user_errors })
     }
@@ -430,7 +460,7 @@ impl InventoryMutation {
             let (changes, user_errors) = refused(errors);
             return Ok(InventorySetQuantitiesPayload { changes, user_errors });
         }
-        let result = inventory::set(&app(ctx)?.db, input.reason.into(), input.note, quantities).await;
+        let result = inventory::set(&app(ctx)?.db, &actor(ctx)?, input.reason.into(), input.note, quantities).await;
         let (changes, user_errors) = changes_payload(ctx, result)?;
         Ok(InventorySetQuantitiesPayload { changes, user_errors })
     }

@@ -1,6 +1,7 @@
 //! The GraphQL API: one schema built in one place, served over HTTP and WebSocket by actix-web.
 //! Resolvers are thin: read the context, call one service function, build the payload.
 
+pub mod actors;
 pub mod api_tokens;
 pub mod auth;
 pub mod catalog;
@@ -153,7 +154,7 @@ impl Unauthenticated {
 pub async fn principal_of(ctx: &AppContext, authorization: Option<&str>) -> Result<auth::Principal, Unauthenticated> {
     let secret = authorization.and_then(crate::services::api_tokens::bearer).ok_or(Unauthenticated::Refused)?;
     match crate::services::api_tokens::verify(&ctx.db, secret).await {
-        Ok(Some(token)) => Ok(auth::Principal { token_id: token.id, scope: token.scope }),
+        Ok(Some(token)) => Ok(auth::Principal { token_id: token.id, scope: token.scope, token_name: token.name }),
         Ok(None) => Err(Unauthenticated::Refused),
         Err(err) => {
             tracing::error!(error = %err, "token check failed");

@@ -6,7 +6,9 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use entity::enums::SyncRunKind;
 use entity::{customer, order, order_event, order_line, sync_error};
 
+use super::actors::{self, Actor, ActorKind};
 use super::app;
+use super::auth::actor;
 use super::catalog::{Money, ProductVariant, Warehouse};
 use super::channels::Channel;
 use super::errors::{UserError, int, payloads, query, split, user_errors};
@@ -234,6 +236,12 @@ impl OrderEvent {
     async fn to_status(&self) -> Option<OrderStatusGql> {
         self.0.to_status.map(Into::into)
     }
+    /// Who did it: the channel for what its orders said (imports, status changes, stock they moved), the API
+    /// token for actions, slips and returns made through the API; null for lines written before actors were
+    /// recorded.
+    async fn actor(&self) -> Option<Actor> {
+        actors::stored(self.0.actor_kind, self.0.actor_name.as_deref())
+    }
     /// When it happened.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
@@ -361,8 +369,14 @@ impl Order {
         Ok(lines.into_iter().map(|l| OrderLine(l, self.0.currency.clone())).collect())
     }
     /// The order's history, oldest first: import, status changes, stock movements, channel actions.
-    async fn events(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
-        Ok(query(service::events(&app(ctx)?.db, self.0.id).await)?.into_iter().map(OrderEvent).collect())
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Narrows the history (every line when omitted).")] filter: Option<OrderEventFilterInput>,
+    ) -> Result<Vec<OrderEvent>> {
+        let filter = filter.unwrap_or_default();
+        let by = actors::filter("filter", filter.actor_kind, filter.actor_name.as_deref())?;
+        Ok(query(service::events(&app(ctx)?.db, self.0.id, &by).await)?.into_iter().map(OrderEvent).collect())
     }
     /// Export slips made for the order (SPEC §5).
     async fn export_slips(&self, ctx: &Context<'_>) -> Result<Vec<super::stock::ExportSlip>> {
@@ -391,6 +405,15 @@ impl Order {
     async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.updated_at
     }
+}
+
+/// Which lines of an order's history to list; every field given must match.
+#[derive(InputObject, Default)]
+pub struct OrderEventFilterInput {
+    /// Only lines made by this kind of actor (lines without a recorded actor never match).
+    pub actor_kind: Option<ActorKind>,
+    /// Only lines whose actor has exactly this name (case-sensitive; surrounding spaces ignored; not blank).
+    pub actor_name: Option<String>,
 }
 
 /// Which orders to list.
@@ -560,7 +583,7 @@ async fn action(
         Err(e) => return Ok((None, user_errors(vec![e], &["orderId"]))),
     };
     let app = app(ctx)?;
-    let result = service::act(app, id, kind, reason).await;
+    let result = service::act(app, &actor(ctx)?, id, kind, reason).await;
     let (order, user_errors) = split(with_effects(app, result), &["orderId", "reason"])?;
     Ok((order.map(Order), user_errors))
 }
@@ -622,7 +645,7 @@ impl OrderMutation {
             }
         };
         let app = app(ctx)?;
-        let result = service::set_hub_status(&app.db, id, status.into()).await;
+        let result = service::set_hub_status(&app.db, &actor(ctx)?, id, status.into()).await;
         let (order, user_errors) = split(with_effects(app, result), &["orderId", "status"])?;
         Ok(OrderStatusUpdatePayload { order: order.map(Order), user_errors })
     }

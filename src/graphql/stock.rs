@@ -6,6 +6,7 @@ use entity::enums::{ExportSlipStatus, SyncRunKind};
 use entity::{export_slip, export_slip_line, order_return, return_line, stock_push};
 
 use super::app;
+use super::auth::actor;
 use super::catalog::{Money, ProductVariant, Warehouse};
 use super::channels::{Channel, OversellPolicyGql, PricePolicyGql};
 use super::errors::{UserError, int, int_opt, payloads, query, split, user_errors};
@@ -606,7 +607,7 @@ impl StockMutation {
             (Ok(o), Ok(w)) => (o, w),
             (o, w) => return Ok(slip_refused(o.err().into_iter().chain(w.err()).collect(), &args).into()),
         };
-        Ok(slip_payload(ctx, slips::create(&app(ctx)?.db, o, w).await, &args)?.into())
+        Ok(slip_payload(ctx, slips::create(&app(ctx)?.db, &actor(ctx)?, o, w).await, &args)?.into())
     }
 
     /// Marks a WAITING slip EXPORTED: the goods left (pending export − qty, on hand − qty).
@@ -616,7 +617,7 @@ impl StockMutation {
         #[graphql(desc = "Global id of the ExportSlip.")] id: ID,
     ) -> Result<ExportSlipExportPayload> {
         match input_id("ExportSlip", &id, &["id"]) {
-            Ok(id) => Ok(slip_payload(ctx, slips::export(&app(ctx)?.db, id).await, &["id"])?.into()),
+            Ok(id) => Ok(slip_payload(ctx, slips::export(&app(ctx)?.db, &actor(ctx)?, id).await, &["id"])?.into()),
             Err(e) => Ok(slip_refused(vec![e], &["id"]).into()),
         }
     }
@@ -628,7 +629,7 @@ impl StockMutation {
         #[graphql(desc = "Global id of the ExportSlip.")] id: ID,
     ) -> Result<ExportSlipCancelPayload> {
         match input_id("ExportSlip", &id, &["id"]) {
-            Ok(id) => Ok(slip_payload(ctx, slips::cancel(&app(ctx)?.db, id).await, &["id"])?.into()),
+            Ok(id) => Ok(slip_payload(ctx, slips::cancel(&app(ctx)?.db, &actor(ctx)?, id).await, &["id"])?.into()),
             Err(e) => Ok(slip_refused(vec![e], &["id"]).into()),
         }
     }
@@ -668,8 +669,8 @@ impl StockMutation {
             });
         };
         let app = app(ctx)?;
-        let result =
-            slips::record_return(&app.db, ReturnInput { order_id, warehouse_id: warehouse, note, lines }).await;
+        let input = ReturnInput { order_id, warehouse_id: warehouse, note, lines };
+        let result = slips::record_return(&app.db, &actor(ctx)?, input).await;
         let (change, user_errors) = split(jobs::effects::with_effects(app, result), &args)?;
         let Some(change) = change else {
             return Ok(OrderReturnRecordPayload { order_return: None, levels: Vec::new(), user_errors });

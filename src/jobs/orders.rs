@@ -28,6 +28,7 @@ use entity::{channel, order, sync_run};
 use super::effects::after_commit_queued;
 use crate::channels::Connector;
 use crate::context::AppContext;
+use crate::domain::actor::Actor;
 use crate::domain::channel::{OrderRef, OrderTimeField};
 use crate::domain::errors::ErrorCode;
 use crate::domain::orders as rules;
@@ -189,7 +190,9 @@ impl Importer<'_> {
         cutoff: Option<DateTime<Utc>>,
     ) -> ServiceResult<()> {
         self.counters.total += chunk.len() as i64;
-        let committed = service::apply_channel_orders(&self.ctx.db, &self.channel, &orders, cutoff).await?;
+        // Whatever started the run (webhook, poll, resync), what it applies is what the channel said.
+        let actor = Actor::channel(&self.channel.name);
+        let committed = service::apply_channel_orders(&self.ctx.db, &actor, &self.channel, &orders, cutoff).await?;
         let applied = after_commit_queued(self.ctx, committed).await;
         let returned: HashSet<&str> = orders.iter().map(|co| co.external_id.as_str()).collect();
         for applied in &applied {

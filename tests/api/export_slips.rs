@@ -62,7 +62,10 @@ async fn shop(app: &TestApp) -> Shop {
             ]
         })
         .collect();
-    inventory::adjust(db, LedgerReason::Received, None, changes).await.expect("stocked").into_parts();
+    inventory::adjust(db, &crate::helpers::tests_actor(), LedgerReason::Received, None, changes)
+        .await
+        .expect("stocked")
+        .into_parts();
     Shop { channel_id: channel.id, default_wh, other_wh, variants }
 }
 
@@ -142,7 +145,7 @@ async fn order_with(
                 reference: Some((LedgerReference::Order, o.id)),
                 note: None,
             };
-            inventory::apply_movement(&txn, &v, &m).await.expect("reserved");
+            inventory::apply_movement(&txn, &crate::helpers::tests_actor(), &v, &m).await.expect("reserved");
             txn.commit().await.expect("commit");
         }
         ids.push(line.id);
@@ -384,6 +387,7 @@ async fn the_ledger_sums_exactly_to_the_levels_after_a_thousand_random_mixed_ope
         let outcome: Result<(), ServiceError> = match rng.random_range(0..8) {
             0 | 1 => inventory::adjust(
                 db,
+                &crate::helpers::tests_actor(),
                 LedgerReason::Adjustment,
                 None,
                 vec![AdjustChange { variant_id: v, warehouse_id: w, delta: rng.random_range(-6..=8) }],
@@ -392,6 +396,7 @@ async fn the_ledger_sums_exactly_to_the_levels_after_a_thousand_random_mixed_ope
             .map(|_| ()),
             2 => inventory::set(
                 db,
+                &crate::helpers::tests_actor(),
                 LedgerReason::Correction,
                 None,
                 vec![SetQuantity {
@@ -409,15 +414,17 @@ async fn the_ledger_sums_exactly_to_the_levels_after_a_thousand_random_mixed_ope
                 let (o, lines) =
                     order_with(app, &s, status, &[(Some(v), rng.random_range(1..4))], rng.random_bool(0.5)).await;
                 delivered.push((o, lines));
-                slips::create(db, o, w).await.map(|c| slips_waiting.push(c.into_parts().0.slip.id))
+                slips::create(db, &crate::helpers::tests_actor(), o, w)
+                    .await
+                    .map(|c| slips_waiting.push(c.into_parts().0.slip.id))
             }
             4 if !slips_waiting.is_empty() => {
                 let id = slips_waiting.swap_remove(rng.random_range(0..slips_waiting.len()));
-                slips::export(db, id).await.map(|_| ())
+                slips::export(db, &crate::helpers::tests_actor(), id).await.map(|_| ())
             }
             5 if !slips_waiting.is_empty() => {
                 let id = slips_waiting.swap_remove(rng.random_range(0..slips_waiting.len()));
-                slips::cancel(db, id).await.map(|_| ())
+                slips::cancel(db, &crate::helpers::tests_actor(), id).await.map(|_| ())
             }
             6 if !delivered.is_empty() => {
                 let (o, lines) = delivered[rng.random_range(0..delivered.len())].clone();
@@ -431,10 +438,11 @@ async fn the_ledger_sums_exactly_to_the_levels_after_a_thousand_random_mixed_ope
                         restock: rng.random_bool(0.7),
                     }],
                 };
-                slips::record_return(db, input).await.map(|_| ())
+                slips::record_return(db, &crate::helpers::tests_actor(), input).await.map(|_| ())
             }
             _ => inventory::adjust(
                 db,
+                &crate::helpers::tests_actor(),
                 LedgerReason::Received,
                 None,
                 vec![AdjustChange { variant_id: v, warehouse_id: w, delta: rng.random_range(1..=5) }],

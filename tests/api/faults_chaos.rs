@@ -171,7 +171,10 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
     let mut on_hand = vec![20i64; SKUS];
     let initial =
         variants.iter().map(|v| AdjustChange { variant_id: *v, warehouse_id: warehouse, delta: 20 }).collect();
-    inventory::adjust(&app.ctx.db, LedgerReason::Received, None, initial).await.expect("stocked").into_parts();
+    inventory::adjust(&app.ctx.db, &crate::helpers::tests_actor(), LedgerReason::Received, None, initial)
+        .await
+        .expect("stocked")
+        .into_parts();
     let mut channels = Vec::new();
     for s in &sims {
         channels.push(connect_and_link(app, s, None).await);
@@ -227,7 +230,10 @@ async fn every_order_lands_once_and_every_channel_converges_under_5xx_timeouts_a
             on_hand[k] += delta;
             changes.push(AdjustChange { variant_id: variants[k], warehouse_id: warehouse, delta });
         }
-        inventory::adjust(&app.ctx.db, LedgerReason::Adjustment, None, changes).await.expect("adjusted").into_parts();
+        inventory::adjust(&app.ctx.db, &crate::helpers::tests_actor(), LedgerReason::Adjustment, None, changes)
+            .await
+            .expect("adjusted")
+            .into_parts();
         jobs::stock_push::kick(&app.ctx).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
@@ -363,7 +369,10 @@ async fn eight_streams_oversell_only_by_push_latency_and_every_channel_ends_at_t
     .expect("warehouse")
     .id;
     let stock = variants.iter().map(|v| AdjustChange { variant_id: *v, warehouse_id: wh, delta: STOCK }).collect();
-    inventory::adjust(&app.ctx.db, LedgerReason::Received, None, stock).await.expect("stocked").into_parts();
+    inventory::adjust(&app.ctx.db, &crate::helpers::tests_actor(), LedgerReason::Received, None, stock)
+        .await
+        .expect("stocked")
+        .into_parts();
     let settings =
         json!({ "stockWarehouseId": global_id("Warehouse", wh), "orderWarehouseId": global_id("Warehouse", wh) });
     let mut channels = Vec::new();

@@ -136,10 +136,16 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
         })
         .collect();
     for chunk in changes.chunks(250) {
-        omnisync::services::inventory::adjust(db, LedgerReason::Received, None, chunk.to_vec())
-            .await
-            .expect("adjusted")
-            .into_parts();
+        omnisync::services::inventory::adjust(
+            db,
+            &crate::helpers::tests_actor(),
+            LedgerReason::Received,
+            None,
+            chunk.to_vec(),
+        )
+        .await
+        .expect("adjusted")
+        .into_parts();
     }
     assert_eq!(pending_links(db).await, SKUS as u64, "every link marked");
     assert_eq!(omnisync::jobs::stock_push::kick(&ctx).await, 1, "one push run queued");
@@ -298,7 +304,7 @@ async fn an_order_import_survives_its_worker_being_killed() {
             delta: 100_000,
         })
         .collect();
-    omnisync::services::inventory::adjust(&db, LedgerReason::Received, None, stock)
+    omnisync::services::inventory::adjust(&db, &crate::helpers::tests_actor(), LedgerReason::Received, None, stock)
         .await
         .expect("stocked")
         .into_parts();

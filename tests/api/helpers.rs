@@ -191,6 +191,32 @@ impl TestApp {
         response.json().await.expect("JSON body")
     }
 
+    /// POSTs a GraphQL document with another token than the app's; returns the whole response body.
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        assert!(response.status().is_success(), "HTTP status {}", response.status());
+        response.json().await.expect("JSON body")
+    }
+
+    /// Creates an API token named `name` with `scope` (READ, WRITE or ADMIN) through the API; returns its secret.
+    pub async fn create_token(&self, name: &str, scope: &str) -> String {
+        let data = self
+            .gql(
+                "mutation($n: String!, $s: TokenScope!) { apiTokenCreate(input: { name: $n, scope: $s }) { secret userErrors { code message } } }",
+                json!({ "n": name, "s": scope }),
+            )
+            .await;
+        assert_eq!(data["apiTokenCreate"]["userErrors"], json!([]), "{data}");
+        data["apiTokenCreate"]["secret"].as_str().expect("a secret").to_owned()
+    }
+
     /// POSTs a GraphQL document that must succeed; returns `data`.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
         let body = self.graphql(query, variables).await;
@@ -323,6 +349,11 @@ macro_rules! on_both_backends {
             }
         }
     };
+}
+
+/// The actor of writes a test makes by calling services directly (not through the API).
+pub fn tests_actor() -> omnisync::domain::actor::Actor {
+    omnisync::domain::actor::Actor::system("tests")
 }
 
 /// Every marketplace, in the registry's order.

@@ -8,6 +8,7 @@
 
 mod helpers;
 
+mod actors;
 mod api_input;
 mod auth;
 mod catalog;

@@ -274,11 +274,17 @@ async fn the_same_order_by_webhook_and_polling_several_times_and_out_of_order_is
     shop.sim.state.push_order_webhook(&placed, true).await;
     poll(app, &shop).await;
     let channel = omnisync::services::channels::get(&app.ctx.db, shop.channel_id).await.expect("db").expect("channel");
-    let stale = omnisync::services::orders::apply_channel_order(&app.ctx.db, &channel, &old_snapshot, None)
-        .await
-        .expect("apply")
-        .into_parts()
-        .0;
+    let stale = omnisync::services::orders::apply_channel_order(
+        &app.ctx.db,
+        &omnisync::domain::actor::Actor::channel(&channel.name),
+        &channel,
+        &old_snapshot,
+        None,
+    )
+    .await
+    .expect("apply")
+    .into_parts()
+    .0;
     assert!(matches!(stale, omnisync::services::orders::Applied::Stale(_)), "the older update is refused: {stale:?}");
     poll(app, &shop).await;
     settle(app, &shop).await;
@@ -735,10 +741,16 @@ async fn an_unknown_status_is_unrecognized_with_an_error_until_a_mapping_is_adde
         connector.get_orders(&[order["externalId"].as_str().expect("id").to_owned()]).await.expect("fetch").remove(0);
     update.status_raw = "on_the_moon".into();
     update.updated_at += chrono::Duration::seconds(5);
-    omnisync::services::orders::apply_channel_order(&app.ctx.db, &channel, &update, None)
-        .await
-        .expect("apply")
-        .into_parts();
+    omnisync::services::orders::apply_channel_order(
+        &app.ctx.db,
+        &omnisync::domain::actor::Actor::channel(&channel.name),
+        &channel,
+        &update,
+        None,
+    )
+    .await
+    .expect("apply")
+    .into_parts();
     let unknown = the_order(app, &shop).await;
     assert_eq!(unknown["status"], "UNRECOGNIZED");
     let codes = |o: &Value| {
@@ -774,10 +786,16 @@ async fn an_unknown_status_is_unrecognized_with_an_error_until_a_mapping_is_adde
     );
     update.updated_at += chrono::Duration::seconds(5);
     let channel = omnisync::services::channels::get(&app.ctx.db, shop.channel_id).await.expect("db").expect("channel");
-    omnisync::services::orders::apply_channel_order(&app.ctx.db, &channel, &update, None)
-        .await
-        .expect("apply")
-        .into_parts();
+    omnisync::services::orders::apply_channel_order(
+        &app.ctx.db,
+        &omnisync::domain::actor::Actor::channel(&channel.name),
+        &channel,
+        &update,
+        None,
+    )
+    .await
+    .expect("apply")
+    .into_parts();
     let known = the_order(app, &shop).await;
     assert_eq!(known["status"], "IN_TRANSIT");
     assert!(!codes(&known).contains(&"ORDER_STATUS_UNRECOGNIZED".to_owned()), "the error is resolved: {known:#}");

@@ -78,7 +78,10 @@ async fn round(app: &TestApp, channel_id: i64) -> RoundReport {
 async fn adjust(app: &TestApp, changes: &[(i64, i64)]) {
     let wh = omnisync::services::catalog::default_warehouse(&app.ctx.db).await.expect("default").id;
     let changes = changes.iter().map(|(v, d)| AdjustChange { variant_id: *v, warehouse_id: wh, delta: *d }).collect();
-    inventory::adjust(&app.ctx.db, LedgerReason::Received, None, changes).await.expect("adjusted").into_parts();
+    inventory::adjust(&app.ctx.db, &crate::helpers::tests_actor(), LedgerReason::Received, None, changes)
+        .await
+        .expect("adjusted")
+        .into_parts();
 }
 
 fn sim_quantity(sim: &SimHandle, i: usize) -> i64 {
@@ -306,6 +309,7 @@ async fn the_explanation_names_the_rule_the_warehouse_and_every_quantity_behind_
     };
     inventory::apply_movement(
         &txn,
+        &crate::helpers::tests_actor(),
         &variant,
         &movement(omnisync::domain::inventory::Delta { on_hand: 40, committed: 2, pending_export: 1 }),
     )

@@ -2,9 +2,9 @@
 //! entities and the migrations agree on every column name and type, on each backend.
 
 use entity::enums::{
-    ChannelKind, ChannelStatus, ExportSlipStatus, LedgerReason, LedgerReference, LinkState, MatchKey, OrderEventKind,
-    OrderStatus, OversellPolicy, PaymentStatus, PricePolicy, ReturnStatus, SyncErrorKind, SyncRunKind, SyncRunStatus,
-    TokenScope,
+    ActorKind, ChannelKind, ChannelStatus, ExportSlipStatus, LedgerReason, LedgerReference, LinkState, MatchKey,
+    OrderEventKind, OrderStatus, OversellPolicy, PaymentStatus, PricePolicy, ReturnStatus, SyncErrorKind, SyncRunKind,
+    SyncRunStatus, TokenScope,
 };
 use entity::{
     api_token, channel, channel_listing, customer, export_slip, export_slip_line, inventory_ledger, inventory_level,
@@ -133,6 +133,8 @@ pub async fn write_and_read_every_table(db: &DatabaseConnection) {
             reference_type: Some(LedgerReference::Return),
             reference_id: Some(9_007_199_254_740_993),
             note: Some("inventory_ledger.note ✓".to_owned()),
+            actor_kind: Some(ActorKind::ApiToken),
+            actor_name: Some("inventory_ledger.actor_name ✓".to_owned()),
             created_at: at(),
         }
     );
@@ -297,6 +299,8 @@ pub async fn write_and_read_every_table(db: &DatabaseConnection) {
             from_status: Some(OrderStatus::Unrecognized),
             to_status: Some(OrderStatus::Unrecognized),
             data: Some(document()),
+            actor_kind: Some(ActorKind::Channel),
+            actor_name: Some("order_events.actor_name ✓".to_owned()),
             created_at: at(),
         }
     );

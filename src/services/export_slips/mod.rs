@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use entity::enums::{ExportSlipStatus, LedgerReason, LedgerReference, OrderEventKind};
-use entity::{export_slip, export_slip_line, order, order_event, order_line, product_variant};
+use entity::{export_slip, export_slip_line, order, order_line, product_variant};
 
 mod returns;
 mod slips;
@@ -25,6 +25,7 @@ use super::ServiceResult;
 use super::inventory::{LevelChange, Movement};
 use super::now;
 use super::pagination::{Page, PageArgs, paginate};
+use crate::domain::actor::Actor;
 
 /// A slip with the stock levels it changed (for events).
 #[derive(Debug, Clone)]
@@ -41,26 +42,16 @@ fn order_label(o: &order::Model) -> String {
     o.order_number.clone().unwrap_or_else(|| o.external_id.clone())
 }
 
+/// A line of the order's history about a slip or return, by `actor` (written by the orders' one history writer).
 async fn add_event<C: ConnectionTrait>(
     db: &C,
+    actor: &Actor,
     order_id: i64,
     kind: OrderEventKind,
     message: String,
     data: serde_json::Value,
 ) -> ServiceResult<()> {
-    order_event::ActiveModel {
-        order_id: Set(order_id),
-        kind: Set(kind),
-        message: Set(message),
-        from_status: Set(None),
-        to_status: Set(None),
-        data: Set(Some(data)),
-        created_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    super::orders::add_event(db, actor, order_id, kind, message, None, Some(data)).await
 }
 
 async fn variants_of<C: ConnectionTrait>(

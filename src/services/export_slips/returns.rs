@@ -11,6 +11,7 @@ use entity::enums::{LedgerReason, LedgerReference, OrderEventKind, ReturnStatus}
 use entity::{channel, order_line, order_return, return_line, warehouse};
 
 use super::{add_event, lock_order, order_label, variants_of};
+use crate::domain::actor::Actor;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::export_slips as rules;
 use crate::domain::text;
@@ -47,7 +48,11 @@ pub struct ReturnChange {
 
 /// Records a return (SPEC §4): which lines, how many, which units go back on hand (with ledger rows). More than
 /// was sold (less earlier returns) is refused; nothing is written then.
-pub async fn record_return(db: &DatabaseConnection, input: ReturnInput) -> ServiceResult<Committed<ReturnChange>> {
+pub async fn record_return(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: ReturnInput,
+) -> ServiceResult<Committed<ReturnChange>> {
     let mut errors = Vec::new();
     if input.lines.is_empty() {
         errors.push(FieldError::new(&["lines"], ErrorCode::Blank, "a return needs at least one line"));
@@ -195,11 +200,12 @@ pub async fn record_return(db: &DatabaseConnection, input: ReturnInput) -> Servi
                 reference: Some((LedgerReference::Return, recorded.id)),
                 note: Some(format!("return of order {}", order_label(&order))),
             };
-            changes.push(apply_movement(&txn, variant, &m).await?);
+            changes.push(apply_movement(&txn, actor, variant, &m).await?);
         }
     }
     add_event(
         &txn,
+        actor,
         order.id,
         OrderEventKind::ReturnRecorded,
         format!("Return recorded: {}", summary.join(", ")),

@@ -10,14 +10,20 @@ use entity::enums::{ExportSlipStatus, LedgerReason, OrderEventKind};
 use entity::{export_slip, export_slip_line, order_line, warehouse};
 
 use super::{SlipChange, add_event, lock_order, movement, order_label, set_status, slip_lines_sorted, variants_of};
+use crate::domain::actor::Actor;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::export_slips as rules;
 use crate::services::effects::Committed;
 use crate::services::inventory::{self, apply_movement};
 use crate::services::{ServiceError, ServiceResult, begin_write, now};
 
-/// Creates a WAITING slip for every line of the order, from `warehouse_id` (SPEC §5).
-pub async fn create(db: &DatabaseConnection, order_id: i64, warehouse_id: i64) -> ServiceResult<Committed<SlipChange>> {
+/// Creates a WAITING slip for every line of the order, from `warehouse_id` (SPEC §5), by `actor`.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: i64,
+    warehouse_id: i64,
+) -> ServiceResult<Committed<SlipChange>> {
     let txn = begin_write(db).await?;
     let order = lock_order(&txn, order_id).await?;
     let wh = warehouse::Entity::find_by_id(warehouse_id).one(&txn).await?;
@@ -106,6 +112,7 @@ pub async fn create(db: &DatabaseConnection, order_id: i64, warehouse_id: i64) -
         changes.push(
             apply_movement(
                 &txn,
+                actor,
                 variant,
                 &movement(variant.id, wh.id, effect.slip_warehouse, LedgerReason::ExportSlipCreated, &slip),
             )
@@ -116,6 +123,7 @@ pub async fn create(db: &DatabaseConnection, order_id: i64, warehouse_id: i64) -
             changes.push(
                 apply_movement(
                     &txn,
+                    actor,
                     variant,
                     &movement(variant.id, order_wh, release, LedgerReason::OrderReleased, &slip),
                 )
@@ -146,6 +154,7 @@ pub async fn create(db: &DatabaseConnection, order_id: i64, warehouse_id: i64) -
     }
     add_event(
         &txn,
+        actor,
         order.id,
         OrderEventKind::ExportSlip,
         format!("Export slip {} created in {}: waiting for export", slip.code, wh.name),
@@ -166,7 +175,7 @@ async fn slip_for_change(txn: &DatabaseTransaction, id: i64) -> ServiceResult<ex
 }
 
 /// EXPORTED: the goods left the warehouse (pending export − qty, on hand − qty).
-pub async fn export(db: &DatabaseConnection, id: i64) -> ServiceResult<Committed<SlipChange>> {
+pub async fn export(db: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<Committed<SlipChange>> {
     let txn = begin_write(db).await?;
     let slip = slip_for_change(&txn, id).await?;
     match slip.status {
@@ -194,6 +203,7 @@ pub async fn export(db: &DatabaseConnection, id: i64) -> ServiceResult<Committed
         changes.push(
             apply_movement(
                 &txn,
+                actor,
                 variant,
                 &movement(
                     variant.id,
@@ -209,6 +219,7 @@ pub async fn export(db: &DatabaseConnection, id: i64) -> ServiceResult<Committed
     let slip = set_status(&txn, slip, ExportSlipStatus::Exported).await?;
     add_event(
         &txn,
+        actor,
         slip.order_id,
         OrderEventKind::ExportSlip,
         format!("Export slip {} exported", slip.code),
@@ -222,7 +233,7 @@ pub async fn export(db: &DatabaseConnection, id: i64) -> ServiceResult<Committed
 
 /// CANCELLED: pending export − qty, available + qty; units taken from the order's reservation return to it while
 /// the order is still open.
-pub async fn cancel(db: &DatabaseConnection, id: i64) -> ServiceResult<Committed<SlipChange>> {
+pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<Committed<SlipChange>> {
     let txn = begin_write(db).await?;
     let slip = slip_for_change(&txn, id).await?;
     match slip.status {
@@ -253,6 +264,7 @@ pub async fn cancel(db: &DatabaseConnection, id: i64) -> ServiceResult<Committed
         changes.push(
             apply_movement(
                 &txn,
+                actor,
                 variant,
                 &movement(variant.id, slip.warehouse_id, delta, LedgerReason::ExportSlipCancelled, &slip),
             )
@@ -274,6 +286,7 @@ pub async fn cancel(db: &DatabaseConnection, id: i64) -> ServiceResult<Committed
     let slip = set_status(&txn, slip, ExportSlipStatus::Cancelled).await?;
     add_event(
         &txn,
+        actor,
         slip.order_id,
         OrderEventKind::ExportSlip,
         format!("Export slip {} cancelled", slip.code),

@@ -15,6 +15,7 @@ use super::reads::get;
 use super::stock::apply_stock;
 use crate::channels::ConnectorError;
 use crate::context::AppContext;
+use crate::domain::actor::Actor;
 use crate::domain::channel::OrderAction;
 use crate::domain::errors::ErrorCode;
 use crate::domain::events::HubEvent;
@@ -62,9 +63,11 @@ fn refused(channel: &channel::Model, action: ActionKind, err: ConnectorError) ->
 }
 
 /// A seller action on a channel order: checked against the hub status, sent to the channel, and on success
-/// applied to the hub (status, stock, history) — also when orders are processed in the hub (SPEC §4).
+/// applied to the hub (status, stock, history) — also when orders are processed in the hub (SPEC §4). The history
+/// lines and ledger rows name `actor`.
 pub async fn act(
     ctx: &AppContext,
+    actor: &Actor,
     order_id: i64,
     kind: ActionKind,
     reason: Option<String>,
@@ -111,6 +114,7 @@ pub async fn act(
     let said = outcome.status_raw.as_deref().map(|s| format!(" (channel status now \"{s}\")")).unwrap_or_default();
     add_event(
         &txn,
+        actor,
         order.id,
         OrderEventKind::ChannelAction,
         format!(
@@ -123,16 +127,18 @@ pub async fn act(
     )
     .await?;
     let order = match kind.status_after() {
-        Some(to) => change_hub_status(&txn, order, to, &format!("{} from the hub", kind.label())).await?,
+        Some(to) => change_hub_status(&txn, actor, order, to, &format!("{} from the hub", kind.label())).await?,
         None => order,
     };
     txn.commit().await?;
     Ok(changed(order))
 }
 
-/// A hub-only status change (orders processed in the hub, SPEC §4): not sent to the channel; stock follows.
+/// A hub-only status change (orders processed in the hub, SPEC §4) by `actor`: not sent to the channel; stock
+/// follows.
 pub async fn set_hub_status(
     db: &DatabaseConnection,
+    actor: &Actor,
     order_id: i64,
     to: OrderStatus,
 ) -> ServiceResult<Committed<order::Model>> {
@@ -163,7 +169,7 @@ pub async fn set_hub_status(
             ),
         ));
     }
-    let order = change_hub_status(&txn, order, to, "changed in the hub (not sent to the channel)").await?;
+    let order = change_hub_status(&txn, actor, order, to, "changed in the hub (not sent to the channel)").await?;
     txn.commit().await?;
     Ok(changed(order))
 }
@@ -176,9 +182,10 @@ fn changed(order: order::Model) -> Committed<order::Model> {
     Committed::new(order, effects)
 }
 
-/// Changes an order's hub status inside `txn`, with its history line and stock effects.
+/// Changes an order's hub status inside `txn`, with its history line and stock effects, both naming `actor`.
 pub async fn change_hub_status(
     txn: &DatabaseTransaction,
+    actor: &Actor,
     order: order::Model,
     to: OrderStatus,
     why: &str,
@@ -193,6 +200,7 @@ pub async fn change_hub_status(
         let order = active.update(txn).await?;
         add_event(
             txn,
+            actor,
             order.id,
             OrderEventKind::StatusChanged,
             format!("{why}: {} → {}", from.as_str(), to.as_str()),
@@ -203,5 +211,5 @@ pub async fn change_hub_status(
         order
     };
     let lines = order_line::Entity::find().filter(order_line::Column::OrderId.eq(order.id)).all(txn).await?;
-    apply_stock(txn, order, lines, false).await
+    apply_stock(txn, actor, order, lines, false).await
 }

@@ -16,6 +16,7 @@ use super::history::{event_row, mark_orders_events_processed, resolve_errors_of}
 use super::order_lines::{Resolved, resolve_lines};
 use super::status_mapping::overrides_of;
 use super::stock::units_in_slips;
+use crate::domain::actor::Actor;
 use crate::domain::channel::{ChannelOrder, ChannelOrderLine};
 use crate::domain::inventory::Delta;
 use crate::services::inventory::{LevelBook, Movement};
@@ -24,6 +25,8 @@ use crate::services::{ServiceResult, catalog};
 /// One transaction's worth of orders of one channel: what they need, read at once, and what they write, kept until
 /// `finish`.
 pub(super) struct Batch<'c> {
+    /// Who the batch's ledger rows and history lines name.
+    actor: &'c Actor,
     pub(super) channel: &'c channel::Model,
     pub(super) overrides: HashMap<String, OrderStatus>,
     /// The hub's orders of the batch, locked, by external id.
@@ -50,6 +53,7 @@ pub(super) struct Batch<'c> {
 impl<'c> Batch<'c> {
     pub(super) async fn load(
         txn: &DatabaseTransaction,
+        actor: &'c Actor,
         channel: &'c channel::Model,
         orders: &[&ChannelOrder],
     ) -> ServiceResult<Batch<'c>> {
@@ -80,6 +84,7 @@ impl<'c> Batch<'c> {
             .collect();
         let (variants, product_images) = variants_with_images(txn, variant_ids).await?;
         let mut batch = Batch {
+            actor,
             channel,
             overrides: overrides_of(channel),
             existing,
@@ -126,7 +131,7 @@ impl<'c> Batch<'c> {
         message: String,
         statuses: Option<(OrderStatus, OrderStatus)>,
     ) {
-        self.events.push(event_row(order_id, kind, message, statuses, None));
+        self.events.push(event_row(self.actor, order_id, kind, message, statuses, None));
     }
 
     pub(super) fn resolve_later(&mut self, order_id: i64, code: &'static str) {
@@ -239,7 +244,7 @@ impl<'c> Batch<'c> {
         txn: &DatabaseTransaction,
         events_cutoff: Option<DateTime<Utc>>,
     ) -> ServiceResult<()> {
-        self.book.flush(txn).await?;
+        self.book.flush(txn, self.actor).await?;
         for chunk in self.events.chunks(ROWS_PER_STATEMENT) {
             order_event::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
         }

@@ -1,5 +1,5 @@
-//! What an order leaves behind besides its row: its history lines (`order_events`), its sync errors (kind ORDER)
-//! and the marks on the webhook events it answers.
+//! What an order leaves behind besides its row: its history lines (`order_events`, each naming its actor), its
+//! sync errors (kind ORDER) and the marks on the webhook events it answers.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -8,6 +8,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, 
 use entity::enums::{OrderEventKind, OrderStatus, SyncErrorKind};
 use entity::{order_event, sync_error, webhook_event};
 
+use crate::domain::actor::Actor;
 use crate::services::{ServiceResult, now};
 
 /// Opens (or counts again) an order sync error; `order_id` None for orders that were not imported.
@@ -115,20 +116,23 @@ pub(super) async fn mark_orders_events_processed<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Writes a line of an order's history, made by `actor`.
 pub async fn add_event<C: ConnectionTrait>(
     db: &C,
+    actor: &Actor,
     order_id: i64,
     kind: OrderEventKind,
     message: String,
     statuses: Option<(OrderStatus, OrderStatus)>,
     data: Option<serde_json::Value>,
 ) -> ServiceResult<()> {
-    event_row(order_id, kind, message, statuses, data).insert(db).await?;
+    event_row(actor, order_id, kind, message, statuses, data).insert(db).await?;
     Ok(())
 }
 
-/// A line of an order's history.
+/// A line of an order's history, made by `actor`: every history line is built here.
 pub(super) fn event_row(
+    actor: &Actor,
     order_id: i64,
     kind: OrderEventKind,
     message: String,
@@ -142,6 +146,8 @@ pub(super) fn event_row(
         from_status: Set(statuses.map(|s| s.0)),
         to_status: Set(statuses.map(|s| s.1)),
         data: Set(data),
+        actor_kind: Set(Some(actor.kind())),
+        actor_name: Set(Some(actor.name().to_owned())),
         created_at: Set(now()),
         ..Default::default()
     }

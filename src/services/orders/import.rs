@@ -18,6 +18,7 @@ use super::customers::save_customer;
 use super::history::{mark_events_processed, open_error};
 use super::order_lines::save_lines;
 use super::stock::move_stock;
+use crate::domain::actor::Actor;
 use crate::domain::channel::ChannelOrder;
 use crate::domain::events::HubEvent;
 use crate::domain::order_status::{self, Mapped};
@@ -50,12 +51,13 @@ impl Applied {
 /// Applies one channel order: a batch of one (see `apply_channel_orders`).
 pub async fn apply_channel_order(
     db: &DatabaseConnection,
+    actor: &Actor,
     channel: &channel::Model,
     co: &ChannelOrder,
     events_cutoff: Option<DateTime<Utc>>,
 ) -> ServiceResult<Committed<Applied>> {
     let (mut applied, effects) =
-        apply_channel_orders(db, channel, std::slice::from_ref(co), events_cutoff).await?.into_parts();
+        apply_channel_orders(db, actor, channel, std::slice::from_ref(co), events_cutoff).await?.into_parts();
     let applied = applied
         .pop()
         .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("order {} was not applied", co.external_id)))?;
@@ -67,9 +69,11 @@ pub async fn apply_channel_order(
 /// batch, stock moves through one `LevelBook`, and history, ledger and inbox marks are written together at the
 /// end. `events_cutoff`: webhook events of these orders received up to then are marked processed in the same
 /// transaction. The result is in the order of `orders`. Effects: an `OrderChanged` per order imported or
-/// updated, and the pushes of the stock they moved.
+/// updated, and the pushes of the stock they moved. History lines and ledger rows name `actor` (the channel, for
+/// every import path).
 pub async fn apply_channel_orders(
     db: &DatabaseConnection,
+    actor: &Actor,
     channel: &channel::Model,
     orders: &[ChannelOrder],
     events_cutoff: Option<DateTime<Utc>>,
@@ -85,7 +89,7 @@ pub async fn apply_channel_orders(
         let mut applied = None;
         // A new order inserted by a concurrent import between our read and our insert: read again and update it.
         for _ in 0..3 {
-            applied = try_apply_batch(db, channel, &batch_orders, events_cutoff).await?;
+            applied = try_apply_batch(db, actor, channel, &batch_orders, events_cutoff).await?;
             if applied.is_some() {
                 break;
             }
@@ -116,12 +120,13 @@ pub async fn apply_channel_orders(
 
 async fn try_apply_batch(
     db: &DatabaseConnection,
+    actor: &Actor,
     channel: &channel::Model,
     orders: &[&ChannelOrder],
     events_cutoff: Option<DateTime<Utc>>,
 ) -> ServiceResult<Option<Vec<Applied>>> {
     let txn = begin_write(db).await?;
-    let mut batch = Batch::load(&txn, channel, orders).await?;
+    let mut batch = Batch::load(&txn, actor, channel, orders).await?;
     let mut out = Vec::with_capacity(orders.len());
     for co in orders {
         match batch.apply(&txn, co, events_cutoff).await? {

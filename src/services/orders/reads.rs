@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilt
 use entity::enums::{OrderStatus, PaymentStatus, SyncErrorKind};
 use entity::{customer, order, order_event, order_line, sync_error};
 
+use crate::domain::actor::ActorFilter;
 use crate::domain::orders as rules;
 use crate::services::pagination::{Page, PageArgs, paginate};
 use crate::services::{ServiceResult, contains_pattern};
@@ -105,13 +106,20 @@ pub async fn lines(db: &DatabaseConnection, order_id: i64) -> ServiceResult<Vec<
         .await?)
 }
 
-/// The order's history, oldest first.
-pub async fn events(db: &DatabaseConnection, order_id: i64) -> ServiceResult<Vec<order_event::Model>> {
-    Ok(order_event::Entity::find()
-        .filter(order_event::Column::OrderId.eq(order_id))
-        .order_by_asc(order_event::Column::Id)
-        .all(db)
-        .await?)
+/// The order's history, oldest first, narrowed to the actors `by` lets through.
+pub async fn events(
+    db: &DatabaseConnection,
+    order_id: i64,
+    by: &ActorFilter,
+) -> ServiceResult<Vec<order_event::Model>> {
+    let mut select = order_event::Entity::find().filter(order_event::Column::OrderId.eq(order_id));
+    if let Some(kind) = by.kind {
+        select = select.filter(order_event::Column::ActorKind.eq(kind));
+    }
+    if let Some(name) = &by.name {
+        select = select.filter(order_event::Column::ActorName.eq(name.as_str()));
+    }
+    Ok(select.order_by_asc(order_event::Column::Id).all(db).await?)
 }
 
 pub async fn customer(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<customer::Model>> {

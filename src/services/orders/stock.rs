@@ -12,6 +12,7 @@ use entity::{export_slip, export_slip_line, order, order_event, order_line, prod
 use super::codes;
 use super::history::{event_row, open_error, resolve_errors};
 use super::order_lines::save_lines;
+use crate::domain::actor::Actor;
 use crate::domain::orders::{self as rules, LineStock, StockPhase};
 use crate::services::inventory::{LevelBook, Movement};
 use crate::services::{ServiceError, ServiceResult};
@@ -162,9 +163,10 @@ pub(super) async fn move_stock(
 }
 
 /// Brings an order's stock to what its hub status wants (after a hub-side status change), with its history lines
-/// and sync error, inside `txn`.
+/// and sync error, inside `txn`; ledger rows and history lines name `actor`.
 pub async fn apply_stock(
     txn: &DatabaseTransaction,
+    actor: &Actor,
     order: order::Model,
     lines: Vec<order_line::Model>,
     fresh: bool,
@@ -187,7 +189,7 @@ pub async fn apply_stock(
     let mut book = LevelBook::default();
     let mut updated = lines.clone();
     let stock = move_stock(txn, &mut book, &variants, &order, &mut updated, &in_slips).await?;
-    book.flush(txn).await?;
+    book.flush(txn, actor).await?;
     save_lines(txn, updated, &lines).await?;
     if let Some(warehouse_id) = order.warehouse_id
         && !stock.moved.is_empty()
@@ -197,7 +199,7 @@ pub async fn apply_stock(
         let rows: Vec<order_event::ActiveModel> = stock
             .history(&warehouse_name)
             .into_iter()
-            .map(|(kind, message)| event_row(order.id, kind, message, None, None))
+            .map(|(kind, message)| event_row(actor, order.id, kind, message, None, None))
             .collect();
         order_event::Entity::insert_many(rows).exec_without_returning(txn).await?;
     }

@@ -1,6 +1,6 @@
 //! The stock ledger. Every change to on-hand, committed or pending-export goes through a `LevelBook` (one movement:
 //! `apply_movement`), inside the caller's write transaction, together with its ledger row; so the ledger always
-//! sums to the levels.
+//! sums to the levels. Each ledger row names its actor (`domain::actor`), given by the caller to `flush`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -14,11 +14,15 @@ use entity::enums::{LedgerReason, LedgerReference};
 use entity::{inventory_ledger, inventory_level, product, product_variant, warehouse};
 
 use super::effects::{Committed, Effects};
-use super::pagination::{Page, PageArgs, paginate};
 use super::{ServiceError, ServiceResult, begin_write};
+use crate::domain::actor::Actor;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::inventory::{self as rules, Delta, Quantities};
 use crate::domain::text;
+
+mod reads;
+
+pub use reads::{LedgerFilter, LevelFilter, all_product_ids, ledger, level, levels, recompute_product_totals};
 
 /// Most changes one adjust/set request may carry.
 pub const MAX_CHANGES_PER_REQUEST: usize = 250;
@@ -73,8 +77,8 @@ pub async fn variant_label<C: ConnectionTrait>(db: &C, variant: &product_variant
 }
 
 /// Levels locked by one write transaction, the movements applied to them in memory, and their ledger rows:
-/// `flush` writes it all (levels, ledger, the links to push) in a few statements whatever the number of
-/// movements. Every stock change goes through a book; `apply_movement` is a book of one.
+/// `flush` writes it all (levels, ledger with its actor, the links to push) in a few statements whatever the
+/// number of movements. Every stock change goes through a book; `apply_movement` is a book of one.
 #[derive(Default)]
 pub struct LevelBook {
     levels: BTreeMap<(i64, i64), BookLevel>,
@@ -233,11 +237,13 @@ impl LevelBook {
         Ok(next)
     }
 
-    /// Writes the moved levels, the ledger rows (in the order the movements were applied, returned) and marks the
-    /// links whose pushed quantity changed, all in the caller's transaction.
+    /// Writes the moved levels, the ledger rows (in the order the movements were applied, returned; each naming
+    /// `actor`, who made the transaction's changes) and marks the links whose pushed quantity changed, all in the
+    /// caller's transaction.
     pub async fn flush(
         self,
         txn: &DatabaseTransaction,
+        actor: &Actor,
     ) -> ServiceResult<(Vec<inventory_level::Model>, Vec<inventory_ledger::Model>)> {
         let at = chrono::Utc::now();
         let moved: Vec<&BookLevel> = self.levels.values().filter(|l| l.moved).collect();
@@ -263,7 +269,12 @@ impl LevelBook {
         }
         let mut ledger = Vec::with_capacity(self.ledger.len());
         for chunk in self.ledger.chunks(LEVELS_PER_STATEMENT) {
-            ledger.extend(inventory_ledger::Entity::insert_many(chunk.to_vec()).exec_with_returning(txn).await?);
+            let rows = chunk.iter().cloned().map(|mut row| {
+                row.actor_kind = Set(Some(actor.kind()));
+                row.actor_name = Set(Some(actor.name().to_owned()));
+                row
+            });
+            ledger.extend(inventory_ledger::Entity::insert_many(rows).exec_with_returning(txn).await?);
         }
         let changes: Vec<super::link_marks::LevelMove> = moved
             .iter()
@@ -292,9 +303,10 @@ impl LevelBook {
     }
 }
 
-/// The one place stock changes, for a single movement: a book of one (see `LevelBook`).
+/// The one place stock changes, for a single movement by `actor`: a book of one (see `LevelBook`).
 pub async fn apply_movement(
     txn: &DatabaseTransaction,
+    actor: &Actor,
     variant: &product_variant::Model,
     movement: &Movement,
 ) -> ServiceResult<LevelChange> {
@@ -305,7 +317,7 @@ pub async fn apply_movement(
     if let Some(level) = unmoved {
         return Ok(LevelChange { level, ledger: None });
     }
-    let (mut levels, mut ledger) = book.flush(txn).await?;
+    let (mut levels, mut ledger) = book.flush(txn, actor).await?;
     let level = levels
         .pop()
         .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction")))?;
@@ -328,9 +340,10 @@ pub struct SetQuantity {
     pub compare_on_hand: Option<i64>,
 }
 
-/// Adds deltas to on-hand stock, all or nothing.
+/// Adds deltas to on-hand stock, all or nothing; the ledger rows name `actor`.
 pub async fn adjust(
     db: &DatabaseConnection,
+    actor: &Actor,
     reason: LedgerReason,
     note: Option<String>,
     changes: Vec<AdjustChange>,
@@ -363,8 +376,9 @@ pub async fn adjust(
             reference: None,
             note: note.clone(),
         };
-        let change =
-            apply_movement(&txn, &variants[&c.variant_id], &movement).await.map_err(|e| at_index(e, "changes", i))?;
+        let change = apply_movement(&txn, actor, &variants[&c.variant_id], &movement)
+            .await
+            .map_err(|e| at_index(e, "changes", i))?;
         results.insert(i, change);
     }
     txn.commit().await?;
@@ -374,8 +388,10 @@ pub async fn adjust(
 }
 
 /// Sets on-hand stock to absolute values (a stock count), all or nothing; each may carry a compare-and-set guard.
+/// The ledger rows name `actor`.
 pub async fn set(
     db: &DatabaseConnection,
+    actor: &Actor,
     reason: LedgerReason,
     note: Option<String>,
     quantities_in: Vec<SetQuantity>,
@@ -411,7 +427,7 @@ pub async fn set(
             reference: None,
             note: note.clone(),
         };
-        let change = apply_movement(&txn, &variants[&q.variant_id], &movement)
+        let change = apply_movement(&txn, actor, &variants[&q.variant_id], &movement)
             .await
             .map_err(|e| at_index(e, "quantities", i))?;
         results.insert(i, change);
@@ -503,96 +519,4 @@ fn at_index(err: ServiceError, list: &str, i: usize) -> ServiceError {
         }
         other => other,
     }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct LevelFilter {
-    pub variant_id: Option<i64>,
-    pub warehouse_id: Option<i64>,
-}
-
-pub async fn levels(
-    db: &DatabaseConnection,
-    filter: &LevelFilter,
-    page: &PageArgs,
-) -> ServiceResult<Page<inventory_level::Model>> {
-    let mut select = inventory_level::Entity::find();
-    if let Some(id) = filter.variant_id {
-        select = select.filter(inventory_level::Column::VariantId.eq(id));
-    }
-    if let Some(id) = filter.warehouse_id {
-        select = select.filter(inventory_level::Column::WarehouseId.eq(id));
-    }
-    paginate(db, select, inventory_level::Column::Id, page).await
-}
-
-pub async fn level(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<inventory_level::Model>> {
-    Ok(inventory_level::Entity::find_by_id(id).one(db).await?)
-}
-
-pub async fn ledger(
-    db: &DatabaseConnection,
-    filter: &LevelFilter,
-    page: &PageArgs,
-) -> ServiceResult<Page<inventory_ledger::Model>> {
-    let mut select = inventory_ledger::Entity::find();
-    if let Some(id) = filter.variant_id {
-        select = select.filter(inventory_ledger::Column::VariantId.eq(id));
-    }
-    if let Some(id) = filter.warehouse_id {
-        select = select.filter(inventory_ledger::Column::WarehouseId.eq(id));
-    }
-    paginate(db, select, inventory_ledger::Column::Id, page).await
-}
-
-pub async fn all_product_ids(db: &DatabaseConnection) -> ServiceResult<Vec<i64>> {
-    Ok(product::Entity::find()
-        .select_only()
-        .column(product::Column::Id)
-        .order_by_asc(product::Column::Id)
-        .into_tuple::<i64>()
-        .all(db)
-        .await?)
-}
-
-/// Writes `total_on_hand` (sum of on-hand over every variant and warehouse) of each product that exists;
-/// returns how many were written (ids of deleted products are skipped).
-pub async fn recompute_product_totals(db: &DatabaseConnection, product_ids: &[i64]) -> ServiceResult<usize> {
-    let variants: Vec<(i64, i64)> = product_variant::Entity::find()
-        .select_only()
-        .column(product_variant::Column::Id)
-        .column(product_variant::Column::ProductId)
-        .filter(product_variant::Column::ProductId.is_in(product_ids.to_vec()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let product_of: BTreeMap<i64, i64> = variants.iter().copied().collect();
-    let levels: Vec<(i64, i64)> = inventory_level::Entity::find()
-        .select_only()
-        .column(inventory_level::Column::VariantId)
-        .column(inventory_level::Column::OnHand)
-        .filter(inventory_level::Column::VariantId.is_in(product_of.keys().copied().collect::<Vec<_>>()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut totals: BTreeMap<i64, i64> = product_ids.iter().map(|id| (*id, 0)).collect();
-    for (variant_id, on_hand) in levels {
-        if let Some(product_id) = product_of.get(&variant_id) {
-            *totals.entry(*product_id).or_default() += on_hand;
-        }
-    }
-    let txn = begin_write(db).await?;
-    let now = chrono::Utc::now();
-    let mut written = 0;
-    for (product_id, total) in totals {
-        let result = product::Entity::update_many()
-            .col_expr(product::Column::TotalOnHand, Expr::value(total))
-            .col_expr(product::Column::TotalsComputedAt, Expr::value(now))
-            .filter(product::Column::Id.eq(product_id))
-            .exec(&txn)
-            .await?;
-        written += result.rows_affected as usize;
-    }
-    txn.commit().await?;
-    Ok(written)
 }
