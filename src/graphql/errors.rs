@@ -114,3 +114,22 @@ pub fn int_opt<T: TryInto<i32> + Copy + std::fmt::Display>(value: Option<T>) -> 
 pub fn rejected(field: &[&str], code: ErrorCode, message: impl Into<String>) -> ServiceError {
     ServiceError::rejected(field, code, message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ints_beyond_32_bits_are_errors_not_wrong_numbers() {
+        assert_eq!(int(2_147_483_647_i64).ok(), Some(i32::MAX));
+        assert_eq!(int(-2_147_483_648_i64).ok(), Some(i32::MIN));
+        assert_eq!(int(7_u64).ok(), Some(7));
+        for too_big in [2_147_483_648_i64, -2_147_483_649, i64::MAX] {
+            let err = int(too_big).expect_err("beyond Int");
+            let code = err.extensions.as_ref().and_then(|e| e.get("code")).cloned();
+            assert_eq!(code, Some(async_graphql::Value::from("INT_OVERFLOW")), "{too_big}");
+        }
+        assert_eq!(int_opt(None::<i64>).ok(), Some(None));
+        assert!(int_opt(Some(u64::MAX)).is_err());
+    }
+}

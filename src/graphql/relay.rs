@@ -195,4 +195,13 @@ mod tests {
         assert!(args(Some(10), Some("garbage")).page().is_err());
         assert_eq!(args(Some(100), Some(&cursor(7))).page().expect("ok").after, Some(7));
     }
+
+    #[test]
+    fn a_connection_costs_itself_plus_its_selection_per_item_asked_for() {
+        assert_eq!(page_cost(Some(10), None, 3), 31);
+        assert_eq!(page_cost(None, Some(4), 3), 13);
+        assert_eq!(page_cost(None, None, 2), 101, "the default page is 50");
+        assert_eq!(page_cost(Some(0), None, 5), 6, "an empty page still costs one item");
+        assert_eq!(page_cost(Some(-3), None, 5), 6, "refused later; costed as one item");
+    }
 }
