@@ -37,6 +37,7 @@ mod persisted_queries;
 mod query_cost;
 mod schema;
 mod schema_docs;
+mod sorting;
 mod stock_push;
 mod subscriptions;
 mod sync_errors;

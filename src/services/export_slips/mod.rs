@@ -41,13 +41,16 @@ fn order_label(o: &order::Model) -> String {
     o.order_number.clone().unwrap_or_else(|| o.external_id.clone())
 }
 
-async fn add_event<C: ConnectionTrait>(
+/// A slip or return changed the order: a line of its history, and the order marked changed (its lines' quantities,
+/// slips and history show on it).
+async fn record_on_order<C: ConnectionTrait>(
     db: &C,
     order_id: i64,
     kind: OrderEventKind,
     message: String,
     data: serde_json::Value,
 ) -> ServiceResult<()> {
+    super::touch_orders(db, order::Column::Id.eq(order_id)).await?;
     order_event::ActiveModel {
         order_id: Set(order_id),
         kind: Set(kind),

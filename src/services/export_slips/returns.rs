@@ -10,7 +10,7 @@ use sea_orm::{
 use entity::enums::{LedgerReason, LedgerReference, OrderEventKind, ReturnStatus};
 use entity::{channel, order_line, order_return, return_line, warehouse};
 
-use super::{add_event, lock_order, order_label, variants_of};
+use super::{lock_order, order_label, record_on_order, variants_of};
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::export_slips as rules;
 use crate::domain::text;
@@ -198,7 +198,7 @@ pub async fn record_return(db: &DatabaseConnection, input: ReturnInput) -> Servi
             changes.push(apply_movement(&txn, variant, &m).await?);
         }
     }
-    add_event(
+    record_on_order(
         &txn,
         order.id,
         OrderEventKind::ReturnRecorded,

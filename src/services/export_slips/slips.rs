@@ -9,7 +9,9 @@ use sea_orm::{
 use entity::enums::{ExportSlipStatus, LedgerReason, OrderEventKind};
 use entity::{export_slip, export_slip_line, order_line, warehouse};
 
-use super::{SlipChange, add_event, lock_order, movement, order_label, set_status, slip_lines_sorted, variants_of};
+use super::{
+    SlipChange, lock_order, movement, order_label, record_on_order, set_status, slip_lines_sorted, variants_of,
+};
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::export_slips as rules;
 use crate::services::effects::Committed;
@@ -144,7 +146,7 @@ pub async fn create(db: &DatabaseConnection, order_id: i64, warehouse_id: i64) -
         .insert(&txn)
         .await?;
     }
-    add_event(
+    record_on_order(
         &txn,
         order.id,
         OrderEventKind::ExportSlip,
@@ -207,7 +209,7 @@ pub async fn export(db: &DatabaseConnection, id: i64) -> ServiceResult<Committed
         );
     }
     let slip = set_status(&txn, slip, ExportSlipStatus::Exported).await?;
-    add_event(
+    record_on_order(
         &txn,
         slip.order_id,
         OrderEventKind::ExportSlip,
@@ -272,7 +274,7 @@ pub async fn cancel(db: &DatabaseConnection, id: i64) -> ServiceResult<Committed
         }
     }
     let slip = set_status(&txn, slip, ExportSlipStatus::Cancelled).await?;
-    add_event(
+    record_on_order(
         &txn,
         slip.order_id,
         OrderEventKind::ExportSlip,
