@@ -75,7 +75,7 @@ impl ApiTokenQuery {
     ) -> Result<Conn<ApiToken>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let found = query(service::list(&app(ctx)?.db, &page).await)?;
-        Ok(connection(found, |t| t.id, ApiToken))
+        Ok(connection(found, ApiToken))
     }
 }
 

@@ -1,8 +1,8 @@
 //! Warehouses, products and variants.
 
 use async_graphql::{
-    Context, ID, InputObject, InputValueError, InputValueResult, MaybeUndefined, Object, Result, Scalar, ScalarType,
-    SimpleObject, Value,
+    Context, Enum, ID, InputObject, InputValueError, InputValueResult, MaybeUndefined, Object, Result, Scalar,
+    ScalarType, SimpleObject, Value,
 };
 
 use entity::{inventory_level, product, product_variant, warehouse};
@@ -261,6 +261,24 @@ impl ProductVariant {
 pub struct ProductFilterInput {
     /// Title contains this text (case-insensitive for ASCII), or a variant's SKU or barcode starts with it.
     pub search: Option<String>,
+    /// Only products changed at or after this time (`updatedAt`, inclusive; a variant's create, update or delete
+    /// counts, a stock movement does not): a client syncing incrementally passes the newest `updatedAt` it has seen.
+    pub updated_at_min: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The products list's sort keys. Rows with equal values are ordered by id, so pages never skip or repeat one.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[graphql(remote = "catalog::ProductSortKey")]
+pub enum ProductSortKeys {
+    /// Creation order (the default).
+    #[default]
+    Id,
+    /// The title, in the database's text order: byte order on SQLite, the database collation on PostgreSQL (not
+    /// a language's alphabetical order; upper case may sort apart from lower case).
+    Title,
+    /// When the product or one of its variants last changed (`updatedAt`). With `updatedAtMin`, what changed
+    /// since a time.
+    UpdatedAt,
 }
 
 /// Which variants to list.
@@ -300,7 +318,7 @@ impl CatalogQuery {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let search = filter.and_then(|f| f.search);
         let found = query(catalog::warehouses(&app(ctx)?.db, search.as_deref(), &page).await)?;
-        Ok(connection(found, |w| w.id, Warehouse))
+        Ok(connection(found, Warehouse))
     }
 
     /// A warehouse by global id; null if it does not exist.
@@ -313,7 +331,7 @@ impl CatalogQuery {
         Ok(query(catalog::warehouse(&app(ctx)?.db, id).await)?.map(Warehouse))
     }
 
-    /// Products, in creation order (`reverse` for newest first). At most 100 a page.
+    /// Products, in creation order unless `sortKey` says otherwise (`reverse` for newest first). At most 100 a page.
     #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn products(
@@ -324,12 +342,20 @@ impl CatalogQuery {
         #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
         #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
+        #[graphql(
+            desc = "What the list is sorted by; ties by id. Cursors are only valid under the key they were taken \
+                    with.",
+            default_with = "Some(ProductSortKeys::Id)"
+        )]
+        sort_key: Option<ProductSortKeys>,
         #[graphql(desc = "Narrows the list.")] filter: Option<ProductFilterInput>,
     ) -> Result<Conn<Product>> {
-        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
-        let filter = ProductFilter { search: filter.and_then(|f| f.search) };
+        let page =
+            ConnectionArgs { after, before, first, last, reverse }.sorted_page(sort_key.unwrap_or_default().into())?;
+        let filter = filter.unwrap_or_default();
+        let filter = ProductFilter { search: filter.search, updated_at_min: filter.updated_at_min };
         let found = query(catalog::products(&app(ctx)?.db, &filter, &page).await)?;
-        Ok(connection(found, |p| p.id, Product))
+        Ok(connection(found, Product))
     }
 
     /// A product by global id; null if it does not exist.
@@ -360,7 +386,7 @@ impl CatalogQuery {
         let product_id = filter.product_id.as_ref().map(|id| require_id("Product", id)).transpose()?;
         let filter = VariantFilter { search: filter.search, product_id };
         let found = query(catalog::variants(&app(ctx)?.db, &filter, &page).await)?;
-        Ok(connection(found, |v| v.id, ProductVariant))
+        Ok(connection(found, ProductVariant))
     }
 
     /// A variant by global id; null if it does not exist.

@@ -288,7 +288,7 @@ impl ChannelQuery {
         let filter = filter.unwrap_or_default();
         let filter = ChannelFilter { kind: filter.kind.map(Into::into), status: filter.status.map(Into::into) };
         let found = query(service::list(&app(ctx)?.db, &filter, &page).await)?;
-        Ok(connection(found, |c| c.id, Channel))
+        Ok(connection(found, Channel))
     }
 
     /// A channel by global id; null if it does not exist.

@@ -275,7 +275,7 @@ impl InventoryQuery {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let filter = filter.unwrap_or_default().decode()?;
         let found = query(inventory::levels(&app(ctx)?.db, &filter, &page).await)?;
-        Ok(connection(found, |l| l.id, InventoryLevel))
+        Ok(connection(found, InventoryLevel))
     }
 
     /// Stock movements, oldest first (`reverse` for newest first). At most 100 a page.
@@ -294,7 +294,7 @@ impl InventoryQuery {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let filter = filter.unwrap_or_default().decode()?;
         let found = query(inventory::ledger(&app(ctx)?.db, &filter, &page).await)?;
-        Ok(connection(found, |l| l.id, InventoryLedgerEntry))
+        Ok(connection(found, InventoryLedgerEntry))
     }
 }
 

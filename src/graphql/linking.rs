@@ -264,7 +264,7 @@ impl LinkingQuery {
             ProductLinkView::LinkError => View::LinkError,
         };
         let found = query(service::links(&app(ctx)?.db, channel_id, view, search.as_deref(), &page).await)?;
-        Ok(connection(found, |l| l.id, ProductLink))
+        Ok(connection(found, ProductLink))
     }
 
     /// A link by global id; null if it does not exist.
@@ -295,7 +295,7 @@ impl LinkingQuery {
         let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
         let channel_id = require_id("Channel", &channel_id)?;
         let found = query(service::listings(&app(ctx)?.db, channel_id, search.as_deref(), unlinked_only, &page).await)?;
-        Ok(connection(found, |l| l.id, ChannelListing))
+        Ok(connection(found, ChannelListing))
     }
 
     /// A product's link state on a channel: linked only when all its variants are.

@@ -433,6 +433,25 @@ pub struct OrderFilterInput {
     pub search: Option<String>,
     /// Only orders with (true) or without (false) unlinked lines.
     pub has_unlinked_lines: Option<bool>,
+    /// Only orders changed in the hub at or after this time (`updatedAt`, inclusive): a client syncing
+    /// incrementally passes the newest `updatedAt` it has seen and drops the duplicates at that instant.
+    pub updated_at_min: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The orders list's sort keys. Rows with equal values are ordered by id, so pages never skip or repeat one.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[graphql(remote = "service::OrderSortKey")]
+pub enum OrderSortKeys {
+    /// Import order (the default): the order the hub first saw them in.
+    #[default]
+    Id,
+    /// When the hub imported the order (`createdAt`).
+    CreatedAt,
+    /// When the order last changed in the hub (`updatedAt`): its status, payment, lines, customer or a seller
+    /// action. With `updatedAtMin`, what changed since a time.
+    UpdatedAt,
+    /// When the buyer placed it on the channel (`placedAt`).
+    PlacedAt,
 }
 
 impl OrderFilterInput {
@@ -447,6 +466,7 @@ impl OrderFilterInput {
             placed_to: self.placed_to,
             search: self.search,
             has_unlinked_lines: self.has_unlinked_lines,
+            updated_at_min: self.updated_at_min,
         })
     }
 }
@@ -482,7 +502,7 @@ pub struct OrderQuery;
 
 #[Object]
 impl OrderQuery {
-    /// Orders, oldest first (`reverse` for newest first). At most 100 a page.
+    /// Orders, in import order unless `sortKey` says otherwise (`reverse` for newest first). At most 100 a page.
     #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn orders(
@@ -493,12 +513,19 @@ impl OrderQuery {
         #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
         #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
+        #[graphql(
+            desc = "What the list is sorted by; ties by id. Cursors are only valid under the key they were taken \
+                    with.",
+            default_with = "Some(OrderSortKeys::Id)"
+        )]
+        sort_key: Option<OrderSortKeys>,
         #[graphql(desc = "Narrows the list.")] filter: Option<OrderFilterInput>,
     ) -> Result<Conn<Order>> {
-        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let page =
+            ConnectionArgs { after, before, first, last, reverse }.sorted_page(sort_key.unwrap_or_default().into())?;
         let filter = filter.unwrap_or_default().decode("filter").map_err(|e| async_graphql::Error::new(e.message))?;
         let found = query(service::list(&app(ctx)?.db, &filter, &page).await)?;
-        Ok(connection(found, |o| o.id, Order))
+        Ok(connection(found, Order))
     }
 
     /// An order by global id; null if it does not exist.

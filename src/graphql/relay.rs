@@ -9,7 +9,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 
 use crate::domain::errors::ErrorCode;
-use crate::services::pagination::{MAX_PAGE_SIZE, Page, PageArgs};
+use chrono::SecondsFormat;
+
+use crate::services::pagination::{
+    ById, Cursor, ID_SORT_KEY, MAX_PAGE_SIZE, Page, PageArgs, SortKey, SortValue, SortValueKind,
+};
 
 /// `Product` + 42 → an opaque id. Clients must not parse it.
 pub fn global_id(type_name: &str, id: i64) -> ID {
@@ -54,16 +58,59 @@ pub fn input_id(type_name: &str, id: &ID, field: &[&str]) -> Result<i64, crate::
     })
 }
 
-fn cursor(id: i64) -> String {
-    B64.encode(format!("cursor:{id}"))
+/// A cursor as clients see it: base64 of `cursor:<id>` under the primary-key order (the form every list had
+/// before sort keys, so those cursors stay valid), else `cursor:<KEY>:<id>:<value>` with times in RFC 3339 (UTC, as
+/// precise as stored). Opaque: clients must not parse it.
+fn encode_cursor(cursor: &Cursor) -> String {
+    let text = match &cursor.value {
+        None => format!("cursor:{}", cursor.id),
+        Some(value) => {
+            let value = match value {
+                SortValue::Text(text) => text.clone(),
+                SortValue::Time(at) => at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+            };
+            format!("cursor:{}:{}:{value}", cursor.sort_key, cursor.id)
+        }
+    };
+    B64.encode(text)
 }
 
-fn decode_cursor(arg: &str, value: &str) -> async_graphql::Result<i64> {
-    B64.decode(value)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("cursor:").and_then(|n| n.parse().ok()))
-        .ok_or_else(|| bad_request(format!("`{arg}` is not a cursor returned by this API"), "BAD_CURSOR"))
+/// The parts of a cursor's text: sort key name, id and raw sort value.
+fn cursor_parts(value: &str) -> Option<(String, i64, Option<String>)> {
+    let text = String::from_utf8(B64.decode(value).ok()?).ok()?;
+    let rest = text.strip_prefix("cursor:")?;
+    if let Ok(id) = rest.parse() {
+        return Some((ID_SORT_KEY.to_owned(), id, None));
+    }
+    let mut parts = rest.splitn(3, ':');
+    let (key, id, raw) = (parts.next()?, parts.next()?.parse().ok()?, parts.next()?);
+    Some((key.to_owned(), id, Some(raw.to_owned())))
+}
+
+/// Decodes the cursor argument `arg` for a list sorted by `sort`: a cursor taken under another sort key would
+/// start the page at the wrong place, so it is refused rather than followed.
+fn decode_cursor<K: SortKey>(arg: &str, value: &str, sort: K) -> async_graphql::Result<Cursor> {
+    let not_ours = || bad_request(format!("`{arg}` is not a cursor returned by this API"), "BAD_CURSOR");
+    let (key, id, raw) = cursor_parts(value).ok_or_else(not_ours)?;
+    if key != sort.name() {
+        return Err(bad_request(
+            format!(
+                "`{arg}` is a cursor of this list sorted by {key}; it can't continue the list sorted by {}: ask \
+                 for the first page again",
+                sort.name()
+            ),
+            "BAD_CURSOR",
+        ));
+    }
+    let value = match (sort.value_kind(), raw) {
+        (None, None) => None,
+        (Some(SortValueKind::Text), Some(text)) => Some(SortValue::Text(text)),
+        (Some(SortValueKind::Time), Some(time)) => Some(SortValue::Time(
+            chrono::DateTime::parse_from_rfc3339(&time).map_err(|_| not_ours())?.with_timezone(&chrono::Utc),
+        )),
+        _ => return Err(not_ours()),
+    };
+    Ok(Cursor { sort_key: sort.name(), value, id })
 }
 
 fn bad_request(message: String, code: &'static str) -> async_graphql::Error {
@@ -87,8 +134,14 @@ pub struct ConnectionArgs {
 }
 
 impl ConnectionArgs {
-    /// Validates and decodes: page sizes 0..=100, not both `first` and `last`, cursors of this API.
+    /// Validates and decodes for a list in primary-key order: page sizes 0..=100, not both `first` and `last`,
+    /// cursors of this API.
     pub fn page(&self) -> async_graphql::Result<PageArgs> {
+        self.sorted_page(ById)
+    }
+
+    /// As `page`, for a list sorted by `sort`: its cursors must have been taken under the same sort key.
+    pub fn sorted_page<K: SortKey>(&self, sort: K) -> async_graphql::Result<PageArgs<K>> {
         if self.first.is_some() && self.last.is_some() {
             return Err(bad_request("pass `first` or `last`, not both".into(), "BAD_PAGINATION"));
         }
@@ -104,8 +157,9 @@ impl ConnectionArgs {
             }
         };
         Ok(PageArgs {
-            after: self.after.as_deref().map(|c| decode_cursor("after", c)).transpose()?,
-            before: self.before.as_deref().map(|c| decode_cursor("before", c)).transpose()?,
+            sort,
+            after: self.after.as_deref().map(|c| decode_cursor("after", c, sort)).transpose()?,
+            before: self.before.as_deref().map(|c| decode_cursor("before", c, sort)).transpose()?,
             first: size("first", self.first)?,
             last: size("last", self.last)?,
             reverse: self.reverse.unwrap_or(false),
@@ -158,10 +212,10 @@ impl<T: OutputType> TypeName for Conn<T> {
     }
 }
 
-/// Builds a connection from a service page; `id_of` gives each item's key for its cursor.
-pub fn connection<M, T: OutputType>(page: Page<M>, id_of: impl Fn(&M) -> i64, wrap: impl Fn(M) -> T) -> Conn<T> {
+/// Builds a connection from a service page, each item wrapped by `wrap`.
+pub fn connection<M, T: OutputType>(page: Page<M>, wrap: impl Fn(M) -> T) -> Conn<T> {
     Conn {
-        edges: page.items.into_iter().map(|m| Edge::new(cursor(id_of(&m)), wrap(m))).collect(),
+        edges: page.items.into_iter().zip(&page.cursors).map(|(m, c)| Edge::new(encode_cursor(c), wrap(m))).collect(),
         has_previous_page: page.has_previous_page,
         has_next_page: page.has_next_page,
         total_count: page.total_count,
@@ -171,6 +225,7 @@ pub fn connection<M, T: OutputType>(page: Page<M>, id_of: impl Fn(&M) -> i64, wr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::catalog::ProductSortKey;
 
     #[test]
     fn global_ids_round_trip_and_are_typed() {
@@ -181,19 +236,74 @@ mod tests {
         assert_eq!(decode_id("Product", &ID(B64.encode("Product:-1"))), None);
     }
 
+    fn args(after: Option<String>) -> ConnectionArgs {
+        ConnectionArgs { after, before: None, first: Some(10), last: None, reverse: None }
+    }
+
+    fn code(err: &async_graphql::Error) -> String {
+        err.extensions.as_ref().and_then(|e| e.get("code")).map(ToString::to_string).unwrap_or_default()
+    }
+
     #[test]
     fn page_args_refuse_oversize_negative_and_bad_cursors() {
-        let args = |first: Option<i32>, after: Option<&str>| ConnectionArgs {
+        let sized = |first: Option<i32>, after: Option<&str>| ConnectionArgs {
             after: after.map(str::to_owned),
             before: None,
             first,
             last: None,
             reverse: None,
         };
-        assert!(args(Some(101), None).page().is_err());
-        assert!(args(Some(-1), None).page().is_err());
-        assert!(args(Some(10), Some("garbage")).page().is_err());
-        assert_eq!(args(Some(100), Some(&cursor(7))).page().expect("ok").after, Some(7));
+        assert!(sized(Some(101), None).page().is_err());
+        assert!(sized(Some(-1), None).page().is_err());
+        assert!(sized(Some(10), Some("garbage")).page().is_err());
+        let seven = encode_cursor(&Cursor { sort_key: ID_SORT_KEY, value: None, id: 7 });
+        assert_eq!(sized(Some(100), Some(&seven)).page().expect("ok").after.map(|c| c.id), Some(7));
+    }
+
+    #[test]
+    fn primary_key_cursors_keep_their_old_form() {
+        let cursor = Cursor { sort_key: ID_SORT_KEY, value: None, id: 42 };
+        assert_eq!(encode_cursor(&cursor), B64.encode("cursor:42"), "cursors handed out before sort keys stay valid");
+        assert_eq!(args(Some(B64.encode("cursor:42"))).page().expect("decoded").after, Some(cursor));
+    }
+
+    #[test]
+    fn sorted_cursors_carry_key_value_and_id_exactly() {
+        let title = Cursor { sort_key: "TITLE", value: Some(SortValue::Text("Áo: size M: đỏ".into())), id: 3 };
+        let decoded = args(Some(encode_cursor(&title))).sorted_page(ProductSortKey::Title).expect("decoded");
+        assert_eq!(decoded.after, Some(title), "colons and non-ASCII survive");
+
+        // Nanoseconds (SQLite keeps them) and whole seconds both come back as the same instant.
+        for at in ["2026-12-05T10:11:12.123456789Z", "2026-12-05T10:11:12Z", "2026-12-05T10:11:12.5Z"] {
+            let at = at.parse::<chrono::DateTime<chrono::Utc>>().expect("a time");
+            let cursor = Cursor { sort_key: "UPDATED_AT", value: Some(SortValue::Time(at)), id: 9 };
+            let decoded = args(Some(encode_cursor(&cursor))).sorted_page(ProductSortKey::UpdatedAt).expect("decoded");
+            assert_eq!(decoded.after, Some(cursor));
+        }
+    }
+
+    #[test]
+    fn a_cursor_of_another_sort_key_is_refused() {
+        let title = encode_cursor(&Cursor { sort_key: "TITLE", value: Some(SortValue::Text("A".into())), id: 1 });
+        let by_id = encode_cursor(&Cursor { sort_key: ID_SORT_KEY, value: None, id: 1 });
+        for (cursor, sort) in
+            [(&title, ProductSortKey::UpdatedAt), (&title, ProductSortKey::Id), (&by_id, ProductSortKey::Title)]
+        {
+            let err = args(Some(cursor.clone())).sorted_page(sort).expect_err("refused");
+            assert_eq!(code(&err), "\"BAD_CURSOR\"");
+            assert!(err.message.contains(&format!("sorted by {}", sort.name())), "{}", err.message);
+        }
+        let err = args(Some(title)).page().expect_err("a list without sort keys refuses it too");
+        assert_eq!(code(&err), "\"BAD_CURSOR\"");
+    }
+
+    #[test]
+    fn a_cursor_whose_value_does_not_fit_its_key_is_refused() {
+        for text in ["cursor:UPDATED_AT:4:yesterday", "cursor:UPDATED_AT:4", "cursor:UPDATED_AT:x:2026-12-05T10:11:12Z"]
+        {
+            let err = args(Some(B64.encode(text))).sorted_page(ProductSortKey::UpdatedAt).expect_err(text);
+            assert!(err.message.contains("not a cursor returned by this API"), "{text}: {}", err.message);
+        }
     }
 
     #[test]

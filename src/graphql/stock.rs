@@ -474,7 +474,7 @@ impl StockQuery {
             ok: f.ok,
         };
         let found = query(service::history(&app(ctx)?.db, &filter, &page).await)?;
-        Ok(connection(found, |p| p.id, StockPush))
+        Ok(connection(found, StockPush))
     }
 
     /// An export slip by global id; null if it does not exist.
@@ -507,7 +507,7 @@ impl StockQuery {
             warehouse_id: f.warehouse_id.as_ref().map(|id| require_id("Warehouse", id)).transpose()?,
         };
         let found = query(slips::list(&app(ctx)?.db, &filter, &page).await)?;
-        Ok(connection(found, |s| s.id, ExportSlip))
+        Ok(connection(found, ExportSlip))
     }
 
     /// A recorded return by global id; null if it does not exist.

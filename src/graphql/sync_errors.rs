@@ -108,6 +108,20 @@ pub struct SyncErrorFilterInput {
     /// Also errors whose cause was fixed.
     #[graphql(default)]
     pub include_resolved: bool,
+    /// Only errors seen (again) at or after this time (`lastSeenAt`, inclusive): a client syncing incrementally
+    /// passes the newest `lastSeenAt` it has seen.
+    pub last_seen_at_min: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The sync error list's sort keys. Rows with equal values are ordered by id, so pages never skip or repeat one.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[graphql(remote = "service::SyncErrorSortKey")]
+pub enum SyncErrorSortKeys {
+    /// The order errors were first seen in (the default).
+    #[default]
+    Id,
+    /// When the error last occurred (`lastSeenAt`): a repeat moves it.
+    LastSeenAt,
 }
 
 impl SyncErrorFilterInput {
@@ -123,6 +137,7 @@ impl SyncErrorFilterInput {
             search: self.search,
             include_dismissed: self.include_dismissed,
             include_resolved: self.include_resolved,
+            last_seen_at_min: self.last_seen_at_min,
         })
     }
 }
@@ -137,8 +152,8 @@ pub struct SyncErrorQuery;
 
 #[Object]
 impl SyncErrorQuery {
-    /// Open sync errors (SPEC §6), newest last (`reverse` for newest first); filters by channel, kind, code and
-    /// text. At most 100 a page.
+    /// Open sync errors (SPEC §6), newest last unless `sortKey` says otherwise (`reverse` for newest first); filters
+    /// by channel, kind, code, text and time last seen. At most 100 a page.
     #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
     async fn sync_errors(
@@ -150,15 +165,22 @@ impl SyncErrorQuery {
         #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
         #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
+        #[graphql(
+            desc = "What the list is sorted by; ties by id. Cursors are only valid under the key they were taken \
+                    with.",
+            default_with = "Some(SyncErrorSortKeys::Id)"
+        )]
+        sort_key: Option<SyncErrorSortKeys>,
     ) -> Result<Conn<SyncError>> {
-        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let page =
+            ConnectionArgs { after, before, first, last, reverse }.sorted_page(sort_key.unwrap_or_default().into())?;
         let filter = filter.unwrap_or_default();
         if let Some(id) = &filter.channel_id {
             require_id("Channel", id)?;
         }
         let filter = filter.decode("filter").map_err(|e| async_graphql::Error::new(e.message))?;
         let found = query(service::list(&app(ctx)?.db, &filter, &page).await)?;
-        Ok(connection(found, |e| e.id, SyncError))
+        Ok(connection(found, SyncError))
     }
 }
 

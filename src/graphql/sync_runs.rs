@@ -164,7 +164,7 @@ impl SyncRunQuery {
             channel_id: None,
         };
         let found = query(sync_runs::list(&app(ctx)?.db, &filter, &page).await)?;
-        Ok(connection(found, |r| r.id, SyncRun))
+        Ok(connection(found, SyncRun))
     }
 }
 

@@ -19,8 +19,10 @@ pub mod sync_runs;
 pub mod warehouses;
 pub mod webhooks;
 
+use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 
 use crate::domain::errors::{ErrorCode, FieldError};
@@ -65,6 +67,18 @@ pub const IN_CHUNK: usize = 500;
 /// The time services stamp on the rows they write (`created_at`, `updated_at`, `processed_at`, …).
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
+}
+
+/// Marks the orders `which` selects changed now (`updated_at`), for writes that change what shows on an order
+/// through other rows (its lines, export slips, returns, history): `orders(filter: { updatedAtMin })` must find
+/// them. Writes to the order row itself set `updated_at` with the rest.
+pub async fn touch_orders<C: ConnectionTrait>(db: &C, which: SimpleExpr) -> Result<(), DbErr> {
+    entity::order::Entity::update_many()
+        .col_expr(entity::order::Column::UpdatedAt, Expr::value(now()))
+        .filter(which)
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Begin a transaction that will write. On SQLite it takes the write lock at BEGIN (`BEGIN IMMEDIATE`), so two

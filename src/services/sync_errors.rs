@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilt
 use entity::enums::SyncErrorKind;
 use entity::sync_error;
 
-use super::pagination::{Page, PageArgs, paginate};
+use super::pagination::{Page, PageArgs, SortColumn, SortKey, SortValueKind, paginate};
 use super::{ServiceResult, begin_write, contains_pattern};
 
 #[derive(Debug, Clone, Default)]
@@ -21,6 +21,37 @@ pub struct SyncErrorFilter {
     pub include_dismissed: bool,
     /// Also errors whose cause was fixed (their history).
     pub include_resolved: bool,
+    /// Seen (again) at or after (`last_seen_at`).
+    pub last_seen_at_min: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The sync error list's sort keys; ties are broken by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SyncErrorSortKey {
+    /// First-seen order (the primary key).
+    #[default]
+    Id,
+    /// When the error last occurred (`last_seen_at`).
+    LastSeenAt,
+}
+
+impl SortKey for SyncErrorSortKey {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Id => "ID",
+            Self::LastSeenAt => "LAST_SEEN_AT",
+        }
+    }
+
+    fn value_kind(self) -> Option<SortValueKind> {
+        (self == Self::LastSeenAt).then_some(SortValueKind::Time)
+    }
+}
+
+impl SortColumn<sync_error::Entity> for SyncErrorSortKey {
+    fn column(self) -> Option<sync_error::Column> {
+        (self == Self::LastSeenAt).then_some(sync_error::Column::LastSeenAt)
+    }
 }
 
 fn filtered(filter: &SyncErrorFilter) -> sea_orm::Select<sync_error::Entity> {
@@ -42,6 +73,9 @@ fn filtered(filter: &SyncErrorFilter) -> sea_orm::Select<sync_error::Entity> {
             ),
         );
     }
+    if let Some(at) = filter.last_seen_at_min {
+        select = select.filter(sync_error::Column::LastSeenAt.gte(at));
+    }
     if !filter.include_dismissed {
         select = select.filter(sync_error::Column::DismissedAt.is_null());
     }
@@ -54,7 +88,7 @@ fn filtered(filter: &SyncErrorFilter) -> sea_orm::Select<sync_error::Entity> {
 pub async fn list(
     db: &DatabaseConnection,
     filter: &SyncErrorFilter,
-    page: &PageArgs,
+    page: &PageArgs<SyncErrorSortKey>,
 ) -> ServiceResult<Page<sync_error::Model>> {
     paginate(db, filtered(filter), sync_error::Column::Id, page).await
 }

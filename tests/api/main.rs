@@ -39,6 +39,7 @@ mod query_cost;
 mod schema;
 mod schema_docs;
 mod schema_relations;
+mod sorting;
 mod stock_push;
 mod subscriptions;
 mod sync_errors;

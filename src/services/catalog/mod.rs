@@ -20,7 +20,7 @@ pub use warehouses::{
 
 use super::effects::{Committed, Effects};
 use super::now;
-use super::pagination::{Page, PageArgs, paginate};
+use super::pagination::{Page, PageArgs, SortColumn, SortKey, SortValueKind, paginate};
 use super::{ServiceError, ServiceResult, begin_write, contains_pattern, prefix_pattern};
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::text;
@@ -68,6 +68,48 @@ pub struct VariantFields {
 pub struct ProductFilter {
     /// Matches title (contains, case-insensitive for ASCII), or a variant's SKU or barcode (prefix, exact case).
     pub search: Option<String>,
+    /// Changed at or after (`updated_at`, which a variant's create, update or delete moves too).
+    pub updated_at_min: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The products list's sort keys; ties are broken by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProductSortKey {
+    /// Creation order (the primary key).
+    #[default]
+    Id,
+    /// The title, in the database's text order.
+    Title,
+    /// When the product or one of its variants last changed (`updated_at`).
+    UpdatedAt,
+}
+
+impl SortKey for ProductSortKey {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Id => "ID",
+            Self::Title => "TITLE",
+            Self::UpdatedAt => "UPDATED_AT",
+        }
+    }
+
+    fn value_kind(self) -> Option<SortValueKind> {
+        match self {
+            Self::Id => None,
+            Self::Title => Some(SortValueKind::Text),
+            Self::UpdatedAt => Some(SortValueKind::Time),
+        }
+    }
+}
+
+impl SortColumn<product::Entity> for ProductSortKey {
+    fn column(self) -> Option<product::Column> {
+        match self {
+            Self::Id => None,
+            Self::Title => Some(product::Column::Title),
+            Self::UpdatedAt => Some(product::Column::UpdatedAt),
+        }
+    }
 }
 
 pub async fn product(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<product::Model>> {
@@ -77,11 +119,14 @@ pub async fn product(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<p
 pub async fn products(
     db: &DatabaseConnection,
     filter: &ProductFilter,
-    page: &PageArgs,
+    page: &PageArgs<ProductSortKey>,
 ) -> ServiceResult<Page<product::Model>> {
     let mut select = product::Entity::find();
     if let Some(term) = filter.search.as_deref() {
         select = select.filter(product_search(term));
+    }
+    if let Some(at) = filter.updated_at_min {
+        select = select.filter(product::Column::UpdatedAt.gte(at));
     }
     paginate(db, select, product::Column::Id, page).await
 }

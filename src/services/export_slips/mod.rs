@@ -42,8 +42,9 @@ fn order_label(o: &order::Model) -> String {
     o.order_number.clone().unwrap_or_else(|| o.external_id.clone())
 }
 
-/// A line of the order's history about a slip or return, by `actor` (written by the orders' one history writer).
-async fn add_event<C: ConnectionTrait>(
+/// A slip or return changed the order: a line of its history, and the order marked changed (its lines' quantities,
+/// slips and history show on it).
+async fn record_on_order<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     order_id: i64,
@@ -51,6 +52,7 @@ async fn add_event<C: ConnectionTrait>(
     message: String,
     data: serde_json::Value,
 ) -> ServiceResult<()> {
+    super::touch_orders(db, order::Column::Id.eq(order_id)).await?;
     super::orders::add_event(db, actor, order_id, kind, message, None, Some(data)).await
 }
 

@@ -10,7 +10,7 @@ use sea_orm::{
 use entity::enums::{LedgerReason, LedgerReference, OrderEventKind, ReturnStatus};
 use entity::{channel, order_line, order_return, return_line, warehouse};
 
-use super::{add_event, lock_order, order_label, variants_of};
+use super::{lock_order, order_label, record_on_order, variants_of};
 use crate::domain::actor::Actor;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::export_slips as rules;
@@ -203,7 +203,7 @@ pub async fn record_return(
             changes.push(apply_movement(&txn, actor, variant, &m).await?);
         }
     }
-    add_event(
+    record_on_order(
         &txn,
         actor,
         order.id,

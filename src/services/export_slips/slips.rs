@@ -9,7 +9,9 @@ use sea_orm::{
 use entity::enums::{ExportSlipStatus, LedgerReason, OrderEventKind};
 use entity::{export_slip, export_slip_line, order_line, warehouse};
 
-use super::{SlipChange, add_event, lock_order, movement, order_label, set_status, slip_lines_sorted, variants_of};
+use super::{
+    SlipChange, lock_order, movement, order_label, record_on_order, set_status, slip_lines_sorted, variants_of,
+};
 use crate::domain::actor::Actor;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::export_slips as rules;
@@ -152,7 +154,7 @@ pub async fn create(
         .insert(&txn)
         .await?;
     }
-    add_event(
+    record_on_order(
         &txn,
         actor,
         order.id,
@@ -217,7 +219,7 @@ pub async fn export(db: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceR
         );
     }
     let slip = set_status(&txn, slip, ExportSlipStatus::Exported).await?;
-    add_event(
+    record_on_order(
         &txn,
         actor,
         slip.order_id,
@@ -284,7 +286,7 @@ pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceR
         }
     }
     let slip = set_status(&txn, slip, ExportSlipStatus::Cancelled).await?;
-    add_event(
+    record_on_order(
         &txn,
         actor,
         slip.order_id,

@@ -3,13 +3,14 @@
 
 use std::collections::BTreeSet;
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter,
 };
 
 use entity::enums::{LinkState, MatchKey, SyncErrorKind};
-use entity::{channel, channel_listing, product, product_link, product_variant, sync_error};
+use entity::{channel, channel_listing, order, order_line, product, product_link, product_variant, sync_error};
 
 use super::batch::to_hub_variant;
 use super::listings::{listing, listing_options, listings_of_product};
@@ -18,7 +19,7 @@ use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::linking::{HubVariant, LinkErrorCode};
 use crate::domain::money;
 use crate::services::effects::{Committed, Effects};
-use crate::services::{ServiceError, ServiceResult, begin_write, catalog, channels};
+use crate::services::{ServiceError, ServiceResult, begin_write, catalog, channels, touch_orders};
 
 /// Manual link (SPEC §2 [Biz]): attaches a listing to a chosen variant (or changes it), whatever matching says.
 pub async fn set_link(
@@ -53,13 +54,26 @@ pub async fn set_link(
     resolve_sync_errors(&txn, listing.channel_id, variant.id, at).await?;
     // Orders already imported with this listing show the hub product (SPEC §2 [Biz]). Lines that already moved
     // stock keep their variant: the order import releases and re-reserves those when it next applies the order.
-    entity::order_line::Entity::update_many()
-        .col_expr(entity::order_line::Column::VariantId, Expr::value(variant.id))
-        .col_expr(entity::order_line::Column::Unit, Expr::value(variant.unit.clone()))
-        .col_expr(entity::order_line::Column::ImageUrl, Expr::value(variant.image_url.clone()))
-        .filter(entity::order_line::Column::ListingId.eq(listing.id))
-        .filter(entity::order_line::Column::ReservedQuantity.eq(0))
-        .filter(entity::order_line::Column::FulfilledQuantity.eq(0))
+    let relinked = Condition::all()
+        .add(order_line::Column::ListingId.eq(listing.id))
+        .add(order_line::Column::ReservedQuantity.eq(0))
+        .add(order_line::Column::FulfilledQuantity.eq(0));
+    let orders_shown_otherwise = Query::select()
+        .column(order_line::Column::OrderId)
+        .from(order_line::Entity)
+        .cond_where(relinked.clone())
+        .cond_where(
+            Condition::any()
+                .add(order_line::Column::VariantId.is_null())
+                .add(order_line::Column::VariantId.ne(variant.id)),
+        )
+        .to_owned();
+    touch_orders(&txn, order::Column::Id.in_subquery(orders_shown_otherwise)).await?;
+    order_line::Entity::update_many()
+        .col_expr(order_line::Column::VariantId, Expr::value(variant.id))
+        .col_expr(order_line::Column::Unit, Expr::value(variant.unit.clone()))
+        .col_expr(order_line::Column::ImageUrl, Expr::value(variant.image_url.clone()))
+        .filter(relinked)
         .exec(&txn)
         .await?;
     let model = product_link::Entity::find_by_id(id)

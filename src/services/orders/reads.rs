@@ -10,7 +10,7 @@ use entity::{customer, order, order_event, order_line, sync_error};
 
 use crate::domain::actor::ActorFilter;
 use crate::domain::orders as rules;
-use crate::services::pagination::{Page, PageArgs, paginate};
+use crate::services::pagination::{Page, PageArgs, SortColumn, SortKey, SortValueKind, paginate};
 use crate::services::{ServiceResult, contains_pattern};
 
 #[derive(Debug, Clone, Default)]
@@ -25,6 +25,48 @@ pub struct OrderFilter {
     /// Order number, customer name or phone contains.
     pub search: Option<String>,
     pub has_unlinked_lines: Option<bool>,
+    /// Changed in the hub at or after (`updated_at`).
+    pub updated_at_min: Option<DateTime<Utc>>,
+}
+
+/// The orders list's sort keys; ties are broken by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OrderSortKey {
+    /// Import order (the primary key).
+    #[default]
+    Id,
+    /// When the hub imported the order (`created_at`).
+    CreatedAt,
+    /// When the order last changed in the hub (`updated_at`).
+    UpdatedAt,
+    /// When the buyer placed it on the channel (`placed_at`).
+    PlacedAt,
+}
+
+impl SortKey for OrderSortKey {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Id => "ID",
+            Self::CreatedAt => "CREATED_AT",
+            Self::UpdatedAt => "UPDATED_AT",
+            Self::PlacedAt => "PLACED_AT",
+        }
+    }
+
+    fn value_kind(self) -> Option<SortValueKind> {
+        (self != Self::Id).then_some(SortValueKind::Time)
+    }
+}
+
+impl SortColumn<order::Entity> for OrderSortKey {
+    fn column(self) -> Option<order::Column> {
+        match self {
+            Self::Id => None,
+            Self::CreatedAt => Some(order::Column::CreatedAt),
+            Self::UpdatedAt => Some(order::Column::UpdatedAt),
+            Self::PlacedAt => Some(order::Column::PlacedAt),
+        }
+    }
 }
 
 fn filtered(filter: &OrderFilter) -> sea_orm::Select<order::Entity> {
@@ -43,6 +85,9 @@ fn filtered(filter: &OrderFilter) -> sea_orm::Select<order::Entity> {
     }
     if let Some(to) = filter.placed_to {
         select = select.filter(order::Column::PlacedAt.lt(to));
+    }
+    if let Some(at) = filter.updated_at_min {
+        select = select.filter(order::Column::UpdatedAt.gte(at));
     }
     if let Some(flag) = filter.has_unlinked_lines {
         select = select.filter(order::Column::HasUnlinkedLines.eq(flag));
@@ -64,7 +109,11 @@ fn filtered(filter: &OrderFilter) -> sea_orm::Select<order::Entity> {
     select
 }
 
-pub async fn list(db: &DatabaseConnection, filter: &OrderFilter, page: &PageArgs) -> ServiceResult<Page<order::Model>> {
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: &OrderFilter,
+    page: &PageArgs<OrderSortKey>,
+) -> ServiceResult<Page<order::Model>> {
     paginate(db, filtered(filter), order::Column::Id, page).await
 }
 
