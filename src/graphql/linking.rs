@@ -3,13 +3,13 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 
-use entity::enums::{ChannelStatus, SyncRunKind};
+use entity::enums::SyncRunKind;
 use entity::{channel_listing, product_link};
 
 use super::app;
 use super::catalog::{Money, Product, ProductVariant};
 use super::channels::Channel;
-use super::errors::{UserError, int_opt, query, rejected, split, user_errors};
+use super::errors::{UserError, int_opt, query, split, user_errors};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use super::sync_runs::{ChannelListingsPullPayload, ProductLinksCreatePayload, ProductLinksRelinkPayload, run_answer};
 use crate::domain::errors::{ErrorCode, FieldError};
@@ -503,18 +503,8 @@ pub struct ProductCreateFromListingPayload {
 }
 
 async fn connected(ctx: &Context<'_>, channel_id: i64) -> ServiceResult<()> {
-    let channel =
-        channels::get(&app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?.db, channel_id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found(&["channelId"], "Channel"))?;
-    if channel.status != ChannelStatus::Connected {
-        return Err(rejected(
-            &["channelId"],
-            ErrorCode::InvalidState,
-            format!("\"{}\" is not connected", channel.name),
-        ));
-    }
-    Ok(())
+    let db = &app(ctx).map_err(|e| ServiceError::Unexpected(anyhow::anyhow!(e.message)))?.db;
+    channels::connected(db, channel_id).await.map(|_| ())
 }
 
 fn ids_of(list: &[ID], type_name: &str, field: &str, errors: &mut Vec<FieldError>) -> Vec<i64> {

@@ -23,7 +23,7 @@ use crate::jobs;
 use crate::jobs::effects::with_effects;
 use crate::jobs::orders::FetchInput;
 use crate::services::orders::{self as service, OrderFilter};
-use crate::services::{ServiceError, catalog, channels};
+use crate::services::{catalog, channels};
 
 /// An order's status in the hub, mapped from its channel's status.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -760,15 +760,7 @@ impl OrderMutation {
             Err(e) => return Ok((None, user_errors(vec![e], &["channelId"])).into()),
         };
         let result = async {
-            let channel =
-                channels::get(&app.db, id).await?.ok_or_else(|| ServiceError::not_found(&["channelId"], "Channel"))?;
-            if channel.status != entity::enums::ChannelStatus::Connected {
-                return Err(ServiceError::rejected(
-                    &["channelId"],
-                    ErrorCode::InvalidState,
-                    format!("\"{}\" is not connected", channel.name),
-                ));
-            }
+            channels::connected(&app.db, id).await?;
             jobs::enqueue_run(app, SyncRunKind::OrderPoll, Some(id), None).await
         }
         .await;

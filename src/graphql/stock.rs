@@ -17,14 +17,14 @@ use super::orders::{Order, OrderLine};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use super::sync_errors::stored_code;
 use super::sync_runs::{StockPushStartPayload, StockReconcileStartPayload, SyncRun, run_answer};
-use crate::domain::errors::{ErrorCode, FieldError};
+use crate::domain::errors::FieldError;
 use crate::domain::stock_push::QuantityRule;
 use crate::domain::sync_errors::SyncErrorCode;
 use crate::jobs;
 use crate::services::effects::Committed;
 use crate::services::export_slips::{self as slips, ReturnInput, ReturnLineInput, SlipFilter};
 use crate::services::stock_push::{self as service, Explanation, PushFilter};
-use crate::services::{ServiceError, ServiceResult, catalog, channels};
+use crate::services::{ServiceResult, catalog, channels};
 
 // ------------------------------------------------------------------------------------------------ explanation
 
@@ -547,16 +547,7 @@ async fn start_run(ctx: &Context<'_>, channel_id: &ID, kind: SyncRunKind) -> Res
     };
     let app = app(ctx)?;
     let result = async {
-        let channel = channels::get(&app.db, channel_id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found(&["channelId"], "Channel"))?;
-        if channel.status != entity::enums::ChannelStatus::Connected {
-            return Err(ServiceError::rejected(
-                &["channelId"],
-                ErrorCode::InvalidState,
-                format!("\"{}\" is not connected", channel.name),
-            ));
-        }
+        channels::connected(&app.db, channel_id).await?;
         if kind == SyncRunKind::StockPush {
             // A push on request sends every link's value again if it differs from the last one pushed.
             service::mark_channel(&app.db, channel_id).await?;

@@ -358,6 +358,19 @@ pub async fn get(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<chann
     Ok(channel::Entity::find_by_id(id).one(db).await?)
 }
 
+/// The channel a request names in `channelId`, which must be CONNECTED to start work on it.
+pub async fn connected(db: &DatabaseConnection, id: i64) -> ServiceResult<channel::Model> {
+    let channel = get(db, id).await?.ok_or_else(|| ServiceError::not_found(&["channelId"], "Channel"))?;
+    if channel.status != ChannelStatus::Connected {
+        return Err(ServiceError::rejected(
+            &["channelId"],
+            ErrorCode::InvalidState,
+            format!("\"{}\" is not connected", channel.name),
+        ));
+    }
+    Ok(channel)
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ChannelFilter {
     pub kind: Option<ChannelKind>,
