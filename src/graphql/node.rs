@@ -62,13 +62,7 @@ async fn load(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
         }
         "StockPush" => load_by_id(ctx, loaders::StockPushId(raw)).await?.map(|m| Node::StockPush(StockPush(m))),
         "Order" => load_by_id(ctx, loaders::OrderId(raw)).await?.map(|m| Node::Order(Order(m))),
-        "OrderLine" => match load_by_id(ctx, loaders::OrderLineId(raw)).await? {
-            // A line's money is in its order's currency.
-            Some(line) => load_by_id(ctx, loaders::OrderId(line.order_id))
-                .await?
-                .map(|order| Node::OrderLine(OrderLine(line, order.currency))),
-            None => None,
-        },
+        "OrderLine" => OrderLine::load(ctx, raw).await?.map(Node::OrderLine),
         "OrderEvent" => load_by_id(ctx, loaders::OrderEventId(raw)).await?.map(|m| Node::OrderEvent(OrderEvent(m))),
         "Customer" => load_by_id(ctx, loaders::CustomerId(raw)).await?.map(|m| Node::Customer(Customer(m))),
         "ExportSlip" => load_by_id(ctx, loaders::ExportSlipId(raw)).await?.map(|m| Node::ExportSlip(ExportSlip(m))),

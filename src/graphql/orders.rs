@@ -12,6 +12,7 @@ use super::auth::actor;
 use super::catalog::{Money, ProductVariant, Warehouse};
 use super::channels::Channel;
 use super::errors::{UserError, int, payloads, query, split, user_errors};
+use super::loaders::{OrderId, OrderLineId, load_by_id, load_required};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use super::sync_errors::stored_code;
 use super::sync_runs::{ChannelOrdersSyncPayload, SyncRun, run_answer};
@@ -147,6 +148,15 @@ impl Customer {
 }
 
 pub struct OrderLine(pub order_line::Model, pub String);
+
+impl OrderLine {
+    /// An order line by id with its order's currency (a line's money is in it), through the request's loader.
+    pub async fn load(ctx: &Context<'_>, id: i64) -> Result<Option<OrderLine>> {
+        let Some(line) = load_by_id(ctx, OrderLineId(id)).await? else { return Ok(None) };
+        let order = load_required(ctx, OrderId(line.order_id), "an order line's order").await?;
+        Ok(Some(OrderLine(line, order.currency)))
+    }
+}
 
 /// A line of an order.
 #[Object]

@@ -12,7 +12,7 @@ use super::channels::{Channel, OversellPolicyGql, PricePolicyGql};
 use super::errors::{UserError, int, int_opt, payloads, query, split, user_errors};
 use super::inventory::InventoryLevel;
 use super::linking::ProductLink;
-use super::loaders::{ChannelId, OrderId, OrderLineId, ProductLinkId, VariantId, load_by_id, load_required};
+use super::loaders::{ChannelId, OrderId, ProductLinkId, VariantId, load_by_id, load_required};
 use super::orders::{Order, OrderLine};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use super::sync_errors::stored_code;
@@ -264,20 +264,13 @@ impl ExportSlip {
 
 pub struct ExportSlipLine(pub export_slip_line::Model);
 
-/// An order line with its order's currency, through the request's loader.
-async fn order_line(ctx: &Context<'_>, id: i64) -> Result<OrderLine> {
-    let line = load_required(ctx, OrderLineId(id), "an order line").await?;
-    let order = load_required(ctx, OrderId(line.order_id), "an order line's order").await?;
-    Ok(OrderLine(line, order.currency))
-}
-
 /// A line of an export slip.
 #[Object]
 impl ExportSlipLine {
     /// The order line it ships (null for a line added by hand).
     async fn order_line(&self, ctx: &Context<'_>) -> Result<Option<OrderLine>> {
         let Some(id) = self.0.order_line_id else { return Ok(None) };
-        order_line(ctx, id).await.map(Some)
+        OrderLine::load(ctx, id).await
     }
     /// The hub variant leaving (null once deleted).
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
@@ -393,7 +386,9 @@ pub struct OrderReturnLine(pub return_line::Model);
 impl OrderReturnLine {
     /// The order line returned.
     async fn order_line(&self, ctx: &Context<'_>) -> Result<OrderLine> {
-        order_line(ctx, self.0.order_line_id).await
+        OrderLine::load(ctx, self.0.order_line_id)
+            .await?
+            .ok_or_else(|| super::errors::internal(anyhow::anyhow!("a returned order line is missing")))
     }
     /// The hub variant of the order line; null when it was not linked or was deleted.
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
