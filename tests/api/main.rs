@@ -40,6 +40,7 @@ mod schema;
 mod schema_docs;
 mod schema_relations;
 mod sorting;
+mod spec_rules;
 mod stock_push;
 mod subscriptions;
 mod sync_errors;
