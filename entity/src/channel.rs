@@ -49,6 +49,13 @@ pub struct Model {
     pub orders_reconciled_until: Option<DateTimeUtc>,
     pub connected_at: Option<DateTimeUtc>,
     pub disconnected_at: Option<DateTimeUtc>,
+    /// When the hub registered the push address through the marketplace's API.
+    pub webhook_registered_at: Option<DateTimeUtc>,
+    /// Why the last registration through the API failed (cleared by a success).
+    #[sea_orm(column_type = "Text")]
+    pub webhook_registration_error: Option<String>,
+    /// When the first verified push arrived.
+    pub webhook_first_push_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

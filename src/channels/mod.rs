@@ -222,6 +222,12 @@ pub trait Connector: Send + Sync {
         Err(ConnectorError::Unsupported("creating products"))
     }
 
+    /// Registers `address` as where the marketplace pushes this shop's events, through its API (marketplaces
+    /// whose descriptor says `Webhooks::RegisteredByApi`). Registering the same address again changes nothing.
+    async fn register_webhook(&self, _address: &str) -> ConnectorResult<()> {
+        Err(ConnectorError::Unsupported("registering a push address"))
+    }
+
     /// OAuth: exchanges the authorization code of the consent redirect for tokens. `callback` holds every query
     /// parameter of the redirect (Shopee adds `shop_id`); `redirect_uri` is the one the consent URL named.
     async fn exchange_authorization_code(

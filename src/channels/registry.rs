@@ -45,6 +45,8 @@ pub struct Marketplace {
     pub settings: KindDefaults,
     /// How orders are fetched and stored.
     pub orders: OrderRules,
+    /// How the marketplace learns where to push the shop's events.
+    pub push_address: PushAddress,
     /// Whether linking creates missing products on the channel (hidden; SPEC §2: only the web store allows it).
     pub creates_missing_products: bool,
     /// Protocol facts the connector relies on (limits, names, codes). The simulator holds its own, written from
@@ -168,6 +170,19 @@ pub struct OrderRules {
     pub customer_email: CustomerEmail,
     /// Whether the saved shipping address keeps its ward.
     pub keeps_ward: bool,
+}
+
+/// How a marketplace learns where to push a shop's events (the channel's webhook address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushAddress {
+    /// The hub registers it through the marketplace's API when the channel connects
+    /// (`Connector::register_webhook`).
+    RegisteredByApi,
+    /// Set once per app in the marketplace's console, where the merchant pastes it; `instructions` say where
+    /// (`{url}` stands for the address).
+    Console { instructions: &'static str },
+    /// The marketplace does not push: the hub pulls its events (`OrderRules::event_queue`).
+    Pulled,
 }
 
 /// The descriptor of `kind`: the one table from a kind to its marketplace.

@@ -231,9 +231,15 @@ impl Channel {
     async fn connected_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.connected_at
     }
-    /// Where the marketplace must send its pushes (configure it in the marketplace's app console).
+    /// Where the marketplace must send its pushes (`webhook.url`).
+    #[graphql(deprecation = "Use `webhook`: the address with how it is registered and whether pushes arrive.")]
     async fn webhook_url(&self, ctx: &Context<'_>) -> Result<String> {
-        Ok(format!("{}/webhooks/{}", app(ctx)?.settings.public_base_url(), self.0.id))
+        Ok(service::webhook_url(&app(ctx)?.settings, self.0.id))
+    }
+    /// Where the marketplace pushes the channel's events and how that stands; null for a marketplace that does not
+    /// push (Tiki: the hub pulls its events).
+    async fn webhook(&self, ctx: &Context<'_>) -> Result<Option<super::channel_webhook::ChannelWebhook>> {
+        Ok(super::channel_webhook::of(&app(ctx)?.settings, &self.0))
     }
     /// Every order of the channel updated before this time is known to be imported (moved by each completed poll).
     async fn orders_reconciled_until(&self) -> Option<chrono::DateTime<chrono::Utc>> {

@@ -8,9 +8,10 @@ use tokio::sync::broadcast::error::RecvError;
 use super::app;
 use super::channels::Channel;
 use super::errors::query;
-use super::loaders::{ChannelId, OrderId, load_by_id, load_required};
+use super::loaders::{ChannelId, OrderId, SyncErrorId, load_by_id, load_required};
 use super::orders::{Order, OrderStatusGql};
 use super::relay::require_id;
+use super::sync_errors::SyncError;
 use crate::events::{ActivityKind, HubEvent};
 use crate::services::{channels, orders};
 
@@ -53,7 +54,8 @@ pub struct ChannelEvent {
     pub kind: ChannelEventKind,
     /// The seller SKU concerned (pushes).
     pub sku: Option<String>,
-    /// The number it is about: the value pushed (pushes), the variants linked (LINK_RESULT).
+    /// The number it is about: the value pushed (quantity; price in the currency's minor units), the variants
+    /// linked (LINK_RESULT).
     pub value: Option<i32>,
     /// It went well (false: a push failed, or some variants of a link batch were not linked).
     pub ok: bool,
@@ -61,6 +63,8 @@ pub struct ChannelEvent {
     pub message: String,
     #[graphql(skip)]
     pub order_id: Option<i64>,
+    #[graphql(skip)]
+    pub sync_error_id: Option<i64>,
     /// When the subscription received it.
     pub at: chrono::DateTime<chrono::Utc>,
 }
@@ -76,12 +80,19 @@ impl ChannelEvent {
         let Some(id) = self.order_id else { return Ok(None) };
         Ok(load_by_id(ctx, OrderId(id)).await?.map(Order))
     }
+    /// The sync error raised or cleared (SYNC_ERROR_RAISED, SYNC_ERROR_CLEARED), as it is now.
+    async fn sync_error(&self, ctx: &Context<'_>) -> Result<Option<SyncError>> {
+        let Some(id) = self.sync_error_id else { return Ok(None) };
+        Ok(load_by_id(ctx, SyncErrorId(id)).await?.map(SyncError))
+    }
 }
 
 fn channel_event(event: HubEvent, channel: i64) -> Option<ChannelEvent> {
     let at = chrono::Utc::now();
     match event {
-        HubEvent::ChannelActivity { channel_id, kind, sku, value, ok, message } if channel_id == channel => {
+        HubEvent::ChannelActivity { channel_id, kind, sku, value, ok, message, sync_error_id }
+            if channel_id == channel =>
+        {
             Some(ChannelEvent {
                 channel_id,
                 kind: kind.into(),
@@ -91,6 +102,7 @@ fn channel_event(event: HubEvent, channel: i64) -> Option<ChannelEvent> {
                 ok,
                 message,
                 order_id: None,
+                sync_error_id,
                 at,
             })
         }
@@ -102,6 +114,7 @@ fn channel_event(event: HubEvent, channel: i64) -> Option<ChannelEvent> {
             ok: true,
             message: "order imported or changed".into(),
             order_id: Some(order_id),
+            sync_error_id: None,
             at,
         }),
         _ => None,

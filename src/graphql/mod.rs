@@ -5,6 +5,7 @@ pub mod actors;
 pub mod api_tokens;
 pub mod auth;
 pub mod catalog;
+pub mod channel_webhook;
 pub mod channels;
 pub mod cost;
 pub mod errors;

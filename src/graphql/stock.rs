@@ -369,6 +369,11 @@ impl OrderReturn {
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
+    /// What was refunded to the buyer for this return, in the order's currency (zero when none was given).
+    async fn refunded_amount(&self, ctx: &Context<'_>) -> Result<Money> {
+        let order = load_required(ctx, OrderId(self.0.order_id), "the return's order").await?;
+        Ok(Money::new(self.0.refunded_minor, &order.currency))
+    }
     /// The lines returned.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderReturnLine>> {
         Ok(query(slips::return_lines(&app(ctx)?.db, self.0.id).await)?.into_iter().map(OrderReturnLine).collect())
@@ -630,8 +635,11 @@ impl StockMutation {
         #[graphql(desc = "Where restocked units go (a Warehouse global id); default: the order's.")]
         warehouse_id: Option<ID>,
         #[graphql(desc = "Shown on the return, up to 1000 characters.")] note: Option<String>,
+        #[graphql(desc = "What was refunded to the buyer for this return, in the order's currency (default 0); at \
+                          most the order's total less what earlier returns refunded.")]
+        refunded_amount: Option<super::catalog::Decimal>,
     ) -> Result<OrderReturnRecordPayload> {
-        let args = ["orderId", "lines", "warehouseId", "note"];
+        let args = ["orderId", "lines", "warehouseId", "note", "refundedAmount"];
         let mut errors = Vec::new();
         let order = input_id("Order", &order_id, &["orderId"]).map_err(|e| errors.push(e)).ok();
         let warehouse = warehouse_id
@@ -655,7 +663,8 @@ impl StockMutation {
             });
         };
         let app = app(ctx)?;
-        let input = ReturnInput { order_id, warehouse_id: warehouse, note, lines };
+        let input =
+            ReturnInput { order_id, warehouse_id: warehouse, note, lines, refunded: refunded_amount.map(|a| a.0) };
         let result = slips::record_return(&app.db, &actor(ctx)?, input).await;
         let (change, user_errors) = split(jobs::effects::with_effects(app, result), &args)?;
         let Some(change) = change else {

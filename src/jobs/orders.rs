@@ -197,7 +197,7 @@ impl Importer<'_> {
         let returned: HashSet<&str> = orders.iter().map(|co| co.external_id.as_str()).collect();
         for applied in &applied {
             match applied {
-                Applied::Imported(_) | Applied::Updated(_) => self.counters.succeeded += 1,
+                Applied::Imported(_) | Applied::Updated(_) | Applied::Unchanged(_) => self.counters.succeeded += 1,
                 Applied::Stale(_) => self.counters.skipped += 1,
                 Applied::NotImported(_) => self.counters.failed += 1,
             }

@@ -160,7 +160,7 @@ async fn push_while_due(
     calls: &mut usize,
 ) -> ServiceResult<()> {
     loop {
-        let report = service::round(&ctx.db, channel, connector).await?;
+        let report = super::effects::after_commit_queued(ctx, service::round(&ctx.db, channel, connector).await?).await;
         if report.links == 0 {
             return Ok(());
         }
@@ -204,7 +204,7 @@ pub async fn run_reconcile(ctx: &AppContext, run: &sync_run::Model) -> ServiceRe
     }
     .await;
     leases::release(&ctx.db, &lease, &owner).await?;
-    let report = outcome?;
+    let report = super::effects::after_commit_queued(ctx, outcome?).await;
     let compared = report.compared as i64;
     let drifted = report.drifted as i64;
     sync_runs::record_progress(

@@ -3,10 +3,12 @@
 //! history: a resolved or dismissed error stays in the table.
 
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use entity::enums::SyncErrorKind;
 use entity::sync_error;
+
+use crate::domain::events::HubEvent;
 
 use super::pagination::{Page, PageArgs, SortColumn, SortKey, SortValueKind, paginate};
 use super::{ServiceResult, begin_write, contains_pattern};
@@ -129,4 +131,42 @@ pub async fn dismiss(
     }
     txn.commit().await?;
     Ok(dismissed)
+}
+
+/// The live event of a sync error just opened (`None` for an error of no channel).
+pub fn raised_event(error: &sync_error::Model) -> Option<HubEvent> {
+    Some(HubEvent::sync_error(error.channel_id?, error.id, true, error.message.clone()))
+}
+
+/// Resolves the open errors `select` matches at `at`, and returns the live event of each: subscribers hear of
+/// every error cleared, once (an error already resolved is not matched again).
+pub async fn resolve_matching<C: ConnectionTrait>(
+    db: &C,
+    select: sea_orm::Select<sync_error::Entity>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<Vec<HubEvent>> {
+    let open: Vec<(i64, Option<i64>, String)> = select
+        .filter(sync_error::Column::ResolvedAt.is_null())
+        .select_only()
+        .column(sync_error::Column::Id)
+        .column(sync_error::Column::ChannelId)
+        .column(sync_error::Column::Message)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = open.iter().map(|(id, _, _)| *id).collect();
+    for chunk in ids.chunks(500) {
+        sync_error::Entity::update_many()
+            .col_expr(sync_error::Column::ResolvedAt, Expr::value(at))
+            .filter(sync_error::Column::Id.is_in(chunk.to_vec()))
+            .filter(sync_error::Column::ResolvedAt.is_null())
+            .exec(db)
+            .await?;
+    }
+    Ok(open
+        .into_iter()
+        .filter_map(|(id, channel_id, message)| {
+            Some(HubEvent::sync_error(channel_id?, id, false, format!("resolved: {message}")))
+        })
+        .collect())
 }

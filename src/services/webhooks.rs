@@ -102,7 +102,22 @@ pub async fn receive(ctx: &AppContext, channel_path: &str, request: WebhookReque
         other => Refusal::BadSignature(other.to_string()),
     })?;
     let (stored, duplicates, orders) = store_events(&ctx.db, channel.id, &events).await?;
+    if channel.webhook_first_push_at.is_none() {
+        record_first_push(&ctx.db, channel.id).await?;
+    }
     Ok(Received { channel_id: channel.id, stored, duplicates, orders_to_fetch: orders > 0 })
+}
+
+/// The channel's first verified push: the merchant sees its pushes reach the hub. Set once (a concurrent first push
+/// leaves the earlier time).
+async fn record_first_push(db: &DatabaseConnection, channel_id: i64) -> ServiceResult<()> {
+    channel::Entity::update_many()
+        .col_expr(channel::Column::WebhookFirstPushAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(channel::Column::Id.eq(channel_id))
+        .filter(channel::Column::WebhookFirstPushAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Stores events in the inbox, each once. Events that ask nothing of orders are stored processed. Returns (stored,

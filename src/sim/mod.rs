@@ -8,6 +8,7 @@
 pub mod control;
 pub mod fixtures;
 pub mod lazada;
+pub mod push_addresses;
 pub mod quota;
 pub mod shopee;
 pub mod store;
@@ -17,7 +18,7 @@ pub mod webstore;
 
 use std::collections::VecDeque;
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -88,9 +89,11 @@ pub struct StatusWalk {
     pub returned: Option<&'static str>,
 }
 
-/// A webhook the simulator will POST to the configured URL.
+/// A webhook the simulator will POST to the addresses of its topic (`push_addresses`).
 #[derive(Debug, Clone)]
 pub struct WebhookPush {
+    /// The marketplace's name of the event, as subscriptions name it.
+    pub topic: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
@@ -132,11 +135,13 @@ pub struct SimState {
     pub credentials: Credentials,
     pub store: Mutex<SimStore>,
     faults: Mutex<Faults>,
-    webhook_url: Mutex<Option<String>>,
+    push_addresses: Mutex<push_addresses::PushAddresses>,
     /// Orders are refused beyond a listing's quantity and lower it (off: tests that only need orders to exist
     /// place them whatever the listing shows).
     enforce_stock: AtomicBool,
     quota: Mutex<quota::QuotaCounter>,
+    /// Requests to the marketplace's API routes (the control API not counted).
+    api_requests: AtomicU64,
     http: reqwest::Client,
     pub(crate) marketplace: Arc<dyn MarketplaceSim>,
 }
@@ -175,6 +180,11 @@ impl SimState {
         )
     }
 
+    /// Requests that reached the marketplace's API routes so far (refused ones included; `/_sim` not counted).
+    pub fn api_requests(&self) -> u64 {
+        self.api_requests.load(Ordering::SeqCst)
+    }
+
     /// Requests refused for exceeding the marketplace's quota.
     pub fn quota_refusals(&self) -> u64 {
         self.quota.lock().unwrap_or_else(std::sync::PoisonError::into_inner).refused()
@@ -198,12 +208,42 @@ impl SimState {
         }
     }
 
+    /// The address set in the marketplace's console; `None` also removes the subscriptions registered through
+    /// the API, so the marketplace pushes nowhere.
     pub fn set_webhook_url(&self, url: Option<String>) {
-        *self.webhook_url.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = url;
+        self.push_addresses().set_console(url);
     }
 
+    /// The console's push address.
     pub fn webhook_url(&self) -> Option<String> {
-        self.webhook_url.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.push_addresses().console()
+    }
+
+    /// The push addresses, locked: the console's and the API's subscriptions.
+    pub fn push_addresses(&self) -> MutexGuard<'_, push_addresses::PushAddresses> {
+        self.push_addresses.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Every address a push of `topic` goes to.
+    pub fn push_targets(&self, topic: &str) -> Vec<String> {
+        self.push_addresses().targets(topic)
+    }
+
+    /// Delivers a push to every address of its topic (awaited, so tests stay deterministic); failures are logged,
+    /// not retried.
+    pub async fn deliver(&self, push: WebhookPush) {
+        for url in self.push_targets(&push.topic) {
+            let mut request = self.http.post(&url).body(push.body.clone());
+            for (name, value) in &push.headers {
+                request = request.header(name, value);
+            }
+            match request.timeout(Duration::from_secs(5)).send().await {
+                Ok(resp) => {
+                    tracing::debug!(kind = self.slug(), status = resp.status().as_u16(), "simulator pushed a webhook");
+                }
+                Err(err) => tracing::warn!(kind = self.slug(), error = %err, "simulator webhook delivery failed"),
+            }
+        }
     }
 
     /// On: behave like a real marketplace — an order for more than a listing's quantity is refused, and a placed
@@ -315,18 +355,8 @@ impl SimState {
 
     /// Delivers the order push now (awaited, so tests are deterministic); failures are logged, not retried.
     pub async fn push_order_webhook(&self, order: &SimOrder, created: bool) {
-        let Some(url) = self.webhook_url() else { return };
         let Some(push) = self.marketplace.order_webhook(self, order, created) else { return };
-        let mut request = self.http.post(&url).body(push.body);
-        for (name, value) in push.headers {
-            request = request.header(name, value);
-        }
-        match request.timeout(Duration::from_secs(5)).send().await {
-            Ok(resp) => {
-                tracing::debug!(kind = self.slug(), status = resp.status().as_u16(), "simulator pushed a webhook");
-            }
-            Err(err) => tracing::warn!(kind = self.slug(), error = %err, "simulator webhook delivery failed"),
-        }
+        self.deliver(push).await;
     }
 }
 
@@ -368,9 +398,10 @@ pub fn start(
         credentials,
         store: Mutex::new(store),
         faults: Mutex::new(Faults::default()),
-        webhook_url: Mutex::new(None),
+        push_addresses: Mutex::default(),
         enforce_stock: AtomicBool::new(false),
         quota: Mutex::default(),
+        api_requests: AtomicU64::new(0),
         http: reqwest::Client::new(),
         marketplace: marketplace.clone(),
     });
@@ -399,6 +430,7 @@ async fn inject_faults(
 ) -> Result<ServiceResponse, actix_web::Error> {
     let state = req.app_data::<web::Data<Arc<SimState>>>().map(|d| d.get_ref().clone());
     if let Some(state) = state {
+        state.api_requests.fetch_add(1, Ordering::SeqCst);
         if !state.admit(req.path()) {
             return Ok(req.into_response(state.marketplace.rate_limited()));
         }

@@ -437,6 +437,7 @@ async fn the_ledger_sums_exactly_to_the_levels_after_a_thousand_random_mixed_ope
                         quantity: rng.random_range(1..3),
                         restock: rng.random_bool(0.7),
                     }],
+                    refunded: None,
                 };
                 slips::record_return(db, &crate::helpers::tests_actor(), input).await.map(|_| ())
             }

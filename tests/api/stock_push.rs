@@ -72,7 +72,11 @@ async fn linked(app: &TestApp, kind: ChannelKind, skus: usize) -> (SimHandle, ch
 async fn round(app: &TestApp, channel_id: i64) -> RoundReport {
     let channel = channels::get(&app.ctx.db, channel_id).await.expect("read").expect("channel");
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
-    service::round(&app.ctx.db, &channel, &*connector).await.expect("round")
+    omnisync::jobs::effects::after_commit_queued(
+        &app.ctx,
+        service::round(&app.ctx.db, &channel, &*connector).await.expect("round"),
+    )
+    .await
 }
 
 async fn adjust(app: &TestApp, changes: &[(i64, i64)]) {
@@ -500,7 +504,10 @@ async fn links_that_change_all_the_time_do_not_keep_the_others_waiting(app: &Tes
         let mut collected = service::collect(&app.ctx.db, &channel, 1).await.expect("collected");
         assert_eq!(collected.pushes.len(), 1, "{collected:?}");
         let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes).await;
-        service::record(&app.ctx.db, &channel, &collected.pushes, &outcomes).await.expect("recorded");
+        omnisync::jobs::effects::after_commit(
+            &app.ctx,
+            service::record(&app.ctx.db, &channel, &collected.pushes, &outcomes).await.expect("recorded"),
+        );
         pushed.push(collected.pushes[0].variant_id);
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -525,7 +532,10 @@ async fn a_round_takes_every_due_sku_of_a_product_where_a_call_updates_one_produ
     assert_eq!(collected.pushes.len(), 10, "{}: the whole product", slug(kind));
     let (outcomes, calls) = service::send(&*connector, channel.kind, &mut collected.pushes).await;
     assert_eq!(calls, 1, "{}: one call for the product", slug(kind));
-    service::record(&app.ctx.db, &channel, &collected.pushes, &outcomes).await.expect("recorded");
+    omnisync::jobs::effects::after_commit(
+        &app.ctx,
+        service::record(&app.ctx.db, &channel, &collected.pushes, &outcomes).await.expect("recorded"),
+    );
     assert_eq!(
         (0..10).map(|i| sim_quantity(&sim, i)).collect::<Vec<_>>(),
         [3, 2, 2, 2, 2, 2, 2, 2, 2, 2],

@@ -7,11 +7,11 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const SUBSCRIBE_RUN: &str = "subscription($id: ID!) { syncRun(id: $id) { status total processed } }";
 
-async fn connect(app: &TestApp, protocol: &str) -> Socket {
+pub async fn connect(app: &TestApp, protocol: &str) -> Socket {
     let mut request = app.ws_url().into_client_request().expect("request");
     request.headers_mut().insert("Sec-WebSocket-Protocol", protocol.parse().expect("header"));
     let (mut socket, response) = tokio_tungstenite::connect_async(request).await.expect("WebSocket connects");
@@ -26,12 +26,12 @@ async fn connect(app: &TestApp, protocol: &str) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub async fn send(socket: &mut Socket, message: Value) {
     socket.send(Message::Text(message.to_string().into())).await.expect("sent");
 }
 
 /// The next JSON message, skipping keep-alives and pings; bounded wait.
-async fn receive(socket: &mut Socket) -> Value {
+pub async fn receive(socket: &mut Socket) -> Value {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
             .await

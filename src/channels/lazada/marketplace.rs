@@ -6,7 +6,8 @@ use entity::enums::OrderStatus::{Cancelled, Delivered, DeliveryFailed, InTransit
 use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
 use crate::channels::registry::{
-    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
+    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, PushAddress, Quota, SKUS_PER_UPDATE_CALL,
+    UpdateLimits,
 };
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
 use crate::domain::channel_settings::KindDefaults;
@@ -64,6 +65,9 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         event_queue: false,
         customer_email: CustomerEmail::Given,
         keeps_ward: false,
+    },
+    push_address: PushAddress::Console {
+        instructions: "In the Lazada Open Platform console, open your app's Message Service tab, set the callback URL to {url} (HTTPS with an OV or EV certificate), press Verify, then subscribe to Trade Order messages (type 0). The address is one per app.",
     },
     creates_missing_products: false,
     facts: FACTS,

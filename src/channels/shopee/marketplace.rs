@@ -7,7 +7,8 @@ use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
 use crate::channels::hmac_sha256_hex;
 use crate::channels::registry::{
-    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
+    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, PushAddress, Quota, SKUS_PER_UPDATE_CALL,
+    UpdateLimits,
 };
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
 use crate::domain::channel_settings::KindDefaults;
@@ -60,6 +61,9 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         event_queue: false,
         customer_email: CustomerEmail::Given,
         keeps_ward: true,
+    },
+    push_address: PushAddress::Console {
+        instructions: "In the Shopee Open Platform console, open your app's Push Mechanism page, set the Live Call Back URL to {url} and turn on the Order Status push (code 3); Shopee sends a test push to check it. The address is one per app.",
     },
     creates_missing_products: false,
     facts: FACTS,

@@ -7,7 +7,8 @@ use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
 use super::wire;
 use crate::channels::registry::{
-    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
+    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, PushAddress, Quota, SKUS_PER_UPDATE_CALL,
+    UpdateLimits,
 };
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
 use crate::domain::channel_settings::KindDefaults;
@@ -67,6 +68,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         customer_email: CustomerEmail::FromPhone,
         keeps_ward: true,
     },
+    push_address: PushAddress::Pulled,
     creates_missing_products: false,
     facts: FACTS,
 };

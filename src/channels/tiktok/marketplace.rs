@@ -7,7 +7,8 @@ use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
 use super::codes;
 use crate::channels::registry::{
-    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
+    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, PushAddress, Quota, SKUS_PER_UPDATE_CALL,
+    UpdateLimits,
 };
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
 use crate::domain::channel_settings::KindDefaults;
@@ -68,6 +69,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         customer_email: CustomerEmail::Given,
         keeps_ward: true,
     },
+    push_address: PushAddress::RegisteredByApi,
     creates_missing_products: false,
     facts: FACTS,
 };

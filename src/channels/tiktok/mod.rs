@@ -7,6 +7,7 @@
 
 mod client;
 pub mod codes;
+mod events;
 mod mapping;
 mod marketplace;
 pub mod sign;
@@ -494,6 +495,10 @@ impl Connector for TiktokConnector {
 
     async fn current_credentials(&self) -> Credentials {
         self.credentials.lock().await.clone()
+    }
+
+    async fn register_webhook(&self, address: &str) -> ConnectorResult<()> {
+        self.register_push_address(address).await
     }
 
     async fn exchange_authorization_code(

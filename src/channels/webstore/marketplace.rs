@@ -6,7 +6,9 @@ use entity::enums::OrderStatus::{Cancelled, Delivered, InTransit, Pending, Ready
 use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
 use super::sign;
-use crate::channels::registry::{Auth, Fact, Marketplace, OrderRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits};
+use crate::channels::registry::{
+    Auth, Fact, Marketplace, OrderRules, PushAddress, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
+};
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
 use crate::domain::channel_settings::KindDefaults;
 use crate::domain::order_status::{PAID, RETURNED, StatusRow, UNPAID};
@@ -60,6 +62,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         customer_email: CustomerEmail::Given,
         keeps_ward: true,
     },
+    push_address: PushAddress::RegisteredByApi,
     // SPEC §2: the only channel where linking creates missing products (hidden).
     creates_missing_products: true,
     facts: FACTS,

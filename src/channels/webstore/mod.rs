@@ -6,6 +6,7 @@
 pub mod mapping;
 mod marketplace;
 pub mod sign;
+mod webhooks;
 mod wire;
 
 pub use marketplace::MARKETPLACE;
@@ -207,6 +208,10 @@ fn product_id(path: &str, raw: &Value) -> ConnectorResult<u64> {
 impl Connector for WebstoreConnector {
     async fn create_hidden_product(&self, draft: &ProductDraft) -> ConnectorResult<Vec<Listing>> {
         self.create_hidden(draft).await
+    }
+
+    async fn register_webhook(&self, address: &str) -> ConnectorResult<()> {
+        self.register_push_address(address).await
     }
 
     fn kind(&self) -> crate::channels::ChannelKind {

@@ -128,6 +128,7 @@ pub async fn connect(ctx: &AppContext, input: ConnectInput) -> ServiceResult<Con
         Some(identity),
     )
     .await?;
+    let channel = super::webhook::register(ctx, channel, &*connector).await?;
     Ok(Connected { channel, authorization_url: None })
 }
 
@@ -198,7 +199,8 @@ pub async fn complete_authorization(
     active.shop_name = Set(Some(identity.name));
     active.connected_at = Set(Some(now));
     active.updated_at = Set(now);
-    Ok(active.update(&ctx.db).await?)
+    let channel = active.update(&ctx.db).await?;
+    super::webhook::register(ctx, channel, &*connector).await
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -6,9 +6,11 @@
 
 mod connect;
 mod connectors;
+mod webhook;
 
 pub use connect::{complete_authorization, connect, redirect_uri};
 pub use connectors::connector_for;
+pub use webhook::{console_instructions, webhook_url};
 
 use std::sync::Arc;
 

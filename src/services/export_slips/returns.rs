@@ -38,6 +38,8 @@ pub struct ReturnInput {
     pub warehouse_id: Option<i64>,
     pub note: Option<String>,
     pub lines: Vec<ReturnLineInput>,
+    /// Refunded to the buyer for this return, in the order's currency; `None`: nothing.
+    pub refunded: Option<rust_decimal::Decimal>,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +147,7 @@ pub async fn record_return(
             ));
         }
     }
+    let refunded_minor = refund_of(&txn, &order, input.refunded).await?.map_err(|e| errors.push(e)).unwrap_or(0);
     if !errors.is_empty() {
         return Err(ServiceError::Rejected(errors));
     }
@@ -154,7 +157,7 @@ pub async fn record_return(
         order_id: Set(order.id),
         warehouse_id: Set(warehouse_id),
         status: Set(if any_restock { ReturnStatus::Restocked } else { ReturnStatus::Recorded }),
-        refunded_minor: Set(0),
+        refunded_minor: Set(refunded_minor),
         note: Set(note.clone()),
         created_at: Set(at),
         updated_at: Set(at),
@@ -227,4 +230,42 @@ pub async fn return_lines(db: &DatabaseConnection, return_id: i64) -> ServiceRes
         .order_by_asc(return_line::Column::Id)
         .all(db)
         .await?)
+}
+
+/// The refund of a return in minor units: a valid amount of the order's currency, at most the order's total less
+/// what its earlier returns refunded.
+async fn refund_of<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    order: &entity::order::Model,
+    amount: Option<rust_decimal::Decimal>,
+) -> ServiceResult<Result<i64, FieldError>> {
+    let Some(amount) = amount else { return Ok(Ok(0)) };
+    let minor = match crate::domain::money::to_minor(&["refundedAmount"], amount, &order.currency) {
+        Ok(minor) => minor,
+        Err(e) => return Ok(Err(e)),
+    };
+    let earlier: i64 = order_return::Entity::find()
+        .filter(order_return::Column::OrderId.eq(order.id))
+        .all(db)
+        .await?
+        .iter()
+        .map(|r| r.refunded_minor)
+        .sum();
+    let left = Ord::max(order.total_minor - earlier, 0);
+    if minor > left {
+        let shown = |m: i64| crate::domain::money::from_minor(m, &order.currency);
+        return Ok(Err(FieldError::new(
+            &["refundedAmount"],
+            ErrorCode::Invalid,
+            format!(
+                "{} {} refunded, but at most {} can be (the order's total {} less {} refunded by earlier returns)",
+                shown(minor),
+                order.currency,
+                shown(left),
+                shown(order.total_minor),
+                shown(earlier)
+            ),
+        )));
+    }
+    Ok(Ok(minor))
 }

@@ -44,6 +44,7 @@ pub async fn link_batch(
         value: Some(counts.variants_linked),
         ok: counts.variants_failed == 0,
         message: format!("{} variants linked, {} not linked", counts.variants_linked, counts.variants_failed),
+        sync_error_id: None,
     });
     if counts.variants_linked > 0 {
         // New links are push-pending: their first push goes out.

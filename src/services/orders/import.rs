@@ -33,6 +33,9 @@ pub enum Applied {
     Imported(i64),
     /// An existing order took the channel's update.
     Updated(i64),
+    /// The channel's copy was taken but changed nothing the hub shows (the same update read again by a poll, a
+    /// resync or a second push): subscribers are not told again.
+    Unchanged(i64),
     /// The hub already holds this update or a newer one: nothing changed.
     Stale(i64),
     /// Not imported (the reason is recorded as a sync error).
@@ -42,7 +45,7 @@ pub enum Applied {
 impl Applied {
     pub fn order_id(&self) -> Option<i64> {
         match self {
-            Self::Imported(id) | Self::Updated(id) | Self::Stale(id) => Some(*id),
+            Self::Imported(id) | Self::Updated(id) | Self::Unchanged(id) | Self::Stale(id) => Some(*id),
             Self::NotImported(_) => None,
         }
     }
@@ -169,6 +172,21 @@ fn returned_lines(kind: ChannelKind, co: &ChannelOrder) -> Vec<(i64, bool)> {
         .collect()
 }
 
+/// Whether an update changed anything the hub shows of the order: a field other than the times of the update, or
+/// a line (its link, its stock counters, a new line).
+fn order_shows_change(
+    before: &order::Model,
+    after: &order::Model,
+    old_lines: &[order_line::Model],
+    lines: &[order_line::Model],
+) -> bool {
+    let same_times =
+        order::Model { updated_at: before.updated_at, channel_updated_at: before.channel_updated_at, ..after.clone() };
+    same_times != *before
+        || lines.len() != old_lines.len()
+        || lines.iter().any(|l| l.id == 0 || old_lines.iter().find(|o| o.id == l.id) != Some(l))
+}
+
 /// Saves the order row: an update of the stored order, or an insert. `None`: a concurrent import inserted the
 /// order since the batch read it (the batch is retried). The flag says whether the order is new.
 async fn save_order(
@@ -228,9 +246,15 @@ impl Batch<'_> {
         self.record_errors(txn, co, &order, imported, mapped.recognized, &lines).await?;
         self.record_status(co, &order, existing.as_ref());
         self.move_line_stock(txn, &order, imported, &mut lines).await?;
+        let shows_change =
+            existing.as_ref().is_none_or(|before| order_shows_change(before, &order, &old_lines, &lines));
         save_lines(txn, lines, &old_lines).await?;
         self.processed.push(co.external_id.clone());
-        Ok(Some(if imported { Applied::Imported(order.id) } else { Applied::Updated(order.id) }))
+        Ok(Some(match (imported, shows_change) {
+            (true, _) => Applied::Imported(order.id),
+            (false, true) => Applied::Updated(order.id),
+            (false, false) => Applied::Unchanged(order.id),
+        }))
     }
 
     /// Whether the channel's copy may replace the stored order: not older, and at the same second not moving it

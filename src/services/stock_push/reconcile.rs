@@ -13,6 +13,7 @@ use super::record::{record_error, resolve_errors};
 use super::{IN_CHUNK, STOCK_DRIFT, now};
 use crate::domain::channel::Listing;
 use crate::domain::stock_push as rules;
+use crate::services::effects::{Committed, Effects};
 use crate::services::link_marks::SYNCING;
 use crate::services::{ServiceResult, begin_write};
 
@@ -27,12 +28,12 @@ pub struct ReconcileReport {
 /// Compares the channel's quantities (just read) with what the hub last pushed. Each difference is a STOCK_DRIFT
 /// sync error with both numbers; with `stock_drift_repair`, the link's known channel quantity becomes the one read
 /// and the link is marked for a push (which then sends the hub's value, guard permitting). Matching links close
-/// their drift errors.
+/// their drift errors. Effects: the live events of drift errors raised and cleared.
 pub async fn reconcile(
     db: &DatabaseConnection,
     channel: &channel::Model,
     listings: &[Listing],
-) -> ServiceResult<ReconcileReport> {
+) -> ServiceResult<Committed<ReconcileReport>> {
     crate::services::linking::store_listings(db, channel.id, listings).await?;
     let by_ids: HashMap<(&str, &str), &Listing> =
         listings.iter().map(|l| ((l.external_product_id.as_str(), l.external_sku_id.as_str()), l)).collect();
@@ -49,6 +50,7 @@ pub async fn reconcile(
     let txn = begin_write(db).await?;
     let at = now();
     let mut report = ReconcileReport::default();
+    let mut effects = Effects::none();
     let mut in_sync = Vec::new();
     for (link, stored) in links {
         let Some(stored) = stored else { continue };
@@ -63,7 +65,9 @@ pub async fn reconcile(
                 let sku = stored.seller_sku.clone().unwrap_or_else(|| stored.external_sku_id.clone());
                 let message = format!("{sku}: the channel shows {on_channel}, the hub last pushed {pushed}");
                 let details = json!({ "channelQuantity": on_channel, "pushedQuantity": pushed, "repair": channel.stock_drift_repair });
-                record_error(&txn, channel.id, &link, STOCK_DRIFT, &message, Some(details), at).await?;
+                let (_, raised) =
+                    record_error(&txn, channel.id, &link, STOCK_DRIFT, &message, Some(details), at).await?;
+                raised.into_iter().for_each(|e| effects.publish(e));
                 if channel.stock_drift_repair {
                     product_link::Entity::update_many()
                         .col_expr(product_link::Column::LastPushedQuantity, Expr::value(on_channel))
@@ -78,8 +82,8 @@ pub async fn reconcile(
         }
     }
     for chunk in in_sync.chunks(IN_CHUNK) {
-        resolve_errors(&txn, chunk, STOCK_DRIFT, at).await?;
+        resolve_errors(&txn, chunk, STOCK_DRIFT, at).await?.into_iter().for_each(|e| effects.publish(e));
     }
     txn.commit().await?;
-    Ok(report)
+    Ok(Committed::new(report, effects))
 }

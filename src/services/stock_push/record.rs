@@ -16,8 +16,11 @@ use entity::{channel, product_link, stock_push, sync_error};
 use super::collect::PlannedPush;
 use super::send::PushOutcome;
 use super::{IN_CHUNK, PUSH_FAILED, now};
+use crate::domain::events::{ActivityKind, HubEvent};
 use crate::domain::stock_push as rules;
+use crate::services::effects::{Committed, Effects};
 use crate::services::link_marks::SYNCING;
+use crate::services::sync_errors::{raised_event, resolve_matching};
 use crate::services::{ServiceResult, begin_write};
 
 /// Counts of a recorded round.
@@ -28,17 +31,24 @@ pub struct Recorded {
 }
 
 /// Records every push in `stock_pushes`; successes store the pushed values and clear push errors, failures put
-/// the link in SYNC_ERROR with a sync error and a retry after a backoff.
+/// the link in SYNC_ERROR with a sync error and a retry after a backoff. Effects: a live event per value pushed
+/// (or refused) and per push error raised or cleared.
 pub async fn record(
     db: &DatabaseConnection,
     channel: &channel::Model,
     pushes: &[PlannedPush],
     outcomes: &[PushOutcome],
-) -> ServiceResult<Recorded> {
+) -> ServiceResult<Committed<Recorded>> {
     let txn = begin_write(db).await?;
     let at = now();
     let mut counts = Recorded::default();
+    let mut effects = Effects::none();
     insert_history(&txn, channel.id, pushes, outcomes, at).await?;
+    for (p, o) in pushes.iter().zip(outcomes) {
+        for event in push_events(channel.id, p, o) {
+            effects.publish(event);
+        }
+    }
     let mut ok_links = Vec::new();
     // Links are updated in variant order, the order stock movements lock them in: the two never deadlock.
     let mut ordered: Vec<(&PlannedPush, &PushOutcome)> = pushes.iter().zip(outcomes).collect();
@@ -48,8 +58,9 @@ pub async fn record(
             record_success(&txn, p, o, at).await?;
             ok_links.push(p.link_id);
             counts.succeeded += 1;
-        } else if record_failure(&txn, channel.id, p, o, at).await? {
+        } else if let Some(raised) = record_failure(&txn, channel.id, p, o, at).await? {
             counts.failed += 1;
+            raised.into_iter().for_each(|e| effects.publish(e));
         }
     }
     for chunk in ok_links.chunks(IN_CHUNK) {
@@ -62,10 +73,27 @@ pub async fn record(
             .filter(product_link::Column::State.eq(LinkState::SyncError))
             .exec(&txn)
             .await?;
-        resolve_errors(&txn, chunk, PUSH_FAILED, at).await?;
+        resolve_errors(&txn, chunk, PUSH_FAILED, at).await?.into_iter().for_each(|e| effects.publish(e));
     }
     txn.commit().await?;
-    Ok(counts)
+    Ok(Committed::new(counts, effects))
+}
+
+/// What subscribers hear of one push: its quantity and its price, each pushed or refused.
+fn push_events(channel_id: i64, p: &PlannedPush, o: &PushOutcome) -> Vec<HubEvent> {
+    let sku = p.update.seller_sku.clone().unwrap_or_else(|| p.update.external_sku_id.clone());
+    let outcome =
+        if o.ok { "pushed".to_owned() } else { format!("not pushed: {}", o.error.as_deref().unwrap_or("refused")) };
+    let mut events = Vec::new();
+    if let Some(q) = p.plan.quantity {
+        let message = format!("{sku}: quantity {q} {outcome}");
+        events.push(HubEvent::pushed(channel_id, ActivityKind::StockPush, sku.clone(), q, o.ok, message));
+    }
+    if let Some(price) = p.plan.price {
+        let message = format!("{sku}: price {price} {outcome}");
+        events.push(HubEvent::pushed(channel_id, ActivityKind::PricePush, sku.clone(), price, o.ok, message));
+    }
+    events
 }
 
 /// A `stock_pushes` row per push: the values, what decided them, the channel's answer.
@@ -149,22 +177,23 @@ async fn record_success(
 }
 
 /// A push the channel refused (or a call that failed): the link in SYNC_ERROR, a sync error counted, a retry after
-/// the backoff (not before an earlier request may no longer land). `false` if the link is gone.
+/// the backoff (not before an earlier request may no longer land). `None` if the link is gone, else the event of
+/// the error if it was raised now (not counted again).
 async fn record_failure(
     txn: &DatabaseTransaction,
     channel_id: i64,
     p: &PlannedPush,
     o: &PushOutcome,
     at: chrono::DateTime<chrono::Utc>,
-) -> ServiceResult<bool> {
+) -> ServiceResult<Option<Option<HubEvent>>> {
     let link = product_link::Entity::find_by_id(p.link_id).one(txn).await?;
-    let Some(link) = link else { return Ok(false) };
+    let Some(link) = link else { return Ok(None) };
     let message = format!(
         "{} not pushed: {}",
         p.update.seller_sku.as_deref().unwrap_or(&p.update.external_sku_id),
         o.error.as_deref().unwrap_or("refused")
     );
-    let failures =
+    let (failures, raised) =
         record_error(txn, channel_id, &link, PUSH_FAILED, &message, Some(json!({ "answer": o.response })), at).await?;
     let retry_at = (at + rules::retry_delay(failures)).max(o.in_doubt_until.unwrap_or(at));
     let mut update = product_link::Entity::update_many()
@@ -182,10 +211,11 @@ async fn record_failure(
         .filter(product_link::Column::State.is_in(SYNCING))
         .exec(txn)
         .await?;
-    Ok(true)
+    Ok(Some(raised))
 }
 
-/// One open sync error per (link, code): a repeat counts an occurrence. Returns the occurrences so far.
+/// One open sync error per (link, code): a repeat counts an occurrence. Returns the occurrences so far, and the
+/// live event of the error when this opened it.
 pub(super) async fn record_error<C: ConnectionTrait>(
     txn: &C,
     channel_id: i64,
@@ -194,7 +224,7 @@ pub(super) async fn record_error<C: ConnectionTrait>(
     message: &str,
     details: Option<serde_json::Value>,
     at: chrono::DateTime<chrono::Utc>,
-) -> ServiceResult<i32> {
+) -> ServiceResult<(i32, Option<HubEvent>)> {
     let open = sync_error::Entity::find()
         .filter(sync_error::Column::ProductLinkId.eq(link.id))
         .filter(sync_error::Column::Code.eq(code))
@@ -210,10 +240,10 @@ pub(super) async fn record_error<C: ConnectionTrait>(
             active.details = Set(details);
             active.last_seen_at = Set(at);
             active.update(txn).await?;
-            occurrences
+            (occurrences, None)
         }
         None => {
-            sync_error::ActiveModel {
+            let opened = sync_error::ActiveModel {
                 channel_id: Set(Some(channel_id)),
                 kind: Set(SyncErrorKind::Product),
                 code: Set(code.to_owned()),
@@ -232,26 +262,22 @@ pub(super) async fn record_error<C: ConnectionTrait>(
             }
             .insert(txn)
             .await?;
-            1
+            (1, raised_event(&opened))
         }
     })
 }
 
-/// Resolves the open sync errors of this code on these links.
+/// Resolves the open sync errors of this code on these links; returns their live events.
 pub(super) async fn resolve_errors<C: ConnectionTrait>(
     txn: &C,
     link_ids: &[i64],
     code: &str,
     at: chrono::DateTime<chrono::Utc>,
-) -> ServiceResult<()> {
-    sync_error::Entity::update_many()
-        .col_expr(sync_error::Column::ResolvedAt, Expr::value(at))
+) -> ServiceResult<Vec<HubEvent>> {
+    let select = sync_error::Entity::find()
         .filter(sync_error::Column::ProductLinkId.is_in(link_ids.to_vec()))
-        .filter(sync_error::Column::Code.eq(code))
-        .filter(sync_error::Column::ResolvedAt.is_null())
-        .exec(txn)
-        .await?;
-    Ok(())
+        .filter(sync_error::Column::Code.eq(code));
+    resolve_matching(txn, select, at).await
 }
 
 /// Push history older than the channel's retention is deleted.

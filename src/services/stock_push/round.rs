@@ -12,6 +12,7 @@ use super::send::{minimum_calls, send};
 use crate::channels::Connector;
 use crate::domain::channel::StockPriceUpdate;
 use crate::services::ServiceResult;
+use crate::services::effects::{Committed, Effects};
 
 /// Totals of one push round.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -42,12 +43,13 @@ pub static METRICS: PushMetrics = PushMetrics {
     pushes: std::sync::atomic::AtomicU64::new(0),
 };
 
-/// Collect → send → record, once. The caller holds the channel's push lease.
+/// Collect → send → record, once. The caller holds the channel's push lease. Effects: the live events of what
+/// was pushed (`record`).
 pub async fn round(
     db: &DatabaseConnection,
     channel: &channel::Model,
     connector: &dyn Connector,
-) -> ServiceResult<RoundReport> {
+) -> ServiceResult<Committed<RoundReport>> {
     let mut collected = collect(db, channel, ROUND_SIZE).await?;
     let mut report = RoundReport {
         links: collected.links(),
@@ -56,7 +58,7 @@ pub async fn round(
         ..RoundReport::default()
     };
     if collected.pushes.is_empty() {
-        return Ok(report);
+        return Ok(Committed::new(report, Effects::none()));
     }
     let (outcomes, calls) = send(connector, channel.kind, &mut collected.pushes).await;
     let updates: Vec<StockPriceUpdate> = collected.pushes.iter().map(|p| p.update.clone()).collect();
@@ -64,12 +66,12 @@ pub async fn round(
     METRICS.calls.fetch_add(calls as u64, relaxed);
     METRICS.min_calls.fetch_add(minimum_calls(channel.kind, &updates) as u64, relaxed);
     METRICS.pushes.fetch_add(updates.len() as u64, relaxed);
-    let recorded = record(db, channel, &collected.pushes, &outcomes).await?;
+    let (recorded, effects) = record(db, channel, &collected.pushes, &outcomes).await?.into_parts();
     report.sent = collected.pushes.len();
     report.calls = calls;
     report.succeeded = recorded.succeeded;
     report.failed = recorded.failed;
-    Ok(report)
+    Ok(Committed::new(report, effects))
 }
 
 /// The lease name serialising one channel's pushes (and reconciliations).

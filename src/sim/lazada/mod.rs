@@ -149,6 +149,7 @@ impl MarketplaceSim for LazadaSim {
         let secret = state.credentials.app_secret.clone().unwrap_or_else(|| SIM_APP_SECRET.into());
         let signature = sign_push(&app_key, &secret, &body);
         Some(WebhookPush {
+            topic: "trade_order".into(),
             headers: vec![("Content-Type".into(), "application/json".into()), ("Authorization".into(), signature)],
             body,
         })

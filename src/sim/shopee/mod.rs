@@ -163,6 +163,7 @@ impl MarketplaceSim for ShopeeSim {
         .into_bytes();
         let signature = sign::push_signature(state.credentials.app_secret.as_deref()?, &url, &body);
         Some(WebhookPush {
+            topic: "order_status".into(),
             headers: vec![("Content-Type".into(), "application/json".into()), ("Authorization".into(), signature)],
             body,
         })

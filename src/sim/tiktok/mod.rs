@@ -7,6 +7,7 @@
 
 mod auth;
 mod codes;
+mod events;
 mod orders;
 mod products;
 
@@ -182,7 +183,10 @@ impl MarketplaceSim for TiktokSim {
                 "/fulfillment/202309/packages/{package_id}/shipping_documents",
                 web::get().to(orders::shipping_documents),
             )
-            .route("/return_refund/202309/cancellations", web::post().to(orders::cancel));
+            .route("/return_refund/202309/cancellations", web::post().to(orders::cancel))
+            .route("/event/202309/webhooks", web::get().to(events::list))
+            .route("/event/202309/webhooks", web::put().to(events::update))
+            .route("/event/202309/webhooks", web::delete().to(events::delete));
     }
 
     fn order_statuses(&self) -> &'static [&'static str] {
@@ -245,6 +249,7 @@ impl MarketplaceSim for TiktokSim {
         let signature =
             sign::webhook_signature(credentials.app_key.as_deref()?, credentials.app_secret.as_deref()?, &body);
         Some(WebhookPush {
+            topic: "ORDER_STATUS_CHANGE".into(),
             headers: vec![("Content-Type".into(), "application/json".into()), ("Authorization".into(), signature)],
             body,
         })

@@ -19,7 +19,7 @@ use crate::channels::signatures_match;
 use crate::channels::webstore::sign::parse_basic_authorization;
 use crate::sim::{SimOrder, SimProduct, SimSku, SimState, SimStore};
 
-type State = web::Data<Arc<SimState>>;
+pub(super) type State = web::Data<Arc<SimState>>;
 
 /// The API version served; other versions are not found.
 pub const API_PREFIX: &str = "/admin/api/2024-01";
@@ -43,11 +43,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/orders.json", web::get().to(list_orders))
             .route("/orders/{id}.json", web::get().to(get_order))
             .route("/orders/{id}/fulfill.json", web::post().to(fulfill))
-            .route("/orders/{id}/cancel.json", web::post().to(cancel)),
+            .route("/orders/{id}/cancel.json", web::post().to(cancel))
+            .route("/webhooks.json", web::get().to(super::webhooks::list))
+            .route("/webhooks.json", web::post().to(super::webhooks::create))
+            .route("/webhooks/{id}.json", web::delete().to(super::webhooks::delete)),
     );
 }
 
-fn respond(status: StatusCode, body: Value) -> HttpResponse {
+pub(super) fn respond(status: StatusCode, body: Value) -> HttpResponse {
     HttpResponse::build(status).insert_header((CALL_LIMIT_HEADER, "1/40")).json(body)
 }
 
@@ -75,9 +78,9 @@ impl actix_web::ResponseError for Refusal {
     }
 }
 
-type Answer = Result<HttpResponse, Refusal>;
+pub(super) type Answer = Result<HttpResponse, Refusal>;
 
-fn refuse(status: StatusCode, code: &'static str, message: &str) -> Refusal {
+pub(super) fn refuse(status: StatusCode, code: &'static str, message: &str) -> Refusal {
     Refusal { status, code, message: message.to_owned() }
 }
 
@@ -85,12 +88,12 @@ fn bad_parameter(message: &str) -> Refusal {
     refuse(StatusCode::BAD_REQUEST, "invalid_parameter", message)
 }
 
-fn not_found(message: &str) -> Refusal {
+pub(super) fn not_found(message: &str) -> Refusal {
     refuse(StatusCode::NOT_FOUND, "not_found", message)
 }
 
 /// HTTP Basic `api_key:api_secret`, compared in constant time; anything else is 401 `unauthorized`.
-fn authorize(state: &SimState, req: &HttpRequest) -> Result<(), Refusal> {
+pub(super) fn authorize(state: &SimState, req: &HttpRequest) -> Result<(), Refusal> {
     let unauthorized = |message: &str| refuse(StatusCode::UNAUTHORIZED, "unauthorized", message);
     let header = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
         unauthorized("[API] Authorization header with the API key and secret (HTTP Basic) is required")
@@ -166,13 +169,13 @@ async fn list_products(state: State, req: HttpRequest) -> Answer {
 }
 
 /// A body that must be a JSON object with `key`.
-fn body_field<'a>(body: &'a Value, key: &str) -> Result<&'a Value, Refusal> {
+pub(super) fn body_field<'a>(body: &'a Value, key: &str) -> Result<&'a Value, Refusal> {
     body.get(key).ok_or_else(|| {
         refuse(StatusCode::BAD_REQUEST, "invalid_json", &format!("the body must be a JSON object with \"{key}\""))
     })
 }
 
-fn parse_body(bytes: &[u8]) -> Result<Value, Refusal> {
+pub(super) fn parse_body(bytes: &[u8]) -> Result<Value, Refusal> {
     serde_json::from_slice(bytes)
         .map_err(|e| refuse(StatusCode::BAD_REQUEST, "invalid_json", &format!("the body is not JSON: {e}")))
 }
@@ -285,7 +288,7 @@ async fn create_product(state: State, req: HttpRequest, body: web::Bytes) -> Ans
 }
 
 async fn push_product(state: &SimState, topic: &str, product: &Value) {
-    if state.webhook_url().is_none() {
+    if state.push_targets(topic).is_empty() {
         return;
     }
     let seed = format!(
@@ -386,7 +389,7 @@ async fn set_batch(state: State, req: HttpRequest, body: web::Bytes) -> Answer {
                 }),
             })
             .collect();
-        let touched: Vec<Value> = if state.webhook_url().is_some() {
+        let touched: Vec<Value> = if !state.push_targets("products/update").is_empty() {
             store.products.iter().filter(|p| touched.contains(&p.id)).map(json::product).collect()
         } else {
             Vec::new()

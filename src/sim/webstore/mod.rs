@@ -3,6 +3,7 @@
 
 mod api;
 pub mod json;
+mod webhooks;
 
 use actix_web::{HttpResponse, web};
 use serde_json::Value;
@@ -64,6 +65,7 @@ pub fn signed_push(state: &SimState, topic: &str, body: &Value, event_seed: &str
     let event_id =
         format!("{}-{}-{}-{}-{}", &digest[0..8], &digest[8..12], &digest[12..16], &digest[16..20], &digest[20..32]);
     WebhookPush {
+        topic: topic.to_owned(),
         headers: vec![
             ("Content-Type".into(), "application/json".into()),
             (WEBHOOK_TOPIC_HEADER.into(), topic.into()),
@@ -77,16 +79,9 @@ pub fn signed_push(state: &SimState, topic: &str, body: &Value, event_seed: &str
     }
 }
 
-/// Delivers a push to the configured webhook URL, if any (awaited, so tests stay deterministic).
+/// Delivers a push to the addresses of its topic (awaited, so tests stay deterministic).
 pub(crate) async fn deliver(state: &SimState, push: WebhookPush) {
-    let Some(url) = state.webhook_url() else { return };
-    let mut request = state.http.post(&url).timeout(std::time::Duration::from_secs(5)).body(push.body);
-    for (name, value) in push.headers {
-        request = request.header(name, value);
-    }
-    if let Err(err) = request.send().await {
-        tracing::warn!(error = %err, "web store simulator: webhook delivery failed");
-    }
+    state.deliver(push).await;
 }
 
 impl MarketplaceSim for WebstoreSim {
