@@ -6,7 +6,7 @@ use entity::enums::OrderStatus::{Cancelled, Delivered, DeliveryFailed, InTransit
 use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
 use crate::channels::registry::{
-    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
+    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, PriceRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
 };
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
 use crate::domain::channel_settings::KindDefaults;
@@ -66,6 +66,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         keeps_ward: false,
     },
     creates_missing_products: false,
+    prices: PriceRules { at_most_list_price: false },
     facts: FACTS,
 };
 

@@ -7,7 +7,7 @@ use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
 use super::codes;
 use crate::channels::registry::{
-    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
+    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, PriceRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
 };
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
 use crate::domain::channel_settings::KindDefaults;
@@ -69,6 +69,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         keeps_ward: true,
     },
     creates_missing_products: false,
+    prices: PriceRules { at_most_list_price: false },
     facts: FACTS,
 };
 

@@ -6,7 +6,7 @@ use entity::enums::OrderStatus::{Cancelled, Delivered, InTransit, Pending, Ready
 use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
 use super::sign;
-use crate::channels::registry::{Auth, Fact, Marketplace, OrderRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits};
+use crate::channels::registry::{Auth, Fact, Marketplace, OrderRules, PriceRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits};
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
 use crate::domain::channel_settings::KindDefaults;
 use crate::domain::order_status::{PAID, RETURNED, StatusRow, UNPAID};
@@ -62,6 +62,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     },
     // SPEC §2: the only channel where linking creates missing products (hidden).
     creates_missing_products: true,
+    prices: PriceRules { at_most_list_price: false },
     facts: FACTS,
 };
 
