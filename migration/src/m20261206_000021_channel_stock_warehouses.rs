@@ -20,9 +20,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer(ChannelStockWarehouses::ChannelId))
                     .col(big_integer(ChannelStockWarehouses::WarehouseId))
                     .primary_key(
-                        Index::create()
-                            .col(ChannelStockWarehouses::ChannelId)
-                            .col(ChannelStockWarehouses::WarehouseId),
+                        Index::create().col(ChannelStockWarehouses::ChannelId).col(ChannelStockWarehouses::WarehouseId),
                     )
                     .foreign_key(
                         ForeignKey::create()

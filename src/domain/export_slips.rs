@@ -145,7 +145,10 @@ mod tests {
         assert_eq!(same.moved_from_committed, 3);
         // Cancelled while the order is open: the reservation comes back.
         let back = cancel_line(same.moves(3), true);
-        assert_eq!((after(created, back.slip_warehouse), back.restore_elsewhere, back.reserved_back), (reserved, None, 3));
+        assert_eq!(
+            (after(created, back.slip_warehouse), back.restore_elsewhere, back.reserved_back),
+            (reserved, None, 3)
+        );
         // In another warehouse: the reservation is released where it was.
         let other = create_line(3, 3, false);
         assert_eq!(other.release_elsewhere, Some(Delta { committed: -3, ..Delta::default() }));
@@ -173,7 +176,10 @@ mod tests {
             let (mut at_order, mut at_slip) = if same {
                 (after(order_wh, created.slip_warehouse), None)
             } else {
-                (after(order_wh, created.release_elsewhere.unwrap_or_default()), Some(after(slip_wh, created.slip_warehouse)))
+                (
+                    after(order_wh, created.release_elsewhere.unwrap_or_default()),
+                    Some(after(slip_wh, created.slip_warehouse)),
+                )
             };
             let reserved_left = reserved - moves.moved_from_committed - moves.released;
             assert_eq!(reserved_left, 0, "the slip takes the whole reservation: {quantity} {reserved} {same}");

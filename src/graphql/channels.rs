@@ -13,10 +13,10 @@ use crate::domain::channel::CountryCode;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::money::CurrencyCode;
 use crate::services::catalog;
-use crate::services::warehouses::stock_warehouses;
 use crate::services::channels::{
     self as service, ChannelFilter, ConnectInput, CredentialsInput, SettingsInput, UpdateInput,
 };
+use crate::services::warehouses::stock_warehouses;
 
 /// A sales channel kind.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

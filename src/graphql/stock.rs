@@ -155,6 +155,7 @@ pub struct StockExplanationWarehouse {
 /// One warehouse a channel's stock comes from, with the variant's figures there.
 #[Object]
 impl StockExplanationWarehouse {
+    /// The warehouse.
     async fn warehouse(&self) -> Warehouse {
         Warehouse(self.warehouse.clone())
     }

@@ -12,9 +12,7 @@ use sea_orm::{
 };
 
 use entity::enums::{LedgerReason, LedgerReference, LinkState, SyncRunKind, SyncRunStatus};
-use entity::{
-    channel, inventory_ledger, order_line, product, product_link, product_variant, sync_run,
-};
+use entity::{channel, inventory_ledger, order_line, product, product_link, product_variant, sync_run};
 
 use super::{SimHandle, SimProduct, SimSku};
 use crate::context::AppContext;

@@ -342,7 +342,7 @@ async fn a_link_run_of_a_dead_process_finishes_after_restart_without_duplicates(
     let run = restarted.wait_for_run(&run_id).await;
     assert_eq!(
         (run["status"].as_str(), run["attempts"].as_i64(), run["succeeded"].as_i64()),
-        (Some("COMPLETED"), Some(1), Some(1)),
+        (Some("COMPLETED"), Some(1), Some(2)),
         "{run}"
     );
     assert_eq!(

@@ -38,7 +38,8 @@ struct Setup {
 
 async fn setup(app: &TestApp) -> Setup {
     let shop = connect(app, ChannelKind::Shopee, json!({})).await;
-    let created = app.gql("mutation { warehouseCreate(input: { name: \"Kho Hà Nội\" }) { warehouse { id } } }", json!({})).await;
+    let created =
+        app.gql("mutation { warehouseCreate(input: { name: \"Kho Hà Nội\" }) { warehouse { id } } }", json!({})).await;
     let other_wh = created["warehouseCreate"]["warehouse"]["id"].clone();
     for sku in SKUS {
         let variant = linked_variant(app, &shop, sku, 50).await;
@@ -55,7 +56,10 @@ async fn setup(app: &TestApp) -> Setup {
 
 async fn order_ids(app: &TestApp, shop: &Shop) -> Vec<Value> {
     let orders = app
-        .gql("query($c: ID!) { orders(first: 100, filter: { channelId: $c }) { edges { node { id } } } }", json!({ "c": shop.channel }))
+        .gql(
+            "query($c: ID!) { orders(first: 100, filter: { channelId: $c }) { edges { node { id } } } }",
+            json!({ "c": shop.channel }),
+        )
         .await;
     orders["orders"]["edges"].as_array().expect("edges").iter().map(|e| e["node"]["id"].clone()).collect()
 }
@@ -211,7 +215,8 @@ async fn check_invariants(app: &TestApp) -> Result<(), String> {
     }
     for l in inventory_level::Entity::find().all(db).await.map_err(|e| e.to_string())? {
         let key = (l.variant_id, l.warehouse_id);
-        let expected = (committed.get(&key).copied().unwrap_or_default(), pending.get(&key).copied().unwrap_or_default());
+        let expected =
+            (committed.get(&key).copied().unwrap_or_default(), pending.get(&key).copied().unwrap_or_default());
         if (l.committed, l.pending_export) != expected {
             return Err(format!(
                 "level {key:?}: committed {} / pending export {}, expected {expected:?} from the orders and slips",

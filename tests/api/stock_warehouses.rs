@@ -52,7 +52,8 @@ fn names(settings: &Value) -> Vec<String> {
 }
 
 async fn a_channel_reads_the_sum_of_its_stock_warehouses(app: &TestApp) {
-    let (hn, hcm, empty) = (warehouse(app, "Kho HN").await, warehouse(app, "Kho HCM").await, warehouse(app, "Kho trống").await);
+    let (hn, hcm, empty) =
+        (warehouse(app, "Kho HN").await, warehouse(app, "Kho HCM").await, warehouse(app, "Kho trống").await);
     let shop = connect(app, ChannelKind::Lazada, json!({ "stockWarehouseIds": [hn, hcm] })).await;
     let channel = shop.channel.clone();
     let sku = "SKU-0006-1";
@@ -100,7 +101,10 @@ async fn a_channel_reads_the_sum_of_its_stock_warehouses(app: &TestApp) {
     assert!(explained["summary"].as_str().unwrap_or("").contains("Kho HN + Kho HCM"), "{explained}");
 
     // Bad input: the same warehouse twice, an unknown one, an id of another type; nothing changes.
-    let refused = app.gql(UPDATE, json!({ "id": channel, "s": { "stockWarehouseIds": [hn, hn, global_id("Warehouse", 999_999)] } })).await["channelUpdate"].clone();
+    let refused = app
+        .gql(UPDATE, json!({ "id": channel, "s": { "stockWarehouseIds": [hn, hn, global_id("Warehouse", 999_999)] } }))
+        .await["channelUpdate"]
+        .clone();
     let errors: Vec<(Value, Value)> = refused["userErrors"]
         .as_array()
         .expect("errors")
@@ -115,14 +119,22 @@ async fn a_channel_reads_the_sum_of_its_stock_warehouses(app: &TestApp) {
         ],
         "{refused}"
     );
-    let wrong = app.gql(UPDATE, json!({ "id": channel, "s": { "stockWarehouseIds": [global_id("Product", 1)] } })).await["channelUpdate"].clone();
+    let wrong = app
+        .gql(UPDATE, json!({ "id": channel, "s": { "stockWarehouseIds": [global_id("Product", 1)] } }))
+        .await["channelUpdate"]
+        .clone();
     assert_eq!(
         (wrong["userErrors"][0]["field"].clone(), wrong["userErrors"][0]["code"].clone()),
         (json!(["input", "settings", "stockWarehouseIds", "0"]), json!("INVALID_ID"))
     );
-    let both = app.gql(UPDATE, json!({ "id": channel, "s": { "stockWarehouseIds": [hn], "stockWarehouseId": hn } })).await["channelUpdate"].clone();
+    let both = app
+        .gql(UPDATE, json!({ "id": channel, "s": { "stockWarehouseIds": [hn], "stockWarehouseId": hn } }))
+        .await["channelUpdate"]
+        .clone();
     assert_eq!(both["userErrors"][0]["field"], json!(["input", "settings", "stockWarehouseId"]), "{both}");
-    let read = app.gql("query($c: ID!) { channel(id: $c) { settings { stockWarehouses { name } } } }", json!({ "c": channel })).await;
+    let read = app
+        .gql("query($c: ID!) { channel(id: $c) { settings { stockWarehouses { name } } } }", json!({ "c": channel }))
+        .await;
     assert_eq!(names(&read["channel"]["settings"]), ["Kho HN", "Kho HCM"], "nothing changed");
 
     // A warehouse a channel reads can't be deleted; taken out of the channel first, it can.
@@ -141,7 +153,8 @@ async fn a_channel_reads_the_sum_of_its_stock_warehouses(app: &TestApp) {
     assert_eq!(names(&one["channel"]["settings"]), ["Kho HN"]);
     push(app, &channel).await;
     assert_eq!(on_sim(sku), 5);
-    let none = app.gql(UPDATE, json!({ "id": channel, "s": { "stockWarehouseIds": [] } })).await["channelUpdate"].clone();
+    let none =
+        app.gql(UPDATE, json!({ "id": channel, "s": { "stockWarehouseIds": [] } })).await["channelUpdate"].clone();
     assert_eq!(
         (names(&none["channel"]["settings"]), none["channel"]["settings"]["stockWarehouseChosen"].clone()),
         (vec!["Kho tổng".to_owned()], json!(false))

@@ -171,9 +171,7 @@ async fn link_all(app: &TestApp, channel: &Value) {
 }
 
 async fn product(app: &TestApp, title: &str, sku: &str, price: i64) -> Value {
-    let p = app
-        .create_product(title, json!([{ "sku": sku, "barcode": sku, "price": price.to_string() }]))
-        .await;
+    let p = app.create_product(title, json!([{ "sku": sku, "barcode": sku, "price": price.to_string() }])).await;
     p["variants"][0]["id"].clone()
 }
 
@@ -188,10 +186,7 @@ async fn tiki_refuses_a_price_above_its_list_price_at_link_and_push_time_and_laz
     // At link time: the price above Tiki's list price is a link error.
     link_all(app, &tiki.channel).await;
     assert_eq!(link_state(app, &tiki.channel, &cheap).await, ("LINKED".to_owned(), json!(null)));
-    assert_eq!(
-        link_state(app, &tiki.channel, &dear).await,
-        ("LINK_ERROR".to_owned(), json!("PRICE_ABOVE_LIST_PRICE"))
-    );
+    assert_eq!(link_state(app, &tiki.channel, &dear).await, ("LINK_ERROR".to_owned(), json!("PRICE_ABOVE_LIST_PRICE")));
     push(app, &tiki.channel).await;
     assert_eq!(on_sim(&tiki.sim, cheap_sku).1, cheap_list - 5_000, "the price within the list price is pushed");
 

@@ -7,9 +7,9 @@ use entity::enums::{
     SyncRunStatus, TokenScope,
 };
 use entity::{
-    api_token, channel, channel_listing, channel_stock_warehouse, customer, export_slip, export_slip_line, inventory_ledger, inventory_level,
-    order, order_event, order_line, order_return, product, product_link, product_variant, return_line, stock_push,
-    sync_error, sync_run, warehouse, webhook_event,
+    api_token, channel, channel_listing, channel_stock_warehouse, customer, export_slip, export_slip_line,
+    inventory_ledger, inventory_level, order, order_event, order_line, order_return, product, product_link,
+    product_variant, return_line, stock_push, sync_error, sync_run, warehouse, webhook_event,
 };
 use migration::sea_orm::entity::prelude::*;
 use migration::sea_orm::{ActiveValue::NotSet, IntoActiveModel};

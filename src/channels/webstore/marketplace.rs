@@ -6,7 +6,9 @@ use entity::enums::OrderStatus::{Cancelled, Delivered, InTransit, Pending, Ready
 use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
 use super::sign;
-use crate::channels::registry::{Auth, Fact, Marketplace, OrderRules, PriceRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits};
+use crate::channels::registry::{
+    Auth, Fact, Marketplace, OrderRules, PriceRules, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
+};
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
 use crate::domain::channel_settings::KindDefaults;
 use crate::domain::order_status::{PAID, RETURNED, StatusRow, UNPAID};

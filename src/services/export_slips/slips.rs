@@ -248,7 +248,13 @@ pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceR
             released: if line.released_warehouse_id.is_some() { line.released_quantity } else { 0 },
         };
         let back = rules::cancel_line(recorded, open);
-        moves.push(movement(line.variant_id, slip.warehouse_id, back.slip_warehouse, LedgerReason::ExportSlipCancelled, &slip));
+        moves.push(movement(
+            line.variant_id,
+            slip.warehouse_id,
+            back.slip_warehouse,
+            LedgerReason::ExportSlipCancelled,
+            &slip,
+        ));
         if let (Some(restore), Some(released_wh)) = (back.restore_elsewhere, line.released_warehouse_id) {
             moves.push(movement(line.variant_id, released_wh, restore, LedgerReason::OrderReserved, &slip));
         }

@@ -5,9 +5,9 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use entity::{channel, product_link, product_variant};
 
 use super::due::orders_waiting;
-use crate::services::warehouses::{StockLevels, StockWarehouses, stock_warehouses};
 use crate::domain::stock_push::{self as rules, PushSettings, QuantityDecision, price_to_push, quantity_to_push};
 use crate::services::link_marks::{push_settings, variant_flags, variant_prices};
+use crate::services::warehouses::{StockLevels, StockWarehouses, stock_warehouses};
 use crate::services::{ServiceError, ServiceResult};
 
 /// Why a channel shows (or will show) a number for a variant.
