@@ -83,8 +83,9 @@ async fn seed_shop(ctx: &AppContext) -> anyhow::Result<()> {
                 catalog::VariantFields {
                     sku: Some(Some(code)),
                     barcode: Some(barcode),
-                    // Below every simulator list price (≥ 70,000), so the price check passes.
-                    price: Some(rust_decimal::Decimal::from(rng.random_range(20u32..60) * 1000)),
+                    // The simulators' range: a price above Tiki's list price shows PRICE_ABOVE_LIST_PRICE there, the
+                    // other channels take it.
+                    price: Some(rust_decimal::Decimal::from(rng.random_range(50u32..500) * 1000)),
                     // Two options, like the simulators' multi-SKU products.
                     options: (count > 1).then(|| {
                         vec![

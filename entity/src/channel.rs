@@ -31,8 +31,8 @@ pub struct Model {
     pub sync_price: bool,
     pub sync_quantity: bool,
     pub process_orders_in_hub: bool,
-    /// Warehouse whose stock is pushed; null = the default warehouse.
-    pub stock_warehouse_id: Option<i64>,
+    // The warehouses whose stock is pushed are in `channel_stock_warehouses` (the old `stock_warehouse_id` column
+    // is no longer read).
     /// Warehouse channel orders take stock from; null = the default warehouse.
     pub order_warehouse_id: Option<i64>,
     pub price_policy: PricePolicy,
@@ -62,13 +62,6 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::warehouse::Entity",
-        from = "Column::StockWarehouseId",
-        to = "super::warehouse::Column::Id",
-        on_delete = "SetNull"
-    )]
-    StockWarehouse,
     #[sea_orm(
         belongs_to = "super::warehouse::Entity",
         from = "Column::OrderWarehouseId",

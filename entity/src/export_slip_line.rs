@@ -15,6 +15,9 @@ pub struct Model {
     pub quantity: i64,
     /// Units moved from committed to pending export (the order had reserved them in this warehouse).
     pub moved_from_committed: i64,
+    /// Units of the order's reservation released in its own (other) warehouse, `released_warehouse_id`.
+    pub released_quantity: i64,
+    pub released_warehouse_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

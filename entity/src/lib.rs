@@ -7,6 +7,7 @@ pub mod enums;
 pub mod api_token;
 pub mod channel;
 pub mod channel_listing;
+pub mod channel_stock_warehouse;
 pub mod customer;
 pub mod export_slip;
 pub mod export_slip_line;
@@ -33,6 +34,7 @@ pub mod prelude {
     pub use super::api_token::Entity as ApiToken;
     pub use super::channel::Entity as Channel;
     pub use super::channel_listing::Entity as ChannelListing;
+    pub use super::channel_stock_warehouse::Entity as ChannelStockWarehouse;
     pub use super::customer::Entity as Customer;
     pub use super::export_slip::Entity as ExportSlip;
     pub use super::export_slip_line::Entity as ExportSlipLine;

@@ -49,6 +49,8 @@ pub struct Marketplace {
     pub push_address: PushAddress,
     /// Whether linking creates missing products on the channel (hidden; SPEC §2: only the web store allows it).
     pub creates_missing_products: bool,
+    /// What prices the marketplace takes, checked when a link is made and before every price push.
+    pub prices: PriceRules,
     /// Protocol facts the connector relies on (limits, names, codes). The simulator holds its own, written from
     /// the marketplace's documentation too (`sim::MarketplaceSim::facts`), so that a misreading on one side fails
     /// a test instead of agreeing with itself. Every marketplace names at least `SKUS_PER_UPDATE_CALL`.
@@ -126,6 +128,15 @@ impl UpdateLimits {
             )
             .sum()
     }
+}
+
+/// What prices a marketplace takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriceRules {
+    /// The selling price may not exceed the listing's list price: the marketplace refuses a price above it (Tiki:
+    /// "Nếu giá SP bên HRV cao hơn giá niêm yết của tiki sẽ báo lỗi" [Biz]). Others take such a price, or make it
+    /// the list price.
+    pub at_most_list_price: bool,
 }
 
 /// How a merchant connects a channel of a kind.

@@ -48,11 +48,48 @@ pub fn export_line(quantity: i64) -> Delta {
     Delta { on_hand: -quantity, pending_export: -quantity, ..Delta::default() }
 }
 
-/// Cancelling [Biz]: pending export − qty, so available + qty. (omnisync) Units that came from the order's
-/// reservation go back to committed while the order is still open (it still needs them), else to available.
-pub fn cancel_line(quantity: i64, moved_from_committed: i64, order_open: bool) -> Delta {
-    let back = if order_open { moved_from_committed } else { 0 };
-    Delta { committed: back, pending_export: -quantity, ..Delta::default() }
+/// What creating a slip line moved, as recorded on the line: what a cancel reverses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SlipLineMoves {
+    pub quantity: i64,
+    /// Units moved from committed to pending export in the slip's warehouse.
+    pub moved_from_committed: i64,
+    /// Units of the order's reservation released in its own (other) warehouse.
+    pub released: i64,
+}
+
+impl SlipCreation {
+    /// What this creation moved for a line of `quantity`, to be recorded on it.
+    pub fn moves(&self, quantity: i64) -> SlipLineMoves {
+        SlipLineMoves {
+            quantity,
+            moved_from_committed: self.moved_from_committed,
+            released: self.release_elsewhere.map_or(0, |d| -d.committed),
+        }
+    }
+}
+
+/// What cancelling a slip line does: the reverse of its creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlipCancellation {
+    /// The movement of the slip's warehouse.
+    pub slip_warehouse: Delta,
+    /// The reservation given back in the order's other warehouse, where the creation released it.
+    pub restore_elsewhere: Option<Delta>,
+    /// Units that return to the order line's `reserved_quantity`.
+    pub reserved_back: i64,
+}
+
+/// Cancelling [Biz]: pending export − qty, so available + qty. (omnisync) What the creation took from the order's
+/// reservation — moved from committed in the slip's warehouse, or released in the order's other warehouse — goes
+/// back exactly where it was while the order is still open (it still needs those units), else to available.
+pub fn cancel_line(moves: SlipLineMoves, order_open: bool) -> SlipCancellation {
+    let (moved, released) = if order_open { (moves.moved_from_committed, moves.released) } else { (0, 0) };
+    SlipCancellation {
+        slip_warehouse: Delta { committed: moved, pending_export: -moves.quantity, ..Delta::default() },
+        restore_elsewhere: (released > 0).then_some(Delta { committed: released, ..Delta::default() }),
+        reserved_back: moved + released,
+    }
 }
 
 /// Whether an order still needs its reserved stock (not finished either way).
@@ -94,7 +131,7 @@ mod tests {
         assert_eq!((created.available(), created.pending_export), (7, 3), "available − 3, pending export + 3");
         let exported = after(created, export_line(3));
         assert_eq!((exported.on_hand, exported.pending_export, exported.available()), (7, 0, 7));
-        let cancelled = after(created, cancel_line(3, 0, true));
+        let cancelled = after(created, cancel_line(create_line(3, 0, true).moves(3), true).slip_warehouse);
         assert_eq!((cancelled.available(), cancelled.pending_export), (10, 0), "available + 3, pending export − 3");
     }
 
@@ -107,11 +144,68 @@ mod tests {
         assert_eq!((created.committed, created.pending_export, created.available()), (0, 3, 7));
         assert_eq!(same.moved_from_committed, 3);
         // Cancelled while the order is open: the reservation comes back.
-        assert_eq!(after(created, cancel_line(3, 3, true)), reserved);
+        let back = cancel_line(same.moves(3), true);
+        assert_eq!(
+            (after(created, back.slip_warehouse), back.restore_elsewhere, back.reserved_back),
+            (reserved, None, 3)
+        );
         // In another warehouse: the reservation is released where it was.
         let other = create_line(3, 3, false);
         assert_eq!(other.release_elsewhere, Some(Delta { committed: -3, ..Delta::default() }));
         assert_eq!(other.moved_from_committed, 0);
+    }
+
+    #[test]
+    fn a_cancel_reverses_exactly_what_the_creation_moved_in_either_warehouse() {
+        let order_wh = Quantities { on_hand: 10, committed: 5, pending_export: 0 };
+        let slip_wh = Quantities { on_hand: 10, committed: 0, pending_export: 0 };
+        // (quantity, reserved, same warehouse, order open at cancel) → both levels and the reservation after cancel.
+        let cases = [
+            (5, 5, true, true),
+            (5, 5, false, true),
+            (5, 2, true, true),
+            (5, 2, false, true),
+            (5, 0, false, true),
+            (5, 5, false, false),
+            (5, 5, true, false),
+        ];
+        for (quantity, reserved, same, open) in cases {
+            let order_wh = Quantities { committed: reserved, ..order_wh };
+            let created = create_line(quantity, reserved, same);
+            let moves = created.moves(quantity);
+            let (mut at_order, mut at_slip) = if same {
+                (after(order_wh, created.slip_warehouse), None)
+            } else {
+                (
+                    after(order_wh, created.release_elsewhere.unwrap_or_default()),
+                    Some(after(slip_wh, created.slip_warehouse)),
+                )
+            };
+            let reserved_left = reserved - moves.moved_from_committed - moves.released;
+            assert_eq!(reserved_left, 0, "the slip takes the whole reservation: {quantity} {reserved} {same}");
+            let back = cancel_line(moves, open);
+            match at_slip.as_mut() {
+                Some(slip) => {
+                    *slip = after(*slip, back.slip_warehouse);
+                    at_order = after(at_order, back.restore_elsewhere.unwrap_or_default());
+                }
+                None => {
+                    assert_eq!(back.restore_elsewhere, None);
+                    at_order = after(at_order, back.slip_warehouse);
+                }
+            }
+            let case = format!("quantity {quantity}, reserved {reserved}, same {same}, open {open}");
+            if open {
+                assert_eq!(at_order, order_wh, "{case}: the order's warehouse as before");
+                assert_eq!(reserved_left + back.reserved_back, reserved, "{case}");
+            } else {
+                assert_eq!(at_order.committed, 0, "{case}: a finished order needs nothing back");
+                assert_eq!(back.reserved_back, 0, "{case}");
+            }
+            if let Some(slip) = at_slip {
+                assert_eq!(slip, slip_wh, "{case}: the slip's warehouse as before");
+            }
+        }
     }
 
     #[test]

@@ -17,6 +17,17 @@ impl Quantities {
     }
 }
 
+/// The quantities of several levels together (a channel reading more than one warehouse).
+impl std::iter::Sum for Quantities {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::default(), |a, b| Self {
+            on_hand: a.on_hand.saturating_add(b.on_hand),
+            committed: a.committed.saturating_add(b.committed),
+            pending_export: a.pending_export.saturating_add(b.pending_export),
+        })
+    }
+}
+
 /// A movement of the three quantities; every ledger row records one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Delta {

@@ -120,7 +120,8 @@ pub struct MatchContext<'a> {
     pub key: MatchKey,
     /// Every hub product using a key value (the whole catalog, not only the selection), to find conflicts.
     pub key_owners: &'a HashMap<String, Vec<(i64, String)>>,
-    /// Check the hub price against the channel's list price (when prices are pushed).
+    /// Check the hub price against the channel's list price (the marketplace refuses a higher one, and prices are
+    /// pushed: `Marketplace::prices`).
     pub check_price: bool,
     /// Currency of messages' prices.
     pub currency: &'a str,

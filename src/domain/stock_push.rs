@@ -82,6 +82,26 @@ pub fn quantity_to_push(variant: VariantFlags, level: Quantities, settings: &Pus
     decided(Some(real), real_rule)
 }
 
+/// Whether a movement of one of a channel's `warehouses` stock warehouses (its level `before` → `after`) may change
+/// the quantity pushed. With one warehouse the rule is applied to both; with several it works on their sum, which
+/// any change of the figure it reads (available: several are always chosen ones) may change.
+pub fn level_move_matters(
+    variant: VariantFlags,
+    before: Quantities,
+    after: Quantities,
+    settings: &PushSettings,
+    warehouses: usize,
+) -> bool {
+    let was = quantity_to_push(variant, before, settings);
+    if warehouses <= 1 {
+        return was.quantity != quantity_to_push(variant, after, settings).quantity;
+    }
+    match was.rule {
+        QuantityRule::SyncOff | QuantityRule::NotTracked | QuantityRule::OversellAlways => false,
+        _ => before.available() != after.available(),
+    }
+}
+
 /// The hub prices of a variant (minor units).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VariantPrices {
@@ -101,6 +121,16 @@ pub fn price_to_push(prices: VariantPrices, settings: &PushSettings) -> Option<i
         PricePolicy::List => prices.list_price.unwrap_or(prices.price),
         PricePolicy::Cost => prices.cost_price.unwrap_or(prices.price),
     })
+}
+
+/// A price the marketplace would refuse: above the listing's list price where the marketplace takes no such price
+/// (`Marketplace::prices.at_most_list_price`, Tiki). `Some((price, list price))` when refused; nothing to push, or
+/// no list price known, is never refused.
+pub fn price_above_list(price: Option<i64>, list_price: Option<i64>, at_most_list_price: bool) -> Option<(i64, i64)> {
+    match (price, list_price) {
+        (Some(price), Some(list)) if at_most_list_price && price > list => Some((price, list)),
+        _ => None,
+    }
 }
 
 /// The stale-push guard (issue 5): while an order event of the channel is still waiting to be imported, a push
@@ -328,5 +358,47 @@ mod tests {
             explain(&d, l, &s, "Kho HN"),
             "in Kho HN: on hand 40 − committed 2 − pending export 1 = 37: 37 is sent"
         );
+    }
+
+    #[test]
+    fn a_price_above_the_list_price_is_refused_only_where_the_marketplace_refuses_it() {
+        // (price, list price, marketplace rule) → refused
+        let cases = [
+            (Some(120), Some(100), true, Some((120, 100))),
+            (Some(100), Some(100), true, None),
+            (Some(90), Some(100), true, None),
+            (Some(120), Some(100), false, None),
+            (Some(120), None, true, None),
+            (None, Some(100), true, None),
+        ];
+        for (price, list, rule, refused) in cases {
+            assert_eq!(price_above_list(price, list, rule), refused, "{price:?} {list:?} {rule}");
+        }
+    }
+
+    #[test]
+    fn a_move_in_one_of_several_warehouses_matters_when_its_available_changes() {
+        let s = settings(true, OversellPolicy::Always);
+        let tracked = VariantFlags { track_inventory: true, allow_oversell: false };
+        let oversold = VariantFlags { track_inventory: true, allow_oversell: true };
+        let untracked = VariantFlags { track_inventory: false, allow_oversell: false };
+        // (variant, before, after, warehouses) → matters
+        let cases = [
+            // One warehouse: the rule before and after (both floor at 0 here).
+            (tracked, level(-3, 0, 0), level(-1, 0, 0), 1, false),
+            (tracked, level(5, 0, 0), level(4, 0, 0), 1, true),
+            // Several: the sum may move even where this level floors at 0.
+            (tracked, level(-3, 0, 0), level(-1, 0, 0), 2, true),
+            (tracked, level(5, 1, 0), level(6, 2, 0), 2, false),
+            (untracked, level(5, 0, 0), level(4, 0, 0), 2, false),
+            (oversold, level(5, 0, 0), level(4, 0, 0), 2, false),
+        ];
+        for (variant, before, after, warehouses, matters) in cases {
+            assert_eq!(
+                level_move_matters(variant, before, after, &s, warehouses),
+                matters,
+                "{variant:?} {before:?} → {after:?} in {warehouses}"
+            );
+        }
     }
 }

@@ -682,7 +682,8 @@ impl CatalogMutation {
         Ok(WarehouseUpdatePayload { warehouse: w.map(Warehouse), user_errors })
     }
 
-    /// Deletes a warehouse that never held stock movements. The default warehouse can't be deleted.
+    /// Deletes a warehouse that never held stock movements and that no channel reads its stock from (take it out
+    /// of the channels' `stockWarehouseIds` first). The default warehouse can't be deleted.
     async fn warehouse_delete(
         &self,
         ctx: &Context<'_>,

@@ -10,12 +10,13 @@ use super::catalog::Warehouse;
 use super::errors::{UserError, int, internal, payloads, query, split, user_errors};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use crate::domain::channel::CountryCode;
-use crate::domain::errors::FieldError;
+use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::money::CurrencyCode;
 use crate::services::catalog;
 use crate::services::channels::{
     self as service, ChannelFilter, ConnectInput, CredentialsInput, SettingsInput, UpdateInput,
 };
+use crate::services::warehouses::stock_warehouses;
 
 /// A sales channel kind.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -98,13 +99,21 @@ impl ChannelSettings {
     async fn process_orders_in_hub(&self) -> bool {
         self.0.process_orders_in_hub
     }
-    /// The warehouse whose stock is pushed (the default warehouse unless chosen).
-    async fn stock_warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
-        warehouse_or_default(ctx, self.0.stock_warehouse_id).await
+    /// The warehouses whose stock is pushed, by id: the chosen ones (their stock together), else the default
+    /// warehouse alone.
+    async fn stock_warehouses(&self, ctx: &Context<'_>) -> Result<Vec<Warehouse>> {
+        let source = query(stock_warehouses(&app(ctx)?.db, self.0.id).await)?;
+        Ok(source.warehouses.into_iter().map(Warehouse).collect())
     }
-    /// Whether a warehouse was chosen for stock (changes the quantity rule, SPEC §3).
-    async fn stock_warehouse_chosen(&self) -> bool {
-        self.0.stock_warehouse_id.is_some()
+    /// The first of `stockWarehouses`.
+    #[graphql(deprecation = "A channel may read several warehouses: use stockWarehouses.")]
+    async fn stock_warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
+        let source = query(stock_warehouses(&app(ctx)?.db, self.0.id).await)?;
+        Ok(source.warehouses.into_iter().next().map(Warehouse))
+    }
+    /// Whether stock warehouses were chosen (changes the quantity rule, SPEC §3).
+    async fn stock_warehouse_chosen(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(query(stock_warehouses(&app(ctx)?.db, self.0.id).await)?.chosen)
     }
     /// The warehouse channel orders take stock from.
     async fn order_warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
@@ -385,7 +394,11 @@ pub struct ChannelSettingsInput {
     pub sync_quantity: Option<bool>,
     /// Orders are run in the hub: channel status changes no longer overwrite hub statuses.
     pub process_orders_in_hub: Option<bool>,
-    /// The warehouse whose stock is pushed (a Warehouse global id); null: back to the default warehouse.
+    /// The warehouses whose stock is pushed, their stock together (Warehouse global ids, each once, at most 50);
+    /// an empty list: back to the default warehouse alone.
+    pub stock_warehouse_ids: Option<Vec<ID>>,
+    /// One warehouse whose stock is pushed; null: back to the default warehouse.
+    #[graphql(deprecation = "A channel may read several warehouses: use stockWarehouseIds.")]
     pub stock_warehouse_id: MaybeUndefined<ID>,
     /// The warehouse channel orders take stock from (a Warehouse global id); null: back to the default warehouse.
     pub order_warehouse_id: MaybeUndefined<ID>,
@@ -418,9 +431,28 @@ impl ChannelSettingsInput {
                 }
             }
         };
+        let one = warehouse("stockWarehouseId", self.stock_warehouse_id).map(|w| w.into_iter().collect::<Vec<_>>());
+        let order_warehouse_id = warehouse("orderWarehouseId", self.order_warehouse_id);
+        let many = self.stock_warehouse_ids.map(|ids| {
+            ids.iter()
+                .enumerate()
+                .filter_map(|(i, id)| {
+                    input_id("Warehouse", id, &["settings", "stockWarehouseIds", &i.to_string()])
+                        .map_err(|e| errors.push(e))
+                        .ok()
+                })
+                .collect::<Vec<i64>>()
+        });
+        if many.is_some() && one.is_some() {
+            errors.push(FieldError::new(
+                &["settings", "stockWarehouseId"],
+                ErrorCode::Invalid,
+                "give stockWarehouseIds only (stockWarehouseId is its deprecated one-warehouse form)",
+            ));
+        }
         SettingsInput {
-            stock_warehouse_id: warehouse("stockWarehouseId", self.stock_warehouse_id),
-            order_warehouse_id: warehouse("orderWarehouseId", self.order_warehouse_id),
+            stock_warehouse_ids: many.or(one),
+            order_warehouse_id,
             sync_price: self.sync_price,
             sync_quantity: self.sync_quantity,
             process_orders_in_hub: self.process_orders_in_hub,

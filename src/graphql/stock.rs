@@ -12,7 +12,7 @@ use super::channels::{Channel, OversellPolicyGql, PricePolicyGql};
 use super::errors::{UserError, int, int_opt, payloads, query, split, user_errors};
 use super::inventory::InventoryLevel;
 use super::linking::ProductLink;
-use super::loaders::{ChannelId, OrderId, ProductLinkId, VariantId, load_by_id, load_required};
+use super::loaders::{ChannelId, OrderId, ProductLinkId, VariantId, WarehouseId, load_by_id, load_required};
 use super::orders::{Order, OrderLine};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use super::sync_errors::stored_code;
@@ -53,29 +53,41 @@ impl StockExplanation {
     async fn summary(&self) -> &str {
         &self.0.summary
     }
-    /// The warehouse whose stock the channel gets (its stock warehouse, else the default).
-    async fn warehouse(&self) -> Warehouse {
-        Warehouse(self.0.warehouse.clone())
+    /// Each warehouse whose stock the channel gets (its chosen ones, else the default) with the variant's figures
+    /// there; the rule works on their sum (`onHand`, `committed`, `pendingExport`).
+    async fn warehouses(&self) -> Vec<StockExplanationWarehouse> {
+        self.0
+            .warehouses
+            .warehouses
+            .iter()
+            .zip(&self.0.levels.each)
+            .map(|(w, (_, level))| StockExplanationWarehouse { warehouse: w.clone(), level: *level })
+            .collect()
     }
-    /// Whether the channel chose a stock warehouse (then on hand − committed − pending export is pushed).
+    /// The first of `warehouses`.
+    #[graphql(deprecation = "A channel may read several warehouses: use warehouses.")]
+    async fn warehouse(&self) -> Option<Warehouse> {
+        self.0.warehouses.warehouses.first().cloned().map(Warehouse)
+    }
+    /// Whether the channel chose its stock warehouses (then on hand − committed − pending export is pushed).
     async fn warehouse_chosen(&self) -> bool {
         self.0.settings.warehouse_chosen
     }
-    /// On hand in that warehouse.
+    /// On hand in those warehouses together.
     async fn on_hand(&self) -> Result<i32> {
-        int(self.0.level.on_hand)
+        int(self.0.levels.total.on_hand)
     }
-    /// Reserved by open orders in that warehouse.
+    /// Reserved by open orders in those warehouses together.
     async fn committed(&self) -> Result<i32> {
-        int(self.0.level.committed)
+        int(self.0.levels.total.committed)
     }
-    /// On waiting export slips in that warehouse.
+    /// On waiting export slips in those warehouses together.
     async fn pending_export(&self) -> Result<i32> {
-        int(self.0.level.pending_export)
+        int(self.0.levels.total.pending_export)
     }
     /// onHand − committed − pendingExport.
     async fn available(&self) -> Result<i32> {
-        int(self.0.level.available())
+        int(self.0.levels.total.available())
     }
     /// The variant's `trackInventory`: when false, no quantity is pushed.
     async fn track_inventory(&self) -> bool {
@@ -132,6 +144,36 @@ impl StockExplanation {
     /// The quantity is a raise held back by the stale-push guard right now.
     async fn held(&self) -> bool {
         self.0.held
+    }
+}
+
+pub struct StockExplanationWarehouse {
+    warehouse: entity::warehouse::Model,
+    level: crate::domain::inventory::Quantities,
+}
+
+/// One warehouse a channel's stock comes from, with the variant's figures there.
+#[Object]
+impl StockExplanationWarehouse {
+    /// The warehouse.
+    async fn warehouse(&self) -> Warehouse {
+        Warehouse(self.warehouse.clone())
+    }
+    /// On hand there.
+    async fn on_hand(&self) -> Result<i32> {
+        int(self.level.on_hand)
+    }
+    /// Reserved by open orders there.
+    async fn committed(&self) -> Result<i32> {
+        int(self.level.committed)
+    }
+    /// On waiting export slips there.
+    async fn pending_export(&self) -> Result<i32> {
+        int(self.level.pending_export)
+    }
+    /// onHand − committed − pendingExport there.
+    async fn available(&self) -> Result<i32> {
+        int(self.level.available())
     }
 }
 
@@ -284,6 +326,16 @@ impl ExportSlipLine {
     /// export, so they are not counted twice).
     async fn moved_from_committed(&self) -> Result<i32> {
         int(self.0.moved_from_committed)
+    }
+    /// Units of the order's reservation released in its own warehouse, another than the slip's (so they are not
+    /// counted twice); cancelling the slip reserves them there again while the order is open.
+    async fn released_quantity(&self) -> Result<i32> {
+        int(self.0.released_quantity)
+    }
+    /// Where `releasedQuantity` was released (null when nothing was).
+    async fn released_warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
+        let Some(id) = self.0.released_warehouse_id else { return Ok(None) };
+        Ok(load_by_id(ctx, WarehouseId(id)).await?.map(Warehouse))
     }
 }
 

@@ -1,11 +1,15 @@
 //! Warehouse lookups needed below the catalog: the default warehouse, which push marking needs without
-//! importing the catalog (`catalog::default_warehouse` re-exports it).
+//! importing the catalog (`catalog::default_warehouse` re-exports it), and the warehouses whose stock a channel
+//! gets (one or more chosen, else the default), which marking, the push and its explanation read alike.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use std::collections::{BTreeMap, HashMap};
 
-use entity::warehouse;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::{ServiceError, ServiceResult};
+use entity::{channel_stock_warehouse, inventory_level, warehouse};
+
+use super::{IN_CHUNK, ServiceError, ServiceResult};
+use crate::domain::inventory::Quantities;
 
 pub async fn default_warehouse<C: ConnectionTrait>(db: &C) -> ServiceResult<warehouse::Model> {
     warehouse::Entity::find()
@@ -13,4 +17,111 @@ pub async fn default_warehouse<C: ConnectionTrait>(db: &C) -> ServiceResult<ware
         .one(db)
         .await?
         .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("no default warehouse: the migrations seed one")))
+}
+
+/// The warehouses each channel chose for its stock, by id (a channel without any reads the default warehouse).
+pub async fn chosen_stock_warehouses<C: ConnectionTrait>(
+    db: &C,
+    channel_ids: &[i64],
+) -> ServiceResult<HashMap<i64, Vec<i64>>> {
+    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    for chunk in channel_ids.chunks(IN_CHUNK) {
+        let rows = channel_stock_warehouse::Entity::find()
+            .filter(channel_stock_warehouse::Column::ChannelId.is_in(chunk.to_vec()))
+            .order_by_asc(channel_stock_warehouse::Column::ChannelId)
+            .order_by_asc(channel_stock_warehouse::Column::WarehouseId)
+            .all(db)
+            .await?;
+        for r in rows {
+            out.entry(r.channel_id).or_default().push(r.warehouse_id);
+        }
+    }
+    Ok(out)
+}
+
+/// Where a channel's stock comes from.
+#[derive(Debug, Clone)]
+pub struct StockWarehouses {
+    /// The chosen warehouses by id, or the default one alone.
+    pub warehouses: Vec<warehouse::Model>,
+    /// Whether the channel chose them (the quantity rule differs: `domain::stock_push::PushSettings`).
+    pub chosen: bool,
+}
+
+impl StockWarehouses {
+    pub fn ids(&self) -> Vec<i64> {
+        self.warehouses.iter().map(|w| w.id).collect()
+    }
+
+    /// "Kho HN + Kho HCM", as explanations name them.
+    pub fn names(&self) -> String {
+        self.warehouses.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(" + ")
+    }
+
+    /// Each variant's levels in these warehouses (in the warehouses' order, a missing level as zero) and their sum,
+    /// which the quantity rule works on.
+    pub async fn levels<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        variant_ids: &[i64],
+    ) -> ServiceResult<HashMap<i64, StockLevels>> {
+        let ids = self.ids();
+        let mut found: HashMap<(i64, i64), Quantities> = HashMap::new();
+        for chunk in variant_ids.chunks(IN_CHUNK) {
+            let rows = inventory_level::Entity::find()
+                .filter(inventory_level::Column::WarehouseId.is_in(ids.clone()))
+                .filter(inventory_level::Column::VariantId.is_in(chunk.to_vec()))
+                .all(db)
+                .await?;
+            found.extend(rows.iter().map(|l| {
+                let q = Quantities { on_hand: l.on_hand, committed: l.committed, pending_export: l.pending_export };
+                ((l.variant_id, l.warehouse_id), q)
+            }));
+        }
+        Ok(variant_ids
+            .iter()
+            .map(|&v| {
+                let each: Vec<(i64, Quantities)> =
+                    ids.iter().map(|&w| (w, found.get(&(v, w)).copied().unwrap_or_default())).collect();
+                let total = each.iter().map(|(_, q)| *q).sum();
+                (v, StockLevels { each, total })
+            })
+            .collect())
+    }
+}
+
+/// A variant's stock as a channel reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StockLevels {
+    /// (warehouse id, its level), in the channel's warehouse order.
+    pub each: Vec<(i64, Quantities)>,
+    pub total: Quantities,
+}
+
+/// The warehouses whose stock the channel gets: its chosen ones, else the default.
+pub async fn stock_warehouses<C: ConnectionTrait>(db: &C, channel_id: i64) -> ServiceResult<StockWarehouses> {
+    let chosen = chosen_stock_warehouses(db, &[channel_id]).await?.remove(&channel_id).unwrap_or_default();
+    if !chosen.is_empty() {
+        let by_id: BTreeMap<i64, warehouse::Model> = warehouse::Entity::find()
+            .filter(warehouse::Column::Id.is_in(chosen))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w))
+            .collect();
+        if !by_id.is_empty() {
+            return Ok(StockWarehouses { warehouses: by_id.into_values().collect(), chosen: true });
+        }
+    }
+    Ok(StockWarehouses { warehouses: vec![default_warehouse(db).await?], chosen: false })
+}
+
+/// The names of the channels reading a warehouse's stock (deleting it is refused while any does).
+pub async fn channels_reading<C: ConnectionTrait>(db: &C, warehouse_id: i64) -> ServiceResult<Vec<String>> {
+    let rows = channel_stock_warehouse::Entity::find()
+        .filter(channel_stock_warehouse::Column::WarehouseId.eq(warehouse_id))
+        .find_also_related(entity::channel::Entity)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter_map(|(_, c)| c.map(|c| c.name)).collect())
 }

@@ -12,15 +12,12 @@ use sea_orm::{
 };
 
 use entity::enums::{LedgerReason, LedgerReference, LinkState, SyncRunKind, SyncRunStatus};
-use entity::{
-    channel, inventory_ledger, inventory_level, order_line, product, product_link, product_variant, sync_run,
-};
+use entity::{channel, inventory_ledger, order_line, product, product_link, product_variant, sync_run};
 
 use super::{SimHandle, SimProduct, SimSku};
 use crate::context::AppContext;
 use crate::jobs;
 use crate::services::channels::{ConnectInput, CredentialsInput, connect};
-use crate::services::inventory;
 use crate::services::stock_push as push;
 
 /// SKUs per product (marketplaces that update per product then batch well).
@@ -199,16 +196,11 @@ pub async fn mismatches(
         .find_also_related(entity::channel_listing::Entity)
         .all(db)
         .await?;
-    let warehouse = push::stock_warehouse(db, channel).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let levels: HashMap<i64, inventory_level::Model> = inventory_level::Entity::find()
-        .filter(inventory_level::Column::WarehouseId.eq(warehouse.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| (l.variant_id, l))
-        .collect();
+    let warehouses = push::stock_warehouses(db, channel.id).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let variants: HashMap<i64, product_variant::Model> =
         product_variant::Entity::find().all(db).await?.into_iter().map(|v| (v.id, v)).collect();
+    let variant_ids: Vec<i64> = variants.keys().copied().collect();
+    let levels = warehouses.levels(db, &variant_ids).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let on_sim: HashMap<String, i64> = sim
         .state
         .store()
@@ -216,13 +208,13 @@ pub async fn mismatches(
         .iter()
         .flat_map(|p| p.skus.iter().map(|s| (s.seller_sku.clone(), s.quantity)))
         .collect();
-    let settings = push::push_settings(channel);
+    let settings = push::push_settings(channel, warehouses.chosen);
     let mut out = Vec::new();
     for (link, listing) in links {
         let (Some(listing), Some(variant)) = (listing, link.variant_id.and_then(|id| variants.get(&id))) else {
             continue;
         };
-        let level = levels.get(&variant.id).map(inventory::quantities).unwrap_or_default();
+        let level = levels.get(&variant.id).map(|l| l.total).unwrap_or_default();
         let Some(want) =
             crate::domain::stock_push::quantity_to_push(push::variant_flags(variant), level, &settings).quantity
         else {

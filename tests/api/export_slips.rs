@@ -233,8 +233,8 @@ async fn export_slips_move_stock_as_the_manual_says_and_never_count_a_reservatio
             ExportSlipExported,
             ExportSlipCreated,
             ExportSlipCancelled,
-            ExportSlipCreated,
-            OrderReleased
+            OrderReleased,
+            ExportSlipCreated
         ]
     );
 

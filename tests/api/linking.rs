@@ -87,7 +87,7 @@ async fn every_link_error_arises_from_the_right_data_and_the_views_show_the_righ
     assert_eq!(run["status"], "COMPLETED", "{run}");
     assert_eq!(
         (run["total"].as_i64(), run["succeeded"].as_i64(), run["failed"].as_i64()),
-        (Some(8), Some(1), Some(7)),
+        (Some(8), Some(2), Some(6)),
         "{run}"
     );
 
@@ -102,7 +102,6 @@ async fn every_link_error_arises_from_the_right_data_and_the_views_show_the_righ
             ("No barcode", "NO_MATCH_KEY"),
             ("Not found", "NOT_FOUND_ON_CHANNEL"),
             ("Options", "OPTION_MISMATCH"),
-            ("Too dear", "PRICE_ABOVE_LIST_PRICE"),
         ]
         .map(|(a, b)| (a.to_owned(), b.to_owned()))
     );
@@ -118,11 +117,12 @@ async fn every_link_error_arises_from_the_right_data_and_the_views_show_the_righ
             == "SKU-0005-1"
     );
 
-    let synced = view(app, &channel, "SYNCED").await;
-    assert_eq!(synced.len(), 1);
+    // A price above the list price is refused by Tiki only: Lazada takes it (see `stock_warnings`).
+    let mut synced = view(app, &channel, "SYNCED").await;
+    synced.sort_by_key(|l| l["listing"]["sellerSku"].as_str().unwrap_or("").to_owned());
     assert_eq!(
-        (synced[0]["state"].as_str(), synced[0]["listing"]["sellerSku"].as_str()),
-        (Some("LINKED"), Some("SKU-0001-1"))
+        synced.iter().map(|l| (l["state"].as_str(), l["listing"]["sellerSku"].as_str())).collect::<Vec<_>>(),
+        [(Some("LINKED"), Some("SKU-0001-1")), (Some("LINKED"), Some("SKU-0013-1"))]
     );
     assert_eq!(view(app, &channel, "ALL").await.len(), 9);
     assert_eq!(view(app, &channel, "SYNC_ERROR").await.len(), 0, "no push has failed");
@@ -143,7 +143,7 @@ async fn every_link_error_arises_from_the_right_data_and_the_views_show_the_righ
     .await
     .expect("update");
     assert_eq!(view(app, &channel, "SYNC_ERROR").await.len(), 1);
-    assert_eq!(view(app, &channel, "SYNCED").await.len(), 0);
+    assert_eq!(view(app, &channel, "SYNCED").await.len(), 1);
 
     // Product-level state: linked only when every variant is.
     let dup = app.gql("{ products(filter: { search: \"Dup\" }) { edges { node { id } } } }", json!({})).await["products"]["edges"][0]["node"]["id"].clone();
@@ -342,7 +342,7 @@ async fn a_link_run_of_a_dead_process_finishes_after_restart_without_duplicates(
     let run = restarted.wait_for_run(&run_id).await;
     assert_eq!(
         (run["status"].as_str(), run["attempts"].as_i64(), run["succeeded"].as_i64()),
-        (Some("COMPLETED"), Some(1), Some(1)),
+        (Some("COMPLETED"), Some(1), Some(2)),
         "{run}"
     );
     assert_eq!(

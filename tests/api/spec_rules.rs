@@ -42,13 +42,19 @@ async fn two_accounts_of_one_kind_work_side_by_side_and_tag_their_own_orders(app
     let north_orders = orders_with_their_channel(app, &north).await;
     let south_orders = orders_with_their_channel(app, &south).await;
     assert_eq!((north_orders.len(), south_orders.len()), (1, 1), "{north_orders:#?} {south_orders:#?}");
-    assert_eq!(north_orders[0]["channel"], json!({ "id": north.channel, "kind": "LAZADA", "name": "lazada shop", "country": "VN" }));
+    assert_eq!(
+        north_orders[0]["channel"],
+        json!({ "id": north.channel, "kind": "LAZADA", "name": "lazada shop", "country": "VN" })
+    );
     assert_eq!(
         south_orders[0]["channel"],
         json!({ "id": south.channel, "kind": "LAZADA", "name": "Lazada miền Nam", "country": "VN" })
     );
     // Linked on the north account only: its order reserves; the south one is kept with an unlinked line.
-    assert_eq!((north_orders[0]["hasUnlinkedLines"].clone(), north_orders[0]["lines"][0]["reservedQuantity"].clone()), (json!(false), json!(2)));
+    assert_eq!(
+        (north_orders[0]["hasUnlinkedLines"].clone(), north_orders[0]["lines"][0]["reservedQuantity"].clone()),
+        (json!(false), json!(2))
+    );
     assert_eq!(south_orders[0]["hasUnlinkedLines"], json!(true));
     assert_eq!(stock(app, &variant).await, (10, 2), "only the linked account's order reserves");
 }

@@ -7,9 +7,9 @@ use entity::enums::{
     SyncRunStatus, TokenScope,
 };
 use entity::{
-    api_token, channel, channel_listing, customer, export_slip, export_slip_line, inventory_ledger, inventory_level,
-    order, order_event, order_line, order_return, product, product_link, product_variant, return_line, stock_push,
-    sync_error, sync_run, warehouse, webhook_event,
+    api_token, channel, channel_listing, channel_stock_warehouse, customer, export_slip, export_slip_line,
+    inventory_ledger, inventory_level, order, order_event, order_line, order_return, product, product_link,
+    product_variant, return_line, stock_push, sync_error, sync_run, warehouse, webhook_event,
 };
 use migration::sea_orm::entity::prelude::*;
 use migration::sea_orm::{ActiveValue::NotSet, IntoActiveModel};
@@ -155,7 +155,6 @@ pub async fn write_and_read_every_table(db: &DatabaseConnection) {
             sync_price: true,
             sync_quantity: true,
             process_orders_in_hub: true,
-            stock_warehouse_id: Some(warehouses_id),
             order_warehouse_id: Some(warehouses_id),
             price_policy: PricePolicy::Retail,
             match_key: MatchKey::Barcode,
@@ -174,6 +173,14 @@ pub async fn write_and_read_every_table(db: &DatabaseConnection) {
             updated_at: at(),
         }
     );
+    // No id column: written and read back by its key.
+    let stock_warehouse = channel_stock_warehouse::Model { channel_id: channels_id, warehouse_id: warehouses_id };
+    stock_warehouse.clone().into_active_model().insert(db).await.expect("insert into channel_stock_warehouse");
+    let found = channel_stock_warehouse::Entity::find_by_id((channels_id, warehouses_id))
+        .one(db)
+        .await
+        .expect("select from channel_stock_warehouse");
+    assert_eq!(found, Some(stock_warehouse));
     let channel_listings_id = round_trip!(
         db,
         channel_listing,
@@ -409,6 +416,8 @@ pub async fn write_and_read_every_table(db: &DatabaseConnection) {
             variant_id: product_variants_id,
             quantity: -1_234_567_890_123,
             moved_from_committed: -1_234_567_890_123,
+            released_quantity: -1_234_567_890_123,
+            released_warehouse_id: Some(warehouses_id),
         }
     );
     let _ = round_trip!(

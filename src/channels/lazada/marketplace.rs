@@ -6,7 +6,7 @@ use entity::enums::OrderStatus::{Cancelled, Delivered, DeliveryFailed, InTransit
 use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
 use crate::channels::registry::{
-    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, PushAddress, Quota, SKUS_PER_UPDATE_CALL,
+    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, PriceRules, PushAddress, Quota, SKUS_PER_UPDATE_CALL,
     UpdateLimits,
 };
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
@@ -70,6 +70,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         instructions: "In the Lazada Open Platform console, open your app's Message Service tab, set the callback URL to {url} (HTTPS with an OV or EV certificate), press Verify, then subscribe to Trade Order messages (type 0). The address is one per app.",
     },
     creates_missing_products: false,
+    prices: PriceRules { at_most_list_price: false },
     facts: FACTS,
 };
 

@@ -7,7 +7,7 @@ use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
 use crate::channels::hmac_sha256_hex;
 use crate::channels::registry::{
-    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, PushAddress, Quota, SKUS_PER_UPDATE_CALL,
+    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, PriceRules, PushAddress, Quota, SKUS_PER_UPDATE_CALL,
     UpdateLimits,
 };
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
@@ -66,6 +66,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         instructions: "In the Shopee Open Platform console, open your app's Push Mechanism page, set the Live Call Back URL to {url} and turn on the Order Status push (code 3); Shopee sends a test push to check it. The address is one per app.",
     },
     creates_missing_products: false,
+    prices: PriceRules { at_most_list_price: false },
     facts: FACTS,
 };
 

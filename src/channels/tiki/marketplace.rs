@@ -7,7 +7,7 @@ use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
 use super::wire;
 use crate::channels::registry::{
-    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, PushAddress, Quota, SKUS_PER_UPDATE_CALL,
+    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, PriceRules, PushAddress, Quota, SKUS_PER_UPDATE_CALL,
     UpdateLimits,
 };
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
@@ -70,6 +70,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     },
     push_address: PushAddress::Pulled,
     creates_missing_products: false,
+    prices: PriceRules { at_most_list_price: true },
     facts: FACTS,
 };
 

@@ -7,7 +7,7 @@ use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
 use super::codes;
 use crate::channels::registry::{
-    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, PushAddress, Quota, SKUS_PER_UPDATE_CALL,
+    Auth, Consent, ConsentRequest, Fact, Marketplace, OrderRules, PriceRules, PushAddress, Quota, SKUS_PER_UPDATE_CALL,
     UpdateLimits,
 };
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
@@ -71,6 +71,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     },
     push_address: PushAddress::RegisteredByApi,
     creates_missing_products: false,
+    prices: PriceRules { at_most_list_price: false },
     facts: FACTS,
 };
 

@@ -7,7 +7,7 @@ use entity::enums::{ChannelKind, MatchKey, OversellPolicy, PricePolicy};
 
 use super::sign;
 use crate::channels::registry::{
-    Auth, Fact, Marketplace, OrderRules, PushAddress, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
+    Auth, Fact, Marketplace, OrderRules, PriceRules, PushAddress, Quota, SKUS_PER_UPDATE_CALL, UpdateLimits,
 };
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
 use crate::domain::channel_settings::KindDefaults;
@@ -65,6 +65,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     push_address: PushAddress::RegisteredByApi,
     // SPEC §2: the only channel where linking creates missing products (hidden).
     creates_missing_products: true,
+    prices: PriceRules { at_most_list_price: false },
     facts: FACTS,
 };
 

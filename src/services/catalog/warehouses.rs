@@ -121,6 +121,20 @@ pub async fn warehouse_delete(db: &DatabaseConnection, id: i64) -> ServiceResult
             format!("\"{}\" is the default warehouse and can't be deleted", current.name),
         ));
     }
+    // A channel reading its stock would silently push other numbers: the merchant takes it out of the channel's
+    // stock warehouses first.
+    let readers = crate::services::warehouses::channels_reading(&txn, id).await?;
+    if !readers.is_empty() {
+        return Err(ServiceError::rejected(
+            &["id"],
+            ErrorCode::WarehouseInUse,
+            format!(
+                "\"{}\" is a stock warehouse of {}: remove it from their stock warehouses first",
+                current.name,
+                readers.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
     // Any stock movement ever recorded keeps the warehouse: the ledger must stay explainable.
     let movements =
         inventory_ledger::Entity::find().filter(inventory_ledger::Column::WarehouseId.eq(id)).count(&txn).await?;

@@ -231,7 +231,6 @@ async fn insert_channel(
         sync_price: Set(settings.sync_price.unwrap_or(true)),
         sync_quantity: Set(settings.sync_quantity.unwrap_or(true)),
         process_orders_in_hub: Set(settings.process_orders_in_hub.unwrap_or(false)),
-        stock_warehouse_id: Set(settings.stock_warehouse_id.flatten()),
         order_warehouse_id: Set(settings.order_warehouse_id.flatten()),
         price_policy: Set(settings.price_policy.unwrap_or(defaults.price_policy)),
         match_key: Set(settings.match_key.unwrap_or(defaults.match_key)),
@@ -250,5 +249,11 @@ async fn insert_channel(
         updated_at: Set(now),
         ..Default::default()
     };
-    Ok(model.insert(&ctx.db).await?)
+    let txn = crate::services::begin_write(&ctx.db).await?;
+    let inserted = model.insert(&txn).await?;
+    if let Some(ids) = &settings.stock_warehouse_ids {
+        super::stock_warehouses::replace(&txn, inserted.id, ids).await?;
+    }
+    txn.commit().await?;
+    Ok(inserted)
 }

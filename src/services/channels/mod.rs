@@ -6,6 +6,7 @@
 
 mod connect;
 mod connectors;
+pub mod stock_warehouses;
 mod webhook;
 
 pub use connect::{complete_authorization, connect, redirect_uri};
@@ -75,8 +76,8 @@ pub struct SettingsInput {
     pub sync_price: Option<bool>,
     pub sync_quantity: Option<bool>,
     pub process_orders_in_hub: Option<bool>,
-    /// `Some(None)`: back to the default warehouse.
-    pub stock_warehouse_id: Option<Option<i64>>,
+    /// The warehouses whose stock is pushed; `Some(vec![])`: back to the default warehouse.
+    pub stock_warehouse_ids: Option<Vec<i64>>,
     pub order_warehouse_id: Option<Option<i64>>,
     pub price_policy: Option<PricePolicy>,
     pub match_key: Option<MatchKey>,
@@ -206,14 +207,13 @@ async fn check_settings(ctx: &AppContext, s: &SettingsInput) -> ServiceResult<Ve
         s.order_poll_overlap_seconds,
         s.push_history_retention_days,
     );
-    for (field, id) in
-        [("stockWarehouseId", s.stock_warehouse_id.flatten()), ("orderWarehouseId", s.order_warehouse_id.flatten())]
+    if let Some(id) = s.order_warehouse_id.flatten()
+        && warehouse::Entity::find_by_id(id).one(&ctx.db).await?.is_none()
     {
-        if let Some(id) = id
-            && warehouse::Entity::find_by_id(id).one(&ctx.db).await?.is_none()
-        {
-            errors.push(FieldError::new(&["settings", field], ErrorCode::NotFound, "Warehouse not found"));
-        }
+        errors.push(FieldError::new(&["settings", "orderWarehouseId"], ErrorCode::NotFound, "Warehouse not found"));
+    }
+    if let Some(ids) = &s.stock_warehouse_ids {
+        errors.extend(stock_warehouses::check(&ctx.db, ids).await?);
     }
     Ok(errors)
 }
@@ -289,9 +289,6 @@ pub async fn update(ctx: &AppContext, id: i64, input: UpdateInput) -> ServiceRes
     if let Some(v) = s.process_orders_in_hub {
         active.process_orders_in_hub = Set(v);
     }
-    if let Some(v) = s.stock_warehouse_id {
-        active.stock_warehouse_id = Set(v);
-    }
     if let Some(v) = s.order_warehouse_id {
         active.order_warehouse_id = Set(v);
     }
@@ -320,13 +317,19 @@ pub async fn update(ctx: &AppContext, id: i64, input: UpdateInput) -> ServiceRes
         active.push_history_retention_days = Set(v);
     }
     active.updated_at = Set(chrono::Utc::now());
-    let updated = active.update(&ctx.db).await?;
+    let txn = super::begin_write(&ctx.db).await?;
+    let updated = active.update(&txn).await?;
+    let warehouses_changed = match &s.stock_warehouse_ids {
+        Some(ids) => stock_warehouses::replace(&txn, id, ids).await?,
+        None => false,
+    };
     // From now on the links push per the new settings (SPEC §1: a change applies from the moment it is saved).
     let mut effects = Effects::none();
-    if super::link_marks::channel_push_settings_changed(&current, &updated) {
-        super::link_marks::mark_channel(&ctx.db, id).await?;
+    if warehouses_changed || super::link_marks::channel_push_settings_changed(&current, &updated) {
+        super::link_marks::mark_channel(&txn, id).await?;
         effects.pushes_became_due();
     }
+    txn.commit().await?;
     Ok(Committed::new(updated, effects))
 }
 

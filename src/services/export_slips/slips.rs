@@ -1,5 +1,7 @@
 //! A slip's life: created WAITING (stock moves from committed to pending export), EXPORTED, or CANCELLED.
 
+use std::collections::HashMap;
+
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
@@ -7,7 +9,7 @@ use sea_orm::{
 };
 
 use entity::enums::{ExportSlipStatus, LedgerReason, OrderEventKind};
-use entity::{export_slip, export_slip_line, order_line, warehouse};
+use entity::{export_slip, export_slip_line, order_line, product_variant, warehouse};
 
 use super::{
     SlipChange, lock_order, movement, order_label, record_on_order, set_status, slip_lines_sorted, variants_of,
@@ -16,7 +18,7 @@ use crate::domain::actor::Actor;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::export_slips as rules;
 use crate::services::effects::Committed;
-use crate::services::inventory::{self, apply_movement};
+use crate::services::inventory::{self, LevelChange, Movement, apply_movement};
 use crate::services::{ServiceError, ServiceResult, begin_write, now};
 
 /// Creates a WAITING slip for every line of the order, from `warehouse_id` (SPEC §5), by `actor`.
@@ -64,7 +66,7 @@ pub async fn create(
             ),
         ));
     }
-    let mut lines = order_line::Entity::find()
+    let lines = order_line::Entity::find()
         .filter(order_line::Column::OrderId.eq(order.id))
         .order_by_asc(order_line::Column::Id)
         .all(&txn)
@@ -104,56 +106,37 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    // Lock levels in variant order, as every stock writer does.
-    lines.sort_by_key(|l| (l.variant_id, l.id));
-    let mut changes = Vec::new();
+    let same = order.warehouse_id == Some(wh.id);
+    let mut moves = Vec::new();
     for line in lines.iter().filter(|l| l.quantity > 0) {
         let Some(variant) = line.variant_id.and_then(|id| variants.get(&id)) else { continue };
-        let same = order.warehouse_id == Some(wh.id);
         let effect = rules::create_line(line.quantity, line.reserved_quantity, same);
-        changes.push(
-            apply_movement(
-                &txn,
-                actor,
-                variant,
-                &movement(variant.id, wh.id, effect.slip_warehouse, LedgerReason::ExportSlipCreated, &slip),
-            )
-            .await?,
-        );
-        let mut taken = effect.moved_from_committed;
+        moves.push(movement(variant.id, wh.id, effect.slip_warehouse, LedgerReason::ExportSlipCreated, &slip));
+        // Recorded on the line: a cancel gives back exactly this, where it came from.
+        let mut released_warehouse = None;
         if let (Some(release), Some(order_wh)) = (effect.release_elsewhere, order.warehouse_id) {
-            changes.push(
-                apply_movement(
-                    &txn,
-                    actor,
-                    variant,
-                    &movement(variant.id, order_wh, release, LedgerReason::OrderReleased, &slip),
-                )
-                .await?,
-            );
-            taken = -release.committed;
+            moves.push(movement(variant.id, order_wh, release, LedgerReason::OrderReleased, &slip));
+            released_warehouse = Some(order_wh);
         }
-        if taken != 0 {
-            order_line::Entity::update_many()
-                .col_expr(
-                    order_line::Column::ReservedQuantity,
-                    Expr::col(order_line::Column::ReservedQuantity).sub(taken),
-                )
-                .filter(order_line::Column::Id.eq(line.id))
-                .exec(&txn)
-                .await?;
+        let mut recorded = effect.moves(line.quantity);
+        if released_warehouse.is_none() {
+            recorded.released = 0;
         }
+        shift_reserved(&txn, Some(line.id), -(recorded.moved_from_committed + recorded.released)).await?;
         export_slip_line::ActiveModel {
             slip_id: Set(slip.id),
             order_line_id: Set(Some(line.id)),
             variant_id: Set(variant.id),
             quantity: Set(line.quantity),
-            moved_from_committed: Set(effect.moved_from_committed),
+            moved_from_committed: Set(recorded.moved_from_committed),
+            released_quantity: Set(recorded.released),
+            released_warehouse_id: Set(released_warehouse.filter(|_| recorded.released > 0)),
             ..Default::default()
         }
         .insert(&txn)
         .await?;
     }
+    let changes = apply_in_order(&txn, actor, &variants, moves).await?;
     record_on_order(
         &txn,
         actor,
@@ -168,56 +151,71 @@ pub async fn create(
     Ok(Committed::new(SlipChange { slip, changes }, effects))
 }
 
-async fn slip_for_change(txn: &DatabaseTransaction, id: i64) -> ServiceResult<export_slip::Model> {
-    export_slip::Entity::find_by_id(id)
+/// What is done to a WAITING slip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Export,
+    Cancel,
+}
+
+/// The slip, locked, if it is still WAITING (else why `step` can't be done to it).
+async fn waiting_slip(txn: &DatabaseTransaction, id: i64, step: Step) -> ServiceResult<export_slip::Model> {
+    let slip = export_slip::Entity::find_by_id(id)
         .lock_exclusive()
         .one(txn)
         .await?
-        .ok_or_else(|| ServiceError::not_found(&["id"], "Export slip"))
+        .ok_or_else(|| ServiceError::not_found(&["id"], "Export slip"))?;
+    let refusal = match slip.status {
+        ExportSlipStatus::Waiting => return Ok(slip),
+        ExportSlipStatus::Exported if step == Step::Cancel => "is exported: the goods left and it can't be cancelled",
+        ExportSlipStatus::Exported => "is already exported",
+        ExportSlipStatus::Cancelled if step == Step::Cancel => "is already cancelled",
+        ExportSlipStatus::Cancelled => "is cancelled and can't be exported",
+    };
+    Err(ServiceError::rejected(&["id"], ErrorCode::InvalidState, format!("export slip {} {refusal}", slip.code)))
+}
+
+/// Moves an order line's `reserved_quantity` by `delta` (the units a slip takes over, or gives back).
+async fn shift_reserved(txn: &DatabaseTransaction, order_line_id: Option<i64>, delta: i64) -> ServiceResult<()> {
+    let Some(id) = order_line_id.filter(|_| delta != 0) else { return Ok(()) };
+    order_line::Entity::update_many()
+        .col_expr(order_line::Column::ReservedQuantity, Expr::col(order_line::Column::ReservedQuantity).add(delta))
+        .filter(order_line::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Applies a slip's movements in (variant, warehouse) order, the order every stock writer locks levels in.
+async fn apply_in_order(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    variants: &HashMap<i64, product_variant::Model>,
+    mut moves: Vec<Movement>,
+) -> ServiceResult<Vec<LevelChange>> {
+    moves.sort_by_key(|m| (m.variant_id, m.warehouse_id));
+    let mut changes = Vec::new();
+    for m in &moves {
+        let Some(variant) = variants.get(&m.variant_id) else { continue };
+        changes.push(apply_movement(txn, actor, variant, m).await?);
+    }
+    Ok(changes)
 }
 
 /// EXPORTED: the goods left the warehouse (pending export − qty, on hand − qty).
 pub async fn export(db: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<Committed<SlipChange>> {
     let txn = begin_write(db).await?;
-    let slip = slip_for_change(&txn, id).await?;
-    match slip.status {
-        ExportSlipStatus::Waiting => {}
-        ExportSlipStatus::Exported => {
-            return Err(ServiceError::rejected(
-                &["id"],
-                ErrorCode::InvalidState,
-                format!("export slip {} is already exported", slip.code),
-            ));
-        }
-        ExportSlipStatus::Cancelled => {
-            return Err(ServiceError::rejected(
-                &["id"],
-                ErrorCode::InvalidState,
-                format!("export slip {} is cancelled and can't be exported", slip.code),
-            ));
-        }
-    }
+    let slip = waiting_slip(&txn, id, Step::Export).await?;
     let lines = slip_lines_sorted(&txn, slip.id).await?;
     let variants = variants_of(&txn, lines.iter().map(|l| l.variant_id)).await?;
-    let mut changes = Vec::new();
-    for line in &lines {
-        let Some(variant) = variants.get(&line.variant_id) else { continue };
-        changes.push(
-            apply_movement(
-                &txn,
-                actor,
-                variant,
-                &movement(
-                    variant.id,
-                    slip.warehouse_id,
-                    rules::export_line(line.quantity),
-                    LedgerReason::ExportSlipExported,
-                    &slip,
-                ),
-            )
-            .await?,
-        );
-    }
+    let moves = lines
+        .iter()
+        .map(|l| {
+            let delta = rules::export_line(l.quantity);
+            movement(l.variant_id, slip.warehouse_id, delta, LedgerReason::ExportSlipExported, &slip)
+        })
+        .collect();
+    let changes = apply_in_order(&txn, actor, &variants, moves).await?;
     let slip = set_status(&txn, slip, ExportSlipStatus::Exported).await?;
     record_on_order(
         &txn,
@@ -237,54 +235,32 @@ pub async fn export(db: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceR
 /// the order is still open.
 pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<Committed<SlipChange>> {
     let txn = begin_write(db).await?;
-    let slip = slip_for_change(&txn, id).await?;
-    match slip.status {
-        ExportSlipStatus::Waiting => {}
-        ExportSlipStatus::Exported => {
-            return Err(ServiceError::rejected(
-                &["id"],
-                ErrorCode::InvalidState,
-                format!("export slip {} is exported: the goods left and it can't be cancelled", slip.code),
-            ));
-        }
-        ExportSlipStatus::Cancelled => {
-            return Err(ServiceError::rejected(
-                &["id"],
-                ErrorCode::InvalidState,
-                format!("export slip {} is already cancelled", slip.code),
-            ));
-        }
-    }
+    let slip = waiting_slip(&txn, id, Step::Cancel).await?;
     let order = lock_order(&txn, slip.order_id).await?;
     let open = order.as_ref().is_some_and(|o| rules::order_open(o.hub_status));
     let lines = slip_lines_sorted(&txn, slip.id).await?;
     let variants = variants_of(&txn, lines.iter().map(|l| l.variant_id)).await?;
-    let mut changes = Vec::new();
+    let mut moves = Vec::new();
     for line in &lines {
-        let Some(variant) = variants.get(&line.variant_id) else { continue };
-        let delta = rules::cancel_line(line.quantity, line.moved_from_committed, open);
-        changes.push(
-            apply_movement(
-                &txn,
-                actor,
-                variant,
-                &movement(variant.id, slip.warehouse_id, delta, LedgerReason::ExportSlipCancelled, &slip),
-            )
-            .await?,
-        );
-        if let Some(order_line_id) = line.order_line_id
-            && delta.committed > 0
-        {
-            order_line::Entity::update_many()
-                .col_expr(
-                    order_line::Column::ReservedQuantity,
-                    Expr::col(order_line::Column::ReservedQuantity).add(delta.committed),
-                )
-                .filter(order_line::Column::Id.eq(order_line_id))
-                .exec(&txn)
-                .await?;
+        let recorded = rules::SlipLineMoves {
+            quantity: line.quantity,
+            moved_from_committed: line.moved_from_committed,
+            released: if line.released_warehouse_id.is_some() { line.released_quantity } else { 0 },
+        };
+        let back = rules::cancel_line(recorded, open);
+        moves.push(movement(
+            line.variant_id,
+            slip.warehouse_id,
+            back.slip_warehouse,
+            LedgerReason::ExportSlipCancelled,
+            &slip,
+        ));
+        if let (Some(restore), Some(released_wh)) = (back.restore_elsewhere, line.released_warehouse_id) {
+            moves.push(movement(line.variant_id, released_wh, restore, LedgerReason::OrderReserved, &slip));
         }
+        shift_reserved(&txn, line.order_line_id, back.reserved_back).await?;
     }
+    let changes = apply_in_order(&txn, actor, &variants, moves).await?;
     let slip = set_status(&txn, slip, ExportSlipStatus::Cancelled).await?;
     record_on_order(
         &txn,

@@ -23,16 +23,17 @@ use entity::{channel, product_link, product_variant};
 use super::IN_CHUNK;
 use super::ServiceResult;
 use crate::domain::inventory::Quantities;
-use crate::domain::stock_push::{PushSettings, VariantFlags, VariantPrices, quantity_to_push};
+use crate::domain::stock_push::{PushSettings, VariantFlags, VariantPrices, level_move_matters};
 
 /// Links in these states push.
 pub(super) const SYNCING: [LinkState; 2] = [LinkState::Linked, LinkState::SyncError];
 
-pub fn push_settings(channel: &channel::Model) -> PushSettings {
+/// The channel's push settings; `warehouse_chosen`: it chose its stock warehouses (`warehouses::stock_warehouses`).
+pub fn push_settings(channel: &channel::Model, warehouse_chosen: bool) -> PushSettings {
     PushSettings {
         sync_quantity: channel.sync_quantity,
         sync_price: channel.sync_price,
-        warehouse_chosen: channel.stock_warehouse_id.is_some(),
+        warehouse_chosen,
         oversell_policy: channel.oversell_policy,
         oversell_quantity: channel.oversell_quantity,
         price_policy: channel.price_policy,
@@ -69,8 +70,8 @@ pub struct LevelMove<'a> {
 }
 
 /// Called by `inventory::LevelBook::flush` inside its transaction, after the levels were written: marks the links
-/// whose pushed quantity changes with these moves (the channel's stock warehouse is the level's and the rule
-/// gives another number).
+/// whose pushed quantity may change with these moves (the level is one of the channel's stock warehouses and the
+/// rule gives another number, `domain::stock_push::level_move_matters`).
 pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>]) -> ServiceResult<()> {
     if moves.is_empty() {
         return Ok(());
@@ -85,26 +86,27 @@ pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>
             .find_also_related(channel::Entity)
             .all(txn)
             .await?;
+        let channel_ids: Vec<i64> =
+            links.iter().filter_map(|(_, c)| c.as_ref().map(|c| c.id)).collect::<BTreeSet<_>>().into_iter().collect();
+        let chosen = super::warehouses::chosen_stock_warehouses(txn, &channel_ids).await?;
         for (link, channel) in links {
             let Some(channel) = channel else { continue };
-            let stock_id = match channel.stock_warehouse_id {
-                Some(id) => id,
-                None => match default_id {
-                    Some(id) => id,
+            let stock_ids = match chosen.get(&channel.id) {
+                Some(ids) if !ids.is_empty() => ids.clone(),
+                _ => match default_id {
+                    Some(id) => vec![id],
                     None => {
                         let id = super::warehouses::default_warehouse(txn).await?.id;
                         default_id = Some(id);
-                        id
+                        vec![id]
                     }
                 },
             };
-            let settings = push_settings(&channel);
-            let changed =
-                moves.iter().filter(|m| Some(m.variant.id) == link.variant_id && m.warehouse_id == stock_id).any(|m| {
-                    let flags = variant_flags(m.variant);
-                    quantity_to_push(flags, m.before, &settings).quantity
-                        != quantity_to_push(flags, m.after, &settings).quantity
-                });
+            let settings = push_settings(&channel, chosen.contains_key(&channel.id));
+            let changed = moves
+                .iter()
+                .filter(|m| Some(m.variant.id) == link.variant_id && stock_ids.contains(&m.warehouse_id))
+                .any(|m| level_move_matters(variant_flags(m.variant), m.before, m.after, &settings, stock_ids.len()));
             if changed {
                 ids.push(link.id);
             }
@@ -135,7 +137,8 @@ pub fn variant_push_fields_changed(before: &product_variant::Model, after: &prod
     variant_prices(before) != variant_prices(after) || variant_flags(before) != variant_flags(after)
 }
 
-/// Whether a channel settings change alters what its links push.
+/// Whether a channel settings change alters what its links push (a change of its stock warehouses too, which the
+/// channel service compares).
 pub fn channel_push_settings_changed(before: &channel::Model, after: &channel::Model) -> bool {
-    push_settings(before) != push_settings(after) || before.stock_warehouse_id != after.stock_warehouse_id
+    push_settings(before, false) != push_settings(after, false)
 }

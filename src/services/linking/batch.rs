@@ -103,7 +103,8 @@ pub async fn decide(
     let ctx = MatchContext {
         key: channel.match_key,
         key_owners: &owners,
-        check_price: channel.sync_price,
+        // The marketplace's own rule (only those refusing such a price), and only when prices are pushed.
+        check_price: channel.sync_price && crate::channels::marketplace(channel.kind).prices.at_most_list_price,
         currency: channels::currency(channel),
     };
     Ok(linking::match_variants(variants, &listings, &ctx))

@@ -10,18 +10,18 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use entity::{channel, channel_listing, inventory_level, product_link, product_variant, warehouse};
+use entity::enums::LinkState;
+use entity::{channel, channel_listing, product_link, product_variant};
 
 use super::due::{due_condition, orders_waiting};
-use super::record::record_error;
+use super::record::{record_error, resolve_errors};
 use super::send::updates_per_product;
-use super::{IN_CHUNK, NOT_TRACKED, now, stock_warehouse};
+use super::{IN_CHUNK, NOT_TRACKED, PRICE_ABOVE_LIST, StockLevels, StockWarehouses, now, stock_warehouses};
 use crate::domain::channel::StockPriceUpdate;
-use crate::domain::inventory::Quantities;
 use crate::domain::stock_push::{
     self as rules, PushPlan, PushSettings, QuantityDecision, QuantityRule, price_to_push, quantity_to_push,
 };
-use crate::services::link_marks::{push_settings, variant_flags, variant_prices};
+use crate::services::link_marks::{SYNCING, push_settings, variant_flags, variant_prices};
 use crate::services::{ServiceResult, begin_write};
 
 /// A raise held by the stale-push guard is looked at again after this long (or at the next change).
@@ -76,8 +76,9 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
     let inputs = RoundInputs::read(&txn, channel, &links).await?;
     let mut out = Collected::default();
     let (mut cleared, mut held) = (Vec::new(), Vec::new());
+    let mut fixed = Fixed::default();
     for link in &links {
-        let Some((plan, push)) = plan_link(&txn, channel, &inputs, link, at).await? else {
+        let Some((plan, push)) = plan_link(&txn, channel, &inputs, link, at, &mut fixed).await? else {
             cleared.push(link.id);
             continue;
         };
@@ -91,8 +92,70 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
         out.pushes.extend(push);
     }
     settle_unsent(&txn, &cleared, &held, at).await?;
+    fixed.resolve(&txn, at).await?;
     txn.commit().await?;
     Ok(out)
+}
+
+/// Links whose warning's cause is gone (the variant tracks inventory again; the price is within the list price):
+/// their open warnings are resolved at the end of the collect.
+#[derive(Default)]
+struct Fixed {
+    tracked: Vec<i64>,
+    price_within_list: Vec<i64>,
+}
+
+impl Fixed {
+    async fn resolve(&self, txn: &DatabaseTransaction, at: chrono::DateTime<chrono::Utc>) -> ServiceResult<()> {
+        for chunk in self.tracked.chunks(IN_CHUNK) {
+            resolve_errors(txn, chunk, NOT_TRACKED, at).await?;
+        }
+        for chunk in self.price_within_list.chunks(IN_CHUNK) {
+            resolve_errors(txn, chunk, PRICE_ABOVE_LIST, at).await?;
+            end_link_error(txn, chunk, PRICE_ABOVE_LIST, at).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The link shows `code` (state SYNC_ERROR): a warning the push found on it.
+async fn set_link_error(
+    txn: &DatabaseTransaction,
+    link_id: i64,
+    code: &str,
+    message: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<()> {
+    product_link::Entity::update_many()
+        .col_expr(product_link::Column::State, Expr::value(LinkState::SyncError))
+        .col_expr(product_link::Column::ErrorCode, Expr::value(code))
+        .col_expr(product_link::Column::ErrorMessage, Expr::value(message))
+        .col_expr(product_link::Column::UpdatedAt, Expr::value(at))
+        .filter(product_link::Column::Id.eq(link_id))
+        .filter(product_link::Column::State.is_in(SYNCING))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Links showing `code` are LINKED again (the cause is fixed).
+async fn end_link_error(
+    txn: &DatabaseTransaction,
+    link_ids: &[i64],
+    code: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<()> {
+    product_link::Entity::update_many()
+        .col_expr(product_link::Column::State, Expr::value(LinkState::Linked))
+        .col_expr(product_link::Column::ErrorCode, Expr::value(Option::<String>::None))
+        .col_expr(product_link::Column::ErrorMessage, Expr::value(Option::<String>::None))
+        .col_expr(product_link::Column::UpdatedAt, Expr::value(at))
+        .filter(product_link::Column::Id.is_in(link_ids.to_vec()))
+        .filter(product_link::Column::State.eq(LinkState::SyncError))
+        .filter(product_link::Column::ErrorCode.eq(code))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Locks up to `limit` due links of the channel.
@@ -169,8 +232,8 @@ async fn due_links_of_same_products(
 struct RoundInputs {
     variants: HashMap<i64, product_variant::Model>,
     listings: HashMap<i64, channel_listing::Model>,
-    warehouse: warehouse::Model,
-    levels: HashMap<i64, Quantities>,
+    warehouses: StockWarehouses,
+    levels: HashMap<i64, StockLevels>,
     orders_waiting: bool,
     settings: PushSettings,
 }
@@ -197,27 +260,24 @@ impl RoundInputs {
             .into_iter()
             .map(|l| (l.id, l))
             .collect();
-        let warehouse = stock_warehouse(txn, channel).await?;
-        let levels: HashMap<i64, Quantities> = inventory_level::Entity::find()
-            .filter(inventory_level::Column::WarehouseId.eq(warehouse.id))
-            .filter(inventory_level::Column::VariantId.is_in(variant_ids))
-            .all(txn)
-            .await?
-            .iter()
-            .map(|l| (l.variant_id, crate::services::inventory::quantities(l)))
-            .collect();
+        let warehouses = stock_warehouses(txn, channel.id).await?;
+        let levels = warehouses.levels(txn, &variant_ids).await?;
         let orders_waiting = orders_waiting(txn, channel.id).await?;
-        Ok(Self { variants, listings, warehouse, levels, orders_waiting, settings: push_settings(channel) })
+        let settings = push_settings(channel, warehouses.chosen);
+        Ok(Self { variants, listings, warehouses, levels, orders_waiting, settings })
     }
 }
 
 /// A link's plan, with its push if it sends anything; `None` if its variant or listing is gone (nothing to push).
+/// Opens the link's warnings whose cause it sees (not tracked; a price the marketplace refuses, which is then not
+/// pushed) and notes in `fixed` those whose cause is gone.
 async fn plan_link(
     txn: &DatabaseTransaction,
     channel: &channel::Model,
     inputs: &RoundInputs,
     link: &product_link::Model,
     at: chrono::DateTime<chrono::Utc>,
+    fixed: &mut Fixed,
 ) -> ServiceResult<Option<(PushPlan, Option<PlannedPush>)>> {
     let (Some(variant), Some(listing)) = (
         link.variant_id.and_then(|id| inputs.variants.get(&id)),
@@ -226,9 +286,28 @@ async fn plan_link(
         return Ok(None);
     };
     let (settings, waiting) = (&inputs.settings, inputs.orders_waiting);
-    let level = inputs.levels.get(&variant.id).copied().unwrap_or_default();
+    let levels = inputs.levels.get(&variant.id).cloned().unwrap_or_default();
+    let level = levels.total;
     let decision = quantity_to_push(variant_flags(variant), level, settings);
-    let price = price_to_push(variant_prices(variant), settings);
+    let mut price = price_to_push(variant_prices(variant), settings);
+    let rule = crate::channels::marketplace(channel.kind).prices.at_most_list_price;
+    if let Some((refused, list)) = rules::price_above_list(price, listing.list_price_minor, rule) {
+        price = None;
+        let currency = crate::services::channels::currency(channel);
+        let show = |m| format!("{} {currency}", crate::domain::money::from_minor(m, currency));
+        let message = format!(
+            "{}: price {} is above the channel's list price {}, which {} refuses: the price is not pushed; lower it or raise the list price",
+            crate::services::inventory::variant_label(txn, variant).await?,
+            show(refused),
+            show(list),
+            crate::channels::marketplace(channel.kind).name,
+        );
+        let details = json!({ "price": refused, "listPrice": list });
+        record_error(txn, channel.id, link, PRICE_ABOVE_LIST, &message, Some(details), at).await?;
+        set_link_error(txn, link.id, PRICE_ABOVE_LIST, &message, at).await?;
+    } else {
+        fixed.price_within_list.push(link.id);
+    }
     // After a push that may still land, what the channel shows is unknown: send the values even if equal.
     let (last_quantity, last_price) = if link.push_in_doubt_until.is_some() {
         (None, None)
@@ -242,11 +321,13 @@ async fn plan_link(
             crate::services::inventory::variant_label(txn, variant).await?
         );
         record_error(txn, channel.id, link, NOT_TRACKED, &message, None, at).await?;
+    } else {
+        fixed.tracked.push(link.id);
     }
     if !plan.sends_anything() {
         return Ok(Some((plan, None)));
     }
-    let inputs = inputs_json(&decision, level, settings, &inputs.warehouse, variant, price, waiting, link, at);
+    let inputs = inputs_json(&decision, &levels, settings, &inputs.warehouses, variant, price, waiting, link, at);
     Ok(Some((
         plan,
         Some(PlannedPush {
@@ -303,9 +384,9 @@ async fn settle_unsent(
 #[allow(clippy::too_many_arguments)]
 fn inputs_json(
     decision: &QuantityDecision,
-    level: Quantities,
+    levels: &StockLevels,
     settings: &PushSettings,
-    warehouse: &warehouse::Model,
+    warehouses: &StockWarehouses,
     variant: &product_variant::Model,
     price: Option<i64>,
     orders_waiting: bool,
@@ -316,11 +397,16 @@ fn inputs_json(
         "computedAt": computed_at.to_rfc3339(),
         "rule": decision.rule,
         "quantity": decision.quantity,
-        "warehouseId": warehouse.id,
-        "warehouseName": warehouse.name,
-        "onHand": level.on_hand,
-        "committed": level.committed,
-        "pendingExport": level.pending_export,
+        "warehouses": warehouses.warehouses.iter().zip(&levels.each).map(|(w, (_, l))| json!({
+            "id": w.id,
+            "name": w.name,
+            "onHand": l.on_hand,
+            "committed": l.committed,
+            "pendingExport": l.pending_export,
+        })).collect::<Vec<_>>(),
+        "onHand": levels.total.on_hand,
+        "committed": levels.total.committed,
+        "pendingExport": levels.total.pending_export,
         "trackInventory": variant.track_inventory,
         "allowOversell": variant.allow_oversell,
         "oversellPolicy": settings.oversell_policy.as_str(),

@@ -2,13 +2,12 @@
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
-use entity::{channel, inventory_level, product_link, product_variant, warehouse};
+use entity::{channel, product_link, product_variant};
 
 use super::due::orders_waiting;
-use super::stock_warehouse;
-use crate::domain::inventory::Quantities;
 use crate::domain::stock_push::{self as rules, PushSettings, QuantityDecision, price_to_push, quantity_to_push};
 use crate::services::link_marks::{push_settings, variant_flags, variant_prices};
+use crate::services::warehouses::{StockLevels, StockWarehouses, stock_warehouses};
 use crate::services::{ServiceError, ServiceResult};
 
 /// Why a channel shows (or will show) a number for a variant.
@@ -16,8 +15,9 @@ use crate::services::{ServiceError, ServiceResult};
 pub struct Explanation {
     pub channel: channel::Model,
     pub variant: product_variant::Model,
-    pub warehouse: warehouse::Model,
-    pub level: Quantities,
+    /// The warehouses whose stock the channel gets, and the variant's levels there (and their sum).
+    pub warehouses: StockWarehouses,
+    pub levels: StockLevels,
     pub decision: QuantityDecision,
     pub price: Option<i64>,
     pub settings: PushSettings,
@@ -47,15 +47,10 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
         ));
     }
     let (Some(variant), Some(channel)) = (variant, channel) else { return Err(ServiceError::Rejected(errors)) };
-    let warehouse = stock_warehouse(db, &channel).await?;
-    let level = inventory_level::Entity::find()
-        .filter(inventory_level::Column::VariantId.eq(variant.id))
-        .filter(inventory_level::Column::WarehouseId.eq(warehouse.id))
-        .one(db)
-        .await?
-        .map(|l| crate::services::inventory::quantities(&l))
-        .unwrap_or_default();
-    let settings = push_settings(&channel);
+    let warehouses = stock_warehouses(db, channel.id).await?;
+    let levels = warehouses.levels(db, &[variant.id]).await?.remove(&variant.id).unwrap_or_default();
+    let level = levels.total;
+    let settings = push_settings(&channel, warehouses.chosen);
     let decision = quantity_to_push(variant_flags(&variant), level, &settings);
     let price = price_to_push(variant_prices(&variant), &settings);
     let link = product_link::Entity::find()
@@ -70,15 +65,15 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
         (Some(l), Some(q)) => rules::plan_push(Some(q), None, l.last_pushed_quantity, None, waiting).held,
         _ => false,
     };
-    let mut summary = rules::explain(&decision, level, &settings, &warehouse.name);
+    let mut summary = rules::explain(&decision, level, &settings, &warehouses.names());
     if held {
         summary.push_str("; held back for now: an order of this channel is waiting to be imported, and raising the quantity could oversell");
     }
     Ok(Explanation {
         channel,
         variant,
-        warehouse,
-        level,
+        warehouses,
+        levels,
         decision,
         price,
         settings,

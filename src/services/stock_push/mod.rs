@@ -22,13 +22,9 @@ mod record;
 mod round;
 mod send;
 
-use sea_orm::{ConnectionTrait, EntityTrait};
-
-use entity::{channel, warehouse};
-
 pub(crate) use super::IN_CHUNK;
-use super::ServiceResult;
 pub(crate) use super::now;
+pub use super::warehouses::{StockLevels, StockWarehouses, stock_warehouses};
 use crate::domain::sync_errors::SyncErrorCode;
 
 pub use super::link_marks::{
@@ -50,15 +46,8 @@ pub const PUSH_FAILED: &str = SyncErrorCode::StockPushFailed.as_str();
 pub const STOCK_DRIFT: &str = SyncErrorCode::StockDrift.as_str();
 /// Sync warning: the variant does not track inventory, so no quantity is pushed (SPEC §3).
 pub const NOT_TRACKED: &str = SyncErrorCode::QuantityNotTracked.as_str();
+/// Sync error (on the link too): the price is above the listing's list price, which the marketplace refuses; the
+/// price is not pushed until it is within it.
+pub const PRICE_ABOVE_LIST: &str = SyncErrorCode::PriceAboveListPrice.as_str();
 /// Links handled per round (one transaction to collect, one to record).
 pub const ROUND_SIZE: u64 = 500;
-
-/// The warehouse whose stock a channel gets: its chosen one, else the default.
-pub async fn stock_warehouse<C: ConnectionTrait>(db: &C, channel: &channel::Model) -> ServiceResult<warehouse::Model> {
-    if let Some(id) = channel.stock_warehouse_id
-        && let Some(w) = warehouse::Entity::find_by_id(id).one(db).await?
-    {
-        return Ok(w);
-    }
-    super::warehouses::default_warehouse(db).await
-}

@@ -64,13 +64,14 @@ pub async fn record(
         }
     }
     for chunk in ok_links.chunks(IN_CHUNK) {
-        // A success ends the link's push error.
+        // A success ends the link's push error (not another warning it shows).
         product_link::Entity::update_many()
             .col_expr(product_link::Column::State, Expr::value(LinkState::Linked))
             .col_expr(product_link::Column::ErrorCode, Expr::value(Option::<String>::None))
             .col_expr(product_link::Column::ErrorMessage, Expr::value(Option::<String>::None))
             .filter(product_link::Column::Id.is_in(chunk.to_vec()))
             .filter(product_link::Column::State.eq(LinkState::SyncError))
+            .filter(product_link::Column::ErrorCode.eq(PUSH_FAILED))
             .exec(&txn)
             .await?;
         resolve_errors(&txn, chunk, PUSH_FAILED, at).await?.into_iter().for_each(|e| effects.publish(e));
