@@ -14,7 +14,25 @@ use omnisync::channels::ChannelKind;
 use crate::helpers::TestApp;
 use crate::on_both_backends;
 use crate::orders::{Shop, connect, linked_variant, settle};
-use crate::subscriptions::{Socket, receive, send};
+use crate::subscriptions::{Socket, send};
+
+/// The next message other than keep-alives, within 20 s (pings alone do not extend the wait).
+async fn receive(socket: &mut Socket) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .expect("an event within 20 s")
+            .expect("socket open")
+            .expect("valid frame");
+        if let Message::Text(text) = message {
+            let value: Value = serde_json::from_str(&text).expect("JSON message");
+            if !["ka", "ping", "pong"].contains(&value["type"].as_str().unwrap_or_default()) {
+                return value;
+            }
+        }
+    }
+}
 
 const EVENTS: &str = "subscription($c: ID!) { channelEvents(channelId: $c) {
     kind sku value ok message order { externalId } syncError { code } } }";
