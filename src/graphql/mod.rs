@@ -10,6 +10,7 @@ pub mod cost;
 pub mod errors;
 pub mod idempotency;
 pub mod inventory;
+pub mod labels;
 pub mod linking;
 pub mod live;
 pub mod loaders;
@@ -62,6 +63,7 @@ pub struct MutationRoot(
     channels::ChannelMutation,
     linking::LinkingMutation,
     orders::OrderMutation,
+    labels::LabelMutation,
     api_tokens::ApiTokenMutation,
     sync_errors::SyncErrorMutation,
     stock::StockMutation,

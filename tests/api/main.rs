@@ -33,6 +33,7 @@ mod linking;
 mod metrics;
 mod orders;
 mod orders_effects;
+mod orders_seed_rules;
 mod pagination;
 mod persisted_queries;
 mod query_cost;
