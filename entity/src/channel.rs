@@ -42,6 +42,8 @@ pub struct Model {
     pub oversell_quantity: i64,
     pub oversell_policy: OversellPolicy,
     pub order_poll_overlap_seconds: i32,
+    /// Seconds between order polls; NULL: the marketplace's default.
+    pub order_poll_interval_seconds: Option<i32>,
     pub stock_drift_repair: bool,
     pub push_history_retention_days: i32,
     pub status_mapping_overrides: Option<Json>,

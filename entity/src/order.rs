@@ -41,6 +41,9 @@ pub struct Model {
     pub has_unlinked_lines: bool,
     #[sea_orm(column_type = "Text")]
     pub cancel_reason: Option<String>,
+    /// The last shipping label the channel gave (`domain::channel::ShippingLabel` as JSON).
+    pub shipping_label: Option<Json>,
+    pub label_printed_at: Option<DateTimeUtc>,
     pub placed_at: DateTimeUtc,
     pub channel_updated_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

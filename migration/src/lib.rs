@@ -32,6 +32,8 @@ mod m20261202_000002_product_link_push_in_doubt;
 mod m20261204_000001_create_idempotency_keys;
 mod m20261205_000001_record_actors;
 mod m20261205_000002_list_sort_indexes;
+mod m20261206_000010_channel_order_poll_interval;
+mod m20261206_000011_order_shipping_label;
 mod m20261206_000020_slip_line_released_reservation;
 mod m20261206_000021_channel_stock_warehouses;
 mod m20261206_000040_channel_webhook;
@@ -70,6 +72,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_create_idempotency_keys::Migration),
             Box::new(m20261205_000001_record_actors::Migration),
             Box::new(m20261205_000002_list_sort_indexes::Migration),
+            Box::new(m20261206_000010_channel_order_poll_interval::Migration),
+            Box::new(m20261206_000011_order_shipping_label::Migration),
             Box::new(m20261206_000020_slip_line_released_reservation::Migration),
             Box::new(m20261206_000021_channel_stock_warehouses::Migration),
             Box::new(m20261206_000040_channel_webhook::Migration),

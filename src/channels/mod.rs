@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::channel::{
     ActionOutcome, ChannelEvent, ChannelOrder, Listing, OrderAction, OrderRef, OrderTimeField, ProductDraft,
-    ShopIdentity, StockPriceUpdate, UpdateReport, WebhookRequest,
+    ShippingLabel, ShopIdentity, StockPriceUpdate, UpdateReport, WebhookRequest,
 };
 /// The marketplaces: the stored enum is the one kind enum of the hub.
 pub use entity::enums::ChannelKind;
@@ -204,6 +204,23 @@ pub trait Connector: Send + Sync {
 
     /// A seller action on one order.
     async fn order_action(&self, external_order_id: &str, action: &OrderAction) -> ConnectorResult<ActionOutcome>;
+
+    /// The shipping labels of several orders, one answer per order in the order asked. A marketplace with a
+    /// batch call prints them together (Lazada); the default asks for each (`order_action(PrintLabel)`), taking
+    /// the links the answer carries.
+    async fn shipping_labels(&self, external_order_ids: &[String]) -> Vec<ConnectorResult<ShippingLabel>> {
+        let mut out = Vec::with_capacity(external_order_ids.len());
+        for id in external_order_ids {
+            out.push(self.order_action(id, &OrderAction::PrintLabel).await.and_then(|outcome| {
+                ShippingLabel::from_links(outcome.message.as_deref(), id).ok_or_else(|| ConnectorError::Api {
+                    path: "shipping label".into(),
+                    code: "NO_LABEL".into(),
+                    message: format!("the answer for order {id} carried no label link"),
+                })
+            }));
+        }
+        out
+    }
 
     /// Verifies a push with the marketplace's own signature and parses its events.
     fn verify_webhook(&self, request: &WebhookRequest) -> ConnectorResult<Vec<ChannelEvent>>;

@@ -201,6 +201,49 @@ pub enum OrderAction {
     AwaitPickup,
 }
 
+/// A shipping label as the marketplace gives it: links to the document, or the document itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingLabel {
+    /// Links to the document (one per package where the marketplace splits them); marketplaces' links may expire.
+    pub urls: Vec<String>,
+    /// The document itself, base64, when the marketplace sends it instead of a link.
+    pub content_base64: Option<String>,
+    /// The document's media type (`application/pdf`, `text/html`).
+    pub content_type: String,
+    /// The channel's order ids printed in the same document (a batch call prints several orders at once).
+    pub orders_in_document: Vec<String>,
+}
+
+impl ShippingLabel {
+    /// A label given as links, one per line of an action's answer (Tiki, TikTok); `None` without any link.
+    pub fn from_links(text: Option<&str>, external_order_id: &str) -> Option<Self> {
+        let urls: Vec<String> = text
+            .unwrap_or_default()
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
+            .map(str::to_owned)
+            .collect();
+        let content_type = urls.first().map(|u| media_type_of(u))?.to_owned();
+        Some(Self { urls, content_base64: None, content_type, orders_in_document: vec![external_order_id.to_owned()] })
+    }
+}
+
+/// A document's media type from its link's file extension (PDF when it says nothing: what marketplaces print).
+pub fn media_type_of(url: &str) -> &'static str {
+    let path = url.split(['?', '#']).next().unwrap_or_default().to_ascii_lowercase();
+    if path.ends_with(".html") || path.ends_with(".htm") {
+        "text/html"
+    } else if path.ends_with(".png") {
+        "image/png"
+    } else if path.ends_with(".zip") {
+        "application/zip"
+    } else {
+        "application/pdf"
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionOutcome {
     /// The order's raw status after the action, when the channel says it.
@@ -281,5 +324,23 @@ mod tests {
         for c in CountryCode::ALL {
             assert_eq!(CountryCode::parse(c.as_str()), Some(c));
         }
+    }
+
+    #[test]
+    fn labels_given_as_links_keep_every_link_and_their_media_type() {
+        let table = [
+            ("https://x.vn/labels/1.html", "text/html"),
+            ("https://x.vn/l/1.PDF?sig=a.html", "application/pdf"),
+            ("https://x.vn/doc?id=1", "application/pdf"),
+            ("https://x.vn/a.png", "image/png"),
+        ];
+        for (url, media) in table {
+            assert_eq!(media_type_of(url), media, "{url}");
+        }
+        let label = ShippingLabel::from_links(Some("https://a/1.pdf\nhttps://a/2.pdf\n"), "9").expect("links");
+        assert_eq!(label.urls, ["https://a/1.pdf", "https://a/2.pdf"]);
+        assert_eq!((label.content_type.as_str(), label.orders_in_document.clone()), ("application/pdf", vec!["9".into()]));
+        assert_eq!(ShippingLabel::from_links(Some("label requested"), "9"), None);
+        assert_eq!(ShippingLabel::from_links(None, "9"), None);
     }
 }

@@ -158,6 +158,23 @@ pub fn plan_line(line: LineStock, phase: StockPhase) -> Vec<StockStep> {
     steps
 }
 
+/// Where the hub's orders of a channel begin: orders placed from then on are imported, older ones never
+/// (Bizfly pulls the orders *created* in the last 60 days; Sapo imports none from before connecting). It is
+/// `backfill_days` before connecting, at whole seconds: several channels give times at second precision, and an
+/// order placed in the second the channel was connected is the merchant's.
+pub fn backfill_start(connected_at: DateTime<Utc>, backfill_days: i32) -> DateTime<Utc> {
+    use chrono::DurationRound;
+    let start = connected_at - chrono::Duration::days(i64::from(backfill_days.max(0)));
+    start.duration_trunc(chrono::Duration::seconds(1)).unwrap_or(start)
+}
+
+/// Whether an order the hub does not hold yet is imported: only one placed from `backfill_start` on. An old order
+/// updated after connecting is not the merchant's to follow (it would reserve stock sold long ago); updates of
+/// orders already imported always apply.
+pub fn imports_new_order(placed_at: DateTime<Utc>, backfill_start: DateTime<Utc>) -> bool {
+    placed_at >= backfill_start
+}
+
 /// Whether a new order's stock is followed. An order first seen already delivered or cancelled that was placed
 /// before the channel was connected (the backfill) happened before the hub kept the stock: it is recorded
 /// without moving stock. Everything else is.
@@ -208,9 +225,9 @@ impl ActionKind {
 pub fn action_allowed(action: ActionKind, status: OrderStatus) -> Result<(), String> {
     let ok = match action {
         ActionKind::ReadyToShip => status == OrderStatus::Pending,
-        ActionKind::Cancel | ActionKind::PrintLabel | ActionKind::AwaitPickup => {
-            matches!(status, OrderStatus::Pending | OrderStatus::ReadyToShip)
-        }
+        ActionKind::Cancel | ActionKind::AwaitPickup => matches!(status, OrderStatus::Pending | OrderStatus::ReadyToShip),
+        // A label exists once the order is packed (ready to ship); printed again while it travels.
+        ActionKind::PrintLabel => matches!(status, OrderStatus::ReadyToShip | OrderStatus::InTransit),
     };
     if ok {
         Ok(())
@@ -442,6 +459,31 @@ mod tests {
     }
 
     #[test]
+    fn only_orders_placed_from_the_backfill_start_are_imported() {
+        let connected = at(0) + chrono::Duration::milliseconds(400);
+        let day = 86_400;
+        // (placed at, backfill days, imported)
+        let table = [
+            (at(-61 * day), 60, false),
+            (at(-60 * day), 60, true),
+            (at(-59 * day), 60, true),
+            (at(-1), 0, false),
+            (at(0), 0, true),
+            (at(5), 0, true),
+            (at(-400 * day), 365, false),
+            (at(-10), -3, false),
+        ];
+        for (placed, days, imported) in table {
+            assert_eq!(
+                imports_new_order(placed, backfill_start(connected, days)),
+                imported,
+                "placed {placed}, {days} days back"
+            );
+        }
+        assert_eq!(backfill_start(connected, 0), at(0), "the second of connecting counts");
+    }
+
+    #[test]
     fn backfilled_finished_orders_do_not_move_stock() {
         assert!(!tracks_stock(OrderStatus::Delivered, at(0), Some(at(100))));
         assert!(tracks_stock(OrderStatus::Pending, at(0), Some(at(100))), "open backfilled orders reserve (SPEC §4)");
@@ -464,6 +506,16 @@ mod tests {
         assert!(action_allowed(ActionKind::Cancel, OrderStatus::ReadyToShip).is_ok());
         let refused = action_allowed(ActionKind::Cancel, OrderStatus::InTransit).expect_err("in transit");
         assert!(refused.contains("IN_TRANSIT"), "{refused}");
+        // (status, a label may be printed)
+        for (status, ok) in [
+            (OrderStatus::Pending, false),
+            (OrderStatus::ReadyToShip, true),
+            (OrderStatus::InTransit, true),
+            (OrderStatus::Delivered, false),
+            (OrderStatus::Cancelled, false),
+        ] {
+            assert_eq!(action_allowed(ActionKind::PrintLabel, status).is_ok(), ok, "{status:?}");
+        }
     }
 
     #[test]

@@ -143,6 +143,12 @@ impl ChannelSettings {
     async fn order_poll_overlap_seconds(&self) -> i32 {
         self.0.order_poll_overlap_seconds
     }
+    /// Seconds between the scheduler's order polls of this channel (pulling Tiki's event queue, listing orders
+    /// updated since the last poll); the marketplace's default unless set (Tiki 15, which has no push; the others
+    /// 60). Pushed orders do not wait for it.
+    async fn order_poll_interval_seconds(&self) -> Result<i32> {
+        int(crate::jobs::orders::poll_every(&self.0).num_seconds())
+    }
     /// Repair stock drift found by reconciliation with a push.
     async fn stock_drift_repair(&self) -> bool {
         self.0.stock_drift_repair
@@ -414,6 +420,9 @@ pub struct ChannelSettingsInput {
     pub oversell_policy: Option<OversellPolicyGql>,
     /// Overlap of successive order polling windows, in seconds: 0 to 3600.
     pub order_poll_overlap_seconds: Option<i32>,
+    /// Seconds between the scheduler's order polls of this channel: 5 to 3600. Default: the marketplace's (Tiki
+    /// 15, polled for its event queue since it has no push; the others 60).
+    pub order_poll_interval_seconds: Option<i32>,
     /// Repair stock drift found by reconciliation with a push.
     pub stock_drift_repair: Option<bool>,
     /// Days push history is kept: 1 to 3650.
@@ -462,6 +471,7 @@ impl ChannelSettingsInput {
             oversell_quantity: self.oversell_quantity.map(i64::from),
             oversell_policy: self.oversell_policy.map(Into::into),
             order_poll_overlap_seconds: self.order_poll_overlap_seconds,
+            order_poll_interval_seconds: self.order_poll_interval_seconds,
             stock_drift_repair: self.stock_drift_repair,
             push_history_retention_days: self.push_history_retention_days,
         }

@@ -11,6 +11,7 @@ pub mod cost;
 pub mod errors;
 pub mod idempotency;
 pub mod inventory;
+pub mod labels;
 pub mod linking;
 pub mod live;
 pub mod loaders;
@@ -63,6 +64,7 @@ pub struct MutationRoot(
     channels::ChannelMutation,
     linking::LinkingMutation,
     orders::OrderMutation,
+    labels::LabelMutation,
     api_tokens::ApiTokenMutation,
     sync_errors::SyncErrorMutation,
     stock::StockMutation,

@@ -373,6 +373,10 @@ impl Order {
     async fn cancel_reason(&self) -> Option<&str> {
         self.0.cancel_reason.as_deref()
     }
+    /// The last shipping label printed for the order (`orderPrintLabel`, `ordersPrintLabels`); null before any.
+    async fn shipping_label(&self) -> Option<super::labels::ShippingLabel> {
+        super::labels::ShippingLabel::of(&self.0)
+    }
     /// The order's lines.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
         let lines = query(service::lines(&app(ctx)?.db, self.0.id).await)?;
@@ -554,8 +558,6 @@ payloads! {
     OrderReadyToShipPayload,
     /// Result of `orderCancel`.
     OrderCancelPayload,
-    /// Result of `orderPrintLabel`.
-    OrderPrintLabelPayload,
     /// Result of `orderAwaitPickup`.
     OrderAwaitPickupPayload,
     /// Result of `orderStatusUpdate`.
@@ -648,15 +650,6 @@ impl OrderMutation {
         #[graphql(desc = "Why, sent to the channel and kept as `cancelReason`.")] reason: String,
     ) -> Result<OrderCancelPayload> {
         Ok(action(ctx, order_id, ActionKind::Cancel, Some(reason)).await?.into())
-    }
-
-    /// Asks the channel for the shipping label (where it has one: Lazada, Tiki, TikTok).
-    async fn order_print_label(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Global id of the Order.")] order_id: ID,
-    ) -> Result<OrderPrintLabelPayload> {
-        Ok(action(ctx, order_id, ActionKind::PrintLabel, None).await?.into())
     }
 
     /// Tells the channel the package awaits the carrier's pickup (Tiki).
@@ -778,7 +771,8 @@ impl OrderMutation {
     }
 
     /// Overrides how a channel's raw order statuses map to hub statuses (or removes overrides). Applies to the
-    /// channel's updates from now on; resync orders to re-map them at once.
+    /// channel's updates from now on; its orders whose status no mapping knew (UNRECOGNIZED) are re-applied at once
+    /// (an ORDER_FETCH run), resolving their ORDER_STATUS_UNRECOGNIZED errors; resync other orders to re-map them.
     async fn status_mapping_update(
         &self,
         ctx: &Context<'_>,
@@ -796,8 +790,15 @@ impl OrderMutation {
             }
         };
         let changes = mappings.into_iter().map(|m| (m.channel_status, m.status.map(Into::into))).collect();
+        let app = app(ctx)?;
         let (channel, user_errors) =
-            split(service::update_mapping(&app(ctx)?.db, id, changes).await, &["channelId", "mappings"])?;
+            split(service::update_mapping(&app.db, id, changes).await, &["channelId", "mappings"])?;
+        if let Some(c) = channel.as_ref().filter(|c| c.status == entity::enums::ChannelStatus::Connected) {
+            // Orders waiting for a mapping take it at once; a failure to queue leaves them to a resync.
+            if let Err(err) = jobs::orders::remap_unrecognized(app, c.id).await {
+                tracing::warn!(channel_id = c.id, error = %err, "queuing the re-mapping of unrecognized orders failed");
+            }
+        }
         let status_mapping = channel.as_ref().map(mapping_rows).unwrap_or_default();
         Ok(StatusMappingUpdatePayload { channel: channel.map(Channel), status_mapping, user_errors })
     }

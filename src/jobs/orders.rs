@@ -22,7 +22,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
-use entity::enums::{ChannelKind, ChannelStatus, SyncRunKind, SyncRunStatus};
+use entity::enums::{ChannelStatus, SyncRunKind, SyncRunStatus};
 use entity::{channel, order, sync_run};
 
 use super::effects::after_commit_queued;
@@ -68,9 +68,13 @@ fn orders_lease(channel_id: i64) -> String {
 /// outside this margin is still fetched, one detail call each).
 const PUSH_DELAY_MARGIN_SECS: i64 = 120;
 
-/// How often a channel is polled (a marketplace without push, whose event queue is pulled, more often).
-pub fn poll_every(kind: ChannelKind) -> chrono::Duration {
-    chrono::Duration::seconds(crate::channels::marketplace(kind).orders.poll_every_seconds)
+/// How often a channel is polled: its `orderPollIntervalSeconds`, else its marketplace's default (a marketplace
+/// without push, whose event queue is pulled, more often).
+pub fn poll_every(channel: &channel::Model) -> chrono::Duration {
+    crate::domain::channel_settings::order_poll_interval(
+        channel.order_poll_interval_seconds,
+        crate::channels::marketplace(channel.kind).orders.poll_every_seconds,
+    )
 }
 
 /// Input of an ORDER_FETCH run: the orders to resync; none = drain the webhook inbox.
@@ -101,7 +105,7 @@ pub async fn schedule(ctx: &AppContext, channels: &[channel::Model]) -> ServiceR
     let now = Utc::now();
     let mut enqueued = 0;
     for c in channels {
-        let due = c.orders_cursor_at.is_none_or(|at| now - at >= poll_every(c.kind));
+        let due = c.orders_cursor_at.is_none_or(|at| now - at >= poll_every(c));
         if due && super::scheduler::enqueue_unless_active(ctx, SyncRunKind::OrderPoll, c.id, None).await?.is_some() {
             enqueued += 1;
             continue;
@@ -118,6 +122,18 @@ pub async fn schedule(ctx: &AppContext, channels: &[channel::Model]) -> ServiceR
         }
     }
     Ok(enqueued)
+}
+
+/// Re-applies the channel's orders whose status no mapping knew (after its mapping changed): the channel's same
+/// update applies again under the new mapping, which resolves ORDER_STATUS_UNRECOGNIZED. `None`: nothing to do.
+pub async fn remap_unrecognized(ctx: &AppContext, channel_id: i64) -> ServiceResult<Option<sync_run::Model>> {
+    let ids =
+        service::orders_with_open_error(&ctx.db, channel_id, service::codes::STATUS_UNRECOGNIZED, RELINK_LIMIT).await?;
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let input = serde_json::to_value(FetchInput { external_ids: Some(ids) }).map_err(anyhow::Error::from)?;
+    super::enqueue_run(ctx, SyncRunKind::OrderFetch, Some(channel_id), Some(input)).await.map(Some)
 }
 
 async fn connected_channel(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<channel::Model> {
@@ -198,7 +214,7 @@ impl Importer<'_> {
         for applied in &applied {
             match applied {
                 Applied::Imported(_) | Applied::Updated(_) | Applied::Unchanged(_) => self.counters.succeeded += 1,
-                Applied::Stale(_) => self.counters.skipped += 1,
+                Applied::Stale(_) | Applied::BeforeBackfill => self.counters.skipped += 1,
                 Applied::NotImported(_) => self.counters.failed += 1,
             }
         }
@@ -340,8 +356,8 @@ pub async fn run_poll(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<
     let plan = rules::poll_plan(
         channel.orders_cursor_at,
         channel.orders_reconciled_until,
-        channel.connected_at.unwrap_or(channel.created_at)
-            - chrono::Duration::days(i64::from(channel.order_backfill_days.max(0))),
+        // Listed by update time from the backfill start; the import refuses orders placed before it.
+        rules::backfill_start(channel.connected_at.unwrap_or(channel.created_at), channel.order_backfill_days),
         Utc::now(),
         chrono::Duration::seconds(i64::from(channel.order_poll_overlap_seconds.max(0))),
     );
@@ -405,6 +421,10 @@ async fn poll(importer: &mut Importer<'_>, refs: Vec<OrderRef>, plan: rules::Pol
 
     let relink = service::orders_with_newly_linked_lines(&ctx.db, channel.id, RELINK_LIMIT).await?;
     importer.fetch_and_apply(&relink, None).await?;
+    // Orders not imported (a stopped product, announced but not returned) are asked for again: imported once the
+    // cause is gone, which resolves their errors.
+    let again = service::orders_to_import_again(&ctx.db, channel.id, RELINK_LIMIT as usize).await?;
+    importer.fetch_and_apply(&again, None).await?;
 
     channel::Entity::update_many()
         .col_expr(channel::Column::OrdersCursorAt, Expr::value(plan.cursor))

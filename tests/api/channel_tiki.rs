@@ -455,13 +455,26 @@ async fn order_actions_move_the_order_in_the_simulator() {
     let label = tiki.order_action(&code, &OrderAction::PrintLabel).await.expect("label");
     assert!(label.message.is_some_and(|url| url.ends_with(&format!("/labels/{code}.html"))));
     assert!(matches!(tiki.order_action(&code, &OrderAction::AwaitPickup).await, Err(ConnectorError::Unsupported(_))));
-    assert!(matches!(
-        tiki.order_action(&code, &OrderAction::Cancel { reason: "out of stock".into() }).await,
-        Err(ConnectorError::Unsupported(_))
-    ));
+    // Cancelling is confirming no item, which Tiki allows only before confirmation: its reason is quoted.
+    match tiki.order_action(&code, &OrderAction::Cancel { reason: "out of stock".into() }).await {
+        Err(ConnectorError::Api { code, message, .. }) => {
+            assert!(code == "400" && message.contains("only queueing orders"), "{message}");
+        }
+        other => panic!("a confirmed order can't be cancelled, got {other:?}"),
+    }
+    assert_eq!(status(&sim, order.id), "packaging");
     match tiki.order_action(&code, &OrderAction::ReadyToShip).await {
         Err(ConnectorError::Api { code, .. }) => assert_eq!(code, "400", "only queueing orders can be confirmed"),
         other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    // A queueing order is cancelled (v2 and v1): no item confirmed.
+    for connector in [&tiki, &v1_connector(&sim)] {
+        let waiting = sim.state.create_order(&[(first_sku(&sim), 1)], None).await.expect("order");
+        let cancel = OrderAction::Cancel { reason: "out of stock".into() };
+        let outcome = connector.order_action(&waiting.id.to_string(), &cancel).await.expect("cancelled");
+        assert_eq!(outcome.status_raw.as_deref(), Some("canceled"));
+        assert_eq!(status(&sim, waiting.id), "canceled");
     }
 
     // Legacy: confirmItems, print, then ready for delivery.

@@ -34,6 +34,7 @@ mod live_events;
 mod metrics;
 mod orders;
 mod orders_effects;
+mod orders_seed_rules;
 mod pagination;
 mod persisted_queries;
 mod query_cost;

@@ -5,9 +5,12 @@ use serde_json::{Value, json};
 use super::client::Method;
 use super::{LazadaConnector, param, wire};
 use crate::channels::{ConnectorError, ConnectorResult};
+use crate::domain::channel::ShippingLabel;
 
 /// `/order/fulfill/pack` orders and `/order/package/rts` packages a call.
 pub const FULFILMENT_BATCH: usize = 20;
+/// Packages per `/order/package/document/get` call: UNCONFIRMED, taken as the RTS call's documented 20.
+const DOCUMENT_BATCH: usize = FULFILMENT_BATCH;
 /// Item statuses that may be packed (the status-flow guide).
 pub(super) const PACKABLE: [&str; 2] = ["pending", "repacked"];
 /// Item statuses a seller may cancel: "Pending ~ Ready To Ship" (the cancellation guide).
@@ -125,13 +128,64 @@ impl LazadaConnector {
         Ok(tip)
     }
 
-    /// The shipping label (PDF) of the order's packages.
+    /// The shipping label (PDF) of the order's packages, described for the order's history.
     pub(super) async fn print_label(&self, order_id: &str) -> ConnectorResult<String> {
-        let items = self.order_items(order_id).await?;
-        let mut packages: Vec<String> =
-            items.iter().filter_map(|i| i.package_id.as_ref().map(|p| p.0.clone())).filter(|p| !p.is_empty()).collect();
-        packages.sort();
-        packages.dedup();
+        let label = self.labels(&[order_id.to_owned()]).await.pop().unwrap_or_else(|| Err(no_package(order_id)))?;
+        Ok(match (label.urls.first(), &label.content_base64) {
+            (Some(url), _) => url.clone(),
+            (None, Some(file)) => format!("{} label, {} base64 characters", label.content_type, file.len()),
+            (None, None) => "label requested".into(),
+        })
+    }
+
+    /// Shipping labels of several orders: their packages printed together, whole orders per document call and at
+    /// most `DOCUMENT_BATCH` packages a call (an order with more goes alone). One answer per order, in order.
+    pub(super) async fn labels(&self, order_ids: &[String]) -> Vec<ConnectorResult<ShippingLabel>> {
+        let mut out: Vec<Option<ConnectorResult<ShippingLabel>>> = vec![None; order_ids.len()];
+        let mut chunks: Vec<Vec<(usize, Vec<String>)>> = vec![Vec::new()];
+        for (i, id) in order_ids.iter().enumerate() {
+            let items = match self.order_items(id).await {
+                Ok(items) => items,
+                Err(e) => {
+                    out[i] = Some(Err(e));
+                    continue;
+                }
+            };
+            let mut packages: Vec<String> = items
+                .iter()
+                .filter_map(|item| item.package_id.as_ref().map(|p| p.0.clone()))
+                .filter(|p| !p.is_empty())
+                .collect();
+            packages.sort();
+            packages.dedup();
+            if packages.is_empty() {
+                out[i] = Some(Err(no_package(id)));
+                continue;
+            }
+            let last = chunks.last_mut().expect("one chunk at least");
+            let held: usize = last.iter().map(|(_, p)| p.len()).sum();
+            if !last.is_empty() && held + packages.len() > DOCUMENT_BATCH {
+                chunks.push(vec![(i, packages)]);
+            } else {
+                last.push((i, packages));
+            }
+        }
+        for chunk in chunks.into_iter().filter(|c| !c.is_empty()) {
+            let packages: Vec<String> = chunk.iter().flat_map(|(_, p)| p.iter().cloned()).collect();
+            let printed: Vec<String> = chunk.iter().map(|(i, _)| order_ids[*i].clone()).collect();
+            let answer = self.document(&packages, printed).await;
+            for (i, _) in chunk {
+                out[i] = Some(answer.clone());
+            }
+        }
+        out.into_iter()
+            .zip(order_ids)
+            .map(|(answer, id)| answer.unwrap_or_else(|| Err(no_package(id))))
+            .collect()
+    }
+
+    /// One document of these packages (`/order/package/document/get`, PDF): a link or the file itself.
+    async fn document(&self, packages: &[String], orders: Vec<String>) -> ConnectorResult<ShippingLabel> {
         let api = "/order/package/document/get";
         let request = json!({ "doc_type": "PDF", "packages": packages.iter().map(|p| json!({ "package_id": p })).collect::<Vec<_>>() });
         let reply = self.client.call(Method::Post, api, &[param("getDocumentReq", &request.to_string())]).await?;
@@ -139,15 +193,22 @@ impl LazadaConnector {
         if !wire::truthy(&result.success) {
             return Err(api_error(api, result.error_code.map(|c| c.0), result.error_msg));
         }
-        Ok(match (result.data.pdf_url, result.data.file) {
-            (Some(url), _) if !url.is_empty() => url,
-            (_, Some(file)) => format!(
-                "{} label, {} base64 characters",
-                result.data.doc_type.unwrap_or_else(|| "PDF".into()),
-                file.len()
-            ),
-            _ => "label requested".into(),
+        let html = result.data.doc_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("HTML"));
+        Ok(ShippingLabel {
+            urls: result.data.pdf_url.filter(|u| !u.is_empty()).into_iter().collect(),
+            content_base64: result.data.file.filter(|f| !f.is_empty()),
+            content_type: if html { "text/html" } else { "application/pdf" }.into(),
+            orders_in_document: orders,
         })
+    }
+}
+
+/// An order without a package has not been packed: there is no label to print yet.
+fn no_package(order_id: &str) -> ConnectorError {
+    ConnectorError::Api {
+        path: "/order/package/document/get".into(),
+        code: "NO_PACKAGE".into(),
+        message: format!("order {order_id} has no package yet: make it ready to ship first"),
     }
 }
 

@@ -24,8 +24,8 @@ use serde_json::Value;
 
 use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, signatures_match};
 use crate::domain::channel::{
-    ActionOutcome, ChannelEvent, ChannelOrder, EventKind, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
-    SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
+    ActionOutcome, ChannelEvent, ChannelOrder, EventKind, Listing, OrderAction, OrderRef, OrderTimeField,
+    ShippingLabel, ShopIdentity, SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
 };
 use client::{Client, Method, REAL_AUTH_GATEWAY, gateway_of};
 pub use mapping::order_status_of;
@@ -460,6 +460,11 @@ impl Connector for LazadaConnector {
             orders.push(order);
         }
         Ok(orders)
+    }
+
+    /// One document call for many orders' packages (Lazada prints packages together).
+    async fn shipping_labels(&self, external_order_ids: &[String]) -> Vec<ConnectorResult<ShippingLabel>> {
+        self.labels(external_order_ids).await
     }
 
     async fn order_action(&self, external_order_id: &str, action: &OrderAction) -> ConnectorResult<ActionOutcome> {

@@ -102,9 +102,11 @@ pub const ORDER_STATUSES: &[StatusRow] = &[
     ("payment_review", Pending, UNPAID),
     ("paid", Pending, PAID),
     ("holded", Pending, None),
-    ("seller_confirmed", Pending, None),
-    ("picking", Pending, None),
-    ("packaging", Pending, None),
+    // Confirmed by the seller and being prepared: what the hub's "ready to ship" sends Tiki to (confirming the
+    // items answers `packaging`), so these must read READY_TO_SHIP or Tiki's next update would move the order back.
+    ("seller_confirmed", ReadyToShip, None),
+    ("picking", ReadyToShip, None),
+    ("packaging", ReadyToShip, None),
     ("finished_packing", ReadyToShip, None),
     ("ready_to_ship", ReadyToShip, None),
     ("handover_to_partner", InTransit, None),

@@ -257,6 +257,22 @@ impl TikiConnector {
         order.map(Some).map_err(|e| ConnectorError::parse(&path, e, &response.body))
     }
 
+    /// Confirms which items of the order are available (v1 `confirmItems`, v2 `confirm-available`); the items
+    /// left out are unavailable, so none cancels the order.
+    async fn confirm_items(&self, code: &str, item_ids: Vec<Value>, done: &str) -> ConnectorResult<ActionOutcome> {
+        let (path, body) = if self.client.style.is_v2() {
+            let warehouse = self.warehouse().await?;
+            (
+                format!("{V2}/orders/{code}/confirm-available"),
+                json!({ "available_item_ids": item_ids, "seller_inventory_id": warehouse }),
+            )
+        } else {
+            (format!("{V1}/orders/confirmItems"), json!({ "order_code": code, "item_ids": item_ids }))
+        };
+        let response = self.client.call(Method::POST, &path, &[], Some(&body)).await?;
+        Ok(outcome(&response.body, done))
+    }
+
     /// The connector's event queue, created and subscribed to order events on first use.
     async fn queue(&self) -> ConnectorResult<String> {
         let mut cached = self.queue_code.lock().await;
@@ -429,9 +445,9 @@ impl Connector for TikiConnector {
         let code = path_segment(external_order_id)?;
         let v2 = self.client.style.is_v2();
         match action {
-            OrderAction::Cancel { .. } => {
-                Err(ConnectorError::Unsupported("Tiki offers no seller cancellation by API (contact seller support)"))
-            }
+            // Tiki has no cancel call: the seller cancels by confirming that no item is available (tiki.md);
+            // Tiki allows it only while the order waits for confirmation and answers why otherwise.
+            OrderAction::Cancel { .. } => self.confirm_items(code, Vec::new(), "cancelled: no item available").await,
             OrderAction::AwaitPickup if v2 => {
                 Err(ConnectorError::Unsupported("Tiki v2 has no await-pickup call: pickup follows confirmation"))
             }
@@ -451,17 +467,7 @@ impl Connector for TikiConnector {
                             .unwrap_or_else(|_| Value::from(l.external_line_id.clone()))
                     })
                     .collect();
-                let (path, body) = if v2 {
-                    let warehouse = self.warehouse().await?;
-                    (
-                        format!("{V2}/orders/{code}/confirm-available"),
-                        json!({ "available_item_ids": item_ids, "seller_inventory_id": warehouse }),
-                    )
-                } else {
-                    (format!("{V1}/orders/confirmItems"), json!({ "order_code": code, "item_ids": item_ids }))
-                };
-                let response = self.client.call(Method::POST, &path, &[], Some(&body)).await?;
-                Ok(outcome(&response.body, "items confirmed"))
+                self.confirm_items(code, item_ids, "items confirmed").await
             }
             OrderAction::PrintLabel => {
                 let (path, query) = if v2 {

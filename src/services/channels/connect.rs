@@ -238,6 +238,8 @@ async fn insert_channel(
         oversell_quantity: Set(settings.oversell_quantity.unwrap_or(channel_settings::DEFAULT_OVERSELL_QUANTITY)),
         oversell_policy: Set(settings.oversell_policy.unwrap_or(defaults.oversell_policy)),
         order_poll_overlap_seconds: Set(settings.order_poll_overlap_seconds.unwrap_or(120)),
+        // None: the marketplace's default, whatever it is when the scheduler reads it.
+        order_poll_interval_seconds: Set(settings.order_poll_interval_seconds),
         stock_drift_repair: Set(settings.stock_drift_repair.unwrap_or(false)),
         push_history_retention_days: Set(settings.push_history_retention_days.unwrap_or(30)),
         status_mapping_overrides: Set(None),

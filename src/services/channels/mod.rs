@@ -85,6 +85,7 @@ pub struct SettingsInput {
     pub oversell_quantity: Option<i64>,
     pub oversell_policy: Option<OversellPolicy>,
     pub order_poll_overlap_seconds: Option<i32>,
+    pub order_poll_interval_seconds: Option<i32>,
     pub stock_drift_repair: Option<bool>,
     pub push_history_retention_days: Option<i32>,
 }
@@ -206,6 +207,7 @@ async fn check_settings(ctx: &AppContext, s: &SettingsInput) -> ServiceResult<Ve
         s.oversell_quantity,
         s.order_poll_overlap_seconds,
         s.push_history_retention_days,
+        s.order_poll_interval_seconds,
     );
     if let Some(id) = s.order_warehouse_id.flatten()
         && warehouse::Entity::find_by_id(id).one(&ctx.db).await?.is_none()
@@ -309,6 +311,9 @@ pub async fn update(ctx: &AppContext, id: i64, input: UpdateInput) -> ServiceRes
     }
     if let Some(v) = s.order_poll_overlap_seconds {
         active.order_poll_overlap_seconds = Set(v);
+    }
+    if let Some(v) = s.order_poll_interval_seconds {
+        active.order_poll_interval_seconds = Set(Some(v));
     }
     if let Some(v) = s.stock_drift_repair {
         active.stock_drift_repair = Set(v);

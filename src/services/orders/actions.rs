@@ -17,7 +17,7 @@ use crate::channels::ConnectorError;
 use crate::context::AppContext;
 use crate::domain::actor::Actor;
 use crate::domain::channel::OrderAction;
-use crate::domain::errors::ErrorCode;
+use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::events::HubEvent;
 use crate::domain::orders::{self as rules, ActionKind};
 use crate::domain::text;
@@ -35,27 +35,31 @@ fn action_of(kind: ActionKind, reason: Option<&str>) -> OrderAction {
 
 /// The channel's refusal as the merchant reads it (nothing changed in the hub).
 fn refused(channel: &channel::Model, action: ActionKind, err: ConnectorError) -> ServiceError {
+    ServiceError::Rejected(vec![refusal(&["orderId"], channel, action, err)])
+}
+
+/// The channel's refusal of `action` as a userError at `path`: its own code and message quoted when it refused,
+/// INVALID_STATE when its API has no such action, CHANNEL_UNAVAILABLE when it could not be reached.
+pub(super) fn refusal(path: &[&str], channel: &channel::Model, action: ActionKind, err: ConnectorError) -> FieldError {
     let name = channels::kind_name(channel.kind);
     match err {
-        ConnectorError::Api { code, message, .. } | ConnectorError::Auth { code, message, .. } => {
-            ServiceError::rejected(
-                &["orderId"],
-                ErrorCode::ChannelRefused,
-                format!("{name} refused \"{}\": {code}: {message}", action.label()),
-            )
-        }
-        ConnectorError::Unsupported(what) => ServiceError::rejected(
-            &["orderId"],
+        ConnectorError::Api { code, message, .. } | ConnectorError::Auth { code, message, .. } => FieldError::new(
+            path,
+            ErrorCode::ChannelRefused,
+            format!("{name} refused \"{}\": {code}: {message}", action.label()),
+        ),
+        ConnectorError::Unsupported(what) => FieldError::new(
+            path,
             ErrorCode::InvalidState,
             format!("{name} orders can't be sent \"{}\" from the hub ({what})", action.label()),
         ),
-        ConnectorError::TokenExpired { message, .. } => ServiceError::rejected(
-            &["orderId"],
+        ConnectorError::TokenExpired { message, .. } => FieldError::new(
+            path,
             ErrorCode::ChannelRefused,
             format!("{name} refused the channel's tokens: {message}; reconnect the channel"),
         ),
-        other => ServiceError::rejected(
-            &["orderId"],
+        other => FieldError::new(
+            path,
             ErrorCode::ChannelUnavailable,
             format!("{name} could not be reached; nothing changed, try again: {other}"),
         ),
@@ -175,7 +179,7 @@ pub async fn set_hub_status(
 }
 
 /// A committed order change: subscribers hear of it, and the stock its new status moved is pushed.
-fn changed(order: order::Model) -> Committed<order::Model> {
+pub(super) fn changed(order: order::Model) -> Committed<order::Model> {
     let mut effects = Effects::none();
     effects.publish(HubEvent::OrderChanged { order_id: order.id, channel_id: order.channel_id });
     effects.pushes_became_due();

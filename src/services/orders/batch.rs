@@ -14,6 +14,7 @@ use super::ROWS_PER_STATEMENT;
 use super::customers::Customers;
 use super::history::{event_row, mark_orders_events_processed, resolve_errors_of};
 use super::order_lines::{Resolved, resolve_lines};
+use super::retries::resolve_import_errors;
 use super::status_mapping::overrides_of;
 use super::stock::units_in_slips;
 use crate::domain::actor::Actor;
@@ -258,7 +259,8 @@ impl<'c> Batch<'c> {
                 mark_orders_events_processed(txn, self.channel.id, chunk, cutoff, None).await?;
             }
         }
-        Ok(())
+        // The channel returned these and the hub took them: errors saying they were not imported are resolved.
+        resolve_import_errors(txn, self.channel.id, &self.processed).await
     }
 }
 

@@ -40,13 +40,15 @@ pub enum Applied {
     Stale(i64),
     /// Not imported (the reason is recorded as a sync error).
     NotImported(String),
+    /// Not imported: placed before the channel's backfill start (`domain::orders::imports_new_order`).
+    BeforeBackfill,
 }
 
 impl Applied {
     pub fn order_id(&self) -> Option<i64> {
         match self {
             Self::Imported(id) | Self::Updated(id) | Self::Unchanged(id) | Self::Stale(id) => Some(*id),
-            Self::NotImported(_) => None,
+            Self::NotImported(_) | Self::BeforeBackfill => None,
         }
     }
 }
@@ -228,6 +230,11 @@ impl Batch<'_> {
             self.processed.push(co.external_id.clone());
             return Ok(Some(Applied::Stale(o.id)));
         }
+        if existing.is_none() && !rules::imports_new_order(rules::stored_time(co.created_at), self.backfill_start()) {
+            // Answered, not an error: the order is older than what the merchant asked the hub to follow.
+            self.processed.push(co.external_id.clone());
+            return Ok(Some(Applied::BeforeBackfill));
+        }
         let resolved = self.resolved.get(&co.external_id).cloned().unwrap_or_default();
         if existing.is_none() && resolved.iter().any(|r| r.stopped) {
             return self.refuse_stopped(txn, co, events_cutoff).await.map(Some);
@@ -255,6 +262,12 @@ impl Batch<'_> {
             (false, true) => Applied::Updated(order.id),
             (false, false) => Applied::Unchanged(order.id),
         }))
+    }
+
+    /// Where the channel's orders begin (`domain::orders::backfill_start`).
+    fn backfill_start(&self) -> DateTime<Utc> {
+        let c = self.channel;
+        rules::backfill_start(c.connected_at.unwrap_or(c.created_at), c.order_backfill_days)
     }
 
     /// Whether the channel's copy may replace the stored order: not older, and at the same second not moving it

@@ -8,6 +8,7 @@
 //!   as processed;
 //! - **actions** (`actions`): the seller actions sent to the channel (ready to ship, cancel, print, await pickup)
 //!   and hub-only status changes when orders are processed in the hub;
+//! - **labels** (`labels`): shipping labels of one order or many (the marketplace's batch call), kept on the order;
 //! - **status mapping** (`status_mapping`): the channel's overrides of the raw status table;
 //! - **reads** (`reads`): the list and one order with its lines, history and errors; which orders a resync covers.
 //!
@@ -19,19 +20,23 @@ mod batch;
 mod customers;
 mod history;
 mod import;
+mod labels;
 mod order_lines;
 mod reads;
+mod retries;
 mod status_mapping;
 mod stock;
 
 pub use actions::{act, change_hub_status, set_hub_status};
 pub use history::{add_event, mark_events_processed, open_error, resolve_errors};
 pub use import::{Applied, apply_channel_order, apply_channel_orders};
+pub use labels::{MAX_LABELS, Printed, label_of, print_labels};
 pub use order_lines::orders_with_newly_linked_lines;
 pub use reads::{
     OrderFilter, OrderSortKey, by_ids, customer, events, export_slips, get, ids_matching, lines, list, open_errors,
 };
 pub use status_mapping::{MAX_OVERRIDES, MappingRow, mapping, overrides_of, update_mapping};
+pub use retries::{orders_to_import_again, orders_with_open_error};
 pub use stock::apply_stock;
 
 /// Sync error codes of orders (`sync_errors.code`, kind ORDER).

@@ -93,7 +93,10 @@ impl StockMoves {
             order.channel_id,
             Some(order.id),
             codes::STOCK_REFUSED,
-            &format!("order {number}: {}", self.refused.join("; ")),
+            &format!(
+                "order {number}: {}; once the stock is there, resync the order (ordersResync) to apply it",
+                self.refused.join("; ")
+            ),
             None,
         )
         .await

@@ -1,5 +1,6 @@
 //! Orders: search (pages, date windows), detail, and the seller's actions — confirm items (v1 `confirmItems`,
-//! v2 `confirm-available`), labels, and the legacy delivery-status update. No seller cancel (Tiki has none).
+//! v2 `confirm-available`), labels, and the legacy delivery-status update. A seller cancels by confirming no item
+//! (only while the order is `queueing`).
 //!
 //! Status path of a seller-delivery order here: `queueing` → confirm → `packaging` → ready for delivery →
 //! `ready_to_ship` → … (later statuses through the control API). Confirming no item cancels the order.
