@@ -32,6 +32,7 @@ mod m20261202_000002_product_link_push_in_doubt;
 mod m20261204_000001_create_idempotency_keys;
 mod m20261205_000001_record_actors;
 mod m20261205_000002_list_sort_indexes;
+mod m20261206_000030_create_sync_run_items;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_create_idempotency_keys::Migration),
             Box::new(m20261205_000001_record_actors::Migration),
             Box::new(m20261205_000002_list_sort_indexes::Migration),
+            Box::new(m20261206_000030_create_sync_run_items::Migration),
         ]
     }
 }

@@ -47,6 +47,9 @@ pub struct Marketplace {
     pub orders: OrderRules,
     /// Whether linking creates missing products on the channel (hidden; SPEC §2: only the web store allows it).
     pub creates_missing_products: bool,
+    /// The marketplace needs each seller SKU on one listing only (the web store, SPEC §2 [Sapo]: SKUs must be
+    /// unique): a SKU found on several listings is a link error naming them, not a link to each.
+    pub unique_seller_skus: bool,
     /// Protocol facts the connector relies on (limits, names, codes). The simulator holds its own, written from
     /// the marketplace's documentation too (`sim::MarketplaceSim::facts`), so that a misreading on one side fails
     /// a test instead of agreeing with itself. Every marketplace names at least `SKUS_PER_UPDATE_CALL`.

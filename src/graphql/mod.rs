@@ -11,6 +11,7 @@ pub mod errors;
 pub mod idempotency;
 pub mod inventory;
 pub mod linking;
+pub mod listing_products;
 pub mod live;
 pub mod loaders;
 pub mod node;
@@ -46,6 +47,7 @@ pub struct QueryRoot(
     sync_runs::SyncRunQuery,
     channels::ChannelQuery,
     linking::LinkingQuery,
+    listing_products::ListingProductsQuery,
     orders::OrderQuery,
     api_tokens::ApiTokenQuery,
     sync_errors::SyncErrorQuery,
@@ -61,6 +63,7 @@ pub struct MutationRoot(
     sync_runs::SyncRunMutation,
     channels::ChannelMutation,
     linking::LinkingMutation,
+    listing_products::ListingProductsMutation,
     orders::OrderMutation,
     api_tokens::ApiTokenMutation,
     sync_errors::SyncErrorMutation,

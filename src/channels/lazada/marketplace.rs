@@ -66,6 +66,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         keeps_ward: false,
     },
     creates_missing_products: false,
+    unique_seller_skus: false,
     facts: FACTS,
 };
 

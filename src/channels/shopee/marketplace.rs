@@ -62,6 +62,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         keeps_ward: true,
     },
     creates_missing_products: false,
+    unique_seller_skus: false,
     facts: FACTS,
 };
 

@@ -62,6 +62,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     },
     // SPEC §2: the only channel where linking creates missing products (hidden).
     creates_missing_products: true,
+    unique_seller_skus: true,
     facts: FACTS,
 };
 
