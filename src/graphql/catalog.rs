@@ -779,7 +779,8 @@ impl CatalogMutation {
             }
         };
         // What linking matches on: a change is matched again on the product's channels.
-        let rematch = input.fields.options.is_some() || !input.fields.sku.is_undefined() || !input.fields.barcode.is_undefined();
+        let rematch =
+            input.fields.options.is_some() || !input.fields.sku.is_undefined() || !input.fields.barcode.is_undefined();
         let result = catalog::variant_update(&app.db, &app.settings.currency, id, input.into()).await;
         let (v, user_errors) = split(crate::jobs::effects::with_effects(app, result), &["id"])?;
         if let Some(variant) = v.as_ref().filter(|_| rematch) {

@@ -206,7 +206,8 @@ async fn create_missing(
         }
     }
     if !created_on_store.is_empty() {
-        let counts = effects.after_batch(ctx, linking::link_batch(&ctx.db, channel, &created_on_store, &BTreeSet::new()).await?);
+        let counts =
+            effects.after_batch(ctx, linking::link_batch(&ctx.db, channel, &created_on_store, &BTreeSet::new()).await?);
         counters.succeeded += counts.products_linked;
         counters.failed -= counts.products_linked;
     }

@@ -25,7 +25,8 @@ pub struct StoreProductsInput {
 
 /// Queues the run applying these product pushes of the channel.
 pub async fn enqueue(ctx: &AppContext, channel_id: i64, dedup_keys: Vec<String>) -> ServiceResult<()> {
-    let input = serde_json::to_value(StoreProductsInput { dedup_keys }).map_err(|e| ServiceError::Unexpected(e.into()))?;
+    let input =
+        serde_json::to_value(StoreProductsInput { dedup_keys }).map_err(|e| ServiceError::Unexpected(e.into()))?;
     super::enqueue_run(ctx, SyncRunKind::StoreProducts, Some(channel_id), Some(input)).await.map(|_| ())
 }
 

@@ -218,7 +218,9 @@ async fn relink_after_a_fix_unlink_versus_delete_and_a_deleted_variant(app: &Tes
     assert!(!errors.iter().any(|l| l["product"]["title"] == "Linked"), "{errors:?}");
     let listed = crate::linking_rules::sync_errors(app, &channel).await;
     assert!(
-        listed.iter().any(|(code, message, resolved)| code == "LISTING_EXCLUDED" && message.starts_with("Linked /") && !resolved),
+        listed.iter().any(|(code, message, resolved)| code == "LISTING_EXCLUDED"
+            && message.starts_with("Linked /")
+            && !resolved),
         "{listed:?}"
     );
     let manual = app

@@ -89,8 +89,9 @@ async fn first_variant(app: &TestApp, product: &Value) -> Value {
 async fn an_unlinked_product_is_not_relinked_by_a_bulk_link_and_a_deleted_one_leaves_the_views(app: &TestApp) {
     let sim = start_sim(ChannelKind::Lazada, 6);
     let channel = connect(app, &sim).await;
-    let kept = app.create_product("Kept", json!([{ "sku": "K1", "barcode": "SKU-0001-1", "price": "1000" }])).await["id"]
-        .clone();
+    let kept =
+        app.create_product("Kept", json!([{ "sku": "K1", "barcode": "SKU-0001-1", "price": "1000" }])).await["id"]
+            .clone();
     let other =
         app.create_product("Other", json!([{ "sku": "O1", "barcode": "SKU-0004-1", "price": "1000" }])).await["id"]
             .clone();
@@ -157,7 +158,9 @@ async fn an_unlinked_product_is_not_relinked_by_a_bulk_link_and_a_deleted_one_le
     assert_eq!(status["productLinkStatus"]["state"], "NOT_LINKED");
     let errors = sync_errors(app, &channel).await;
     assert!(
-        errors.iter().any(|(code, message, resolved)| code == "LISTING_EXCLUDED" && message.starts_with("Other") && !resolved),
+        errors
+            .iter()
+            .any(|(code, message, resolved)| code == "LISTING_EXCLUDED" && message.starts_with("Other") && !resolved),
         "{errors:?}"
     );
     let listing = app
@@ -168,7 +171,10 @@ async fn an_unlinked_product_is_not_relinked_by_a_bulk_link_and_a_deleted_one_le
         .await;
     assert_eq!(listing["channelListings"]["edges"][0]["node"]["linkExcluded"], true);
 }
-on_both_backends!(unlink_is_respected, an_unlinked_product_is_not_relinked_by_a_bulk_link_and_a_deleted_one_leaves_the_views);
+on_both_backends!(
+    unlink_is_respected,
+    an_unlinked_product_is_not_relinked_by_a_bulk_link_and_a_deleted_one_leaves_the_views
+);
 
 /// Issue 16 item 11 (SPEC §2 [Sapo]: web store SKUs must be unique): a SKU on two store listings is a link error
 /// naming both, not two links; once the store has it once, relinking links it and resolves the error.
@@ -189,10 +195,7 @@ async fn a_sku_repeated_on_the_web_store_is_a_link_error_naming_both_listings(ap
     assert_eq!(error["errorCode"], "DUPLICATE_ON_CHANNEL", "{error}");
     let message = error["errorMessage"].as_str().unwrap_or_default();
     assert!(message.contains("\"Sản phẩm mẫu 0001\"") && message.contains("\"Bản sao\""), "{message}");
-    assert!(
-        !view(app, &channel, "SYNCED").await.iter().any(|l| l["product"]["id"] == shirt),
-        "no silent double link"
-    );
+    assert!(!view(app, &channel, "SYNCED").await.iter().any(|l| l["product"]["id"] == shirt), "no silent double link");
 
     // The merchant removes the copy on the store: relinking links the one listing left and resolves the error.
     sim.state.store().products.retain(|p| p.id != copy);
@@ -342,7 +345,10 @@ async fn every_link_error_goes_resolved_when_its_cause_is_fixed(app: &TestApp) {
     let after = sync_errors(app, &channel).await;
     for code in codes {
         let of_code: Vec<_> = after.iter().filter(|(c, _, _)| c == code).collect();
-        assert!(!of_code.is_empty() && of_code.iter().all(|(_, _, resolved)| *resolved), "{code} resolved: {of_code:?}");
+        assert!(
+            !of_code.is_empty() && of_code.iter().all(|(_, _, resolved)| *resolved),
+            "{code} resolved: {of_code:?}"
+        );
     }
     for product in [&no_key, &not_found, &duplicate, &conflict_a, &conflict_b, &options, &excluded] {
         let status = app
@@ -357,6 +363,11 @@ async fn every_link_error_goes_resolved_when_its_cause_is_fixed(app: &TestApp) {
 }
 on_both_backends!(link_errors_resolve, every_link_error_goes_resolved_when_its_cause_is_fixed);
 
+async fn updated_at(app: &TestApp, link: &Value) -> Value {
+    app.gql("query($l: ID!) { productLink(id: $l) { updatedAt } }", json!({ "l": link })).await["productLink"]["updatedAt"]
+        .clone()
+}
+
 /// The products a link run wrote rows for on the channel (links or link errors).
 async fn products_in_views(app: &TestApp, channel: &Value) -> std::collections::BTreeSet<String> {
     view(app, channel, "ALL").await.iter().filter_map(|l| l["product"]["id"].as_str().map(str::to_owned)).collect()
@@ -365,13 +376,14 @@ async fn products_in_views(app: &TestApp, channel: &Value) -> std::collections::
 /// Issue 16 item 12: a bulk link by search, by `hasMatchKey` and by `notYetLinked` selects exactly the products
 /// the filter names (each case on a channel of its own, so the rows show what that run selected).
 async fn bulk_link_filters_select_exactly_what_they_say(app: &TestApp) {
-    let shirt = app.create_product("Áo thun đỏ", json!([{ "sku": "A1", "barcode": "SKU-0001-1", "price": "1000" }])).await
-        ["id"]
+    let shirt = app
+        .create_product("Áo thun đỏ", json!([{ "sku": "A1", "barcode": "SKU-0001-1", "price": "1000" }]))
+        .await["id"]
         .clone();
     let blouse = app.create_product("Áo sơ mi", json!([{ "sku": "A2", "price": "1000" }])).await["id"].clone();
-    let jeans = app.create_product("Quần jean", json!([{ "sku": "Q1", "barcode": "SKU-0004-1", "price": "1000" }])).await
-        ["id"]
-        .clone();
+    let jeans =
+        app.create_product("Quần jean", json!([{ "sku": "Q1", "barcode": "SKU-0004-1", "price": "1000" }])).await["id"]
+            .clone();
     let mixed = app
         .create_product(
             "Mixed",
@@ -404,19 +416,11 @@ async fn bulk_link_filters_select_exactly_what_they_say(app: &TestApp) {
     let channel = connect(app, &sim).await;
     link(app, &channel, json!({ "productIds": [shirt] })).await;
     let shirt_link = view(app, &channel, "ALL").await[0]["id"].clone();
-    let updated_at = |app: &TestApp| {
-        let link = shirt_link.clone();
-        async move {
-            app.gql("query($l: ID!) { productLink(id: $l) { updatedAt } }", json!({ "l": link })).await["productLink"]
-                ["updatedAt"]
-                .clone()
-        }
-    };
-    let before = updated_at(app).await;
+    let before = updated_at(app, &shirt_link).await;
     let run = link(app, &channel, json!({ "filter": { "notYetLinked": true } })).await;
     assert_eq!(run["total"], 3, "{run}");
     assert_eq!(products_in_views(app, &channel).await, ids(&[&shirt, &blouse, &jeans, &mixed]));
-    assert_eq!(updated_at(app).await, before, "the linked product was not matched again");
+    assert_eq!(updated_at(app, &shirt_link).await, before, "the linked product was not matched again");
     let run = link(app, &channel, json!({ "filter": { "notYetLinked": true } })).await;
     assert_eq!(run["total"], 0, "every product has a row on the channel now: {run}");
 }

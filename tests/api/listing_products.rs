@@ -44,7 +44,12 @@ async fn items(app: &TestApp, run: &Value, failed_only: bool) -> Vec<Value> {
             json!({ "r": run["id"], "f": failed_only }),
         )
         .await;
-    data["syncRunItems"]["edges"].as_array().unwrap_or_else(|| panic!("{data}")).iter().map(|e| e["node"].clone()).collect()
+    data["syncRunItems"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{data}"))
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
 }
 
 async fn product_count(app: &TestApp) -> i64 {
@@ -71,7 +76,13 @@ async fn bulk_creation_from_listings_reports_each_listing_it_could_not_turn_into
     ];
     let run = create(app, json!({ "channelId": channel, "listingIds": chosen })).await;
     assert_eq!(
-        (run["status"].as_str(), run["total"].as_i64(), run["processed"].as_i64(), run["succeeded"].as_i64(), run["failed"].as_i64()),
+        (
+            run["status"].as_str(),
+            run["total"].as_i64(),
+            run["processed"].as_i64(),
+            run["succeeded"].as_i64(),
+            run["failed"].as_i64()
+        ),
         (Some("COMPLETED"), Some(3), Some(3), Some(1), Some(2)),
         "{run}"
     );
@@ -111,7 +122,10 @@ async fn bulk_creation_from_listings_reports_each_listing_it_could_not_turn_into
         .await;
     assert_eq!(unlinked["channelListings"]["totalCount"], 2, "only the refused product's SKUs are left");
 }
-on_both_backends!(bulk_create_from_listings, bulk_creation_from_listings_reports_each_listing_it_could_not_turn_into_a_product);
+on_both_backends!(
+    bulk_create_from_listings,
+    bulk_creation_from_listings_reports_each_listing_it_could_not_turn_into_a_product
+);
 
 async fn bad_bulk_creation_requests_change_nothing(app: &TestApp) {
     let sim = start_sim(ChannelKind::Lazada, 3);
@@ -155,7 +169,10 @@ async fn bad_bulk_creation_requests_change_nothing(app: &TestApp) {
     let errors = &data["productsCreateFromListings"]["userErrors"];
     assert_eq!(errors[0]["field"], json!(["input", "channelId"]), "{data}");
     assert_eq!(errors[0]["code"], "INVALID_STATE");
-    assert!(errors[0]["message"].as_str().unwrap_or_default().contains("is not connected"), "quotes the reason: {data}");
+    assert!(
+        errors[0]["message"].as_str().unwrap_or_default().contains("is not connected"),
+        "quotes the reason: {data}"
+    );
     assert_eq!(app.gql("{ syncRuns { totalCount } }", json!({})).await["syncRuns"]["totalCount"], runs_before);
     assert_eq!(product_count(app).await, 0, "nothing was created");
 }

@@ -39,7 +39,9 @@ pub async fn store_product_changed(
     channel: &channel::Model,
     pushed: &[Listing],
 ) -> ServiceResult<Committed<StoreProductOutcome>> {
-    let Some(first) = pushed.first() else { return Ok(Committed::new(StoreProductOutcome::Unchanged, Effects::none())) };
+    let Some(first) = pushed.first() else {
+        return Ok(Committed::new(StoreProductOutcome::Unchanged, Effects::none()));
+    };
     let listings = listings_of_product(db, channel.id, &first.external_product_id).await?;
     let codes: Vec<String> = listings.iter().filter_map(|l| l.seller_sku.clone()).collect();
     let col = key_column(channel.match_key);

@@ -302,11 +302,8 @@ fn counts(variants: &[HubVariant], decisions: &[Decision], wants: &Wants) -> Lin
         ..LinkCounts::default()
     };
     let products: BTreeSet<i64> = variants.iter().map(|v| v.product_id).collect();
-    let kept_unlinked: BTreeSet<i64> = decisions
-        .iter()
-        .filter(|d| matches!(d.outcome, Outcome::KeptUnlinked { .. }))
-        .map(|d| d.product_id)
-        .collect();
+    let kept_unlinked: BTreeSet<i64> =
+        decisions.iter().filter(|d| matches!(d.outcome, Outcome::KeptUnlinked { .. })).map(|d| d.product_id).collect();
     for p in products {
         match linking::product_state(decisions, p) {
             // Left as the merchant unlinked it: neither linked nor failed.
