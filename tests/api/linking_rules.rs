@@ -382,7 +382,7 @@ async fn bulk_link_filters_select_exactly_what_they_say(app: &TestApp) {
         .clone();
     let blouse = app.create_product("Áo sơ mi", json!([{ "sku": "A2", "price": "1000" }])).await["id"].clone();
     let jeans =
-        app.create_product("Quần jean", json!([{ "sku": "Q1", "barcode": "SKU-0004-1", "price": "1000" }])).await["id"]
+        app.create_product("Quần dài", json!([{ "sku": "Q1", "barcode": "SKU-0004-1", "price": "1000" }])).await["id"]
             .clone();
     let mixed = app
         .create_product(
