@@ -197,8 +197,10 @@ async fn a_sku_repeated_on_the_web_store_is_a_link_error_naming_both_listings(ap
     assert!(message.contains("\"Sản phẩm mẫu 0001\"") && message.contains("\"Bản sao\""), "{message}");
     assert!(!view(app, &channel, "SYNCED").await.iter().any(|l| l["product"]["id"] == shirt), "no silent double link");
 
-    // The merchant removes the copy on the store: relinking links the one listing left and resolves the error.
-    sim.state.store().products.retain(|p| p.id != copy);
+    // The merchant gives the copy its own SKU on the store: relinking links the one listing left and resolves it.
+    if let Some(p) = sim.state.store().products.iter_mut().find(|p| p.id == copy) {
+        p.skus[0].seller_sku = "SKU-COPY-1".into();
+    }
     relink(app, &channel, json!({ "allErrors": true })).await;
     let synced = view(app, &channel, "SYNCED").await;
     let linked: Vec<&Value> = synced.iter().filter(|l| l["product"]["id"] == shirt).collect();
@@ -246,6 +248,8 @@ async fn an_option_count_mismatch_is_refused_on_every_marketplace(app: &TestApp)
             let sku = sim.state.store().sku_by_seller_sku("SKU-0002-1").map(|(_, s)| s.list_price).expect("seeded");
             assert_eq!(node["listPrice"]["amount"], sku.to_string(), "TikTok's list price from Get Product");
         }
+        // The next marketplace's product uses the same barcode: this one goes, so they do not conflict.
+        app.gql("mutation($p: ID!) { productDelete(id: $p) { deletedId } }", json!({ "p": product })).await;
     }
 }
 on_both_backends!(option_mismatch_everywhere, an_option_count_mismatch_is_refused_on_every_marketplace);
