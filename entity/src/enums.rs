@@ -277,6 +277,10 @@ db_enum! {
         LinkProducts = "LINK_PRODUCTS",
         /// Retry linking after the merchant fixed the data.
         Relink = "RELINK",
+        /// Create hub products from a channel's listings, in bulk.
+        CreateProducts = "CREATE_PRODUCTS",
+        /// Apply the web store's product pushes: create or match the pushed products in the hub.
+        StoreProducts = "STORE_PRODUCTS",
         /// Push quantities and prices to a channel.
         StockPush = "STOCK_PUSH",
         /// Compare channel quantities with the hub and repair drift.

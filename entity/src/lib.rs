@@ -26,6 +26,7 @@ pub mod return_line;
 pub mod stock_push;
 pub mod sync_error;
 pub mod sync_run;
+pub mod sync_run_item;
 pub mod warehouse;
 pub mod webhook_event;
 
@@ -53,6 +54,7 @@ pub mod prelude {
     pub use super::stock_push::Entity as StockPush;
     pub use super::sync_error::Entity as SyncError;
     pub use super::sync_run::Entity as SyncRun;
+    pub use super::sync_run_item::Entity as SyncRunItem;
     pub use super::warehouse::Entity as Warehouse;
     pub use super::webhook_event::Entity as WebhookEvent;
 }

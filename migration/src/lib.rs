@@ -36,6 +36,7 @@ mod m20261206_000010_channel_order_poll_interval;
 mod m20261206_000011_order_shipping_label;
 mod m20261206_000020_slip_line_released_reservation;
 mod m20261206_000021_channel_stock_warehouses;
+mod m20261206_000030_create_sync_run_items;
 mod m20261206_000040_channel_webhook;
 
 /// Every migration, oldest first.
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_order_shipping_label::Migration),
             Box::new(m20261206_000020_slip_line_released_reservation::Migration),
             Box::new(m20261206_000021_channel_stock_warehouses::Migration),
+            Box::new(m20261206_000030_create_sync_run_items::Migration),
             Box::new(m20261206_000040_channel_webhook::Migration),
         ]
     }

@@ -245,6 +245,11 @@ pub trait Connector: Send + Sync {
         Err(ConnectorError::Unsupported("registering a push address"))
     }
 
+    /// The listings of a product push's body (the web store's `products/*` pushes carry the whole product).
+    fn listings_of_pushed_product(&self, _raw: &serde_json::Value) -> ConnectorResult<Vec<Listing>> {
+        Err(ConnectorError::Unsupported("product pushes"))
+    }
+
     /// OAuth: exchanges the authorization code of the consent redirect for tokens. `callback` holds every query
     /// parameter of the redirect (Shopee adds `shop_id`); `redirect_uri` is the one the consent URL named.
     async fn exchange_authorization_code(

@@ -51,6 +51,9 @@ pub struct Marketplace {
     pub creates_missing_products: bool,
     /// What prices the marketplace takes, checked when a link is made and before every price push.
     pub prices: PriceRules,
+    /// The marketplace needs each seller SKU on one listing only (the web store, SPEC §2 [Sapo]: SKUs must be
+    /// unique): a SKU found on several listings is a link error naming them, not a link to each.
+    pub unique_seller_skus: bool,
     /// Protocol facts the connector relies on (limits, names, codes). The simulator holds its own, written from
     /// the marketplace's documentation too (`sim::MarketplaceSim::facts`), so that a misreading on one side fails
     /// a test instead of agreeing with itself. Every marketplace names at least `SKUS_PER_UPDATE_CALL`.

@@ -27,6 +27,8 @@ pub enum LinkErrorCode {
     VariantDeleted,
     /// The listing's link was deleted for good; it cannot be linked again.
     ListingExcluded,
+    /// Several listings of a channel that needs unique SKUs carry the variant's SKU: none is linked.
+    DuplicateOnChannel,
 }
 
 impl LinkErrorCode {
@@ -46,6 +48,7 @@ impl SyncErrorCode {
             LinkErrorCode::PriceAboveListPrice => Self::PriceAboveListPrice,
             LinkErrorCode::VariantDeleted => Self::VariantDeleted,
             LinkErrorCode::ListingExcluded => Self::ListingExcluded,
+            LinkErrorCode::DuplicateOnChannel => Self::DuplicateOnChannel,
         }
     }
 }
@@ -93,11 +96,18 @@ pub struct ListingSku {
     pub list_price_minor: Option<i64>,
     /// The merchant deleted this listing's link for good (SPEC §2 "hủy đồng bộ").
     pub excluded: bool,
+    /// The merchant unlinked this listing ("ngắt đồng bộ") and this run does not relink it.
+    pub unlinked: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Linked {
+        listing_id: i64,
+    },
+    /// The variant matches a listing the merchant unlinked: it stays unlinked until the merchant relinks it
+    /// (a bulk link never relinks it silently).
+    KeptUnlinked {
         listing_id: i64,
     },
     /// `listing_id`: the listing the variant matched, when the failure is about that pairing.
@@ -125,6 +135,9 @@ pub struct MatchContext<'a> {
     pub check_price: bool,
     /// Currency of messages' prices.
     pub currency: &'a str,
+    /// The channel needs each seller SKU on one listing only (the web store): a key on several listings links
+    /// none of them.
+    pub unique_listing_keys: bool,
 }
 
 fn key_name(key: MatchKey) -> &'static str {
@@ -219,6 +232,19 @@ pub fn match_variants(variants: &[HubVariant], listings: &[ListingSku], ctx: &Ma
                 decisions.push(fail(v, code, message));
                 continue;
             }
+            if ctx.unique_listing_keys && linkable.len() > 1 {
+                let names = linkable.iter().map(|l| format!("\"{}\"", l.title)).collect::<Vec<_>>().join(", ");
+                decisions.push(fail(
+                    v,
+                    LinkErrorCode::DuplicateOnChannel,
+                    format!(
+                        "{}: the {name} \"{key}\" is on {} listings of the channel ({names}), which needs each {name} once; change all but one",
+                        v.label(),
+                        linkable.len()
+                    ),
+                ));
+                continue;
+            }
             for listing in linkable {
                 let outcome = check_listing(v, listing, ctx);
                 decisions.push(Decision { variant_id: v.id, product_id, outcome });
@@ -229,6 +255,9 @@ pub fn match_variants(variants: &[HubVariant], listings: &[ListingSku], ctx: &Ma
 }
 
 fn check_listing(v: &HubVariant, listing: &ListingSku, ctx: &MatchContext<'_>) -> Outcome {
+    if listing.unlinked {
+        return Outcome::KeptUnlinked { listing_id: listing.listing_id };
+    }
     if !listing.options.is_empty() && !v.options.is_empty() && listing.options.len() != v.options.len() {
         return Outcome::Failed {
             listing_id: Some(listing.listing_id),
@@ -299,6 +328,7 @@ mod tests {
             options: (0..options).map(|i| (format!("O{i}"), "x".into())).collect(),
             list_price_minor: list_price,
             excluded: false,
+            unlinked: false,
         }
     }
 
@@ -317,14 +347,20 @@ mod tests {
 
     fn run(variants: &[HubVariant], listings: &[ListingSku]) -> Vec<Decision> {
         let key_owners = owners(variants);
-        let ctx = MatchContext { key: MatchKey::Barcode, key_owners: &key_owners, check_price: true, currency: "VND" };
+        let ctx = MatchContext {
+            key: MatchKey::Barcode,
+            key_owners: &key_owners,
+            check_price: true,
+            currency: "VND",
+            unique_listing_keys: false,
+        };
         match_variants(variants, listings, &ctx)
     }
 
     fn code(d: &Decision) -> Option<LinkErrorCode> {
         match &d.outcome {
             Outcome::Failed { code, .. } => Some(*code),
-            Outcome::Linked { .. } => None,
+            Outcome::Linked { .. } | Outcome::KeptUnlinked { .. } => None,
         }
     }
 
@@ -394,6 +430,32 @@ mod tests {
         assert_eq!(decisions.len(), 2);
         let only_excluded = run(&[variant(1, 10, Some("A"), 0, 100)], &[excluded]);
         assert_eq!(code(&only_excluded[0]), Some(LinkErrorCode::ListingExcluded));
+    }
+
+    #[test]
+    fn an_unlinked_listing_stays_unlinked_and_a_repeated_key_on_a_unique_key_channel_links_none() {
+        let mut unlinked = listing(7, "A", 0, None);
+        unlinked.unlinked = true;
+        let decisions = run(&[variant(1, 10, Some("A"), 0, 100)], &[unlinked]);
+        assert_eq!(decisions[0].outcome, Outcome::KeptUnlinked { listing_id: 7 });
+
+        let variants = [variant(1, 10, Some("A"), 0, 100)];
+        let key_owners = owners(&variants);
+        let (mut first, mut second) = (listing(7, "A", 0, None), listing(8, "A", 0, None));
+        first.title = "Shirt / Red".into();
+        second.title = "Shirt copy".into();
+        let ctx = MatchContext {
+            key: MatchKey::Barcode,
+            key_owners: &key_owners,
+            check_price: false,
+            currency: "VND",
+            unique_listing_keys: true,
+        };
+        let decisions = match_variants(&variants, &[first, second], &ctx);
+        assert_eq!(decisions.len(), 1);
+        let Outcome::Failed { code, message, listing_id } = &decisions[0].outcome else { panic!("expected a failure") };
+        assert_eq!((*code, *listing_id), (LinkErrorCode::DuplicateOnChannel, None));
+        assert!(message.contains("\"Shirt / Red\"") && message.contains("\"Shirt copy\""), "{message}");
     }
 
     #[test]

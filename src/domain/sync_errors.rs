@@ -20,6 +20,9 @@ pub enum SyncErrorCode {
     VariantDeleted,
     /// Link: the listing's link was deleted for good; it cannot be linked again.
     ListingExcluded,
+    /// Link: several listings of a channel that needs unique SKUs (the web store) carry the variant's SKU; none
+    /// is linked until only one does.
+    DuplicateOnChannel,
     /// Push: the channel refused a stock or price update (retried with backoff).
     StockPushFailed,
     /// Push: the channel's quantity differs from what the hub last pushed.
@@ -39,7 +42,7 @@ pub enum SyncErrorCode {
 }
 
 impl SyncErrorCode {
-    pub const ALL: [SyncErrorCode; 16] = [
+    pub const ALL: [SyncErrorCode; 17] = [
         Self::NoMatchKey,
         Self::NotFoundOnChannel,
         Self::DuplicateInProduct,
@@ -48,6 +51,7 @@ impl SyncErrorCode {
         Self::PriceAboveListPrice,
         Self::VariantDeleted,
         Self::ListingExcluded,
+        Self::DuplicateOnChannel,
         Self::StockPushFailed,
         Self::StockDrift,
         Self::QuantityNotTracked,
@@ -69,6 +73,7 @@ impl SyncErrorCode {
             Self::PriceAboveListPrice => "PRICE_ABOVE_LIST_PRICE",
             Self::VariantDeleted => "VARIANT_DELETED",
             Self::ListingExcluded => "LISTING_EXCLUDED",
+            Self::DuplicateOnChannel => "DUPLICATE_ON_CHANNEL",
             Self::StockPushFailed => "STOCK_PUSH_FAILED",
             Self::StockDrift => "STOCK_DRIFT",
             Self::QuantityNotTracked => "QUANTITY_NOT_TRACKED",

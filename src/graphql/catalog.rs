@@ -705,6 +705,10 @@ impl CatalogMutation {
         let fields = input.fields.with_title(Some(input.title));
         let (created, user_errors) =
             split(catalog::product_create(&app.db, &app.settings.currency, fields, variants).await, &[])?;
+        if let Some((product, _)) = &created {
+            // Committed: the channels that keep products in step get it (SPEC §2 [Sapo]).
+            crate::jobs::linking::on_hub_product_created(app, product.id).await;
+        }
         Ok(ProductCreatePayload { product: created.map(|(p, _)| Product(p)), user_errors })
     }
 
@@ -775,8 +779,14 @@ impl CatalogMutation {
                 });
             }
         };
+        // What linking matches on: a change is matched again on the product's channels.
+        let rematch =
+            input.fields.options.is_some() || !input.fields.sku.is_undefined() || !input.fields.barcode.is_undefined();
         let result = catalog::variant_update(&app.db, &app.settings.currency, id, input.into()).await;
         let (v, user_errors) = split(crate::jobs::effects::with_effects(app, result), &["id"])?;
+        if let Some(variant) = v.as_ref().filter(|_| rematch) {
+            crate::jobs::linking::on_hub_product_edited(app, variant.product_id).await;
+        }
         Ok(ProductVariantUpdatePayload { product_variant: v.map(ProductVariant), user_errors })
     }
 

@@ -368,12 +368,18 @@ impl LinkingQuery {
                 variants.len()
             )));
         }
-        let decisions = query(service::decide(&app.db, &channel, &variants).await)?;
+        let decisions = query(service::decide(&app.db, &channel, &variants, &Default::default()).await)?;
         let mut out = Vec::with_capacity(decisions.len());
         for d in decisions {
             let Some(variant) = query(catalog::variant(&app.db, d.variant_id).await)? else { continue };
             let (listing_id, would_link, code, message) = match d.outcome {
                 Outcome::Linked { listing_id } => (Some(listing_id), true, None, None),
+                Outcome::KeptUnlinked { listing_id } => (
+                    Some(listing_id),
+                    false,
+                    None,
+                    Some("the merchant unlinked this listing; relink it to sync it again".to_owned()),
+                ),
                 Outcome::Failed { code, message, listing_id } => (listing_id, false, Some(code.into()), Some(message)),
             };
             let listing = match listing_id {

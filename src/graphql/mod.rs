@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod inventory;
 pub mod labels;
 pub mod linking;
+pub mod listing_products;
 pub mod live;
 pub mod loaders;
 pub mod node;
@@ -48,6 +49,7 @@ pub struct QueryRoot(
     sync_runs::SyncRunQuery,
     channels::ChannelQuery,
     linking::LinkingQuery,
+    listing_products::ListingProductsQuery,
     orders::OrderQuery,
     api_tokens::ApiTokenQuery,
     sync_errors::SyncErrorQuery,
@@ -63,6 +65,7 @@ pub struct MutationRoot(
     sync_runs::SyncRunMutation,
     channels::ChannelMutation,
     linking::LinkingMutation,
+    listing_products::ListingProductsMutation,
     orders::OrderMutation,
     labels::LabelMutation,
     api_tokens::ApiTokenMutation,

@@ -29,6 +29,10 @@ pub enum SyncRunKindGql {
     LinkProducts,
     /// Re-run matching for chosen links.
     Relink,
+    /// Create hub products from a channel's listings, in bulk.
+    CreateProducts,
+    /// Apply the web store's product pushes: create or match the pushed products in the hub.
+    StoreProducts,
     /// Push stock and price to a channel.
     StockPush,
     /// Compare a channel's quantities with the hub's.

@@ -2,6 +2,8 @@
 //! products batch by batch, recording counters as they go. Re-running a run (after a crash) is harmless: every
 //! write is an upsert keyed by listing or variant.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use entity::enums::ChannelStatus;
@@ -43,11 +45,11 @@ pub struct RelinkInput {
     pub link_ids: Option<Vec<i64>>,
 }
 
-fn input<T: for<'de> Deserialize<'de> + Default>(run: &sync_run::Model) -> ServiceResult<T> {
+pub(super) fn input<T: for<'de> Deserialize<'de> + Default>(run: &sync_run::Model) -> ServiceResult<T> {
     Ok(run.input.clone().map(serde_json::from_value).transpose().map_err(anyhow::Error::from)?.unwrap_or_default())
 }
 
-async fn connected_channel(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<channel::Model> {
+pub(super) async fn connected_channel(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<channel::Model> {
     let id = run.channel_id.ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("this run has no channel")))?;
     let channel = channels::get(&ctx.db, id).await?.ok_or_else(|| {
         ServiceError::rejected(&["channelId"], crate::domain::errors::ErrorCode::NotFound, "the channel was deleted")
@@ -87,11 +89,58 @@ pub async fn run_link(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<
         pull(ctx, &channel).await?;
     }
     let products = linking::selected_products(&ctx.db, &channel, &input.selection).await?;
-    let counters = match_products(ctx, run, &channel, &products).await?;
+    let counters = match_products(ctx, run, &channel, &products, &BTreeSet::new()).await?;
     if crate::channels::marketplace(channel.kind).creates_missing_products {
         create_missing(ctx, run, &channel, &products, counters).await?;
     }
     Ok(())
+}
+
+/// A product created in the hub after setup (SPEC §2 [Sapo]): a link run of it is queued on every channel that
+/// keeps products in step (the web store), whose "create missing" creates it there hidden, without images, and
+/// links it. Called once the creation committed; a run that cannot be queued is logged (the next link run of
+/// the channel covers the product).
+pub async fn on_hub_product_created(ctx: &AppContext, product_id: i64) {
+    let channels = match linking::channels_creating_products(&ctx.db).await {
+        Ok(channels) => channels,
+        Err(err) => {
+            tracing::warn!(product_id, error = ?err, "could not read the channels a new product goes to");
+            return;
+        }
+    };
+    for channel in channels {
+        queue_product_link(ctx, channel.id, product_id).await;
+    }
+}
+
+/// A linked product edited in the hub (options, SKU or barcode): matched again on every channel it has links on,
+/// so a changed option count is reported (OPTION_MISMATCH) as at link time.
+pub async fn on_hub_product_edited(ctx: &AppContext, product_id: i64) {
+    match linking::channels_linking_product(&ctx.db, product_id).await {
+        Ok(channels) => {
+            for channel_id in channels {
+                queue_product_link(ctx, channel_id, product_id).await;
+            }
+        }
+        Err(err) => tracing::warn!(product_id, error = ?err, "could not read the channels of an edited product"),
+    }
+}
+
+/// Queues a link run of one product on a channel, against the listings stored (pushes keep them current).
+async fn queue_product_link(ctx: &AppContext, channel_id: i64, product_id: i64) {
+    let input = LinkInput {
+        selection: Selection { product_ids: Some(vec![product_id]), ..Selection::default() },
+        refresh_listings: false,
+    };
+    let queued = match serde_json::to_value(input) {
+        Ok(input) => {
+            super::enqueue_run(ctx, entity::enums::SyncRunKind::LinkProducts, Some(channel_id), Some(input)).await
+        }
+        Err(err) => Err(ServiceError::Unexpected(err.into())),
+    };
+    if let Err(err) = queued {
+        tracing::warn!(channel_id, product_id, error = ?err, "could not queue the link run of a product");
+    }
 }
 
 pub async fn run_relink(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {
@@ -99,7 +148,12 @@ pub async fn run_relink(ctx: &AppContext, run: &sync_run::Model) -> ServiceResul
     let input: RelinkInput = input(run)?;
     pull(ctx, &channel).await?;
     let products = linking::products_of_links(&ctx.db, channel.id, input.link_ids.as_deref()).await?;
-    match_products(ctx, run, &channel, &products).await.map(|_| ())
+    // The links the merchant names are relinked even if they were unlinked; the others keep their state.
+    let relink = match input.link_ids.as_deref() {
+        Some(ids) => linking::listings_of_links(&ctx.db, ids).await?,
+        None => BTreeSet::new(),
+    };
+    match_products(ctx, run, &channel, &products, &relink).await.map(|_| ())
 }
 
 async fn match_products(
@@ -107,13 +161,14 @@ async fn match_products(
     run: &sync_run::Model,
     channel: &channel::Model,
     products: &[i64],
+    relink: &BTreeSet<i64>,
 ) -> ServiceResult<Counters> {
     let mut counters = Counters { total: products.len() as i64, ..Counters::default() };
     sync_runs::record_progress(&ctx.db, run.id, counters).await?;
     ctx.events.publish(HubEvent::SyncRunChanged { run_id: run.id });
     let mut effects = BatchEffects::default();
     for batch in products.chunks(BATCH) {
-        let counts = effects.after_batch(ctx, linking::link_batch(&ctx.db, channel, batch).await?);
+        let counts = effects.after_batch(ctx, linking::link_batch(&ctx.db, channel, batch, relink).await?);
         let with_variants = counts.products_linked + counts.products_failed;
         counters.processed += batch.len() as i64;
         counters.succeeded += counts.products_linked;
@@ -151,7 +206,8 @@ async fn create_missing(
         }
     }
     if !created_on_store.is_empty() {
-        let counts = effects.after_batch(ctx, linking::link_batch(&ctx.db, channel, &created_on_store).await?);
+        let counts =
+            effects.after_batch(ctx, linking::link_batch(&ctx.db, channel, &created_on_store, &BTreeSet::new()).await?);
         counters.succeeded += counts.products_linked;
         counters.failed -= counts.products_linked;
     }

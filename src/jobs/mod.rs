@@ -3,11 +3,13 @@
 
 pub mod effects;
 pub mod linking;
+pub mod listing_products;
 pub mod orders;
 pub mod product_totals;
 pub mod queue;
 pub mod scheduler;
 pub mod stock_push;
+pub mod store_products;
 pub mod worker;
 
 use std::time::Duration;
@@ -157,6 +159,8 @@ async fn run_kind(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> 
         SyncRunKind::PullListings => linking::run_pull(ctx, run).await,
         SyncRunKind::LinkProducts => linking::run_link(ctx, run).await,
         SyncRunKind::Relink => linking::run_relink(ctx, run).await,
+        SyncRunKind::CreateProducts => listing_products::run_create(ctx, run).await,
+        SyncRunKind::StoreProducts => store_products::run(ctx, run).await,
         SyncRunKind::OrderPoll => orders::run_poll(ctx, run).await,
         SyncRunKind::OrderFetch => orders::run_fetch(ctx, run).await,
         SyncRunKind::StockPush => stock_push::run_push(ctx, run).await,

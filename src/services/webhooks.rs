@@ -45,6 +45,9 @@ pub struct Received {
     pub duplicates: usize,
     /// Whether some stored event asks for an order fetch.
     pub orders_to_fetch: bool,
+    /// Product pushes (their inbox keys) of a channel whose products the hub keeps in step (the web store, whose
+    /// descriptor creates missing products): the product they carry is to be created or matched in the hub.
+    pub product_events: Vec<String>,
 }
 
 fn is_order_event(e: &ChannelEvent) -> bool {
@@ -102,10 +105,15 @@ pub async fn receive(ctx: &AppContext, channel_path: &str, request: WebhookReque
         other => Refusal::BadSignature(other.to_string()),
     })?;
     let (stored, duplicates, orders) = store_events(&ctx.db, channel.id, &events).await?;
+    let product_events = if crate::channels::marketplace(channel.kind).creates_missing_products {
+        events.iter().filter(|e| e.kind == EventKind::ProductChanged).map(|e| e.dedup_key.clone()).collect()
+    } else {
+        Vec::new()
+    };
     if channel.webhook_first_push_at.is_none() {
         record_first_push(&ctx.db, channel.id).await?;
     }
-    Ok(Received { channel_id: channel.id, stored, duplicates, orders_to_fetch: orders > 0 })
+    Ok(Received { channel_id: channel.id, stored, duplicates, orders_to_fetch: orders > 0, product_events })
 }
 
 /// The channel's first verified push: the merchant sees its pushes reach the hub. Set once (a concurrent first push
@@ -219,6 +227,28 @@ pub async fn pending_payloads(
             .filter(webhook_event::Column::ExternalOrderId.is_in(chunk.to_vec()))
             .filter(webhook_event::Column::ProcessedAt.is_null())
             .filter(webhook_event::Column::ReceivedAt.lte(cutoff))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(payloads);
+    }
+    Ok(out)
+}
+
+/// The bodies of the channel's events with these inbox keys, in arrival order.
+pub async fn payloads_of(
+    db: &DatabaseConnection,
+    channel_id: i64,
+    dedup_keys: &[String],
+) -> ServiceResult<Vec<serde_json::Value>> {
+    let mut out = Vec::new();
+    for chunk in dedup_keys.chunks(500) {
+        let payloads: Vec<serde_json::Value> = webhook_event::Entity::find()
+            .select_only()
+            .column(webhook_event::Column::Payload)
+            .filter(webhook_event::Column::ChannelId.eq(channel_id))
+            .filter(webhook_event::Column::DedupKey.is_in(chunk.to_vec()))
+            .order_by_asc(webhook_event::Column::Id)
             .into_tuple()
             .all(db)
             .await?;

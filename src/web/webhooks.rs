@@ -47,6 +47,13 @@ pub async fn receive(
                 // Stored: the next poll applies it.
                 tracing::warn!(channel_id = received.channel_id, error = %err, "webhook stored, but its fetch could not be queued");
             }
+            if !received.product_events.is_empty()
+                && let Err(err) =
+                    jobs::store_products::enqueue(&ctx, received.channel_id, received.product_events).await
+            {
+                // Stored: the next link run brings the store's products in step.
+                tracing::warn!(channel_id = received.channel_id, error = %err, "product push stored, but not queued");
+            }
             HttpResponse::Ok().finish()
         }
         Err(refusal) => {

@@ -73,6 +73,14 @@ async fn a_walk_over_a_thousand_listings_returns_every_sku_exactly_once() {
         .iter()
         .flat_map(|p| p.skus.iter().map(|s| (s.seller_sku.clone(), (s.price, s.quantity))))
         .collect();
+    let details: HashMap<String, (Vec<(String, String)>, i64)> = sim
+        .state
+        .store()
+        .products
+        .iter()
+        .flat_map(|p| p.skus.iter().map(|s| (s.seller_sku.clone(), (s.options.clone(), s.list_price))))
+        .collect();
+    assert!(details.values().any(|(options, _)| options.len() == 2), "some SKUs have options");
     assert!(expected.len() >= 1000, "seeded {} SKUs", expected.len());
 
     let listings = connector_for(&sim, Arc::new(NoTokenStore)).list_listings().await.expect("listings");
@@ -90,6 +98,10 @@ async fn a_walk_over_a_thousand_listings_returns_every_sku_exactly_once() {
         );
         assert_eq!(listing.status.as_deref(), Some("ACTIVATE"));
         assert_eq!(listing.raw["seller_sku"], seller_sku, "the SKU's own JSON is kept");
+        // Search Products has neither: they come from each product's detail (Get Product).
+        let (options, list_price) = &details[seller_sku];
+        assert_eq!(&listing.options, options, "{seller_sku}: options from sales_attributes");
+        assert_eq!(listing.list_price_minor, Some(*list_price), "{seller_sku}: list price");
     }
 }
 

@@ -71,6 +71,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     },
     creates_missing_products: false,
     prices: PriceRules { at_most_list_price: false },
+    unique_seller_skus: false,
     facts: FACTS,
 };
 

@@ -71,6 +71,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     push_address: PushAddress::Pulled,
     creates_missing_products: false,
     prices: PriceRules { at_most_list_price: true },
+    unique_seller_skus: false,
     facts: FACTS,
 };
 

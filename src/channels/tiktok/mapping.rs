@@ -28,7 +28,7 @@ fn decode<T: serde::de::DeserializeOwned>(path: &str, value: &Value) -> Connecto
     T::deserialize(value).map_err(|e| ConnectorError::parse(path, e, value.to_string().as_bytes()))
 }
 
-/// Every SKU of one product of a search page, as listings.
+/// Every SKU of one product (Get Product's detail: with options and list price), as listings.
 pub(super) fn product_listings(path: &str, raw_product: &Value, currency: &str) -> ConnectorResult<Vec<Listing>> {
     let product: wire::Product = decode(path, raw_product)?;
     let mut listings = Vec::with_capacity(product.skus.len());
@@ -48,14 +48,20 @@ pub(super) fn product_listings(path: &str, raw_product: &Value, currency: &str) 
             None => None,
         };
         let quantity = (!sku.inventory.is_empty()).then(|| sku.inventory.iter().map(|i| i.quantity).sum());
+        let options: Vec<(String, String)> = sku
+            .sales_attributes
+            .iter()
+            .filter_map(|a| Some((a.name.clone()?, a.value_name.clone().unwrap_or_default())))
+            .collect();
+        let variant_title =
+            (!options.is_empty()).then(|| options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / "));
         listings.push(Listing {
             external_product_id: product.id.clone(),
             external_sku_id: sku.id,
             seller_sku: sku.seller_sku.filter(|s| !s.is_empty()),
             title: product.title.clone().unwrap_or_default(),
-            // Search Products gives no sales attributes; options would cost a Get Product call per product.
-            variant_title: None,
-            options: Vec::new(),
+            variant_title,
+            options,
             price_minor,
             list_price_minor,
             quantity,

@@ -72,6 +72,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     push_address: PushAddress::RegisteredByApi,
     creates_missing_products: false,
     prices: PriceRules { at_most_list_price: false },
+    unique_seller_skus: false,
     facts: FACTS,
 };
 

@@ -245,6 +245,22 @@ pub fn authorization_url(app_key: &str, state: &str) -> String {
     format!("{AUTH_BASE_URL}/oauth/authorize?{query}")
 }
 
+/// Get Product calls in flight at once while reading listings.
+const DETAIL_CALLS_AT_ONCE: usize = 8;
+
+impl TiktokConnector {
+    /// `GET /product/202309/products/{id}`: every SKU of the product with its options and list price. A product
+    /// deleted between the search and this call has no listings.
+    async fn product_detail(&self, product_id: &str) -> ConnectorResult<Vec<Listing>> {
+        let path = format!("/product/202309/products/{product_id}");
+        match self.call_as::<serde_json::Value>(&ApiCall::get(path.clone(), Scope::Shop)).await {
+            Ok(product) => mapping::product_listings(&path, &product, self.currency),
+            Err(ConnectorError::Api { code, .. }) if code == codes::PRODUCT_NOT_FOUND.to_string() => Ok(Vec::new()),
+            Err(other) => Err(other),
+        }
+    }
+}
+
 #[async_trait]
 impl Connector for TiktokConnector {
     fn kind(&self) -> crate::channels::ChannelKind {
@@ -262,7 +278,7 @@ impl Connector for TiktokConnector {
 
     async fn list_listings(&self) -> ConnectorResult<Vec<Listing>> {
         let path = "/product/202309/products/search";
-        let mut listings = Vec::new();
+        let mut product_ids = Vec::new();
         let mut page_token: Option<String> = None;
         let mut seen_tokens = HashSet::new();
         loop {
@@ -272,7 +288,9 @@ impl Connector for TiktokConnector {
             }
             let page: wire::ProductSearchData = self.call_as(&call).await?;
             for product in &page.products {
-                listings.extend(mapping::product_listings(path, product, self.currency)?);
+                let product: wire::Product = serde_json::from_value(product.clone())
+                    .map_err(|e| ConnectorError::parse(path, e, product.to_string().as_bytes()))?;
+                product_ids.push(product.id);
             }
             match page.next_page_token.filter(|t| !t.is_empty()) {
                 Some(next) if !page.products.is_empty() => {
@@ -282,6 +300,18 @@ impl Connector for TiktokConnector {
                     page_token = Some(next);
                 }
                 _ => break,
+            }
+        }
+        // Search Products gives no sales attributes and no list price: each product's detail does. A few calls
+        // at a time, within the hub's rate for that API.
+        let mut listings = Vec::new();
+        for chunk in product_ids.chunks(DETAIL_CALLS_AT_ONCE) {
+            let mut calls = Vec::with_capacity(chunk.len());
+            for id in chunk {
+                calls.push(self.product_detail(id));
+            }
+            for detail in futures::future::join_all(calls).await {
+                listings.extend(detail?);
             }
         }
         Ok(listings)

@@ -66,11 +66,23 @@ pub struct Sku {
     pub seller_sku: Option<String>,
     #[serde(default)]
     pub price: Option<SkuPrice>,
-    /// US only; `{amount, currency}`.
+    /// `{amount, currency}`: Get Product only, where the market has one (shared/channels/tiktok.md §3.1).
     #[serde(default)]
     pub list_price: Option<Amount>,
     #[serde(default)]
     pub inventory: Vec<Inventory>,
+    /// The SKU's options (size, colour…): Get Product only; Search Products gives none.
+    #[serde(default)]
+    pub sales_attributes: Vec<SalesAttribute>,
+}
+
+/// One option of a SKU (`skus[].sales_attributes[]` of Get Product).
+#[derive(Debug, Deserialize)]
+pub struct SalesAttribute {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub value_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -66,6 +66,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     // SPEC §2: the only channel where linking creates missing products (hidden).
     creates_missing_products: true,
     prices: PriceRules { at_most_list_price: false },
+    unique_seller_skus: true,
     facts: FACTS,
 };
 

@@ -496,6 +496,10 @@ impl Connector for WebstoreConnector {
         }])
     }
 
+    fn listings_of_pushed_product(&self, raw: &Value) -> ConnectorResult<Vec<Listing>> {
+        listings_of_product("products/push", raw, self.currency)
+    }
+
     async fn current_credentials(&self) -> Credentials {
         self.config.credentials.clone()
     }

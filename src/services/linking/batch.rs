@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use entity::enums::MatchKey;
-use entity::{channel, channel_listing, product, product_variant};
+use entity::enums::{LinkState, MatchKey};
+use entity::{channel, channel_listing, product, product_link, product_variant};
 
 use super::listings::listing_options;
 use super::{IN_CHUNK, key_column, writes};
@@ -26,15 +26,17 @@ pub struct LinkCounts {
 }
 
 /// Matches the variants of `product_ids` against the channel's stored listings and writes the outcome in one
-/// transaction. Re-running it converges to the same rows. Effects: a `LinkResult` activity, and the first push of
-/// new links.
+/// transaction. Re-running it converges to the same rows. Listings the merchant unlinked stay unlinked unless
+/// they are in `relink` (the links a relink names). Effects: a `LinkResult` activity, and the first push of new
+/// links.
 pub async fn link_batch(
     db: &DatabaseConnection,
     channel: &channel::Model,
     product_ids: &[i64],
+    relink: &BTreeSet<i64>,
 ) -> ServiceResult<Committed<LinkCounts>> {
     let variants = hub_variants(db, product_ids).await?;
-    let decisions = decide(db, channel, &variants).await?;
+    let decisions = decide(db, channel, &variants, relink).await?;
     let counts = writes::apply_decisions(db, channel.id, &variants, &decisions).await?;
     let mut effects = Effects::none();
     effects.publish(HubEvent::ChannelActivity {
@@ -91,21 +93,32 @@ pub(super) fn to_hub_variant(v: &product_variant::Model, product_title: String) 
 }
 
 /// Matching decisions for `variants` against the channel's stored listings (no writes: also the preview).
+/// Listings whose link the merchant unlinked are kept unlinked, except those in `relink`.
 pub async fn decide(
     db: &DatabaseConnection,
     channel: &channel::Model,
     variants: &[HubVariant],
+    relink: &BTreeSet<i64>,
 ) -> ServiceResult<Vec<Decision>> {
     let keys: BTreeSet<String> = variants.iter().filter_map(|v| v.key(channel.match_key).map(str::to_owned)).collect();
     let owners = key_owners(db, channel.match_key, &keys).await?;
-    let listings: Vec<ListingSku> =
-        listings_with_keys(db, channel.id, &keys).await?.iter().map(to_listing_sku).collect();
+    let stored = listings_with_keys(db, channel.id, &keys).await?;
+    let unlinked = unlinked_listings(db, &stored.iter().map(|l| l.id).collect::<Vec<_>>()).await?;
+    let listings: Vec<ListingSku> = stored
+        .iter()
+        .map(|l| {
+            let mut sku = to_listing_sku(l);
+            sku.unlinked = unlinked.contains(&l.id) && !relink.contains(&l.id);
+            sku
+        })
+        .collect();
     let ctx = MatchContext {
         key: channel.match_key,
         key_owners: &owners,
         // The marketplace's own rule (only those refusing such a price), and only when prices are pushed.
         check_price: channel.sync_price && crate::channels::marketplace(channel.kind).prices.at_most_list_price,
         currency: channels::currency(channel),
+        unique_listing_keys: crate::channels::marketplace(channel.kind).unique_seller_skus,
     };
     Ok(linking::match_variants(variants, &listings, &ctx))
 }
@@ -167,13 +180,36 @@ async fn listings_with_keys<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// Which of `listing_ids` carry a link the merchant unlinked.
+async fn unlinked_listings<C: ConnectionTrait>(db: &C, listing_ids: &[i64]) -> ServiceResult<BTreeSet<i64>> {
+    let mut out = BTreeSet::new();
+    for chunk in listing_ids.chunks(IN_CHUNK) {
+        let ids: Vec<Option<i64>> = product_link::Entity::find()
+            .select_only()
+            .column(product_link::Column::ListingId)
+            .filter(product_link::Column::ListingId.is_in(chunk.to_vec()))
+            .filter(product_link::Column::State.eq(LinkState::Unlinked))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(ids.into_iter().flatten());
+    }
+    Ok(out)
+}
+
 fn to_listing_sku(l: &channel_listing::Model) -> ListingSku {
+    // Messages name the listing as the merchant sees it on the channel: product and variant.
+    let title = match l.variant_title.as_deref().filter(|t| !t.trim().is_empty()) {
+        Some(variant) => format!("{} / {variant}", l.title),
+        None => l.title.clone(),
+    };
     ListingSku {
         listing_id: l.id,
         seller_sku: l.seller_sku.clone(),
-        title: l.title.clone(),
+        title,
         options: listing_options(l),
         list_price_minor: l.list_price_minor,
         excluded: l.link_excluded,
+        unlinked: false,
     }
 }

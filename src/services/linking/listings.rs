@@ -107,6 +107,16 @@ pub async fn listings(
     unlinked_only: bool,
     page: &PageArgs,
 ) -> ServiceResult<Page<channel_listing::Model>> {
+    paginate(db, listing_select(channel_id, search, unlinked_only), channel_listing::Column::Id, page).await
+}
+
+/// A channel's listings whose seller SKU starts with `search` or whose title contains it; with `unlinked_only`,
+/// those without a link in state LINKED. The one filter of listings, for the list and for bulk product creation.
+pub(super) fn listing_select(
+    channel_id: i64,
+    search: Option<&str>,
+    unlinked_only: bool,
+) -> sea_orm::Select<channel_listing::Entity> {
     let mut select = channel_listing::Entity::find().filter(channel_listing::Column::ChannelId.eq(channel_id));
     if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
         select = select.filter(
@@ -127,5 +137,5 @@ pub async fn listings(
             .to_owned();
         select = select.filter(channel_listing::Column::Id.not_in_subquery(linked));
     }
-    paginate(db, select, channel_listing::Column::Id, page).await
+    select
 }

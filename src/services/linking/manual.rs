@@ -52,6 +52,15 @@ pub async fn set_link(
         .exec(&txn)
         .await?;
     resolve_sync_errors(&txn, listing.channel_id, variant.id, at).await?;
+    // The listing is linked now: an error about its link (its variant deleted) is fixed too.
+    sync_error::Entity::update_many()
+        .col_expr(sync_error::Column::ResolvedAt, Expr::value(at))
+        .filter(sync_error::Column::ListingId.eq(listing.id))
+        .filter(sync_error::Column::VariantId.is_null())
+        .filter(sync_error::Column::Kind.eq(SyncErrorKind::Product))
+        .filter(sync_error::Column::ResolvedAt.is_null())
+        .exec(&txn)
+        .await?;
     // Orders already imported with this listing show the hub product (SPEC §2 [Biz]). Lines that already moved
     // stock keep their variant: the order import releases and re-reserves those when it next applies the order.
     let relinked = Condition::all()
@@ -117,6 +126,13 @@ pub async fn delete_links(db: &DatabaseConnection, ids: &[i64]) -> ServiceResult
         .exec(&txn)
         .await?;
     product_link::Entity::delete_many().filter(product_link::Column::Id.is_in(ids.to_vec())).exec(&txn).await?;
+    // The merchant settled these links: errors about them (a deleted hub variant) are no longer open.
+    sync_error::Entity::update_many()
+        .col_expr(sync_error::Column::ResolvedAt, Expr::value(now()))
+        .filter(sync_error::Column::ProductLinkId.is_in(ids.to_vec()))
+        .filter(sync_error::Column::ResolvedAt.is_null())
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     Ok(ids.to_vec())
 }

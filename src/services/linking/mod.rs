@@ -15,14 +15,19 @@
 //!    [`listing_products_unknown_to_hub`], [`create_product_from_listing`]): hub products the store lacks are
 //!    created there and matched again; store products no hub variant knows by SKU become hub products, linked.
 //!
+//! Bulk "create hub products from listings" (CREATE_PRODUCTS run, `jobs::listing_products`): the selected
+//! channel products ([`selected_listing_products`]) each become a hub product through
+//! [`create_product_from_listing`], and each listing's outcome is kept ([`record_item`], read by [`run_items`]).
+//!
 //! The preview runs the same matching ([`hub_variants`], [`decide`]) against stored listings and writes nothing.
 //!
-//! Submodules: `listings` (stored listings), `selection` (which products a run covers), `batch` and `writes`
+//! Submodules: `listings` (stored listings), `bulk_create` (bulk products from listings), `selection` (which products a run covers), `batch` and `writes`
 //! (matching one batch), `views` (the links' views), `manual` (manual link, unlink, delete, product from a
 //! listing), `compare`, `webstore` (create missing).
 //! A hub variant's deletion marks its links in `services::link_marks`, below the catalog.
 
 mod batch;
+mod bulk_create;
 mod compare;
 mod listings;
 mod manual;
@@ -37,12 +42,21 @@ use entity::enums::MatchKey;
 use entity::product_variant;
 
 pub use batch::{LinkCounts, decide, hub_variants, link_batch};
+pub use bulk_create::{
+    ListingSelection, check_listing_ids, items_done, parse_code, record_item, run_items, selected_listing_products,
+};
 pub use compare::{FieldComparison, compare};
 pub use listings::{listing, listing_count, listing_options, listings, listings_of_product, store_listings};
 pub use manual::{create_product_from_listing, delete_links, set_link, unlink};
-pub use selection::{Selection, check_request_ids, products_of_links, selected_products};
+pub use selection::{
+    Selection, channels_creating_products, channels_linking_product, check_request_ids, listings_of_links,
+    products_of_links, selected_products,
+};
 pub use views::{ProductLinkState, View, link, links, product_link_state};
-pub use webstore::{draft_for_channel, listing_products_unknown_to_hub, products_missing_on_channel};
+pub use webstore::{
+    StoreProductOutcome, draft_for_channel, listing_products_unknown_to_hub, products_missing_on_channel, refusal_text,
+    store_product_changed,
+};
 
 /// The variant column holding the channel's match key.
 fn key_column(key: MatchKey) -> product_variant::Column {

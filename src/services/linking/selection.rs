@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use entity::enums::LinkState;
+use entity::enums::{ChannelStatus, LinkState};
 use entity::{channel, product, product_link, product_variant};
 
 use super::{IN_CHUNK, key_column};
@@ -82,6 +82,53 @@ pub async fn products_of_links(
     };
     let ids: BTreeSet<i64> = select.into_tuple::<Option<i64>>().all(db).await?.into_iter().flatten().collect();
     Ok(ids.into_iter().collect())
+}
+
+/// Connected channels whose marketplace keeps the hub's products in step (its descriptor creates missing
+/// products: the web store): a product created in the hub is created there too.
+pub async fn channels_creating_products(db: &DatabaseConnection) -> ServiceResult<Vec<channel::Model>> {
+    Ok(channel::Entity::find()
+        .filter(channel::Column::Status.eq(ChannelStatus::Connected))
+        .order_by_asc(channel::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|c| crate::channels::marketplace(c.kind).creates_missing_products)
+        .collect())
+}
+
+/// Connected channels on which `product_id` has links or link errors: an edit of it is matched again there.
+pub async fn channels_linking_product(db: &DatabaseConnection, product_id: i64) -> ServiceResult<Vec<i64>> {
+    let linked = Query::select()
+        .column(product_link::Column::ChannelId)
+        .from(product_link::Entity)
+        .and_where(product_link::Column::ProductId.eq(product_id))
+        .to_owned();
+    Ok(channel::Entity::find()
+        .select_only()
+        .column(channel::Column::Id)
+        .filter(channel::Column::Status.eq(ChannelStatus::Connected))
+        .filter(channel::Column::Id.in_subquery(linked))
+        .order_by_asc(channel::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// The listings of the links `link_ids` (a relink relinks these even if the merchant unlinked them).
+pub async fn listings_of_links(db: &DatabaseConnection, link_ids: &[i64]) -> ServiceResult<BTreeSet<i64>> {
+    let mut out = BTreeSet::new();
+    for chunk in link_ids.chunks(IN_CHUNK) {
+        let ids: Vec<Option<i64>> = product_link::Entity::find()
+            .select_only()
+            .column(product_link::Column::ListingId)
+            .filter(product_link::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(ids.into_iter().flatten());
+    }
+    Ok(out)
 }
 
 /// Refuses ids that do not exist: products (anywhere) and links (on the channel), each named by its index.

@@ -44,6 +44,8 @@ impl Wants {
                 Outcome::Failed { code, message, listing_id } => {
                     failed.entry(d.variant_id).or_insert_with(|| (*code, message.clone(), *listing_id));
                 }
+                // The merchant's unlinked link is left as it is.
+                Outcome::KeptUnlinked { .. } => {}
             }
         }
         failed.retain(|v, _| !linked.contains_key(v));
@@ -93,6 +95,8 @@ pub(super) async fn apply_decisions(
     }
     insert_error_rows(&txn, channel_id, &wants.failed, &product_of, at).await?;
     record_link_errors(&txn, channel_id, &variant_ids, &wants.failed, at).await?;
+    let linked: Vec<i64> = wants.linked.values().flatten().copied().collect();
+    resolve_listing_errors(&txn, channel_id, &linked, at).await?;
     txn.commit().await?;
 
     Ok(counts(variants, decisions, &wants))
@@ -241,7 +245,9 @@ async fn insert_error_rows<C: ConnectionTrait>(
 ) -> ServiceResult<()> {
     let error_rows: Vec<product_link::ActiveModel> = failed
         .iter()
-        .filter(|(_, (_, _, listing))| listing.is_none())
+        // A listing whose link was deleted leaves the link views for good (SPEC §2 [Sapo]): its error is only a
+        // sync error.
+        .filter(|(_, (code, _, listing))| listing.is_none() && *code != LinkErrorCode::ListingExcluded)
         .map(|(variant_id, (code, message, _))| product_link::ActiveModel {
             channel_id: Set(channel_id),
             listing_id: Set(None),
@@ -267,6 +273,27 @@ async fn insert_error_rows<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Listings linked again: errors about their former link (its hub variant deleted) are fixed.
+async fn resolve_listing_errors<C: ConnectionTrait>(
+    txn: &C,
+    channel_id: i64,
+    listing_ids: &[i64],
+    at: Timestamp,
+) -> ServiceResult<()> {
+    for chunk in listing_ids.chunks(IN_CHUNK) {
+        sync_error::Entity::update_many()
+            .col_expr(sync_error::Column::ResolvedAt, Expr::value(at))
+            .filter(sync_error::Column::ChannelId.eq(channel_id))
+            .filter(sync_error::Column::Kind.eq(SyncErrorKind::Product))
+            .filter(sync_error::Column::VariantId.is_null())
+            .filter(sync_error::Column::ListingId.is_in(chunk.to_vec()))
+            .filter(sync_error::Column::ResolvedAt.is_null())
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The batch's counts: variants linked or failing, and products fully linked or not.
 fn counts(variants: &[HubVariant], decisions: &[Decision], wants: &Wants) -> LinkCounts {
     let mut counts = LinkCounts {
@@ -275,8 +302,12 @@ fn counts(variants: &[HubVariant], decisions: &[Decision], wants: &Wants) -> Lin
         ..LinkCounts::default()
     };
     let products: BTreeSet<i64> = variants.iter().map(|v| v.product_id).collect();
+    let kept_unlinked: BTreeSet<i64> =
+        decisions.iter().filter(|d| matches!(d.outcome, Outcome::KeptUnlinked { .. })).map(|d| d.product_id).collect();
     for p in products {
         match linking::product_state(decisions, p) {
+            // Left as the merchant unlinked it: neither linked nor failed.
+            Ok(()) if kept_unlinked.contains(&p) => {}
             Ok(()) => counts.products_linked += 1,
             Err(_) => counts.products_failed += 1,
         }

@@ -174,6 +174,7 @@ impl MarketplaceSim for TiktokSim {
             .route("/api/v2/token/refresh", web::get().to(auth::token_refresh))
             .route("/authorization/202309/shops", web::get().to(auth::shops))
             .route("/product/202309/products/search", web::post().to(products::search))
+            .route("/product/202309/products/{product_id}", web::get().to(products::detail))
             .route("/product/202309/products/{product_id}/prices/update", web::post().to(products::update_prices))
             .route("/product/202309/products/{product_id}/inventory/update", web::post().to(products::update_inventory))
             .route("/order/202309/orders/search", web::post().to(orders::search))

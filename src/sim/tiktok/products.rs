@@ -1,4 +1,5 @@
-//! Products: `POST /product/202309/products/search` and the per-product price and inventory updates.
+//! Products: `POST /product/202309/products/search`, `GET /product/202309/products/{product_id}` (the detail,
+//! the only one with options and list price) and the per-product price and inventory updates.
 
 use std::str::FromStr;
 
@@ -48,6 +49,40 @@ fn product_json(product: &SimProduct) -> Value {
         "sales_regions": [super::SHOP_REGION],
         "skus": product.skus.iter().map(sku_json).collect::<Vec<_>>(),
     })
+}
+
+/// A SKU as Get Product gives it: with its sales attributes (options) and list price, which Search Products lacks.
+fn sku_detail_json(sku: &SimSku) -> Value {
+    let mut out = sku_json(sku);
+    out["sales_attributes"] = sku
+        .options
+        .iter()
+        .enumerate()
+        .map(|(i, (name, value))| {
+            json!({ "id": format!("10000{i}"), "name": name, "value_id": format!("20000{i}"), "value_name": value })
+        })
+        .collect::<Vec<_>>()
+        .into();
+    // UNCONFIRMED for Vietnam (shared/channels/tiktok.md §3.1): the list price as `{amount, currency}`.
+    if sku.list_price > 0 {
+        out["list_price"] = json!({ "amount": amount(sku.list_price), "currency": CURRENCY });
+    }
+    out
+}
+
+/// `GET /product/202309/products/{product_id}` (Get Product).
+pub(super) async fn detail(state: State, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+    if let Err(refusal) = verify(&state, &req, &body, Scope::Shop) {
+        return refusal;
+    }
+    let product_id = path.into_inner();
+    let store = state.store();
+    let Some(product) = store.products.iter().find(|p| p.id.to_string() == product_id) else {
+        return envelope_error(codes::PRODUCT_NOT_FOUND, format!("Product {product_id} does not exist."));
+    };
+    let mut out = product_json(product);
+    out["skus"] = product.skus.iter().map(sku_detail_json).collect::<Vec<_>>().into();
+    envelope_ok(out)
 }
 
 #[derive(Debug, Default, Deserialize)]
