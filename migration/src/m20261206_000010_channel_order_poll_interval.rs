@@ -11,14 +11,19 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .alter_table(
-                Table::alter().table(Channels::Table).add_column(integer_null(Channels::OrderPollIntervalSeconds)).to_owned(),
+                Table::alter()
+                    .table(Channels::Table)
+                    .add_column(integer_null(Channels::OrderPollIntervalSeconds))
+                    .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .alter_table(Table::alter().table(Channels::Table).drop_column(Channels::OrderPollIntervalSeconds).to_owned())
+            .alter_table(
+                Table::alter().table(Channels::Table).drop_column(Channels::OrderPollIntervalSeconds).to_owned(),
+            )
             .await
     }
 }

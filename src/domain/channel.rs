@@ -339,7 +339,10 @@ mod tests {
         }
         let label = ShippingLabel::from_links(Some("https://a/1.pdf\nhttps://a/2.pdf\n"), "9").expect("links");
         assert_eq!(label.urls, ["https://a/1.pdf", "https://a/2.pdf"]);
-        assert_eq!((label.content_type.as_str(), label.orders_in_document.clone()), ("application/pdf", vec!["9".into()]));
+        assert_eq!(
+            (label.content_type.as_str(), label.orders_in_document.clone()),
+            ("application/pdf", vec!["9".into()])
+        );
         assert_eq!(ShippingLabel::from_links(Some("label requested"), "9"), None);
         assert_eq!(ShippingLabel::from_links(None, "9"), None);
     }

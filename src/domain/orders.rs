@@ -225,7 +225,9 @@ impl ActionKind {
 pub fn action_allowed(action: ActionKind, status: OrderStatus) -> Result<(), String> {
     let ok = match action {
         ActionKind::ReadyToShip => status == OrderStatus::Pending,
-        ActionKind::Cancel | ActionKind::AwaitPickup => matches!(status, OrderStatus::Pending | OrderStatus::ReadyToShip),
+        ActionKind::Cancel | ActionKind::AwaitPickup => {
+            matches!(status, OrderStatus::Pending | OrderStatus::ReadyToShip)
+        }
         // A label exists once the order is packed (ready to ship); printed again while it travels.
         ActionKind::PrintLabel => matches!(status, OrderStatus::ReadyToShip | OrderStatus::InTransit),
     };

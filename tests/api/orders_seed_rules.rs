@@ -13,9 +13,7 @@ fn days_ago(d: i64) -> Option<chrono::DateTime<chrono::Utc>> {
     Some(chrono::Utc::now() - chrono::Duration::days(d))
 }
 
-async fn an_order_placed_before_the_backfill_start_is_never_imported_even_when_updated_after_connecting(
-    app: &TestApp,
-) {
+async fn an_order_placed_before_the_backfill_start_is_never_imported_even_when_updated_after_connecting(app: &TestApp) {
     // Shopee pushes (webhook path) and is polled (poll path); its backfill is 60 days by default.
     let shop = connect(app, ChannelKind::Shopee, json!({})).await;
     let variant = linked_variant(app, &shop, "SKU-0001-1", 10).await;
@@ -84,7 +82,10 @@ async fn tikis_buttons_keep_the_hub_and_tiki_in_step_and_a_cancel_tiki_refuses_i
     // Ready to ship: Tiki answers `packaging`, which the hub reads as READY_TO_SHIP, and Tiki's later updates agree.
     let rts = action(app, "orderReadyToShip", &a, None).await;
     assert_eq!(rts["userErrors"], json!([]), "{rts}");
-    assert_eq!((rts["order"]["status"].as_str(), rts["order"]["channelStatus"].as_str()), (Some("READY_TO_SHIP"), Some("packaging")));
+    assert_eq!(
+        (rts["order"]["status"].as_str(), rts["order"]["channelStatus"].as_str()),
+        (Some("READY_TO_SHIP"), Some("packaging"))
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     shop.sim.state.set_order_status(shipped.id, "packaging").await.expect("a later Tiki update");
     poll(app, &shop).await;
@@ -112,17 +113,18 @@ async fn tikis_buttons_keep_the_hub_and_tiki_in_step_and_a_cancel_tiki_refuses_i
     // Tiki cancels only orders waiting for confirmation: its reason is quoted and nothing changes.
     let refused = action(app, "orderCancel", &a, Some("Khách đổi ý")).await;
     let error = &refused["userErrors"][0];
-    assert_eq!((error["code"].as_str(), error["field"].clone()), (Some("CHANNEL_REFUSED"), json!(["orderId"])), "{refused}");
+    assert_eq!(
+        (error["code"].as_str(), error["field"].clone()),
+        (Some("CHANNEL_REFUSED"), json!(["orderId"])),
+        "{refused}"
+    );
     assert!(error["message"].as_str().unwrap_or_default().contains("only queueing orders"), "{refused}");
     assert_eq!(tiki_status(shipped.id), "ready_to_ship");
     let after = by_external(&orders_of(app, &shop).await, shipped.id).clone();
     assert_eq!((after["status"].as_str(), after["cancelReason"].clone()), (Some("READY_TO_SHIP"), json!(null)));
     assert_eq!(stock(app, &variant).await, (10, 1));
 }
-on_both_backends!(
-    orders_tiki_buttons,
-    tikis_buttons_keep_the_hub_and_tiki_in_step_and_a_cancel_tiki_refuses_is_quoted
-);
+on_both_backends!(orders_tiki_buttons, tikis_buttons_keep_the_hub_and_tiki_in_step_and_a_cancel_tiki_refuses_is_quoted);
 
 /// The channel's order sync errors of `code`, resolved ones included: (resolved, occurrences) each.
 async fn order_errors(app: &TestApp, channel: &Value, code: &str) -> Vec<(bool, i64)> {
@@ -292,7 +294,10 @@ async fn the_order_poll_interval_is_a_channel_setting_the_scheduler_follows(app:
         let channel = shop.channel.clone();
         async move {
             let data = app
-                .gql("query($id: ID!) { channel(id: $id) { settings { orderPollIntervalSeconds } } }", json!({ "id": channel }))
+                .gql(
+                    "query($id: ID!) { channel(id: $id) { settings { orderPollIntervalSeconds } } }",
+                    json!({ "id": channel }),
+                )
                 .await;
             data["channel"]["settings"]["orderPollIntervalSeconds"].clone()
         }
@@ -319,7 +324,10 @@ async fn the_order_poll_interval_is_a_channel_setting_the_scheduler_follows(app:
         async move {
             use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
             entity::channel::Entity::update_many()
-                .col_expr(entity::channel::Column::OrdersCursorAt, Expr::value(chrono::Utc::now() - chrono::Duration::seconds(secs)))
+                .col_expr(
+                    entity::channel::Column::OrdersCursorAt,
+                    Expr::value(chrono::Utc::now() - chrono::Duration::seconds(secs)),
+                )
                 .filter(entity::channel::Column::Id.eq(id))
                 .exec(&db)
                 .await
@@ -401,11 +409,18 @@ async fn labels_are_answered_kept_on_the_order_and_printed_in_batches(app: &Test
     let kept = orders_of(app, &shop).await;
     assert_eq!(by_external(&kept, placed[2].id)["status"], "PENDING");
     let shown = app
-        .gql(&format!("query($o: ID!) {{ order(id: $o) {{ shippingLabel {{ {LABEL} }} events {{ kind message }} }} }}"), json!({ "o": a["id"] }))
+        .gql(
+            &format!("query($o: ID!) {{ order(id: $o) {{ shippingLabel {{ {LABEL} }} events {{ kind message }} }} }}"),
+            json!({ "o": a["id"] }),
+        )
         .await;
     assert!(shown["order"]["shippingLabel"]["printedAt"].is_string(), "{shown}");
     assert!(
-        shown["order"]["events"].as_array().expect("events").iter().any(|e| e["message"].as_str().unwrap_or_default().starts_with("Shipping label printed")),
+        shown["order"]["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["message"].as_str().unwrap_or_default().starts_with("Shipping label printed")),
         "{shown}"
     );
     let none = app.gql("query($o: ID!) { order(id: $o) { shippingLabel { url } } }", json!({ "o": c["id"] })).await;

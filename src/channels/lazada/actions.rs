@@ -178,10 +178,7 @@ impl LazadaConnector {
                 out[i] = Some(answer.clone());
             }
         }
-        out.into_iter()
-            .zip(order_ids)
-            .map(|(answer, id)| answer.unwrap_or_else(|| Err(no_package(id))))
-            .collect()
+        out.into_iter().zip(order_ids).map(|(answer, id)| answer.unwrap_or_else(|| Err(no_package(id)))).collect()
     }
 
     /// One document of these packages (`/order/package/document/get`, PDF): a link or the file itself.

@@ -35,8 +35,8 @@ pub use order_lines::orders_with_newly_linked_lines;
 pub use reads::{
     OrderFilter, OrderSortKey, by_ids, customer, events, export_slips, get, ids_matching, lines, list, open_errors,
 };
-pub use status_mapping::{MAX_OVERRIDES, MappingRow, mapping, overrides_of, update_mapping};
 pub use retries::{orders_to_import_again, orders_with_open_error};
+pub use status_mapping::{MAX_OVERRIDES, MappingRow, mapping, overrides_of, update_mapping};
 pub use stock::apply_stock;
 
 /// Sync error codes of orders (`sync_errors.code`, kind ORDER).
