@@ -170,6 +170,9 @@ pub async fn write_and_read_every_table(db: &DatabaseConnection) {
             orders_reconciled_until: Some(at()),
             connected_at: Some(at()),
             disconnected_at: Some(at()),
+            webhook_registered_at: Some(at()),
+            webhook_registration_error: Some("channels.webhook_registration_error ✓".to_owned()),
+            webhook_first_push_at: Some(at()),
             created_at: at(),
             updated_at: at(),
         }
