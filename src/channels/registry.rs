@@ -9,6 +9,7 @@ use std::sync::Arc;
 use sea_orm::Iterable;
 
 use super::{ChannelKind, Connector, ConnectorConfig, ConnectorResult};
+use crate::domain::cancel_reasons::CancelReasonOption;
 use crate::domain::channel::StockPriceUpdate;
 use crate::domain::channel_settings::KindDefaults;
 use crate::domain::order_status::StatusRow;
@@ -54,6 +55,8 @@ pub struct Marketplace {
     /// The marketplace needs each seller SKU on one listing only (the web store, SPEC §2 [Sapo]: SKUs must be
     /// unique): a SKU found on several listings is a link error naming them, not a link to each.
     pub unique_seller_skus: bool,
+    /// The reasons a seller's cancel may give, as the marketplace takes them; empty: any text.
+    pub cancel_reasons: &'static [CancelReasonOption],
     /// Protocol facts the connector relies on (limits, names, codes). The simulator holds its own, written from
     /// the marketplace's documentation too (`sim::MarketplaceSim::facts`), so that a misreading on one side fails
     /// a test instead of agreeing with itself. Every marketplace names at least `SKUS_PER_UPDATE_CALL`.

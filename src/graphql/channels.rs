@@ -256,6 +256,15 @@ impl Channel {
     async fn webhook(&self, ctx: &Context<'_>) -> Result<Option<super::channel_webhook::ChannelWebhook>> {
         Ok(super::channel_webhook::of(&app(ctx)?.settings, &self.0))
     }
+    /// The reasons `orderCancel` takes for this channel's orders, as its marketplace takes them. Empty: the
+    /// marketplace takes any text (Tiki, TikTok Shop, the web store).
+    async fn cancel_reasons(&self) -> Vec<CancelReason> {
+        crate::channels::marketplace(self.0.kind)
+            .cancel_reasons
+            .iter()
+            .map(|o| CancelReason { code: o.code, label: o.label })
+            .collect()
+    }
     /// Every order of the channel updated before this time is known to be imported (moved by each completed poll).
     async fn orders_reconciled_until(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.orders_reconciled_until
@@ -620,4 +629,13 @@ impl ChannelMutation {
         let (channel, user_errors) = split(service::disconnect(&app(ctx)?.db, id, confirm).await, &["id", "confirm"])?;
         Ok(ChannelDisconnectPayload { channel: channel.map(Channel), user_errors })
     }
+}
+
+/// A reason a seller's cancel may give on a channel (`Channel.cancelReasons`).
+#[derive(SimpleObject)]
+pub struct CancelReason {
+    /// What `orderCancel(reason:)` takes.
+    pub code: &'static str,
+    /// The reason in the merchant's words (Vietnamese).
+    pub label: &'static str,
 }

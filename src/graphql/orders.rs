@@ -647,7 +647,10 @@ impl OrderMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Order.")] order_id: ID,
-        #[graphql(desc = "Why, sent to the channel and kept as `cancelReason`.")] reason: String,
+        #[graphql(
+            desc = "Why: one of the channel's `cancelReasons` codes where its marketplace takes codes (Shopee, Lazada), any text otherwise. Kept as `cancelReason`."
+        )]
+        reason: String,
     ) -> Result<OrderCancelPayload> {
         Ok(action(ctx, order_id, ActionKind::Cancel, Some(reason)).await?.into())
     }

@@ -11,6 +11,7 @@ mod helpers;
 mod actors;
 mod api_input;
 mod auth;
+mod cancel_reasons;
 mod catalog;
 mod channel_lazada;
 mod channel_shopee;

@@ -10,6 +10,7 @@ use crate::channels::registry::{
     UpdateLimits,
 };
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
+use crate::domain::cancel_reasons::CancelReasonOption;
 use crate::domain::channel_settings::KindDefaults;
 use crate::domain::order_status::{PAID, RETURNED, StatusRow, UNPAID};
 use crate::domain::orders::CustomerEmail;
@@ -72,6 +73,13 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     creates_missing_products: false,
     prices: PriceRules { at_most_list_price: false },
     unique_seller_skus: false,
+    // The reason ids Lazada's cancel validation offers (`/order/reverse/cancel/validate`); the connector sends the
+    // chosen one if Lazada offers it for the order.
+    cancel_reasons: &[
+        CancelReasonOption { code: "SOURCING_DELAY", label: "Chậm nguồn hàng", wire: "10000019" },
+        CancelReasonOption { code: "OUT_OF_STOCK", label: "Hết hàng", wire: "10000021" },
+        CancelReasonOption { code: "PRICING_ERROR", label: "Sai giá", wire: "10000023" },
+    ],
     facts: FACTS,
 };
 

@@ -11,6 +11,7 @@ use crate::channels::registry::{
     UpdateLimits,
 };
 use crate::channels::{Connector, ConnectorConfig, ConnectorResult};
+use crate::domain::cancel_reasons::CancelReasonOption;
 use crate::domain::channel_settings::KindDefaults;
 use crate::domain::order_status::{PAID, RETURNED, StatusRow, UNPAID};
 use crate::domain::orders::CustomerEmail;
@@ -68,6 +69,15 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     creates_missing_products: false,
     prices: PriceRules { at_most_list_price: false },
     unique_seller_skus: false,
+    // `cancel_reason` of `/order/cancel_order` (OUT_OF_STOCK names the order's items; the connector adds them).
+    cancel_reasons: &[
+        CancelReasonOption { code: "OUT_OF_STOCK", label: "Hết hàng", wire: "OUT_OF_STOCK" },
+        CancelReasonOption { code: "CUSTOMER_REQUEST", label: "Khách yêu cầu hủy", wire: "CUSTOMER_REQUEST" },
+        CancelReasonOption {
+            code: "UNDELIVERABLE_AREA", label: "Khu vực không giao được", wire: "UNDELIVERABLE_AREA"
+        },
+        CancelReasonOption { code: "COD_NOT_SUPPORTED", label: "Không hỗ trợ COD", wire: "COD_NOT_SUPPORTED" },
+    ],
     facts: FACTS,
 };
 

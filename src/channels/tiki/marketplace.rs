@@ -72,6 +72,8 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     creates_missing_products: false,
     prices: PriceRules { at_most_list_price: true },
     unique_seller_skus: false,
+    // A cancel is a confirmation with no item available: Tiki takes no reason, the text stays in the hub.
+    cancel_reasons: &[],
     facts: FACTS,
 };
 

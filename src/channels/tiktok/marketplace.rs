@@ -73,6 +73,9 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     creates_missing_products: false,
     prices: PriceRules { at_most_list_price: false },
     unique_seller_skus: false,
+    // UNCONFIRMED: `cancel_reason` of `/return_refund/202309/cancellations` is a string whose accepted values
+    // `../shared/channels/tiktok.md` does not list; text is sent as given.
+    cancel_reasons: &[],
     facts: FACTS,
 };
 

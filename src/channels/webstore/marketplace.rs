@@ -67,6 +67,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     creates_missing_products: true,
     prices: PriceRules { at_most_list_price: false },
     unique_seller_skus: true,
+    cancel_reasons: &[],
     facts: FACTS,
 };
 

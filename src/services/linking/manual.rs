@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter,
@@ -252,40 +252,22 @@ async fn upsert_listing_link<C: ConnectionTrait>(
     error: Option<(LinkErrorCode, &str)>,
     at: chrono::DateTime<chrono::Utc>,
 ) -> ServiceResult<i64> {
-    let existing = product_link::Entity::find().filter(product_link::Column::ListingId.eq(listing_id)).one(txn).await?;
     let linked = state == LinkState::Linked;
     let (code, message) = error.map(|(c, m)| (Some(c.as_str().to_owned()), Some(m.to_owned()))).unwrap_or((None, None));
-    let model = match existing {
-        Some(link) => {
-            let relinked_to_other = link.variant_id != Some(v.id);
-            let mut active: product_link::ActiveModel = link.into();
-            active.variant_id = Set(Some(v.id));
-            active.product_id = Set(Some(v.product_id));
-            active.state = Set(state);
-            active.error_code = Set(code);
-            active.error_message = Set(message);
-            if linked {
-                active.linked_at = Set(Some(at));
-                active.push_pending = Set(true);
-                active.push_requested_at = Set(Some(at));
-            }
-            if relinked_to_other {
-                active.last_pushed_quantity = Set(None);
-                active.last_pushed_price_minor = Set(None);
-                active.last_pushed_at = Set(None);
-            }
-            active.updated_at = Set(at);
-            active.update(txn).await?
-        }
+    let find = || product_link::Entity::find().filter(product_link::Column::ListingId.eq(listing_id)).one(txn);
+    let link = match find().await? {
+        Some(link) => link,
         None => {
-            product_link::ActiveModel {
+            // Another run may insert this listing's link at the same moment (a link run and the web store's
+            // automatic one): the insert yields to it, and the row it wrote is updated below.
+            let inserted = product_link::Entity::insert(product_link::ActiveModel {
                 channel_id: Set(channel_id),
                 listing_id: Set(Some(listing_id)),
                 variant_id: Set(Some(v.id)),
                 product_id: Set(Some(v.product_id)),
                 state: Set(state),
-                error_code: Set(code),
-                error_message: Set(message),
+                error_code: Set(code.clone()),
+                error_message: Set(message.clone()),
                 last_pushed_quantity: Set(None),
                 last_pushed_price_minor: Set(None),
                 last_pushed_at: Set(None),
@@ -295,11 +277,36 @@ async fn upsert_listing_link<C: ConnectionTrait>(
                 created_at: Set(at),
                 updated_at: Set(at),
                 ..Default::default()
+            })
+            .on_conflict(OnConflict::column(product_link::Column::ListingId).do_nothing().to_owned())
+            .exec_without_returning(txn)
+            .await?;
+            let link = find().await?.ok_or_else(|| ServiceError::not_found(&["listingId"], "ProductLink"))?;
+            if inserted == 1 {
+                return Ok(link.id);
             }
-            .insert(txn)
-            .await?
+            link
         }
     };
+    let relinked_to_other = link.variant_id != Some(v.id);
+    let mut active: product_link::ActiveModel = link.into();
+    active.variant_id = Set(Some(v.id));
+    active.product_id = Set(Some(v.product_id));
+    active.state = Set(state);
+    active.error_code = Set(code);
+    active.error_message = Set(message);
+    if linked {
+        active.linked_at = Set(Some(at));
+        active.push_pending = Set(true);
+        active.push_requested_at = Set(Some(at));
+    }
+    if relinked_to_other {
+        active.last_pushed_quantity = Set(None);
+        active.last_pushed_price_minor = Set(None);
+        active.last_pushed_at = Set(None);
+    }
+    active.updated_at = Set(at);
+    let model = active.update(txn).await?;
     Ok(model.id)
 }
 

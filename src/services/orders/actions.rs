@@ -16,6 +16,7 @@ use super::stock::apply_stock;
 use crate::channels::ConnectorError;
 use crate::context::AppContext;
 use crate::domain::actor::Actor;
+use crate::domain::cancel_reasons;
 use crate::domain::channel::OrderAction;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::events::HubEvent;
@@ -91,11 +92,19 @@ pub async fn act(
             format!("\"{}\" is not connected: its orders can't be acted on", channel.name),
         ));
     }
+    // The marketplace's own value of the reason (its code list, or the text where it takes text).
+    let sent_reason = match (kind, reason.as_deref()) {
+        (ActionKind::Cancel, Some(given)) => Some(
+            cancel_reasons::wire_value(crate::channels::marketplace(channel.kind).cancel_reasons, given)
+                .map_err(|m| ServiceError::rejected(&["reason"], ErrorCode::Invalid, m))?,
+        ),
+        _ => None,
+    };
     rules::action_allowed(kind, order.hub_status)
         .map_err(|m| ServiceError::rejected(&["orderId"], ErrorCode::InvalidState, m))?;
     let connector = channels::connector_for(ctx, &channel).await?;
     let outcome = connector
-        .order_action(&order.external_id, &action_of(kind, reason.as_deref()))
+        .order_action(&order.external_id, &action_of(kind, sent_reason.as_deref()))
         .await
         .map_err(|e| refused(&channel, kind, e))?;
 
