@@ -21,6 +21,26 @@ fn on_marketplace(shop: &Shop) -> (i64, i64) {
     (sku.quantity, sku.price)
 }
 
+/// Waits (bounded) until no stock push run of the channel is waiting or running.
+async fn pushes_idle(app: &TestApp, shop: &Shop) {
+    use entity::enums::{SyncRunKind, SyncRunStatus};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    for _ in 0..300 {
+        let active = entity::sync_run::Entity::find()
+            .filter(entity::sync_run::Column::ChannelId.eq(shop.channel_id))
+            .filter(entity::sync_run::Column::Kind.eq(SyncRunKind::StockPush))
+            .filter(entity::sync_run::Column::Status.is_in([SyncRunStatus::Created, SyncRunStatus::Running]))
+            .count(&app.ctx.db)
+            .await
+            .expect("runs");
+        if active == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the channel's stock pushes did not end in 15 s");
+}
+
 /// Waits (bounded) until the simulator holds what `done` wants; returns it.
 async fn marketplace_shows(shop: &Shop, what: &str, done: impl Fn((i64, i64)) -> bool) -> (i64, i64) {
     for _ in 0..300 {
@@ -69,6 +89,8 @@ async fn sync_switches_and_price_policies_decide_what_is_sent(app: &TestApp) {
     let variant = linked_variant(app, &shop, SKU, 10).await;
     update_variant(app, &variant, json!({ "listPrice": "1500", "costPrice": "700" })).await;
     marketplace_shows(&shop, "the first push", |s| s == (10, 1000)).await;
+    // A push run reads the channel's settings when it starts: let the one the variant update queued end first.
+    pushes_idle(app, &shop).await;
 
     // syncQuantity off: a price change goes out, the stock change made with it does not.
     update_settings(app, &shop, json!({ "syncQuantity": false })).await;

@@ -70,6 +70,10 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
         txn.commit().await?;
         return Ok(Collected::default());
     }
+    // The settings as they are now, not as the run read them when it started: a settings change marks these links
+    // in its own transaction, which the lock above waited for (SPEC §1: a change applies from when it is saved).
+    let fresh = channel::Entity::find_by_id(channel.id).one(&txn).await?;
+    let channel = fresh.as_ref().unwrap_or(channel);
     if updates_per_product(channel.kind) {
         links.extend(due_links_of_same_products(&txn, channel.id, &links, at).await?);
     }
