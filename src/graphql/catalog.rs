@@ -12,6 +12,7 @@ use super::errors::{UserError, int, payloads, query, split, user_errors};
 use super::inventory::InventoryLevel;
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use crate::domain::money::{self, CurrencyCode};
+use crate::jobs::effects::with_effects;
 use crate::services::catalog::{
     self, OptionPair, ProductFields, ProductFilter, VariantFields, VariantFilter, WarehouseFields,
 };
@@ -734,8 +735,14 @@ impl CatalogMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the Product.")] id: ID,
     ) -> Result<ProductDeletePayload> {
-        let db = &app(ctx)?.db;
-        let (deleted_id, user_errors) = delete_by_id("Product", &id, |id| catalog::product_delete(db, id)).await?;
+        let app = app(ctx)?;
+        let (deleted_id, user_errors) =
+            delete_by_id(
+                "Product",
+                &id,
+                |id| async move { with_effects(app, catalog::product_delete(&app.db, id).await) },
+            )
+            .await?;
         Ok(ProductDeletePayload { deleted_id, user_errors })
     }
 
@@ -796,9 +803,11 @@ impl CatalogMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the ProductVariant.")] id: ID,
     ) -> Result<ProductVariantDeletePayload> {
-        let db = &app(ctx)?.db;
-        let (deleted_id, user_errors) =
-            delete_by_id("ProductVariant", &id, |id| catalog::variant_delete(db, id)).await?;
+        let app = app(ctx)?;
+        let (deleted_id, user_errors) = delete_by_id("ProductVariant", &id, |id| async move {
+            with_effects(app, catalog::variant_delete(&app.db, id).await)
+        })
+        .await?;
         Ok(ProductVariantDeletePayload { deleted_id, user_errors })
     }
 }

@@ -715,7 +715,10 @@ impl LinkingMutation {
         if !errors.is_empty() {
             return Ok(ProductLinksDeletePayload { deleted_ids: None, user_errors: user_errors(errors, &["linkIds"]) });
         }
-        let (deleted, user_errors) = split(service::delete_links(&app(ctx)?.db, &ids).await, &["linkIds"])?;
+        let (deleted, user_errors) = {
+            let app = app(ctx)?;
+            split(with_effects(app, service::delete_links(&app.db, &ids).await), &["linkIds"])?
+        };
         Ok(ProductLinksDeletePayload {
             deleted_ids: deleted.map(|ids| ids.into_iter().map(|id| global_id("ProductLink", id)).collect()),
             user_errors,

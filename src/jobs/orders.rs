@@ -25,13 +25,14 @@ use serde::{Deserialize, Serialize};
 use entity::enums::{ChannelStatus, SyncRunKind, SyncRunStatus};
 use entity::{channel, order, sync_run};
 
-use super::effects::after_commit_queued;
+use super::effects::{after_commit, after_commit_queued};
 use crate::channels::Connector;
 use crate::context::AppContext;
 use crate::domain::actor::Actor;
 use crate::domain::channel::{OrderRef, OrderTimeField};
 use crate::domain::errors::ErrorCode;
 use crate::domain::orders as rules;
+use crate::services::effects::{Committed, Effects};
 use crate::services::orders::{self as service, Applied};
 use crate::services::sync_runs::{self, Counters};
 use crate::services::{ServiceError, ServiceResult, channels, leases, webhooks};
@@ -221,7 +222,7 @@ impl Importer<'_> {
         for id in chunk.iter().filter(|id| !returned.contains(id.as_str())) {
             self.counters.failed += 1;
             let message = format!("\"{}\" announced order {id}, but does not return it", self.channel.name);
-            service::open_error(
+            let raised = service::open_error(
                 &self.ctx.db,
                 self.channel.id,
                 None,
@@ -230,6 +231,9 @@ impl Importer<'_> {
                 Some(serde_json::json!({ "externalOrderId": id })),
             )
             .await?;
+            let mut effects = Effects::none();
+            effects.publish_all(raised);
+            after_commit(self.ctx, Committed::new((), effects));
             if let Some(cutoff) = cutoff {
                 service::mark_events_processed(&self.ctx.db, self.channel.id, id, cutoff, Some(&message)).await?;
             }

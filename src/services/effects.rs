@@ -33,6 +33,11 @@ impl Effects {
         self.events.push(event);
     }
 
+    /// Adds live events (e.g. of the sync errors a write opened or resolved).
+    pub fn publish_all(&mut self, events: impl IntoIterator<Item = HubEvent>) {
+        self.events.extend(events);
+    }
+
     /// The write marked product links push-pending (stock, prices, push settings, new links).
     pub fn pushes_became_due(&mut self) {
         self.pushes_due = true;

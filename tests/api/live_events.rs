@@ -185,3 +185,109 @@ async fn every_declared_kind_arrives_once(app: &TestApp) {
 }
 
 on_both_backends!(channel_events_deliver_every_kind_once, every_declared_kind_arrives_once);
+
+/// The next `n` sync error events (other kinds skipped), as (kind, code), in arrival order.
+async fn next_sync_errors(socket: &mut Socket, n: usize) -> Vec<Value> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        let message = receive(socket).await;
+        assert_eq!(message["type"], "next", "{message}");
+        let e = &message["payload"]["data"]["channelEvents"];
+        if e["kind"].as_str().is_some_and(|k| k.starts_with("SYNC_ERROR_")) {
+            out.push(json!([e["kind"], e["syncError"]["code"]]));
+        }
+    }
+    out
+}
+
+/// No sync error event arrives within `ms` (other kinds may).
+async fn no_more_sync_errors(socket: &mut Socket, ms: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+    while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, socket.next()).await {
+        if let Message::Text(text) = message {
+            let value: Value = serde_json::from_str(&text).expect("JSON");
+            let kind = value["payload"]["data"]["channelEvents"]["kind"].as_str().unwrap_or_default();
+            assert!(!kind.starts_with("SYNC_ERROR_"), "an extra sync error event: {value}");
+        }
+    }
+}
+
+async fn product_links_create(app: &TestApp, shop: &Shop, product: &Value) {
+    let started = app
+        .gql(
+            "mutation($c: ID!, $p: ID!) { productLinksCreate(input: { channelId: $c, productIds: [$p] }) { syncRun { id } userErrors { message } } }",
+            json!({ "c": shop.channel, "p": product }),
+        )
+        .await;
+    assert_eq!(started["productLinksCreate"]["userErrors"], json!([]), "{started}");
+    let run =
+        crate::orders::finish_run(app, started["productLinksCreate"]["syncRun"]["id"].as_str().expect("run")).await;
+    assert_eq!(run["status"], "COMPLETED", "{run}");
+}
+
+async fn update_variant(app: &TestApp, variant: &Value, input: Value) {
+    let data = app
+        .gql(
+            "mutation($v: ID!, $i: ProductVariantUpdateInput!) { productVariantUpdate(id: $v, input: $i) { userErrors { message } } }",
+            json!({ "v": variant, "i": input }),
+        )
+        .await;
+    assert_eq!(data["productVariantUpdate"]["userErrors"], json!([]), "{data}");
+}
+
+/// Sync errors are announced whoever raises or clears them: linking, order imports, the push's warnings, a
+/// deleted hub variant and a deleted link — each once.
+async fn sync_errors_of_every_source_are_announced(app: &TestApp) {
+    let shop = connect(app, ChannelKind::Tiktok, json!({})).await;
+    linked_variant(app, &shop, "SKU-0001-1", 10).await;
+    pushed(app, &shop, 10).await;
+    let mut socket = crate::subscriptions::connect(app, "graphql-transport-ws").await;
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": EVENTS, "variables": { "c": shop.channel } } }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (raised, cleared) = ("SYNC_ERROR_RAISED", "SYNC_ERROR_CLEARED");
+
+    // Linking: a SKU the channel does not carry is an error; once the SKU is one it carries, linking clears it.
+    let product = app
+        .create_product("Not on TikTok", json!([{ "sku": "ELSEWHERE-1", "barcode": "ELSEWHERE-1", "price": "1000" }]))
+        .await;
+    let variant = product["variants"][0]["id"].clone();
+    product_links_create(app, &shop, &product["id"]).await;
+    assert_eq!(next_sync_errors(&mut socket, 1).await, [json!([raised, "NOT_FOUND_ON_CHANNEL"])]);
+    update_variant(app, &variant, json!({ "sku": "SKU-0004-1", "barcode": "SKU-0004-1" })).await;
+    product_links_create(app, &shop, &product["id"]).await;
+    assert_eq!(next_sync_errors(&mut socket, 1).await, [json!([cleared, "NOT_FOUND_ON_CHANNEL"])]);
+
+    // The push's warning: a variant that does not track inventory, then tracks it again.
+    update_variant(app, &variant, json!({ "trackInventory": false })).await;
+    assert_eq!(next_sync_errors(&mut socket, 1).await, [json!([raised, "QUANTITY_NOT_TRACKED"])]);
+    update_variant(app, &variant, json!({ "trackInventory": true })).await;
+    assert_eq!(next_sync_errors(&mut socket, 1).await, [json!([cleared, "QUANTITY_NOT_TRACKED"])]);
+
+    // An order import: a line of a listing no hub variant is linked to.
+    shop.sim.state.create_order(&[("SKU-0003-1".into(), 1)], None).await.expect("placed");
+    assert_eq!(next_sync_errors(&mut socket, 1).await, [json!([raised, "ORDER_PRODUCT_NOT_LINKED"])]);
+    settle(app, &shop).await;
+
+    // The hub variant is deleted: its link reports it; deleting the link settles it.
+    app.gql("mutation($p: ID!) { productDelete(id: $p) { deletedId } }", json!({ "p": product["id"] })).await;
+    assert_eq!(next_sync_errors(&mut socket, 1).await, [json!([raised, "VARIANT_DELETED"])]);
+    let links = app
+        .gql(
+            "query($c: ID!) { productLinks(channelId: $c, view: LINK_ERROR, first: 10) { edges { node { id } } } }",
+            json!({ "c": shop.channel }),
+        )
+        .await;
+    let link = links["productLinks"]["edges"][0]["node"]["id"].clone();
+    let deleted = app
+        .gql("mutation($l: [ID!]!) { productLinksDelete(linkIds: $l) { userErrors { code } } }", json!({ "l": [link] }))
+        .await;
+    assert_eq!(deleted["productLinksDelete"]["userErrors"], json!([]), "{deleted}");
+    assert_eq!(next_sync_errors(&mut socket, 1).await, [json!([cleared, "VARIANT_DELETED"])]);
+    no_more_sync_errors(&mut socket, 1500).await;
+}
+
+on_both_backends!(sync_errors_are_announced_from_every_source, sync_errors_of_every_source_are_announced);

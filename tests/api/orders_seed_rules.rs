@@ -225,6 +225,25 @@ async fn every_order_sync_error_resolves_once_its_cause_is_fixed(app: &TestApp) 
     poll(app, &shop).await;
     assert_eq!(status_of(orders_of(app, &shop).await, kept_out.id), Some(json!("PENDING")), "imported at the poll");
     assert_eq!(order_errors(app, &shop.channel, "ORDER_CONTAINS_UNLINKED_PRODUCT").await, vec![(true, 1)]);
+
+    // ORDER_NOT_FOUND_ON_CHANNEL: announced, but Lazada answers "Invalid Order ID" for a while; the rest of the
+    // batch is not held up, and once the channel returns the order, the next poll imports it.
+    let webhook_url = format!("{}/webhooks/{}", app.address, shop.channel_id);
+    shop.sim.state.set_webhook_url(None);
+    let late = shop.sim.state.create_order(&[("SKU-0001-1".to_owned(), 1)], None).await.expect("order");
+    let hidden = {
+        let mut store = shop.sim.state.store();
+        let at = store.orders.iter().position(|o| o.id == late.id).expect("order");
+        store.orders.remove(at)
+    };
+    shop.sim.state.set_webhook_url(Some(webhook_url));
+    shop.sim.state.push_order_webhook(&hidden, true).await;
+    settle(app, &shop).await;
+    assert_eq!(order_errors(app, &shop.channel, "ORDER_NOT_FOUND_ON_CHANNEL").await, vec![(false, 1)]);
+    shop.sim.state.store().orders.push(hidden);
+    poll(app, &shop).await;
+    assert_eq!(status_of(orders_of(app, &shop).await, late.id), Some(json!("PENDING")));
+    assert_eq!(order_errors(app, &shop.channel, "ORDER_NOT_FOUND_ON_CHANNEL").await, vec![(true, 1)]);
 }
 on_both_backends!(orders_sync_errors_resolve, every_order_sync_error_resolves_once_its_cause_is_fixed);
 

@@ -44,6 +44,8 @@ pub const ORDERS_MAX_OFFSET: usize = 5_000;
 pub const ORDER_ITEMS_BATCH: usize = 50;
 /// Concurrent `/order/get` calls while fetching order details (Lazada has no multi-order detail API).
 const ORDER_DETAIL_CONCURRENCY: usize = 4;
+/// `/order/get`'s code for an order id it does not know (E016 "Invalid Order ID").
+const INVALID_ORDER_ID: &str = "16";
 /// Fewest orders worth reading the list instead of detail calls (`prefetch_orders`); the read may take one page
 /// per this many wanted orders before it stops and leaves the rest to detail calls.
 const PREFETCH_MIN_ORDERS: usize = 2;
@@ -209,10 +211,14 @@ impl LazadaConnector {
     }
 
     /// `/order/get` data of one order (kept raw for mapping with its items).
-    async fn order_detail(&self, order_id: String) -> ConnectorResult<(String, Value)> {
-        let reply = self.client.call(Method::Get, "/order/get", &[param("order_id", &order_id)]).await?;
-        let data = reply.envelope.data.unwrap_or(Value::Null);
-        Ok((order_id, data))
+    /// One order's detail; `None` when Lazada says there is no such order (`16`, "Invalid Order ID"): the order
+    /// is left out of the answer like any order the channel does not return, not a failure of the whole batch.
+    async fn order_detail(&self, order_id: String) -> ConnectorResult<Option<(String, Value)>> {
+        match self.client.call(Method::Get, "/order/get", &[param("order_id", &order_id)]).await {
+            Ok(reply) => Ok(Some((order_id, reply.envelope.data.unwrap_or(Value::Null)))),
+            Err(ConnectorError::Api { code, .. }) if code == INVALID_ORDER_ID => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -447,11 +453,12 @@ impl Connector for LazadaConnector {
                 }
             }
         }
-        let fetched: Vec<(String, Value)> = futures::stream::iter(unlisted.into_iter().map(|id| self.order_detail(id)))
-            .buffered(ORDER_DETAIL_CONCURRENCY)
-            .try_collect()
-            .await?;
-        details.extend(fetched);
+        let fetched: Vec<Option<(String, Value)>> =
+            futures::stream::iter(unlisted.into_iter().map(|id| self.order_detail(id)))
+                .buffered(ORDER_DETAIL_CONCURRENCY)
+                .try_collect()
+                .await?;
+        details.extend(fetched.into_iter().flatten());
         let mut orders = Vec::with_capacity(details.len());
         for (id, order_raw) in details {
             let items = items_of.get(&id).map(Vec::as_slice).unwrap_or_default();

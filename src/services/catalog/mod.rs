@@ -269,18 +269,21 @@ pub async fn product_update(db: &DatabaseConnection, id: i64, fields: ProductFie
     Ok(model)
 }
 
-/// Deletes the product, its variants and their stock levels. Links to it lose their variant (and report it).
-pub async fn product_delete(db: &DatabaseConnection, id: i64) -> ServiceResult<i64> {
+/// Deletes the product, its variants and their stock levels. Links to it lose their variant (and report it:
+/// effects, the sync errors raised).
+pub async fn product_delete(db: &DatabaseConnection, id: i64) -> ServiceResult<Committed<i64>> {
     let txn = begin_write(db).await?;
     let found = product::Entity::find_by_id(id).one(&txn).await?.is_some();
     if !found {
         return Err(ServiceError::not_found(&["id"], "Product"));
     }
     let variant_ids: Vec<i64> = variants_in(&txn, id).await?.iter().map(|v| v.id).collect();
-    super::link_marks::mark_variants_deleted(&txn, &variant_ids).await?;
+    let raised = super::link_marks::mark_variants_deleted(&txn, &variant_ids).await?;
     product::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
-    Ok(id)
+    let mut effects = Effects::none();
+    effects.publish_all(raised);
+    Ok(Committed::new(id, effects))
 }
 
 pub async fn variant_create(
@@ -346,7 +349,8 @@ pub async fn variant_update(
     Ok(Committed::new(model, effects))
 }
 
-pub async fn variant_delete(db: &DatabaseConnection, id: i64) -> ServiceResult<i64> {
+/// Effects: the sync errors its links raise.
+pub async fn variant_delete(db: &DatabaseConnection, id: i64) -> ServiceResult<Committed<i64>> {
     let txn = begin_write(db).await?;
     let current = product_variant::Entity::find_by_id(id)
         .one(&txn)
@@ -360,11 +364,13 @@ pub async fn variant_delete(db: &DatabaseConnection, id: i64) -> ServiceResult<i
             "a product keeps at least one variant: delete the product instead",
         ));
     }
-    super::link_marks::mark_variants_deleted(&txn, &[id]).await?;
+    let raised = super::link_marks::mark_variants_deleted(&txn, &[id]).await?;
     product_variant::Entity::delete_by_id(id).exec(&txn).await?;
     touch_product(&txn, current.product_id).await?;
     txn.commit().await?;
-    Ok(id)
+    let mut effects = Effects::none();
+    effects.publish_all(raised);
+    Ok(Committed::new(id, effects))
 }
 
 async fn variants_in<C: ConnectionTrait>(db: &C, product_id: i64) -> ServiceResult<Vec<product_variant::Model>> {

@@ -6,14 +6,18 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, 
 use entity::enums::{LinkState, SyncErrorKind};
 use entity::{product, product_link, product_variant, sync_error};
 
+use crate::domain::events::HubEvent;
 use crate::domain::linking::LinkErrorCode;
 use crate::services::ServiceResult;
 use crate::services::now;
+use crate::services::sync_errors::raised_event;
 
-/// Links whose hub variant is being deleted report the loss (SPEC §2 [Sapo]) before the variant goes.
-pub async fn mark_variants_deleted<C: ConnectionTrait>(txn: &C, variant_ids: &[i64]) -> ServiceResult<()> {
+/// Links whose hub variant is being deleted report the loss (SPEC §2 [Sapo]) before the variant goes. Returns the
+/// live events of the sync errors raised.
+pub async fn mark_variants_deleted<C: ConnectionTrait>(txn: &C, variant_ids: &[i64]) -> ServiceResult<Vec<HubEvent>> {
+    let mut events = Vec::new();
     if variant_ids.is_empty() {
-        return Ok(());
+        return Ok(events);
     }
     let links = product_link::Entity::find()
         .filter(product_link::Column::VariantId.is_in(variant_ids.to_vec()))
@@ -45,7 +49,7 @@ pub async fn mark_variants_deleted<C: ConnectionTrait>(txn: &C, variant_ids: &[i
         active.push_pending = Set(false);
         active.updated_at = Set(at);
         let link = active.update(txn).await?;
-        sync_error::ActiveModel {
+        let opened = sync_error::ActiveModel {
             channel_id: Set(Some(channel_id)),
             kind: Set(SyncErrorKind::Product),
             code: Set(LinkErrorCode::VariantDeleted.as_str().to_owned()),
@@ -64,6 +68,7 @@ pub async fn mark_variants_deleted<C: ConnectionTrait>(txn: &C, variant_ids: &[i
         }
         .insert(txn)
         .await?;
+        events.extend(raised_event(&opened));
     }
-    Ok(())
+    Ok(events)
 }

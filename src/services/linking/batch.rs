@@ -27,8 +27,8 @@ pub struct LinkCounts {
 
 /// Matches the variants of `product_ids` against the channel's stored listings and writes the outcome in one
 /// transaction. Re-running it converges to the same rows. Listings the merchant unlinked stay unlinked unless
-/// they are in `relink` (the links a relink names). Effects: a `LinkResult` activity, and the first push of new
-/// links.
+/// they are in `relink` (the links a relink names). Effects: a `LinkResult` activity, the sync errors opened and
+/// resolved, and the first push of new links.
 pub async fn link_batch(
     db: &DatabaseConnection,
     channel: &channel::Model,
@@ -37,8 +37,9 @@ pub async fn link_batch(
 ) -> ServiceResult<Committed<LinkCounts>> {
     let variants = hub_variants(db, product_ids).await?;
     let decisions = decide(db, channel, &variants, relink).await?;
-    let counts = writes::apply_decisions(db, channel.id, &variants, &decisions).await?;
+    let (counts, sync_error_events) = writes::apply_decisions(db, channel.id, &variants, &decisions).await?;
     let mut effects = Effects::none();
+    effects.publish_all(sync_error_events);
     effects.publish(HubEvent::ChannelActivity {
         channel_id: channel.id,
         kind: ActivityKind::LinkResult,

@@ -16,9 +16,11 @@ use super::batch::to_hub_variant;
 use super::listings::{listing, listing_options, listings_of_product};
 use super::now;
 use crate::domain::errors::{ErrorCode, FieldError};
+use crate::domain::events::HubEvent;
 use crate::domain::linking::{HubVariant, LinkErrorCode};
 use crate::domain::money;
 use crate::services::effects::{Committed, Effects};
+use crate::services::sync_errors::resolve_matching;
 use crate::services::{ServiceError, ServiceResult, begin_write, catalog, channels, touch_orders};
 
 /// Manual link (SPEC §2 [Biz]): attaches a listing to a chosen variant (or changes it), whatever matching says.
@@ -51,16 +53,7 @@ pub async fn set_link(
         .filter(product_link::Column::ListingId.is_null())
         .exec(&txn)
         .await?;
-    resolve_sync_errors(&txn, listing.channel_id, variant.id, at).await?;
-    // The listing is linked now: an error about its link (its variant deleted) is fixed too.
-    sync_error::Entity::update_many()
-        .col_expr(sync_error::Column::ResolvedAt, Expr::value(at))
-        .filter(sync_error::Column::ListingId.eq(listing.id))
-        .filter(sync_error::Column::VariantId.is_null())
-        .filter(sync_error::Column::Kind.eq(SyncErrorKind::Product))
-        .filter(sync_error::Column::ResolvedAt.is_null())
-        .exec(&txn)
-        .await?;
+    let sync_error_events = resolve_sync_errors(&txn, listing.channel_id, variant.id, listing.id, at).await?;
     // Orders already imported with this listing show the hub product (SPEC §2 [Biz]). Lines that already moved
     // stock keep their variant: the order import releases and re-reserves those when it next applies the order.
     let relinked = Condition::all()
@@ -92,6 +85,7 @@ pub async fn set_link(
     txn.commit().await?;
     // The new link is push-pending: its first push goes out.
     let mut effects = Effects::none();
+    effects.publish_all(sync_error_events);
     effects.pushes_became_due();
     Ok(Committed::new(model, effects))
 }
@@ -114,7 +108,8 @@ pub async fn unlink(db: &DatabaseConnection, ids: &[i64]) -> ServiceResult<Vec<p
 }
 
 /// Delete link ("hủy đồng bộ"): permanent; the listing leaves the sync list and cannot be linked again.
-pub async fn delete_links(db: &DatabaseConnection, ids: &[i64]) -> ServiceResult<Vec<i64>> {
+/// Effects: the sync errors resolved.
+pub async fn delete_links(db: &DatabaseConnection, ids: &[i64]) -> ServiceResult<Committed<Vec<i64>>> {
     let txn = begin_write(db).await?;
     let found = product_link::Entity::find().filter(product_link::Column::Id.is_in(ids.to_vec())).all(&txn).await?;
     check_all_found(ids, &found)?;
@@ -125,16 +120,15 @@ pub async fn delete_links(db: &DatabaseConnection, ids: &[i64]) -> ServiceResult
         .filter(channel_listing::Column::Id.is_in(listing_ids))
         .exec(&txn)
         .await?;
+    // The merchant settled these links: errors about them (a deleted hub variant) are no longer open. Before the
+    // delete, which sets their `product_link_id` to NULL.
+    let select = sync_error::Entity::find().filter(sync_error::Column::ProductLinkId.is_in(ids.to_vec()));
+    let resolved = resolve_matching(&txn, select, now()).await?;
     product_link::Entity::delete_many().filter(product_link::Column::Id.is_in(ids.to_vec())).exec(&txn).await?;
-    // The merchant settled these links: errors about them (a deleted hub variant) are no longer open.
-    sync_error::Entity::update_many()
-        .col_expr(sync_error::Column::ResolvedAt, Expr::value(now()))
-        .filter(sync_error::Column::ProductLinkId.is_in(ids.to_vec()))
-        .filter(sync_error::Column::ResolvedAt.is_null())
-        .exec(&txn)
-        .await?;
     txn.commit().await?;
-    Ok(ids.to_vec())
+    let mut effects = Effects::none();
+    effects.publish_all(resolved);
+    Ok(Committed::new(ids.to_vec(), effects))
 }
 
 fn check_all_found(ids: &[i64], found: &[product_link::Model]) -> ServiceResult<()> {
@@ -310,20 +304,24 @@ async fn upsert_listing_link<C: ConnectionTrait>(
     Ok(model.id)
 }
 
-/// The cause is fixed: the variant's open product errors on this channel are resolved (history kept).
+/// The cause is fixed: the variant's open product errors on this channel, and the errors about the listing's
+/// former link (its hub variant deleted), are resolved (history kept). Returns their live events.
 async fn resolve_sync_errors<C: ConnectionTrait>(
     txn: &C,
     channel_id: i64,
     variant_id: i64,
+    listing_id: i64,
     at: chrono::DateTime<chrono::Utc>,
-) -> ServiceResult<()> {
-    sync_error::Entity::update_many()
-        .col_expr(sync_error::Column::ResolvedAt, Expr::value(at))
+) -> ServiceResult<Vec<HubEvent>> {
+    let select = sync_error::Entity::find()
         .filter(sync_error::Column::ChannelId.eq(channel_id))
-        .filter(sync_error::Column::VariantId.eq(variant_id))
         .filter(sync_error::Column::Kind.eq(SyncErrorKind::Product))
-        .filter(sync_error::Column::ResolvedAt.is_null())
-        .exec(txn)
-        .await?;
-    Ok(())
+        .filter(
+            Condition::any().add(sync_error::Column::VariantId.eq(variant_id)).add(
+                Condition::all()
+                    .add(sync_error::Column::ListingId.eq(listing_id))
+                    .add(sync_error::Column::VariantId.is_null()),
+            ),
+        );
+    resolve_matching(txn, select, at).await
 }

@@ -13,7 +13,9 @@ use entity::{product_link, sync_error};
 
 use super::batch::LinkCounts;
 use super::{IN_CHUNK, now};
+use crate::domain::events::HubEvent;
 use crate::domain::linking::{self, Decision, HubVariant, LinkErrorCode, Outcome};
+use crate::services::sync_errors::{raised_event, resolve_matching};
 use crate::services::{ServiceResult, begin_write};
 
 /// Rows per multi-row INSERT when writing links and sync errors.
@@ -70,13 +72,14 @@ impl Wants {
 /// Writes the decisions for one batch of products in one transaction, in a handful of statements whatever the
 /// batch size (no per-variant round trip): links upserted on their listing, variant-level link errors replaced,
 /// sync errors opened, counted again, or resolved. Links these variants had that matching no longer makes are
-/// removed — unless the merchant unlinked them.
+/// removed — unless the merchant unlinked them. Returns the counts and the live events of the sync errors opened
+/// and resolved.
 pub(super) async fn apply_decisions(
     db: &DatabaseConnection,
     channel_id: i64,
     variants: &[HubVariant],
     decisions: &[Decision],
-) -> ServiceResult<LinkCounts> {
+) -> ServiceResult<(LinkCounts, Vec<HubEvent>)> {
     let at = now();
     let variant_ids: Vec<i64> = variants.iter().map(|v| v.id).collect();
     let product_of: HashMap<i64, i64> = variants.iter().map(|v| (v.id, v.product_id)).collect();
@@ -94,12 +97,12 @@ pub(super) async fn apply_decisions(
         remove_unwanted_listing_links(&txn, channel_id, &variant_ids, &wanted_listings).await?;
     }
     insert_error_rows(&txn, channel_id, &wants.failed, &product_of, at).await?;
-    record_link_errors(&txn, channel_id, &variant_ids, &wants.failed, at).await?;
+    let mut sync_error_events = record_link_errors(&txn, channel_id, &variant_ids, &wants.failed, at).await?;
     let linked: Vec<i64> = wants.linked.values().flatten().copied().collect();
-    resolve_listing_errors(&txn, channel_id, &linked, at).await?;
+    sync_error_events.extend(resolve_listing_errors(&txn, channel_id, &linked, at).await?);
     txn.commit().await?;
 
-    Ok(counts(variants, decisions, &wants))
+    Ok((counts(variants, decisions, &wants), sync_error_events))
 }
 
 /// The links now on `listing_ids`, by listing.
@@ -273,25 +276,24 @@ async fn insert_error_rows<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Listings linked again: errors about their former link (its hub variant deleted) are fixed.
+/// Listings linked again: errors about their former link (its hub variant deleted) are fixed. Returns their live
+/// events.
 async fn resolve_listing_errors<C: ConnectionTrait>(
     txn: &C,
     channel_id: i64,
     listing_ids: &[i64],
     at: Timestamp,
-) -> ServiceResult<()> {
+) -> ServiceResult<Vec<HubEvent>> {
+    let mut events = Vec::new();
     for chunk in listing_ids.chunks(IN_CHUNK) {
-        sync_error::Entity::update_many()
-            .col_expr(sync_error::Column::ResolvedAt, Expr::value(at))
+        let select = sync_error::Entity::find()
             .filter(sync_error::Column::ChannelId.eq(channel_id))
             .filter(sync_error::Column::Kind.eq(SyncErrorKind::Product))
             .filter(sync_error::Column::VariantId.is_null())
-            .filter(sync_error::Column::ListingId.is_in(chunk.to_vec()))
-            .filter(sync_error::Column::ResolvedAt.is_null())
-            .exec(txn)
-            .await?;
+            .filter(sync_error::Column::ListingId.is_in(chunk.to_vec()));
+        events.extend(resolve_matching(txn, select, at).await?);
     }
-    Ok(())
+    Ok(events)
 }
 
 /// The batch's counts: variants linked or failing, and products fully linked or not.
@@ -317,13 +319,14 @@ fn counts(variants: &[HubVariant], decisions: &[Decision], wants: &Wants) -> Lin
 
 /// Sync errors of a batch, in bulk: one open error per (channel, variant, code) — repeats count occurrences —
 /// and every other open product error of these variants resolved (the data changed, or the link now works).
+/// Returns the live events of the errors opened and resolved (a repeat is not announced again).
 async fn record_link_errors<C: ConnectionTrait>(
     txn: &C,
     channel_id: i64,
     variant_ids: &[i64],
     failed: &BTreeMap<i64, Failure>,
     at: Timestamp,
-) -> ServiceResult<()> {
+) -> ServiceResult<Vec<HubEvent>> {
     let mut open: Vec<sync_error::Model> = Vec::new();
     for chunk in variant_ids.chunks(IN_CHUNK) {
         open.extend(
@@ -348,12 +351,10 @@ async fn record_link_errors<C: ConnectionTrait>(
             resolve.push(e.id);
         }
     }
+    let mut events = Vec::new();
     for chunk in resolve.chunks(IN_CHUNK) {
-        sync_error::Entity::update_many()
-            .col_expr(sync_error::Column::ResolvedAt, Expr::value(at))
-            .filter(sync_error::Column::Id.is_in(chunk.to_vec()))
-            .exec(txn)
-            .await?;
+        let select = sync_error::Entity::find().filter(sync_error::Column::Id.is_in(chunk.to_vec()));
+        events.extend(resolve_matching(txn, select, at).await?);
     }
     for chunk in repeat.chunks(IN_CHUNK) {
         sync_error::Entity::update_many()
@@ -387,5 +388,18 @@ async fn record_link_errors<C: ConnectionTrait>(
     for chunk in new_rows.chunks(WRITE_CHUNK) {
         sync_error::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
     }
-    Ok(())
+    // The errors just opened, read back for their ids (one statement per chunk, not one per row).
+    let opened: Vec<i64> = failed.keys().filter(|v| !still_open.contains(v)).copied().collect();
+    for chunk in opened.chunks(IN_CHUNK) {
+        let rows = sync_error::Entity::find()
+            .filter(sync_error::Column::ChannelId.eq(channel_id))
+            .filter(sync_error::Column::Kind.eq(SyncErrorKind::Product))
+            .filter(sync_error::Column::VariantId.is_in(chunk.to_vec()))
+            .filter(sync_error::Column::FirstSeenAt.eq(at))
+            .filter(sync_error::Column::ResolvedAt.is_null())
+            .all(txn)
+            .await?;
+        events.extend(rows.iter().filter_map(raised_event));
+    }
+    Ok(events)
 }

@@ -139,12 +139,12 @@ pub async fn act(
         outcome.message.map(|m| serde_json::json!({ "channelMessage": m })),
     )
     .await?;
-    let order = match kind.status_after() {
+    let (order, sync_error_events) = match kind.status_after() {
         Some(to) => change_hub_status(&txn, actor, order, to, &format!("{} from the hub", kind.label())).await?,
-        None => order,
+        None => (order, Vec::new()),
     };
     txn.commit().await?;
-    Ok(changed(order))
+    Ok(changed(order, sync_error_events))
 }
 
 /// A hub-only status change (orders processed in the hub, SPEC §4) by `actor`: not sent to the channel; stock
@@ -182,27 +182,31 @@ pub async fn set_hub_status(
             ),
         ));
     }
-    let order = change_hub_status(&txn, actor, order, to, "changed in the hub (not sent to the channel)").await?;
+    let (order, sync_error_events) =
+        change_hub_status(&txn, actor, order, to, "changed in the hub (not sent to the channel)").await?;
     txn.commit().await?;
-    Ok(changed(order))
+    Ok(changed(order, sync_error_events))
 }
 
-/// A committed order change: subscribers hear of it, and the stock its new status moved is pushed.
-pub(super) fn changed(order: order::Model) -> Committed<order::Model> {
+/// A committed order change: subscribers hear of it and of the sync errors it opened or resolved, and the stock
+/// its new status moved is pushed.
+pub(super) fn changed(order: order::Model, sync_error_events: Vec<HubEvent>) -> Committed<order::Model> {
     let mut effects = Effects::none();
+    effects.publish_all(sync_error_events);
     effects.publish(HubEvent::OrderChanged { order_id: order.id, channel_id: order.channel_id });
     effects.pushes_became_due();
     Committed::new(order, effects)
 }
 
 /// Changes an order's hub status inside `txn`, with its history line and stock effects, both naming `actor`.
+/// Returns the order and the live events of the sync error its stock opened or resolved.
 pub async fn change_hub_status(
     txn: &DatabaseTransaction,
     actor: &Actor,
     order: order::Model,
     to: OrderStatus,
     why: &str,
-) -> ServiceResult<order::Model> {
+) -> ServiceResult<(order::Model, Vec<HubEvent>)> {
     let from = order.hub_status;
     let order = if from == to {
         order

@@ -19,6 +19,7 @@ use super::status_mapping::overrides_of;
 use super::stock::units_in_slips;
 use crate::domain::actor::Actor;
 use crate::domain::channel::{ChannelOrder, ChannelOrderLine};
+use crate::domain::events::HubEvent;
 use crate::domain::inventory::Delta;
 use crate::services::inventory::{LevelBook, Movement};
 use crate::services::{ServiceResult, catalog};
@@ -49,6 +50,8 @@ pub(super) struct Batch<'c> {
     pub(super) processed: Vec<String>,
     /// Open sync errors to resolve: code → order ids.
     to_resolve: BTreeMap<&'static str, Vec<i64>>,
+    /// Live events of the sync errors the batch opened (those it resolves are added at `finish`).
+    pub(super) sync_error_events: Vec<HubEvent>,
 }
 
 impl<'c> Batch<'c> {
@@ -101,6 +104,7 @@ impl<'c> Batch<'c> {
             events: Vec::new(),
             processed: Vec::new(),
             to_resolve: BTreeMap::new(),
+            sync_error_events: Vec::new(),
         };
         // The levels the batch may move, locked at once in key order (levels that do not exist yet are created
         // when first moved).
@@ -239,19 +243,20 @@ impl<'c> Batch<'c> {
     }
 
     /// Writes what the batch kept for the end: stock (levels, ledger, push marks), history, resolved errors and
-    /// answered webhook events.
+    /// answered webhook events. Returns the live events of the sync errors opened and resolved.
     pub(super) async fn finish(
-        self,
+        mut self,
         txn: &DatabaseTransaction,
         events_cutoff: Option<DateTime<Utc>>,
-    ) -> ServiceResult<()> {
+    ) -> ServiceResult<Vec<HubEvent>> {
         self.book.flush(txn, self.actor).await?;
         for chunk in self.events.chunks(ROWS_PER_STATEMENT) {
             order_event::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
         }
         for (code, order_ids) in &self.to_resolve {
             for chunk in order_ids.chunks(ROWS_PER_STATEMENT) {
-                resolve_errors_of(txn, chunk, code).await?;
+                let resolved = resolve_errors_of(txn, chunk, code).await?;
+                self.sync_error_events.extend(resolved);
             }
         }
         if let Some(cutoff) = events_cutoff {
@@ -260,7 +265,9 @@ impl<'c> Batch<'c> {
             }
         }
         // The channel returned these and the hub took them: errors saying they were not imported are resolved.
-        resolve_import_errors(txn, self.channel.id, &self.processed).await
+        let resolved = resolve_import_errors(txn, self.channel.id, &self.processed).await?;
+        self.sync_error_events.extend(resolved);
+        Ok(self.sync_error_events)
     }
 }
 

@@ -9,9 +9,12 @@ use entity::enums::{OrderEventKind, OrderStatus, SyncErrorKind};
 use entity::{order_event, sync_error, webhook_event};
 
 use crate::domain::actor::Actor;
+use crate::domain::events::HubEvent;
+use crate::services::sync_errors::{raised_event, resolve_matching};
 use crate::services::{ServiceResult, now};
 
-/// Opens (or counts again) an order sync error; `order_id` None for orders that were not imported.
+/// Opens (or counts again) an order sync error; `order_id` None for orders that were not imported. Returns the
+/// live event of the error when this opened it (a repeat is not announced again).
 pub async fn open_error<C: ConnectionTrait>(
     db: &C,
     channel_id: i64,
@@ -19,7 +22,7 @@ pub async fn open_error<C: ConnectionTrait>(
     code: &str,
     message: &str,
     details: Option<serde_json::Value>,
-) -> ServiceResult<()> {
+) -> ServiceResult<Option<HubEvent>> {
     let at = now();
     let mut find = sync_error::Entity::find()
         .filter(sync_error::Column::ChannelId.eq(channel_id))
@@ -39,9 +42,10 @@ pub async fn open_error<C: ConnectionTrait>(
                 .filter(sync_error::Column::Id.eq(e.id))
                 .exec(db)
                 .await?;
+            Ok(None)
         }
         None => {
-            sync_error::ActiveModel {
+            let opened = sync_error::ActiveModel {
                 channel_id: Set(Some(channel_id)),
                 kind: Set(SyncErrorKind::Order),
                 code: Set(code.to_owned()),
@@ -60,27 +64,27 @@ pub async fn open_error<C: ConnectionTrait>(
             }
             .insert(db)
             .await?;
+            Ok(raised_event(&opened))
         }
     }
-    Ok(())
 }
 
-/// Marks an order's open sync errors of `code` resolved.
-pub async fn resolve_errors<C: ConnectionTrait>(db: &C, order_id: i64, code: &str) -> ServiceResult<()> {
+/// Marks an order's open sync errors of `code` resolved; returns their live events.
+pub async fn resolve_errors<C: ConnectionTrait>(db: &C, order_id: i64, code: &str) -> ServiceResult<Vec<HubEvent>> {
     resolve_errors_of(db, &[order_id], code).await
 }
 
-/// Marks these orders' open sync errors of `code` resolved.
-pub(super) async fn resolve_errors_of<C: ConnectionTrait>(db: &C, order_ids: &[i64], code: &str) -> ServiceResult<()> {
-    sync_error::Entity::update_many()
-        .col_expr(sync_error::Column::ResolvedAt, Expr::value(now()))
+/// Marks these orders' open sync errors of `code` resolved; returns their live events.
+pub(super) async fn resolve_errors_of<C: ConnectionTrait>(
+    db: &C,
+    order_ids: &[i64],
+    code: &str,
+) -> ServiceResult<Vec<HubEvent>> {
+    let select = sync_error::Entity::find()
         .filter(sync_error::Column::OrderId.is_in(order_ids.to_vec()))
         .filter(sync_error::Column::Kind.eq(SyncErrorKind::Order))
-        .filter(sync_error::Column::Code.eq(code))
-        .filter(sync_error::Column::ResolvedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(())
+        .filter(sync_error::Column::Code.eq(code));
+    resolve_matching(db, select, now()).await
 }
 
 /// The channel's webhook events about this order received up to `cutoff` are answered: the order now reflects

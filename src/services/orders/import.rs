@@ -84,6 +84,7 @@ pub async fn apply_channel_orders(
     events_cutoff: Option<DateTime<Utc>>,
 ) -> ServiceResult<Committed<Vec<Applied>>> {
     let mut results: Vec<Option<Applied>> = vec![None; orders.len()];
+    let mut effects = Effects::none();
     let mut rest: Vec<usize> = (0..orders.len()).collect();
     while !rest.is_empty() {
         // One external id at most once per transaction: a second copy is applied after the first, like a later fetch.
@@ -99,19 +100,19 @@ pub async fn apply_channel_orders(
                 break;
             }
         }
-        let applied = applied.ok_or_else(|| {
+        let (applied, sync_error_events) = applied.ok_or_else(|| {
             ServiceError::Unexpected(anyhow::anyhow!(
                 "orders of \"{}\" kept conflicting with concurrent imports",
                 channel.name
             ))
         })?;
+        effects.publish_all(sync_error_events);
         for (i, a) in batch.into_iter().zip(applied) {
             results[i] = Some(a);
         }
         rest = later;
     }
     let applied: Vec<Applied> = results.into_iter().flatten().collect();
-    let mut effects = Effects::none();
     for a in &applied {
         if let Applied::Imported(order_id) | Applied::Updated(order_id) = *a {
             effects.publish(HubEvent::OrderChanged { order_id, channel_id: channel.id });
@@ -129,7 +130,7 @@ async fn try_apply_batch(
     channel: &channel::Model,
     orders: &[&ChannelOrder],
     events_cutoff: Option<DateTime<Utc>>,
-) -> ServiceResult<Option<Vec<Applied>>> {
+) -> ServiceResult<Option<(Vec<Applied>, Vec<HubEvent>)>> {
     let txn = begin_write(db).await?;
     let mut batch = Batch::load(&txn, actor, channel, orders).await?;
     let mut out = Vec::with_capacity(orders.len());
@@ -142,9 +143,9 @@ async fn try_apply_batch(
             }
         }
     }
-    batch.finish(&txn, events_cutoff).await?;
+    let sync_error_events = batch.finish(&txn, events_cutoff).await?;
     txn.commit().await?;
-    Ok(Some(out))
+    Ok(Some((out, sync_error_events)))
 }
 
 fn channel_name(kind: ChannelKind) -> &'static str {
@@ -292,7 +293,7 @@ impl Batch<'_> {
     /// A new order with a product whose sync the merchant stopped is not imported: a sync error says why, and its
     /// webhook events are answered with that reason.
     async fn refuse_stopped(
-        &self,
+        &mut self,
         txn: &DatabaseTransaction,
         co: &ChannelOrder,
         events_cutoff: Option<DateTime<Utc>>,
@@ -303,7 +304,7 @@ impl Batch<'_> {
             channel_name(channel.kind),
             number_of(co)
         );
-        open_error(
+        let raised = open_error(
             txn,
             channel.id,
             None,
@@ -312,6 +313,7 @@ impl Batch<'_> {
             Some(serde_json::json!({ "externalOrderId": co.external_id })),
         )
         .await?;
+        self.sync_error_events.extend(raised);
         if let Some(cutoff) = events_cutoff {
             mark_events_processed(txn, channel.id, &co.external_id, cutoff, Some(&message)).await?;
         }
@@ -421,7 +423,8 @@ impl Batch<'_> {
                 if unlinked.len() == 1 { "1 line is" } else { "some lines are" },
                 unlinked.join(", ")
             );
-            open_error(txn, channel.id, Some(order.id), codes::PRODUCT_NOT_LINKED, &message, None).await?;
+            let raised = open_error(txn, channel.id, Some(order.id), codes::PRODUCT_NOT_LINKED, &message, None).await?;
+            self.sync_error_events.extend(raised);
         }
         if recognized {
             if !imported {
@@ -433,7 +436,9 @@ impl Batch<'_> {
                 channel_name(channel.kind),
                 co.status_raw
             );
-            open_error(txn, channel.id, Some(order.id), codes::STATUS_UNRECOGNIZED, &message, None).await?;
+            let raised =
+                open_error(txn, channel.id, Some(order.id), codes::STATUS_UNRECOGNIZED, &message, None).await?;
+            self.sync_error_events.extend(raised);
         }
         Ok(())
     }
@@ -500,7 +505,8 @@ impl Batch<'_> {
                 self.resolve_later(order.id, codes::STOCK_REFUSED);
             }
         } else {
-            stock.open_refused_error(txn, order).await?;
+            let raised = stock.open_refused_error(txn, order).await?;
+            self.sync_error_events.extend(raised);
         }
         Ok(())
     }

@@ -5,13 +5,14 @@
 
 use std::collections::HashSet;
 
-use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use entity::enums::SyncErrorKind;
 use entity::{order, sync_error};
 
 use super::codes;
+use crate::domain::events::HubEvent;
+use crate::services::sync_errors::resolve_matching;
 use crate::services::{ServiceResult, now};
 
 /// Errors about orders the hub does not hold; their details name the channel's order id.
@@ -38,14 +39,14 @@ async fn open_import_errors<C: ConnectionTrait>(db: &C, channel_id: i64) -> Serv
 }
 
 /// Resolves the channel's errors about these orders not being imported: the channel returned them and the hub
-/// took them (imported, or answered as nothing to import).
+/// took them (imported, or answered as nothing to import). Returns their live events.
 pub(super) async fn resolve_import_errors<C: ConnectionTrait>(
     db: &C,
     channel_id: i64,
     external_ids: &[String],
-) -> ServiceResult<()> {
+) -> ServiceResult<Vec<HubEvent>> {
     if external_ids.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let taken: HashSet<&str> = external_ids.iter().map(String::as_str).collect();
     let ids: Vec<i64> = open_import_errors(db, channel_id)
@@ -54,14 +55,10 @@ pub(super) async fn resolve_import_errors<C: ConnectionTrait>(
         .filter(|e| external_id(e).is_some_and(|x| taken.contains(x.as_str())))
         .map(|e| e.id)
         .collect();
-    if !ids.is_empty() {
-        sync_error::Entity::update_many()
-            .col_expr(sync_error::Column::ResolvedAt, Expr::value(now()))
-            .filter(sync_error::Column::Id.is_in(ids))
-            .exec(db)
-            .await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(())
+    resolve_matching(db, sync_error::Entity::find().filter(sync_error::Column::Id.is_in(ids)), now()).await
 }
 
 /// The channel's orders a poll asks for again because they were not imported: ones with a stopped product (the

@@ -13,6 +13,7 @@ use super::codes;
 use super::history::{event_row, open_error, resolve_errors};
 use super::order_lines::save_lines;
 use crate::domain::actor::Actor;
+use crate::domain::events::HubEvent;
 use crate::domain::orders::{self as rules, LineStock, StockPhase};
 use crate::services::inventory::{LevelBook, Movement};
 use crate::services::{ServiceError, ServiceResult};
@@ -81,12 +82,12 @@ impl StockMoves {
             .collect()
     }
 
-    /// Opens ORDER_STOCK_REFUSED on the order with the movements refused.
+    /// Opens ORDER_STOCK_REFUSED on the order with the movements refused; the live event if opened now.
     pub(super) async fn open_refused_error(
         &self,
         txn: &DatabaseTransaction,
         order: &order::Model,
-    ) -> ServiceResult<()> {
+    ) -> ServiceResult<Option<HubEvent>> {
         let number = order.order_number.clone().unwrap_or_else(|| order.external_id.clone());
         open_error(
             txn,
@@ -166,21 +167,22 @@ pub(super) async fn move_stock(
 }
 
 /// Brings an order's stock to what its hub status wants (after a hub-side status change), with its history lines
-/// and sync error, inside `txn`; ledger rows and history lines name `actor`.
+/// and sync error, inside `txn`; ledger rows and history lines name `actor`. Returns the order and the live events
+/// of the sync error opened or resolved.
 pub async fn apply_stock(
     txn: &DatabaseTransaction,
     actor: &Actor,
     order: order::Model,
     lines: Vec<order_line::Model>,
     fresh: bool,
-) -> ServiceResult<order::Model> {
+) -> ServiceResult<(order::Model, Vec<HubEvent>)> {
     if order.warehouse_id.is_none() || rules::stock_phase(order.hub_status) == StockPhase::Keep {
-        return Ok(order);
+        return Ok((order, Vec::new()));
     }
     let in_slips = if fresh { HashMap::new() } else { units_in_slips(txn, &[order.id]).await? };
     let variant_ids: BTreeSet<i64> = lines.iter().filter_map(|l| l.variant_id).collect();
     if variant_ids.is_empty() {
-        return Ok(order);
+        return Ok((order, Vec::new()));
     }
     let variants: HashMap<i64, product_variant::Model> = product_variant::Entity::find()
         .filter(product_variant::Column::Id.is_in(variant_ids))
@@ -206,12 +208,10 @@ pub async fn apply_stock(
             .collect();
         order_event::Entity::insert_many(rows).exec_without_returning(txn).await?;
     }
-    if stock.refused.is_empty() {
-        if !fresh {
-            resolve_errors(txn, order.id, codes::STOCK_REFUSED).await?;
-        }
+    let events = if stock.refused.is_empty() {
+        if fresh { Vec::new() } else { resolve_errors(txn, order.id, codes::STOCK_REFUSED).await? }
     } else {
-        stock.open_refused_error(txn, &order).await?;
-    }
-    Ok(order)
+        stock.open_refused_error(txn, &order).await?.into_iter().collect()
+    };
+    Ok((order, events))
 }

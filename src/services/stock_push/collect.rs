@@ -18,9 +18,11 @@ use super::record::{record_error, resolve_errors};
 use super::send::updates_per_product;
 use super::{IN_CHUNK, NOT_TRACKED, PRICE_ABOVE_LIST, StockLevels, StockWarehouses, now, stock_warehouses};
 use crate::domain::channel::StockPriceUpdate;
+use crate::domain::events::HubEvent;
 use crate::domain::stock_push::{
     self as rules, PushPlan, PushSettings, QuantityDecision, QuantityRule, price_to_push, quantity_to_push,
 };
+use crate::services::effects::Effects;
 use crate::services::link_marks::{SYNCING, push_settings, variant_flags, variant_prices};
 use crate::services::{ServiceResult, begin_write};
 
@@ -52,6 +54,8 @@ pub struct Collected {
     pub unchanged: usize,
     /// Links whose quantity raise waits for the channel's orders (stale-push guard).
     pub held: usize,
+    /// The live events of the warnings the collect raised or resolved.
+    pub effects: Effects,
 }
 
 impl Collected {
@@ -80,9 +84,9 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
     let inputs = RoundInputs::read(&txn, channel, &links).await?;
     let mut out = Collected::default();
     let (mut cleared, mut held) = (Vec::new(), Vec::new());
-    let mut fixed = Fixed::default();
+    let mut warnings = Warnings::default();
     for link in &links {
-        let Some((plan, push)) = plan_link(&txn, channel, &inputs, link, at, &mut fixed).await? else {
+        let Some((plan, push)) = plan_link(&txn, channel, &inputs, link, at, &mut warnings).await? else {
             cleared.push(link.id);
             continue;
         };
@@ -96,29 +100,38 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
         out.pushes.extend(push);
     }
     settle_unsent(&txn, &cleared, &held, at).await?;
-    fixed.resolve(&txn, at).await?;
+    out.effects.publish_all(warnings.resolve(&txn, at).await?);
+    out.effects.publish_all(warnings.raised);
     txn.commit().await?;
     Ok(out)
 }
 
-/// Links whose warning's cause is gone (the variant tracks inventory again; the price is within the list price):
-/// their open warnings are resolved at the end of the collect.
+/// The links' warnings as the collect found them: the live events of those raised now, and the links whose
+/// warning's cause is gone (the variant tracks inventory again; the price is within the list price), whose open
+/// warnings are resolved at the end of the collect.
 #[derive(Default)]
-struct Fixed {
+struct Warnings {
+    raised: Vec<HubEvent>,
     tracked: Vec<i64>,
     price_within_list: Vec<i64>,
 }
 
-impl Fixed {
-    async fn resolve(&self, txn: &DatabaseTransaction, at: chrono::DateTime<chrono::Utc>) -> ServiceResult<()> {
+impl Warnings {
+    /// Resolves the warnings whose cause is gone; returns their live events.
+    async fn resolve(
+        &self,
+        txn: &DatabaseTransaction,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> ServiceResult<Vec<HubEvent>> {
+        let mut events = Vec::new();
         for chunk in self.tracked.chunks(IN_CHUNK) {
-            resolve_errors(txn, chunk, NOT_TRACKED, at).await?;
+            events.extend(resolve_errors(txn, chunk, NOT_TRACKED, at).await?);
         }
         for chunk in self.price_within_list.chunks(IN_CHUNK) {
-            resolve_errors(txn, chunk, PRICE_ABOVE_LIST, at).await?;
+            events.extend(resolve_errors(txn, chunk, PRICE_ABOVE_LIST, at).await?);
             end_link_error(txn, chunk, PRICE_ABOVE_LIST, at).await?;
         }
-        Ok(())
+        Ok(events)
     }
 }
 
@@ -274,14 +287,14 @@ impl RoundInputs {
 
 /// A link's plan, with its push if it sends anything; `None` if its variant or listing is gone (nothing to push).
 /// Opens the link's warnings whose cause it sees (not tracked; a price the marketplace refuses, which is then not
-/// pushed) and notes in `fixed` those whose cause is gone.
+/// pushed) and notes in `warnings` those raised and those whose cause is gone.
 async fn plan_link(
     txn: &DatabaseTransaction,
     channel: &channel::Model,
     inputs: &RoundInputs,
     link: &product_link::Model,
     at: chrono::DateTime<chrono::Utc>,
-    fixed: &mut Fixed,
+    warnings: &mut Warnings,
 ) -> ServiceResult<Option<(PushPlan, Option<PlannedPush>)>> {
     let (Some(variant), Some(listing)) = (
         link.variant_id.and_then(|id| inputs.variants.get(&id)),
@@ -307,10 +320,11 @@ async fn plan_link(
             crate::channels::marketplace(channel.kind).name,
         );
         let details = json!({ "price": refused, "listPrice": list });
-        record_error(txn, channel.id, link, PRICE_ABOVE_LIST, &message, Some(details), at).await?;
+        let (_, raised) = record_error(txn, channel.id, link, PRICE_ABOVE_LIST, &message, Some(details), at).await?;
+        warnings.raised.extend(raised);
         set_link_error(txn, link.id, PRICE_ABOVE_LIST, &message, at).await?;
     } else {
-        fixed.price_within_list.push(link.id);
+        warnings.price_within_list.push(link.id);
     }
     // After a push that may still land, what the channel shows is unknown: send the values even if equal.
     let (last_quantity, last_price) = if link.push_in_doubt_until.is_some() {
@@ -324,9 +338,10 @@ async fn plan_link(
             "{} does not track inventory: its quantity is not pushed to this channel",
             crate::services::inventory::variant_label(txn, variant).await?
         );
-        record_error(txn, channel.id, link, NOT_TRACKED, &message, None, at).await?;
+        let (_, raised) = record_error(txn, channel.id, link, NOT_TRACKED, &message, None, at).await?;
+        warnings.raised.extend(raised);
     } else {
-        fixed.tracked.push(link.id);
+        warnings.tracked.push(link.id);
     }
     if !plan.sends_anything() {
         return Ok(Some((plan, None)));

@@ -67,7 +67,7 @@ pub async fn reconcile(
                 let details = json!({ "channelQuantity": on_channel, "pushedQuantity": pushed, "repair": channel.stock_drift_repair });
                 let (_, raised) =
                     record_error(&txn, channel.id, &link, STOCK_DRIFT, &message, Some(details), at).await?;
-                raised.into_iter().for_each(|e| effects.publish(e));
+                effects.publish_all(raised);
                 if channel.stock_drift_repair {
                     product_link::Entity::update_many()
                         .col_expr(product_link::Column::LastPushedQuantity, Expr::value(on_channel))
@@ -82,7 +82,7 @@ pub async fn reconcile(
         }
     }
     for chunk in in_sync.chunks(IN_CHUNK) {
-        resolve_errors(&txn, chunk, STOCK_DRIFT, at).await?.into_iter().for_each(|e| effects.publish(e));
+        effects.publish_all(resolve_errors(&txn, chunk, STOCK_DRIFT, at).await?);
     }
     txn.commit().await?;
     Ok(Committed::new(report, effects))

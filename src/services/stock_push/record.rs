@@ -60,7 +60,7 @@ pub async fn record(
             counts.succeeded += 1;
         } else if let Some(raised) = record_failure(&txn, channel.id, p, o, at).await? {
             counts.failed += 1;
-            raised.into_iter().for_each(|e| effects.publish(e));
+            effects.publish_all(raised);
         }
     }
     for chunk in ok_links.chunks(IN_CHUNK) {
@@ -74,7 +74,7 @@ pub async fn record(
             .filter(product_link::Column::ErrorCode.eq(PUSH_FAILED))
             .exec(&txn)
             .await?;
-        resolve_errors(&txn, chunk, PUSH_FAILED, at).await?.into_iter().for_each(|e| effects.publish(e));
+        effects.publish_all(resolve_errors(&txn, chunk, PUSH_FAILED, at).await?);
     }
     txn.commit().await?;
     Ok(Committed::new(counts, effects))

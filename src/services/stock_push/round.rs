@@ -12,7 +12,7 @@ use super::send::{minimum_calls, send};
 use crate::channels::Connector;
 use crate::domain::channel::StockPriceUpdate;
 use crate::services::ServiceResult;
-use crate::services::effects::{Committed, Effects};
+use crate::services::effects::Committed;
 
 /// Totals of one push round.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub async fn round(
         ..RoundReport::default()
     };
     if collected.pushes.is_empty() {
-        return Ok(Committed::new(report, Effects::none()));
+        return Ok(Committed::new(report, collected.effects));
     }
     let (outcomes, calls) = send(connector, channel.kind, &mut collected.pushes).await;
     let updates: Vec<StockPriceUpdate> = collected.pushes.iter().map(|p| p.update.clone()).collect();
@@ -66,7 +66,8 @@ pub async fn round(
     METRICS.calls.fetch_add(calls as u64, relaxed);
     METRICS.min_calls.fetch_add(minimum_calls(channel.kind, &updates) as u64, relaxed);
     METRICS.pushes.fetch_add(updates.len() as u64, relaxed);
-    let (recorded, effects) = record(db, channel, &collected.pushes, &outcomes).await?.into_parts();
+    let (recorded, mut effects) = record(db, channel, &collected.pushes, &outcomes).await?.into_parts();
+    effects.merge(collected.effects);
     report.sent = collected.pushes.len();
     report.calls = calls;
     report.succeeded = recorded.succeeded;
