@@ -133,11 +133,14 @@ pub fn price_above_list(price: Option<i64>, list_price: Option<i64>, at_most_lis
     }
 }
 
-/// The stale-push guard (issue 5): while an order event of the channel is still waiting to be imported, a push
-/// must not RAISE the channel's quantity (the order may already have sold those units); lowering is always
-/// allowed. An unknown channel quantity (never pushed) counts as a possible raise.
-pub fn may_push_quantity(new_quantity: i64, channel_quantity: Option<i64>, orders_waiting: bool) -> bool {
-    !orders_waiting || channel_quantity.is_some_and(|current| new_quantity <= current)
+/// The stale-push guard: while an order event of the channel waits to be applied, the channel has sold units the
+/// hub has not counted yet, and how many is unknown (four of the five marketplaces' pushes carry no quantities).
+/// Pushes send absolute quantities, so any number above 0 computed now may hand those units back: pushed 100, the
+/// channel sold 30 (it shows 70), another channel's sale makes the hub's number 90 — sending 90 gives the 20 back.
+/// Only 0 cannot raise what the channel shows; every other quantity waits until the orders are applied, then goes
+/// at once.
+pub fn may_push_quantity(new_quantity: i64, orders_waiting: bool) -> bool {
+    !orders_waiting || new_quantity == 0
 }
 
 /// What one push round sends for a link: only the fields that differ from what the channel was last given.
@@ -145,7 +148,7 @@ pub fn may_push_quantity(new_quantity: i64, channel_quantity: Option<i64>, order
 pub struct PushPlan {
     pub quantity: Option<i64>,
     pub price: Option<i64>,
-    /// A quantity raise held back by the stale-push guard: the link stays pending until the orders are in.
+    /// A quantity held back by the stale-push guard: the link stays pending until the orders are applied.
     pub held: bool,
 }
 
@@ -170,7 +173,7 @@ pub fn plan_push(
         held: false,
     };
     if let Some(q) = plan.quantity
-        && !may_push_quantity(q, last_quantity, orders_waiting)
+        && !may_push_quantity(q, orders_waiting)
     {
         plan.quantity = None;
         plan.held = true;
@@ -306,12 +309,11 @@ mod tests {
     }
 
     #[test]
-    fn the_guard_holds_raises_while_orders_wait_and_always_lets_lowering_through() {
-        assert!(may_push_quantity(10, Some(5), false), "no order waiting: anything goes");
-        assert!(!may_push_quantity(10, Some(5), true), "a raise waits for the orders");
-        assert!(may_push_quantity(3, Some(5), true), "lowering is always allowed");
-        assert!(may_push_quantity(5, Some(5), true), "equal is not a raise");
-        assert!(!may_push_quantity(0, None, true), "never pushed: could be a raise");
+    fn while_orders_wait_only_a_sell_out_goes() {
+        assert!(may_push_quantity(10, false), "no order waiting: anything goes");
+        assert!(!may_push_quantity(10, true), "a raise waits for the orders");
+        assert!(!may_push_quantity(3, true), "a lowering too: the channel may show less already");
+        assert!(may_push_quantity(0, true), "0 cannot give anything back");
     }
 
     #[test]
@@ -325,9 +327,10 @@ mod tests {
             plan_push(Some(8), Some(120), Some(7), Some(100), true),
             PushPlan { quantity: None, price: Some(120), held: true }
         );
+        assert_eq!(plan_push(Some(6), None, Some(7), None, true), PushPlan { quantity: None, price: None, held: true });
         assert_eq!(
-            plan_push(Some(6), None, Some(7), None, true),
-            PushPlan { quantity: Some(6), price: None, held: false }
+            plan_push(Some(0), None, Some(7), None, true),
+            PushPlan { quantity: Some(0), price: None, held: false }
         );
         assert!(!plan_push(None, None, Some(1), Some(1), false).sends_anything());
     }

@@ -233,10 +233,12 @@ impl Importer<'_> {
             .await?;
             let mut effects = Effects::none();
             effects.publish_all(raised);
-            after_commit(self.ctx, Committed::new((), effects));
             if let Some(cutoff) = cutoff {
                 service::mark_events_processed(&self.ctx.db, self.channel.id, id, cutoff, Some(&message)).await?;
+                // Its events are answered: pushes held for them go.
+                effects.pushes_became_due();
             }
+            after_commit(self.ctx, Committed::new((), effects));
         }
         self.counters.processed += chunk.len() as i64;
         sync_runs::record_progress(&self.ctx.db, self.run.id, self.counters).await?;

@@ -227,7 +227,7 @@ async fn a_failed_push_is_a_sync_error_retried_after_a_backoff_and_a_success_cle
 }
 on_both_backends_driven!(failed_pushes, a_failed_push_is_a_sync_error_retried_after_a_backoff_and_a_success_clears_it);
 
-async fn a_push_never_raises_a_quantity_while_an_order_of_the_channel_waits_to_be_imported(app: &TestApp) {
+async fn while_an_order_of_the_channel_waits_to_be_applied_only_a_sell_out_is_pushed(app: &TestApp) {
     let (sim, channel, variants) = linked(app, ChannelKind::Tiki, 2).await;
     adjust(app, &[(variants[0], 10), (variants[1], 10)]).await;
     round(app, channel.id).await;
@@ -250,8 +250,13 @@ async fn a_push_never_raises_a_quantity_while_an_order_of_the_channel_waits_to_b
     .expect("event stored");
     adjust(app, &[(variants[0], 5), (variants[1], -4)]).await;
     let guarded = round(app, channel.id).await;
-    assert_eq!((guarded.sent, guarded.held), (1, 1), "{guarded:?}");
-    assert_eq!((sim_quantity(&sim, 0), sim_quantity(&sim, 1)), (10, 6), "the raise waits, the lowering goes");
+    assert_eq!((guarded.sent, guarded.held), (0, 2), "{guarded:?}");
+    assert_eq!((sim_quantity(&sim, 0), sim_quantity(&sim, 1)), (10, 10), "a raise and a lowering both wait");
+    // A sell-out cannot give anything back: it goes at once.
+    adjust(app, &[(variants[1], -6)]).await;
+    let sold_out = round(app, channel.id).await;
+    assert_eq!((sold_out.sent, sold_out.held), (1, 0), "{sold_out:?}");
+    assert_eq!((sim_quantity(&sim, 0), sim_quantity(&sim, 1)), (10, 0));
     let explained = app
         .gql(
             "query($v: ID!, $c: ID!) { stockExplanation(variantId: $v, channelId: $c) { quantity held ordersWaiting pushPending lastPushedQuantity summary } }",
@@ -279,9 +284,82 @@ async fn a_push_never_raises_a_quantity_while_an_order_of_the_channel_waits_to_b
     assert_eq!((released.sent, released.held), (1, 0));
     assert_eq!(sim_quantity(&sim, 0), 15);
 }
+on_both_backends_driven!(stale_push_guard, while_an_order_of_the_channel_waits_to_be_applied_only_a_sell_out_is_pushed);
+
+/// Issue 18: pushes send absolute quantities, so a number computed before a channel's own sale is applied would hand
+/// that sale's units back. The interleaving, step by step: the hub pushes 100 to A and B → A sells 30 (its push is
+/// stored, not applied) → B sells 10 and is applied → nothing above 70 reaches A before A's order is applied; after
+/// it, A gets 60 at once.
+async fn a_channel_is_never_given_back_units_it_sold_before_its_order_is_applied(app: &TestApp) {
+    let (a_sim, b_sim) = (start_sim(ChannelKind::Lazada, 0), start_sim(ChannelKind::Tiktok, 0));
+    for sim in [&a_sim, &b_sim] {
+        fixtures::seed_sim(sim, 1, "T-");
+        // The marketplaces refuse orders beyond what they show, and take what they sell off their listing.
+        sim.state.set_enforce_stock(true);
+    }
+    let variant = fixtures::seed_hub(&app.ctx.db, 1, "T-").await.expect("hub seeded")[0];
+    let warehouse = omnisync::services::catalog::default_warehouse(&app.ctx.db).await.expect("default").id;
+    let mut channel_ids = Vec::new();
+    for sim in [&a_sim, &b_sim] {
+        let channel = fixtures::connect_sim(&app.ctx, sim).await.expect("connected");
+        // A chosen stock warehouse: each channel gets on hand − committed, so every applied sale lowers the others.
+        let updated = app
+            .gql(
+                "mutation($id: ID!, $w: ID!) { channelUpdate(id: $id, input: { settings: { stockWarehouseIds: [$w] } }) { userErrors { message } } }",
+                json!({ "id": global_id("Channel", channel.id), "w": global_id("Warehouse", warehouse) }),
+            )
+            .await;
+        assert_eq!(updated["channelUpdate"]["userErrors"], json!([]), "{updated}");
+        let run = run_job(
+            app,
+            SyncRunKind::LinkProducts,
+            channel.id,
+            Some(serde_json::to_value(jobs::linking::LinkInput::default()).expect("json")),
+        )
+        .await;
+        assert_eq!(run.status, entity::enums::SyncRunStatus::Completed, "{run:?}");
+        channel_ids.push(channel.id);
+    }
+    let (a, b) = (channel_ids[0], channel_ids[1]);
+    adjust(app, &[(variant, 100)]).await;
+    round(app, a).await;
+    round(app, b).await;
+    assert_eq!((sim_quantity(&a_sim, 0), sim_quantity(&b_sim, 0)), (100, 100));
+
+    // A sells 30: Lazada shows 70 and pushes the order to the hub, which stores it (no worker applies it yet).
+    a_sim.state.set_webhook_url(Some(format!("{}/webhooks/{a}", app.address)));
+    a_sim.state.create_order(&[(fixtures::code("T-", 0), 30)], None).await.expect("A's order");
+    assert_eq!(sim_quantity(&a_sim, 0), 70);
+    assert!(service::orders_waiting(&app.ctx.db, a).await.expect("read"), "A's order event is stored");
+
+    // B sells 10, and the hub applies it (B's poll): 90 available.
+    b_sim.state.create_order(&[(fixtures::code("T-", 0), 10)], None).await.expect("B's order");
+    let poll = run_job(app, SyncRunKind::OrderPoll, b, None).await;
+    assert_eq!(poll.status, entity::enums::SyncRunStatus::Completed, "{poll:?}");
+    assert_eq!(sim_quantity(&b_sim, 0), 90);
+
+    // A push to A now would send 90 and give back 20 of the 30 A sold: it is held.
+    let held = round(app, a).await;
+    assert_eq!((held.sent, held.held), (0, 1), "{held:?}");
+    assert_eq!(sim_quantity(&a_sim, 0), 70, "A still shows what it has left, not more");
+
+    // A's order is applied (its queued fetch): the held push goes at once with 100 − 30 − 10.
+    app.run_pending_jobs().await;
+    assert!(!service::orders_waiting(&app.ctx.db, a).await.expect("read"), "A's order event is answered");
+    let link = product_link::Entity::find()
+        .filter(product_link::Column::ChannelId.eq(a))
+        .one(&app.ctx.db)
+        .await
+        .expect("read")
+        .expect("A's link");
+    assert!(link.push_requested_at.is_some_and(|at| at <= chrono::Utc::now()), "due now, not after the recheck delay");
+    round(app, a).await;
+    round(app, b).await;
+    assert_eq!((sim_quantity(&a_sim, 0), sim_quantity(&b_sim, 0)), (60, 60));
+}
 on_both_backends_driven!(
-    stale_push_guard,
-    a_push_never_raises_a_quantity_while_an_order_of_the_channel_waits_to_be_imported
+    sold_units_are_never_given_back,
+    a_channel_is_never_given_back_units_it_sold_before_its_order_is_applied
 );
 
 async fn the_explanation_names_the_rule_the_warehouse_and_every_quantity_behind_the_number(app: &TestApp) {

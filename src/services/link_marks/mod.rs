@@ -3,7 +3,8 @@
 //!   the variant's flags and prices) and the marking of links push-pending, due now, when one of those changes.
 //!   Stock movements, variant updates and channel settings changes call it; the push flow
 //!   (`services::stock_push`) then collects what is due;
-//! - a hub variant's deletion (`variant_deleted`): its links report VARIANT_DELETED.
+//! - a hub variant's deletion (`variant_deleted`): its links report VARIANT_DELETED;
+//! - the release of pushes the stale-push guard held, once the channel's waiting orders are applied.
 //!
 //! It sits below inventory, the catalog, channels, linking and the push flow, so none of them imports another to
 //! mark a link (the service modules form no cycle: `services::tests`).
@@ -59,6 +60,21 @@ async fn mark<C: ConnectionTrait>(db: &C, condition: Condition) -> ServiceResult
         .exec(db)
         .await?;
     Ok(result.rows_affected)
+}
+
+/// The channel's waiting order events were answered: the pushes the stale-push guard held are due now, not at
+/// their recheck time (the caller's effects kick the push). Called in the transaction that answers them.
+pub async fn release_held_pushes<C: ConnectionTrait>(db: &C, channel_id: i64) -> ServiceResult<()> {
+    let at = chrono::Utc::now();
+    product_link::Entity::update_many()
+        .col_expr(product_link::Column::PushRequestedAt, Expr::value(at))
+        .filter(product_link::Column::ChannelId.eq(channel_id))
+        .filter(product_link::Column::PushPending.eq(true))
+        .filter(product_link::Column::PushRequestedAt.gt(at))
+        .filter(product_link::Column::State.is_in(SYNCING))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// A level written by a stock movement: what it was before the transaction's movements and after them.

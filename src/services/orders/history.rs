@@ -100,7 +100,8 @@ pub async fn mark_events_processed<C: ConnectionTrait>(
     mark_orders_events_processed(db, channel_id, &[external_id.to_owned()], cutoff, error).await
 }
 
-/// `mark_events_processed` for several orders with the same outcome.
+/// `mark_events_processed` for several orders with the same outcome. Answering events releases the pushes the
+/// stale-push guard held for them (the caller's effects kick the push).
 pub(super) async fn mark_orders_events_processed<C: ConnectionTrait>(
     db: &C,
     channel_id: i64,
@@ -108,7 +109,7 @@ pub(super) async fn mark_orders_events_processed<C: ConnectionTrait>(
     cutoff: DateTime<Utc>,
     error: Option<&str>,
 ) -> ServiceResult<()> {
-    webhook_event::Entity::update_many()
+    let answered = webhook_event::Entity::update_many()
         .col_expr(webhook_event::Column::ProcessedAt, Expr::value(now()))
         .col_expr(webhook_event::Column::Error, Expr::value(error.map(str::to_owned)))
         .filter(webhook_event::Column::ChannelId.eq(channel_id))
@@ -116,7 +117,11 @@ pub(super) async fn mark_orders_events_processed<C: ConnectionTrait>(
         .filter(webhook_event::Column::ProcessedAt.is_null())
         .filter(webhook_event::Column::ReceivedAt.lte(cutoff))
         .exec(db)
-        .await?;
+        .await?
+        .rows_affected;
+    if answered > 0 {
+        crate::services::link_marks::release_held_pushes(db, channel_id).await?;
+    }
     Ok(())
 }
 

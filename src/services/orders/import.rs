@@ -113,6 +113,10 @@ pub async fn apply_channel_orders(
         rest = later;
     }
     let applied: Vec<Applied> = results.into_iter().flatten().collect();
+    if events_cutoff.is_some() {
+        // Webhook events were answered: pushes the stale-push guard held for them go now.
+        effects.pushes_became_due();
+    }
     for a in &applied {
         if let Applied::Imported(order_id) | Applied::Updated(order_id) = *a {
             effects.publish(HubEvent::OrderChanged { order_id, channel_id: channel.id });

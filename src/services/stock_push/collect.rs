@@ -26,7 +26,8 @@ use crate::services::effects::Effects;
 use crate::services::link_marks::{SYNCING, push_settings, variant_flags, variant_prices};
 use crate::services::{ServiceResult, begin_write};
 
-/// A raise held by the stale-push guard is looked at again after this long (or at the next change).
+/// A push held by the stale-push guard is looked at again after this long, or as soon as the channel's waiting
+/// orders are applied (`link_marks::release_held_pushes`).
 const HOLD_RECHECK_SECS: i64 = 2;
 
 /// One link's push, planned from the values at collection time.
@@ -52,7 +53,7 @@ pub struct Collected {
     pub pushes: Vec<PlannedPush>,
     /// Links whose values equal what the channel was last given: cleared without a call.
     pub unchanged: usize,
-    /// Links whose quantity raise waits for the channel's orders (stale-push guard).
+    /// Links whose quantity waits for the channel's orders (stale-push guard).
     pub held: usize,
     /// The live events of the warnings the collect raised or resolved.
     pub effects: Effects,
@@ -65,7 +66,7 @@ impl Collected {
 }
 
 /// Collects up to `limit` due links of the channel, computes each value now, and clears their pending flag
-/// (except guarded raises), all in one transaction.
+/// (except those the stale-push guard holds), all in one transaction.
 pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u64) -> ServiceResult<Collected> {
     let txn = begin_write(db).await?;
     let at = now();

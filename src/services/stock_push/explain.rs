@@ -67,7 +67,7 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
     };
     let mut summary = rules::explain(&decision, level, &settings, &warehouses.names());
     if held {
-        summary.push_str("; held back for now: an order of this channel is waiting to be imported, and raising the quantity could oversell");
+        summary.push_str("; held back for now: an order of this channel is waiting to be applied, and until it is, any number but 0 could give back units the channel already sold");
     }
     Ok(Explanation {
         channel,
