@@ -250,6 +250,17 @@ impl TestApp {
         payload["product"].clone()
     }
 
+    /// `productVariantUpdate` with `input`; asserts it is taken without userErrors.
+    pub async fn update_variant(&self, variant: &Value, input: Value) {
+        let data = self
+            .gql(
+                "mutation($v: ID!, $i: ProductVariantUpdateInput!) { productVariantUpdate(id: $v, input: $i) { userErrors { field code message } } }",
+                json!({ "v": variant, "i": input }),
+            )
+            .await;
+        assert_eq!(data["productVariantUpdate"]["userErrors"], json!([]), "{data}");
+    }
+
     /// Executes every queued run that no worker has started, in this task (`jobs::run_pending`): a test drives
     /// its jobs instead of sleeping until a worker polls. Returns how many ran.
     pub async fn run_pending_jobs(&self) -> usize {

@@ -256,16 +256,6 @@ async fn an_option_count_mismatch_is_refused_on_every_marketplace(app: &TestApp)
 }
 on_both_backends!(option_mismatch_everywhere, an_option_count_mismatch_is_refused_on_every_marketplace);
 
-async fn update_variant(app: &TestApp, variant: &Value, input: Value) {
-    let data = app
-        .gql(
-            "mutation($v: ID!, $i: ProductVariantUpdateInput!) { productVariantUpdate(id: $v, input: $i) { userErrors { field code message } } }",
-            json!({ "v": variant, "i": input }),
-        )
-        .await;
-    assert_eq!(data["productVariantUpdate"]["userErrors"], json!([]), "{data}");
-}
-
 fn two_options(colour: &str, size: &str) -> Value {
     json!([{ "name": "Màu", "value": colour }, { "name": "Size", "value": size }])
 }
@@ -324,15 +314,15 @@ async fn every_link_error_goes_resolved_when_its_cause_is_fixed(app: &TestApp) {
     }
 
     // The fixes.
-    update_variant(app, &first_variant(app, &no_key).await, json!({ "barcode": "SKU-0010-1" })).await;
-    update_variant(app, &first_variant(app, &not_found).await, json!({ "barcode": "SKU-0013-1" })).await;
+    app.update_variant(&first_variant(app, &no_key).await, json!({ "barcode": "SKU-0010-1" })).await;
+    app.update_variant(&first_variant(app, &not_found).await, json!({ "barcode": "SKU-0013-1" })).await;
     let second = app.gql("query($p: ID!) { product(id: $p) { variants { id } } }", json!({ "p": duplicate })).await
         ["product"]["variants"][1]["id"]
         .clone();
-    update_variant(app, &second, json!({ "barcode": "SKU-0002-2" })).await;
-    update_variant(app, &first_variant(app, &conflict_b).await, json!({ "barcode": "SKU-0007-1" })).await;
-    update_variant(app, &first_variant(app, &options).await, json!({ "options": two_options("Đỏ", "S") })).await;
-    update_variant(app, &first_variant(app, &excluded).await, json!({ "barcode": "SKU-0022-1" })).await;
+    app.update_variant(&second, json!({ "barcode": "SKU-0002-2" })).await;
+    app.update_variant(&first_variant(app, &conflict_b).await, json!({ "barcode": "SKU-0007-1" })).await;
+    app.update_variant(&first_variant(app, &options).await, json!({ "options": two_options("Đỏ", "S") })).await;
+    app.update_variant(&first_variant(app, &excluded).await, json!({ "barcode": "SKU-0022-1" })).await;
 
     // The paths: relink every error; a bulk link of the product whose listing was excluded; a manual link of the
     // listing whose variant was deleted.

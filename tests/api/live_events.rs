@@ -37,6 +37,18 @@ async fn receive(socket: &mut Socket) -> Value {
 const EVENTS: &str = "subscription($c: ID!) { channelEvents(channelId: $c) {
     kind sku value ok message order { externalId } syncError { code } } }";
 
+/// A graphql-transport-ws socket subscribed to the channel's events (no kind filter), given time to subscribe.
+async fn subscribe_channel_events(app: &TestApp, shop: &Shop) -> Socket {
+    let mut socket = crate::subscriptions::connect(app, "graphql-transport-ws").await;
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": EVENTS, "variables": { "c": shop.channel } } }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    socket
+}
+
 /// Waits (bounded) until every link of the channel pushed `quantity` and nothing is due.
 async fn pushed(app: &TestApp, shop: &Shop, quantity: i64) {
     for _ in 0..300 {
@@ -107,13 +119,7 @@ async fn every_declared_kind_arrives_once(app: &TestApp) {
     let variant = linked_variant(app, &shop, "SKU-0001-1", 10).await;
     pushed(app, &shop, 10).await;
 
-    let mut socket = crate::subscriptions::connect(app, "graphql-transport-ws").await;
-    send(
-        &mut socket,
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": EVENTS, "variables": { "c": shop.channel } } }),
-    )
-    .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut socket = subscribe_channel_events(app, &shop).await;
     let sku = json!("SKU-0001-1");
 
     // A stock push.
@@ -225,29 +231,13 @@ async fn product_links_create(app: &TestApp, shop: &Shop, product: &Value) {
     assert_eq!(run["status"], "COMPLETED", "{run}");
 }
 
-async fn update_variant(app: &TestApp, variant: &Value, input: Value) {
-    let data = app
-        .gql(
-            "mutation($v: ID!, $i: ProductVariantUpdateInput!) { productVariantUpdate(id: $v, input: $i) { userErrors { message } } }",
-            json!({ "v": variant, "i": input }),
-        )
-        .await;
-    assert_eq!(data["productVariantUpdate"]["userErrors"], json!([]), "{data}");
-}
-
 /// Sync errors are announced whoever raises or clears them: linking, order imports, the push's warnings, a
 /// deleted hub variant and a deleted link — each once.
 async fn sync_errors_of_every_source_are_announced(app: &TestApp) {
     let shop = connect(app, ChannelKind::Tiktok, json!({})).await;
     linked_variant(app, &shop, "SKU-0001-1", 10).await;
     pushed(app, &shop, 10).await;
-    let mut socket = crate::subscriptions::connect(app, "graphql-transport-ws").await;
-    send(
-        &mut socket,
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": EVENTS, "variables": { "c": shop.channel } } }),
-    )
-    .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut socket = subscribe_channel_events(app, &shop).await;
     let (raised, cleared) = ("SYNC_ERROR_RAISED", "SYNC_ERROR_CLEARED");
 
     // Linking: a SKU the channel does not carry is an error; once the SKU is one it carries, linking clears it.
@@ -257,14 +247,14 @@ async fn sync_errors_of_every_source_are_announced(app: &TestApp) {
     let variant = product["variants"][0]["id"].clone();
     product_links_create(app, &shop, &product["id"]).await;
     assert_eq!(next_sync_errors(&mut socket, 1).await, [json!([raised, "NOT_FOUND_ON_CHANNEL"])]);
-    update_variant(app, &variant, json!({ "sku": "SKU-0004-1", "barcode": "SKU-0004-1" })).await;
+    app.update_variant(&variant, json!({ "sku": "SKU-0004-1", "barcode": "SKU-0004-1" })).await;
     product_links_create(app, &shop, &product["id"]).await;
     assert_eq!(next_sync_errors(&mut socket, 1).await, [json!([cleared, "NOT_FOUND_ON_CHANNEL"])]);
 
     // The push's warning: a variant that does not track inventory, then tracks it again.
-    update_variant(app, &variant, json!({ "trackInventory": false })).await;
+    app.update_variant(&variant, json!({ "trackInventory": false })).await;
     assert_eq!(next_sync_errors(&mut socket, 1).await, [json!([raised, "QUANTITY_NOT_TRACKED"])]);
-    update_variant(app, &variant, json!({ "trackInventory": true })).await;
+    app.update_variant(&variant, json!({ "trackInventory": true })).await;
     assert_eq!(next_sync_errors(&mut socket, 1).await, [json!([cleared, "QUANTITY_NOT_TRACKED"])]);
 
     // An order import: a line of a listing no hub variant is linked to.

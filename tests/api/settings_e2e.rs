@@ -63,16 +63,6 @@ async fn update_settings(app: &TestApp, shop: &Shop, settings: Value) {
     assert_eq!(data["channelUpdate"]["userErrors"], json!([]), "{data}");
 }
 
-async fn update_variant(app: &TestApp, variant: &Value, input: Value) {
-    let data = app
-        .gql(
-            "mutation($v: ID!, $i: ProductVariantUpdateInput!) { productVariantUpdate(id: $v, input: $i) { userErrors { field code message } } }",
-            json!({ "v": variant, "i": input }),
-        )
-        .await;
-    assert_eq!(data["productVariantUpdate"]["userErrors"], json!([]), "{data}");
-}
-
 async fn adjust(app: &TestApp, variant: &Value, delta: i64) {
     let wh = app.default_warehouse_id().await;
     let data = app
@@ -87,7 +77,7 @@ async fn adjust(app: &TestApp, variant: &Value, delta: i64) {
 async fn sync_switches_and_price_policies_decide_what_is_sent(app: &TestApp) {
     let shop = connect(app, ChannelKind::Tiktok, json!({})).await;
     let variant = linked_variant(app, &shop, SKU, 10).await;
-    update_variant(app, &variant, json!({ "listPrice": "1500", "costPrice": "700" })).await;
+    app.update_variant(&variant, json!({ "listPrice": "1500", "costPrice": "700" })).await;
     marketplace_shows(&shop, "the first push", |s| s == (10, 1000)).await;
     // A push run reads the channel's settings when it starts: let the one the variant update queued end first.
     pushes_idle(app, &shop).await;
@@ -95,14 +85,14 @@ async fn sync_switches_and_price_policies_decide_what_is_sent(app: &TestApp) {
     // syncQuantity off: a price change goes out, the stock change made with it does not.
     update_settings(app, &shop, json!({ "syncQuantity": false })).await;
     adjust(app, &variant, 5).await;
-    update_variant(app, &variant, json!({ "price": "1200" })).await;
+    app.update_variant(&variant, json!({ "price": "1200" })).await;
     let seen = marketplace_shows(&shop, "price 1200", |(_, price)| price == 1200).await;
     assert_eq!(seen, (10, 1200), "the quantity was not pushed");
 
     // syncQuantity on, syncPrice off: the quantity catches up, a price change stays in the hub.
     update_settings(app, &shop, json!({ "syncQuantity": true, "syncPrice": false })).await;
     marketplace_shows(&shop, "quantity 15", |(q, _)| q == 15).await;
-    update_variant(app, &variant, json!({ "price": "1300" })).await;
+    app.update_variant(&variant, json!({ "price": "1300" })).await;
     adjust(app, &variant, 1).await;
     let seen = marketplace_shows(&shop, "quantity 16", |(q, _)| q == 16).await;
     assert_eq!(seen, (16, 1200), "the price was not pushed");
@@ -139,7 +129,7 @@ async fn a_disconnected_channel_gets_no_call_and_keeps_its_orders(app: &TestApp)
     // A stock change, a price change, a poll asked for, the scheduler's work, an order pushed by the marketplace:
     // none of it reaches the marketplace.
     adjust(app, &variant, 5).await;
-    update_variant(app, &variant, json!({ "price": "1800" })).await;
+    app.update_variant(&variant, json!({ "price": "1800" })).await;
     let polled = app
         .gql(
             "mutation($c: ID!) { channelOrdersSync(channelId: $c) { syncRun { id } userErrors { code } } }",

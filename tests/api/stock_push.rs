@@ -40,6 +40,18 @@ pub async fn run_job(
     sync_runs::get(&app.ctx.db, run.id).await.expect("read").expect("run")
 }
 
+/// Links every hub product on the channel (a LINK_PRODUCTS run executed here); asserts the run completed.
+async fn link_every_product(app: &TestApp, channel_id: i64) {
+    let run = run_job(
+        app,
+        SyncRunKind::LinkProducts,
+        channel_id,
+        Some(serde_json::to_value(jobs::linking::LinkInput::default()).expect("json")),
+    )
+    .await;
+    assert_eq!(run.status, entity::enums::SyncRunStatus::Completed, "{run:?}");
+}
+
 /// A simulator of `kind` with `skus` SKUs (quantity 9 each), the same SKUs in the hub, connected and linked.
 async fn linked(app: &TestApp, kind: ChannelKind, skus: usize) -> (SimHandle, channel::Model, Vec<i64>) {
     let sim = start_sim(kind, 0);
@@ -51,14 +63,7 @@ async fn linked(app: &TestApp, kind: ChannelKind, skus: usize) -> (SimHandle, ch
     }
     let variants = fixtures::seed_hub(&app.ctx.db, skus, "T-").await.expect("hub seeded");
     let channel = fixtures::connect_sim(&app.ctx, &sim).await.expect("connected");
-    let run = run_job(
-        app,
-        SyncRunKind::LinkProducts,
-        channel.id,
-        Some(serde_json::to_value(jobs::linking::LinkInput::default()).expect("json")),
-    )
-    .await;
-    assert_eq!(run.status, entity::enums::SyncRunStatus::Completed, "{run:?}");
+    link_every_product(app, channel.id).await;
     let linked = product_link::Entity::find()
         .filter(product_link::Column::ChannelId.eq(channel.id))
         .filter(product_link::Column::State.eq(LinkState::Linked))
@@ -310,14 +315,7 @@ async fn a_channel_is_never_given_back_units_it_sold_before_its_order_is_applied
             )
             .await;
         assert_eq!(updated["channelUpdate"]["userErrors"], json!([]), "{updated}");
-        let run = run_job(
-            app,
-            SyncRunKind::LinkProducts,
-            channel.id,
-            Some(serde_json::to_value(jobs::linking::LinkInput::default()).expect("json")),
-        )
-        .await;
-        assert_eq!(run.status, entity::enums::SyncRunStatus::Completed, "{run:?}");
+        link_every_product(app, channel.id).await;
         channel_ids.push(channel.id);
     }
     let (a, b) = (channel_ids[0], channel_ids[1]);

@@ -73,16 +73,6 @@ async fn link_state(app: &TestApp, channel: &Value, variant: &Value) -> (String,
     (link["state"].as_str().unwrap_or("").to_owned(), link["errorCode"].clone())
 }
 
-async fn update_variant(app: &TestApp, variant: &Value, input: Value) {
-    let updated = app
-        .gql(
-            "mutation($v: ID!, $i: ProductVariantUpdateInput!) { productVariantUpdate(id: $v, input: $i) { userErrors { field code message } } }",
-            json!({ "v": variant, "i": input }),
-        )
-        .await;
-    assert_eq!(updated["productVariantUpdate"]["userErrors"], json!([]), "{updated}");
-}
-
 async fn adjust(app: &TestApp, variant: &Value, delta: i64) {
     let wh = app.default_warehouse_id().await;
     let adjusted = app
@@ -107,12 +97,12 @@ async fn every_push_warning_resolves_once_its_cause_is_fixed(app: &TestApp) {
     assert_eq!(on_sim(&shop.sim, sku).0, 6);
 
     // QUANTITY_NOT_TRACKED: open while the variant does not track inventory, resolved when it does again.
-    update_variant(app, &variant, json!({ "trackInventory": false })).await;
+    app.update_variant(&variant, json!({ "trackInventory": false })).await;
     push(app, &channel).await;
     let open = errors_of(app, &channel, "QUANTITY_NOT_TRACKED").await;
     assert_eq!(open.len(), 1, "{open:?}");
     assert!(!open[0].1 && open[0].0.contains("does not track inventory"), "{open:?}");
-    update_variant(app, &variant, json!({ "trackInventory": true })).await;
+    app.update_variant(&variant, json!({ "trackInventory": true })).await;
     push(app, &channel).await;
     assert_eq!(errors_of(app, &channel, "QUANTITY_NOT_TRACKED").await.iter().filter(|e| !e.1).count(), 0);
     assert_eq!(errors_of(app, &channel, "QUANTITY_NOT_TRACKED").await.len(), 1, "kept, resolved");
@@ -192,7 +182,7 @@ async fn tiki_refuses_a_price_above_its_list_price_at_link_and_push_time_and_laz
 
     // At push time: raised above the list price later, the price is not pushed and the link shows why; the
     // quantity still goes.
-    update_variant(app, &cheap, json!({ "price": (cheap_list + 10_000).to_string() })).await;
+    app.update_variant(&cheap, json!({ "price": (cheap_list + 10_000).to_string() })).await;
     adjust(app, &cheap, 4).await;
     push(app, &tiki.channel).await;
     assert_eq!(on_sim(&tiki.sim, cheap_sku), (4, cheap_list - 5_000, cheap_list), "quantity pushed, price not");
@@ -206,7 +196,7 @@ async fn tiki_refuses_a_price_above_its_list_price_at_link_and_push_time_and_laz
     assert!(open[0].0.contains("Tiki") && open[0].0.contains("not pushed"), "{open:?}");
 
     // Lowered within it again: pushed, the error resolved, the link LINKED.
-    update_variant(app, &cheap, json!({ "price": (cheap_list - 1_000).to_string() })).await;
+    app.update_variant(&cheap, json!({ "price": (cheap_list - 1_000).to_string() })).await;
     push(app, &tiki.channel).await;
     assert_eq!(on_sim(&tiki.sim, cheap_sku).1, cheap_list - 1_000);
     assert_eq!(link_state(app, &tiki.channel, &cheap).await, ("LINKED".to_owned(), json!(null)));
@@ -216,7 +206,7 @@ async fn tiki_refuses_a_price_above_its_list_price_at_link_and_push_time_and_laz
     // Lazada takes a price above its list price: the same product links and its price is pushed.
     let lazada = connect(app, ChannelKind::Lazada, json!({})).await;
     let (_, _, lazada_list) = on_sim(&lazada.sim, dear_sku);
-    update_variant(app, &dear, json!({ "price": (lazada_list + 1_000).to_string() })).await;
+    app.update_variant(&dear, json!({ "price": (lazada_list + 1_000).to_string() })).await;
     link_all(app, &lazada.channel).await;
     assert_eq!(link_state(app, &lazada.channel, &dear).await, ("LINKED".to_owned(), json!(null)));
     push(app, &lazada.channel).await;
