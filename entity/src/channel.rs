@@ -41,6 +41,10 @@ pub struct Model {
     /// Quantity pushed for variants that allow overselling (see `oversell_policy`).
     pub oversell_quantity: i64,
     pub oversell_policy: OversellPolicy,
+    /// Units held back from every quantity pushed (safety stock); a variant's own `safety_stock_units` overrides.
+    pub safety_stock_units: i64,
+    /// Percent of the real quantity held back (rounded up); the larger of this and `safety_stock_units` is held.
+    pub safety_stock_percent: i32,
     pub order_poll_overlap_seconds: i32,
     /// Seconds between order polls; NULL: the marketplace's default.
     pub order_poll_interval_seconds: Option<i32>,

@@ -27,6 +27,8 @@ pub struct Model {
     pub push_requested_at: Option<DateTimeUtc>,
     /// A push of this link timed out and may still land until then; after it the link is pushed once more.
     pub push_in_doubt_until: Option<DateTimeUtc>,
+    /// The pending change leaves the channel's quantity at 0: pushed before every other due link of the channel.
+    pub push_sells_out: bool,
     pub linked_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

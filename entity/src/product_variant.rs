@@ -39,6 +39,9 @@ pub struct Model {
     pub option3_value: Option<String>,
     pub track_inventory: bool,
     pub allow_oversell: bool,
+    /// Units held back from what every channel is pushed, instead of the channel's safety stock; null: the
+    /// channel's.
+    pub safety_stock_units: Option<i64>,
     #[sea_orm(column_type = "Text")]
     pub unit: Option<String>,
     #[sea_orm(column_type = "Text")]

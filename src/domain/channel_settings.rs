@@ -30,6 +30,29 @@ pub fn order_poll_interval(setting: Option<i32>, marketplace_default: i64) -> ch
     chrono::Duration::seconds(seconds.clamp(MIN_ORDER_POLL_INTERVAL_SECONDS, MAX_ORDER_POLL_INTERVAL_SECONDS))
 }
 
+/// Most units a safety stock may hold back (a channel's or a variant's).
+pub const MAX_SAFETY_STOCK_UNITS: i64 = 1_000_000;
+
+/// `value` outside `min..=max` → INVALID naming the field (under `path`).
+pub fn out_of_range(path: &[&str], value: Option<i64>, min: i64, max: i64, unit: &str) -> Option<FieldError> {
+    let v = value?;
+    let field = path.last().copied().unwrap_or_default();
+    (!(min..=max).contains(&v)).then(|| {
+        FieldError::new(path, ErrorCode::Invalid, format!("{field} must be between {min} and {max} {unit}, got {v}"))
+    })
+}
+
+/// Bounds of a channel's safety stock: units 0 to `MAX_SAFETY_STOCK_UNITS`, percent 0 to 100.
+pub fn check_safety_stock(units: Option<i64>, percent: Option<i32>) -> Vec<FieldError> {
+    [
+        out_of_range(&["settings", "safetyStockUnits"], units, 0, MAX_SAFETY_STOCK_UNITS, "units"),
+        out_of_range(&["settings", "safetyStockPercent"], percent.map(i64::from), 0, 100, "percent"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 /// Bounds of the numeric settings; out of range → INVALID naming the field.
 pub fn check_numbers(
     order_backfill_days: Option<i32>,
@@ -40,15 +63,7 @@ pub fn check_numbers(
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let mut range = |field: &str, value: Option<i64>, min: i64, max: i64, unit: &str| {
-        if let Some(v) = value
-            && !(min..=max).contains(&v)
-        {
-            errors.push(FieldError::new(
-                &["settings", field],
-                ErrorCode::Invalid,
-                format!("{field} must be between {min} and {max} {unit}, got {v}"),
-            ));
-        }
+        errors.extend(out_of_range(&["settings", field], value, min, max, unit));
     };
     range("orderBackfillDays", order_backfill_days.map(i64::from), 0, 365, "days");
     range("oversellQuantity", oversell_quantity, 0, 1_000_000, "units");
@@ -67,6 +82,23 @@ pub fn check_numbers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_safety_stock_is_units_from_0_and_a_percent_up_to_100() {
+        // (units, percent) → fields refused
+        let cases: [(Option<i64>, Option<i32>, &[&str]); 6] = [
+            (Some(0), Some(0), &[]),
+            (Some(5), Some(100), &[]),
+            (None, None, &[]),
+            (Some(-1), None, &["settings.safetyStockUnits"]),
+            (None, Some(101), &["settings.safetyStockPercent"]),
+            (Some(-3), Some(-1), &["settings.safetyStockUnits", "settings.safetyStockPercent"]),
+        ];
+        for (units, percent, refused) in cases {
+            let fields: Vec<String> = check_safety_stock(units, percent).iter().map(|e| e.field.join(".")).collect();
+            assert_eq!(fields, refused, "{units:?} {percent:?}");
+        }
+    }
 
     #[test]
     fn numbers_out_of_range_are_named() {

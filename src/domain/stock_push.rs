@@ -35,12 +35,63 @@ pub struct PushSettings {
     pub oversell_policy: OversellPolicy,
     pub oversell_quantity: i64,
     pub price_policy: PricePolicy,
+    /// The channel's safety stock (a variant's own overrides it).
+    pub safety_stock: SafetyStock,
 }
 
+/// What a variant's push depends on besides its level and prices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VariantFlags {
     pub track_inventory: bool,
     pub allow_oversell: bool,
+    /// Units held back on every channel instead of the channel's safety stock; `None`: the channel's.
+    pub safety_stock_units: Option<i64>,
+}
+
+/// Units held back from the real quantity before it is pushed, so that a sale no push has caught up with yet
+/// comes out of this margin instead of being oversold: the larger of `units` and `percent` of the real quantity
+/// (rounded up, so 10% of 5 holds back 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SafetyStock {
+    pub units: i64,
+    pub percent: i32,
+}
+
+impl SafetyStock {
+    /// The units held back of a real quantity `real`: never more than `real`, never below 0.
+    pub fn held_back(&self, real: i64) -> i64 {
+        let real = real.max(0);
+        let by_percent = (real.saturating_mul(i64::from(self.percent.clamp(0, 100))) + 99) / 100;
+        self.units.max(by_percent).clamp(0, real)
+    }
+
+    /// The variant's override where it has one, else the channel's.
+    pub fn for_variant(variant: VariantFlags, channel: SafetyStock) -> SafetyStock {
+        variant.safety_stock_units.map(|units| SafetyStock { units, percent: 0 }).unwrap_or(channel)
+    }
+}
+
+/// Whose safety stock applies to a variant on a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum SafetyStockSource {
+    /// Neither the variant nor the channel holds anything back.
+    None,
+    /// The channel's `safetyStockUnits` / `safetyStockPercent`.
+    Channel,
+    /// The variant's own `safetyStockUnits`, which overrides the channel's.
+    Variant,
+}
+
+impl SafetyStockSource {
+    pub fn of(variant: VariantFlags, channel: SafetyStock) -> Self {
+        if variant.safety_stock_units.is_some() {
+            Self::Variant
+        } else if channel.units > 0 || channel.percent > 0 {
+            Self::Channel
+        } else {
+            Self::None
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +99,8 @@ pub struct QuantityDecision {
     /// `None`: nothing is sent.
     pub quantity: Option<i64>,
     pub rule: QuantityRule,
+    /// Units of the real quantity held back as safety stock (0 where the rule sends no real quantity).
+    pub held_back: i64,
 }
 
 /// The "real" quantity of the stock warehouse: on hand at the default warehouse [H-Laz]; at a chosen warehouse,
@@ -62,8 +115,10 @@ fn real_quantity(level: Quantities, warehouse_chosen: bool) -> (i64, QuantityRul
 }
 
 /// The quantity to push for a variant whose stock-warehouse level is `level`. Never negative.
+/// Safety stock is held back from the real quantity only: an oversell quantity is a number the merchant chose to
+/// show whatever the stock.
 pub fn quantity_to_push(variant: VariantFlags, level: Quantities, settings: &PushSettings) -> QuantityDecision {
-    let decided = |quantity: Option<i64>, rule| QuantityDecision { quantity, rule };
+    let decided = |quantity: Option<i64>, rule| QuantityDecision { quantity, rule, held_back: 0 };
     if !settings.sync_quantity {
         return decided(None, QuantityRule::SyncOff);
     }
@@ -71,16 +126,78 @@ pub fn quantity_to_push(variant: VariantFlags, level: Quantities, settings: &Pus
         return decided(None, QuantityRule::NotTracked);
     }
     let (real, real_rule) = real_quantity(level, settings.warehouse_chosen);
+    let held_back = SafetyStock::for_variant(variant, settings.safety_stock).held_back(real);
+    let sellable = real - held_back;
+    let sends_real = |rule| QuantityDecision { quantity: Some(sellable), rule, held_back };
     if variant.allow_oversell {
         let oversell = settings.oversell_quantity.max(0);
         return match settings.oversell_policy {
             OversellPolicy::Always => decided(Some(oversell), QuantityRule::OversellAlways),
-            OversellPolicy::WhenOutOfStock if real > 0 => decided(Some(real), QuantityRule::OversellRealQuantity),
+            OversellPolicy::WhenOutOfStock if sellable > 0 => sends_real(QuantityRule::OversellRealQuantity),
             OversellPolicy::WhenOutOfStock => decided(Some(oversell), QuantityRule::OversellOutOfStock),
         };
     }
-    decided(Some(real), real_rule)
+    sends_real(real_rule)
 }
+
+/// Whether a change leaving `after` in a channel's one stock warehouse makes the channel's quantity 0: such a
+/// link is pushed before the channel's other due links (`product_links.push_sells_out`). With several stock
+/// warehouses the sum is not known here; the round still sends it first among what it collected.
+pub fn change_sells_out(variant: VariantFlags, after: Quantities, settings: &PushSettings, warehouses: usize) -> bool {
+    warehouses <= 1 && quantity_to_push(variant, after, settings).quantity == Some(0)
+}
+
+/// How much a planned push matters for overselling, most urgent first: a quantity going to 0 stops sales that
+/// can no longer be served; a lowering narrows what the channel may oversell; a price loses no stock; a raise
+/// only lets the channel sell more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PushUrgency {
+    SellOut,
+    Decrease,
+    Price,
+    Increase,
+}
+
+/// Where a push goes in a round's sending order: by urgency, and among lowerings the largest relative drop
+/// first. Ordered: smaller sends earlier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SendOrder {
+    pub urgency: PushUrgency,
+    /// The relative drop in per mille, reversed so that a larger drop sorts first.
+    drop: std::cmp::Reverse<i64>,
+}
+
+/// The sending order of `plan` for a link last given `last_quantity` (`None`: unknown, as before a first push or
+/// after one in doubt — treated as a lowering, since the channel may show more).
+pub fn send_order(plan: &PushPlan, last_quantity: Option<i64>) -> SendOrder {
+    let order = |urgency, drop| SendOrder { urgency, drop: std::cmp::Reverse(drop) };
+    match (plan.quantity, last_quantity) {
+        (Some(0), _) => order(PushUrgency::SellOut, 1000),
+        (Some(_), None) => order(PushUrgency::Decrease, 0),
+        (Some(new), Some(last)) if new < last => {
+            order(PushUrgency::Decrease, (last - new).saturating_mul(1000) / last.max(1))
+        }
+        (Some(_), Some(_)) => order(PushUrgency::Increase, 0),
+        (None, _) if plan.price.is_some() => order(PushUrgency::Price, 0),
+        (None, _) => order(PushUrgency::Increase, 0),
+    }
+}
+
+/// Links a push round takes: about `ROUND_SECONDS` of calls at the hub's own rate for the channel, at least
+/// `MIN_ROUND_LINKS` and at most `MAX_ROUND_LINKS`. A change that became due during a round waits for the
+/// round to end (the next collect takes it), so a round of 500 products at Shopee's 40 calls/s made a sell-out
+/// wait up to 12.5 s; batch APIs (50 SKUs a call) still take 500 links in about a second or less.
+pub fn round_size(hub_rate_per_second: u32, skus_per_call: usize, one_product_per_call: bool) -> u64 {
+    let per_call = if one_product_per_call { 1 } else { skus_per_call.max(1) as u64 };
+    (u64::from(hub_rate_per_second) * per_call * ROUND_SECONDS).clamp(MIN_ROUND_LINKS, MAX_ROUND_LINKS)
+}
+
+/// Seconds of calls one push round aims at (`round_size`).
+pub const ROUND_SECONDS: u64 = 1;
+/// Fewest links a round takes: below this the per-round transactions cost more than the calls they save.
+pub const MIN_ROUND_LINKS: u64 = 50;
+/// Most links a round takes (one transaction to collect, one to record).
+pub const MAX_ROUND_LINKS: u64 = 500;
 
 /// Whether a movement of one of a channel's `warehouses` stock warehouses (its level `before` → `after`) may change
 /// the quantity pushed. With one warehouse the rule is applied to both; with several it works on their sum, which
@@ -205,6 +322,10 @@ pub fn explain(
     warehouse_name: &str,
 ) -> String {
     let q = decision.quantity.map(|q| q.to_string()).unwrap_or_default();
+    let held = match decision.held_back {
+        0 => String::new(),
+        units => format!(", minus a safety stock of {units}"),
+    };
     match decision.rule {
         QuantityRule::SyncOff => "quantity sync is off for this channel: no quantity is sent".to_owned(),
         QuantityRule::NotTracked => "the variant does not track inventory: no quantity is sent".to_owned(),
@@ -212,7 +333,7 @@ pub fn explain(
             "the variant allows selling when out of stock and the channel's policy is ALWAYS: the oversell quantity {q} is sent"
         ),
         QuantityRule::OversellRealQuantity => format!(
-            "the variant allows selling when out of stock; {warehouse_name} has {} available (> 0), so the real quantity {q} is sent",
+            "the variant allows selling when out of stock; {warehouse_name} has {} available{held} (> 0), so the real quantity {q} is sent",
             real_quantity(level, settings.warehouse_chosen).0
         ),
         QuantityRule::OversellOutOfStock => format!(
@@ -220,13 +341,13 @@ pub fn explain(
         ),
         QuantityRule::DefaultWarehouseOnHand => {
             format!(
-                "on hand in the default warehouse {warehouse_name} is {}{}: {q} is sent",
+                "on hand in the default warehouse {warehouse_name} is {}{}{held}: {q} is sent",
                 level.on_hand,
                 if level.on_hand < 0 { ", floored at 0" } else { "" }
             )
         }
         QuantityRule::ChosenWarehouseAvailable => format!(
-            "in {warehouse_name}: on hand {} − committed {} − pending export {} = {}{}: {q} is sent",
+            "in {warehouse_name}: on hand {} − committed {} − pending export {} = {}{}{held}: {q} is sent",
             level.on_hand,
             level.committed,
             level.pending_export,
@@ -248,7 +369,12 @@ mod tests {
             oversell_policy: policy,
             oversell_quantity: 50_000,
             price_policy: PricePolicy::Retail,
+            safety_stock: SafetyStock::default(),
         }
+    }
+
+    fn flags(track_inventory: bool, allow_oversell: bool) -> VariantFlags {
+        VariantFlags { track_inventory, allow_oversell, safety_stock_units: None }
     }
 
     fn level(on_hand: i64, committed: i64, pending_export: i64) -> Quantities {
@@ -259,9 +385,9 @@ mod tests {
     fn every_case_of_the_quantity_rule() {
         use OversellPolicy::{Always, WhenOutOfStock};
         use QuantityRule::*;
-        let tracked = VariantFlags { track_inventory: true, allow_oversell: false };
-        let oversell = VariantFlags { track_inventory: true, allow_oversell: true };
-        let untracked = VariantFlags { track_inventory: false, allow_oversell: false };
+        let tracked = flags(true, false);
+        let oversell = flags(true, true);
+        let untracked = flags(false, false);
         let cases = [
             // (variant, level, chosen warehouse, policy) → (quantity, rule)
             (untracked, level(5, 0, 0), false, Always, None, NotTracked),
@@ -284,14 +410,14 @@ mod tests {
 
     #[test]
     fn sync_quantity_off_sends_nothing_and_the_oversell_quantity_is_a_setting() {
-        let v = VariantFlags { track_inventory: true, allow_oversell: true };
+        let v = flags(true, true);
         let mut s = settings(false, OversellPolicy::Always);
         s.oversell_quantity = 999;
         assert_eq!(quantity_to_push(v, level(1, 0, 0), &s).quantity, Some(999));
         s.sync_quantity = false;
         assert_eq!(
             quantity_to_push(v, level(1, 0, 0), &s),
-            QuantityDecision { quantity: None, rule: QuantityRule::SyncOff }
+            QuantityDecision { quantity: None, rule: QuantityRule::SyncOff, held_back: 0 }
         );
     }
 
@@ -354,7 +480,7 @@ mod tests {
     #[test]
     fn explanations_name_the_numbers() {
         let s = settings(true, OversellPolicy::Always);
-        let v = VariantFlags { track_inventory: true, allow_oversell: false };
+        let v = flags(true, false);
         let l = level(40, 2, 1);
         let d = quantity_to_push(v, l, &s);
         assert_eq!(
@@ -382,9 +508,9 @@ mod tests {
     #[test]
     fn a_move_in_one_of_several_warehouses_matters_when_its_available_changes() {
         let s = settings(true, OversellPolicy::Always);
-        let tracked = VariantFlags { track_inventory: true, allow_oversell: false };
-        let oversold = VariantFlags { track_inventory: true, allow_oversell: true };
-        let untracked = VariantFlags { track_inventory: false, allow_oversell: false };
+        let tracked = flags(true, false);
+        let oversold = flags(true, true);
+        let untracked = flags(false, false);
         // (variant, before, after, warehouses) → matters
         let cases = [
             // One warehouse: the rule before and after (both floor at 0 here).
@@ -403,5 +529,88 @@ mod tests {
                 "{variant:?} {before:?} → {after:?} in {warehouses}"
             );
         }
+    }
+
+    #[test]
+    fn safety_stock_holds_back_the_larger_of_units_and_percent_of_the_real_quantity() {
+        // (units, percent, real) → held back
+        let cases = [
+            (0, 0, 100, 0),
+            (5, 0, 100, 5),
+            (0, 10, 100, 10),
+            (0, 10, 5, 1),
+            (3, 10, 100, 10),
+            (30, 10, 100, 30),
+            (5, 0, 3, 3),
+            (5, 50, 0, 0),
+            (0, 100, 7, 7),
+        ];
+        for (units, percent, real, held) in cases {
+            assert_eq!(SafetyStock { units, percent }.held_back(real), held, "{units} units, {percent}% of {real}");
+        }
+    }
+
+    #[test]
+    fn safety_stock_comes_off_the_real_quantity_and_a_variant_overrides_the_channel() {
+        use OversellPolicy::{Always, WhenOutOfStock};
+        let mut s = settings(true, Always);
+        s.safety_stock = SafetyStock { units: 5, percent: 0 };
+        let tracked = flags(true, false);
+        let own = VariantFlags { safety_stock_units: Some(0), ..tracked };
+        let decision = |v, l, s: &PushSettings| {
+            let d = quantity_to_push(v, l, s);
+            (d.quantity, d.held_back)
+        };
+        assert_eq!(decision(tracked, level(40, 2, 1), &s), (Some(32), 5));
+        assert_eq!(decision(tracked, level(4, 0, 0), &s), (Some(0), 4), "never below 0");
+        assert_eq!(decision(own, level(40, 2, 1), &s), (Some(37), 0), "the variant's own 0 wins");
+        let more = VariantFlags { safety_stock_units: Some(10), ..tracked };
+        assert_eq!(decision(more, level(40, 2, 1), &s), (Some(27), 10));
+        assert_eq!(decision(flags(true, true), level(40, 0, 0), &s), (Some(50_000), 0), "ALWAYS ignores it");
+        let s = PushSettings { oversell_policy: WhenOutOfStock, ..s };
+        assert_eq!(decision(flags(true, true), level(8, 0, 0), &s), (Some(3), 5));
+        assert_eq!(decision(flags(true, true), level(5, 0, 0), &s), (Some(50_000), 0), "nothing sellable: oversell");
+        let d = quantity_to_push(tracked, level(40, 2, 1), &s);
+        assert_eq!(
+            explain(&d, level(40, 2, 1), &s, "Kho HN"),
+            "in Kho HN: on hand 40 − committed 2 − pending export 1 = 37, minus a safety stock of 5: 32 is sent"
+        );
+    }
+
+    #[test]
+    fn a_round_sends_sell_outs_then_lowerings_by_relative_drop_then_prices_then_raises() {
+        let plan = |quantity, price| PushPlan { quantity, price, held: false };
+        let mut cases = vec![
+            ("raise", send_order(&plan(Some(12), None), Some(10))),
+            ("price", send_order(&plan(None, Some(100)), Some(10))),
+            ("drop 10%", send_order(&plan(Some(90), Some(1)), Some(100))),
+            ("sell-out", send_order(&plan(Some(0), None), Some(3))),
+            ("drop 50%", send_order(&plan(Some(5), None), Some(10))),
+            ("unknown", send_order(&plan(Some(7), None), None)),
+        ];
+        cases.sort_by_key(|(_, order)| *order);
+        let names: Vec<&str> = cases.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["sell-out", "drop 50%", "drop 10%", "unknown", "price", "raise"]);
+    }
+
+    #[test]
+    fn a_change_sells_out_when_one_stock_warehouse_leaves_nothing_to_push() {
+        let s = settings(true, OversellPolicy::Always);
+        assert!(change_sells_out(flags(true, false), level(3, 3, 0), &s, 1));
+        assert!(!change_sells_out(flags(true, false), level(3, 2, 0), &s, 1));
+        assert!(!change_sells_out(flags(true, false), level(3, 3, 0), &s, 2), "several: the sum is not known here");
+        assert!(!change_sells_out(flags(true, true), level(0, 0, 0), &s, 1), "the oversell quantity is pushed");
+        assert!(!change_sells_out(flags(false, false), level(0, 0, 0), &s, 1), "nothing is pushed");
+        let mut buffered = s;
+        buffered.safety_stock = SafetyStock { units: 2, percent: 0 };
+        assert!(change_sells_out(flags(true, false), level(4, 2, 0), &buffered, 1), "the safety stock takes the rest");
+    }
+
+    #[test]
+    fn a_round_is_about_a_second_of_calls_at_the_hubs_rate() {
+        assert_eq!(round_size(40, 50, true), 50, "Shopee/TikTok: 40 products a second, at least 50 links");
+        assert_eq!(round_size(80, 50, true), 80);
+        assert_eq!(round_size(40, 50, false), 500, "a batch API: the most a round takes");
+        assert_eq!(round_size(2, 10, false), 50);
     }
 }

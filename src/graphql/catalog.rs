@@ -8,7 +8,7 @@ use async_graphql::{
 use entity::{inventory_level, product, product_variant, warehouse};
 
 use super::app;
-use super::errors::{UserError, int, payloads, query, split, user_errors};
+use super::errors::{UserError, int, int_opt, payloads, query, split, user_errors};
 use super::inventory::InventoryLevel;
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use crate::domain::money::{self, CurrencyCode};
@@ -221,6 +221,11 @@ impl ProductVariant {
     /// Continue selling when out of stock: on hand may go below zero.
     async fn allow_oversell(&self) -> bool {
         self.0.allow_oversell
+    }
+    /// Units held back from what every channel is pushed, instead of each channel's safety stock; null: each
+    /// channel's own (`ChannelSettings.safetyStockUnits` / `safetyStockPercent`).
+    async fn safety_stock_units(&self) -> Result<Option<i32>> {
+        int_opt(self.0.safety_stock_units)
     }
     /// Unit of sale, e.g. "cái" or "kg".
     async fn unit(&self) -> Option<&str> {
@@ -516,6 +521,9 @@ pub struct ProductVariantFieldsInput {
     pub track_inventory: Option<bool>,
     /// Continue selling when out of stock. Default false.
     pub allow_oversell: Option<bool>,
+    /// Units held back from what every channel is pushed (0 to 1,000,000), instead of each channel's safety
+    /// stock; null: each channel's own. Default null.
+    pub safety_stock_units: MaybeUndefined<i32>,
     /// Unit of sale, e.g. "cái" or "kg": up to 50 characters.
     pub unit: MaybeUndefined<String>,
     /// URL of the variant's own image, up to 2000 characters.
@@ -562,6 +570,7 @@ impl ProductVariantFieldsInput {
             options: self.options.map(|o| o.into_iter().map(|o| OptionPair { name: o.name, value: o.value }).collect()),
             track_inventory: self.track_inventory,
             allow_oversell: self.allow_oversell,
+            safety_stock_units: patch(self.safety_stock_units).map(|u| u.map(i64::from)),
             unit: patch(self.unit),
             image_url: patch(self.image_url),
             hidden: self.hidden,

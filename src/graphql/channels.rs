@@ -139,6 +139,16 @@ impl ChannelSettings {
     async fn oversell_policy(&self) -> OversellPolicyGql {
         self.0.oversell_policy.into()
     }
+    /// Units held back from every quantity pushed to this channel (safety stock), unless the variant sets its own
+    /// `safetyStockUnits`. The larger of this and `safetyStockPercent` is held back.
+    async fn safety_stock_units(&self) -> Result<i32> {
+        int(self.0.safety_stock_units)
+    }
+    /// Percent of the real quantity held back from what is pushed (rounded up), unless the variant sets its own
+    /// `safetyStockUnits`.
+    async fn safety_stock_percent(&self) -> i32 {
+        self.0.safety_stock_percent
+    }
     /// Overlap of successive order polling windows, in seconds.
     async fn order_poll_overlap_seconds(&self) -> i32 {
         self.0.order_poll_overlap_seconds
@@ -436,6 +446,13 @@ pub struct ChannelSettingsInput {
     pub stock_drift_repair: Option<bool>,
     /// Days push history is kept: 1 to 3650.
     pub push_history_retention_days: Option<i32>,
+    /// Units held back from every quantity pushed (safety stock): 0 to 1,000,000. A sale that a push has not
+    /// caught up with yet comes out of it instead of being oversold. A variant's own `safetyStockUnits`
+    /// overrides it.
+    pub safety_stock_units: Option<i32>,
+    /// Percent of the real quantity held back (rounded up): 0 to 100. The larger of this and
+    /// `safetyStockUnits` is held back.
+    pub safety_stock_percent: Option<i32>,
 }
 
 impl ChannelSettingsInput {
@@ -483,6 +500,8 @@ impl ChannelSettingsInput {
             order_poll_interval_seconds: self.order_poll_interval_seconds,
             stock_drift_repair: self.stock_drift_repair,
             push_history_retention_days: self.push_history_retention_days,
+            safety_stock_units: self.safety_stock_units.map(i64::from),
+            safety_stock_percent: self.safety_stock_percent,
         }
     }
 }

@@ -18,11 +18,12 @@ use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, requir
 use super::sync_errors::stored_code;
 use super::sync_runs::{StockPushStartPayload, StockReconcileStartPayload, SyncRun, run_answer};
 use crate::domain::errors::FieldError;
-use crate::domain::stock_push::QuantityRule;
+use crate::domain::stock_push::{QuantityRule, SafetyStockSource};
 use crate::domain::sync_errors::SyncErrorCode;
 use crate::jobs;
 use crate::services::effects::Committed;
 use crate::services::export_slips::{self as slips, ReturnInput, ReturnLineInput, SlipFilter};
+use crate::services::link_marks::variant_flags;
 use crate::services::stock_push::{self as service, Explanation, PushFilter};
 use crate::services::{ServiceResult, catalog, channels};
 
@@ -104,6 +105,14 @@ impl StockExplanation {
     /// The quantity pushed for overselling variants (units).
     async fn oversell_quantity(&self) -> Result<i32> {
         int(self.0.settings.oversell_quantity)
+    }
+    /// Units of the real quantity held back as safety stock now (0 where an oversell quantity is pushed).
+    async fn safety_stock(&self) -> Result<i32> {
+        int(self.0.decision.held_back)
+    }
+    /// Whose safety stock `safetyStock` is: the variant's own, the channel's, or none.
+    async fn safety_stock_source(&self) -> SafetyStockSource {
+        SafetyStockSource::of(variant_flags(&self.0.variant), self.0.settings.safety_stock)
     }
     /// The channel's `syncQuantity`: when false, no quantity is pushed.
     async fn sync_quantity(&self) -> bool {

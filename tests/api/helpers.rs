@@ -317,6 +317,14 @@ impl TestApp {
 
 /// Runs one async test body on the SQLite and PostgreSQL + Redis backends (two tests, named after them); the
 /// second form starts the app with `Options` and a settings edit (paths in them are resolved inside `mod $name`).
+/// Runs a body on both backends with an app whose workers are off: the test drives every job itself.
+#[macro_export]
+macro_rules! on_both_backends_driven {
+    ($name:ident, $body:ident) => {
+        $crate::on_both_backends!($name, $body, options: $crate::helpers::Options { run_workers: false }, settings: |_| {});
+    };
+}
+
 #[macro_export]
 macro_rules! on_both_backends {
     ($name:ident, $body:ident, options: $options:expr, settings: $edit:expr) => {

@@ -38,6 +38,7 @@ mod metrics;
 mod orders;
 mod orders_effects;
 mod orders_seed_rules;
+mod oversell_guards;
 mod pagination;
 mod persisted_queries;
 mod query_cost;

@@ -10,13 +10,8 @@ use omnisync::sim::{Fault, SimHandle};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::helpers::TestApp;
+use crate::on_both_backends_driven;
 use crate::orders::{Shop, connect, linked_variant};
-
-macro_rules! on_both_backends_driven {
-    ($name:ident, $body:ident) => {
-        $crate::on_both_backends!($name, $body, options: $crate::helpers::Options { run_workers: false }, settings: |_| {});
-    };
-}
 
 /// Pushes the channel now (a STOCK_PUSH run through the API) and waits for it.
 async fn push(app: &TestApp, channel: &Value) {

@@ -59,6 +59,8 @@ pub struct VariantFields {
     pub options: Option<Vec<OptionPair>>,
     pub track_inventory: Option<bool>,
     pub allow_oversell: Option<bool>,
+    /// Units held back on every channel instead of the channel's safety stock; `Some(None)`: the channel's again.
+    pub safety_stock_units: Option<Option<i64>>,
     pub unit: Option<Option<String>>,
     pub image_url: Option<Option<String>>,
     pub hidden: Option<bool>,

@@ -22,6 +22,7 @@ pub(super) struct VariantDraft {
     options: Vec<OptionPair>,
     track_inventory: bool,
     allow_oversell: bool,
+    safety_stock_units: Option<i64>,
     unit: Option<String>,
     image_url: Option<String>,
     hidden: bool,
@@ -74,6 +75,14 @@ impl VariantDraft {
         if let Some(v) = &f.image_url {
             check(text::optional("imageUrl", v.as_deref(), 2000).map(|v| image_url = v));
         }
+        let mut safety_stock_units = current.and_then(|c| c.safety_stock_units);
+        if let Some(v) = f.safety_stock_units {
+            let max = crate::domain::channel_settings::MAX_SAFETY_STOCK_UNITS;
+            match crate::domain::channel_settings::out_of_range(&["safetyStockUnits"], v, 0, max, "units") {
+                Some(e) => check(Err(e)),
+                None => safety_stock_units = v,
+            }
+        }
         let mut title = current.map(|c| c.title.clone());
         if let Some(t) = &f.title {
             check(text::required("title", t, text::MAX_TITLE_LEN).map(|v| title = Some(v)));
@@ -94,6 +103,7 @@ impl VariantDraft {
             options,
             track_inventory: f.track_inventory.or(current.map(|c| c.track_inventory)).unwrap_or(true),
             allow_oversell: f.allow_oversell.or(current.map(|c| c.allow_oversell)).unwrap_or(false),
+            safety_stock_units,
             unit,
             image_url,
             hidden: f.hidden.or(current.map(|c| c.hidden)).unwrap_or(false),
@@ -120,6 +130,7 @@ impl VariantDraft {
             option3_value: Set(o3.map(|o| o.value)),
             track_inventory: Set(self.track_inventory),
             allow_oversell: Set(self.allow_oversell),
+            safety_stock_units: Set(self.safety_stock_units),
             unit: Set(self.unit),
             image_url: Set(self.image_url),
             hidden: Set(self.hidden),

@@ -241,6 +241,8 @@ async fn insert_channel(
         // None: the marketplace's default, whatever it is when the scheduler reads it.
         order_poll_interval_seconds: Set(settings.order_poll_interval_seconds),
         stock_drift_repair: Set(settings.stock_drift_repair.unwrap_or(false)),
+        safety_stock_units: Set(settings.safety_stock_units.unwrap_or(0)),
+        safety_stock_percent: Set(settings.safety_stock_percent.unwrap_or(0)),
         push_history_retention_days: Set(settings.push_history_retention_days.unwrap_or(30)),
         status_mapping_overrides: Set(None),
         orders_cursor_at: Set(None),

@@ -88,6 +88,10 @@ pub struct SettingsInput {
     pub order_poll_interval_seconds: Option<i32>,
     pub stock_drift_repair: Option<bool>,
     pub push_history_retention_days: Option<i32>,
+    /// Units held back from every pushed quantity (a variant's own safety stock overrides).
+    pub safety_stock_units: Option<i64>,
+    /// Percent of the real quantity held back (the larger of this and the units is held).
+    pub safety_stock_percent: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -209,6 +213,7 @@ async fn check_settings(ctx: &AppContext, s: &SettingsInput) -> ServiceResult<Ve
         s.push_history_retention_days,
         s.order_poll_interval_seconds,
     );
+    errors.extend(channel_settings::check_safety_stock(s.safety_stock_units, s.safety_stock_percent));
     if let Some(id) = s.order_warehouse_id.flatten()
         && warehouse::Entity::find_by_id(id).one(&ctx.db).await?.is_none()
     {
@@ -317,6 +322,12 @@ pub async fn update(ctx: &AppContext, id: i64, input: UpdateInput) -> ServiceRes
     }
     if let Some(v) = s.stock_drift_repair {
         active.stock_drift_repair = Set(v);
+    }
+    if let Some(v) = s.safety_stock_units {
+        active.safety_stock_units = Set(v);
+    }
+    if let Some(v) = s.safety_stock_percent {
+        active.safety_stock_percent = Set(v);
     }
     if let Some(v) = s.push_history_retention_days {
         active.push_history_retention_days = Set(v);

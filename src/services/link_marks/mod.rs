@@ -24,7 +24,9 @@ use entity::{channel, product_link, product_variant};
 use super::IN_CHUNK;
 use super::ServiceResult;
 use crate::domain::inventory::Quantities;
-use crate::domain::stock_push::{PushSettings, VariantFlags, VariantPrices, level_move_matters};
+use crate::domain::stock_push::{
+    PushSettings, SafetyStock, VariantFlags, VariantPrices, change_sells_out, level_move_matters,
+};
 
 /// Links in these states push.
 pub(super) const SYNCING: [LinkState; 2] = [LinkState::Linked, LinkState::SyncError];
@@ -38,23 +40,38 @@ pub fn push_settings(channel: &channel::Model, warehouse_chosen: bool) -> PushSe
         oversell_policy: channel.oversell_policy,
         oversell_quantity: channel.oversell_quantity,
         price_policy: channel.price_policy,
+        safety_stock: SafetyStock { units: channel.safety_stock_units, percent: channel.safety_stock_percent },
     }
 }
 
 pub fn variant_flags(v: &product_variant::Model) -> VariantFlags {
-    VariantFlags { track_inventory: v.track_inventory, allow_oversell: v.allow_oversell }
+    VariantFlags {
+        track_inventory: v.track_inventory,
+        allow_oversell: v.allow_oversell,
+        safety_stock_units: v.safety_stock_units,
+    }
 }
 
 pub fn variant_prices(v: &product_variant::Model) -> VariantPrices {
     VariantPrices { price: v.price_minor, list_price: v.list_price_minor, cost_price: v.cost_price_minor }
 }
 
-/// Marks links push-pending (and due now).
-async fn mark<C: ConnectionTrait>(db: &C, condition: Condition) -> ServiceResult<u64> {
+/// Marks links push-pending (and due now). `sells_out`: whether the change leaves the channel's quantity at 0
+/// (such links are collected first); `None` where the change does not say (a price, a setting): a pending link
+/// keeps what its earlier change said.
+async fn mark<C: ConnectionTrait>(db: &C, condition: Condition, sells_out: Option<bool>) -> ServiceResult<u64> {
     let at = chrono::Utc::now();
+    let sells_out: sea_orm::sea_query::SimpleExpr = match sells_out {
+        Some(value) => Expr::value(value),
+        // SET expressions read the row as it was, so this is the flag of a link that was already pending.
+        None => Expr::case(product_link::Column::PushPending.eq(true), Expr::col(product_link::Column::PushSellsOut))
+            .finally(Expr::value(false))
+            .into(),
+    };
     let result = product_link::Entity::update_many()
         .col_expr(product_link::Column::PushPending, Expr::value(true))
         .col_expr(product_link::Column::PushRequestedAt, Expr::value(at))
+        .col_expr(product_link::Column::PushSellsOut, sells_out)
         .filter(product_link::Column::State.is_in(SYNCING))
         .filter(condition)
         .exec(db)
@@ -92,7 +109,8 @@ pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>
     if moves.is_empty() {
         return Ok(());
     }
-    let mut ids = Vec::new();
+    // The links to mark, split by whether the change leaves the channel's quantity at 0.
+    let (mut ids, mut sell_out_ids) = (Vec::new(), Vec::new());
     let mut default_id = None;
     let variant_ids: Vec<i64> = moves.iter().map(|m| m.variant.id).collect::<BTreeSet<i64>>().into_iter().collect();
     for chunk in variant_ids.chunks(IN_CHUNK) {
@@ -119,17 +137,26 @@ pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>
                 },
             };
             let settings = push_settings(&channel, chosen.contains_key(&channel.id));
-            let changed = moves
+            let moved: Vec<&LevelMove> = moves
                 .iter()
                 .filter(|m| Some(m.variant.id) == link.variant_id && stock_ids.contains(&m.warehouse_id))
+                .collect();
+            let changed = moved
+                .iter()
                 .any(|m| level_move_matters(variant_flags(m.variant), m.before, m.after, &settings, stock_ids.len()));
-            if changed {
-                ids.push(link.id);
+            if !changed {
+                continue;
             }
+            let sells_out = moved
+                .last()
+                .is_some_and(|m| change_sells_out(variant_flags(m.variant), m.after, &settings, stock_ids.len()));
+            if sells_out { sell_out_ids.push(link.id) } else { ids.push(link.id) }
         }
     }
-    for chunk in ids.chunks(IN_CHUNK) {
-        mark(txn, Condition::all().add(product_link::Column::Id.is_in(chunk.to_vec()))).await?;
+    for (links, sells_out) in [(ids, false), (sell_out_ids, true)] {
+        for chunk in links.chunks(IN_CHUNK) {
+            mark(txn, Condition::all().add(product_link::Column::Id.is_in(chunk.to_vec())), Some(sells_out)).await?;
+        }
     }
     Ok(())
 }
@@ -138,14 +165,14 @@ pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>
 pub async fn mark_variants<C: ConnectionTrait>(db: &C, variant_ids: &[i64]) -> ServiceResult<u64> {
     let mut marked = 0;
     for chunk in variant_ids.chunks(IN_CHUNK) {
-        marked += mark(db, Condition::all().add(product_link::Column::VariantId.is_in(chunk.to_vec()))).await?;
+        marked += mark(db, Condition::all().add(product_link::Column::VariantId.is_in(chunk.to_vec())), None).await?;
     }
     Ok(marked)
 }
 
 /// Marks every syncing link of a channel (a push setting of the channel changed).
 pub async fn mark_channel<C: ConnectionTrait>(db: &C, channel_id: i64) -> ServiceResult<u64> {
-    mark(db, Condition::all().add(product_link::Column::ChannelId.eq(channel_id))).await
+    mark(db, Condition::all().add(product_link::Column::ChannelId.eq(channel_id)), None).await
 }
 
 /// Whether a variant update changes anything a push depends on.

@@ -20,7 +20,7 @@ use super::{IN_CHUNK, NOT_TRACKED, PRICE_ABOVE_LIST, StockLevels, StockWarehouse
 use crate::domain::channel::StockPriceUpdate;
 use crate::domain::events::HubEvent;
 use crate::domain::stock_push::{
-    self as rules, PushPlan, PushSettings, QuantityDecision, QuantityRule, price_to_push, quantity_to_push,
+    self as rules, PushPlan, PushSettings, QuantityDecision, QuantityRule, SendOrder, price_to_push, quantity_to_push,
 };
 use crate::services::effects::Effects;
 use crate::services::link_marks::{SYNCING, push_settings, variant_flags, variant_prices};
@@ -45,6 +45,8 @@ pub struct PlannedPush {
     pub requested_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The link's `push_in_doubt_until` when collected: an earlier push may still land until then.
     pub in_doubt_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where it goes in the round's sending order (sell-outs first; `domain::stock_push::send_order`).
+    pub order: SendOrder,
 }
 
 /// What a round collected.
@@ -186,8 +188,11 @@ async fn lock_due_links(
     Ok(product_link::Entity::find()
         .filter(product_link::Column::ChannelId.eq(channel_id))
         .filter(due_condition(at))
-        // Least recently pushed first: a link that changes all the time cannot keep others waiting (by id, the
-        // first 500 links of a busy channel were pushed round after round and the rest waited for a lull).
+        // Sell-outs first: under quota pressure they would otherwise wait behind a whole pass of other changes
+        // while the channel keeps selling what is gone.
+        .order_by_desc(product_link::Column::PushSellsOut)
+        // Then least recently pushed first: a link that changes all the time cannot keep others waiting (by id,
+        // the first 500 links of a busy channel were pushed round after round and the rest waited for a lull).
         .order_by_with_nulls(product_link::Column::LastPushedAt, Order::Asc, NullOrdering::First)
         .order_by_asc(product_link::Column::Id)
         .limit(limit)
@@ -365,6 +370,7 @@ async fn plan_link(
             inputs,
             requested_at: link.push_requested_at,
             in_doubt_until: link.push_in_doubt_until,
+            order: rules::send_order(&plan, last_quantity),
         }),
     )))
 }
@@ -431,6 +437,7 @@ fn inputs_json(
         "allowOversell": variant.allow_oversell,
         "oversellPolicy": settings.oversell_policy.as_str(),
         "oversellQuantity": settings.oversell_quantity,
+        "safetyStock": decision.held_back,
         "pricePolicy": settings.price_policy.as_str(),
         "price": price,
         "ordersWaiting": orders_waiting,

@@ -1,6 +1,6 @@
 //! Stock and price push (SPEC §3), the flow "A stock push" of `docs/architecture.md`. Links are marked
 //! push-pending by `services::link_marks` when a change alters what they would push; a push run of a channel then
-//! does rounds of: [`collect()`] (`collect.rs`: lock up to [`ROUND_SIZE`] due links — `due.rs` says which — and
+//! does rounds of: [`collect()`] (`collect.rs`: lock up to [`round_size()`] due links, sell-outs first — `due.rs` says which — and
 //! compute each value now, with the stale-push guard) → [`send()`] (`send.rs`: batches of the API's maximum) →
 //! [`record()`] (`record.rs`: every push in `stock_pushes`, the links' pushed values, sync errors with backoff);
 //! [`round()`] (`round.rs`) chains them. [`reconcile()`] (`reconcile.rs`) compares what the channel shows with what
@@ -37,7 +37,7 @@ pub use explain::{Explanation, explain};
 pub use history::{PushFilter, history, push};
 pub use reconcile::{ReconcileReport, reconcile};
 pub use record::{Recorded, prune_history, record};
-pub use round::{METRICS, PushMetrics, RoundReport, lease_name, round};
+pub use round::{METRICS, PushMetrics, RoundReport, lease_name, round, round_size};
 pub use send::{PushOutcome, chunk_size, minimum_calls, send};
 
 /// Sync error code of a failed push (on the link, with backoff retries).
@@ -49,5 +49,3 @@ pub const NOT_TRACKED: &str = SyncErrorCode::QuantityNotTracked.as_str();
 /// Sync error (on the link too): the price is above the listing's list price, which the marketplace refuses; the
 /// price is not pushed until it is within it.
 pub const PRICE_ABOVE_LIST: &str = SyncErrorCode::PriceAboveListPrice.as_str();
-/// Links handled per round (one transaction to collect, one to record).
-pub const ROUND_SIZE: u64 = 500;

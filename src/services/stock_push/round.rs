@@ -5,7 +5,6 @@ use sea_orm::DatabaseConnection;
 
 use entity::channel;
 
-use super::ROUND_SIZE;
 use super::collect::collect;
 use super::record::record;
 use super::send::{minimum_calls, send};
@@ -50,7 +49,7 @@ pub async fn round(
     channel: &channel::Model,
     connector: &dyn Connector,
 ) -> ServiceResult<Committed<RoundReport>> {
-    let mut collected = collect(db, channel, ROUND_SIZE).await?;
+    let mut collected = collect(db, channel, round_size(channel.kind)).await?;
     let mut report = RoundReport {
         links: collected.links(),
         unchanged: collected.unchanged,
@@ -73,6 +72,16 @@ pub async fn round(
     report.succeeded = recorded.succeeded;
     report.failed = recorded.failed;
     Ok(Committed::new(report, effects))
+}
+
+/// Links a round of the channel takes: about a second of calls at the hub's rate (`domain::stock_push::round_size`).
+pub fn round_size(kind: entity::enums::ChannelKind) -> u64 {
+    let m = crate::channels::marketplace(kind);
+    crate::domain::stock_push::round_size(
+        m.hub_rate_per_second,
+        m.updates.max_skus_per_call,
+        m.updates.one_product_per_call,
+    )
 }
 
 /// The lease name serialising one channel's pushes (and reconciliations).

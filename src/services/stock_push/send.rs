@@ -1,4 +1,4 @@
-//! Send, the second step of a round: the planned pushes in batches of the API's maximum, sorted by product (a
+//! Send, the second step of a round: the planned pushes, most urgent first, in batches of the API's maximum (a
 //! per-product API never gets a product split across calls), one outcome per push.
 
 use std::collections::HashMap;
@@ -11,6 +11,7 @@ use super::collect::PlannedPush;
 use super::now;
 use crate::channels::{Connector, ConnectorError};
 use crate::domain::channel::StockPriceUpdate;
+use crate::domain::stock_push::SendOrder;
 
 /// The channel's answer for one push.
 #[derive(Debug, Clone)]
@@ -39,7 +40,7 @@ pub(super) fn updates_per_product(kind: ChannelKind) -> bool {
     crate::channels::marketplace(kind).updates.one_product_per_call
 }
 
-/// The batches to send, as ranges of `pushes` (sorted by product): fixed-size chunks of the API's maximum, or for
+/// The batches to send, as ranges of `pushes` (each product's pushes together): fixed-size chunks of the API's maximum, or for
 /// per-product APIs one product at a time (split only when it has more SKUs than one call takes), so that no
 /// product costs two calls where one would do.
 fn batches(kind: ChannelKind, products: &[&str]) -> Vec<std::ops::Range<usize>> {
@@ -57,7 +58,28 @@ fn batches(kind: ChannelKind, products: &[&str]) -> Vec<std::ops::Range<usize>> 
     out
 }
 
-/// Sends the planned pushes in batches (sorted by product, so per-product APIs group well). A call that fails as
+/// The sending order, most urgent first (sell-outs, then lowerings by relative drop, prices, raises:
+/// `domain::stock_push::send_order`). Where a call updates one product, a product goes at its most urgent push's
+/// place with all its pushes together (one call, never split); batch APIs take any SKUs together, so each push
+/// goes at its own place (grouped by product within it, then by link).
+fn sort_for_sending(kind: ChannelKind, pushes: &mut [PlannedPush]) {
+    if !updates_per_product(kind) {
+        pushes.sort_by_cached_key(|p| (p.order, p.update.external_product_id.clone(), p.link_id));
+        return;
+    }
+    let mut most_urgent: HashMap<String, SendOrder> = HashMap::new();
+    for p in pushes.iter() {
+        most_urgent
+            .entry(p.update.external_product_id.clone())
+            .and_modify(|o| *o = (*o).min(p.order))
+            .or_insert(p.order);
+    }
+    pushes.sort_by_cached_key(|p| {
+        (most_urgent[&p.update.external_product_id], p.update.external_product_id.clone(), p.order, p.link_id)
+    });
+}
+
+/// Sends the planned pushes in batches, in their sending order (`sort_for_sending`). A call that fails as
 /// a whole fails each of its SKUs with the call's error. Returns one outcome per push and the calls made.
 ///
 /// A call during which the connector gave up on a request (its timeout fired: the marketplace may still apply
@@ -68,9 +90,7 @@ pub async fn send(
     kind: ChannelKind,
     pushes: &mut [PlannedPush],
 ) -> (Vec<PushOutcome>, usize) {
-    pushes.sort_by(|a, b| {
-        (a.update.external_product_id.as_str(), a.link_id).cmp(&(b.update.external_product_id.as_str(), b.link_id))
-    });
+    sort_for_sending(kind, pushes);
     let mut outcomes = Vec::with_capacity(pushes.len());
     let mut calls = 0;
     let products: Vec<&str> = pushes.iter().map(|p| p.update.external_product_id.as_str()).collect();
