@@ -45,6 +45,8 @@ pub struct Model {
     pub safety_stock_units: i64,
     /// Percent of the real quantity held back (rounded up); the larger of this and `safety_stock_units` is held.
     pub safety_stock_percent: i32,
+    /// The channel's weight in the split of an allocating warehouse's units (0: nothing while allocating).
+    pub allocation_weight: i32,
     pub order_poll_overlap_seconds: i32,
     /// Seconds between order polls; NULL: the marketplace's default.
     pub order_poll_interval_seconds: Option<i32>,

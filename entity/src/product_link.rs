@@ -29,6 +29,11 @@ pub struct Model {
     pub push_in_doubt_until: Option<DateTimeUtc>,
     /// The pending change leaves the channel's quantity at 0: pushed before every other due link of the channel.
     pub push_sells_out: bool,
+    /// The channel's share of the variant's units while its warehouse allocates (what it may still sell, as far
+    /// as the hub knows); null: the shared rule applies.
+    pub allocated_quantity: Option<i64>,
+    /// When an order of the channel last took the variant (a quiet channel's share may change).
+    pub last_sold_at: Option<DateTimeUtc>,
     pub linked_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -42,6 +42,9 @@ pub struct Model {
     /// Units held back from what every channel is pushed, instead of the channel's safety stock; null: the
     /// channel's.
     pub safety_stock_units: Option<i64>,
+    /// Allocation turns on for this variant when its available units in a warehouse fall to this or below;
+    /// null: the warehouse's threshold.
+    pub low_stock_threshold: Option<i64>,
     #[sea_orm(column_type = "Text")]
     pub unit: Option<String>,
     #[sea_orm(column_type = "Text")]

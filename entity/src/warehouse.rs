@@ -17,6 +17,11 @@ pub struct Model {
     pub address: Option<String>,
     /// At most one row is true (partial unique index).
     pub is_default: bool,
+    /// Its units are split between the channels that sell from it, by their weights (allocation), always.
+    pub stock_allocation: bool,
+    /// Allocation turns on for a variant whose available units here fall to this or below (a variant's own
+    /// threshold overrides it); null: only `stock_allocation`.
+    pub low_stock_threshold: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -38,7 +38,7 @@ mod m20261206_000020_slip_line_released_reservation;
 mod m20261206_000021_channel_stock_warehouses;
 mod m20261206_000030_create_sync_run_items;
 mod m20261206_000040_channel_webhook;
-mod m20261207_000001_push_urgency_and_safety_stock;
+mod m20261207_000001_oversell_guards;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -80,7 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_channel_stock_warehouses::Migration),
             Box::new(m20261206_000030_create_sync_run_items::Migration),
             Box::new(m20261206_000040_channel_webhook::Migration),
-            Box::new(m20261207_000001_push_urgency_and_safety_stock::Migration),
+            Box::new(m20261207_000001_oversell_guards::Migration),
         ]
     }
 }

@@ -53,6 +53,27 @@ pub fn check_safety_stock(units: Option<i64>, percent: Option<i32>) -> Vec<Field
     .collect()
 }
 
+/// Highest allocation weight of a channel.
+pub const MAX_ALLOCATION_WEIGHT: i64 = 1_000;
+
+/// A channel's allocation weight: 0 to `MAX_ALLOCATION_WEIGHT`, and not 0 where every other channel selling from
+/// the same warehouse weighs 0 too (`others`): the warehouse's units would go to none of them while it allocates.
+pub fn check_allocation_weight(weight: Option<i64>, others: &[i64], warehouse_name: &str) -> Option<FieldError> {
+    let path = ["settings", "allocationWeight"];
+    if let Some(e) = out_of_range(&path, weight, 0, MAX_ALLOCATION_WEIGHT, "") {
+        return Some(e);
+    }
+    (weight == Some(0) && others.iter().all(|w| *w == 0)).then(|| {
+        FieldError::new(
+            &path,
+            ErrorCode::Invalid,
+            format!(
+                "every channel selling from {warehouse_name} would weigh 0: its units would go to none of them while it allocates; give one a weight above 0"
+            ),
+        )
+    })
+}
+
 /// Bounds of the numeric settings; out of range → INVALID naming the field.
 pub fn check_numbers(
     order_backfill_days: Option<i32>,
@@ -97,6 +118,27 @@ mod tests {
         for (units, percent, refused) in cases {
             let fields: Vec<String> = check_safety_stock(units, percent).iter().map(|e| e.field.join(".")).collect();
             assert_eq!(fields, refused, "{units:?} {percent:?}");
+        }
+    }
+
+    #[test]
+    fn allocation_weights_are_0_to_1000_and_not_all_0() {
+        // (weight, the others' weights) → refused
+        let cases: [(Option<i64>, &[i64], bool); 7] = [
+            (Some(1), &[], false),
+            (Some(0), &[2, 0], false),
+            (Some(0), &[0, 0], true),
+            (Some(0), &[], true),
+            (Some(1_001), &[1], true),
+            (Some(-1), &[1], true),
+            (None, &[0], false),
+        ];
+        for (weight, others, refused) in cases {
+            let error = check_allocation_weight(weight, others, "Kho tổng");
+            assert_eq!(error.is_some(), refused, "{weight:?} beside {others:?}: {error:?}");
+            if let Some(e) = error {
+                assert_eq!(e.field, ["settings", "allocationWeight"]);
+            }
         }
     }
 

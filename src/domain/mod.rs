@@ -1,6 +1,7 @@
 //! Pure rules and value types: no I/O, no database, no HTTP. Unit-tested where they live.
 
 pub mod actor;
+pub mod allocation;
 pub mod cancel_reasons;
 pub mod channel;
 pub mod channel_settings;

@@ -23,6 +23,9 @@ pub enum QuantityRule {
     DefaultWarehouseOnHand,
     /// Chosen warehouse: on hand − committed − pending export there, floored at 0.
     ChosenWarehouseAvailable,
+    /// The warehouse allocates (always, or the variant is below its low-stock threshold): the channel's own share
+    /// of the available units (`domain::allocation`).
+    Allocated,
 }
 
 /// The channel settings that decide a push.
@@ -138,6 +141,18 @@ pub fn quantity_to_push(variant: VariantFlags, level: Quantities, settings: &Pus
         };
     }
     sends_real(real_rule)
+}
+
+/// The quantity where the channel holds an allocated `share` of the variant's units: the share replaces the real
+/// quantity (safety stock included: shares never overlap, so no margin is needed); an oversell quantity, a
+/// variant not tracked or quantity sync off stay as they are.
+pub fn with_allocation(decision: QuantityDecision, share: Option<i64>) -> QuantityDecision {
+    match (share, decision.rule) {
+        (Some(share), QuantityRule::DefaultWarehouseOnHand | QuantityRule::ChosenWarehouseAvailable) => {
+            QuantityDecision { quantity: Some(share.max(0)), rule: QuantityRule::Allocated, held_back: 0 }
+        }
+        _ => decision,
+    }
 }
 
 /// Whether a change leaving `after` in a channel's one stock warehouse makes the channel's quantity 0: such a
@@ -346,6 +361,10 @@ pub fn explain(
                 if level.on_hand < 0 { ", floored at 0" } else { "" }
             )
         }
+        QuantityRule::Allocated => format!(
+            "{warehouse_name} splits its {} available units between the channels that sell from it: this channel's share, {q}, is sent (its own sales come off it without a push)",
+            level.available().max(0)
+        ),
         QuantityRule::ChosenWarehouseAvailable => format!(
             "in {warehouse_name}: on hand {} − committed {} − pending export {} = {}{}{held}: {q} is sent",
             level.on_hand,
@@ -604,6 +623,20 @@ mod tests {
         let mut buffered = s;
         buffered.safety_stock = SafetyStock { units: 2, percent: 0 };
         assert!(change_sells_out(flags(true, false), level(4, 2, 0), &buffered, 1), "the safety stock takes the rest");
+    }
+
+    #[test]
+    fn an_allocated_share_replaces_the_real_quantity_only() {
+        let s = settings(true, OversellPolicy::Always);
+        let real = quantity_to_push(flags(true, false), level(40, 2, 1), &s);
+        let shared = with_allocation(real, None);
+        assert_eq!(shared, real);
+        let allocated = with_allocation(real, Some(9));
+        assert_eq!((allocated.quantity, allocated.rule), (Some(9), QuantityRule::Allocated));
+        let oversold = quantity_to_push(flags(true, true), level(40, 0, 0), &s);
+        assert_eq!(with_allocation(oversold, Some(9)), oversold, "an oversell quantity is the merchant's number");
+        let untracked = quantity_to_push(flags(false, false), level(40, 0, 0), &s);
+        assert_eq!(with_allocation(untracked, Some(9)), untracked);
     }
 
     #[test]

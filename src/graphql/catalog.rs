@@ -44,6 +44,16 @@ impl Warehouse {
     async fn is_default(&self) -> bool {
         self.0.is_default
     }
+    /// Its units are split between the channels that sell from it alone, by their `allocationWeight`: each
+    /// channel is pushed its own share, so what they show never adds up to more than is available here.
+    async fn stock_allocation(&self) -> bool {
+        self.0.stock_allocation
+    }
+    /// Allocation turns on for a variant whose available units here fall to this or below (a variant's own
+    /// `lowStockThreshold` overrides it); null: only `stockAllocation`.
+    async fn low_stock_threshold(&self) -> Result<Option<i32>> {
+        int_opt(self.0.low_stock_threshold)
+    }
     /// When it was created.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
@@ -226,6 +236,11 @@ impl ProductVariant {
     /// channel's own (`ChannelSettings.safetyStockUnits` / `safetyStockPercent`).
     async fn safety_stock_units(&self) -> Result<Option<i32>> {
         int_opt(self.0.safety_stock_units)
+    }
+    /// Allocation turns on for this variant where its available units in a warehouse fall to this or below;
+    /// null: the warehouse's `lowStockThreshold`.
+    async fn low_stock_threshold(&self) -> Result<Option<i32>> {
+        int_opt(self.0.low_stock_threshold)
     }
     /// Unit of sale, e.g. "cái" or "kg".
     async fn unit(&self) -> Option<&str> {
@@ -419,6 +434,11 @@ pub struct WarehouseFieldsInput {
     pub address: MaybeUndefined<String>,
     /// Making a warehouse the default takes the flag from the current default.
     pub is_default: Option<bool>,
+    /// Split its units between the channels that sell from it alone, by their weights. Default false.
+    pub stock_allocation: Option<bool>,
+    /// Allocation turns on for a variant whose available units here fall to this or below: 0 to 1,000,000;
+    /// null: only `stockAllocation`. Default null.
+    pub low_stock_threshold: MaybeUndefined<i32>,
 }
 
 /// A new warehouse.
@@ -441,7 +461,14 @@ pub struct WarehouseUpdateInput {
 
 impl WarehouseFieldsInput {
     fn with_name(self, name: Option<String>) -> WarehouseFields {
-        WarehouseFields { name, code: patch(self.code), address: patch(self.address), is_default: self.is_default }
+        WarehouseFields {
+            name,
+            code: patch(self.code),
+            address: patch(self.address),
+            is_default: self.is_default,
+            stock_allocation: self.stock_allocation,
+            low_stock_threshold: patch(self.low_stock_threshold).map(|t| t.map(i64::from)),
+        }
     }
 }
 
@@ -524,6 +551,9 @@ pub struct ProductVariantFieldsInput {
     /// Units held back from what every channel is pushed (0 to 1,000,000), instead of each channel's safety
     /// stock; null: each channel's own. Default null.
     pub safety_stock_units: MaybeUndefined<i32>,
+    /// Allocation turns on for this variant where its available units in a warehouse fall to this or below
+    /// (0 to 1,000,000); null: the warehouse's. Default null.
+    pub low_stock_threshold: MaybeUndefined<i32>,
     /// Unit of sale, e.g. "cái" or "kg": up to 50 characters.
     pub unit: MaybeUndefined<String>,
     /// URL of the variant's own image, up to 2000 characters.
@@ -571,6 +601,7 @@ impl ProductVariantFieldsInput {
             track_inventory: self.track_inventory,
             allow_oversell: self.allow_oversell,
             safety_stock_units: patch(self.safety_stock_units).map(|u| u.map(i64::from)),
+            low_stock_threshold: patch(self.low_stock_threshold).map(|t| t.map(i64::from)),
             unit: patch(self.unit),
             image_url: patch(self.image_url),
             hidden: self.hidden,

@@ -149,6 +149,12 @@ impl ChannelSettings {
     async fn safety_stock_percent(&self) -> i32 {
         self.0.safety_stock_percent
     }
+    /// The channel's weight when the warehouse it sells from splits its units between channels
+    /// (`Warehouse.stockAllocation`, or a variant below its low-stock threshold): its share is this weight over
+    /// the weights of all the channels selling from that warehouse alone. 0: no share.
+    async fn allocation_weight(&self) -> i32 {
+        self.0.allocation_weight
+    }
     /// Overlap of successive order polling windows, in seconds.
     async fn order_poll_overlap_seconds(&self) -> i32 {
         self.0.order_poll_overlap_seconds
@@ -453,6 +459,9 @@ pub struct ChannelSettingsInput {
     /// Percent of the real quantity held back (rounded up): 0 to 100. The larger of this and
     /// `safetyStockUnits` is held back.
     pub safety_stock_percent: Option<i32>,
+    /// The channel's weight in the split of an allocating warehouse's units: 0 to 1000 (default 1); not 0 where
+    /// every other channel selling from the same warehouse weighs 0.
+    pub allocation_weight: Option<i32>,
 }
 
 impl ChannelSettingsInput {
@@ -502,6 +511,7 @@ impl ChannelSettingsInput {
             push_history_retention_days: self.push_history_retention_days,
             safety_stock_units: self.safety_stock_units.map(i64::from),
             safety_stock_percent: self.safety_stock_percent,
+            allocation_weight: self.allocation_weight,
         }
     }
 }

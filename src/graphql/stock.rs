@@ -110,6 +110,11 @@ impl StockExplanation {
     async fn safety_stock(&self) -> Result<i32> {
         int(self.0.decision.held_back)
     }
+    /// The channel's share of the variant's units while its warehouse splits them between channels (rule
+    /// ALLOCATED; `Warehouse.stockAllocation` or the variant's low-stock threshold); null: the shared rule.
+    async fn allocated_quantity(&self) -> Result<Option<i32>> {
+        int_opt(self.0.link.as_ref().and_then(|l| l.allocated_quantity))
+    }
     /// Whose safety stock `safetyStock` is: the variant's own, the channel's, or none.
     async fn safety_stock_source(&self) -> SafetyStockSource {
         SafetyStockSource::of(variant_flags(&self.0.variant), self.0.settings.safety_stock)

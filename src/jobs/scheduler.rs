@@ -58,6 +58,10 @@ pub async fn tick(ctx: &AppContext) -> ServiceResult<usize> {
     if let Err(err) = crate::services::idempotency::purge(&ctx.db, forget_before).await {
         tracing::warn!(error = %err, "forgetting old idempotency keys failed; the next tick tries again");
     }
+    // Shares that may move without a stock movement, before the pushes are scheduled (they mark their links).
+    if let Err(err) = crate::services::link_marks::allocation::rebalance(&ctx.db).await {
+        tracing::warn!(error = %err, "re-splitting allocated stock failed; the next tick tries again");
+    }
     let channels = connected_channels(ctx).await?;
     // Scheduled tasks register here, each adding the runs it enqueued to `enqueued`.
     enqueued += super::stock_push::schedule_pushes(ctx).await?;

@@ -144,6 +144,7 @@ async fn order_with(
                 reason: LedgerReason::OrderReserved,
                 reference: Some((LedgerReference::Order, o.id)),
                 note: None,
+                order_channel: Some(o.channel_id),
             };
             inventory::apply_movement(&txn, &crate::helpers::tests_actor(), &v, &m).await.expect("reserved");
             txn.commit().await.expect("commit");

@@ -73,6 +73,12 @@ pub async fn linked_variant(app: &TestApp, shop: &Shop, seller_sku: &str, on_han
             .await;
         assert_eq!(adjusted["inventoryAdjustQuantities"]["userErrors"], json!([]));
     }
+    link_listing(app, shop, seller_sku, &variant).await;
+    variant
+}
+
+/// Pulls the shop's listings and links the one with `seller_sku` to `variant` by hand.
+pub async fn link_listing(app: &TestApp, shop: &Shop, seller_sku: &str, variant: &Value) {
     let started = app
         .gql(
             "mutation($c: ID!) { channelListingsPull(channelId: $c) { syncRun { id } userErrors { code message } } }",
@@ -93,7 +99,6 @@ pub async fn linked_variant(app: &TestApp, shop: &Shop, seller_sku: &str, on_han
         .clone();
     let set = app.gql("mutation($l: ID!, $v: ID!) { productLinkSet(listingId: $l, variantId: $v) { userErrors { code message } } }", json!({ "l": listing, "v": variant })).await;
     assert_eq!(set["productLinkSet"]["userErrors"], json!([]), "{set}");
-    variant
 }
 
 /// Waits for a run; in a process without workers, runs its job here first.

@@ -1,8 +1,10 @@
 //! Issue 18: what keeps a channel from selling what is gone besides the stale-push guard (`stock_push.rs`) —
 //! safety stock held back per channel (units or percent) and per variant, explained and refused when out of
-//! range; and sell-outs first: a change that leaves a channel at 0 is collected before every other due link and
-//! sent first in its round, then lowerings by relative drop, then prices, then raises.
+//! range; sell-outs first: a change that leaves a channel at 0 is collected before every other due link and
+//! sent first in its round, then lowerings by relative drop, then prices, then raises; and allocation: an
+//! allocating warehouse (or a variant below its low-stock threshold) splits its units between channels.
 
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use omnisync::channels::ChannelKind;
@@ -12,6 +14,7 @@ use omnisync::services::stock_push as service;
 
 use crate::helpers::TestApp;
 use crate::on_both_backends_driven;
+use crate::orders::{Shop, connect, link_listing, settle};
 use crate::stock_push::{adjust, link_of, linked, round, sim_quantity};
 
 async fn update_settings(app: &TestApp, channel_id: i64, settings: Value) -> Value {
@@ -26,7 +29,7 @@ async fn update_settings(app: &TestApp, channel_id: i64, settings: Value) -> Val
 
 async fn explanation(app: &TestApp, variant_id: i64, channel_id: i64) -> Value {
     app.gql(
-        "query($v: ID!, $c: ID!) { stockExplanation(variantId: $v, channelId: $c) { quantity available safetyStock safetyStockSource summary } }",
+        "query($v: ID!, $c: ID!) { stockExplanation(variantId: $v, channelId: $c) { quantity available safetyStock safetyStockSource allocatedQuantity rule summary } }",
         json!({ "v": global_id("ProductVariant", variant_id), "c": global_id("Channel", channel_id) }),
     )
     .await["stockExplanation"]
@@ -149,3 +152,180 @@ async fn a_round_sends_by_oversell_risk(app: &TestApp) {
     assert_eq!(order, [variants[4], variants[2], variants[1], variants[3], variants[0]]);
 }
 on_both_backends_driven!(push_order, a_round_sends_by_oversell_risk);
+
+/// One hub variant on three marketplaces that sell only what their listing shows, all selling from the default
+/// warehouse; returns the shops and the variant's global and raw ids.
+async fn three_shops_selling_one_variant(app: &TestApp) -> (Vec<Shop>, Value, i64) {
+    let product = app.create_product("Áo", json!([{ "sku": SKU, "barcode": SKU, "price": "1000" }])).await;
+    let variant = product["variants"][0]["id"].clone();
+    let mut shops = Vec::new();
+    for kind in [ChannelKind::Lazada, ChannelKind::Shopee, ChannelKind::Tiktok] {
+        let shop = connect(app, kind, json!({})).await;
+        shop.sim.state.set_enforce_stock(true);
+        link_listing(app, &shop, SKU, &variant).await;
+        shops.push(shop);
+    }
+    let raw = omnisync::graphql::relay::decode_id(
+        "ProductVariant",
+        &async_graphql::ID(variant.as_str().unwrap_or_default().to_owned()),
+    )
+    .expect("variant id");
+    (shops, variant, raw)
+}
+
+const SKU: &str = "SKU-0001-1";
+
+fn shown(shop: &Shop) -> i64 {
+    shop.sim.state.store().sku_by_seller_sku(SKU).map(|(_, s)| s.quantity).expect("the listing")
+}
+
+async fn push_all(app: &TestApp, shops: &[Shop]) -> usize {
+    let mut sent = 0;
+    for shop in shops {
+        sent += round(app, shop.channel_id).await.sent;
+    }
+    sent
+}
+
+async fn shares(app: &TestApp, shops: &[Shop], variant_id: i64) -> Vec<Option<i64>> {
+    let mut out = Vec::new();
+    for shop in shops {
+        out.push(link_of(app, shop.channel_id, variant_id).await.allocated_quantity);
+    }
+    out
+}
+
+async fn sell(app: &TestApp, shop: &Shop, units: i64) {
+    shop.sim.state.create_order(&[(SKU.to_owned(), units)], None).await.expect("the marketplace takes the order");
+    settle(app, shop).await;
+}
+
+async fn warehouse_update(app: &TestApp, input: Value) -> Value {
+    let warehouse = app.default_warehouse_id().await;
+    app.gql(
+        "mutation($w: ID!, $i: WarehouseUpdateInput!) { warehouseUpdate(id: $w, input: $i) { warehouse { stockAllocation lowStockThreshold } userErrors { field code } } }",
+        json!({ "w": warehouse, "i": input }),
+    )
+    .await["warehouseUpdate"]
+        .clone()
+}
+
+/// An allocating warehouse splits its units between the channels selling from it by weight, and what they show
+/// never adds up to more than it holds: each channel's own sales come off its share without a push; a sold-out
+/// channel gets free units, a quiet channel's excess is freed for it, a channel still selling is never raised;
+/// ending allocation gives the shared number back; a low-stock threshold turns it on by itself. Bad input is
+/// refused by field and changes nothing.
+async fn an_allocating_warehouse_never_shows_more_than_it_holds(app: &TestApp) {
+    let (shops, variant, variant_id) = three_shops_selling_one_variant(app).await;
+    let on = warehouse_update(app, json!({ "stockAllocation": true })).await;
+    assert_eq!(on["warehouse"], json!({ "stockAllocation": true, "lowStockThreshold": null }), "{on}");
+    let weight = update_settings(app, shops[0].channel_id, json!({ "allocationWeight": 2 })).await;
+    assert_eq!(weight["userErrors"], json!([]), "{weight}");
+
+    adjust(app, &[(variant_id, 40)]).await;
+    push_all(app, &shops).await;
+    assert_eq!(shares(app, &shops, variant_id).await, [Some(20), Some(10), Some(10)], "40 split 2:1:1");
+    assert_eq!(shops.iter().map(shown).collect::<Vec<_>>(), [20, 10, 10]);
+    let e = explanation(app, variant_id, shops[0].channel_id).await;
+    assert_eq!((&e["quantity"], &e["allocatedQuantity"]), (&json!(20), &json!(20)), "{e}");
+    assert!(e["summary"].as_str().unwrap_or_default().contains("splits its 40 available units"), "{e}");
+
+    // Shopee sells 4: its listing went to 6 by itself; the hub's share and known number follow, nothing is pushed.
+    sell(app, &shops[1], 4).await;
+    assert_eq!(shares(app, &shops, variant_id).await, [Some(20), Some(6), Some(10)]);
+    assert_eq!(link_of(app, shops[1].channel_id, variant_id).await.last_pushed_quantity, Some(6));
+    assert_eq!(push_all(app, &shops).await, 0, "own sales need no push");
+    assert_eq!(shops.iter().map(shown).collect::<Vec<_>>(), [20, 6, 10]);
+
+    // TikTok sells out its share: it shows 0 and nobody is raised (every channel sold or was pushed lately). 12
+    // more arrive: 38 available, fair shares 19/10/9: TikTok (sold out) gets its 9, Lazada keeps its 20 and
+    // Shopee its 6 (both still active), 3 stay free.
+    sell(app, &shops[2], 10).await;
+    assert_eq!(shares(app, &shops, variant_id).await, [Some(20), Some(6), Some(0)]);
+    assert!(shops[2].sim.state.create_order(&[(SKU.to_owned(), 1)], None).await.is_err(), "TikTok shows 0");
+    adjust(app, &[(variant_id, 12)]).await;
+    assert_eq!(shares(app, &shops, variant_id).await, [Some(20), Some(6), Some(9)]);
+    push_all(app, &shops).await;
+    assert_eq!(shops.iter().map(shown).collect::<Vec<_>>(), [20, 6, 9], "35 of the 38 shown");
+
+    // Once the channels have been quiet long enough, the scheduler's rebalance re-splits without a movement:
+    // Lazada's excess is freed, Shopee takes the free units up to its fair share.
+    let quiet = chrono::Utc::now() - omnisync::services::link_marks::allocation::quiet_after();
+    entity::product_link::Entity::update_many()
+        .col_expr(entity::product_link::Column::LastSoldAt, sea_orm::sea_query::Expr::value(quiet))
+        .col_expr(entity::product_link::Column::LastPushedAt, sea_orm::sea_query::Expr::value(quiet))
+        .filter(entity::product_link::Column::VariantId.eq(variant_id))
+        .exec(&app.ctx.db)
+        .await
+        .expect("time passes");
+    let rebalanced = omnisync::services::link_marks::allocation::rebalance(&app.ctx.db).await.expect("rebalance");
+    assert_eq!(rebalanced, 1, "one variant re-split");
+    assert_eq!(shares(app, &shops, variant_id).await, [Some(19), Some(10), Some(9)]);
+    push_all(app, &shops).await;
+    assert_eq!(shops.iter().map(shown).collect::<Vec<_>>(), [19, 10, 9]);
+    assert_eq!(omnisync::services::link_marks::allocation::rebalance(&app.ctx.db).await.expect("again"), 0);
+
+    // Bad input: refused by field, nothing changed.
+    let refused = warehouse_update(app, json!({ "lowStockThreshold": -1 })).await;
+    assert_eq!(
+        refused["userErrors"],
+        json!([{ "field": ["input", "lowStockThreshold"], "code": "INVALID" }]),
+        "{refused}"
+    );
+    let bad = app
+        .gql(
+            "mutation($v: ID!) { productVariantUpdate(id: $v, input: { lowStockThreshold: -5 }) { userErrors { field code } } }",
+            json!({ "v": variant }),
+        )
+        .await;
+    assert_eq!(
+        bad["productVariantUpdate"]["userErrors"],
+        json!([{ "field": ["input", "lowStockThreshold"], "code": "INVALID" }])
+    );
+    assert_eq!(
+        update_settings(app, shops[1].channel_id, json!({ "allocationWeight": 0 })).await["userErrors"],
+        json!([])
+    );
+    assert_eq!(
+        update_settings(app, shops[2].channel_id, json!({ "allocationWeight": 0 })).await["userErrors"],
+        json!([])
+    );
+    let all_zero = update_settings(app, shops[0].channel_id, json!({ "allocationWeight": 0 })).await;
+    assert_eq!(
+        all_zero["userErrors"][0]["field"],
+        json!(["input", "settings", "allocationWeight"]),
+        "every channel of the warehouse at 0: {all_zero}"
+    );
+    let stored = channels::get(&app.ctx.db, shops[0].channel_id).await.expect("read").expect("channel");
+    assert_eq!(stored.allocation_weight, 2, "unchanged");
+    let out_of_range = update_settings(app, shops[0].channel_id, json!({ "allocationWeight": 1001 })).await;
+    assert_eq!(out_of_range["userErrors"][0]["code"], "INVALID", "{out_of_range}");
+    for shop in &shops[1..] {
+        update_settings(app, shop.channel_id, json!({ "allocationWeight": 1 })).await;
+    }
+
+    // Allocation off: every channel gets the shared number (on hand in the default warehouse) again.
+    let off = warehouse_update(app, json!({ "stockAllocation": false })).await;
+    assert_eq!(off["warehouse"]["stockAllocation"], false, "{off}");
+    assert_eq!(shares(app, &shops, variant_id).await, [None, None, None]);
+    push_all(app, &shops).await;
+    let shared = explanation(app, variant_id, shops[0].channel_id).await["quantity"].as_i64().expect("a quantity");
+    assert_eq!(shops.iter().map(shown).collect::<Vec<_>>(), [shared; 3]);
+
+    // A low-stock threshold turns allocation on by itself at the next movement below it.
+    let low = app
+        .gql(
+            "mutation($v: ID!) { productVariantUpdate(id: $v, input: { lowStockThreshold: 100 }) { userErrors { field code } } }",
+            json!({ "v": variant }),
+        )
+        .await;
+    assert_eq!(low["productVariantUpdate"]["userErrors"], json!([]));
+    adjust(app, &[(variant_id, -1)]).await;
+    let split = shares(app, &shops, variant_id).await;
+    assert!(split.iter().all(Option::is_some), "allocating below the threshold: {split:?}");
+    let available = explanation(app, variant_id, shops[0].channel_id).await["available"].as_i64().expect("available");
+    assert!(split.iter().flatten().sum::<i64>() <= available, "{split:?} of {available}");
+    push_all(app, &shops).await;
+    assert_eq!(shops.iter().map(shown).map(Some).collect::<Vec<_>>(), split);
+}
+on_both_backends_driven!(allocation, an_allocating_warehouse_never_shows_more_than_it_holds);

@@ -379,6 +379,7 @@ async fn the_explanation_names_the_rule_the_warehouse_and_every_quantity_behind_
         reason: LedgerReason::Received,
         reference: None,
         note: None,
+        order_channel: None,
     };
     inventory::apply_movement(
         &txn,

@@ -61,6 +61,8 @@ pub struct VariantFields {
     pub allow_oversell: Option<bool>,
     /// Units held back on every channel instead of the channel's safety stock; `Some(None)`: the channel's again.
     pub safety_stock_units: Option<Option<i64>>,
+    /// Allocation turns on below it; `Some(None)`: the warehouse's again.
+    pub low_stock_threshold: Option<Option<i64>>,
     pub unit: Option<Option<String>>,
     pub image_url: Option<Option<String>>,
     pub hidden: Option<bool>,

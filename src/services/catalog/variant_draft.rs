@@ -23,6 +23,7 @@ pub(super) struct VariantDraft {
     track_inventory: bool,
     allow_oversell: bool,
     safety_stock_units: Option<i64>,
+    low_stock_threshold: Option<i64>,
     unit: Option<String>,
     image_url: Option<String>,
     hidden: bool,
@@ -75,14 +76,21 @@ impl VariantDraft {
         if let Some(v) = &f.image_url {
             check(text::optional("imageUrl", v.as_deref(), 2000).map(|v| image_url = v));
         }
-        let mut safety_stock_units = current.and_then(|c| c.safety_stock_units);
-        if let Some(v) = f.safety_stock_units {
-            let max = crate::domain::channel_settings::MAX_SAFETY_STOCK_UNITS;
-            match crate::domain::channel_settings::out_of_range(&["safetyStockUnits"], v, 0, max, "units") {
-                Some(e) => check(Err(e)),
-                None => safety_stock_units = v,
-            }
-        }
+        let max = crate::domain::channel_settings::MAX_SAFETY_STOCK_UNITS;
+        let mut units = |field: &str, given: Option<Option<i64>>, stored: Option<i64>| match given {
+            None => stored,
+            Some(v) => match crate::domain::channel_settings::out_of_range(&[field], v, 0, max, "units") {
+                Some(e) => {
+                    check(Err(e));
+                    stored
+                }
+                None => v,
+            },
+        };
+        let safety_stock_units =
+            units("safetyStockUnits", f.safety_stock_units, current.and_then(|c| c.safety_stock_units));
+        let low_stock_threshold =
+            units("lowStockThreshold", f.low_stock_threshold, current.and_then(|c| c.low_stock_threshold));
         let mut title = current.map(|c| c.title.clone());
         if let Some(t) = &f.title {
             check(text::required("title", t, text::MAX_TITLE_LEN).map(|v| title = Some(v)));
@@ -104,6 +112,7 @@ impl VariantDraft {
             track_inventory: f.track_inventory.or(current.map(|c| c.track_inventory)).unwrap_or(true),
             allow_oversell: f.allow_oversell.or(current.map(|c| c.allow_oversell)).unwrap_or(false),
             safety_stock_units,
+            low_stock_threshold,
             unit,
             image_url,
             hidden: f.hidden.or(current.map(|c| c.hidden)).unwrap_or(false),
@@ -131,6 +140,7 @@ impl VariantDraft {
             track_inventory: Set(self.track_inventory),
             allow_oversell: Set(self.allow_oversell),
             safety_stock_units: Set(self.safety_stock_units),
+            low_stock_threshold: Set(self.low_stock_threshold),
             unit: Set(self.unit),
             image_url: Set(self.image_url),
             hidden: Set(self.hidden),

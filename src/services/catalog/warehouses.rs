@@ -20,6 +20,18 @@ pub struct WarehouseFields {
     pub code: Option<Option<String>>,
     pub address: Option<Option<String>>,
     pub is_default: Option<bool>,
+    pub stock_allocation: Option<bool>,
+    /// `Some(None)`: no threshold.
+    pub low_stock_threshold: Option<Option<i64>>,
+}
+
+/// A low-stock threshold: 0 to `MAX_SAFETY_STOCK_UNITS` units.
+fn threshold(value: Option<i64>) -> Result<Option<i64>, ServiceError> {
+    let max = crate::domain::channel_settings::MAX_SAFETY_STOCK_UNITS;
+    match crate::domain::channel_settings::out_of_range(&["lowStockThreshold"], value, 0, max, "units") {
+        Some(e) => Err(ServiceError::Rejected(vec![e])),
+        None => Ok(value),
+    }
 }
 
 pub async fn warehouse(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<warehouse::Model>> {
@@ -48,6 +60,7 @@ pub async fn warehouse_create(db: &DatabaseConnection, fields: WarehouseFields) 
     let name = text::required("name", fields.name.as_deref().unwrap_or_default(), text::MAX_TITLE_LEN)?;
     let code = text::optional("code", fields.code.flatten().as_deref(), text::MAX_CODE_LEN)?;
     let address = text::optional("address", fields.address.flatten().as_deref(), 1000)?;
+    let low_stock_threshold = threshold(fields.low_stock_threshold.flatten())?;
     let txn = begin_write(db).await?;
     let make_default = fields.is_default.unwrap_or(false);
     if make_default {
@@ -58,6 +71,8 @@ pub async fn warehouse_create(db: &DatabaseConnection, fields: WarehouseFields) 
         code: Set(code),
         address: Set(address),
         is_default: Set(make_default),
+        stock_allocation: Set(fields.stock_allocation.unwrap_or(false)),
+        low_stock_threshold: Set(low_stock_threshold),
         created_at: Set(now()),
         updated_at: Set(now()),
         ..Default::default()
@@ -87,6 +102,17 @@ pub async fn warehouse_update(
     }
     if let Some(address) = fields.address {
         active.address = Set(text::optional("address", address.as_deref(), 1000)?);
+    }
+    if let Some(value) = fields.low_stock_threshold {
+        active.low_stock_threshold = Set(threshold(value)?);
+    }
+    if let Some(on) = fields.stock_allocation {
+        active.stock_allocation = Set(on);
+        // Turned off: the channels selling from it get the shared number again (turned on, the scheduler's
+        // rebalance gives them their shares).
+        if current.stock_allocation && !on {
+            crate::services::link_marks::allocation::end_shares(&txn, &current).await?;
+        }
     }
     match fields.is_default {
         Some(true) if !current.is_default => {

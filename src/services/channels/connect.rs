@@ -69,7 +69,7 @@ pub async fn connect(ctx: &AppContext, input: ConnectInput) -> ServiceResult<Con
     let Some(kind) = kind else { return Err(ServiceError::Rejected(errors)) };
     let base_url = check_base_url(kind, input.base_url.as_deref(), &country).map_err(|e| errors.push(e)).ok();
     let creds = credentials_for(kind, &input.credentials).map_err(|e| errors.extend(e)).ok();
-    errors.extend(check_settings(ctx, &input.settings).await?);
+    errors.extend(check_settings(ctx, None, &input.settings).await?);
     let (Some(name), Some(base_url), Some((credentials, code)), true) = (name, base_url, creds, errors.is_empty())
     else {
         return Err(ServiceError::Rejected(errors));
@@ -243,6 +243,7 @@ async fn insert_channel(
         stock_drift_repair: Set(settings.stock_drift_repair.unwrap_or(false)),
         safety_stock_units: Set(settings.safety_stock_units.unwrap_or(0)),
         safety_stock_percent: Set(settings.safety_stock_percent.unwrap_or(0)),
+        allocation_weight: Set(settings.allocation_weight.unwrap_or(1)),
         push_history_retention_days: Set(settings.push_history_retention_days.unwrap_or(30)),
         status_mapping_overrides: Set(None),
         orders_cursor_at: Set(None),

@@ -92,6 +92,8 @@ pub struct SettingsInput {
     pub safety_stock_units: Option<i64>,
     /// Percent of the real quantity held back (the larger of this and the units is held).
     pub safety_stock_percent: Option<i32>,
+    /// The channel's weight in the split of an allocating warehouse's units.
+    pub allocation_weight: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -205,7 +207,12 @@ fn check_base_url(kind: ChannelKind, given: Option<&str>, country: &str) -> Resu
     }
 }
 
-async fn check_settings(ctx: &AppContext, s: &SettingsInput) -> ServiceResult<Vec<FieldError>> {
+/// The settings' own checks; `current`: the channel they change (`None` on connect).
+async fn check_settings(
+    ctx: &AppContext,
+    current: Option<&channel::Model>,
+    s: &SettingsInput,
+) -> ServiceResult<Vec<FieldError>> {
     let mut errors = channel_settings::check_numbers(
         s.order_backfill_days,
         s.oversell_quantity,
@@ -214,6 +221,7 @@ async fn check_settings(ctx: &AppContext, s: &SettingsInput) -> ServiceResult<Ve
         s.order_poll_interval_seconds,
     );
     errors.extend(channel_settings::check_safety_stock(s.safety_stock_units, s.safety_stock_percent));
+    errors.extend(check_allocation_weight(&ctx.db, current, s).await?);
     if let Some(id) = s.order_warehouse_id.flatten()
         && warehouse::Entity::find_by_id(id).one(&ctx.db).await?.is_none()
     {
@@ -240,7 +248,7 @@ pub async fn update(ctx: &AppContext, id: i64, input: UpdateInput) -> ServiceRes
         .one(&ctx.db)
         .await?
         .ok_or_else(|| ServiceError::not_found(&["id"], "Channel"))?;
-    let mut errors = check_settings(ctx, &input.settings).await?;
+    let mut errors = check_settings(ctx, Some(&current), &input.settings).await?;
     let name = input
         .name
         .as_deref()
@@ -329,6 +337,9 @@ pub async fn update(ctx: &AppContext, id: i64, input: UpdateInput) -> ServiceRes
     if let Some(v) = s.safety_stock_percent {
         active.safety_stock_percent = Set(v);
     }
+    if let Some(v) = s.allocation_weight {
+        active.allocation_weight = Set(v);
+    }
     if let Some(v) = s.push_history_retention_days {
         active.push_history_retention_days = Set(v);
     }
@@ -347,6 +358,41 @@ pub async fn update(ctx: &AppContext, id: i64, input: UpdateInput) -> ServiceRes
     }
     txn.commit().await?;
     Ok(Committed::new(updated, effects))
+}
+
+/// The weight the channel would have after `s`, against the other connected channels selling from the same one
+/// warehouse (`domain::channel_settings::check_allocation_weight`).
+async fn check_allocation_weight(
+    db: &DatabaseConnection,
+    current: Option<&channel::Model>,
+    s: &SettingsInput,
+) -> ServiceResult<Option<FieldError>> {
+    let Some(weight) = s.allocation_weight else { return Ok(None) };
+    let current_id = current.map(|c| c.id).unwrap_or(0);
+    let others = channel::Entity::find()
+        .filter(channel::Column::Status.eq(ChannelStatus::Connected))
+        .filter(channel::Column::Id.ne(current_id))
+        .all(db)
+        .await?;
+    let mut ids: Vec<i64> = others.iter().map(|c| c.id).collect();
+    ids.push(current_id);
+    let chosen = super::warehouses::chosen_stock_warehouses(db, &ids).await?;
+    let default = super::warehouses::default_warehouse(db).await?;
+    let sells_from = |channel_id: i64, given: Option<&Vec<i64>>| -> Option<i64> {
+        match given.or(chosen.get(&channel_id)).map(Vec::as_slice) {
+            Some([only]) => Some(*only),
+            Some([]) | None => Some(default.id),
+            Some(_) => None,
+        }
+    };
+    let Some(warehouse_id) = sells_from(current_id, s.stock_warehouse_ids.as_ref()) else { return Ok(None) };
+    let weights: Vec<i64> = others
+        .iter()
+        .filter(|c| sells_from(c.id, None) == Some(warehouse_id))
+        .map(|c| i64::from(c.allocation_weight))
+        .collect();
+    let name = warehouse::Entity::find_by_id(warehouse_id).one(db).await?.map(|w| w.name).unwrap_or_default();
+    Ok(channel_settings::check_allocation_weight(Some(i64::from(weight)), &weights, &name))
 }
 
 /// Stops the account (SPEC §1): no more order updates, links stop syncing; imported orders stay.

@@ -84,6 +84,7 @@ fn movement(
         reason,
         reference: Some((LedgerReference::ExportSlip, slip.id)),
         note: Some(format!("export slip {}", slip.code)),
+        order_channel: None,
     }
 }
 

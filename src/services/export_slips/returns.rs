@@ -202,6 +202,7 @@ pub async fn record_return(
                 reason: LedgerReason::ReturnRestocked,
                 reference: Some((LedgerReference::Return, recorded.id)),
                 note: Some(format!("return of order {}", order_label(&order))),
+                order_channel: None,
             };
             changes.push(apply_movement(&txn, actor, variant, &m).await?);
         }

@@ -36,6 +36,9 @@ pub struct Movement {
     pub reason: LedgerReason,
     pub reference: Option<(LedgerReference, i64)>,
     pub note: Option<String>,
+    /// The channel whose order this movement is for: a reservation is a sale the channel's listing already shows
+    /// (its allocated share goes down with it, `link_marks::allocation`).
+    pub order_channel: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +96,8 @@ struct BookLevel {
     /// After the movements applied so far.
     now: Quantities,
     moved: bool,
+    /// Units reserved by each channel's orders in these movements (its own sales).
+    sold: BTreeMap<i64, i64>,
 }
 
 /// Levels locked or written per statement (bound parameters stay far below both databases' limits).
@@ -175,7 +180,7 @@ impl LevelBook {
             let key = (model.variant_id, model.warehouse_id);
             if wanted.contains(&key) && !self.levels.contains_key(&key) {
                 let q = quantities(&model);
-                self.levels.insert(key, BookLevel { model, before: q, now: q, moved: false });
+                self.levels.insert(key, BookLevel { model, before: q, now: q, moved: false, sold: BTreeMap::new() });
             }
         }
         Ok(())
@@ -217,6 +222,11 @@ impl LevelBook {
         })?;
         level.now = next;
         level.moved = true;
+        if movement.reason == LedgerReason::OrderReserved
+            && let Some(channel_id) = movement.order_channel
+        {
+            *level.sold.entry(channel_id).or_default() += movement.delta.committed;
+        }
         self.ledger.push(inventory_ledger::ActiveModel {
             variant_id: Set(movement.variant_id),
             warehouse_id: Set(movement.warehouse_id),
@@ -284,6 +294,7 @@ impl LevelBook {
                     warehouse_id: l.model.warehouse_id,
                     before: l.before,
                     after: l.now,
+                    sold: l.sold.iter().map(|(c, q)| (*c, *q)).collect(),
                 })
             })
             .collect();
@@ -375,6 +386,7 @@ pub async fn adjust(
             reason,
             reference: None,
             note: note.clone(),
+            order_channel: None,
         };
         let change = apply_movement(&txn, actor, &variants[&c.variant_id], &movement)
             .await
@@ -426,6 +438,7 @@ pub async fn set(
             reason,
             reference: None,
             note: note.clone(),
+            order_channel: None,
         };
         let change = apply_movement(&txn, actor, &variants[&q.variant_id], &movement)
             .await

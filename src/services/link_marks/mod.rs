@@ -9,6 +9,7 @@
 //! It sits below inventory, the catalog, channels, linking and the push flow, so none of them imports another to
 //! mark a link (the service modules form no cycle: `services::tests`).
 
+pub mod allocation;
 mod variant_deleted;
 
 pub use variant_deleted::mark_variants_deleted;
@@ -19,7 +20,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use entity::enums::LinkState;
-use entity::{channel, product_link, product_variant};
+use entity::{channel, product_link, product_variant, webhook_event};
 
 use super::IN_CHUNK;
 use super::ServiceResult;
@@ -100,6 +101,19 @@ pub struct LevelMove<'a> {
     pub warehouse_id: i64,
     pub before: Quantities,
     pub after: Quantities,
+    /// Units reserved here by each channel's orders (channel id, units): sales its listing already shows.
+    pub sold: Vec<(i64, i64)>,
+}
+
+/// Whether an order event of the channel is still waiting to be imported (`webhook_events.processed_at` NULL):
+/// the channel has sold units the hub has not counted yet.
+pub async fn orders_waiting<C: ConnectionTrait>(db: &C, channel_id: i64) -> ServiceResult<bool> {
+    Ok(webhook_event::Entity::find()
+        .filter(webhook_event::Column::ChannelId.eq(channel_id))
+        .filter(webhook_event::Column::ProcessedAt.is_null())
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// Called by `inventory::LevelBook::flush` inside its transaction, after the levels were written: marks the links
@@ -158,7 +172,8 @@ pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>
             mark(txn, Condition::all().add(product_link::Column::Id.is_in(chunk.to_vec())), Some(sells_out)).await?;
         }
     }
-    Ok(())
+    // Shares in allocating warehouses: own sales off, re-split (after the marks above, whose flag it may set).
+    allocation::on_levels_changed(txn, moves).await
 }
 
 /// Marks every syncing link of these variants (a price or stock-rule field of the variant changed).

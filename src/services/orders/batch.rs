@@ -235,6 +235,7 @@ impl<'c> Batch<'c> {
                 reason: LedgerReason::OrderReleased,
                 reference: Some((LedgerReference::Order, order.id)),
                 note: Some("the listing was linked to another variant".into()),
+                order_channel: Some(order.channel_id),
             };
             self.book.apply(txn, v, &movement).await?;
             return Ok(0);

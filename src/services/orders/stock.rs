@@ -142,6 +142,7 @@ pub(super) async fn move_stock(
                 reason: step.reason,
                 reference: Some((LedgerReference::Order, order.id)),
                 note: order.order_number.clone().map(|n| format!("order {n}")),
+                order_channel: Some(order.channel_id),
             };
             match book.apply(txn, variant, &movement).await {
                 Ok(_) => {

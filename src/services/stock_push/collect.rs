@@ -311,7 +311,8 @@ async fn plan_link(
     let (settings, waiting) = (&inputs.settings, inputs.orders_waiting);
     let levels = inputs.levels.get(&variant.id).cloned().unwrap_or_default();
     let level = levels.total;
-    let decision = quantity_to_push(variant_flags(variant), level, settings);
+    let decision =
+        rules::with_allocation(quantity_to_push(variant_flags(variant), level, settings), link.allocated_quantity);
     let mut price = price_to_push(variant_prices(variant), settings);
     let rule = crate::channels::marketplace(channel.kind).prices.at_most_list_price;
     if let Some((refused, list)) = rules::price_above_list(price, listing.list_price_minor, rule) {
@@ -438,6 +439,7 @@ fn inputs_json(
         "oversellPolicy": settings.oversell_policy.as_str(),
         "oversellQuantity": settings.oversell_quantity,
         "safetyStock": decision.held_back,
+        "allocatedQuantity": link.allocated_quantity,
         "pricePolicy": settings.price_policy.as_str(),
         "price": price,
         "ordersWaiting": orders_waiting,

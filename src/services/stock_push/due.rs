@@ -1,9 +1,9 @@
 //! Which links are due for a push: pending, syncing, linked to a listing and a variant, and past their
 //! `push_requested_at` (the time they became due, or the end of a backoff, a hold or a doubt).
 
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
-use entity::{product_link, webhook_event};
+use entity::product_link;
 
 use super::now;
 use crate::services::ServiceResult;
@@ -45,12 +45,4 @@ pub async fn has_due_pushes(db: &DatabaseConnection, channel_id: i64) -> Service
         .is_some())
 }
 
-/// Whether an order event of the channel is still waiting to be imported (`webhook_events.processed_at` NULL).
-pub async fn orders_waiting<C: ConnectionTrait>(db: &C, channel_id: i64) -> ServiceResult<bool> {
-    Ok(webhook_event::Entity::find()
-        .filter(webhook_event::Column::ChannelId.eq(channel_id))
-        .filter(webhook_event::Column::ProcessedAt.is_null())
-        .one(db)
-        .await?
-        .is_some())
-}
+pub use crate::services::link_marks::orders_waiting;

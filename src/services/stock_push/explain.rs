@@ -51,7 +51,6 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
     let levels = warehouses.levels(db, &[variant.id]).await?.remove(&variant.id).unwrap_or_default();
     let level = levels.total;
     let settings = push_settings(&channel, warehouses.chosen);
-    let decision = quantity_to_push(variant_flags(&variant), level, &settings);
     let price = price_to_push(variant_prices(&variant), &settings);
     let link = product_link::Entity::find()
         .filter(product_link::Column::ChannelId.eq(channel.id))
@@ -60,6 +59,8 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
         .order_by_asc(product_link::Column::Id)
         .one(db)
         .await?;
+    let share = link.as_ref().and_then(|l| l.allocated_quantity);
+    let decision = rules::with_allocation(quantity_to_push(variant_flags(&variant), level, &settings), share);
     let waiting = orders_waiting(db, channel.id).await?;
     let held = match (&link, decision.quantity) {
         (Some(l), Some(q)) => rules::plan_push(Some(q), None, l.last_pushed_quantity, None, waiting).held,
