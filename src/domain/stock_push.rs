@@ -599,7 +599,7 @@ mod tests {
     #[test]
     fn a_round_sends_sell_outs_then_lowerings_by_relative_drop_then_prices_then_raises() {
         let plan = |quantity, price| PushPlan { quantity, price, held: false };
-        let mut cases = vec![
+        let mut cases = [
             ("raise", send_order(&plan(Some(12), None), Some(10))),
             ("price", send_order(&plan(None, Some(100)), Some(10))),
             ("drop 10%", send_order(&plan(Some(90), Some(1)), Some(100))),
