@@ -182,8 +182,8 @@ pub enum Scale {
     Quick,
 }
 
-/// `omnisync bench all`: link, stock, orders, oversell, GraphQL reads and idle sockets, one after another, each on a fresh
-/// store; every benchmark prints its own line. A failing benchmark is reported and the others still run.
+/// `omnisync bench all`: link, stock, orders, oversell, GraphQL reads and idle sockets, one after another, each on
+/// a fresh store; every benchmark prints its own line. A failing benchmark is reported and the others still run.
 pub async fn all(backend: Backend, scale: Scale, json: bool) -> anyhow::Result<()> {
     let full = scale == Scale::Full;
     let pick = |full_size: usize, quick_size: usize| if full { full_size } else { quick_size };

@@ -417,10 +417,7 @@ async fn hub_sold_out_at(ctx: &AppContext, variant: i64, warehouse: i64) -> anyh
         .all(&ctx.db)
         .await
         .context("reading the ledger")?;
-    Ok(rows
-        .iter()
-        .find(|r| r.on_hand_after - r.committed_after - r.pending_export_after <= 0)
-        .map(|r| r.created_at))
+    Ok(rows.iter().find(|r| r.on_hand_after - r.committed_after - r.pending_export_after <= 0).map(|r| r.created_at))
 }
 
 /// Milliseconds from `sold_out_at` to the first reading of 0 in `history` (0 when it already showed 0 then);
@@ -440,10 +437,8 @@ fn ms_to_zero(history: &[(At, i64)], sold_out_at: At) -> Option<f64> {
 async fn hub_orders(ctx: &AppContext, kinds: &HashMap<i64, ChannelKind>) -> anyhow::Result<HashMap<(i64, u64), usize>> {
     let mut held = HashMap::new();
     for o in order::Entity::find().all(&ctx.db).await.context("reading the hub's orders")? {
-        let id = kinds
-            .get(&o.channel_id)
-            .and_then(|k| crate::sim::marketplace(*k).order_id_of(&o.external_id))
-            .unwrap_or(0);
+        let id =
+            kinds.get(&o.channel_id).and_then(|k| crate::sim::marketplace(*k).order_id_of(&o.external_id)).unwrap_or(0);
         *held.entry((o.channel_id, id)).or_insert(0) += 1;
     }
     Ok(held)

@@ -21,8 +21,8 @@ use entity::{product_link, stock_push};
 
 use super::{Backend, BenchEnv, cores, peak_rss_mb, percentile, round2};
 use crate::channels::ChannelKind;
-use crate::domain::channel::StockPriceUpdate;
 use crate::domain::actor::{Actor, system};
+use crate::domain::channel::StockPriceUpdate;
 use crate::jobs;
 use crate::services::inventory::{self, AdjustChange};
 use crate::services::stock_push::METRICS;
