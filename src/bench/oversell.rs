@@ -183,6 +183,7 @@ async fn measure(env: &BenchEnv, port: u16, args: &OversellArgs) -> anyhow::Resu
 
     // Selling: every listing watched from now on; marketplaces refuse what they don't list and push each order.
     let stop_watching = Arc::new(AtomicBool::new(false));
+    let _stop_watching_on_any_return = StopOnDrop(stop_watching.clone());
     let watcher = tokio::spawn(watch_listings(sims.clone(), args.skus, stop_watching.clone()));
     for (sim, channel) in sims.iter().zip(&channels) {
         sim.state.set_enforce_stock(true);
@@ -350,6 +351,16 @@ async fn buy(
             Err(_) => outcome.refused += 1,
         }
         tokio::time::sleep(Duration::from_millis(rng.random_range(BUYER_PAUSE_MS))).await;
+    }
+}
+
+/// Raises its flag when dropped: the listing watch stops however `measure` returns (an error included), instead of
+/// reading the simulators for the rest of the process (`bench all` runs other benchmarks after this one).
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
     }
 }
 
