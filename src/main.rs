@@ -150,7 +150,7 @@ enum TokenCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
-    /// Every benchmark below, one after another (link, stock, orders, graphql, ws); one JSON line each.
+    /// Every benchmark below, one after another (link, stock, orders, oversell, graphql, ws); one JSON line each.
     All {
         #[arg(long, value_enum, default_value = "sqlite")]
         backend: omnisync::bench::Backend,
@@ -196,6 +196,29 @@ enum BenchCommand {
         /// Orders created per second across the simulators (0: as fast as they can).
         #[arg(long, default_value_t = 0.0)]
         rate: f64,
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: omnisync::bench::Backend,
+        /// One JSON line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Buyers on 4 simulated marketplaces selling a hub's stock out (issue 18): units oversold, time from the hub's
+    /// sell-out to every channel showing 0, duplicate and lost orders. The hub runs with its own scheduler.
+    Oversell {
+        /// Buyers in all, spread over the four channels.
+        #[arg(long, default_value_t = 8)]
+        buyers: usize,
+        #[arg(long, default_value_t = 3)]
+        skus: usize,
+        /// Units of each SKU in the hub at the start.
+        #[arg(long, default_value_t = 100)]
+        stock: i64,
+        /// How the hub shares stock between channels.
+        #[arg(long, value_enum, default_value = "shared")]
+        mode: omnisync::bench::oversell::Mode,
+        /// How long after an order the marketplace pushes its webhook (milliseconds).
+        #[arg(long, default_value_t = 0)]
+        webhook_delay_ms: u64,
         #[arg(long, value_enum, default_value = "sqlite")]
         backend: omnisync::bench::Backend,
         /// One JSON line.
@@ -283,6 +306,17 @@ async fn run() -> anyhow::Result<()> {
             }
             BenchCommand::Stock { skus, changes, channels, rate, backend, json } => {
                 omnisync::bench::stock::run(skus, changes, channels, rate, backend, json).await
+            }
+            BenchCommand::Oversell { buyers, skus, stock, mode, webhook_delay_ms, backend, json } => {
+                let args = omnisync::bench::oversell::OversellArgs {
+                    buyers,
+                    skus,
+                    stock,
+                    mode,
+                    webhook_delay: std::time::Duration::from_millis(webhook_delay_ms),
+                    backend,
+                };
+                omnisync::bench::oversell::run(args, json).await
             }
         };
     }

@@ -5,6 +5,7 @@
 pub mod graphql;
 pub mod link;
 pub mod orders;
+pub mod oversell;
 pub mod stock;
 pub mod ws;
 
@@ -60,7 +61,23 @@ impl BenchEnv {
 
     /// Builds the store and serves the API from this process (workers included), on a free port.
     pub async fn serve(backend: Backend) -> anyhow::Result<(Self, u16)> {
+        let (settings, cleanup) = Self::fresh_settings(backend).await?;
+        Self::serve_with(backend, settings, cleanup).await
+    }
+
+    /// As `serve`, with the hub running as deployed: the scheduler ticking and the workers polling their queue at
+    /// the defaults of `Settings::embedded` (those of `omnisync serve`), for benchmarks that measure what the hub
+    /// does on its own rather than runs they drive.
+    pub async fn serve_as_deployed(backend: Backend) -> anyhow::Result<(Self, u16)> {
         let (mut settings, cleanup) = Self::fresh_settings(backend).await?;
+        let deployed = Settings::embedded(String::new());
+        settings.scheduler_interval_secs = deployed.scheduler_interval_secs;
+        settings.queue_poll_interval_ms = deployed.queue_poll_interval_ms;
+        settings.worker_concurrency = deployed.worker_concurrency;
+        Self::serve_with(backend, settings, cleanup).await
+    }
+
+    async fn serve_with(backend: Backend, mut settings: Settings, cleanup: Cleanup) -> anyhow::Result<(Self, u16)> {
         settings.bind = "127.0.0.1:0".parse()?;
         let app = crate::startup::Application::build(settings).await?;
         let (ctx, port) = (app.context().clone(), app.port());
@@ -165,8 +182,8 @@ pub enum Scale {
     Quick,
 }
 
-/// `omnisync bench all`: link, stock, orders, GraphQL reads and idle sockets, one after another, each on a fresh
-/// store; every benchmark prints its own line. A failing benchmark is reported and the others still run.
+/// `omnisync bench all`: link, stock, orders, oversell, GraphQL reads and idle sockets, one after another, each on
+/// a fresh store; every benchmark prints its own line. A failing benchmark is reported and the others still run.
 pub async fn all(backend: Backend, scale: Scale, json: bool) -> anyhow::Result<()> {
     let full = scale == Scale::Full;
     let pick = |full_size: usize, quick_size: usize| if full { full_size } else { quick_size };
@@ -188,9 +205,26 @@ pub async fn all(backend: Backend, scale: Scale, json: bool) -> anyhow::Result<(
     reset_peak_rss();
     note("orders", orders::run(pick(10_000, 2_000), 0.0, backend, json).await);
     reset_peak_rss();
+    // The issue's own sizes are small: both scales run them (about a minute).
+    note("oversell", oversell::run(oversell::OversellArgs::issue_defaults(backend), json).await);
+    reset_peak_rss();
     note("graphql", graphql::run(backend, 64, 10, json).await);
     note("ws", ws::run(pick(10_000, 2_000), json).await);
     if failed.is_empty() { Ok(()) } else { anyhow::bail!("benchmarks failed: {}", failed.join(", ")) }
+}
+
+/// The `p`th percentile (0–100, nearest rank) of ascending `sorted`; 0 when empty.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Rounds to two decimals (figures in the printed results).
+pub fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 pub fn cores() -> usize {

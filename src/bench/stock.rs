@@ -3,6 +3,9 @@
 //! a hub change to the channel holding the new quantity (p50/p99, per change and channel: from the change's commit
 //! to the accepted push whose value was computed after it), marketplace update calls made against the fewest the
 //! APIs' batch maxima allow, the rate changes were applied, and whether every simulator ended equal to the hub.
+//! Per channel also: `quota_bound_s`, the least time one pass over the changed SKUs takes at the hub's own rate
+//! (what p99 can't beat while every SKU keeps changing), and `to_zero_p99_ms`, p99 restricted to the changes (about
+//! 1%) that leave a SKU with nothing, a sell-out the marketplace must hear of soon.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -16,9 +19,10 @@ use serde_json::json;
 use entity::enums::{LedgerReason, SyncRunKind, SyncRunStatus};
 use entity::{product_link, stock_push};
 
-use super::{Backend, BenchEnv, cores, peak_rss_mb};
+use super::{Backend, BenchEnv, cores, peak_rss_mb, percentile, round2};
 use crate::channels::ChannelKind;
 use crate::domain::actor::{Actor, system};
+use crate::domain::channel::StockPriceUpdate;
 use crate::jobs;
 use crate::services::inventory::{self, AdjustChange};
 use crate::services::stock_push::METRICS;
@@ -28,6 +32,8 @@ use crate::sim::fixtures::{connect_sim, mismatches, seed_hub, seed_sim, settle};
 pub const KINDS: [ChannelKind; 4] = [ChannelKind::Lazada, ChannelKind::Shopee, ChannelKind::Tiki, ChannelKind::Tiktok];
 /// Changes per `inventory::adjust` request.
 const CHANGES_PER_REQUEST: usize = 100;
+/// Share of the changes that take a SKU with stock down to 0 (for `to_zero_p99_ms`).
+const TO_ZERO_SHARE: f64 = 0.01;
 
 /// `rate`: changes per second (0: as fast as the hub takes them).
 pub async fn run(
@@ -48,14 +54,6 @@ pub async fn run(
 
 /// A wall-clock instant (computed and accepted times of a push).
 type At = chrono::DateTime<chrono::Utc>;
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
 
 async fn measure(
     env: &BenchEnv,
@@ -97,7 +95,8 @@ async fn measure(
     let (calls0, min0) = (METRICS.calls.load(Ordering::Relaxed), METRICS.min_calls.load(Ordering::Relaxed));
     let mut rng = rand::rngs::StdRng::seed_from_u64(2024);
     let mut on_hand: HashMap<i64, i64> = variant_ids.iter().map(|id| (*id, 0)).collect();
-    let mut log: Vec<(chrono::DateTime<chrono::Utc>, Vec<i64>)> = Vec::new();
+    // Per request: its commit time and, per change, the variant and whether the change took it to 0.
+    let mut log: Vec<(At, Vec<(i64, bool)>)> = Vec::new();
     let started = Instant::now();
     let mut done = 0;
     // Paced: ten requests a second, each of a tenth of the rate.
@@ -120,6 +119,9 @@ async fn measure(
                 if delta == 0 || current + delta < 0 {
                     delta = rng.random_range(1..=5);
                 }
+                if current > 0 && rng.random_bool(TO_ZERO_SHARE) {
+                    delta = -current;
+                }
                 AdjustChange { variant_id: *id, warehouse_id: 0, delta }
             })
             .collect();
@@ -135,7 +137,7 @@ async fn measure(
         for c in &batch {
             *on_hand.entry(c.variant_id).or_default() += c.delta;
         }
-        log.push((at, batch.iter().map(|c| c.variant_id).collect()));
+        log.push((at, batch.iter().map(|c| (c.variant_id, on_hand.get(&c.variant_id) == Some(&0))).collect()));
         jobs::stock_push::kick(ctx).await;
         done += n;
     }
@@ -154,7 +156,8 @@ async fn measure(
         }
         m
     });
-    let mut pushes: BTreeMap<i64, Vec<(At, At)>> = BTreeMap::new();
+    // Per link: (computed, accepted, quantity sent) of every accepted push.
+    let mut pushes: BTreeMap<i64, Vec<(At, At, Option<i64>)>> = BTreeMap::new();
     for p in stock_push::Entity::find()
         .filter(stock_push::Column::Ok.eq(true))
         .filter(stock_push::Column::CreatedAt.gte(bench_start))
@@ -168,7 +171,7 @@ async fn measure(
             .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
             .map(|d| d.with_timezone(&chrono::Utc));
         if let (Some(link), Some(computed)) = (p.product_link_id, computed) {
-            pushes.entry(link).or_default().push((computed, p.created_at));
+            pushes.entry(link).or_default().push((computed, p.created_at, p.quantity));
         }
     }
     for v in pushes.values_mut() {
@@ -180,20 +183,26 @@ async fn measure(
     };
     let mut latencies = Vec::new();
     let mut per_kind: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+    // The same, for changes that left nothing: to the first push computed after them, when it sent that 0 (a push
+    // of another number means a later change superseded the 0 before it could be sent).
+    let mut to_zero_per_kind: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
     // The slowest samples, for `RUST_LOG=omnisync::bench=debug`: (ms, seconds into the run, channel, link).
     let mut slowest: Vec<(f64, f64, &'static str, i64)> = Vec::new();
     // A change undone before the next push (5 → 8 → 5) needs no push: the channel already holds the value.
     let mut collapsed = 0usize;
-    for (at, variants) in &log {
-        for v in variants {
+    for (at, changed) in &log {
+        for (v, to_zero) in changed {
             for link in links_of.get(v).map(Vec::as_slice).unwrap_or(&[]) {
-                let found = pushes.get(link).and_then(|ps| ps.iter().find(|(computed, _)| computed >= at));
+                let found = pushes.get(link).and_then(|ps| ps.iter().find(|(computed, ..)| computed >= at));
                 match found {
-                    Some((_, accepted)) => {
+                    Some((_, accepted, quantity)) => {
                         let ms = (*accepted - *at).num_microseconds().unwrap_or(0) as f64 / 1000.0;
                         latencies.push(ms);
                         let kind = kind_of_link.get(link).copied().unwrap_or("?");
                         per_kind.entry(kind).or_default().push(ms);
+                        if *to_zero && *quantity == Some(0) {
+                            to_zero_per_kind.entry(kind).or_default().push(ms);
+                        }
                         slowest.push((ms, (*at - bench_start).num_milliseconds() as f64 / 1000.0, kind, *link));
                     }
                     None => collapsed += 1,
@@ -206,12 +215,25 @@ async fn measure(
     for (ms, offset_s, kind, link) in slowest.iter().take(20) {
         tracing::debug!(ms, offset_s, channel = kind, link, "slow change");
     }
-    let round2 = |x: f64| (x * 100.0).round() / 100.0;
+    let changed: HashSet<i64> = log.iter().flat_map(|(_, c)| c.iter().map(|(v, _)| *v)).collect();
+    let mut quota_bound_s: HashMap<&'static str, f64> = HashMap::new();
+    for (channel, sim) in &connected {
+        quota_bound_s.insert(sim.state.slug(), one_pass_at_hub_rate_s(ctx, channel.id, sim.kind, &changed).await?);
+    }
     let by_channel: serde_json::Map<String, serde_json::Value> = per_kind
         .into_iter()
         .map(|(k, mut v)| {
             v.sort_by(f64::total_cmp);
-            (k.to_owned(), json!({ "p50_ms": round2(percentile(&v, 50.0)), "p99_ms": round2(percentile(&v, 99.0)) }))
+            let mut to_zero = to_zero_per_kind.remove(k).unwrap_or_default();
+            to_zero.sort_by(f64::total_cmp);
+            let figures = json!({
+                "p50_ms": round2(percentile(&v, 50.0)),
+                "p99_ms": round2(percentile(&v, 99.0)),
+                "quota_bound_s": quota_bound_s.get(k).copied().map(round2),
+                "to_zero_p99_ms": round2(percentile(&to_zero, 99.0)),
+                "to_zero_samples": to_zero.len(),
+            });
+            (k.to_owned(), figures)
         })
         .collect();
     let mut bad = 0;
@@ -241,4 +263,41 @@ async fn measure(
         "peak_rss_mb": peak_rss_mb(),
         "cores": cores(),
     }))
+}
+
+/// Seconds one pass over the `changed` variants' listings on a channel takes at the hub's own rate, its quota
+/// (`hub_rate_per_second`, per API where the marketplace counts per API; stock updates are one API):
+/// `calls = UpdateLimits::minimum_calls` — for Lazada, Tiki (and the web store) `ceil(changed SKUs / batch
+/// maximum)`, for Shopee and TikTok, whose update takes one product, `Σ over changed products ceil(its changed SKUs /
+/// batch maximum)` (one call per product at 10 SKUs a product) — and `seconds = calls / hub_rate_per_second`. E.g.
+/// 10,000 SKUs in 1,000 products, all changed: Lazada 10,000 / 50 = 200 calls at 40/s = 5 s; Shopee and TikTok
+/// 1,000 calls at 40/s = 25 s; Tiki 200 calls at 100/s = 2 s. While every SKU keeps changing, a change can wait up
+/// to about one such pass, so p99 is bounded below by it.
+async fn one_pass_at_hub_rate_s(
+    ctx: &crate::context::AppContext,
+    channel_id: i64,
+    kind: ChannelKind,
+    changed: &HashSet<i64>,
+) -> anyhow::Result<f64> {
+    let listings = product_link::Entity::find()
+        .filter(product_link::Column::ChannelId.eq(channel_id))
+        .find_also_related(entity::channel_listing::Entity)
+        .all(&ctx.db)
+        .await
+        .context("reading the channel's links")?;
+    let updates: Vec<StockPriceUpdate> = listings
+        .into_iter()
+        .filter(|(link, _)| link.variant_id.is_some_and(|v| changed.contains(&v)))
+        .filter_map(|(_, listing)| listing)
+        .map(|listing| StockPriceUpdate {
+            external_product_id: listing.external_product_id,
+            external_sku_id: listing.external_sku_id,
+            seller_sku: listing.seller_sku,
+            quantity: Some(0),
+            price_minor: None,
+        })
+        .collect();
+    let marketplace = crate::channels::marketplace(kind);
+    let calls = marketplace.updates.minimum_calls(&updates);
+    Ok(calls as f64 / f64::from(marketplace.hub_rate_per_second.max(1)))
 }

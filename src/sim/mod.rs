@@ -139,6 +139,8 @@ pub struct SimState {
     /// Orders are refused beyond a listing's quantity and lower it (off: tests that only need orders to exist
     /// place them whatever the listing shows).
     enforce_stock: AtomicBool,
+    /// How long after an order event its push leaves (milliseconds; 0: at once, awaited by the caller).
+    webhook_delay_ms: AtomicU64,
     quota: Mutex<quota::QuotaCounter>,
     /// Requests to the marketplace's API routes (the control API not counted).
     api_requests: AtomicU64,
@@ -232,18 +234,13 @@ impl SimState {
     /// Delivers a push to every address of its topic (awaited, so tests stay deterministic); failures are logged,
     /// not retried.
     pub async fn deliver(&self, push: WebhookPush) {
-        for url in self.push_targets(&push.topic) {
-            let mut request = self.http.post(&url).body(push.body.clone());
-            for (name, value) in &push.headers {
-                request = request.header(name, value);
-            }
-            match request.timeout(Duration::from_secs(5)).send().await {
-                Ok(resp) => {
-                    tracing::debug!(kind = self.slug(), status = resp.status().as_u16(), "simulator pushed a webhook");
-                }
-                Err(err) => tracing::warn!(kind = self.slug(), error = %err, "simulator webhook delivery failed"),
-            }
-        }
+        send_push(&self.http, self.slug(), self.push_targets(&push.topic), &push).await;
+    }
+
+    /// Order pushes leave this long after the event (a marketplace's own queueing, or a slow network), delivered in
+    /// the background so the order call returns at once; `Duration::ZERO` (the default) delivers inline.
+    pub fn set_webhook_delay(&self, delay: Duration) {
+        self.webhook_delay_ms.store(delay.as_millis().try_into().unwrap_or(u64::MAX), Ordering::SeqCst);
     }
 
     /// On: behave like a real marketplace — an order for more than a listing's quantity is refused, and a placed
@@ -354,9 +351,36 @@ impl SimState {
     }
 
     /// Delivers the order push now (awaited, so tests are deterministic); failures are logged, not retried.
+    /// With a webhook delay set (`set_webhook_delay`), it is sent later instead, from a task of its own, to the
+    /// addresses of the time of the event.
     pub async fn push_order_webhook(&self, order: &SimOrder, created: bool) {
         let Some(push) = self.marketplace.order_webhook(self, order, created) else { return };
-        self.deliver(push).await;
+        let delay = Duration::from_millis(self.webhook_delay_ms.load(Ordering::SeqCst));
+        if delay.is_zero() {
+            self.deliver(push).await;
+            return;
+        }
+        let (http, slug, targets) = (self.http.clone(), self.slug(), self.push_targets(&push.topic));
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            send_push(&http, slug, targets, &push).await;
+        });
+    }
+}
+
+/// POSTs `push` to each of `targets`; failures are logged, not retried.
+async fn send_push(http: &reqwest::Client, slug: &'static str, targets: Vec<String>, push: &WebhookPush) {
+    for url in targets {
+        let mut request = http.post(&url).body(push.body.clone());
+        for (name, value) in &push.headers {
+            request = request.header(name, value);
+        }
+        match request.timeout(Duration::from_secs(5)).send().await {
+            Ok(resp) => {
+                tracing::debug!(kind = slug, status = resp.status().as_u16(), "simulator pushed a webhook");
+            }
+            Err(err) => tracing::warn!(kind = slug, error = %err, "simulator webhook delivery failed"),
+        }
     }
 }
 
@@ -400,6 +424,7 @@ pub fn start(
         faults: Mutex::new(Faults::default()),
         push_addresses: Mutex::default(),
         enforce_stock: AtomicBool::new(false),
+        webhook_delay_ms: AtomicU64::new(0),
         quota: Mutex::default(),
         api_requests: AtomicU64::new(0),
         http: reqwest::Client::new(),
