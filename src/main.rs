@@ -219,6 +219,9 @@ enum BenchCommand {
         /// How long after an order the marketplace pushes its webhook (milliseconds).
         #[arg(long, default_value_t = 0)]
         webhook_delay_ms: u64,
+        /// The warehouse's low-stock threshold: allocation turns on for a SKU at or below it.
+        #[arg(long)]
+        low_stock_threshold: Option<i64>,
         #[arg(long, value_enum, default_value = "sqlite")]
         backend: omnisync::bench::Backend,
         /// One JSON line.
@@ -307,7 +310,16 @@ async fn run() -> anyhow::Result<()> {
             BenchCommand::Stock { skus, changes, channels, rate, backend, json } => {
                 omnisync::bench::stock::run(skus, changes, channels, rate, backend, json).await
             }
-            BenchCommand::Oversell { buyers, skus, stock, mode, webhook_delay_ms, backend, json } => {
+            BenchCommand::Oversell {
+                buyers,
+                skus,
+                stock,
+                mode,
+                webhook_delay_ms,
+                low_stock_threshold,
+                backend,
+                json,
+            } => {
                 let args = omnisync::bench::oversell::OversellArgs {
                     buyers,
                     skus,
@@ -315,6 +327,7 @@ async fn run() -> anyhow::Result<()> {
                     mode,
                     webhook_delay: std::time::Duration::from_millis(webhook_delay_ms),
                     backend,
+                    low_stock_threshold,
                 };
                 omnisync::bench::oversell::run(args, json).await
             }

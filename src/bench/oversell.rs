@@ -60,14 +60,17 @@ const SETTLE_LIMIT: Duration = Duration::from_secs(120);
 /// How the hub shares its stock between the channels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
-    /// Every channel is pushed the whole of what the warehouse has available (the hub today).
+    /// Every channel is pushed the whole of what the warehouse has available.
     Shared,
+    /// The warehouse allocates: its units are split between the channels (equal weights), each pushed its share.
+    Allocation,
 }
 
 impl Mode {
     pub fn name(self) -> &'static str {
         match self {
             Self::Shared => "shared",
+            Self::Allocation => "allocation",
         }
     }
 
@@ -80,7 +83,7 @@ impl Mode {
             ..Default::default()
         };
         match self {
-            Self::Shared => one_warehouse,
+            Self::Shared | Self::Allocation => one_warehouse,
         }
     }
 }
@@ -96,12 +99,22 @@ pub struct OversellArgs {
     /// How long after an order its webhook leaves the marketplace.
     pub webhook_delay: Duration,
     pub backend: Backend,
+    /// The warehouse's low-stock threshold: allocation turns on for a SKU at or below it (any mode).
+    pub low_stock_threshold: Option<i64>,
 }
 
 impl OversellArgs {
     /// The issue's run: 8 buyers, 3 SKUs of 100 units, shared stock, webhooks at once.
     pub fn issue_defaults(backend: Backend) -> Self {
-        Self { buyers: 8, skus: 3, stock: 100, mode: Mode::Shared, webhook_delay: Duration::ZERO, backend }
+        Self {
+            buyers: 8,
+            skus: 3,
+            stock: 100,
+            mode: Mode::Shared,
+            webhook_delay: Duration::ZERO,
+            backend,
+            low_stock_threshold: None,
+        }
     }
 
     fn check(&self) -> anyhow::Result<()> {
@@ -113,6 +126,9 @@ impl OversellArgs {
         }
         if self.stock < 1 {
             anyhow::bail!("--stock must be at least 1 (units of each SKU)");
+        }
+        if self.low_stock_threshold.is_some_and(|t| t < 0) {
+            anyhow::bail!("--low-stock-threshold must be at least 0");
         }
         Ok(())
     }
@@ -158,7 +174,12 @@ async fn measure(env: &BenchEnv, port: u16, args: &OversellArgs) -> anyhow::Resu
     let variants = seed_hub(&ctx.db, args.skus, PREFIX).await?;
     let warehouse = catalog::warehouse_create(
         &ctx.db,
-        catalog::WarehouseFields { name: Some("Kho online".into()), ..Default::default() },
+        catalog::WarehouseFields {
+            name: Some("Kho online".into()),
+            stock_allocation: Some(args.mode == Mode::Allocation),
+            low_stock_threshold: Some(args.low_stock_threshold),
+            ..Default::default()
+        },
     )
     .await
     .map_err(|e| anyhow::anyhow!("creating the warehouse: {e:?}"))?
@@ -172,6 +193,11 @@ async fn measure(env: &BenchEnv, port: u16, args: &OversellArgs) -> anyhow::Resu
     let mut channels = Vec::new();
     for sim in &sims {
         channels.push(connect_and_link(env, sim, args.mode.channel_settings(warehouse)).await?);
+    }
+    if args.mode == Mode::Allocation {
+        // The shares of the new links: the scheduler's rebalance, now rather than at its next tick.
+        crate::services::link_marks::allocation::rebalance(&ctx.db).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        jobs::stock_push::kick(ctx).await;
     }
     settle(ctx, SETTLE_LIMIT, false).await.context("first pushes")?;
     for (channel, sim) in channels.iter().zip(&sims) {
@@ -257,6 +283,7 @@ async fn measure(env: &BenchEnv, port: u16, args: &OversellArgs) -> anyhow::Resu
         "mode": args.mode.name(),
         "backend": env.backend.name(),
         "webhook_delay_ms": args.webhook_delay.as_millis() as u64,
+        "low_stock_threshold": args.low_stock_threshold,
         "buyers": args.buyers,
         "skus": args.skus,
         "stock_units": stock_units,
@@ -481,5 +508,6 @@ mod tests {
         assert!(OversellArgs { buyers: 0, ..ok }.check().is_err());
         assert!(OversellArgs { skus: 0, ..ok }.check().is_err());
         assert!(OversellArgs { stock: 0, ..ok }.check().is_err());
+        assert!(OversellArgs { low_stock_threshold: Some(-1), ..ok }.check().is_err());
     }
 }

@@ -155,6 +155,15 @@ pub fn with_allocation(decision: QuantityDecision, share: Option<i64>) -> Quanti
     }
 }
 
+/// Whether a link's quantity waits for its share: the channel sells from one warehouse that always allocates, and
+/// the link has no share yet (just linked, or allocation just turned on) — pushing the shared number meanwhile
+/// would show every unit on every channel. The scheduler's rebalance gives it its share.
+pub fn awaits_share(decision: &QuantityDecision, share: Option<i64>, sells_from_allocating_warehouse: bool) -> bool {
+    share.is_none()
+        && sells_from_allocating_warehouse
+        && matches!(decision.rule, QuantityRule::DefaultWarehouseOnHand | QuantityRule::ChosenWarehouseAvailable)
+}
+
 /// Whether a change leaving `after` in a channel's one stock warehouse makes the channel's quantity 0: such a
 /// link is pushed before the channel's other due links (`product_links.push_sells_out`). With several stock
 /// warehouses the sum is not known here; the round still sends it first among what it collected.
@@ -637,6 +646,10 @@ mod tests {
         assert_eq!(with_allocation(oversold, Some(9)), oversold, "an oversell quantity is the merchant's number");
         let untracked = quantity_to_push(flags(false, false), level(40, 0, 0), &s);
         assert_eq!(with_allocation(untracked, Some(9)), untracked);
+        assert!(awaits_share(&real, None, true), "no share yet in an allocating warehouse: nothing is pushed");
+        assert!(!awaits_share(&real, Some(0), true));
+        assert!(!awaits_share(&real, None, false));
+        assert!(!awaits_share(&oversold, None, true));
     }
 
     #[test]

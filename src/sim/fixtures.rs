@@ -215,9 +215,9 @@ pub async fn mismatches(
             continue;
         };
         let level = levels.get(&variant.id).map(|l| l.total).unwrap_or_default();
-        let Some(want) =
-            crate::domain::stock_push::quantity_to_push(push::variant_flags(variant), level, &settings).quantity
-        else {
+        let decision = crate::domain::stock_push::quantity_to_push(push::variant_flags(variant), level, &settings);
+        // Where the channel holds an allocated share, the share is its number.
+        let Some(want) = crate::domain::stock_push::with_allocation(decision, link.allocated_quantity).quantity else {
             continue;
         };
         let sku = listing.seller_sku.clone().unwrap_or_default();

@@ -17,7 +17,9 @@ pub use variant_deleted::mark_variants_deleted;
 use std::collections::BTreeSet;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use entity::enums::LinkState;
 use entity::{channel, product_link, product_variant, webhook_event};
@@ -128,9 +130,22 @@ pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>
     let mut default_id = None;
     let variant_ids: Vec<i64> = moves.iter().map(|m| m.variant.id).collect::<BTreeSet<i64>>().into_iter().collect();
     for chunk in variant_ids.chunks(IN_CHUNK) {
+        // Locked first, in id order, before any of them is written (marks, shares): a push's record updates its
+        // links in id order too, so the two never wait on each other in a cycle.
+        let _locked: Vec<i64> = product_link::Entity::find()
+            .select_only()
+            .column(product_link::Column::Id)
+            .filter(product_link::Column::VariantId.is_in(chunk.to_vec()))
+            .filter(product_link::Column::State.is_in(SYNCING))
+            .order_by_asc(product_link::Column::Id)
+            .lock(sea_orm::sea_query::LockType::Update)
+            .into_tuple()
+            .all(txn)
+            .await?;
         let links = product_link::Entity::find()
             .filter(product_link::Column::VariantId.is_in(chunk.to_vec()))
             .filter(product_link::Column::State.is_in(SYNCING))
+            .order_by_asc(product_link::Column::Id)
             .find_also_related(channel::Entity)
             .all(txn)
             .await?;

@@ -339,7 +339,12 @@ async fn plan_link(
     } else {
         (link.last_pushed_quantity, link.last_pushed_price_minor)
     };
-    let plan = rules::plan_push(decision.quantity, price, last_quantity, last_price, waiting);
+    let mut plan = rules::plan_push(decision.quantity, price, last_quantity, last_price, waiting);
+    let allocating = matches!(inputs.warehouses.warehouses.as_slice(), [only] if only.stock_allocation);
+    if plan.quantity.is_some() && rules::awaits_share(&decision, link.allocated_quantity, allocating) {
+        plan.quantity = None;
+        plan.held = true;
+    }
     if decision.rule == QuantityRule::NotTracked {
         let message = format!(
             "{} does not track inventory: its quantity is not pushed to this channel",

@@ -50,9 +50,10 @@ pub async fn record(
         }
     }
     let mut ok_links = Vec::new();
-    // Links are updated in variant order, the order stock movements lock them in: the two never deadlock.
+    // Links are updated in id order, the order stock movements lock them in (`link_marks::on_levels_changed`):
+    // the two never wait on each other in a cycle.
     let mut ordered: Vec<(&PlannedPush, &PushOutcome)> = pushes.iter().zip(outcomes).collect();
-    ordered.sort_by_key(|(p, _)| (p.variant_id, p.link_id));
+    ordered.sort_by_key(|(p, _)| p.link_id);
     for (p, o) in ordered {
         if o.ok {
             record_success(&txn, p, o, at).await?;
