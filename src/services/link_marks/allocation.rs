@@ -15,7 +15,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::sea_query::{Expr, LockType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use entity::enums::{ChannelStatus, LinkState};
@@ -82,6 +83,8 @@ async fn members<C: ConnectionTrait>(
         .filter(product_link::Column::VariantId.eq(variant_id))
         .filter(product_link::Column::State.is_in(SYNCING))
         .filter(product_link::Column::ListingId.is_not_null())
+        // Written in id order, like every writer of links (no lock cycle with a push's record).
+        .order_by_asc(product_link::Column::Id)
         .find_also_related(channel::Entity)
         .all(db)
         .await?;

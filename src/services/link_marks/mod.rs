@@ -131,14 +131,16 @@ pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>
     let variant_ids: Vec<i64> = moves.iter().map(|m| m.variant.id).collect::<BTreeSet<i64>>().into_iter().collect();
     for chunk in variant_ids.chunks(IN_CHUNK) {
         // Locked first, in id order, before any of them is written (marks, shares): a push's record updates its
-        // links in id order too, so the two never wait on each other in a cycle.
+        // links in id order too, so the two never wait on each other in a cycle. NO KEY UPDATE, the lock the
+        // updates take anyway: it does not conflict with the key-share locks a record's history rows take on
+        // their links (FOR UPDATE would, and deadlocked with them).
         let _locked: Vec<i64> = product_link::Entity::find()
             .select_only()
             .column(product_link::Column::Id)
             .filter(product_link::Column::VariantId.is_in(chunk.to_vec()))
             .filter(product_link::Column::State.is_in(SYNCING))
             .order_by_asc(product_link::Column::Id)
-            .lock(sea_orm::sea_query::LockType::Update)
+            .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
             .into_tuple()
             .all(txn)
             .await?;
