@@ -32,7 +32,8 @@ pub struct Model {
     /// The channel's share of the variant's units while its warehouse allocates (what it may still sell, as far
     /// as the hub knows); null: the shared rule applies.
     pub allocated_quantity: Option<i64>,
-    /// When an order of the channel last took the variant (a quiet channel's share may change).
+    /// When an order of the channel last took the variant while it was allocated (a quiet channel's share may
+    /// change).
     pub last_sold_at: Option<DateTimeUtc>,
     pub linked_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

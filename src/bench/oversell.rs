@@ -37,10 +37,10 @@ use crate::context::AppContext;
 use crate::domain::actor::{Actor, system};
 use crate::jobs;
 use crate::services::catalog;
-use crate::services::channels::{ConnectInput, CredentialsInput, SettingsInput};
+use crate::services::channels::SettingsInput;
 use crate::services::inventory::{self, AdjustChange};
 use crate::sim::SimHandle;
-use crate::sim::fixtures::{code, mismatches, seed_hub, seed_sim, settle};
+use crate::sim::fixtures::{code, connect_sim_with, mismatches, seed_hub, seed_sim, settle};
 
 /// The marketplaces whose simulators push order webhooks, one channel each; buyer `n` buys on `KINDS[n % 4]`.
 const KINDS: [ChannelKind; 4] = [ChannelKind::Lazada, ChannelKind::Shopee, ChannelKind::Tiktok, ChannelKind::Webstore];
@@ -308,21 +308,7 @@ async fn measure(env: &BenchEnv, port: u16, args: &OversellArgs) -> anyhow::Resu
 /// Connects `sim` as a channel with `settings` and links every SKU.
 async fn connect_and_link(env: &BenchEnv, sim: &SimHandle, settings: SettingsInput) -> anyhow::Result<channel::Model> {
     let ctx = &env.ctx;
-    let kind = crate::services::channels::kind_name(sim.kind);
-    let connected = crate::services::channels::connect(
-        ctx,
-        ConnectInput {
-            kind: sim.kind.as_str().to_owned(),
-            name: format!("{kind} (simulator)"),
-            country: "VN".into(),
-            base_url: Some(sim.base_url.clone()),
-            credentials: CredentialsInput::from(&sim.state.credentials),
-            settings,
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("connecting {}: {e:?}", sim.state.slug()))?;
-    let channel = connected.channel;
+    let channel = connect_sim_with(ctx, sim, settings).await?;
     let input = serde_json::to_value(jobs::linking::LinkInput::default())?;
     let run = jobs::enqueue_run(ctx, SyncRunKind::LinkProducts, Some(channel.id), Some(input))
         .await

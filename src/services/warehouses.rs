@@ -39,6 +39,44 @@ pub async fn chosen_stock_warehouses<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// The one warehouse a channel sells from, as allocation needs it: its only chosen warehouse, or the default where
+/// it chose none; none where it reads several (their sum is not one warehouse's units).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SoleStockWarehouse {
+    Chosen(i64),
+    Default,
+    Several,
+}
+
+impl SoleStockWarehouse {
+    /// From the channel's chosen warehouses (`chosen_stock_warehouses`; absent or empty: none chosen).
+    pub fn of(chosen: Option<&Vec<i64>>) -> Self {
+        match chosen.map(Vec::as_slice) {
+            Some([only]) => Self::Chosen(*only),
+            Some([]) | None => Self::Default,
+            Some(_) => Self::Several,
+        }
+    }
+
+    /// Its id, given the default warehouse's.
+    pub fn id(self, default_id: i64) -> Option<i64> {
+        match self {
+            Self::Chosen(id) => Some(id),
+            Self::Default => Some(default_id),
+            Self::Several => None,
+        }
+    }
+
+    /// Whether it is `warehouse`.
+    pub fn is(self, warehouse: &warehouse::Model) -> bool {
+        match self {
+            Self::Chosen(id) => id == warehouse.id,
+            Self::Default => warehouse.is_default,
+            Self::Several => false,
+        }
+    }
+}
+
 /// Where a channel's stock comes from.
 #[derive(Debug, Clone)]
 pub struct StockWarehouses {

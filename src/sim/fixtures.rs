@@ -116,6 +116,15 @@ pub async fn seed_hub(db: &DatabaseConnection, skus: usize, prefix: &str) -> any
 
 /// Connects a channel to a simulator with the simulator's credentials.
 pub async fn connect_sim(ctx: &AppContext, sim: &SimHandle) -> anyhow::Result<channel::Model> {
+    connect_sim_with(ctx, sim, Default::default()).await
+}
+
+/// Connects a channel to a simulator with the simulator's credentials and `settings`.
+pub async fn connect_sim_with(
+    ctx: &AppContext,
+    sim: &SimHandle,
+    settings: crate::services::channels::SettingsInput,
+) -> anyhow::Result<channel::Model> {
     let kind = crate::services::channels::kind_name(sim.kind);
     let connected = connect(
         ctx,
@@ -125,7 +134,7 @@ pub async fn connect_sim(ctx: &AppContext, sim: &SimHandle) -> anyhow::Result<ch
             country: "VN".into(),
             base_url: Some(sim.base_url.clone()),
             credentials: CredentialsInput::from(&sim.state.credentials),
-            settings: Default::default(),
+            settings,
         },
     )
     .await

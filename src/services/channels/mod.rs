@@ -26,6 +26,7 @@ use entity::{channel, channel_listing, order, product_link, warehouse};
 
 use super::effects::{Committed, Effects};
 use super::pagination::{Page, PageArgs, paginate};
+use super::warehouses::SoleStockWarehouse;
 use super::{ServiceError, ServiceResult};
 use crate::channels::registry::Auth;
 use crate::channels::{self, Credentials};
@@ -378,12 +379,8 @@ async fn check_allocation_weight(
     ids.push(current_id);
     let chosen = super::warehouses::chosen_stock_warehouses(db, &ids).await?;
     let default = super::warehouses::default_warehouse(db).await?;
-    let sells_from = |channel_id: i64, given: Option<&Vec<i64>>| -> Option<i64> {
-        match given.or(chosen.get(&channel_id)).map(Vec::as_slice) {
-            Some([only]) => Some(*only),
-            Some([]) | None => Some(default.id),
-            Some(_) => None,
-        }
+    let sells_from = |channel_id: i64, given: Option<&Vec<i64>>| {
+        SoleStockWarehouse::of(given.or(chosen.get(&channel_id))).id(default.id)
     };
     let Some(warehouse_id) = sells_from(current_id, s.stock_warehouse_ids.as_ref()) else { return Ok(None) };
     let weights: Vec<i64> = others

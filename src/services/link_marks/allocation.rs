@@ -25,6 +25,7 @@ use entity::{channel, inventory_level, product_link, product_variant, warehouse}
 use super::{LevelMove, SYNCING};
 use crate::domain::allocation::{Holder, split};
 use crate::domain::inventory::Quantities;
+use crate::services::warehouses::SoleStockWarehouse;
 use crate::services::{IN_CHUNK, ServiceResult, begin_write};
 
 /// How long a channel must go without a sale of a variant seen and without a push of it (and with no order of it
@@ -56,10 +57,27 @@ pub fn allocating(variant: &product_variant::Model, warehouse: &warehouse::Model
     warehouse.stock_allocation || threshold.is_some_and(|t| level.available() <= t)
 }
 
-/// Called by `link_marks::on_levels_changed` with the moved levels, in the movement's transaction.
-pub(super) async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>]) -> ServiceResult<()> {
+/// Called by `link_marks::on_levels_changed` with the moved levels, in the movement's transaction;
+/// `variants_with_shares`: the moved variants some link of which holds a share (read there already). A move of a
+/// variant with no share in a warehouse that does not allocate it costs nothing more.
+pub(super) async fn on_levels_changed(
+    txn: &DatabaseTransaction,
+    moves: &[LevelMove<'_>],
+    variants_with_shares: &BTreeSet<i64>,
+) -> ServiceResult<()> {
+    let warehouse_ids: Vec<i64> = moves.iter().map(|m| m.warehouse_id).collect::<BTreeSet<_>>().into_iter().collect();
+    let warehouses: HashMap<i64, warehouse::Model> = warehouse::Entity::find()
+        .filter(warehouse::Column::Id.is_in(warehouse_ids))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|w| (w.id, w))
+        .collect();
     for m in moves {
-        resplit(txn, m.variant, m.warehouse_id, m.after, &m.sold).await?;
+        let Some(warehouse) = warehouses.get(&m.warehouse_id) else { continue };
+        if variants_with_shares.contains(&m.variant.id) || allocating(m.variant, warehouse, m.after) {
+            resplit(txn, m.variant, warehouse, m.after, &m.sold).await?;
+        }
     }
     Ok(())
 }
@@ -93,11 +111,7 @@ async fn members<C: ConnectionTrait>(
     let mut out = Vec::new();
     for (link, channel) in links {
         let Some(channel) = channel.filter(|c| c.status == ChannelStatus::Connected) else { continue };
-        let sells_from_it = match chosen.get(&channel.id) {
-            Some(ids) if !ids.is_empty() => ids.as_slice() == [warehouse.id],
-            _ => warehouse.is_default,
-        };
-        if !sells_from_it {
+        if !SoleStockWarehouse::of(chosen.get(&channel.id)).is(warehouse) {
             continue;
         }
         let quiet = last_activity(&link).is_none_or(|last| last <= at - quiet_after())
@@ -113,13 +127,12 @@ async fn members<C: ConnectionTrait>(
 async fn resplit(
     txn: &DatabaseTransaction,
     variant: &product_variant::Model,
-    warehouse_id: i64,
+    warehouse: &warehouse::Model,
     level: Quantities,
     sold: &[(i64, i64)],
 ) -> ServiceResult<bool> {
-    let Some(warehouse) = warehouse::Entity::find_by_id(warehouse_id).one(txn).await? else { return Ok(false) };
     let at = chrono::Utc::now();
-    let mut members = members(txn, variant.id, &warehouse, at).await?;
+    let mut members = members(txn, variant.id, warehouse, at).await?;
     let mut sold_now: HashMap<i64, i64> = HashMap::new();
     for (channel_id, units) in sold.iter().filter(|(_, units)| *units > 0) {
         if let Some(m) = members.iter_mut().find(|m| m.link.channel_id == *channel_id) {
@@ -132,7 +145,7 @@ async fn resplit(
         .iter()
         .map(|m| m.link.allocated_quantity.map(|h| (h - sold_now.get(&m.link.id).copied().unwrap_or(0)).max(0)))
         .collect();
-    let shares: Vec<Option<i64>> = if allocating(variant, &warehouse, level) {
+    let shares: Vec<Option<i64>> = if allocating(variant, warehouse, level) {
         let holders: Vec<Holder> = members
             .iter()
             .zip(&held)
@@ -187,14 +200,16 @@ pub async fn rebalance(db: &DatabaseConnection) -> ServiceResult<usize> {
             .lock(LockType::Update)
             .one(&txn)
             .await?;
-        let Some(variant) = product_variant::Entity::find_by_id(variant_id).one(&txn).await? else {
+        let variant = product_variant::Entity::find_by_id(variant_id).one(&txn).await?;
+        let warehouse = warehouse::Entity::find_by_id(warehouse_id).one(&txn).await?;
+        let (Some(variant), Some(warehouse)) = (variant, warehouse) else {
             txn.commit().await?;
             continue;
         };
         let quantities = level
             .map(|l| Quantities { on_hand: l.on_hand, committed: l.committed, pending_export: l.pending_export })
             .unwrap_or_default();
-        if resplit(&txn, &variant, warehouse_id, quantities, &[]).await? {
+        if resplit(&txn, &variant, &warehouse, quantities, &[]).await? {
             changed += 1;
         }
         txn.commit().await?;
@@ -221,14 +236,8 @@ async fn rebalance_candidates(db: &DatabaseConnection) -> ServiceResult<Vec<(i64
         chosen.extend(crate::services::warehouses::chosen_stock_warehouses(db, chunk).await?);
     }
     // The one warehouse each channel sells from (none where it reads several).
-    let sells_from: HashMap<i64, i64> = channel_ids
-        .iter()
-        .filter_map(|c| match chosen.get(c).map(Vec::as_slice) {
-            Some([only]) => Some((*c, *only)),
-            Some([]) | None => default_id.map(|d| (*c, d)),
-            Some(_) => None,
-        })
-        .collect();
+    let sells_from: HashMap<i64, i64> =
+        channel_ids.iter().filter_map(|c| Some((*c, SoleStockWarehouse::of(chosen.get(c)).id(default_id?)?))).collect();
     let in_allocation: Vec<i64> = sells_from.iter().filter(|(_, w)| allocating.contains(w)).map(|(c, _)| *c).collect();
     let syncing = || {
         product_link::Entity::find()
@@ -278,14 +287,8 @@ pub async fn end_shares<C: ConnectionTrait>(db: &C, warehouse: &warehouse::Model
     let channel_ids: Vec<i64> =
         channel::Entity::find().select_only().column(channel::Column::Id).into_tuple().all(db).await?;
     let chosen = crate::services::warehouses::chosen_stock_warehouses(db, &channel_ids).await?;
-    let selling: Vec<i64> = channel_ids
-        .into_iter()
-        .filter(|c| match chosen.get(c).map(Vec::as_slice) {
-            Some([only]) => *only == warehouse.id,
-            Some([]) | None => warehouse.is_default,
-            Some(_) => false,
-        })
-        .collect();
+    let selling: Vec<i64> =
+        channel_ids.into_iter().filter(|c| SoleStockWarehouse::of(chosen.get(c)).is(warehouse)).collect();
     for chunk in selling.chunks(IN_CHUNK) {
         ended += product_link::Entity::update_many()
             .col_expr(product_link::Column::AllocatedQuantity, Expr::value(Option::<i64>::None))

@@ -127,6 +127,7 @@ pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>
     }
     // The links to mark, split by whether the change leaves the channel's quantity at 0.
     let (mut ids, mut sell_out_ids) = (Vec::new(), Vec::new());
+    let mut variants_with_shares = BTreeSet::new();
     let mut default_id = None;
     let variant_ids: Vec<i64> = moves.iter().map(|m| m.variant.id).collect::<BTreeSet<i64>>().into_iter().collect();
     for chunk in variant_ids.chunks(IN_CHUNK) {
@@ -155,6 +156,9 @@ pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>
             links.iter().filter_map(|(_, c)| c.as_ref().map(|c| c.id)).collect::<BTreeSet<_>>().into_iter().collect();
         let chosen = super::warehouses::chosen_stock_warehouses(txn, &channel_ids).await?;
         for (link, channel) in links {
+            if link.allocated_quantity.is_some() {
+                variants_with_shares.extend(link.variant_id);
+            }
             let Some(channel) = channel else { continue };
             let stock_ids = match chosen.get(&channel.id) {
                 Some(ids) if !ids.is_empty() => ids.clone(),
@@ -190,7 +194,7 @@ pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>
         }
     }
     // Shares in allocating warehouses: own sales off, re-split (after the marks above, whose flag it may set).
-    allocation::on_levels_changed(txn, moves).await
+    allocation::on_levels_changed(txn, moves, &variants_with_shares).await
 }
 
 /// Marks every syncing link of these variants (a price or stock-rule field of the variant changed).
