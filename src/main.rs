@@ -64,6 +64,9 @@ struct CommonArgs {
     /// Seconds between scheduler ticks (order polling, stock pushes, reconciliation); 0 turns it off.
     #[arg(long, env = "OMNISYNC_SCHEDULER_INTERVAL", default_value_t = 15, global = true)]
     scheduler_interval: u64,
+    /// Milliseconds an idle worker waits before looking for new jobs again.
+    #[arg(long, env = "OMNISYNC_QUEUE_POLL_MS", default_value_t = 200, global = true)]
+    queue_poll_ms: u64,
     /// Milliseconds to wait for one marketplace answer before retrying it.
     #[arg(long, env = "OMNISYNC_CHANNEL_TIMEOUT_MS", default_value_t = 30_000, global = true)]
     channel_timeout_ms: u64,
@@ -266,6 +269,7 @@ impl CommonArgs {
         s.worker_concurrency = self.worker_concurrency;
         s.public_url = self.public_url.clone().filter(|u| !u.trim().is_empty());
         s.scheduler_interval_secs = self.scheduler_interval;
+        s.queue_poll_interval_ms = self.queue_poll_ms.max(1);
         s.channel_timeout_ms = self.channel_timeout_ms;
         s.max_request_bytes = self.max_request_bytes;
         s.introspection = self.introspection;

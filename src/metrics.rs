@@ -34,6 +34,12 @@ const HELP: &[(&str, &str)] = &[
     ),
     ("omnisync_marketplace_call_duration_seconds", "Latency of marketplace calls, by channel kind."),
     ("omnisync_pushes_pending", "Product links waiting for a stock or price push."),
+    ("omnisync_stock_pushes_total", "SKU stock and price pushes sent, by channel kind."),
+    ("omnisync_stock_push_calls_total", "Marketplace update calls made by stock pushes, by channel kind."),
+    (
+        "omnisync_stock_push_calls_minimum_total",
+        "The fewest update calls the marketplace's batch maxima allow for the same pushes, round by round.",
+    ),
     ("omnisync_orders", "Orders in the hub, by channel kind."),
 ];
 
@@ -58,6 +64,19 @@ pub fn marketplace_call(channel: &str, path: &str, status: u16, took: Duration) 
             .or_default();
         s.0 += took.as_secs_f64();
         s.1 += 1;
+    });
+}
+
+/// A push round's sending: SKU pushes, the update calls they took, and the fewest the batch maxima allow.
+pub fn stock_pushes_sent(channel: &str, pushes: usize, calls: usize, minimum_calls: usize) {
+    with(|r| {
+        for (name, value) in [
+            ("omnisync_stock_pushes_total", pushes),
+            ("omnisync_stock_push_calls_total", calls),
+            ("omnisync_stock_push_calls_minimum_total", minimum_calls),
+        ] {
+            *r.counters.entry((name, vec![("channel", channel.to_owned())])).or_default() += value as f64;
+        }
     });
 }
 

@@ -12,7 +12,7 @@ use migration::MigratorTrait;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::config::{DatabaseKind, Settings};
-use crate::context::AppContext;
+use crate::context::{AppContext, StatementCount};
 use crate::events::EventBus;
 use crate::graphql::{self, AppSchema};
 use crate::jobs::{self, queue::JobQueue, worker};
@@ -64,6 +64,30 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseCon
         .with_context(|| format!("cannot connect to the database at {}", redact(&settings.database_url)))
 }
 
+/// The connections for reads outside a write (`AppContext::reader`). On a SQLite file: a pool of read-only
+/// connections (one per core, at least two) beside the one writer, so reads neither queue behind one another on
+/// the writer's single connection nor wait for a write to commit (WAL: a reader sees the last commit). An
+/// in-memory database exists once per connection, and PostgreSQL's pool serves both: there, `db` itself.
+pub async fn connect_reader(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<DatabaseConnection> {
+    if settings.sqlite_path().is_none() {
+        return Ok(db.clone());
+    }
+    let readers = std::thread::available_parallelism().map(std::num::NonZero::get).unwrap_or(1).clamp(2, 8) as u32;
+    let mut options = ConnectOptions::new(settings.database_url.clone());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .max_connections(readers)
+        .min_connections(1);
+    options.map_sqlx_sqlite_opts(|o| {
+        o.read_only(true).busy_timeout(Duration::from_secs(15)).foreign_keys(true).create_if_missing(false)
+    });
+    Database::connect(options)
+        .await
+        .with_context(|| format!("cannot open the database at {} for reading", redact(&settings.database_url)))
+}
+
 /// A URL without its password, for messages.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -86,12 +110,18 @@ pub async fn build_context(settings: Settings) -> anyhow::Result<AppContext> {
     let embedded = settings.database_kind() == DatabaseKind::Sqlite;
     let secrets =
         SecretBox::load_or_create(settings.secret_key.as_deref(), settings.sibling_file(".key").as_deref(), embedded)?;
-    let db = connect_database(&settings).await?;
+    let mut db = connect_database(&settings).await?;
     migrate(&db).await?;
+    let statements = StatementCount::default();
+    statements.attach(&mut db);
+    let mut reader = connect_reader(&settings, &db).await?;
+    if settings.sqlite_path().is_some() {
+        statements.attach(&mut reader);
+    }
     let queue = JobQueue::connect(&settings).await?;
     let events = EventBus::connect(settings.redis_url.as_deref(), &settings.queue_namespace)?;
     let channel_http = crate::channels::ChannelHttp::new()?;
-    Ok(AppContext { db, queue, events, secrets, settings: Arc::new(settings), channel_http })
+    Ok(AppContext { db, reader, statements, queue, events, secrets, settings: Arc::new(settings), channel_http })
 }
 
 /// Starts this process's workers after re-queuing runs whose job was lost.

@@ -12,7 +12,7 @@ use serde_json::json;
 use entity::enums::SyncRunKind;
 use entity::{product, product_link, product_variant};
 
-use super::{Backend, BenchEnv, cores, peak_rss_mb};
+use super::{Backend, BenchEnv, cores};
 use crate::channels::ChannelKind;
 use crate::jobs::{self, linking::LinkInput};
 use crate::services::channels::{ConnectInput, CredentialsInput, connect};
@@ -100,7 +100,7 @@ async fn measure(env: &BenchEnv, variants: usize) -> anyhow::Result<serde_json::
         "products_failed": linked.failed,
         "pull_seconds": round(pull_time.as_secs_f64()),
         "listings_pulled": pulled.succeeded,
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": env.hub.peak_rss_mb(),
         "cores": cores(),
     }))
 }

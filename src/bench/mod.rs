@@ -1,6 +1,6 @@
-//! Benchmarks (`omnisync bench …`): each sets up a fresh store on the chosen backend, starts what it needs
-//! (simulators, workers) in this process, measures, prints its figures (one JSON line with `--json`), and cleans
-//! up. Figures and the commands that produced them are kept in docs/performance.md.
+//! Benchmarks (`omnisync bench …`): each sets up a fresh store on the chosen backend, starts the hub on it in its
+//! own process and the simulators in this one, measures, prints its figures (one JSON line with `--json`; memory is
+//! the hub process's), and cleans up. Figures and the commands that produced them are kept in docs/performance.md.
 
 pub mod graphql;
 pub mod link;
@@ -37,10 +37,16 @@ impl Backend {
     }
 }
 
-/// A fresh, isolated store for one benchmark, removed on `cleanup`.
+/// A fresh, isolated store for one benchmark and the hub working on it, both removed on `cleanup`.
+///
+/// The hub is `omnisync serve` (this binary) in its own process (`HubProcess`), so what is measured is the hub's
+/// own: its memory apart from the simulators and the benchmark's load, requests crossing a real socket. This process
+/// holds the simulators, prepares the store (`ctx`: no workers) and drives the hub as a merchant and the
+/// marketplaces would: through its API, its webhooks and its queue.
 pub struct BenchEnv {
     pub ctx: AppContext,
     pub backend: Backend,
+    pub hub: HubProcess,
     cleanup: Cleanup,
 }
 
@@ -50,39 +56,48 @@ enum Cleanup {
 }
 
 impl BenchEnv {
-    /// Builds the store, migrates it and starts this process's workers (no scheduler: benchmarks drive runs).
+    /// A fresh store and a hub with `worker_concurrency` workers and no scheduler: the benchmark drives the runs.
     pub async fn start(backend: Backend, worker_concurrency: usize) -> anyhow::Result<Self> {
         let (mut settings, cleanup) = Self::fresh_settings(backend).await?;
         settings.worker_concurrency = worker_concurrency;
-        let ctx = crate::startup::build_context(settings).await?;
-        crate::startup::start_workers(&ctx).await?;
-        Ok(Self { ctx, backend, cleanup })
+        Self::start_with(backend, settings, cleanup).await
     }
 
-    /// Builds the store and serves the API from this process (workers included), on a free port.
-    pub async fn serve(backend: Backend) -> anyhow::Result<(Self, u16)> {
-        let (settings, cleanup) = Self::fresh_settings(backend).await?;
-        Self::serve_with(backend, settings, cleanup).await
-    }
-
-    /// As `serve`, with the hub running as deployed: the scheduler ticking and the workers polling their queue at
+    /// As `start`, with the hub running as deployed: the scheduler ticking and the workers polling their queue at
     /// the defaults of `Settings::embedded` (those of `omnisync serve`), for benchmarks that measure what the hub
     /// does on its own rather than runs they drive.
-    pub async fn serve_as_deployed(backend: Backend) -> anyhow::Result<(Self, u16)> {
+    pub async fn start_as_deployed(backend: Backend) -> anyhow::Result<Self> {
         let (mut settings, cleanup) = Self::fresh_settings(backend).await?;
         let deployed = Settings::embedded(String::new());
         settings.scheduler_interval_secs = deployed.scheduler_interval_secs;
         settings.queue_poll_interval_ms = deployed.queue_poll_interval_ms;
         settings.worker_concurrency = deployed.worker_concurrency;
-        Self::serve_with(backend, settings, cleanup).await
+        Self::start_with(backend, settings, cleanup).await
     }
 
-    async fn serve_with(backend: Backend, mut settings: Settings, cleanup: Cleanup) -> anyhow::Result<(Self, u16)> {
-        settings.bind = "127.0.0.1:0".parse()?;
-        let app = crate::startup::Application::build(settings).await?;
-        let (ctx, port) = (app.context().clone(), app.port());
-        tokio::spawn(app.run_until_stopped());
-        Ok((Self { ctx, backend, cleanup }, port))
+    async fn start_with(backend: Backend, settings: Settings, cleanup: Cleanup) -> anyhow::Result<Self> {
+        let mut mine = settings.clone();
+        mine.run_workers = false;
+        let ctx = match crate::startup::build_context(mine).await {
+            Ok(ctx) => ctx,
+            Err(err) => {
+                cleanup.run(None).await;
+                return Err(err);
+            }
+        };
+        let started = async {
+            let (_, token) = crate::services::api_tokens::create(&ctx.db, "bench", entity::enums::TokenScope::Admin)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            HubProcess::spawn(&settings, token).await
+        };
+        match started.await {
+            Ok(hub) => Ok(Self { ctx, backend, hub, cleanup }),
+            Err(err) => {
+                cleanup.run(Some(&ctx)).await;
+                Err(err)
+            }
+        }
     }
 
     /// Settings for a fresh store on `backend` (no scheduler: benchmarks drive runs) and how to remove it.
@@ -140,13 +155,23 @@ impl BenchEnv {
         }
     }
 
+    /// Stops the hub and removes the store.
     pub async fn cleanup(self) {
-        match self.cleanup {
-            Cleanup::Dir(dir) => {
+        drop(self.hub);
+        self.cleanup.run(Some(&self.ctx)).await;
+    }
+}
+
+impl Cleanup {
+    async fn run(self, ctx: Option<&AppContext>) {
+        match self {
+            Self::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Cleanup::Database { admin_url, name } => {
-                let _ = self.ctx.db.clone().close().await;
+            Self::Database { admin_url, name } => {
+                if let Some(ctx) = ctx {
+                    let _ = ctx.db.clone().close().await;
+                }
                 if let Ok(admin) = Database::connect(&admin_url).await {
                     let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
                 }
@@ -155,9 +180,114 @@ impl BenchEnv {
     }
 }
 
-/// Peak resident memory of this process so far, in MiB (Linux `VmHWM`); 0 where unknown.
-pub fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+/// The hub under measurement: `omnisync serve` run from this binary on the benchmark's store, on a free port.
+/// Killed when dropped.
+pub struct HubProcess {
+    child: std::process::Child,
+    /// `http://127.0.0.1:<port>`: its API, webhooks and health.
+    pub base_url: String,
+    /// An ADMIN token of the benchmark.
+    pub token: String,
+    client: reqwest::Client,
+}
+
+impl HubProcess {
+    async fn spawn(settings: &Settings, token: String) -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let bind = format!("127.0.0.1:{port}");
+        // Another build of the hub under the same load (before/after comparisons), or this one.
+        let binary = match std::env::var_os("OMNISYNC_BENCH_HUB") {
+            Some(path) => std::path::PathBuf::from(path),
+            None => std::env::current_exe().context("this binary's path")?,
+        };
+        let mut command = std::process::Command::new(binary);
+        command
+            .args(["serve", "--bind", &bind])
+            .env("DATABASE_URL", &settings.database_url)
+            .env("OMNISYNC_CURRENCY", &settings.currency)
+            .env("OMNISYNC_QUEUE_NAMESPACE", &settings.queue_namespace)
+            .env("OMNISYNC_WORKER_CONCURRENCY", settings.worker_concurrency.to_string())
+            .env("OMNISYNC_SCHEDULER_INTERVAL", settings.scheduler_interval_secs.to_string())
+            .env("OMNISYNC_QUEUE_POLL_MS", settings.queue_poll_interval_ms.to_string())
+            .env("OMNISYNC_COST_BUDGET", settings.cost_budget.to_string())
+            .env("RUST_LOG", std::env::var("OMNISYNC_BENCH_HUB_LOG").unwrap_or_else(|_| "warn".into()))
+            .env_remove("REDIS_URL")
+            .env_remove("OMNISYNC_SECRET_KEY")
+            .env_remove("OMNISYNC_PUBLIC_URL")
+            .stdout(std::process::Stdio::null());
+        if let Some(url) = &settings.redis_url {
+            command.env("REDIS_URL", url);
+        }
+        if let Some(key) = &settings.secret_key {
+            command.env("OMNISYNC_SECRET_KEY", key);
+        }
+        let child = command.spawn().context("cannot start the hub process")?;
+        let mut hub = Self { child, base_url: format!("http://{bind}"), token, client: reqwest::Client::new() };
+        hub.wait_until_ready().await?;
+        Ok(hub)
+    }
+
+    async fn wait_until_ready(&mut self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                anyhow::bail!("the hub process exited at start: {status}");
+            }
+            let ready = self.client.get(format!("{}/readyz", self.base_url)).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                return Ok(());
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                anyhow::bail!("the hub process was not ready within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The hub's peak resident memory so far, in MiB (Linux `VmHWM` of its process); 0 where unknown.
+    pub fn peak_rss_mb(&self) -> f64 {
+        vm_hwm_mb(&format!("/proc/{}/status", self.child.id()))
+    }
+
+    /// Runs a GraphQL operation on the hub; its `data`, or an error carrying the response's errors.
+    pub async fn graphql(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
+        let response: Value = self
+            .client
+            .post(format!("{}/graphql", self.base_url))
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if let Some(errors) = response.get("errors") {
+            anyhow::bail!("the hub answered errors: {errors}");
+        }
+        Ok(response["data"].clone())
+    }
+
+    /// The sum of a metric's series at the hub's `/metrics` (0 when it has none yet).
+    pub async fn metric_sum(&self, name: &str) -> anyhow::Result<f64> {
+        let text =
+            self.client.get(format!("{}/metrics", self.base_url)).bearer_auth(&self.token).send().await?.text().await?;
+        Ok(text
+            .lines()
+            .filter(|line| line.strip_prefix(name).is_some_and(|rest| rest.starts_with([' ', '{'])))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum())
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `VmHWM` of a `/proc/<pid>/status` file, in MiB; 0 where unknown.
+fn vm_hwm_mb(status_file: &str) -> f64 {
+    std::fs::read_to_string(status_file)
         .ok()
         .and_then(|s| {
             s.lines()
@@ -167,12 +297,6 @@ pub fn peak_rss_mb() -> f64 {
         })
         .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
         .unwrap_or(0.0)
-}
-
-/// Starts a new peak for `peak_rss_mb` (Linux: writing 5 to `clear_refs` resets `VmHWM`), so that benchmarks run
-/// one after another in one process each report their own peak.
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// Sizes for `bench all`: the issues' own (`Full`), or a quick pass of a few minutes.
@@ -198,16 +322,11 @@ pub async fn all(backend: Backend, scale: Scale, json: bool) -> anyhow::Result<(
             failed.push(name);
         }
     };
-    reset_peak_rss();
     note("link", link::run(pick(100_000, 10_000), backend, json).await);
-    reset_peak_rss();
     note("stock", stock::run(pick(10_000, 2_000), pick(100_000, 10_000), 4, 0.0, backend, json).await);
-    reset_peak_rss();
     note("orders", orders::run(pick(10_000, 2_000), 0.0, backend, json).await);
-    reset_peak_rss();
     // The issue's own sizes are small: both scales run them (about a minute).
     note("oversell", oversell::run(oversell::OversellArgs::issue_defaults(backend), json).await);
-    reset_peak_rss();
     note("graphql", graphql::run(backend, 64, 10, json).await);
     note("ws", ws::run(pick(10_000, 2_000), json).await);
     if failed.is_empty() { Ok(()) } else { anyhow::bail!("benchmarks failed: {}", failed.join(", ")) }

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::{App, HttpServer, web};
 use chrono::{DateTime, Utc};
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
@@ -20,9 +19,8 @@ use serde_json::json;
 use entity::enums::{LedgerReason, SyncRunKind};
 use entity::order;
 
-use super::{Backend, BenchEnv, cores, peak_rss_mb};
+use super::{Backend, BenchEnv, cores};
 use crate::channels::ChannelKind;
-use crate::context::AppContext;
 use crate::domain::actor::{Actor, system};
 use crate::jobs;
 use crate::services::catalog::{self, ProductFields, VariantFields};
@@ -44,30 +42,6 @@ pub async fn run(orders: usize, rate: f64, backend: Backend, json_out: bool) -> 
     Ok(())
 }
 
-/// Serves the webhook route (the only HTTP the benchmark needs) on a free port, with the context's public URL
-/// set to it (Shopee signs the URL it calls).
-fn serve_webhooks(env: &BenchEnv) -> anyhow::Result<AppContext> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    let mut settings = (*env.ctx.settings).clone();
-    settings.public_url = Some(format!("http://{addr}"));
-    let ctx = AppContext { settings: Arc::new(settings), ..env.ctx.clone() };
-    let data = web::Data::new(ctx.clone());
-    let server = HttpServer::new(move || {
-        App::new().app_data(data.clone()).service(
-            web::resource("/webhooks/{channel_id}")
-                .app_data(web::PayloadConfig::new(crate::web::webhooks::MAX_BODY_BYTES))
-                .route(web::post().to(crate::web::webhooks::receive)),
-        )
-    })
-    .workers(2)
-    .disable_signals()
-    .listen(listener)?
-    .run();
-    tokio::spawn(server);
-    Ok(ctx)
-}
-
 fn p99(mut values: Vec<f64>) -> f64 {
     if values.is_empty() {
         return 0.0;
@@ -78,7 +52,7 @@ fn p99(mut values: Vec<f64>) -> f64 {
 }
 
 async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serde_json::Value> {
-    let ctx = serve_webhooks(env)?;
+    let ctx = &env.ctx;
     // Simulators, each with the same seeded SKUs (SKU-0001-1 …), and one hub variant per SKU with plenty of stock.
     let mut sims = Vec::new();
     for kind in KINDS {
@@ -118,7 +92,7 @@ async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serd
     let mut channels = Vec::new();
     for sim in &sims {
         let connected = connect(
-            &ctx,
+            ctx,
             ConnectInput {
                 kind: sim.kind.as_str().to_owned(),
                 name: format!("{} bench", sim.state.slug()),
@@ -131,13 +105,13 @@ async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serd
         .await
         .map_err(|e| anyhow::anyhow!("connect {}: {e}", sim.state.slug()))?;
         let channel = connected.channel;
-        let link = jobs::enqueue_run(&ctx, SyncRunKind::LinkProducts, Some(channel.id), None)
+        let link = jobs::enqueue_run(ctx, SyncRunKind::LinkProducts, Some(channel.id), None)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         env.wait(link.id, Instant::now(), Duration::from_secs(300)).await?;
         channels.push(channel.id);
     }
-    let webhook_url = |channel_id: i64| format!("{}/webhooks/{channel_id}", ctx.settings.public_base_url());
+    let webhook_url = |channel_id: i64| format!("{}/webhooks/{channel_id}", env.hub.base_url);
 
     // Polling, as the scheduler does it: a poll per channel every 2 s (never two at once).
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -274,6 +248,6 @@ async fn measure(env: &BenchEnv, total: usize, rate: f64) -> anyhow::Result<serd
         "by_channel": by_channel,
         "created_in_s": (created_in.as_secs_f64() * 100.0).round() / 100.0,
         "cores": cores(),
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": env.hub.peak_rss_mb(),
     }))
 }

@@ -4,7 +4,7 @@
 //! Four simulated marketplaces that push order webhooks (Lazada, Shopee, TikTok, the web store; Tiki has no push)
 //! sell like real ones: an order beyond a listing's quantity is refused and an accepted one lowers the listing
 //! (`SimState::set_enforce_stock`); each order's push leaves `--webhook-delay-ms` after it. The hub runs as
-//! deployed (`BenchEnv::serve_as_deployed`: its own workers and scheduler, webhooks over HTTP); nothing here drives
+//! deployed (`BenchEnv::start_as_deployed`: its own process, workers and scheduler, webhooks over HTTP); nothing here drives
 //! its runs. Every channel reads and reserves in one warehouse holding `--stock` units of each of `--skus` SKUs.
 //! `--buyers` buyers, spread over the four channels, place 1–3-unit orders (sometimes with a second SKU) 200–500 ms
 //! apart, only for SKUs their channel lists, until their channel lists nothing and the hub has committed every
@@ -31,7 +31,7 @@ use serde_json::json;
 use entity::enums::{LedgerReason, SyncRunKind, SyncRunStatus};
 use entity::{channel, inventory_ledger, inventory_level, order};
 
-use super::{Backend, BenchEnv, cores, peak_rss_mb, percentile, round2};
+use super::{Backend, BenchEnv, cores, percentile, round2};
 use crate::channels::ChannelKind;
 use crate::context::AppContext;
 use crate::domain::actor::{Actor, system};
@@ -136,8 +136,8 @@ impl OversellArgs {
 
 pub async fn run(args: OversellArgs, json_out: bool) -> anyhow::Result<()> {
     args.check()?;
-    let (env, port) = BenchEnv::serve_as_deployed(args.backend).await?;
-    let result = measure(&env, port, &args).await;
+    let env = BenchEnv::start_as_deployed(args.backend).await?;
+    let result = measure(&env, &args).await;
     env.cleanup().await;
     super::report(json_out, &result?);
     Ok(())
@@ -160,7 +160,7 @@ struct BuyerOutcome {
     timed_out: bool,
 }
 
-async fn measure(env: &BenchEnv, port: u16, args: &OversellArgs) -> anyhow::Result<serde_json::Value> {
+async fn measure(env: &BenchEnv, args: &OversellArgs) -> anyhow::Result<serde_json::Value> {
     let ctx = &env.ctx;
     let mut sims = Vec::new();
     for kind in KINDS {
@@ -214,7 +214,7 @@ async fn measure(env: &BenchEnv, port: u16, args: &OversellArgs) -> anyhow::Resu
     for (sim, channel) in sims.iter().zip(&channels) {
         sim.state.set_enforce_stock(true);
         sim.state.set_webhook_delay(args.webhook_delay);
-        sim.state.set_webhook_url(Some(format!("http://127.0.0.1:{port}/webhooks/{}", channel.id)));
+        sim.state.set_webhook_url(Some(format!("{}/webhooks/{}", env.hub.base_url, channel.id)));
     }
     let hub_sold_out = Arc::new(AtomicBool::new(false));
     let selling_started = Instant::now();
@@ -300,7 +300,7 @@ async fn measure(env: &BenchEnv, port: u16, args: &OversellArgs) -> anyhow::Resu
         "lost": lost,
         "selling_s": round2(selling_s),
         "timed_out": timed_out,
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": env.hub.peak_rss_mb(),
         "cores": cores(),
     }))
 }

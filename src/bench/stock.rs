@@ -8,7 +8,6 @@
 //! 1%) that leave a SKU with nothing, a sell-out the marketplace must hear of soon.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -16,16 +15,14 @@ use rand::{Rng, SeedableRng};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use entity::enums::{LedgerReason, SyncRunKind, SyncRunStatus};
+use entity::enums::{SyncRunKind, SyncRunStatus};
 use entity::{product_link, stock_push};
 
-use super::{Backend, BenchEnv, cores, peak_rss_mb, percentile, round2};
+use super::{Backend, BenchEnv, cores, percentile, round2};
 use crate::channels::ChannelKind;
-use crate::domain::actor::{Actor, system};
 use crate::domain::channel::StockPriceUpdate;
+use crate::graphql::relay::global_id;
 use crate::jobs;
-use crate::services::inventory::{self, AdjustChange};
-use crate::services::stock_push::METRICS;
 use crate::sim::fixtures::{connect_sim, mismatches, seed_hub, seed_sim, settle};
 
 /// The marketplaces of the benchmark, in order (`--channels` takes the first ones).
@@ -34,6 +31,11 @@ pub const KINDS: [ChannelKind; 4] = [ChannelKind::Lazada, ChannelKind::Shopee, C
 const CHANGES_PER_REQUEST: usize = 100;
 /// Share of the changes that take a SKU with stock down to 0 (for `to_zero_p99_ms`).
 const TO_ZERO_SHARE: f64 = 0.01;
+const ADJUST: &str = "mutation($changes: [InventoryChangeInput!]!) {
+    inventoryAdjustQuantities(input: { reason: ADJUSTMENT, changes: $changes }) { userErrors { field code message } } }";
+/// The hub's counters of update calls made by its pushes, and of the fewest the batch maxima allow.
+const CALLS: &str = "omnisync_stock_push_calls_total";
+const MINIMUM_CALLS: &str = "omnisync_stock_push_calls_minimum_total";
 
 /// `rate`: changes per second (0: as fast as the hub takes them).
 pub async fn run(
@@ -91,8 +93,11 @@ async fn measure(
     }
     settle(ctx, Duration::from_secs(1800), false).await.context("first push")?;
 
-    // The changes: requests of 100 distinct variants, on hand kept ≥ 0.
-    let (calls0, min0) = (METRICS.calls.load(Ordering::Relaxed), METRICS.min_calls.load(Ordering::Relaxed));
+    // The changes: requests of 100 distinct variants, on hand kept ≥ 0, through the hub's API as a merchant's tool
+    // would send them (the hub kicks its pushes itself).
+    let (calls0, min0) = (env.hub.metric_sum(CALLS).await?, env.hub.metric_sum(MINIMUM_CALLS).await?);
+    let warehouse = crate::services::catalog::default_warehouse(&ctx.db).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let warehouse = global_id("Warehouse", warehouse.id);
     let mut rng = rand::rngs::StdRng::seed_from_u64(2024);
     let mut on_hand: HashMap<i64, i64> = variant_ids.iter().map(|id| (*id, 0)).collect();
     // Per request: its commit time and, per change, the variant and whether the change took it to 0.
@@ -111,7 +116,7 @@ async fn measure(
         while chosen.len() < n {
             chosen.insert(variant_ids[rng.random_range(0..variant_ids.len())]);
         }
-        let batch: Vec<AdjustChange> = chosen
+        let batch: Vec<(i64, i64)> = chosen
             .iter()
             .map(|id| {
                 let current = on_hand[id];
@@ -122,29 +127,31 @@ async fn measure(
                 if current > 0 && rng.random_bool(TO_ZERO_SHARE) {
                     delta = -current;
                 }
-                AdjustChange { variant_id: *id, warehouse_id: 0, delta }
+                (*id, delta)
             })
             .collect();
-        let default_wh =
-            crate::services::catalog::default_warehouse(&ctx.db).await.map_err(|e| anyhow::anyhow!("{e:?}"))?.id;
-        let batch: Vec<AdjustChange> =
-            batch.into_iter().map(|c| AdjustChange { warehouse_id: default_wh, ..c }).collect();
-        inventory::adjust(&ctx.db, &Actor::system(system::BENCH), LedgerReason::Adjustment, None, batch.clone())
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?
-            .into_parts();
-        let at = chrono::Utc::now();
-        for c in &batch {
-            *on_hand.entry(c.variant_id).or_default() += c.delta;
+        let input: Vec<serde_json::Value> = batch
+            .iter()
+            .map(|(id, delta)| {
+                json!({ "variantId": global_id("ProductVariant", *id), "warehouseId": warehouse, "delta": delta })
+            })
+            .collect();
+        let adjusted = env.hub.graphql(ADJUST, json!({ "changes": input })).await?;
+        let refused = &adjusted["inventoryAdjustQuantities"]["userErrors"];
+        if refused.as_array().is_none_or(|errors| !errors.is_empty()) {
+            anyhow::bail!("the hub refused a stock change: {refused}");
         }
-        log.push((at, batch.iter().map(|c| (c.variant_id, on_hand.get(&c.variant_id) == Some(&0))).collect()));
-        jobs::stock_push::kick(ctx).await;
+        let at = chrono::Utc::now();
+        for (id, delta) in &batch {
+            *on_hand.entry(*id).or_default() += delta;
+        }
+        log.push((at, batch.iter().map(|(id, _)| (*id, on_hand.get(id) == Some(&0))).collect()));
         done += n;
     }
     let apply_secs = started.elapsed().as_secs_f64();
     settle(ctx, Duration::from_secs(1800), false).await.context("last push")?;
-    let api_calls = METRICS.calls.load(Ordering::Relaxed) - calls0;
-    let min_api_calls = METRICS.min_calls.load(Ordering::Relaxed) - min0;
+    let api_calls = (env.hub.metric_sum(CALLS).await? - calls0) as u64;
+    let min_api_calls = (env.hub.metric_sum(MINIMUM_CALLS).await? - min0) as u64;
 
     // Latency: per change and channel, from the commit to the first accepted push computed after it.
     let bench_start = log.first().map(|(t, _)| *t).unwrap_or_else(chrono::Utc::now);
@@ -260,7 +267,7 @@ async fn measure(
         "changes_collapsed": collapsed,
         "by_channel": by_channel,
         "latency_samples": latencies.len(),
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": env.hub.peak_rss_mb(),
         "cores": cores(),
     }))
 }

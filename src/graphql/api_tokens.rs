@@ -5,9 +5,9 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 
 use entity::api_token;
 
-use super::app;
 use super::errors::{UserError, query, split, user_errors};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id};
+use super::{app, reader};
 use crate::services::api_tokens as service;
 
 /// What a token may do.
@@ -73,8 +73,8 @@ impl ApiTokenQuery {
         #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
     ) -> Result<Conn<ApiToken>> {
-        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
-        let found = query(service::list(&app(ctx)?.db, &page).await)?;
+        let page = ConnectionArgs { after, before, first, last, reverse }.page(ctx)?;
+        let found = query(service::list(reader(ctx)?, &page).await)?;
         Ok(connection(found, ApiToken))
     }
 }

@@ -5,12 +5,13 @@ use async_graphql::{
     ScalarType, SimpleObject, Value,
 };
 
-use entity::{inventory_level, product, product_variant, warehouse};
+use entity::{product, product_variant, warehouse};
 
-use super::app;
 use super::errors::{UserError, int, int_opt, payloads, query, split, user_errors};
 use super::inventory::InventoryLevel;
+use super::loaders::{LevelsOf, ProductId, VariantsOf, load_by_id, load_children};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
+use super::{app, reader};
 use crate::domain::money::{self, CurrencyCode};
 use crate::jobs::effects::with_effects;
 use crate::services::catalog::{
@@ -149,12 +150,7 @@ impl Product {
     /// The variants, in position order (at most 100). Costs 10× its selection in query complexity.
     #[graphql(complexity = "10 * child_complexity")]
     async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<ProductVariant>> {
-        let loader = ctx.data::<super::loaders::HubLoader>()?;
-        let variants = loader
-            .load_one(super::loaders::VariantsOf(self.0.id))
-            .await
-            .map_err(super::loaders::failed)?
-            .unwrap_or_default();
+        let variants = load_children(ctx, VariantsOf(self.0.id)).await?;
         Ok(variants.into_iter().map(ProductVariant).collect())
     }
     /// When it was created.
@@ -187,7 +183,7 @@ impl ProductVariant {
     }
     /// The product it belongs to.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
-        Ok(query(catalog::product(&app(ctx)?.db, self.0.product_id).await)?.map(Product))
+        Ok(load_by_id(ctx, ProductId(self.0.product_id)).await?.map(Product))
     }
     /// Its name within the product; by default its option values joined by " / ", e.g. "Red / XL".
     async fn title(&self) -> &str {
@@ -257,12 +253,7 @@ impl ProductVariant {
     /// Stock of this variant in each warehouse where it has a level. Costs 5× its selection in query complexity.
     #[graphql(complexity = "5 * child_complexity")]
     async fn inventory_levels(&self, ctx: &Context<'_>) -> Result<Vec<InventoryLevel>> {
-        let loader = ctx.data::<super::loaders::HubLoader>()?;
-        let levels: Vec<inventory_level::Model> = loader
-            .load_one(super::loaders::LevelsOf(self.0.id))
-            .await
-            .map_err(super::loaders::failed)?
-            .unwrap_or_default();
+        let levels = load_children(ctx, LevelsOf(self.0.id)).await?;
         Ok(levels.into_iter().map(InventoryLevel).collect())
     }
     /// When it was created.
@@ -336,9 +327,9 @@ impl CatalogQuery {
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
         #[graphql(desc = "Narrows the list.")] filter: Option<WarehouseFilterInput>,
     ) -> Result<Conn<Warehouse>> {
-        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let page = ConnectionArgs { after, before, first, last, reverse }.page(ctx)?;
         let search = filter.and_then(|f| f.search);
-        let found = query(catalog::warehouses(&app(ctx)?.db, search.as_deref(), &page).await)?;
+        let found = query(catalog::warehouses(reader(ctx)?, search.as_deref(), &page).await)?;
         Ok(connection(found, Warehouse))
     }
 
@@ -349,7 +340,7 @@ impl CatalogQuery {
         #[graphql(desc = "Global id of the Warehouse.")] id: ID,
     ) -> Result<Option<Warehouse>> {
         let id = require_id("Warehouse", &id)?;
-        Ok(query(catalog::warehouse(&app(ctx)?.db, id).await)?.map(Warehouse))
+        Ok(query(catalog::warehouse(reader(ctx)?, id).await)?.map(Warehouse))
     }
 
     /// Products, in creation order unless `sortKey` says otherwise (`reverse` for newest first). At most 100 a page.
@@ -371,11 +362,11 @@ impl CatalogQuery {
         sort_key: Option<ProductSortKeys>,
         #[graphql(desc = "Narrows the list.")] filter: Option<ProductFilterInput>,
     ) -> Result<Conn<Product>> {
-        let page =
-            ConnectionArgs { after, before, first, last, reverse }.sorted_page(sort_key.unwrap_or_default().into())?;
+        let page = ConnectionArgs { after, before, first, last, reverse }
+            .sorted_page(ctx, sort_key.unwrap_or_default().into())?;
         let filter = filter.unwrap_or_default();
         let filter = ProductFilter { search: filter.search, updated_at_min: filter.updated_at_min };
-        let found = query(catalog::products(&app(ctx)?.db, &filter, &page).await)?;
+        let found = query(catalog::products(reader(ctx)?, &filter, &page).await)?;
         Ok(connection(found, Product))
     }
 
@@ -386,7 +377,7 @@ impl CatalogQuery {
         #[graphql(desc = "Global id of the Product.")] id: ID,
     ) -> Result<Option<Product>> {
         let id = require_id("Product", &id)?;
-        Ok(query(catalog::product(&app(ctx)?.db, id).await)?.map(Product))
+        Ok(query(catalog::product(reader(ctx)?, id).await)?.map(Product))
     }
 
     /// Variants of all products, in creation order. At most 100 a page.
@@ -402,11 +393,11 @@ impl CatalogQuery {
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
         #[graphql(desc = "Narrows the list.")] filter: Option<VariantFilterInput>,
     ) -> Result<Conn<ProductVariant>> {
-        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let page = ConnectionArgs { after, before, first, last, reverse }.page(ctx)?;
         let filter = filter.unwrap_or_default();
         let product_id = filter.product_id.as_ref().map(|id| require_id("Product", id)).transpose()?;
         let filter = VariantFilter { search: filter.search, product_id };
-        let found = query(catalog::variants(&app(ctx)?.db, &filter, &page).await)?;
+        let found = query(catalog::variants(reader(ctx)?, &filter, &page).await)?;
         Ok(connection(found, ProductVariant))
     }
 
@@ -417,7 +408,7 @@ impl CatalogQuery {
         #[graphql(desc = "Global id of the ProductVariant.")] id: ID,
     ) -> Result<Option<ProductVariant>> {
         let id = require_id("ProductVariant", &id)?;
-        Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
+        Ok(query(catalog::variant(reader(ctx)?, id).await)?.map(ProductVariant))
     }
 }
 

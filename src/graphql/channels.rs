@@ -4,11 +4,11 @@ use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Resu
 
 use entity::channel;
 
-use super::app;
 use super::auth::RequireScope;
 use super::catalog::Warehouse;
 use super::errors::{UserError, int, internal, payloads, query, split, user_errors};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
+use super::{app, reader};
 use crate::domain::channel::CountryCode;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::money::CurrencyCode;
@@ -102,18 +102,18 @@ impl ChannelSettings {
     /// The warehouses whose stock is pushed, by id: the chosen ones (their stock together), else the default
     /// warehouse alone.
     async fn stock_warehouses(&self, ctx: &Context<'_>) -> Result<Vec<Warehouse>> {
-        let source = query(stock_warehouses(&app(ctx)?.db, self.0.id).await)?;
+        let source = query(stock_warehouses(reader(ctx)?, self.0.id).await)?;
         Ok(source.warehouses.into_iter().map(Warehouse).collect())
     }
     /// The first of `stockWarehouses`.
     #[graphql(deprecation = "A channel may read several warehouses: use stockWarehouses.")]
     async fn stock_warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
-        let source = query(stock_warehouses(&app(ctx)?.db, self.0.id).await)?;
+        let source = query(stock_warehouses(reader(ctx)?, self.0.id).await)?;
         Ok(source.warehouses.into_iter().next().map(Warehouse))
     }
     /// Whether stock warehouses were chosen (changes the quantity rule, SPEC §3).
     async fn stock_warehouse_chosen(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(query(stock_warehouses(&app(ctx)?.db, self.0.id).await)?.chosen)
+        Ok(query(stock_warehouses(reader(ctx)?, self.0.id).await)?.chosen)
     }
     /// The warehouse channel orders take stock from.
     async fn order_warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
@@ -249,7 +249,7 @@ impl Channel {
     }
     /// How much of the channel the hub knows, counted now.
     async fn counts(&self, ctx: &Context<'_>) -> Result<ChannelCounts> {
-        let c = query(service::counts(&app(ctx)?.db, self.0.id).await)?;
+        let c = query(service::counts(reader(ctx)?, self.0.id).await)?;
         Ok(ChannelCounts {
             listings: int(c.listings)?,
             links: int(c.links)?,
@@ -330,10 +330,10 @@ impl ChannelQuery {
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
         #[graphql(desc = "Narrows the list.")] filter: Option<ChannelFilterInput>,
     ) -> Result<Conn<Channel>> {
-        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let page = ConnectionArgs { after, before, first, last, reverse }.page(ctx)?;
         let filter = filter.unwrap_or_default();
         let filter = ChannelFilter { kind: filter.kind.map(Into::into), status: filter.status.map(Into::into) };
-        let found = query(service::list(&app(ctx)?.db, &filter, &page).await)?;
+        let found = query(service::list(reader(ctx)?, &filter, &page).await)?;
         Ok(connection(found, Channel))
     }
 
@@ -344,7 +344,7 @@ impl ChannelQuery {
         #[graphql(desc = "Global id of the Channel.")] id: ID,
     ) -> Result<Option<Channel>> {
         let id = require_id("Channel", &id)?;
-        Ok(query(service::get(&app(ctx)?.db, id).await)?.map(Channel))
+        Ok(query(service::get(reader(ctx)?, id).await)?.map(Channel))
     }
 
     /// The marketplace's seller consent URL for an app (real OAuth flow). `channelConnect` without tokens

@@ -6,7 +6,6 @@ use entity::enums::{LedgerReason, LedgerReference};
 use entity::{inventory_ledger, inventory_level};
 
 use super::actors::{self, Actor, ActorKind};
-use super::app;
 use super::auth::actor;
 use super::catalog::{ProductVariant, Warehouse};
 use super::errors::{UserError, int, payloads, query, split, user_errors};
@@ -14,6 +13,7 @@ use super::loaders::{ExportSlipId, OrderId, OrderReturnId, VariantId, WarehouseI
 use super::orders::Order;
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use super::stock::{ExportSlip, OrderReturn};
+use super::{app, reader};
 use crate::domain::errors::FieldError;
 use crate::services::ServiceError;
 use crate::services::effects::Committed;
@@ -272,9 +272,9 @@ impl InventoryQuery {
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
         #[graphql(desc = "Narrows the list.")] filter: Option<InventoryFilterInput>,
     ) -> Result<Conn<InventoryLevel>> {
-        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let page = ConnectionArgs { after, before, first, last, reverse }.page(ctx)?;
         let filter = filter.unwrap_or_default().decode()?;
-        let found = query(inventory::levels(&app(ctx)?.db, &filter, &page).await)?;
+        let found = query(inventory::levels(reader(ctx)?, &filter, &page).await)?;
         Ok(connection(found, InventoryLevel))
     }
 
@@ -291,9 +291,9 @@ impl InventoryQuery {
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
         #[graphql(desc = "Narrows the list.")] filter: Option<InventoryLedgerFilterInput>,
     ) -> Result<Conn<InventoryLedgerEntry>> {
-        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let page = ConnectionArgs { after, before, first, last, reverse }.page(ctx)?;
         let filter = filter.unwrap_or_default().decode()?;
-        let found = query(inventory::ledger(&app(ctx)?.db, &filter, &page).await)?;
+        let found = query(inventory::ledger(reader(ctx)?, &filter, &page).await)?;
         Ok(connection(found, InventoryLedgerEntry))
     }
 }

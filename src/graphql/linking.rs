@@ -6,12 +6,13 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use entity::enums::SyncRunKind;
 use entity::{channel_listing, product_link};
 
-use super::app;
 use super::catalog::{Money, Product, ProductVariant};
 use super::channels::Channel;
 use super::errors::{UserError, int_opt, query, split, user_errors};
+use super::loaders::{ChannelId, ChannelListingId, ProductId, VariantId, load_by_id};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use super::sync_runs::{ChannelListingsPullPayload, ProductLinksCreatePayload, ProductLinksRelinkPayload, run_answer};
+use super::{app, reader};
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::linking::Outcome;
 use crate::domain::sync_errors::SyncErrorCode;
@@ -62,7 +63,7 @@ impl ChannelListing {
     }
     /// The channel it is on.
     async fn channel(&self, ctx: &Context<'_>) -> Result<Option<Channel>> {
-        Ok(query(channels::get(&app(ctx)?.db, self.0.channel_id).await)?.map(Channel))
+        Ok(load_by_id(ctx, ChannelId(self.0.channel_id)).await?.map(Channel))
     }
     /// The channel's id of the product.
     async fn external_product_id(&self) -> &str {
@@ -120,7 +121,7 @@ impl ChannelListing {
 
 async fn listing_money(ctx: &Context<'_>, channel_id: i64, minor: Option<i64>) -> Result<Option<Money>> {
     let Some(minor) = minor else { return Ok(None) };
-    let channel = query(channels::get(&app(ctx)?.db, channel_id).await)?;
+    let channel = load_by_id(ctx, ChannelId(channel_id)).await?;
     let currency = channel.as_ref().map(channels::currency).unwrap_or("VND");
     Ok(Some(Money::new(minor, currency)))
 }
@@ -136,22 +137,22 @@ impl ProductLink {
     }
     /// The channel of the link.
     async fn channel(&self, ctx: &Context<'_>) -> Result<Option<Channel>> {
-        Ok(query(channels::get(&app(ctx)?.db, self.0.channel_id).await)?.map(Channel))
+        Ok(load_by_id(ctx, ChannelId(self.0.channel_id)).await?.map(Channel))
     }
     /// The channel listing; null for a variant that found none.
     async fn listing(&self, ctx: &Context<'_>) -> Result<Option<ChannelListing>> {
         let Some(id) = self.0.listing_id else { return Ok(None) };
-        Ok(query(service::listing(&app(ctx)?.db, id).await)?.map(ChannelListing))
+        Ok(load_by_id(ctx, ChannelListingId(id)).await?.map(ChannelListing))
     }
     /// The hub variant; null once it was deleted (error VARIANT_DELETED).
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
         let Some(id) = self.0.variant_id else { return Ok(None) };
-        Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
+        Ok(load_by_id(ctx, VariantId(id)).await?.map(ProductVariant))
     }
     /// The hub product of the variant; null once it was deleted.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
         let Some(id) = self.0.product_id else { return Ok(None) };
-        Ok(query(catalog::product(&app(ctx)?.db, id).await)?.map(Product))
+        Ok(load_by_id(ctx, ProductId(id)).await?.map(Product))
     }
     /// Where the link is.
     async fn state(&self) -> LinkStateGql {
@@ -255,7 +256,7 @@ impl LinkingQuery {
         #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
     ) -> Result<Conn<ProductLink>> {
-        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let page = ConnectionArgs { after, before, first, last, reverse }.page(ctx)?;
         let channel_id = require_id("Channel", &channel_id)?;
         let view = match view {
             ProductLinkView::All => View::All,
@@ -263,7 +264,7 @@ impl LinkingQuery {
             ProductLinkView::SyncError => View::SyncError,
             ProductLinkView::LinkError => View::LinkError,
         };
-        let found = query(service::links(&app(ctx)?.db, channel_id, view, search.as_deref(), &page).await)?;
+        let found = query(service::links(reader(ctx)?, channel_id, view, search.as_deref(), &page).await)?;
         Ok(connection(found, ProductLink))
     }
 
@@ -274,7 +275,7 @@ impl LinkingQuery {
         #[graphql(desc = "Global id of the ProductLink.")] id: ID,
     ) -> Result<Option<ProductLink>> {
         let id = require_id("ProductLink", &id)?;
-        Ok(query(service::link(&app(ctx)?.db, id).await)?.map(ProductLink))
+        Ok(query(service::link(reader(ctx)?, id).await)?.map(ProductLink))
     }
 
     /// A channel's stored listings (pulled by link runs or `channelListingsPull`).
@@ -292,9 +293,9 @@ impl LinkingQuery {
         #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
     ) -> Result<Conn<ChannelListing>> {
-        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let page = ConnectionArgs { after, before, first, last, reverse }.page(ctx)?;
         let channel_id = require_id("Channel", &channel_id)?;
-        let found = query(service::listings(&app(ctx)?.db, channel_id, search.as_deref(), unlinked_only, &page).await)?;
+        let found = query(service::listings(reader(ctx)?, channel_id, search.as_deref(), unlinked_only, &page).await)?;
         Ok(connection(found, ChannelListing))
     }
 
@@ -307,7 +308,7 @@ impl LinkingQuery {
     ) -> Result<ProductLinkStatus> {
         let product_id = require_id("Product", &product_id)?;
         let channel_id = require_id("Channel", &channel_id)?;
-        let db = &app(ctx)?.db;
+        let db = reader(ctx)?;
         Ok(match query(service::product_link_state(db, channel_id, product_id).await)? {
             ProductLinkState::NotLinked => {
                 ProductLinkStatus { state: ProductChannelState::NotLinked, failing_variants: vec![] }

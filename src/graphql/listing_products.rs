@@ -5,17 +5,18 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use entity::enums::SyncRunKind;
 use entity::sync_run_item;
 
-use super::app;
 use super::catalog::Product;
 use super::errors::{UserError, payloads, query, split, user_errors};
 use super::linking::ChannelListing;
+use super::loaders::{ChannelListingId, ProductId, load_by_id};
 use super::relay::{Conn, ConnectionArgs, connection, input_id, require_id};
 use super::sync_runs::{SyncRun, run_answer};
+use super::{app, reader};
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::jobs;
 use crate::jobs::listing_products::CreateProductsInput;
 use crate::services::linking::{self as service, ListingSelection};
-use crate::services::{ServiceError, catalog, channels};
+use crate::services::{ServiceError, channels};
 
 /// Most listing ids one request takes.
 const MAX_LISTING_IDS: usize = 10_000;
@@ -123,7 +124,7 @@ pub struct SyncRunItem(pub sync_run_item::Model);
 impl SyncRunItem {
     /// The listing (the first selected SKU of its channel product).
     async fn listing(&self, ctx: &Context<'_>) -> Result<Option<ChannelListing>> {
-        Ok(query(service::listing(&app(ctx)?.db, self.0.listing_id).await)?.map(ChannelListing))
+        Ok(load_by_id(ctx, ChannelListingId(self.0.listing_id)).await?.map(ChannelListing))
     }
     /// It became a hub product.
     async fn succeeded(&self) -> bool {
@@ -132,7 +133,7 @@ impl SyncRunItem {
     /// The hub product made from it; null when it failed (or the product was deleted since).
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
         let Some(id) = self.0.product_id else { return Ok(None) };
-        Ok(query(catalog::product(&app(ctx)?.db, id).await)?.map(Product))
+        Ok(load_by_id(ctx, ProductId(id)).await?.map(Product))
     }
     /// Why it failed, as a `userErrors` code; null when it succeeded.
     async fn error_code(&self) -> Option<ErrorCode> {
@@ -163,9 +164,9 @@ impl ListingProductsQuery {
         #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
     ) -> Result<Conn<SyncRunItem>> {
-        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let page = ConnectionArgs { after, before, first, last, reverse }.page(ctx)?;
         let run_id = require_id("SyncRun", &run_id)?;
-        let found = query(service::run_items(&app(ctx)?.db, run_id, failed_only, &page).await)?;
+        let found = query(service::run_items(reader(ctx)?, run_id, failed_only, &page).await)?;
         Ok(connection(found, SyncRunItem))
     }
 }

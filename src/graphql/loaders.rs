@@ -1,13 +1,12 @@
-//! DataLoaders: a page of products asks for its variants, their stock levels and warehouses in one query each,
-//! not one per row.
+//! DataLoaders: a page asks for each relation of its rows in one query (a page of products: its variants, their
+//! stock levels and warehouses; a page of orders: their lines, customers, channels and the lines' variants), not one
+//! per row. Every relation field of the schema loads through here.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
-
-use entity::{inventory_level, product_variant};
 
 /// Loads by id, batched per request tick.
 #[derive(Clone)]
@@ -21,54 +20,38 @@ pub fn new(db: DatabaseConnection) -> HubLoader {
     DataLoader::new(Loaders { db }, tokio::spawn)
 }
 
-/// The variants of a product (key: product id), in position order.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct VariantsOf(pub i64);
-/// The levels of a variant (key: variant id), by warehouse.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct LevelsOf(pub i64);
-
 type LoadError = Arc<sea_orm::DbErr>;
 
-impl Loader<VariantsOf> for Loaders {
-    type Value = Vec<product_variant::Model>;
-    type Error = LoadError;
+/// Declares a key type loading the rows of `$entity` whose `$parent` column is the key, in the given column
+/// order, so a page of parents asking for their children costs one query.
+macro_rules! children {
+    ($($(#[$meta:meta])* $key:ident => $entity:ident by $parent:ident ($field:ident), ordered by [$($order:ident),+]);+ $(;)?) => {
+        $(
+            $(#[$meta])*
+            #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+            pub struct $key(pub i64);
 
-    async fn load(&self, keys: &[VariantsOf]) -> Result<HashMap<VariantsOf, Self::Value>, Self::Error> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = product_variant::Entity::find()
-            .filter(product_variant::Column::ProductId.is_in(ids))
-            .order_by_asc(product_variant::Column::Position)
-            .order_by_asc(product_variant::Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
-        let mut out: HashMap<VariantsOf, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        for row in rows {
-            out.entry(VariantsOf(row.product_id)).or_default().push(row);
-        }
-        Ok(out)
-    }
-}
+            impl Loader<$key> for Loaders {
+                type Value = Vec<entity::$entity::Model>;
+                type Error = LoadError;
 
-impl Loader<LevelsOf> for Loaders {
-    type Value = Vec<inventory_level::Model>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[LevelsOf]) -> Result<HashMap<LevelsOf, Self::Value>, Self::Error> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = inventory_level::Entity::find()
-            .filter(inventory_level::Column::VariantId.is_in(ids))
-            .order_by_asc(inventory_level::Column::WarehouseId)
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
-        let mut out: HashMap<LevelsOf, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        for row in rows {
-            out.entry(LevelsOf(row.variant_id)).or_default().push(row);
-        }
-        Ok(out)
-    }
+                async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
+                    let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+                    let rows = entity::$entity::Entity::find()
+                        .filter(entity::$entity::Column::$parent.is_in(ids))
+                        $(.order_by_asc(entity::$entity::Column::$order))+
+                        .all(&self.db)
+                        .await
+                        .map_err(Arc::new)?;
+                    let mut out: HashMap<$key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
+                    for row in rows {
+                        out.entry($key(row.$field)).or_default().push(row);
+                    }
+                    Ok(out)
+                }
+            }
+        )+
+    };
 }
 
 /// Declares a key type loading one row of `$entity` by primary key, so a page of rows asking for a relation
@@ -96,6 +79,19 @@ macro_rules! by_id {
             }
         )+
     };
+}
+
+children! {
+    /// The variants of a product (key: product id), in position order.
+    VariantsOf => product_variant by ProductId (product_id), ordered by [Position, Id];
+    /// The levels of a variant (key: variant id), by warehouse.
+    LevelsOf => inventory_level by VariantId (variant_id), ordered by [WarehouseId];
+    /// The lines of an order (key: order id), in the channel's order.
+    LinesOf => order_line by OrderId (order_id), ordered by [Id];
+    /// The lines of an export slip (key: slip id).
+    SlipLinesOf => export_slip_line by SlipId (slip_id), ordered by [Id];
+    /// The lines of a recorded return (key: return id).
+    ReturnLinesOf => return_line by ReturnId (return_id), ordered by [Id];
 }
 
 by_id! {
@@ -160,6 +156,19 @@ where
     Loaders: Loader<K, Error = LoadError>,
 {
     ctx.data::<HubLoader>()?.load_one(key).await.map_err(failed)
+}
+
+/// Loads the rows of a `children!` key through the request's loader (empty when there are none).
+pub async fn load_children<K>(
+    ctx: &async_graphql::Context<'_>,
+    key: K,
+) -> async_graphql::Result<<Loaders as Loader<K>>::Value>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    Loaders: Loader<K, Error = LoadError>,
+    <Loaders as Loader<K>>::Value: Default,
+{
+    Ok(ctx.data::<HubLoader>()?.load_one(key).await.map_err(failed)?.unwrap_or_default())
 }
 
 /// A loader failure as the INTERNAL error (cause logged).

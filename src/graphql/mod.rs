@@ -104,7 +104,7 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
         if !ctx.settings.introspection {
             builder = builder.disable_introspection();
         }
-        builder = builder.data(loaders::new(ctx.db.clone())).data(ctx);
+        builder = builder.data(loaders::new(ctx.reader.clone())).data(ctx);
     }
     builder.finish()
 }
@@ -116,6 +116,12 @@ pub fn sdl() -> String {
 
 pub(crate) fn app<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppContext> {
     ctx.data::<AppContext>()
+}
+
+/// The connections for reads (`AppContext::reader`): every query and relation field reads through them; writes
+/// and the reads inside a write go through `AppContext::db`.
+pub(crate) fn reader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a sea_orm::DatabaseConnection> {
+    Ok(&app(ctx)?.reader)
 }
 
 /// 401 with a JSON error and no detail of why (missing, malformed, unknown and revoked look the same).
@@ -159,7 +165,7 @@ impl Unauthenticated {
 /// The caller of a request bearing `Authorization: Bearer <token>`, if the token is live.
 pub async fn principal_of(ctx: &AppContext, authorization: Option<&str>) -> Result<auth::Principal, Unauthenticated> {
     let secret = authorization.and_then(crate::services::api_tokens::bearer).ok_or(Unauthenticated::Refused)?;
-    match crate::services::api_tokens::verify(&ctx.db, secret).await {
+    match crate::services::api_tokens::verify(&ctx.db, &ctx.reader, secret).await {
         Ok(Some(token)) => Ok(auth::Principal { token_id: token.id, scope: token.scope, token_name: token.name }),
         Ok(None) => Err(Unauthenticated::Refused),
         Err(err) => {

@@ -7,15 +7,18 @@ use entity::enums::SyncRunKind;
 use entity::{customer, order, order_event, order_line, sync_error};
 
 use super::actors::{self, Actor, ActorKind};
-use super::app;
 use super::auth::actor;
 use super::catalog::{Money, ProductVariant, Warehouse};
 use super::channels::Channel;
 use super::errors::{UserError, int, payloads, query, split, user_errors};
-use super::loaders::{OrderId, OrderLineId, load_by_id, load_required};
+use super::loaders::{
+    ChannelId, ChannelListingId, CustomerId, LinesOf, OrderId, OrderLineId, VariantId, WarehouseId, load_by_id,
+    load_children, load_required,
+};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use super::sync_errors::stored_code;
 use super::sync_runs::{ChannelOrdersSyncPayload, SyncRun, run_answer};
+use super::{app, reader};
 use crate::domain::channel::Address;
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::orders::ActionKind;
@@ -23,8 +26,8 @@ use crate::domain::sync_errors::SyncErrorCode;
 use crate::jobs;
 use crate::jobs::effects::with_effects;
 use crate::jobs::orders::FetchInput;
+use crate::services::channels;
 use crate::services::orders::{self as service, OrderFilter};
-use crate::services::{catalog, channels};
 
 /// An order's status in the hub, mapped from its channel's status.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -180,12 +183,12 @@ impl OrderLine {
     /// The hub variant; null while the line's listing is not linked.
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
         let Some(id) = self.0.variant_id else { return Ok(None) };
-        Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
+        Ok(load_by_id(ctx, VariantId(id)).await?.map(ProductVariant))
     }
     /// The channel listing the line sold.
     async fn listing(&self, ctx: &Context<'_>) -> Result<Option<super::linking::ChannelListing>> {
         let Some(id) = self.0.listing_id else { return Ok(None) };
-        Ok(query(crate::services::linking::listing(&app(ctx)?.db, id).await)?.map(super::linking::ChannelListing))
+        Ok(load_by_id(ctx, ChannelListingId(id)).await?.map(super::linking::ChannelListing))
     }
     /// Units ordered.
     async fn quantity(&self) -> Result<i32> {
@@ -296,7 +299,7 @@ impl Order {
     }
     /// The channel account it came from.
     async fn channel(&self, ctx: &Context<'_>) -> Result<Option<Channel>> {
-        Ok(query(channels::get(&app(ctx)?.db, self.0.channel_id).await)?.map(Channel))
+        Ok(load_by_id(ctx, ChannelId(self.0.channel_id)).await?.map(Channel))
     }
     /// The channel's order id.
     async fn external_id(&self) -> &str {
@@ -321,7 +324,7 @@ impl Order {
     /// The saved customer; null when the channel gave no buyer details.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
         let Some(id) = self.0.customer_id else { return Ok(None) };
-        Ok(query(service::customer(&app(ctx)?.db, id).await)?.map(Customer))
+        Ok(load_by_id(ctx, CustomerId(id)).await?.map(Customer))
     }
     /// The customer's name as of the last import.
     async fn customer_name(&self) -> Option<&str> {
@@ -363,7 +366,7 @@ impl Order {
     /// already finished).
     async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
         let Some(id) = self.0.warehouse_id else { return Ok(None) };
-        Ok(query(catalog::warehouse(&app(ctx)?.db, id).await)?.map(Warehouse))
+        Ok(load_by_id(ctx, WarehouseId(id)).await?.map(Warehouse))
     }
     /// Some lines are not linked to a hub variant (see `syncErrors`); they take no stock until linked.
     async fn has_unlinked_lines(&self) -> bool {
@@ -379,7 +382,7 @@ impl Order {
     }
     /// The order's lines.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
-        let lines = query(service::lines(&app(ctx)?.db, self.0.id).await)?;
+        let lines = load_children(ctx, LinesOf(self.0.id)).await?;
         Ok(lines.into_iter().map(|l| OrderLine(l, self.0.currency.clone())).collect())
     }
     /// The order's history, oldest first: import, status changes, stock movements, channel actions.
@@ -390,18 +393,18 @@ impl Order {
     ) -> Result<Vec<OrderEvent>> {
         let filter = filter.unwrap_or_default();
         let by = actors::filter("filter", filter.actor_kind, filter.actor_name.as_deref())?;
-        Ok(query(service::events(&app(ctx)?.db, self.0.id, &by).await)?.into_iter().map(OrderEvent).collect())
+        Ok(query(service::events(reader(ctx)?, self.0.id, &by).await)?.into_iter().map(OrderEvent).collect())
     }
     /// Export slips made for the order (SPEC §5).
     async fn export_slips(&self, ctx: &Context<'_>) -> Result<Vec<super::stock::ExportSlip>> {
-        Ok(query(service::export_slips(&app(ctx)?.db, self.0.id).await)?
+        Ok(query(service::export_slips(reader(ctx)?, self.0.id).await)?
             .into_iter()
             .map(super::stock::ExportSlip)
             .collect())
     }
     /// Open sync errors of this order.
     async fn sync_errors(&self, ctx: &Context<'_>) -> Result<Vec<OrderSyncError>> {
-        Ok(query(service::open_errors(&app(ctx)?.db, self.0.id).await)?.into_iter().map(OrderSyncError).collect())
+        Ok(query(service::open_errors(reader(ctx)?, self.0.id).await)?.into_iter().map(OrderSyncError).collect())
     }
     /// When the buyer placed it.
     async fn placed_at(&self) -> chrono::DateTime<chrono::Utc> {
@@ -535,10 +538,10 @@ impl OrderQuery {
         sort_key: Option<OrderSortKeys>,
         #[graphql(desc = "Narrows the list.")] filter: Option<OrderFilterInput>,
     ) -> Result<Conn<Order>> {
-        let page =
-            ConnectionArgs { after, before, first, last, reverse }.sorted_page(sort_key.unwrap_or_default().into())?;
+        let page = ConnectionArgs { after, before, first, last, reverse }
+            .sorted_page(ctx, sort_key.unwrap_or_default().into())?;
         let filter = filter.unwrap_or_default().decode("filter").map_err(|e| async_graphql::Error::new(e.message))?;
-        let found = query(service::list(&app(ctx)?.db, &filter, &page).await)?;
+        let found = query(service::list(reader(ctx)?, &filter, &page).await)?;
         Ok(connection(found, Order))
     }
 
@@ -549,7 +552,7 @@ impl OrderQuery {
         #[graphql(desc = "Global id of the Order.")] id: ID,
     ) -> Result<Option<Order>> {
         let id = require_id("Order", &id)?;
-        Ok(query(service::get(&app(ctx)?.db, id).await)?.map(Order))
+        Ok(query(service::get(reader(ctx)?, id).await)?.map(Order))
     }
 }
 

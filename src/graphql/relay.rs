@@ -4,7 +4,7 @@ use super::errors::int;
 use std::borrow::Cow;
 
 use async_graphql::connection::{Edge, EmptyFields, PageInfo};
-use async_graphql::{ErrorExtensions, ID, Object, OutputType, TypeName};
+use async_graphql::{Context, ErrorExtensions, ID, Object, OutputType, TypeName};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 
@@ -135,13 +135,20 @@ pub struct ConnectionArgs {
 
 impl ConnectionArgs {
     /// Validates and decodes for a list in primary-key order: page sizes 0..=100, not both `first` and `last`,
-    /// cursors of this API.
-    pub fn page(&self) -> async_graphql::Result<PageArgs> {
-        self.sorted_page(ById)
+    /// cursors of this API. The rows are counted only when the connection's `totalCount` is selected.
+    pub fn page(&self, ctx: &Context<'_>) -> async_graphql::Result<PageArgs> {
+        self.sorted_page(ctx, ById)
     }
 
     /// As `page`, for a list sorted by `sort`: its cursors must have been taken under the same sort key.
-    pub fn sorted_page<K: SortKey>(&self, sort: K) -> async_graphql::Result<PageArgs<K>> {
+    pub fn sorted_page<K: SortKey>(&self, ctx: &Context<'_>, sort: K) -> async_graphql::Result<PageArgs<K>> {
+        let mut args = self.decode(sort)?;
+        args.count_total = ctx.look_ahead().field("totalCount").exists();
+        Ok(args)
+    }
+
+    /// The arguments alone, decoded and validated (nothing counted).
+    fn decode<K: SortKey>(&self, sort: K) -> async_graphql::Result<PageArgs<K>> {
         if self.first.is_some() && self.last.is_some() {
             return Err(bad_request("pass `first` or `last`, not both".into(), "BAD_PAGINATION"));
         }
@@ -163,6 +170,7 @@ impl ConnectionArgs {
             first: size("first", self.first)?,
             last: size("last", self.last)?,
             reverse: self.reverse.unwrap_or(false),
+            count_total: false,
         })
     }
 }
@@ -173,7 +181,7 @@ pub struct Conn<T: OutputType> {
     edges: Vec<Edge<String, T, EmptyFields>>,
     has_previous_page: bool,
     has_next_page: bool,
-    total_count: u64,
+    total_count: Option<u64>,
 }
 
 /// One page of a list, in the list's order, with the cursors to ask for the pages around it (a Relay
@@ -202,7 +210,9 @@ impl<T: OutputType> Conn<T> {
 
     /// Items matching the filter, across all pages.
     async fn total_count(&self) -> async_graphql::Result<i32> {
-        int(self.total_count)
+        // `ConnectionArgs::page` counts whenever this field is selected; a page built otherwise is a bug.
+        let counted = self.total_count.ok_or_else(|| super::errors::internal(anyhow::anyhow!("rows not counted")))?;
+        int(counted)
     }
 }
 
@@ -253,31 +263,31 @@ mod tests {
             last: None,
             reverse: None,
         };
-        assert!(sized(Some(101), None).page().is_err());
-        assert!(sized(Some(-1), None).page().is_err());
-        assert!(sized(Some(10), Some("garbage")).page().is_err());
+        assert!(sized(Some(101), None).decode(ById).is_err());
+        assert!(sized(Some(-1), None).decode(ById).is_err());
+        assert!(sized(Some(10), Some("garbage")).decode(ById).is_err());
         let seven = encode_cursor(&Cursor { sort_key: ID_SORT_KEY, value: None, id: 7 });
-        assert_eq!(sized(Some(100), Some(&seven)).page().expect("ok").after.map(|c| c.id), Some(7));
+        assert_eq!(sized(Some(100), Some(&seven)).decode(ById).expect("ok").after.map(|c| c.id), Some(7));
     }
 
     #[test]
     fn primary_key_cursors_keep_their_old_form() {
         let cursor = Cursor { sort_key: ID_SORT_KEY, value: None, id: 42 };
         assert_eq!(encode_cursor(&cursor), B64.encode("cursor:42"), "cursors handed out before sort keys stay valid");
-        assert_eq!(args(Some(B64.encode("cursor:42"))).page().expect("decoded").after, Some(cursor));
+        assert_eq!(args(Some(B64.encode("cursor:42"))).decode(ById).expect("decoded").after, Some(cursor));
     }
 
     #[test]
     fn sorted_cursors_carry_key_value_and_id_exactly() {
         let title = Cursor { sort_key: "TITLE", value: Some(SortValue::Text("Áo: size M: đỏ".into())), id: 3 };
-        let decoded = args(Some(encode_cursor(&title))).sorted_page(ProductSortKey::Title).expect("decoded");
+        let decoded = args(Some(encode_cursor(&title))).decode(ProductSortKey::Title).expect("decoded");
         assert_eq!(decoded.after, Some(title), "colons and non-ASCII survive");
 
         // Nanoseconds (SQLite keeps them) and whole seconds both come back as the same instant.
         for at in ["2026-12-05T10:11:12.123456789Z", "2026-12-05T10:11:12Z", "2026-12-05T10:11:12.5Z"] {
             let at = at.parse::<chrono::DateTime<chrono::Utc>>().expect("a time");
             let cursor = Cursor { sort_key: "UPDATED_AT", value: Some(SortValue::Time(at)), id: 9 };
-            let decoded = args(Some(encode_cursor(&cursor))).sorted_page(ProductSortKey::UpdatedAt).expect("decoded");
+            let decoded = args(Some(encode_cursor(&cursor))).decode(ProductSortKey::UpdatedAt).expect("decoded");
             assert_eq!(decoded.after, Some(cursor));
         }
     }
@@ -289,11 +299,11 @@ mod tests {
         for (cursor, sort) in
             [(&title, ProductSortKey::UpdatedAt), (&title, ProductSortKey::Id), (&by_id, ProductSortKey::Title)]
         {
-            let err = args(Some(cursor.clone())).sorted_page(sort).expect_err("refused");
+            let err = args(Some(cursor.clone())).decode(sort).expect_err("refused");
             assert_eq!(code(&err), "\"BAD_CURSOR\"");
             assert!(err.message.contains(&format!("sorted by {}", sort.name())), "{}", err.message);
         }
-        let err = args(Some(title)).page().expect_err("a list without sort keys refuses it too");
+        let err = args(Some(title)).decode(ById).expect_err("a list without sort keys refuses it too");
         assert_eq!(code(&err), "\"BAD_CURSOR\"");
     }
 
@@ -301,7 +311,7 @@ mod tests {
     fn a_cursor_whose_value_does_not_fit_its_key_is_refused() {
         for text in ["cursor:UPDATED_AT:4:yesterday", "cursor:UPDATED_AT:4", "cursor:UPDATED_AT:x:2026-12-05T10:11:12Z"]
         {
-            let err = args(Some(B64.encode(text))).sorted_page(ProductSortKey::UpdatedAt).expect_err(text);
+            let err = args(Some(B64.encode(text))).decode(ProductSortKey::UpdatedAt).expect_err(text);
             assert!(err.message.contains("not a cursor returned by this API"), "{text}: {}", err.message);
         }
     }

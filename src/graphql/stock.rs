@@ -5,18 +5,21 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use entity::enums::{ExportSlipStatus, SyncRunKind};
 use entity::{export_slip, export_slip_line, order_return, return_line, stock_push};
 
-use super::app;
 use super::auth::actor;
 use super::catalog::{Money, ProductVariant, Warehouse};
 use super::channels::{Channel, OversellPolicyGql, PricePolicyGql};
 use super::errors::{UserError, int, int_opt, payloads, query, split, user_errors};
 use super::inventory::InventoryLevel;
 use super::linking::ProductLink;
-use super::loaders::{ChannelId, OrderId, ProductLinkId, VariantId, WarehouseId, load_by_id, load_required};
+use super::loaders::{
+    ChannelId, OrderId, ProductLinkId, ReturnLinesOf, SlipLinesOf, VariantId, WarehouseId, load_by_id, load_children,
+    load_required,
+};
 use super::orders::{Order, OrderLine};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use super::sync_errors::stored_code;
 use super::sync_runs::{StockPushStartPayload, StockReconcileStartPayload, SyncRun, run_answer};
+use super::{app, reader};
 use crate::domain::errors::FieldError;
 use crate::domain::stock_push::{QuantityRule, SafetyStockSource};
 use crate::domain::sync_errors::SyncErrorCode;
@@ -25,7 +28,7 @@ use crate::services::effects::Committed;
 use crate::services::export_slips::{self as slips, ReturnInput, ReturnLineInput, SlipFilter};
 use crate::services::link_marks::variant_flags;
 use crate::services::stock_push::{self as service, Explanation, PushFilter};
-use crate::services::{ServiceResult, catalog, channels};
+use crate::services::{ServiceResult, channels};
 
 // ------------------------------------------------------------------------------------------------ explanation
 
@@ -298,11 +301,11 @@ impl ExportSlip {
     }
     /// The warehouse the goods leave.
     async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
-        Ok(query(catalog::warehouse(&app(ctx)?.db, self.0.warehouse_id).await)?.map(Warehouse))
+        Ok(load_by_id(ctx, WarehouseId(self.0.warehouse_id)).await?.map(Warehouse))
     }
     /// One line per order line.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<ExportSlipLine>> {
-        Ok(query(slips::lines(&app(ctx)?.db, self.0.id).await)?.into_iter().map(ExportSlipLine).collect())
+        Ok(load_children(ctx, SlipLinesOf(self.0.id)).await?.into_iter().map(ExportSlipLine).collect())
     }
     /// When it was created.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
@@ -425,7 +428,7 @@ impl OrderReturn {
     }
     /// Where restocked units went.
     async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
-        Ok(query(catalog::warehouse(&app(ctx)?.db, self.0.warehouse_id).await)?.map(Warehouse))
+        Ok(load_by_id(ctx, WarehouseId(self.0.warehouse_id)).await?.map(Warehouse))
     }
     /// Whether units were put back on hand.
     async fn status(&self) -> ReturnStatusGql {
@@ -442,7 +445,7 @@ impl OrderReturn {
     }
     /// The lines returned.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderReturnLine>> {
-        Ok(query(slips::return_lines(&app(ctx)?.db, self.0.id).await)?.into_iter().map(OrderReturnLine).collect())
+        Ok(load_children(ctx, ReturnLinesOf(self.0.id)).await?.into_iter().map(OrderReturnLine).collect())
     }
     /// When it was recorded.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
@@ -464,7 +467,7 @@ impl OrderReturnLine {
     /// The hub variant of the order line; null when it was not linked or was deleted.
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
         let Some(id) = self.0.variant_id else { return Ok(None) };
-        Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
+        Ok(load_by_id(ctx, VariantId(id)).await?.map(ProductVariant))
     }
     /// Units returned.
     async fn quantity(&self) -> Result<i32> {
@@ -514,7 +517,7 @@ impl StockQuery {
         #[graphql(desc = "Global id of the Channel.")] channel_id: ID,
     ) -> Result<StockExplanation> {
         let (v, c) = (require_id("ProductVariant", &variant_id)?, require_id("Channel", &channel_id)?);
-        Ok(StockExplanation(query(service::explain(&app(ctx)?.db, v, c).await)?))
+        Ok(StockExplanation(query(service::explain(reader(ctx)?, v, c).await)?))
     }
 
     /// Push history of a channel, oldest first (`reverse` for newest first). At most 100 a page.
@@ -531,7 +534,7 @@ impl StockQuery {
         #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
     ) -> Result<Conn<StockPush>> {
-        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let page = ConnectionArgs { after, before, first, last, reverse }.page(ctx)?;
         let f = filter.unwrap_or_default();
         let filter = PushFilter {
             channel_id: Some(require_id("Channel", &channel_id)?),
@@ -539,7 +542,7 @@ impl StockQuery {
             link_id: f.link_id.as_ref().map(|id| require_id("ProductLink", id)).transpose()?,
             ok: f.ok,
         };
-        let found = query(service::history(&app(ctx)?.db, &filter, &page).await)?;
+        let found = query(service::history(reader(ctx)?, &filter, &page).await)?;
         Ok(connection(found, StockPush))
     }
 
@@ -549,7 +552,7 @@ impl StockQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the ExportSlip.")] id: ID,
     ) -> Result<Option<ExportSlip>> {
-        Ok(query(slips::get(&app(ctx)?.db, require_id("ExportSlip", &id)?).await)?.map(ExportSlip))
+        Ok(query(slips::get(reader(ctx)?, require_id("ExportSlip", &id)?).await)?.map(ExportSlip))
     }
 
     /// Export slips, by status, order and warehouse. At most 100 a page.
@@ -565,14 +568,14 @@ impl StockQuery {
         #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
     ) -> Result<Conn<ExportSlip>> {
-        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let page = ConnectionArgs { after, before, first, last, reverse }.page(ctx)?;
         let f = filter.unwrap_or_default();
         let filter = SlipFilter {
             status: f.status.map(ExportSlipStatus::from),
             order_id: f.order_id.as_ref().map(|id| require_id("Order", id)).transpose()?,
             warehouse_id: f.warehouse_id.as_ref().map(|id| require_id("Warehouse", id)).transpose()?,
         };
-        let found = query(slips::list(&app(ctx)?.db, &filter, &page).await)?;
+        let found = query(slips::list(reader(ctx)?, &filter, &page).await)?;
         Ok(connection(found, ExportSlip))
     }
 
@@ -582,7 +585,7 @@ impl StockQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the OrderReturn.")] id: ID,
     ) -> Result<Option<OrderReturn>> {
-        Ok(query(slips::get_return(&app(ctx)?.db, require_id("OrderReturn", &id)?).await)?.map(OrderReturn))
+        Ok(query(slips::get_return(reader(ctx)?, require_id("OrderReturn", &id)?).await)?.map(OrderReturn))
     }
 }
 

@@ -4,18 +4,17 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 
 use entity::sync_error;
 
-use super::app;
 use super::catalog::ProductVariant;
 use super::channels::Channel;
 use super::errors::{UserError, int_opt, internal, query, split, user_errors};
 use super::linking::ChannelListing;
-use super::loaders::{OrderId, load_by_id};
+use super::loaders::{ChannelId, ChannelListingId, OrderId, VariantId, load_by_id};
 use super::orders::Order;
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
+use super::{app, reader};
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::sync_errors::SyncErrorCode;
 use crate::services::sync_errors::{self as service, SyncErrorFilter};
-use crate::services::{catalog, channels, linking};
 
 /// What a sync error is about.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -40,7 +39,7 @@ impl SyncError {
     /// The channel concerned.
     async fn channel(&self, ctx: &Context<'_>) -> Result<Option<Channel>> {
         let Some(id) = self.0.channel_id else { return Ok(None) };
-        Ok(query(channels::get(&app(ctx)?.db, id).await)?.map(Channel))
+        Ok(load_by_id(ctx, ChannelId(id)).await?.map(Channel))
     }
     /// What it is about.
     async fn kind(&self) -> SyncErrorKindGql {
@@ -57,12 +56,12 @@ impl SyncError {
     /// The hub variant concerned, if any.
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
         let Some(id) = self.0.variant_id else { return Ok(None) };
-        Ok(query(catalog::variant(&app(ctx)?.db, id).await)?.map(ProductVariant))
+        Ok(load_by_id(ctx, VariantId(id)).await?.map(ProductVariant))
     }
     /// The channel listing concerned, if any.
     async fn listing(&self, ctx: &Context<'_>) -> Result<Option<ChannelListing>> {
         let Some(id) = self.0.listing_id else { return Ok(None) };
-        Ok(query(linking::listing(&app(ctx)?.db, id).await)?.map(ChannelListing))
+        Ok(load_by_id(ctx, ChannelListingId(id)).await?.map(ChannelListing))
     }
     /// The order concerned (ORDER errors).
     async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
@@ -172,14 +171,14 @@ impl SyncErrorQuery {
         )]
         sort_key: Option<SyncErrorSortKeys>,
     ) -> Result<Conn<SyncError>> {
-        let page =
-            ConnectionArgs { after, before, first, last, reverse }.sorted_page(sort_key.unwrap_or_default().into())?;
+        let page = ConnectionArgs { after, before, first, last, reverse }
+            .sorted_page(ctx, sort_key.unwrap_or_default().into())?;
         let filter = filter.unwrap_or_default();
         if let Some(id) = &filter.channel_id {
             require_id("Channel", id)?;
         }
         let filter = filter.decode("filter").map_err(|e| async_graphql::Error::new(e.message))?;
-        let found = query(service::list(&app(ctx)?.db, &filter, &page).await)?;
+        let found = query(service::list(reader(ctx)?, &filter, &page).await)?;
         Ok(connection(found, SyncError))
     }
 }

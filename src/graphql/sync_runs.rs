@@ -7,11 +7,11 @@ use tokio::sync::broadcast::error::RecvError;
 use entity::enums::SyncRunKind;
 use entity::sync_run;
 
-use super::app;
 use super::channels::Channel;
 use super::errors::{UserError, int, payloads, query, split, user_errors};
 use super::loaders::{ChannelId, load_by_id};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
+use super::{app, reader};
 use crate::domain::errors::FieldError;
 use crate::events::HubEvent;
 use crate::jobs;
@@ -144,7 +144,7 @@ impl SyncRunQuery {
         #[graphql(desc = "Global id of the SyncRun.")] id: ID,
     ) -> Result<Option<SyncRun>> {
         let id = require_id("SyncRun", &id)?;
-        Ok(query(sync_runs::get(&app(ctx)?.db, id).await)?.map(SyncRun))
+        Ok(query(sync_runs::get(reader(ctx)?, id).await)?.map(SyncRun))
     }
 
     /// Sync runs, oldest first (`reverse` for newest first). At most 100 a page.
@@ -160,14 +160,14 @@ impl SyncRunQuery {
         #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
         #[graphql(desc = "Narrows the list.")] filter: Option<SyncRunFilterInput>,
     ) -> Result<Conn<SyncRun>> {
-        let page = ConnectionArgs { after, before, first, last, reverse }.page()?;
+        let page = ConnectionArgs { after, before, first, last, reverse }.page(ctx)?;
         let filter = filter.unwrap_or_default();
         let filter = SyncRunFilter {
             kind: filter.kind.map(Into::into),
             status: filter.status.map(Into::into),
             channel_id: None,
         };
-        let found = query(sync_runs::list(&app(ctx)?.db, &filter, &page).await)?;
+        let found = query(sync_runs::list(reader(ctx)?, &filter, &page).await)?;
         Ok(connection(found, SyncRun))
     }
 }

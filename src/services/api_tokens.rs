@@ -57,15 +57,20 @@ pub async fn create(
     Ok((model, secret))
 }
 
-/// The live token with this secret, if any. Records its use at most once a minute (no write per request).
-pub async fn verify(db: &DatabaseConnection, secret: &str) -> ServiceResult<Option<api_token::Model>> {
+/// The live token with this secret, if any, looked up through `reader`. Records its use through `db` at most once
+/// a minute (no write per request).
+pub async fn verify(
+    db: &DatabaseConnection,
+    reader: &DatabaseConnection,
+    secret: &str,
+) -> ServiceResult<Option<api_token::Model>> {
     if !secret.starts_with(PREFIX) {
         return Ok(None);
     }
     let found = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(hash(secret)))
         .filter(api_token::Column::RevokedAt.is_null())
-        .one(db)
+        .one(reader)
         .await?;
     if let Some(token) = &found {
         let now = chrono::Utc::now();

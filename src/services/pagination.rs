@@ -104,6 +104,9 @@ pub struct PageArgs<K = ById> {
     pub first: Option<u64>,
     pub last: Option<u64>,
     pub reverse: bool,
+    /// Count the rows matching the filter across all pages (a `COUNT(*)`, the dearest part of a page on a large
+    /// list): only when the client asked for `totalCount`.
+    pub count_total: bool,
 }
 
 /// One page: the items in the list's order, each with its cursor.
@@ -113,7 +116,8 @@ pub struct Page<T> {
     pub cursors: Vec<Cursor>,
     pub has_previous_page: bool,
     pub has_next_page: bool,
-    pub total_count: u64,
+    /// Rows matching the filter across all pages; `None` unless `PageArgs::count_total` asked for it.
+    pub total_count: Option<u64>,
 }
 
 impl<T> Page<T> {
@@ -202,7 +206,7 @@ where
             return Err(mismatched(cursor));
         }
     }
-    let total_count = select.clone().count(db).await?;
+    let total_count = if args.count_total { Some(select.clone().count(db).await?) } else { None };
     // "after" always means further along the chosen order.
     let (forward_gt, backward) = (!args.reverse, args.last.is_some() && args.first.is_none());
     let mut window = select.clone();

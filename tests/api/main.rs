@@ -42,6 +42,7 @@ mod oversell_guards;
 mod pagination;
 mod persisted_queries;
 mod query_cost;
+mod read_statements;
 mod schema;
 mod schema_docs;
 mod schema_relations;

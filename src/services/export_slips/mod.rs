@@ -16,9 +16,7 @@ use entity::{export_slip, export_slip_line, order, order_line, product_variant};
 mod returns;
 mod slips;
 
-pub use returns::{
-    MAX_RETURN_LINES, ReturnChange, ReturnInput, ReturnLineInput, get_return, record_return, return_lines,
-};
+pub use returns::{MAX_RETURN_LINES, ReturnChange, ReturnInput, ReturnLineInput, get_return, record_return};
 pub use slips::{cancel, create, export};
 
 use super::ServiceResult;
@@ -116,14 +114,6 @@ async fn set_status(
 
 pub async fn get(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<export_slip::Model>> {
     Ok(export_slip::Entity::find_by_id(id).one(db).await?)
-}
-
-pub async fn lines(db: &DatabaseConnection, slip_id: i64) -> ServiceResult<Vec<export_slip_line::Model>> {
-    Ok(export_slip_line::Entity::find()
-        .filter(export_slip_line::Column::SlipId.eq(slip_id))
-        .order_by_asc(export_slip_line::Column::Id)
-        .all(db)
-        .await?)
 }
 
 #[derive(Debug, Clone, Default)]

@@ -3,9 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use entity::enums::{LedgerReason, LedgerReference, OrderEventKind, ReturnStatus};
 use entity::{channel, order_line, order_return, return_line, warehouse};
@@ -223,14 +221,6 @@ pub async fn record_return(
 
 pub async fn get_return(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<order_return::Model>> {
     Ok(order_return::Entity::find_by_id(id).one(db).await?)
-}
-
-pub async fn return_lines(db: &DatabaseConnection, return_id: i64) -> ServiceResult<Vec<return_line::Model>> {
-    Ok(return_line::Entity::find()
-        .filter(return_line::Column::ReturnId.eq(return_id))
-        .order_by_asc(return_line::Column::Id)
-        .all(db)
-        .await?)
 }
 
 /// The refund of a return in minor units: a valid amount of the order's currency, at most the order's total less

@@ -6,7 +6,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use entity::enums::{OrderStatus, PaymentStatus, SyncErrorKind};
-use entity::{customer, order, order_event, order_line, sync_error};
+use entity::{order, order_event, sync_error};
 
 use crate::domain::actor::ActorFilter;
 use crate::domain::orders as rules;
@@ -147,14 +147,6 @@ pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> ServiceResult<Vec<o
         .await?)
 }
 
-pub async fn lines(db: &DatabaseConnection, order_id: i64) -> ServiceResult<Vec<order_line::Model>> {
-    Ok(order_line::Entity::find()
-        .filter(order_line::Column::OrderId.eq(order_id))
-        .order_by_asc(order_line::Column::Id)
-        .all(db)
-        .await?)
-}
-
 /// The order's history, oldest first, narrowed to the actors `by` lets through.
 pub async fn events(
     db: &DatabaseConnection,
@@ -169,10 +161,6 @@ pub async fn events(
         select = select.filter(order_event::Column::ActorName.eq(name.as_str()));
     }
     Ok(select.order_by_asc(order_event::Column::Id).all(db).await?)
-}
-
-pub async fn customer(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<customer::Model>> {
-    Ok(customer::Entity::find_by_id(id).one(db).await?)
 }
 
 /// The order's export slips, oldest first.

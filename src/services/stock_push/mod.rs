@@ -37,7 +37,7 @@ pub use explain::{Explanation, explain};
 pub use history::{PushFilter, history, push};
 pub use reconcile::{ReconcileReport, reconcile};
 pub use record::{Recorded, prune_history, record};
-pub use round::{METRICS, PushMetrics, RoundReport, lease_name, round, round_size};
+pub use round::{RoundReport, lease_name, round, round_size};
 pub use send::{PushOutcome, chunk_size, minimum_calls, send};
 
 /// Sync error code of a failed push (on the link, with backoff retries).

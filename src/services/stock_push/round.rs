@@ -25,23 +25,6 @@ pub struct RoundReport {
     pub calls: usize,
 }
 
-/// Process-wide counters of push calls (read by the benchmark; cheap enough to keep always).
-#[derive(Debug, Default)]
-pub struct PushMetrics {
-    /// Marketplace update calls made by pushes (HTTP retries inside a call not counted).
-    pub calls: std::sync::atomic::AtomicU64,
-    /// The fewest calls the APIs' batch maxima allow for the same pushes, round by round.
-    pub min_calls: std::sync::atomic::AtomicU64,
-    /// SKU pushes sent.
-    pub pushes: std::sync::atomic::AtomicU64,
-}
-
-pub static METRICS: PushMetrics = PushMetrics {
-    calls: std::sync::atomic::AtomicU64::new(0),
-    min_calls: std::sync::atomic::AtomicU64::new(0),
-    pushes: std::sync::atomic::AtomicU64::new(0),
-};
-
 /// Collect → send → record, once. The caller holds the channel's push lease. Effects: the live events of what
 /// was pushed (`record`).
 pub async fn round(
@@ -61,10 +44,12 @@ pub async fn round(
     }
     let (outcomes, calls) = send(connector, channel.kind, &mut collected.pushes).await;
     let updates: Vec<StockPriceUpdate> = collected.pushes.iter().map(|p| p.update.clone()).collect();
-    let relaxed = std::sync::atomic::Ordering::Relaxed;
-    METRICS.calls.fetch_add(calls as u64, relaxed);
-    METRICS.min_calls.fetch_add(minimum_calls(channel.kind, &updates) as u64, relaxed);
-    METRICS.pushes.fetch_add(updates.len() as u64, relaxed);
+    crate::metrics::stock_pushes_sent(
+        crate::channels::marketplace(channel.kind).slug,
+        updates.len(),
+        calls,
+        minimum_calls(channel.kind, &updates),
+    );
     let (recorded, mut effects) = record(db, channel, &collected.pushes, &outcomes).await?.into_parts();
     effects.merge(collected.effects);
     report.sent = collected.pushes.len();
