@@ -1,4 +1,6 @@
 //! The `omnisync` command: serve, worker, migrate, export-schema.
+// `bench graphql` executes the schema in this binary; its future is deeper than the default limit lays out.
+#![recursion_limit = "256"]
 
 use std::net::SocketAddr;
 

@@ -14,7 +14,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use crate::config::{DatabaseKind, Settings};
 use crate::context::{AppContext, StatementCount};
 use crate::events::EventBus;
-use crate::graphql::{self, AppSchema};
+use crate::graphql;
 use crate::jobs::{self, queue::JobQueue, worker};
 use crate::secrets::SecretBox;
 use crate::web as web_endpoints;
@@ -170,12 +170,12 @@ impl Application {
 }
 
 fn http_server(listener: TcpListener, context: AppContext) -> anyhow::Result<Server> {
-    let schema: AppSchema = graphql::build_schema(Some(context.clone()));
-    let schema = web::Data::new(schema);
+    let executor = graphql::executor::HubExecutor::new(graphql::build_schema(Some(context.clone())));
+    let executor = web::Data::new(executor);
     let context = web::Data::new(context);
     let server = actix_web::HttpServer::new(move || {
         App::new()
-            .app_data(schema.clone())
+            .app_data(executor.clone())
             .app_data(context.clone())
             .app_data(web::JsonConfig::default().limit(2 * 1024 * 1024))
             .route("/graphql", web::post().to(graphql::graphql_post))

@@ -7,7 +7,8 @@
 //!   simulated Lazada by its order pushes).
 //!
 //! Prints requests/s, p50 and p99 of each, and each page's throughput and p99 against the floor's, measured in the
-//! same run. `OMNISYNC_BENCH_HUB=<path>` measures another build of the hub with the same load (before/after).
+//! same run; then the engine's own cost of the catalog page (`graphql_engine`: the same query on an in-memory schema
+//! of the same shape, one thread) and the throughput it bounds the page to on this machine's cores. `OMNISYNC_BENCH_HUB=<path>` measures another build of the hub with the same load (before/after).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,9 +48,13 @@ async fn measure(env: &BenchEnv, connections: usize, seconds: u64) -> anyhow::Re
     seed_catalog(env).await.context("seeding the catalog")?;
     seed_orders(env).await.context("seeding the orders")?;
     let duration = Duration::from_secs(seconds);
-    let floor = load(env, FLOOR, connections, duration).await?;
-    let products = load(env, PRODUCTS_PAGE, connections, duration).await?;
-    let orders = load(env, ORDERS_PAGE, connections, duration).await?;
+    let floor = load(env, "floor", FLOOR, connections, duration).await?;
+    let products = load(env, "products page", PRODUCTS_PAGE, connections, duration).await?;
+    let orders = load(env, "orders page", ORDERS_PAGE, connections, duration).await?;
+    // The engine alone on the same page: a bound on the page's throughput however lean the hub around it.
+    let engine_ms = super::graphql_engine::page_ms(PRODUCTS_PAGE, Duration::from_secs(3)).await?;
+    let engine_bound_rps = cores() as f64 * 1000.0 / engine_ms;
+    let schema_ms = schema_page_ms(env, PRODUCTS_PAGE, Duration::from_secs(3)).await?;
     Ok(json!({
         "bench": "graphql",
         "backend": env.backend.name(),
@@ -57,6 +62,10 @@ async fn measure(env: &BenchEnv, connections: usize, seconds: u64) -> anyhow::Re
         "seconds_each": seconds,
         "floor": floor.json(None),
         "products_page": products.json(Some(&floor)),
+        "engine_products_page_ms": round2(engine_ms),
+        "schema_products_page_ms": round2(schema_ms),
+        "engine_bound_rps": round2(engine_bound_rps),
+        "engine_bound_share_of_floor": round3(engine_bound_rps / floor.rps.max(f64::MIN_POSITIVE)),
         "orders_page": orders.json(Some(&floor)),
         "peak_rss_mb": env.hub.peak_rss_mb(),
         "cores": cores(),
@@ -149,6 +158,29 @@ async fn seed_orders(env: &BenchEnv) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Milliseconds the hub's own schema takes for one page, executed in this process on the same store one request
+/// after another (no HTTP, no concurrency): the hub's resolvers, DataLoaders and database reads without transport.
+async fn schema_page_ms(env: &BenchEnv, query: &str, for_at_least: Duration) -> anyhow::Result<f64> {
+    let executor = crate::graphql::executor::HubExecutor::new(crate::graphql::build_schema(Some(env.ctx.clone())));
+    let principal = crate::graphql::auth::Principal {
+        token_id: 0,
+        scope: entity::enums::TokenScope::Read,
+        token_name: "bench".into(),
+    };
+    let started = Instant::now();
+    let mut pages = 0u32;
+    while started.elapsed() < for_at_least || pages == 0 {
+        let request = async_graphql::Request::new(query).data(principal.clone());
+        let response = async_graphql::Executor::execute(&executor, request).await;
+        if !response.errors.is_empty() {
+            anyhow::bail!("the schema refused the page: {:?}", response.errors);
+        }
+        std::hint::black_box(serde_json::to_vec(&response)?);
+        pages += 1;
+    }
+    Ok(started.elapsed().as_secs_f64() * 1000.0 / f64::from(pages))
+}
+
 /// What one query did under load.
 struct Figures {
     requests: usize,
@@ -169,7 +201,7 @@ impl Figures {
         });
         if let Some(floor) = floor {
             // The bounds: throughput at least 1/7 of the floor's, p99 at most 5× the floor's.
-            out["rps_share_of_floor"] = json!(round2(self.rps / floor.rps.max(f64::MIN_POSITIVE)));
+            out["rps_share_of_floor"] = json!(round3(self.rps / floor.rps.max(f64::MIN_POSITIVE)));
             out["p99_times_floor"] = json!(round2(self.p99_ms / floor.p99_ms.max(f64::MIN_POSITIVE)));
         }
         out
@@ -178,7 +210,15 @@ impl Figures {
 
 /// `connections` clients, each on its own keep-alive connection, asking `query` one request after another for
 /// `duration`. A request counts when the hub answers 200 with data and no errors.
-async fn load(env: &BenchEnv, query: &str, connections: usize, duration: Duration) -> anyhow::Result<Figures> {
+async fn load(
+    env: &BenchEnv,
+    name: &str,
+    query: &str,
+    connections: usize,
+    duration: Duration,
+) -> anyhow::Result<Figures> {
+    // Said when each load starts, so a profiler can be pointed at one of them.
+    tracing::info!(name, hub_pid = env.hub.pid(), "measuring");
     let url = format!("{}/graphql", env.hub.base_url);
     let body = serde_json::to_string(&json!({ "query": query }))?;
     let errors = Arc::new(AtomicUsize::new(0));
@@ -227,6 +267,10 @@ async fn load(env: &BenchEnv, query: &str, connections: usize, duration: Duratio
         p50_ms: percentile(&latencies, 50.0),
         p99_ms: percentile(&latencies, 99.0),
     })
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 fn has_errors(body: &[u8]) -> bool {

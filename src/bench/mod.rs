@@ -3,6 +3,7 @@
 //! the hub process's), and cleans up. Figures and the commands that produced them are kept in docs/performance.md.
 
 pub mod graphql;
+mod graphql_engine;
 pub mod link;
 pub mod orders;
 pub mod oversell;
@@ -244,9 +245,14 @@ impl HubProcess {
         }
     }
 
+    /// The hub's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The hub's peak resident memory so far, in MiB (Linux `VmHWM` of its process); 0 where unknown.
     pub fn peak_rss_mb(&self) -> f64 {
-        vm_hwm_mb(&format!("/proc/{}/status", self.child.id()))
+        vm_hwm_mb(&format!("/proc/{}/status", self.pid()))
     }
 
     /// Runs a GraphQL operation on the hub; its `data`, or an error carrying the response's errors.

@@ -43,15 +43,56 @@ macro_rules! children {
                         .all(&self.db)
                         .await
                         .map_err(Arc::new)?;
-                    let mut out: HashMap<$key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
-                    for row in rows {
-                        out.entry($key(row.$field)).or_default().push(row);
-                    }
-                    Ok(out)
+                    Ok(group(keys, rows, |row| $key(row.$field)))
                 }
             }
         )+
     };
+}
+
+/// The export slips of an order (key: order id), oldest first.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SlipsOf(pub i64);
+/// The open sync errors of an order (key: order id), oldest first.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OpenErrorsOf(pub i64);
+
+impl Loader<SlipsOf> for Loaders {
+    type Value = Vec<entity::export_slip::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[SlipsOf]) -> Result<HashMap<SlipsOf, Self::Value>, Self::Error> {
+        let rows = crate::services::orders::export_slips(&self.db, keys.iter().map(|k| k.0).collect())
+            .await
+            .map_err(service_failure)?;
+        Ok(group(keys, rows, |row| SlipsOf(row.order_id)))
+    }
+}
+
+impl Loader<OpenErrorsOf> for Loaders {
+    type Value = Vec<entity::sync_error::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[OpenErrorsOf]) -> Result<HashMap<OpenErrorsOf, Self::Value>, Self::Error> {
+        let rows = crate::services::orders::open_errors(&self.db, keys.iter().map(|k| k.0).collect())
+            .await
+            .map_err(service_failure)?;
+        Ok(group(keys, rows, |row| OpenErrorsOf(row.order_id.unwrap_or_default())))
+    }
+}
+
+/// Rows under the key each belongs to, every key present (empty when it has none).
+fn group<K: Copy + Eq + std::hash::Hash, R>(keys: &[K], rows: Vec<R>, key_of: impl Fn(&R) -> K) -> HashMap<K, Vec<R>> {
+    let mut out: HashMap<K, Vec<R>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    for row in rows {
+        out.entry(key_of(&row)).or_default().push(row);
+    }
+    out
+}
+
+/// A service's failure as a loader error (database faults are the only ones a read returns).
+fn service_failure(err: crate::services::ServiceError) -> LoadError {
+    Arc::new(sea_orm::DbErr::Custom(err.to_string()))
 }
 
 /// Declares a key type loading one row of `$entity` by primary key, so a page of rows asking for a relation

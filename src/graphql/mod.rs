@@ -9,6 +9,7 @@ pub mod channel_webhook;
 pub mod channels;
 pub mod cost;
 pub mod errors;
+pub mod executor;
 pub mod idempotency;
 pub mod inventory;
 pub mod labels;
@@ -25,15 +26,12 @@ pub mod sync_runs;
 pub mod ws;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
 use async_graphql::http::MultipartOptions;
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 use async_graphql_actix_web::GraphQLResponse;
 
 use crate::context::AppContext;
 
-/// Persisted queries remembered per process (the least recently used go first).
-const PERSISTED_QUERIES: usize = 1000;
 /// Deepest query accepted.
 pub const MAX_DEPTH: usize = 12;
 /// Highest complexity accepted: every field costs 1, connection fields multiply their children by the page size.
@@ -85,13 +83,7 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .extension(auth::OperationSpan)
-        .extension(auth::ScopeCheck)
-        .directive(idempotency::idempotent)
-        // Automatic persisted queries (Apollo's protocol): a client sends a query's SHA-256 instead of its text
-        // once this process has seen it; per process, so another replica answers PersistedQueryNotFound and the
-        // client sends the text again, as the protocol expects.
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)));
+        .directive(idempotency::idempotent);
     let budget = ctx.as_ref().and_then(|ctx| {
         let s = &ctx.settings;
         (s.cost_budget > 0).then(|| cost::Budget {
@@ -182,7 +174,7 @@ fn authorization_header(req: &HttpRequest) -> Option<&str> {
 /// A GraphQL POST. The caller is authenticated from the header before a byte of the body is read, and the body
 /// is read only up to `max_request_bytes`: an unauthenticated or oversized request costs no memory.
 pub async fn graphql_post(
-    schema: web::Data<AppSchema>,
+    executor: web::Data<executor::HubExecutor>,
     ctx: web::Data<AppContext>,
     http: HttpRequest,
     payload: web::Payload,
@@ -211,7 +203,8 @@ pub async fn graphql_post(
             Ok(request) => request,
             Err(err) => return bad_request(&format!("not a GraphQL request: {err}")),
         };
-    let response: GraphQLResponse = schema.execute(request.data(principal)).await.into();
+    let response: GraphQLResponse =
+        async_graphql::Executor::execute(executor.get_ref(), request.data(principal)).await.into();
     actix_web::Responder::respond_to(response, &http).map_into_boxed_body()
 }
 

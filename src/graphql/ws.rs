@@ -13,7 +13,8 @@ use async_graphql::ErrorExtensions;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket, WebSocketProtocols, WsMessage};
 use futures::StreamExt;
 
-use super::{AppSchema, Unauthenticated, authorization_header, principal_of, request_error};
+use super::executor::HubExecutor;
+use super::{Unauthenticated, authorization_header, principal_of, request_error};
 use crate::context::AppContext;
 
 /// The reason of a refused `connection_init` (no live token): closed with `FORBIDDEN_CLOSE`.
@@ -31,7 +32,7 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
 /// The upgrade to a GraphQL WebSocket. A token on the upgrade request is checked now (a bad one is a 401);
 /// otherwise the `connection_init` payload must carry one (`Authorization` or `authToken`).
 pub async fn graphql_ws(
-    schema: web::Data<AppSchema>,
+    executor: web::Data<HubExecutor>,
     ctx: web::Data<AppContext>,
     req: HttpRequest,
     payload: web::Payload,
@@ -61,7 +62,7 @@ pub async fn graphql_ws(
     actix_web::rt::spawn(read_client(messages, session.clone(), to_protocol, last_heard.clone()));
 
     let ctx = ctx.get_ref().clone();
-    let protocol_stream = WebSocket::new(AppSchema::clone(&schema), from_client, protocol).on_connection_init(
+    let protocol_stream = WebSocket::new(HubExecutor::clone(&executor), from_client, protocol).on_connection_init(
         move |payload: serde_json::Value| async move {
             let principal = match from_header {
                 Some(p) => p,

@@ -15,7 +15,7 @@ const PRODUCTS_PAGE: &str = "query($n: Int!) { products(first: $n) { edges { nod
 
 const ORDERS_PAGE: &str = "query($n: Int!) { orders(first: $n) { edges { node { id number status total { amount }
     channel { name } customer { name phone } lines { sellerSku quantity listing { sellerSku }
-    variant { sku product { title } } } } } } }";
+    variant { sku product { title } } } exportSlips { id } syncErrors { code } } } } }";
 
 /// The statements one request of `query` costs, and its data. The token check writes the token's last use at most
 /// once a minute: of two identical requests, the cheaper is the read alone.
@@ -91,8 +91,8 @@ async fn an_orders_page_costs_the_same_statements_at_5_and_at_50_orders(app: &Te
     assert!(order["lines"][0]["variant"]["product"]["title"].is_string(), "lines reach their variants: {order}");
     assert!(order["channel"]["name"].is_string() && order["customer"]["phone"].is_string(), "{order}");
     assert_eq!(five, fifty, "50 orders with 100 lines cost what 5 do");
-    // The token check, the page, then one query per relation: channels, customers, lines, listings, variants,
-    // products.
-    assert_eq!(fifty, 8, "a page of 50 orders costs {fifty} statements");
+    // The token check, the page, then one query per relation: channels, customers, lines, export slips, open sync
+    // errors, listings, variants, products.
+    assert_eq!(fifty, 10, "a page of 50 orders costs {fifty} statements");
 }
 on_both_backends_driven!(orders_page_statements, an_orders_page_costs_the_same_statements_at_5_and_at_50_orders);

@@ -163,20 +163,23 @@ pub async fn events(
     Ok(select.order_by_asc(order_event::Column::Id).all(db).await?)
 }
 
-/// The order's export slips, oldest first.
-pub async fn export_slips(db: &DatabaseConnection, order_id: i64) -> ServiceResult<Vec<entity::export_slip::Model>> {
+/// The orders' export slips, oldest first.
+pub async fn export_slips(
+    db: &DatabaseConnection,
+    order_ids: Vec<i64>,
+) -> ServiceResult<Vec<entity::export_slip::Model>> {
     use entity::export_slip;
     Ok(export_slip::Entity::find()
-        .filter(export_slip::Column::OrderId.eq(order_id))
+        .filter(export_slip::Column::OrderId.is_in(order_ids))
         .order_by_asc(export_slip::Column::Id)
         .all(db)
         .await?)
 }
 
-/// The order's sync errors not resolved or dismissed.
-pub async fn open_errors(db: &DatabaseConnection, order_id: i64) -> ServiceResult<Vec<sync_error::Model>> {
+/// The orders' sync errors not resolved or dismissed, oldest first.
+pub async fn open_errors(db: &DatabaseConnection, order_ids: Vec<i64>) -> ServiceResult<Vec<sync_error::Model>> {
     Ok(sync_error::Entity::find()
-        .filter(sync_error::Column::OrderId.eq(order_id))
+        .filter(sync_error::Column::OrderId.is_in(order_ids))
         .filter(sync_error::Column::Kind.eq(SyncErrorKind::Order))
         .filter(sync_error::Column::ResolvedAt.is_null())
         .filter(sync_error::Column::DismissedAt.is_null())
