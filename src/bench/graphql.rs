@@ -8,7 +8,8 @@
 //!
 //! Prints requests/s, p50 and p99 of each, and each page's throughput and p99 against the floor's, measured in the
 //! same run; then the engine's own cost of the catalog page (`graphql_engine`: the same query on an in-memory schema
-//! of the same shape, one thread) and the throughput it bounds the page to on this machine's cores. `OMNISYNC_BENCH_HUB=<path>` measures another build of the hub with the same load (before/after).
+//! of the same shape, one thread) and the throughput it bounds the page to on this machine's cores.
+//! `OMNISYNC_BENCH_HUB=<path>` measures another build of the hub with the same load (before/after).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -118,12 +119,18 @@ async fn seed_orders(env: &BenchEnv) -> anyhow::Result<()> {
     let skus: Vec<String> =
         sim.state.store().products.iter().flat_map(|p| p.skus.iter().map(|s| s.seller_sku.clone())).collect();
     for sku in &skus {
-        env.hub
+        let variant = json!({ "sku": sku, "barcode": sku, "price": "10000" });
+        let created = env
+            .hub
             .graphql(
                 "mutation($input: ProductCreateInput!) { productCreate(input: $input) { userErrors { message } } }",
-                json!({ "input": { "title": format!("Hub {sku}"), "variants": [{ "sku": sku, "barcode": sku, "price": "10000" }] } }),
+                json!({ "input": { "title": format!("Hub {sku}"), "variants": [variant] } }),
             )
             .await?;
+        let refused = &created["productCreate"]["userErrors"];
+        if refused.as_array().is_none_or(|errors| !errors.is_empty()) {
+            anyhow::bail!("creating the hub product of {sku} was refused: {refused}");
+        }
     }
     let channel = connect(
         ctx,

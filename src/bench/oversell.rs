@@ -4,8 +4,8 @@
 //! Four simulated marketplaces that push order webhooks (Lazada, Shopee, TikTok, the web store; Tiki has no push)
 //! sell like real ones: an order beyond a listing's quantity is refused and an accepted one lowers the listing
 //! (`SimState::set_enforce_stock`); each order's push leaves `--webhook-delay-ms` after it. The hub runs as
-//! deployed (`BenchEnv::start_as_deployed`: its own process, workers and scheduler, webhooks over HTTP); nothing here drives
-//! its runs. Every channel reads and reserves in one warehouse holding `--stock` units of each of `--skus` SKUs.
+//! deployed (`BenchEnv::start_as_deployed`: its own process, workers and scheduler, webhooks over HTTP); nothing
+//! here drives its runs. Every channel reads and reserves in one warehouse holding `--stock` units of each of `--skus` SKUs.
 //! `--buyers` buyers, spread over the four channels, place 1–3-unit orders (sometimes with a second SKU) 200–500 ms
 //! apart, only for SKUs their channel lists, until their channel lists nothing and the hub has committed every
 //! unit (or 120 s have passed: `timed_out`).
