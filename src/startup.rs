@@ -170,7 +170,7 @@ impl Application {
 }
 
 fn http_server(listener: TcpListener, context: AppContext) -> anyhow::Result<Server> {
-    let executor = graphql::executor::HubExecutor::new(graphql::build_schema(Some(context.clone())));
+    let executor = graphql::executor(&context);
     let executor = web::Data::new(executor);
     let context = web::Data::new(context);
     let server = actix_web::HttpServer::new(move || {

@@ -168,7 +168,7 @@ async fn seed_orders(env: &BenchEnv) -> anyhow::Result<()> {
 /// Milliseconds the hub's own schema takes for one page, executed in this process on the same store one request
 /// after another (no HTTP, no concurrency): the hub's resolvers, DataLoaders and database reads without transport.
 async fn schema_page_ms(env: &BenchEnv, query: &str, for_at_least: Duration) -> anyhow::Result<f64> {
-    let executor = crate::graphql::executor::HubExecutor::new(crate::graphql::build_schema(Some(env.ctx.clone())));
+    let executor = crate::graphql::executor(&env.ctx);
     let principal = crate::graphql::auth::Principal {
         token_id: 0,
         scope: entity::enums::TokenScope::Read,

@@ -154,6 +154,25 @@ impl ConnectorError {
 
 pub type ConnectorResult<T> = Result<T, ConnectorError>;
 
+/// Where a connector's listing walk sends its pages (`Connector::stream_listings`). Bounded: the walk waits while
+/// the reader stores the pages it already has, so memory holds a couple of pages, not the shop.
+pub struct ListingPages(tokio::sync::mpsc::Sender<Vec<Listing>>);
+
+/// Pages a walk may read ahead of the reader.
+const LISTING_PAGES_AHEAD: usize = 2;
+
+impl ListingPages {
+    pub fn channel() -> (Self, tokio::sync::mpsc::Receiver<Vec<Listing>>) {
+        let (sender, receiver) = tokio::sync::mpsc::channel(LISTING_PAGES_AHEAD);
+        (Self(sender), receiver)
+    }
+
+    /// Hands a page over; `false` when the reader is gone (the walk should stop). Empty pages are not sent.
+    pub async fn send(&self, page: Vec<Listing>) -> bool {
+        page.is_empty() || self.0.send(page).await.is_ok()
+    }
+}
+
 /// What the hub needs from any channel.
 #[async_trait]
 pub trait Connector: Send + Sync {
@@ -166,8 +185,23 @@ pub trait Connector: Send + Sync {
     /// Checks the credentials with one real call and reads the shop's identity.
     async fn shop_identity(&self) -> ConnectorResult<ShopIdentity>;
 
-    /// Every listing SKU of the shop, walking every page.
-    async fn list_listings(&self) -> ConnectorResult<Vec<Listing>>;
+    /// Every listing SKU of the shop, walking every page: each page goes to `pages` as soon as it is read, so a
+    /// shop of 100,000 SKUs is never held at once. Stops early, with `Ok`, when the receiver is gone.
+    async fn stream_listings(&self, pages: ListingPages) -> ConnectorResult<()>;
+
+    /// Every listing SKU of the shop, collected (small shops, tests).
+    async fn list_listings(&self) -> ConnectorResult<Vec<Listing>> {
+        let (pages, mut received) = ListingPages::channel();
+        let collect = async {
+            let mut listings = Vec::new();
+            while let Some(page) = received.recv().await {
+                listings.extend(page);
+            }
+            listings
+        };
+        let (walked, listings) = tokio::join!(self.stream_listings(pages), collect);
+        walked.map(|()| listings)
+    }
 
     /// Sends stock and/or price for many SKUs, in as few calls as the API's batch maximum allows.
     async fn update_stock_price(&self, updates: &[StockPriceUpdate]) -> ConnectorResult<UpdateReport>;

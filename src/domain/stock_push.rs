@@ -207,8 +207,8 @@ pub fn send_order(plan: &PushPlan, last_quantity: Option<i64>) -> SendOrder {
     }
 }
 
-/// Links a push round takes: about `ROUND_SECONDS` of calls at the hub's own rate for the channel, at least
-/// `MIN_ROUND_LINKS` and at most `MAX_ROUND_LINKS`. A change that became due during a round waits for the
+/// Links a push round takes — products, where the API updates one product per call — about `ROUND_SECONDS` of
+/// calls at the hub's own rate for the channel, at least `MIN_ROUND_LINKS` and at most `MAX_ROUND_LINKS`. A change that became due during a round waits for the
 /// round to end (the next collect takes it), so a round of 500 products at Shopee's 40 calls/s made a sell-out
 /// wait up to 12.5 s; batch APIs (50 SKUs a call) still take 500 links in about a second or less.
 pub fn round_size(hub_rate_per_second: u32, skus_per_call: usize, one_product_per_call: bool) -> u64 {

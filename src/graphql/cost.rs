@@ -4,14 +4,21 @@
 //! `extensions.cost`. Each API token spends from a bucket that refills at a steady rate; a request costing more
 //! than is left is refused with `THROTTLED` before it runs, telling the client how long to wait. The buckets are
 //! per process (each API replica has its own).
+//!
+//! Where the complexity comes from: only async-graphql's validation computes it, and only an extension sees it;
+//! but while a schema has any extension every field of every response runs through the extension chain (over a
+//! quarter of a catalog page's CPU, docs/performance.md). So the schema that executes has none, and a second
+//! schema of the same types (`CostMeter::probe`), whose one extension records the complexity and stops before
+//! execution, validates each operation first: the document is parsed once and validated twice.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextValidation};
-use async_graphql::{Response, ServerError, ValidationResult, Value, value};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextValidation};
+use async_graphql::{Request, Response, ServerError, ValidationResult, Value, value};
 
+use super::AppSchema;
 use super::auth::Principal;
 
 /// A token's budget: `capacity` points, refilled at `restore_per_second`.
@@ -26,14 +33,6 @@ pub struct Budget {
 struct Bucket {
     available: f64,
     at: Instant,
-}
-
-/// What a client is told after a request: the cost and what is left.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Charge {
-    pub requested: usize,
-    pub available: f64,
-    pub budget: Budget,
 }
 
 /// The actual cost of a response: one per field it holds, counting every list item's fields.
@@ -67,34 +66,72 @@ impl Budget {
     }
 }
 
-/// The schema extension; `budget: None` reports costs without refusing any.
-pub struct QueryCost {
+/// Measures, charges and reports the query cost of the operations of one process's API.
+pub struct CostMeter {
+    /// The API's schema with `ComplexityProbe`: validates, records the complexity, executes nothing.
+    probe: AppSchema,
+    /// `None`: costs are reported, nothing is refused.
     budget: Option<Budget>,
-    buckets: Arc<Mutex<HashMap<i64, Bucket>>>,
+    buckets: Mutex<HashMap<i64, Bucket>>,
 }
 
-impl QueryCost {
-    pub fn new(budget: Option<Budget>) -> Self {
-        Self { budget, buckets: Arc::default() }
+/// What an operation was charged, to settle once it ran.
+#[derive(Debug)]
+pub struct Charged {
+    token_id: i64,
+    requested: usize,
+    available: Option<f64>,
+}
+
+/// Where the probe puts the complexity it measured, in its (otherwise empty) response.
+const COMPLEXITY: &str = "complexity";
+
+impl CostMeter {
+    /// `probe`: a schema of the API's types whose one extension is `ComplexityProbe`.
+    pub fn new(probe: AppSchema, budget: Option<Budget>) -> Self {
+        Self { probe, budget, buckets: Mutex::default() }
     }
-}
 
-impl ExtensionFactory for QueryCost {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(QueryCostExtension { budget: self.budget, buckets: self.buckets.clone(), charge: Mutex::new(None) })
+    /// Validates the operation and charges its token. `Err`: the response to send instead of executing it (the
+    /// validation's errors, or THROTTLED). `Ok(None)`: no caller to charge (outside the transports).
+    pub async fn charge(
+        &self,
+        request: &mut Request,
+        principal: Option<&Principal>,
+    ) -> Result<Option<Charged>, Response> {
+        let Some(principal) = principal else { return Ok(None) };
+        let document = request.parsed_query().map_err(|e| Response::from_errors(vec![e]))?.clone();
+        let mut probe = Request::new(request.query.clone()).variables(request.variables.clone());
+        probe.operation_name = request.operation_name.clone();
+        probe.set_parsed_query(document);
+        let probed = self.probe.execute(probe).await;
+        if probed.is_err() {
+            return Err(probed);
+        }
+        let requested = match probed.extensions.get(COMPLEXITY) {
+            Some(Value::Number(n)) => n.as_u64().unwrap_or(0) as usize,
+            _ => 0,
+        };
+        match self.spend(principal.token_id, requested) {
+            Ok(available) => Ok(Some(Charged { token_id: principal.token_id, requested, available })),
+            Err(available) => Err(self.throttled(requested, available)),
+        }
     }
-}
 
-struct QueryCostExtension {
-    budget: Option<Budget>,
-    buckets: Arc<Mutex<HashMap<i64, Bucket>>>,
-    /// What validation charged: (token, requested cost, available after the charge).
-    charge: Mutex<Option<(i64, usize, Option<f64>)>>,
-}
+    /// Gives back what the operation was charged beyond its actual cost and reports both in `extensions.cost`.
+    pub fn settle(&self, charged: Option<Charged>, response: Response) -> Response {
+        let Some(Charged { token_id, requested, available }) = charged else { return response };
+        let actual = actual_cost(&response.data);
+        let available = match requested.checked_sub(actual) {
+            Some(unused) if unused > 0 => self.refund(token_id, unused).or(available),
+            _ => available,
+        };
+        let report = self.report(requested, Some(actual), available);
+        response.extension("cost", report)
+    }
 
-impl QueryCostExtension {
     /// Charges the token; `Err(available)` when the bucket holds less than the cost.
-    fn charge(&self, token_id: i64, cost: usize) -> Result<Option<f64>, f64> {
+    fn spend(&self, token_id: i64, cost: usize) -> Result<Option<f64>, f64> {
         let Some(budget) = self.budget else { return Ok(None) };
         let now = Instant::now();
         let mut buckets = self.buckets.lock().map_err(|_| 0.0)?;
@@ -107,6 +144,23 @@ impl QueryCostExtension {
         let budget = self.budget?;
         let mut buckets = self.buckets.lock().ok()?;
         buckets.get_mut(&token_id).map(|bucket| budget.refund(bucket, points))
+    }
+
+    fn throttled(&self, requested: usize, available: f64) -> Response {
+        let restore = self.budget.map(|b| b.restore_per_second).unwrap_or(1.0).max(f64::MIN_POSITIVE);
+        let wait = ((requested as f64 - available) / restore).ceil();
+        let mut error = ServerError::new(
+            format!(
+                "Throttled: this query costs {requested}, the token has {} left; retry in {wait} s",
+                available.floor()
+            ),
+            None,
+        );
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set("code", "THROTTLED");
+        extensions.set("cost", self.report(requested, None, Some(available)));
+        error.extensions = Some(extensions);
+        Response::from_errors(vec![error])
     }
 
     fn report(&self, requested: usize, actual: Option<usize>, available: Option<f64>) -> Value {
@@ -127,54 +181,37 @@ impl QueryCostExtension {
     }
 }
 
-#[async_trait::async_trait]
-impl Extension for QueryCostExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let response = next.run(ctx).await;
-        let charged = self.charge.lock().ok().and_then(|mut c| c.take());
-        let Some((token_id, requested, available)) = charged else { return response };
-        let actual = actual_cost(&response.data);
-        let available = match requested.checked_sub(actual) {
-            Some(unused) if unused > 0 => self.refund(token_id, unused).or(available),
-            _ => available,
-        };
-        let report = self.report(requested, Some(actual), available);
-        response.extension("cost", report)
-    }
+/// The probe schema's extension: keeps the complexity the validation computed and answers with it, in place of
+/// executing the operation.
+pub struct ComplexityProbe;
 
+impl ExtensionFactory for ComplexityProbe {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ComplexityProbeExtension { complexity: Mutex::new(0) })
+    }
+}
+
+struct ComplexityProbeExtension {
+    complexity: Mutex<usize>,
+}
+
+#[async_trait::async_trait]
+impl Extension for ComplexityProbeExtension {
     async fn validation(
         &self,
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let result = next.run(ctx).await?;
-        // Without a principal the schema runs outside the HTTP layer (SDL export, tests of the schema alone).
-        let Some(principal) = ctx.data_opt::<Principal>() else { return Ok(result) };
-        match self.charge(principal.token_id, result.complexity) {
-            Ok(available) => {
-                if let Ok(mut charge) = self.charge.lock() {
-                    *charge = Some((principal.token_id, result.complexity, available));
-                }
-                Ok(result)
-            }
-            Err(available) => {
-                let budget = self.budget.map(|b| b.restore_per_second).unwrap_or(1.0).max(f64::MIN_POSITIVE);
-                let wait = ((result.complexity as f64 - available) / budget).ceil();
-                let mut error = ServerError::new(
-                    format!(
-                        "Throttled: this query costs {}, the token has {} left; retry in {wait} s",
-                        result.complexity,
-                        available.floor()
-                    ),
-                    None,
-                );
-                let mut extensions = async_graphql::ErrorExtensionValues::default();
-                extensions.set("code", "THROTTLED");
-                extensions.set("cost", self.report(result.complexity, None, Some(available)));
-                error.extensions = Some(extensions);
-                Err(vec![error])
-            }
+        if let Ok(mut complexity) = self.complexity.lock() {
+            *complexity = result.complexity;
         }
+        Ok(result)
+    }
+
+    async fn execute(&self, _ctx: &ExtensionContext<'_>, _operation: Option<&str>, _next: NextExecute<'_>) -> Response {
+        let complexity = self.complexity.lock().map(|c| *c).unwrap_or(0);
+        Response::default().extension(COMPLEXITY, value!(complexity))
     }
 }
 

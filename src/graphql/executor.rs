@@ -1,12 +1,12 @@
 //! What every operation goes through before the schema executes it, on HTTP and WebSocket alike
-//! (`HubExecutor`, async-graphql's `Executor`): automatic persisted queries, the per-operation scope check, and
-//! one tracing span per operation.
+//! (`HubExecutor`, async-graphql's `Executor`): automatic persisted queries, the per-operation scope check, the
+//! query cost (`cost::CostMeter`), and one tracing span per operation.
 //!
 //! Why not schema extensions: while a schema has any extension, async-graphql runs every field and every list item
 //! of a response through the extension chain (a `ResolveInfo` built from two registry lookups, a boxed future per
 //! extension), whether the extension looks at fields or not; on a page of 50 products that was over a quarter of
 //! the request's CPU (docs/performance.md). None of these needs a field: they read the request before execution.
-//! The query cost stays an extension, since only an extension sees the complexity the validation computes.
+//! The query cost is measured on a second schema, which executes nothing (`cost`).
 
 use std::sync::Arc;
 
@@ -18,21 +18,23 @@ use tracing::Instrument;
 
 use super::AppSchema;
 use super::auth::{Principal, forbidden_message, required_scope};
+use super::cost::CostMeter;
 use crate::services::api_tokens::rank;
 
 /// Persisted queries remembered per process (the least recently used go first).
 const PERSISTED_QUERIES: usize = 1000;
 
-/// The schema behind the hub's checks. Cheap to clone (the schema and the cache are shared).
+/// The schema behind the hub's checks (`graphql::executor()` builds it). Cheap to clone (all is shared).
 #[derive(Clone)]
 pub struct HubExecutor {
     schema: AppSchema,
+    cost: Arc<CostMeter>,
     persisted: LruCacheStorage,
 }
 
 impl HubExecutor {
-    pub fn new(schema: AppSchema) -> Self {
-        Self { schema, persisted: LruCacheStorage::new(PERSISTED_QUERIES) }
+    pub fn new(schema: AppSchema, cost: CostMeter) -> Self {
+        Self { schema, cost: Arc::new(cost), persisted: LruCacheStorage::new(PERSISTED_QUERIES) }
     }
 
     /// The request, ready for the schema: its persisted query resolved, parsed, and refused when the caller's
@@ -112,9 +114,13 @@ impl Executor for HubExecutor {
         let started = std::time::Instant::now();
         let response = async {
             let principal = principal_in(&request.data).cloned();
-            match self.prepare(request, principal.as_ref()).await {
-                Ok(request) => self.schema.execute(request).await,
-                Err(error) => Response::from_errors(vec![error]),
+            let mut request = match self.prepare(request, principal.as_ref()).await {
+                Ok(request) => request,
+                Err(error) => return Response::from_errors(vec![error]),
+            };
+            match self.cost.charge(&mut request, principal.as_ref()).await {
+                Ok(charged) => self.cost.settle(charged, self.schema.execute(request).await),
+                Err(refused) => refused,
             }
         }
         .instrument(span.clone())
@@ -129,9 +135,14 @@ impl Executor for HubExecutor {
         let this = self.clone();
         stream::once(async move {
             let principal = session_data.as_deref().and_then(principal_in).cloned();
-            match this.prepare(request, principal.as_ref()).await {
-                Ok(request) => this.schema.execute_stream_with_session_data(request, session_data.unwrap_or_default()),
-                Err(error) => stream::once(async move { Response::from_errors(vec![error]) }).boxed(),
+            let mut request = match this.prepare(request, principal.as_ref()).await {
+                Ok(request) => request,
+                Err(error) => return stream::once(async move { Response::from_errors(vec![error]) }).boxed(),
+            };
+            // Charged when it starts; a stream's cost is not settled (it has no one response to count).
+            match this.cost.charge(&mut request, principal.as_ref()).await {
+                Ok(_) => this.schema.execute_stream_with_session_data(request, session_data.unwrap_or_default()),
+                Err(refused) => stream::once(async move { refused }).boxed(),
             }
         })
         .flatten()

@@ -78,20 +78,9 @@ pub struct SubscriptionRoot(sync_runs::SyncRunSubscription, live::LiveSubscripti
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// The schema; `ctx` is absent only when printing the SDL.
+/// The schema; `ctx` is absent only when printing the SDL. It has no extension (see `cost`).
 pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .directive(idempotency::idempotent);
-    let budget = ctx.as_ref().and_then(|ctx| {
-        let s = &ctx.settings;
-        (s.cost_budget > 0).then(|| cost::Budget {
-            capacity: f64::from(s.cost_budget),
-            restore_per_second: f64::from(s.cost_restore_per_second),
-        })
-    });
-    builder = builder.extension(cost::QueryCost::new(budget));
+    let mut builder = schema_builder();
     if let Some(ctx) = ctx {
         if !ctx.settings.introspection {
             builder = builder.disable_introspection();
@@ -99,6 +88,25 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
         builder = builder.data(loaders::new(ctx.reader.clone())).data(ctx);
     }
     builder.finish()
+}
+
+/// What executes operations over HTTP and WebSocket: the schema behind the hub's checks and its query cost meter.
+pub fn executor(ctx: &AppContext) -> executor::HubExecutor {
+    let s = &ctx.settings;
+    let budget = (s.cost_budget > 0).then(|| cost::Budget {
+        capacity: f64::from(s.cost_budget),
+        restore_per_second: f64::from(s.cost_restore_per_second),
+    });
+    let probe = schema_builder().extension(cost::ComplexityProbe).finish();
+    executor::HubExecutor::new(build_schema(Some(ctx.clone())), cost::CostMeter::new(probe, budget))
+}
+
+/// The types and the rules every operation is validated by (the executing schema and the cost probe alike).
+fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .directive(idempotency::idempotent)
 }
 
 /// The SDL, as committed in `schema.graphql`.

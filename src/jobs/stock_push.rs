@@ -42,8 +42,9 @@ async fn connected_channel(ctx: &AppContext, run: &sync_run::Model) -> ServiceRe
 }
 
 /// Queues a push run for the channel unless one is already waiting to start (a waiting run computes its values
-/// when it sends, so it covers every change made before it). A running one does not count: it may have
-/// collected its links already.
+/// when it sends, so it covers every change made before it) or a run holds the channel's lease (it looks for due
+/// links after releasing it). A run that is running but does not hold the lease does not count: it may be past
+/// that look.
 pub async fn request_push(ctx: &AppContext, channel_id: i64) -> ServiceResult<Option<sync_run::Model>> {
     let waiting = sync_run::Entity::find()
         .filter(sync_run::Column::Kind.eq(SyncRunKind::StockPush))
@@ -52,6 +53,12 @@ pub async fn request_push(ctx: &AppContext, channel_id: i64) -> ServiceResult<Op
         .one(&ctx.db)
         .await?;
     if waiting.is_some() {
+        return Ok(None);
+    }
+    // The lease's holder looks for due links once it releases it, so a run queued now would find the lease taken
+    // and end at once: under a stream of changes that was a run queued, claimed and finished for nothing on every
+    // kick (hundreds a minute, a few writes each, on the one SQLite writer the rounds need).
+    if leases::held(&ctx.db, &service::lease_name(channel_id)).await? {
         return Ok(None);
     }
     super::enqueue_run(ctx, SyncRunKind::StockPush, Some(channel_id), None).await.map(Some)
@@ -194,17 +201,15 @@ pub async fn run_reconcile(ctx: &AppContext, run: &sync_run::Model) -> ServiceRe
             "a stock push of this channel kept running; try again later",
         ));
     }
-    let outcome = async {
-        let connector = channels::connector_for(ctx, &channel).await?;
-        let listings = connector
-            .list_listings()
-            .await
-            .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("reading quantities: {e}")))?;
-        service::reconcile(&ctx.db, &channel, &listings).await
-    }
-    .await;
+    let mut batches = super::effects::BatchEffects::default();
+    let outcome = compare_every_page(ctx, &channel, &mut batches).await;
     leases::release(&ctx.db, &lease, &owner).await?;
-    let report = super::effects::after_commit_queued(ctx, outcome?).await;
+    batches.finish(ctx).await;
+    // Changes made while this held the push lease were not queued (`request_push`): pushed now.
+    if service::has_due_pushes(&ctx.db, channel.id).await? {
+        request_push(ctx, channel.id).await?;
+    }
+    let report = outcome?;
     let compared = report.compared as i64;
     let drifted = report.drifted as i64;
     sync_runs::record_progress(
@@ -213,10 +218,33 @@ pub async fn run_reconcile(ctx: &AppContext, run: &sync_run::Model) -> ServiceRe
         Counters { total: compared, processed: compared, succeeded: compared - drifted, failed: drifted, skipped: 0 },
     )
     .await?;
-    if report.repaired > 0 {
-        request_push(ctx, channel.id).await?;
-    }
     Ok(())
+}
+
+/// Reads the channel's listings page by page, comparing each page as it arrives (a large shop is never held at
+/// once); each page's errors and repairs commit, and their events go out, with the page.
+async fn compare_every_page(
+    ctx: &AppContext,
+    channel: &channel::Model,
+    batches: &mut super::effects::BatchEffects,
+) -> ServiceResult<service::ReconcileReport> {
+    let connector = channels::connector_for(ctx, channel).await?;
+    let (pages, mut received) = crate::channels::ListingPages::channel();
+    let compare = async move {
+        let mut total = service::ReconcileReport::default();
+        while let Some(page) = received.recv().await {
+            let report = batches.after_batch(ctx, service::reconcile(&ctx.db, channel, &page).await?);
+            total.compared += report.compared;
+            total.drifted += report.drifted;
+            total.repaired += report.repaired;
+        }
+        ServiceResult::Ok(total)
+    };
+    // A comparison that fails drops the receiver, which ends the walk.
+    let (walked, compared) = tokio::join!(connector.stream_listings(pages), compare);
+    let total = compared?;
+    walked.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("reading quantities: {e}")))?;
+    Ok(total)
 }
 
 /// Scheduler task: pushes for channels with due links (retries after backoff, held raises, missed kicks).

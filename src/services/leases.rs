@@ -46,6 +46,16 @@ pub async fn release<C: ConnectionTrait>(db: &C, name: &str, owner: &str) -> Ser
     Ok(())
 }
 
+/// Whether someone holds `name` now (an expired lease is held by no one).
+pub async fn held<C: ConnectionTrait>(db: &C, name: &str) -> ServiceResult<bool> {
+    Ok(lease::Entity::find()
+        .filter(lease::Column::Name.eq(name))
+        .filter(lease::Column::ExpiresAt.gt(chrono::Utc::now()))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// Waits (polling every 100 ms) up to `wait` for the lease.
 pub async fn acquire_within<C: ConnectionTrait>(
     db: &C,

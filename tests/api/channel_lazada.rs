@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use omnisync::channels::lazada::sign::sign_request;
 use omnisync::channels::{
-    ApiClient, ChannelKind, Connector, ConnectorConfig, ConnectorError, NoTokenStore, RetryPolicy, connector,
+    ApiClient, ChannelKind, Connector, ConnectorConfig, ConnectorError, ListingPages, NoTokenStore, RetryPolicy,
+    connector,
 };
 use omnisync::domain::channel::{OrderAction, OrderTimeField, StockPriceUpdate, WebhookRequest};
 use omnisync::sim::lazada::LazadaSim;
@@ -114,6 +115,32 @@ async fn a_listing_walk_past_the_10000_offset_continues_below_the_oldest_product
 
     assert_eq!(listings.len(), 10_120);
     assert_eq!(listings.iter().map(|l| &l.external_sku_id).collect::<HashSet<_>>().len(), 10_120);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_walk_hands_over_page_by_page_and_waits_for_its_reader() {
+    let (sim, lazada) = lazada(500);
+    let before = sim.state.api_requests();
+    let (pages, mut received) = ListingPages::channel();
+    let walk = tokio::spawn({
+        let lazada = lazada.clone();
+        async move { lazada.stream_listings(pages).await }
+    });
+    let first = received.recv().await.expect("a first page");
+    let first_page = first.len();
+    // The reader holds still: the walk reads a couple of pages ahead, then waits instead of reading the shop.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let read_meanwhile = sim.state.api_requests() - before;
+    assert!(read_meanwhile <= 4, "a walk whose reader waits read {read_meanwhile} pages of 10");
+    let mut skus: HashSet<String> = first.into_iter().map(|l| l.external_sku_id).collect();
+    while let Some(page) = received.recv().await {
+        skus.extend(page.into_iter().map(|l| l.external_sku_id));
+    }
+    walk.await.expect("the walk's task").expect("the walk");
+    let collected = lazada.list_listings().await.expect("listings");
+    assert_eq!(skus.len(), collected.len(), "the pages hold every listing once");
+    assert!(first_page > 0 && first_page < collected.len(), "a page, not the shop: {first_page}");
+    assert!(sim.state.api_requests() - before >= 10, "the walk went on once read");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

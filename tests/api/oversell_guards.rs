@@ -105,16 +105,16 @@ on_both_backends_driven!(safety_stock, safety_stock_is_held_back_per_channel_and
 
 /// A change that leaves a channel at 0 is collected before every other due link, even when it was the channel's
 /// most recently pushed link (least recently pushed links come first otherwise), on an API that updates one
-/// product per call (Shopee: rounds of 50 links, about a second at the hub's 40 calls/s).
+/// product per call (Shopee: rounds of 50 products, about a second at the hub's 40 calls/s; 60 products here).
 async fn a_sell_out_is_collected_before_every_other_due_link(app: &TestApp) {
-    let (sim, channel, variants) = linked(app, ChannelKind::Shopee, 120).await;
+    let (sim, channel, variants) = linked(app, ChannelKind::Shopee, 600).await;
     let last = *variants.last().expect("variants");
-    adjust(app, &variants.iter().map(|v| (*v, 3)).collect::<Vec<_>>()).await;
+    adjust_all(app, &variants, 3).await;
     while round(app, channel.id).await.links > 0 {}
     // The last SKU is pushed alone once more: it is now the channel's most recently pushed link.
     adjust(app, &[(last, 1)]).await;
     assert_eq!(round(app, channel.id).await.sent, 1);
-    adjust(app, &variants.iter().map(|v| (*v, 1)).collect::<Vec<_>>()).await;
+    adjust_all(app, &variants, 1).await;
     assert!(!link_of(app, channel.id, last).await.push_sells_out);
     adjust(app, &[(last, -5)]).await;
     assert!(link_of(app, channel.id, last).await.push_sells_out, "marked a sell-out");
@@ -134,6 +134,39 @@ async fn a_sell_out_is_collected_before_every_other_due_link(app: &TestApp) {
     assert_eq!(sim_quantity(&sim, variants.len() - 1), 0, "the channel shows 0");
 }
 on_both_backends_driven!(sell_outs_first, a_sell_out_is_collected_before_every_other_due_link);
+
+/// Where a call updates one product, a round takes products by their last push (their newest SKU's), so a product
+/// pushed a moment ago waits behind every product pushed before it — even when the SKU that changed now had not
+/// been pushed for long (ordered by that SKU, the product jumped the queue and others waited more than a pass).
+async fn a_product_pushed_last_waits_behind_products_pushed_before_it(app: &TestApp) {
+    let per_product = omnisync::sim::fixtures::PER_PRODUCT;
+    let (_sim, channel, variants) = linked(app, ChannelKind::Shopee, 60 * per_product).await;
+    adjust_all(app, &variants, 3).await;
+    // Products 0–49 in a first round, 50–59 in a second.
+    while round(app, channel.id).await.links > 0 {}
+    let first_skus: Vec<i64> = (0..60).map(|p| variants[p * per_product]).collect();
+    adjust_all(app, &first_skus, 1).await;
+    let again = round(app, channel.id).await;
+    assert_eq!((again.sent, again.calls), (50, 50), "products 0–49, pushed before 50–59: {again:?}");
+    // Product 0's second SKU was last pushed in the very first round, product 0 itself just now.
+    adjust(app, &[(variants[1], 1)]).await;
+    let collected = service::collect(&app.ctx.db, &channel, 5).await.expect("collected");
+    let mut products: Vec<usize> = collected
+        .pushes
+        .iter()
+        .map(|p| variants.iter().position(|v| *v == p.variant_id).expect("a seeded variant") / per_product)
+        .collect();
+    products.sort_unstable();
+    assert_eq!(products, [50, 51, 52, 53, 54], "the products waiting since before product 0's last push go first");
+}
+on_both_backends_driven!(products_by_last_push, a_product_pushed_last_waits_behind_products_pushed_before_it);
+
+/// `delta` on every variant, in requests of the most changes one takes.
+async fn adjust_all(app: &TestApp, variants: &[i64], delta: i64) {
+    for chunk in variants.chunks(250) {
+        adjust(app, &chunk.iter().map(|v| (*v, delta)).collect::<Vec<_>>()).await;
+    }
+}
 
 /// Within a round: the sell-out, then lowerings by relative drop (50% before 10%), then a price, then a raise.
 async fn a_round_sends_by_oversell_risk(app: &TestApp) {

@@ -631,8 +631,13 @@ on_both_backends_driven!(push_whole_products_tiktok, whole_products_on_tiktok);
 async fn the_hub_keeps_within_the_quotas_the_simulators_enforce(app: &TestApp) {
     let (sim, channel, _variants) = linked(app, ChannelKind::Tiktok, 1500).await;
     let first = round(app, channel.id).await;
+    // TikTok updates one product per call: a round takes `size` products, each with all its due SKUs.
     let size = service::round_size(ChannelKind::Tiktok) as usize;
-    assert_eq!((first.sent, first.failed), (size, 0), "a round of about a second at the hub's rate: {first:?}");
+    assert_eq!(
+        (first.sent, first.calls, first.failed),
+        (size * fixtures::PER_PRODUCT, 2 * size, 0),
+        "a round of about a second of stock and price calls at the hub's rate: {first:?}"
+    );
     while round(app, channel.id).await.links > 0 {}
     assert_eq!(link_count_pending(app, channel.id).await, 0);
     assert_eq!(sim.state.quota_refusals(), 0, "the hub stayed within TikTok's quota");

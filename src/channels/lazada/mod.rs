@@ -22,10 +22,12 @@ use chrono::{DateTime, DurationRound, TimeZone, Utc};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, signatures_match};
+use crate::channels::{
+    Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, ListingPages, signatures_match,
+};
 use crate::domain::channel::{
-    ActionOutcome, ChannelEvent, ChannelOrder, EventKind, Listing, OrderAction, OrderRef, OrderTimeField,
-    ShippingLabel, ShopIdentity, SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
+    ActionOutcome, ChannelEvent, ChannelOrder, EventKind, OrderAction, OrderRef, OrderTimeField, ShippingLabel,
+    ShopIdentity, SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
 };
 use client::{Client, Method, REAL_AUTH_GATEWAY, gateway_of};
 pub use mapping::order_status_of;
@@ -270,9 +272,8 @@ impl Connector for LazadaConnector {
         Ok(ShopIdentity { external_id: seller.seller_id.0, name, country: Some(self.country.clone()) })
     }
 
-    async fn list_listings(&self) -> ConnectorResult<Vec<Listing>> {
+    async fn stream_listings(&self, pages: ListingPages) -> ConnectorResult<()> {
         let api = "/products/get";
-        let mut listings = Vec::new();
         let mut seen_skus = HashSet::new();
         let mut offset = 0usize;
         let mut create_before: Option<String> = None;
@@ -289,6 +290,7 @@ impl Connector for LazadaConnector {
             let reply = self.client.call(Method::Get, api, &params).await?;
             let page: wire::ProductsPage = reply.data(api)?;
             let count = page.products.len();
+            let mut listings = Vec::new();
             for product in &page.products {
                 if let Some(ms) = product.created_time.as_ref().and_then(|t| t.0.parse::<i64>().ok()) {
                     oldest_created_ms = Some(oldest_created_ms.map_or(ms, |o| o.min(ms)));
@@ -300,6 +302,9 @@ impl Connector for LazadaConnector {
                         listings.push(listing);
                     }
                 }
+            }
+            if !pages.send(listings).await {
+                return Ok(());
             }
             offset += count;
             let total = page.total_products.and_then(|t| usize::try_from(t).ok());
@@ -326,7 +331,7 @@ impl Connector for LazadaConnector {
                 offset = 0;
             }
         }
-        Ok(listings)
+        Ok(())
     }
 
     async fn update_stock_price(&self, updates: &[StockPriceUpdate]) -> ConnectorResult<UpdateReport> {

@@ -25,7 +25,9 @@ use self::wire::{
     ItemBaseInfo, ItemListPage, Model, ModelList, OrderDetail, OrderDetails, OrderListPage, OrderStatusPush, Push,
     ShippingParameter, ShopInfo, UpdateAnswer,
 };
-use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, signatures_match};
+use crate::channels::{
+    Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, ListingPages, signatures_match,
+};
 use crate::domain::channel::{
     ActionOutcome, ChannelEvent, ChannelOrder, EventKind, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
     SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
@@ -308,21 +310,27 @@ impl Connector for ShopeeConnector {
         })
     }
 
-    async fn list_listings(&self) -> ConnectorResult<Vec<Listing>> {
+    async fn stream_listings(&self, pages: ListingPages) -> ConnectorResult<()> {
+        // The ids are small; the items' details go page by page, one base-info call's worth at a time.
         let ids = self.item_ids().await?;
-        let items = self.base_infos(&ids).await?;
-        let per_item: Vec<Vec<Listing>> = futures::stream::iter(items)
-            .map(|(item, raw)| async move {
-                if item.has_model {
-                    self.model_listings(&item).await
-                } else {
-                    Ok(vec![mapping::item_listing(&item, raw, self.currency)])
-                }
-            })
-            .buffered(MODEL_LIST_CONCURRENCY)
-            .try_collect()
-            .await?;
-        Ok(per_item.into_iter().flatten().collect())
+        for chunk in ids.chunks(ITEM_INFO_BATCH) {
+            let items = self.base_infos(chunk).await?;
+            let per_item: Vec<Vec<Listing>> = futures::stream::iter(items)
+                .map(|(item, raw)| async move {
+                    if item.has_model {
+                        self.model_listings(&item).await
+                    } else {
+                        Ok(vec![mapping::item_listing(&item, raw, self.currency)])
+                    }
+                })
+                .buffered(MODEL_LIST_CONCURRENCY)
+                .try_collect()
+                .await?;
+            if !pages.send(per_item.into_iter().flatten().collect()).await {
+                return Ok(());
+            }
+        }
+        Ok(())
     }
 
     async fn update_stock_price(&self, updates: &[StockPriceUpdate]) -> ConnectorResult<UpdateReport> {

@@ -23,10 +23,10 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials};
+use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, ListingPages};
 use crate::domain::channel::{
-    ActionOutcome, ChannelEvent, ChannelOrder, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
-    SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
+    ActionOutcome, ChannelEvent, ChannelOrder, OrderAction, OrderRef, OrderTimeField, ShopIdentity, SkuUpdateResult,
+    StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
 };
 use client::Client;
 use wire::{V1, V2, V2_1};
@@ -349,9 +349,8 @@ impl Connector for TikiConnector {
         Ok(ShopIdentity { external_id, name: seller.name.unwrap_or_default(), country: Some("VN".into()) })
     }
 
-    async fn list_listings(&self) -> ConnectorResult<Vec<Listing>> {
+    async fn stream_listings(&self, pages: ListingPages) -> ConnectorResult<()> {
         let path = format!("{}/products", self.prefix());
-        let mut listings = Vec::new();
         let mut page_number = 1u64;
         loop {
             let query = [
@@ -362,15 +361,16 @@ impl Connector for TikiConnector {
             let response = self.client.call(Method::GET, &path, &query, None).await?;
             let page: wire::Page = response.json(&path)?;
             let count = page.data.len();
-            for raw in page.data {
-                listings.push(
-                    mapping::listing(raw, self.currency)
-                        .map_err(|e| ConnectorError::parse(&path, e, &response.body))?,
-                );
-            }
             let last = page.paging.as_ref().and_then(|p| p.last_page).unwrap_or(page_number);
-            if count == 0 || page_number >= last {
-                return Ok(listings);
+            let listings = page
+                .data
+                .into_iter()
+                .map(|raw| {
+                    mapping::listing(raw, self.currency).map_err(|e| ConnectorError::parse(&path, e, &response.body))
+                })
+                .collect::<ConnectorResult<Vec<_>>>()?;
+            if !pages.send(listings).await || count == 0 || page_number >= last {
+                return Ok(());
             }
             page_number += 1;
         }

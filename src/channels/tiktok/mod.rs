@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sha2::Digest;
 
-use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials};
+use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, ListingPages};
 use crate::domain::channel::{
     ActionOutcome, ChannelEvent, ChannelOrder, EventKind, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
     SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
@@ -276,7 +276,7 @@ impl Connector for TiktokConnector {
         Ok(ShopIdentity { external_id: shop.id, name: shop.name.unwrap_or_default(), country: shop.region })
     }
 
-    async fn list_listings(&self) -> ConnectorResult<Vec<Listing>> {
+    async fn stream_listings(&self, pages: ListingPages) -> ConnectorResult<()> {
         let path = "/product/202309/products/search";
         let mut product_ids = Vec::new();
         let mut page_token: Option<String> = None;
@@ -304,17 +304,20 @@ impl Connector for TiktokConnector {
         }
         // Search Products gives no sales attributes and no list price: each product's detail does. A few calls
         // at a time, within the hub's rate for that API.
-        let mut listings = Vec::new();
         for chunk in product_ids.chunks(DETAIL_CALLS_AT_ONCE) {
             let mut calls = Vec::with_capacity(chunk.len());
             for id in chunk {
                 calls.push(self.product_detail(id));
             }
+            let mut listings = Vec::new();
             for detail in futures::future::join_all(calls).await {
                 listings.extend(detail?);
             }
+            if !pages.send(listings).await {
+                return Ok(());
+            }
         }
-        Ok(listings)
+        Ok(())
     }
 
     async fn update_stock_price(&self, updates: &[StockPriceUpdate]) -> ConnectorResult<UpdateReport> {

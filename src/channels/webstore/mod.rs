@@ -20,7 +20,9 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::Value;
 
 use crate::channels::http::{RawResponse, default_verdict};
-use crate::channels::{Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, signatures_match};
+use crate::channels::{
+    Connector, ConnectorConfig, ConnectorError, ConnectorResult, Credentials, ListingPages, signatures_match,
+};
 use crate::domain::channel::{
     ActionOutcome, ChannelEvent, ChannelOrder, EventKind, Listing, OrderAction, OrderRef, OrderTimeField, ShopIdentity,
     SkuUpdateResult, StockPriceUpdate, UpdateReport, WebhookRequest, currency_of_country,
@@ -228,8 +230,7 @@ impl Connector for WebstoreConnector {
         Ok(ShopIdentity { external_id: shop.id.to_string(), name: shop.name, country: shop.country_code })
     }
 
-    async fn list_listings(&self) -> ConnectorResult<Vec<Listing>> {
-        let mut listings = Vec::new();
+    async fn stream_listings(&self, pages: ListingPages) -> ConnectorResult<()> {
         let mut since_id = 0u64;
         loop {
             let query = [
@@ -240,12 +241,13 @@ impl Connector for WebstoreConnector {
             let answer = self.call(Method::GET, "/products.json", &query, None).await?;
             let page: ProductsPage = answer.json()?;
             let previous = since_id;
+            let mut listings = Vec::new();
             for raw in &page.products {
                 since_id = since_id.max(product_id(&answer.path, raw)?);
                 listings.extend(listings_of_product(&answer.path, raw, self.currency)?);
             }
-            if page.products.len() < PRODUCTS_PAGE_MAX {
-                return Ok(listings);
+            if !pages.send(listings).await || page.products.len() < PRODUCTS_PAGE_MAX {
+                return Ok(());
             }
             if since_id == previous {
                 // A full page that does not move the cursor would loop for ever.

@@ -2,9 +2,9 @@
 //! each value now (stale-push guard included) and plan only what differs from the last pushed values, in one
 //! transaction.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, NullOrdering};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, NullOrdering};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -72,7 +72,11 @@ impl Collected {
 pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u64) -> ServiceResult<Collected> {
     let txn = begin_write(db).await?;
     let at = now();
-    let mut links = lock_due_links(&txn, channel.id, limit, at).await?;
+    let links = if updates_per_product(channel.kind) {
+        lock_due_products(&txn, channel.id, limit, at).await?
+    } else {
+        lock_due_links(&txn, channel.id, limit, at).await?
+    };
     if links.is_empty() {
         txn.commit().await?;
         return Ok(Collected::default());
@@ -81,9 +85,6 @@ pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u
     // in its own transaction, which the lock above waited for (SPEC §1: a change applies from when it is saved).
     let fresh = channel::Entity::find_by_id(channel.id).one(&txn).await?;
     let channel = fresh.as_ref().unwrap_or(channel);
-    if updates_per_product(channel.kind) {
-        links.extend(due_links_of_same_products(&txn, channel.id, &links, at).await?);
-    }
     let inputs = RoundInputs::read(&txn, channel, &links).await?;
     let mut out = Collected::default();
     let (mut cleared, mut held) = (Vec::new(), Vec::new());
@@ -203,30 +204,44 @@ async fn lock_due_links(
         .await?)
 }
 
-/// For APIs that update one product per call: the other due links of the channel products these links belong to.
-/// They ride in the same calls for free; left to later rounds, a product whose SKUs changed at different times
-/// would cost a call per SKU (seen in `bench stock`: Shopee and TikTok made ~3 calls per product per cycle).
-async fn due_links_of_same_products(
+/// For APIs that update one product per call (a call per product, whatever its SKUs): the round takes `limit`
+/// channel products with due links — a product with a due sell-out first, then one never pushed, then the least
+/// recently pushed (by its newest push) — with every due link of each. Why products, not links: a product's SKUs share
+/// their push time, so `limit` links in that order were a few products (5 of 10 SKUs each) and a round made 5
+/// calls; the per-round transactions, not the quota, then set the pace, and Shopee and TikTok were pushed at half
+/// their rate under load (a change waited up to four passes in `bench stock`).
+async fn lock_due_products(
     txn: &DatabaseTransaction,
     channel_id: i64,
-    links: &[product_link::Model],
+    limit: u64,
     at: chrono::DateTime<chrono::Utc>,
 ) -> ServiceResult<Vec<product_link::Model>> {
-    let taken: BTreeSet<i64> = links.iter().map(|l| l.id).collect();
-    let listing_ids: Vec<i64> = links.iter().filter_map(|l| l.listing_id).collect();
-    let mut products = BTreeSet::new();
-    for chunk in listing_ids.chunks(IN_CHUNK) {
-        let found: Vec<String> = channel_listing::Entity::find()
-            .select_only()
-            .column(channel_listing::Column::ExternalProductId)
-            .filter(channel_listing::Column::Id.is_in(chunk.to_vec()))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        products.extend(found);
-    }
-    let products: Vec<String> = products.into_iter().collect();
-    let mut siblings = Vec::new();
+    // Over every link of each product, not only the due ones: a product's last push is its newest link's. Ordered
+    // by its due links' oldest push instead, a product jumped the queue whenever a SKU it had not needed to push
+    // for long became due, and other products waited more than one pass.
+    let due = || Expr::case(due_condition(at), 1).finally(0);
+    let due_sell_out = || Expr::case(due_condition(at).add(product_link::Column::PushSellsOut.eq(true)), 1).finally(0);
+    let never_pushed = || Expr::case(product_link::Column::LastPushedAt.is_null(), 1).finally(0);
+    let products: Vec<String> = product_link::Entity::find()
+        .select_only()
+        .column(channel_listing::Column::ExternalProductId)
+        .inner_join(channel_listing::Entity)
+        .filter(product_link::Column::ChannelId.eq(channel_id))
+        .filter(product_link::Column::State.is_in(SYNCING))
+        .group_by(channel_listing::Column::ExternalProductId)
+        .having(Expr::expr(Func::max(due())).eq(1))
+        .order_by(Expr::expr(Func::max(due_sell_out())), Order::Desc)
+        .order_by(Expr::expr(Func::max(never_pushed())), Order::Desc)
+        .order_by(
+            Expr::expr(Func::max(Expr::col((product_link::Entity, product_link::Column::LastPushedAt)))),
+            Order::Asc,
+        )
+        .order_by(Expr::expr(Func::min(Expr::col((product_link::Entity, product_link::Column::Id)))), Order::Asc)
+        .limit(limit)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let mut links = Vec::new();
     for chunk in products.chunks(IN_CHUNK) {
         let listings: Vec<i64> = channel_listing::Entity::find()
             .select_only()
@@ -237,18 +252,20 @@ async fn due_links_of_same_products(
             .all(txn)
             .await?;
         for listings in listings.chunks(IN_CHUNK) {
-            let found = product_link::Entity::find()
-                .filter(product_link::Column::ChannelId.eq(channel_id))
-                .filter(product_link::Column::ListingId.is_in(listings.to_vec()))
-                .filter(due_condition(at))
-                .order_by_asc(product_link::Column::Id)
-                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-                .all(txn)
-                .await?;
-            siblings.extend(found.into_iter().filter(|l| !taken.contains(&l.id)));
+            links.extend(
+                product_link::Entity::find()
+                    .filter(product_link::Column::ChannelId.eq(channel_id))
+                    .filter(product_link::Column::ListingId.is_in(listings.to_vec()))
+                    .filter(due_condition(at))
+                    .order_by_asc(product_link::Column::Id)
+                    // As in `lock_due_links`: a link a movement in flight holds is left for the next round.
+                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                    .all(txn)
+                    .await?,
+            );
         }
     }
-    Ok(siblings)
+    Ok(links)
 }
 
 /// What decides the values of a round's links, read in its transaction.

@@ -1,7 +1,7 @@
 //! Reconcile (STOCK_RECONCILE): what the channel shows against what the hub last pushed; drift is a sync error,
 //! optionally repaired by a push.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -25,7 +25,8 @@ pub struct ReconcileReport {
     pub repaired: usize,
 }
 
-/// Compares the channel's quantities (just read) with what the hub last pushed. Each difference is a STOCK_DRIFT
+/// Compares a page of the channel's quantities (just read) with what the hub last pushed to those SKUs, and stores
+/// the page. Each difference is a STOCK_DRIFT
 /// sync error with both numbers; with `stock_drift_repair`, the link's known channel quantity becomes the one read
 /// and the link is marked for a push (which then sends the hub's value, guard permitting). Matching links close
 /// their drift errors. Effects: the live events of drift errors raised and cleared.
@@ -37,11 +38,13 @@ pub async fn reconcile(
     crate::services::linking::store_listings(db, channel.id, listings).await?;
     let by_ids: HashMap<(&str, &str), &Listing> =
         listings.iter().map(|l| ((l.external_product_id.as_str(), l.external_sku_id.as_str()), l)).collect();
+    let skus: BTreeSet<&str> = listings.iter().map(|l| l.external_sku_id.as_str()).collect();
     let links = product_link::Entity::find()
         .filter(product_link::Column::ChannelId.eq(channel.id))
         .filter(product_link::Column::State.is_in(SYNCING))
         .filter(product_link::Column::ListingId.is_not_null())
         .find_also_related(channel_listing::Entity)
+        .filter(channel_listing::Column::ExternalSkuId.is_in(skus))
         .all(db)
         .await?;
     let mut links = links;

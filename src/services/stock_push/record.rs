@@ -120,7 +120,7 @@ async fn insert_history(
             ok: Set(o.ok),
             response: Set(Some(o.response.clone())),
             error_code: Set((!o.ok).then(|| PUSH_FAILED.to_owned())),
-            created_at: Set(at),
+            created_at: Set(o.answered_at.min(at)),
             ..Default::default()
         })
         .collect();

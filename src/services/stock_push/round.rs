@@ -32,7 +32,9 @@ pub async fn round(
     channel: &channel::Model,
     connector: &dyn Connector,
 ) -> ServiceResult<Committed<RoundReport>> {
+    let started = std::time::Instant::now();
     let mut collected = collect(db, channel, round_size(channel.kind)).await?;
+    let collected_in = started.elapsed();
     let mut report = RoundReport {
         links: collected.links(),
         unchanged: collected.unchanged,
@@ -43,6 +45,7 @@ pub async fn round(
         return Ok(Committed::new(report, collected.effects));
     }
     let (outcomes, calls) = send(connector, channel.kind, &mut collected.pushes).await;
+    let sent_in = started.elapsed() - collected_in;
     let updates: Vec<StockPriceUpdate> = collected.pushes.iter().map(|p| p.update.clone()).collect();
     crate::metrics::stock_pushes_sent(
         crate::channels::marketplace(channel.kind).slug,
@@ -54,6 +57,16 @@ pub async fn round(
     effects.merge(collected.effects);
     report.sent = collected.pushes.len();
     report.calls = calls;
+    // Where a round's time goes (collect and record wait for the database's writer; send for the channel).
+    tracing::debug!(
+        channel_id = channel.id,
+        links = report.links,
+        calls,
+        collect_ms = collected_in.as_millis() as u64,
+        send_ms = sent_in.as_millis() as u64,
+        record_ms = (started.elapsed() - collected_in - sent_in).as_millis() as u64,
+        "push round"
+    );
     report.succeeded = recorded.succeeded;
     report.failed = recorded.failed;
     Ok(Committed::new(report, effects))
