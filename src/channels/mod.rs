@@ -173,6 +173,39 @@ impl ListingPages {
     }
 }
 
+/// A connector's listing walk running in its own task beside its reader, who takes the pages one at a time
+/// (`next_page`); the walk waits while the reader handles a page. A reader that stops early drops the walk, which
+/// ends it; one that read every page asks `finish` how the walk ended.
+pub struct ListingWalk {
+    pages: tokio::sync::mpsc::Receiver<Vec<Listing>>,
+    walk: tokio::task::JoinHandle<ConnectorResult<()>>,
+}
+
+impl ListingWalk {
+    pub fn start(connector: Arc<dyn Connector>) -> Self {
+        use tracing::Instrument;
+        let (sender, pages) = ListingPages::channel();
+        let walk =
+            tokio::spawn(async move { connector.stream_listings(sender).await }.instrument(tracing::Span::current()));
+        Self { pages, walk }
+    }
+
+    /// The next page, `None` once the walk ended (finished or failed: see `finish`).
+    pub async fn next_page(&mut self) -> Option<Vec<Listing>> {
+        self.pages.recv().await
+    }
+
+    /// How the walk ended (a panic in it goes on in the reader, as it would have in one task).
+    pub async fn finish(self) -> ConnectorResult<()> {
+        drop(self.pages);
+        match self.walk.await {
+            Ok(walked) => walked,
+            Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
+            Err(cancelled) => Err(ConnectorError::Config(format!("the listing walk stopped: {cancelled}"))),
+        }
+    }
+}
+
 /// What the hub needs from any channel.
 #[async_trait]
 pub trait Connector: Send + Sync {

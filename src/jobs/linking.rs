@@ -66,19 +66,12 @@ pub(super) async fn connected_channel(ctx: &AppContext, run: &sync_run::Model) -
 
 /// Reads every listing of the channel into `channel_listings`, storing each page as it arrives; returns how many.
 async fn pull(ctx: &AppContext, channel: &channel::Model) -> ServiceResult<usize> {
-    let connector = channels::connector_for(ctx, channel).await?;
-    let (pages, mut received) = crate::channels::ListingPages::channel();
-    let store = async move {
-        let mut stored = 0;
-        while let Some(page) = received.recv().await {
-            stored += linking::store_listings(&ctx.db, channel.id, &page).await?;
-        }
-        ServiceResult::Ok(stored)
-    };
-    // A store that fails drops the receiver, which ends the walk.
-    let (walked, stored) = tokio::join!(connector.stream_listings(pages), store);
-    let stored = stored?;
-    walked.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("reading listings: {e}")))?;
+    let mut walk = crate::channels::ListingWalk::start(channels::connector_for(ctx, channel).await?);
+    let mut stored = 0;
+    while let Some(page) = walk.next_page().await {
+        stored += linking::store_listings(&ctx.db, channel.id, &page).await?;
+    }
+    walk.finish().await.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("reading listings: {e}")))?;
     Ok(stored)
 }
 

@@ -228,22 +228,15 @@ async fn compare_every_page(
     channel: &channel::Model,
     batches: &mut super::effects::BatchEffects,
 ) -> ServiceResult<service::ReconcileReport> {
-    let connector = channels::connector_for(ctx, channel).await?;
-    let (pages, mut received) = crate::channels::ListingPages::channel();
-    let compare = async move {
-        let mut total = service::ReconcileReport::default();
-        while let Some(page) = received.recv().await {
-            let report = batches.after_batch(ctx, service::reconcile(&ctx.db, channel, &page).await?);
-            total.compared += report.compared;
-            total.drifted += report.drifted;
-            total.repaired += report.repaired;
-        }
-        ServiceResult::Ok(total)
-    };
-    // A comparison that fails drops the receiver, which ends the walk.
-    let (walked, compared) = tokio::join!(connector.stream_listings(pages), compare);
-    let total = compared?;
-    walked.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("reading quantities: {e}")))?;
+    let mut walk = crate::channels::ListingWalk::start(channels::connector_for(ctx, channel).await?);
+    let mut total = service::ReconcileReport::default();
+    while let Some(page) = walk.next_page().await {
+        let report = batches.after_batch(ctx, service::reconcile(&ctx.db, channel, &page).await?);
+        total.compared += report.compared;
+        total.drifted += report.drifted;
+        total.repaired += report.repaired;
+    }
+    walk.finish().await.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("reading quantities: {e}")))?;
     Ok(total)
 }
 
