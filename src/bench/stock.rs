@@ -1,8 +1,10 @@
 //! `omnisync bench stock --skus N --changes M --channels C`: N SKUs linked on C simulated marketplaces (Lazada,
 //! Shopee, Tiki, TikTok), then M random stock changes driven into the hub in requests of 100. Prints the time from
-//! a hub change to the channel holding the new quantity (p50/p99, per change and channel: from the change's commit
-//! to the accepted push whose value was computed after it), marketplace update calls made against the fewest the
-//! APIs' batch maxima allow, the rate changes were applied, and whether every simulator ended equal to the hub.
+//! a hub change to the channel showing it (p50/p99, per change and channel: from the change's commit until the
+//! channel shows the new quantity or one the hub held after it, `catch_up`; `first_push_p99_ms` is the earlier
+//! measure, to the first accepted push computed after the change, which charges a change undone before its push
+//! with the wait for the SKU's next real change), marketplace update calls made against the fewest the APIs' batch
+//! maxima allow, the rate changes were applied, and whether every simulator ended equal to the hub.
 //! Per channel also: `quota_bound_s`, the least time one pass over the changed SKUs takes at the hub's own rate
 //! (what p99 can't beat while every SKU keeps changing), and `to_zero_p99_ms`, p99 restricted to the changes (about
 //! 1%) that leave a SKU with nothing, a sell-out the marketplace must hear of soon.
@@ -100,8 +102,8 @@ async fn measure(
     let warehouse = global_id("Warehouse", warehouse.id);
     let mut rng = rand::rngs::StdRng::seed_from_u64(2024);
     let mut on_hand: HashMap<i64, i64> = variant_ids.iter().map(|id| (*id, 0)).collect();
-    // Per request: its commit time and, per change, the variant and whether the change took it to 0.
-    let mut log: Vec<(At, Vec<(i64, bool)>)> = Vec::new();
+    // Per request: its commit time and, per change, the variant and its on hand after the change.
+    let mut log: Vec<(At, Vec<(i64, i64)>)> = Vec::new();
     let started = Instant::now();
     let mut done = 0;
     // Paced: ten requests a second, each of a tenth of the rate.
@@ -145,7 +147,7 @@ async fn measure(
         for (id, delta) in &batch {
             *on_hand.entry(*id).or_default() += delta;
         }
-        log.push((at, batch.iter().map(|(id, _)| (*id, on_hand.get(id) == Some(&0))).collect()));
+        log.push((at, batch.iter().map(|(id, _)| (*id, on_hand.get(id).copied().unwrap_or(0))).collect()));
         done += n;
     }
     let apply_secs = started.elapsed().as_secs_f64();
@@ -153,7 +155,7 @@ async fn measure(
     let api_calls = (env.hub.metric_sum(CALLS).await? - calls0) as u64;
     let min_api_calls = (env.hub.metric_sum(MINIMUM_CALLS).await? - min0) as u64;
 
-    // Latency: per change and channel, from the commit to the first accepted push computed after it.
+    // Latency: per change and channel, from the commit until the channel shows a value the hub has held since.
     let bench_start = log.first().map(|(t, _)| *t).unwrap_or_else(chrono::Utc::now);
     let links: Vec<product_link::Model> =
         product_link::Entity::find().filter(product_link::Column::VariantId.is_not_null()).all(&ctx.db).await?;
@@ -163,14 +165,10 @@ async fn measure(
         }
         m
     });
-    // Per link: (computed, accepted, quantity sent) of every accepted push.
+    // Per link: (computed, accepted, quantity sent) of every accepted push, the first settle's included (what the
+    // channel showed when the changes began).
     let mut pushes: BTreeMap<i64, Vec<(At, At, Option<i64>)>> = BTreeMap::new();
-    for p in stock_push::Entity::find()
-        .filter(stock_push::Column::Ok.eq(true))
-        .filter(stock_push::Column::CreatedAt.gte(bench_start))
-        .all(&ctx.db)
-        .await?
-    {
+    for p in stock_push::Entity::find().filter(stock_push::Column::Ok.eq(true)).all(&ctx.db).await? {
         let computed = p
             .inputs
             .get("computedAt")
@@ -184,35 +182,62 @@ async fn measure(
     for v in pushes.values_mut() {
         v.sort();
     }
+    // Per link: the quantities the channel showed, from when it accepted them.
+    let shown: HashMap<i64, Vec<(At, i64)>> = pushes
+        .iter()
+        .map(|(link, ps)| {
+            let mut shown: Vec<(At, i64)> =
+                ps.iter().filter_map(|(_, accepted, q)| q.map(|q| (*accepted, q))).collect();
+            shown.sort();
+            (*link, shown)
+        })
+        .collect();
+    // Per variant: the hub's quantity for the channels over time. In this benchmark it is the on hand (the default
+    // warehouse, no reservations, no safety stock), which `converged` checks with the hub's own rule at the end.
+    let mut hub_values: HashMap<i64, Vec<(At, i64)>> = HashMap::new();
+    for (at, changed) in &log {
+        for (v, value) in changed {
+            hub_values.entry(*v).or_default().push((*at, *value));
+        }
+    }
     let kind_of_link: HashMap<i64, &'static str> = {
         let kinds: HashMap<i64, &'static str> = connected.iter().map(|(c, s)| (c.id, s.state.slug())).collect();
         links.iter().filter_map(|l| kinds.get(&l.channel_id).map(|k| (l.id, *k))).collect()
     };
     let mut latencies = Vec::new();
     let mut per_kind: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
-    // The same, for changes that left nothing: to the first push computed after them, when it sent that 0 (a push
-    // of another number means a later change superseded the 0 before it could be sent).
+    // The same, for changes that left nothing, counted when what the channel caught up with was a 0.
     let mut to_zero_per_kind: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+    // The earlier measure, kept beside it: to the first accepted push computed after the change.
+    let mut first_push_per_kind: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
     // The slowest samples, for `RUST_LOG=omnisync::bench=debug`: (ms, seconds into the run, channel, link).
     let mut slowest: Vec<(f64, f64, &'static str, i64)> = Vec::new();
-    // A change undone before the next push (5 → 8 → 5) needs no push: the channel already holds the value.
+    // Changes the channel caught up with without a push: undone (5 → 8 → 5) before one was needed.
     let mut collapsed = 0usize;
-    for (at, changed) in &log {
-        for (v, to_zero) in changed {
-            for link in links_of.get(v).map(Vec::as_slice).unwrap_or(&[]) {
-                let found = pushes.get(link).and_then(|ps| ps.iter().find(|(computed, ..)| computed >= at));
-                match found {
-                    Some((_, accepted, quantity)) => {
-                        let ms = (*accepted - *at).num_microseconds().unwrap_or(0) as f64 / 1000.0;
-                        latencies.push(ms);
-                        let kind = kind_of_link.get(link).copied().unwrap_or("?");
-                        per_kind.entry(kind).or_default().push(ms);
-                        if *to_zero && *quantity == Some(0) {
-                            to_zero_per_kind.entry(kind).or_default().push(ms);
-                        }
-                        slowest.push((ms, (*at - bench_start).num_milliseconds() as f64 / 1000.0, kind, *link));
-                    }
-                    None => collapsed += 1,
+    let mut never_caught_up = 0usize;
+    let ms_between = |from: At, to: At| (to - from).num_microseconds().unwrap_or(0) as f64 / 1000.0;
+    for (variant, values) in &hub_values {
+        for link in links_of.get(variant).map(Vec::as_slice).unwrap_or(&[]) {
+            let kind = kind_of_link.get(link).copied().unwrap_or("?");
+            let shown = shown.get(link).map(Vec::as_slice).unwrap_or(&[]);
+            for (i, (at, value)) in values.iter().enumerate() {
+                let Some(caught) = catch_up(values, i, shown) else {
+                    never_caught_up += 1;
+                    continue;
+                };
+                let ms = ms_between(*at, caught.at);
+                latencies.push(ms);
+                per_kind.entry(kind).or_default().push(ms);
+                if !caught.by_push {
+                    collapsed += 1;
+                }
+                if *value == 0 && caught.value == 0 {
+                    to_zero_per_kind.entry(kind).or_default().push(ms);
+                }
+                slowest.push((ms, ms_between(bench_start, *at) / 1000.0, kind, *link));
+                let first_push = pushes.get(link).and_then(|ps| ps.iter().find(|(computed, ..)| computed >= at));
+                if let Some((_, accepted, _)) = first_push {
+                    first_push_per_kind.entry(kind).or_default().push(ms_between(*at, *accepted));
                 }
             }
         }
@@ -233,12 +258,15 @@ async fn measure(
             v.sort_by(f64::total_cmp);
             let mut to_zero = to_zero_per_kind.remove(k).unwrap_or_default();
             to_zero.sort_by(f64::total_cmp);
+            let mut first_push = first_push_per_kind.remove(k).unwrap_or_default();
+            first_push.sort_by(f64::total_cmp);
             let figures = json!({
                 "p50_ms": round2(percentile(&v, 50.0)),
                 "p99_ms": round2(percentile(&v, 99.0)),
                 "quota_bound_s": quota_bound_s.get(k).copied().map(round2),
                 "to_zero_p99_ms": round2(percentile(&to_zero, 99.0)),
                 "to_zero_samples": to_zero.len(),
+                "first_push_p99_ms": round2(percentile(&first_push, 99.0)),
             });
             (k.to_owned(), figures)
         })
@@ -265,11 +293,64 @@ async fn measure(
         // Calls the simulators refused for exceeding the marketplace's quota (the hub's limiter should keep it 0).
         "refused_by_quota": connected.iter().map(|(_, sim)| sim.state.quota_refusals()).sum::<u64>(),
         "changes_collapsed": collapsed,
+        // Changes some channel never caught up with (0 when `converged`).
+        "never_caught_up": never_caught_up,
         "by_channel": by_channel,
         "latency_samples": latencies.len(),
         "peak_rss_mb": env.hub.peak_rss_mb(),
         "cores": cores(),
     }))
+}
+
+/// When a channel caught up with a change: the moment it showed the value, or another the hub held since.
+#[derive(Debug, PartialEq)]
+struct CatchUp {
+    at: At,
+    /// The value the channel showed then.
+    value: i64,
+    /// Whether a push made it so (else the hub came back to what the channel showed: the change needed no push).
+    by_push: bool,
+}
+
+/// The first moment from change `i` of `hub` (a variant's quantities, from when the hub held them) at which
+/// `shown` (a link's quantities, from when the channel accepted them; sorted) is one of the hub's values since that
+/// change. A change a later one undid before a push was due needs no push: the channel was right again when the hub
+/// came back to its number, not at the SKU's next push. Before its first push a channel shows what it showed when
+/// the benchmark began, the hub's starting 0 (the first settle converged on it).
+fn catch_up(hub: &[(At, i64)], i: usize, shown: &[(At, i64)]) -> Option<CatchUp> {
+    let (at, value) = *hub.get(i)?;
+    let mut held = vec![value];
+    let mut next_push = shown.partition_point(|(accepted, _)| *accepted <= at);
+    let mut showing = next_push.checked_sub(1).map_or(0, |j| shown[j].1);
+    if showing == value {
+        return Some(CatchUp { at, value, by_push: false });
+    }
+    let mut next_change = i + 1;
+    loop {
+        let push = shown.get(next_push);
+        let change = hub.get(next_change);
+        let (when, by_push) = match (push, change) {
+            (Some(&(accepted, quantity)), Some(&(changed, _))) if accepted <= changed => {
+                showing = quantity;
+                next_push += 1;
+                (accepted, true)
+            }
+            (Some(&(accepted, quantity)), None) => {
+                showing = quantity;
+                next_push += 1;
+                (accepted, true)
+            }
+            (_, Some(&(changed, later))) => {
+                held.push(later);
+                next_change += 1;
+                (changed, false)
+            }
+            (None, None) => return None,
+        };
+        if held.contains(&showing) {
+            return Some(CatchUp { at: when, value: showing, by_push });
+        }
+    }
 }
 
 /// Seconds one pass over the `changed` variants' listings on a channel takes at the hub's own rate, its quota
@@ -307,4 +388,72 @@ async fn one_pass_at_hub_rate_s(
     let marketplace = crate::channels::marketplace(kind);
     let calls = marketplace.updates.minimum_calls(&updates);
     Ok(calls as f64 / f64::from(marketplace.hub_rate_per_second.max(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(ms: i64) -> At {
+        chrono::DateTime::from_timestamp_millis(1_700_000_000_000 + ms).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_change_is_caught_up_by_the_first_push_showing_a_value_the_hub_held_since() {
+        struct Case {
+            name: &'static str,
+            hub: Vec<(At, i64)>,
+            i: usize,
+            shown: Vec<(At, i64)>,
+            expected: Option<CatchUp>,
+        }
+        let cases = [
+            Case {
+                name: "pushed",
+                hub: vec![(t(0), 5)],
+                i: 0,
+                shown: vec![(t(300), 5)],
+                expected: Some(CatchUp { at: t(300), value: 5, by_push: true }),
+            },
+            Case {
+                name: "an older value pushed first does not count",
+                hub: vec![(t(0), 5)],
+                i: 0,
+                shown: vec![(t(100), 3), (t(300), 5)],
+                expected: Some(CatchUp { at: t(300), value: 5, by_push: true }),
+            },
+            Case {
+                name: "undone before a push: right again when the hub came back",
+                hub: vec![(t(0), 8), (t(400), 0)],
+                i: 0,
+                shown: vec![(t(50_000), 3)],
+                expected: Some(CatchUp { at: t(400), value: 0, by_push: false }),
+            },
+            Case {
+                name: "undoing change needs nothing",
+                hub: vec![(t(0), 8), (t(400), 0)],
+                i: 1,
+                shown: vec![],
+                expected: Some(CatchUp { at: t(400), value: 0, by_push: false }),
+            },
+            Case {
+                name: "superseded: the later value pushed",
+                hub: vec![(t(0), 8), (t(400), 6)],
+                i: 0,
+                shown: vec![(t(900), 6)],
+                expected: Some(CatchUp { at: t(900), value: 6, by_push: true }),
+            },
+            Case {
+                name: "a push accepted before the change is what the channel showed",
+                hub: vec![(t(0), 8), (t(400), 6)],
+                i: 1,
+                shown: vec![(t(100), 6)],
+                expected: Some(CatchUp { at: t(400), value: 6, by_push: false }),
+            },
+            Case { name: "never", hub: vec![(t(0), 8)], i: 0, shown: vec![(t(100), 7)], expected: None },
+        ];
+        for case in cases {
+            assert_eq!(catch_up(&case.hub, case.i, &case.shown), case.expected, "{}", case.name);
+        }
+    }
 }

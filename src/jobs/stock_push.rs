@@ -166,25 +166,60 @@ async fn push_while_due(
     counters: &mut Counters,
     calls: &mut usize,
 ) -> ServiceResult<()> {
-    loop {
-        let report = super::effects::after_commit_queued(ctx, service::round(&ctx.db, channel, connector).await?).await;
-        if report.links == 0 {
-            return Ok(());
+    let mut rounds = service::Rounds::new(&ctx.db, channel, connector);
+    let outcome = push_rounds(ctx, run, &mut rounds, lease, owner, started, counters, calls).await;
+    // A round still being recorded is ours until recorded: the lease is released only after it.
+    let last = match rounds.finish().await {
+        Ok(Some(report)) => {
+            count_round(ctx, run, super::effects::after_commit_queued(ctx, report).await, counters, calls).await
         }
-        add(counters, &report);
-        *calls += report.calls;
-        sync_runs::record_progress(&ctx.db, run.id, *counters).await?;
-        ctx.events.publish(HubEvent::SyncRunChanged { run_id: run.id });
+        Ok(None) => Ok(()),
+        Err(err) => Err(err),
+    };
+    outcome.and(last)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn push_rounds(
+    ctx: &AppContext,
+    run: &sync_run::Model,
+    rounds: &mut service::Rounds<'_>,
+    lease: &str,
+    owner: &str,
+    started: Instant,
+    counters: &mut Counters,
+    calls: &mut usize,
+) -> ServiceResult<()> {
+    while let Some(report) = rounds.next().await? {
+        count_round(ctx, run, super::effects::after_commit_queued(ctx, report).await, counters, calls).await?;
         if started.elapsed() >= MAX_RUN {
             return Ok(());
         }
         if !leases::acquire(&ctx.db, lease, owner, chrono::Duration::seconds(LEASE_TTL_SECS)).await? {
             return Err(ServiceError::Unexpected(anyhow::anyhow!(
                 "the push lease of channel {} was lost mid-run",
-                channel.id
+                run.channel_id.unwrap_or_default()
             )));
         }
     }
+    Ok(())
+}
+
+async fn count_round(
+    ctx: &AppContext,
+    run: &sync_run::Model,
+    report: RoundReport,
+    counters: &mut Counters,
+    calls: &mut usize,
+) -> ServiceResult<()> {
+    if report == RoundReport::default() {
+        return Ok(());
+    }
+    add(counters, &report);
+    *calls += report.calls;
+    sync_runs::record_progress(&ctx.db, run.id, *counters).await?;
+    ctx.events.publish(HubEvent::SyncRunChanged { run_id: run.id });
+    Ok(())
 }
 
 pub async fn run_reconcile(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {

@@ -121,7 +121,8 @@ async fn a_sell_out_is_collected_before_every_other_due_link(app: &TestApp) {
 
     let size = service::round_size(ChannelKind::Shopee);
     assert_eq!(size, 50, "about a second of Shopee's calls at the hub's rate");
-    let mut collected = service::collect(&app.ctx.db, &channel, size).await.expect("collected");
+    let mut collected =
+        service::collect(&app.ctx.db, &channel, size, &service::InFlight::default()).await.expect("collected");
     assert!(collected.pushes.len() < variants.len(), "a round takes part of what is due: {}", collected.pushes.len());
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
     let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes).await;
@@ -150,7 +151,7 @@ async fn a_product_pushed_last_waits_behind_products_pushed_before_it(app: &Test
     assert_eq!((again.sent, again.calls), (50, 50), "products 0–49, pushed before 50–59: {again:?}");
     // Product 0's second SKU was last pushed in the very first round, product 0 itself just now.
     adjust(app, &[(variants[1], 1)]).await;
-    let collected = service::collect(&app.ctx.db, &channel, 5).await.expect("collected");
+    let collected = service::collect(&app.ctx.db, &channel, 5, &service::InFlight::default()).await.expect("collected");
     let mut products: Vec<usize> = collected
         .pushes
         .iter()
@@ -160,6 +161,38 @@ async fn a_product_pushed_last_waits_behind_products_pushed_before_it(app: &Test
     assert_eq!(products, [50, 51, 52, 53, 54], "the products waiting since before product 0's last push go first");
 }
 on_both_backends_driven!(products_by_last_push, a_product_pushed_last_waits_behind_products_pushed_before_it);
+
+/// Rounds are pipelined (`Rounds`: a round is recorded while the next one collects and sends), so a collect beside
+/// a round in flight leaves that round's products alone — its links are still pending and a second call for them
+/// could land before the first — and rounds run to the end send every due SKU once.
+async fn a_round_in_flight_is_left_to_the_round_after(app: &TestApp) {
+    let per_product = omnisync::sim::fixtures::PER_PRODUCT;
+    let (sim, channel, variants) = linked(app, ChannelKind::Shopee, 60 * per_product).await;
+    adjust_all(app, &variants, 3).await;
+    let product_of = |p: &service::PlannedPush| p.update.external_product_id.clone();
+    let first = service::collect(&app.ctx.db, &channel, 50, &service::InFlight::default()).await.expect("collected");
+    let in_flight = service::InFlight {
+        links: first.pushes.iter().map(|p| p.link_id).collect(),
+        products: first.pushes.iter().map(product_of).collect(),
+    };
+    let again = service::collect(&app.ctx.db, &channel, 50, &service::InFlight::default()).await.expect("collected");
+    assert_eq!(again.pushes.len(), first.pushes.len(), "unrecorded, the same links are due again");
+    let beside = service::collect(&app.ctx.db, &channel, 50, &in_flight).await.expect("collected");
+    assert_eq!(beside.pushes.len(), 10 * per_product, "the 10 products not in flight: {}", beside.pushes.len());
+    assert!(beside.pushes.iter().all(|p| !in_flight.products.contains(&product_of(p))), "none of those in flight");
+
+    // None of those collects was recorded: every SKU is still due, and rounds run to the end send each once.
+    let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
+    let mut rounds = service::Rounds::new(&app.ctx.db, &channel, &*connector);
+    let mut sent = 0;
+    while let Some(report) = rounds.next().await.expect("a round") {
+        sent += omnisync::jobs::effects::after_commit(&app.ctx, report).sent;
+    }
+    assert_eq!(sent, variants.len(), "every due SKU sent once");
+    assert!((0..variants.len()).all(|i| sim_quantity(&sim, i) == 3), "the channel shows the hub's numbers");
+    assert_eq!(rounds.next().await.expect("a round").map(|r| omnisync::jobs::effects::after_commit(&app.ctx, r)), None);
+}
+on_both_backends_driven!(rounds_in_flight, a_round_in_flight_is_left_to_the_round_after);
 
 /// `delta` on every variant, in requests of the most changes one takes.
 async fn adjust_all(app: &TestApp, variants: &[i64], delta: i64) {
@@ -177,7 +210,8 @@ async fn a_round_sends_by_oversell_risk(app: &TestApp) {
     // raise, 10% drop, 50% drop, price only, sell-out: in the opposite order of urgency.
     adjust(app, &[(variants[0], 5), (variants[1], -10), (variants[2], -5), (variants[4], -10)]).await;
     app.update_variant(&json!(global_id("ProductVariant", variants[3])), json!({ "price": "123000" })).await;
-    let mut collected = service::collect(&app.ctx.db, &channel, 500).await.expect("collected");
+    let mut collected =
+        service::collect(&app.ctx.db, &channel, 500, &service::InFlight::default()).await.expect("collected");
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
     let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes).await;
     assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");

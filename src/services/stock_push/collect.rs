@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, NullOrdering};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 use serde_json::json;
 
@@ -49,6 +50,15 @@ pub struct PlannedPush {
     pub order: SendOrder,
 }
 
+/// What a round still being recorded sent: the next collect leaves these links, and for per-product APIs their
+/// products, to the round after it (they are pending until recorded, and two calls in flight for one SKU could
+/// land in either order).
+#[derive(Debug, Clone, Default)]
+pub struct InFlight {
+    pub links: Vec<i64>,
+    pub products: Vec<String>,
+}
+
 /// What a round collected.
 #[derive(Debug, Clone, Default)]
 pub struct Collected {
@@ -67,15 +77,20 @@ impl Collected {
     }
 }
 
-/// Collects up to `limit` due links of the channel, computes each value now, and clears their pending flag
-/// (except those the stale-push guard holds), all in one transaction.
-pub async fn collect(db: &DatabaseConnection, channel: &channel::Model, limit: u64) -> ServiceResult<Collected> {
+/// Collects up to `limit` due links of the channel (none of `in_flight`), computes each value now, and clears
+/// their pending flag (except those the stale-push guard holds), all in one transaction.
+pub async fn collect(
+    db: &DatabaseConnection,
+    channel: &channel::Model,
+    limit: u64,
+    in_flight: &InFlight,
+) -> ServiceResult<Collected> {
     let txn = begin_write(db).await?;
     let at = now();
     let links = if updates_per_product(channel.kind) {
-        lock_due_products(&txn, channel.id, limit, at).await?
+        lock_due_products(&txn, channel.id, limit, at, &in_flight.products).await?
     } else {
-        lock_due_links(&txn, channel.id, limit, at).await?
+        lock_due_links(&txn, channel.id, limit, at, &in_flight.links).await?
     };
     if links.is_empty() {
         txn.commit().await?;
@@ -185,10 +200,14 @@ async fn lock_due_links(
     channel_id: i64,
     limit: u64,
     at: chrono::DateTime<chrono::Utc>,
+    in_flight: &[i64],
 ) -> ServiceResult<Vec<product_link::Model>> {
     Ok(product_link::Entity::find()
         .filter(product_link::Column::ChannelId.eq(channel_id))
         .filter(due_condition(at))
+        .apply_if((!in_flight.is_empty()).then_some(()), |q, ()| {
+            q.filter(product_link::Column::Id.is_not_in(in_flight.to_vec()))
+        })
         // Sell-outs first: under quota pressure they would otherwise wait behind a whole pass of other changes
         // while the channel keeps selling what is gone.
         .order_by_desc(product_link::Column::PushSellsOut)
@@ -215,6 +234,7 @@ async fn lock_due_products(
     channel_id: i64,
     limit: u64,
     at: chrono::DateTime<chrono::Utc>,
+    in_flight: &[String],
 ) -> ServiceResult<Vec<product_link::Model>> {
     // Over every link of each product, not only the due ones: a product's last push is its newest link's. Ordered
     // by its due links' oldest push instead, a product jumped the queue whenever a SKU it had not needed to push
@@ -228,6 +248,9 @@ async fn lock_due_products(
         .inner_join(channel_listing::Entity)
         .filter(product_link::Column::ChannelId.eq(channel_id))
         .filter(product_link::Column::State.is_in(SYNCING))
+        .apply_if((!in_flight.is_empty()).then_some(()), |q, ()| {
+            q.filter(channel_listing::Column::ExternalProductId.is_not_in(in_flight.to_vec()))
+        })
         .group_by(channel_listing::Column::ExternalProductId)
         .having(Expr::expr(Func::max(due())).eq(1))
         .order_by(Expr::expr(Func::max(due_sell_out())), Order::Desc)
