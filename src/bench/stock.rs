@@ -244,8 +244,19 @@ async fn measure(
     }
     latencies.sort_by(f64::total_cmp);
     slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let seconds_in = |at: &At| ms_between(bench_start, *at) / 1000.0;
     for (ms, offset_s, kind, link) in slowest.iter().take(20) {
-        tracing::debug!(ms, offset_s, channel = kind, link, "slow change");
+        // What the hub held and what the channel showed, seconds into the run.
+        let variant = links.iter().find(|l| l.id == *link).and_then(|l| l.variant_id).unwrap_or_default();
+        let held: Vec<(f64, i64)> =
+            hub_values.get(&variant).into_iter().flatten().map(|(t, v)| (seconds_in(t), *v)).collect();
+        let showed: Vec<(f64, f64, Option<i64>)> = pushes
+            .get(link)
+            .into_iter()
+            .flatten()
+            .map(|(computed, accepted, q)| (seconds_in(computed), seconds_in(accepted), *q))
+            .collect();
+        tracing::debug!(ms, offset_s, channel = kind, link, ?held, ?showed, "slow change");
     }
     let changed: HashSet<i64> = log.iter().flat_map(|(_, c)| c.iter().map(|(v, _)| *v)).collect();
     let mut quota_bound_s: HashMap<&'static str, f64> = HashMap::new();

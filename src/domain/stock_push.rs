@@ -207,19 +207,20 @@ pub fn send_order(plan: &PushPlan, last_quantity: Option<i64>) -> SendOrder {
     }
 }
 
-/// Links a push round takes — products, where the API updates one product per call — about `ROUND_SECONDS` of
-/// calls at the hub's own rate for the channel, at least `MIN_ROUND_LINKS` and at most `MAX_ROUND_LINKS`. A change that became due during a round waits for the
-/// round to end (the next collect takes it), so a round of 500 products at Shopee's 40 calls/s made a sell-out
-/// wait up to 12.5 s; batch APIs (50 SKUs a call) still take 500 links in about a second or less.
+/// Links a push round takes — products, where the API updates one product per call — about `ROUND_MILLIS` of
+/// calls at the hub's own rate for the channel, at least `MIN_ROUND_LINKS` and at most `MAX_ROUND_LINKS`. A change
+/// marked after the next round was collected (near the end of this one's calls) waits for this round and the next
+/// to send, so a round of 500 products at Shopee's 40 calls/s made a sell-out wait up to 12.5 s, and one of 50 up
+/// to ~2.5 s; 30 (0.75 s) keep it under 2 s. Batch APIs (50 SKUs a call) still take 500 links in less.
 pub fn round_size(hub_rate_per_second: u32, skus_per_call: usize, one_product_per_call: bool) -> u64 {
     let per_call = if one_product_per_call { 1 } else { skus_per_call.max(1) as u64 };
-    (u64::from(hub_rate_per_second) * per_call * ROUND_SECONDS).clamp(MIN_ROUND_LINKS, MAX_ROUND_LINKS)
+    (u64::from(hub_rate_per_second) * per_call * ROUND_MILLIS / 1000).clamp(MIN_ROUND_LINKS, MAX_ROUND_LINKS)
 }
 
-/// Seconds of calls one push round aims at (`round_size`).
-pub const ROUND_SECONDS: u64 = 1;
-/// Fewest links a round takes: below this the per-round transactions cost more than the calls they save.
-pub const MIN_ROUND_LINKS: u64 = 50;
+/// Milliseconds of calls one push round aims at (`round_size`).
+pub const ROUND_MILLIS: u64 = 750;
+/// Fewest links a round takes: below this a round's collect and record transactions cost more than its calls.
+pub const MIN_ROUND_LINKS: u64 = 20;
 /// Most links a round takes (one transaction to collect, one to record).
 pub const MAX_ROUND_LINKS: u64 = 500;
 
@@ -654,9 +655,9 @@ mod tests {
 
     #[test]
     fn a_round_is_about_a_second_of_calls_at_the_hubs_rate() {
-        assert_eq!(round_size(40, 50, true), 50, "Shopee/TikTok: 40 products a second, at least 50 links");
-        assert_eq!(round_size(80, 50, true), 80);
+        assert_eq!(round_size(40, 50, true), 30, "Shopee/TikTok: 0.75 s of products at 40 a second");
+        assert_eq!(round_size(80, 50, true), 60);
         assert_eq!(round_size(40, 50, false), 500, "a batch API: the most a round takes");
-        assert_eq!(round_size(2, 10, false), 50);
+        assert_eq!(round_size(2, 10, false), 20, "the web store: at least 20 links");
     }
 }

@@ -122,6 +122,9 @@ async fn run_claimed(ctx: &AppContext, run: sync_run::Model, job_id: &str) -> Se
     ctx.events.publish(HubEvent::SyncRunChanged { run_id });
     let mut lease = Lease { db: ctx.db.clone(), run_id, job_id: job_id.to_owned(), settled: false };
     let started = std::time::Instant::now();
+    // From queueing to work: the queue's and the claim's share of a run's latency.
+    let waited_ms = (chrono::Utc::now() - run.created_at).num_milliseconds();
+    tracing::debug!(run_id, kind = run.kind.as_str(), channel_id = run.channel_id, waited_ms, "run started");
     let work = sync_runs::CURRENT_JOB.scope(job_id.to_owned(), run_kind(ctx, &run));
     let outcome = tokio::select! {
         outcome = work => outcome,
@@ -142,6 +145,7 @@ async fn run_claimed(ctx: &AppContext, run: sync_run::Model, job_id: &str) -> Se
         }
     };
     crate::metrics::job_finished(run.kind.as_str(), &status.as_str().to_ascii_lowercase(), started.elapsed());
+    tracing::debug!(run_id, kind = run.kind.as_str(), ms = started.elapsed().as_millis() as u64, "run done");
     // An error here leaves `settled` false: the lease is released and the queue's retry finishes the run.
     let finished = sync_runs::finish(&ctx.db, run_id, job_id, status, message).await?;
     lease.settled = true;

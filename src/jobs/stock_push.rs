@@ -19,10 +19,13 @@ use crate::services::stock_push::{self as service, RoundReport};
 use crate::services::sync_runs::{self, Counters};
 use crate::services::{ServiceError, ServiceResult, channels, leases};
 
-/// How long a push lease lasts without renewal (renewed every round).
+/// How long a push lease lasts without renewal.
 const LEASE_TTL_SECS: i64 = 60;
 /// A run hands over to a fresh run after this long, so one busy channel does not hold a worker forever.
 const MAX_RUN: Duration = Duration::from_secs(30);
+/// A push run renews its lease (of `LEASE_TTL_SECS`) this often, and writes its progress this often.
+const LEASE_RENEW_EVERY: Duration = Duration::from_secs(10);
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 /// A reconciliation waits this long for a running push to finish.
 const RECONCILE_LEASE_WAIT: Duration = Duration::from_secs(30);
 
@@ -171,7 +174,10 @@ async fn push_while_due(
     // A round still being recorded is ours until recorded: the lease is released only after it.
     let last = match rounds.finish().await {
         Ok(Some(report)) => {
-            count_round(ctx, run, super::effects::after_commit_queued(ctx, report).await, counters, calls).await
+            let report = super::effects::after_commit_queued(ctx, report).await;
+            add(counters, &report);
+            *calls += report.calls;
+            Ok(())
         }
         Ok(None) => Ok(()),
         Err(err) => Err(err),
@@ -190,34 +196,35 @@ async fn push_rounds(
     counters: &mut Counters,
     calls: &mut usize,
 ) -> ServiceResult<()> {
+    // The lease and the run's progress are written every few rounds, not every round: under load each is a write
+    // waiting for the database's writer between two rounds, time the channel's quota then goes unused.
+    let (mut renewed, mut progress_written) = (Instant::now(), Instant::now());
     while let Some(report) = rounds.next().await? {
-        count_round(ctx, run, super::effects::after_commit_queued(ctx, report).await, counters, calls).await?;
+        let report = super::effects::after_commit_queued(ctx, report).await;
+        add(counters, &report);
+        *calls += report.calls;
+        if progress_written.elapsed() >= PROGRESS_EVERY {
+            write_progress(ctx, run, *counters).await?;
+            progress_written = Instant::now();
+        }
         if started.elapsed() >= MAX_RUN {
             return Ok(());
         }
-        if !leases::acquire(&ctx.db, lease, owner, chrono::Duration::seconds(LEASE_TTL_SECS)).await? {
-            return Err(ServiceError::Unexpected(anyhow::anyhow!(
-                "the push lease of channel {} was lost mid-run",
-                run.channel_id.unwrap_or_default()
-            )));
+        if renewed.elapsed() >= LEASE_RENEW_EVERY {
+            if !leases::acquire(&ctx.db, lease, owner, chrono::Duration::seconds(LEASE_TTL_SECS)).await? {
+                return Err(ServiceError::Unexpected(anyhow::anyhow!(
+                    "the push lease of channel {} was lost mid-run",
+                    run.channel_id.unwrap_or_default()
+                )));
+            }
+            renewed = Instant::now();
         }
     }
     Ok(())
 }
 
-async fn count_round(
-    ctx: &AppContext,
-    run: &sync_run::Model,
-    report: RoundReport,
-    counters: &mut Counters,
-    calls: &mut usize,
-) -> ServiceResult<()> {
-    if report == RoundReport::default() {
-        return Ok(());
-    }
-    add(counters, &report);
-    *calls += report.calls;
-    sync_runs::record_progress(&ctx.db, run.id, *counters).await?;
+async fn write_progress(ctx: &AppContext, run: &sync_run::Model, counters: Counters) -> ServiceResult<()> {
+    sync_runs::record_progress(&ctx.db, run.id, counters).await?;
     ctx.events.publish(HubEvent::SyncRunChanged { run_id: run.id });
     Ok(())
 }

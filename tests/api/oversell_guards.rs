@@ -105,7 +105,7 @@ on_both_backends_driven!(safety_stock, safety_stock_is_held_back_per_channel_and
 
 /// A change that leaves a channel at 0 is collected before every other due link, even when it was the channel's
 /// most recently pushed link (least recently pushed links come first otherwise), on an API that updates one
-/// product per call (Shopee: rounds of 50 products, about a second at the hub's 40 calls/s; 60 products here).
+/// product per call (Shopee: rounds of 30 products, 0.75 s at the hub's 40 calls/s; 60 products here).
 async fn a_sell_out_is_collected_before_every_other_due_link(app: &TestApp) {
     let (sim, channel, variants) = linked(app, ChannelKind::Shopee, 600).await;
     let last = *variants.last().expect("variants");
@@ -120,12 +120,12 @@ async fn a_sell_out_is_collected_before_every_other_due_link(app: &TestApp) {
     assert!(link_of(app, channel.id, last).await.push_sells_out, "marked a sell-out");
 
     let size = service::round_size(ChannelKind::Shopee);
-    assert_eq!(size, 50, "about a second of Shopee's calls at the hub's rate");
+    assert_eq!(size, 30, "0.75 s of Shopee's calls at the hub's rate");
     let mut collected =
         service::collect(&app.ctx.db, &channel, size, &service::InFlight::default()).await.expect("collected");
     assert!(collected.pushes.len() < variants.len(), "a round takes part of what is due: {}", collected.pushes.len());
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
-    let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes).await;
+    let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes, None).await;
     assert_eq!(collected.pushes[0].variant_id, last, "the sell-out goes first");
     assert_eq!(collected.pushes[0].update.quantity, Some(0));
     omnisync::jobs::effects::after_commit(
@@ -143,12 +143,12 @@ async fn a_product_pushed_last_waits_behind_products_pushed_before_it(app: &Test
     let per_product = omnisync::sim::fixtures::PER_PRODUCT;
     let (_sim, channel, variants) = linked(app, ChannelKind::Shopee, 60 * per_product).await;
     adjust_all(app, &variants, 3).await;
-    // Products 0–49 in a first round, 50–59 in a second.
+    // Products 0–29 in a first round, 30–59 in a second.
     while round(app, channel.id).await.links > 0 {}
     let first_skus: Vec<i64> = (0..60).map(|p| variants[p * per_product]).collect();
     adjust_all(app, &first_skus, 1).await;
     let again = round(app, channel.id).await;
-    assert_eq!((again.sent, again.calls), (50, 50), "products 0–49, pushed before 50–59: {again:?}");
+    assert_eq!((again.sent, again.calls), (30, 30), "products 0–29, pushed before 30–59: {again:?}");
     // Product 0's second SKU was last pushed in the very first round, product 0 itself just now.
     adjust(app, &[(variants[1], 1)]).await;
     let collected = service::collect(&app.ctx.db, &channel, 5, &service::InFlight::default()).await.expect("collected");
@@ -158,28 +158,33 @@ async fn a_product_pushed_last_waits_behind_products_pushed_before_it(app: &Test
         .map(|p| variants.iter().position(|v| *v == p.variant_id).expect("a seeded variant") / per_product)
         .collect();
     products.sort_unstable();
-    assert_eq!(products, [50, 51, 52, 53, 54], "the products waiting since before product 0's last push go first");
+    assert_eq!(products, [30, 31, 32, 33, 34], "the products waiting since before product 0's last push go first");
 }
 on_both_backends_driven!(products_by_last_push, a_product_pushed_last_waits_behind_products_pushed_before_it);
 
 /// Rounds are pipelined (`Rounds`: a round is recorded while the next one collects and sends), so a collect beside
-/// a round in flight leaves that round's products alone — its links are still pending and a second call for them
-/// could land before the first — and rounds run to the end send every due SKU once.
+/// a round in flight leaves that round's links alone — they are still pending, and sent again they would cost
+/// calls for values the channel already has — while other due SKUs of its products come along; and rounds run to
+/// the end send every due SKU once.
 async fn a_round_in_flight_is_left_to_the_round_after(app: &TestApp) {
     let per_product = omnisync::sim::fixtures::PER_PRODUCT;
     let (sim, channel, variants) = linked(app, ChannelKind::Shopee, 60 * per_product).await;
-    adjust_all(app, &variants, 3).await;
-    let product_of = |p: &service::PlannedPush| p.update.external_product_id.clone();
+    while round(app, channel.id).await.links > 0 {}
+    // Products 0–49 in flight with their first SKU; then every SKU changes.
+    let first_skus: Vec<i64> = (0..50).map(|p| variants[p * per_product]).collect();
+    adjust_all(app, &first_skus, 3).await;
     let first = service::collect(&app.ctx.db, &channel, 50, &service::InFlight::default()).await.expect("collected");
-    let in_flight = service::InFlight {
-        links: first.pushes.iter().map(|p| p.link_id).collect(),
-        products: first.pushes.iter().map(product_of).collect(),
-    };
-    let again = service::collect(&app.ctx.db, &channel, 50, &service::InFlight::default()).await.expect("collected");
-    assert_eq!(again.pushes.len(), first.pushes.len(), "unrecorded, the same links are due again");
-    let beside = service::collect(&app.ctx.db, &channel, 50, &in_flight).await.expect("collected");
-    assert_eq!(beside.pushes.len(), 10 * per_product, "the 10 products not in flight: {}", beside.pushes.len());
-    assert!(beside.pushes.iter().all(|p| !in_flight.products.contains(&product_of(p))), "none of those in flight");
+    assert_eq!(first.pushes.len(), 50);
+    let in_flight = service::InFlight { links: first.pushes.iter().map(|p| p.link_id).collect() };
+    adjust_all(app, &variants, 3).await;
+    let again = service::collect(&app.ctx.db, &channel, 60, &service::InFlight::default()).await.expect("collected");
+    assert!(
+        first.pushes.iter().all(|p| again.pushes.iter().any(|a| a.link_id == p.link_id)),
+        "unrecorded, the links in flight are due again"
+    );
+    let beside = service::collect(&app.ctx.db, &channel, 60, &in_flight).await.expect("collected");
+    assert_eq!(beside.pushes.len(), variants.len() - 50, "every due SKU but those in flight");
+    assert!(beside.pushes.iter().all(|p| !in_flight.links.contains(&p.link_id)), "none of those in flight");
 
     // None of those collects was recorded: every SKU is still due, and rounds run to the end send each once.
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
@@ -189,7 +194,10 @@ async fn a_round_in_flight_is_left_to_the_round_after(app: &TestApp) {
         sent += omnisync::jobs::effects::after_commit(&app.ctx, report).sent;
     }
     assert_eq!(sent, variants.len(), "every due SKU sent once");
-    assert!((0..variants.len()).all(|i| sim_quantity(&sim, i) == 3), "the channel shows the hub's numbers");
+    let expected = |i: usize| if i.is_multiple_of(per_product) && i < 50 * per_product { 6 } else { 3 };
+    let wrong: Vec<(usize, i64)> =
+        (0..variants.len()).map(|i| (i, sim_quantity(&sim, i))).filter(|(i, q)| *q != expected(*i)).collect();
+    assert_eq!(wrong, [], "the channel shows the hub's numbers");
     assert_eq!(rounds.next().await.expect("a round").map(|r| omnisync::jobs::effects::after_commit(&app.ctx, r)), None);
 }
 on_both_backends_driven!(rounds_in_flight, a_round_in_flight_is_left_to_the_round_after);
@@ -213,7 +221,7 @@ async fn a_round_sends_by_oversell_risk(app: &TestApp) {
     let mut collected =
         service::collect(&app.ctx.db, &channel, 500, &service::InFlight::default()).await.expect("collected");
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
-    let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes).await;
+    let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes, None).await;
     assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");
     let order: Vec<i64> = collected.pushes.iter().map(|p| p.variant_id).collect();
     assert_eq!(order, [variants[4], variants[2], variants[1], variants[3], variants[0]]);

@@ -574,7 +574,7 @@ async fn links_that_change_all_the_time_do_not_keep_the_others_waiting(app: &Tes
         let mut collected =
             service::collect(&app.ctx.db, &channel, 1, &service::InFlight::default()).await.expect("collected");
         assert_eq!(collected.pushes.len(), 1, "{collected:?}");
-        let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes).await;
+        let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes, None).await;
         omnisync::jobs::effects::after_commit(
             &app.ctx,
             service::record(&app.ctx.db, &channel, &collected.pushes, &outcomes).await.expect("recorded"),
@@ -602,7 +602,7 @@ async fn a_round_takes_every_due_sku_of_a_product_where_a_call_updates_one_produ
     let mut collected =
         service::collect(&app.ctx.db, &channel, 1, &service::InFlight::default()).await.expect("collected");
     assert_eq!(collected.pushes.len(), 10, "{}: the whole product", slug(kind));
-    let (outcomes, calls) = service::send(&*connector, channel.kind, &mut collected.pushes).await;
+    let (outcomes, calls) = service::send(&*connector, channel.kind, &mut collected.pushes, None).await;
     assert_eq!(calls, 1, "{}: one call for the product", slug(kind));
     omnisync::jobs::effects::after_commit(
         &app.ctx,

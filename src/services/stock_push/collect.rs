@@ -50,13 +50,13 @@ pub struct PlannedPush {
     pub order: SendOrder,
 }
 
-/// What a round still being recorded sent: the next collect leaves these links, and for per-product APIs their
-/// products, to the round after it (they are pending until recorded, and two calls in flight for one SKU could
-/// land in either order).
+/// The links a round still being recorded sent: the next collect leaves them to the round after it (they stay
+/// pending until recorded, and sent again meanwhile they would cost calls for values the channel already has).
+/// Other SKUs of their products that became due go in the next round: its calls start after the previous round's
+/// answered, so no SKU is in two calls at once.
 #[derive(Debug, Clone, Default)]
 pub struct InFlight {
     pub links: Vec<i64>,
-    pub products: Vec<String>,
 }
 
 /// What a round collected.
@@ -88,7 +88,7 @@ pub async fn collect(
     let txn = begin_write(db).await?;
     let at = now();
     let links = if updates_per_product(channel.kind) {
-        lock_due_products(&txn, channel.id, limit, at, &in_flight.products).await?
+        lock_due_products(&txn, channel.id, limit, at, &in_flight.links).await?
     } else {
         lock_due_links(&txn, channel.id, limit, at, &in_flight.links).await?
     };
@@ -234,7 +234,7 @@ async fn lock_due_products(
     channel_id: i64,
     limit: u64,
     at: chrono::DateTime<chrono::Utc>,
-    in_flight: &[String],
+    in_flight: &[i64],
 ) -> ServiceResult<Vec<product_link::Model>> {
     // Over every link of each product, not only the due ones: a product's last push is its newest link's. Ordered
     // by its due links' oldest push instead, a product jumped the queue whenever a SKU it had not needed to push
@@ -249,7 +249,7 @@ async fn lock_due_products(
         .filter(product_link::Column::ChannelId.eq(channel_id))
         .filter(product_link::Column::State.is_in(SYNCING))
         .apply_if((!in_flight.is_empty()).then_some(()), |q, ()| {
-            q.filter(channel_listing::Column::ExternalProductId.is_not_in(in_flight.to_vec()))
+            q.filter(product_link::Column::Id.is_not_in(in_flight.to_vec()))
         })
         .group_by(channel_listing::Column::ExternalProductId)
         .having(Expr::expr(Func::max(due())).eq(1))
@@ -280,6 +280,9 @@ async fn lock_due_products(
                     .filter(product_link::Column::ChannelId.eq(channel_id))
                     .filter(product_link::Column::ListingId.is_in(listings.to_vec()))
                     .filter(due_condition(at))
+                    .apply_if((!in_flight.is_empty()).then_some(()), |q, ()| {
+                        q.filter(product_link::Column::Id.is_not_in(in_flight.to_vec()))
+                    })
                     .order_by_asc(product_link::Column::Id)
                     // As in `lock_due_links`: a link a movement in flight holds is left for the next round.
                     .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)

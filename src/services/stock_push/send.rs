@@ -89,6 +89,11 @@ fn sort_for_sending(kind: ChannelKind, pushes: &mut [PlannedPush]) {
 /// 40, and a pass over 1,000 changed products took ~40 s instead of 25. The rate limiter still spaces the calls.
 const CALLS_IN_FLIGHT: usize = 4;
 
+/// The next round is collected while this many calls of a round remain (`send`'s `nearly_done`): about 200 ms at
+/// the hub's 40 calls/s, what a collect takes under load, so the next round's calls follow at once, while a sell-out
+/// marked during all but the round's last moments still goes in the next round.
+const CALLS_BEFORE_THE_END: usize = 8;
+
 /// Sends the planned pushes in batches, in their sending order (`sort_for_sending`), up to `CALLS_IN_FLIGHT` calls
 /// at once: a round holds each SKU once, so no two calls in flight carry the same SKU. A call that fails as a
 /// whole fails each of its SKUs with the call's error. Returns one outcome per push, in the pushes' order, and the
@@ -98,16 +103,28 @@ const CALLS_IN_FLIGHT: usize = 4;
 /// it, later than anything sent after it) leaves its pushes in doubt — and with calls in flight together, theirs
 /// too, since which call gave up is not known — as does an earlier push in doubt past the moment this one was
 /// sent; `record` keeps such links due until the doubt ends.
+///
+/// `nearly_done` fires as the last `CALLS_BEFORE_THE_END` batches start: the next round is collected meanwhile.
 pub async fn send(
     connector: &dyn Connector,
     kind: ChannelKind,
     pushes: &mut [PlannedPush],
+    mut nearly_done: Option<tokio::sync::oneshot::Sender<()>>,
 ) -> (Vec<PushOutcome>, usize) {
     sort_for_sending(kind, pushes);
     let products: Vec<&str> = pushes.iter().map(|p| p.update.external_product_id.as_str()).collect();
     let pushes: &[PlannedPush] = pushes;
-    let answers: Vec<(Vec<PushOutcome>, usize)> = futures::stream::iter(batches(kind, &products))
-        .map(|range| send_batch(connector, &pushes[range]))
+    let batches = batches(kind, &products);
+    let last_ones = batches.len().saturating_sub(CALLS_BEFORE_THE_END);
+    let answers: Vec<(Vec<PushOutcome>, usize)> = futures::stream::iter(batches.into_iter().enumerate())
+        .map(|(i, range)| {
+            if i >= last_ones
+                && let Some(signal) = nearly_done.take()
+            {
+                let _ = signal.send(());
+            }
+            send_batch(connector, &pushes[range])
+        })
         .buffered(CALLS_IN_FLIGHT)
         .collect()
         .await;
