@@ -2,9 +2,6 @@
 //! file beside the database) for the embedded default, or apalis's PostgreSQL storage on PostgreSQL.
 
 use std::str::FromStr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::Context;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -26,50 +23,16 @@ const MISSED_HEARTBEATS: usize = 3;
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Clone)]
-pub struct JobQueue {
-    pub store: QueueStore,
-    /// Wakes this process's worker when this process queues a job.
-    pub local_wake: Arc<LocalWake>,
-}
-
-#[derive(Clone)]
-pub enum QueueStore {
+pub enum JobQueue {
     Redis { storage: RedisStorage<SyncJob>, conn: ConnectionManager },
     Sqlite(SqliteStorage<SyncJob>),
     Postgres(PostgresStorage<SyncJob>),
-}
-
-/// A job this process queued wakes this process's worker at once instead of at its next poll (200 ms by
-/// default): a webhook's order fetch and the pushes an order import makes due are each a queue hop, and while a
-/// sale waits in them the other channels still show the units it took. Workers of other processes find the job
-/// at their next poll, as before.
-#[derive(Default)]
-pub struct LocalWake {
-    queued: AtomicBool,
-    waker: futures::task::AtomicWaker,
-}
-
-impl LocalWake {
-    pub fn notify(&self) {
-        self.queued.store(true, Ordering::Release);
-        self.waker.wake();
-    }
-
-    /// Whether a job was queued since the last call; registers `cx`'s waker for the next one.
-    pub fn take_queued(&self, cx: &Context<'_>) -> bool {
-        self.waker.register(cx.waker());
-        self.queued.swap(false, Ordering::AcqRel)
-    }
 }
 
 impl JobQueue {
     /// The queue's name; explicit, so renaming a Rust type never orphans queued jobs.
     pub fn queue_name(settings: &Settings) -> String {
         format!("{}.sync", settings.queue_namespace)
-    }
-
-    fn new(store: QueueStore) -> Self {
-        Self { store, local_wake: Arc::default() }
     }
 
     pub async fn connect(settings: &Settings) -> anyhow::Result<Self> {
@@ -91,7 +54,7 @@ impl JobQueue {
                 .heartbeat_interval(HEARTBEAT)
                 .missed_heartbeats(MISSED_HEARTBEATS);
             let storage = RedisStorage::new(conn.clone()).with_config(config);
-            return Ok(Self::new(QueueStore::Redis { storage, conn }));
+            return Ok(Self::Redis { storage, conn });
         }
         match settings.database_kind() {
             DatabaseKind::Postgres => {
@@ -103,7 +66,7 @@ impl JobQueue {
                     .queue(&queue)
                     .heartbeat_interval(HEARTBEAT)
                     .missed_heartbeats(MISSED_HEARTBEATS);
-                Ok(Self::new(QueueStore::Postgres(PostgresStorage::new(&pool).with_config(config))))
+                Ok(Self::Postgres(PostgresStorage::new(&pool).with_config(config)))
             }
             DatabaseKind::Sqlite => {
                 // Its own file and pool: apalis turns synchronous=OFF on its pool, which the hub's data must not get.
@@ -129,39 +92,35 @@ impl JobQueue {
                     .queue(&queue)
                     .heartbeat_interval(HEARTBEAT)
                     .missed_heartbeats(MISSED_HEARTBEATS);
-                Ok(Self::new(QueueStore::Sqlite(SqliteStorage::new(&pool).with_config(config))))
+                Ok(Self::Sqlite(SqliteStorage::new(&pool).with_config(config)))
             }
         }
     }
 
     /// The Redis connection, when the queue is on Redis (shared rate limits use it too).
     pub fn redis(&self) -> Option<ConnectionManager> {
-        match &self.store {
-            QueueStore::Redis { conn, .. } => Some(conn.clone()),
+        match self {
+            Self::Redis { conn, .. } => Some(conn.clone()),
             _ => None,
         }
     }
 
     pub fn backend_name(&self) -> &'static str {
-        match &self.store {
-            QueueStore::Redis { .. } => "redis",
-            QueueStore::Sqlite(_) => "sqlite",
-            QueueStore::Postgres(_) => "postgres",
+        match self {
+            Self::Redis { .. } => "redis",
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
         }
     }
 
     /// Pushes `job` under the id `job_id` (stored on its sync run, so the run can ask the queue about it later).
     pub async fn push(&self, job: SyncJob, job_id: Ulid) -> anyhow::Result<()> {
         let task = TaskBuilder::new(job).task_id(TaskId::from_ulid(job_id)).max_attempts(MAX_ATTEMPTS).build();
-        match &self.store {
-            QueueStore::Redis { storage, .. } => {
-                storage.clone().push_task(task).await.map_err(|e| anyhow::anyhow!("{e}"))
-            }
-            QueueStore::Sqlite(storage) => storage.clone().push_task(task).await.map_err(|e| anyhow::anyhow!("{e}")),
-            QueueStore::Postgres(storage) => storage.clone().push_task(task).await.map_err(|e| anyhow::anyhow!("{e}")),
-        }?;
-        self.local_wake.notify();
-        Ok(())
+        match self {
+            Self::Redis { storage, .. } => storage.clone().push_task(task).await.map_err(|e| anyhow::anyhow!("{e}")),
+            Self::Sqlite(storage) => storage.clone().push_task(task).await.map_err(|e| anyhow::anyhow!("{e}")),
+            Self::Postgres(storage) => storage.clone().push_task(task).await.map_err(|e| anyhow::anyhow!("{e}")),
+        }
     }
 
     /// Whether the queue still holds `job_id` waiting or running (a running job of a dead worker counts: the queue
@@ -169,14 +128,14 @@ impl JobQueue {
     pub async fn is_live(&self, job_id: &str) -> anyhow::Result<bool> {
         let Ok(ulid) = Ulid::from_string(job_id) else { return Ok(false) };
         let id = TaskId::from_ulid(ulid);
-        let status = match &self.store {
-            QueueStore::Redis { storage, .. } => {
+        let status = match self {
+            Self::Redis { storage, .. } => {
                 storage.clone().fetch_by_id(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?.map(|t| t.ctx().status())
             }
-            QueueStore::Sqlite(storage) => {
+            Self::Sqlite(storage) => {
                 storage.clone().fetch_by_id(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?.map(|t| t.ctx().status())
             }
-            QueueStore::Postgres(storage) => {
+            Self::Postgres(storage) => {
                 storage.clone().fetch_by_id(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?.map(|t| t.ctx().status())
             }
         };
@@ -191,15 +150,15 @@ impl JobQueue {
     }
 
     async fn ping_inner(&self) -> anyhow::Result<()> {
-        match &self.store {
-            QueueStore::Redis { conn, .. } => {
+        match self {
+            Self::Redis { conn, .. } => {
                 let mut conn = conn.clone();
                 let _: String = redis::cmd("PING").query_async(&mut conn).await?;
             }
-            QueueStore::Sqlite(storage) => {
+            Self::Sqlite(storage) => {
                 let _ = storage.pool().acquire().await?;
             }
-            QueueStore::Postgres(storage) => {
+            Self::Postgres(storage) => {
                 let _ = storage.pool().acquire().await?;
             }
         }

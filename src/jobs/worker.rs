@@ -7,7 +7,6 @@
 //! second execution; see `services::sync_runs`).
 
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ use apalis::prelude::{
 use tracing::Instrument;
 
 use super::SyncJob;
-use super::queue::{LocalWake, QueueStore};
+use super::queue::JobQueue;
 use crate::context::AppContext;
 
 /// Waits between worker restarts: doubling from the first to the last while the queue stays down.
@@ -26,26 +25,24 @@ const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(4);
 /// A worker that ran this long was healthy: the next failure starts the backoff over.
 const HEALTHY_RUN: Duration = Duration::from_secs(30);
 
-/// Wakes the worker to fetch every `interval`, and at once when this process queued a job (`LocalWake`). apalis's own `IntervalStrategy` re-arms its timer without polling
+/// Wakes the worker to fetch every `interval`. apalis's own `IntervalStrategy` re-arms its timer without polling
 /// it, so when the timer fired in the same poll as a fetch that came back empty, nothing woke the worker until its
 /// next heartbeat (5 s): `bench stock --rate 5` showed every channel's pushes stalling for 3–5 s at random. This
 /// one polls the new timer at once, so it holds the worker's waker.
 struct EveryInterval {
     interval: Duration,
     timer: Pin<Box<tokio::time::Sleep>>,
-    local_wake: Arc<LocalWake>,
 }
 
 impl EveryInterval {
-    fn new(interval: Duration, local_wake: Arc<LocalWake>) -> Self {
-        Self { interval, timer: Box::pin(tokio::time::sleep(interval)), local_wake }
+    fn new(interval: Duration) -> Self {
+        Self { interval, timer: Box::pin(tokio::time::sleep(interval)) }
     }
 }
 
 impl PollStrategy for EveryInterval {
     fn poll_drive(&mut self, cx: &mut Context<'_>, _: &PollSnapshot) -> Poll<Option<()>> {
-        let queued_here = self.local_wake.take_queued(cx);
-        if !queued_here && self.timer.as_mut().poll(cx).is_pending() {
+        if self.timer.as_mut().poll(cx).is_pending() {
             return Poll::Pending;
         }
         self.timer.as_mut().reset(tokio::time::Instant::now() + self.interval);
@@ -73,29 +70,28 @@ async fn handle_sync_job(job: SyncJob, task_id: TaskId, ctx: Data<AppContext>) -
 async fn run_worker(ctx: AppContext, name: String) -> Result<(), apalis::prelude::WorkerError> {
     let poll = Duration::from_millis(ctx.settings.queue_poll_interval_ms);
     let concurrency = ctx.settings.worker_concurrency.max(1);
-    let local_wake = ctx.queue.local_wake.clone();
-    match ctx.queue.store.clone() {
-        QueueStore::Redis { storage, .. } => {
+    match ctx.queue.clone() {
+        JobQueue::Redis { storage, .. } => {
             WorkerBuilder::new(name)
-                .backend(storage.poll_with_strategy(EveryInterval::new(poll, local_wake)))
+                .backend(storage.poll_with_strategy(EveryInterval::new(poll)))
                 .data(ctx)
                 .concurrency(concurrency)
                 .build(handle_sync_job)
                 .run()
                 .await
         }
-        QueueStore::Sqlite(storage) => {
+        JobQueue::Sqlite(storage) => {
             WorkerBuilder::new(name)
-                .backend(storage.poll_with_strategy(EveryInterval::new(poll, local_wake)))
+                .backend(storage.poll_with_strategy(EveryInterval::new(poll)))
                 .data(ctx)
                 .concurrency(concurrency)
                 .build(handle_sync_job)
                 .run()
                 .await
         }
-        QueueStore::Postgres(storage) => {
+        JobQueue::Postgres(storage) => {
             WorkerBuilder::new(name)
-                .backend(storage.poll_with_strategy(EveryInterval::new(poll, local_wake)))
+                .backend(storage.poll_with_strategy(EveryInterval::new(poll)))
                 .data(ctx)
                 .concurrency(concurrency)
                 .build(handle_sync_job)
@@ -131,6 +127,7 @@ pub fn spawn(ctx: AppContext) -> tokio::task::JoinHandle<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
@@ -150,7 +147,7 @@ mod tests {
         let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
         let waker = futures::task::waker(counter.clone());
         let mut cx = Context::from_waker(&waker);
-        let mut strategy = EveryInterval::new(Duration::from_millis(20), Arc::default());
+        let mut strategy = EveryInterval::new(Duration::from_millis(20));
         let snapshot = PollSnapshot::default();
         assert!(strategy.poll_drive(&mut cx, &snapshot).is_pending(), "not due yet");
         tokio::time::sleep(Duration::from_millis(60)).await;
@@ -159,21 +156,5 @@ mod tests {
         // Not polled again: the next deadline must still wake the worker.
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert_eq!(counter.0.load(Ordering::SeqCst), 2, "woken at the next interval without another poll");
-    }
-
-    /// A job queued by this process wakes the worker at once, long before its interval, and only once.
-    #[tokio::test]
-    async fn a_job_queued_here_wakes_the_worker_before_its_interval() {
-        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
-        let waker = futures::task::waker(counter.clone());
-        let mut cx = Context::from_waker(&waker);
-        let local_wake = Arc::new(LocalWake::default());
-        let mut strategy = EveryInterval::new(Duration::from_secs(3600), local_wake.clone());
-        let snapshot = PollSnapshot::default();
-        assert!(strategy.poll_drive(&mut cx, &snapshot).is_pending(), "nothing queued, an hour to go");
-        local_wake.notify();
-        assert_eq!(counter.0.load(Ordering::SeqCst), 1, "the worker is woken by the queueing");
-        assert!(strategy.poll_drive(&mut cx, &snapshot).is_ready(), "and fetches");
-        assert!(strategy.poll_drive(&mut cx, &snapshot).is_pending(), "one fetch per queueing");
     }
 }

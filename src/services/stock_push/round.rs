@@ -94,7 +94,7 @@ impl<'c> Rounds<'c> {
         let (nearly_done, near_end) = tokio::sync::oneshot::channel();
         let (db, channel) = (&self.db, &self.channel);
         let collect_ahead = async move {
-            // Fired as the round's last calls start (or, dropped unsent, when they are done).
+            // Fired as the round's last calls start (or, dropped unsent, when they are done: a short round).
             let _ = near_end.await;
             // The previous round has had a whole round to record: the next collect must see it.
             let previous = match previous {

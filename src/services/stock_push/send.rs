@@ -104,7 +104,8 @@ const CALLS_BEFORE_THE_END: usize = 8;
 /// too, since which call gave up is not known — as does an earlier push in doubt past the moment this one was
 /// sent; `record` keeps such links due until the doubt ends.
 ///
-/// `nearly_done` fires as the last `CALLS_BEFORE_THE_END` batches start: the next round is collected meanwhile.
+/// `nearly_done` fires as the last `CALLS_BEFORE_THE_END` batches start (a round of no more calls than that: when it
+/// is done, as the sender drops): the next round is collected meanwhile.
 pub async fn send(
     connector: &dyn Connector,
     kind: ChannelKind,
@@ -115,7 +116,10 @@ pub async fn send(
     let products: Vec<&str> = pushes.iter().map(|p| p.update.external_product_id.as_str()).collect();
     let pushes: &[PlannedPush] = pushes;
     let batches = batches(kind, &products);
-    let last_ones = batches.len().saturating_sub(CALLS_BEFORE_THE_END);
+    // A round of fewer calls signals nothing and the next round is collected when it is done: collected at its
+    // start, a change made during a slow call (a timeout and its retries) would wait a round more.
+    let last_ones =
+        if batches.len() > CALLS_BEFORE_THE_END { batches.len() - CALLS_BEFORE_THE_END } else { usize::MAX };
     let answers: Vec<(Vec<PushOutcome>, usize)> = futures::stream::iter(batches.into_iter().enumerate())
         .map(|(i, range)| {
             if i >= last_ones
