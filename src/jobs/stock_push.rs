@@ -15,6 +15,7 @@ use entity::{channel, sync_run};
 use crate::context::AppContext;
 use crate::domain::errors::ErrorCode;
 use crate::events::HubEvent;
+use crate::services::effects::Committed;
 use crate::services::stock_push::{self as service, RoundReport};
 use crate::services::sync_runs::{self, Counters};
 use crate::services::{ServiceError, ServiceResult, channels, leases};
@@ -106,12 +107,15 @@ async fn kick_inner(ctx: &AppContext) -> ServiceResult<usize> {
     Ok(queued)
 }
 
-fn add(counters: &mut Counters, r: &RoundReport) {
+/// Runs a complete round's effects and adds it to the run's totals.
+async fn tally(ctx: &AppContext, round: Committed<RoundReport>, counters: &mut Counters, calls: &mut usize) {
+    let r = super::effects::after_commit_queued(ctx, round).await;
     counters.total += r.links as i64;
     counters.processed += r.links as i64;
     counters.succeeded += r.succeeded as i64;
     counters.failed += r.failed as i64;
     counters.skipped += (r.unchanged + r.held) as i64;
+    *calls += r.calls;
 }
 
 pub async fn run_push(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> {
@@ -172,17 +176,12 @@ async fn push_while_due(
     let mut rounds = service::Rounds::new(&ctx.db, channel, connector);
     let outcome = push_rounds(ctx, run, &mut rounds, lease, owner, started, counters, calls).await;
     // A round still being recorded is ours until recorded: the lease is released only after it.
-    let last = match rounds.finish().await {
-        Ok(Some(report)) => {
-            let report = super::effects::after_commit_queued(ctx, report).await;
-            add(counters, &report);
-            *calls += report.calls;
-            Ok(())
-        }
-        Ok(None) => Ok(()),
-        Err(err) => Err(err),
-    };
-    outcome.and(last)
+    let last = rounds.finish().await;
+    if let Ok(Some(report)) = last {
+        tally(ctx, report, counters, calls).await;
+        return outcome;
+    }
+    outcome.and(last.map(|_| ()))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -200,9 +199,7 @@ async fn push_rounds(
     // waiting for the database's writer between two rounds, time the channel's quota then goes unused.
     let (mut renewed, mut progress_written) = (Instant::now(), Instant::now());
     while let Some(report) = rounds.next().await? {
-        let report = super::effects::after_commit_queued(ctx, report).await;
-        add(counters, &report);
-        *calls += report.calls;
+        tally(ctx, report, counters, calls).await;
         if progress_written.elapsed() >= PROGRESS_EVERY {
             write_progress(ctx, run, *counters).await?;
             progress_written = Instant::now();

@@ -121,8 +121,7 @@ async fn a_sell_out_is_collected_before_every_other_due_link(app: &TestApp) {
 
     let size = service::round_size(ChannelKind::Shopee);
     assert_eq!(size, 30, "0.75 s of Shopee's calls at the hub's rate");
-    let mut collected =
-        service::collect(&app.ctx.db, &channel, size, &service::InFlight::default()).await.expect("collected");
+    let mut collected = service::collect(&app.ctx.db, &channel, size, &[]).await.expect("collected");
     assert!(collected.pushes.len() < variants.len(), "a round takes part of what is due: {}", collected.pushes.len());
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
     let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes, None).await;
@@ -151,7 +150,7 @@ async fn a_product_pushed_last_waits_behind_products_pushed_before_it(app: &Test
     assert_eq!((again.sent, again.calls), (30, 30), "products 0–29, pushed before 30–59: {again:?}");
     // Product 0's second SKU was last pushed in the very first round, product 0 itself just now.
     adjust(app, &[(variants[1], 1)]).await;
-    let collected = service::collect(&app.ctx.db, &channel, 5, &service::InFlight::default()).await.expect("collected");
+    let collected = service::collect(&app.ctx.db, &channel, 5, &[]).await.expect("collected");
     let mut products: Vec<usize> = collected
         .pushes
         .iter()
@@ -173,18 +172,18 @@ async fn a_round_in_flight_is_left_to_the_round_after(app: &TestApp) {
     // Products 0–49 in flight with their first SKU; then every SKU changes.
     let first_skus: Vec<i64> = (0..50).map(|p| variants[p * per_product]).collect();
     adjust_all(app, &first_skus, 3).await;
-    let first = service::collect(&app.ctx.db, &channel, 50, &service::InFlight::default()).await.expect("collected");
+    let first = service::collect(&app.ctx.db, &channel, 50, &[]).await.expect("collected");
     assert_eq!(first.pushes.len(), 50);
-    let in_flight = service::InFlight { links: first.pushes.iter().map(|p| p.link_id).collect() };
+    let in_flight: Vec<i64> = first.pushes.iter().map(|p| p.link_id).collect();
     adjust_all(app, &variants, 3).await;
-    let again = service::collect(&app.ctx.db, &channel, 60, &service::InFlight::default()).await.expect("collected");
+    let again = service::collect(&app.ctx.db, &channel, 60, &[]).await.expect("collected");
     assert!(
         first.pushes.iter().all(|p| again.pushes.iter().any(|a| a.link_id == p.link_id)),
         "unrecorded, the links in flight are due again"
     );
     let beside = service::collect(&app.ctx.db, &channel, 60, &in_flight).await.expect("collected");
     assert_eq!(beside.pushes.len(), variants.len() - 50, "every due SKU but those in flight");
-    assert!(beside.pushes.iter().all(|p| !in_flight.links.contains(&p.link_id)), "none of those in flight");
+    assert!(beside.pushes.iter().all(|p| !in_flight.contains(&p.link_id)), "none of those in flight");
 
     // None of those collects was recorded: every SKU is still due, and rounds run to the end send each once.
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
@@ -218,8 +217,7 @@ async fn a_round_sends_by_oversell_risk(app: &TestApp) {
     // raise, 10% drop, 50% drop, price only, sell-out: in the opposite order of urgency.
     adjust(app, &[(variants[0], 5), (variants[1], -10), (variants[2], -5), (variants[4], -10)]).await;
     app.update_variant(&json!(global_id("ProductVariant", variants[3])), json!({ "price": "123000" })).await;
-    let mut collected =
-        service::collect(&app.ctx.db, &channel, 500, &service::InFlight::default()).await.expect("collected");
+    let mut collected = service::collect(&app.ctx.db, &channel, 500, &[]).await.expect("collected");
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
     let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes, None).await;
     assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");

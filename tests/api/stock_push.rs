@@ -571,8 +571,7 @@ async fn links_that_change_all_the_time_do_not_keep_the_others_waiting(app: &Tes
     let mut pushed = Vec::new();
     for _ in 0..3 {
         adjust(app, &variants.iter().map(|v| (*v, 1)).collect::<Vec<_>>()).await;
-        let mut collected =
-            service::collect(&app.ctx.db, &channel, 1, &service::InFlight::default()).await.expect("collected");
+        let mut collected = service::collect(&app.ctx.db, &channel, 1, &[]).await.expect("collected");
         assert_eq!(collected.pushes.len(), 1, "{collected:?}");
         let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes, None).await;
         omnisync::jobs::effects::after_commit(
@@ -599,8 +598,7 @@ async fn a_round_takes_every_due_sku_of_a_product_where_a_call_updates_one_produ
     // Then every SKU of the first product changes; the first link a round of one takes brings its siblings.
     adjust(app, &(0..10).map(|i| (variants[i], 2)).collect::<Vec<_>>()).await;
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
-    let mut collected =
-        service::collect(&app.ctx.db, &channel, 1, &service::InFlight::default()).await.expect("collected");
+    let mut collected = service::collect(&app.ctx.db, &channel, 1, &[]).await.expect("collected");
     assert_eq!(collected.pushes.len(), 10, "{}: the whole product", slug(kind));
     let (outcomes, calls) = service::send(&*connector, channel.kind, &mut collected.pushes, None).await;
     assert_eq!(calls, 1, "{}: one call for the product", slug(kind));

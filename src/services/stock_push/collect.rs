@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, NullOrdering};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::json;
 
@@ -50,15 +50,6 @@ pub struct PlannedPush {
     pub order: SendOrder,
 }
 
-/// The links a round still being recorded sent: the next collect leaves them to the round after it (they stay
-/// pending until recorded, and sent again meanwhile they would cost calls for values the channel already has).
-/// Other SKUs of their products that became due go in the next round: its calls start after the previous round's
-/// answered, so no SKU is in two calls at once.
-#[derive(Debug, Clone, Default)]
-pub struct InFlight {
-    pub links: Vec<i64>,
-}
-
 /// What a round collected.
 #[derive(Debug, Clone, Default)]
 pub struct Collected {
@@ -77,20 +68,23 @@ impl Collected {
     }
 }
 
-/// Collects up to `limit` due links of the channel (none of `in_flight`), computes each value now, and clears
-/// their pending flag (except those the stale-push guard holds), all in one transaction.
+/// Collects up to `limit` due links of the channel, computes each value now, and clears their pending flag (except
+/// those the stale-push guard holds), all in one transaction. `in_flight`: links a round still being recorded sent,
+/// left to the round after (they stay pending until recorded, and sent again meanwhile they would cost calls for
+/// values the channel already has); other SKUs of their products that became due are taken, their call starting
+/// after the previous round's calls answered, so no SKU is in two calls at once.
 pub async fn collect(
     db: &DatabaseConnection,
     channel: &channel::Model,
     limit: u64,
-    in_flight: &InFlight,
+    in_flight: &[i64],
 ) -> ServiceResult<Collected> {
     let txn = begin_write(db).await?;
     let at = now();
     let links = if updates_per_product(channel.kind) {
-        lock_due_products(&txn, channel.id, limit, at, &in_flight.links).await?
+        lock_due_products(&txn, channel.id, limit, at, in_flight).await?
     } else {
-        lock_due_links(&txn, channel.id, limit, at, &in_flight.links).await?
+        lock_due_links(&txn, channel.id, limit, at, in_flight).await?
     };
     if links.is_empty() {
         txn.commit().await?;
@@ -194,6 +188,11 @@ async fn end_link_error(
     Ok(())
 }
 
+/// Links not among `in_flight` (no condition when it is empty).
+fn not_in_flight(in_flight: &[i64]) -> Condition {
+    Condition::all().add_option((!in_flight.is_empty()).then(|| product_link::Column::Id.is_not_in(in_flight.to_vec())))
+}
+
 /// Locks up to `limit` due links of the channel.
 async fn lock_due_links(
     txn: &DatabaseTransaction,
@@ -205,9 +204,7 @@ async fn lock_due_links(
     Ok(product_link::Entity::find()
         .filter(product_link::Column::ChannelId.eq(channel_id))
         .filter(due_condition(at))
-        .apply_if((!in_flight.is_empty()).then_some(()), |q, ()| {
-            q.filter(product_link::Column::Id.is_not_in(in_flight.to_vec()))
-        })
+        .filter(not_in_flight(in_flight))
         // Sell-outs first: under quota pressure they would otherwise wait behind a whole pass of other changes
         // while the channel keeps selling what is gone.
         .order_by_desc(product_link::Column::PushSellsOut)
@@ -248,9 +245,7 @@ async fn lock_due_products(
         .inner_join(channel_listing::Entity)
         .filter(product_link::Column::ChannelId.eq(channel_id))
         .filter(product_link::Column::State.is_in(SYNCING))
-        .apply_if((!in_flight.is_empty()).then_some(()), |q, ()| {
-            q.filter(product_link::Column::Id.is_not_in(in_flight.to_vec()))
-        })
+        .filter(not_in_flight(in_flight))
         .group_by(channel_listing::Column::ExternalProductId)
         .having(Expr::expr(Func::max(due())).eq(1))
         .order_by(Expr::expr(Func::max(due_sell_out())), Order::Desc)
@@ -280,9 +275,7 @@ async fn lock_due_products(
                     .filter(product_link::Column::ChannelId.eq(channel_id))
                     .filter(product_link::Column::ListingId.is_in(listings.to_vec()))
                     .filter(due_condition(at))
-                    .apply_if((!in_flight.is_empty()).then_some(()), |q, ()| {
-                        q.filter(product_link::Column::Id.is_not_in(in_flight.to_vec()))
-                    })
+                    .filter(not_in_flight(in_flight))
                     .order_by_asc(product_link::Column::Id)
                     // As in `lock_due_links`: a link a movement in flight holds is left for the next round.
                     .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)

@@ -33,7 +33,7 @@ pub use super::link_marks::{
     LevelMove, channel_push_settings_changed, mark_channel, mark_variants, on_levels_changed, push_settings,
     variant_flags, variant_prices, variant_push_fields_changed,
 };
-pub use collect::{Collected, InFlight, PlannedPush, collect};
+pub use collect::{Collected, PlannedPush, collect};
 pub use due::{channels_with_due_pushes, has_due_pushes, orders_waiting};
 pub use explain::{Explanation, explain};
 pub use history::{PushFilter, history, push};

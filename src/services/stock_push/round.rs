@@ -9,7 +9,7 @@ use tracing::Instrument;
 
 use entity::channel;
 
-use super::collect::{Collected, InFlight, collect};
+use super::collect::{Collected, collect};
 use super::record::record;
 use super::send::{PushOutcome, minimum_calls, send};
 use crate::channels::Connector;
@@ -37,7 +37,7 @@ pub async fn round(
     connector: &dyn Connector,
 ) -> ServiceResult<Committed<RoundReport>> {
     let started = Instant::now();
-    let collected = collect(db, channel, round_size(channel.kind), &InFlight::default()).await?;
+    let collected = collect(db, channel, round_size(channel.kind), &[]).await?;
     if collected.pushes.is_empty() {
         return Ok(nothing_to_send(collected));
     }
@@ -80,7 +80,7 @@ impl<'c> Rounds<'c> {
             None => {
                 let started = Instant::now();
                 let limit = round_size(self.channel.kind);
-                (collect(&self.db, &self.channel, limit, &InFlight::default()).await?, started.elapsed())
+                (collect(&self.db, &self.channel, limit, &[]).await?, started.elapsed())
             }
         };
         if collected.links() == 0 {
@@ -89,7 +89,7 @@ impl<'c> Rounds<'c> {
         if collected.pushes.is_empty() {
             return Ok(Some(nothing_to_send(collected)));
         }
-        let in_flight = InFlight { links: collected.pushes.iter().map(|p| p.link_id).collect() };
+        let in_flight: Vec<i64> = collected.pushes.iter().map(|p| p.link_id).collect();
         let previous = self.recording.take();
         let (nearly_done, near_end) = tokio::sync::oneshot::channel();
         let (db, channel) = (&self.db, &self.channel);
@@ -151,13 +151,17 @@ fn joined<T>(result: Result<ServiceResult<T>, tokio::task::JoinError>) -> Servic
 
 /// A round whose links needed no call (unchanged, or held by the stale-push guard): complete as collected.
 fn nothing_to_send(collected: Collected) -> Committed<RoundReport> {
-    let report = RoundReport {
+    Committed::new(collected_report(&collected), collected.effects)
+}
+
+/// What a round's collect found, before any call.
+fn collected_report(collected: &Collected) -> RoundReport {
+    RoundReport {
         links: collected.links(),
         unchanged: collected.unchanged,
         held: collected.held,
         ..RoundReport::default()
-    };
-    Committed::new(report, collected.effects)
+    }
 }
 
 /// What a round sent, waiting for its record.
@@ -178,12 +182,7 @@ async fn send_collected(
     nearly_done: Option<tokio::sync::oneshot::Sender<()>>,
 ) -> SentRound {
     let started = Instant::now();
-    let mut report = RoundReport {
-        links: collected.links(),
-        unchanged: collected.unchanged,
-        held: collected.held,
-        ..RoundReport::default()
-    };
+    let mut report = collected_report(&collected);
     let (outcomes, calls) = send(connector, channel.kind, &mut collected.pushes, nearly_done).await;
     let updates: Vec<StockPriceUpdate> = collected.pushes.iter().map(|p| p.update.clone()).collect();
     crate::metrics::stock_pushes_sent(
