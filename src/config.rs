@@ -14,6 +14,8 @@ pub struct Settings {
     pub bind: SocketAddr,
     /// 32-byte key (base64 or hex) encrypting channel credentials at rest.
     pub secret_key: Option<String>,
+    /// Keys of a rotation under way: they still decrypt what they encrypted (`omnisync secrets rotate`).
+    pub secret_key_previous: Vec<String>,
     /// ISO 4217 code of the catalog's prices.
     pub currency: String,
     /// Prefix of every queue name, so several hubs (or test runs) can share one Redis.
@@ -38,6 +40,26 @@ pub struct Settings {
     pub cost_budget: u32,
     /// Points a token's bucket regains per second.
     pub cost_restore_per_second: u32,
+    /// Seconds a stopping process gives running requests and jobs to finish before handing jobs back.
+    pub shutdown_grace_secs: u64,
+    /// HTTP worker threads of `serve`; defaults to the cores available.
+    pub http_workers: usize,
+    /// Largest number of PostgreSQL connections this process opens (SQLite: one writer, readers per core).
+    pub database_pool_size: u32,
+    /// Browser origins allowed to call the API from another origin (CORS); empty: none.
+    pub cors_origins: Vec<String>,
+    /// Apply pending migrations at start (under the migration lock); otherwise refuse to start on an older schema.
+    pub migrate: bool,
+}
+
+/// The default `shutdown_grace_secs`.
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 30;
+/// The default `database_pool_size`.
+pub const DEFAULT_DATABASE_POOL_SIZE: u32 = 20;
+
+/// The cores this process may use: the default number of HTTP workers.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map(std::num::NonZero::get).unwrap_or(1)
 }
 
 /// The default bucket: five of the most complex queries accepted (`graphql::MAX_COMPLEXITY`) at once.
@@ -56,6 +78,7 @@ impl Settings {
             redis_url: None,
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             secret_key: None,
+            secret_key_previous: Vec::new(),
             currency: "VND".to_owned(),
             queue_namespace: "omnisync".to_owned(),
             run_workers: true,
@@ -68,6 +91,11 @@ impl Settings {
             introspection: true,
             cost_budget: DEFAULT_COST_BUDGET,
             cost_restore_per_second: DEFAULT_COST_RESTORE_PER_SECOND,
+            shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
+            http_workers: available_cores(),
+            database_pool_size: DEFAULT_DATABASE_POOL_SIZE,
+            cors_origins: Vec::new(),
+            migrate: true,
         }
     }
 

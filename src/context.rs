@@ -45,4 +45,6 @@ pub struct AppContext {
     pub settings: Arc<Settings>,
     /// The marketplace HTTP client and rate-limit buckets every connector of this process shares.
     pub channel_http: ChannelHttp,
+    /// This process's shutdown: requested on SIGTERM or SIGINT, watched by workers, long runs and sockets.
+    pub shutdown: crate::shutdown::Shutdown,
 }

@@ -32,7 +32,7 @@ pub async fn run(bind: std::net::SocketAddr, sim_port: u16) -> anyhow::Result<()
     let app = Application::build(settings).await?;
     let ctx = app.context().clone();
     let port = app.port();
-    let server = tokio::spawn(app.run_until_stopped());
+    let server = tokio::spawn(app.run_until_signal());
 
     seed_shop(&ctx).await?;
     for sim in &sims {
@@ -46,10 +46,9 @@ pub async fn run(bind: std::net::SocketAddr, sim_port: u16) -> anyhow::Result<()
         api_tokens::create(&ctx.db, "demo", TokenScope::Admin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     banner(port, &token, &sims);
     tokio::spawn(traffic(sims.clone()));
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => println!("demo stopped"),
-        result = server => { result??; }
-    }
+    // Until SIGTERM or SIGINT, which the server handles: a graceful stop of requests and jobs.
+    server.await??;
+    println!("demo stopped");
     Ok(())
 }
 

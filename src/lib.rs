@@ -2,6 +2,10 @@
 //!
 //! Dependency direction: `graphql, web → services → domain, entity`; `jobs → services`; `domain` does no I/O.
 
+/// `omnisync --version`: the package version and the commit it was built from (`build.rs`).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("OMNISYNC_COMMIT"), ")");
+
+pub mod backup;
 pub mod bench;
 pub mod channels;
 pub mod config;
@@ -14,6 +18,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod secrets;
 pub mod services;
+pub mod shutdown;
 pub mod sim;
 pub mod startup;
 pub mod telemetry;

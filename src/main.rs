@@ -32,7 +32,7 @@ fn purge_freed_memory_at_once() {
 }
 
 #[derive(Parser)]
-#[command(name = "omnisync", version, about = "Omnichannel sync hub: one catalog, one stock ledger, one order book")]
+#[command(name = "omnisync", version = omnisync::VERSION, about = "Omnichannel sync hub: one catalog, one stock ledger, one order book")]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
@@ -51,6 +51,9 @@ struct CommonArgs {
     /// 32-byte key (base64 or hex) encrypting channel credentials; generated into a key file in embedded mode.
     #[arg(long, env = "OMNISYNC_SECRET_KEY", global = true, hide_env_values = true)]
     secret_key: Option<String>,
+    /// Keys being rotated out, comma-separated: they still decrypt what they encrypted (see `secrets rotate`).
+    #[arg(long, env = "OMNISYNC_SECRET_KEY_PREVIOUS", value_delimiter = ',', global = true, hide_env_values = true)]
+    secret_key_previous: Vec<String>,
     /// Currency of catalog prices (ISO 4217).
     #[arg(long, env = "OMNISYNC_CURRENCY", default_value = "VND", global = true, value_parser = catalog_currency)]
     currency: String,
@@ -89,9 +92,15 @@ struct CommonArgs {
         global = true
     )]
     cost_restore_per_second: u32,
-    /// Log format: text or json.
-    #[arg(long, env = "OMNISYNC_LOG_FORMAT", default_value = "text", global = true)]
-    log_format: String,
+    /// Log format.
+    #[arg(long, env = "OMNISYNC_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    log_format: telemetry::LogFormat,
+    /// Seconds a stopping process (SIGTERM, SIGINT) gives running requests and jobs before handing jobs back.
+    #[arg(long, env = "OMNISYNC_SHUTDOWN_GRACE", default_value_t = omnisync::config::DEFAULT_SHUTDOWN_GRACE_SECS, global = true)]
+    shutdown_grace: u64,
+    /// Largest number of PostgreSQL connections this process opens.
+    #[arg(long, env = "OMNISYNC_DATABASE_POOL_SIZE", default_value_t = omnisync::config::DEFAULT_DATABASE_POOL_SIZE, global = true)]
+    database_pool_size: u32,
 }
 
 #[derive(Subcommand)]
@@ -104,11 +113,41 @@ enum Command {
         /// Serve the API only; run workers with `omnisync worker`.
         #[arg(long)]
         no_worker: bool,
+        /// Do not migrate at start (replicas): refuse to start if the database lacks a migration.
+        #[arg(long)]
+        no_migrate: bool,
+        /// HTTP worker threads (default: the cores available).
+        #[arg(long, env = "OMNISYNC_HTTP_WORKERS")]
+        http_workers: Option<usize>,
+        /// Browser origins allowed to call the API (CORS), comma-separated: https://shop.example.com,…
+        #[arg(long, env = "OMNISYNC_CORS_ORIGINS", value_delimiter = ',', value_parser = omnisync::web::cors::parse_origin)]
+        cors_origins: Vec<String>,
     },
     /// Run job workers only (scale out over one Redis or PostgreSQL).
-    Worker,
-    /// Apply database migrations and exit.
-    Migrate,
+    Worker {
+        /// Where this worker serves /healthz, /readyz and /metrics (none unless set).
+        #[arg(long, env = "OMNISYNC_METRICS_BIND")]
+        metrics_bind: Option<SocketAddr>,
+        /// Do not migrate at start: refuse to start if the database lacks a migration.
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Apply database migrations and exit (one process at a time: others wait for the migration lock).
+    Migrate {
+        /// List every migration and whether it is applied; change nothing.
+        #[arg(long)]
+        status: bool,
+    },
+    /// Channel credentials at rest: `secrets rotate` re-encrypts every one under the current key.
+    Secrets {
+        #[command(subcommand)]
+        action: SecretsCommand,
+    },
+    /// Copy the embedded hub database (consistently, while the server runs) to PATH, and its key file beside it.
+    Backup {
+        /// The new database file, e.g. backups/omnisync-2026-12-05.db (its key file: backups/omnisync-2026-12-05.key).
+        path: std::path::PathBuf,
+    },
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     ExportSchema,
     /// Measure: `bench link --variants N [--backend sqlite|postgres] [--json]`.
@@ -140,6 +179,13 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         seed: usize,
     },
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Re-encrypts every stored credential under the current key (OMNISYNC_SECRET_KEY, old keys in
+    /// OMNISYNC_SECRET_KEY_PREVIOUS); in embedded mode, under a new key written to the key file (server stopped).
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -266,6 +312,7 @@ impl CommonArgs {
         let mut s = Settings::embedded(self.database_url.clone());
         s.redis_url = self.redis_url.clone().filter(|u| !u.trim().is_empty());
         s.secret_key = self.secret_key.clone().filter(|k| !k.trim().is_empty());
+        s.secret_key_previous = self.secret_key_previous.clone();
         s.currency = self.currency.trim().to_uppercase();
         s.queue_namespace = self.queue_namespace.clone();
         s.worker_concurrency = self.worker_concurrency;
@@ -277,6 +324,8 @@ impl CommonArgs {
         s.introspection = self.introspection;
         s.cost_budget = self.cost_budget;
         s.cost_restore_per_second = self.cost_restore_per_second;
+        s.shutdown_grace_secs = self.shutdown_grace;
+        s.database_pool_size = self.database_pool_size;
         s
     }
 }
@@ -290,12 +339,19 @@ fn main() -> anyhow::Result<()> {
 async fn run() -> anyhow::Result<()> {
     startup::install_tls_provider();
     let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Serve { bind: "127.0.0.1:8080".parse()?, no_worker: false });
+    let Cli { common, command } = cli;
+    // Bare `omnisync` is `omnisync serve`, with serve's flags and environment (OMNISYNC_BIND, …).
+    let command = match command {
+        Some(command) => command,
+        None => Cli::parse_from(std::env::args_os().chain([std::ffi::OsString::from("serve")]))
+            .command
+            .context("serve is the default command")?,
+    };
     if let Command::ExportSchema = command {
         print!("{}", graphql::sdl());
         return Ok(());
     }
-    telemetry::init(cli.common.log_format.eq_ignore_ascii_case("json"));
+    telemetry::init(common.log_format);
     if let Command::Sim { host, port, seed } = &command {
         return run_simulators(host, *port, *seed).await;
     }
@@ -339,11 +395,16 @@ async fn run() -> anyhow::Result<()> {
             }
         };
     }
-    let mut settings = cli.common.settings();
+    let mut settings = common.settings();
     match command {
-        Command::Serve { bind, no_worker } => {
+        Command::Serve { bind, no_worker, no_migrate, http_workers, cors_origins } => {
             settings.bind = bind;
             settings.run_workers = !no_worker;
+            settings.migrate = !no_migrate;
+            settings.cors_origins = cors_origins;
+            if let Some(workers) = http_workers {
+                settings.http_workers = workers.max(1);
+            }
             let app = startup::Application::build(settings).await?;
             if let Some(secret) = omnisync::services::api_tokens::first_admin_token(&app.context().db)
                 .await
@@ -353,16 +414,11 @@ async fn run() -> anyhow::Result<()> {
                 println!("omnisync: first start; an ADMIN API token was created (shown only now): {secret}");
             }
             println!("omnisync: GraphiQL at http://{}:{}/graphql", bind.ip(), app.port());
-            app.run_until_stopped().await.context("the HTTP server stopped")?;
+            app.run_until_signal().await?;
         }
-        Command::Worker => {
-            let ctx = startup::build_context(settings).await?;
-            let workers = startup::start_workers(&ctx).await?;
-            tracing::info!(queue = ctx.queue.backend_name(), "omnisync worker running");
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
-                _ = workers => tracing::error!("the worker pool stopped"),
-            }
+        Command::Worker { metrics_bind, no_migrate } => {
+            settings.migrate = !no_migrate;
+            startup::run_worker_until_signal(settings, metrics_bind).await?;
         }
         Command::Token { action: TokenCommand::Create { scope, name } } => {
             let db = startup::connect_database(&settings).await?;
@@ -376,7 +432,28 @@ async fn run() -> anyhow::Result<()> {
                 omnisync::services::api_tokens::create(&db, &name, scope).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{secret}");
         }
-        Command::Migrate => {
+        Command::Migrate { status: true } => {
+            let db = startup::connect_database(&settings).await?;
+            let migrations = startup::migration_status(&db).await?;
+            let pending = migrations.iter().filter(|(_, applied)| !applied).count();
+            for (name, applied) in &migrations {
+                println!("{} {name}", if *applied { "applied" } else { "pending" });
+            }
+            println!("{} applied, {pending} pending", migrations.len() - pending);
+        }
+        Command::Secrets { action: SecretsCommand::Rotate } => {
+            let resealed = startup::rotate_secrets(&settings).await?;
+            println!("{resealed} channel credential(s) re-encrypted under the current key");
+        }
+        Command::Backup { path } => {
+            let written = omnisync::backup::backup(&settings, &path).await?;
+            println!("hub database copied to {}", written.database.display());
+            match written.key {
+                Some(key) => println!("key file copied to {}", key.display()),
+                None => println!("the key comes from OMNISYNC_SECRET_KEY: keep it with the backup"),
+            }
+        }
+        Command::Migrate { status: false } => {
             let db = startup::connect_database(&settings).await?;
             startup::migrate(&db).await?;
             println!("migrations applied");

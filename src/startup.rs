@@ -1,7 +1,7 @@
 //! Building and running the application: database, migrations, queue, workers, HTTP server.
 //! `Application::build` binds before it returns (port 0 in tests gives a free port).
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,7 +56,8 @@ pub async fn connect_database(settings: &Settings) -> anyhow::Result<DatabaseCon
             });
         }
         DatabaseKind::Postgres => {
-            options.max_connections(20).min_connections(1);
+            // Two at least: migrating holds one for its lock while the migrations run on another.
+            options.max_connections(settings.database_pool_size.max(2)).min_connections(1);
         }
     }
     Database::connect(options)
@@ -100,18 +101,98 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// The PostgreSQL advisory lock held while migrating ("omnisync" in ASCII): processes starting together on one
+/// database migrate one at a time, so the first applies the migrations and the others find nothing to do.
+const MIGRATION_LOCK_KEY: i64 = 0x6f6d_6e69_7379_6e63;
+
+/// Applies the pending migrations, holding the migration lock.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    migration::Migrator::up(db, None).await.context("database migrations failed")
+    with_migration_lock(db, || migration::Migrator::up(db, None)).await.context("database migrations failed")
+}
+
+/// Each migration's name and whether it is applied, oldest first.
+pub async fn migration_status(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, bool)>> {
+    let migrations = with_migration_lock(db, || migration::Migrator::get_migration_with_status(db))
+        .await
+        .context("reading the migration status")?;
+    Ok(migrations.iter().map(|m| (m.name().to_owned(), m.status() == migration::MigrationStatus::Applied)).collect())
+}
+
+/// Fails unless every migration is applied: a process started with `--no-migrate` does not serve an older schema.
+pub async fn require_migrated(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let pending: Vec<String> =
+        migration_status(db).await?.into_iter().filter(|(_, applied)| !applied).map(|(name, _)| name).collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the database is missing {} migration(s) ({}): run `omnisync migrate` first, or start without --no-migrate",
+        pending.len(),
+        pending.join(", ")
+    )
+}
+
+/// Runs `work` holding the migration lock: on PostgreSQL a session advisory lock on a connection of its own (the
+/// migrations run on the pool's others; a process that dies holding it releases it with its connection). SQLite
+/// files serialise their writers anyway.
+async fn with_migration_lock<T, F>(db: &DatabaseConnection, work: impl FnOnce() -> F) -> anyhow::Result<T>
+where
+    F: std::future::Future<Output = Result<T, sea_orm::DbErr>>,
+{
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(work().await?);
+    }
+    let mut lock = db.get_postgres_connection_pool().acquire().await.context("a connection for the migration lock")?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK_KEY)
+        .execute(&mut *lock)
+        .await
+        .context("taking the migration lock")?;
+    let outcome = work().await;
+    if let Err(err) = sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK_KEY).execute(&mut *lock).await {
+        // Closing the connection releases it as well.
+        tracing::warn!(error = %err, "could not release the migration lock; closing its connection");
+        lock.close_on_drop();
+    }
+    Ok(outcome?)
+}
+
+/// `omnisync secrets rotate`: re-encrypts every stored credential under the current key. With
+/// `OMNISYNC_SECRET_KEY`, the current key is that one and the old ones come from `OMNISYNC_SECRET_KEY_PREVIOUS`
+/// (every running process restarted with both first, so none meets a value it cannot read). With the embedded key
+/// file, a new key is generated and the old one kept as `<key>.previous` until every value is re-encrypted (stop
+/// the server first: it holds the old key). Returns how many credentials were re-encrypted.
+pub async fn rotate_secrets(settings: &Settings) -> anyhow::Result<usize> {
+    let db = connect_database(settings).await?;
+    require_migrated(&db).await?;
+    let key_file = settings.secret_key.is_none().then(|| settings.sibling_file(".key")).flatten();
+    let secrets = match &key_file {
+        Some(path) => crate::secrets::begin_key_file_rotation(path)?,
+        None => SecretBox::load_or_create(settings.secret_key.as_deref(), None, false)?
+            .with_previous(settings.secret_key_previous.iter().map(String::as_str))?,
+    };
+    let resealed =
+        crate::services::channels::reseal_credentials(&db, &secrets).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(path) = &key_file {
+        crate::secrets::end_key_file_rotation(path)?;
+    }
+    Ok(resealed)
 }
 
 /// Everything a process needs, before it serves or works: database (migrated), queue, secrets.
 pub async fn build_context(settings: Settings) -> anyhow::Result<AppContext> {
     install_tls_provider();
+    crate::metrics::init();
     let embedded = settings.database_kind() == DatabaseKind::Sqlite;
     let secrets =
-        SecretBox::load_or_create(settings.secret_key.as_deref(), settings.sibling_file(".key").as_deref(), embedded)?;
+        SecretBox::load_or_create(settings.secret_key.as_deref(), settings.sibling_file(".key").as_deref(), embedded)?
+            .with_previous(settings.secret_key_previous.iter().map(String::as_str))?;
     let mut db = connect_database(&settings).await?;
-    migrate(&db).await?;
+    if settings.migrate {
+        migrate(&db).await?;
+    } else {
+        require_migrated(&db).await?;
+    }
     let statements = StatementCount::default();
     statements.attach(&mut db);
     let mut reader = connect_reader(&settings, &db).await?;
@@ -121,7 +202,17 @@ pub async fn build_context(settings: Settings) -> anyhow::Result<AppContext> {
     let queue = JobQueue::connect(&settings).await?;
     let events = EventBus::connect(settings.redis_url.as_deref(), &settings.queue_namespace)?;
     let channel_http = crate::channels::ChannelHttp::new()?;
-    Ok(AppContext { db, reader, statements, queue, events, secrets, settings: Arc::new(settings), channel_http })
+    Ok(AppContext {
+        db,
+        reader,
+        statements,
+        queue,
+        events,
+        secrets,
+        settings: Arc::new(settings),
+        channel_http,
+        shutdown: Default::default(),
+    })
 }
 
 /// Starts this process's workers after re-queuing runs whose job was lost.
@@ -136,11 +227,65 @@ pub async fn start_workers(ctx: &AppContext) -> anyhow::Result<tokio::task::Join
     Ok(worker::spawn(ctx.clone()))
 }
 
+/// `omnisync worker`: runs this process's workers (and, with `metrics_bind`, serves /healthz, /readyz and /metrics
+/// there) until SIGTERM or SIGINT, then stops gracefully: no new jobs, the running ones given the grace, the rest
+/// handed back.
+pub async fn run_worker_until_signal(settings: Settings, metrics_bind: Option<SocketAddr>) -> anyhow::Result<()> {
+    let listener = metrics_bind
+        .map(|addr| TcpListener::bind(addr).with_context(|| format!("cannot bind {addr} for metrics")))
+        .transpose()?;
+    let bound = listener.as_ref().map(TcpListener::local_addr).transpose()?;
+    let ctx = build_context(settings).await?;
+    let mut workers = start_workers(&ctx).await?;
+    let observability = listener.map(|l| observability_server(l, ctx.clone())).transpose()?;
+    let handle = observability.as_ref().map(Server::handle);
+    let serving = observability.map(tokio::spawn);
+    tracing::info!(queue = ctx.queue.backend_name(), metrics = ?bound, "omnisync worker running");
+    let workers_ended = tokio::select! {
+        signal = crate::shutdown::signal() => {
+            tracing::info!(signal, grace_secs = ctx.settings.shutdown_grace_secs, "stopping: finishing jobs");
+            false
+        }
+        _ = &mut workers => {
+            tracing::error!("the worker pool stopped");
+            true
+        }
+    };
+    ctx.shutdown.request();
+    if !workers_ended {
+        jobs::stop_workers(&ctx, workers, Duration::from_secs(ctx.settings.shutdown_grace_secs)).await;
+    }
+    if let (Some(handle), Some(serving)) = (handle, serving) {
+        handle.stop(true).await;
+        let _ = serving.await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A worker's own listener: liveness, readiness and metrics, nothing else.
+fn observability_server(listener: TcpListener, context: AppContext) -> anyhow::Result<Server> {
+    let context = web::Data::new(context);
+    Ok(actix_web::HttpServer::new(move || {
+        App::new()
+            .wrap(actix_web::middleware::from_fn(web_endpoints::request_log::log_request))
+            .app_data(context.clone())
+            .route("/healthz", web::get().to(web_endpoints::healthz))
+            .route("/readyz", web::get().to(web_endpoints::readyz))
+            .route("/metrics", web::get().to(web_endpoints::metrics))
+    })
+    .listen(listener)?
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(5)
+    .run())
+}
+
 pub struct Application {
     port: u16,
     server: Server,
     context: AppContext,
-    _workers: Option<tokio::task::JoinHandle<()>>,
+    workers: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -153,7 +298,7 @@ impl Application {
         let workers = if run_workers { Some(start_workers(&context).await?) } else { None };
         let server = http_server(listener, context.clone())?;
         tracing::info!(port, queue = context.queue.backend_name(), workers = run_workers, "omnisync is serving");
-        Ok(Self { port, server, context, _workers: workers })
+        Ok(Self { port, server, context, workers })
     }
 
     pub fn port(&self) -> u16 {
@@ -167,14 +312,53 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully (`stop`) and returns `Ok`.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        let Self { server, context, workers, .. } = self;
+        let handle = server.handle();
+        let mut serving = tokio::spawn(server);
+        tokio::select! {
+            signal = crate::shutdown::signal() => {
+                tracing::info!(signal, grace_secs = context.settings.shutdown_grace_secs, "stopping: finishing requests and jobs");
+            }
+            stopped = &mut serving => {
+                stopped.context("the HTTP server panicked")?.context("the HTTP server stopped")?;
+                return Ok(());
+            }
+        }
+        stop(&context, &handle, workers).await;
+        serving.await.context("the HTTP server panicked")?.context("the HTTP server stopped")?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// A graceful stop of a serving process: no new requests or jobs, subscriptions closed with 1001, requests and jobs
+/// in progress given the grace to finish, and what is left of the jobs handed back to the queue.
+pub async fn stop(ctx: &AppContext, http: &actix_web::dev::ServerHandle, workers: Option<tokio::task::JoinHandle<()>>) {
+    ctx.shutdown.request();
+    let grace = Duration::from_secs(ctx.settings.shutdown_grace_secs);
+    let jobs = async {
+        if let Some(workers) = workers {
+            jobs::stop_workers(ctx, workers, grace).await;
+        }
+    };
+    tokio::join!(http.stop(true), jobs);
 }
 
 fn http_server(listener: TcpListener, context: AppContext) -> anyhow::Result<Server> {
+    let http_workers = context.settings.http_workers.max(1);
+    let shutdown_grace = context.settings.shutdown_grace_secs;
+    let cors_origins = Arc::new(context.settings.cors_origins.clone());
     let executor = graphql::executor(&context);
     let executor = web::Data::new(executor);
     let context = web::Data::new(context);
     let server = actix_web::HttpServer::new(move || {
         App::new()
+            .wrap(web_endpoints::cors::middleware(&cors_origins))
+            // Outermost: the log line sees every answer, CORS refusals included.
+            .wrap(actix_web::middleware::from_fn(web_endpoints::request_log::log_request))
             .app_data(executor.clone())
             .app_data(context.clone())
             .app_data(web::JsonConfig::default().limit(2 * 1024 * 1024))
@@ -193,7 +377,10 @@ fn http_server(listener: TcpListener, context: AppContext) -> anyhow::Result<Ser
             )
     })
     .listen(listener)?
-    .workers(2)
+    .workers(http_workers)
+    // Signals are ours (`Application::run_until_signal`): SIGINT and SIGTERM both stop gracefully, jobs included.
+    .disable_signals()
+    .shutdown_timeout(shutdown_grace)
     .run();
     Ok(server)
 }

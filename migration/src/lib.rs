@@ -3,6 +3,7 @@
 //! Portable across SQLite and PostgreSQL: sea-query's schema builder only, foreign keys declared inside
 //! `CREATE TABLE` (SQLite cannot add them later), closed sets stored as `VARCHAR`.
 
+pub use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
 
 mod m20261130_000001_create_warehouses;

@@ -172,30 +172,48 @@ pub struct SharedWindow {
     fallback: Arc<LocalBucket>,
 }
 
-/// The shared windows for a rate: (window length in ms, requests per window). As many windows a second as
-/// divide the rate evenly, up to ten: 40/s is 4 per 100 ms (at most 44 in any second), 2/s is 1 per 500 ms.
+/// The shared burst for a rate, as (window length in ms, requests per window): as many windows a second as divide
+/// the rate evenly, up to ten: 40/s is 4 per 100 ms (a burst of 4; at most 44 in any second), 2/s is 1 per 500 ms.
 pub fn windows_for(per_second: u32) -> (i64, u32) {
     let per_second = per_second.max(1);
     let windows = (1..=10u32).rev().find(|n| per_second.is_multiple_of(*n)).unwrap_or(1);
     (1000 / i64::from(windows), per_second / windows)
 }
 
+/// GCRA (the generic cell rate algorithm) on Redis's clock, one atomic script: the key holds the theoretical
+/// arrival time of the next request (µs). A request may go once `now ≥ tat − tolerance`; it then moves `tat` one
+/// interval on. Every host reads `TIME` from Redis, so hosts whose clocks differ still share one quota. Returns 0
+/// (go) or the µs to wait.
+const GCRA_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat or tat < now then tat = now end
+if now < tat - tolerance then
+  return math.ceil(tat - tolerance - now)
+end
+local next_tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', math.ceil((next_tat - now) / 1000) + 1000)
+return 0
+";
+
 impl SharedWindow {
     async fn acquire(&self) {
-        let (window_ms, per_window) = windows_for(self.per_second);
+        static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
+        let script = SCRIPT.get_or_init(|| redis::Script::new(GCRA_SCRIPT));
+        // The burst the windows allowed before (a window's share), at the same rate.
+        let (_, burst) = windows_for(self.per_second);
+        let interval_us = 1_000_000.0 / f64::from(self.per_second);
+        let tolerance_us = interval_us * f64::from(burst.saturating_sub(1));
         loop {
-            let now_ms = chrono::Utc::now().timestamp_millis();
-            let key = format!("{}:{}", self.key, now_ms / window_ms);
             let mut conn = self.conn.clone();
-            let counted: redis::RedisResult<(u32, i32)> =
-                redis::pipe().atomic().incr(&key, 1).expire(&key, 2).query_async(&mut conn).await;
-            match counted {
-                Ok((n, _)) if n <= per_window => return,
-                Ok(_) => {
-                    // Window full: wait for the next one.
-                    let left = window_ms - now_ms.rem_euclid(window_ms);
-                    tokio::time::sleep(Duration::from_millis(left as u64 + 1)).await;
-                }
+            let wait: redis::RedisResult<i64> =
+                script.key(&self.key).arg(interval_us).arg(tolerance_us).invoke_async(&mut conn).await;
+            match wait {
+                Ok(0) => return,
+                Ok(micros) => tokio::time::sleep(Duration::from_micros(micros.max(1) as u64)).await,
                 Err(err) => {
                     tracing::warn!(error = %err, "shared rate limiter unavailable; limiting this process only");
                     self.fallback.acquire().await;

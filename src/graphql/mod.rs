@@ -211,6 +211,9 @@ pub async fn graphql_post(
             Ok(request) => request,
             Err(err) => return bad_request(&format!("not a GraphQL request: {err}")),
         };
+    if let Some(name) = &request.operation_name {
+        crate::web::request_log::record_operation(name);
+    }
     let response: GraphQLResponse =
         async_graphql::Executor::execute(executor.get_ref(), request.data(principal)).await.into();
     actix_web::Responder::respond_to(response, &http).map_into_boxed_body()

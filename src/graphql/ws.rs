@@ -62,6 +62,7 @@ pub async fn graphql_ws(
     actix_web::rt::spawn(read_client(messages, session.clone(), to_protocol, last_heard.clone()));
 
     let ctx = ctx.get_ref().clone();
+    let shutdown = ctx.shutdown.clone();
     let protocol_stream = WebSocket::new(HubExecutor::clone(&executor), from_client, protocol).on_connection_init(
         move |payload: serde_json::Value| async move {
             let principal = match from_header {
@@ -86,7 +87,7 @@ pub async fn graphql_ws(
             Ok(data)
         },
     );
-    actix_web::rt::spawn(write_client(protocol_stream, session, last_heard));
+    actix_web::rt::spawn(write_client(protocol_stream, session, last_heard, shutdown));
     Ok(response)
 }
 
@@ -131,9 +132,13 @@ async fn read_client(
 }
 
 /// Sends the protocol's messages to the client, pings it, and closes with the protocol's code (4403 for a
-/// refused `connection_init`).
-async fn write_client<S>(protocol_stream: S, mut session: Session, last_heard: Arc<Mutex<Instant>>)
-where
+/// refused `connection_init`), or with 1001 (going away) when the server shuts down.
+async fn write_client<S>(
+    protocol_stream: S,
+    mut session: Session,
+    last_heard: Arc<Mutex<Instant>>,
+    shutdown: crate::shutdown::Shutdown,
+) where
     S: futures::Stream<Item = WsMessage>,
 {
     let mut protocol_stream = std::pin::pin!(protocol_stream);
@@ -156,6 +161,11 @@ where
                     return;
                 }
             },
+            () = shutdown.requested() => {
+                let reason = CloseReason { code: CloseCode::Away, description: Some("server shutting down".to_owned()) };
+                let _ = session.close(Some(reason)).await;
+                return;
+            }
             _ = heartbeat.tick() => {
                 let silent = last_heard.lock().map(|heard| heard.elapsed() > CLIENT_TIMEOUT).unwrap_or(true);
                 if silent || session.ping(b"").await.is_err() {

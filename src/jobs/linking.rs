@@ -169,6 +169,8 @@ async fn match_products(
     ctx.events.publish(HubEvent::SyncRunChanged { run_id: run.id });
     let mut effects = BatchEffects::default();
     for batch in products.chunks(BATCH) {
+        // A shutdown stops between batches (each commits whole); the run resumes elsewhere and matches again.
+        ctx.shutdown.check()?;
         let counts = effects.after_batch(ctx, linking::link_batch(&ctx.db, channel, batch, relink).await?);
         let with_variants = counts.products_linked + counts.products_failed;
         counters.processed += batch.len() as i64;

@@ -71,6 +71,11 @@ pub async fn enqueue_run(
 /// While the work runs, the run's lease is renewed; if the run turns out to belong to another job (this execution
 /// stalled past its lease and recovery re-queued the run), the work is dropped — two executions never overlap.
 pub async fn execute(ctx: &AppContext, run_id: i64, job_id: &str) -> ServiceResult<()> {
+    // Told to stop before this job started: its run goes back to the queue for another process.
+    if ctx.shutdown.is_requested() {
+        hand_back(ctx, run_id, job_id).await?;
+        return Ok(());
+    }
     let waiting_since = std::time::Instant::now();
     let run = loop {
         match sync_runs::claim(&ctx.db, run_id, job_id).await? {
@@ -135,6 +140,12 @@ async fn run_claimed(ctx: &AppContext, run: sync_run::Model, job_id: &str) -> Se
         }
     };
     let (status, message) = match outcome {
+        Err(ServiceError::Unexpected(err)) if crate::shutdown::is_interrupted(&err) => {
+            tracing::info!(run_id, kind = run.kind.as_str(), "shutting down: the run goes back to the queue");
+            hand_back(ctx, run_id, job_id).await?;
+            lease.settled = true;
+            return Ok(());
+        }
         Ok(()) => (SyncRunStatus::Completed, None),
         Err(ServiceError::Rejected(errors)) => {
             (SyncRunStatus::Failed, Some(errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ")))
@@ -214,6 +225,41 @@ impl Drop for Lease {
     }
 }
 
+/// Gives a run this process holds (CREATED or RUNNING under `job_id`) back to the queue under a new job, for another
+/// process to resume: a shutdown stopped its work at a safe point, or aborted it at the end of the grace. A run
+/// that is no longer this job's is left alone. If the queue refuses, the run stays CREATED and recovery queues it.
+pub async fn hand_back(ctx: &AppContext, run_id: i64, job_id: &str) -> ServiceResult<bool> {
+    let Some(run) = sync_runs::get(&ctx.db, run_id).await? else { return Ok(false) };
+    if run.job_id.as_deref() != Some(job_id) || sync_runs::is_finished(run.status) {
+        return Ok(false);
+    }
+    let new_job = Ulid::generate();
+    let now = crate::services::clock::now(&ctx.db).await?;
+    if !sync_runs::reassign_job(&ctx.db, &run, now, &new_job.to_string()).await? {
+        return Ok(false);
+    }
+    if let Err(err) = ctx.queue.push(SyncJob { run_id }, new_job).await {
+        tracing::warn!(run_id, error = %err, "could not queue a handed-back run; recovery will");
+    }
+    ctx.events.publish(HubEvent::SyncRunChanged { run_id });
+    Ok(true)
+}
+
+/// Ends this process's work for a shutdown (already requested): waits up to `grace` for `workers` (which stop
+/// fetching jobs and return once their executions have ended), then aborts what still runs and hands it back.
+pub async fn stop_workers(ctx: &AppContext, workers: tokio::task::JoinHandle<()>, grace: Duration) {
+    if tokio::time::timeout(grace, workers).await.is_ok() {
+        return;
+    }
+    for (run_id, job_id) in ctx.shutdown.abort_executions() {
+        match hand_back(ctx, run_id, &job_id).await {
+            Ok(true) => tracing::warn!(run_id, "the shutdown grace ended: the run goes back to the queue"),
+            Ok(false) => {}
+            Err(err) => tracing::error!(run_id, error = %err, "could not hand a run back; recovery will"),
+        }
+    }
+}
+
 /// At process start: every CREATED run whose job the queue no longer holds (lost with a flushed Redis, finished
 /// without finishing its run, or never pushed) gets a new job, and so does every RUNNING run whose job is gone
 /// and whose lease expired.
@@ -227,8 +273,8 @@ pub async fn recover_unfinished_runs(ctx: &AppContext) -> ServiceResult<usize> {
 /// delivery of the old job then finds the run is not its own. A run whose execution lives is never re-queued: its
 /// lease is fresh. The scheduler's tick calls this with `RECOVERY_GRACE`; start-up with zero.
 pub async fn recover_lost_runs(ctx: &AppContext, grace: Duration) -> ServiceResult<usize> {
-    let created_before = sync_runs::cutoff(grace);
-    let running_before = sync_runs::cutoff(grace.max(sync_runs::LEASE_STALE_AFTER));
+    let created_before = sync_runs::cutoff(&ctx.db, grace).await?;
+    let running_before = sync_runs::cutoff(&ctx.db, grace.max(sync_runs::LEASE_STALE_AFTER)).await?;
     let mut requeued = 0;
     for run in sync_runs::unfinished(&ctx.db, created_before, running_before).await? {
         if let Some(job_id) = &run.job_id

@@ -179,6 +179,8 @@ impl Importer<'_> {
         };
         let mut pending = chunks.first().map(fetch);
         for (i, chunk) in chunks.iter().enumerate() {
+            // A shutdown stops between batches: each batch commits whole, and the run resumes elsewhere.
+            self.ctx.shutdown.check()?;
             let Some(mut handle) = pending.take() else { break };
             let (fetched, fetch_time) =
                 (&mut handle.0).await.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("fetching orders: {e}")))?;
@@ -282,6 +284,10 @@ impl Importer<'_> {
                 }
             }
             self.fetch_and_apply(&fresh, Some(pending.cutoff)).await?;
+            let (slug, now) = (crate::channels::marketplace(self.channel.kind).slug, Utc::now());
+            for received in fresh.iter().filter_map(|id| pending.first_received_at.get(id)) {
+                crate::metrics::webhook_to_order(slug, (now - *received).to_std().unwrap_or_default());
+            }
         }
         Ok(())
     }

@@ -78,7 +78,10 @@ pub fn spawn(ctx: AppContext, every: Duration) -> tokio::task::JoinHandle<()> {
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            interval.tick().await;
+            tokio::select! {
+                _ = interval.tick() => {}
+                () = ctx.shutdown.requested() => return,
+            }
             match tick(&ctx).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(enqueued = n, "scheduler enqueued runs"),

@@ -22,7 +22,8 @@ use crate::services::{ServiceError, ServiceResult, channels, leases};
 
 /// How long a push lease lasts without renewal.
 const LEASE_TTL_SECS: i64 = 60;
-/// A run hands over to a fresh run after this long, so one busy channel does not hold a worker forever.
+/// A run hands over to a fresh run after this long, so one busy channel does not hold a worker forever (and at
+/// once when the process is shutting down).
 const MAX_RUN: Duration = Duration::from_secs(30);
 /// A push run renews its lease (of `LEASE_TTL_SECS`) this often, and writes its progress this often.
 const LEASE_RENEW_EVERY: Duration = Duration::from_secs(10);
@@ -141,7 +142,7 @@ pub async fn run_push(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<
         if !service::has_due_pushes(&ctx.db, channel.id).await? {
             break;
         }
-        if started.elapsed() >= MAX_RUN {
+        if started.elapsed() >= MAX_RUN || ctx.shutdown.is_requested() {
             request_push(ctx, channel.id).await?;
             break;
         }
@@ -204,7 +205,8 @@ async fn push_rounds(
             write_progress(ctx, run, *counters).await?;
             progress_written = Instant::now();
         }
-        if started.elapsed() >= MAX_RUN {
+        // Handing over after a whole round: a shutdown leaves nothing half sent (the successor run takes the rest).
+        if started.elapsed() >= MAX_RUN || ctx.shutdown.is_requested() {
             return Ok(());
         }
         if renewed.elapsed() >= LEASE_RENEW_EVERY {
@@ -271,6 +273,7 @@ async fn compare_every_page(
     let mut total = service::ReconcileReport::default();
     while let Some(page) = walk.next_page().await {
         let report = batches.after_batch(ctx, service::reconcile(&ctx.db, channel, &page).await?);
+        crate::metrics::drift_found(crate::channels::marketplace(channel.kind).slug, report.drifted);
         total.compared += report.compared;
         total.drifted += report.drifted;
         total.repaired += report.repaired;

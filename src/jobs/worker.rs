@@ -58,7 +58,11 @@ async fn handle_sync_job(job: SyncJob, task_id: TaskId, ctx: Data<AppContext>) -
     let job_id = task_id.to_string();
     // Detached from the worker: if the worker stops (its queue failed), dropping this future leaves the execution
     // running to the end instead of abandoning the run half-done.
+    let shutdown = ctx.shutdown.clone();
+    let tracked_job = job_id.clone();
     let execution = tokio::spawn(async move { super::execute(&ctx, job.run_id, &job_id).await }.instrument(span));
+    // Known to the shutdown, which aborts and hands back what still runs when its grace ends.
+    let _tracked = shutdown.track(job.run_id, &tracked_job, execution.abort_handle());
     match execution.await {
         Ok(result) => result.map_err(|e| -> BoxDynError { Box::new(e) }),
         // A panic in a handler: the job fails (and is retried by the queue); the worker goes on.
@@ -66,7 +70,14 @@ async fn handle_sync_job(job: SyncJob, task_id: TaskId, ctx: Data<AppContext>) -
     }
 }
 
-/// Runs one worker until its queue fails (an error) or it stops.
+/// Resolves when the process is told to stop: the worker then fetches nothing more and ends once its running jobs
+/// have (apalis tracks them).
+async fn stop_requested(ctx: AppContext) -> Result<(), apalis::prelude::WorkerError> {
+    ctx.shutdown.requested().await;
+    Ok(())
+}
+
+/// Runs one worker until its queue fails (an error), it stops, or the process is told to stop.
 async fn run_worker(ctx: AppContext, name: String) -> Result<(), apalis::prelude::WorkerError> {
     let poll = Duration::from_millis(ctx.settings.queue_poll_interval_ms);
     let concurrency = ctx.settings.worker_concurrency.max(1);
@@ -74,28 +85,28 @@ async fn run_worker(ctx: AppContext, name: String) -> Result<(), apalis::prelude
         JobQueue::Redis { storage, .. } => {
             WorkerBuilder::new(name)
                 .backend(storage.poll_with_strategy(EveryInterval::new(poll)))
-                .data(ctx)
+                .data(ctx.clone())
                 .concurrency(concurrency)
                 .build(handle_sync_job)
-                .run()
+                .run_until(stop_requested(ctx))
                 .await
         }
         JobQueue::Sqlite(storage) => {
             WorkerBuilder::new(name)
                 .backend(storage.poll_with_strategy(EveryInterval::new(poll)))
-                .data(ctx)
+                .data(ctx.clone())
                 .concurrency(concurrency)
                 .build(handle_sync_job)
-                .run()
+                .run_until(stop_requested(ctx))
                 .await
         }
         JobQueue::Postgres(storage) => {
             WorkerBuilder::new(name)
                 .backend(storage.poll_with_strategy(EveryInterval::new(poll)))
-                .data(ctx)
+                .data(ctx.clone())
                 .concurrency(concurrency)
                 .build(handle_sync_job)
-                .run()
+                .run_until(stop_requested(ctx))
                 .await
         }
     }
@@ -111,7 +122,12 @@ pub fn spawn(ctx: AppContext) -> tokio::task::JoinHandle<()> {
         for generation in 0u64.. {
             let started = std::time::Instant::now();
             // Its own task, so a panic inside apalis ends this worker, not the restart loop.
-            match tokio::spawn(run_worker(ctx.clone(), format!("{name}-{generation}"))).await {
+            let outcome = tokio::spawn(run_worker(ctx.clone(), format!("{name}-{generation}"))).await;
+            if ctx.shutdown.is_requested() {
+                tracing::info!("the job worker stopped for the shutdown");
+                return;
+            }
+            match outcome {
                 Ok(Ok(())) => tracing::warn!("the job worker stopped; restarting it"),
                 Ok(Err(err)) => tracing::warn!(error = %err, "the job worker lost its queue; restarting it"),
                 Err(err) => tracing::error!(error = %err, "the job worker panicked; restarting it"),
@@ -119,7 +135,10 @@ pub fn spawn(ctx: AppContext) -> tokio::task::JoinHandle<()> {
             if started.elapsed() >= HEALTHY_RUN {
                 backoff = RESTART_BACKOFF_FIRST;
             }
-            tokio::time::sleep(backoff).await;
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                () = ctx.shutdown.requested() => return,
+            }
             backoff = (backoff * 2).min(RESTART_BACKOFF_MAX);
         }
     })

@@ -1,5 +1,6 @@
 //! Named leases across processes: one atomic upsert takes a lease when it is free, expired, or already ours, so
-//! two workers (or two processes) never hold the same one at once. A holder that dies loses it at expiry.
+//! two workers (or two processes) never hold the same one at once. A holder that dies loses it at expiry. Times
+//! are the database's (`clock`), so hosts with different clocks agree on expiry.
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -15,7 +16,7 @@ pub async fn acquire<C: ConnectionTrait>(
     owner: &str,
     ttl: chrono::Duration,
 ) -> ServiceResult<bool> {
-    let now = chrono::Utc::now();
+    let now = super::clock::now(db).await?;
     let row =
         lease::ActiveModel { name: Set(name.to_owned()), owner: Set(owner.to_owned()), expires_at: Set(now + ttl) };
     let taken = lease::Entity::insert(row)
@@ -48,9 +49,10 @@ pub async fn release<C: ConnectionTrait>(db: &C, name: &str, owner: &str) -> Ser
 
 /// Whether someone holds `name` now (an expired lease is held by no one).
 pub async fn held<C: ConnectionTrait>(db: &C, name: &str) -> ServiceResult<bool> {
+    let now = super::clock::now(db).await?;
     Ok(lease::Entity::find()
         .filter(lease::Column::Name.eq(name))
-        .filter(lease::Column::ExpiresAt.gt(chrono::Utc::now()))
+        .filter(lease::Column::ExpiresAt.gt(now))
         .one(db)
         .await?
         .is_some())

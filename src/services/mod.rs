@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod catalog;
 pub mod channels;
+pub mod clock;
 pub mod effects;
 pub mod export_slips;
 pub mod idempotency;

@@ -32,12 +32,10 @@ tokio::task_local! {
     pub static CURRENT_JOB: String;
 }
 
-/// `now - age`, for comparing with stored times (an age beyond chrono's range: the epoch, older than any run).
-pub fn cutoff(age: Duration) -> DateTime<Utc> {
-    chrono::Duration::from_std(age)
-        .ok()
-        .and_then(|age| Utc::now().checked_sub_signed(age))
-        .unwrap_or(DateTime::UNIX_EPOCH)
+/// The database's time `age` ago, for comparing with the lease times of runs (`clock`: hosts with different clocks
+/// agree on which leases expired).
+pub async fn cutoff<C: ConnectionTrait>(db: &C, age: Duration) -> ServiceResult<DateTime<Utc>> {
+    super::clock::ago(db, age).await
 }
 
 pub fn is_finished(status: SyncRunStatus) -> bool {
@@ -52,7 +50,7 @@ pub async fn create<C: ConnectionTrait>(
     input: Option<serde_json::Value>,
     job_id: &str,
 ) -> ServiceResult<sync_run::Model> {
-    let now = Utc::now();
+    let now = super::clock::now(db).await?;
     Ok(sync_run::ActiveModel {
         kind: Set(kind),
         channel_id: Set(channel_id),
@@ -121,11 +119,12 @@ pub enum Claim {
 /// with an expired lease (the execution that started it died). A job delivered twice, or superseded by a
 /// re-enqueue, gets `NotOurs` and must do nothing.
 pub async fn claim(db: &DatabaseConnection, run_id: i64, job_id: &str) -> ServiceResult<Claim> {
-    let now = Utc::now();
+    let now = super::clock::now(db).await?;
+    let stale = now - chrono::Duration::from_std(LEASE_STALE_AFTER).unwrap_or_default();
     let takeable = Condition::any().add(sync_run::Column::Status.eq(SyncRunStatus::Created)).add(
         Condition::all()
             .add(sync_run::Column::Status.eq(SyncRunStatus::Running))
-            .add(sync_run::Column::UpdatedAt.lte(cutoff(LEASE_STALE_AFTER))),
+            .add(sync_run::Column::UpdatedAt.lte(stale)),
     );
     let updated = sync_run::Entity::update_many()
         .col_expr(sync_run::Column::Status, Expr::value(SyncRunStatus::Running))
@@ -149,7 +148,7 @@ pub async fn claim(db: &DatabaseConnection, run_id: i64, job_id: &str) -> Servic
 /// another job after the lease expired) — the execution must stop.
 pub async fn renew_lease(db: &DatabaseConnection, run_id: i64, job_id: &str) -> ServiceResult<bool> {
     let updated = sync_run::Entity::update_many()
-        .col_expr(sync_run::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(sync_run::Column::UpdatedAt, Expr::value(super::clock::now(db).await?))
         .filter(sync_run::Column::Id.eq(run_id))
         .filter(sync_run::Column::JobId.eq(job_id))
         .filter(sync_run::Column::Status.eq(SyncRunStatus::Running))
@@ -162,7 +161,7 @@ pub async fn renew_lease(db: &DatabaseConnection, run_id: i64, job_id: &str) -> 
 /// infrastructure): `updated_at` is moved back past the stale mark, so the job's re-delivery takes the run at once
 /// instead of waiting for the lease to run out. The run stays RUNNING.
 pub async fn release_lease(db: &DatabaseConnection, run_id: i64, job_id: &str) -> ServiceResult<()> {
-    let expired = cutoff(LEASE_STALE_AFTER + Duration::from_secs(1));
+    let expired = cutoff(db, LEASE_STALE_AFTER + Duration::from_secs(1)).await?;
     sync_run::Entity::update_many()
         .col_expr(sync_run::Column::UpdatedAt, Expr::value(expired))
         .filter(sync_run::Column::Id.eq(run_id))
@@ -192,7 +191,7 @@ pub async fn record_progress(db: &DatabaseConnection, run_id: i64, c: Counters) 
         .col_expr(sync_run::Column::Succeeded, Expr::value(c.succeeded))
         .col_expr(sync_run::Column::Failed, Expr::value(c.failed))
         .col_expr(sync_run::Column::Skipped, Expr::value(c.skipped))
-        .col_expr(sync_run::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(sync_run::Column::UpdatedAt, Expr::value(super::clock::now(db).await?))
         .filter(sync_run::Column::Id.eq(run_id));
     if let Ok(job_id) = CURRENT_JOB.try_with(Clone::clone) {
         update = update
@@ -212,7 +211,7 @@ pub async fn finish(
     status: SyncRunStatus,
     error: Option<String>,
 ) -> ServiceResult<bool> {
-    let now = Utc::now();
+    let now = super::clock::now(db).await?;
     let updated = sync_run::Entity::update_many()
         .col_expr(sync_run::Column::Status, Expr::value(status))
         .col_expr(sync_run::Column::ErrorMessage, Expr::value(error))
@@ -273,7 +272,7 @@ pub async fn reassign_job(
     let mut update = sync_run::Entity::update_many()
         .col_expr(sync_run::Column::JobId, Expr::value(new_job_id))
         .col_expr(sync_run::Column::Status, Expr::value(SyncRunStatus::Created))
-        .col_expr(sync_run::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(sync_run::Column::UpdatedAt, Expr::value(super::clock::now(db).await?))
         .filter(sync_run::Column::Id.eq(run.id))
         .filter(sync_run::Column::Status.eq(run.status))
         .filter(sync_run::Column::UpdatedAt.lte(stale_before));

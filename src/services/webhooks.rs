@@ -179,6 +179,8 @@ pub struct PendingOrders {
     pub cutoff: DateTime<Utc>,
     /// When the oldest of these events arrived (the orders were updated on the channel before it).
     pub oldest_received_at: Option<DateTime<Utc>>,
+    /// When each order's oldest waiting event arrived.
+    pub first_received_at: std::collections::HashMap<String, DateTime<Utc>>,
 }
 
 /// Orders with unprocessed events on the channel, oldest event first, at most `limit`.
@@ -198,16 +200,17 @@ pub async fn pending_orders(db: &DatabaseConnection, channel_id: i64, limit: usi
         .await?;
     let oldest_received_at = rows.iter().map(|(_, at)| *at).min();
     let mut ids: Vec<String> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for id in rows.into_iter().filter_map(|(id, _)| id) {
-        if seen.insert(id.clone()) {
-            ids.push(id);
+    let mut first_received_at = std::collections::HashMap::new();
+    for (id, at) in rows.into_iter().filter_map(|(id, at)| Some((id?, at))) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = first_received_at.entry(id.clone()) {
             if ids.len() == limit {
                 break;
             }
+            slot.insert(at);
+            ids.push(id);
         }
     }
-    Ok(PendingOrders { ids, cutoff, oldest_received_at })
+    Ok(PendingOrders { ids, cutoff, oldest_received_at, first_received_at })
 }
 
 /// The bodies of the channel's unprocessed push events about these orders received up to `cutoff` (for

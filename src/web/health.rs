@@ -1,11 +1,18 @@
 //! Liveness, readiness and Prometheus metrics.
 
 use actix_web::{HttpResponse, web};
-use sea_orm::ConnectionTrait;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Iterable, QueryFilter, QuerySelect,
+};
 use serde_json::json;
+
+use entity::enums::{ChannelStatus, SyncRunKind, SyncRunStatus};
+use entity::{channel, order, product_link, sync_error, sync_run, webhook_event};
 
 use crate::context::AppContext;
 use crate::graphql;
+use crate::metrics::Sample;
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
@@ -37,32 +44,133 @@ pub async fn metrics(ctx: web::Data<AppContext>, req: actix_web::HttpRequest) ->
     if let Err(why) = graphql::principal_of(&ctx, header).await {
         return why.response();
     }
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-    let pending = entity::product_link::Entity::find()
-        .filter(entity::product_link::Column::PushPending.eq(true))
-        .count(&ctx.db)
-        .await
-        .unwrap_or(0);
-    let mut gauges = vec![("omnisync_pushes_pending", vec![], pending as f64)];
-    for marketplace in crate::channels::registry::all() {
-        let channels: Vec<i64> = entity::channel::Entity::find()
-            .filter(entity::channel::Column::Kind.eq(marketplace.kind))
-            .all(&ctx.db)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
-        let orders = if channels.is_empty() {
-            0
-        } else {
-            entity::order::Entity::find()
-                .filter(entity::order::Column::ChannelId.is_in(channels))
-                .count(&ctx.db)
-                .await
-                .unwrap_or(0)
-        };
-        gauges.push(("omnisync_orders", vec![("channel", marketplace.slug.to_owned())], orders as f64));
+    // The database's values are part of the scrape; without the database, the process's own metrics still go out.
+    let scraped = match scraped_samples(&ctx.db, Utc::now()).await {
+        Ok(samples) => samples,
+        Err(err) => {
+            tracing::warn!(error = %err, "metrics: the database values could not be read");
+            Vec::new()
+        }
+    };
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::metrics::render(&scraped))
+}
+
+/// Per channel: pending pushes, connection, the age of its last completed order poll and push run, of its oldest
+/// unapplied order push, its token's remaining life and its open sync errors by code; the queue's waiting and
+/// running runs by kind; orders by channel kind. A handful of grouped queries, whatever the store's size.
+async fn scraped_samples(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<Sample>, DbErr> {
+    let channels = channel::Entity::find().all(db).await?;
+    let pending: Vec<(i64, i64)> = product_link::Entity::find()
+        .select_only()
+        .column(product_link::Column::ChannelId)
+        .column_as(product_link::Column::Id.count(), "n")
+        .filter(product_link::Column::PushPending.eq(true))
+        .group_by(product_link::Column::ChannelId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let last_runs: Vec<(Option<i64>, SyncRunKind, Option<DateTime<Utc>>)> = sync_run::Entity::find()
+        .select_only()
+        .column(sync_run::Column::ChannelId)
+        .column(sync_run::Column::Kind)
+        .column_as(sync_run::Column::FinishedAt.max(), "last")
+        .filter(sync_run::Column::Status.eq(SyncRunStatus::Completed))
+        .filter(sync_run::Column::Kind.is_in([SyncRunKind::OrderPoll, SyncRunKind::StockPush]))
+        .group_by(sync_run::Column::ChannelId)
+        .group_by(sync_run::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let oldest_events: Vec<(i64, Option<DateTime<Utc>>)> = webhook_event::Entity::find()
+        .select_only()
+        .column(webhook_event::Column::ChannelId)
+        .column_as(webhook_event::Column::ReceivedAt.min(), "oldest")
+        .filter(webhook_event::Column::ProcessedAt.is_null())
+        .group_by(webhook_event::Column::ChannelId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let errors: Vec<(Option<i64>, String, i64)> = sync_error::Entity::find()
+        .select_only()
+        .column(sync_error::Column::ChannelId)
+        .column(sync_error::Column::Code)
+        .column_as(sync_error::Column::Id.count(), "n")
+        .filter(sync_error::Column::ResolvedAt.is_null())
+        .filter(sync_error::Column::DismissedAt.is_null())
+        .group_by(sync_error::Column::ChannelId)
+        .group_by(sync_error::Column::Code)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let runs: Vec<(SyncRunKind, SyncRunStatus, i64)> = sync_run::Entity::find()
+        .select_only()
+        .column(sync_run::Column::Kind)
+        .column(sync_run::Column::Status)
+        .column_as(sync_run::Column::Id.count(), "n")
+        .filter(sync_run::Column::Status.is_in([SyncRunStatus::Created, SyncRunStatus::Running]))
+        .group_by(sync_run::Column::Kind)
+        .group_by(sync_run::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let orders: Vec<(i64, i64)> = order::Entity::find()
+        .select_only()
+        .column(order::Column::ChannelId)
+        .column_as(order::Column::Id.count(), "n")
+        .group_by(order::Column::ChannelId)
+        .into_tuple()
+        .all(db)
+        .await?;
+
+    let age = |at: DateTime<Utc>| (now - at).num_milliseconds().max(0) as f64 / 1000.0;
+    let mut samples = Vec::new();
+    for c in &channels {
+        let labels = || vec![("channel_id", c.id.to_string()), ("kind", c.kind.as_str().to_ascii_lowercase())];
+        let pending = pending.iter().find(|(id, _)| *id == c.id).map_or(0, |(_, n)| *n);
+        samples.push(Sample::new("omnisync_pushes_pending", labels(), pending as f64));
+        let connected = c.status == ChannelStatus::Connected;
+        samples.push(Sample::new("omnisync_channel_connected", labels(), if connected { 1.0 } else { 0.0 }));
+        for (kind, name) in [
+            (SyncRunKind::OrderPoll, "omnisync_channel_order_poll_age_seconds"),
+            (SyncRunKind::StockPush, "omnisync_channel_push_age_seconds"),
+        ] {
+            let last = last_runs.iter().find(|(id, k, _)| *id == Some(c.id) && *k == kind).and_then(|(_, _, at)| *at);
+            // Never done: as old as the channel's connection.
+            if let Some(since) = last.or(c.connected_at) {
+                samples.push(Sample::new(name, labels(), age(since)));
+            }
+        }
+        let oldest = oldest_events.iter().find(|(id, _)| *id == c.id).and_then(|(_, at)| *at);
+        samples.push(Sample::new(
+            "omnisync_channel_oldest_unapplied_order_event_age_seconds",
+            labels(),
+            oldest.map_or(0.0, age),
+        ));
+        if let Some(expires) = c.access_token_expires_at {
+            let left = (expires - now).num_milliseconds() as f64 / 1000.0;
+            samples.push(Sample::new("omnisync_channel_token_expires_in_seconds", labels(), left));
+        }
+        for (_, code, n) in errors.iter().filter(|(id, _, _)| *id == Some(c.id)) {
+            let mut labels = labels();
+            labels.push(("code", code.clone()));
+            samples.push(Sample::new("omnisync_sync_errors_open", labels, *n as f64));
+        }
     }
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::metrics::render(&gauges))
+    // Every kind, 0 included: an alert on the queue sees a series even while it is empty.
+    for kind in SyncRunKind::iter() {
+        let count = |status| runs.iter().find(|(k, s, _)| *k == kind && *s == status).map_or(0, |(_, _, n)| *n) as f64;
+        let name = kind.as_str().to_owned();
+        samples.push(Sample::new(
+            "omnisync_queue_depth",
+            vec![("queue", "sync".into()), ("kind", name.clone())],
+            count(SyncRunStatus::Created),
+        ));
+        samples.push(Sample::new("omnisync_runs_running", vec![("kind", name)], count(SyncRunStatus::Running)));
+    }
+    for marketplace in crate::channels::registry::all() {
+        let ids: Vec<i64> = channels.iter().filter(|c| c.kind == marketplace.kind).map(|c| c.id).collect();
+        let n: i64 = orders.iter().filter(|(id, _)| ids.contains(id)).map(|(_, n)| n).sum();
+        samples.push(Sample::new("omnisync_orders", vec![("channel", marketplace.slug.to_owned())], n as f64));
+    }
+    Ok(samples)
 }

@@ -30,7 +30,18 @@ pub(crate) fn free_port() -> u16 {
 }
 
 pub(crate) fn spawn(settings: &omnisync::config::Settings, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_omnisync"))
+    spawn_with(settings, args, &[])
+}
+
+/// `spawn` with more environment variables.
+pub(crate) fn spawn_with(settings: &omnisync::config::Settings, args: &[&str], env: &[(&str, &str)]) -> Child {
+    command(settings, args).envs(env.iter().copied()).spawn().expect("omnisync starts")
+}
+
+/// The command `spawn` runs (output discarded), for a test that needs more of it.
+pub(crate) fn command(settings: &omnisync::config::Settings, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_omnisync"));
+    command
         .args(args)
         .env("DATABASE_URL", &settings.database_url)
         .env("REDIS_URL", settings.redis_url.clone().unwrap_or_default())
@@ -39,9 +50,8 @@ pub(crate) fn spawn(settings: &omnisync::config::Settings, args: &[&str]) -> Chi
         .env("OMNISYNC_SCHEDULER_INTERVAL", "0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("omnisync starts")
+        .stderr(Stdio::null());
+    command
 }
 
 /// A fresh store on PostgreSQL + Redis (migrated), an ADMIN token, and one API process (`serve --no-worker`) on

@@ -1,9 +1,12 @@
-//! Killing a worker process (SIGKILL, the real binary, PostgreSQL + Redis) in the middle of its work loses
-//! nothing and doubles nothing: a stock push round cut mid-send still ends with every SKU on the marketplace equal
-//! to the hub and every push recorded once; an order import cut mid-way still ends with every order in the hub
-//! once and every reservation made once.
+//! Stopping a worker process (the real binary, PostgreSQL + Redis) in the middle of its work loses nothing and
+//! doubles nothing, whether it is killed (SIGKILL) or told to stop (SIGTERM, a graceful shutdown): a stock push
+//! round cut mid-send still ends with every SKU on the marketplace equal to the hub and every push recorded once;
+//! an order import cut mid-way still ends with every order in the hub once and every reservation made once. Told
+//! to stop, the worker exits 0 within its grace, having finished the round it was sending (nothing sent twice) and
+//! handed its import back to the queue.
 
 use std::collections::HashMap;
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
@@ -16,6 +19,53 @@ use omnisync::sim::{FaultRates, SimHandle};
 
 use crate::cluster::{ApiProcess, Processes, api_process, free_port, gql, ready, spawn};
 use crate::helpers::{Backend, fresh_settings, start_sim};
+
+/// How the test stops the worker in the middle of its work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// SIGKILL: the process dies at once.
+    Kill,
+    /// SIGTERM: a graceful shutdown within `GRACE_SECS`.
+    Terminate,
+}
+
+/// The grace the stopped worker is given (`OMNISYNC_SHUTDOWN_GRACE`).
+const GRACE_SECS: u64 = 20;
+
+/// Stops the worker `child` as `how` says and waits for it to exit; returns its exit status and how long it took.
+async fn stop_worker(child: &mut Child, how: Stop) -> (std::process::ExitStatus, Duration) {
+    let started = Instant::now();
+    match how {
+        Stop::Kill => child.kill().expect("SIGKILL"),
+        Stop::Terminate => {
+            let sent = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            assert!(sent.expect("kill runs").success(), "SIGTERM sent");
+        }
+    }
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return (status, started.elapsed());
+        }
+        assert!(started.elapsed() < Duration::from_secs(GRACE_SECS + 15), "the worker did not exit after {how:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A worker process given `GRACE_SECS` to stop.
+fn worker(settings: &omnisync::config::Settings) -> Child {
+    crate::cluster::spawn_with(settings, &["worker"], &[("OMNISYNC_SHUTDOWN_GRACE", &GRACE_SECS.to_string())])
+}
+
+/// Asserts how a stopped worker exited: killed, or of its own accord with 0 within the grace.
+fn assert_exit(how: Stop, status: std::process::ExitStatus, took: Duration) {
+    match how {
+        Stop::Kill => assert!(!status.success(), "killed: {status:?}"),
+        Stop::Terminate => {
+            assert!(status.success(), "a graceful stop exits 0: {status:?}");
+            assert!(took < Duration::from_secs(GRACE_SECS), "stopped within the grace: {took:?}");
+        }
+    }
+}
 
 const CONNECT: &str = "mutation($input: ChannelConnectInput!) { channelConnect(input: $input) { channel { id } userErrors { message } } }";
 const RUN: &str = "query($id: ID!) { syncRun(id: $id) { status attempts errorMessage } }";
@@ -86,10 +136,21 @@ async fn pushes_settled(db: &DatabaseConnection, limit: Duration) -> bool {
     false
 }
 
-/// A STOCK_PUSH run is SIGKILLed with its worker after its first round was recorded and while the next is being
-/// sent (the simulator answers slowly). A new worker finishes the work: the marketplace ends equal to the hub.
+/// A STOCK_PUSH run's worker is SIGKILLed after its first round was recorded and while the next is being sent
+/// (the simulator answers slowly). A new worker finishes the work: the marketplace ends equal to the hub.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stock_push_round_survives_its_worker_being_killed() {
+    stock_push_round_survives(Stop::Kill).await;
+}
+
+/// The same, with SIGTERM: the worker finishes the round it is sending, hands the rest to a new run and exits 0;
+/// the new run sends the rest, and no SKU is sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stock_push_round_is_finished_when_its_worker_is_told_to_stop() {
+    stock_push_round_survives(Stop::Terminate).await;
+}
+
+async fn stock_push_round_survives(how: Stop) {
     let Some((settings, _cleanup)) = fresh_settings(Backend::PostgresRedis).await else { return };
     omnisync::startup::install_tls_provider();
     // Migrates once before the processes start; the test's own context never runs workers.
@@ -109,7 +170,7 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
     omnisync::sim::fixtures::seed_sim(&sim, SKUS, "K-");
     let variants = omnisync::sim::fixtures::seed_hub(db, SKUS, "K-").await.expect("hub catalog");
     let (channel, channel_id) = connect(&client, &api, &token, &sim).await;
-    processes.0.push(spawn(&settings, &["worker"]));
+    processes.0.push(worker(&settings));
     link_all(&client, &api, &token, &channel).await;
     // Linking pushes every new link once (quantity 0); that must be over before the measured change.
     assert!(pushes_settled(db, Duration::from_secs(60)).await, "the first push did not settle");
@@ -178,15 +239,19 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
     assert!(pushed > 0 && pending > 0, "caught mid-run: {pushed} pushed, {pending} pending");
     // Into the next round's send (one call is ~300 ms), not between two rounds.
     tokio::time::sleep(Duration::from_millis(700)).await;
-    processes.0[1].kill().expect("SIGKILL");
-    let _ = processes.0[1].wait();
-    let killed = sync_run::Entity::find_by_id(run_id).one(db).await.expect("db").expect("run");
-    assert_eq!(killed.status, SyncRunStatus::Running, "killed mid-run");
-    let pushed_at_kill = pushed_since(db).await;
-    assert!((pushed_at_kill as usize) < SKUS, "killed before the last round was recorded: {pushed_at_kill}");
+    let (status, took) = stop_worker(&mut processes.0[1], how).await;
+    assert_exit(how, status, took);
+    let stopped = sync_run::Entity::find_by_id(run_id).one(db).await.expect("db").expect("run");
+    match how {
+        Stop::Kill => assert_eq!(stopped.status, SyncRunStatus::Running, "killed mid-run"),
+        // The round in flight was finished and recorded; the rest went to a new run.
+        Stop::Terminate => assert_eq!(stopped.status, SyncRunStatus::Completed, "handed over: {stopped:?}"),
+    }
+    let pushed_at_stop = pushed_since(db).await;
+    assert!((pushed_at_stop as usize) < SKUS, "stopped before the last round was recorded: {pushed_at_stop}");
     sim.state.set_fault_rates(FaultRates::default());
 
-    processes.0.push(spawn(&settings, &["worker"]));
+    processes.0.push(worker(&settings));
     let started = Instant::now();
     loop {
         let runs = runs_of(db, &[SyncRunKind::StockPush]).await;
@@ -250,11 +315,9 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
         *per_link.entry(*id).or_default() += 1;
     }
     assert_eq!(per_link.len(), SKUS, "every link pushed after the change");
-    assert!(
-        accepted.len() <= SKUS + omnisync::channels::lazada::PRICE_QUANTITY_BATCH,
-        "pushed twice beyond one batch: {} accepted",
-        accepted.len()
-    );
+    // Killed mid-send, the calls of the unrecorded round may be sent again; stopped gracefully, nothing is.
+    let resent = if how == Stop::Kill { omnisync::channels::lazada::PRICE_QUANTITY_BATCH } else { 0 };
+    assert!(accepted.len() <= SKUS + resent, "pushed twice beyond {resent}: {} accepted", accepted.len());
     assert!(
         per_link.values().all(|n| *n == 1),
         "a link recorded twice: {:?}",
@@ -262,10 +325,12 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
     );
 
     // The killed run's job goes back to the queue when its worker misses its heartbeats; the same run finishes.
+    // The run stopped gracefully finished where it was (its successor run did the rest).
     let runs = runs_of(db, &[SyncRunKind::StockPush]).await;
-    let killed = runs.iter().find(|r| r.id == run_id).expect("the killed run");
-    assert_eq!(killed.status, SyncRunStatus::Completed, "{killed:?}");
-    assert_eq!(killed.attempts, 2, "ran again after the kill: {killed:?}");
+    let stopped = runs.iter().find(|r| r.id == run_id).expect("the stopped run");
+    assert_eq!(stopped.status, SyncRunStatus::Completed, "{stopped:?}");
+    let attempts = if how == Stop::Kill { 2 } else { 1 };
+    assert_eq!(stopped.attempts, attempts, "{how:?}: {stopped:?}");
     assert!(runs.iter().all(|r| r.status == SyncRunStatus::Completed), "{runs:?}");
 }
 
@@ -273,6 +338,17 @@ async fn a_stock_push_round_survives_its_worker_being_killed() {
 /// through 200 orders. A new worker and a poll bring every order in once, each reserved once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_import_survives_its_worker_being_killed() {
+    order_import_survives(Stop::Kill).await;
+}
+
+/// The same, with SIGTERM: the worker ends its import between two batches, hands the run back to the queue and
+/// exits 0; a new worker resumes the same run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_import_is_handed_back_when_its_worker_is_told_to_stop() {
+    order_import_survives(Stop::Terminate).await;
+}
+
+async fn order_import_survives(how: Stop) {
     let Some(ApiProcess { settings, _cleanup, db, token, mut processes, api, client }) = api_process().await else {
         return;
     };
@@ -309,7 +385,7 @@ async fn an_order_import_survives_its_worker_being_killed() {
         .expect("stocked")
         .into_parts();
     let (channel, channel_id) = connect(&client, &api, &token, &sim).await;
-    processes.0.push(spawn(&settings, &["worker"]));
+    processes.0.push(worker(&settings));
     link_all(&client, &api, &token, &channel).await;
     sim.state.set_webhook_url(Some(format!("{api}/webhooks/{channel_id}")));
 
@@ -341,17 +417,34 @@ async fn an_order_import_survives_its_worker_being_killed() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(imported >= 20 && running > 0, "an import under way: {imported} imported, {running} running");
-    processes.0[1].kill().expect("SIGKILL");
-    let _ = processes.0[1].wait();
-    let at_kill = order::Entity::find().count(&db).await.expect("count");
-    assert!((at_kill as usize) < ORDERS, "killed mid-import: {at_kill} of {ORDERS} imported");
-    // Runs the dead worker held: the queue hands their jobs back once it misses its heartbeats.
+    let running_before: Vec<i64> = runs_of(&db, &[SyncRunKind::OrderFetch])
+        .await
+        .iter()
+        .filter(|r| r.status == SyncRunStatus::Running)
+        .map(|r| r.id)
+        .collect();
+    let (status, took) = stop_worker(&mut processes.0[1], how).await;
+    assert_exit(how, status, took);
+    let at_stop = order::Entity::find().count(&db).await.expect("count");
+    assert!((at_stop as usize) < ORDERS, "stopped mid-import: {at_stop} of {ORDERS} imported");
     let fetches = runs_of(&db, &[SyncRunKind::OrderFetch]).await;
-    let killed: Vec<i64> = fetches.iter().filter(|r| r.status == SyncRunStatus::Running).map(|r| r.id).collect();
-    assert!(!killed.is_empty(), "an import was running at the kill: {fetches:?}");
+    let killed: Vec<i64> = match how {
+        // Runs the dead worker held: the queue hands their jobs back once it misses its heartbeats.
+        Stop::Kill => fetches.iter().filter(|r| r.status == SyncRunStatus::Running).map(|r| r.id).collect(),
+        // Told to stop, the worker handed its runs back itself: none is left RUNNING.
+        Stop::Terminate => {
+            assert!(fetches.iter().all(|r| r.status != SyncRunStatus::Running), "handed back: {fetches:?}");
+            running_before
+                .iter()
+                .copied()
+                .filter(|id| fetches.iter().any(|r| r.id == *id && r.status == SyncRunStatus::Created))
+                .collect()
+        }
+    };
+    assert!(!killed.is_empty(), "an import was running at the stop: {fetches:?}");
     sim.state.set_fault_rates(FaultRates::default());
 
-    processes.0.push(spawn(&settings, &["worker"]));
+    processes.0.push(worker(&settings));
     let started = Instant::now();
     loop {
         let polled = gql(
@@ -420,7 +513,7 @@ async fn an_order_import_survives_its_worker_being_killed() {
         .expect("levels");
     assert_eq!(committed.iter().sum::<i64>(), ordered_units, "levels agree with the ledger");
 
-    // The killed import finished on its second attempt.
+    // The stopped import finished on its second attempt.
     let runs = runs_of(&db, &[SyncRunKind::OrderFetch]).await;
     for id in killed {
         let run = runs.iter().find(|r| r.id == id).expect("the killed run");

@@ -145,7 +145,7 @@ pub async fn spawn_app_configured(
 
 async fn start(mut settings: Settings, cleanup: Cleanup, backend: Backend, options: Options) -> TestApp {
     startup::install_tls_provider();
-    omnisync::telemetry::init(false);
+    omnisync::telemetry::init(omnisync::telemetry::LogFormat::Text);
     settings.bind = "127.0.0.1:0".parse().expect("addr");
     settings.run_workers = options.run_workers;
     settings.queue_poll_interval_ms = 50;

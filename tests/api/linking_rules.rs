@@ -30,6 +30,34 @@ pub(crate) async fn link(app: &TestApp, channel: &Value, mut input: Value) -> Va
     app.wait_for_run(started["productLinksCreate"]["syncRun"]["id"].as_str().expect("run id")).await
 }
 
+/// Waits (bounded) until no link run of the channel waits or runs, running them here when the app has no workers.
+async fn settle_link_runs(app: &TestApp, channel: &Value) {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let id =
+        omnisync::graphql::relay::decode_id("Channel", &async_graphql::ID(channel.as_str().expect("id").to_owned()))
+            .expect("a channel id");
+    for _ in 0..300 {
+        if !app.settings.run_workers {
+            app.run_pending_jobs().await;
+        }
+        let active = entity::sync_run::Entity::find()
+            .filter(entity::sync_run::Column::ChannelId.eq(id))
+            .filter(entity::sync_run::Column::Kind.eq(entity::enums::SyncRunKind::LinkProducts))
+            .filter(
+                entity::sync_run::Column::Status
+                    .is_in([entity::enums::SyncRunStatus::Created, entity::enums::SyncRunStatus::Running]),
+            )
+            .count(&app.ctx.db)
+            .await
+            .expect("runs");
+        if active == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the channel's link runs did not settle in 15 s");
+}
+
 /// `productLinksRelink` with `input` (channelId added); waits for the run.
 pub(crate) async fn relink(app: &TestApp, channel: &Value, mut input: Value) -> Value {
     input["channelId"] = channel.clone();
@@ -229,9 +257,11 @@ async fn an_option_count_mismatch_is_refused_on_every_marketplace(app: &TestApp)
             )
             .await["id"]
             .clone();
+        // On the web store a hub product created is also linked by a run of its own (kept in step). Two link runs
+        // of one channel at once may end in either order (docs/architecture.md, "Known limits"): that one first.
+        settle_link_runs(app, &channel).await;
         let run = link(app, &channel, json!({ "productIds": [product] })).await;
-        // On the web store a hub product created is also linked by a run of its own (kept in step): the counters
-        // may include it, the error rows below are what this asserts.
+        // The counters may include the store's own run; the error rows below are what this asserts.
         assert_eq!(run["status"].as_str(), Some("COMPLETED"), "{kind:?}: {run}");
         let errors = view(app, &channel, "LINK_ERROR").await;
         let error = errors.iter().find(|l| l["product"]["id"] == product).unwrap_or_else(|| panic!("{kind:?}"));

@@ -30,6 +30,7 @@ mod health;
 mod idempotency;
 mod inventory;
 mod jobs;
+mod lifecycle;
 mod linking;
 mod linking_rules;
 mod listing_products;

@@ -102,6 +102,30 @@ pub(super) fn unseal(secrets: &crate::secrets::SecretBox, stored: &str) -> anyho
     Ok(serde_json::from_slice(&secrets.decrypt(stored)?)?)
 }
 
+/// Re-encrypts every channel's stored credentials under `secrets`' current key (a key rotation), in one
+/// transaction: all or nothing. A value no key of `secrets` decrypts stops it, naming the channel. Returns how many
+/// were re-encrypted.
+pub async fn reseal_credentials(
+    db: &sea_orm::DatabaseConnection,
+    secrets: &crate::secrets::SecretBox,
+) -> ServiceResult<usize> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let txn = crate::services::begin_write(db).await?;
+    let channels = channel::Entity::find().all(&txn).await?;
+    for c in &channels {
+        let credentials = unseal(secrets, &c.credentials_encrypted).map_err(|e| {
+            ServiceError::Unexpected(anyhow::anyhow!("the credentials of channel {} (\"{}\"): {e}", c.id, c.name))
+        })?;
+        channel::Entity::update_many()
+            .col_expr(channel::Column::CredentialsEncrypted, Expr::value(seal(secrets, &credentials)?))
+            .filter(channel::Column::Id.eq(c.id))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(channels.len())
+}
+
 pub(super) fn connector_with(
     ctx: &AppContext,
     kind: ChannelKind,

@@ -10,7 +10,7 @@ pub mod stock_warehouses;
 mod webhook;
 
 pub use connect::{complete_authorization, connect, redirect_uri};
-pub use connectors::connector_for;
+pub use connectors::{connector_for, reseal_credentials};
 pub use webhook::{console_instructions, webhook_url};
 
 use std::sync::Arc;

@@ -78,6 +78,13 @@ pub async fn record(
         effects.publish_all(resolve_errors(&txn, chunk, PUSH_FAILED, at).await?);
     }
     txn.commit().await?;
+    let slug = crate::channels::marketplace(channel.kind).slug;
+    for (p, o) in pushes.iter().zip(outcomes) {
+        if let (true, Some(due_since)) = (o.ok, p.requested_at) {
+            crate::metrics::push_latency(slug, (at - due_since).to_std().unwrap_or_default());
+        }
+    }
+    crate::metrics::stock_pushes_failed(slug, counts.failed);
     Ok(Committed::new(counts, effects))
 }
 
