@@ -1,5 +1,6 @@
-//! Per-channel request rate limiting. In one process: a token bucket. With Redis: shared windows of a tenth of a
-//! second (`INCR` on a per-window key), so several worker processes together stay within the marketplace's quota.
+//! Per-channel request rate limiting. In one process: a token bucket. With Redis: GCRA in one script on Redis's
+//! clock (`SharedWindow`), so several worker processes, on hosts whose clocks differ, together stay within the
+//! marketplace's quota.
 //!
 //! Both keep any one-second interval near the rate, not only each calendar second: a marketplace that counts
 //! "N per second" over a sliding second (the simulators do) refuses a bucket that saved a second of tokens and

@@ -3,7 +3,7 @@
 //! the other; every job runs exactly once.
 
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -52,6 +52,24 @@ pub(crate) fn command(settings: &omnisync::config::Settings, args: &[&str]) -> C
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     command
+}
+
+/// Waits (bounded) for `child` to exit; its status and how long it took.
+pub(crate) async fn exited(child: &mut Child, limit: Duration) -> (std::process::ExitStatus, Duration) {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return (status, started.elapsed());
+        }
+        assert!(started.elapsed() < limit, "the process did not exit within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sends SIGTERM (a graceful stop) to `child`.
+pub(crate) fn terminate(child: &Child) {
+    let sent = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert!(sent.expect("kill runs").success(), "SIGTERM sent");
 }
 
 /// A fresh store on PostgreSQL + Redis (migrated), an ADMIN token, and one API process (`serve --no-worker`) on

@@ -34,21 +34,12 @@ const GRACE_SECS: u64 = 20;
 
 /// Stops the worker `child` as `how` says and waits for it to exit; returns its exit status and how long it took.
 async fn stop_worker(child: &mut Child, how: Stop) -> (std::process::ExitStatus, Duration) {
-    let started = Instant::now();
+    let limit = Duration::from_secs(GRACE_SECS + 15);
     match how {
         Stop::Kill => child.kill().expect("SIGKILL"),
-        Stop::Terminate => {
-            let sent = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-            assert!(sent.expect("kill runs").success(), "SIGTERM sent");
-        }
+        Stop::Terminate => crate::cluster::terminate(child),
     }
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return (status, started.elapsed());
-        }
-        assert!(started.elapsed() < Duration::from_secs(GRACE_SECS + 15), "the worker did not exit after {how:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::cluster::exited(child, limit).await
 }
 
 /// A worker process given `GRACE_SECS` to stop.

@@ -3,8 +3,8 @@
 //! up), `migrate --status` and `--no-migrate`, a worker's own health and metrics listener, CORS preflights, and
 //! the command line (`--version`, a refused `--log-format`, bare `omnisync` honouring `OMNISYNC_BIND`).
 
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
@@ -12,25 +12,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::cluster::{Processes, command, free_port, ready, spawn, spawn_with};
+use crate::cluster::{Processes, command, exited, free_port, ready, spawn, spawn_with, terminate};
 use crate::helpers::{Backend, fresh_settings};
-
-/// Waits (bounded) for `child` to exit; its status and how long it took.
-async fn exited(child: &mut Child, limit: Duration) -> (std::process::ExitStatus, Duration) {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return (status, started.elapsed());
-        }
-        assert!(started.elapsed() < limit, "the process did not exit within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn terminate(child: &Child) {
-    let sent = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    assert!(sent.expect("kill runs").success(), "SIGTERM sent");
-}
 
 /// A migrated store and an ADMIN token on it, for processes to share.
 async fn migrated_store(backend: Backend) -> Option<(omnisync::config::Settings, crate::helpers::Cleanup, String)> {
