@@ -366,6 +366,8 @@ fn http_server(listener: TcpListener, context: AppContext) -> anyhow::Result<Ser
             .route("/graphql", web::get().to(web_endpoints::graphiql::page))
             .route("/graphql/assets/{file}", web::get().to(web_endpoints::graphiql::asset))
             .route("/graphql/ws", web::get().to(graphql::ws::graphql_ws))
+            .route("/", web::get().to(web_endpoints::console::page))
+            .route("/console/{path:.*}", web::get().to(web_endpoints::console::file))
             .route("/healthz", web::get().to(web_endpoints::healthz))
             .route("/readyz", web::get().to(web_endpoints::readyz))
             .route("/metrics", web::get().to(web_endpoints::metrics))

@@ -62,6 +62,13 @@ pub struct ApiTokenQuery;
 
 #[Object]
 impl ApiTokenQuery {
+    /// The token this request is made with, so a front-end can offer only what its scope allows. Any scope may
+    /// read its own token.
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<ApiToken> {
+        let principal = ctx.data::<super::auth::Principal>()?;
+        Ok(ApiToken(query(service::current(reader(ctx)?, principal.token_id).await)?))
+    }
+
     /// API tokens (ADMIN scope), oldest first. At most 100 a page.
     #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)", guard = "RequireScope::ADMIN")]
     async fn api_tokens(

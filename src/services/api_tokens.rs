@@ -102,6 +102,11 @@ pub async fn revoke(db: &DatabaseConnection, id: i64) -> ServiceResult<api_token
     Ok(active.update(db).await?)
 }
 
+/// The token a request was authenticated with (it was live when the request began).
+pub async fn current(db: &DatabaseConnection, id: i64) -> ServiceResult<api_token::Model> {
+    api_token::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ServiceError::not_found(&["id"], "API token"))
+}
+
 pub async fn list(db: &DatabaseConnection, page: &PageArgs) -> ServiceResult<Page<api_token::Model>> {
     paginate(db, api_token::Entity::find(), api_token::Column::Id, page).await
 }

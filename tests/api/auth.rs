@@ -102,6 +102,22 @@ async fn each_scope_allows_only_its_operations(app: &TestApp) {
 }
 on_both_backends!(auth_scopes, each_scope_allows_only_its_operations);
 
+/// `viewer` tells a front-end which token it holds, whatever its scope, so it offers only what the scope allows.
+async fn every_token_reads_its_own_scope_as_viewer(app: &TestApp) {
+    let query = "{ viewer { name scope prefix revokedAt } }";
+    for scope in ["READ", "WRITE", "ADMIN"] {
+        let secret = token(app, scope).await;
+        let (status, body) = post(app, Some(&secret), query).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["viewer"]["scope"], scope, "{body}");
+        assert_eq!(body["data"]["viewer"]["revokedAt"], Value::Null, "{body}");
+        assert!(secret.starts_with(body["data"]["viewer"]["prefix"].as_str().expect("a prefix")), "{body}");
+    }
+    let (status, _) = post(app, None, query).await;
+    assert_eq!(status, 401, "no token, no viewer");
+}
+on_both_backends!(auth_viewer, every_token_reads_its_own_scope_as_viewer);
+
 /// Spellings of one ADMIN read, as a client might write them: each must reach `apiTokens` with ADMIN and be refused
 /// with READ or WRITE wherever the field sits in the document.
 const ADMIN_READ_SPELLINGS: &[&str] = &[

@@ -160,10 +160,23 @@ impl Driver {
         }
     }
 
-    /// Waits (bounded) until an element matches `css`.
+    /// Waits (bounded) until an element matches `css`; fails showing what the page says instead.
     pub(crate) async fn wait_for_element(&self, css: &str) {
         let script = format!("return !!document.querySelector({});", json!(css));
-        self.wait_for(&script, css).await;
+        let deadline = Instant::now() + STEP;
+        loop {
+            let body = json!({ "script": script, "args": [] });
+            let answer = self.try_command(Method::POST, "/execute/sync", Some(body)).await;
+            if answer.as_ref().is_ok_and(|value| value.as_bool() == Some(true)) {
+                return;
+            }
+            if Instant::now() >= deadline {
+                let page = self.text("body").await;
+                let page: String = page.chars().take(3000).collect();
+                panic!("no {css} within {STEP:?}; the page says:\n{page}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     pub(crate) async fn element(&self, css: &str) -> String {
@@ -219,7 +232,10 @@ impl Driver {
                 entries
                     .iter()
                     .map(|e| {
-                        (e["level"].as_str().unwrap_or_default().to_owned(), e["message"].as_str().unwrap_or_default().to_owned())
+                        (
+                            e["level"].as_str().unwrap_or_default().to_owned(),
+                            e["message"].as_str().unwrap_or_default().to_owned(),
+                        )
                     })
                     .collect()
             })

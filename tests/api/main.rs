@@ -22,6 +22,7 @@ mod channel_webstore;
 mod channels;
 mod clock_skew;
 mod cluster;
+mod console_browser;
 mod export_slips;
 mod faults_chaos;
 mod faults_kill;
