@@ -153,7 +153,8 @@ async fn connect(ctx: &AppContext, sim: &SimHandle) -> anyhow::Result<i64> {
 fn banner(port: u16, token: &str, sims: &[SimHandle]) {
     println!();
     println!("omnisync demo is running.");
-    println!("  GraphiQL:  http://127.0.0.1:{port}/graphql   (it asks for the API token below)");
+    println!("  Console:   http://127.0.0.1:{port}/   (sign in with the API token below)");
+    println!("  GraphiQL:  http://127.0.0.1:{port}/graphql");
     println!("  API token: {token}");
     for sim in sims {
         println!("  {:<9} simulator: {}", sim.state.slug(), sim.base_url);

@@ -413,7 +413,8 @@ async fn run() -> anyhow::Result<()> {
                 // Shown once: only its hash is stored.
                 println!("omnisync: first start; an ADMIN API token was created (shown only now): {secret}");
             }
-            println!("omnisync: GraphiQL at http://{}:{}/graphql", bind.ip(), app.port());
+            let base = format!("http://{}:{}", bind.ip(), app.port());
+            println!("omnisync: console at {base}/ (sign in with an API token) · GraphiQL at {base}/graphql");
             app.run_until_signal().await?;
         }
         Command::Worker { metrics_bind, no_migrate } => {

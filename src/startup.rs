@@ -367,6 +367,7 @@ fn http_server(listener: TcpListener, context: AppContext) -> anyhow::Result<Ser
             .route("/graphql/assets/{file}", web::get().to(web_endpoints::graphiql::asset))
             .route("/graphql/ws", web::get().to(graphql::ws::graphql_ws))
             .route("/", web::get().to(web_endpoints::console::page))
+            .route("/", web::head().to(web_endpoints::console::page))
             .route("/console/{path:.*}", web::get().to(web_endpoints::console::file))
             .route("/healthz", web::get().to(web_endpoints::healthz))
             .route("/readyz", web::get().to(web_endpoints::readyz))

@@ -87,7 +87,10 @@ const D = {
   // overview
   'overview.channels': ['Tình trạng kênh bán', 'Channel health'],
   'overview.tokenExpiry': ['Token hết hạn', 'Token expires'],
-  'overview.lastPoll': ['Đơn hàng đã đồng bộ đến', 'Orders synced up to'],
+  'overview.lastPoll': ['Lần lấy đơn gần nhất', 'Last order poll'],
+  'overview.ordersUpTo': ['Đơn hàng đã đồng bộ đến', 'Orders synced up to'],
+  'overview.pushesPending': ['Chờ đẩy tồn/giá', 'Pushes pending'],
+  'overview.oldestUnapplied': ['Đơn chờ xử lý từ', 'Order pushes waiting since'],
   'overview.lastPush': ['Lần đẩy tồn/giá gần nhất', 'Last stock/price push'],
   'overview.pushFailing': ['Liên kết đẩy lỗi', 'Links failing to push'],
   'overview.linkErrors': ['Liên kết lỗi', 'Link errors'],
@@ -104,6 +107,8 @@ const D = {
 
   // channels
   'channels.connect': ['Thêm kết nối', 'Connect a channel'],
+  'channels.oauthConnected': ['Đã kết nối gian hàng {name}.', 'Connected {name}.'],
+  'channels.oauthRefused': ['Sàn đã từ chối kết nối:', 'The marketplace refused the connection:'],
   'channels.connectSubmit': ['Kết nối', 'Connect'],
   'channels.name': ['Tên gian hàng', 'Account name'],
   'channels.kind': ['Sàn', 'Marketplace'],

@@ -198,6 +198,19 @@ pub struct ChannelCounts {
     pub orders: i32,
 }
 
+/// How a channel keeps in step, now: what the console's overview shows and the metrics alert on.
+#[derive(SimpleObject)]
+pub struct ChannelHealth {
+    /// Links whose stock or price waits to be pushed to the channel.
+    pub pushes_pending: i32,
+    /// When the last completed order poll ended; null if none has.
+    pub last_order_poll_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the last completed stock push run ended; null if none has.
+    pub last_push_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the oldest order push (webhook) not yet applied arrived; null when none waits.
+    pub oldest_unapplied_order_event_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// A connected marketplace account (shop). Credentials are never readable.
 #[Object]
 impl Channel {
@@ -256,6 +269,18 @@ impl Channel {
             link_errors: int(c.link_errors)?,
             sync_errors: int(c.sync_errors)?,
             orders: int(c.orders)?,
+        })
+    }
+    /// Pending pushes and the last order poll and push, read now.
+    async fn health(&self, ctx: &Context<'_>) -> Result<ChannelHealth> {
+        let found =
+            service::health(reader(ctx)?, Some(&[self.0.id])).await.map_err(crate::services::ServiceError::from);
+        let h = query(found)?.remove(&self.0.id).unwrap_or_default();
+        Ok(ChannelHealth {
+            pushes_pending: i32::try_from(h.pushes_pending).unwrap_or(i32::MAX),
+            last_order_poll_at: h.last_order_poll_at,
+            last_push_at: h.last_push_at,
+            oldest_unapplied_order_event_at: h.oldest_unapplied_order_event_at,
         })
     }
     /// When it was connected; null while waiting for consent.

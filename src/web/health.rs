@@ -8,7 +8,7 @@ use sea_orm::{
 use serde_json::json;
 
 use entity::enums::{ChannelStatus, SyncRunKind, SyncRunStatus};
-use entity::{channel, order, product_link, sync_error, sync_run, webhook_event};
+use entity::{channel, order, sync_error, sync_run};
 
 use crate::context::AppContext;
 use crate::graphql;
@@ -60,36 +60,7 @@ pub async fn metrics(ctx: web::Data<AppContext>, req: actix_web::HttpRequest) ->
 /// running runs by kind; orders by channel kind. A handful of grouped queries, whatever the store's size.
 async fn scraped_samples(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<Sample>, DbErr> {
     let channels = channel::Entity::find().all(db).await?;
-    let pending: Vec<(i64, i64)> = product_link::Entity::find()
-        .select_only()
-        .column(product_link::Column::ChannelId)
-        .column_as(product_link::Column::Id.count(), "n")
-        .filter(product_link::Column::PushPending.eq(true))
-        .group_by(product_link::Column::ChannelId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let last_runs: Vec<(Option<i64>, SyncRunKind, Option<DateTime<Utc>>)> = sync_run::Entity::find()
-        .select_only()
-        .column(sync_run::Column::ChannelId)
-        .column(sync_run::Column::Kind)
-        .column_as(sync_run::Column::FinishedAt.max(), "last")
-        .filter(sync_run::Column::Status.eq(SyncRunStatus::Completed))
-        .filter(sync_run::Column::Kind.is_in([SyncRunKind::OrderPoll, SyncRunKind::StockPush]))
-        .group_by(sync_run::Column::ChannelId)
-        .group_by(sync_run::Column::Kind)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let oldest_events: Vec<(i64, Option<DateTime<Utc>>)> = webhook_event::Entity::find()
-        .select_only()
-        .column(webhook_event::Column::ChannelId)
-        .column_as(webhook_event::Column::ReceivedAt.min(), "oldest")
-        .filter(webhook_event::Column::ProcessedAt.is_null())
-        .group_by(webhook_event::Column::ChannelId)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let health = crate::services::channels::health(db, None).await?;
     let errors: Vec<(Option<i64>, String, i64)> = sync_error::Entity::find()
         .select_only()
         .column(sync_error::Column::ChannelId)
@@ -126,25 +97,23 @@ async fn scraped_samples(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<
     let mut samples = Vec::new();
     for c in &channels {
         let labels = || vec![("channel_id", c.id.to_string()), ("kind", c.kind.as_str().to_ascii_lowercase())];
-        let pending = pending.iter().find(|(id, _)| *id == c.id).map_or(0, |(_, n)| *n);
-        samples.push(Sample::new("omnisync_pushes_pending", labels(), pending as f64));
+        let health = health.get(&c.id).copied().unwrap_or_default();
+        samples.push(Sample::new("omnisync_pushes_pending", labels(), health.pushes_pending as f64));
         let connected = c.status == ChannelStatus::Connected;
         samples.push(Sample::new("omnisync_channel_connected", labels(), if connected { 1.0 } else { 0.0 }));
-        for (kind, name) in [
-            (SyncRunKind::OrderPoll, "omnisync_channel_order_poll_age_seconds"),
-            (SyncRunKind::StockPush, "omnisync_channel_push_age_seconds"),
+        for (last, name) in [
+            (health.last_order_poll_at, "omnisync_channel_order_poll_age_seconds"),
+            (health.last_push_at, "omnisync_channel_push_age_seconds"),
         ] {
-            let last = last_runs.iter().find(|(id, k, _)| *id == Some(c.id) && *k == kind).and_then(|(_, _, at)| *at);
             // Never done: as old as the channel's connection.
             if let Some(since) = last.or(c.connected_at) {
                 samples.push(Sample::new(name, labels(), age(since)));
             }
         }
-        let oldest = oldest_events.iter().find(|(id, _)| *id == c.id).and_then(|(_, at)| *at);
         samples.push(Sample::new(
             "omnisync_channel_oldest_unapplied_order_event_age_seconds",
             labels(),
-            oldest.map_or(0.0, age),
+            health.oldest_unapplied_order_event_at.map_or(0.0, age),
         ));
         if let Some(expires) = c.access_token_expires_at {
             let left = (expires - now).num_milliseconds() as f64 / 1000.0;

@@ -199,6 +199,19 @@ async fn a_forged_oauth_state_is_refused(app: &TestApp) {
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.expect("json");
     assert!(body.to_string().contains("not issued by this hub"), "{body}");
+
+    // A seller's browser is sent back to the console with the refusal instead.
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let response = browser
+        .get(format!("{}/oauth/lazada/callback?code=abc&state=1.0000", app.address))
+        .header("accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(response.status(), 303);
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(location.starts_with("/#/channels?refused="), "{location}");
+    assert!(location.contains("not+issued+by+this+hub"), "the refusal travels to the console: {location}");
 }
 on_both_backends!(channel_oauth_forged_state, a_forged_oauth_state_is_refused);
 

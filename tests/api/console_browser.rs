@@ -1,6 +1,7 @@
 //! The merchant console (`GET /`, `assets/console/`) driven as a person would, in real headless Chromium against the
 //! real server, its workers and the marketplace simulators: sign in with a token (kept in the tab only), every
-//! screen on a laptop and on a phone, a READ token offered no writes, a bulk link previewed then followed live, a
+//! screen on a laptop and on a phone, a READ token offered no writes, a channel connected through the
+//! marketplace's consent page and back, a bulk link previewed then followed live, a
 //! link error fixed and relinked, a stock change seen on the marketplace with its explanation, an order made ready
 //! to ship, an export slip created and exported. The page's console shows no error or warning.
 //!
@@ -78,6 +79,26 @@ async fn wait_for_attribute(driver: &Driver, css: &str, attribute: &str, value: 
         json!(value)
     );
     driver.wait_for_within(&script, &format!("{css} with {attribute}={value}"), limit).await;
+}
+
+/// Waits (bounded) until no run of the channel is waiting or running.
+async fn runs_settled(app: &TestApp, channel_id: i64) {
+    use entity::enums::SyncRunStatus;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let started = Instant::now();
+    loop {
+        let active = entity::sync_run::Entity::find()
+            .filter(entity::sync_run::Column::ChannelId.eq(channel_id))
+            .filter(entity::sync_run::Column::Status.is_in([SyncRunStatus::Created, SyncRunStatus::Running]))
+            .count(&app.ctx.db)
+            .await
+            .expect("runs");
+        if active == 0 {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{active} runs of the channel still active");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn visible(driver: &Driver, css: &str) -> bool {
@@ -298,6 +319,8 @@ async fn a_link_error_is_fixed_and_relinked() {
     let variant = product["variants"][0]["id"].clone();
     let run = app.link_everything(shop.channel_id).await;
     assert_eq!(run["status"], "COMPLETED", "{run}");
+    // Connecting queued a link run of its own; the error rows it writes replace the ones shown otherwise.
+    runs_settled(&app, shop.channel_id).await;
     sign_in(&driver, &app.token).await;
 
     let channel = shop.channel.as_str().expect("id");
@@ -414,6 +437,38 @@ async fn an_order_is_made_ready_to_ship_and_its_slip_exported() {
     assert_eq!(slips["exportSlips"]["edges"][0]["node"]["status"], "EXPORTED", "{slips}");
     screenshot(&driver, "slips").await;
     assert_quiet_console(&driver, "the order and its slip").await;
+    drop(driver);
+    app.cleanup().await;
+}
+
+/// Connecting a channel by OAuth: the console sends the browser to the marketplace's consent page, which sends it
+/// to the hub's callback, which sends it back to the console's channel page saying it is connected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_is_connected_through_the_marketplace_consent_page() {
+    let Some((app, driver)) = open_console().await else { return };
+    let sim = crate::helpers::start_sim(ChannelKind::Lazada, 1);
+    sign_in(&driver, &app.token).await;
+    open(&driver, "#/channels?connect=1", "channels").await;
+    driver.wait_for_element(&tid("connect-kind")).await;
+    driver.click(&format!("{} option[value=\"LAZADA\"]", tid("connect-kind"))).await;
+    driver.wait_for_element(&tid("connect-appKey")).await;
+    driver.type_into(&tid("connect-name"), "Lazada chính hãng").await;
+    driver.type_into(&tid("connect-base-url"), &sim.base_url).await;
+    let c = &sim.state.credentials;
+    driver.type_into(&tid("connect-appKey"), c.app_key.as_deref().expect("an app key")).await;
+    driver.type_into(&tid("connect-appSecret"), c.app_secret.as_deref().expect("an app secret")).await;
+    driver.click(&tid("connect-submit")).await;
+
+    driver.wait_for_element(&tid("oauth-connected")).await;
+    let at = driver.script("return location.href;").await;
+    assert!(
+        at.as_str().unwrap_or_default().starts_with(&format!("{}/#/channels?", app.address)),
+        "back in the console: {at}"
+    );
+    let channels = app.gql("{ channels(first: 5) { nodes { name status } } }", json!({})).await;
+    assert_eq!(channels["channels"]["nodes"][0]["status"], "CONNECTED", "{channels}");
+    assert_eq!(channels["channels"]["nodes"][0]["name"], "Lazada chính hãng", "{channels}");
+    assert_quiet_console(&driver, "the OAuth connection").await;
     drop(driver);
     app.cleanup().await;
 }

@@ -38,6 +38,8 @@ export function Channels({ params }) {
     <${ErrorBox} error=${q.error} />
     <${Loading} when=${q.loading && !q.data} />
     ${isAdmin() ? html`<p><a class="button primary" href=${href('channels', { connect: 1 })} data-testid="channel-connect-open">${t('channels.connect')}</a></p>` : ''}
+    ${params.connected && current ? html`<${Notice}><span data-testid="oauth-connected">${t('channels.oauthConnected', { name: current.name })}</span><//>` : ''}
+    ${params.refused ? html`<${Notice} kind="error"><span data-testid="oauth-refused">${t('channels.oauthRefused')} ${params.refused}</span><//>` : ''}
     ${params.connect && isAdmin() ? html`<${Connect} onDone=${(c) => { q.reload(); go('channels', { id: c.id }); }} />` : ''}
     ${current ? html`<${ChannelDetail} key=${current.id} channel=${current} onChanged=${() => q.reload()} />` : ''}
     <div class="table-wrap"><table class="table">

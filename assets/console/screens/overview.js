@@ -9,6 +9,7 @@ const OVERVIEW = `query Overview {
     nodes {
       id kind name status shopName accessTokenExpiresAt connectedAt ordersReconciledUntil
       counts { listings links linkErrors syncErrors orders }
+      health { pushesPending lastOrderPollAt lastPushAt oldestUnappliedOrderEventAt }
       webhook { firstPushReceivedAt registrationError }
     }
   }
@@ -106,7 +107,10 @@ export function Overview() {
             <${Pill} value=${c.status} type="ChannelStatus" /></header>
           <dl class="kv">
             <dt>${t('overview.tokenExpiry')}</dt><dd>${c.accessTokenExpiresAt ? fmtDate(c.accessTokenExpiresAt) : t('common.none')}</dd>
-            <dt>${t('overview.lastPoll')}</dt><dd>${fmtDate(c.ordersReconciledUntil)}</dd>
+            <dt>${t('overview.lastPoll')}</dt><dd data-testid="health-last-poll">${fmtDate(c.health.lastOrderPollAt)}</dd>
+            <dt>${t('overview.ordersUpTo')}</dt><dd>${fmtDate(c.ordersReconciledUntil)}</dd>
+            <dt>${t('overview.pushesPending')}</dt><dd data-testid="health-pushes-pending">${fmtNum(c.health.pushesPending)}</dd>
+            ${c.health.oldestUnappliedOrderEventAt ? html`<dt>${t('overview.oldestUnapplied')}</dt><dd>${fmtDate(c.health.oldestUnappliedOrderEventAt)}</dd>` : ''}
             <dt>${t('overview.lastPush')}</dt><dd>${last ? html`${fmtDate(last.createdAt)} ${last.ok ? '' : html`<span class="pill failed">${t('common.failed')}</span>`}` : '—'}</dd>
             <dt>${t('overview.pushFailing')}</dt><dd>${fmtNum(c.counts.syncErrors)}</dd>
             <dt>${t('overview.linkErrors')}</dt><dd><a href=${href('products', { channel: c.id, tab: 'link-error' })}>${fmtNum(c.counts.linkErrors)}</a></dd>

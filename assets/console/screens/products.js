@@ -99,7 +99,9 @@ function Links({ channel, params }) {
   async function doRelink(input) {
     setNotice(null);
     const p = await relink.run({ input: { channelId: channel, ...input } });
+    // Refused (e.g. a link run rewrote the error rows meanwhile): show the refusal over a fresh list.
     if (p) setRun(p.syncRun);
+    else refresh();
   }
   async function doUnlinkOrDelete() {
     const ids = dialog.links.map((l) => l.id);

@@ -485,6 +485,74 @@ pub async fn counts(db: &DatabaseConnection, channel_id: i64) -> ServiceResult<C
     })
 }
 
+/// How a channel keeps in step, as a merchant watches it and alerts measure it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChannelHealth {
+    /// Links whose stock or price waits to be pushed.
+    pub pushes_pending: u64,
+    /// The end of the last completed order poll and stock push run.
+    pub last_order_poll_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_push_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the oldest order push (webhook) still waiting to be applied arrived.
+    pub oldest_unapplied_order_event_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The health of the channels `ids` (every channel when `None`) in three grouped queries, whatever their number.
+/// A channel missing from the map has nothing pending and no completed run.
+pub async fn health(
+    db: &DatabaseConnection,
+    ids: Option<&[i64]>,
+) -> Result<std::collections::HashMap<i64, ChannelHealth>, sea_orm::DbErr> {
+    use entity::enums::{SyncRunKind, SyncRunStatus};
+    use entity::{sync_run, webhook_event};
+    use sea_orm::QuerySelect;
+
+    let mut pending = product_link::Entity::find()
+        .select_only()
+        .column(product_link::Column::ChannelId)
+        .column_as(product_link::Column::Id.count(), "n")
+        .filter(product_link::Column::PushPending.eq(true))
+        .group_by(product_link::Column::ChannelId);
+    let mut last_runs = sync_run::Entity::find()
+        .select_only()
+        .column(sync_run::Column::ChannelId)
+        .column(sync_run::Column::Kind)
+        .column_as(sync_run::Column::FinishedAt.max(), "last")
+        .filter(sync_run::Column::Status.eq(SyncRunStatus::Completed))
+        .filter(sync_run::Column::Kind.is_in([SyncRunKind::OrderPoll, SyncRunKind::StockPush]))
+        .group_by(sync_run::Column::ChannelId)
+        .group_by(sync_run::Column::Kind);
+    let mut oldest_events = webhook_event::Entity::find()
+        .select_only()
+        .column(webhook_event::Column::ChannelId)
+        .column_as(webhook_event::Column::ReceivedAt.min(), "oldest")
+        .filter(webhook_event::Column::ProcessedAt.is_null())
+        .group_by(webhook_event::Column::ChannelId);
+    if let Some(ids) = ids {
+        pending = pending.filter(product_link::Column::ChannelId.is_in(ids.to_vec()));
+        last_runs = last_runs.filter(sync_run::Column::ChannelId.is_in(ids.to_vec()));
+        oldest_events = oldest_events.filter(webhook_event::Column::ChannelId.is_in(ids.to_vec()));
+    }
+    let mut health: std::collections::HashMap<i64, ChannelHealth> = std::collections::HashMap::new();
+    for (id, n) in pending.into_tuple::<(i64, i64)>().all(db).await? {
+        health.entry(id).or_default().pushes_pending = u64::try_from(n).unwrap_or(0);
+    }
+    let runs: Vec<(Option<i64>, SyncRunKind, Option<chrono::DateTime<chrono::Utc>>)> =
+        last_runs.into_tuple().all(db).await?;
+    for (id, kind, at) in runs {
+        let Some(id) = id else { continue };
+        let entry = health.entry(id).or_default();
+        match kind {
+            SyncRunKind::OrderPoll => entry.last_order_poll_at = at,
+            _ => entry.last_push_at = at,
+        }
+    }
+    for (id, at) in oldest_events.into_tuple::<(i64, Option<chrono::DateTime<chrono::Utc>>)>().all(db).await? {
+        health.entry(id).or_default().oldest_unapplied_order_event_at = at;
+    }
+    Ok(health)
+}
+
 /// The currency of a channel's prices.
 pub fn currency(channel: &channel::Model) -> &'static str {
     currency_of_country(&channel.country).unwrap_or("VND")
