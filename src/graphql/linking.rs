@@ -250,6 +250,8 @@ impl LinkingQuery {
         #[graphql(desc = "Global id of the Channel.")] channel_id: ID,
         #[graphql(default, desc = "Which tab: every link, synced, push failed, or not linked.")] view: ProductLinkView,
         #[graphql(desc = "SKU, barcode or seller SKU starts with it, or the title has it.")] search: Option<String>,
+        #[graphql(desc = "Only the links of this hub product (global id of the Product), e.g. its failing variants.")]
+        product_id: Option<ID>,
         #[graphql(desc = "Start after this cursor (an edge's `cursor`).")] after: Option<String>,
         #[graphql(desc = "End before this cursor (an edge's `cursor`).")] before: Option<String>,
         #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
@@ -258,13 +260,14 @@ impl LinkingQuery {
     ) -> Result<Conn<ProductLink>> {
         let page = ConnectionArgs { after, before, first, last, reverse }.page(ctx)?;
         let channel_id = require_id("Channel", &channel_id)?;
+        let product_id = product_id.as_ref().map(|id| require_id("Product", id)).transpose()?;
         let view = match view {
             ProductLinkView::All => View::All,
             ProductLinkView::Synced => View::Synced,
             ProductLinkView::SyncError => View::SyncError,
             ProductLinkView::LinkError => View::LinkError,
         };
-        let found = query(service::links(reader(ctx)?, channel_id, view, search.as_deref(), &page).await)?;
+        let found = query(service::links(reader(ctx)?, channel_id, view, search.as_deref(), product_id, &page).await)?;
         Ok(connection(found, ProductLink))
     }
 

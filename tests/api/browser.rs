@@ -208,6 +208,13 @@ impl Driver {
         self.script_with(script, json!([css])).await.as_str().unwrap_or_default().to_owned()
     }
 
+    /// Presses and releases one key (a WebDriver key code such as `\u{E004}`, Tab) where the focus is.
+    pub(crate) async fn press(&self, key: &str) {
+        let actions = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": [
+            { "type": "keyDown", "value": key }, { "type": "keyUp", "value": key } ] }] });
+        self.command(Method::POST, "/actions", Some(actions)).await;
+    }
+
     /// Resizes the window (CSS pixels, as a phone or a laptop would show the page).
     pub(crate) async fn resize(&self, width: u32, height: u32) {
         self.command(Method::POST, "/window/rect", Some(json!({ "width": width, "height": height }))).await;

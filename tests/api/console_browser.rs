@@ -23,6 +23,10 @@ fn tid(name: &str) -> String {
     format!("[data-testid=\"{name}\"]")
 }
 
+/// WebDriver key codes.
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+
 /// The screens, by the name their navigation link and root carry.
 const SCREENS: &[&str] = &["overview", "channels", "products", "stock", "orders", "slips", "errors", "settings"];
 
@@ -165,9 +169,15 @@ async fn a_merchant_signs_in_and_sees_every_screen_on_a_laptop_and_a_phone() {
     let href = driver.script("return location.href;").await;
     assert!(!href.as_str().unwrap_or_default().contains(&app.token), "no token in the URL: {href}");
 
-    // The overview shows the channel's health.
+    // The overview shows the channel's health, and its feed opens with the order.
     driver.wait_for_element(&tid("row-channel-health")).await;
     assert!(driver.text(&tid("screen-overview")).await.contains("Lazada"), "the channel is listed");
+    let pushed = format!(
+        "var e = document.querySelector({}); return !!e && e.innerText.trim() === '0';",
+        json!(tid("health-pushes-pending"))
+    );
+    driver.wait_for(&pushed, "no pending push once the channel is in step").await;
+    driver.wait_for_element(&format!("{} {}", tid("live-feed"), tid("feed-item"))).await;
 
     // Every screen by its navigation link, on a laptop.
     for screen in SCREENS {
@@ -224,7 +234,25 @@ async fn a_read_token_is_offered_no_writes() {
     let shop = connect(&app, ChannelKind::Lazada, json!({})).await;
     let variant = linked_variant(&app, &shop, "SKU-0001-1", 3).await;
     let read = app.create_token("console reader", "READ").await;
-    sign_in(&driver, &read).await;
+    // By keyboard alone: the token, Enter; then Tab reaches the navigation and Enter follows a link.
+    driver.wait_for_element(&tid("signin-token")).await;
+    driver.type_into(&tid("signin-token"), &format!("{read}{ENTER}")).await;
+    driver.wait_for_element(&tid("screen-overview")).await;
+    let mut focused = Vec::new();
+    for _ in 0..30 {
+        driver.press(TAB).await;
+        let at =
+            driver.script("var e = document.activeElement; return e ? e.getAttribute('data-testid') : null;").await;
+        let at = at.as_str().unwrap_or_default().to_owned();
+        let found = at == "nav-orders";
+        focused.push(at);
+        if found {
+            break;
+        }
+    }
+    assert_eq!(focused.last().map(String::as_str), Some("nav-orders"), "Tab reaches the navigation: {focused:?}");
+    driver.press(ENTER).await;
+    driver.wait_for_element(&tid("screen-orders")).await;
     driver.wait_for_element(&tid("viewer")).await;
     assert!(driver.text(&tid("viewer")).await.contains("READ"), "the viewer's scope is shown");
 
@@ -332,6 +360,13 @@ async fn a_link_error_is_fixed_and_relinked() {
 
     driver.click(&tid("link-fix")).await;
     driver.wait_for_element(&tid("variant-barcode")).await;
+    // A refused value is answered next to its field, and nothing is saved.
+    driver.clear(&tid("variant-barcode")).await;
+    driver.type_into(&tid("variant-barcode"), "SKU 0002").await;
+    driver.click(&tid("variant-save")).await;
+    driver.wait_for_element("[data-testid=\"field-error\"][data-field=\"input.barcode\"]").await;
+    let kept = app.gql("query($v: ID!) { productVariant(id: $v) { barcode } }", json!({ "v": variant })).await;
+    assert_eq!(kept["productVariant"]["barcode"], "SKU-0002-X", "a refused fix changes nothing");
     driver.clear(&tid("variant-barcode")).await;
     driver.type_into(&tid("variant-barcode"), "SKU-0002-1").await;
     driver.click(&tid("variant-save")).await;

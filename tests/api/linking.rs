@@ -105,6 +105,33 @@ async fn every_link_error_arises_from_the_right_data_and_the_views_show_the_righ
         ]
         .map(|(a, b)| (a.to_owned(), b.to_owned()))
     );
+    // One product's failing variants with their reasons (what a screen lists under the product).
+    let dup = app.gql("{ products(first: 1, filter: { search: \"Dup\" }) { nodes { id title } } }", json!({})).await;
+    let dup_id = dup["products"]["nodes"][0]["id"].clone();
+    assert_eq!(dup["products"]["nodes"][0]["title"], "Dup", "{dup}");
+    let of_dup = app
+        .gql(
+            "query($c: ID!, $p: ID!) { productLinks(channelId: $c, view: LINK_ERROR, productId: $p) { totalCount nodes { errorCode product { title } } } }",
+            json!({ "c": channel, "p": dup_id }),
+        )
+        .await;
+    assert_eq!(of_dup["productLinks"]["totalCount"], 2, "{of_dup}");
+    let nodes = of_dup["productLinks"]["nodes"].as_array().expect("nodes");
+    assert!(
+        nodes.iter().all(|l| l["product"]["title"] == "Dup" && l["errorCode"] == "DUPLICATE_IN_PRODUCT"),
+        "{of_dup}"
+    );
+    let not_a_product = app
+        .graphql(
+            "query($c: ID!) { productLinks(channelId: $c, productId: $c) { totalCount } }",
+            json!({ "c": channel }),
+        )
+        .await;
+    assert!(
+        not_a_product["errors"][0]["message"].as_str().is_some(),
+        "a channel id is not a product id: {not_a_product}"
+    );
+
     let no_barcode = errors.iter().find(|l| l["errorCode"] == "NO_MATCH_KEY").expect("no barcode");
     assert_eq!(no_barcode["errorMessage"], "No barcode / Default Title has no barcode: add one to link it");
     let conflict = errors.iter().find(|l| l["product"]["title"] == "Conflict A").expect("conflict");

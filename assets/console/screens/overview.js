@@ -14,6 +14,7 @@ const OVERVIEW = `query Overview {
     }
   }
   syncRuns(first: 8, reverse: true) { nodes { ${RUN_FIELDS} } }
+  recentOrders: orders(first: 10, sortKey: UPDATED_AT, reverse: true) { nodes { id number status updatedAt channel { id name } } }
 }`;
 
 // Per channel: the last push and the open sync errors, as aliases of one query.
@@ -76,18 +77,28 @@ export function Overview() {
     return () => stops.forEach((s) => s());
   }, [ids.join(',')]);
 
-  useSubscription(ORDERS, {}, (d) => {
-    const o = d.orderUpdated;
-    push({
-      key: 'o' + o.id + o.updatedAt,
-      at: o.updatedAt,
-      ok: true,
-      kind: t('feed.order'),
-      channel: o.channel ? o.channel.name : '',
-      text: t('feed.orderText', { number: o.number, status: enumLabel('OrderStatus', o.status) }),
-      link: href('orders', { id: o.id }),
-    });
+  const orderItem = (o) => ({
+    key: 'o' + o.id + o.updatedAt,
+    at: o.updatedAt,
+    ok: true,
+    kind: t('feed.order'),
+    channel: o.channel ? o.channel.name : '',
+    text: t('feed.orderText', { number: o.number, status: enumLabel('OrderStatus', o.status) }),
+    link: href('orders', { id: o.id }),
   });
+  useSubscription(ORDERS, {}, (d) => push(orderItem(d.orderUpdated)));
+
+  // The feed opens with the latest order changes; live items come on top (one entry per order and change).
+  const recent = (q.data && q.data.recentOrders.nodes) || [];
+  useEffect(() => {
+    if (!recent.length) return;
+    setFeed((f) => {
+      const seen = new Set(f.map((x) => x.key));
+      return [...f, ...recent.map(orderItem).filter((x) => !seen.has(x.key))]
+        .sort((a, b) => (a.at < b.at ? 1 : -1))
+        .slice(0, 60);
+    });
+  }, [recent.map((o) => o.id + o.updatedAt).join(',')]);
 
   const initialRuns = (q.data && q.data.syncRuns.nodes) || [];
   const runList = runs || initialRuns;

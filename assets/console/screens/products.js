@@ -429,12 +429,12 @@ function BulkLink({ channel }) {
 
 // The failing variants of a product with their errors in the merchant's words (the LINK_ERROR links of the
 // product, found by its title: the API has no per-product filter of links).
-const PRODUCT_ERRORS = `query ProductErrors($c: ID!, $s: String) {
-  productLinks(channelId: $c, view: LINK_ERROR, search: $s, first: 100) { nodes { id errorCode errorMessage variant { id title } product { id } } }
+const PRODUCT_ERRORS = `query ProductErrors($c: ID!, $p: ID!) {
+  productLinks(channelId: $c, view: LINK_ERROR, productId: $p, first: 100) { nodes { id errorCode errorMessage variant { id title } } }
 }`;
 function FailingVariants({ channel, product, failing }) {
-  const q = useQuery(PRODUCT_ERRORS, { c: channel, s: product.title });
-  const links = ((q.data && q.data.productLinks.nodes) || []).filter((l) => l.product && l.product.id === product.id);
+  const q = useQuery(PRODUCT_ERRORS, { c: channel, p: product.id });
+  const links = (q.data && q.data.productLinks.nodes) || [];
   return html`<ul class="failing" data-testid="failing-variants">
     ${failing.map((v) => {
       const l = links.find((x) => x.variant && x.variant.id === v.id);

@@ -23,9 +23,13 @@ pub async fn links(
     channel_id: i64,
     view: View,
     search: Option<&str>,
+    product_id: Option<i64>,
     page: &PageArgs,
 ) -> ServiceResult<Page<product_link::Model>> {
     let mut select = product_link::Entity::find().filter(product_link::Column::ChannelId.eq(channel_id));
+    if let Some(product_id) = product_id {
+        select = select.filter(product_link::Column::ProductId.eq(product_id));
+    }
     select = match view {
         View::All => select,
         View::Synced => select.filter(product_link::Column::State.eq(LinkState::Linked)),
