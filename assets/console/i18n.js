@@ -368,6 +368,9 @@ const D = {
   'slips.cancelExplain': ['Phiếu chuyển sang Đã hủy: số lượng khả dụng tăng, số lượng chờ xuất giảm. Trạng thái đơn hàng không đổi.', 'The slip becomes cancelled: available goes up, pending export down. The order\'s status does not change.'],
   'slips.cancelled': ['Phiếu {code} đã hủy.', 'Slip {code} cancelled.'],
   'returns.record': ['Hoàn trả đơn hàng', 'Record a return'],
+  'returns.list': ['Hoàn trả đã ghi nhận', 'Recorded returns'],
+  'returns.none': ['Chưa có hoàn trả.', 'No return yet.'],
+  'returns.summary': ['{n} sản phẩm trả, {back} nhập lại kho', '{n} units returned, {back} back on hand'],
   'returns.sold': ['Đã bán', 'Sold'],
   'returns.already': ['đã trả {n}', '{n} returned'],
   'returns.qty': ['Số lượng trả', 'Returned'],
@@ -463,6 +466,7 @@ export const ENUMS = {
     RETURNED: ['Đã nhập trả', 'Returned'], PARTIALLY_RETURNED: ['Nhập trả một phần', 'Partially returned'],
   },
   ExportSlipStatus: { WAITING: ['Chờ xuất kho', 'Waiting'], EXPORTED: ['Đã xuất kho', 'Exported'], CANCELLED: ['Đã hủy', 'Cancelled'] },
+  ReturnStatus: { RECORDED: ['Đã ghi nhận', 'Recorded'], RESTOCKED: ['Đã nhập lại kho', 'Restocked'] },
   SyncRunKind: {
     PRODUCT_TOTALS: ['Tính lại tổng tồn', 'Product totals'], PULL_LISTINGS: ['Tải sản phẩm từ sàn', 'Pull listings'],
     LINK_PRODUCTS: ['Liên kết sản phẩm', 'Link products'], RELINK: ['Đồng bộ lại liên kết', 'Relink'],

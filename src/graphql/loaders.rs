@@ -56,6 +56,21 @@ pub struct SlipsOf(pub i64);
 /// The open sync errors of an order (key: order id), oldest first.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OpenErrorsOf(pub i64);
+/// The returns recorded for an order (key: order id), oldest first.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReturnsOf(pub i64);
+
+impl Loader<ReturnsOf> for Loaders {
+    type Value = Vec<entity::order_return::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[ReturnsOf]) -> Result<HashMap<ReturnsOf, Self::Value>, Self::Error> {
+        let rows = crate::services::orders::returns(&self.db, keys.iter().map(|k| k.0).collect())
+            .await
+            .map_err(service_failure)?;
+        Ok(group(keys, rows, |row| ReturnsOf(row.order_id)))
+    }
+}
 
 impl Loader<SlipsOf> for Loaders {
     type Value = Vec<entity::export_slip::Model>;

@@ -12,8 +12,8 @@ use super::catalog::{Money, ProductVariant, Warehouse};
 use super::channels::Channel;
 use super::errors::{UserError, int, payloads, query, split, user_errors};
 use super::loaders::{
-    ChannelId, ChannelListingId, CustomerId, LinesOf, OpenErrorsOf, OrderId, OrderLineId, SlipsOf, VariantId,
-    WarehouseId, load_by_id, load_children, load_required,
+    ChannelId, ChannelListingId, CustomerId, LinesOf, OpenErrorsOf, OrderId, OrderLineId, ReturnsOf, SlipsOf,
+    VariantId, WarehouseId, load_by_id, load_children, load_required,
 };
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use super::sync_errors::stored_code;
@@ -398,6 +398,10 @@ impl Order {
     /// Export slips made for the order (SPEC §5).
     async fn export_slips(&self, ctx: &Context<'_>) -> Result<Vec<super::stock::ExportSlip>> {
         Ok(load_children(ctx, SlipsOf(self.0.id)).await?.into_iter().map(super::stock::ExportSlip).collect())
+    }
+    /// Returns recorded for the order, oldest first (SPEC §4).
+    async fn returns(&self, ctx: &Context<'_>) -> Result<Vec<super::stock::OrderReturn>> {
+        Ok(load_children(ctx, ReturnsOf(self.0.id)).await?.into_iter().map(super::stock::OrderReturn).collect())
     }
     /// Open sync errors of this order.
     async fn sync_errors(&self, ctx: &Context<'_>) -> Result<Vec<OrderSyncError>> {

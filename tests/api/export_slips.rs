@@ -355,6 +355,16 @@ async fn a_recorded_return_restocks_the_chosen_units_and_refuses_more_than_was_s
     );
     assert!(refused["userErrors"][0]["message"].as_str().unwrap_or_default().contains("only 1 can be"), "{refused}");
     assert_eq!(level(app, a, s.default_wh).await.0, 12, "nothing changed");
+    // The order lists its returns (the refused one is not there).
+    let listed = app
+        .gql(
+            "query($o: ID!) { order(id: $o) { returns { id status lines { quantity restockQuantity } } } }",
+            json!({ "o": global_id("Order", o) }),
+        )
+        .await;
+    assert_eq!(listed["order"]["returns"].as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed["order"]["returns"][0]["lines"], first["orderReturn"]["lines"], "{listed}");
+    assert_eq!(listed["order"]["returns"][0]["status"], "RESTOCKED", "{listed}");
     // Into another warehouse.
     let other = app
         .gql(RETURN, json!({ "o": global_id("Order", o), "lines": [{ "orderLineId": line(0), "quantity": 1, "restock": true }], "w": global_id("Warehouse", s.other_wh) }))

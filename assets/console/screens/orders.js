@@ -132,6 +132,7 @@ const ORDER = `query Order($id: ID!) {
     events { id kind message fromStatus toStatus createdAt actor { kind name } }
     syncErrors { code message occurrences lastSeenAt }
     exportSlips { id code status createdAt warehouse { name } }
+    returns { id status createdAt refundedAmount { amount currencyCode } warehouse { name } lines { quantity restockQuantity } }
     shippingLabel { url urls contentType contentBase64 printedAt ordersInDocument }
   }
 }`;
@@ -245,6 +246,11 @@ function OrderDetail({ id, back, onChanged }) {
         <h3>${t('nav.slips')}</h3>
         <ul class="plain">${o.exportSlips.map((s) => html`<li><a href=${href('slips', { id: s.id })}>${s.code}</a> <${Pill} value=${s.status} type="ExportSlipStatus" /> ${s.warehouse ? s.warehouse.name : ''}</li>`)}</ul>
         ${canWrite() ? html`<${SlipCreate} order=${o} onDone=${() => done(t('slips.created'))} />` : ''}
+        <h3>${t('returns.list')}</h3>
+        ${o.returns.length ? html`<ul class="plain">${o.returns.map((r) => html`<li data-testid="row-return" data-id=${r.id} data-status=${r.status}>
+          ${fmtDate(r.createdAt)} <${Pill} value=${r.status} type="ReturnStatus" />
+          ${t('returns.summary', { n: r.lines.reduce((a, l) => a + l.quantity, 0), back: r.lines.reduce((a, l) => a + l.restockQuantity, 0) })}
+          ${r.warehouse ? ' · ' + r.warehouse.name : ''} · ${fmtMoney(r.refundedAmount)}</li>`)}</ul>` : html`<p class="muted">${t('returns.none')}</p>`}
         ${canWrite() ? html`<details class="return-box"><summary data-testid="return-open">${t('returns.record')}</summary><${ReturnForm} order=${o} onDone=${() => done(t('returns.recorded'))} /></details>` : ''}
       </div>
       <div>

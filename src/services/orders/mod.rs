@@ -32,7 +32,9 @@ pub use history::{add_event, mark_events_processed, open_error, resolve_errors};
 pub use import::{Applied, apply_channel_order, apply_channel_orders};
 pub use labels::{MAX_LABELS, Printed, label_of, print_labels};
 pub use order_lines::orders_with_newly_linked_lines;
-pub use reads::{OrderFilter, OrderSortKey, by_ids, events, export_slips, get, ids_matching, list, open_errors};
+pub use reads::{
+    OrderFilter, OrderSortKey, by_ids, events, export_slips, get, ids_matching, list, open_errors, returns,
+};
 pub use retries::{orders_to_import_again, orders_with_open_error};
 pub use status_mapping::{MAX_OVERRIDES, MappingRow, mapping, overrides_of, update_mapping};
 pub use stock::apply_stock;

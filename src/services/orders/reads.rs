@@ -176,6 +176,16 @@ pub async fn export_slips(
         .await?)
 }
 
+/// The returns recorded for the orders, oldest first.
+pub async fn returns(db: &DatabaseConnection, order_ids: Vec<i64>) -> ServiceResult<Vec<entity::order_return::Model>> {
+    use entity::order_return;
+    Ok(order_return::Entity::find()
+        .filter(order_return::Column::OrderId.is_in(order_ids))
+        .order_by_asc(order_return::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// The orders' sync errors not resolved or dismissed, oldest first.
 pub async fn open_errors(db: &DatabaseConnection, order_ids: Vec<i64>) -> ServiceResult<Vec<sync_error::Model>> {
     Ok(sync_error::Entity::find()
