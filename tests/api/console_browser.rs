@@ -337,7 +337,8 @@ async fn a_bulk_link_is_previewed_then_followed_live() {
     app.cleanup().await;
 }
 
-/// A variant whose barcode is mistyped fails to link; fixed in the console and relinked, it is synced.
+/// A variant whose barcode is mistyped fails to link; fixed in the console, the hub links it again by itself and the
+/// tabs follow live; "Đồng bộ lại" then runs and is followed to the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_error_is_fixed_and_relinked() {
     let Some((app, driver)) = open_console().await else { return };
@@ -379,12 +380,15 @@ async fn a_link_error_is_fixed_and_relinked() {
     let saved = app.gql("query($v: ID!) { productVariant(id: $v) { barcode } }", json!({ "v": variant })).await;
     assert_eq!(saved["productVariant"]["barcode"], "SKU-0002-1", "the fix was saved");
 
-    // Fixed, the link is no longer in error: it waits in "Tất cả" for "Đồng bộ lại".
-    open(&driver, &format!("#/products?channel={channel}&tab=all"), "products").await;
+    // The hub matches an edited product again by itself; the tabs follow live, with no reload.
+    wait_for_attribute(&driver, &tid("tab-link-error"), "data-count", "0", Duration::from_secs(30)).await;
+    wait_for_attribute(&driver, &tid("tab-synced"), "data-count", "1", Duration::from_secs(30)).await;
+    runs_settled(&app, shop.channel_id).await;
+    // "Đồng bộ lại" on the synced link, followed to the end.
+    open(&driver, &format!("#/products?channel={channel}&tab=synced"), "products").await;
     driver.wait_for_element(&format!("{} {}", tid("row-link"), tid("link-relink"))).await;
     driver.click(&format!("{} {}", tid("row-link"), tid("link-relink"))).await;
     follow_progress(&driver, Duration::from_secs(60)).await;
-    wait_for_attribute(&driver, &tid("tab-link-error"), "data-count", "0", Duration::from_secs(20)).await;
     wait_for_attribute(&driver, &tid("tab-synced"), "data-count", "1", Duration::from_secs(20)).await;
     assert_quiet_console(&driver, "fixing a link error").await;
     drop(driver);

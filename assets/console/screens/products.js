@@ -2,7 +2,7 @@
 // bulk linking with a dry-run preview and live progress, the channel's listings (create a hub product, manual link),
 // compare, relink, unlink ("ngắt đồng bộ") and delete ("hủy đồng bộ").
 import {
-  html, useState, useEffect, useQuery, useMutation, usePager, useRun, useChannels, go, href, fmtMoney, fmtNum, fmtDate,
+  html, useState, useEffect, useQuery, useMutation, usePager, useRun, useSubscription, useChannels, go, href, fmtMoney, fmtNum, fmtDate,
   ErrorBox, FieldError, UserErrors, Pager, Confirm, Dialog, RunProgress, Pill, Loading, ChannelSelect, Empty, Notice, RUN_FIELDS,
 } from '/console/ui.js';
 import { canWrite, gql } from '/console/api.js';
@@ -61,6 +61,7 @@ const LINKS = `query Links($c: ID!, $view: ProductLinkView!, $s: String, $after:
   }
 }`;
 
+const LINK_RESULTS = `subscription LinkResults($c: ID!) { channelEvents(channelId: $c, kinds: [LINK_RESULT]) { kind } }`;
 const RELINK = `mutation Relink($input: ProductLinksRelinkInput!) { productLinksRelink(input: $input) { syncRun { ${RUN_FIELDS} } userErrors { field code message } } }`;
 const UNLINK = `mutation Unlink($ids: [ID!]!) { productLinksUnlink(linkIds: $ids) { productLinks { id state } userErrors { field code message } } }`;
 const DELETE = `mutation DeleteLinks($ids: [ID!]!) { productLinksDelete(linkIds: $ids) { deletedIds userErrors { field code message } } }`;
@@ -85,6 +86,15 @@ function Links({ channel, params }) {
     list.reload();
   };
   const [run, setRun] = useRun(refresh);
+  // Link runs the hub starts by itself (a product edited in the hub is matched again) move rows between the tabs:
+  // refresh on their results, at most twice a second.
+  const [linkResults, setLinkResults] = useState(0);
+  useSubscription(LINK_RESULTS, { c: channel }, () => setLinkResults((n) => n + 1), !!channel);
+  useEffect(() => {
+    if (!linkResults) return undefined;
+    const id = setTimeout(refresh, 500);
+    return () => clearTimeout(id);
+  }, [linkResults]);
 
   const c = counts.data || {};
   const countOf = { all: c.all, synced: c.synced, 'sync-error': c.syncError, 'link-error': c.linkError };
