@@ -20,6 +20,9 @@ pub struct Model {
     pub email: Option<String>,
     pub address: Option<Json>,
     pub created_at: DateTimeUtc,
+    /// Folded name, phone and e-mail, for search (`derived::customer_search_text`), written with them.
+    #[sea_orm(column_type = "Text")]
+    pub search_text: String,
     pub updated_at: DateTimeUtc,
 }
 

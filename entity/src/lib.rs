@@ -2,6 +2,7 @@
 //!
 //! This crate only describes the database: API shapes live in the application crate.
 
+pub mod derived;
 pub mod enums;
 
 pub mod api_token;

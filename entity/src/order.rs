@@ -47,6 +47,9 @@ pub struct Model {
     pub placed_at: DateTimeUtc,
     pub channel_updated_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// Folded number, channel id, buyer's name and phone, for search (`derived::order_search_text`), written with them.
+    #[sea_orm(column_type = "Text")]
+    pub search_text: String,
     pub updated_at: DateTimeUtc,
 }
 

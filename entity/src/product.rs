@@ -24,6 +24,9 @@ pub struct Model {
     /// When `total_on_hand` was last computed.
     pub totals_computed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// Folded title, for search (`derived::product_search_text`), written with them.
+    #[sea_orm(column_type = "Text")]
+    pub search_text: String,
     pub updated_at: DateTimeUtc,
 }
 

@@ -51,6 +51,9 @@ pub struct Model {
     pub image_url: Option<String>,
     pub hidden: bool,
     pub created_at: DateTimeUtc,
+    /// Folded title and option values, for search (`derived::variant_search_text`), written with them.
+    #[sea_orm(column_type = "Text")]
+    pub search_text: String,
     pub updated_at: DateTimeUtc,
 }
 

@@ -40,6 +40,7 @@ mod m20261206_000021_channel_stock_warehouses;
 mod m20261206_000030_create_sync_run_items;
 mod m20261206_000040_channel_webhook;
 mod m20261207_000001_oversell_guards;
+mod m20261208_000001_search_text_and_unique_phone;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000030_create_sync_run_items::Migration),
             Box::new(m20261206_000040_channel_webhook::Migration),
             Box::new(m20261207_000001_oversell_guards::Migration),
+            Box::new(m20261208_000001_search_text_and_unique_phone::Migration),
         ]
     }
 }

@@ -115,6 +115,7 @@ async fn seed_hub(ctx: &crate::context::AppContext, variants: usize) -> anyhow::
     let products = variants.div_ceil(PER_PRODUCT);
     let rows: Vec<product::ActiveModel> = (0..products)
         .map(|p| product::ActiveModel {
+            search_text: Set(entity::derived::product_search_text(&format!("Bench product {p}"))),
             title: Set(format!("Bench product {p}")),
             total_on_hand: Set(0),
             created_at: Set(now),
@@ -142,6 +143,7 @@ async fn seed_hub(ctx: &crate::context::AppContext, variants: usize) -> anyhow::
         variant_rows.push(product_variant::ActiveModel {
             product_id: Set(first_product + p as i64),
             title: Set(format!("V{}", j + 1)),
+            search_text: Set(entity::derived::variant_search_text(&format!("V{}", j + 1), [None; 3])),
             position: Set(j as i32),
             sku: Set(Some(code)),
             barcode: Set(barcode),

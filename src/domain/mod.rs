@@ -13,6 +13,7 @@ pub mod linking;
 pub mod money;
 pub mod order_status;
 pub mod orders;
+pub mod price_rules;
 pub mod stock_push;
 pub mod sync_errors;
 pub mod text;

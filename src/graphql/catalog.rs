@@ -271,7 +271,8 @@ impl ProductVariant {
 /// Which products to list.
 #[derive(InputObject, Default)]
 pub struct ProductFilterInput {
-    /// Title contains this text (case-insensitive for ASCII), or a variant's SKU or barcode starts with it.
+    /// Title contains this text, without regard to case or diacritics ("ao thun" finds "Áo thun"), or a variant's
+    /// SKU or barcode starts with it (exact case).
     pub search: Option<String>,
     /// Only products changed at or after this time (`updatedAt`, inclusive; a variant's create, update or delete
     /// counts, a stock movement does not): a client syncing incrementally passes the newest `updatedAt` it has seen.
@@ -296,7 +297,8 @@ pub enum ProductSortKeys {
 /// Which variants to list.
 #[derive(InputObject, Default)]
 pub struct VariantFilterInput {
-    /// SKU or barcode starts with this text, or the variant title contains it.
+    /// SKU or barcode starts with this text (exact case), or the variant's title or an option value contains it,
+    /// without regard to case or diacritics ("do" finds "Đỏ").
     pub search: Option<String>,
     /// Only the variants of this product (a Product global id).
     pub product_id: Option<ID>,

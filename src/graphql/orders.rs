@@ -125,7 +125,15 @@ fn address(json: Option<&serde_json::Value>) -> Option<OrderAddress> {
 
 pub struct Customer(pub customer::Model);
 
-/// A customer saved from channel orders: one per phone number.
+/// Which customers to list.
+#[derive(InputObject, Default)]
+pub struct CustomerFilterInput {
+    /// Name, phone or e-mail contains this text, without regard to case or diacritics ("nguyen van an" finds
+    /// "Nguyễn Văn An"); a phone in any spelling (`0901234567`, `+84 90 123 4567`, `84901234567`).
+    pub search: Option<String>,
+}
+
+/// A customer saved from channel orders: one per phone number (across channels), else one per channel buyer.
 #[Object]
 impl Customer {
     /// Global id.
@@ -136,7 +144,8 @@ impl Customer {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    /// Digits (and a leading +) only.
+    /// In E.164 (`+84901234567`), read in the channel's country when the buyer gave no country code; unique among
+    /// customers. Null when the channel gave none or no valid number (a masked phone).
     async fn phone(&self) -> Option<&str> {
         self.0.phone.as_deref()
     }
@@ -447,7 +456,8 @@ pub struct OrderFilterInput {
     pub placed_from: Option<chrono::DateTime<chrono::Utc>>,
     /// Placed before.
     pub placed_to: Option<chrono::DateTime<chrono::Utc>>,
-    /// Order number, customer name or phone contains.
+    /// Order number, channel order id or customer name contains this text, without regard to case or diacritics
+    /// ("nguyen" finds "Nguyễn"), or the customer's phone, in any spelling.
     pub search: Option<String>,
     /// Only orders with (true) or without (false) unlinked lines.
     pub has_unlinked_lines: Option<bool>,
@@ -544,6 +554,25 @@ impl OrderQuery {
         let filter = filter.unwrap_or_default().decode("filter").map_err(|e| async_graphql::Error::new(e.message))?;
         let found = query(service::list(reader(ctx)?, &filter, &page).await)?;
         Ok(connection(found, Order))
+    }
+
+    /// Customers, in the order the hub first saw them (`reverse` for newest first). At most 100 a page.
+    #[graphql(complexity = "super::relay::page_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor`).")] after: Option<String>,
+        #[graphql(desc = "End before this cursor (an edge's `cursor`).")] before: Option<String>,
+        #[graphql(desc = "Page size, from the start (or `after`): 0 to 100, default 50.")] first: Option<i32>,
+        #[graphql(desc = "Page size, from the end (or `before`): 0 to 100; not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "true: newest first (the list's order reversed). Default false.")] reverse: Option<bool>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<CustomerFilterInput>,
+    ) -> Result<Conn<Customer>> {
+        let page = ConnectionArgs { after, before, first, last, reverse }.page(ctx)?;
+        let search = filter.and_then(|f| f.search);
+        let found = query(service::customers(reader(ctx)?, search.as_deref(), &page).await)?;
+        Ok(connection(found, Customer))
     }
 
     /// An order by global id; null if it does not exist.

@@ -273,8 +273,8 @@ pub async fn recover_unfinished_runs(ctx: &AppContext) -> ServiceResult<usize> {
 /// delivery of the old job then finds the run is not its own. A run whose execution lives is never re-queued: its
 /// lease is fresh. The scheduler's tick calls this with `RECOVERY_GRACE`; start-up with zero.
 pub async fn recover_lost_runs(ctx: &AppContext, grace: Duration) -> ServiceResult<usize> {
-    let created_before = sync_runs::cutoff(&ctx.db, grace).await?;
-    let running_before = sync_runs::cutoff(&ctx.db, grace.max(sync_runs::LEASE_STALE_AFTER)).await?;
+    let created_before = crate::services::clock::ago(&ctx.db, grace).await?;
+    let running_before = crate::services::clock::ago(&ctx.db, grace.max(sync_runs::LEASE_STALE_AFTER)).await?;
     let mut requeued = 0;
     for run in sync_runs::unfinished(&ctx.db, created_before, running_before).await? {
         if let Some(job_id) = &run.job_id

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
 
 use super::ServiceResult;
@@ -24,4 +25,13 @@ pub async fn now<C: ConnectionTrait>(db: &C) -> ServiceResult<DateTime<Utc>> {
 pub async fn ago<C: ConnectionTrait>(db: &C, age: Duration) -> ServiceResult<DateTime<Utc>> {
     let now = now(db).await?;
     Ok(chrono::Duration::from_std(age).ok().and_then(|age| now.checked_sub_signed(age)).unwrap_or(DateTime::UNIX_EPOCH))
+}
+
+/// The database's time now as an SQL expression, for a timestamp a write stores: no round trip of its own on
+/// PostgreSQL (`clock_timestamp()`, evaluated by the statement), this host's time on SQLite.
+pub fn now_expr(backend: DatabaseBackend) -> SimpleExpr {
+    match backend {
+        DatabaseBackend::Postgres => Expr::cust("clock_timestamp()"),
+        _ => Expr::value(Utc::now()),
+    }
 }

@@ -98,6 +98,13 @@ pub fn contains_pattern(text: &str) -> String {
     format!("%{}%", escape_like(text))
 }
 
+/// A `search_text` column (`entity::derived`) holding `term`, both folded: no case, no diacritics ("ao thun"
+/// finds "Áo thun"), the same on SQLite and PostgreSQL.
+pub fn folded_contains<C: sea_orm::ColumnTrait>(column: C, term: &str) -> SimpleExpr {
+    use sea_orm::sea_query::{ExprTrait, LikeExpr};
+    Expr::col(column).like(LikeExpr::new(contains_pattern(&entity::derived::fold(term))).escape('\\'))
+}
+
 /// `LIKE` pattern matching values starting with `text`.
 pub fn prefix_pattern(text: &str) -> String {
     format!("{}%", escape_like(text))

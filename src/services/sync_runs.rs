@@ -32,12 +32,6 @@ tokio::task_local! {
     pub static CURRENT_JOB: String;
 }
 
-/// The database's time `age` ago, for comparing with the lease times of runs (`clock`: hosts with different clocks
-/// agree on which leases expired).
-pub async fn cutoff<C: ConnectionTrait>(db: &C, age: Duration) -> ServiceResult<DateTime<Utc>> {
-    super::clock::ago(db, age).await
-}
-
 pub fn is_finished(status: SyncRunStatus) -> bool {
     matches!(status, SyncRunStatus::Completed | SyncRunStatus::Failed | SyncRunStatus::Cancelled)
 }
@@ -148,7 +142,7 @@ pub async fn claim(db: &DatabaseConnection, run_id: i64, job_id: &str) -> Servic
 /// another job after the lease expired) — the execution must stop.
 pub async fn renew_lease(db: &DatabaseConnection, run_id: i64, job_id: &str) -> ServiceResult<bool> {
     let updated = sync_run::Entity::update_many()
-        .col_expr(sync_run::Column::UpdatedAt, Expr::value(super::clock::now(db).await?))
+        .col_expr(sync_run::Column::UpdatedAt, super::clock::now_expr(db.get_database_backend()))
         .filter(sync_run::Column::Id.eq(run_id))
         .filter(sync_run::Column::JobId.eq(job_id))
         .filter(sync_run::Column::Status.eq(SyncRunStatus::Running))
@@ -161,7 +155,7 @@ pub async fn renew_lease(db: &DatabaseConnection, run_id: i64, job_id: &str) -> 
 /// infrastructure): `updated_at` is moved back past the stale mark, so the job's re-delivery takes the run at once
 /// instead of waiting for the lease to run out. The run stays RUNNING.
 pub async fn release_lease(db: &DatabaseConnection, run_id: i64, job_id: &str) -> ServiceResult<()> {
-    let expired = cutoff(db, LEASE_STALE_AFTER + Duration::from_secs(1)).await?;
+    let expired = super::clock::ago(db, LEASE_STALE_AFTER + Duration::from_secs(1)).await?;
     sync_run::Entity::update_many()
         .col_expr(sync_run::Column::UpdatedAt, Expr::value(expired))
         .filter(sync_run::Column::Id.eq(run_id))
@@ -191,7 +185,7 @@ pub async fn record_progress(db: &DatabaseConnection, run_id: i64, c: Counters) 
         .col_expr(sync_run::Column::Succeeded, Expr::value(c.succeeded))
         .col_expr(sync_run::Column::Failed, Expr::value(c.failed))
         .col_expr(sync_run::Column::Skipped, Expr::value(c.skipped))
-        .col_expr(sync_run::Column::UpdatedAt, Expr::value(super::clock::now(db).await?))
+        .col_expr(sync_run::Column::UpdatedAt, super::clock::now_expr(db.get_database_backend()))
         .filter(sync_run::Column::Id.eq(run_id));
     if let Ok(job_id) = CURRENT_JOB.try_with(Clone::clone) {
         update = update
@@ -272,7 +266,7 @@ pub async fn reassign_job(
     let mut update = sync_run::Entity::update_many()
         .col_expr(sync_run::Column::JobId, Expr::value(new_job_id))
         .col_expr(sync_run::Column::Status, Expr::value(SyncRunStatus::Created))
-        .col_expr(sync_run::Column::UpdatedAt, Expr::value(super::clock::now(db).await?))
+        .col_expr(sync_run::Column::UpdatedAt, super::clock::now_expr(db.get_database_backend()))
         .filter(sync_run::Column::Id.eq(run.id))
         .filter(sync_run::Column::Status.eq(run.status))
         .filter(sync_run::Column::UpdatedAt.lte(stale_before));

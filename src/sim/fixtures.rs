@@ -65,6 +65,7 @@ pub async fn seed_hub(db: &DatabaseConnection, skus: usize, prefix: &str) -> any
     let products = skus.div_ceil(PER_PRODUCT);
     let rows: Vec<product::ActiveModel> = (0..products)
         .map(|p| product::ActiveModel {
+            search_text: Set(entity::derived::product_search_text(&format!("{prefix} product {p}"))),
             title: Set(format!("{prefix} product {p}")),
             total_on_hand: Set(0),
             created_at: Set(now),
@@ -89,6 +90,7 @@ pub async fn seed_hub(db: &DatabaseConnection, skus: usize, prefix: &str) -> any
         variant_rows.push(product_variant::ActiveModel {
             product_id: Set(product_ids[i / PER_PRODUCT]),
             title: Set(format!("V{}", i % PER_PRODUCT + 1)),
+            search_text: Set(entity::derived::variant_search_text(&format!("V{}", i % PER_PRODUCT + 1), [None; 3])),
             position: Set((i % PER_PRODUCT) as i32),
             sku: Set(Some(c.clone())),
             barcode: Set(Some(c)),

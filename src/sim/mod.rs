@@ -257,6 +257,16 @@ impl SimState {
         lines: &[(String, i64)],
         created_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<SimOrder, String> {
+        self.create_order_by(&Buyer::default(), lines, created_at).await
+    }
+
+    /// An order placed by `buyer` (its name and phone, as the marketplace gives them).
+    pub async fn create_order_by(
+        &self,
+        buyer: &Buyer,
+        lines: &[(String, i64)],
+        created_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<SimOrder, String> {
         let order = {
             let mut store = self.store();
             let mut order_lines = Vec::new();
@@ -310,8 +320,8 @@ impl SimState {
                 status: self.marketplace.initial_order_status().to_owned(),
                 created_at: at,
                 updated_at: at,
-                buyer_name: "Nguyễn Văn A".into(),
-                buyer_phone: "0901234567".into(),
+                buyer_name: buyer.name.clone(),
+                buyer_phone: buyer.phone.clone(),
                 address: "12 Lê Lợi".into(),
                 ward: "Phường Bến Nghé".into(),
                 district: "Quận 1".into(),
@@ -390,6 +400,19 @@ pub struct SimHandle {
     pub kind: ChannelKind,
     pub base_url: String,
     pub state: Arc<SimState>,
+}
+
+/// Who places a simulated order: its name and phone as the marketplace gives them.
+#[derive(Debug, Clone)]
+pub struct Buyer {
+    pub name: String,
+    pub phone: String,
+}
+
+impl Default for Buyer {
+    fn default() -> Self {
+        Self { name: "Nguyễn Văn A".into(), phone: "0901234567".into() }
+    }
 }
 
 /// Starts `marketplace` on `listener` with `seed_products` seeded products (SKUs `SKU-0001-1`, …); returns once

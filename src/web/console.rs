@@ -28,14 +28,7 @@ pub async fn page() -> HttpResponse {
     let Some(file) = ConsoleFiles::get("index.html") else {
         return not_found();
     };
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-        .body(file.data.into_owned())
+    super::html_page(CONTENT_SECURITY_POLICY, file.data.into_owned())
 }
 
 /// `GET /console/{path}`: one of the console's files, or 404. Ours are revalidated by their hash (`ETag`).

@@ -63,16 +63,9 @@ const ASSETS: &[Asset] = &[
     },
 ];
 
-/// `GET /graphql`: the IDE page. Never cached, so a new binary's page (and asset names) is what a browser loads.
+/// `GET /graphql`: the IDE page.
 pub async fn page() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-        .body(PAGE)
+    super::html_page(CONTENT_SECURITY_POLICY, PAGE)
 }
 
 /// `GET /graphql/assets/{file}`: one of the files above, or 404.

@@ -155,7 +155,11 @@ impl Driver {
             if answer.as_ref().is_ok_and(|value| value.as_bool() == Some(true)) {
                 return;
             }
-            assert!(Instant::now() < deadline, "no {what} within {limit:?} (last answer: {answer:?})");
+            if Instant::now() >= deadline {
+                let page = self.text("body").await;
+                let page: String = page.chars().take(3000).collect();
+                panic!("no {what} within {limit:?} (last answer: {answer:?}); the page says:\n{page}");
+            }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -163,20 +167,7 @@ impl Driver {
     /// Waits (bounded) until an element matches `css`; fails showing what the page says instead.
     pub(crate) async fn wait_for_element(&self, css: &str) {
         let script = format!("return !!document.querySelector({});", json!(css));
-        let deadline = Instant::now() + STEP;
-        loop {
-            let body = json!({ "script": script, "args": [] });
-            let answer = self.try_command(Method::POST, "/execute/sync", Some(body)).await;
-            if answer.as_ref().is_ok_and(|value| value.as_bool() == Some(true)) {
-                return;
-            }
-            if Instant::now() >= deadline {
-                let page = self.text("body").await;
-                let page: String = page.chars().take(3000).collect();
-                panic!("no {css} within {STEP:?}; the page says:\n{page}");
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        self.wait_for_within(&script, css, STEP).await;
     }
 
     pub(crate) async fn element(&self, css: &str) -> String {

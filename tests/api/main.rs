@@ -50,6 +50,7 @@ mod read_statements;
 mod schema;
 mod schema_docs;
 mod schema_relations;
+mod search;
 mod settings_e2e;
 mod slip_reservations;
 mod sorting;

@@ -73,6 +73,7 @@ pub async fn write_and_read_every_table(db: &DatabaseConnection) {
             image_url: Some("products.image_url ✓".to_owned()),
             total_on_hand: -1_234_567_890_123,
             totals_computed_at: Some(at()),
+            search_text: "products.search_text ✓".to_owned(),
             created_at: at(),
             updated_at: at(),
         }
@@ -103,6 +104,7 @@ pub async fn write_and_read_every_table(db: &DatabaseConnection) {
             unit: Some("product_variants.unit ✓".to_owned()),
             image_url: Some("product_variants.image_url ✓".to_owned()),
             hidden: true,
+            search_text: "product_variants.search_text ✓".to_owned(),
             created_at: at(),
             updated_at: at(),
         }
@@ -252,6 +254,7 @@ pub async fn write_and_read_every_table(db: &DatabaseConnection) {
             phone: Some("customers.phone ✓".to_owned()),
             email: Some("customers.email ✓".to_owned()),
             address: Some(document()),
+            search_text: "customers.search_text ✓".to_owned(),
             created_at: at(),
             updated_at: at(),
         }
@@ -285,6 +288,7 @@ pub async fn write_and_read_every_table(db: &DatabaseConnection) {
             label_printed_at: Some(at()),
             placed_at: at(),
             channel_updated_at: Some(at()),
+            search_text: "orders.search_text ✓".to_owned(),
             created_at: at(),
             updated_at: at(),
         }

@@ -10,7 +10,7 @@ use sea_orm::{
     QueryFilter,
 };
 
-use entity::{inventory_level, product, product_variant};
+use entity::{derived, inventory_level, product, product_variant};
 
 pub use variant_draft::stored_options;
 use variant_draft::{VariantDraft, duplicate_codes_among};
@@ -21,7 +21,7 @@ pub use warehouses::{
 use super::effects::{Committed, Effects};
 use super::now;
 use super::pagination::{Page, PageArgs, SortColumn, SortKey, SortValueKind, paginate};
-use super::{ServiceError, ServiceResult, begin_write, contains_pattern, prefix_pattern};
+use super::{ServiceError, ServiceResult, begin_write, contains_pattern, folded_contains, prefix_pattern};
 use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::text;
 
@@ -147,7 +147,9 @@ pub fn product_search(term: &str) -> Condition {
         .from(product_variant::Entity)
         .cond_where(code_prefix(term))
         .to_owned();
-    Condition::any().add(lower_contains(product::Column::Title, term)).add(product::Column::Id.in_subquery(by_code))
+    Condition::any()
+        .add(folded_contains(product::Column::SearchText, term))
+        .add(product::Column::Id.in_subquery(by_code))
 }
 
 pub async fn variant(db: &DatabaseConnection, id: i64) -> ServiceResult<Option<product_variant::Model>> {
@@ -171,8 +173,9 @@ pub async fn variants(
         select = select.filter(product_variant::Column::ProductId.eq(product_id));
     }
     if let Some(term) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        select = select
-            .filter(Condition::any().add(code_prefix(term)).add(lower_contains(product_variant::Column::Title, term)));
+        select = select.filter(
+            Condition::any().add(code_prefix(term)).add(folded_contains(product_variant::Column::SearchText, term)),
+        );
     }
     paginate(db, select, product_variant::Column::Id, page).await
 }
@@ -184,6 +187,7 @@ fn code_prefix(term: &str) -> Condition {
         .add(product_variant::Column::Barcode.like(LikeExpr::new(pattern).escape('\\')))
 }
 
+/// `col` contains `term`, case-insensitive for ASCII (warehouse names; products and variants search `search_text`).
 fn lower_contains<C: ColumnTrait>(col: C, term: &str) -> sea_orm::sea_query::SimpleExpr {
     Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(contains_pattern(&term.to_lowercase())).escape('\\'))
 }
@@ -222,6 +226,7 @@ pub async fn product_create(
     };
     let txn = begin_write(db).await?;
     let product = product::ActiveModel {
+        search_text: Set(derived::product_search_text(&title)),
         title: Set(title),
         description: Set(details.description.flatten()),
         vendor: Set(details.vendor.flatten()),
@@ -253,7 +258,9 @@ pub async fn product_update(db: &DatabaseConnection, id: i64, fields: ProductFie
     let details = product_details(&fields)?;
     let mut active: product::ActiveModel = current.into();
     if let Some(title) = fields.title.as_deref() {
-        active.title = Set(text::required("title", title, text::MAX_TITLE_LEN)?);
+        let title = text::required("title", title, text::MAX_TITLE_LEN)?;
+        active.search_text = Set(derived::product_search_text(&title));
+        active.title = Set(title);
     }
     if let Some(v) = details.description {
         active.description = Set(v);

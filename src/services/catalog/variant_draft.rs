@@ -3,6 +3,7 @@
 
 use sea_orm::ActiveValue::Set;
 
+use entity::derived;
 use entity::product_variant;
 
 use super::{MAX_OPTIONS, OptionPair, VariantFields};
@@ -122,8 +123,11 @@ impl VariantDraft {
     pub(super) fn into_active(self, product_id: i64, position: i32) -> product_variant::ActiveModel {
         let opt = |i: usize| self.options.get(i).cloned();
         let (o1, o2, o3) = (opt(0), opt(1), opt(2));
+        let values = [&o1, &o2, &o3].map(|o| o.as_ref().map(|o| o.value.as_str()));
+        let search_text = derived::variant_search_text(&self.title, values);
         product_variant::ActiveModel {
             product_id: Set(product_id),
+            search_text: Set(search_text),
             title: Set(self.title),
             position: Set(position),
             sku: Set(self.sku),

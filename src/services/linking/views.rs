@@ -1,13 +1,13 @@
 //! What the hub shows of a channel's links: the four views with search, one link, a product's link state.
 
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{LikeExpr, Query};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use entity::enums::LinkState;
 use entity::{channel_listing, product, product_link, product_variant};
 
 use crate::services::pagination::{Page, PageArgs, paginate};
-use crate::services::{ServiceResult, contains_pattern, prefix_pattern};
+use crate::services::{ServiceResult, folded_contains, prefix_pattern};
 
 /// Links of the channel, in one of the four views (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,10 +55,7 @@ pub async fn links(
         let products = Query::select()
             .column(product::Column::Id)
             .from(product::Entity)
-            .and_where(
-                Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(product::Column::Title)))
-                    .like(LikeExpr::new(contains_pattern(&term.to_lowercase())).escape('\\')),
-            )
+            .and_where(folded_contains(product::Column::SearchText, term))
             .to_owned();
         select = select.filter(
             Condition::any()

@@ -76,7 +76,7 @@ impl<'c> Batch<'c> {
         let mut flat = resolve_lines(txn, channel.id, &all_lines).await?.into_iter();
         let resolved: HashMap<String, Vec<Resolved>> =
             orders.iter().map(|co| (co.external_id.clone(), flat.by_ref().take(co.lines.len()).collect())).collect();
-        let customers = Customers::load(txn, channel.id, orders).await?;
+        let customers = Customers::load(txn, channel, orders).await?;
         let existing_ids: Vec<i64> = existing.values().map(|o| o.id).collect();
         let lines = lines_of(txn, &existing_ids).await?;
         let in_slips = units_in_slips(txn, &existing_ids).await?;

@@ -397,6 +397,14 @@ impl Batch<'_> {
         row.has_unlinked_lines = Set(has_unlinked_lines);
         row.channel_updated_at = Set(Some(rules::stored_time(co.updated_at)));
         row.updated_at = Set(at);
+        let text = |value: &sea_orm::ActiveValue<Option<String>>| value.try_as_ref().cloned().flatten();
+        let (name, phone) = (text(&row.customer_name), text(&row.customer_phone));
+        row.search_text = Set(entity::derived::order_search_text(
+            co.order_number.as_deref(),
+            &co.external_id,
+            name.as_deref(),
+            phone.as_deref(),
+        ));
         Ok(row)
     }
 

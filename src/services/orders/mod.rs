@@ -28,6 +28,7 @@ mod status_mapping;
 mod stock;
 
 pub use actions::{act, change_hub_status, set_hub_status};
+pub use customers::customers;
 pub use history::{add_event, mark_events_processed, open_error, resolve_errors};
 pub use import::{Applied, apply_channel_order, apply_channel_orders};
 pub use labels::{MAX_LABELS, Printed, label_of, print_labels};

@@ -2,7 +2,6 @@
 //! slips and open errors, and which orders a resync by filter covers.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use entity::enums::{OrderStatus, PaymentStatus, SyncErrorKind};
@@ -11,7 +10,7 @@ use entity::{order, order_event, sync_error};
 use crate::domain::actor::ActorFilter;
 use crate::domain::orders as rules;
 use crate::services::pagination::{Page, PageArgs, SortColumn, SortKey, SortValueKind, paginate};
-use crate::services::{ServiceResult, contains_pattern};
+use crate::services::{ServiceResult, folded_contains};
 
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
@@ -22,7 +21,8 @@ pub struct OrderFilter {
     pub placed_from: Option<DateTime<Utc>>,
     /// Placed before.
     pub placed_to: Option<DateTime<Utc>>,
-    /// Order number, customer name or phone contains.
+    /// Order number, channel order id, customer name or phone contains (folded: "nguyen" finds "Nguyễn"; a
+    /// phone in any spelling).
     pub search: Option<String>,
     pub has_unlinked_lines: Option<bool>,
     /// Changed in the hub at or after (`updated_at`).
@@ -93,20 +93,21 @@ fn filtered(filter: &OrderFilter) -> sea_orm::Select<order::Entity> {
         select = select.filter(order::Column::HasUnlinkedLines.eq(flag));
     }
     if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let like = || LikeExpr::new(contains_pattern(search)).escape('\\');
-        let phone = rules::normalize_phone(Some(search)).filter(|p| p.len() >= 3);
-        let mut any = Condition::any()
-            .add(Expr::col(order::Column::OrderNumber).like(like()))
-            .add(Expr::col(order::Column::ExternalId).like(like()))
-            .add(Expr::col(order::Column::CustomerName).like(like()))
-            .add(Expr::col(order::Column::CustomerPhone).like(like()));
-        if let Some(p) = phone {
-            any =
-                any.add(Expr::col(order::Column::CustomerPhone).like(LikeExpr::new(contains_pattern(&p)).escape('\\')));
-        }
-        select = select.filter(any);
+        select = select.filter(search_condition(order::Column::SearchText, search));
     }
     select
+}
+
+/// A search in a `search_text` column that holds names and phones (orders, customers): the folded term, or, when
+/// the term is written like a phone (`+84 90-123 4567`), its digits, which the column holds in E.164 and national
+/// form.
+pub fn search_condition<C: ColumnTrait>(column: C, term: &str) -> Condition {
+    let mut any = Condition::any().add(folded_contains(column, term));
+    let phone_like = term.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+    if let Some(digits) = rules::normalize_phone(Some(term)).filter(|d| phone_like && d.len() >= 3) {
+        any = any.add(folded_contains(column, &digits));
+    }
+    any
 }
 
 pub async fn list(
