@@ -47,6 +47,15 @@ pub struct Model {
     pub safety_stock_percent: i32,
     /// The channel's weight in the split of an allocating warehouse's units (0: nothing while allocating).
     pub allocation_weight: i32,
+    /// Price rule (`domain::price_rules`, migration 20261208_000002): a markup (> 0) or markdown (< 0) in basis
+    /// points (1000 = +10%), applied to the policy's price first…
+    pub price_adjust_basis_points: i64,
+    /// …then an amount added or taken off (minor units)…
+    pub price_adjust_amount_minor: i64,
+    /// …then rounded to the nearest multiple of this (minor units)…
+    pub price_round_to_minor: Option<i64>,
+    /// …or up to the nearest price ending in this (minor units, e.g. 9000).
+    pub price_round_up_to_ending_minor: Option<i64>,
     pub order_poll_overlap_seconds: i32,
     /// Seconds between order polls; NULL: the marketplace's default.
     pub order_poll_interval_seconds: Option<i32>,

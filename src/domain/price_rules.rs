@@ -13,6 +13,7 @@ pub const MAX_ADJUST_BASIS_POINTS: i64 = 100_000;
 
 /// How the adjusted price is rounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Rounding {
     /// Kept as computed (minor units).
     #[default]
@@ -26,6 +27,7 @@ pub enum Rounding {
 
 /// A channel's price rule. The default changes nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PriceRule {
     /// Markup (> 0) or markdown (< 0) in basis points, applied first.
     pub adjust_basis_points: i64,
@@ -74,13 +76,6 @@ pub struct PriceBounds {
     pub cost: Option<i64>,
     /// The channel's list price for the listing, where the channel caps prices at it (Tiki).
     pub list_price_ceiling: Option<i64>,
-}
-
-impl PriceRule {
-    /// Whether the rule changes any price.
-    pub fn is_identity(&self) -> bool {
-        *self == Self::default()
-    }
 }
 
 /// The price pushed from `base` under `rule` within `bounds`, with its steps.
@@ -177,7 +172,7 @@ pub fn check(path: &[&str], rule: &PriceRule, base_prices: &[i64]) -> Vec<FieldE
     {
         errors.push(field_error(
             "adjustAmount",
-            format!("the rule takes a price of {base} to 0 or below; the channel's prices must stay above 0"),
+            format!("adjustAmount takes a price of {base} (minor units) to 0 or below; prices must stay above 0"),
         ));
     }
     errors

@@ -5,6 +5,7 @@ use entity::enums::{OversellPolicy, PricePolicy};
 use serde::{Deserialize, Serialize};
 
 use super::inventory::Quantities;
+use super::price_rules::{self, PriceBounds, PriceComputation, PriceRule};
 
 /// The rule that decided a pushed quantity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
@@ -40,6 +41,8 @@ pub struct PushSettings {
     pub price_policy: PricePolicy,
     /// The channel's safety stock (a variant's own overrides it).
     pub safety_stock: SafetyStock,
+    /// The channel's price rule, applied to the policy's price.
+    pub price_rule: PriceRule,
 }
 
 /// What a variant's push depends on besides its level and prices.
@@ -252,17 +255,33 @@ pub struct VariantPrices {
     pub cost_price: Option<i64>,
 }
 
-/// The price to push per `pricePolicy` [Sapo]; `None` when `syncPrice` is off. A policy naming a price the
-/// variant lacks falls back to the retail price.
-pub fn price_to_push(prices: VariantPrices, settings: &PushSettings) -> Option<i64> {
-    if !settings.sync_price {
-        return None;
-    }
-    Some(match settings.price_policy {
+/// The price a policy names [Sapo]. A policy naming a price the variant lacks falls back to the retail price.
+pub fn policy_price(prices: VariantPrices, policy: PricePolicy) -> i64 {
+    match policy {
         PricePolicy::Retail => prices.price,
         PricePolicy::List => prices.list_price.unwrap_or(prices.price),
         PricePolicy::Cost => prices.cost_price.unwrap_or(prices.price),
-    })
+    }
+}
+
+/// How the pushed price is computed: the policy's price, then the channel's price rule, bounded by the variant's
+/// cost and by `list_price_ceiling` (the listing's list price where the marketplace caps prices at it); `None`
+/// when `syncPrice` is off.
+pub fn price_computation(
+    prices: VariantPrices,
+    settings: &PushSettings,
+    list_price_ceiling: Option<i64>,
+) -> Option<PriceComputation> {
+    if !settings.sync_price {
+        return None;
+    }
+    let bounds = PriceBounds { cost: prices.cost_price, list_price_ceiling };
+    Some(price_rules::apply(policy_price(prices, settings.price_policy), &settings.price_rule, bounds))
+}
+
+/// The price to push (`price_computation`); `None` when `syncPrice` is off or the rule leaves no price above 0.
+pub fn price_to_push(prices: VariantPrices, settings: &PushSettings, list_price_ceiling: Option<i64>) -> Option<i64> {
+    price_computation(prices, settings, list_price_ceiling).and_then(|c| c.price)
 }
 
 /// A price the marketplace would refuse: above the listing's list price where the marketplace takes no such price
@@ -398,6 +417,7 @@ mod tests {
             oversell_policy: policy,
             oversell_quantity: 50_000,
             price_policy: PricePolicy::Retail,
+            price_rule: PriceRule::default(),
             safety_stock: SafetyStock::default(),
         }
     }
@@ -454,13 +474,13 @@ mod tests {
     fn price_follows_the_policy_and_sync_price() {
         let prices = VariantPrices { price: 100, list_price: Some(150), cost_price: None };
         let mut s = settings(false, OversellPolicy::Always);
-        assert_eq!(price_to_push(prices, &s), Some(100));
+        assert_eq!(price_to_push(prices, &s, None), Some(100));
         s.price_policy = PricePolicy::List;
-        assert_eq!(price_to_push(prices, &s), Some(150));
+        assert_eq!(price_to_push(prices, &s, None), Some(150));
         s.price_policy = PricePolicy::Cost;
-        assert_eq!(price_to_push(prices, &s), Some(100), "no cost price: retail");
+        assert_eq!(price_to_push(prices, &s, None), Some(100), "no cost price: retail");
         s.sync_price = false;
-        assert_eq!(price_to_push(prices, &s), None);
+        assert_eq!(price_to_push(prices, &s, None), None);
     }
 
     #[test]

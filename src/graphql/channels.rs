@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Resu
 use entity::channel;
 
 use super::auth::RequireScope;
-use super::catalog::Warehouse;
+use super::catalog::{Decimal, Warehouse};
 use super::errors::{UserError, int, internal, payloads, query, split, user_errors};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use super::{app, reader};
@@ -14,7 +14,7 @@ use crate::domain::errors::{ErrorCode, FieldError};
 use crate::domain::money::CurrencyCode;
 use crate::services::catalog;
 use crate::services::channels::{
-    self as service, ChannelFilter, ConnectInput, CredentialsInput, SettingsInput, UpdateInput,
+    self as service, ChannelFilter, ConnectInput, CredentialsInput, PriceRuleInput, SettingsInput, UpdateInput,
 };
 use crate::services::warehouses::stock_warehouses;
 
@@ -172,6 +172,19 @@ impl ChannelSettings {
     /// Days push history is kept.
     async fn push_history_retention_days(&self) -> i32 {
         self.0.push_history_retention_days
+    }
+    /// How the pushed price is made from the `pricePolicy`'s price: a markup or markdown, then rounding; never
+    /// below the variant's cost, never above the listing's list price where the channel caps prices at it (Tiki).
+    /// `stockExplanation.priceSteps` shows each step for a variant.
+    async fn price_rule(&self) -> PriceRuleGql {
+        let currency = crate::services::channels::currency(&self.0);
+        let money = |minor: i64| Decimal(crate::domain::money::from_minor(minor, currency));
+        PriceRuleGql {
+            adjust_percent: Decimal(rust_decimal::Decimal::new(self.0.price_adjust_basis_points, 2).normalize()),
+            adjust_amount: money(self.0.price_adjust_amount_minor),
+            round_to: self.0.price_round_to_minor.map(money),
+            round_up_to_ending: self.0.price_round_up_to_ending_minor.map(money),
+        }
     }
 }
 
@@ -441,6 +454,35 @@ impl From<ChannelCredentialsInput> for CredentialsInput {
     }
 }
 
+/// A channel's price rule; amounts in the channel's currency.
+#[derive(SimpleObject)]
+#[graphql(name = "PriceRule")]
+pub struct PriceRuleGql {
+    /// Markup (> 0) or markdown (< 0) in percent, applied to the policy's price first: "10" is +10%.
+    adjust_percent: Decimal,
+    /// Then added (> 0) or taken off (< 0).
+    adjust_amount: Decimal,
+    /// Then rounded to the nearest multiple of it (half up); null: not rounded to a multiple.
+    round_to: Option<Decimal>,
+    /// Or rounded up to the nearest price ending in it ("9000": 153,450 → 159,000); null: no ending.
+    round_up_to_ending: Option<Decimal>,
+}
+
+/// A channel's price rule; it replaces the whole rule (an omitted part is none, `{}` clears it). Checked against
+/// the variants linked to the channel: no price may be taken to 0 or below.
+#[derive(InputObject, Default)]
+#[graphql(name = "PriceRuleInput")]
+pub struct PriceRuleInputGql {
+    /// Markup (> 0) or markdown (< 0) in percent, up to 2 decimals, above -100 and at most 1000.
+    pub adjust_percent: Option<Decimal>,
+    /// Then added (> 0) or taken off (< 0), in the channel's currency.
+    pub adjust_amount: Option<Decimal>,
+    /// Then rounded to the nearest multiple of it (above 0, e.g. "1000").
+    pub round_to: Option<Decimal>,
+    /// Or rounded up to the nearest price ending in it (above 0, e.g. "9000"); not with `roundTo`.
+    pub round_up_to_ending: Option<Decimal>,
+}
+
 /// Settings (SPEC §1); omitted fields keep their value (on connect: the kind's default).
 #[derive(InputObject, Default)]
 pub struct ChannelSettingsInput {
@@ -487,6 +529,8 @@ pub struct ChannelSettingsInput {
     /// The channel's weight in the split of an allocating warehouse's units: 0 to 1000 (default 1); not 0 where
     /// every other channel selling from the same warehouse weighs 0.
     pub allocation_weight: Option<i32>,
+    /// The price rule, replacing the channel's (see `PriceRuleInput`).
+    pub price_rule: Option<PriceRuleInputGql>,
 }
 
 impl ChannelSettingsInput {
@@ -537,6 +581,12 @@ impl ChannelSettingsInput {
             safety_stock_units: self.safety_stock_units.map(i64::from),
             safety_stock_percent: self.safety_stock_percent,
             allocation_weight: self.allocation_weight,
+            price_rule: self.price_rule.map(|r| PriceRuleInput {
+                adjust_percent: r.adjust_percent.map(|d| d.0),
+                adjust_amount: r.adjust_amount.map(|d| d.0),
+                round_to: r.round_to.map(|d| d.0),
+                round_up_to_ending: r.round_up_to_ending.map(|d| d.0),
+            }),
         }
     }
 }

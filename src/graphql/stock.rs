@@ -21,6 +21,7 @@ use super::sync_errors::stored_code;
 use super::sync_runs::{StockPushStartPayload, StockReconcileStartPayload, SyncRun, run_answer};
 use super::{app, reader};
 use crate::domain::errors::FieldError;
+use crate::domain::price_rules::PriceStepKind;
 use crate::domain::stock_push::{QuantityRule, SafetyStockSource};
 use crate::domain::sync_errors::SyncErrorCode;
 use crate::jobs;
@@ -33,6 +34,15 @@ use crate::services::{ServiceResult, channels};
 // ------------------------------------------------------------------------------------------------ explanation
 
 pub struct StockExplanation(Explanation);
+
+/// One step of a pushed price's computation.
+#[derive(SimpleObject)]
+pub struct PriceStep {
+    /// What the step did.
+    kind: PriceStepKind,
+    /// The price after it.
+    price: Money,
+}
 
 /// Why a channel shows (or will show) a quantity and price for a variant: the number, the rule, and its inputs.
 #[Object]
@@ -134,9 +144,18 @@ impl StockExplanation {
     async fn price_policy(&self) -> PricePolicyGql {
         self.0.settings.price_policy.into()
     }
-    /// The price the hub pushes now (per `pricePolicy`); null when `syncPrice` is off.
+    /// The price the hub pushes now (`pricePolicy`, then the channel's `priceRule`); null when `syncPrice` is off
+    /// or the rule leaves no price above 0.
     async fn price(&self) -> Option<Money> {
-        self.0.price.map(|p| Money::new(p, channels::currency(&self.0.channel)))
+        let price = self.0.price.as_ref().and_then(|c| c.price)?;
+        Some(Money::new(price, channels::currency(&self.0.channel)))
+    }
+    /// How `price` was computed, step by step: the policy's price (BASE), then each step of the channel's
+    /// `priceRule` that changed it, with the price after it. Empty when `syncPrice` is off.
+    async fn price_steps(&self) -> Vec<PriceStep> {
+        let currency = channels::currency(&self.0.channel);
+        let steps = self.0.price.as_ref().map(|c| c.steps.clone()).unwrap_or_default();
+        steps.into_iter().map(|s| PriceStep { kind: s.kind, price: Money::new(s.price, currency) }).collect()
     }
     /// The variant's link on this channel (null: not linked, nothing is pushed).
     async fn link(&self) -> Option<ProductLink> {

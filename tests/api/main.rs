@@ -45,6 +45,7 @@ mod orders_seed_rules;
 mod oversell_guards;
 mod pagination;
 mod persisted_queries;
+mod price_rules;
 mod query_cost;
 mod read_statements;
 mod schema;

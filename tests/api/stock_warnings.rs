@@ -14,7 +14,7 @@ use crate::on_both_backends_driven;
 use crate::orders::{Shop, connect, linked_variant};
 
 /// Pushes the channel now (a STOCK_PUSH run through the API) and waits for it.
-async fn push(app: &TestApp, channel: &Value) {
+pub(crate) async fn push(app: &TestApp, channel: &Value) {
     let started = app
         .gql(
             "mutation($c: ID!) { stockPushStart(channelId: $c) { syncRun { id } userErrors { code message } } }",
@@ -79,7 +79,8 @@ async fn adjust(app: &TestApp, variant: &Value, delta: i64) {
     assert_eq!(adjusted["inventoryAdjustQuantities"]["userErrors"], json!([]));
 }
 
-fn on_sim(sim: &SimHandle, sku: &str) -> (i64, i64, i64) {
+/// (quantity, price, list price) of the simulator's SKU.
+pub(crate) fn on_sim(sim: &SimHandle, sku: &str) -> (i64, i64, i64) {
     sim.state.store().sku_by_seller_sku(sku).map(|(_, s)| (s.quantity, s.price, s.list_price)).expect("sku")
 }
 

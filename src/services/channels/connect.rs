@@ -76,7 +76,8 @@ pub async fn connect(ctx: &AppContext, input: ConnectInput) -> ServiceResult<Con
     let Some(kind) = kind else { return Err(ServiceError::Rejected(errors)) };
     let base_url = check_base_url(kind, input.base_url.as_deref(), &country).map_err(|e| errors.push(e)).ok();
     let creds = credentials_for(kind, &input.credentials).map_err(|e| errors.extend(e)).ok();
-    errors.extend(check_settings(ctx, None, &input.settings).await?);
+    let currency = crate::domain::channel::currency_of_country(&country).unwrap_or("VND");
+    errors.extend(check_settings(ctx, None, &input.settings, currency).await?);
     let (Some(name), Some(base_url), Some((credentials, code)), true) = (name, base_url, creds, errors.is_empty())
     else {
         return Err(ServiceError::Rejected(errors));
@@ -225,7 +226,7 @@ async fn insert_channel(
     let defaults = channels::marketplace(kind).settings.clone();
     let now = chrono::Utc::now();
     let connected = status == ChannelStatus::Connected;
-    let model = channel::ActiveModel {
+    let mut model = channel::ActiveModel {
         kind: Set(kind),
         name: Set(name.to_owned()),
         country: Set(country.to_owned()),
@@ -261,6 +262,11 @@ async fn insert_channel(
         updated_at: Set(now),
         ..Default::default()
     };
+    if let Some(rule) = &settings.price_rule {
+        let currency = crate::domain::channel::currency_of_country(country).unwrap_or("VND");
+        let rule = super::price_rule::decode(rule, currency).map_err(ServiceError::Rejected)?;
+        super::price_rule::store(&mut model, &rule);
+    }
     let txn = crate::services::begin_write(&ctx.db).await?;
     let inserted = model.insert(&txn).await?;
     if let Some(ids) = &settings.stock_warehouse_ids {

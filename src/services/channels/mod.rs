@@ -6,11 +6,13 @@
 
 mod connect;
 mod connectors;
+mod price_rule;
 pub mod stock_warehouses;
 mod webhook;
 
 pub use connect::{complete_authorization, connect, redirect_uri};
 pub use connectors::{connector_for, reseal_credentials};
+pub use price_rule::PriceRuleInput;
 pub use webhook::{console_instructions, webhook_url};
 
 use std::sync::Arc;
@@ -95,6 +97,8 @@ pub struct SettingsInput {
     pub safety_stock_percent: Option<i32>,
     /// The channel's weight in the split of an allocating warehouse's units.
     pub allocation_weight: Option<i32>,
+    /// Replaces the channel's price rule.
+    pub price_rule: Option<PriceRuleInput>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -208,11 +212,12 @@ fn check_base_url(kind: ChannelKind, given: Option<&str>, country: &str) -> Resu
     }
 }
 
-/// The settings' own checks; `current`: the channel they change (`None` on connect).
+/// The settings' own checks; `current`: the channel they change (`None` on connect); `currency`: the channel's.
 async fn check_settings(
     ctx: &AppContext,
     current: Option<&channel::Model>,
     s: &SettingsInput,
+    currency: &str,
 ) -> ServiceResult<Vec<FieldError>> {
     let mut errors = channel_settings::check_numbers(
         s.order_backfill_days,
@@ -223,6 +228,10 @@ async fn check_settings(
     );
     errors.extend(channel_settings::check_safety_stock(s.safety_stock_units, s.safety_stock_percent));
     errors.extend(check_allocation_weight(&ctx.db, current, s).await?);
+    if let Some(rule) = &s.price_rule {
+        let policy = s.price_policy.or(current.map(|c| c.price_policy)).unwrap_or(PricePolicy::Retail);
+        errors.extend(price_rule::check(&ctx.db, current, policy, rule, currency).await?);
+    }
     if let Some(id) = s.order_warehouse_id.flatten()
         && warehouse::Entity::find_by_id(id).one(&ctx.db).await?.is_none()
     {
@@ -249,7 +258,7 @@ pub async fn update(ctx: &AppContext, id: i64, input: UpdateInput) -> ServiceRes
         .one(&ctx.db)
         .await?
         .ok_or_else(|| ServiceError::not_found(&["id"], "Channel"))?;
-    let mut errors = check_settings(ctx, Some(&current), &input.settings).await?;
+    let mut errors = check_settings(ctx, Some(&current), &input.settings, currency(&current)).await?;
     let name = input
         .name
         .as_deref()
@@ -343,6 +352,10 @@ pub async fn update(ctx: &AppContext, id: i64, input: UpdateInput) -> ServiceRes
     }
     if let Some(v) = s.push_history_retention_days {
         active.push_history_retention_days = Set(v);
+    }
+    if let Some(rule) = &s.price_rule {
+        let rule = price_rule::decode(rule, currency(&current)).map_err(ServiceError::Rejected)?;
+        price_rule::store(&mut active, &rule);
     }
     active.updated_at = Set(chrono::Utc::now());
     let txn = super::begin_write(&ctx.db).await?;

@@ -27,6 +27,7 @@ use entity::{channel, product_link, product_variant, webhook_event};
 use super::IN_CHUNK;
 use super::ServiceResult;
 use crate::domain::inventory::Quantities;
+use crate::domain::price_rules::{PriceRule, Rounding};
 use crate::domain::stock_push::{
     PushSettings, SafetyStock, VariantFlags, VariantPrices, change_sells_out, level_move_matters,
 };
@@ -44,6 +45,21 @@ pub fn push_settings(channel: &channel::Model, warehouse_chosen: bool) -> PushSe
         oversell_quantity: channel.oversell_quantity,
         price_policy: channel.price_policy,
         safety_stock: SafetyStock { units: channel.safety_stock_units, percent: channel.safety_stock_percent },
+        price_rule: price_rule(channel),
+    }
+}
+
+/// The channel's price rule, from its columns (a rounding step wins over an ending; the settings never store both).
+pub fn price_rule(channel: &channel::Model) -> PriceRule {
+    let rounding = match (channel.price_round_to_minor, channel.price_round_up_to_ending_minor) {
+        (Some(step), _) => Rounding::NearestMultiple { step },
+        (None, Some(ending)) => Rounding::UpToEnding { ending },
+        (None, None) => Rounding::None,
+    };
+    PriceRule {
+        adjust_basis_points: channel.price_adjust_basis_points,
+        adjust_amount: channel.price_adjust_amount_minor,
+        rounding,
     }
 }
 

@@ -349,8 +349,9 @@ async fn plan_link(
     let level = levels.total;
     let decision =
         rules::with_allocation(quantity_to_push(variant_flags(variant), level, settings), link.allocated_quantity);
-    let mut price = price_to_push(variant_prices(variant), settings);
     let rule = crate::channels::marketplace(channel.kind).prices.at_most_list_price;
+    let ceiling = listing.list_price_minor.filter(|_| rule);
+    let mut price = price_to_push(variant_prices(variant), settings, ceiling);
     if let Some((refused, list)) = rules::price_above_list(price, listing.list_price_minor, rule) {
         price = None;
         let currency = crate::services::channels::currency(channel);
@@ -482,6 +483,7 @@ fn inputs_json(
         "safetyStock": decision.held_back,
         "allocatedQuantity": link.allocated_quantity,
         "pricePolicy": settings.price_policy.as_str(),
+        "priceRule": settings.price_rule,
         "price": price,
         "ordersWaiting": orders_waiting,
         "previousQuantity": link.last_pushed_quantity,

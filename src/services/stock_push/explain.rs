@@ -2,10 +2,11 @@
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
-use entity::{channel, product_link, product_variant};
+use entity::{channel, channel_listing, product_link, product_variant};
 
 use super::due::orders_waiting;
-use crate::domain::stock_push::{self as rules, PushSettings, QuantityDecision, price_to_push, quantity_to_push};
+use crate::domain::price_rules::PriceComputation;
+use crate::domain::stock_push::{self as rules, PushSettings, QuantityDecision, price_computation, quantity_to_push};
 use crate::services::link_marks::{push_settings, variant_flags, variant_prices};
 use crate::services::warehouses::{StockLevels, StockWarehouses, stock_warehouses};
 use crate::services::{ServiceError, ServiceResult};
@@ -19,7 +20,8 @@ pub struct Explanation {
     pub warehouses: StockWarehouses,
     pub levels: StockLevels,
     pub decision: QuantityDecision,
-    pub price: Option<i64>,
+    /// The price and how it was computed (`None`: `syncPrice` is off).
+    pub price: Option<PriceComputation>,
     pub settings: PushSettings,
     pub link: Option<product_link::Model>,
     pub orders_waiting: bool,
@@ -51,7 +53,6 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
     let levels = warehouses.levels(db, &[variant.id]).await?.remove(&variant.id).unwrap_or_default();
     let level = levels.total;
     let settings = push_settings(&channel, warehouses.chosen);
-    let price = price_to_push(variant_prices(&variant), &settings);
     let link = product_link::Entity::find()
         .filter(product_link::Column::ChannelId.eq(channel.id))
         .filter(product_link::Column::VariantId.eq(variant.id))
@@ -59,6 +60,14 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
         .order_by_asc(product_link::Column::Id)
         .one(db)
         .await?;
+    // The listing's list price caps the rule's price where the marketplace refuses more (as a push computes it).
+    let ceiling = match link.as_ref().and_then(|l| l.listing_id) {
+        Some(id) if crate::channels::marketplace(channel.kind).prices.at_most_list_price => {
+            channel_listing::Entity::find_by_id(id).one(db).await?.and_then(|l| l.list_price_minor)
+        }
+        _ => None,
+    };
+    let price = price_computation(variant_prices(&variant), &settings, ceiling);
     let share = link.as_ref().and_then(|l| l.allocated_quantity);
     let decision = rules::with_allocation(quantity_to_push(variant_flags(&variant), level, &settings), share);
     let waiting = orders_waiting(db, channel.id).await?;
