@@ -46,20 +46,24 @@ pub fn decode(input: &PriceRuleInput, currency: &str) -> Result<PriceRule, Vec<F
                 errors.push(FieldError::new(
                     &field("adjustPercent"),
                     ErrorCode::Invalid,
-                    format!("adjustPercent has at most 2 decimal places, got {}", percent.normalize()),
+                    format!(
+                        "adjustPercent must be a percent with at most 2 decimal places, got {}",
+                        percent.normalize()
+                    ),
                 ));
             }
             whole
         }
     };
-    let mut minor = |name: &str, value: Option<Decimal>| -> Option<i64> {
+    // Amounts in the channel's currency; only the adjustment may be negative.
+    let mut minor = |name: &str, value: Option<Decimal>, may_be_negative: bool| -> Option<i64> {
         let value = value?;
+        if value.is_sign_negative() && !value.is_zero() && !may_be_negative {
+            errors.push(FieldError::new(&field(name), ErrorCode::Invalid, format!("{name} can't be negative")));
+            return None;
+        }
         match money::to_minor(&field(name), value.abs(), currency) {
-            Ok(m) if value.is_sign_negative() && name == "adjustAmount" => Some(-m),
-            Ok(_) if value.is_sign_negative() && !value.is_zero() => {
-                errors.push(FieldError::new(&field(name), ErrorCode::Invalid, format!("{name} can't be negative")));
-                None
-            }
+            Ok(m) if value.is_sign_negative() => Some(-m),
             Ok(m) => Some(m),
             Err(e) => {
                 errors.push(e);
@@ -67,9 +71,9 @@ pub fn decode(input: &PriceRuleInput, currency: &str) -> Result<PriceRule, Vec<F
             }
         }
     };
-    let amount = minor("adjustAmount", input.adjust_amount).unwrap_or(0);
-    let round_to = minor("roundTo", input.round_to);
-    let ending = minor("roundUpToEnding", input.round_up_to_ending);
+    let amount = minor("adjustAmount", input.adjust_amount, true).unwrap_or(0);
+    let round_to = minor("roundTo", input.round_to, false);
+    let ending = minor("roundUpToEnding", input.round_up_to_ending, false);
     let rounding = match (round_to, ending) {
         (Some(step), None) => Rounding::NearestMultiple { step },
         (None, Some(ending)) => Rounding::UpToEnding { ending },
