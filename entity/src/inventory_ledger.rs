@@ -30,6 +30,8 @@ pub struct Model {
     pub actor_kind: Option<ActorKind>,
     /// The API token's, channel's or hub part's name at the time; NULL when `actor_kind` is.
     pub actor_name: Option<String>,
+    /// The bundle whose order, slip or return moved this component (`bundle_components`); NULL otherwise.
+    pub bundle_variant_id: Option<i64>,
     pub created_at: DateTimeUtc,
 }
 

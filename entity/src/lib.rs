@@ -6,6 +6,7 @@ pub mod derived;
 pub mod enums;
 
 pub mod api_token;
+pub mod bundle_component;
 pub mod channel;
 pub mod channel_listing;
 pub mod channel_stock_warehouse;
@@ -34,6 +35,7 @@ pub mod webhook_event;
 /// Every entity under a readable name.
 pub mod prelude {
     pub use super::api_token::Entity as ApiToken;
+    pub use super::bundle_component::Entity as BundleComponent;
     pub use super::channel::Entity as Channel;
     pub use super::channel_listing::Entity as ChannelListing;
     pub use super::channel_stock_warehouse::Entity as ChannelStockWarehouse;

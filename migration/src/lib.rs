@@ -42,6 +42,7 @@ mod m20261206_000040_channel_webhook;
 mod m20261207_000001_oversell_guards;
 mod m20261208_000001_search_text_and_unique_phone;
 mod m20261208_000002_channel_price_rules;
+mod m20261209_000001_bundle_components;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_oversell_guards::Migration),
             Box::new(m20261208_000001_search_text_and_unique_phone::Migration),
             Box::new(m20261208_000002_channel_price_rules::Migration),
+            Box::new(m20261209_000001_bundle_components::Migration),
         ]
     }
 }

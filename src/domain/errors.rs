@@ -47,6 +47,13 @@ pub enum ErrorCode {
     UnlinkedOrderLines,
     /// More units returned than were sold (less earlier returns) on an order line.
     ReturnExceedsSold,
+    /// A bundle would contain itself, directly or through another bundle.
+    BundleCycle,
+    /// A bundle's component is itself a bundle, or a bundle's component would become one (list the bundle's
+    /// components instead: bundles are one level deep).
+    BundleNested,
+    /// The variant is a bundle: its stock is its components' (adjust them instead).
+    BundleStockDerived,
 }
 
 /// One refused input: where (`field`, a path into the mutation's arguments), which code, and a message a

@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod allocation;
+pub mod bundles;
 pub mod cancel_reasons;
 pub mod channel;
 pub mod channel_settings;

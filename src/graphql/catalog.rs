@@ -9,7 +9,7 @@ use entity::{product, product_variant, warehouse};
 
 use super::errors::{UserError, int, int_opt, payloads, query, split, user_errors};
 use super::inventory::InventoryLevel;
-use super::loaders::{LevelsOf, ProductId, VariantsOf, load_by_id, load_children};
+use super::loaders::{ComponentsOf, LevelsOf, ProductId, VariantId, VariantsOf, load_by_id, load_children};
 use super::relay::{Conn, ConnectionArgs, connection, global_id, input_id, require_id};
 use super::{app, reader};
 use crate::domain::money::{self, CurrencyCode};
@@ -250,6 +250,14 @@ impl ProductVariant {
     async fn hidden(&self) -> bool {
         self.0.hidden
     }
+    /// What it is made of, if it is a bundle (a combo or multi-pack): each component variant with its units per
+    /// bundle. Empty: an ordinary variant. A bundle holds no stock of its own: its available quantity, pushed like
+    /// any variant's, is what its components make (`stockExplanation.bundleComponents`), and its orders, slips and
+    /// returns move its components. Costs 5× its selection in query complexity.
+    #[graphql(complexity = "5 * child_complexity")]
+    async fn bundle_components(&self, ctx: &Context<'_>) -> Result<Vec<BundleComponent>> {
+        Ok(load_children(ctx, ComponentsOf(self.0.id)).await?.into_iter().map(BundleComponent).collect())
+    }
     /// Stock of this variant in each warehouse where it has a level. Costs 5× its selection in query complexity.
     #[graphql(complexity = "5 * child_complexity")]
     async fn inventory_levels(&self, ctx: &Context<'_>) -> Result<Vec<InventoryLevel>> {
@@ -263,6 +271,22 @@ impl ProductVariant {
     /// When its fields last changed (stock movements do not count: see `InventoryLevel.updatedAt`).
     async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.updated_at
+    }
+}
+
+pub struct BundleComponent(pub entity::bundle_component::Model);
+
+/// One component of a bundle: so many units of a variant in each bundle.
+#[Object]
+impl BundleComponent {
+    /// The component variant.
+    async fn variant(&self, ctx: &Context<'_>) -> Result<ProductVariant> {
+        let found = load_by_id(ctx, VariantId(self.0.component_variant_id)).await?;
+        found.map(ProductVariant).ok_or_else(|| async_graphql::Error::new("the bundle's component vanished"))
+    }
+    /// Units of it in one bundle.
+    async fn quantity(&self) -> Result<i32> {
+        int(self.0.quantity)
     }
 }
 
@@ -650,6 +674,25 @@ payloads! {
     }
 }
 
+/// One component of a bundle being set.
+#[derive(InputObject)]
+pub struct BundleComponentInput {
+    /// Global id of the component ProductVariant (not a bundle itself).
+    pub variant_id: ID,
+    /// Units of it in one bundle, 1–10,000.
+    pub quantity: i32,
+}
+
+payloads! {
+    /// Result of `productVariantBundleSet`.
+    ProductVariantBundleSetPayload => {
+        /// The variant (now a bundle of the components given, or an ordinary variant again); null when refused.
+        pub product_variant: Option<ProductVariant>,
+        /// Why the input was refused; empty on success.
+        pub user_errors: Vec<UserError>,
+    }
+}
+
 payloads! {
     /// Result of `warehouseDelete`.
     WarehouseDeletePayload,
@@ -666,6 +709,9 @@ payloads! {
 
 #[derive(Default)]
 pub struct CatalogMutation;
+
+/// The arguments of `productVariantBundleSet` (userErrors' paths start at them).
+const BUNDLE_SET_ARGS: &[&str] = &["variantId", "components"];
 
 /// (global id of what was deleted, userErrors) of a delete.
 fn deleted(type_name: &str, result: (Option<i64>, Vec<UserError>)) -> (Option<ID>, Vec<UserError>) {
@@ -828,6 +874,43 @@ impl CatalogMutation {
             crate::jobs::linking::on_hub_product_edited(app, variant.product_id).await;
         }
         Ok(ProductVariantUpdatePayload { product_variant: v.map(ProductVariant), user_errors })
+    }
+
+    /// Makes a variant a bundle (a combo such as "áo + quần", or a multi-pack such as "lốc 6 chai") of the given
+    /// components, replacing what it was made of; an empty list makes it an ordinary variant again. A bundle holds
+    /// no stock of its own: what it has is, in each warehouse, the fewest bundles any component makes (⌊available ÷
+    /// units per bundle⌋); it is pushed to its channels like any variant, again whenever a component moves, and
+    /// its orders reserve, fulfil, release and restock its components (ledger entries name it in `bundle`).
+    /// Refused, nothing changed: a bundle containing itself (directly or through another bundle: BUNDLE_CYCLE), a
+    /// component that is a bundle or a bundle's component becoming one (BUNDLE_NESTED), a quantity out of range, a
+    /// variant holding stock of its own, or a composition change while its orders or slips hold units by the old one.
+    async fn product_variant_bundle_set(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the ProductVariant that is (or stops being) a bundle.")] variant_id: ID,
+        #[graphql(desc = "Its components: at most 50, each variant once.")] components: Vec<BundleComponentInput>,
+    ) -> Result<ProductVariantBundleSetPayload> {
+        let app = app(ctx)?;
+        let refused = |errors: Vec<crate::domain::errors::FieldError>| ProductVariantBundleSetPayload {
+            product_variant: None,
+            user_errors: user_errors(errors, BUNDLE_SET_ARGS),
+        };
+        let mut errors = Vec::new();
+        let variant_id = input_id("ProductVariant", &variant_id, &["variantId"]).map_err(|e| errors.push(e)).ok();
+        let mut parts = Vec::with_capacity(components.len());
+        for (i, c) in components.iter().enumerate() {
+            let index = i.to_string();
+            match input_id("ProductVariant", &c.variant_id, &["components", &index, "variantId"]) {
+                Ok(id) => {
+                    parts.push(crate::domain::bundles::Component { variant_id: id, quantity: i64::from(c.quantity) });
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        let Some(variant_id) = variant_id.filter(|_| errors.is_empty()) else { return Ok(refused(errors)) };
+        let result = catalog::set_components(&app.db, variant_id, parts).await;
+        let (v, user_errors) = split(with_effects(app, result), BUNDLE_SET_ARGS)?;
+        Ok(ProductVariantBundleSetPayload { product_variant: v.map(ProductVariant), user_errors })
     }
 
     /// Deletes a variant and its stock levels; a product keeps at least one variant.

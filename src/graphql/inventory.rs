@@ -198,6 +198,12 @@ impl InventoryLedgerEntry {
             }
         })
     }
+    /// The bundle whose order, slip or return moved this component (`ProductVariant.bundleComponents`); null when
+    /// the variant moved for itself (or the bundle was deleted).
+    async fn bundle(&self, ctx: &Context<'_>) -> Result<Option<ProductVariant>> {
+        let Some(id) = self.0.bundle_variant_id else { return Ok(None) };
+        Ok(load_by_id(ctx, VariantId(id)).await?.map(ProductVariant))
+    }
     /// The merchant's note on a manual change; otherwise what it was for, e.g. "export slip PXK-42-1".
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()

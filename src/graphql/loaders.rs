@@ -148,6 +148,8 @@ children! {
     SlipLinesOf => export_slip_line by SlipId (slip_id), ordered by [Id];
     /// The lines of a recorded return (key: return id).
     ReturnLinesOf => return_line by ReturnId (return_id), ordered by [Id];
+    /// The components of a bundle (key: bundle variant id), in component id order.
+    ComponentsOf => bundle_component by BundleVariantId (bundle_variant_id), ordered by [ComponentVariantId];
 }
 
 by_id! {

@@ -181,6 +181,57 @@ impl StockExplanation {
     async fn held(&self) -> bool {
         self.0.held
     }
+    /// For a bundle (`ProductVariant.bundleComponents`): each component with its figures in the channel's
+    /// warehouses and how many bundles it makes; the figures above are derived from them, and `limiting` marks the
+    /// one that decides. Empty for a variant that is not a bundle.
+    async fn bundle_components(&self) -> Vec<StockExplanationBundleComponent> {
+        let limiting = self.0.levels.bundle.as_ref().and_then(|b| b.limiting);
+        self.0
+            .components
+            .iter()
+            .enumerate()
+            .map(|(i, (variant, part))| StockExplanationBundleComponent {
+                variant: variant.clone(),
+                part: *part,
+                limiting: limiting == Some(i),
+            })
+            .collect()
+    }
+}
+
+pub struct StockExplanationBundleComponent {
+    variant: entity::product_variant::Model,
+    part: crate::services::warehouses::BundlePart,
+    limiting: bool,
+}
+
+/// One component of a bundle, as a channel's stock reads it.
+#[Object]
+impl StockExplanationBundleComponent {
+    /// The component variant.
+    async fn variant(&self) -> ProductVariant {
+        ProductVariant(self.variant.clone())
+    }
+    /// Units of it in one bundle.
+    async fn quantity(&self) -> Result<i32> {
+        int(self.part.quantity)
+    }
+    /// Its on hand in the channel's warehouses together.
+    async fn on_hand(&self) -> Result<i32> {
+        int(self.part.total.on_hand)
+    }
+    /// Its available units (on hand − committed − pending export) in the channel's warehouses together.
+    async fn available(&self) -> Result<i32> {
+        int(self.part.total.available())
+    }
+    /// Bundles its available units make (available ÷ quantity, rounded down).
+    async fn bundles(&self) -> Result<i32> {
+        int(self.part.bundles_available())
+    }
+    /// It makes the fewest bundles: it decides the bundle's quantity.
+    async fn limiting(&self) -> bool {
+        self.limiting
+    }
 }
 
 pub struct StockExplanationWarehouse {

@@ -101,11 +101,25 @@ pub async fn enqueue_inbox_fetch(ctx: &AppContext, channel_id: i64) -> ServiceRe
     super::enqueue_run(ctx, SyncRunKind::OrderFetch, Some(channel_id), None).await.map(Some)
 }
 
-/// Scheduled work: an ORDER_POLL for every connected channel that is due (never two at once per channel).
+/// Pushed orders waiting this long with no drain under way get one from the scheduler: the drain their push
+/// queued may have failed, or its queueing may have (the push is stored either way).
+const INBOX_RESCUE_AFTER_SECS: i64 = 5;
+
+/// Scheduled work: an ORDER_POLL for every connected channel that is due (never two at once per channel), and a
+/// drain of pushed orders left waiting.
 pub async fn schedule(ctx: &AppContext, channels: &[channel::Model]) -> ServiceResult<usize> {
     let now = Utc::now();
     let mut enqueued = 0;
+    let waiting = webhooks::oldest_unprocessed(&ctx.db).await?;
     for c in channels {
+        let stranded =
+            waiting.get(&c.id).is_some_and(|at| now - *at >= chrono::Duration::seconds(INBOX_RESCUE_AFTER_SECS));
+        if stranded
+            && super::scheduler::enqueue_unless_active(ctx, SyncRunKind::OrderFetch, c.id, None).await?.is_some()
+        {
+            tracing::info!(channel_id = c.id, "pushed orders were left waiting: draining them");
+            enqueued += 1;
+        }
         let due = c.orders_cursor_at.is_none_or(|at| now - at >= poll_every(c));
         if due && super::scheduler::enqueue_unless_active(ctx, SyncRunKind::OrderPoll, c.id, None).await?.is_some() {
             enqueued += 1;

@@ -2,6 +2,7 @@
 //! `ServiceError::Rejected` with field errors, anything else is `Unexpected`. No GraphQL types here.
 
 pub mod api_tokens;
+pub mod bundles;
 pub mod catalog;
 pub mod channels;
 pub mod clock;
@@ -91,6 +92,12 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..TransactionOptions::default()
     })
     .await
+}
+
+/// Whether an `INSERT … ON CONFLICT DO NOTHING … RETURNING` found its row taken: SeaORM says so as
+/// `RecordNotInserted` on SQLite and as `RecordNotFound` (nothing returned) on PostgreSQL.
+pub fn not_inserted(err: &DbErr) -> bool {
+    matches!(err, DbErr::RecordNotInserted | DbErr::RecordNotFound(_))
 }
 
 /// `LIKE` pattern matching `text` anywhere, with the wildcards in `text` escaped (escape character `\`).

@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use entity::{channel_stock_warehouse, inventory_level, warehouse};
 
 use super::{IN_CHUNK, ServiceError, ServiceResult};
+use crate::domain::bundles;
 use crate::domain::inventory::Quantities;
 
 pub async fn default_warehouse<C: ConnectionTrait>(db: &C) -> ServiceResult<warehouse::Model> {
@@ -97,15 +98,21 @@ impl StockWarehouses {
     }
 
     /// Each variant's levels in these warehouses (in the warehouses' order, a missing level as zero) and their sum,
-    /// which the quantity rule works on.
+    /// which the quantity rule works on. A bundle's levels are derived from its components' in each warehouse
+    /// (`domain::bundles::derived_level`), with its components' figures in `bundle`.
     pub async fn levels<C: ConnectionTrait>(
         &self,
         db: &C,
         variant_ids: &[i64],
     ) -> ServiceResult<HashMap<i64, StockLevels>> {
         let ids = self.ids();
+        let compositions = super::bundles::compositions(db, variant_ids.iter().copied()).await?;
+        let mut read: Vec<i64> = variant_ids.to_vec();
+        read.extend(compositions.values().flatten().map(|c| c.variant_id));
+        read.sort_unstable();
+        read.dedup();
         let mut found: HashMap<(i64, i64), Quantities> = HashMap::new();
-        for chunk in variant_ids.chunks(IN_CHUNK) {
+        for chunk in read.chunks(IN_CHUNK) {
             let rows = inventory_level::Entity::find()
                 .filter(inventory_level::Column::WarehouseId.is_in(ids.clone()))
                 .filter(inventory_level::Column::VariantId.is_in(chunk.to_vec()))
@@ -116,13 +123,34 @@ impl StockWarehouses {
                 ((l.variant_id, l.warehouse_id), q)
             }));
         }
+        let level = |v: i64, w: i64| found.get(&(v, w)).copied().unwrap_or_default();
         Ok(variant_ids
             .iter()
             .map(|&v| {
-                let each: Vec<(i64, Quantities)> =
-                    ids.iter().map(|&w| (w, found.get(&(v, w)).copied().unwrap_or_default())).collect();
+                let Some(components) = compositions.get(&v) else {
+                    let each: Vec<(i64, Quantities)> = ids.iter().map(|&w| (w, level(v, w))).collect();
+                    let total = each.iter().map(|(_, q)| *q).sum();
+                    return (v, StockLevels { each, total, bundle: None });
+                };
+                let each: Vec<(i64, Quantities)> = ids
+                    .iter()
+                    .map(|&w| {
+                        let parts: Vec<(Quantities, i64)> =
+                            components.iter().map(|c| (level(c.variant_id, w), c.quantity)).collect();
+                        (w, bundles::derived_level(&parts))
+                    })
+                    .collect();
                 let total = each.iter().map(|(_, q)| *q).sum();
-                (v, StockLevels { each, total })
+                let parts: Vec<BundlePart> = components
+                    .iter()
+                    .map(|c| {
+                        let total: Quantities = ids.iter().map(|&w| level(c.variant_id, w)).sum();
+                        BundlePart { variant_id: c.variant_id, quantity: c.quantity, total }
+                    })
+                    .collect();
+                let figures: Vec<(Quantities, i64)> = parts.iter().map(|p| (p.total, p.quantity)).collect();
+                let limiting = bundles::limiting(&figures);
+                (v, StockLevels { each, total, bundle: Some(BundleStock { parts, limiting }) })
             })
             .collect())
     }
@@ -134,6 +162,33 @@ pub struct StockLevels {
     /// (warehouse id, its level), in the channel's warehouse order.
     pub each: Vec<(i64, Quantities)>,
     pub total: Quantities,
+    /// For a bundle: its components' figures (the levels above are derived from them).
+    pub bundle: Option<BundleStock>,
+}
+
+/// A bundle's components as a channel reads them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BundleStock {
+    /// In component id order.
+    pub parts: Vec<BundlePart>,
+    /// The index in `parts` of the component that limits the bundle (`domain::bundles::limiting`).
+    pub limiting: Option<usize>,
+}
+
+/// One component of a bundle, with its level summed over the channel's warehouses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BundlePart {
+    pub variant_id: i64,
+    /// Units of it in one bundle.
+    pub quantity: i64,
+    pub total: Quantities,
+}
+
+impl BundlePart {
+    /// Bundles its available units make.
+    pub fn bundles_available(&self) -> i64 {
+        self.total.available().div_euclid(self.quantity.max(1))
+    }
 }
 
 /// The warehouses whose stock the channel gets: its chosen ones, else the default.

@@ -269,3 +269,20 @@ pub async fn unprocessed_count(db: &DatabaseConnection, channel_id: i64) -> Serv
         .count(db)
         .await?)
 }
+
+/// The channels with events seen but not yet applied, each with its oldest such event's arrival.
+pub async fn oldest_unprocessed(
+    db: &DatabaseConnection,
+) -> ServiceResult<std::collections::HashMap<i64, DateTime<Utc>>> {
+    use sea_orm::sea_query::{Expr, Func};
+    let rows: Vec<(i64, Option<DateTime<Utc>>)> = webhook_event::Entity::find()
+        .select_only()
+        .column(webhook_event::Column::ChannelId)
+        .column_as(Expr::expr(Func::min(Expr::col(webhook_event::Column::ReceivedAt))), "oldest")
+        .filter(webhook_event::Column::ProcessedAt.is_null())
+        .group_by(webhook_event::Column::ChannelId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter_map(|(channel, oldest)| oldest.map(|at| (channel, at))).collect())
+}

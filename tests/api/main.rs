@@ -12,6 +12,7 @@ mod actors;
 mod api_input;
 mod auth;
 mod browser;
+mod bundles;
 mod cancel_reasons;
 mod catalog;
 mod channel_lazada;

@@ -49,7 +49,7 @@ pub async fn connect(app: &TestApp, kind: ChannelKind, settings: Value) -> Shop 
     Shop { sim, channel, channel_id }
 }
 
-fn raw(type_name: &str, id: &Value) -> i64 {
+pub(crate) fn raw(type_name: &str, id: &Value) -> i64 {
     decode_id(type_name, &async_graphql::ID(id.as_str().expect("an id").to_owned())).expect("a global id of the type")
 }
 
@@ -131,7 +131,25 @@ pub async fn settle(app: &TestApp, shop: &Shop) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("channel {} did not settle in 20 s", shop.channel_id);
+    // What was left, to tell a slow machine from a push nobody drains.
+    let runs: Vec<_> = entity::sync_run::Entity::find()
+        .filter(entity::sync_run::Column::ChannelId.eq(shop.channel_id))
+        .order_by_asc(entity::sync_run::Column::Id)
+        .all(&app.ctx.db)
+        .await
+        .expect("runs")
+        .into_iter()
+        .map(|r| format!("{} {:?} {:?} {:?} {:?}", r.id, r.kind, r.status, r.error_message, r.updated_at))
+        .collect();
+    let events: Vec<_> = entity::webhook_event::Entity::find()
+        .filter(entity::webhook_event::Column::ChannelId.eq(shop.channel_id))
+        .all(&app.ctx.db)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| format!("{} {:?} {:?} {} {:?}", e.id, e.topic, e.external_order_id, e.received_at, e.processed_at))
+        .collect();
+    panic!("channel {} did not settle in 20 s; runs: {runs:#?}; events: {events:#?}", shop.channel_id);
 }
 
 /// Polls the channel now (ORDER_POLL) and waits for the run.

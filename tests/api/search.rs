@@ -10,8 +10,8 @@ use omnisync::channels::ChannelKind;
 use omnisync::sim::Buyer;
 
 use crate::helpers::TestApp;
-use crate::on_both_backends_driven;
 use crate::orders::{Shop, connect, poll, settle};
+use crate::{on_both_backends, on_both_backends_driven};
 
 /// Titles of the products a search finds.
 async fn product_titles(app: &TestApp, search: &str) -> Vec<String> {
@@ -153,6 +153,28 @@ async fn one_customer_per_phone_across_channels_and_spellings(app: &TestApp) {
     assert!(duplicate.is_err(), "a second customer with one phone is refused by the database");
 }
 on_both_backends_driven!(search_one_customer_per_phone, one_customer_per_phone_across_channels_and_spellings);
+
+/// Four shops' workers import one buyer's orders at once: the imports that find the phone taken by a concurrent
+/// one take its customer (on PostgreSQL an insert that conflicts returns no row), none fails.
+async fn concurrent_imports_of_one_buyer_make_one_customer(app: &TestApp) {
+    let mut shops = Vec::new();
+    for _ in 0..4 {
+        shops.push(connect(app, ChannelKind::Lazada, json!({})).await);
+    }
+    let buyer = Buyer { name: "Phạm Minh Đức".to_owned(), phone: "0912 345 678".to_owned() };
+    let lines = [("SKU-0001-1".to_owned(), 1)];
+    let placed =
+        futures::future::join_all(shops.iter().map(|shop| shop.sim.state.create_order_by(&buyer, &lines, None))).await;
+    assert!(placed.iter().all(Result::is_ok), "{placed:?}");
+    for shop in &shops {
+        settle(app, shop).await;
+    }
+    let found = customers(app, "pham minh duc").await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["phone"], "+84912345678");
+    assert_eq!(search_count(app, "orders", "0912345678").await, 4, "every shop's order imported");
+}
+on_both_backends!(search_one_customer_concurrent_imports, concurrent_imports_of_one_buyer_make_one_customer);
 
 async fn sql(app: &TestApp, statement: &str) {
     app.ctx

@@ -7,9 +7,9 @@ use entity::enums::{
     SyncRunStatus, TokenScope,
 };
 use entity::{
-    api_token, channel, channel_listing, channel_stock_warehouse, customer, export_slip, export_slip_line,
-    inventory_ledger, inventory_level, order, order_event, order_line, order_return, product, product_link,
-    product_variant, return_line, stock_push, sync_error, sync_run, warehouse, webhook_event,
+    api_token, bundle_component, channel, channel_listing, channel_stock_warehouse, customer, export_slip,
+    export_slip_line, inventory_ledger, inventory_level, order, order_event, order_line, order_return, product,
+    product_link, product_variant, return_line, stock_push, sync_error, sync_run, warehouse, webhook_event,
 };
 use migration::sea_orm::entity::prelude::*;
 use migration::sea_orm::{ActiveValue::NotSet, IntoActiveModel};
@@ -141,9 +141,22 @@ pub async fn write_and_read_every_table(db: &DatabaseConnection) {
             note: Some("inventory_ledger.note ✓".to_owned()),
             actor_kind: Some(ActorKind::ApiToken),
             actor_name: Some("inventory_ledger.actor_name ✓".to_owned()),
+            bundle_variant_id: Some(product_variants_id),
             created_at: at(),
         }
     );
+    // The database keeps the row as written (a bundle of itself is the service's to refuse).
+    let component = bundle_component::Model {
+        bundle_variant_id: product_variants_id,
+        component_variant_id: product_variants_id,
+        quantity: 9_007_199_254_740_993,
+    };
+    component.clone().into_active_model().insert(db).await.expect("insert into bundle_component");
+    let found = bundle_component::Entity::find_by_id((product_variants_id, product_variants_id))
+        .one(db)
+        .await
+        .expect("select from bundle_component");
+    assert_eq!(found, Some(component));
     let channels_id = round_trip!(
         db,
         channel,

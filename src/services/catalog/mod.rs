@@ -1,5 +1,6 @@
 //! Warehouses, products and variants.
 
+mod bundles;
 mod variant_draft;
 mod warehouses;
 
@@ -12,6 +13,7 @@ use sea_orm::{
 
 use entity::{derived, inventory_level, product, product_variant};
 
+pub use bundles::set_components;
 pub use variant_draft::stored_options;
 use variant_draft::{VariantDraft, duplicate_codes_among};
 pub use warehouses::{
@@ -289,6 +291,7 @@ pub async fn product_delete(db: &DatabaseConnection, id: i64) -> ServiceResult<C
         return Err(ServiceError::not_found(&["id"], "Product"));
     }
     let variant_ids: Vec<i64> = variants_in(&txn, id).await?.iter().map(|v| v.id).collect();
+    bundles::refuse_deleting_components(&txn, &variant_ids, "id").await?;
     let raised = super::link_marks::mark_variants_deleted(&txn, &variant_ids).await?;
     product::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
@@ -375,6 +378,7 @@ pub async fn variant_delete(db: &DatabaseConnection, id: i64) -> ServiceResult<C
             "a product keeps at least one variant: delete the product instead",
         ));
     }
+    bundles::refuse_deleting_components(&txn, &[id], "id").await?;
     let raised = super::link_marks::mark_variants_deleted(&txn, &[id]).await?;
     product_variant::Entity::delete_by_id(id).exec(&txn).await?;
     touch_product(&txn, current.product_id).await?;

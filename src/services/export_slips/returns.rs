@@ -202,7 +202,7 @@ pub async fn record_return(
                 note: Some(format!("return of order {}", order_label(&order))),
                 order_channel: None,
             };
-            changes.push(apply_movement(&txn, actor, variant, &m).await?);
+            changes.extend(apply_movement(&txn, actor, variant, &m).await?);
         }
     }
     record_on_order(

@@ -197,7 +197,7 @@ async fn apply_in_order(
     let mut changes = Vec::new();
     for m in &moves {
         let Some(variant) = variants.get(&m.variant_id) else { continue };
-        changes.push(apply_movement(txn, actor, variant, m).await?);
+        changes.extend(apply_movement(txn, actor, variant, m).await?);
     }
     Ok(changes)
 }

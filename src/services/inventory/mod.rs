@@ -87,6 +87,9 @@ pub struct LevelBook {
     levels: BTreeMap<(i64, i64), BookLevel>,
     ledger: Vec<inventory_ledger::ActiveModel>,
     variants: HashMap<i64, product_variant::Model>,
+    /// Each variant the book has met: its components with their units per bundle if it is a bundle (a bundle
+    /// holds no level: its movements move its components), else empty.
+    compositions: HashMap<i64, Vec<(product_variant::Model, i64)>>,
 }
 
 struct BookLevel {
@@ -106,11 +109,13 @@ const LEVELS_PER_STATEMENT: usize = 200;
 impl LevelBook {
     /// Locks the levels of `keys` not locked yet, creating missing ones at zero. Rows are locked in (variant,
     /// warehouse) order, the order every writer uses, so two transactions never wait on each other in a cycle.
+    /// A bundle's key stands for its components' levels in that warehouse.
     pub async fn lock(
         &mut self,
         txn: &DatabaseTransaction,
         keys: impl IntoIterator<Item = (i64, i64)>,
     ) -> ServiceResult<()> {
+        let keys = self.expand_bundles(txn, keys).await?;
         let wanted: BTreeSet<(i64, i64)> = keys.into_iter().filter(|k| !self.levels.contains_key(k)).collect();
         if wanted.is_empty() {
             return Ok(());
@@ -156,12 +161,58 @@ impl LevelBook {
         txn: &DatabaseTransaction,
         keys: impl IntoIterator<Item = (i64, i64)>,
     ) -> ServiceResult<()> {
+        let keys = self.expand_bundles(txn, keys).await?;
         let wanted: Vec<(i64, i64)> =
             keys.into_iter().filter(|k| !self.levels.contains_key(k)).collect::<BTreeSet<_>>().into_iter().collect();
         for chunk in wanted.chunks(LEVELS_PER_STATEMENT) {
             self.select_locked(txn, chunk).await?;
         }
         Ok(())
+    }
+
+    /// Reads the compositions of the variants of `keys` the book has not met, and replaces each bundle's key by
+    /// its components' keys in the same warehouse.
+    async fn expand_bundles(
+        &mut self,
+        txn: &DatabaseTransaction,
+        keys: impl IntoIterator<Item = (i64, i64)>,
+    ) -> ServiceResult<Vec<(i64, i64)>> {
+        let keys: Vec<(i64, i64)> = keys.into_iter().collect();
+        let unknown: BTreeSet<i64> = keys.iter().map(|k| k.0).filter(|v| !self.compositions.contains_key(v)).collect();
+        if !unknown.is_empty() {
+            let found = super::bundles::compositions(txn, unknown.iter().copied()).await?;
+            let component_ids: BTreeSet<i64> = found.values().flatten().map(|c| c.variant_id).collect();
+            let components: HashMap<i64, product_variant::Model> = if component_ids.is_empty() {
+                HashMap::new()
+            } else {
+                product_variant::Entity::find()
+                    .filter(product_variant::Column::Id.is_in(component_ids))
+                    .all(txn)
+                    .await?
+                    .into_iter()
+                    .map(|v| (v.id, v))
+                    .collect()
+            };
+            for id in unknown {
+                let parts = found
+                    .get(&id)
+                    .map(|parts| {
+                        parts
+                            .iter()
+                            .filter_map(|c| components.get(&c.variant_id).map(|v| (v.clone(), c.quantity)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.compositions.insert(id, parts);
+            }
+        }
+        Ok(keys
+            .into_iter()
+            .flat_map(|(variant_id, warehouse_id)| match self.compositions.get(&variant_id) {
+                Some(parts) if !parts.is_empty() => parts.iter().map(|(c, _)| (c.id, warehouse_id)).collect(),
+                _ => vec![(variant_id, warehouse_id)],
+            })
+            .collect())
     }
 
     async fn select_locked(&mut self, txn: &DatabaseTransaction, keys: &[(i64, i64)]) -> ServiceResult<()> {
@@ -194,29 +245,107 @@ impl LevelBook {
         warehouse_id: i64,
     ) -> ServiceResult<Quantities> {
         self.lock(txn, [(variant_id, warehouse_id)]).await?;
-        self.levels
-            .get(&(variant_id, warehouse_id))
-            .map(|l| l.now)
-            .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction")))
+        let level_now = |book: &Self, variant_id: i64| {
+            book.levels.get(&(variant_id, warehouse_id)).map(|l| l.now).ok_or_else(|| {
+                ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction"))
+            })
+        };
+        match self.compositions.get(&variant_id) {
+            Some(parts) if !parts.is_empty() => {
+                let made = parts
+                    .iter()
+                    .map(|(component, per_bundle)| level_now(self, component.id).map(|level| (level, *per_bundle)))
+                    .collect::<ServiceResult<Vec<_>>>()?;
+                Ok(crate::domain::bundles::derived_level(&made))
+            }
+            _ => level_now(self, variant_id),
+        }
     }
 
-    /// Applies one movement by the stock rule (`domain::inventory::apply`); a refusal changes nothing.
+    /// Applies one movement by the stock rule (`domain::inventory::apply`); a refusal changes nothing. A bundle's
+    /// movement moves each component by its units per bundle, all or none, each ledger row naming the bundle;
+    /// it returns the bundle's level derived from them.
     pub async fn apply(
         &mut self,
         txn: &DatabaseTransaction,
         variant: &product_variant::Model,
         movement: &Movement,
     ) -> ServiceResult<Quantities> {
+        self.lock(txn, [(movement.variant_id, movement.warehouse_id)]).await?;
+        let parts = self.compositions.get(&movement.variant_id).cloned().unwrap_or_default();
+        if !parts.is_empty() {
+            return self.apply_bundle(txn, variant, &parts, movement).await;
+        }
         let current = self.current(txn, movement.variant_id, movement.warehouse_id).await?;
         if movement.delta.is_zero() {
             return Ok(current);
         }
+        let next = self.next_level(txn, variant, current, movement.delta, None).await?;
+        self.record(variant, movement, next, None)?;
+        Ok(next)
+    }
+
+    /// The level after `delta`, or the refusal naming the variant (and the bundle whose movement it is part of).
+    async fn next_level(
+        &self,
+        txn: &DatabaseTransaction,
+        variant: &product_variant::Model,
+        current: Quantities,
+        delta: Delta,
+        bundle: Option<&product_variant::Model>,
+    ) -> ServiceResult<Quantities> {
         // The merchant-facing message names the variant: read its product only when refusing.
-        let Ok(next) = rules::apply(current, movement.delta, variant.allow_oversell, "") else {
-            let label = variant_label(txn, variant).await?;
-            let refusal = rules::apply(current, movement.delta, variant.allow_oversell, &label).err();
-            return Err(ServiceError::Rejected(refusal.into_iter().collect()));
-        };
+        if let Ok(next) = rules::apply(current, delta, variant.allow_oversell, "") {
+            return Ok(next);
+        }
+        let mut label = variant_label(txn, variant).await?;
+        if let Some(bundle) = bundle {
+            label = format!("{label} (in bundle {})", variant_label(txn, bundle).await?);
+        }
+        let refusal = rules::apply(current, delta, variant.allow_oversell, &label).err();
+        Err(ServiceError::Rejected(refusal.into_iter().collect()))
+    }
+
+    /// A bundle's movement: every component's next level is checked before any is moved.
+    async fn apply_bundle(
+        &mut self,
+        txn: &DatabaseTransaction,
+        bundle: &product_variant::Model,
+        parts: &[(product_variant::Model, i64)],
+        movement: &Movement,
+    ) -> ServiceResult<Quantities> {
+        let mut planned = Vec::with_capacity(parts.len());
+        for (component, per_bundle) in parts {
+            let delta = crate::domain::bundles::component_delta(movement.delta, *per_bundle).ok_or_else(|| {
+                ServiceError::Rejected(vec![FieldError::new(
+                    &[],
+                    ErrorCode::QuantityTooLarge,
+                    format!("{} × {per_bundle} units of a component is too large", movement.delta.committed),
+                )])
+            })?;
+            let current = self.current(txn, component.id, movement.warehouse_id).await?;
+            let next = self.next_level(txn, component, current, delta, Some(bundle)).await?;
+            planned.push((component, delta, next, *per_bundle));
+        }
+        let mut made = Vec::with_capacity(planned.len());
+        for (component, delta, next, per_bundle) in planned {
+            if !delta.is_zero() {
+                let moved = Movement { variant_id: component.id, delta, ..movement.clone() };
+                self.record(component, &moved, next, Some(bundle.id))?;
+            }
+            made.push((next, per_bundle));
+        }
+        Ok(crate::domain::bundles::derived_level(&made))
+    }
+
+    /// Records an applied movement: the level's new quantities, its channel's own sales, its ledger row.
+    fn record(
+        &mut self,
+        variant: &product_variant::Model,
+        movement: &Movement,
+        next: Quantities,
+        bundle_variant_id: Option<i64>,
+    ) -> ServiceResult<()> {
         let level = self.levels.get_mut(&(movement.variant_id, movement.warehouse_id)).ok_or_else(|| {
             ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction"))
         })?;
@@ -240,11 +369,12 @@ impl LevelBook {
             reference_type: Set(movement.reference.map(|(t, _)| t)),
             reference_id: Set(movement.reference.map(|(_, id)| id)),
             note: Set(movement.note.clone()),
+            bundle_variant_id: Set(bundle_variant_id),
             created_at: Set(chrono::Utc::now()),
             ..Default::default()
         });
         self.variants.entry(variant.id).or_insert_with(|| variant.clone());
-        Ok(next)
+        Ok(())
     }
 
     /// Writes the moved levels, the ledger rows (in the order the movements were applied, returned; each naming
@@ -314,25 +444,28 @@ impl LevelBook {
     }
 }
 
-/// The one place stock changes, for a single movement by `actor`: a book of one (see `LevelBook`).
+/// The one place stock changes, for a single movement by `actor`: a book of one (see `LevelBook`). One change per
+/// level it touched (a bundle's movement touches each of its components' levels), with its ledger row.
 pub async fn apply_movement(
     txn: &DatabaseTransaction,
     actor: &Actor,
     variant: &product_variant::Model,
     movement: &Movement,
-) -> ServiceResult<LevelChange> {
+) -> ServiceResult<Vec<LevelChange>> {
     let mut book = LevelBook::default();
     book.apply(txn, variant, movement).await?;
-    let key = (movement.variant_id, movement.warehouse_id);
-    let unmoved = book.levels.get(&key).filter(|l| !l.moved).map(|l| l.model.clone());
-    if let Some(level) = unmoved {
-        return Ok(LevelChange { level, ledger: None });
+    if !book.levels.values().any(|l| l.moved) {
+        return Ok(book.levels.into_values().map(|l| LevelChange { level: l.model, ledger: None }).collect());
     }
-    let (mut levels, mut ledger) = book.flush(txn, actor).await?;
-    let level = levels
-        .pop()
-        .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction")))?;
-    Ok(LevelChange { level, ledger: ledger.pop() })
+    let (levels, ledger) = book.flush(txn, actor).await?;
+    Ok(levels
+        .into_iter()
+        .map(|level| {
+            // One movement: one row per level moved.
+            let row = ledger.iter().find(|r| (r.variant_id, r.warehouse_id) == (level.variant_id, level.warehouse_id));
+            LevelChange { ledger: row.cloned(), level }
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone)]
@@ -394,7 +527,7 @@ pub async fn adjust(
         results.insert(i, change);
     }
     txn.commit().await?;
-    let changes: Vec<LevelChange> = results.into_values().collect();
+    let changes: Vec<LevelChange> = results.into_values().flatten().collect();
     let effects = stock_moved(&changes);
     Ok(Committed::new(changes, effects))
 }
@@ -446,7 +579,7 @@ pub async fn set(
         results.insert(i, change);
     }
     txn.commit().await?;
-    let changes: Vec<LevelChange> = results.into_values().collect();
+    let changes: Vec<LevelChange> = results.into_values().flatten().collect();
     let effects = stock_moved(&changes);
     Ok(Committed::new(changes, effects))
 }
@@ -498,8 +631,16 @@ async fn load_targets(
         .into_iter()
         .map(|w| w.id)
         .collect();
+    let bundles = super::bundles::compositions(txn, variants.keys().copied()).await?;
     let mut errors = Vec::new();
     for (i, (variant_id, warehouse_id)) in keys.iter().enumerate() {
+        if bundles.contains_key(variant_id) {
+            errors.push(FieldError::new(
+                &[list, &i.to_string(), "variantId"],
+                ErrorCode::BundleStockDerived,
+                "this variant is a bundle: its stock is what its components make; change theirs instead",
+            ));
+        }
         if !variants.contains_key(variant_id) {
             errors.push(FieldError::new(
                 &[list, &i.to_string(), "variantId"],

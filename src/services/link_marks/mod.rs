@@ -145,7 +145,22 @@ pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>
     let (mut ids, mut sell_out_ids) = (Vec::new(), Vec::new());
     let mut variants_with_shares = BTreeSet::new();
     let mut default_id = None;
-    let variant_ids: Vec<i64> = moves.iter().map(|m| m.variant.id).collect::<BTreeSet<i64>>().into_iter().collect();
+    let moved_ids: BTreeSet<i64> = moves.iter().map(|m| m.variant.id).collect();
+    // Bundles made of a moved variant show another number too: their links are marked with the variant's.
+    let bundles = super::bundles::bundles_containing(txn, moved_ids.iter().copied()).await?;
+    let bundle_variants: std::collections::HashMap<i64, product_variant::Model> = if bundles.is_empty() {
+        Default::default()
+    } else {
+        product_variant::Entity::find()
+            .filter(product_variant::Column::Id.is_in(bundles.keys().copied()))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|v| (v.id, v))
+            .collect()
+    };
+    let variant_ids: Vec<i64> =
+        moved_ids.iter().copied().chain(bundles.keys().copied()).collect::<BTreeSet<i64>>().into_iter().collect();
     for chunk in variant_ids.chunks(IN_CHUNK) {
         // Locked first, in id order, before any of them is written (marks, shares): a push's record updates its
         // links in id order too, so the two never wait on each other in a cycle. NO KEY UPDATE, the lock the
@@ -188,6 +203,24 @@ pub async fn on_levels_changed(txn: &DatabaseTransaction, moves: &[LevelMove<'_>
                 },
             };
             let settings = push_settings(&channel, chosen.contains_key(&channel.id));
+            if let Some((components, bundle)) =
+                link.variant_id.and_then(|v| Some((bundles.get(&v)?, bundle_variants.get(&v)?)))
+            {
+                // Each moved component alone bounds the bundle: its change matters if the bundles it makes
+                // would push another number, and leaves the bundle sold out if they would push 0.
+                let (mut changed, mut sells_out) = (false, false);
+                for m in moves.iter().filter(|m| stock_ids.contains(&m.warehouse_id)) {
+                    let Some(c) = components.iter().find(|c| c.variant_id == m.variant.id) else { continue };
+                    let made = |level| crate::domain::bundles::derived_level(&[(level, c.quantity)]);
+                    let flags = variant_flags(bundle);
+                    changed |= level_move_matters(flags, made(m.before), made(m.after), &settings, stock_ids.len());
+                    sells_out |= change_sells_out(flags, made(m.after), &settings, stock_ids.len());
+                }
+                if changed {
+                    if sells_out { sell_out_ids.push(link.id) } else { ids.push(link.id) }
+                }
+                continue;
+            }
             let moved: Vec<&LevelMove> = moves
                 .iter()
                 .filter(|m| Some(m.variant.id) == link.variant_id && stock_ids.contains(&m.warehouse_id))

@@ -177,7 +177,7 @@ pub(super) async fn save_customer(
                 .await;
             match inserted {
                 Ok(model) => model,
-                Err(sea_orm::DbErr::RecordNotInserted) => {
+                Err(err) if crate::services::not_inserted(&err) => {
                     let same_phone = phone.clone().map(|p| customer::Column::Phone.eq(p));
                     let same_buyer = customer::Column::ChannelId
                         .eq(channel.id)

@@ -210,7 +210,7 @@ async fn save_order(
         .await;
     match inserted {
         Ok(saved) => Ok(Some((saved, true))),
-        Err(sea_orm::DbErr::RecordNotInserted) => Ok(None),
+        Err(err) if crate::services::not_inserted(&err) => Ok(None),
         Err(err) => Err(err.into()),
     }
 }

@@ -347,8 +347,9 @@ async fn plan_link(
     let (settings, waiting) = (&inputs.settings, inputs.orders_waiting);
     let levels = inputs.levels.get(&variant.id).cloned().unwrap_or_default();
     let level = levels.total;
-    let decision =
-        rules::with_allocation(quantity_to_push(variant_flags(variant), level, settings), link.allocated_quantity);
+    // A bundle shows what its components make; shares are split of a variant's own units, which a bundle has not.
+    let share = if levels.bundle.is_some() { None } else { link.allocated_quantity };
+    let decision = rules::with_allocation(quantity_to_push(variant_flags(variant), level, settings), share);
     let rule = crate::channels::marketplace(channel.kind).prices.at_most_list_price;
     let ceiling = listing.list_price_minor.filter(|_| rule);
     let mut price = price_to_push(variant_prices(variant), settings, ceiling);
@@ -378,7 +379,7 @@ async fn plan_link(
     };
     let mut plan = rules::plan_push(decision.quantity, price, last_quantity, last_price, waiting);
     let allocating = matches!(inputs.warehouses.warehouses.as_slice(), [only] if only.stock_allocation);
-    if plan.quantity.is_some() && rules::awaits_share(&decision, link.allocated_quantity, allocating) {
+    if plan.quantity.is_some() && levels.bundle.is_none() && rules::awaits_share(&decision, share, allocating) {
         plan.quantity = None;
         plan.held = true;
     }
@@ -476,6 +477,12 @@ fn inputs_json(
         "onHand": levels.total.on_hand,
         "committed": levels.total.committed,
         "pendingExport": levels.total.pending_export,
+        "bundleComponents": levels.bundle.as_ref().map(|b| b.parts.iter().map(|p| json!({
+            "variantId": p.variant_id,
+            "quantity": p.quantity,
+            "available": p.total.available(),
+            "bundles": p.bundles_available(),
+        })).collect::<Vec<_>>()),
         "trackInventory": variant.track_inventory,
         "allowOversell": variant.allow_oversell,
         "oversellPolicy": settings.oversell_policy.as_str(),

@@ -1,5 +1,7 @@
 //! The explanation of a number (`stockExplanation`): recomputed with the functions a push uses, with why.
 
+use std::collections::HashMap;
+
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use entity::{channel, channel_listing, product_link, product_variant};
@@ -8,7 +10,7 @@ use super::due::orders_waiting;
 use crate::domain::price_rules::PriceComputation;
 use crate::domain::stock_push::{self as rules, PushSettings, QuantityDecision, price_computation, quantity_to_push};
 use crate::services::link_marks::{push_settings, variant_flags, variant_prices};
-use crate::services::warehouses::{StockLevels, StockWarehouses, stock_warehouses};
+use crate::services::warehouses::{BundlePart, StockLevels, StockWarehouses, stock_warehouses};
 use crate::services::{ServiceError, ServiceResult};
 
 /// Why a channel shows (or will show) a number for a variant.
@@ -28,6 +30,9 @@ pub struct Explanation {
     /// A raise the stale-push guard holds back now.
     pub held: bool,
     pub summary: String,
+    /// For a bundle: each component with its figures in the channel's warehouses (`levels.bundle` says which
+    /// limits it).
+    pub components: Vec<(product_variant::Model, BundlePart)>,
 }
 
 pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) -> ServiceResult<Explanation> {
@@ -68,7 +73,8 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
         _ => None,
     };
     let price = price_computation(variant_prices(&variant), &settings, ceiling);
-    let share = link.as_ref().and_then(|l| l.allocated_quantity);
+    // As a push computes it: a bundle has no share of its own.
+    let share = link.as_ref().and_then(|l| l.allocated_quantity).filter(|_| levels.bundle.is_none());
     let decision = rules::with_allocation(quantity_to_push(variant_flags(&variant), level, &settings), share);
     let waiting = orders_waiting(db, channel.id).await?;
     let held = match (&link, decision.quantity) {
@@ -76,6 +82,10 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
         _ => false,
     };
     let mut summary = rules::explain(&decision, level, &settings, &warehouses.names());
+    let components = bundle_components(db, &levels).await?;
+    if let Some(sentence) = bundle_sentence(&components, levels.bundle.as_ref().and_then(|b| b.limiting)) {
+        summary.push_str(&sentence);
+    }
     if held {
         summary.push_str("; held back for now: an order of this channel is waiting to be applied, and until it is, any number but 0 could give back units the channel already sold");
     }
@@ -91,5 +101,34 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
         orders_waiting: waiting,
         held,
         summary,
+        components,
     })
+}
+
+/// A bundle's components with their variants, in component id order (empty for a variant that is not a bundle).
+async fn bundle_components(
+    db: &DatabaseConnection,
+    levels: &StockLevels,
+) -> ServiceResult<Vec<(product_variant::Model, BundlePart)>> {
+    let Some(bundle) = &levels.bundle else { return Ok(Vec::new()) };
+    let variants: HashMap<i64, product_variant::Model> = product_variant::Entity::find()
+        .filter(product_variant::Column::Id.is_in(bundle.parts.iter().map(|p| p.variant_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    Ok(bundle.parts.iter().filter_map(|p| variants.get(&p.variant_id).map(|v| (v.clone(), *p))).collect())
+}
+
+/// "; a bundle: SKU-A limits it (7 available ÷ 2 per bundle = 3)".
+fn bundle_sentence(components: &[(product_variant::Model, BundlePart)], limiting: Option<usize>) -> Option<String> {
+    let (variant, part) = components.get(limiting?)?;
+    let name = variant.sku.clone().unwrap_or_else(|| variant.title.clone());
+    Some(format!(
+        "; a bundle: its stock is what its components make, and {name} limits it ({} available ÷ {} per bundle = {})",
+        part.total.available(),
+        part.quantity,
+        part.bundles_available()
+    ))
 }
