@@ -30,6 +30,9 @@ pub struct Model {
     pub raw: Json,
     /// Set by a permanent "delete link": the listing is never linked again.
     pub link_excluded: bool,
+    /// A bundle of the marketplace's own (a Shopee virtual SKU, a TikTok combo): the marketplace computes its stock
+    /// from its items and refused it by API, so no quantity is pushed to it. Set by the hub, never by a pull.
+    pub stock_computed_by_channel: bool,
     pub seen_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

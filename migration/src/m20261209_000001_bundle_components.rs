@@ -1,7 +1,8 @@
 //! Issue 21: bundles, combos and multi-packs. `bundle_components` makes a hub variant (the bundle) out of other
 //! variants, each so many times ("lốc 6 chai": 6 × the bottle); a bundle holds no stock of its own, its available
 //! quantity is derived from its components'. `inventory_ledger.bundle_variant_id` names the bundle whose order,
-//! slip or return moved a component.
+//! slip or return moved a component. `channel_listings.stock_computed_by_channel`: the listing is a bundle of the
+//! marketplace's own (a Shopee virtual SKU, a TikTok combo), whose stock the marketplace computes and refuses by API.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -61,10 +62,26 @@ impl MigrationTrait for Migration {
                     .add_column(big_integer_null(InventoryLedger::BundleVariantId))
                     .to_owned(),
             )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(ChannelListings::Table)
+                    .add_column(boolean(ChannelListings::StockComputedByChannel).default(false))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(ChannelListings::Table)
+                    .drop_column(ChannelListings::StockComputedByChannel)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter().table(InventoryLedger::Table).drop_column(InventoryLedger::BundleVariantId).to_owned(),
@@ -80,6 +97,12 @@ enum BundleComponents {
     BundleVariantId,
     ComponentVariantId,
     Quantity,
+}
+
+#[derive(DeriveIden)]
+enum ChannelListings {
+    Table,
+    StockComputedByChannel,
 }
 
 #[derive(DeriveIden)]

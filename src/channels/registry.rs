@@ -107,9 +107,19 @@ pub struct UpdateLimits {
     pub one_product_per_call: bool,
     /// Whether stock and price go in separate calls.
     pub stock_and_price_apart: bool,
+    /// The code with which the marketplace refuses a stock update of a bundle it computes itself (its own
+    /// bundle SKUs, made of other items); none where it has no such bundles. Such a listing's quantity is then
+    /// not pushed (`channel_listings.stock_computed_by_channel`).
+    pub computed_stock_refusal: Option<&'static str>,
 }
 
 impl UpdateLimits {
+    /// Whether a push's refusal (as the connector reports it) says the listing's stock is the marketplace's to
+    /// compute.
+    pub fn refuses_computed_stock(&self, error: &str) -> bool {
+        self.computed_stock_refusal.is_some_and(|code| error.contains(code))
+    }
+
     /// Fewest calls the API allows for these updates (the benchmark's yardstick).
     pub fn minimum_calls(&self, updates: &[StockPriceUpdate]) -> usize {
         let mut groups: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();

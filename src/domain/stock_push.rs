@@ -27,6 +27,9 @@ pub enum QuantityRule {
     /// The warehouse allocates (always, or the variant is below its low-stock threshold): the channel's own share
     /// of the available units (`domain::allocation`).
     Allocated,
+    /// The listing is a bundle of the marketplace's own (a Shopee virtual SKU, a TikTok combo): the marketplace
+    /// computes its stock from its items and refuses it by API, so no quantity is sent.
+    ComputedByChannel,
 }
 
 /// The channel settings that decide a push.
@@ -373,6 +376,7 @@ pub fn explain(
     match decision.rule {
         QuantityRule::SyncOff => "quantity sync is off for this channel: no quantity is sent".to_owned(),
         QuantityRule::NotTracked => "the variant does not track inventory: no quantity is sent".to_owned(),
+        QuantityRule::ComputedByChannel => "the listing is a bundle of the marketplace's own, whose stock it computes from its items and refuses by API: no quantity is sent".to_owned(),
         QuantityRule::OversellAlways => format!(
             "the variant allows selling when out of stock and the channel's policy is ALWAYS: the oversell quantity {q} is sent"
         ),

@@ -29,6 +29,9 @@ pub enum SyncErrorCode {
     StockDrift,
     /// Push (a warning): the variant does not track inventory, so no quantity is pushed.
     QuantityNotTracked,
+    /// Push (a warning): the listing is a bundle of the marketplace's own (a Shopee virtual SKU, a TikTok combo),
+    /// whose stock the marketplace computes and refuses by API, so no quantity is pushed.
+    StockComputedByChannel,
     /// Order: some lines' listings are not linked to a hub variant; the order is kept and re-synced once they are.
     OrderProductNotLinked,
     /// Order: the channel reported a status no mapping knows; the order is UNRECOGNIZED until one does.
@@ -42,7 +45,7 @@ pub enum SyncErrorCode {
 }
 
 impl SyncErrorCode {
-    pub const ALL: [SyncErrorCode; 17] = [
+    pub const ALL: [SyncErrorCode; 18] = [
         Self::NoMatchKey,
         Self::NotFoundOnChannel,
         Self::DuplicateInProduct,
@@ -55,6 +58,7 @@ impl SyncErrorCode {
         Self::StockPushFailed,
         Self::StockDrift,
         Self::QuantityNotTracked,
+        Self::StockComputedByChannel,
         Self::OrderProductNotLinked,
         Self::OrderStatusUnrecognized,
         Self::OrderStockRefused,
@@ -77,6 +81,7 @@ impl SyncErrorCode {
             Self::StockPushFailed => "STOCK_PUSH_FAILED",
             Self::StockDrift => "STOCK_DRIFT",
             Self::QuantityNotTracked => "QUANTITY_NOT_TRACKED",
+            Self::StockComputedByChannel => "STOCK_COMPUTED_BY_CHANNEL",
             Self::OrderProductNotLinked => "ORDER_PRODUCT_NOT_LINKED",
             Self::OrderStatusUnrecognized => "ORDER_STATUS_UNRECOGNIZED",
             Self::OrderStockRefused => "ORDER_STOCK_REFUSED",

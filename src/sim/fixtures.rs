@@ -52,6 +52,7 @@ pub fn seed_sim(sim: &SimHandle, skus: usize, prefix: &str) {
             title: format!("Stock bench {p}"),
             status: "active".into(),
             hidden: false,
+            computes_stock: false,
             created_at: now,
             updated_at: now,
             skus,

@@ -25,6 +25,10 @@ pub struct SimProduct {
     pub title: String,
     pub status: String,
     pub hidden: bool,
+    /// A bundle of the marketplace's own (a Shopee virtual SKU item, a TikTok combo): its stock is computed from
+    /// its items and refused by the stock update API.
+    #[serde(default)]
+    pub computes_stock: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub skus: Vec<SimSku>,
@@ -222,6 +226,7 @@ impl SimStore {
             title: title.to_owned(),
             status: "active".into(),
             hidden: false,
+            computes_stock: false,
             created_at: now,
             updated_at: now,
             skus,
@@ -231,6 +236,12 @@ impl SimStore {
 
     pub fn sku_by_seller_sku(&self, seller_sku: &str) -> Option<(&SimProduct, &SimSku)> {
         self.products.iter().find_map(|p| p.skus.iter().find(|s| s.seller_sku == seller_sku).map(|s| (p, s)))
+    }
+
+    /// Makes the product holding `seller_sku` a bundle of the marketplace's own (its stock computed, not set).
+    pub fn make_computed_bundle(&mut self, seller_sku: &str) -> bool {
+        let product = self.products.iter_mut().find(|p| p.skus.iter().any(|s| s.seller_sku == seller_sku));
+        product.map(|p| p.computes_stock = true).is_some()
     }
 
     pub fn sku_mut(&mut self, sku_id: u64) -> Option<&mut SimSku> {

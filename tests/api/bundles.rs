@@ -69,15 +69,25 @@ async fn components_of(app: &TestApp, variant: &Value) -> Vec<(String, i64)> {
         .collect()
 }
 
-/// A Lazada shop reading the default warehouse's available units (reservations count), with a shirt (10), a
-/// bottle (5) and a combo variant (no stock) linked to its listings.
-async fn shop_with_combo(app: &TestApp, shirt: i64, bottle: i64) -> (Shop, Value, Value, Value) {
+/// A shop of `kind` reading the default warehouse's available units (reservations count), with a shirt, a bottle
+/// (on hand as given) and a combo variant (no stock) linked to its listings.
+async fn shop_of_kind_with_combo(
+    app: &TestApp,
+    kind: ChannelKind,
+    shirt: i64,
+    bottle: i64,
+) -> (Shop, Value, Value, Value) {
     let wh = app.default_warehouse_id().await;
-    let shop = connect(app, ChannelKind::Lazada, json!({ "stockWarehouseIds": [wh] })).await;
+    let shop = connect(app, kind, json!({ "stockWarehouseIds": [wh] })).await;
     let shirt = linked_variant(app, &shop, SHIRT, shirt).await;
     let bottle = linked_variant(app, &shop, BOTTLE, bottle).await;
     let combo = linked_variant(app, &shop, COMBO, 0).await;
     (shop, shirt, bottle, combo)
+}
+
+/// A Lazada shop with the shirt, the bottle and the combo (`shop_of_kind_with_combo`).
+async fn shop_with_combo(app: &TestApp, shirt: i64, bottle: i64) -> (Shop, Value, Value, Value) {
+    shop_of_kind_with_combo(app, ChannelKind::Lazada, shirt, bottle).await
 }
 
 async fn adjust(app: &TestApp, variant: &Value, delta: i64) -> Value {
@@ -344,3 +354,64 @@ async fn stock_of(app: &TestApp, variant: &Value) -> i64 {
         .expect("a level");
     level.on_hand - level.committed - level.pending_export
 }
+
+/// Shopee's virtual SKUs and TikTok's combos are bundles the marketplace computes: their stock is refused by API.
+/// Linked to a hub bundle, the listing is no longer pushed a quantity once refused, says why, and its explanation
+/// still shows what the hub's components make; its price and the components' quantities are pushed as before.
+async fn a_marketplace_bundle_sku_is_left_to_the_marketplace(app: &TestApp) {
+    for kind in [ChannelKind::Shopee, ChannelKind::Tiktok] {
+        let (shop, shirt, bottle, combo) = shop_of_kind_with_combo(app, kind, 10, 5).await;
+        let (_, errors) = set_bundle(
+            app,
+            &combo,
+            json!([{ "variantId": shirt, "quantity": 1 }, { "variantId": bottle, "quantity": 2 }]),
+        )
+        .await;
+        assert_eq!(errors, vec![]);
+        assert!(shop.sim.state.store().make_computed_bundle(COMBO), "{kind:?}: the combo listing");
+        let shown = on_sim(&shop.sim, COMBO).0;
+        push(app, &shop.channel).await;
+        push(app, &shop.channel).await;
+        assert_eq!(on_sim(&shop.sim, COMBO).0, shown, "{kind:?}: the marketplace keeps computing it");
+        assert_eq!((on_sim(&shop.sim, SHIRT).0, on_sim(&shop.sim, BOTTLE).0), (10, 5), "{kind:?}");
+
+        let explained = app
+            .gql(
+                "query($v: ID!, $c: ID!) { stockExplanation(variantId: $v, channelId: $c) { quantity rule summary
+                    bundleComponents { variant { sku } limiting } pushPending } }",
+                json!({ "v": combo, "c": shop.channel }),
+            )
+            .await;
+        let explanation = &explained["stockExplanation"];
+        assert_eq!(
+            (explanation["quantity"].clone(), explanation["rule"].clone()),
+            (json!(null), json!("COMPUTED_BY_CHANNEL"))
+        );
+        assert_eq!(explanation["pushPending"], false, "{kind:?}: nothing left to push: {explanation}");
+        assert!(explanation["summary"].as_str().unwrap_or("").contains("computes"), "{explanation}");
+        assert_eq!(explanation["bundleComponents"][1], json!({ "variant": { "sku": BOTTLE }, "limiting": true }));
+
+        let warnings = app
+            .gql(
+                "query($f: SyncErrorFilterInput) { syncErrors(filter: $f, first: 10) { edges { node { code message } } } }",
+                json!({ "f": { "channelId": shop.channel } }),
+            )
+            .await;
+        let open: Vec<(String, String)> = warnings["syncErrors"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|e| {
+                (
+                    e["node"]["code"].as_str().unwrap_or("").to_owned(),
+                    e["node"]["message"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(open.len(), 1, "{kind:?}: one warning, no push failure: {open:?}");
+        assert_eq!(open[0].0, "STOCK_COMPUTED_BY_CHANNEL");
+        let name = omnisync::channels::marketplace(kind).name;
+        assert!(open[0].1.contains(name) && open[0].1.contains("not pushed"), "{open:?}");
+    }
+}
+on_both_backends_driven!(bundles_of_the_marketplace, a_marketplace_bundle_sku_is_left_to_the_marketplace);

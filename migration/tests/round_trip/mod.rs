@@ -228,6 +228,7 @@ pub async fn write_and_read_every_table(db: &DatabaseConnection) {
             quantity: Some(9_007_199_254_740_993),
             channel_status: Some("channel_listings.channel_status ✓".to_owned()),
             raw: document(),
+            stock_computed_by_channel: true,
             link_excluded: true,
             seen_at: at(),
             created_at: at(),

@@ -46,6 +46,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         max_skus_per_call: super::PRICE_QUANTITY_BATCH,
         one_product_per_call: false,
         stock_and_price_apart: false,
+        computed_stock_refusal: None,
     },
     auth: Auth::OAuth { shop_id: false },
     consent: Some(Consent { url: "https://auth.lazada.com/oauth/authorize", query: consent_query }),

@@ -44,6 +44,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         max_skus_per_call: super::MODELS_PER_UPDATE,
         one_product_per_call: true,
         stock_and_price_apart: true,
+        computed_stock_refusal: Some(super::VIRTUAL_SKU_STOCK_REFUSED),
     },
     auth: Auth::OAuth { shop_id: true },
     consent: Some(Consent { url: "https://partner.shopeemobile.com/api/v2/shop/auth_partner", query: consent_query }),

@@ -42,6 +42,9 @@ pub const ITEM_PAGE_SIZE: usize = 100;
 pub const ITEM_INFO_BATCH: usize = 50;
 /// `update_stock` / `update_price`: one item per call, 1–50 models.
 pub const MODELS_PER_UPDATE: usize = 50;
+/// `product/update_stock`'s refusal of a bundle ("virtual") SKU item, whose stock Shopee computes from its items
+/// (shared/channels/README.md, "Stock-update rules").
+pub const VIRTUAL_SKU_STOCK_REFUSED: &str = "error_busi_cannot_edit_vsku";
 /// `get_order_list` page size maximum.
 pub const ORDER_PAGE_SIZE: usize = 100;
 /// `get_order_list` time window maximum (`time_to − time_from`).

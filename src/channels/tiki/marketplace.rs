@@ -46,6 +46,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         max_skus_per_call: wire::MAX_UPDATE_SKUS_BATCH,
         one_product_per_call: false,
         stock_and_price_apart: false,
+        computed_stock_refusal: None,
     },
     auth: Auth::ApiKeyOrClient,
     consent: Some(Consent { url: "https://api.tiki.vn/sc/oauth2/auth", query: consent_query }),

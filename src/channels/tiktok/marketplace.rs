@@ -50,6 +50,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         max_skus_per_call: super::MAX_SKUS_PER_UPDATE_CALL,
         one_product_per_call: true,
         stock_and_price_apart: true,
+        computed_stock_refusal: Some(super::COMBO_STOCK_REFUSED),
     },
     auth: Auth::OAuth { shop_id: false },
     consent: Some(Consent { url: "https://auth.tiktok-shops.com/oauth/authorize", query: consent_query }),

@@ -42,6 +42,9 @@ pub const MAX_ORDER_IDS_PER_CALL: usize = 50;
 /// SKUs per price or inventory update call. The docs only say "all SKUs of one product"; the maximum is
 /// UNCONFIRMED: we take 100 (the usual SKU ceiling of a product); the simulator enforces its own reading.
 pub const MAX_SKUS_PER_UPDATE_CALL: usize = 100;
+/// The inventory update's refusal of a combo product, whose stock TikTok computes from its items ("combo stock
+/// cannot be edited", shared/channels/README.md, "Stock-update rules"); reported as "<code>: <message>".
+pub const COMBO_STOCK_REFUSED: &str = "12052850";
 /// Quantities Update Inventory accepts. The docs say [1, 99 999]; 0 is UNCONFIRMED — we send and accept it,
 /// because a stock sync must be able to say "sold out".
 pub const INVENTORY_QUANTITY_RANGE: std::ops::RangeInclusive<i64> = 0..=99_999;

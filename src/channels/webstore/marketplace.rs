@@ -42,6 +42,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         max_skus_per_call: super::SET_BATCH_MAX,
         one_product_per_call: false,
         stock_and_price_apart: false,
+        computed_stock_refusal: None,
     },
     auth: Auth::ApiKey,
     consent: None,

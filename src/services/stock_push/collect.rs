@@ -17,7 +17,9 @@ use entity::{channel, channel_listing, product_link, product_variant};
 use super::due::{due_condition, orders_waiting};
 use super::record::{record_error, resolve_errors};
 use super::send::updates_per_product;
-use super::{IN_CHUNK, NOT_TRACKED, PRICE_ABOVE_LIST, StockLevels, StockWarehouses, now, stock_warehouses};
+use super::{
+    IN_CHUNK, NOT_TRACKED, PRICE_ABOVE_LIST, STOCK_COMPUTED, StockLevels, StockWarehouses, now, stock_warehouses,
+};
 use crate::domain::channel::StockPriceUpdate;
 use crate::domain::events::HubEvent;
 use crate::domain::stock_push::{
@@ -349,7 +351,11 @@ async fn plan_link(
     let level = levels.total;
     // A bundle shows what its components make; shares are split of a variant's own units, which a bundle has not.
     let share = if levels.bundle.is_some() { None } else { link.allocated_quantity };
-    let decision = rules::with_allocation(quantity_to_push(variant_flags(variant), level, settings), share);
+    let decision = if listing.stock_computed_by_channel {
+        QuantityDecision { quantity: None, rule: QuantityRule::ComputedByChannel, held_back: 0 }
+    } else {
+        rules::with_allocation(quantity_to_push(variant_flags(variant), level, settings), share)
+    };
     let rule = crate::channels::marketplace(channel.kind).prices.at_most_list_price;
     let ceiling = listing.list_price_minor.filter(|_| rule);
     let mut price = price_to_push(variant_prices(variant), settings, ceiling);
@@ -392,6 +398,15 @@ async fn plan_link(
         warnings.raised.extend(raised);
     } else {
         warnings.tracked.push(link.id);
+    }
+    if decision.rule == QuantityRule::ComputedByChannel {
+        let message = format!(
+            "{}: {} computes this listing's stock from the items of its own bundle (a bundle SKU of the marketplace) and refuses it by API: its quantity is not pushed; link it to a hub bundle of the same items to see what they make",
+            crate::services::inventory::variant_label(txn, variant).await?,
+            crate::channels::marketplace(channel.kind).name,
+        );
+        let (_, raised) = record_error(txn, channel.id, link, STOCK_COMPUTED, &message, None, at).await?;
+        warnings.raised.extend(raised);
     }
     if !plan.sends_anything() {
         return Ok(Some((plan, None)));

@@ -65,17 +65,23 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
         .order_by_asc(product_link::Column::Id)
         .one(db)
         .await?;
-    // The listing's list price caps the rule's price where the marketplace refuses more (as a push computes it).
-    let ceiling = match link.as_ref().and_then(|l| l.listing_id) {
-        Some(id) if crate::channels::marketplace(channel.kind).prices.at_most_list_price => {
-            channel_listing::Entity::find_by_id(id).one(db).await?.and_then(|l| l.list_price_minor)
-        }
-        _ => None,
+    let listing = match link.as_ref().and_then(|l| l.listing_id) {
+        Some(id) => channel_listing::Entity::find_by_id(id).one(db).await?,
+        None => None,
     };
+    // The listing's list price caps the rule's price where the marketplace refuses more (as a push computes it).
+    let ceiling = listing
+        .as_ref()
+        .filter(|_| crate::channels::marketplace(channel.kind).prices.at_most_list_price)
+        .and_then(|l| l.list_price_minor);
     let price = price_computation(variant_prices(&variant), &settings, ceiling);
     // As a push computes it: a bundle has no share of its own.
     let share = link.as_ref().and_then(|l| l.allocated_quantity).filter(|_| levels.bundle.is_none());
-    let decision = rules::with_allocation(quantity_to_push(variant_flags(&variant), level, &settings), share);
+    let decision = if listing.as_ref().is_some_and(|l| l.stock_computed_by_channel) {
+        QuantityDecision { quantity: None, rule: rules::QuantityRule::ComputedByChannel, held_back: 0 }
+    } else {
+        rules::with_allocation(quantity_to_push(variant_flags(&variant), level, &settings), share)
+    };
     let waiting = orders_waiting(db, channel.id).await?;
     let held = match (&link, decision.quantity) {
         (Some(l), Some(q)) => rules::plan_push(Some(q), None, l.last_pushed_quantity, None, waiting).held,

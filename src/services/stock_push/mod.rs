@@ -48,6 +48,8 @@ pub const PUSH_FAILED: &str = SyncErrorCode::StockPushFailed.as_str();
 pub const STOCK_DRIFT: &str = SyncErrorCode::StockDrift.as_str();
 /// Sync warning: the variant does not track inventory, so no quantity is pushed (SPEC §3).
 pub const NOT_TRACKED: &str = SyncErrorCode::QuantityNotTracked.as_str();
+/// Sync warning: the listing is a bundle the marketplace computes itself, so no quantity is pushed.
+pub const STOCK_COMPUTED: &str = SyncErrorCode::StockComputedByChannel.as_str();
 /// Sync error (on the link too): the price is above the listing's list price, which the marketplace refuses; the
 /// price is not pushed until it is within it.
 pub const PRICE_ABOVE_LIST: &str = SyncErrorCode::PriceAboveListPrice.as_str();

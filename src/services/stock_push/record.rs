@@ -11,7 +11,7 @@ use sea_orm::{
 use serde_json::json;
 
 use entity::enums::{LinkState, SyncErrorKind};
-use entity::{channel, product_link, stock_push, sync_error};
+use entity::{channel, channel_listing, product_link, stock_push, sync_error};
 
 use super::collect::PlannedPush;
 use super::send::PushOutcome;
@@ -50,6 +50,7 @@ pub async fn record(
         }
     }
     let mut ok_links = Vec::new();
+    let marketplace = crate::channels::marketplace(channel.kind);
     // Links are updated in id order, the order stock movements lock them in (`link_marks::on_levels_changed`):
     // the two never wait on each other in a cycle.
     let mut ordered: Vec<(&PlannedPush, &PushOutcome)> = pushes.iter().zip(outcomes).collect();
@@ -59,6 +60,9 @@ pub async fn record(
             record_success(&txn, p, o, at).await?;
             ok_links.push(p.link_id);
             counts.succeeded += 1;
+        } else if o.error.as_deref().is_some_and(|e| marketplace.updates.refuses_computed_stock(e)) {
+            stock_computed_by_channel(&txn, p, at).await?;
+            counts.failed += 1;
         } else if let Some(raised) = record_failure(&txn, channel.id, p, o, at).await? {
             counts.failed += 1;
             effects.publish_all(raised);
@@ -221,6 +225,30 @@ async fn record_failure(
         .exec(txn)
         .await?;
     Ok(Some(raised))
+}
+
+/// The marketplace refused the quantity of a bundle it computes itself: its listing is marked so, and the link is
+/// due again at once, its next push without a quantity (the collect raises the warning that says why).
+async fn stock_computed_by_channel(
+    txn: &DatabaseTransaction,
+    p: &PlannedPush,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<()> {
+    let Some(link) = product_link::Entity::find_by_id(p.link_id).one(txn).await? else { return Ok(()) };
+    if let Some(listing_id) = link.listing_id {
+        channel_listing::Entity::update_many()
+            .col_expr(channel_listing::Column::StockComputedByChannel, Expr::value(true))
+            .filter(channel_listing::Column::Id.eq(listing_id))
+            .exec(txn)
+            .await?;
+    }
+    product_link::Entity::update_many()
+        .col_expr(product_link::Column::PushPending, Expr::value(true))
+        .col_expr(product_link::Column::PushRequestedAt, Expr::value(at))
+        .filter(product_link::Column::Id.eq(p.link_id))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// One open sync error per (link, code): a repeat counts an occurrence. Returns the occurrences so far, and the

@@ -214,6 +214,12 @@ pub async fn update_stock(state: State, req: HttpRequest, body: web::Bytes) -> H
     let Some(product) = store.products.iter_mut().find(|p| p.id == item_id) else {
         return gate::error("error_item_not_found", "Item_id is not found.");
     };
+    if product.computes_stock {
+        return gate::error(
+            crate::channels::shopee::VIRTUAL_SKU_STOCK_REFUSED,
+            "The stock of a virtual SKU item is computed from its items and cannot be edited.",
+        );
+    }
     let (mut success, mut failure) = (Vec::new(), Vec::new());
     for entry in &list {
         let model_id = entry.get("model_id").and_then(Value::as_u64).unwrap_or(u64::MAX);

@@ -32,6 +32,8 @@ pub const SEARCH_RESULT_WINDOW_EXCEEDED: i64 = 12052180;
 pub const PRODUCT_NOT_FOUND: i64 = 12052032;
 /// Update price / inventory: main code of a per-SKU failure ("Check failed").
 pub const SKU_CHECK_FAILED: i64 = 12052990;
+/// Update inventory of a combo product: its stock is computed from its items ("combo stock cannot be edited").
+pub const COMBO_STOCK_NOT_EDITABLE: i64 = 12052850;
 /// Update inventory: "The warehouse does not exist".
 pub const WAREHOUSE_NOT_FOUND: i64 = 12052097;
 /// Update price / inventory on a product that is not `ACTIVATE`. UNCONFIRMED code.

@@ -291,6 +291,9 @@ pub(super) async fn update_inventory(
         Ok(product) => product,
         Err(refusal) => return refusal,
     };
+    if product.computes_stock {
+        return envelope_error(codes::COMBO_STOCK_NOT_EDITABLE, "The stock of a combo product cannot be edited.");
+    }
     let mut errors = Vec::new();
     for entry in request.skus {
         let Some(sku) = product.skus.iter_mut().find(|s| s.id.to_string() == entry.id) else {

@@ -276,6 +276,7 @@ async fn create_product(state: State, req: HttpRequest, body: web::Bytes) -> Ans
             title,
             status: "active".into(),
             hidden: !published,
+            computes_stock: false,
             created_at: now,
             updated_at: now,
             skus,
