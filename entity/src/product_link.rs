@@ -23,6 +23,8 @@ pub struct Model {
     pub last_pushed_quantity: Option<i64>,
     pub last_pushed_price_minor: Option<i64>,
     pub last_pushed_at: Option<DateTimeUtc>,
+    /// The sale the channel was last given (`{price, startsAt, endsAt}`), where the marketplace schedules sales.
+    pub last_pushed_sale: Option<Json>,
     pub push_pending: bool,
     pub push_requested_at: Option<DateTimeUtc>,
     /// A push of this link timed out and may still land until then; after it the link is pushed once more.

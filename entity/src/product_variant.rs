@@ -25,6 +25,10 @@ pub struct Model {
     pub list_price_minor: Option<i64>,
     /// Cost price, minor units.
     pub cost_price_minor: Option<i64>,
+    /// A sale price for a time (all three set, or none): pushed where the marketplace schedules sale prices.
+    pub sale_price_minor: Option<i64>,
+    pub sale_starts_at: Option<DateTimeUtc>,
+    pub sale_ends_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text")]
     pub option1_name: Option<String>,
     #[sea_orm(column_type = "Text")]

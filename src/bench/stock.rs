@@ -394,6 +394,7 @@ async fn one_pass_at_hub_rate_s(
             seller_sku: listing.seller_sku,
             quantity: Some(0),
             price_minor: None,
+            sale: None,
         })
         .collect();
     let marketplace = crate::channels::marketplace(kind);

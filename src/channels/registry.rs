@@ -153,6 +153,9 @@ pub struct PriceRules {
     /// "Nếu giá SP bên HRV cao hơn giá niêm yết của tiki sẽ báo lỗi" [Biz]). Others take such a price, or make it
     /// the list price.
     pub at_most_list_price: bool,
+    /// The marketplace schedules sale prices (a price from a start to an end time), sent with the price: Lazada's
+    /// SalePrice, SaleStartDate and SaleEndDate. Elsewhere a variant's sale is not pushed.
+    pub scheduled_sale: bool,
 }
 
 /// How a merchant connects a channel of a kind.
@@ -346,6 +349,7 @@ mod tests {
             seller_sku: None,
             quantity,
             price_minor: price,
+            sale: None,
         }
     }
 

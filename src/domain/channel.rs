@@ -98,6 +98,9 @@ pub struct StockPriceUpdate {
     pub seller_sku: Option<String>,
     pub quantity: Option<i64>,
     pub price_minor: Option<i64>,
+    /// A sale price for a time, where the marketplace schedules them (sent with `price_minor`); a sale ending now
+    /// ends the one the channel has.
+    pub sale: Option<crate::domain::price_rules::ScheduledSale>,
 }
 
 /// The channel's answer for one SKU of an update.

@@ -3,9 +3,41 @@
 //! (never below the cost price, never above the channel's list price where the channel has one). Every step is
 //! kept, so a pushed price can be explained figure by figure.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::errors::{ErrorCode, FieldError};
+
+/// A sale price for a time: from `starts_at` until `ends_at` the variant sells at `price` (minor units), where the
+/// marketplace schedules sale prices (Lazada's SalePrice, SaleStartDate, SaleEndDate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduledSale {
+    pub price: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+impl ScheduledSale {
+    /// Checks a sale given for a variant priced `regular` (minor units) at time `now`: a price above 0 and below
+    /// the regular price, an end after its start and still ahead. Errors name `sale.price` or `sale.endsAt`.
+    pub fn check(&self, regular: i64, now: DateTime<Utc>) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if self.price <= 0 || self.price >= regular {
+            errors.push(FieldError::new(
+                &["sale", "price"],
+                ErrorCode::Invalid,
+                "a sale price is above 0 and below the variant's price",
+            ));
+        }
+        if self.ends_at <= self.starts_at {
+            errors.push(FieldError::new(&["sale", "endsAt"], ErrorCode::Invalid, "a sale ends after it starts"));
+        } else if self.ends_at <= now {
+            errors.push(FieldError::new(&["sale", "endsAt"], ErrorCode::Invalid, "this sale has already ended"));
+        }
+        errors
+    }
+}
 
 /// A percent adjustment in hundredths of a percent (basis points): 1000 = +10%, -550 = -5.5%.
 pub const MIN_ADJUST_BASIS_POINTS: i64 = -9_999;

@@ -5,7 +5,7 @@ use entity::enums::{OversellPolicy, PricePolicy};
 use serde::{Deserialize, Serialize};
 
 use super::inventory::Quantities;
-use super::price_rules::{self, PriceBounds, PriceComputation, PriceRule};
+use super::price_rules::{self, PriceBounds, PriceComputation, PriceRule, ScheduledSale};
 
 /// The rule that decided a pushed quantity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
@@ -256,6 +256,8 @@ pub struct VariantPrices {
     pub price: i64,
     pub list_price: Option<i64>,
     pub cost_price: Option<i64>,
+    /// The variant's scheduled sale, if any.
+    pub sale: Option<ScheduledSale>,
 }
 
 /// The price a policy names [Sapo]. A policy naming a price the variant lacks falls back to the retail price.
@@ -280,6 +282,40 @@ pub fn price_computation(
     }
     let bounds = PriceBounds { cost: prices.cost_price, list_price_ceiling };
     Some(price_rules::apply(policy_price(prices, settings.price_policy), &settings.price_rule, bounds))
+}
+
+/// The sale to push with `regular` (the price pushed, `price_to_push`) where the marketplace schedules sale prices:
+/// the variant's sale, its price through the channel's price rule (never below cost), while it has not ended and
+/// stays below the regular price; `None` otherwise (no sale, `syncPrice` off, a marketplace without sale prices).
+pub fn sale_to_push(
+    prices: VariantPrices,
+    settings: &PushSettings,
+    regular: Option<i64>,
+    marketplace_schedules_sales: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<ScheduledSale> {
+    let (sale, regular) = (prices.sale?, regular?);
+    if !marketplace_schedules_sales || !settings.sync_price || sale.ends_at <= now {
+        return None;
+    }
+    let bounds = PriceBounds { cost: prices.cost_price, list_price_ceiling: None };
+    let price = price_rules::apply(sale.price, &settings.price_rule, bounds).price?;
+    (price < regular).then_some(ScheduledSale { price, ..sale })
+}
+
+/// What a push sends of a sale, given the sale to push now and the one the channel was last given: the new sale
+/// when it differs; the last one ending now when the hub's sale was removed while it still runs; nothing when the
+/// channel already has it (or never had one).
+pub fn sale_update(
+    now_sale: Option<ScheduledSale>,
+    last: Option<ScheduledSale>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<ScheduledSale> {
+    match (now_sale, last) {
+        (Some(sale), last) if Some(sale) != last => Some(sale),
+        (None, Some(last)) if last.ends_at > now => Some(ScheduledSale { ends_at: now.max(last.starts_at), ..last }),
+        _ => None,
+    }
 }
 
 /// The price to push (`price_computation`); `None` when `syncPrice` is off or the rule leaves no price above 0.
@@ -476,7 +512,7 @@ mod tests {
 
     #[test]
     fn price_follows_the_policy_and_sync_price() {
-        let prices = VariantPrices { price: 100, list_price: Some(150), cost_price: None };
+        let prices = VariantPrices { price: 100, list_price: Some(150), cost_price: None, sale: None };
         let mut s = settings(false, OversellPolicy::Always);
         assert_eq!(price_to_push(prices, &s, None), Some(100));
         s.price_policy = PricePolicy::List;
@@ -683,5 +719,39 @@ mod tests {
         assert_eq!(round_size(80, 50, true), 60);
         assert_eq!(round_size(40, 50, false), 500, "a batch API: the most a round takes");
         assert_eq!(round_size(2, 10, false), 20, "the web store: at least 20 links");
+    }
+
+    #[test]
+    fn a_sale_is_pushed_while_it_runs_below_the_regular_price_and_ended_when_removed() {
+        let at = |hours: i64| chrono::DateTime::UNIX_EPOCH + chrono::Duration::hours(1000 + hours);
+        let now = at(0);
+        let sale = ScheduledSale { price: 90_000, starts_at: at(-1), ends_at: at(48) };
+        let prices = VariantPrices { price: 100_000, list_price: None, cost_price: Some(70_000), sale: Some(sale) };
+        let settings = |rule: PriceRule| PushSettings { price_rule: rule, ..settings(false, OversellPolicy::Always) };
+        let plain = settings(PriceRule::default());
+        assert_eq!(sale_to_push(prices, &plain, Some(100_000), true, now), Some(sale));
+        assert_eq!(sale_to_push(prices, &plain, Some(100_000), false, now), None, "no sale prices there");
+        assert_eq!(sale_to_push(prices, &plain, None, true, now), None, "no price pushed");
+        assert_eq!(sale_to_push(prices, &plain, Some(100_000), true, at(48)), None, "ended");
+        assert_eq!(sale_to_push(prices, &plain, Some(90_000), true, now), None, "not below the regular price");
+        // The channel's rule applies to the sale price too, never below cost.
+        let markdown = settings(PriceRule { adjust_basis_points: -5000, ..PriceRule::default() });
+        assert_eq!(
+            sale_to_push(prices, &markdown, Some(100_000), true, now),
+            Some(ScheduledSale { price: 70_000, ..sale }),
+            "45,000 raised to the cost"
+        );
+
+        let later = ScheduledSale { ends_at: at(72), ..sale };
+        assert_eq!(sale_update(Some(sale), None, now), Some(sale), "a new sale");
+        assert_eq!(sale_update(Some(sale), Some(sale), now), None, "the channel has it");
+        assert_eq!(sale_update(Some(later), Some(sale), now), Some(later), "changed");
+        assert_eq!(
+            sale_update(None, Some(sale), now),
+            Some(ScheduledSale { ends_at: now, ..sale }),
+            "removed: ends now"
+        );
+        assert_eq!(sale_update(None, Some(ScheduledSale { ends_at: at(-2), ..sale }), now), None, "already over");
+        assert_eq!(sale_update(None, None, now), None);
     }
 }

@@ -15,7 +15,7 @@ use super::{app, reader};
 use crate::domain::money::{self, CurrencyCode};
 use crate::jobs::effects::with_effects;
 use crate::services::catalog::{
-    self, OptionPair, ProductFields, ProductFilter, VariantFields, VariantFilter, WarehouseFields,
+    self, OptionPair, ProductFields, ProductFilter, SaleFields, VariantFields, VariantFilter, WarehouseFields,
 };
 
 // ------------------------------------------------------------------------------------------------ types
@@ -250,6 +250,11 @@ impl ProductVariant {
     async fn hidden(&self) -> bool {
         self.0.hidden
     }
+    /// Its sale price for a time, pushed where the marketplace schedules sale prices (Lazada); null: none.
+    async fn sale(&self, ctx: &Context<'_>) -> Result<Option<ScheduledSale>> {
+        let currency = &app(ctx)?.settings.currency;
+        Ok(crate::services::link_marks::variant_prices(&self.0).sale.map(|s| ScheduledSale::new(s, currency)))
+    }
     /// What it is made of, if it is a bundle (a combo or multi-pack): each component variant with its units per
     /// bundle. Empty: an ordinary variant. A bundle holds no stock of its own: its available quantity, pushed like
     /// any variant's, is what its components make (`stockExplanation.bundleComponents`), and its orders, slips and
@@ -271,6 +276,23 @@ impl ProductVariant {
     /// When its fields last changed (stock movements do not count: see `InventoryLevel.updatedAt`).
     async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.updated_at
+    }
+}
+
+/// A sale price for a time.
+#[derive(SimpleObject)]
+pub struct ScheduledSale {
+    /// The sale price.
+    pub price: Money,
+    /// When the sale starts.
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    /// When it ends.
+    pub ends_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl ScheduledSale {
+    pub fn new(sale: crate::domain::price_rules::ScheduledSale, currency: &str) -> Self {
+        Self { price: Money::new(sale.price, currency), starts_at: sale.starts_at, ends_at: sale.ends_at }
     }
 }
 
@@ -577,6 +599,21 @@ pub struct ProductVariantFieldsInput {
     pub image_url: MaybeUndefined<String>,
     /// Marked hidden for the front end's lists; syncing ignores it. Default false.
     pub hidden: Option<bool>,
+    /// A sale price for a time, pushed (through each channel's price rule) where the marketplace schedules sale
+    /// prices (Lazada); null: no sale (a channel that was given one has it ended). Its price is above 0 and below
+    /// the variant's price; it ends after it starts and after now.
+    pub sale: MaybeUndefined<ScheduledSaleInput>,
+}
+
+/// A sale price for a time.
+#[derive(InputObject)]
+pub struct ScheduledSaleInput {
+    /// The sale price, a decimal string in the shop currency.
+    pub price: Decimal,
+    /// When the sale starts.
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    /// When it ends.
+    pub ends_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A new variant.
@@ -622,6 +659,8 @@ impl ProductVariantFieldsInput {
             unit: patch(self.unit),
             image_url: patch(self.image_url),
             hidden: self.hidden,
+            sale: patch(self.sale)
+                .map(|s| s.map(|s| SaleFields { price: s.price.0, starts_at: s.starts_at, ends_at: s.ends_at })),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod channels;
 pub mod cost;
 pub mod errors;
 pub mod executor;
+pub mod exports;
 pub mod idempotency;
 pub mod inventory;
 pub mod labels;
@@ -52,6 +53,7 @@ pub struct QueryRoot(
     api_tokens::ApiTokenQuery,
     sync_errors::SyncErrorQuery,
     stock::StockQuery,
+    exports::ExportQuery,
 );
 
 /// Every write. Needs a token of WRITE scope (channels and tokens: ADMIN). Refused input comes back as the

@@ -6,7 +6,7 @@ use entity::enums::{ExportSlipStatus, SyncRunKind};
 use entity::{export_slip, export_slip_line, order_return, return_line, stock_push};
 
 use super::auth::actor;
-use super::catalog::{Money, ProductVariant, Warehouse};
+use super::catalog::{Money, ProductVariant, ScheduledSale, Warehouse};
 use super::channels::{Channel, OversellPolicyGql, PricePolicyGql};
 use super::errors::{UserError, int, int_opt, payloads, query, split, user_errors};
 use super::inventory::InventoryLevel;
@@ -156,6 +156,11 @@ impl StockExplanation {
         let currency = channels::currency(&self.0.channel);
         let steps = self.0.price.as_ref().map(|c| c.steps.clone()).unwrap_or_default();
         steps.into_iter().map(|s| PriceStep { kind: s.kind, price: Money::new(s.price, currency) }).collect()
+    }
+    /// The sale pushed with `price` (its price through the channel's `priceRule`), where the marketplace schedules
+    /// sale prices (Lazada); null: none (no sale, it ended, or the marketplace has no scheduled sales).
+    async fn sale(&self) -> Option<ScheduledSale> {
+        self.0.sale.map(|s| ScheduledSale::new(s, channels::currency(&self.0.channel)))
     }
     /// The variant's link on this channel (null: not linked, nothing is pushed).
     async fn link(&self) -> Option<ProductLink> {

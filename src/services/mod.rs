@@ -6,6 +6,7 @@ pub mod bundles;
 pub mod catalog;
 pub mod channels;
 pub mod clock;
+pub mod csv_export;
 pub mod effects;
 pub mod export_slips;
 pub mod idempotency;

@@ -45,6 +45,7 @@ pub fn seed_sim(sim: &SimHandle, skus: usize, prefix: &str) {
                 list_price: 120_000,
                 quantity: 0,
                 options: Vec::new(),
+                sale: None,
             })
             .collect();
         store.products.push(SimProduct {

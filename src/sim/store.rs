@@ -17,6 +17,9 @@ pub struct SimSku {
     pub list_price: i64,
     pub quantity: i64,
     pub options: Vec<(String, String)>,
+    /// A scheduled sale price (Lazada's special price): (price, from, to).
+    #[serde(default)]
+    pub sale: Option<(i64, DateTime<Utc>, DateTime<Utc>)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -219,6 +222,7 @@ impl SimStore {
                 list_price: price + 20_000,
                 quantity: i64::from(rng.random_range(0u32..100)),
                 options,
+                sale: None,
             });
         }
         self.products.push(SimProduct {

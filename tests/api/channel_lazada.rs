@@ -157,6 +157,7 @@ async fn a_stock_and_price_update_of_500_skus_takes_ten_calls_and_lands_in_the_s
             seller_sku: l.seller_sku.clone(),
             quantity: Some(i as i64),
             price_minor: Some(10_000 + i as i64 * 1000),
+            sale: None,
         })
         .collect();
     assert_eq!(updates.len(), 500);
@@ -185,6 +186,7 @@ async fn a_refused_sku_is_reported_and_the_rest_of_its_batch_is_updated() {
             seller_sku: good.seller_sku.clone(),
             quantity: Some(7),
             price_minor: None,
+            sale: None,
         },
         StockPriceUpdate {
             external_product_id: String::new(),
@@ -192,6 +194,7 @@ async fn a_refused_sku_is_reported_and_the_rest_of_its_batch_is_updated() {
             seller_sku: Some("NOPE".into()),
             quantity: Some(1),
             price_minor: None,
+            sale: None,
         },
         StockPriceUpdate {
             external_product_id: String::new(),
@@ -199,6 +202,7 @@ async fn a_refused_sku_is_reported_and_the_rest_of_its_batch_is_updated() {
             seller_sku: Some("NEG".into()),
             quantity: Some(-1),
             price_minor: None,
+            sale: None,
         },
     ];
 

@@ -97,6 +97,7 @@ async fn stock_and_price_of_500_skus_go_out_in_the_minimum_number_of_calls() {
             seller_sku: l.seller_sku.clone(),
             quantity: Some(7 + i as i64),
             price_minor: Some(100_000 + 1_000 * i as i64),
+            sale: None,
         })
         .collect();
     // One update_stock and one update_price per item (no item has more than 50 models).
@@ -128,6 +129,7 @@ async fn an_update_reports_refused_models_one_by_one() {
             seller_sku: None,
             quantity: Some(3),
             price_minor: None,
+            sale: None,
         },
         StockPriceUpdate {
             external_product_id: model.external_product_id.clone(),
@@ -135,6 +137,7 @@ async fn an_update_reports_refused_models_one_by_one() {
             seller_sku: None,
             quantity: Some(3),
             price_minor: None,
+            sale: None,
         },
         StockPriceUpdate {
             external_product_id: "888888888".into(),
@@ -142,6 +145,7 @@ async fn an_update_reports_refused_models_one_by_one() {
             seller_sku: None,
             quantity: None,
             price_minor: Some(5_000),
+            sale: None,
         },
     ];
     let report = connector(&sim).update_stock_price(&updates).await.expect("update");

@@ -111,6 +111,7 @@ async fn a_stock_and_price_update_of_500_skus_takes_the_fewest_batch_calls() {
             seller_sku: Some(code.clone()),
             quantity: Some(i as i64 % 50),
             price_minor: Some(100_000 + i as i64 * 1000),
+            sale: None,
         })
         .collect();
 
@@ -144,6 +145,7 @@ async fn the_legacy_api_key_updates_one_sku_per_call_and_reports_refusals_per_sk
             seller_sku: Some(code.clone()),
             quantity: Some(7),
             price_minor: Some(123_000),
+            sale: None,
         },
         StockPriceUpdate {
             external_product_id: "2".into(),
@@ -151,6 +153,7 @@ async fn the_legacy_api_key_updates_one_sku_per_call_and_reports_refusals_per_sk
             seller_sku: Some("NO-SUCH-SKU".into()),
             quantity: Some(1),
             price_minor: None,
+            sale: None,
         },
     ];
 

@@ -129,6 +129,7 @@ async fn a_stock_and_price_update_of_500_skus_takes_the_minimum_number_of_calls(
                 seller_sku: Some(sku.seller_sku.clone()),
                 quantity: Some(i as i64 % 7),
                 price_minor: Some(100_000 + i as i64 * 1000),
+                sale: None,
             })
             .collect()
     };
@@ -167,6 +168,7 @@ async fn an_update_refused_for_one_sku_reports_that_sku_and_applies_the_others()
         seller_sku: None,
         quantity: Some(quantity),
         price_minor: None,
+        sale: None,
     };
     let updates = vec![update(&skus[0], 12), update(&skus[1], 100_000), update("999999", 1)];
 

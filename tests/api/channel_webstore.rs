@@ -95,6 +95,7 @@ async fn a_stock_and_price_update_of_500_skus_takes_the_minimum_number_of_calls_
             seller_sku: l.seller_sku.clone(),
             quantity: Some(i as i64),
             price_minor: Some(100_000 + i as i64 * 1000),
+            sale: None,
         })
         .collect();
     assert_eq!(updates.len(), 500);
@@ -125,6 +126,7 @@ async fn an_unknown_variant_in_a_batch_is_reported_without_stopping_the_others()
             seller_sku: None,
             quantity: Some(1),
             price_minor: None,
+            sale: None,
         },
         StockPriceUpdate {
             external_product_id: listing.external_product_id.clone(),
@@ -132,6 +134,7 @@ async fn an_unknown_variant_in_a_batch_is_reported_without_stopping_the_others()
             seller_sku: listing.seller_sku.clone(),
             quantity: Some(42),
             price_minor: None,
+            sale: None,
         },
     ];
     let report = connector.update_stock_price(&updates).await.expect("update");

@@ -210,6 +210,7 @@ fn response_parsers_of_every_marketplace_never_panic_on_any_answer() {
                                 seller_sku: Some("S".into()),
                                 quantity: Some(3),
                                 price_minor: Some(1000),
+                                sale: None,
                             }])
                             .await
                             .map(|_| ()),

@@ -24,6 +24,7 @@ mod channels;
 mod clock_skew;
 mod cluster;
 mod console_browser;
+mod csv_export;
 mod export_slips;
 mod faults_chaos;
 mod faults_kill;

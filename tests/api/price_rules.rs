@@ -168,3 +168,93 @@ async fn a_bad_price_rule_is_refused_by_field_and_changes_nothing(app: &TestApp)
     }
 }
 on_both_backends_driven!(price_rules_refused, a_bad_price_rule_is_refused_by_field_and_changes_nothing);
+
+/// `productVariantUpdate` with `input`: (the variant's sale after it, userErrors as (field, code)).
+async fn set_sale(app: &TestApp, variant: &Value, input: Value) -> (Value, Vec<(String, String)>) {
+    let data = app
+        .gql(
+            "mutation($v: ID!, $i: ProductVariantUpdateInput!) { productVariantUpdate(id: $v, input: $i) {
+                productVariant { sale { price { amount } startsAt endsAt } } userErrors { field code message } } }",
+            json!({ "v": variant, "i": input }),
+        )
+        .await;
+    let payload = &data["productVariantUpdate"];
+    let errors = payload["userErrors"]
+        .as_array()
+        .expect("userErrors")
+        .iter()
+        .map(|e| {
+            let field = e["field"].as_array().map(|f| f.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("."));
+            (field.unwrap_or_default(), e["code"].as_str().unwrap_or("").to_owned())
+        })
+        .collect();
+    (payload["productVariant"]["sale"].clone(), errors)
+}
+
+/// Lazada's sale price as the simulator holds it: (price, from, to).
+fn sale_on_sim(shop: &Shop, sku: &str) -> Option<(i64, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+    shop.sim.state.store().sku_by_seller_sku(sku).and_then(|(_, s)| s.sale)
+}
+
+/// A variant's sale reaches Lazada (SalePrice with its dates, in the shop's local time), through the channel's price
+/// rule; removed, the channel's sale is ended; refused when it is not below the price or ends before it starts or
+/// before now; a marketplace without scheduled sales gets none.
+async fn a_sale_reaches_lazada_and_ends_when_removed(app: &TestApp) {
+    let lazada = connect(app, ChannelKind::Lazada, json!({})).await;
+    let sku = "SKU-0003-1";
+    let variant = priced_variant(app, &lazada, sku, 150_000, 100_000).await;
+    let now = chrono::Utc::now();
+    let starts = chrono::DateTime::from_timestamp(now.timestamp() - 3600, 0).expect("a time");
+    let ends = starts + chrono::Duration::days(3);
+    let sale = |price: &str| json!({ "sale": { "price": price, "startsAt": starts.to_rfc3339(), "endsAt": ends.to_rfc3339() } });
+    let (stored, errors) = set_sale(app, &variant, sale("129000")).await;
+    assert_eq!(errors, vec![]);
+    assert_eq!(stored["price"]["amount"], "129000");
+    push(app, &lazada.channel).await;
+    assert_eq!(sale_on_sim(&lazada, sku), Some((129_000, starts, ends)), "the dates survive the shop's local time");
+    assert_eq!(on_sim(&lazada.sim, sku).1, 150_000, "the regular price goes with it");
+
+    // The channel's rule applies to the sale price too: +10% to 1,000.
+    let (_, errors) = set_rule(app, &lazada, json!({ "adjustPercent": "10", "roundTo": "1000" })).await;
+    assert_eq!(errors, json!([]));
+    push(app, &lazada.channel).await;
+    assert_eq!(sale_on_sim(&lazada, sku).map(|s| s.0), Some(142_000), "129,000 + 10% = 141,900 → 142,000");
+    assert_eq!(on_sim(&lazada.sim, sku).1, 165_000);
+    let explained = app
+        .gql(
+            "query($v: ID!, $c: ID!) { stockExplanation(variantId: $v, channelId: $c) { sale { price { amount } endsAt } } }",
+            json!({ "v": variant, "c": lazada.channel }),
+        )
+        .await;
+    assert_eq!(explained["stockExplanation"]["sale"]["price"]["amount"], "142000");
+
+    // Removed: the channel's sale ends now.
+    let (stored, errors) = set_sale(app, &variant, json!({ "sale": null })).await;
+    assert_eq!((stored, errors), (json!(null), vec![]));
+    push(app, &lazada.channel).await;
+    let (_, _, until) = sale_on_sim(&lazada, sku).expect("the ended sale");
+    assert!(until <= chrono::Utc::now(), "ended: {until}");
+
+    // Refused, nothing changed.
+    let refused = |field: &str| vec![(format!("input.sale.{field}"), "INVALID".to_owned())];
+    assert_eq!(set_sale(app, &variant, sale("150000")).await.1, refused("price"), "not below the price");
+    let backwards =
+        json!({ "sale": { "price": "99000", "startsAt": ends.to_rfc3339(), "endsAt": starts.to_rfc3339() } });
+    assert_eq!(set_sale(app, &variant, backwards).await.1, refused("endsAt"));
+    let over = json!({ "sale": { "price": "99000", "startsAt": (starts - chrono::Duration::days(9)).to_rfc3339(), "endsAt": (starts - chrono::Duration::days(8)).to_rfc3339() } });
+    assert_eq!(set_sale(app, &variant, over).await.1, refused("endsAt"), "already ended");
+    assert_eq!(set_sale(app, &variant, json!({})).await.0, json!(null));
+
+    // Shopee schedules no sale prices through this API: nothing is pushed there.
+    let shopee = connect(app, ChannelKind::Shopee, json!({})).await;
+    let on_shopee = priced_variant(app, &shopee, "SKU-0004-1", 150_000, 100_000).await;
+    assert_eq!(set_sale(app, &on_shopee, sale("129000")).await.1, vec![]);
+    let explained = app
+        .gql(
+            "query($v: ID!, $c: ID!) { stockExplanation(variantId: $v, channelId: $c) { sale { endsAt } } }",
+            json!({ "v": on_shopee, "c": shopee.channel }),
+        )
+        .await;
+    assert_eq!(explained["stockExplanation"]["sale"], json!(null));
+}
+on_both_backends_driven!(price_rules_sale, a_sale_reaches_lazada_and_ends_when_removed);

@@ -81,6 +81,7 @@ async fn products_made_on_either_side_reach_the_other_and_option_edits_are_repor
             seller_sku: Some("STORE-NEW-1".into()),
             quantity: None,
             price_minor: Some(160_000),
+            sale: None,
         }])
         .await
         .expect("updated on the store");

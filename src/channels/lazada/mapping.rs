@@ -121,8 +121,19 @@ pub fn listings_of(product: &wire::Product, currency: &str) -> Result<Vec<Listin
     Ok(listings)
 }
 
-/// The `payload` of `/product/price_quantity/update` for one batch (XML, the format every seller accepts).
-pub fn price_quantity_payload(updates: &[&StockPriceUpdate], currency: &str) -> String {
+/// The shop's local time, in which Lazada's seller tools show sale dates: UTC+7 in Vietnam, Thailand and
+/// Indonesia (Jakarta), UTC+8 in Malaysia, Singapore and the Philippines (none of them moves its clocks).
+pub fn shop_offset(country: &str) -> chrono::FixedOffset {
+    let hours = if matches!(country, "MY" | "SG" | "PH") { 8 } else { 7 };
+    chrono::FixedOffset::east_opt(hours * 3600).unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("UTC"))
+}
+
+/// How `SaleStartDate` and `SaleEndDate` are written: the shop's local time to the second.
+pub const SALE_DATE_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// The `payload` of `/product/price_quantity/update` for one batch (XML, the format every seller accepts). A sale
+/// goes as SalePrice, SaleStartDate and SaleEndDate, in the shop's local time (`offset`).
+pub fn price_quantity_payload(updates: &[&StockPriceUpdate], currency: &str, offset: chrono::FixedOffset) -> String {
     use quick_xml::escape::escape;
     let mut xml = String::from("<Request><Product><Skus>");
     for update in updates {
@@ -138,6 +149,16 @@ pub fn price_quantity_payload(updates: &[&StockPriceUpdate], currency: &str) -> 
         }
         if let Some(price) = update.price_minor {
             xml.push_str(&format!("<Price>{}</Price>", money::from_minor(price, currency)));
+        }
+        if let Some(sale) = update.sale {
+            let date =
+                |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&offset).format(SALE_DATE_FORMAT).to_string();
+            xml.push_str(&format!(
+                "<SalePrice>{}</SalePrice><SaleStartDate>{}</SaleStartDate><SaleEndDate>{}</SaleEndDate>",
+                money::from_minor(sale.price, currency),
+                date(sale.starts_at),
+                date(sale.ends_at)
+            ));
         }
         if let Some(quantity) = update.quantity {
             xml.push_str(&format!("<Quantity>{quantity}</Quantity>"));
@@ -294,10 +315,22 @@ mod tests {
             seller_sku: Some("A&B".into()),
             quantity: Some(5),
             price_minor: Some(100_000),
+            sale: None,
         };
         assert_eq!(
-            price_quantity_payload(&[&update], "VND"),
+            price_quantity_payload(&[&update], "VND", shop_offset("VN")),
             "<Request><Product><Skus><Sku><ItemId>1</ItemId><SkuId>2</SkuId><SellerSku>A&amp;B</SellerSku><Price>100000</Price><Quantity>5</Quantity></Sku></Skus></Product></Request>"
+        );
+        // A sale, in the shop's local time: midnight in Hồ Chí Minh City is 17:00 UTC the day before.
+        let sale = crate::domain::price_rules::ScheduledSale {
+            price: 90_000,
+            starts_at: Utc.with_ymd_and_hms(2026, 12, 10, 17, 0, 0).single().expect("time"),
+            ends_at: Utc.with_ymd_and_hms(2026, 12, 12, 16, 59, 59).single().expect("time"),
+        };
+        let on_sale = StockPriceUpdate { quantity: None, sale: Some(sale), ..update };
+        assert_eq!(
+            price_quantity_payload(&[&on_sale], "VND", shop_offset("VN")),
+            "<Request><Product><Skus><Sku><ItemId>1</ItemId><SkuId>2</SkuId><SellerSku>A&amp;B</SellerSku><Price>100000</Price><SalePrice>90000</SalePrice><SaleStartDate>2026-12-11 00:00:00</SaleStartDate><SaleEndDate>2026-12-12 23:59:59</SaleEndDate></Sku></Skus></Product></Request>"
         );
     }
 

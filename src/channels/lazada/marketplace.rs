@@ -72,7 +72,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         instructions: "In the Lazada Open Platform console, open your app's Message Service tab, set the callback URL to {url} (HTTPS with an OV or EV certificate), press Verify, then subscribe to Trade Order messages (type 0). The address is one per app.",
     },
     creates_missing_products: false,
-    prices: PriceRules { at_most_list_price: false },
+    prices: PriceRules { at_most_list_price: false, scheduled_sale: true },
     unique_seller_skus: false,
     // The reason ids Lazada's cancel validation offers (`/order/reverse/cancel/validate`); the connector sends the
     // chosen one if Lazada offers it for the order.

@@ -9,6 +9,8 @@ mod actions;
 mod client;
 pub mod codes;
 mod mapping;
+
+pub use mapping::{SALE_DATE_FORMAT, shop_offset};
 mod marketplace;
 pub mod sign;
 mod wire;
@@ -356,7 +358,7 @@ impl Connector for LazadaConnector {
             }
         }
         for batch in sendable.chunks(PRICE_QUANTITY_BATCH) {
-            let payload = mapping::price_quantity_payload(batch, self.currency);
+            let payload = mapping::price_quantity_payload(batch, self.currency, mapping::shop_offset(&self.country));
             report.calls += 1;
             let reply = self.client.call_any(Method::Post, api, &[param("payload", &payload)]).await?;
             let code = reply.envelope.code().to_owned();

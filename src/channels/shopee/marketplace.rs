@@ -68,7 +68,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
         instructions: "In the Shopee Open Platform console, open your app's Push Mechanism page, set the Live Call Back URL to {url} and turn on the Order Status push (code 3); Shopee sends a test push to check it. The address is one per app.",
     },
     creates_missing_products: false,
-    prices: PriceRules { at_most_list_price: false },
+    prices: PriceRules { at_most_list_price: false, scheduled_sale: false },
     unique_seller_skus: false,
     // `cancel_reason` of `/order/cancel_order` (OUT_OF_STOCK names the order's items; the connector adds them).
     cancel_reasons: &[

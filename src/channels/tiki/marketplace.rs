@@ -71,7 +71,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     },
     push_address: PushAddress::Pulled,
     creates_missing_products: false,
-    prices: PriceRules { at_most_list_price: true },
+    prices: PriceRules { at_most_list_price: true, scheduled_sale: false },
     unique_seller_skus: false,
     // A cancel is a confirmation with no item available: Tiki takes no reason, the text stays in the hub.
     cancel_reasons: &[],

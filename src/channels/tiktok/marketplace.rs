@@ -72,7 +72,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     },
     push_address: PushAddress::RegisteredByApi,
     creates_missing_products: false,
-    prices: PriceRules { at_most_list_price: false },
+    prices: PriceRules { at_most_list_price: false, scheduled_sale: false },
     unique_seller_skus: false,
     // UNCONFIRMED: `cancel_reason` of `/return_refund/202309/cancellations` is a string whose accepted values
     // `../shared/channels/tiktok.md` does not list; text is sent as given.

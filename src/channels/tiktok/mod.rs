@@ -560,6 +560,7 @@ mod tests {
             seller_sku: None,
             quantity,
             price_minor: price,
+            sale: None,
         }
     }
 

@@ -66,7 +66,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     push_address: PushAddress::RegisteredByApi,
     // SPEC §2: the only channel where linking creates missing products (hidden).
     creates_missing_products: true,
-    prices: PriceRules { at_most_list_price: false },
+    prices: PriceRules { at_most_list_price: false, scheduled_sale: false },
     unique_seller_skus: true,
     cancel_reasons: &[],
     facts: FACTS,

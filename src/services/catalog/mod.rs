@@ -68,6 +68,16 @@ pub struct VariantFields {
     pub unit: Option<Option<String>>,
     pub image_url: Option<Option<String>>,
     pub hidden: Option<bool>,
+    /// A sale price for a time; `Some(None)`: no sale any more.
+    pub sale: Option<Option<SaleFields>>,
+}
+
+/// A sale as given: its price (in the shop's currency) from `starts_at` until `ends_at`.
+#[derive(Debug, Clone, Copy)]
+pub struct SaleFields {
+    pub price: Decimal,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub ends_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -8,6 +8,7 @@ use entity::product_variant;
 
 use super::{MAX_OPTIONS, OptionPair, VariantFields};
 use crate::domain::errors::{ErrorCode, FieldError};
+use crate::domain::price_rules::ScheduledSale;
 use crate::domain::{money, text};
 use crate::services::now;
 
@@ -28,6 +29,7 @@ pub(super) struct VariantDraft {
     unit: Option<String>,
     image_url: Option<String>,
     hidden: bool,
+    sale: Option<ScheduledSale>,
 }
 
 impl VariantDraft {
@@ -99,6 +101,23 @@ impl VariantDraft {
             // Titles follow the options unless the merchant named the variant.
             title = Some(default_title(&options));
         }
+        let mut sale = current.and_then(|c| crate::services::link_marks::variant_prices(c).sale);
+        if let Some(given) = &f.sale {
+            sale = None;
+            if let Some(s) = given {
+                check(money::to_minor(&["sale", "price"], s.price, currency).map(|price| {
+                    sale = Some(ScheduledSale { price, starts_at: s.starts_at, ends_at: s.ends_at });
+                }));
+            }
+        }
+        // A sale given now is checked whole; a stored one against a new price only (it may have ended since).
+        if let (Some(s), Some(price)) = (sale.filter(|_| f.sale.is_some() || f.price.is_some()), price_minor) {
+            for e in s.check(price, now()) {
+                if f.sale.is_some() || e.field.last().map(String::as_str) == Some("price") {
+                    check(Err(e));
+                }
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -117,6 +136,7 @@ impl VariantDraft {
             unit,
             image_url,
             hidden: f.hidden.or(current.map(|c| c.hidden)).unwrap_or(false),
+            sale,
         })
     }
 
@@ -148,6 +168,9 @@ impl VariantDraft {
             unit: Set(self.unit),
             image_url: Set(self.image_url),
             hidden: Set(self.hidden),
+            sale_price_minor: Set(self.sale.map(|s| s.price)),
+            sale_starts_at: Set(self.sale.map(|s| s.starts_at)),
+            sale_ends_at: Set(self.sale.map(|s| s.ends_at)),
             created_at: Set(now()),
             updated_at: Set(now()),
             ..Default::default()

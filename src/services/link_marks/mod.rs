@@ -27,7 +27,7 @@ use entity::{channel, product_link, product_variant, webhook_event};
 use super::IN_CHUNK;
 use super::ServiceResult;
 use crate::domain::inventory::Quantities;
-use crate::domain::price_rules::{PriceRule, Rounding};
+use crate::domain::price_rules::{PriceRule, Rounding, ScheduledSale};
 use crate::domain::stock_push::{
     PushSettings, SafetyStock, VariantFlags, VariantPrices, change_sells_out, level_move_matters,
 };
@@ -72,7 +72,11 @@ pub fn variant_flags(v: &product_variant::Model) -> VariantFlags {
 }
 
 pub fn variant_prices(v: &product_variant::Model) -> VariantPrices {
-    VariantPrices { price: v.price_minor, list_price: v.list_price_minor, cost_price: v.cost_price_minor }
+    let sale = match (v.sale_price_minor, v.sale_starts_at, v.sale_ends_at) {
+        (Some(price), Some(starts_at), Some(ends_at)) => Some(ScheduledSale { price, starts_at, ends_at }),
+        _ => None,
+    };
+    VariantPrices { price: v.price_minor, list_price: v.list_price_minor, cost_price: v.cost_price_minor, sale }
 }
 
 /// Marks links push-pending (and due now). `sells_out`: whether the change leaves the channel's quantity at 0

@@ -408,10 +408,24 @@ async fn plan_link(
         let (_, raised) = record_error(txn, channel.id, link, STOCK_COMPUTED, &message, None, at).await?;
         warnings.raised.extend(raised);
     }
-    if !plan.sends_anything() {
+    // A sale goes with the regular price (the marketplace reads the two together), when it is not what the
+    // channel already has.
+    let last_sale = link
+        .last_pushed_sale
+        .clone()
+        .filter(|_| link.push_in_doubt_until.is_none())
+        .and_then(|v| serde_json::from_value(v).ok());
+    let schedules_sales = crate::channels::marketplace(channel.kind).prices.scheduled_sale;
+    let sale_now = rules::sale_to_push(variant_prices(variant), settings, price, schedules_sales, at);
+    let sale = rules::sale_update(sale_now, last_sale, at);
+    if sale.is_some() && plan.price.is_none() {
+        plan.price = price;
+    }
+    if !plan.sends_anything() && sale.is_none() {
         return Ok(Some((plan, None)));
     }
-    let inputs = inputs_json(&decision, &levels, settings, &inputs.warehouses, variant, price, waiting, link, at);
+    let mut inputs = inputs_json(&decision, &levels, settings, &inputs.warehouses, variant, price, waiting, link, at);
+    inputs["sale"] = json!(sale);
     Ok(Some((
         plan,
         Some(PlannedPush {
@@ -423,6 +437,7 @@ async fn plan_link(
                 seller_sku: listing.seller_sku.clone(),
                 quantity: plan.quantity,
                 price_minor: plan.price,
+                sale,
             },
             plan,
             rule: decision.rule,

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use entity::{channel, channel_listing, product_link, product_variant};
 
 use super::due::orders_waiting;
-use crate::domain::price_rules::PriceComputation;
+use crate::domain::price_rules::{PriceComputation, ScheduledSale};
 use crate::domain::stock_push::{self as rules, PushSettings, QuantityDecision, price_computation, quantity_to_push};
 use crate::services::link_marks::{push_settings, variant_flags, variant_prices};
 use crate::services::warehouses::{BundlePart, StockLevels, StockWarehouses, stock_warehouses};
@@ -24,6 +24,8 @@ pub struct Explanation {
     pub decision: QuantityDecision,
     /// The price and how it was computed (`None`: `syncPrice` is off).
     pub price: Option<PriceComputation>,
+    /// The sale pushed with the price, where the marketplace schedules sales (`domain::stock_push::sale_to_push`).
+    pub sale: Option<ScheduledSale>,
     pub settings: PushSettings,
     pub link: Option<product_link::Model>,
     pub orders_waiting: bool,
@@ -75,6 +77,13 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
         .filter(|_| crate::channels::marketplace(channel.kind).prices.at_most_list_price)
         .and_then(|l| l.list_price_minor);
     let price = price_computation(variant_prices(&variant), &settings, ceiling);
+    let sale = rules::sale_to_push(
+        variant_prices(&variant),
+        &settings,
+        price.as_ref().and_then(|c| c.price),
+        crate::channels::marketplace(channel.kind).prices.scheduled_sale,
+        chrono::Utc::now(),
+    );
     // As a push computes it: a bundle has no share of its own.
     let share = link.as_ref().and_then(|l| l.allocated_quantity).filter(|_| levels.bundle.is_none());
     let decision = if listing.as_ref().is_some_and(|l| l.stock_computed_by_channel) {
@@ -102,6 +111,7 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
         levels,
         decision,
         price,
+        sale,
         settings,
         link,
         orders_waiting: waiting,

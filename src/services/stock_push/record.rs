@@ -158,6 +158,11 @@ async fn record_success(
     if let Some(price) = p.plan.price {
         update = update.col_expr(product_link::Column::LastPushedPriceMinor, Expr::value(price));
     }
+    if let Some(sale) = p.update.sale {
+        // A sale sent ending now is over: the channel has none left to compare with.
+        let running = (sale.ends_at > at).then(|| json!(sale));
+        update = update.col_expr(product_link::Column::LastPushedSale, Expr::value(running));
+    }
     let unchanged = match p.requested_at {
         Some(requested) => product_link::Column::PushRequestedAt.eq(requested),
         None => product_link::Column::PushRequestedAt.is_null(),

@@ -42,6 +42,19 @@ fn price_number(minor: i64) -> Value {
     json!(major.to_f64().unwrap_or_default())
 }
 
+/// A time as Lazada writes sale dates: the shop's local time (the simulated shop is in Vietnam).
+fn local_date(at: DateTime<Utc>) -> String {
+    at.with_timezone(&crate::channels::lazada::shop_offset("VN"))
+        .format(crate::channels::lazada::SALE_DATE_FORMAT)
+        .to_string()
+}
+
+/// A sale date as the update payload gives it, in the shop's local time.
+fn read_local_date(text: &str) -> Option<DateTime<Utc>> {
+    let naive = chrono::NaiveDateTime::parse_from_str(text, crate::channels::lazada::SALE_DATE_FORMAT).ok()?;
+    naive.and_local_timezone(crate::channels::lazada::shop_offset("VN")).single().map(|t| t.with_timezone(&Utc))
+}
+
 /// Option name/value pairs as `saleProp`.
 fn sale_prop(sku: &SimSku) -> Value {
     Value::Object(sku.options.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
@@ -61,7 +74,9 @@ pub fn render_product(product: &SimProduct) -> Value {
                 "SkuId": sku.id,
                 "Url": format!("https://www.lazada.vn/-i{}-s{}.html", product.id, sku.id),
                 "price": price_number(sku.price),
-                "special_price": 0.0,
+                "special_price": sku.sale.map(|(price, _, _)| price_number(price)).unwrap_or(json!(0.0)),
+                "special_from_date": sku.sale.map(|(_, from, _)| local_date(from)),
+                "special_to_date": sku.sale.map(|(_, _, to)| local_date(to)),
                 "saleProp": sale_prop(sku),
                 "multiWarehouseInventories": [{
                     "warehouseCode": "dropshipping", "quantity": sku.quantity, "totalQuantity": sku.quantity,
@@ -293,6 +308,35 @@ pub fn update_price_quantity(state: &SimState, params: &Params) -> Answer {
             }
             None => None,
         };
+        let sale = match (field("SalePrice"), field("SaleStartDate"), field("SaleEndDate")) {
+            (None, None, None) => None,
+            (Some(sale_price), Some(from), Some(to)) => {
+                let amount = sale_price
+                    .parse::<Decimal>()
+                    .ok()
+                    .and_then(|p| money::to_minor(&["SalePrice"], p, SIM_CURRENCY).ok());
+                let (Some(amount), Some(from), Some(to)) = (amount, read_local_date(&from), read_local_date(&to))
+                else {
+                    fail(&mut failures, "SalePrice", "Invalid SalePrice, SaleStartDate or SaleEndDate");
+                    continue;
+                };
+                let regular = price
+                    .or_else(|| store.products[product_index].skus.iter().find(|s| s.id == sku_id).map(|s| s.price));
+                if amount <= 0 || regular.is_some_and(|r| amount >= r) {
+                    fail(&mut failures, "SalePrice", "SalePrice must be lower than Price");
+                    continue;
+                }
+                if to < from {
+                    fail(&mut failures, "SaleEndDate", "SaleEndDate must be after SaleStartDate");
+                    continue;
+                }
+                Some((amount, from, to))
+            }
+            _ => {
+                fail(&mut failures, "SalePrice", "SalePrice, SaleStartDate and SaleEndDate go together");
+                continue;
+            }
+        };
         let product = &mut store.products[product_index];
         product.updated_at = now;
         if let Some(sku) = product.skus.iter_mut().find(|s| s.id == sku_id) {
@@ -302,6 +346,9 @@ pub fn update_price_quantity(state: &SimState, params: &Params) -> Answer {
             if let Some(p) = price {
                 sku.price = p;
                 sku.list_price = sku.list_price.max(p);
+            }
+            if sale.is_some() {
+                sku.sale = sale;
             }
         }
     }

@@ -251,7 +251,7 @@ fn new_product(product: &Value, store: &SimStore) -> Result<(String, bool, Vec<S
                     .ok_or_else(|| invalid(&format!("variants[{i}].option{} is required", n + 1)))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        skus.push(SimSku { id: 0, seller_sku: sku.to_owned(), price, list_price, quantity, options });
+        skus.push(SimSku { id: 0, seller_sku: sku.to_owned(), price, list_price, quantity, options, sale: None });
     }
     Ok((title.to_owned(), published, skus))
 }
