@@ -22,7 +22,7 @@ pub struct Component {
 
 /// How many bundles `level` of a component makes, on hand and available (rounded down: 13 bottles make two packs
 /// of 6). A level below zero (an oversold component) makes fewer than zero.
-fn bundles_from(level: Quantities, quantity: i64) -> (i64, i64) {
+pub fn bundles_from(level: Quantities, quantity: i64) -> (i64, i64) {
     let per = quantity.max(1);
     (level.on_hand.div_euclid(per), level.available().div_euclid(per))
 }

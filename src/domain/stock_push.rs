@@ -161,6 +161,23 @@ pub fn with_allocation(decision: QuantityDecision, share: Option<i64>) -> Quanti
     }
 }
 
+/// A link's quantity decision: none where the marketplace computes the listing's stock itself (its own bundle
+/// SKU); otherwise the quantity rule over `level`, replaced by the link's `share` where it holds one — a hub bundle
+/// (`bundle`) never does, its quantity being what its components make.
+pub fn link_decision(
+    variant: VariantFlags,
+    level: Quantities,
+    settings: &PushSettings,
+    share: Option<i64>,
+    bundle: bool,
+    stock_computed_by_channel: bool,
+) -> QuantityDecision {
+    if stock_computed_by_channel {
+        return QuantityDecision { quantity: None, rule: QuantityRule::ComputedByChannel, held_back: 0 };
+    }
+    with_allocation(quantity_to_push(variant, level, settings), share.filter(|_| !bundle))
+}
+
 /// Whether a link's quantity waits for its share: the channel sells from one warehouse that always allocates, and
 /// the link has no share yet (just linked, or allocation just turned on) — pushing the shared number meanwhile
 /// would show every unit on every channel. The scheduler's rebalance gives it its share.
@@ -753,5 +770,23 @@ mod tests {
         );
         assert_eq!(sale_update(None, Some(ScheduledSale { ends_at: at(-2), ..sale }), now), None, "already over");
         assert_eq!(sale_update(None, None, now), None);
+    }
+
+    #[test]
+    fn a_link_decision_leaves_marketplace_bundles_alone_and_gives_hub_bundles_no_share() {
+        let level = Quantities { on_hand: 9, committed: 2, pending_export: 0 };
+        let chosen = settings(true, OversellPolicy::Always);
+        let tracked = flags(true, false);
+        let decide = |share, bundle, computed| link_decision(tracked, level, &chosen, share, bundle, computed);
+        assert_eq!(decide(None, false, false), quantity_to_push(tracked, level, &chosen));
+        assert_eq!(
+            (decide(Some(3), false, false).quantity, decide(Some(3), false, false).rule),
+            (Some(3), QuantityRule::Allocated)
+        );
+        assert_eq!(decide(Some(3), true, false), quantity_to_push(tracked, level, &chosen), "a bundle has no share");
+        assert_eq!(
+            decide(Some(3), true, true),
+            QuantityDecision { quantity: None, rule: QuantityRule::ComputedByChannel, held_back: 0 }
+        );
     }
 }

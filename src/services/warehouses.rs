@@ -187,7 +187,7 @@ pub struct BundlePart {
 impl BundlePart {
     /// Bundles its available units make.
     pub fn bundles_available(&self) -> i64 {
-        self.total.available().div_euclid(self.quantity.max(1))
+        bundles::bundles_from(self.total, self.quantity).1
     }
 }
 

@@ -237,7 +237,7 @@ impl LevelBook {
         Ok(())
     }
 
-    /// The level as the movements so far left it (locking it first if needed).
+    /// The level as the movements so far left it (locking it first if needed). Not for a bundle, which holds none.
     pub async fn current(
         &mut self,
         txn: &DatabaseTransaction,
@@ -245,21 +245,10 @@ impl LevelBook {
         warehouse_id: i64,
     ) -> ServiceResult<Quantities> {
         self.lock(txn, [(variant_id, warehouse_id)]).await?;
-        let level_now = |book: &Self, variant_id: i64| {
-            book.levels.get(&(variant_id, warehouse_id)).map(|l| l.now).ok_or_else(|| {
-                ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction"))
-            })
-        };
-        match self.compositions.get(&variant_id) {
-            Some(parts) if !parts.is_empty() => {
-                let made = parts
-                    .iter()
-                    .map(|(component, per_bundle)| level_now(self, component.id).map(|level| (level, *per_bundle)))
-                    .collect::<ServiceResult<Vec<_>>>()?;
-                Ok(crate::domain::bundles::derived_level(&made))
-            }
-            _ => level_now(self, variant_id),
-        }
+        self.levels
+            .get(&(variant_id, warehouse_id))
+            .map(|l| l.now)
+            .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("inventory level vanished inside its transaction")))
     }
 
     /// Applies one movement by the stock rule (`domain::inventory::apply`); a refusal changes nothing. A bundle's
@@ -320,7 +309,9 @@ impl LevelBook {
                 ServiceError::Rejected(vec![FieldError::new(
                     &[],
                     ErrorCode::QuantityTooLarge,
-                    format!("{} × {per_bundle} units of a component is too large", movement.delta.committed),
+                    format!(
+                        "this movement of the bundle, times {per_bundle} units of a component per bundle, is too large"
+                    ),
                 )])
             })?;
             let current = self.current(txn, component.id, movement.warehouse_id).await?;

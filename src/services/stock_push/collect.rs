@@ -23,7 +23,7 @@ use super::{
 use crate::domain::channel::StockPriceUpdate;
 use crate::domain::events::HubEvent;
 use crate::domain::stock_push::{
-    self as rules, PushPlan, PushSettings, QuantityDecision, QuantityRule, SendOrder, price_to_push, quantity_to_push,
+    self as rules, PushPlan, PushSettings, QuantityDecision, QuantityRule, SendOrder, price_to_push,
 };
 use crate::services::effects::Effects;
 use crate::services::link_marks::{SYNCING, push_settings, variant_flags, variant_prices};
@@ -349,13 +349,15 @@ async fn plan_link(
     let (settings, waiting) = (&inputs.settings, inputs.orders_waiting);
     let levels = inputs.levels.get(&variant.id).cloned().unwrap_or_default();
     let level = levels.total;
-    // A bundle shows what its components make; shares are split of a variant's own units, which a bundle has not.
-    let share = if levels.bundle.is_some() { None } else { link.allocated_quantity };
-    let decision = if listing.stock_computed_by_channel {
-        QuantityDecision { quantity: None, rule: QuantityRule::ComputedByChannel, held_back: 0 }
-    } else {
-        rules::with_allocation(quantity_to_push(variant_flags(variant), level, settings), share)
-    };
+    let bundle = levels.bundle.is_some();
+    let decision = rules::link_decision(
+        variant_flags(variant),
+        level,
+        settings,
+        link.allocated_quantity,
+        bundle,
+        listing.stock_computed_by_channel,
+    );
     let rule = crate::channels::marketplace(channel.kind).prices.at_most_list_price;
     let ceiling = listing.list_price_minor.filter(|_| rule);
     let mut price = price_to_push(variant_prices(variant), settings, ceiling);
@@ -385,7 +387,8 @@ async fn plan_link(
     };
     let mut plan = rules::plan_push(decision.quantity, price, last_quantity, last_price, waiting);
     let allocating = matches!(inputs.warehouses.warehouses.as_slice(), [only] if only.stock_allocation);
-    if plan.quantity.is_some() && levels.bundle.is_none() && rules::awaits_share(&decision, share, allocating) {
+    // A bundle holds no share: it never waits for one.
+    if plan.quantity.is_some() && !bundle && rules::awaits_share(&decision, link.allocated_quantity, allocating) {
         plan.quantity = None;
         plan.held = true;
     }

@@ -8,7 +8,7 @@ use entity::{channel, channel_listing, product_link, product_variant};
 
 use super::due::orders_waiting;
 use crate::domain::price_rules::{PriceComputation, ScheduledSale};
-use crate::domain::stock_push::{self as rules, PushSettings, QuantityDecision, price_computation, quantity_to_push};
+use crate::domain::stock_push::{self as rules, PushSettings, QuantityDecision, price_computation};
 use crate::services::link_marks::{push_settings, variant_flags, variant_prices};
 use crate::services::warehouses::{BundlePart, StockLevels, StockWarehouses, stock_warehouses};
 use crate::services::{ServiceError, ServiceResult};
@@ -84,13 +84,14 @@ pub async fn explain(db: &DatabaseConnection, variant_id: i64, channel_id: i64) 
         crate::channels::marketplace(channel.kind).prices.scheduled_sale,
         chrono::Utc::now(),
     );
-    // As a push computes it: a bundle has no share of its own.
-    let share = link.as_ref().and_then(|l| l.allocated_quantity).filter(|_| levels.bundle.is_none());
-    let decision = if listing.as_ref().is_some_and(|l| l.stock_computed_by_channel) {
-        QuantityDecision { quantity: None, rule: rules::QuantityRule::ComputedByChannel, held_back: 0 }
-    } else {
-        rules::with_allocation(quantity_to_push(variant_flags(&variant), level, &settings), share)
-    };
+    let decision = rules::link_decision(
+        variant_flags(&variant),
+        level,
+        &settings,
+        link.as_ref().and_then(|l| l.allocated_quantity),
+        levels.bundle.is_some(),
+        listing.as_ref().is_some_and(|l| l.stock_computed_by_channel),
+    );
     let waiting = orders_waiting(db, channel.id).await?;
     let held = match (&link, decision.quantity) {
         (Some(l), Some(q)) => rules::plan_push(Some(q), None, l.last_pushed_quantity, None, waiting).held,
