@@ -289,6 +289,22 @@ db_enum! {
         OrderPoll = "ORDER_POLL",
         /// Fetch (resync) given orders from a channel.
         OrderFetch = "ORDER_FETCH",
+        /// Import a CSV file: products with their variants, or a stock count.
+        CsvImport = "CSV_IMPORT",
+    }
+}
+
+db_enum! {
+    /// What a CSV import did (or in a dry run would do) with one row.
+    pub enum CsvRowOutcome {
+        /// A new product or variant.
+        Created = "CREATED",
+        /// An existing variant (or stock level) changed.
+        Updated = "UPDATED",
+        /// The row matches what the hub holds.
+        Unchanged = "UNCHANGED",
+        /// Refused: the row's error says why.
+        Rejected = "REJECTED",
     }
 }
 

@@ -10,6 +10,7 @@ pub mod bundle_component;
 pub mod channel;
 pub mod channel_listing;
 pub mod channel_stock_warehouse;
+pub mod csv_import_row;
 pub mod customer;
 pub mod export_slip;
 pub mod export_slip_line;
@@ -39,6 +40,7 @@ pub mod prelude {
     pub use super::channel::Entity as Channel;
     pub use super::channel_listing::Entity as ChannelListing;
     pub use super::channel_stock_warehouse::Entity as ChannelStockWarehouse;
+    pub use super::csv_import_row::Entity as CsvImportRow;
     pub use super::customer::Entity as Customer;
     pub use super::export_slip::Entity as ExportSlip;
     pub use super::export_slip_line::Entity as ExportSlipLine;

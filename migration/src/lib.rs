@@ -44,6 +44,7 @@ mod m20261208_000001_search_text_and_unique_phone;
 mod m20261208_000002_channel_price_rules;
 mod m20261209_000001_bundle_components;
 mod m20261209_000002_variant_sale;
+mod m20261210_000001_csv_import_rows;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -90,6 +91,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000002_channel_price_rules::Migration),
             Box::new(m20261209_000001_bundle_components::Migration),
             Box::new(m20261209_000002_variant_sale::Migration),
+            Box::new(m20261210_000001_csv_import_rows::Migration),
         ]
     }
 }

@@ -54,6 +54,22 @@ pub enum ErrorCode {
     BundleNested,
     /// The variant is a bundle: its stock is its components' (adjust them instead).
     BundleStockDerived,
+    /// A CSV file lacks a column the import needs (the message names them).
+    MissingColumn,
+}
+
+impl ErrorCode {
+    /// The code as the schema spells it (`NOT_FOUND`), as clients see it; also how it is stored.
+    pub fn name(self) -> &'static str {
+        use async_graphql::resolver_utils::EnumType;
+        Self::items().iter().find(|item| item.value == self).map(|item| item.name).unwrap_or("INVALID")
+    }
+
+    /// The code of a stored name; `None` for a name no version of the hub wrote.
+    pub fn parse(name: &str) -> Option<Self> {
+        use async_graphql::resolver_utils::EnumType;
+        Self::items().iter().find(|item| item.name == name).map(|item| item.value)
+    }
 }
 
 /// One refused input: where (`field`, a path into the mutation's arguments), which code, and a message a

@@ -6,6 +6,7 @@ pub mod bundles;
 pub mod cancel_reasons;
 pub mod channel;
 pub mod channel_settings;
+pub mod csv_import;
 pub mod errors;
 pub mod events;
 pub mod export_slips;

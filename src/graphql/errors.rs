@@ -84,17 +84,11 @@ pub fn query<T>(result: ServiceResult<T>) -> async_graphql::Result<T> {
         Ok(v) => Ok(v),
         Err(ServiceError::Rejected(errors)) => {
             let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
-            let code = errors.first().map(|e| code_name(e.code)).unwrap_or_default();
+            let code = errors.first().map(|e| e.code.name()).unwrap_or_default();
             Err(async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code)))
         }
         Err(ServiceError::Unexpected(err)) => Err(internal(err)),
     }
-}
-
-/// A code as the schema spells it (`NOT_FOUND`), as `userErrors` show it.
-fn code_name(code: ErrorCode) -> &'static str {
-    use async_graphql::resolver_utils::EnumType;
-    ErrorCode::items().iter().find(|item| item.value == code).map(|item| item.name).unwrap_or("INVALID")
 }
 
 pub fn internal(err: anyhow::Error) -> async_graphql::Error {

@@ -137,7 +137,7 @@ impl SyncRunItem {
     }
     /// Why it failed, as a `userErrors` code; null when it succeeded.
     async fn error_code(&self) -> Option<ErrorCode> {
-        self.0.error_code.as_deref().and_then(service::parse_code)
+        self.0.error_code.as_deref().and_then(ErrorCode::parse)
     }
     /// What went wrong and what to do; null when it succeeded.
     async fn message(&self) -> Option<&str> {

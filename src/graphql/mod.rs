@@ -12,6 +12,7 @@ pub mod errors;
 pub mod executor;
 pub mod exports;
 pub mod idempotency;
+pub mod imports;
 pub mod inventory;
 pub mod labels;
 pub mod linking;
@@ -54,6 +55,7 @@ pub struct QueryRoot(
     sync_errors::SyncErrorQuery,
     stock::StockQuery,
     exports::ExportQuery,
+    imports::ImportQuery,
 );
 
 /// Every write. Needs a token of WRITE scope (channels and tokens: ADMIN). Refused input comes back as the
@@ -66,6 +68,7 @@ pub struct MutationRoot(
     channels::ChannelMutation,
     linking::LinkingMutation,
     listing_products::ListingProductsMutation,
+    imports::ImportMutation,
     orders::OrderMutation,
     labels::LabelMutation,
     api_tokens::ApiTokenMutation,

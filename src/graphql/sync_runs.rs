@@ -41,6 +41,8 @@ pub enum SyncRunKindGql {
     OrderPoll,
     /// Fetch one channel order.
     OrderFetch,
+    /// Import a CSV file of products or a stock count (`csvImport`).
+    CsvImport,
 }
 
 /// Where a sync run is.

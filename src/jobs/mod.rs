@@ -1,6 +1,7 @@
 //! Background work. Every slow step is a sync run (a database row) plus one queue job carrying only the run id.
 //! The handler claims the run, does the work, and finishes the run; a stale or duplicate delivery does nothing.
 
+pub mod csv_import;
 pub mod effects;
 pub mod linking;
 pub mod listing_products;
@@ -180,6 +181,7 @@ async fn run_kind(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<()> 
         SyncRunKind::OrderFetch => orders::run_fetch(ctx, run).await,
         SyncRunKind::StockPush => stock_push::run_push(ctx, run).await,
         SyncRunKind::StockReconcile => stock_push::run_reconcile(ctx, run).await,
+        SyncRunKind::CsvImport => csv_import::run(ctx, run).await,
     }
 }
 

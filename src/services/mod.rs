@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod channels;
 pub mod clock;
 pub mod csv_export;
+pub mod csv_import;
 pub mod effects;
 pub mod export_slips;
 pub mod idempotency;

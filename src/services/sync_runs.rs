@@ -196,6 +196,16 @@ pub async fn record_progress(db: &DatabaseConnection, run_id: i64, c: Counters) 
     Ok(())
 }
 
+/// Replaces the run's input (a run drops what it no longer needs once its work is done).
+pub async fn replace_input(db: &DatabaseConnection, run_id: i64, input: serde_json::Value) -> ServiceResult<()> {
+    sync_run::Entity::update_many()
+        .col_expr(sync_run::Column::Input, Expr::value(input))
+        .filter(sync_run::Column::Id.eq(run_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Finishes the run — only while it is still `job_id`'s: an execution that lost its run (the lease expired and
 /// recovery gave it to a new job) must not overwrite the new execution's outcome. Returns whether it did.
 pub async fn finish(

@@ -39,7 +39,7 @@ pub async fn callback(ctx: web::Data<AppContext>, path: web::Path<String>, req: 
         })),
         Err(ServiceError::Rejected(errors)) => HttpResponse::BadRequest().json(serde_json::json!({
             "status": "refused",
-            "errors": errors.iter().map(|e| serde_json::json!({ "code": format!("{:?}", e.code), "message": e.message })).collect::<Vec<_>>(),
+            "errors": errors.iter().map(|e| serde_json::json!({ "code": e.code.name(), "message": e.message })).collect::<Vec<_>>(),
         })),
         Err(ServiceError::Unexpected(err)) => {
             tracing::error!(error = ?err, "OAuth callback failed");

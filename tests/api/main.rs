@@ -25,6 +25,7 @@ mod clock_skew;
 mod cluster;
 mod console_browser;
 mod csv_export;
+mod csv_import;
 mod export_slips;
 mod faults_chaos;
 mod faults_kill;

@@ -62,12 +62,20 @@ async fn relations_are_objects_and_every_id_fetches_through_node(app: &TestApp) 
     assert_eq!(node(app, &reserved["id"]).await["__typename"], "InventoryLedgerEntry");
 
     // A push names its channel and link; a run names its channel; both are nodes.
-    let pushes = app
-        .gql(
-            "query($c: ID!) { stockPushes(channelId: $c, first: 5) { nodes { id channel { id } link { id } } } }",
-            json!({ "c": shop.channel }),
-        )
-        .await;
+    // The channel shows the quantity as soon as it answers; the hub records the push just after.
+    let mut pushes = Value::Null;
+    for _ in 0..100 {
+        pushes = app
+            .gql(
+                "query($c: ID!) { stockPushes(channelId: $c, first: 5) { nodes { id channel { id } link { id } } } }",
+                json!({ "c": shop.channel }),
+            )
+            .await;
+        if pushes["stockPushes"]["nodes"].as_array().is_some_and(|nodes| !nodes.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let push = &pushes["stockPushes"]["nodes"][0];
     assert_eq!(push["channel"]["id"], shop.channel, "{pushes}");
     assert_eq!(node(app, &push["link"]["id"]).await["__typename"], "ProductLink", "{pushes}");

@@ -7,8 +7,8 @@ mod warehouses;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, TryIntoModel,
 };
 
 use entity::{derived, inventory_level, product, product_variant};
@@ -210,6 +210,19 @@ pub async fn product_create(
     fields: ProductFields,
     variants: Vec<VariantFields>,
 ) -> ServiceResult<(product::Model, Vec<product_variant::Model>)> {
+    let txn = begin_write(db).await?;
+    let created = product_create_in(&txn, currency, fields, variants).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// `product_create` inside the caller's write transaction (an import writes many products in one).
+pub async fn product_create_in(
+    txn: &DatabaseTransaction,
+    currency: &str,
+    fields: ProductFields,
+    variants: Vec<VariantFields>,
+) -> ServiceResult<(product::Model, Vec<product_variant::Model>)> {
     let mut errors = Vec::new();
     let title = text::required("title", fields.title.as_deref().unwrap_or_default(), text::MAX_TITLE_LEN)
         .map_err(|e| errors.push(e))
@@ -236,7 +249,6 @@ pub async fn product_create(
     let (Some(title), Some(details), true) = (title, details, errors.is_empty()) else {
         return Err(ServiceError::Rejected(errors));
     };
-    let txn = begin_write(db).await?;
     let product = product::ActiveModel {
         search_text: Set(derived::product_search_text(&title)),
         title: Set(title),
@@ -250,23 +262,33 @@ pub async fn product_create(
         updated_at: Set(now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    let default_wh = default_warehouse(&txn).await?;
+    let default_wh = default_warehouse(txn).await?;
     let mut created = Vec::with_capacity(drafts.len());
     for (position, draft) in drafts.into_iter().enumerate() {
-        let variant = draft.into_active(product.id, position as i32).insert(&txn).await?;
-        open_level(&txn, variant.id, default_wh.id).await?;
+        let variant = draft.into_active(product.id, position as i32).insert(txn).await?;
+        open_level(txn, variant.id, default_wh.id).await?;
         created.push(variant);
     }
-    txn.commit().await?;
     Ok((product, created))
 }
 
 pub async fn product_update(db: &DatabaseConnection, id: i64, fields: ProductFields) -> ServiceResult<product::Model> {
     let txn = begin_write(db).await?;
+    let model = product_update_in(&txn, id, fields).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// `product_update` inside the caller's write transaction.
+pub async fn product_update_in(
+    txn: &DatabaseTransaction,
+    id: i64,
+    fields: ProductFields,
+) -> ServiceResult<product::Model> {
     let current =
-        product::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ServiceError::not_found(&["id"], "Product"))?;
+        product::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| ServiceError::not_found(&["id"], "Product"))?;
     let details = product_details(&fields)?;
     let mut active: product::ActiveModel = current.into();
     if let Some(title) = fields.title.as_deref() {
@@ -287,9 +309,7 @@ pub async fn product_update(db: &DatabaseConnection, id: i64, fields: ProductFie
         active.image_url = Set(v);
     }
     active.updated_at = Set(now());
-    let model = active.update(&txn).await?;
-    txn.commit().await?;
-    Ok(model)
+    Ok(active.update(txn).await?)
 }
 
 /// Deletes the product, its variants and their stock levels. Links to it lose their variant (and report it:
@@ -316,12 +336,24 @@ pub async fn variant_create(
     product_id: i64,
     fields: VariantFields,
 ) -> ServiceResult<product_variant::Model> {
-    let draft = VariantDraft::build(None, &fields, currency).map_err(ServiceError::Rejected)?;
     let txn = begin_write(db).await?;
-    if product::Entity::find_by_id(product_id).one(&txn).await?.is_none() {
+    let variant = variant_create_in(&txn, currency, product_id, fields).await?;
+    txn.commit().await?;
+    Ok(variant)
+}
+
+/// `variant_create` inside the caller's write transaction.
+pub async fn variant_create_in(
+    txn: &DatabaseTransaction,
+    currency: &str,
+    product_id: i64,
+    fields: VariantFields,
+) -> ServiceResult<product_variant::Model> {
+    let draft = VariantDraft::build(None, &fields, currency).map_err(ServiceError::Rejected)?;
+    if product::Entity::find_by_id(product_id).one(txn).await?.is_none() {
         return Err(ServiceError::not_found(&["productId"], "Product"));
     }
-    let siblings = variants_in(&txn, product_id).await?;
+    let siblings = variants_in(txn, product_id).await?;
     if siblings.len() >= MAX_VARIANTS_PER_PRODUCT {
         return Err(ServiceError::rejected(
             &["productId"],
@@ -334,11 +366,10 @@ pub async fn variant_create(
         return Err(ServiceError::Rejected(errors));
     }
     let position = siblings.iter().map(|v| v.position + 1).max().unwrap_or(0);
-    let variant = draft.into_active(product_id, position).insert(&txn).await?;
-    let default_wh = default_warehouse(&txn).await?;
-    open_level(&txn, variant.id, default_wh.id).await?;
-    touch_product(&txn, product_id).await?;
-    txn.commit().await?;
+    let variant = draft.into_active(product_id, position).insert(txn).await?;
+    let default_wh = default_warehouse(txn).await?;
+    open_level(txn, variant.id, default_wh.id).await?;
+    touch_product(txn, product_id).await?;
     Ok(variant)
 }
 
@@ -349,12 +380,32 @@ pub async fn variant_update(
     fields: VariantFields,
 ) -> ServiceResult<Committed<product_variant::Model>> {
     let txn = begin_write(db).await?;
+    let updated = variant_update_in(&txn, currency, id, fields).await?;
+    txn.commit().await?;
+    Ok(Committed::new(updated.variant, updated.effects))
+}
+
+/// A variant after an update inside a transaction, whether anything changed, and what to run after commit.
+pub struct VariantUpdated {
+    pub variant: product_variant::Model,
+    /// False when the fields given were the stored ones: nothing was written.
+    pub changed: bool,
+    pub effects: Effects,
+}
+
+/// `variant_update` inside the caller's write transaction. Fields equal to the stored ones write nothing.
+pub async fn variant_update_in(
+    txn: &DatabaseTransaction,
+    currency: &str,
+    id: i64,
+    fields: VariantFields,
+) -> ServiceResult<VariantUpdated> {
     let current = product_variant::Entity::find_by_id(id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| ServiceError::not_found(&["id"], "Variant"))?;
     let draft = VariantDraft::build(Some(&current), &fields, currency).map_err(ServiceError::Rejected)?;
-    let siblings: Vec<_> = variants_in(&txn, current.product_id).await?.into_iter().filter(|v| v.id != id).collect();
+    let siblings: Vec<_> = variants_in(txn, current.product_id).await?.into_iter().filter(|v| v.id != id).collect();
     let errors = duplicate_codes_among(std::slice::from_ref(&draft), &siblings, false);
     if !errors.is_empty() {
         return Err(ServiceError::Rejected(errors));
@@ -362,15 +413,19 @@ pub async fn variant_update(
     let mut active = draft.into_active(current.product_id, current.position);
     active.id = Set(id);
     active.created_at = Set(current.created_at);
-    let model = active.update(&txn).await?;
-    touch_product(&txn, current.product_id).await?;
+    let mut as_stored = active.clone();
+    as_stored.updated_at = Set(current.updated_at);
+    if as_stored.try_into_model().is_ok_and(|same| same == current) {
+        return Ok(VariantUpdated { variant: current, changed: false, effects: Effects::none() });
+    }
+    let model = active.update(txn).await?;
+    touch_product(txn, current.product_id).await?;
     let mut effects = Effects::none();
     if super::link_marks::variant_push_fields_changed(&current, &model) {
-        super::link_marks::mark_variants(&txn, &[id]).await?;
+        super::link_marks::mark_variants(txn, &[id]).await?;
         effects.pushes_became_due();
     }
-    txn.commit().await?;
-    Ok(Committed::new(model, effects))
+    Ok(VariantUpdated { variant: model, changed: true, effects })
 }
 
 /// Effects: the sync errors its links raise.

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 
-use async_graphql::resolver_utils::EnumType;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
@@ -116,7 +115,7 @@ pub async fn record_item(
         listing_id: Set(listing_id),
         succeeded: Set(outcome.is_ok()),
         product_id: Set(outcome.ok()),
-        error_code: Set(outcome.err().map(|e| code_name(e.code).to_owned())),
+        error_code: Set(outcome.err().map(|e| e.code.name().to_owned())),
         message: Set(outcome.err().map(|e| e.message.clone())),
         created_at: Set(now()),
         ..Default::default()
@@ -150,14 +149,4 @@ pub async fn run_items(
         select = select.filter(sync_run_item::Column::Succeeded.eq(false));
     }
     paginate(db, select, sync_run_item::Column::Id, page).await
-}
-
-/// The stored name of an API error code: its GraphQL name, which clients see.
-fn code_name(code: ErrorCode) -> &'static str {
-    ErrorCode::items().iter().find(|item| item.value == code).map(|item| item.name).unwrap_or("INVALID")
-}
-
-/// The API error code of a stored name; `None` for a name no version of the hub wrote.
-pub fn parse_code(name: &str) -> Option<ErrorCode> {
-    ErrorCode::items().iter().find(|item| item.name == name).map(|item| item.value)
 }

@@ -43,7 +43,7 @@ use entity::product_variant;
 
 pub use batch::{LinkCounts, decide, hub_variants, link_batch};
 pub use bulk_create::{
-    ListingSelection, check_listing_ids, items_done, parse_code, record_item, run_items, selected_listing_products,
+    ListingSelection, check_listing_ids, items_done, record_item, run_items, selected_listing_products,
 };
 pub use compare::{FieldComparison, compare};
 pub use listings::{listing, listing_count, listing_options, listings, listings_of_product, store_listings};
