@@ -33,7 +33,7 @@ use crate::domain::channel::{OrderRef, OrderTimeField};
 use crate::domain::errors::ErrorCode;
 use crate::domain::orders as rules;
 use crate::services::effects::{Committed, Effects};
-use crate::services::orders::{self as service, Applied};
+use crate::services::orders::{self as service, Applied, EventsAnswered};
 use crate::services::sync_runs::{self, Counters};
 use crate::services::{ServiceError, ServiceResult, channels, leases, webhooks};
 
@@ -177,10 +177,10 @@ struct Importer<'a> {
 }
 
 impl Importer<'_> {
-    /// Fetches `ids` in batches and applies them, a batch per transaction; events received up to `cutoff` are
-    /// answered by it. The next batch is fetched while the current one is applied (the channel's API and the
+    /// Fetches `ids` in batches and applies them, a batch per transaction; the webhook events `answered` covers
+    /// are answered by it. The next batch is fetched while the current one is applied (the channel's API and the
     /// database are both waited on, one would otherwise idle while the other works).
-    async fn fetch_and_apply(&mut self, ids: &[String], cutoff: Option<DateTime<Utc>>) -> ServiceResult<()> {
+    async fn fetch_and_apply(&mut self, ids: &[String], answered: Option<&EventsAnswered>) -> ServiceResult<()> {
         let chunks: Vec<Vec<String>> = ids.chunks(FETCH_BATCH).map(<[String]>::to_vec).collect();
         let connector = self.connector.clone();
         let fetch = |chunk: &Vec<String>| {
@@ -203,7 +203,7 @@ impl Importer<'_> {
             })?;
             pending = chunks.get(i + 1).map(fetch);
             let started = std::time::Instant::now();
-            self.apply_fetched(chunk, orders, cutoff).await?;
+            self.apply_fetched(chunk, orders, answered).await?;
             tracing::debug!(
                 channel_id = self.channel.id,
                 orders = chunk.len(),
@@ -220,12 +220,12 @@ impl Importer<'_> {
         &mut self,
         chunk: &[String],
         orders: Vec<crate::domain::channel::ChannelOrder>,
-        cutoff: Option<DateTime<Utc>>,
+        answered: Option<&EventsAnswered>,
     ) -> ServiceResult<()> {
         self.counters.total += chunk.len() as i64;
         // Whatever started the run (webhook, poll, resync), what it applies is what the channel said.
         let actor = Actor::channel(&self.channel.name);
-        let committed = service::apply_channel_orders(&self.ctx.db, &actor, &self.channel, &orders, cutoff).await?;
+        let committed = service::apply_channel_orders(&self.ctx.db, &actor, &self.channel, &orders, answered).await?;
         let applied = after_commit_queued(self.ctx, committed).await;
         let returned: HashSet<&str> = orders.iter().map(|co| co.external_id.as_str()).collect();
         for applied in &applied {
@@ -249,8 +249,8 @@ impl Importer<'_> {
             .await?;
             let mut effects = Effects::none();
             effects.publish_all(raised);
-            if let Some(cutoff) = cutoff {
-                service::mark_events_processed(&self.ctx.db, self.channel.id, id, cutoff, Some(&message)).await?;
+            if let Some(answered) = answered {
+                service::mark_events_processed(&self.ctx.db, self.channel.id, id, answered, Some(&message)).await?;
                 // Its events are answered: pushes held for them go.
                 effects.pushes_became_due();
             }
@@ -284,20 +284,24 @@ impl Importer<'_> {
             if fresh.is_empty() {
                 return Ok(());
             }
+            let mut answered = EventsAnswered::received_by(pending.cutoff);
+            let mut pushes = Vec::new();
+            if self.connector.pushes_carry_orders() {
+                // The orders applied may be these bodies: only the events read are answered (one committed since
+                // waits for the next drain, rather than being answered by an older body).
+                let read = webhooks::pending_payloads(&self.ctx.db, self.channel.id, &fresh, pending.cutoff).await?;
+                answered.only = Some(std::sync::Arc::new(read.iter().map(|(id, _)| *id).collect()));
+                pushes = read.into_iter().map(|(_, body)| body).collect();
+            }
             if let Some(received) = pending.oldest_received_at {
                 // The orders changed on the channel shortly before their push arrived.
                 let since = received - chrono::Duration::seconds(PUSH_DELAY_MARGIN_SECS);
-                let pushes = if self.connector.pushes_carry_orders() {
-                    webhooks::pending_payloads(&self.ctx.db, self.channel.id, &fresh, pending.cutoff).await?
-                } else {
-                    Vec::new()
-                };
                 if let Err(err) = self.connector.prefetch_orders(&fresh, since, &pushes).await {
                     // Only a shortcut: `get_orders` below still fetches every order.
                     tracing::warn!(channel_id = self.channel.id, error = %err, "prefetching pushed orders failed");
                 }
             }
-            self.fetch_and_apply(&fresh, Some(pending.cutoff)).await?;
+            self.fetch_and_apply(&fresh, Some(&answered)).await?;
             let (slug, now) = (crate::channels::marketplace(self.channel.kind).slug, Utc::now());
             for received in fresh.iter().filter_map(|id| pending.first_received_at.get(id)) {
                 crate::metrics::webhook_to_order(slug, (now - *received).to_std().unwrap_or_default());
@@ -350,7 +354,10 @@ pub async fn run_fetch(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult
             let ids = std::sync::Arc::new(ids);
             let done = importer
                 .with_lease(POLL_LEASE_WAIT, |i| {
-                    Box::pin(async move { i.fetch_and_apply(&ids, Some(Utc::now())).await })
+                    Box::pin(async move {
+                        let answered = EventsAnswered::received_by(Utc::now());
+                        i.fetch_and_apply(&ids, Some(&answered)).await
+                    })
                 })
                 .await?;
             if done { Ok(()) } else { Err(busy(&importer.channel)) }

@@ -213,18 +213,19 @@ pub async fn pending_orders(db: &DatabaseConnection, channel_id: i64, limit: usi
     Ok(PendingOrders { ids, cutoff, oldest_received_at, first_received_at })
 }
 
-/// The bodies of the channel's unprocessed push events about these orders received up to `cutoff` (for
+/// The ids and bodies of the channel's unprocessed push events about these orders received up to `cutoff` (for
 /// marketplaces whose push carries the whole order).
 pub async fn pending_payloads(
     db: &DatabaseConnection,
     channel_id: i64,
     external_ids: &[String],
     cutoff: DateTime<Utc>,
-) -> ServiceResult<Vec<serde_json::Value>> {
+) -> ServiceResult<Vec<(i64, serde_json::Value)>> {
     let mut out = Vec::new();
     for chunk in external_ids.chunks(500) {
-        let payloads: Vec<serde_json::Value> = webhook_event::Entity::find()
+        let payloads: Vec<(i64, serde_json::Value)> = webhook_event::Entity::find()
             .select_only()
+            .column(webhook_event::Column::Id)
             .column(webhook_event::Column::Payload)
             .filter(webhook_event::Column::ChannelId.eq(channel_id))
             .filter(webhook_event::Column::ExternalOrderId.is_in(chunk.to_vec()))

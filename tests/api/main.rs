@@ -34,6 +34,7 @@ mod fuzz;
 mod graphiql_browser;
 mod health;
 mod idempotency;
+mod inbox_answers;
 mod inventory;
 mod jobs;
 mod lifecycle;

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use entity::enums::{LedgerReason, LedgerReference, OrderEventKind, OrderStatus};
@@ -12,7 +11,7 @@ use entity::{channel, order, order_event, order_line, product, product_variant};
 
 use super::ROWS_PER_STATEMENT;
 use super::customers::Customers;
-use super::history::{event_row, mark_orders_events_processed, resolve_errors_of};
+use super::history::{EventsAnswered, event_row, mark_orders_events_processed, resolve_errors_of};
 use super::order_lines::{Resolved, resolve_lines};
 use super::retries::resolve_import_errors;
 use super::status_mapping::overrides_of;
@@ -248,7 +247,7 @@ impl<'c> Batch<'c> {
     pub(super) async fn finish(
         mut self,
         txn: &DatabaseTransaction,
-        events_cutoff: Option<DateTime<Utc>>,
+        events_answered: Option<&EventsAnswered>,
     ) -> ServiceResult<Vec<HubEvent>> {
         self.book.flush(txn, self.actor).await?;
         for chunk in self.events.chunks(ROWS_PER_STATEMENT) {
@@ -260,9 +259,9 @@ impl<'c> Batch<'c> {
                 self.sync_error_events.extend(resolved);
             }
         }
-        if let Some(cutoff) = events_cutoff {
+        if let Some(answered) = events_answered {
             for chunk in self.processed.chunks(ROWS_PER_STATEMENT) {
-                mark_orders_events_processed(txn, self.channel.id, chunk, cutoff, None).await?;
+                mark_orders_events_processed(txn, self.channel.id, chunk, answered, None).await?;
             }
         }
         // The channel returned these and the hub took them: errors saying they were not imported are resolved.

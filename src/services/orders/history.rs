@@ -87,17 +87,34 @@ pub(super) async fn resolve_errors_of<C: ConnectionTrait>(
     resolve_matching(db, select, now()).await
 }
 
-/// The channel's webhook events about this order received up to `cutoff` are answered: the order now reflects
-/// the channel as read after them. `processed_at` stays NULL for events not applied yet (the stock-push guard
-/// of issue 5 relies on that meaning).
+/// Which webhook events an applied batch answers: its orders' events received up to `received_by`; where the
+/// orders applied were the pushes' own bodies (`only`: the ids of the events whose bodies were read), only
+/// those, so a push committed after its siblings' bodies were read waits for the next drain instead of being
+/// answered by an older body.
+#[derive(Debug, Clone)]
+pub struct EventsAnswered {
+    pub received_by: DateTime<Utc>,
+    pub only: Option<std::sync::Arc<Vec<i64>>>,
+}
+
+impl EventsAnswered {
+    /// Every event received up to `received_by` (the orders were read from the channel after it).
+    pub fn received_by(received_by: DateTime<Utc>) -> Self {
+        Self { received_by, only: None }
+    }
+}
+
+/// The channel's webhook events about this order that `answered` covers are answered: the order now reflects the
+/// channel as read after them. `processed_at` stays NULL for events not applied yet (the stock-push guard of
+/// issue 5 relies on that meaning).
 pub async fn mark_events_processed<C: ConnectionTrait>(
     db: &C,
     channel_id: i64,
     external_id: &str,
-    cutoff: DateTime<Utc>,
+    answered: &EventsAnswered,
     error: Option<&str>,
 ) -> ServiceResult<()> {
-    mark_orders_events_processed(db, channel_id, &[external_id.to_owned()], cutoff, error).await
+    mark_orders_events_processed(db, channel_id, &[external_id.to_owned()], answered, error).await
 }
 
 /// `mark_events_processed` for several orders with the same outcome. Answering events releases the pushes the
@@ -106,20 +123,28 @@ pub(super) async fn mark_orders_events_processed<C: ConnectionTrait>(
     db: &C,
     channel_id: i64,
     external_ids: &[String],
-    cutoff: DateTime<Utc>,
+    answered: &EventsAnswered,
     error: Option<&str>,
 ) -> ServiceResult<()> {
-    let answered = webhook_event::Entity::update_many()
-        .col_expr(webhook_event::Column::ProcessedAt, Expr::value(now()))
-        .col_expr(webhook_event::Column::Error, Expr::value(error.map(str::to_owned)))
-        .filter(webhook_event::Column::ChannelId.eq(channel_id))
-        .filter(webhook_event::Column::ExternalOrderId.is_in(external_ids.to_vec()))
-        .filter(webhook_event::Column::ProcessedAt.is_null())
-        .filter(webhook_event::Column::ReceivedAt.lte(cutoff))
-        .exec(db)
-        .await?
-        .rows_affected;
-    if answered > 0 {
+    let update = || {
+        webhook_event::Entity::update_many()
+            .col_expr(webhook_event::Column::ProcessedAt, Expr::value(now()))
+            .col_expr(webhook_event::Column::Error, Expr::value(error.map(str::to_owned)))
+            .filter(webhook_event::Column::ChannelId.eq(channel_id))
+            .filter(webhook_event::Column::ExternalOrderId.is_in(external_ids.to_vec()))
+            .filter(webhook_event::Column::ProcessedAt.is_null())
+            .filter(webhook_event::Column::ReceivedAt.lte(answered.received_by))
+    };
+    let mut count = 0;
+    match &answered.only {
+        None => count += update().exec(db).await?.rows_affected,
+        Some(ids) => {
+            for chunk in ids.chunks(super::super::IN_CHUNK) {
+                count += update().filter(webhook_event::Column::Id.is_in(chunk.to_vec())).exec(db).await?.rows_affected;
+            }
+        }
+    }
+    if count > 0 {
         crate::services::link_marks::release_held_pushes(db, channel_id).await?;
     }
     Ok(())

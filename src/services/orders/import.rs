@@ -15,7 +15,7 @@ use entity::{channel, customer, order, order_line, warehouse};
 use super::batch::Batch;
 use super::codes;
 use super::customers::save_customer;
-use super::history::{mark_events_processed, open_error};
+use super::history::{EventsAnswered, mark_events_processed, open_error};
 use super::order_lines::save_lines;
 use super::stock::move_stock;
 use crate::domain::actor::Actor;
@@ -59,10 +59,10 @@ pub async fn apply_channel_order(
     actor: &Actor,
     channel: &channel::Model,
     co: &ChannelOrder,
-    events_cutoff: Option<DateTime<Utc>>,
+    events_answered: Option<&EventsAnswered>,
 ) -> ServiceResult<Committed<Applied>> {
     let (mut applied, effects) =
-        apply_channel_orders(db, actor, channel, std::slice::from_ref(co), events_cutoff).await?.into_parts();
+        apply_channel_orders(db, actor, channel, std::slice::from_ref(co), events_answered).await?.into_parts();
     let applied = applied
         .pop()
         .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("order {} was not applied", co.external_id)))?;
@@ -72,7 +72,7 @@ pub async fn apply_channel_order(
 /// Applies channel orders (the upsert every import path uses), in one write transaction per batch: the reads
 /// (orders, listings, links, customers, variants, lines, slips, levels) are one statement each for the whole
 /// batch, stock moves through one `LevelBook`, and history, ledger and inbox marks are written together at the
-/// end. `events_cutoff`: webhook events of these orders received up to then are marked processed in the same
+/// end. `events_answered`: the webhook events of these orders it covers are marked processed in the same
 /// transaction. The result is in the order of `orders`. Effects: an `OrderChanged` per order imported or
 /// updated, and the pushes of the stock they moved. History lines and ledger rows name `actor` (the channel, for
 /// every import path).
@@ -81,7 +81,7 @@ pub async fn apply_channel_orders(
     actor: &Actor,
     channel: &channel::Model,
     orders: &[ChannelOrder],
-    events_cutoff: Option<DateTime<Utc>>,
+    events_answered: Option<&EventsAnswered>,
 ) -> ServiceResult<Committed<Vec<Applied>>> {
     let mut results: Vec<Option<Applied>> = vec![None; orders.len()];
     let mut effects = Effects::none();
@@ -95,7 +95,7 @@ pub async fn apply_channel_orders(
         let mut applied = None;
         // A new order inserted by a concurrent import between our read and our insert: read again and update it.
         for _ in 0..3 {
-            applied = try_apply_batch(db, actor, channel, &batch_orders, events_cutoff).await?;
+            applied = try_apply_batch(db, actor, channel, &batch_orders, events_answered).await?;
             if applied.is_some() {
                 break;
             }
@@ -113,7 +113,7 @@ pub async fn apply_channel_orders(
         rest = later;
     }
     let applied: Vec<Applied> = results.into_iter().flatten().collect();
-    if events_cutoff.is_some() {
+    if events_answered.is_some() {
         // Webhook events were answered: pushes the stale-push guard held for them go now.
         effects.pushes_became_due();
     }
@@ -133,13 +133,13 @@ async fn try_apply_batch(
     actor: &Actor,
     channel: &channel::Model,
     orders: &[&ChannelOrder],
-    events_cutoff: Option<DateTime<Utc>>,
+    events_answered: Option<&EventsAnswered>,
 ) -> ServiceResult<Option<(Vec<Applied>, Vec<HubEvent>)>> {
     let txn = begin_write(db).await?;
     let mut batch = Batch::load(&txn, actor, channel, orders).await?;
     let mut out = Vec::with_capacity(orders.len());
     for co in orders {
-        match batch.apply(&txn, co, events_cutoff).await? {
+        match batch.apply(&txn, co, events_answered).await? {
             Some(applied) => out.push(applied),
             None => {
                 txn.rollback().await?;
@@ -147,7 +147,7 @@ async fn try_apply_batch(
             }
         }
     }
-    let sync_error_events = batch.finish(&txn, events_cutoff).await?;
+    let sync_error_events = batch.finish(&txn, events_answered).await?;
     txn.commit().await?;
     Ok(Some((out, sync_error_events)))
 }
@@ -221,7 +221,7 @@ impl Batch<'_> {
         &mut self,
         txn: &DatabaseTransaction,
         co: &ChannelOrder,
-        events_cutoff: Option<DateTime<Utc>>,
+        events_answered: Option<&EventsAnswered>,
     ) -> ServiceResult<Option<Applied>> {
         let existing = self.existing.get(&co.external_id).cloned();
         let mapped: Mapped = order_status::map_status(
@@ -242,7 +242,7 @@ impl Batch<'_> {
         }
         let resolved = self.resolved.get(&co.external_id).cloned().unwrap_or_default();
         if existing.is_none() && resolved.iter().any(|r| r.stopped) {
-            return self.refuse_stopped(txn, co, events_cutoff).await.map(Some);
+            return self.refuse_stopped(txn, co, events_answered).await.map(Some);
         }
 
         let customer = save_customer(txn, self.channel, co, &mut self.customers).await?;
@@ -300,7 +300,7 @@ impl Batch<'_> {
         &mut self,
         txn: &DatabaseTransaction,
         co: &ChannelOrder,
-        events_cutoff: Option<DateTime<Utc>>,
+        events_answered: Option<&EventsAnswered>,
     ) -> ServiceResult<Applied> {
         let channel = self.channel;
         let message = format!(
@@ -318,8 +318,8 @@ impl Batch<'_> {
         )
         .await?;
         self.sync_error_events.extend(raised);
-        if let Some(cutoff) = events_cutoff {
-            mark_events_processed(txn, channel.id, &co.external_id, cutoff, Some(&message)).await?;
+        if let Some(answered) = events_answered {
+            mark_events_processed(txn, channel.id, &co.external_id, answered, Some(&message)).await?;
         }
         Ok(Applied::NotImported(message))
     }

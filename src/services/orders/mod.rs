@@ -29,7 +29,7 @@ mod stock;
 
 pub use actions::{act, change_hub_status, set_hub_status};
 pub use customers::customers;
-pub use history::{add_event, mark_events_processed, open_error, resolve_errors};
+pub use history::{EventsAnswered, add_event, mark_events_processed, open_error, resolve_errors};
 pub use import::{Applied, apply_channel_order, apply_channel_orders};
 pub use labels::{MAX_LABELS, Printed, label_of, print_labels};
 pub use order_lines::orders_with_newly_linked_lines;
