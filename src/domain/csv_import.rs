@@ -366,6 +366,11 @@ fn yes_or_no(cell: &str) -> Option<bool> {
 mod tests {
     use super::*;
 
+    /// Each error as (line, column, code).
+    fn located(errors: &[RowError]) -> Vec<(u64, Option<&str>, ErrorCode)> {
+        errors.iter().map(|e| (e.line, e.column.as_deref(), e.code)).collect()
+    }
+
     fn table(text: &str) -> Table {
         read("content", text).expect("a readable table")
     }
@@ -433,10 +438,8 @@ mod tests {
                 },
             ]
         );
-        let found: Vec<(u64, Option<&str>, ErrorCode)> =
-            errors.iter().map(|e| (e.line, e.column.as_deref(), e.code)).collect();
         assert_eq!(
-            found,
+            located(&errors),
             [
                 (3, Some("on_hand"), ErrorCode::Invalid),
                 (4, Some("on_hand"), ErrorCode::Invalid),
@@ -482,10 +485,8 @@ mod tests {
                     T,H,1,,,,\n";
         let (rows, errors) = product_rows(&table(text));
         assert_eq!(rows.iter().map(|r| r.sku.as_str()).collect::<Vec<_>>(), ["H"]);
-        let found: Vec<(u64, Option<&str>, ErrorCode)> =
-            errors.iter().map(|e| (e.line, e.column.as_deref(), e.code)).collect();
         assert_eq!(
-            found,
+            located(&errors),
             [
                 (2, Some("product_title"), ErrorCode::Blank),
                 (3, Some("sku"), ErrorCode::Blank),

@@ -46,6 +46,16 @@ async fn refused(app: &TestApp, input: Value) -> (Value, String) {
     (error["field"].clone(), error["code"].as_str().unwrap_or_else(|| panic!("{data}")).to_owned())
 }
 
+/// Each rejected row as (line, column, error code).
+fn located(rejected: &[Value]) -> Vec<(i64, &str, &str)> {
+    rejected
+        .iter()
+        .map(|r| {
+            (r["line"].as_i64().unwrap_or(0), r["column"].as_str().unwrap_or(""), r["errorCode"].as_str().unwrap_or(""))
+        })
+        .collect()
+}
+
 fn by_sku<'a>(rows: &'a [Value], sku: &str) -> &'a Value {
     rows.iter().find(|r| r["sku"] == sku).unwrap_or_else(|| panic!("no row of {sku}: {rows:#?}"))
 }
@@ -150,14 +160,8 @@ async fn stock_counts_import_all_or_nothing(app: &TestApp) {
     assert_eq!(run["status"], "FAILED", "{run}");
     assert!(run["errorMessage"].as_str().is_some_and(|m| m.contains("5 of 6 rows were rejected")), "{run}");
     let rejected = rows(app, run["id"].as_str().expect("id"), true).await;
-    let found: Vec<(i64, &str, &str)> = rejected
-        .iter()
-        .map(|r| {
-            (r["line"].as_i64().unwrap_or(0), r["column"].as_str().unwrap_or(""), r["errorCode"].as_str().unwrap_or(""))
-        })
-        .collect();
     assert_eq!(
-        found,
+        located(&rejected),
         [
             (3, "sku", "NOT_FOUND"),
             (4, "on_hand", "INVALID"),
@@ -258,14 +262,8 @@ async fn products_import_by_sku(app: &TestApp) {
     let (run, _) = import(app, None, json!({ "kind": "PRODUCTS", "content": bad })).await;
     assert_eq!(run["status"], "FAILED", "{run}");
     let rejected = rows(app, run["id"].as_str().expect("id"), true).await;
-    let found: Vec<(i64, &str, &str)> = rejected
-        .iter()
-        .map(|r| {
-            (r["line"].as_i64().unwrap_or(0), r["column"].as_str().unwrap_or(""), r["errorCode"].as_str().unwrap_or(""))
-        })
-        .collect();
     assert_eq!(
-        found,
+        located(&rejected),
         [
             (3, "price", "INVALID_MONEY"),
             (4, "sku", "DUPLICATE_ENTRY"),

@@ -55,26 +55,7 @@ pub async fn import_products(
     let existing: HashMap<String, product_variant::Model> =
         by_sku.into_iter().filter_map(|(sku, mut found)| (found.len() == 1).then(|| (sku, found.remove(0)))).collect();
 
-    // Rows of SKUs the hub has, by their hub product; new SKUs, by product title; the hub products each title
-    // names in the file (where a new SKU's row goes).
-    let mut known: Vec<(i64, Vec<ProductRow>)> = Vec::new();
-    let mut new: Vec<(String, Vec<ProductRow>)> = Vec::new();
-    let mut titled: HashMap<String, BTreeSet<i64>> = HashMap::new();
-    for row in taken {
-        match existing.get(&row.sku) {
-            Some(variant) => {
-                titled.entry(row.product_title.clone()).or_default().insert(variant.product_id);
-                match known.iter_mut().find(|(id, _)| *id == variant.product_id) {
-                    Some((_, rows)) => rows.push(row),
-                    None => known.push((variant.product_id, vec![row])),
-                }
-            }
-            None => match new.iter_mut().find(|(title, _)| *title == row.product_title) {
-                Some((_, rows)) => rows.push(row),
-                None => new.push((row.product_title.clone(), vec![row])),
-            },
-        }
-    }
+    let Sorted { known, new, titled } = sort_rows(taken, &existing);
     let txn = begin_write(db).await?;
     for (product_id, rows) in known {
         update_known(&txn, currency, &existing, product_id, rows, &mut report).await?;
@@ -96,6 +77,41 @@ pub async fn import_products(
         }
     }
     settle(db, txn, run_id, dry_run, report).await
+}
+
+/// The rows taken, sorted for the import (each list in file order).
+struct Sorted {
+    /// Rows of SKUs the hub has, by their hub product.
+    known: Vec<(i64, Vec<ProductRow>)>,
+    /// Rows of new SKUs, by product title.
+    new: Vec<(String, Vec<ProductRow>)>,
+    /// The hub products each title names in the file (where a new SKU of that title goes).
+    titled: HashMap<String, BTreeSet<i64>>,
+}
+
+fn sort_rows(taken: Vec<ProductRow>, existing: &HashMap<String, product_variant::Model>) -> Sorted {
+    let mut sorted = Sorted { known: Vec::new(), new: Vec::new(), titled: HashMap::new() };
+    let (mut known_at, mut new_at): (HashMap<i64, usize>, HashMap<String, usize>) = (HashMap::new(), HashMap::new());
+    for row in taken {
+        match existing.get(&row.sku) {
+            Some(variant) => {
+                sorted.titled.entry(row.product_title.clone()).or_default().insert(variant.product_id);
+                let at = *known_at.entry(variant.product_id).or_insert_with(|| {
+                    sorted.known.push((variant.product_id, Vec::new()));
+                    sorted.known.len() - 1
+                });
+                sorted.known[at].1.push(row);
+            }
+            None => {
+                let at = *new_at.entry(row.product_title.clone()).or_insert_with(|| {
+                    sorted.new.push((row.product_title.clone(), Vec::new()));
+                    sorted.new.len() - 1
+                });
+                sorted.new[at].1.push(row);
+            }
+        }
+    }
+    sorted
 }
 
 /// The rows of one hub product's SKUs: its first row sets the product's title, vendor and type, each row its
