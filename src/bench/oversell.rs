@@ -29,7 +29,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
 use entity::enums::{LedgerReason, SyncRunKind, SyncRunStatus};
-use entity::{channel, inventory_ledger, inventory_level, order};
+use entity::{channel, inventory_ledger, inventory_level, order, stock_push, webhook_event};
 
 use super::{Backend, BenchEnv, cores, percentile, round2};
 use crate::channels::ChannelKind;
@@ -267,16 +267,23 @@ async fn measure(env: &BenchEnv, args: &OversellArgs) -> anyhow::Result<serde_js
     // From the hub's sell-out of a SKU to each channel showing 0.
     let mut to_zero_ms = Vec::new();
     let mut zero_never_seen = 0;
+    let mut slowest_to_zero = serde_json::Map::new();
     for (sku, variant) in variants.iter().enumerate() {
         let Some(sold_out_at) = hub_sold_out_at(ctx, *variant, warehouse).await? else { continue };
-        for seen in listings.iter().map(|per_sku| &per_sku[sku]) {
+        for (channel, seen) in listings.iter().map(|per_sku| &per_sku[sku]).enumerate() {
             match ms_to_zero(seen, sold_out_at) {
-                Some(ms) => to_zero_ms.push(ms),
+                Some(ms) => {
+                    to_zero_ms.push(ms);
+                    let slowest = slowest_to_zero.entry(KINDS[channel].as_str().to_string()).or_insert(json!(0.0));
+                    *slowest = json!(round2(ms.max(slowest.as_f64().unwrap_or(0.0))));
+                }
                 None => zero_never_seen += 1,
             }
         }
     }
     to_zero_ms.sort_by(f64::total_cmp);
+    let channel_ids: Vec<i64> = channels.iter().map(|c| c.id).collect();
+    let stages = stages(ctx, &channel_ids, &kind_of).await?;
 
     Ok(json!({
         "bench": "oversell",
@@ -293,11 +300,13 @@ async fn measure(env: &BenchEnv, args: &OversellArgs) -> anyhow::Result<serde_js
         "sellout_to_zero_p99_ms": round2(percentile(&to_zero_ms, 99.0)),
         // (SKU, channel) pairs behind the p99, and pairs whose listing never showed 0 (none when the hub converged).
         "sellout_samples": to_zero_ms.len(),
+        "sellout_to_zero_max_ms_by_channel": slowest_to_zero,
         "zero_never_seen": zero_never_seen,
         "orders": accepted.len(),
         "refused": refused,
         "duplicates": duplicates,
         "lost": lost,
+        "stages": stages,
         "selling_s": round2(selling_s),
         "timed_out": timed_out,
         "peak_rss_mb": env.hub.peak_rss_mb(),
@@ -455,6 +464,116 @@ fn ms_to_zero(history: &[(At, i64)], sold_out_at: At) -> Option<f64> {
         .iter()
         .find(|(at, q)| *at > sold_out_at && *q <= 0)
         .map(|(at, _)| (*at - sold_out_at).num_microseconds().unwrap_or(0) as f64 / 1000.0)
+}
+
+/// Where the time between a sale and the other channels showing it goes, as p50 / p90 / p99 / max milliseconds
+/// over the run: `reserved` from the hub storing an order's push (`webhook_events.received_at`) to the commit of
+/// its reservation (the ledger row), then from a reservation to each other channel's answer to the first push of
+/// that SKU computed after it (`stock_pushes`): `pushed` where that channel had no order event waiting at the
+/// reservation, `pushed_orders_waiting` where it had one (the stale-push guard holds all but 0 then);
+/// `pushed_by_channel` both per receiving channel, `quantity_calls_by_channel` the calls that pushed quantities; `no_push_after` counts the pairs no such push followed (the channel had sold out itself, or the value was the
+/// one it was last given).
+async fn stages(
+    ctx: &AppContext,
+    channel_ids: &[i64],
+    kinds: &HashMap<i64, ChannelKind>,
+) -> anyhow::Result<serde_json::Value> {
+    let sim_order = |channel_id: i64, external_id: &str| {
+        kinds.get(&channel_id).and_then(|k| crate::sim::marketplace(*k).order_id_of(external_id))
+    };
+    let events = webhook_event::Entity::find()
+        .filter(webhook_event::Column::ChannelId.is_in(channel_ids.to_vec()))
+        .all(&ctx.db)
+        .await
+        .context("reading the pushes")?;
+    let mut received_at: HashMap<(i64, u64), At> = HashMap::new();
+    for e in &events {
+        let Some(id) = e.external_order_id.as_deref().and_then(|x| sim_order(e.channel_id, x)) else { continue };
+        let first = received_at.entry((e.channel_id, id)).or_insert(e.received_at);
+        *first = (*first).min(e.received_at);
+    }
+    let waiting_at = |channel_id: i64, at: At| {
+        events
+            .iter()
+            .any(|e| e.channel_id == channel_id && e.received_at <= at && e.processed_at.is_none_or(|done| done > at))
+    };
+    let orders: HashMap<i64, (i64, Option<u64>)> = order::Entity::find()
+        .all(&ctx.db)
+        .await
+        .context("reading the hub's orders")?
+        .into_iter()
+        .map(|o| (o.id, (o.channel_id, sim_order(o.channel_id, &o.external_id))))
+        .collect();
+    let reservations = inventory_ledger::Entity::find()
+        .filter(inventory_ledger::Column::Reason.eq(LedgerReason::OrderReserved))
+        .order_by_asc(inventory_ledger::Column::Id)
+        .all(&ctx.db)
+        .await
+        .context("reading the ledger")?;
+    let pushes = stock_push::Entity::find()
+        .filter(stock_push::Column::Ok.eq(true))
+        .filter(stock_push::Column::Quantity.is_not_null())
+        .all(&ctx.db)
+        .await
+        .context("reading the push history")?;
+    // Calls per channel: a call's pushes share their answer time.
+    let mut calls: HashMap<&'static str, std::collections::HashSet<At>> = HashMap::new();
+    for p in &pushes {
+        if let Some(kind) = kinds.get(&p.channel_id) {
+            calls.entry(kind.as_str()).or_default().insert(p.created_at);
+        }
+    }
+    // Per (channel, variant): (computed at, answered at), by computation.
+    let mut answered: HashMap<(i64, i64), Vec<(At, At)>> = HashMap::new();
+    for p in pushes {
+        let computed = p.inputs.get("computedAt").and_then(|v| v.as_str()).and_then(|v| v.parse::<At>().ok());
+        if let (Some(variant), Some(computed)) = (p.variant_id, computed) {
+            answered.entry((p.channel_id, variant)).or_default().push((computed, p.created_at));
+        }
+    }
+    answered.values_mut().for_each(|v| v.sort());
+
+    let ms = |from: At, to: At| (to - from).num_microseconds().unwrap_or(0) as f64 / 1000.0;
+    let (mut reserved, mut pushed, mut pushed_waiting, mut no_push) = (Vec::new(), Vec::new(), Vec::new(), 0usize);
+    let mut by_channel: HashMap<&'static str, Vec<f64>> = HashMap::new();
+    for r in &reservations {
+        let Some((channel_id, Some(sim_id))) = r.reference_id.and_then(|id| orders.get(&id)) else { continue };
+        if let Some(received) = received_at.get(&(*channel_id, *sim_id)) {
+            reserved.push(ms(*received, r.created_at));
+        }
+        for other in channel_ids.iter().filter(|c| *c != channel_id) {
+            let after = answered
+                .get(&(*other, r.variant_id))
+                .and_then(|v| v.iter().find(|(computed, _)| *computed >= r.created_at));
+            let Some((_, answered_at)) = after else {
+                no_push += 1;
+                continue;
+            };
+            let took = ms(r.created_at, *answered_at);
+            if let Some(kind) = kinds.get(other) {
+                by_channel.entry(kind.as_str()).or_default().push(took);
+            }
+            if waiting_at(*other, r.created_at) { pushed_waiting.push(took) } else { pushed.push(took) }
+        }
+    }
+    let figures = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        json!({
+            "p50_ms": round2(percentile(&v, 50.0)),
+            "p90_ms": round2(percentile(&v, 90.0)),
+            "p99_ms": round2(percentile(&v, 99.0)),
+            "max_ms": round2(v.last().copied().unwrap_or(0.0)),
+            "samples": v.len(),
+        })
+    };
+    Ok(json!({
+        "reserved": figures(reserved),
+        "pushed": figures(pushed),
+        "pushed_orders_waiting": figures(pushed_waiting),
+        "no_push_after": no_push,
+        "quantity_calls_by_channel": calls.into_iter().map(|(k, v)| (k.to_string(), json!(v.len()))).collect::<serde_json::Map<_, _>>(),
+        "pushed_by_channel": by_channel.into_iter().map(|(k, v)| (k.to_string(), figures(v))).collect::<serde_json::Map<_, _>>(),
+    }))
 }
 
 /// How many times the hub holds each (channel, simulator order id); orders it cannot map count under id 0.

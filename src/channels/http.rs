@@ -176,6 +176,11 @@ impl ApiClient {
         self.retry
     }
 
+    /// How long an ordinary request to `path` would wait for the rate limit now (`RateLimiter::ordinary_wait`).
+    pub async fn ordinary_wait(&self, path: &str) -> std::time::Duration {
+        self.limiter.ordinary_wait(path).await
+    }
+
     /// Sends the request `build` makes (called once per attempt), retrying as `classify` says.
     /// `path` is the API path used in traces and errors (never the full URL: it may carry tokens).
     pub async fn send<B, C>(&self, path: &str, build: B, classify: C) -> Result<RawResponse, ConnectorError>

@@ -215,6 +215,13 @@ pub trait Connector: Send + Sync {
     /// gave up on one; see `ApiClient::in_doubt_until`). A push compares it before and after a call.
     fn requests_in_doubt_until(&self) -> Option<std::time::Instant>;
 
+    /// How long an ordinary (not urgent) stock and price update would wait for the hub's rate limit now, taking
+    /// nothing. Asked only of marketplaces with a quota reserve (`Marketplace::hub_reserve`), whose push rounds
+    /// send only urgent pushes meanwhile; the others never wait on it (zero).
+    async fn update_quota_wait(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+
     /// Checks the credentials with one real call and reads the shop's identity.
     async fn shop_identity(&self) -> ConnectorResult<ShopIdentity>;
 

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use redis::aio::ConnectionManager;
 use tokio::sync::Mutex;
 
+use super::registry::Marketplace;
+
 #[derive(Clone)]
 pub enum RateLimiter {
     Unlimited,
@@ -25,6 +27,7 @@ pub enum RateLimiter {
 
 pub struct PerApi {
     per_second: u32,
+    reserve: Option<u32>,
     key: String,
     redis: Option<ConnectionManager>,
     buckets: LocalBuckets,
@@ -52,11 +55,12 @@ pub fn api_name(path: &str) -> String {
 pub struct LocalBuckets(Arc<std::sync::Mutex<HashMap<String, Arc<LocalBucket>>>>);
 
 impl LocalBuckets {
-    fn bucket(&self, key: &str, per_second: u32) -> Arc<LocalBucket> {
+    fn bucket(&self, key: &str, per_second: u32, reserve: Option<u32>) -> Arc<LocalBucket> {
         let mut buckets = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let bucket = buckets.entry(key.to_owned()).or_insert_with(|| Arc::new(LocalBucket::new(per_second)));
-        if bucket.per_second != f64::from(per_second) {
-            *bucket = Arc::new(LocalBucket::new(per_second));
+        let fresh = || Arc::new(LocalBucket::new(per_second, reserve));
+        let bucket = buckets.entry(key.to_owned()).or_insert_with(fresh);
+        if bucket.per_second != f64::from(per_second) || bucket.reserve != fresh().reserve {
+            *bucket = fresh();
         }
         bucket.clone()
     }
@@ -67,24 +71,50 @@ impl RateLimiter {
     /// `redis` is given.
     pub fn new(per_second: u32, key: &str, redis: Option<ConnectionManager>) -> Self {
         let per_second = per_second.max(1);
-        Self::with_bucket(per_second, key, redis, Arc::new(LocalBucket::new(per_second)))
+        Self::with_bucket(per_second, None, key, redis, Arc::new(LocalBucket::new(per_second, None)))
     }
 
     /// As `new`, drawing from the process's bucket for `key` (and falling back to it when Redis is unreachable).
-    pub fn pooled(per_second: u32, key: &str, redis: Option<ConnectionManager>, buckets: &LocalBuckets) -> Self {
+    /// `reserve`: requests that urgent calls (`urgent`) may send at once beyond the rate, where the marketplace's
+    /// quota is a bucket (`Marketplace::hub_reserve`); other calls keep any one-second interval near the rate.
+    pub fn pooled(
+        per_second: u32,
+        reserve: Option<u32>,
+        key: &str,
+        redis: Option<ConnectionManager>,
+        buckets: &LocalBuckets,
+    ) -> Self {
         let per_second = per_second.max(1);
-        Self::with_bucket(per_second, key, redis, buckets.bucket(key, per_second))
+        Self::with_bucket(per_second, reserve, key, redis, buckets.bucket(key, per_second, reserve))
+    }
+
+    /// The limiter the hub gives a channel account of `marketplace` keyed `key`: its rate, its reserve for urgent
+    /// calls, per API where the marketplace counts per API.
+    pub fn for_marketplace(
+        marketplace: &Marketplace,
+        key: &str,
+        redis: Option<ConnectionManager>,
+        buckets: &LocalBuckets,
+    ) -> Self {
+        let (per_second, reserve) = (marketplace.hub_rate_per_second, marketplace.hub_reserve());
+        if marketplace.quota.per_api {
+            Self::pooled_per_api(per_second, reserve, key, redis, buckets)
+        } else {
+            Self::pooled(per_second, reserve, key, redis, buckets)
+        }
     }
 
     /// As `pooled`, with a quota of `per_second` for each API of the channel `key` (see `api_name`).
     pub fn pooled_per_api(
         per_second: u32,
+        reserve: Option<u32>,
         key: &str,
         redis: Option<ConnectionManager>,
         buckets: &LocalBuckets,
     ) -> Self {
         Self::PerApi(Arc::new(PerApi {
             per_second: per_second.max(1),
+            reserve,
             key: key.to_owned(),
             redis,
             buckets: buckets.clone(),
@@ -92,15 +122,46 @@ impl RateLimiter {
         }))
     }
 
-    fn with_bucket(per_second: u32, key: &str, redis: Option<ConnectionManager>, bucket: Arc<LocalBucket>) -> Self {
+    fn with_bucket(
+        per_second: u32,
+        reserve: Option<u32>,
+        key: &str,
+        redis: Option<ConnectionManager>,
+        bucket: Arc<LocalBucket>,
+    ) -> Self {
         match redis {
             Some(conn) => Self::Shared(Arc::new(SharedWindow {
                 conn,
                 key: format!("omnisync:ratelimit:{key}"),
                 per_second,
+                // The burst the windows allowed before (a window's share), at the same rate.
+                burst: windows_for(per_second).1,
+                reserve: reserve.unwrap_or(0),
                 fallback: bucket,
             })),
             None => Self::Local(bucket),
+        }
+    }
+
+    /// How long an ordinary (not urgent) request to `path` would wait now; takes nothing.
+    pub async fn ordinary_wait(&self, path: &str) -> Duration {
+        match self {
+            Self::Unlimited => Duration::ZERO,
+            Self::Local(bucket) => bucket.ordinary_wait().await,
+            Self::Shared(window) => window.ordinary_wait().await,
+            Self::PerApi(apis) => {
+                let limiter = apis
+                    .limiters
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get(&api_name(path))
+                    .cloned();
+                match limiter {
+                    // `pooled` never makes another PerApi: no recursion.
+                    Some(limiter) => Box::pin(limiter.ordinary_wait(path)).await,
+                    None => Duration::ZERO,
+                }
+            }
         }
     }
 
@@ -108,7 +169,7 @@ impl RateLimiter {
     pub async fn acquire(&self, path: &str) {
         match self {
             Self::Unlimited => {}
-            Self::Local(bucket) => bucket.acquire().await,
+            Self::Local(bucket) => bucket.acquire(is_urgent()).await,
             Self::Shared(window) => window.acquire().await,
             Self::PerApi(apis) => {
                 let limiter = {
@@ -119,6 +180,7 @@ impl RateLimiter {
                         .or_insert_with(|| {
                             Self::pooled(
                                 apis.per_second,
+                                apis.reserve,
                                 &format!("{}:{api}", apis.key),
                                 apis.redis.clone(),
                                 &apis.buckets,
@@ -133,42 +195,75 @@ impl RateLimiter {
     }
 }
 
+/// GCRA in this process: `tat` is the theoretical arrival time of the next request; a request may go once
+/// `now ≥ tat − tolerance` and moves `tat` one interval on. A tolerance of `burst − 1` intervals lets `burst`
+/// requests go at once after a quiet spell, like a full token bucket of `burst`.
 pub struct LocalBucket {
     per_second: f64,
-    /// Tokens kept at most: an eighth of a second's (at least one), so any second holds at most 1⅛ × the rate.
-    burst: f64,
-    state: Mutex<(f64, Instant)>,
+    /// Requests at once for ordinary calls: an eighth of a second's (at least one), so any second holds at most
+    /// 1⅛ × the rate.
+    burst: u32,
+    /// Requests at once for urgent calls (at least `burst`): the marketplace's bucket share, where it has one.
+    reserve: u32,
+    tat: Mutex<Instant>,
 }
 
 impl LocalBucket {
-    fn new(per_second: u32) -> Self {
-        let burst = f64::from((per_second / 8).max(1));
-        Self { per_second: f64::from(per_second), burst, state: Mutex::new((burst, Instant::now())) }
+    fn new(per_second: u32, reserve: Option<u32>) -> Self {
+        let burst = (per_second / 8).max(1);
+        let reserve = reserve.unwrap_or(0).max(burst);
+        Self { per_second: f64::from(per_second), burst, reserve, tat: Mutex::new(Instant::now()) }
     }
 
-    async fn acquire(&self) {
+    async fn ordinary_wait(&self) -> Duration {
+        let interval = Duration::from_secs_f64(1.0 / self.per_second);
+        let tat = *self.tat.lock().await;
+        tat.saturating_duration_since(Instant::now() + interval * (self.burst - 1))
+    }
+
+    async fn acquire(&self, urgent: bool) {
+        let interval = Duration::from_secs_f64(1.0 / self.per_second);
+        let tolerance = interval * (if urgent { self.reserve } else { self.burst } - 1);
         loop {
             let wait = {
-                let mut state = self.state.lock().await;
-                let (tokens, last) = *state;
+                let mut tat = self.tat.lock().await;
                 let now = Instant::now();
-                let refilled = (tokens + now.duration_since(last).as_secs_f64() * self.per_second).min(self.burst);
-                if refilled >= 1.0 {
-                    *state = (refilled - 1.0, now);
+                let next = (*tat).max(now);
+                if next <= now + tolerance {
+                    *tat = next + interval;
                     return;
                 }
-                *state = (refilled, now);
-                Duration::from_secs_f64((1.0 - refilled) / self.per_second)
+                next - tolerance - now
             };
             tokio::time::sleep(wait).await;
         }
     }
 }
 
+tokio::task_local! {
+    /// Set for calls that may spend the reserve (`urgent`).
+    static URGENT: bool;
+}
+
+/// Runs `calls` as urgent: where the marketplace's quota is a bucket, they may spend the hub's reserve of it
+/// (`Marketplace::hub_reserve`) instead of waiting their turn at the rate; ordinary calls after them wait until the
+/// reserve has drained back. Elsewhere the same as running them.
+pub async fn urgent<F: std::future::Future>(calls: F) -> F::Output {
+    URGENT.scope(true, calls).await
+}
+
+fn is_urgent() -> bool {
+    URGENT.try_with(|urgent| *urgent).unwrap_or(false)
+}
+
 pub struct SharedWindow {
     conn: ConnectionManager,
     key: String,
     per_second: u32,
+    /// Requests that may go at once (the GCRA's tolerance, in intervals, is one less): ordinary calls…
+    burst: u32,
+    /// …and urgent ones (`urgent`; 0: as ordinary ones).
+    reserve: u32,
     /// Used while Redis is unreachable: this process alone still stays within the quota.
     fallback: Arc<LocalBucket>,
 }
@@ -200,13 +295,34 @@ redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', math.ceil((nex
 return 0
 ";
 
+/// What `GCRA_SCRIPT` would make a request wait (µs; 0: none), taking nothing.
+const GCRA_PEEK_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tolerance = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat or now >= tat - tolerance then return 0 end
+return math.ceil(tat - tolerance - now)
+";
+
 impl SharedWindow {
+    async fn ordinary_wait(&self) -> Duration {
+        static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
+        let script = SCRIPT.get_or_init(|| redis::Script::new(GCRA_PEEK_SCRIPT));
+        let tolerance_us = 1_000_000.0 / f64::from(self.per_second) * f64::from(self.burst.saturating_sub(1));
+        let mut conn = self.conn.clone();
+        match script.key(&self.key).arg(tolerance_us).invoke_async::<i64>(&mut conn).await {
+            Ok(micros) => Duration::from_micros(micros.max(0) as u64),
+            // Unreachable: the fallback bucket is what this process would use.
+            Err(_) => self.fallback.ordinary_wait().await,
+        }
+    }
+
     async fn acquire(&self) {
         static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
         let script = SCRIPT.get_or_init(|| redis::Script::new(GCRA_SCRIPT));
-        // The burst the windows allowed before (a window's share), at the same rate.
-        let (_, burst) = windows_for(self.per_second);
         let interval_us = 1_000_000.0 / f64::from(self.per_second);
+        let burst = if is_urgent() { self.reserve.max(self.burst) } else { self.burst };
         let tolerance_us = interval_us * f64::from(burst.saturating_sub(1));
         loop {
             let mut conn = self.conn.clone();
@@ -217,7 +333,7 @@ impl SharedWindow {
                 Ok(micros) => tokio::time::sleep(Duration::from_micros(micros.max(1) as u64)).await,
                 Err(err) => {
                     tracing::warn!(error = %err, "shared rate limiter unavailable; limiting this process only");
-                    self.fallback.acquire().await;
+                    self.fallback.acquire(is_urgent()).await;
                     return;
                 }
             }
@@ -248,7 +364,7 @@ mod tests {
     async fn per_api_quotas_do_not_share_their_buckets() {
         let buckets = LocalBuckets::default();
         // 80/s: a burst of 10 per API.
-        let limiter = RateLimiter::pooled_per_api(80, "p", None, &buckets);
+        let limiter = RateLimiter::pooled_per_api(80, None, "p", None, &buckets);
         let started = Instant::now();
         for _ in 0..10 {
             limiter.acquire("/orders/get").await;
@@ -287,6 +403,37 @@ mod tests {
         assert!(busiest >= 38, "and close to the rate: {busiest}");
     }
 
+    /// A marketplace whose quota is a bucket (the web store: 40, draining 2 a second): ordinary calls go at the
+    /// rate, urgent ones may spend half the bucket at once; ordinary calls after them wait for it to drain back.
+    #[tokio::test]
+    async fn urgent_calls_spend_the_bucket_reserve_and_ordinary_ones_keep_the_rate() {
+        const SET: &str = "/admin/api/2024-01/variants/set_batch.json";
+        let webstore = crate::channels::marketplace(crate::channels::ChannelKind::Webstore);
+        assert_eq!(webstore.hub_reserve(), Some(20));
+        let limiter = RateLimiter::for_marketplace(webstore, "reserve", None, &LocalBuckets::default());
+        let started = Instant::now();
+        limiter.acquire(SET).await;
+        limiter.acquire(SET).await;
+        let second = started.elapsed();
+        assert!(second >= Duration::from_millis(450), "ordinary calls at 2 a second: {second:?}");
+        let started = Instant::now();
+        for _ in 0..19 {
+            urgent(limiter.acquire(SET)).await;
+        }
+        assert!(started.elapsed() < Duration::from_millis(100), "urgent calls at once: {:?}", started.elapsed());
+        urgent(limiter.acquire(SET)).await;
+        assert!(started.elapsed() >= Duration::from_millis(450), "the reserve is spent: {:?}", started.elapsed());
+        // Quotas counted over any one second have no reserve: urgent calls keep the rate too.
+        let lazada = crate::channels::marketplace(crate::channels::ChannelKind::Lazada);
+        assert_eq!(lazada.hub_reserve(), None);
+        let limiter = RateLimiter::pooled(8, None, "no-reserve", None, &LocalBuckets::default());
+        let started = Instant::now();
+        for _ in 0..3 {
+            urgent(limiter.acquire(SET)).await;
+        }
+        assert!(started.elapsed() >= Duration::from_millis(240), "8 a second: {:?}", started.elapsed());
+    }
+
     #[test]
     fn shared_windows_divide_the_rate_evenly() {
         assert_eq!(windows_for(40), (100, 4));
@@ -301,8 +448,8 @@ mod tests {
         let buckets = LocalBuckets::default();
         // 80/s: bursts of 10.
         let (first, second) =
-            (RateLimiter::pooled(80, "k", None, &buckets), RateLimiter::pooled(80, "k", None, &buckets));
-        let other = RateLimiter::pooled(80, "other", None, &buckets);
+            (RateLimiter::pooled(80, None, "k", None, &buckets), RateLimiter::pooled(80, None, "k", None, &buckets));
+        let other = RateLimiter::pooled(80, None, "other", None, &buckets);
         let started = Instant::now();
         for _ in 0..15 {
             first.acquire("/a").await;

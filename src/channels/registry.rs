@@ -63,6 +63,16 @@ pub struct Marketplace {
     pub facts: &'static [(&'static str, Fact)],
 }
 
+impl Marketplace {
+    /// Requests urgent calls (`rate_limit::urgent`: pushes that sell out or halve a listing) may send at once
+    /// beyond the hub's rate: half the marketplace's bucket where it has one — what lets a sell-out go at once
+    /// instead of waiting its turn at 2 a second; the other half is room for calls of other processes in flight
+    /// and clock differences. `None` elsewhere, where any one-second interval must stay near the rate.
+    pub fn hub_reserve(&self) -> Option<u32> {
+        (self.quota.bucket > 0).then_some(self.quota.bucket / 2)
+    }
+}
+
 /// One protocol fact: a limit, a name, or a set of names (compared as a set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fact {
@@ -96,6 +106,9 @@ pub struct Quota {
     /// Whether the quota counts per API rather than for the whole shop (the hub's limiter then keys its buckets
     /// by `rate_limit::api_name(path)`).
     pub per_api: bool,
+    /// Where the quota is a leaky bucket draining `per_second`, its capacity: requests the marketplace takes at
+    /// once (the web store's 40); 0 where it counts any one-second interval.
+    pub bucket: u32,
 }
 
 /// How a marketplace's stock and price update API batches.

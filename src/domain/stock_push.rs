@@ -214,6 +214,19 @@ pub struct SendOrder {
     drop: std::cmp::Reverse<i64>,
 }
 
+impl SendOrder {
+    /// Whether the push may spend the marketplace's bucket reserve instead of waiting its turn at the rate
+    /// (`rate_limit::urgent`): a sell-out, or a lowering by at least a quarter of what the channel was last given —
+    /// near a sell-out every sale is such a drop, while a stream of small lowerings (100 → 97) keeps the rate and
+    /// leaves the reserve to them.
+    pub fn is_urgent(&self) -> bool {
+        self.urgency == PushUrgency::SellOut || (self.urgency == PushUrgency::Decrease && self.drop.0 >= URGENT_DROP)
+    }
+}
+
+/// The relative drop (per mille) from which a lowering is urgent (`SendOrder::is_urgent`).
+const URGENT_DROP: i64 = 250;
+
 /// The sending order of `plan` for a link last given `last_quantity` (`None`: unknown, as before a first push or
 /// after one in doubt — treated as a lowering, since the channel may show more).
 pub fn send_order(plan: &PushPlan, last_quantity: Option<i64>) -> SendOrder {
@@ -465,6 +478,25 @@ pub fn explain(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sell_outs_and_steep_lowerings_are_urgent() {
+        let quantity = |q| PushPlan { quantity: Some(q), ..Default::default() };
+        let cases = [
+            (quantity(0), Some(5), true, "a sell-out"),
+            (quantity(0), None, true, "a sell-out, last value unknown"),
+            (quantity(3), Some(4), true, "4 → 3: a quarter"),
+            (quantity(2), Some(10), true, "10 → 2"),
+            (quantity(97), Some(100), false, "100 → 97"),
+            (quantity(76), Some(100), false, "just under a quarter"),
+            (quantity(5), None, false, "last value unknown"),
+            (quantity(12), Some(10), false, "a raise"),
+            (PushPlan { price: Some(1000), ..Default::default() }, Some(10), false, "a price"),
+        ];
+        for (plan, last, urgent, case) in cases {
+            assert_eq!(send_order(&plan, last).is_urgent(), urgent, "{case}");
+        }
+    }
 
     fn settings(chosen: bool, policy: OversellPolicy) -> PushSettings {
         PushSettings {

@@ -416,12 +416,7 @@ impl omnisync::channels::TokenStore for RecordingTokenStore {
 pub fn hub_limiter(kind: omnisync::channels::ChannelKind) -> omnisync::channels::RateLimiter {
     use omnisync::channels::RateLimiter;
     let marketplace = omnisync::channels::marketplace(kind);
-    let rate = marketplace.hub_rate_per_second;
-    if marketplace.quota.per_api {
-        RateLimiter::pooled_per_api(rate, marketplace.slug, None, &Default::default())
-    } else {
-        RateLimiter::new(rate, marketplace.slug, None)
-    }
+    RateLimiter::for_marketplace(marketplace, marketplace.slug, None, &Default::default())
 }
 
 pub fn connector_for(

@@ -39,7 +39,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     kind: ChannelKind::Lazada,
     slug: "lazada",
     name: "Lazada",
-    quota: Quota { per_second: QUOTA_PER_SECOND, per_api: true },
+    quota: Quota { per_second: QUOTA_PER_SECOND, per_api: true, bucket: 0 },
     // 80% of the quota.
     hub_rate_per_second: QUOTA_PER_SECOND * 4 / 5,
     updates: UpdateLimits {

@@ -39,7 +39,7 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     kind: ChannelKind::Tiki,
     slug: "tiki",
     name: "Tiki",
-    quota: Quota { per_second: QUOTA_PER_SECOND, per_api: false },
+    quota: Quota { per_second: QUOTA_PER_SECOND, per_api: false, bucket: 0 },
     // The rate Tiki's team once gave (tikivn/open-api-docs#150).
     hub_rate_per_second: 100,
     updates: UpdateLimits {

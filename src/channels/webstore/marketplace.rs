@@ -17,10 +17,13 @@ use crate::domain::orders::CustomerEmail;
 /// Requests per second the web store allows: "2 calls per second for api client", the drain of a leaky bucket of
 /// 40, one quota for everything.
 const QUOTA_PER_SECOND: u32 = 2;
+/// The bucket's capacity (its call-limit header reads `n/40`).
+const QUOTA_BUCKET: u32 = 40;
 
 /// What the simulator must read the same way (`sim::webstore`).
 const FACTS: &[(&str, Fact)] = &[
     (SKUS_PER_UPDATE_CALL, Fact::Number(super::SET_BATCH_MAX as i64)),
+    ("call bucket capacity", Fact::Number(QUOTA_BUCKET as i64)),
     ("path prefix", Fact::Text(super::API_PREFIX)),
     ("products per page", Fact::Number(super::PRODUCTS_PAGE_MAX as i64)),
     ("orders per page", Fact::Number(super::ORDERS_PAGE_MAX as i64)),
@@ -35,8 +38,8 @@ pub static MARKETPLACE: Marketplace = Marketplace {
     kind: ChannelKind::Webstore,
     slug: "webstore",
     name: "the web store",
-    quota: Quota { per_second: QUOTA_PER_SECOND, per_api: false },
-    // Its whole drain rate: the bucket absorbs bursts.
+    quota: Quota { per_second: QUOTA_PER_SECOND, per_api: false, bucket: QUOTA_BUCKET },
+    // Its whole drain rate, with half the bucket as a burst (`Marketplace::hub_reserve`).
     hub_rate_per_second: QUOTA_PER_SECOND,
     updates: UpdateLimits {
         max_skus_per_call: super::SET_BATCH_MAX,

@@ -224,6 +224,11 @@ impl Connector for WebstoreConnector {
         self.config.http.in_doubt_until()
     }
 
+    async fn update_quota_wait(&self) -> std::time::Duration {
+        // One quota for every call (not per API): any path reads it.
+        self.config.http.ordinary_wait("/variants/set_batch.json").await
+    }
+
     async fn shop_identity(&self) -> ConnectorResult<ShopIdentity> {
         let answer = self.call(Method::GET, "/shop.json", &[], None).await?;
         let ShopEnvelope { shop } = answer.json()?;

@@ -45,12 +45,7 @@ pub(super) fn refused(kind: ChannelKind, err: ConnectorError) -> ServiceError {
 /// An HTTP client for one channel account, with its rate limit (shared through Redis when the hub has one).
 pub(super) fn api_client(ctx: &AppContext, kind: ChannelKind, limiter_key: &str) -> ServiceResult<ApiClient> {
     let marketplace = channels::marketplace(kind);
-    let (per_second, redis, buckets) = (marketplace.hub_rate_per_second, ctx.queue.redis(), &ctx.channel_http.buckets);
-    let limiter = if marketplace.quota.per_api {
-        RateLimiter::pooled_per_api(per_second, limiter_key, redis, buckets)
-    } else {
-        RateLimiter::pooled(per_second, limiter_key, redis, buckets)
-    };
+    let limiter = RateLimiter::for_marketplace(marketplace, limiter_key, ctx.queue.redis(), &ctx.channel_http.buckets);
     let retry = RetryPolicy {
         timeout: std::time::Duration::from_millis(ctx.settings.channel_timeout_ms.max(1)),
         ..RetryPolicy::default()

@@ -62,6 +62,10 @@ pub struct Rounds<'c> {
     ahead: Option<(Collected, Duration)>,
 }
 
+/// The longest a run sleeps before collecting again while its ordinary pushes wait for the rate
+/// (`Rounds::defer_ordinary`): a sell-out marked meanwhile waits no longer than this.
+const DEFERRED_RECHECK: Duration = Duration::from_millis(200);
+
 type Recording = tokio::task::JoinHandle<ServiceResult<Committed<RoundReport>>>;
 
 impl<'c> Rounds<'c> {
@@ -87,6 +91,13 @@ impl<'c> Rounds<'c> {
             return self.finish().await;
         }
         if collected.pushes.is_empty() {
+            return Ok(Some(nothing_to_send(collected)));
+        }
+        let mut collected = collected;
+        if let Some(wait) = self.defer_ordinary(&mut collected).await
+            && collected.pushes.is_empty()
+        {
+            tokio::time::sleep(wait.min(DEFERRED_RECHECK)).await;
             return Ok(Some(nothing_to_send(collected)));
         }
         let in_flight: Vec<i64> = collected.pushes.iter().map(|p| p.link_id).collect();
@@ -122,6 +133,22 @@ impl<'c> Rounds<'c> {
             Some(report) => report.map(Some),
             None => Ok(Some(Committed::new(RoundReport::default(), Effects::none()))),
         }
+    }
+
+    /// Where the marketplace's quota keeps a reserve for urgent calls (the web store's bucket,
+    /// `Marketplace::hub_reserve`), ordinary pushes wait for their turn at the rate before they are sent, not in
+    /// the limiter: one waiting there held the next round's sell-out behind it (a round's calls start once the
+    /// previous round's have answered) and went out with values computed up to seconds earlier. While an ordinary
+    /// call would wait, the round keeps only its urgent pushes (`SendOrder::is_urgent`); the others stay pending
+    /// and are collected again, computed afresh, once the rate allows. Returns that wait, if any.
+    async fn defer_ordinary(&self, collected: &mut Collected) -> Option<Duration> {
+        crate::channels::marketplace(self.channel.kind).hub_reserve()?;
+        let wait = self.connector.update_quota_wait().await;
+        if wait.is_zero() {
+            return None;
+        }
+        collected.pushes.retain(|p| p.order.is_urgent());
+        Some(wait)
     }
 
     /// Waits for the round being recorded; its report, with the effects of a round collected ahead and not sent

@@ -127,7 +127,8 @@ pub async fn send(
             {
                 let _ = signal.send(());
             }
-            send_batch(connector, &pushes[range])
+            let batch = &pushes[range];
+            send_batch(connector, batch, batch.iter().any(|p| p.order.is_urgent()))
         })
         .buffered(CALLS_IN_FLIGHT)
         .collect()
@@ -141,11 +142,13 @@ pub async fn send(
     (outcomes, calls)
 }
 
-/// One call (or, where the connector splits it, a few) for a batch of pushes; an outcome per push, in order.
-async fn send_batch(connector: &dyn Connector, chunk: &[PlannedPush]) -> (Vec<PushOutcome>, usize) {
+/// One call (or, where the connector splits it, a few) for a batch of pushes; an outcome per push, in order. An
+/// `urgent` batch (a sell-out or a steep lowering in it) may spend the marketplace's bucket reserve.
+async fn send_batch(connector: &dyn Connector, chunk: &[PlannedPush], urgent: bool) -> (Vec<PushOutcome>, usize) {
     let updates: Vec<StockPriceUpdate> = chunk.iter().map(|p| p.update.clone()).collect();
     let (sent_at, doubt_before) = (now(), connector.requests_in_doubt_until());
-    let result = connector.update_stock_price(&updates).await;
+    let call = connector.update_stock_price(&updates);
+    let result = if urgent { crate::channels::rate_limit::urgent(call).await } else { call.await };
     let answered_at = now();
     let doubt_after = connector.requests_in_doubt_until();
     let new_doubt = doubt_after.filter(|_| doubt_after != doubt_before).map(wall_clock);

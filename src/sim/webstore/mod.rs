@@ -28,6 +28,7 @@ const BUCKET_DRAIN_PER_SECOND: f64 = 2.0;
 /// The facts the connector must read the same way (`channels::webstore::MARKETPLACE.facts`).
 const FACTS: &[(&str, Fact)] = &[
     (SKUS_PER_UPDATE_CALL, Fact::Number(api::SET_BATCH_MAX as i64)),
+    ("call bucket capacity", Fact::Number(BUCKET_CAPACITY as i64)),
     ("path prefix", Fact::Text(api::API_PREFIX)),
     ("products per page", Fact::Number(api::PAGE_MAX as i64)),
     ("orders per page", Fact::Number(api::PAGE_MAX as i64)),
