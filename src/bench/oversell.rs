@@ -16,6 +16,9 @@
 //! (a background task reads every listing every 10 ms). A channel already at 0 at that commit (it sold its listing
 //! out by its own sales) counts as 0 ms: it was refusing the SKU when the hub sold out. SKUs the hub never sold
 //! out (time limit) have no sample.
+//!
+//! The `stages` figures break the time from a sale to the other channels' pushes down by step and channel
+//! (`stages`).
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -471,7 +474,8 @@ fn ms_to_zero(history: &[(At, i64)], sold_out_at: At) -> Option<f64> {
 /// its reservation (the ledger row), then from a reservation to each other channel's answer to the first push of
 /// that SKU computed after it (`stock_pushes`): `pushed` where that channel had no order event waiting at the
 /// reservation, `pushed_orders_waiting` where it had one (the stale-push guard holds all but 0 then);
-/// `pushed_by_channel` both per receiving channel, `quantity_calls_by_channel` the calls that pushed quantities; `no_push_after` counts the pairs no such push followed (the channel had sold out itself, or the value was the
+/// `pushed_by_channel` both per receiving channel, `quantity_calls_by_channel` the calls that pushed quantities;
+/// `no_push_after` counts the pairs no such push followed (the channel had sold out itself, or the value was the
 /// one it was last given).
 async fn stages(
     ctx: &AppContext,
@@ -566,13 +570,15 @@ async fn stages(
             "samples": v.len(),
         })
     };
+    let calls: serde_json::Map<_, _> = calls.into_iter().map(|(k, v)| (k.to_string(), json!(v.len()))).collect();
+    let by_channel: serde_json::Map<_, _> = by_channel.into_iter().map(|(k, v)| (k.to_string(), figures(v))).collect();
     Ok(json!({
         "reserved": figures(reserved),
         "pushed": figures(pushed),
         "pushed_orders_waiting": figures(pushed_waiting),
         "no_push_after": no_push,
-        "quantity_calls_by_channel": calls.into_iter().map(|(k, v)| (k.to_string(), json!(v.len()))).collect::<serde_json::Map<_, _>>(),
-        "pushed_by_channel": by_channel.into_iter().map(|(k, v)| (k.to_string(), figures(v))).collect::<serde_json::Map<_, _>>(),
+        "quantity_calls_by_channel": calls,
+        "pushed_by_channel": by_channel,
     }))
 }
 
