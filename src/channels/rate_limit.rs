@@ -56,13 +56,18 @@ pub struct LocalBuckets(Arc<std::sync::Mutex<HashMap<String, Arc<LocalBucket>>>>
 
 impl LocalBuckets {
     fn bucket(&self, key: &str, per_second: u32, reserve: Option<u32>) -> Arc<LocalBucket> {
+        let wanted = LocalBucket::new(per_second, reserve);
         let mut buckets = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let fresh = || Arc::new(LocalBucket::new(per_second, reserve));
-        let bucket = buckets.entry(key.to_owned()).or_insert_with(fresh);
-        if bucket.per_second != f64::from(per_second) || bucket.reserve != fresh().reserve {
-            *bucket = fresh();
+        match buckets.get(key) {
+            Some(bucket) if bucket.per_second == wanted.per_second && bucket.reserve == wanted.reserve => {
+                bucket.clone()
+            }
+            _ => {
+                let bucket = Arc::new(wanted);
+                buckets.insert(key.to_owned(), bucket.clone());
+                bucket
+            }
         }
-        bucket.clone()
     }
 }
 
@@ -77,7 +82,7 @@ impl RateLimiter {
     /// As `new`, drawing from the process's bucket for `key` (and falling back to it when Redis is unreachable).
     /// `reserve`: requests that urgent calls (`urgent`) may send at once beyond the rate, where the marketplace's
     /// quota is a bucket (`Marketplace::hub_reserve`); other calls keep any one-second interval near the rate.
-    pub fn pooled(
+    fn pooled(
         per_second: u32,
         reserve: Option<u32>,
         key: &str,
@@ -105,7 +110,7 @@ impl RateLimiter {
     }
 
     /// As `pooled`, with a quota of `per_second` for each API of the channel `key` (see `api_name`).
-    pub fn pooled_per_api(
+    fn pooled_per_api(
         per_second: u32,
         reserve: Option<u32>,
         key: &str,
@@ -215,15 +220,22 @@ impl LocalBucket {
         Self { per_second: f64::from(per_second), burst, reserve, tat: Mutex::new(Instant::now()) }
     }
 
+    fn interval(&self) -> Duration {
+        Duration::from_secs_f64(1.0 / self.per_second)
+    }
+
+    /// How far `tat` may run ahead of now for a call to go: `burst − 1` intervals, or `reserve − 1` if urgent.
+    fn tolerance(&self, urgent: bool) -> Duration {
+        self.interval() * (if urgent { self.reserve } else { self.burst } - 1)
+    }
+
     async fn ordinary_wait(&self) -> Duration {
-        let interval = Duration::from_secs_f64(1.0 / self.per_second);
         let tat = *self.tat.lock().await;
-        tat.saturating_duration_since(Instant::now() + interval * (self.burst - 1))
+        tat.saturating_duration_since(Instant::now() + self.tolerance(false))
     }
 
     async fn acquire(&self, urgent: bool) {
-        let interval = Duration::from_secs_f64(1.0 / self.per_second);
-        let tolerance = interval * (if urgent { self.reserve } else { self.burst } - 1);
+        let (interval, tolerance) = (self.interval(), self.tolerance(urgent));
         loop {
             let wait = {
                 let mut tat = self.tat.lock().await;
@@ -306,12 +318,21 @@ return math.ceil(tat - tolerance - now)
 ";
 
 impl SharedWindow {
+    fn interval_us(&self) -> f64 {
+        1_000_000.0 / f64::from(self.per_second)
+    }
+
+    /// As `LocalBucket::tolerance`, in µs.
+    fn tolerance_us(&self, urgent: bool) -> f64 {
+        let burst = if urgent { self.reserve.max(self.burst) } else { self.burst };
+        self.interval_us() * f64::from(burst.saturating_sub(1))
+    }
+
     async fn ordinary_wait(&self) -> Duration {
         static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
         let script = SCRIPT.get_or_init(|| redis::Script::new(GCRA_PEEK_SCRIPT));
-        let tolerance_us = 1_000_000.0 / f64::from(self.per_second) * f64::from(self.burst.saturating_sub(1));
         let mut conn = self.conn.clone();
-        match script.key(&self.key).arg(tolerance_us).invoke_async::<i64>(&mut conn).await {
+        match script.key(&self.key).arg(self.tolerance_us(false)).invoke_async::<i64>(&mut conn).await {
             Ok(micros) => Duration::from_micros(micros.max(0) as u64),
             // Unreachable: the fallback bucket is what this process would use.
             Err(_) => self.fallback.ordinary_wait().await,
@@ -321,9 +342,7 @@ impl SharedWindow {
     async fn acquire(&self) {
         static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
         let script = SCRIPT.get_or_init(|| redis::Script::new(GCRA_SCRIPT));
-        let interval_us = 1_000_000.0 / f64::from(self.per_second);
-        let burst = if is_urgent() { self.reserve.max(self.burst) } else { self.burst };
-        let tolerance_us = interval_us * f64::from(burst.saturating_sub(1));
+        let (interval_us, tolerance_us) = (self.interval_us(), self.tolerance_us(is_urgent()));
         loop {
             let mut conn = self.conn.clone();
             let wait: redis::RedisResult<i64> =

@@ -64,10 +64,11 @@ pub struct Marketplace {
 }
 
 impl Marketplace {
-    /// Requests urgent calls (`rate_limit::urgent`: pushes that sell out or halve a listing) may send at once
-    /// beyond the hub's rate: half the marketplace's bucket where it has one — what lets a sell-out go at once
-    /// instead of waiting its turn at 2 a second; the other half is room for calls of other processes in flight
-    /// and clock differences. `None` elsewhere, where any one-second interval must stay near the rate.
+    /// Requests urgent calls (`rate_limit::urgent`: pushes that sell out or lower a listing by a quarter or more)
+    /// may send at once beyond the hub's rate: half the marketplace's bucket where it has one — what lets a
+    /// sell-out go at once instead of waiting its turn at 2 a second; the other half is room for calls of other
+    /// processes in flight and clock differences. `None` elsewhere, where any one-second interval must stay near
+    /// the rate.
     pub fn hub_reserve(&self) -> Option<u32> {
         (self.quota.bucket > 0).then_some(self.quota.bucket / 2)
     }
