@@ -22,9 +22,10 @@ use crate::services::{ServiceError, ServiceResult, channels, leases};
 
 /// How long a push lease lasts without renewal.
 const LEASE_TTL_SECS: i64 = 60;
-/// A run hands over to a fresh run after this long, so one busy channel does not hold a worker forever (and at
-/// once when the process is shutting down).
+/// A run hands over to a fresh run after this long if other runs wait for a worker (`time_to_hand_over`).
 const MAX_RUN: Duration = Duration::from_secs(30);
+/// A run queued this long ago and not started says every worker is busy (they look for work every 200 ms).
+const WAITING_FOR_A_WORKER: Duration = Duration::from_secs(1);
 /// A push run renews its lease (of `LEASE_TTL_SECS`) this often, and writes its progress this often.
 const LEASE_RENEW_EVERY: Duration = Duration::from_secs(10);
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
@@ -142,7 +143,7 @@ pub async fn run_push(ctx: &AppContext, run: &sync_run::Model) -> ServiceResult<
         if !service::has_due_pushes(&ctx.db, channel.id).await? {
             break;
         }
-        if started.elapsed() >= MAX_RUN || ctx.shutdown.is_requested() {
+        if time_to_hand_over(ctx, started).await? {
             request_push(ctx, channel.id).await?;
             break;
         }
@@ -206,7 +207,7 @@ async fn push_rounds(
             progress_written = Instant::now();
         }
         // Handing over after a whole round: a shutdown leaves nothing half sent (the successor run takes the rest).
-        if started.elapsed() >= MAX_RUN || ctx.shutdown.is_requested() {
+        if time_to_hand_over(ctx, started).await? {
             return Ok(());
         }
         if renewed.elapsed() >= LEASE_RENEW_EVERY {
@@ -220,6 +221,23 @@ async fn push_rounds(
         }
     }
     Ok(())
+}
+
+/// Whether a push run should end and hand the channel to a fresh run: at once when the process is shutting down;
+/// after `MAX_RUN` if other runs wait for a worker, so one busy channel does not keep a worker from them. With none
+/// waiting it goes on: a hand-over stops the channel's pushes for seconds under load (the last record, the run's
+/// end, the next run's start, lease and first collect, each a write waiting for the database's writer: 2–4 s every
+/// 30 s in `bench stock`, where the slowest sell-outs were).
+async fn time_to_hand_over(ctx: &AppContext, started: Instant) -> ServiceResult<bool> {
+    if ctx.shutdown.is_requested() {
+        return Ok(true);
+    }
+    if started.elapsed() < MAX_RUN {
+        return Ok(false);
+    }
+    let queued_before = chrono::Utc::now()
+        - chrono::Duration::from_std(WAITING_FOR_A_WORKER).unwrap_or_else(|_| chrono::Duration::seconds(1));
+    sync_runs::any_waiting_since(&ctx.reader, queued_before).await
 }
 
 async fn write_progress(ctx: &AppContext, run: &sync_run::Model, counters: Counters) -> ServiceResult<()> {

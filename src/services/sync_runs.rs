@@ -255,6 +255,16 @@ pub async fn unfinished(
         .await?)
 }
 
+/// Whether a run has waited to start (CREATED) since before `before`: every worker is busy.
+pub async fn any_waiting_since(db: &DatabaseConnection, before: DateTime<Utc>) -> ServiceResult<bool> {
+    Ok(sync_run::Entity::find()
+        .filter(sync_run::Column::Status.eq(SyncRunStatus::Created))
+        .filter(sync_run::Column::CreatedAt.lte(before))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// Runs waiting to start (CREATED), oldest first.
 pub async fn waiting_to_start(db: &DatabaseConnection) -> ServiceResult<Vec<sync_run::Model>> {
     Ok(sync_run::Entity::find()

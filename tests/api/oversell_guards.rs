@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use omnisync::channels::ChannelKind;
 use omnisync::graphql::relay::global_id;
 use omnisync::services::channels;
-use omnisync::services::stock_push as service;
+use omnisync::services::stock_push::{self as service, InFlight};
 
 use crate::helpers::TestApp;
 use crate::on_both_backends_driven;
@@ -121,7 +121,7 @@ async fn a_sell_out_is_collected_before_every_other_due_link(app: &TestApp) {
 
     let size = service::round_size(ChannelKind::Shopee);
     assert_eq!(size, 30, "0.75 s of Shopee's calls at the hub's rate");
-    let mut collected = service::collect(&app.ctx.db, &channel, size, &[]).await.expect("collected");
+    let mut collected = service::collect(&app.ctx.db, &channel, size, &InFlight::default()).await.expect("collected");
     assert!(collected.pushes.len() < variants.len(), "a round takes part of what is due: {}", collected.pushes.len());
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
     let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes, None).await;
@@ -150,7 +150,7 @@ async fn a_product_pushed_last_waits_behind_products_pushed_before_it(app: &Test
     assert_eq!((again.sent, again.calls), (30, 30), "products 0–29, pushed before 30–59: {again:?}");
     // Product 0's second SKU was last pushed in the very first round, product 0 itself just now.
     adjust(app, &[(variants[1], 1)]).await;
-    let collected = service::collect(&app.ctx.db, &channel, 5, &[]).await.expect("collected");
+    let collected = service::collect(&app.ctx.db, &channel, 5, &InFlight::default()).await.expect("collected");
     let mut products: Vec<usize> = collected
         .pushes
         .iter()
@@ -172,18 +172,19 @@ async fn a_round_in_flight_is_left_to_the_round_after(app: &TestApp) {
     // Products 0–49 in flight with their first SKU; then every SKU changes.
     let first_skus: Vec<i64> = (0..50).map(|p| variants[p * per_product]).collect();
     adjust_all(app, &first_skus, 3).await;
-    let first = service::collect(&app.ctx.db, &channel, 50, &[]).await.expect("collected");
+    let first = service::collect(&app.ctx.db, &channel, 50, &InFlight::default()).await.expect("collected");
     assert_eq!(first.pushes.len(), 50);
-    let in_flight: Vec<i64> = first.pushes.iter().map(|p| p.link_id).collect();
+    let in_flight = InFlight::of(&first.pushes);
+    let was_in_flight = |link: i64| first.pushes.iter().any(|p| p.link_id == link);
     adjust_all(app, &variants, 3).await;
-    let again = service::collect(&app.ctx.db, &channel, 60, &[]).await.expect("collected");
+    let again = service::collect(&app.ctx.db, &channel, 60, &InFlight::default()).await.expect("collected");
     assert!(
         first.pushes.iter().all(|p| again.pushes.iter().any(|a| a.link_id == p.link_id)),
         "unrecorded, the links in flight are due again"
     );
     let beside = service::collect(&app.ctx.db, &channel, 60, &in_flight).await.expect("collected");
     assert_eq!(beside.pushes.len(), variants.len() - 50, "every due SKU but those in flight");
-    assert!(beside.pushes.iter().all(|p| !in_flight.contains(&p.link_id)), "none of those in flight");
+    assert!(beside.pushes.iter().all(|p| !was_in_flight(p.link_id)), "none of those in flight");
 
     // None of those collects was recorded: every SKU is still due, and rounds run to the end send each once.
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
@@ -201,6 +202,102 @@ async fn a_round_in_flight_is_left_to_the_round_after(app: &TestApp) {
 }
 on_both_backends_driven!(rounds_in_flight, a_round_in_flight_is_left_to_the_round_after);
 
+/// Where a call updates one product, a product of the round in flight comes after every other due product: its
+/// push is not recorded yet, and by its last recorded push it looked the longest waiting, so a SKU of it that
+/// changed meanwhile took a call at once while others had waited a whole pass. With room in the round it comes
+/// along.
+async fn a_product_in_flight_waits_behind_every_other_due_product(app: &TestApp) {
+    let per_product = omnisync::sim::fixtures::PER_PRODUCT;
+    let (_sim, channel, variants) = linked(app, ChannelKind::Shopee, 60 * per_product).await;
+    adjust_all(app, &variants, 3).await;
+    // Products 0–29 pushed in a first round, 30–59 in a second.
+    while round(app, channel.id).await.links > 0 {}
+    let sku = |product: usize, n: usize| variants[product * per_product + n];
+    // Products 0–9 in flight with their first SKU.
+    adjust_all(app, &(0..10).map(|p| sku(p, 0)).collect::<Vec<_>>(), 1).await;
+    let first = service::collect(&app.ctx.db, &channel, 10, &InFlight::default()).await.expect("collected");
+    assert_eq!(first.pushes.len(), 10);
+    let in_flight = InFlight::of(&first.pushes);
+    // Meanwhile their second SKU changes, and so does a SKU of products 30–39 (pushed after products 0–9).
+    let changed: Vec<i64> = (0..10).map(|p| sku(p, 1)).chain((30..40).map(|p| sku(p, 0))).collect();
+    adjust_all(app, &changed, 1).await;
+    let products = |collected: &service::Collected| {
+        let mut products: Vec<usize> = collected
+            .pushes
+            .iter()
+            .map(|p| variants.iter().position(|v| *v == p.variant_id).expect("a seeded variant") / per_product)
+            .collect();
+        products.sort_unstable();
+        products.dedup();
+        products
+    };
+    let beside = service::collect(&app.ctx.db, &channel, 10, &in_flight).await.expect("collected");
+    assert_eq!(products(&beside), (30..40).collect::<Vec<_>>(), "the products not in flight go first");
+    let roomy = service::collect(&app.ctx.db, &channel, 20, &in_flight).await.expect("collected");
+    assert_eq!(
+        products(&roomy),
+        (0..10).chain(30..40).collect::<Vec<_>>(),
+        "with room, the changed SKUs of the products in flight come along"
+    );
+    assert!(roomy.pushes.iter().all(|p| !first.pushes.iter().any(|f| f.link_id == p.link_id)), "never a SKU in flight");
+}
+on_both_backends_driven!(products_in_flight_last, a_product_in_flight_waits_behind_every_other_due_product);
+
+/// The web store drains its call bucket at 2 calls a second and the hub keeps half the bucket for urgent pushes
+/// (`Marketplace::hub_reserve`): while an ordinary call would wait for the rate, a round sends only its urgent
+/// pushes (a sell-out here) and leaves the others due, computed afresh and sent once the rate allows — so a raise
+/// never queues in front of a sell-out.
+async fn a_sell_out_to_the_web_store_goes_while_ordinary_pushes_wait_for_the_rate(app: &TestApp) {
+    let (sim, channel, variants) = linked(app, ChannelKind::Webstore, 3).await;
+    adjust_all(app, &variants, 10).await;
+    while round(app, channel.id).await.links > 0 {}
+    assert_eq!((0..3).map(|i| sim_quantity(&sim, i)).collect::<Vec<_>>(), [10, 10, 10]);
+    let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
+    // Urgent calls spend part of the reserve at once (the third SKU, its own value again): ordinary calls now wait
+    // about 4 s for the debt to drain.
+    let listing = entity::channel_listing::Entity::find_by_id(
+        link_of(app, channel.id, variants[2]).await.listing_id.expect("linked to a listing"),
+    )
+    .one(&app.ctx.db)
+    .await
+    .expect("read")
+    .expect("listing");
+    let same = omnisync::domain::channel::StockPriceUpdate {
+        external_product_id: listing.external_product_id,
+        external_sku_id: listing.external_sku_id,
+        seller_sku: listing.seller_sku,
+        quantity: Some(10),
+        price_minor: None,
+        sale: None,
+    };
+    for _ in 0..8 {
+        omnisync::channels::rate_limit::urgent(connector.update_stock_price(std::slice::from_ref(&same)))
+            .await
+            .expect("an urgent call");
+    }
+    assert!(connector.update_quota_wait().await > std::time::Duration::from_secs(2), "ordinary calls wait");
+
+    adjust(app, &[(variants[0], -10), (variants[1], 5)]).await;
+    let mut rounds = service::Rounds::new(&app.ctx.db, &channel, &*connector);
+    let started = std::time::Instant::now();
+    if let Some(report) = rounds.next().await.expect("a round") {
+        omnisync::jobs::effects::after_commit(&app.ctx, report);
+    }
+    assert_eq!(sim_quantity(&sim, 0), 0, "the sell-out went at once");
+    assert_eq!(sim_quantity(&sim, 1), 10, "the raise waits for its turn");
+    assert!(link_of(app, channel.id, variants[1]).await.push_pending, "and stays due");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "the sell-out waited for no rate");
+    while let Some(report) = rounds.next().await.expect("a round") {
+        omnisync::jobs::effects::after_commit(&app.ctx, report);
+    }
+    assert_eq!(sim_quantity(&sim, 1), 15, "sent once the rate allowed");
+    assert!(!link_of(app, channel.id, variants[1]).await.push_pending);
+}
+on_both_backends_driven!(
+    web_store_sell_outs_first,
+    a_sell_out_to_the_web_store_goes_while_ordinary_pushes_wait_for_the_rate
+);
+
 /// `delta` on every variant, in requests of the most changes one takes.
 async fn adjust_all(app: &TestApp, variants: &[i64], delta: i64) {
     for chunk in variants.chunks(250) {
@@ -217,7 +314,7 @@ async fn a_round_sends_by_oversell_risk(app: &TestApp) {
     // raise, 10% drop, 50% drop, price only, sell-out: in the opposite order of urgency.
     adjust(app, &[(variants[0], 5), (variants[1], -10), (variants[2], -5), (variants[4], -10)]).await;
     app.update_variant(&json!(global_id("ProductVariant", variants[3])), json!({ "price": "123000" })).await;
-    let mut collected = service::collect(&app.ctx.db, &channel, 500, &[]).await.expect("collected");
+    let mut collected = service::collect(&app.ctx.db, &channel, 500, &InFlight::default()).await.expect("collected");
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
     let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes, None).await;
     assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");

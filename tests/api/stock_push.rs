@@ -13,7 +13,7 @@ use omnisync::channels::ChannelKind;
 use omnisync::graphql::relay::global_id;
 use omnisync::jobs;
 use omnisync::services::inventory::{self, AdjustChange};
-use omnisync::services::stock_push::{self as service, RoundReport};
+use omnisync::services::stock_push::{self as service, InFlight, RoundReport};
 use omnisync::services::{channels, sync_runs};
 use omnisync::sim::fixtures;
 use omnisync::sim::{Fault, FaultRates, SimHandle};
@@ -571,7 +571,7 @@ async fn links_that_change_all_the_time_do_not_keep_the_others_waiting(app: &Tes
     let mut pushed = Vec::new();
     for _ in 0..3 {
         adjust(app, &variants.iter().map(|v| (*v, 1)).collect::<Vec<_>>()).await;
-        let mut collected = service::collect(&app.ctx.db, &channel, 1, &[]).await.expect("collected");
+        let mut collected = service::collect(&app.ctx.db, &channel, 1, &InFlight::default()).await.expect("collected");
         assert_eq!(collected.pushes.len(), 1, "{collected:?}");
         let (outcomes, _) = service::send(&*connector, channel.kind, &mut collected.pushes, None).await;
         omnisync::jobs::effects::after_commit(
@@ -598,7 +598,7 @@ async fn a_round_takes_every_due_sku_of_a_product_where_a_call_updates_one_produ
     // Then every SKU of the first product changes; the first link a round of one takes brings its siblings.
     adjust(app, &(0..10).map(|i| (variants[i], 2)).collect::<Vec<_>>()).await;
     let connector = channels::connector_for(&app.ctx, &channel).await.expect("connector");
-    let mut collected = service::collect(&app.ctx.db, &channel, 1, &[]).await.expect("collected");
+    let mut collected = service::collect(&app.ctx.db, &channel, 1, &InFlight::default()).await.expect("collected");
     assert_eq!(collected.pushes.len(), 10, "{}: the whole product", slug(kind));
     let (outcomes, calls) = service::send(&*connector, channel.kind, &mut collected.pushes, None).await;
     assert_eq!(calls, 1, "{}: one call for the product", slug(kind));

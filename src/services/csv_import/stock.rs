@@ -3,6 +3,7 @@
 //! ledger still sums to every level and the channels get the new quantities pushed.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -130,12 +131,16 @@ async fn resolve(
                 let message = format!("\"{}\" is a bundle: its stock is its components', count those", count.sku);
                 return Err(RowError::new(line, Some("sku"), ErrorCode::BundleStockDerived, message));
             }
-            if let Some(first) = counted.insert((variant.id, warehouse_id), line) {
-                counted.insert((variant.id, warehouse_id), first);
-                let message = format!("line {first} already counts \"{}\" in this warehouse", count.sku);
-                return Err(RowError::new(line, Some("sku"), ErrorCode::DuplicateEntry, message));
+            match counted.entry((variant.id, warehouse_id)) {
+                Entry::Occupied(first) => {
+                    let message = format!("line {} already counts \"{}\" in this warehouse", first.get(), count.sku);
+                    Err(RowError::new(line, Some("sku"), ErrorCode::DuplicateEntry, message))
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(line);
+                    Ok((variant.clone(), warehouse_id))
+                }
             }
-            Ok((variant.clone(), warehouse_id))
         });
         match found {
             Ok((variant, warehouse_id)) => targets.push((count, variant, warehouse_id)),

@@ -70,23 +70,41 @@ impl Collected {
     }
 }
 
+/// What the round before is sending, while the next one is collected.
+#[derive(Debug, Clone, Default)]
+pub struct InFlight {
+    /// Its links: left to the round after (they stay pending until recorded, and sent again meanwhile they would
+    /// cost calls for values the channel already has).
+    links: Vec<i64>,
+    /// Its products, for APIs that update one product per call: taken after every other due product.
+    products: Vec<String>,
+}
+
+impl InFlight {
+    pub fn of(pushes: &[PlannedPush]) -> Self {
+        let mut products: Vec<String> = pushes.iter().map(|p| p.update.external_product_id.clone()).collect();
+        products.sort_unstable();
+        products.dedup();
+        Self { links: pushes.iter().map(|p| p.link_id).collect(), products }
+    }
+}
+
 /// Collects up to `limit` due links of the channel, computes each value now, and clears their pending flag (except
-/// those the stale-push guard holds), all in one transaction. `in_flight`: links a round still being recorded sent,
-/// left to the round after (they stay pending until recorded, and sent again meanwhile they would cost calls for
-/// values the channel already has); other SKUs of their products that became due are taken, their call starting
-/// after the previous round's calls answered, so no SKU is in two calls at once.
+/// those the stale-push guard holds), all in one transaction. `in_flight`: what the round before is sending; other
+/// SKUs of its products that became due may be taken, their call starting after that round's calls answered, so
+/// no SKU is in two calls at once.
 pub async fn collect(
     db: &DatabaseConnection,
     channel: &channel::Model,
     limit: u64,
-    in_flight: &[i64],
+    in_flight: &InFlight,
 ) -> ServiceResult<Collected> {
     let txn = begin_write(db).await?;
     let at = now();
     let links = if updates_per_product(channel.kind) {
         lock_due_products(&txn, channel.id, limit, at, in_flight).await?
     } else {
-        lock_due_links(&txn, channel.id, limit, at, in_flight).await?
+        lock_due_links(&txn, channel.id, limit, at, &in_flight.links).await?
     };
     if links.is_empty() {
         txn.commit().await?;
@@ -223,17 +241,20 @@ async fn lock_due_links(
 }
 
 /// For APIs that update one product per call (a call per product, whatever its SKUs): the round takes `limit`
-/// channel products with due links — a product with a due sell-out first, then one never pushed, then the least
-/// recently pushed (by its newest push) — with every due link of each. Why products, not links: a product's SKUs share
-/// their push time, so `limit` links in that order were a few products (5 of 10 SKUs each) and a round made 5
-/// calls; the per-round transactions, not the quota, then set the pace, and Shopee and TikTok were pushed at half
-/// their rate under load (a change waited up to four passes in `bench stock`).
+/// channel products with due links — a product with a due sell-out first, then any but those the round before is
+/// sending, then one never pushed, then the least recently pushed (by its newest push) — with every due link of
+/// each. Why products, not links: a product's SKUs share their push time, so `limit` links in that order were a
+/// few products (5 of 10 SKUs each) and a round made 5 calls; the per-round transactions, not the quota, then set
+/// the pace, and Shopee and TikTok were pushed at half their rate under load (a change waited up to four passes in
+/// `bench stock`). Why products in flight last: their push is not recorded yet, so by their last push they looked
+/// the longest waiting, and under load a product of the round before was taken again at once for a SKU that changed
+/// meanwhile: a call spent on a product just pushed while others waited longer than a pass.
 async fn lock_due_products(
     txn: &DatabaseTransaction,
     channel_id: i64,
     limit: u64,
     at: chrono::DateTime<chrono::Utc>,
-    in_flight: &[i64],
+    in_flight: &InFlight,
 ) -> ServiceResult<Vec<product_link::Model>> {
     // Over every link of each product, not only the due ones: a product's last push is its newest link's. Ordered
     // by its due links' oldest push instead, a product jumped the queue whenever a SKU it had not needed to push
@@ -241,7 +262,11 @@ async fn lock_due_products(
     let due = || Expr::case(due_condition(at), 1).finally(0);
     let due_sell_out = || Expr::case(due_condition(at).add(product_link::Column::PushSellsOut.eq(true)), 1).finally(0);
     let never_pushed = || Expr::case(product_link::Column::LastPushedAt.is_null(), 1).finally(0);
-    let products: Vec<String> = product_link::Entity::find()
+    let sending = (!in_flight.products.is_empty()).then(|| {
+        Expr::case(channel_listing::Column::ExternalProductId.is_in(in_flight.products.clone()), 1).finally(0)
+    });
+    let in_flight = &in_flight.links;
+    let mut products = product_link::Entity::find()
         .select_only()
         .column(channel_listing::Column::ExternalProductId)
         .inner_join(channel_listing::Entity)
@@ -250,7 +275,11 @@ async fn lock_due_products(
         .filter(not_in_flight(in_flight))
         .group_by(channel_listing::Column::ExternalProductId)
         .having(Expr::expr(Func::max(due())).eq(1))
-        .order_by(Expr::expr(Func::max(due_sell_out())), Order::Desc)
+        .order_by(Expr::expr(Func::max(due_sell_out())), Order::Desc);
+    if let Some(sending) = sending {
+        products = products.order_by(Expr::expr(sending), Order::Asc);
+    }
+    let products: Vec<String> = products
         .order_by(Expr::expr(Func::max(never_pushed())), Order::Desc)
         .order_by(
             Expr::expr(Func::max(Expr::col((product_link::Entity, product_link::Column::LastPushedAt)))),

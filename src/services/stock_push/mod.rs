@@ -12,8 +12,9 @@
 //! change committed later, or a worker killed between send and record, leaves the link due and the next round
 //! sends the newer value. One channel's rounds run in one job at a time, which holds the channel's lease
 //! (`services::leases`, [`lease_name()`]) across processes; within it ([`Rounds`]) a round's record runs while the
-//! next round collects and sends, and that collect leaves out the links (per-product APIs: the products) still in
-//! flight, so no SKU is ever in two calls at once and a newer value is never overwritten by an older one.
+//! next round collects and sends, and that collect leaves out the links still in flight (per-product APIs take
+//! their products after every other), so no SKU is ever in two calls at once and a newer value is never
+//! overwritten by an older one.
 
 mod collect;
 mod due;
@@ -33,7 +34,7 @@ pub use super::link_marks::{
     LevelMove, channel_push_settings_changed, mark_channel, mark_variants, on_levels_changed, push_settings,
     variant_flags, variant_prices, variant_push_fields_changed,
 };
-pub use collect::{Collected, PlannedPush, collect};
+pub use collect::{Collected, InFlight, PlannedPush, collect};
 pub use due::{channels_with_due_pushes, has_due_pushes, orders_waiting};
 pub use explain::{Explanation, explain};
 pub use history::{PushFilter, history, push};

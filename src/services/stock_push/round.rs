@@ -9,7 +9,7 @@ use tracing::Instrument;
 
 use entity::channel;
 
-use super::collect::{Collected, collect};
+use super::collect::{Collected, InFlight, collect};
 use super::record::record;
 use super::send::{PushOutcome, minimum_calls, send};
 use crate::channels::Connector;
@@ -37,7 +37,7 @@ pub async fn round(
     connector: &dyn Connector,
 ) -> ServiceResult<Committed<RoundReport>> {
     let started = Instant::now();
-    let collected = collect(db, channel, round_size(channel.kind), &[]).await?;
+    let collected = collect(db, channel, round_size(channel.kind), &InFlight::default()).await?;
     if collected.pushes.is_empty() {
         return Ok(nothing_to_send(collected));
     }
@@ -84,7 +84,7 @@ impl<'c> Rounds<'c> {
             None => {
                 let started = Instant::now();
                 let limit = round_size(self.channel.kind);
-                (collect(&self.db, &self.channel, limit, &[]).await?, started.elapsed())
+                (collect(&self.db, &self.channel, limit, &InFlight::default()).await?, started.elapsed())
             }
         };
         if collected.links() == 0 {
@@ -100,7 +100,7 @@ impl<'c> Rounds<'c> {
             tokio::time::sleep(wait.min(DEFERRED_RECHECK)).await;
             return Ok(Some(nothing_to_send(collected)));
         }
-        let in_flight: Vec<i64> = collected.pushes.iter().map(|p| p.link_id).collect();
+        let in_flight = InFlight::of(&collected.pushes);
         let previous = self.recording.take();
         let (nearly_done, near_end) = tokio::sync::oneshot::channel();
         let (db, channel) = (&self.db, &self.channel);
