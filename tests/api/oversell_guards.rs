@@ -151,15 +151,26 @@ async fn a_product_pushed_last_waits_behind_products_pushed_before_it(app: &Test
     // Product 0's second SKU was last pushed in the very first round, product 0 itself just now.
     adjust(app, &[(variants[1], 1)]).await;
     let collected = service::collect(&app.ctx.db, &channel, 5, &InFlight::default()).await.expect("collected");
+    assert_eq!(
+        products_of(&collected, &variants),
+        [30, 31, 32, 33, 34],
+        "the products waiting since before product 0's last push go first"
+    );
+}
+on_both_backends_driven!(products_by_last_push, a_product_pushed_last_waits_behind_products_pushed_before_it);
+
+/// The seeded products (by index, `PER_PRODUCT` variants each) a collect took, in order, each once.
+fn products_of(collected: &service::Collected, variants: &[i64]) -> Vec<usize> {
+    let per_product = omnisync::sim::fixtures::PER_PRODUCT;
     let mut products: Vec<usize> = collected
         .pushes
         .iter()
         .map(|p| variants.iter().position(|v| *v == p.variant_id).expect("a seeded variant") / per_product)
         .collect();
     products.sort_unstable();
-    assert_eq!(products, [30, 31, 32, 33, 34], "the products waiting since before product 0's last push go first");
+    products.dedup();
+    products
 }
-on_both_backends_driven!(products_by_last_push, a_product_pushed_last_waits_behind_products_pushed_before_it);
 
 /// Rounds are pipelined (`Rounds`: a round is recorded while the next one collects and sends), so a collect beside
 /// a round in flight leaves that round's links alone — they are still pending, and sent again they would cost
@@ -221,21 +232,11 @@ async fn a_product_in_flight_waits_behind_every_other_due_product(app: &TestApp)
     // Meanwhile their second SKU changes, and so does a SKU of products 30–39 (pushed after products 0–9).
     let changed: Vec<i64> = (0..10).map(|p| sku(p, 1)).chain((30..40).map(|p| sku(p, 0))).collect();
     adjust_all(app, &changed, 1).await;
-    let products = |collected: &service::Collected| {
-        let mut products: Vec<usize> = collected
-            .pushes
-            .iter()
-            .map(|p| variants.iter().position(|v| *v == p.variant_id).expect("a seeded variant") / per_product)
-            .collect();
-        products.sort_unstable();
-        products.dedup();
-        products
-    };
     let beside = service::collect(&app.ctx.db, &channel, 10, &in_flight).await.expect("collected");
-    assert_eq!(products(&beside), (30..40).collect::<Vec<_>>(), "the products not in flight go first");
+    assert_eq!(products_of(&beside, &variants), (30..40).collect::<Vec<_>>(), "the products not in flight go first");
     let roomy = service::collect(&app.ctx.db, &channel, 20, &in_flight).await.expect("collected");
     assert_eq!(
-        products(&roomy),
+        products_of(&roomy, &variants),
         (0..10).chain(30..40).collect::<Vec<_>>(),
         "with room, the changed SKUs of the products in flight come along"
     );
