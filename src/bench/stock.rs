@@ -235,11 +235,12 @@ async fn measure(
                 if !caught.by_push {
                     collapsed += 1;
                 }
+                let sample = (ms, ms_between(bench_start, *at) / 1000.0, kind, *link);
                 if *value == 0 && caught.value == 0 {
                     to_zero_per_kind.entry(kind).or_default().push(ms);
-                    slowest_to_zero.push((ms, ms_between(bench_start, *at) / 1000.0, kind, *link));
+                    slowest_to_zero.push(sample);
                 }
-                slowest.push((ms, ms_between(bench_start, *at) / 1000.0, kind, *link));
+                slowest.push(sample);
                 let first_push = pushes.get(link).and_then(|ps| ps.iter().find(|(computed, ..)| computed >= at));
                 if let Some((_, accepted, _)) = first_push {
                     first_push_per_kind.entry(kind).or_default().push(ms_between(*at, *accepted));

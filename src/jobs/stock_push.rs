@@ -25,7 +25,7 @@ const LEASE_TTL_SECS: i64 = 60;
 /// A run hands over to a fresh run after this long if other runs wait for a worker (`time_to_hand_over`).
 const MAX_RUN: Duration = Duration::from_secs(30);
 /// A run queued this long ago and not started says every worker is busy (they look for work every 200 ms).
-const WAITING_FOR_A_WORKER: Duration = Duration::from_secs(1);
+const WAITING_FOR_A_WORKER_SECS: i64 = 1;
 /// A push run renews its lease (of `LEASE_TTL_SECS`) this often, and writes its progress this often.
 const LEASE_RENEW_EVERY: Duration = Duration::from_secs(10);
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
@@ -235,8 +235,7 @@ async fn time_to_hand_over(ctx: &AppContext, started: Instant) -> ServiceResult<
     if started.elapsed() < MAX_RUN {
         return Ok(false);
     }
-    let queued_before = chrono::Utc::now()
-        - chrono::Duration::from_std(WAITING_FOR_A_WORKER).unwrap_or_else(|_| chrono::Duration::seconds(1));
+    let queued_before = chrono::Utc::now() - chrono::Duration::seconds(WAITING_FOR_A_WORKER_SECS);
     sync_runs::any_waiting_since(&ctx.reader, queued_before).await
 }
 
