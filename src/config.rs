@@ -26,6 +26,9 @@ pub struct Settings {
     pub worker_concurrency: usize,
     /// How often an idle worker looks for new jobs.
     pub queue_poll_interval_ms: u64,
+    /// How long a stock push run keeps its channel after a round found nothing due, looking for the next change
+    /// (which then goes out without a new run's start); at most `MAX_PUSH_LINGER_MS`; 0: the run ends at once.
+    pub push_linger_ms: u64,
     /// The hub's public base URL (OAuth redirects, webhook addresses); defaults to `http://<bind>`.
     pub public_url: Option<String>,
     /// Seconds between scheduler ticks in worker processes (order polling, pushes, reconciliation); 0: off.
@@ -54,6 +57,10 @@ pub struct Settings {
 
 /// The default `shutdown_grace_secs`.
 pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 30;
+/// The default `push_linger_ms`: a change a second or more often keeps one run pushing it.
+pub const DEFAULT_PUSH_LINGER_MS: u64 = 1_000;
+/// The longest `push_linger_ms` honoured: well within the push lease, renewed between rounds.
+pub const MAX_PUSH_LINGER_MS: u64 = 5_000;
 /// The default `database_pool_size`.
 pub const DEFAULT_DATABASE_POOL_SIZE: u32 = 20;
 
@@ -84,6 +91,7 @@ impl Settings {
             run_workers: true,
             worker_concurrency: 4,
             queue_poll_interval_ms: 200,
+            push_linger_ms: DEFAULT_PUSH_LINGER_MS,
             public_url: None,
             scheduler_interval_secs: 15,
             channel_timeout_ms: 30_000,

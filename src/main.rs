@@ -72,6 +72,15 @@ struct CommonArgs {
     /// Milliseconds an idle worker waits before looking for new jobs again.
     #[arg(long, env = "OMNISYNC_QUEUE_POLL_MS", default_value_t = 200, global = true)]
     queue_poll_ms: u64,
+    /// Milliseconds a stock push run waits for the next change after its last round (0: it ends at once).
+    #[arg(
+        long,
+        env = "OMNISYNC_PUSH_LINGER_MS",
+        default_value_t = omnisync::config::DEFAULT_PUSH_LINGER_MS,
+        value_parser = clap::value_parser!(u64).range(0..=omnisync::config::MAX_PUSH_LINGER_MS),
+        global = true
+    )]
+    push_linger_ms: u64,
     /// Milliseconds to wait for one marketplace answer before retrying it.
     #[arg(long, env = "OMNISYNC_CHANNEL_TIMEOUT_MS", default_value_t = 30_000, global = true)]
     channel_timeout_ms: u64,
@@ -319,6 +328,7 @@ impl CommonArgs {
         s.public_url = self.public_url.clone().filter(|u| !u.trim().is_empty());
         s.scheduler_interval_secs = self.scheduler_interval;
         s.queue_poll_interval_ms = self.queue_poll_ms.max(1);
+        s.push_linger_ms = self.push_linger_ms;
         s.channel_timeout_ms = self.channel_timeout_ms;
         s.max_request_bytes = self.max_request_bytes;
         s.introspection = self.introspection;

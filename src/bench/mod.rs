@@ -210,6 +210,7 @@ impl HubProcess {
             .env("OMNISYNC_WORKER_CONCURRENCY", settings.worker_concurrency.to_string())
             .env("OMNISYNC_SCHEDULER_INTERVAL", settings.scheduler_interval_secs.to_string())
             .env("OMNISYNC_QUEUE_POLL_MS", settings.queue_poll_interval_ms.to_string())
+            .env("OMNISYNC_PUSH_LINGER_MS", settings.push_linger_ms.to_string())
             .env("OMNISYNC_COST_BUDGET", settings.cost_budget.to_string())
             .env("RUST_LOG", std::env::var("OMNISYNC_BENCH_HUB_LOG").unwrap_or_else(|_| "warn".into()))
             .env_remove("REDIS_URL")

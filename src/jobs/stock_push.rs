@@ -1,9 +1,9 @@
 //! STOCK_PUSH and STOCK_RECONCILE runs of one channel.
 //!
 //! A push run takes the channel's lease (or ends at once: the holder will see its work), then runs rounds until
-//! no link is due, releases the lease, and looks once more: a change committed while the lease was held is then
-//! either seen here or by the run its kick queued. So every change is pushed, and pushes of one channel never
-//! interleave, across any number of worker processes.
+//! no link is due and none becomes due within `push_linger_ms`, releases the lease, and looks once more: a change
+//! committed while the lease was held is then either seen here or by the run its kick queued. So every change is
+//! pushed, and pushes of one channel never interleave, across any number of worker processes.
 
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,8 @@ const LEASE_TTL_SECS: i64 = 60;
 const MAX_RUN: Duration = Duration::from_secs(30);
 /// A run queued this long ago and not started says every worker is busy (they look for work every 200 ms).
 const WAITING_FOR_A_WORKER_SECS: i64 = 1;
+/// A lingering run looks for a due link this often (a read on the read pool).
+const LINGER_LOOK_EVERY: Duration = Duration::from_millis(20);
 /// A push run renews its lease (of `LEASE_TTL_SECS`) this often, and writes its progress this often.
 const LEASE_RENEW_EVERY: Duration = Duration::from_secs(10);
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
@@ -176,7 +178,7 @@ async fn push_while_due(
     calls: &mut usize,
 ) -> ServiceResult<()> {
     let mut rounds = service::Rounds::new(&ctx.db, channel, connector);
-    let outcome = push_rounds(ctx, run, &mut rounds, lease, owner, started, counters, calls).await;
+    let outcome = push_rounds(ctx, run, channel.id, &mut rounds, lease, owner, started, counters, calls).await;
     // A round still being recorded is ours until recorded: the lease is released only after it.
     let last = rounds.finish().await;
     if let Ok(Some(report)) = last {
@@ -190,6 +192,7 @@ async fn push_while_due(
 async fn push_rounds(
     ctx: &AppContext,
     run: &sync_run::Model,
+    channel_id: i64,
     rounds: &mut service::Rounds<'_>,
     lease: &str,
     owner: &str,
@@ -200,7 +203,13 @@ async fn push_rounds(
     // The lease and the run's progress are written every few rounds, not every round: under load each is a write
     // waiting for the database's writer between two rounds, time the channel's quota then goes unused.
     let (mut renewed, mut progress_written) = (Instant::now(), Instant::now());
-    while let Some(report) = rounds.next().await? {
+    loop {
+        let Some(report) = rounds.next().await? else {
+            if became_due_while_lingering(ctx, channel_id, started).await? {
+                continue;
+            }
+            return Ok(());
+        };
         tally(ctx, report, counters, calls).await;
         if progress_written.elapsed() >= PROGRESS_EVERY {
             write_progress(ctx, run, *counters).await?;
@@ -220,7 +229,32 @@ async fn push_rounds(
             renewed = Instant::now();
         }
     }
-    Ok(())
+}
+
+/// After a round found nothing due: keeps the channel up to `push_linger_ms` for the next change. Under a steady
+/// stream of changes (tens a second) a run otherwise ended after almost every round, and each change waited for a
+/// new run: queued by its kick, claimed at a worker's next look, then its start (claim, channel, connector, lease)
+/// before the first collect, ~50–200 ms where the call itself takes ~20. The held lease keeps kicks from queueing
+/// runs meanwhile. True when a link is due (the run goes on); false when the time is up, the process stops, or a
+/// run waits for a worker (a lingering run would keep that worker from it).
+async fn became_due_while_lingering(ctx: &AppContext, channel_id: i64, started: Instant) -> ServiceResult<bool> {
+    let until = Instant::now() + Duration::from_millis(ctx.settings.push_linger_ms);
+    // A run queued longer ago than two of the workers' looks has found no free worker.
+    let worker_wait = chrono::Duration::milliseconds(2 * ctx.settings.queue_poll_interval_ms as i64);
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() || ctx.shutdown.is_requested() {
+            return Ok(false);
+        }
+        tokio::time::sleep(left.min(LINGER_LOOK_EVERY)).await;
+        if service::has_due_pushes(&ctx.reader, channel_id).await? {
+            return Ok(true);
+        }
+        if sync_runs::any_waiting_since(&ctx.reader, chrono::Utc::now() - worker_wait).await? {
+            tracing::debug!(channel_id, run_for_ms = started.elapsed().as_millis() as u64, "linger ends: a run waits");
+            return Ok(false);
+        }
+    }
 }
 
 /// Whether a push run should end and hand the channel to a fresh run: at once when the process is shutting down;

@@ -329,7 +329,7 @@ async fn stock_push_round_survives(how: Stop) {
 }
 
 /// An order import (ORDER_FETCH runs fed by the marketplace's pushes) is SIGKILLed with its worker part-way
-/// through 200 orders. A new worker and a poll bring every order in once, each reserved once.
+/// through 400 orders. A new worker and a poll bring every order in once, each reserved once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_import_survives_its_worker_being_killed() {
     order_import_survives(Stop::Kill).await;
@@ -383,9 +383,12 @@ async fn order_import_survives(how: Stop) {
     link_all(&client, &api, &token, &channel).await;
     sim.state.set_webhook_url(Some(format!("{api}/webhooks/{channel_id}")));
 
-    // ~400 ms per marketplace call: 200 order details, 4 at a time, take ~20 s, far longer than placing them.
+    // ~400 ms per marketplace call of up to 100 orders' details. An import drains what has arrived in batches of
+    // 100, and a graceful stop lets the batch after the one just applied through when its fetch is already under
+    // way: 400 orders leave at least one batch for the next worker wherever the stop falls (with 200, a run
+    // holding every order in two batches applied both).
     sim.state.set_fault_rates(FaultRates { timeout: 1.0, timeout_ms: 400, ..Default::default() });
-    const ORDERS: usize = 200;
+    const ORDERS: usize = 400;
     let mut placed = HashMap::new();
     for i in 0..ORDERS {
         let lines: Vec<(String, i64)> =

@@ -139,6 +139,8 @@ pub async fn spawn_app_configured(
     edit: impl FnOnce(&mut Settings),
 ) -> Option<TestApp> {
     let (mut settings, cleanup) = fresh_settings(backend).await?;
+    // A push run ends once nothing is due: tests wait for runs to finish (`tests/api/push_linger.rs` keeps one).
+    settings.push_linger_ms = 0;
     edit(&mut settings);
     Some(start(settings, cleanup, backend, options).await)
 }

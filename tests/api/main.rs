@@ -50,6 +50,7 @@ mod oversell_guards;
 mod pagination;
 mod persisted_queries;
 mod price_rules;
+mod push_linger;
 mod query_cost;
 mod read_statements;
 mod schema;
