@@ -226,6 +226,17 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// Changes the variant's on-hand quantity in the default warehouse by `delta`, for `reason` (an
+    /// `InventoryAdjustReason` value), through the API; asserts it was accepted.
+    pub async fn adjust_stock(&self, variant: &Value, reason: &str, delta: i64) {
+        let warehouse = self.default_warehouse_id().await;
+        let query = format!(
+            "mutation($v: ID!, $w: ID!, $d: Int!) {{ inventoryAdjustQuantities(input: {{ reason: {reason}, changes: [{{ variantId: $v, warehouseId: $w, delta: $d }}] }}) {{ userErrors {{ field code message }} }} }}"
+        );
+        let data = self.gql(&query, json!({ "v": variant, "w": warehouse, "d": delta })).await;
+        assert_eq!(data["inventoryAdjustQuantities"]["userErrors"], json!([]), "{data}");
+    }
+
     pub async fn default_warehouse_id(&self) -> String {
         let data = self.gql("{ warehouses(first: 10) { edges { node { id isDefault } } } }", json!({})).await;
         data["warehouses"]["edges"]

@@ -96,17 +96,6 @@ async fn quiet(socket: &mut Socket, ms: u64) {
     }
 }
 
-async fn adjust(app: &TestApp, variant: &Value, delta: i64) {
-    let wh = app.default_warehouse_id().await;
-    let data = app
-        .gql(
-            "mutation($v: ID!, $w: ID!, $d: Int!) { inventoryAdjustQuantities(input: { reason: CORRECTION, changes: [{ variantId: $v, warehouseId: $w, delta: $d }] }) { userErrors { code message } } }",
-            json!({ "v": variant, "w": wh, "d": delta }),
-        )
-        .await;
-    assert_eq!(data["inventoryAdjustQuantities"]["userErrors"], json!([]), "{data}");
-}
-
 fn sorted(mut events: Vec<Value>) -> Vec<Value> {
     events.sort_by_key(ToString::to_string);
     events
@@ -123,7 +112,7 @@ async fn every_declared_kind_arrives_once(app: &TestApp) {
     let sku = json!("SKU-0001-1");
 
     // A stock push.
-    adjust(app, &variant, 5).await;
+    app.adjust_stock(&variant, "CORRECTION", 5).await;
     assert_eq!(next_events(&mut socket, 1).await, [json!(["STOCK_PUSH", sku, 15, true, null, null])]);
 
     // A price push.
@@ -137,7 +126,7 @@ async fn every_declared_kind_arrives_once(app: &TestApp) {
     assert_eq!(next_events(&mut socket, 1).await, [json!(["PRICE_PUSH", sku, 2500, true, null, null])]);
 
     // TikTok refuses a quantity above 99 999: the push fails and its sync error is raised…
-    adjust(app, &variant, 99_985).await;
+    app.adjust_stock(&variant, "CORRECTION", 99_985).await;
     assert_eq!(
         next_events(&mut socket, 2).await,
         [
@@ -146,7 +135,7 @@ async fn every_declared_kind_arrives_once(app: &TestApp) {
         ]
     );
     // …and cleared by the next push the channel takes.
-    adjust(app, &variant, -99_980).await;
+    app.adjust_stock(&variant, "CORRECTION", -99_980).await;
     assert_eq!(
         next_events(&mut socket, 2).await,
         [

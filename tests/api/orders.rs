@@ -64,14 +64,7 @@ pub async fn linked_variant(app: &TestApp, shop: &Shop, seller_sku: &str, on_han
         .await;
     let variant = product["variants"][0]["id"].clone();
     if on_hand != 0 {
-        let wh = app.default_warehouse_id().await;
-        let adjusted = app
-            .gql(
-                "mutation($v: ID!, $w: ID!, $d: Int!) { inventoryAdjustQuantities(input: { reason: RECEIVED, changes: [{ variantId: $v, warehouseId: $w, delta: $d }] }) { userErrors { code message } } }",
-                json!({ "v": variant, "w": wh, "d": on_hand }),
-            )
-            .await;
-        assert_eq!(adjusted["inventoryAdjustQuantities"]["userErrors"], json!([]));
+        app.adjust_stock(&variant, "RECEIVED", on_hand).await;
     }
     link_listing(app, shop, seller_sku, &variant).await;
     variant

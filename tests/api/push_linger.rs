@@ -44,17 +44,6 @@ async fn push_runs(app: &TestApp, shop: &Shop) -> Vec<sync_run::Model> {
         .expect("runs")
 }
 
-async fn receive(app: &TestApp, variant: &serde_json::Value, units: i64) {
-    let warehouse = app.default_warehouse_id().await;
-    let adjusted = app
-        .gql(
-            "mutation($v: ID!, $w: ID!, $d: Int!) { inventoryAdjustQuantities(input: { reason: RECEIVED, changes: [{ variantId: $v, warehouseId: $w, delta: $d }] }) { userErrors { code message } } }",
-            json!({ "v": variant, "w": warehouse, "d": units }),
-        )
-        .await;
-    assert_eq!(adjusted["inventoryAdjustQuantities"]["userErrors"], json!([]), "{adjusted}");
-}
-
 /// Waits (bounded) until no push run of the shop is waiting or running; returns the runs.
 async fn push_runs_finished(app: &TestApp, shop: &Shop, limit: Duration) -> Vec<sync_run::Model> {
     let started = Instant::now();
@@ -78,7 +67,7 @@ async fn a_change_while_the_run_lingers_goes_with_it(app: &TestApp) {
     let pushing = runs.last().expect("the push of the new link").clone();
     assert_eq!(pushing.status, SyncRunStatus::Running, "the run lingers after its push: {runs:?}");
 
-    receive(app, &variant, 2).await;
+    app.adjust_stock(&variant, "RECEIVED", 2).await;
     let took = until_channel_shows(&shop, 7, Duration::from_secs(2)).await;
     let after = push_runs(app, &shop).await;
     assert_eq!(after.len(), runs.len(), "no run was queued for the change (the lingering run held the channel)");

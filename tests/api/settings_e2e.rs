@@ -63,17 +63,6 @@ async fn update_settings(app: &TestApp, shop: &Shop, settings: Value) {
     assert_eq!(data["channelUpdate"]["userErrors"], json!([]), "{data}");
 }
 
-async fn adjust(app: &TestApp, variant: &Value, delta: i64) {
-    let wh = app.default_warehouse_id().await;
-    let data = app
-        .gql(
-            "mutation($v: ID!, $w: ID!, $d: Int!) { inventoryAdjustQuantities(input: { reason: CORRECTION, changes: [{ variantId: $v, warehouseId: $w, delta: $d }] }) { userErrors { code message } } }",
-            json!({ "v": variant, "w": wh, "d": delta }),
-        )
-        .await;
-    assert_eq!(data["inventoryAdjustQuantities"]["userErrors"], json!([]), "{data}");
-}
-
 async fn sync_switches_and_price_policies_decide_what_is_sent(app: &TestApp) {
     let shop = connect(app, ChannelKind::Tiktok, json!({})).await;
     let variant = linked_variant(app, &shop, SKU, 10).await;
@@ -84,7 +73,7 @@ async fn sync_switches_and_price_policies_decide_what_is_sent(app: &TestApp) {
 
     // syncQuantity off: a price change goes out, the stock change made with it does not.
     update_settings(app, &shop, json!({ "syncQuantity": false })).await;
-    adjust(app, &variant, 5).await;
+    app.adjust_stock(&variant, "CORRECTION", 5).await;
     app.update_variant(&variant, json!({ "price": "1200" })).await;
     let seen = marketplace_shows(&shop, "price 1200", |(_, price)| price == 1200).await;
     assert_eq!(seen, (10, 1200), "the quantity was not pushed");
@@ -93,7 +82,7 @@ async fn sync_switches_and_price_policies_decide_what_is_sent(app: &TestApp) {
     update_settings(app, &shop, json!({ "syncQuantity": true, "syncPrice": false })).await;
     marketplace_shows(&shop, "quantity 15", |(q, _)| q == 15).await;
     app.update_variant(&variant, json!({ "price": "1300" })).await;
-    adjust(app, &variant, 1).await;
+    app.adjust_stock(&variant, "CORRECTION", 1).await;
     let seen = marketplace_shows(&shop, "quantity 16", |(q, _)| q == 16).await;
     assert_eq!(seen, (16, 1200), "the price was not pushed");
 
@@ -128,7 +117,7 @@ async fn a_disconnected_channel_gets_no_call_and_keeps_its_orders(app: &TestApp)
 
     // A stock change, a price change, a poll asked for, the scheduler's work, an order pushed by the marketplace:
     // none of it reaches the marketplace.
-    adjust(app, &variant, 5).await;
+    app.adjust_stock(&variant, "CORRECTION", 5).await;
     app.update_variant(&variant, json!({ "price": "1800" })).await;
     let polled = app
         .gql(

@@ -68,17 +68,6 @@ async fn link_state(app: &TestApp, channel: &Value, variant: &Value) -> (String,
     (link["state"].as_str().unwrap_or("").to_owned(), link["errorCode"].clone())
 }
 
-async fn adjust(app: &TestApp, variant: &Value, delta: i64) {
-    let wh = app.default_warehouse_id().await;
-    let adjusted = app
-        .gql(
-            "mutation($v: ID!, $w: ID!, $d: Int!) { inventoryAdjustQuantities(input: { reason: RECEIVED, changes: [{ variantId: $v, warehouseId: $w, delta: $d }] }) { userErrors { code } } }",
-            json!({ "v": variant, "w": wh, "d": delta }),
-        )
-        .await;
-    assert_eq!(adjusted["inventoryAdjustQuantities"]["userErrors"], json!([]));
-}
-
 /// (quantity, price, list price) of the simulator's SKU.
 pub(crate) fn on_sim(sim: &SimHandle, sku: &str) -> (i64, i64, i64) {
     sim.state.store().sku_by_seller_sku(sku).map(|(_, s)| (s.quantity, s.price, s.list_price)).expect("sku")
@@ -105,7 +94,7 @@ async fn every_push_warning_resolves_once_its_cause_is_fixed(app: &TestApp) {
 
     // STOCK_PUSH_FAILED: every attempt of the call fails; the retry after the backoff succeeds and resolves it.
     shop.sim.state.inject(Fault::ServerError, 5);
-    adjust(app, &variant, 3).await;
+    app.adjust_stock(&variant, "RECEIVED", 3).await;
     push(app, &channel).await;
     assert_eq!(errors_of(app, &channel, "STOCK_PUSH_FAILED").await.iter().filter(|e| !e.1).count(), 1);
     assert_eq!(link_state(app, &channel, &variant).await, ("SYNC_ERROR".to_owned(), json!("STOCK_PUSH_FAILED")));
@@ -179,7 +168,7 @@ async fn tiki_refuses_a_price_above_its_list_price_at_link_and_push_time_and_laz
     // At push time: raised above the list price later, the price is not pushed and the link shows why; the
     // quantity still goes.
     app.update_variant(&cheap, json!({ "price": (cheap_list + 10_000).to_string() })).await;
-    adjust(app, &cheap, 4).await;
+    app.adjust_stock(&cheap, "RECEIVED", 4).await;
     push(app, &tiki.channel).await;
     assert_eq!(on_sim(&tiki.sim, cheap_sku), (4, cheap_list - 5_000, cheap_list), "quantity pushed, price not");
     assert_eq!(
