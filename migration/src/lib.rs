@@ -45,6 +45,7 @@ mod m20261208_000002_channel_price_rules;
 mod m20261209_000001_bundle_components;
 mod m20261209_000002_variant_sale;
 mod m20261210_000001_csv_import_rows;
+mod m20261211_000001_due_push_index;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -92,6 +93,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000001_bundle_components::Migration),
             Box::new(m20261209_000002_variant_sale::Migration),
             Box::new(m20261210_000001_csv_import_rows::Migration),
+            Box::new(m20261211_000001_due_push_index::Migration),
         ]
     }
 }

@@ -76,6 +76,17 @@ impl BenchEnv {
         Self::start_with(backend, settings, cleanup).await
     }
 
+    /// On PostgreSQL, refreshes the planner's statistics once the benchmark's data is loaded and pushed, as
+    /// autovacuum does within a minute of a bulk load: the data was written in seconds, and on a server running
+    /// without autovacuum (as CI machines do) every query of the run would be planned for the empty tables
+    /// (nested loops over 10,000 rows each).
+    pub async fn analyze(&self) -> anyhow::Result<()> {
+        if self.backend == Backend::Postgres {
+            self.ctx.db.execute_unprepared("ANALYZE").await?;
+        }
+        Ok(())
+    }
+
     async fn start_with(backend: Backend, settings: Settings, cleanup: Cleanup) -> anyhow::Result<Self> {
         let mut mine = settings.clone();
         mine.run_workers = false;

@@ -94,6 +94,7 @@ async fn measure(
         connected.push((channel, sim));
     }
     settle(ctx, Duration::from_secs(1800), false).await.context("first push")?;
+    env.analyze().await?;
 
     // The changes: requests of 100 distinct variants, on hand kept ≥ 0, through the hub's API as a merchant's tool
     // would send them (the hub kicks its pushes itself).

@@ -4,6 +4,8 @@
 //! sent first in its round, then lowerings by relative drop, then prices, then raises; and allocation: an
 //! allocating warehouse (or a variant below its low-stock threshold) splits its units between channels.
 
+use entity::product_link;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
@@ -158,6 +160,42 @@ async fn a_product_pushed_last_waits_behind_products_pushed_before_it(app: &Test
     );
 }
 on_both_backends_driven!(products_by_last_push, a_product_pushed_last_waits_behind_products_pushed_before_it);
+
+/// Where a call updates one product, a round orders the due products the same way whether they are few (only
+/// they are grouped, found by id) or more than 500 (the channel's products are all grouped): a sell-out first, then
+/// by their newest push, then by their first link.
+async fn due_products_are_ordered_alike_beyond_500(app: &TestApp) {
+    let per_product = omnisync::sim::fixtures::PER_PRODUCT;
+    let (_sim, channel, variants) = linked(app, ChannelKind::Shopee, 502 * per_product).await;
+    let skus = |products: &[usize]| -> Vec<i64> {
+        products.iter().flat_map(|p| variants[p * per_product..(p + 1) * per_product].iter().copied()).collect()
+    };
+    let pushed_at = chrono::Utc::now() - chrono::Duration::minutes(10);
+    let set = |skus: Vec<i64>, column: product_link::Column, value: Expr| {
+        product_link::Entity::update_many()
+            .col_expr(column, value)
+            .filter(product_link::Column::ChannelId.eq(channel.id))
+            .filter(product_link::Column::VariantId.is_in(skus))
+            .exec(&app.ctx.db)
+    };
+    let every: Vec<usize> = (0..502).collect();
+    set(skus(&every), product_link::Column::PushPending, Expr::value(true)).await.expect("due");
+    set(skus(&every), product_link::Column::LastPushedAt, Expr::value(pushed_at)).await.expect("pushed");
+    // A quantity the hub never computes, so every collected link has something to send.
+    set(skus(&every), product_link::Column::LastPushedQuantity, Expr::value(1_000_000)).await.expect("shown");
+    let later = pushed_at + chrono::Duration::minutes(5);
+    set(skus(&[0]), product_link::Column::LastPushedAt, Expr::value(later)).await.expect("pushed again");
+    set(vec![variants[300 * per_product]], product_link::Column::PushSellsOut, Expr::value(true)).await.expect("0");
+
+    let expected = [1, 2, 3, 4, 300];
+    let all_due = service::collect(&app.ctx.db, &channel, 5, &InFlight::default()).await.expect("collected");
+    assert_eq!(products_of(&all_due, &variants), expected, "502 products due: the sell-out, then the oldest pushes");
+    let few: Vec<usize> = (40..502).filter(|p| *p != 300).collect();
+    set(skus(&few), product_link::Column::PushPending, Expr::value(false)).await.expect("not due");
+    let some_due = service::collect(&app.ctx.db, &channel, 5, &InFlight::default()).await.expect("collected");
+    assert_eq!(products_of(&some_due, &variants), expected, "41 products due: the same order");
+}
+on_both_backends_driven!(due_products_beyond_500, due_products_are_ordered_alike_beyond_500);
 
 /// The seeded products (by index, `PER_PRODUCT` variants each) a collect took, in order, each once.
 fn products_of(collected: &service::Collected, variants: &[i64]) -> Vec<usize> {

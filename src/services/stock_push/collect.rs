@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, NullOrdering};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, QueryTrait,
 };
 use serde_json::json;
 
@@ -266,6 +266,14 @@ async fn lock_due_products(
         Expr::case(channel_listing::Column::ExternalProductId.is_in(in_flight.products.clone()), 1).finally(0)
     });
     let in_flight = &in_flight.links;
+    // Only the products with a due link are grouped when they are few (a round at a steady pace): grouping all of
+    // the channel's (10,000 for a large shop) cost a 4-link round ~25 ms more on PostgreSQL. By a list of values, not
+    // a subquery: on a table just filled the planner, without statistics, joined the subquery to every link of the
+    // channel for each link (a collect took 200 s).
+    let due_products = products_with_due_links(txn, channel_id, at).await?;
+    if due_products.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Vec::new());
+    }
     let mut products = product_link::Entity::find()
         .select_only()
         .column(channel_listing::Column::ExternalProductId)
@@ -273,6 +281,7 @@ async fn lock_due_products(
         .filter(product_link::Column::ChannelId.eq(channel_id))
         .filter(product_link::Column::State.is_in(SYNCING))
         .filter(not_in_flight(in_flight))
+        .apply_if(due_products, |query, ids| query.filter(channel_listing::Column::ExternalProductId.is_in(ids)))
         .group_by(channel_listing::Column::ExternalProductId)
         .having(Expr::expr(Func::max(due())).eq(1))
         .order_by(Expr::expr(Func::max(due_sell_out())), Order::Desc);
@@ -316,6 +325,26 @@ async fn lock_due_products(
         }
     }
     Ok(links)
+}
+
+/// The marketplace ids of the channel's products with a due link, or `None` if there are more than `IN_CHUNK`.
+async fn products_with_due_links(
+    txn: &DatabaseTransaction,
+    channel_id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<Option<Vec<String>>> {
+    let ids: Vec<String> = product_link::Entity::find()
+        .select_only()
+        .column(channel_listing::Column::ExternalProductId)
+        .distinct()
+        .inner_join(channel_listing::Entity)
+        .filter(product_link::Column::ChannelId.eq(channel_id))
+        .filter(due_condition(at))
+        .limit(IN_CHUNK as u64 + 1)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok((ids.len() <= IN_CHUNK).then_some(ids))
 }
 
 /// What decides the values of a round's links, read in its transaction.

@@ -1,6 +1,7 @@
 //! Which links are due for a push: pending, syncing, linked to a listing and a variant, and past their
 //! `push_requested_at` (the time they became due, or the end of a backoff, a hold or a doubt).
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use entity::product_link;
@@ -24,7 +25,9 @@ pub async fn channels_with_due_pushes(db: &DatabaseConnection) -> ServiceResult<
 
 pub(super) fn due_condition(at: chrono::DateTime<chrono::Utc>) -> Condition {
     Condition::all()
-        .add(product_link::Column::PushPending.eq(true))
+        // The column alone, as the partial index `idx_product_links_push_pending_channel_id` names it: compared with
+        // a bound `true` neither planner can prove the index applies.
+        .add(Expr::col((product_link::Entity, product_link::Column::PushPending)))
         .add(product_link::Column::State.is_in(SYNCING))
         .add(product_link::Column::ListingId.is_not_null())
         .add(product_link::Column::VariantId.is_not_null())
