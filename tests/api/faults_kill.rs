@@ -245,7 +245,13 @@ async fn stock_push_round_survives(how: Stop) {
     }
     sim.state.set_fault_rates(FaultRates::default());
 
-    processes.0.push(worker(&settings));
+    // With its scheduler, as deployed: a push answered after the hub's timeout leaves its links due only once the
+    // late request can no longer land (seconds later), and only a tick queues a run for them then.
+    processes.0.push(crate::cluster::spawn_with(
+        &settings,
+        &["worker"],
+        &[("OMNISYNC_SHUTDOWN_GRACE", &GRACE_SECS.to_string()), ("OMNISYNC_SCHEDULER_INTERVAL", "1")],
+    ));
     let started = Instant::now();
     loop {
         let runs = runs_of(db, &[SyncRunKind::StockPush]).await;
