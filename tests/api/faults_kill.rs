@@ -44,7 +44,15 @@ async fn stop_worker(child: &mut Child, how: Stop) -> (std::process::ExitStatus,
 
 /// A worker process given `GRACE_SECS` to stop.
 fn worker(settings: &omnisync::config::Settings) -> Child {
-    crate::cluster::spawn_with(settings, &["worker"], &[("OMNISYNC_SHUTDOWN_GRACE", &GRACE_SECS.to_string())])
+    worker_with(settings, &[])
+}
+
+/// `worker` with more environment variables.
+fn worker_with(settings: &omnisync::config::Settings, env: &[(&str, &str)]) -> Child {
+    let grace = GRACE_SECS.to_string();
+    let env: Vec<(&str, &str)> =
+        [("OMNISYNC_SHUTDOWN_GRACE", grace.as_str())].into_iter().chain(env.iter().copied()).collect();
+    crate::cluster::spawn_with(settings, &["worker"], &env)
 }
 
 /// Asserts how a stopped worker exited: killed, or of its own accord with 0 within the grace.
@@ -247,11 +255,7 @@ async fn stock_push_round_survives(how: Stop) {
 
     // With its scheduler, as deployed: a push answered after the hub's timeout leaves its links due only once the
     // late request can no longer land (seconds later), and only a tick queues a run for them then.
-    processes.0.push(crate::cluster::spawn_with(
-        &settings,
-        &["worker"],
-        &[("OMNISYNC_SHUTDOWN_GRACE", &GRACE_SECS.to_string()), ("OMNISYNC_SCHEDULER_INTERVAL", "1")],
-    ));
+    processes.0.push(worker_with(&settings, &[("OMNISYNC_SCHEDULER_INTERVAL", "1")]));
     let started = Instant::now();
     loop {
         let runs = runs_of(db, &[SyncRunKind::StockPush]).await;
